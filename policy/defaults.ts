@@ -1,0 +1,62 @@
+/**
+ * The embedded default policy: the remediation plan's numbers, and the one source of every
+ * default that bounded's runtime, rules and codemods use. A policy file only states what
+ * differs from these.
+ */
+
+export interface RateLimitDefaults {
+  /** Requests admitted per `perMs`. */
+  readonly rate: number;
+  /** Window length in milliseconds. */
+  readonly perMs: number;
+}
+
+export interface PoolDefaults {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface DefaultPolicy {
+  readonly version: 1;
+  readonly defaults: {
+    /** Fan-out concurrency for mapBounded and the `no-unbounded-concurrency` rule. */
+    readonly concurrency: number;
+    readonly timeouts: {
+      /** Deadline for HTTP calls, in milliseconds. */
+      readonly http: number;
+      /** Deadline for model (LLM provider) calls, in milliseconds. */
+      readonly model: number;
+    };
+  };
+  readonly pool: PoolDefaults;
+  readonly rateLimits: {
+    readonly openai: RateLimitDefaults;
+    readonly anthropic: RateLimitDefaults;
+  };
+  readonly monitoring: {
+    /** Utilization (0..1) at which the monitor warns. */
+    readonly utilizationWarning: number;
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
+  version: 1,
+  defaults: {
+    concurrency: 10,
+    timeouts: { http: 60_000, model: 60_000 },
+  },
+  pool: { min: 5, max: 20 },
+  rateLimits: {
+    openai: { rate: 60, perMs: 60_000 },
+    anthropic: { rate: 50, perMs: 60_000 },
+  },
+  monitoring: { utilizationWarning: 0.8 },
+} as const);

@@ -1,0 +1,137 @@
+/**
+ * One error class per failure. Each carries the limit that was hit in its message and as
+ * properties, sets `name` (and `cause` where there is one), and has an `isXError` guard that
+ * works when two copies of bounded are loaded: the guards check a brand registered with
+ * `Symbol.for`, never `instanceof`.
+ */
+
+const BRAND = Symbol.for('bounded.error');
+
+type ErrorKind = 'QueueFullError' | 'TimeoutError' | 'ClosedError';
+
+function brand(error: Error, kind: ErrorKind): void {
+  Object.defineProperty(error, BRAND, { value: kind, enumerable: false });
+}
+
+function hasBrand(value: unknown, kind: ErrorKind): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === kind
+  );
+}
+
+/** Base class of every error bounded throws on purpose. */
+export abstract class BoundedError extends Error {
+  /** The name of the resource whose limit was hit (a semaphore, pool or limiter name). */
+  readonly resource: string | undefined;
+
+  protected constructor(message: string, resource: string | undefined, options?: ErrorOptions) {
+    super(message, options);
+    this.resource = resource;
+  }
+}
+
+export interface QueueFullDetails {
+  /** Name of the resource, when it has one. */
+  readonly resource?: string | undefined;
+  /** What kind of resource refused: "Semaphore", "TokenBucket", … */
+  readonly kind: string;
+  /** Concurrency (or rate) limit of the resource. */
+  readonly limit: number;
+  /** The queue bound that was reached. */
+  readonly maxQueue: number;
+  /** Live counts when the call was refused. */
+  readonly inUse?: number;
+  readonly waiting: number;
+}
+
+/** The resource is at its limit and its wait queue is full: the call was refused at once. */
+export class QueueFullError extends BoundedError {
+  readonly kind: string;
+  readonly limit: number;
+  readonly maxQueue: number;
+  readonly waiting: number;
+
+  constructor(details: QueueFullDetails) {
+    const label = describe(details.kind, details.resource);
+    const inUse =
+      details.inUse === undefined ? '' : `, ${details.inUse} of ${details.limit} in use`;
+    super(
+      `${label} queue is full: ${details.waiting} waiting (maxQueue ${details.maxQueue})${inUse}`,
+      details.resource,
+    );
+    this.name = 'QueueFullError';
+    this.kind = details.kind;
+    this.limit = details.limit;
+    this.maxQueue = details.maxQueue;
+    this.waiting = details.waiting;
+    brand(this, 'QueueFullError');
+  }
+}
+
+export interface TimeoutDetails {
+  readonly resource?: string | undefined;
+  /** What timed out, for the message: "operation", "Semaphore \"db\" acquire", … */
+  readonly operation: string;
+  /** The deadline that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+  readonly cause?: unknown;
+}
+
+/** A deadline passed: waiting for a permit, or the work itself, took longer than allowed. */
+export class TimeoutError extends BoundedError {
+  readonly operation: string;
+  readonly timeoutMs: number;
+
+  constructor(details: TimeoutDetails) {
+    super(
+      `${details.operation} timed out after ${formatMs(details.timeoutMs)} (timeoutMs ${details.timeoutMs})`,
+      details.resource,
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
+    this.name = 'TimeoutError';
+    this.operation = details.operation;
+    this.timeoutMs = details.timeoutMs;
+    brand(this, 'TimeoutError');
+  }
+}
+
+/** The resource was closed; pending and later calls are refused. */
+export class ClosedError extends BoundedError {
+  readonly kind: string;
+
+  constructor(kind: string, resource?: string) {
+    super(`${describe(kind, resource)} is closed`, resource);
+    this.name = 'ClosedError';
+    this.kind = kind;
+    brand(this, 'ClosedError');
+  }
+}
+
+export function isBoundedError(value: unknown): value is BoundedError {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { [BRAND]?: unknown })[BRAND] === 'string'
+  );
+}
+
+export function isQueueFullError(value: unknown): value is QueueFullError {
+  return hasBrand(value, 'QueueFullError');
+}
+
+export function isTimeoutError(value: unknown): value is TimeoutError {
+  return hasBrand(value, 'TimeoutError');
+}
+
+export function isClosedError(value: unknown): value is ClosedError {
+  return hasBrand(value, 'ClosedError');
+}
+
+function describe(kind: string, resource: string | undefined): string {
+  return resource === undefined ? kind : `${kind} "${resource}"`;
+}
+
+function formatMs(ms: number): string {
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}

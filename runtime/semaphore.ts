@@ -1,0 +1,414 @@
+import { ClosedError, QueueFullError, TimeoutError } from './errors.js';
+import { Listeners, type Listener, type Subscription } from './internal/events.js';
+import {
+  assertFunction,
+  assertLimit,
+  assertQueueBound,
+  assertSignal,
+  assertTimeoutMs,
+} from './internal/validate.js';
+import { WaiterQueue, type Reject, type Resolve, type Ticket } from './internal/waiter-queue.js';
+
+export interface SemaphoreOptions {
+  /**
+   * Most callers allowed to wait for a permit; one more is refused at once with
+   * `QueueFullError`. Default: Infinity.
+   */
+  maxQueue?: number;
+  /** Shown in errors and events, and used by the monitor. */
+  name?: string;
+}
+
+export interface AcquireOptions {
+  /** Gives up waiting (the call rejects with `signal.reason`) when it aborts. */
+  signal?: AbortSignal;
+  /** Longest time to wait for a permit; past it the call rejects with `TimeoutError`. */
+  timeoutMs?: number;
+}
+
+/** A held permit. Release it exactly once: `release()`, or hold it with `using`. */
+export interface Permit extends Disposable {
+  /** Gives the permit back. Later calls do nothing. */
+  release(): void;
+  readonly released: boolean;
+}
+
+/** The semaphore's counts at the moment of an event. */
+export interface SemaphoreState {
+  readonly name: string | undefined;
+  readonly limit: number;
+  readonly inUse: number;
+  readonly waiting: number;
+}
+
+export interface SemaphoreRejection extends SemaphoreState {
+  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed';
+}
+
+/** What `run` calls: it receives the caller's signal, to pass on to the work it starts. */
+export type SemaphoreTask<T> = (signal: AbortSignal | undefined) => T | PromiseLike<T>;
+
+/** Marks a waiter that wants a `Permit` rather than to have a task run for it. */
+const ACQUIRE = Symbol('acquire');
+
+// One shared executor instead of a closure per queued task: `new Promise(capture)` leaves the
+// resolving functions here, to be read synchronously right after.
+let capturedResolve: Resolve | undefined;
+let capturedReject: Reject | undefined;
+function capture(resolve: Resolve, reject: Reject): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * A counting semaphore: at most `limit` holders at once, the rest wait in FIFO order.
+ *
+ * ```ts
+ * const db = new Semaphore(10, { maxQueue: 1_000, name: 'db' });
+ * const rows = await db.run((signal) => query(sql, { signal }));
+ * ```
+ */
+export class Semaphore {
+  readonly name: string | undefined;
+  #limit: number;
+  #maxQueue: number;
+  #inUse = 0;
+  #peakInUse = 0;
+  #closed = false;
+  readonly #queue = new WaiterQueue();
+  readonly #saturated = new Listeners<SemaphoreState>();
+  readonly #idle = new Listeners<SemaphoreState>();
+  readonly #rejected = new Listeners<SemaphoreRejection>();
+
+  // Shared settle handlers, so a task costs no closures of its own.
+  readonly #releaseAndReturn = <T>(value: T): T => {
+    this.#release();
+    return value;
+  };
+  readonly #releaseAndThrow = (error: unknown): never => {
+    this.#release();
+    throw error;
+  };
+  readonly #releaseOnly = (): void => {
+    this.#release();
+  };
+
+  constructor(limit: number, options: SemaphoreOptions = {}) {
+    assertLimit('limit', limit);
+    const { maxQueue = Number.POSITIVE_INFINITY, name } = options;
+    assertQueueBound('maxQueue', maxQueue);
+    this.#limit = limit;
+    this.#maxQueue = maxQueue;
+    this.name = name;
+  }
+
+  /** Most permits held at once. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Permits held now. Above `limit` only for a while after `resize` shrank it. */
+  get inUse(): number {
+    return this.#inUse;
+  }
+
+  /** Callers waiting for a permit now. */
+  get waiting(): number {
+    return this.#queue.size;
+  }
+
+  /** Permits free now. */
+  get available(): number {
+    return Math.max(0, this.#limit - this.#inUse);
+  }
+
+  /** The most permits ever held at once. */
+  get peakInUse(): number {
+    return this.#peakInUse;
+  }
+
+  get maxQueue(): number {
+    return this.#maxQueue;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Runs `fn` once a permit is free and releases the permit when it settles, however it
+   * settles. `timeoutMs` bounds the wait for a permit, not `fn` itself: wrap `fn` in
+   * `withTimeout` for that.
+   */
+  run<T>(fn: SemaphoreTask<T>, options?: AcquireOptions): Promise<Awaited<T>> {
+    assertFunction('fn', fn);
+    const signal = options?.signal;
+    if (this.#closed) return this.#refuse('closed');
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (this.#inUse < this.#limit) {
+      // A free permit means nobody waits: waiters are handed permits the moment one frees up.
+      this.#take();
+      let result: T | PromiseLike<T>;
+      try {
+        result = fn(signal);
+      } catch (error) {
+        this.#release();
+        return Promise.reject(error as Error);
+      }
+      return Promise.resolve(result).then(this.#releaseAndReturn, this.#releaseAndThrow);
+    }
+    return this.#wait(fn, options);
+  }
+
+  /** Waits for a permit. Release it exactly once, or hold it with `using`. */
+  acquire(options?: AcquireOptions): Promise<Permit> {
+    const signal = options?.signal;
+    if (this.#closed) return this.#refuse('closed');
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (this.#inUse < this.#limit) {
+      this.#take();
+      return Promise.resolve(new HeldPermit(this.#releaseOnly));
+    }
+    return this.#wait(ACQUIRE, options);
+  }
+
+  /** A permit if one is free now and nobody waits; otherwise `undefined`. Never waits. */
+  tryAcquire(): Permit | undefined {
+    if (this.#closed || this.#inUse >= this.#limit) return undefined;
+    this.#take();
+    return new HeldPermit(this.#releaseOnly);
+  }
+
+  /**
+   * Changes the limit live. Growing it starts waiters at once; shrinking it never revokes a
+   * held permit, it only delays new ones until enough have been released.
+   */
+  resize(limit: number): void {
+    assertLimit('limit', limit);
+    this.#limit = limit;
+    while (this.#inUse < this.#limit && this.#queue.size > 0) {
+      this.#take();
+      if (!this.#handOff()) {
+        this.#inUse--;
+        break;
+      }
+    }
+  }
+
+  /**
+   * Refuses new callers and rejects every waiter with `ClosedError`. Permits already held
+   * stay valid and are released as usual; `whenIdle()` tells when the last one is back.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new ClosedError('Semaphore', this.name);
+    let rejected = 0;
+    const queue = this.#queue;
+    while (queue.shift()) {
+      (queue.ticket as WaitTicket | undefined)?.settle();
+      queue.reject!(error);
+      rejected++;
+    }
+    if (rejected > 0 && this.#rejected.active) {
+      this.#rejected.emit({ ...this.#state(), reason: 'closed' });
+    }
+  }
+
+  /** Resolves when no permit is held and nobody waits (at once if that is so now). */
+  whenIdle(): Promise<void> {
+    if (this.#inUse === 0 && this.#queue.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const subscription = this.#idle.add(() => {
+        subscription.dispose();
+        resolve();
+      });
+    });
+  }
+
+  /** Called each time the last free permit is taken. */
+  onSaturated(listener: Listener<SemaphoreState>): Subscription {
+    return this.#saturated.add(listener);
+  }
+
+  /** Called each time the last permit is released with nobody waiting. */
+  onIdle(listener: Listener<SemaphoreState>): Subscription {
+    return this.#idle.add(listener);
+  }
+
+  /** Called for every caller refused: queue full, wait timed out, aborted, or closed. */
+  onRejected(listener: Listener<SemaphoreRejection>): Subscription {
+    return this.#rejected.add(listener);
+  }
+
+  #take(): void {
+    const inUse = ++this.#inUse;
+    if (inUse > this.#peakInUse) this.#peakInUse = inUse;
+    if (inUse === this.#limit && this.#saturated.active) this.#saturated.emit(this.#state());
+  }
+
+  #release(): void {
+    // Hand the permit straight to the next waiter when the limit allows, so a busy semaphore
+    // never looks free to a newcomer who would jump the queue.
+    if (this.#inUse <= this.#limit && this.#queue.size > 0 && this.#handOff()) return;
+    if (--this.#inUse === 0 && this.#queue.size === 0 && this.#idle.active) {
+      this.#idle.emit(this.#state());
+    }
+  }
+
+  /**
+   * Gives one held permit to the next waiter. Returns false when no waiter took it, so the
+   * caller still owns the permit.
+   */
+  #handOff(): boolean {
+    const queue = this.#queue;
+    while (queue.shift()) {
+      const task = queue.task;
+      const resolve = queue.resolve!;
+      const reject = queue.reject!;
+      const ticket = queue.ticket as WaitTicket | undefined;
+      ticket?.settle();
+      if (task === ACQUIRE) {
+        resolve(new HeldPermit(this.#releaseOnly) as never);
+        return true;
+      }
+      let result: unknown;
+      try {
+        result = (task as SemaphoreTask<unknown>)(ticket?.signal);
+      } catch (error) {
+        reject(error);
+        continue;
+      }
+      const settled = Promise.resolve(result);
+      settled.then(this.#releaseOnly, this.#releaseOnly);
+      resolve(settled as never);
+      return true;
+    }
+    return false;
+  }
+
+  #wait<T>(task: unknown, options: AcquireOptions | undefined): Promise<T> {
+    if (this.#queue.size >= this.#maxQueue) {
+      if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'queue-full' });
+      return Promise.reject(
+        new QueueFullError({
+          kind: 'Semaphore',
+          resource: this.name,
+          limit: this.#limit,
+          maxQueue: this.#maxQueue,
+          inUse: this.#inUse,
+          waiting: this.#queue.size,
+        }),
+      );
+    }
+    const promise = new Promise<T>(capture);
+    const resolve = capturedResolve!;
+    const reject = capturedReject!;
+    capturedResolve = capturedReject = undefined;
+    let ticket: WaitTicket | undefined;
+    if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
+      assertSignal('signal', options.signal);
+      if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+      ticket = new WaitTicket(this.#giveUp, reject, options.signal, options.timeoutMs);
+    }
+    this.#queue.push(task, resolve, reject, ticket);
+    return promise;
+  }
+
+  /** Called by a ticket that gave up: its slot is already marked cancelled. */
+  readonly #giveUp = (ticket: WaitTicket, reason: 'timeout' | 'abort'): void => {
+    this.#queue.cancelled();
+    if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });
+    if (reason === 'timeout') {
+      ticket.reject(
+        new TimeoutError({
+          resource: this.name,
+          operation: `Waiting for a permit of ${this.#label()} (limit ${this.#limit}, ${this.#inUse} in use)`,
+          timeoutMs: ticket.timeoutMs!,
+        }),
+      );
+    } else {
+      ticket.reject(ticket.signal!.reason);
+    }
+  };
+
+  #refuse<T>(reason: 'closed'): Promise<T> {
+    if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });
+    return Promise.reject(new ClosedError('Semaphore', this.name));
+  }
+
+  #label(): string {
+    return this.name === undefined ? 'Semaphore' : `Semaphore "${this.name}"`;
+  }
+
+  #state(): SemaphoreState {
+    return { name: this.name, limit: this.#limit, inUse: this.#inUse, waiting: this.#queue.size };
+  }
+}
+
+class HeldPermit implements Permit {
+  #release: (() => void) | undefined;
+
+  constructor(release: () => void) {
+    this.#release = release;
+  }
+
+  get released(): boolean {
+    return this.#release === undefined;
+  }
+
+  release(): void {
+    const release = this.#release;
+    if (release === undefined) return;
+    this.#release = undefined;
+    release();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/** A waiter that can give up: it listens to a signal, a timer, or both, until its turn. */
+class WaitTicket implements Ticket {
+  cancelled = false;
+  readonly #giveUp: (ticket: WaitTicket, reason: 'timeout' | 'abort') => void;
+  readonly reject: Reject;
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    giveUp: (ticket: WaitTicket, reason: 'timeout' | 'abort') => void,
+    reject: Reject,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    this.#giveUp = giveUp;
+    this.reject = reject;
+    this.signal = signal;
+    this.timeoutMs = timeoutMs;
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#cancel('abort');
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    if (timeoutMs !== undefined) {
+      this.#timer = setTimeout(() => this.#cancel('timeout'), timeoutMs);
+    }
+  }
+
+  /** The waiter's turn came: stop listening. */
+  settle(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#onAbort !== undefined) this.signal!.removeEventListener('abort', this.#onAbort);
+  }
+
+  #cancel(reason: 'timeout' | 'abort'): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.settle();
+    this.#giveUp(this, reason);
+  }
+}
