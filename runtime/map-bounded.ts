@@ -70,7 +70,7 @@ export function allBounded<R>(
   thunks: Items<Thunk<R>>,
   options?: MapBoundedOptions,
 ): Promise<Awaited<R>[]> {
-  return mapBounded(thunks, callThunk, options) as Promise<Awaited<R>[]>;
+  return mapBounded<Thunk<R>, R>(thunks, callThunk, options);
 }
 
 function callThunk<R>(thunk: Thunk<R>, index: number, signal: AbortSignal): R | PromiseLike<R> {
@@ -267,7 +267,7 @@ async function runAsyncIterator<T, R>(
   const pull = (): Promise<IteratorResult<T>> => {
     const step = pulling.then(() => (done || run.stopped ? DONE : iterator.next()));
     pulling = step.then(noop, noop);
-    return step as Promise<IteratorResult<T>>;
+    return step;
   };
   const worker = async (): Promise<void> => {
     while (!run.stopped && !done) {

@@ -153,7 +153,7 @@ export class Semaphore {
         result = fn(signal);
       } catch (error) {
         this.#release();
-        return Promise.reject(error as Error);
+        return Promise.reject(error);
       }
       return Promise.resolve(result).then(this.#releaseAndReturn, this.#releaseAndThrow);
     }

@@ -30,7 +30,7 @@ export function withTimeout<T>(
     assertTimeoutMs('timeoutMs', timeoutMs);
     assertSignal('signal', options?.signal);
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(error);
   }
   const outer = options?.signal;
   if (outer?.aborted) return Promise.reject(outer.reason as Error);

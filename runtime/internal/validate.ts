@@ -49,5 +49,6 @@ export function show(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  return String(value);
+  if (typeof value === 'symbol') return value.toString();
+  return `${value as number}`;
 }

@@ -1,0 +1,124 @@
+import { packageInfo } from './package-info.js';
+
+/** Where the CLI writes; injectable so tests read what a user would see. */
+export interface Io {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+interface Command {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  /** Undefined until the command is built; the CLI then says so and which issue brings it. */
+  readonly run?: (args: readonly string[], io: Io) => Promise<number>;
+}
+
+const COMMANDS: readonly Command[] = [
+  {
+    name: 'check',
+    usage: 'bounded check [paths] [--format stylish|json|sarif] [--policy FILE]',
+    summary: 'Lint code for unbounded fan-outs, per-call connections, missing timeouts and unthrottled provider calls',
+  },
+  {
+    name: 'migrate',
+    usage: 'bounded migrate [paths] [--transform a,b] [--dry-run] [--diff] [--verify] [--json FILE]',
+    summary: 'Rewrite flagged code onto bounded\'s runtime with codemods',
+  },
+  {
+    name: 'stress',
+    usage: 'bounded stress [--level light|medium|heavy|spike|soak] [--duration 30s] [--json FILE] [--report FILE.html]',
+    summary: 'Run the load, chaos and regression suite against the policy\'s limits',
+  },
+  {
+    name: 'policy',
+    usage: 'bounded policy init|validate|show [FILE]',
+    summary: 'Write, validate or print bounded.policy.yaml',
+  },
+];
+
+export function helpText(): string {
+  const { version } = packageInfo();
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  const lines = [
+    `bounded ${version} — keep Node/TypeScript services inside their concurrency and resource limits`,
+    '',
+    'Usage: bounded <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     Show help (for a command: bounded <command> --help)',
+    '  -v, --version  Print the version',
+    '',
+    'Policy: bounded.policy.yaml, found by walking up from the current directory;',
+    '--policy FILE or BOUNDED_POLICY override it; with none, the embedded defaults apply.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Runs the CLI and returns its exit code: 0 success, 1 findings or failure, 2 usage error. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    io.stdout.write(helpText());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-v' || first === '--version') {
+    io.stdout.write(`${packageInfo().version}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === first);
+  if (command === undefined) {
+    const hint = suggest(first, COMMANDS.map((candidate) => candidate.name));
+    io.stderr.write(
+      `bounded: unknown command "${first}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}\n` +
+        `Run "bounded --help" for the list of commands.\n`,
+    );
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`Usage: ${command.usage}\n\n${command.summary}.\n`);
+    return 0;
+  }
+  if (command.run === undefined) {
+    io.stderr.write(
+      `bounded ${command.name}: not available in bounded ${packageInfo().version} yet.\n` +
+        `Usage once available: ${command.usage}\n`,
+    );
+    return 2;
+  }
+  return command.run(rest, io);
+}
+
+/** The closest known name within an edit distance of 2, for "did you mean". */
+export function suggest(input: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(input, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
