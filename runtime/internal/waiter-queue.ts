@@ -78,6 +78,31 @@ export class WaiterQueue {
     return false;
   }
 
+  /**
+   * Loads the first live waiter into `task`, `resolve`, `reject` and `ticket` without taking
+   * it; returns false when there is none. Cancelled waiters at the front are dropped.
+   */
+  peek(): boolean {
+    const slots = this.#slots;
+    while (this.#length > 0) {
+      const slot = this.#head * STRIDE;
+      const ticket = slots[slot + 3] as Ticket | undefined;
+      if (ticket !== undefined && ticket.cancelled) {
+        slots[slot] = slots[slot + 1] = slots[slot + 2] = slots[slot + 3] = undefined;
+        this.#head = (this.#head + 1) & (this.#capacity - 1);
+        this.#length--;
+        this.#cancelled--;
+        continue;
+      }
+      this.task = slots[slot];
+      this.resolve = slots[slot + 1] as Resolve;
+      this.reject = slots[slot + 2] as Reject;
+      this.ticket = ticket;
+      return true;
+    }
+    return false;
+  }
+
   /** Records that a queued waiter's ticket was just marked cancelled. */
   cancelled(): void {
     this.#cancelled++;

@@ -1,0 +1,379 @@
+import { ClosedError, QueueFullError, TimeoutError } from '../errors.js';
+import { Listeners, type Listener, type Subscription } from '../internal/events.js';
+import { assertFunction, assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
+import { WaitTicket, type GiveUpReason } from '../internal/wait-ticket.js';
+import { WaiterQueue } from '../internal/waiter-queue.js';
+import type {
+  RateAcquireOptions,
+  RateLimiter,
+  RateLimiterEvent,
+  RateLimiterPenalty,
+  RateLimiterRejection,
+  RateLimiterStats,
+} from './types.js';
+
+/** How admissions are spread: as the algorithm allows (`burst`), or one every `per / rate` (`even`). */
+export type Spacing = 'burst' | 'even';
+
+export interface LimiterCoreOptions {
+  name?: string | undefined;
+  /** Most callers allowed to wait; one more is refused with `QueueFullError`. Default Infinity. */
+  maxQueue?: number | undefined;
+  spacing?: Spacing | undefined;
+  /** Milliseconds clock; defaults to `performance.now`. Tests may pass a fake one. */
+  now?: (() => number) | undefined;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+let capturedResolve: ((value: void) => void) | undefined;
+let capturedReject: ((reason: unknown) => void) | undefined;
+function capture(resolve: (value: void) => void, reject: (reason: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+const defaultNow = (): number => performance.now();
+
+/**
+ * What every limiter shares: the FIFO of waiters, one timer for the head of the queue (never
+ * one per call), penalties, even spacing, counters and events. An algorithm supplies how much
+ * it can admit now and how long until it can admit a given cost.
+ */
+export abstract class LimiterCore implements RateLimiter {
+  abstract readonly kind: 'TokenBucket' | 'SlidingWindow';
+  readonly name: string | undefined;
+  protected readonly now: () => number;
+  #maxQueue: number;
+  #spacing: Spacing;
+  /** Even spacing: earliest time of the next admission. */
+  #nextEvenAt = Number.NEGATIVE_INFINITY;
+  #pausedUntil = Number.NEGATIVE_INFINITY;
+  #closed = false;
+  #admitted = 0;
+  #throttled = 0;
+  #rejected = 0;
+  readonly #queue = new WaiterQueue();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #draining = false;
+  readonly #throttledEvents = new Listeners<RateLimiterEvent>();
+  readonly #rejectedEvents = new Listeners<RateLimiterRejection>();
+  readonly #penalizedEvents = new Listeners<RateLimiterPenalty>();
+
+  protected constructor(options: LimiterCoreOptions) {
+    const { maxQueue = Number.POSITIVE_INFINITY, spacing = 'burst', name, now = defaultNow } = options;
+    assertQueueBound('maxQueue', maxQueue);
+    assertSpacing(spacing);
+    this.name = name;
+    this.#maxQueue = maxQueue;
+    this.#spacing = spacing;
+    this.now = now;
+  }
+
+  /** Units the algorithm could admit at `now`, ignoring penalties and spacing. */
+  protected abstract capacity(now: number): number;
+  /**
+   * Consumes `cost` units if the algorithm can admit them now. `now` is NaN when the caller
+   * has not read the clock: an algorithm that can decide without it (a bucket with tokens to
+   * spare) should, since a clock read is the most expensive part of an admission.
+   */
+  protected abstract tryConsume(cost: number, now: number): boolean;
+  /** Milliseconds until the algorithm can admit `cost` (0 when it can now). */
+  protected abstract wait(cost: number, now: number): number;
+  /** Most units one call may cost: a call costing more could never be admitted. */
+  protected abstract get maxCost(): number;
+  /** Milliseconds between admissions of one unit under even spacing. */
+  protected abstract get interval(): number;
+
+  get available(): number {
+    const now = this.now();
+    if (now < this.#pausedUntil || this.#queue.size > 0) return 0;
+    return Math.max(0, Math.floor(this.capacity(now) + 1e-9));
+  }
+
+  get waiting(): number {
+    return this.#queue.size;
+  }
+
+  get admitted(): number {
+    return this.#admitted;
+  }
+
+  get throttled(): number {
+    return this.#throttled;
+  }
+
+  get rejected(): number {
+    return this.#rejected;
+  }
+
+  get maxQueue(): number {
+    return this.#maxQueue;
+  }
+
+  get spacing(): Spacing {
+    return this.#spacing;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  stats(): RateLimiterStats {
+    return {
+      available: this.available,
+      waiting: this.waiting,
+      admitted: this.#admitted,
+      throttled: this.#throttled,
+      rejected: this.#rejected,
+    };
+  }
+
+  acquire(options?: RateAcquireOptions): Promise<void> {
+    if (options === undefined) {
+      // The hot path: nothing to check, nothing allocated when admitted at once.
+      if (this.#queue.size === 0 && !this.#closed && this.#admitNow(1, Number.NaN)) return RESOLVED;
+      return this.#slowAcquire(1, undefined);
+    }
+    const cost = options.cost ?? 1;
+    this.#assertCost(cost);
+    assertSignal('signal', options.signal);
+    if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+    if (options.signal?.aborted === true) return Promise.reject(options.signal.reason);
+    if (this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN)) return RESOLVED;
+    return this.#slowAcquire(cost, options);
+  }
+
+  tryAcquire(cost = 1): boolean {
+    this.#assertCost(cost);
+    return this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN);
+  }
+
+  schedule<T>(
+    fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
+    options?: RateAcquireOptions,
+  ): Promise<Awaited<T>> {
+    assertFunction('fn', fn);
+    const signal = options?.signal;
+    const admitted = this.acquire(options);
+    if (admitted === RESOLVED) {
+      try {
+        return Promise.resolve(fn(signal));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return admitted.then(() => fn(signal)) as Promise<Awaited<T>>;
+  }
+
+  penalize(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw new TypeError(`Expected \`ms\` to be a non-negative finite number, got ${show(ms)}`);
+    }
+    const until = this.now() + ms;
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    if (this.#penalizedEvents.active) {
+      this.#penalizedEvents.emit({ ...this.#event(), until: Date.now() + ms });
+    }
+    this.#arm();
+  }
+
+  /** Admissions are paused until this clock time (see `now`); -Infinity when not paused. */
+  get pausedUntil(): number {
+    return this.#pausedUntil;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#disarm();
+    const error = new ClosedError(this.kind, this.name);
+    const queue = this.#queue;
+    while (queue.shift()) {
+      (queue.ticket as WaitTicket | undefined)?.settle();
+      this.#rejected++;
+      if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason: 'closed' });
+      queue.reject!(error);
+    }
+  }
+
+  onThrottled(listener: Listener<RateLimiterEvent>): Subscription {
+    return this.#throttledEvents.add(listener);
+  }
+
+  onRejected(listener: Listener<RateLimiterRejection>): Subscription {
+    return this.#rejectedEvents.add(listener);
+  }
+
+  onPenalized(listener: Listener<RateLimiterPenalty>): Subscription {
+    return this.#penalizedEvents.add(listener);
+  }
+
+  /** Changes spacing or queue bound live; subclasses call this from `reconfigure`. */
+  protected reconfigureCore(options: { maxQueue?: number | undefined; spacing?: Spacing | undefined }): void {
+    if (options.maxQueue !== undefined) {
+      assertQueueBound('maxQueue', options.maxQueue);
+      this.#maxQueue = options.maxQueue;
+    }
+    if (options.spacing !== undefined) {
+      assertSpacing(options.spacing);
+      this.#spacing = options.spacing;
+    }
+  }
+
+  /** Subclasses call this after changing their numbers: waiters may be admitted sooner or later. */
+  protected rearm(): void {
+    this.#arm();
+  }
+
+  #assertCost(cost: unknown): asserts cost is number {
+    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) {
+      throw new TypeError(`Expected \`cost\` to be a positive number, got ${show(cost)}`);
+    }
+    if (cost > this.maxCost) {
+      throw new RangeError(
+        `${this.#label()} can never admit a cost of ${cost}: its capacity is ${this.maxCost}`,
+      );
+    }
+  }
+
+  /**
+   * Admits `cost` if penalties, spacing and the algorithm all allow it. `now` may be NaN: the
+   * clock is then read only if something needs it.
+   */
+  #admitNow(cost: number, now: number): boolean {
+    if (this.#pausedUntil !== Number.NEGATIVE_INFINITY) {
+      if (Number.isNaN(now)) now = this.now();
+      if (now < this.#pausedUntil) return false;
+      this.#pausedUntil = Number.NEGATIVE_INFINITY;
+    }
+    const even = this.#spacing === 'even';
+    if (even) {
+      if (Number.isNaN(now)) now = this.now();
+      if (now < this.#nextEvenAt) return false;
+    }
+    if (!this.tryConsume(cost, now)) return false;
+    if (even) {
+      // Keep to the schedule rather than to the (late) timer: a timer that fires a little late
+      // does not push every later admission back, but idle time is never banked as a burst.
+      this.#nextEvenAt = Math.max(this.#nextEvenAt, now - this.interval) + this.interval * cost;
+    }
+    this.#admitted++;
+    return true;
+  }
+
+  /** Milliseconds until `cost` can be admitted, counting penalties and spacing. */
+  #delay(cost: number, now: number): number {
+    let delay = this.wait(cost, now);
+    if (this.#pausedUntil - now > delay) delay = this.#pausedUntil - now;
+    if (this.#spacing === 'even' && this.#nextEvenAt - now > delay) delay = this.#nextEvenAt - now;
+    return delay;
+  }
+
+  #slowAcquire(cost: number, options: RateAcquireOptions | undefined): Promise<void> {
+    if (this.#closed) {
+      this.#rejected++;
+      if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason: 'closed' });
+      return Promise.reject(new ClosedError(this.kind, this.name));
+    }
+    if (this.#queue.size >= this.#maxQueue) {
+      this.#rejected++;
+      if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason: 'queue-full' });
+      return Promise.reject(
+        new QueueFullError({
+          kind: this.kind,
+          resource: this.name,
+          limit: this.maxCost,
+          maxQueue: this.#maxQueue,
+          waiting: this.#queue.size,
+        }),
+      );
+    }
+    const promise = new Promise<void>(capture);
+    const resolve = capturedResolve!;
+    const reject = capturedReject!;
+    capturedResolve = capturedReject = undefined;
+    let ticket: WaitTicket | undefined;
+    if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
+      ticket = new WaitTicket(this.#giveUp, reject, options.signal, options.timeoutMs);
+    }
+    const first = this.#queue.size === 0;
+    this.#queue.push(cost, resolve, reject, ticket);
+    this.#throttled++;
+    if (this.#throttledEvents.active) this.#throttledEvents.emit(this.#event());
+    if (first) this.#arm();
+    return promise;
+  }
+
+  readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
+    this.#queue.cancelled();
+    this.#rejected++;
+    if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason });
+    ticket.reject(
+      reason === 'abort'
+        ? ticket.signal!.reason
+        : new TimeoutError({
+            resource: this.name,
+            operation: `Waiting for admission by ${this.#label()} (${this.describeLimit()})`,
+            timeoutMs: ticket.timeoutMs!,
+          }),
+    );
+    // The head may have gone: the next waiter may be admitted sooner, or nobody waits at all.
+    this.#arm();
+  };
+
+  /** "60 per 60000 ms", for messages. */
+  protected abstract describeLimit(): string;
+
+  /** Admits waiters from the front while the limits allow, then sets the timer for the next. */
+  readonly #drain = (): void => {
+    this.#timer = undefined;
+    const queue = this.#queue;
+    const now = this.now();
+    this.#draining = true;
+    try {
+      while (queue.peek()) {
+        if (!this.#admitNow(queue.task as number, now)) break;
+        queue.shift();
+        (queue.ticket as WaitTicket | undefined)?.settle();
+        queue.resolve!(undefined as never);
+      }
+      this.#arm();
+    } finally {
+      this.#draining = false;
+    }
+  };
+
+  #arm(): void {
+    this.#disarm();
+    if (this.#closed || !this.#queue.peek()) return;
+    const delay = this.#delay(this.#queue.task as number, this.now());
+    if (delay <= 0 && !this.#draining) {
+      this.#drain();
+      return;
+    }
+    // Timers fire on whole milliseconds and may fire a little early by the clock; the drain
+    // then finds the head not yet admissible and arms again for the rest.
+    this.#timer = setTimeout(this.#drain, Math.max(1, Math.ceil(delay)));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #label(): string {
+    return this.name === undefined ? this.kind : `${this.kind} "${this.name}"`;
+  }
+
+  #event(): RateLimiterEvent {
+    return { name: this.name, kind: this.kind, waiting: this.#queue.size, available: this.available };
+  }
+}
+
+function assertSpacing(value: unknown): asserts value is Spacing {
+  if (value !== 'burst' && value !== 'even') {
+    throw new TypeError(`Expected \`spacing\` to be "burst" or "even", got ${show(value)}`);
+  }
+}

@@ -1,0 +1,18 @@
+export { LimiterCore, type Spacing } from './core.js';
+export { TokenBucket, type TokenBucketOptions, type TokenBucketReconfigure } from './token-bucket.js';
+export { SlidingWindow, type SlidingWindowOptions, type SlidingWindowReconfigure } from './sliding-window.js';
+export {
+  defineProvider,
+  providerLimiter,
+  providerNames,
+  type ProviderLimiterOptions,
+  type ProviderLimits,
+} from './providers.js';
+export type {
+  RateAcquireOptions,
+  RateLimiter,
+  RateLimiterEvent,
+  RateLimiterPenalty,
+  RateLimiterRejection,
+  RateLimiterStats,
+} from './types.js';
