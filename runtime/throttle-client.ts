@@ -1,0 +1,173 @@
+import { DEFAULT_POLICY } from '../policy/defaults.js';
+import { withTimeout } from './timeout.js';
+import { Semaphore } from './semaphore.js';
+import { providerLimiter } from './rate-limit/providers.js';
+import type { RateLimiter } from './rate-limit/types.js';
+import { assertLimit, assertTimeoutMs, show } from './internal/validate.js';
+
+export interface ThrottleClientOptions {
+  /** Every call is admitted by this limiter first; a provider name (`'openai'`) uses its preset. */
+  limiter?: RateLimiter | string;
+  /** Deadline per call. Default: the policy's model timeout (60 s). */
+  timeoutMs?: number;
+  /** Most calls in flight at once (a new Semaphore), or a Semaphore to share. Default: unbounded. */
+  concurrency?: number | Semaphore;
+  /**
+   * How many times a call answered with 429 is retried, after `penalize`-ing the limiter for the
+   * provider's `Retry-After`. Default 2. Give the SDK `maxRetries: 0` so its own retries do
+   * not bypass the limiter.
+   */
+  retries429?: number;
+  /** Names calls in errors: "openai chat.completions.create timed out after 60 s". Default: the limiter's name. */
+  name?: string;
+  /**
+   * Which methods to throttle, by path (`['chat', 'completions', 'create']`). Default: every
+   * method of an SDK client's resources (not the client's own HTTP helpers such as `get` or
+   * `buildURL`), and every method of any other object.
+   */
+  methods?: (path: readonly string[]) => boolean;
+}
+
+const SDK_CLIENT = Symbol('sdk-client');
+
+/**
+ * Wraps an OpenAI or Anthropic SDK client (or any object whose methods return promises) so
+ * that every call goes through the rate limiter, runs under a deadline (its signal merged
+ * with the caller's), and is bounded in concurrency. The wrapper has the client's own type:
+ * `throttled.chat.completions.create(...)` type-checks exactly like the original.
+ *
+ * ```ts
+ * const openai = throttleClient(new OpenAI({ maxRetries: 0 }), { limiter: 'openai', concurrency: 8 });
+ * const reply = await openai.chat.completions.create({ model, messages });
+ * ```
+ *
+ * The signal goes into the SDK's request-options argument (the method's last declared
+ * parameter, as in `create(body, options)`); a method that takes none still gets the deadline,
+ * as a rejection with `TimeoutError` when it passes.
+ */
+export function throttleClient<T extends object>(client: T, options: ThrottleClientOptions = {}): T {
+  if (typeof client !== 'object' || client === null) {
+    throw new TypeError(`Expected \`client\` to be an object, got ${show(client)}`);
+  }
+  const limiter = typeof options.limiter === 'string' ? providerLimiter(options.limiter) : options.limiter;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_POLICY.defaults.timeouts.model;
+  assertTimeoutMs('timeoutMs', timeoutMs);
+  let semaphore: Semaphore | undefined;
+  if (options.concurrency instanceof Semaphore) semaphore = options.concurrency;
+  else if (options.concurrency !== undefined) {
+    assertLimit('concurrency', options.concurrency);
+    semaphore = new Semaphore(options.concurrency, { name: options.name ?? limiter?.name });
+  }
+  const retries429 = options.retries429 ?? 2;
+  if (!Number.isInteger(retries429) || retries429 < 0) {
+    throw new TypeError(`Expected \`retries429\` to be a non-negative integer, got ${show(retries429)}`);
+  }
+  const sdk = looksLikeSdkClient(client);
+  const methods = options.methods ?? ((path: readonly string[]) => !sdk || path.length >= 2);
+  const label = options.name ?? limiter?.name;
+
+  const call = (target: object, method: (...args: unknown[]) => unknown, path: readonly string[], args: unknown[]) => {
+    const optionsIndex = method.length - 1;
+    const callerSignal = optionsIndex >= 0 ? signalIn(args[optionsIndex]) : undefined;
+    const name = `${label === undefined ? '' : `${label} `}${path.join('.')}`;
+    const attempt = (signal: AbortSignal | undefined): Promise<unknown> =>
+      withTimeout(
+        (deadline) => method.apply(target, withSignal(args, optionsIndex, deadline)),
+        timeoutMs,
+        { signal, name },
+      );
+    const admitted = (signal: AbortSignal | undefined): Promise<unknown> =>
+      limiter === undefined ? attempt(signal) : limiter.schedule(attempt, { signal });
+    const guarded = async (signal: AbortSignal | undefined): Promise<unknown> => {
+      for (let tries = 0; ; tries++) {
+        try {
+          return await admitted(signal);
+        } catch (error) {
+          const retryAfter = tooManyRequests(error);
+          if (retryAfter === undefined || limiter === undefined) throw error;
+          limiter.penalize(retryAfter);
+          if (tries >= retries429) throw error;
+        }
+      }
+    };
+    return semaphore === undefined ? guarded(callerSignal) : semaphore.run(guarded, { signal: callerSignal });
+  };
+
+  const proxies = new WeakMap<object, object>();
+  const wrap = (target: object, path: readonly string[]): object => {
+    const cached = proxies.get(target);
+    if (cached !== undefined) return cached;
+    const proxy = new Proxy(target, {
+      get(object, property, receiver) {
+        const value: unknown = Reflect.get(object, property, receiver);
+        if (typeof property !== 'string' || property.startsWith('_') || property === 'constructor') return value;
+        const next = [...path, property];
+        if (typeof value === 'function') {
+          if (!methods(next)) return value;
+          const method = value as (...args: unknown[]) => unknown;
+          return (...args: unknown[]) => call(object, method, next, args);
+        }
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) return wrap(value, next);
+        return value;
+      },
+    });
+    proxies.set(target, proxy);
+    return proxy;
+  };
+  return wrap(client, []) as T;
+}
+
+/** SDK clients (OpenAI, Anthropic) carry a base URL and their own HTTP helpers on the root. */
+function looksLikeSdkClient(client: object): boolean {
+  const record = client as Record<PropertyKey, unknown>;
+  return record[SDK_CLIENT] === true || (typeof record.baseURL === 'string' && typeof record.buildURL === 'function');
+}
+
+function signalIn(value: unknown): AbortSignal | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const signal = (value as { signal?: unknown }).signal;
+  return signal instanceof AbortSignal ? signal : undefined;
+}
+
+/** The call's arguments with `signal` in its request-options argument. */
+function withSignal(args: unknown[], index: number, signal: AbortSignal): unknown[] {
+  if (index < 0 || index < args.length - 1) return args;
+  const current = args[index];
+  if (current !== undefined && (typeof current !== 'object' || current === null || Array.isArray(current))) return args;
+  const next = args.slice();
+  while (next.length < index) next.push(undefined);
+  // Our signal already follows the caller's (withTimeout links them), so it replaces it.
+  next[index] = { ...(current), signal };
+  return next;
+}
+
+/**
+ * Milliseconds to back off when `error` is a 429: from its `Retry-After` (seconds or an
+ * HTTP date), else one second. Undefined for anything else.
+ */
+export function tooManyRequests(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, headers } = error as { status?: unknown; headers?: unknown };
+  if (status !== 429) return undefined;
+  return retryAfterMs(headerValue(headers, 'retry-after')) ?? 1_000;
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (headers === null || headers === undefined) return undefined;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  if (typeof headers === 'object') {
+    const value = (headers as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
+/** `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or bad. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1_000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
