@@ -42,3 +42,25 @@ export {
   type TimeoutDetails,
 } from './errors.js';
 export type { Listener, Subscription } from './internal/events.js';
+export {
+  SlidingWindow,
+  TokenBucket,
+  defineProvider,
+  providerLimiter,
+  providerNames,
+  type ProviderLimiterOptions,
+  type ProviderLimits,
+  type RateAcquireOptions,
+  type RateLimiter,
+  type RateLimiterEvent,
+  type RateLimiterPenalty,
+  type RateLimiterRejection,
+  type RateLimiterStats,
+  type SlidingWindowOptions,
+  type SlidingWindowReconfigure,
+  type Spacing,
+  type TokenBucketOptions,
+  type TokenBucketReconfigure,
+} from './rate-limit/index.js';
+export { throttleClient, type ThrottleClientOptions } from './throttle-client.js';
+export { startFakeProvider, type FakeProvider, type FakeProviderOptions, type FakeProviderStats } from './stress/fake-provider.js';
