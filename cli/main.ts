@@ -1,10 +1,9 @@
+import { suggest } from '../policy/suggest.js';
+import { policyCommand, POLICY_USAGE } from './commands/policy.js';
+import type { Io } from './io.js';
 import { packageInfo } from './package-info.js';
 
-/** Where the CLI writes; injectable so tests read what a user would see. */
-export interface Io {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-}
+export type { Io } from './io.js';
 
 interface Command {
   readonly name: string;
@@ -12,6 +11,8 @@ interface Command {
   readonly summary: string;
   /** Undefined until the command is built; the CLI then says so and which issue brings it. */
   readonly run?: (args: readonly string[], io: Io) => Promise<number>;
+  /** Full help for `bounded <command> --help`; defaults to the usage line. */
+  readonly help?: string;
 }
 
 const COMMANDS: readonly Command[] = [
@@ -34,6 +35,8 @@ const COMMANDS: readonly Command[] = [
     name: 'policy',
     usage: 'bounded policy init|validate|show [FILE]',
     summary: 'Write, validate or print bounded.policy.yaml',
+    help: POLICY_USAGE,
+    run: policyCommand,
   },
 ];
 
@@ -80,7 +83,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`Usage: ${command.usage}\n\n${command.summary}.\n`);
+    io.stdout.write(command.help ?? `Usage: ${command.usage}\n\n${command.summary}.\n`);
     return 0;
   }
   if (command.run === undefined) {
@@ -93,32 +96,4 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   return command.run(rest, io);
 }
 
-/** The closest known name within an edit distance of 2, for "did you mean". */
-export function suggest(input: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = editDistance(input, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
+export { suggest };

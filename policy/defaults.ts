@@ -26,6 +26,17 @@ export interface DefaultPolicy {
       readonly http: number;
       /** Deadline for model (LLM provider) calls, in milliseconds. */
       readonly model: number;
+      /** Longest wait for a pooled database connection (queueing plus connecting), in ms. */
+      readonly dbConnect: number;
+      /** Server-side `statement_timeout` every pooled connection starts with, in ms. */
+      readonly dbStatement: number;
+      /**
+       * Client-side deadline for one query, in ms: a backstop above `dbStatement` for what the
+       * server cannot time out itself (a network fault, a stopped server).
+       */
+      readonly dbQuery: number;
+      /** How long a pooled connection above `pool.min` may sit idle before it is closed, in ms. */
+      readonly dbIdle: number;
     };
   };
   readonly pool: PoolDefaults;
@@ -51,7 +62,14 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
   version: 1,
   defaults: {
     concurrency: 10,
-    timeouts: { http: 60_000, model: 60_000 },
+    timeouts: {
+      http: 60_000,
+      model: 60_000,
+      dbConnect: 10_000,
+      dbStatement: 30_000,
+      dbQuery: 35_000,
+      dbIdle: 30_000,
+    },
   },
   pool: { min: 5, max: 20 },
   rateLimits: {

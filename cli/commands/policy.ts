@@ -1,0 +1,120 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import {
+  POLICY_FILE_NAME,
+  PolicyError,
+  formatProblem,
+  loadPolicy,
+  resolvePolicyPath,
+  type Policy,
+} from '../../policy/load.js';
+import { STARTER_POLICY } from '../../policy/starter.js';
+import type { Io } from '../io.js';
+
+export const POLICY_USAGE = `Usage:
+  bounded policy init [FILE]       Write a commented starter ${POLICY_FILE_NAME} (never overwrites)
+  bounded policy validate [FILE]   Check a policy file; exit 0 when valid, 1 with every problem
+  bounded policy show [FILE]       Print the effective policy after defaults and overlays
+
+Options:
+  --policy FILE   The policy file (default: BOUNDED_POLICY, else the nearest ${POLICY_FILE_NAME})
+  --env NAME      The overlay to apply (default: BOUNDED_ENV, else NODE_ENV)
+  --json          show: print JSON instead of YAML
+  --force         init: overwrite an existing file
+`;
+
+export function policyCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
+  return Promise.resolve(runPolicy(args, io, cwd));
+}
+
+function runPolicy(args: readonly string[], io: Io, cwd: string): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        policy: { type: 'string' },
+        env: { type: 'string' },
+        json: { type: 'boolean' },
+        force: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    io.stderr.write(`bounded policy: ${(error as Error).message}\n\n${POLICY_USAGE}`);
+    return 2;
+  }
+  const [action, file, ...extra] = parsed.positionals;
+  if (extra.length > 0) {
+    io.stderr.write(`bounded policy: unexpected arguments: ${extra.join(' ')}\n\n${POLICY_USAGE}`);
+    return 2;
+  }
+  const path = file ?? parsed.values.policy;
+  switch (action) {
+    case 'init':
+      return init(resolve(cwd, path ?? POLICY_FILE_NAME), parsed.values.force === true, io);
+    case 'validate':
+      return validate(path, parsed.values.env, cwd, io);
+    case 'show':
+      return show(path, parsed.values.env, parsed.values.json === true, cwd, io);
+    default:
+      io.stderr.write(`bounded policy: ${action === undefined ? 'missing action' : `unknown action "${action}"`}\n\n${POLICY_USAGE}`);
+      return 2;
+  }
+}
+
+function init(file: string, force: boolean, io: Io): number {
+  if (existsSync(file) && !force) {
+    io.stderr.write(`bounded policy init: ${file} already exists; not overwriting it (use --force to replace it)\n`);
+    return 1;
+  }
+  try {
+    // 'wx' refuses to clobber a file that appeared since the check.
+    writeFileSync(file, STARTER_POLICY, { flag: force ? 'w' : 'wx' });
+  } catch (error) {
+    io.stderr.write(`bounded policy init: cannot write ${file}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  io.stdout.write(`Wrote ${file}\n`);
+  return 0;
+}
+
+function load(path: string | undefined, environment: string | undefined, cwd: string, io: Io, verb: string): Policy | undefined {
+  try {
+    return loadPolicy({ path, cwd, environment });
+  } catch (error) {
+    if (error instanceof PolicyError) {
+      io.stderr.write(`${error.problems.map(formatProblem).join('\n')}\n`);
+      io.stderr.write(`bounded policy ${verb}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'} in ${error.file}\n`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function validate(path: string | undefined, environment: string | undefined, cwd: string, io: Io): number {
+  const file = resolvePolicyPath({ path, cwd });
+  if (file === undefined) {
+    io.stderr.write(`bounded policy validate: no ${POLICY_FILE_NAME} here or above ${cwd}; the embedded defaults apply\n`);
+    return 1;
+  }
+  const policy = load(path, environment, cwd, io, 'validate');
+  if (policy === undefined) return 1;
+  const unset = Object.entries(policy.pools)
+    .filter(([, pool]) => pool.connectionString === undefined && pool.connectionStringRef !== undefined)
+    .map(([name, pool]) => `pools.${name}.connectionString: ${pool.connectionStringRef} is not set in this environment`);
+  for (const note of unset) io.stderr.write(`note: ${note}\n`);
+  io.stdout.write(`${file}: valid${policy.environment === undefined ? '' : ` (environment: ${policy.environment})`}\n`);
+  return 0;
+}
+
+function show(path: string | undefined, environment: string | undefined, json: boolean, cwd: string, io: Io): number {
+  const policy = load(path, environment, cwd, io, 'show');
+  if (policy === undefined) return 1;
+  // Infinity has no JSON or YAML spelling that reads back the same; show it as a word.
+  const plain = JSON.parse(JSON.stringify(policy, (_key, value: unknown) => (value === Number.POSITIVE_INFINITY ? 'unbounded' : value))) as unknown;
+  io.stdout.write(json ? `${JSON.stringify(plain, null, 2)}\n` : stringify(plain));
+  return 0;
+}

@@ -1,0 +1,408 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { DEFAULT_POLICY } from './defaults.js';
+import { INVALID, pathText, type Path, type Problem } from './schema-kit.js';
+import { suggest } from './suggest.js';
+import { policyFileSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
+
+export const POLICY_FILE_NAME = 'bounded.policy.yaml';
+
+export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket';
+
+export interface SemaphorePolicy {
+  readonly limit: number;
+  readonly maxQueue: number;
+}
+
+export interface RateLimitPolicy {
+  readonly algorithm: RateLimitAlgorithm;
+  readonly rate: number;
+  readonly perMs: number;
+  /** token-bucket only; undefined means "same as rate". */
+  readonly burst: number | undefined;
+  readonly spacing: 'burst' | 'even';
+  readonly maxQueue: number;
+}
+
+export interface PoolPolicy {
+  /** Resolved connection string; undefined when it names an unset environment variable (see `connectionStringRef`). */
+  readonly connectionString: string | undefined;
+  /** `env:NAME` as written, when the file used a reference. */
+  readonly connectionStringRef: string | undefined;
+  readonly min: number;
+  readonly max: number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+  readonly maxQueue: number;
+}
+
+export interface HttpPolicy {
+  readonly baseUrl: string | undefined;
+  readonly timeoutMs: number;
+  readonly connections: number;
+  readonly retries: number;
+  readonly limiter: string | undefined;
+  readonly semaphore: string | undefined;
+}
+
+export interface ProviderApiPolicy {
+  readonly module: string;
+  readonly limiter: string | undefined;
+  readonly methods: readonly string[];
+}
+
+/** The effective policy: embedded defaults, then the file, then its environment overlay. */
+export interface Policy {
+  readonly version: 1;
+  /** The file it came from; undefined for the embedded defaults alone. */
+  readonly source: string | undefined;
+  /** The overlay applied (BOUNDED_ENV or NODE_ENV), if the file had one for it. */
+  readonly environment: string | undefined;
+  readonly defaults: {
+    readonly concurrency: number;
+    readonly timeouts: {
+      readonly http: number;
+      readonly model: number;
+      readonly dbConnect: number;
+      readonly dbStatement: number;
+      readonly dbQuery: number;
+      readonly dbIdle: number;
+    };
+    readonly pool: { readonly min: number; readonly max: number };
+  };
+  readonly semaphores: Readonly<Record<string, SemaphorePolicy>>;
+  readonly rateLimits: Readonly<Record<string, RateLimitPolicy>>;
+  readonly pools: Readonly<Record<string, PoolPolicy>>;
+  readonly http: Readonly<Record<string, HttpPolicy>>;
+  readonly monitoring: {
+    readonly utilizationWarning: number;
+    readonly intervalMs: number;
+    readonly minAlertIntervalMs: number;
+  };
+  readonly lint: {
+    readonly providers: readonly ProviderApiPolicy[];
+    readonly limiters: readonly string[];
+    readonly timeouts: readonly string[];
+    readonly allowPerCallConnections: readonly string[];
+  };
+}
+
+/** One problem in a policy file, where it is and what is wrong. */
+export interface PolicyProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Dotted path of the setting, e.g. "rateLimits.openai.rate". */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A policy file that cannot be used; `problems` lists every one found, not just the first. */
+export class PolicyError extends Error {
+  readonly file: string;
+  readonly problems: readonly PolicyProblem[];
+
+  constructor(file: string, problems: readonly PolicyProblem[]) {
+    super(
+      `Invalid policy ${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
+        problems.map(formatProblem).join('\n'),
+    );
+    this.name = 'PolicyError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(problem: PolicyProblem): string {
+  return `${problem.file}:${problem.line}:${problem.column}: ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`;
+}
+
+export interface LoadPolicyOptions {
+  /** An explicit file (`--policy`); wins over BOUNDED_POLICY and the search. */
+  path?: string | undefined;
+  /** Where the search for bounded.policy.yaml starts. Default: process.cwd(). */
+  cwd?: string | undefined;
+  /** Environment for BOUNDED_POLICY, BOUNDED_ENV, NODE_ENV and env: references. Default: process.env. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The overlay to apply; default BOUNDED_ENV, else NODE_ENV. */
+  environment?: string | undefined;
+}
+
+/** The nearest bounded.policy.yaml in `dir` or a folder above it. */
+export function findPolicyFile(dir: string): string | undefined {
+  let current = resolve(dir);
+  for (;;) {
+    const candidate = join(current, POLICY_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
+}
+
+/** Which file applies: `path`, else BOUNDED_POLICY, else the nearest one; undefined for none. */
+export function resolvePolicyPath(options: LoadPolicyOptions = {}): string | undefined {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.path ?? env.BOUNDED_POLICY;
+  if (explicit !== undefined && explicit !== '') return resolve(cwd, explicit);
+  return findPolicyFile(cwd);
+}
+
+/**
+ * Loads the effective policy: the embedded defaults alone when no file applies. Throws
+ * `PolicyError` listing every problem, each with file, line and column.
+ */
+export function loadPolicy(options: LoadPolicyOptions = {}): Policy {
+  const file = resolvePolicyPath(options);
+  if (file === undefined) return defaultPolicy();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    throw new PolicyError(file, [{ file, line: 1, column: 1, path: '', message: reason }]);
+  }
+  const result = parsePolicy(text, file, options);
+  if (result.policy === undefined) throw new PolicyError(file, result.problems);
+  return result.policy;
+}
+
+export interface ParseResult {
+  /** Undefined when there were problems. */
+  readonly policy: Policy | undefined;
+  readonly problems: readonly PolicyProblem[];
+}
+
+/** Parses and validates policy text; never throws for bad content. */
+export function parsePolicy(text: string, file: string, options: LoadPolicyOptions = {}): ParseResult {
+  const env = options.env ?? process.env;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: true, prettyErrors: false });
+  const problems: PolicyProblem[] = [];
+  const at = (offset: number | undefined): { line: number; column: number } => {
+    if (offset === undefined) return { line: 1, column: 1 };
+    const pos = lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  // Syntax errors, and warnings such as unknown tags: a policy file is plain data, nothing else.
+  // After a syntax error nothing more can be trusted; after a warning the rest is still checked.
+  for (const issue of [...doc.errors, ...doc.warnings]) {
+    problems.push({ file, ...at(issue.pos[0]), path: '', message: issue.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') });
+  }
+  if (doc.errors.length > 0) return { policy: undefined, problems };
+
+  const raw: unknown = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  const found: Problem[] = [];
+  const checked = policyFileSchema.check(raw, [], found);
+  if (checked !== INVALID && !(typeof raw === 'object' && raw !== null && 'version' in raw)) {
+    found.push({ path: ['version'], at: 'key', message: 'missing; this format is version: 1' });
+  }
+  const located = (problem: Problem): PolicyProblem => ({
+    file,
+    ...at(locate(doc, problem.path, problem.at ?? 'value')),
+    path: pathText(problem.path),
+    message: problem.message,
+  });
+  if (checked === INVALID) return { policy: undefined, problems: [...problems, ...found.map(located)] };
+
+  const environment = options.environment ?? env.BOUNDED_ENV ?? env.NODE_ENV;
+  const overlay = environment === undefined ? undefined : checked.environments?.[environment];
+  const semantic: Problem[] = [];
+  const policy = resolvePolicy(checked, overlay, env, semantic, overlay === undefined ? [] : ['environments', environment!]);
+  // A setting already reported as malformed is not reported again as missing.
+  const within = (outer: Path, inner: Path): boolean => outer.every((part, index) => inner[index] === part);
+  const all = [...found, ...semantic.filter((problem) => !found.some((earlier) => within(problem.path, earlier.path)))];
+  all.sort((a, b) => (locate(doc, a.path, a.at ?? 'value') ?? 0) - (locate(doc, b.path, b.at ?? 'value') ?? 0));
+  if (problems.length > 0 || all.length > 0) return { policy: undefined, problems: [...problems, ...all.map(located)] };
+  return { policy: { ...policy, source: file, environment: overlay === undefined ? undefined : environment }, problems: [] };
+}
+
+/** The embedded default policy, in the effective shape. */
+export function defaultPolicy(): Policy {
+  return resolvePolicy({}, undefined, {}, [], []);
+}
+
+/** Offset of the node at `path` (its key, or its value), or of the nearest ancestor that exists. */
+function locate(doc: Document, path: Path, which: 'key' | 'value'): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const parentPath = path.slice(0, Math.max(0, depth - 1));
+    const parent = depth === 0 ? doc.contents : doc.getIn(parentPath, true);
+    if (depth === 0) return (parent as { range?: [number, number, number] } | null)?.range?.[0];
+    if (!isMap(parent)) continue;
+    const key = path[depth - 1];
+    const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
+    if (pair === undefined) continue;
+    const node = depth === path.length && which === 'key' ? pair.key : (pair.value ?? pair.key);
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (range !== undefined) return range[0];
+  }
+  return undefined;
+}
+
+type Merged = Omit<PolicyFile, '$schema' | 'version' | 'environments'>;
+
+/** Deep merge for plain data: mappings merge key by key, anything else replaces. */
+function merge<T>(base: T, over: T | undefined): T {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = merge(out[key], value);
+  return out as T;
+}
+
+function didYouMean(name: string, known: readonly string[]): string {
+  const hint = suggest(name, known);
+  return hint === undefined ? '' : ` (did you mean "${hint}"?)`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const EMBEDDED: Merged = {
+  defaults: {
+    concurrency: DEFAULT_POLICY.defaults.concurrency,
+    timeouts: { ...DEFAULT_POLICY.defaults.timeouts },
+    pool: { min: DEFAULT_POLICY.pool.min, max: DEFAULT_POLICY.pool.max },
+  },
+  rateLimits: Object.fromEntries(
+    Object.entries(DEFAULT_POLICY.rateLimits).map(([name, limits]) => [name, { rate: limits.rate, per: limits.perMs }]),
+  ),
+  monitoring: { utilizationWarning: DEFAULT_POLICY.monitoring.utilizationWarning, interval: 1_000, minAlertInterval: 60_000 },
+};
+
+function resolvePolicy(
+  file: PolicyFile,
+  overlay: PolicyOverlay | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: Problem[],
+  overlayPath: Path,
+): Policy {
+  const { $schema: _schema, version: _version, environments: _environments, ...body } = file;
+  const merged = merge(merge(EMBEDDED, body), overlay);
+  // Where a merged setting was written: the overlay when it set it, else the file.
+  const where = (path: Path): Path => {
+    let node: unknown = overlay;
+    for (const part of path) node = isPlainObject(node) ? node[part as string] : undefined;
+    return node === undefined ? path : [...overlayPath, ...path];
+  };
+  const d = merged.defaults!;
+  const timeouts = d.timeouts as Policy['defaults']['timeouts'];
+  const poolDefaults = d.pool as { min: number; max: number };
+  if (poolDefaults.min > poolDefaults.max) {
+    problems.push({ path: where(['defaults', 'pool', 'min']), message: `min (${poolDefaults.min}) is above max (${poolDefaults.max})` });
+  }
+  const envValue = (path: Path, value: string | undefined): { value: string | undefined; ref: string | undefined } => {
+    if (value === undefined || !value.startsWith('env:')) return { value, ref: undefined };
+    const name = value.slice(4);
+    if (!/^[A-Za-z_]\w*$/.test(name)) {
+      problems.push({ path: where(path), message: `"${value}" is not a valid env:NAME reference` });
+    }
+    return { value: env[name] === '' ? undefined : env[name], ref: value };
+  };
+
+  const semaphores: Record<string, SemaphorePolicy> = {};
+  for (const [name, entry] of Object.entries(merged.semaphores ?? {})) {
+    if (entry.limit === undefined) {
+      problems.push({ path: where(['semaphores', name]), at: 'key', message: 'missing limit (a positive integer)' });
+      continue;
+    }
+    semaphores[name] = { limit: entry.limit, maxQueue: entry.maxQueue ?? Number.POSITIVE_INFINITY };
+  }
+
+  const rateLimits: Record<string, RateLimitPolicy> = {};
+  for (const [name, entry] of Object.entries(merged.rateLimits ?? {})) {
+    if (entry.rate === undefined) {
+      problems.push({ path: where(['rateLimits', name]), at: 'key', message: 'missing rate (a positive number)' });
+      continue;
+    }
+    const algorithm = entry.algorithm ?? 'sliding-window';
+    if (entry.burst !== undefined && algorithm !== 'token-bucket') {
+      problems.push({ path: where(['rateLimits', name, 'burst']), at: 'key', message: 'burst applies only to algorithm: token-bucket' });
+    }
+    rateLimits[name] = {
+      algorithm,
+      rate: entry.rate,
+      perMs: entry.per ?? 1_000,
+      burst: entry.burst,
+      spacing: entry.spacing ?? 'burst',
+      maxQueue: entry.maxQueue ?? Number.POSITIVE_INFINITY,
+    };
+  }
+
+  const pools: Record<string, PoolPolicy> = {};
+  for (const [name, entry] of Object.entries(merged.pools ?? {})) {
+    const min = entry.min ?? Math.min(poolDefaults.min, entry.max ?? poolDefaults.max);
+    const max = entry.max ?? Math.max(poolDefaults.max, min);
+    if (min > max) problems.push({ path: where(['pools', name, 'min']), message: `min (${min}) is above max (${max})` });
+    const connection = envValue(['pools', name, 'connectionString'], entry.connectionString);
+    pools[name] = {
+      connectionString: connection.value,
+      connectionStringRef: connection.ref,
+      min,
+      max,
+      connectTimeoutMs: entry.connectTimeout ?? timeouts.dbConnect,
+      idleTimeoutMs: entry.idleTimeout ?? timeouts.dbIdle,
+      statementTimeoutMs: entry.statementTimeout ?? timeouts.dbStatement,
+      queryTimeoutMs: entry.queryTimeout ?? timeouts.dbQuery,
+      maxQueue: entry.maxQueue ?? Number.POSITIVE_INFINITY,
+    };
+  }
+
+  const http: Record<string, HttpPolicy> = {};
+  for (const [name, entry] of Object.entries(merged.http ?? {})) {
+    if (entry.limiter !== undefined && rateLimits[entry.limiter] === undefined) {
+      problems.push({
+        path: where(['http', name, 'limiter']),
+        message: `names rate limit "${entry.limiter}", which is not defined${didYouMean(entry.limiter, Object.keys(rateLimits))}; known: ${Object.keys(rateLimits).join(', ')}`,
+      });
+    }
+    if (entry.semaphore !== undefined && merged.semaphores?.[entry.semaphore] === undefined) {
+      problems.push({
+        path: where(['http', name, 'semaphore']),
+        message: `names semaphore "${entry.semaphore}", which is not defined${didYouMean(entry.semaphore, Object.keys(semaphores))}${Object.keys(semaphores).length === 0 ? '' : `; known: ${Object.keys(semaphores).join(', ')}`}`,
+      });
+    }
+    http[name] = {
+      baseUrl: envValue(['http', name, 'baseUrl'], entry.baseUrl).value,
+      timeoutMs: entry.timeout ?? timeouts.http,
+      connections: entry.connections ?? 10,
+      retries: entry.retries ?? 2,
+      limiter: entry.limiter,
+      semaphore: entry.semaphore,
+    };
+  }
+
+  const monitoring = merged.monitoring!;
+  const lint = merged.lint ?? {};
+  return {
+    version: 1,
+    source: undefined,
+    environment: undefined,
+    defaults: { concurrency: d.concurrency!, timeouts, pool: poolDefaults },
+    semaphores,
+    rateLimits,
+    pools,
+    http,
+    monitoring: {
+      utilizationWarning: monitoring.utilizationWarning!,
+      intervalMs: monitoring.interval!,
+      minAlertIntervalMs: monitoring.minAlertInterval!,
+    },
+    lint: {
+      providers: (lint.providers ?? []).map((provider, index) => {
+        if (provider.module === undefined) {
+          problems.push({ path: where(['lint', 'providers', index]), message: 'missing module (the package its client comes from)' });
+        }
+        return { module: provider.module ?? '', limiter: provider.limiter, methods: provider.methods ?? [] };
+      }),
+      limiters: lint.limiters ?? [],
+      timeouts: lint.timeouts ?? [],
+      allowPerCallConnections: lint.allowPerCallConnections ?? [],
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The policy file's schema, written once: `checkPolicyFile` validates with it and
+ * `policyJsonSchema()` ships it as JSON Schema for editors.
+ */
+import { s, type Infer, type JsonSchema } from './schema-kit.js';
+
+const timeouts = s.object('Deadlines per kind of call.', {
+  http: s.duration('Deadline for an HTTP call, headers and body.'),
+  model: s.duration('Deadline for a model (LLM provider) call.'),
+  dbConnect: s.duration('Longest wait for a pooled database connection.'),
+  dbStatement: s.duration('Server-side statement_timeout of every pooled connection.'),
+  dbQuery: s.duration('Client-side deadline for one query (a backstop above dbStatement).'),
+  dbIdle: s.duration('How long a pooled connection above min may stay idle.'),
+});
+
+const semaphore = s.object('A named concurrency limit.', {
+  limit: s.positiveInt('Most holders at once.'),
+  maxQueue: s.nonNegativeInt('Most callers waiting; one more is refused with QueueFullError.'),
+});
+
+const rateLimit = s.object('A named rate limit.', {
+  algorithm: s.enum('sliding-window never admits more than rate in any window; token-bucket refills continuously.', [
+    'sliding-window',
+    'token-bucket',
+  ] as const),
+  rate: s.positive('Requests (or cost units) admitted per `per`.'),
+  per: s.duration('The window `rate` refers to.'),
+  burst: s.positive('token-bucket only: the most units one burst may use (default: rate).'),
+  spacing: s.enum('burst admits as the algorithm allows; even spreads admissions per/rate apart.', ['burst', 'even'] as const),
+  maxQueue: s.nonNegativeInt('Most callers waiting; one more is refused with QueueFullError.'),
+});
+
+const pool = s.object('A named PostgreSQL pool.', {
+  connectionString: s.envString('postgres:// URL of the database.'),
+  min: s.nonNegativeInt('Connections kept open even when idle.'),
+  max: s.positiveInt('Most connections open at once.'),
+  connectTimeout: s.duration('Longest wait for a connection.'),
+  idleTimeout: s.duration('How long a connection above min may stay idle.'),
+  statementTimeout: s.duration('Server-side statement_timeout.'),
+  queryTimeout: s.duration('Client-side deadline for one query.'),
+  maxQueue: s.nonNegativeInt('Most callers waiting for a connection.'),
+});
+
+const httpClient = s.object('A named HTTP client.', {
+  baseUrl: s.envString('Origin every relative request goes to.'),
+  timeout: s.duration('Total deadline per request, headers and body.'),
+  connections: s.positiveInt('Most open connections per origin.'),
+  retries: s.nonNegativeInt('Retries of idempotent requests (and 429/503 with Retry-After).'),
+  limiter: s.string('Name of a rateLimits entry every request goes through.'),
+  semaphore: s.string('Name of a semaphores entry every request runs under.'),
+});
+
+const monitoring = s.object('Monitoring and alerting.', {
+  utilizationWarning: s.ratio('Utilization (0..1] at which the monitor warns; 0.8 = 80 %.'),
+  interval: s.duration('How often the monitor samples.'),
+  minAlertInterval: s.duration('Least time between two alerts for one resource.'),
+});
+
+const providerApi = s.object('A provider API the linter treats as rate-limited.', {
+  module: s.string('The module its client comes from, e.g. "@mistralai/mistralai".'),
+  limiter: s.string('The rateLimits entry that should throttle it.'),
+  methods: s.list('Method paths on the client, e.g. "chat.complete".', s.string('A method path.')),
+});
+
+const lint = s.object('What the ESLint rules and codemods should know about this codebase.', {
+  providers: s.list('Extra rate-limited provider APIs.', providerApi),
+  limiters: s.list('Extra function names that count as rate limiters or concurrency limiters.', s.string('A function name.')),
+  timeouts: s.list('Extra function names that count as putting a deadline on a call.', s.string('A function name.')),
+  allowPerCallConnections: s.list(
+    'Glob patterns of files where a connection per call is fine (migration scripts).',
+    s.string('A glob pattern.'),
+  ),
+});
+
+const defaults = s.object('Defaults for everything the file does not name.', {
+  concurrency: s.positiveInt('Fan-out concurrency for mapBounded and the no-unbounded-concurrency rule.'),
+  timeouts,
+  pool: s.object('Defaults of every pool.', {
+    min: s.nonNegativeInt('Connections kept open even when idle.'),
+    max: s.positiveInt('Most connections open at once.'),
+  }),
+});
+
+/** Everything an overlay may override: the whole policy but `version` and `environments`. */
+const body = {
+  defaults,
+  semaphores: s.record('Named concurrency limits (manager.semaphore(name)).', semaphore),
+  rateLimits: s.record('Named rate limits (manager.limiter(name)); openai and anthropic exist by default.', rateLimit),
+  pools: s.record('Named PostgreSQL pools (manager.pool(name)).', pool),
+  http: s.record('Named HTTP clients (manager.http(name)).', httpClient),
+  monitoring,
+  lint,
+};
+
+export const overlaySchema = s.object('Overrides for one environment.', body);
+
+export const policyFileSchema = s.object('bounded policy: the concurrency and resource limits of a service.', {
+  $schema: s.string('The JSON Schema this file follows (for editors).'),
+  version: s.literal('Policy format version.', 1),
+  ...body,
+  environments: s.record(
+    'Per-environment overrides, chosen by BOUNDED_ENV or NODE_ENV (e.g. production, staging).',
+    overlaySchema,
+  ),
+});
+
+/** A policy file (or overlay) as validated: every field optional, durations in milliseconds. */
+export type PolicyFile = Infer<typeof policyFileSchema.shape>;
+export type PolicyOverlay = Infer<typeof overlaySchema.shape>;
+
+/** The JSON Schema of `bounded.policy.yaml` (draft 2020-12). */
+export function policyJsonSchema(): JsonSchema {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'bounded.policy.yaml',
+    ...policyFileSchema.jsonSchema(),
+    required: ['version'],
+  };
+}
