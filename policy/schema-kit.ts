@@ -40,7 +40,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
+  return `${value as number}`;
 }
 
 export function pathText(path: Path): string {
