@@ -6,6 +6,7 @@ export {
   Semaphore,
   type AcquireOptions,
   type Permit,
+  type SemaphoreGrant,
   type SemaphoreOptions,
   type SemaphoreRejection,
   type SemaphoreState,

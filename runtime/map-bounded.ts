@@ -222,7 +222,7 @@ function runIterator<T, R>(
   const signal = run.controller.signal;
   let next = 0;
   let done = false;
-  const worker = async (): Promise<void> => {
+  const worker = async (grow: () => void): Promise<void> => {
     while (!run.stopped && !done) {
       let step: IteratorResult<T>;
       try {
@@ -236,6 +236,7 @@ function runIterator<T, R>(
         done = true;
         return;
       }
+      grow();
       const index = next++;
       try {
         const value = await fn(step.value, index, signal);
@@ -245,7 +246,7 @@ function runIterator<T, R>(
       }
     }
   };
-  return startWorkers(worker, concurrency).finally(() => {
+  return startOnDemand(worker, concurrency).finally(() => {
     // Close a source we did not read to the end, so a generator's `finally` runs.
     if (!done) iterator.return?.();
   });
@@ -261,29 +262,40 @@ async function runAsyncIterator<T, R>(
   const signal = run.controller.signal;
   let next = 0;
   let done = false;
+  let pending = 0;
   // Pulls are chained so that `next()` is never called again before the last call settled:
   // an async iterator need not support overlapping calls.
   let pulling: Promise<unknown> = Promise.resolve();
   const pull = (): Promise<IteratorResult<T>> => {
+    pending++;
     const step = pulling.then(() => (done || run.stopped ? DONE : iterator.next()));
-    pulling = step.then(noop, noop);
+    pulling = step.then(
+      () => void pending--,
+      () => void pending--,
+    );
     return step;
   };
-  const worker = async (): Promise<void> => {
+  // A source whose next() never settles must not hold the map once it stopped.
+  const stopped = new Promise<typeof STOPPED>((resolve) => {
+    if (signal.aborted) resolve(STOPPED);
+    else signal.addEventListener('abort', () => resolve(STOPPED), { once: true });
+  });
+  const worker = async (grow: () => void): Promise<void> => {
     while (!run.stopped && !done) {
-      let step: IteratorResult<T>;
+      let step: IteratorResult<T> | typeof STOPPED;
       try {
-        step = await pull();
+        step = await Promise.race([pull(), stopped]);
       } catch (error) {
         done = true;
         run.stop(error);
         return;
       }
+      if (step === STOPPED || run.stopped) return;
       if (step.done === true) {
         done = true;
         return;
       }
-      if (run.stopped) return;
+      grow();
       const index = next++;
       try {
         const value = await fn(step.value, index, signal);
@@ -294,12 +306,18 @@ async function runAsyncIterator<T, R>(
     }
   };
   try {
-    return await startWorkers(worker, concurrency);
+    return await startOnDemand(worker, concurrency);
   } finally {
-    if (!done) await pulling.then(() => iterator.return?.()).catch(noop);
+    if (!done) {
+      // Close the source so a generator's `finally` runs; wait for it unless a pull is still
+      // pending, which `return()` would queue behind, possibly forever.
+      const closing = pulling.then(() => iterator.return?.()).catch(noop);
+      if (pending === 0) await closing;
+    }
   }
 }
 
+const STOPPED = Symbol('stopped');
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 function noop(): void {}
@@ -310,4 +328,36 @@ function startWorkers(worker: () => Promise<void>, count: number): Promise<unkno
   const workers: Promise<void>[] = [];
   for (let i = 0; i < count; i++) workers.push(worker());
   return Promise.all(workers);
+}
+
+/**
+ * Starts one worker, and another each time a worker takes an item, up to `max`: a source of
+ * 3 items under a concurrency of 1,000,000 starts 3 workers, not a million. Workers never
+ * reject. Spawning is a loop, not recursion, so a large `max` cannot overflow the stack.
+ */
+function startOnDemand(worker: (grow: () => void) => Promise<void>, max: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let wanted = 1;
+    let started = 0;
+    let active = 0;
+    let pumping = false;
+    const exit = (): void => {
+      if (--active === 0 && started >= wanted) resolve();
+    };
+    const pump = (): void => {
+      pumping = true;
+      while (started < wanted && started < max) {
+        started++;
+        active++;
+        void worker(grow).then(exit);
+      }
+      pumping = false;
+    };
+    const grow = (): void => {
+      if (wanted >= max) return;
+      wanted++;
+      if (!pumping) pump();
+    };
+    pump();
+  });
 }

@@ -7,7 +7,8 @@ import {
   assertSignal,
   assertTimeoutMs,
 } from './internal/validate.js';
-import { WaiterQueue, type Reject, type Resolve, type Ticket } from './internal/waiter-queue.js';
+import { WaitTicket, type GiveUpReason } from './internal/wait-ticket.js';
+import { WaiterQueue, type Reject, type Resolve } from './internal/waiter-queue.js';
 
 export interface SemaphoreOptions {
   /**
@@ -39,6 +40,12 @@ export interface SemaphoreState {
   readonly limit: number;
   readonly inUse: number;
   readonly waiting: number;
+}
+
+export interface SemaphoreGrant {
+  readonly name: string | undefined;
+  /** Milliseconds the caller waited for the permit. */
+  readonly waitedMs: number;
 }
 
 export interface SemaphoreRejection extends SemaphoreState {
@@ -79,6 +86,7 @@ export class Semaphore {
   readonly #saturated = new Listeners<SemaphoreState>();
   readonly #idle = new Listeners<SemaphoreState>();
   readonly #rejected = new Listeners<SemaphoreRejection>();
+  readonly #granted = new Listeners<SemaphoreGrant>();
 
   // Shared settle handlers, so a task costs no closures of its own.
   readonly #releaseAndReturn = <T>(value: T): T => {
@@ -131,6 +139,12 @@ export class Semaphore {
     return this.#maxQueue;
   }
 
+  /** Changes the queue bound live. Callers already waiting stay; only new ones see the bound. */
+  setMaxQueue(maxQueue: number): void {
+    assertQueueBound('maxQueue', maxQueue);
+    this.#maxQueue = maxQueue;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -142,12 +156,14 @@ export class Semaphore {
    */
   run<T>(fn: SemaphoreTask<T>, options?: AcquireOptions): Promise<Awaited<T>> {
     assertFunction('fn', fn);
+    assertAcquireOptions(options);
     const signal = options?.signal;
     if (this.#closed) return this.#refuse('closed');
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.#inUse < this.#limit) {
       // A free permit means nobody waits: waiters are handed permits the moment one frees up.
       this.#take();
+      if (this.#granted.active) this.#granted.emit({ name: this.name, waitedMs: 0 });
       let result: T | PromiseLike<T>;
       try {
         result = fn(signal);
@@ -162,11 +178,13 @@ export class Semaphore {
 
   /** Waits for a permit. Release it exactly once, or hold it with `using`. */
   acquire(options?: AcquireOptions): Promise<Permit> {
+    assertAcquireOptions(options);
     const signal = options?.signal;
     if (this.#closed) return this.#refuse('closed');
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.#inUse < this.#limit) {
       this.#take();
+      if (this.#granted.active) this.#granted.emit({ name: this.name, waitedMs: 0 });
       return Promise.resolve(new HeldPermit(this.#releaseOnly));
     }
     return this.#wait(ACQUIRE, options);
@@ -176,6 +194,7 @@ export class Semaphore {
   tryAcquire(): Permit | undefined {
     if (this.#closed || this.#inUse >= this.#limit) return undefined;
     this.#take();
+    if (this.#granted.active) this.#granted.emit({ name: this.name, waitedMs: 0 });
     return new HeldPermit(this.#releaseOnly);
   }
 
@@ -203,15 +222,11 @@ export class Semaphore {
     if (this.#closed) return;
     this.#closed = true;
     const error = new ClosedError('Semaphore', this.name);
-    let rejected = 0;
     const queue = this.#queue;
     while (queue.shift()) {
       (queue.ticket as WaitTicket | undefined)?.settle();
+      if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'closed' });
       queue.reject!(error);
-      rejected++;
-    }
-    if (rejected > 0 && this.#rejected.active) {
-      this.#rejected.emit({ ...this.#state(), reason: 'closed' });
     }
   }
 
@@ -234,6 +249,14 @@ export class Semaphore {
   /** Called each time the last permit is released with nobody waiting. */
   onIdle(listener: Listener<SemaphoreState>): Subscription {
     return this.#idle.add(listener);
+  }
+
+  /**
+   * Called for every permit granted, with how long its caller waited (0 when a permit was
+   * free). Meant for wait-time percentiles; while nobody listens it costs nothing.
+   */
+  onGranted(listener: Listener<SemaphoreGrant>): Subscription {
+    return this.#granted.add(listener);
   }
 
   /** Called for every caller refused: queue full, wait timed out, aborted, or closed. */
@@ -267,7 +290,12 @@ export class Semaphore {
       const resolve = queue.resolve!;
       const reject = queue.reject!;
       const ticket = queue.ticket as WaitTicket | undefined;
-      ticket?.settle();
+      if (ticket !== undefined) {
+        ticket.settle();
+        if (ticket.enqueuedAt !== undefined && this.#granted.active) {
+          this.#granted.emit({ name: this.name, waitedMs: performance.now() - ticket.enqueuedAt });
+        }
+      }
       if (task === ACQUIRE) {
         resolve(new HeldPermit(this.#releaseOnly) as never);
         return true;
@@ -307,16 +335,18 @@ export class Semaphore {
     capturedResolve = capturedReject = undefined;
     let ticket: WaitTicket | undefined;
     if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
-      assertSignal('signal', options.signal);
-      if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
       ticket = new WaitTicket(this.#giveUp, reject, options.signal, options.timeoutMs);
+    }
+    if (this.#granted.active) {
+      ticket ??= new WaitTicket(this.#giveUp, reject, undefined, undefined);
+      ticket.enqueuedAt = performance.now();
     }
     this.#queue.push(task, resolve, reject, ticket);
     return promise;
   }
 
   /** Called by a ticket that gave up: its slot is already marked cancelled. */
-  readonly #giveUp = (ticket: WaitTicket, reason: 'timeout' | 'abort'): void => {
+  readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
     this.#queue.cancelled();
     if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });
     if (reason === 'timeout') {
@@ -346,6 +376,13 @@ export class Semaphore {
   }
 }
 
+/** Checked on every call, not only when the caller has to wait, so a bad option fails at once. */
+function assertAcquireOptions(options: AcquireOptions | undefined): void {
+  if (options === undefined) return;
+  assertSignal('signal', options.signal);
+  if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+}
+
 class HeldPermit implements Permit {
   #release: (() => void) | undefined;
 
@@ -366,49 +403,5 @@ class HeldPermit implements Permit {
 
   [Symbol.dispose](): void {
     this.release();
-  }
-}
-
-/** A waiter that can give up: it listens to a signal, a timer, or both, until its turn. */
-class WaitTicket implements Ticket {
-  cancelled = false;
-  readonly #giveUp: (ticket: WaitTicket, reason: 'timeout' | 'abort') => void;
-  readonly reject: Reject;
-  readonly signal: AbortSignal | undefined;
-  readonly timeoutMs: number | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #onAbort: (() => void) | undefined;
-
-  constructor(
-    giveUp: (ticket: WaitTicket, reason: 'timeout' | 'abort') => void,
-    reject: Reject,
-    signal: AbortSignal | undefined,
-    timeoutMs: number | undefined,
-  ) {
-    this.#giveUp = giveUp;
-    this.reject = reject;
-    this.signal = signal;
-    this.timeoutMs = timeoutMs;
-    if (signal !== undefined) {
-      this.#onAbort = () => this.#cancel('abort');
-      signal.addEventListener('abort', this.#onAbort, { once: true });
-    }
-    if (timeoutMs !== undefined) {
-      this.#timer = setTimeout(() => this.#cancel('timeout'), timeoutMs);
-    }
-  }
-
-  /** The waiter's turn came: stop listening. */
-  settle(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#onAbort !== undefined) this.signal!.removeEventListener('abort', this.#onAbort);
-  }
-
-  #cancel(reason: 'timeout' | 'abort'): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    this.settle();
-    this.#giveUp(this, reason);
   }
 }

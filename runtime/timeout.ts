@@ -1,5 +1,5 @@
 import { TimeoutError } from './errors.js';
-import { assertFunction, assertSignal, assertTimeoutMs } from './internal/validate.js';
+import { MAX_TIMER_MS, assertFunction, assertSignal, assertTimeoutMs } from './internal/validate.js';
 
 export interface WithTimeoutOptions {
   /** The caller's signal: aborting it aborts the work and rejects with `signal.reason`. */
@@ -182,8 +182,10 @@ class DeadlineImpl implements Deadline {
       return withTimeout(fn, step, { signal: this.signal, name: stepName });
     }
     // The deadline's own timer fires first (or together), so its TimeoutError is the one seen;
-    // the step's timer is a backstop a few milliseconds later.
-    return withTimeout(fn, Math.ceil(left) + 1, { signal: this.signal, name: this.#name });
+    // the step's timer is a backstop a few milliseconds later (never past the largest delay a
+    // timer accepts, which a budget close to it would otherwise exceed).
+    const backstop = Math.min(Math.ceil(left) + 1, MAX_TIMER_MS);
+    return withTimeout(fn, backstop, { signal: this.signal, name: this.#name });
   }
 
   dispose(): void {

@@ -13,6 +13,8 @@ export class WaitTicket implements Ticket {
   readonly reject: Reject;
   readonly signal: AbortSignal | undefined;
   readonly timeoutMs: number | undefined;
+  /** `performance.now()` when the waiter joined the queue, when someone measures waits. */
+  enqueuedAt: number | undefined;
   readonly #giveUp: (ticket: WaitTicket, reason: GiveUpReason) => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #onAbort: (() => void) | undefined;
