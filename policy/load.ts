@@ -86,6 +86,7 @@ export interface Policy {
     readonly providers: readonly ProviderApiPolicy[];
     readonly limiters: readonly string[];
     readonly timeouts: readonly string[];
+    readonly blockingCalls: readonly string[];
     readonly allowPerCallConnections: readonly string[];
   };
 }
@@ -402,6 +403,7 @@ function resolvePolicy(
       }),
       limiters: lint.limiters ?? [],
       timeouts: lint.timeouts ?? [],
+      blockingCalls: lint.blockingCalls ?? [],
       allowPerCallConnections: lint.allowPerCallConnections ?? [],
     },
   };

@@ -66,6 +66,10 @@ const lint = s.object('What the ESLint rules and codemods should know about this
   providers: s.list('Extra rate-limited provider APIs.', providerApi),
   limiters: s.list('Extra function names that count as rate limiters or concurrency limiters.', s.string('A function name.')),
   timeouts: s.list('Extra function names that count as putting a deadline on a call.', s.string('A function name.')),
+  blockingCalls: s.list(
+    'Extra calls no-sync-io-in-async reports, as module.name ("fs.readFileSync", "my-lib.loadSync") or a global name.',
+    s.string('A call.'),
+  ),
   allowPerCallConnections: s.list(
     'Glob patterns of files where a connection per call is fine (migration scripts).',
     s.string('A glob pattern.'),

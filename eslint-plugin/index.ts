@@ -1,0 +1,42 @@
+import type { ESLint, Linter } from 'eslint';
+import { packageInfo } from '../cli/package-info.js';
+import { rules } from './rules/index.js';
+
+/**
+ * bounded's ESLint plugin. In a flat config:
+ *
+ * ```js
+ * import bounded from 'bounded/eslint-plugin';
+ * export default [bounded.configs.recommended];
+ * ```
+ */
+const plugin = {
+  meta: { name: 'bounded', version: packageInfo().version },
+  rules,
+  configs: {} as Record<'recommended' | 'strict' | 'all', Linter.Config>,
+};
+
+type RuleName = keyof typeof rules;
+
+function config(name: string, pick: (docs: { recommended?: boolean; strict?: boolean }) => boolean): Linter.Config {
+  const enabled: Linter.RulesRecord = {};
+  for (const [ruleName, rule] of Object.entries(rules) as [RuleName, (typeof rules)[RuleName]][]) {
+    if (pick(rule.meta.docs as { recommended?: boolean; strict?: boolean })) enabled[`bounded/${ruleName}`] = 'error';
+  }
+  return { name: `bounded/${name}`, plugins: { bounded: plugin as unknown as ESLint.Plugin }, rules: enabled };
+}
+
+plugin.configs.recommended = config('recommended', (docs) => docs.recommended === true);
+plugin.configs.strict = config('strict', (docs) => docs.recommended === true || docs.strict === true);
+plugin.configs.all = config('all', () => true);
+
+// Rules that read `strict` from their options are configured for it in the strict preset.
+for (const [ruleName, rule] of Object.entries(rules)) {
+  const schema = rule.meta.schema as unknown as { properties?: Record<string, unknown> }[] | undefined;
+  if (schema?.[0]?.properties?.strict !== undefined && plugin.configs.strict.rules?.[`bounded/${ruleName}`] !== undefined) {
+    plugin.configs.strict.rules[`bounded/${ruleName}`] = ['error', { strict: true }];
+  }
+}
+
+export default plugin as typeof plugin & ESLint.Plugin;
+export { rules };
