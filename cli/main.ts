@@ -1,4 +1,5 @@
 import { suggest } from '../policy/suggest.js';
+import { CHECK_USAGE, checkCommand } from './commands/check.js';
 import { policyCommand, POLICY_USAGE } from './commands/policy.js';
 import type { Io } from './io.js';
 import { packageInfo } from './package-info.js';
@@ -18,8 +19,10 @@ interface Command {
 const COMMANDS: readonly Command[] = [
   {
     name: 'check',
-    usage: 'bounded check [paths] [--format stylish|json|sarif] [--policy FILE]',
+    usage: 'bounded check [paths] [--format stylish|json|sarif] [--policy FILE] [--typed]',
     summary: 'Lint code for unbounded fan-outs, per-call connections, missing timeouts and unthrottled provider calls',
+    help: CHECK_USAGE,
+    run: checkCommand,
   },
   {
     name: 'migrate',

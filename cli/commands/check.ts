@@ -1,0 +1,230 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { parseArgs } from 'node:util';
+import tsParser from '@typescript-eslint/parser';
+import { ESLint, type Linter } from 'eslint';
+import plugin from '../../eslint-plugin/index.js';
+import { PolicyError, formatProblem, loadPolicy, resolvePolicyPath } from '../../policy/load.js';
+import type { Io } from '../io.js';
+import { toSarif } from './sarif.js';
+
+export const CHECK_USAGE = `Usage: bounded check [paths...] [options]
+
+Lint code with bounded's rules, with or without an ESLint config of your own.
+
+Options:
+  --format stylish|json|sarif   Output format (default stylish). json is ESLint's own JSON
+                                formatter output; sarif is SARIF 2.1.0 for code scanning.
+  --policy FILE                 The policy file (default: BOUNDED_POLICY, else the nearest
+                                bounded.policy.yaml, else the embedded defaults)
+  --config recommended|strict|all
+                                Which rule set (default recommended)
+  --typed                       Use the TypeScript type checker (slower, more precise)
+  --output FILE                 Write the report to FILE instead of standard output
+  --quiet                       No progress or summary on standard error
+
+Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 usage error.
+`;
+
+const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs']);
+const ALWAYS_IGNORED = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', '.next', '.turbo']);
+const BATCH = 50;
+
+export async function checkCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'stylish' },
+        policy: { type: 'string' },
+        config: { type: 'string', default: 'recommended' },
+        typed: { type: 'boolean', default: false },
+        output: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    io.stderr.write(`bounded check: ${(error as Error).message}\n\n${CHECK_USAGE}`);
+    return 2;
+  }
+  const { format, config, typed, quiet } = parsed.values;
+  if (format !== 'stylish' && format !== 'json' && format !== 'sarif') {
+    io.stderr.write(`bounded check: unknown format "${format}"; use stylish, json or sarif\n`);
+    return 2;
+  }
+  if (config !== 'recommended' && config !== 'strict' && config !== 'all') {
+    io.stderr.write(`bounded check: unknown config "${config}"; use recommended, strict or all\n`);
+    return 2;
+  }
+
+  // Validate the policy up front: one clear report instead of an error per linted file.
+  const policyPath = resolvePolicyPath({ path: parsed.values.policy, cwd });
+  try {
+    loadPolicy({ path: policyPath, cwd });
+  } catch (error) {
+    if (error instanceof PolicyError) {
+      io.stderr.write(`${error.problems.map(formatProblem).join('\n')}\nbounded check: invalid policy ${error.file}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  const roots = parsed.positionals.length === 0 ? ['.'] : parsed.positionals;
+  const files: string[] = [];
+  for (const root of roots) {
+    const absolute = resolve(cwd, root);
+    let stats;
+    try {
+      stats = statSync(absolute);
+    } catch {
+      io.stderr.write(`bounded check: no such file or folder: ${root}\n`);
+      return 2;
+    }
+    if (stats.isDirectory()) collect(absolute, gitignore(absolute), files);
+    else files.push(absolute);
+  }
+
+  // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
+  const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);
+  const eslint = new ESLint({
+    cwd: base,
+    overrideConfigFile: true,
+    overrideConfig: lintConfig(config, typed, policyPath),
+    errorOnUnmatchedPattern: false,
+  });
+
+  const results: ESLint.LintResult[] = [];
+  const progress = !quiet && files.length > BATCH && (io.stderr as { isTTY?: boolean }).isTTY === true;
+  for (let start = 0; start < files.length; start += BATCH) {
+    results.push(...(await eslint.lintFiles(files.slice(start, start + BATCH))));
+    if (progress) {
+      const done = Math.min(files.length, start + BATCH);
+      io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
+    }
+  }
+  if (progress) io.stderr.write('\n');
+
+  let report: string;
+  if (format === 'sarif') {
+    report = `${JSON.stringify(toSarif(results, eslint.getRulesMetaForResults(results), cwd), null, 2)}\n`;
+  } else {
+    const formatter = await eslint.loadFormatter(format);
+    report = await formatter.format(results);
+    if (format === 'json') report = `${report}\n`;
+  }
+  if (parsed.values.output === undefined) io.stdout.write(report);
+  else {
+    const { writeFileAtomic } = await import('../write-file.js');
+    writeFileAtomic(resolve(cwd, parsed.values.output), report);
+  }
+
+  const findings = results.reduce((sum, result) => sum + result.errorCount + result.warningCount, 0);
+  const unparsed = results.filter((result) => result.messages.some((message) => message.fatal === true));
+  if (!quiet) io.stderr.write(summary(results, files.length, unparsed.length, cwd));
+  return findings > 0 ? 1 : 0;
+}
+
+/** The flat config `bounded check` lints with: bounded's rules on every JS/TS file. */
+export function lintConfig(config: 'recommended' | 'strict' | 'all', typed: boolean, policy: string | undefined): Linter.Config[] {
+  return [
+    {
+      files: ['**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'],
+      languageOptions: {
+        parser: tsParser,
+        parserOptions: {
+          ecmaVersion: 'latest',
+          sourceType: 'module',
+          ecmaFeatures: { jsx: true },
+          ...(typed ? { projectService: true } : {}),
+        },
+      },
+      linterOptions: { reportUnusedDisableDirectives: 'off' },
+      settings: policy === undefined ? {} : { bounded: { policy } },
+    },
+    plugin.configs[config],
+  ];
+}
+
+function summary(results: readonly ESLint.LintResult[], fileCount: number, unparsed: number, cwd: string): string {
+  const byRule = new Map<string, number>();
+  const byFile: [string, number][] = [];
+  for (const result of results) {
+    const count = result.messages.filter((message) => message.ruleId !== null).length;
+    if (count > 0) byFile.push([relative(cwd, result.filePath), count]);
+    for (const message of result.messages) {
+      if (message.ruleId !== null) byRule.set(message.ruleId, (byRule.get(message.ruleId) ?? 0) + 1);
+    }
+  }
+  const total = [...byRule.values()].reduce((a, b) => a + b, 0);
+  const lines = [`bounded check: ${fileCount} file${fileCount === 1 ? '' : 's'} checked, ${total} finding${total === 1 ? '' : 's'}`];
+  if (unparsed > 0) lines.push(`  ${unparsed} file${unparsed === 1 ? '' : 's'} could not be parsed (reported above; the rest were checked)`);
+  if (total > 0) {
+    lines.push('  by rule:');
+    for (const [rule, count] of [...byRule].sort((a, b) => b[1] - a[1])) lines.push(`    ${String(count).padStart(5)}  ${rule}`);
+    lines.push('  by file:');
+    for (const [file, count] of byFile.sort((a, b) => b[1] - a[1]).slice(0, 10)) lines.push(`    ${String(count).padStart(5)}  ${file}`);
+    if (byFile.length > 10) lines.push(`    … and ${byFile.length - 10} more files`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Patterns from a folder's .gitignore, as simple matchers on paths relative to it. */
+function gitignore(root: string): (path: string, directory: boolean) => boolean {
+  let text: string;
+  try {
+    text = readFileSync(join(root, '.gitignore'), 'utf8');
+  } catch {
+    return () => false;
+  }
+  const rules = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('!'))
+    .map((line) => {
+      const directoryOnly = line.endsWith('/');
+      const anchored = line.startsWith('/') || line.slice(0, -1).includes('/');
+      const pattern = line.replace(/^\//, '').replace(/\/$/, '');
+      const body = pattern
+        .split('')
+        .map((char) => (char === '*' ? '[^/]*' : char === '?' ? '[^/]' : /[.+^${}()|[\]\\]/.test(char) ? `\\${char}` : char))
+        .join('')
+        .replace(/\[\^\/\]\*\[\^\/\]\*/g, '.*');
+      const regex = new RegExp(anchored ? `^${body}(/|$)` : `(^|/)${body}(/|$)`);
+      return { regex, directoryOnly };
+    });
+  return (path, directory) => rules.some((rule) => (!rule.directoryOnly || directory) && rule.regex.test(path));
+}
+
+function commonDir(files: readonly string[]): string {
+  if (files.length === 0) return sep;
+  let parts = resolve(files[0]!, '..').split(sep);
+  for (const file of files.slice(1)) {
+    const other = resolve(file, '..').split(sep);
+    let i = 0;
+    while (i < parts.length && parts[i] === other[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join(sep) || sep;
+}
+
+function collect(root: string, ignored: (path: string, directory: boolean) => boolean, out: string[], dir = root): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = join(dir, entry.name);
+    const rel = relative(root, full).split(sep).join('/');
+    if (entry.isDirectory()) {
+      if (ALWAYS_IGNORED.has(entry.name) || ignored(rel, true)) continue;
+      collect(root, ignored, out, full);
+    } else if (entry.isFile()) {
+      const dot = entry.name.lastIndexOf('.');
+      if (dot > 0 && EXTENSIONS.has(entry.name.slice(dot)) && !entry.name.endsWith('.d.ts') && !ignored(rel, false)) out.push(full);
+    }
+  }
+}
