@@ -48,6 +48,8 @@ export abstract class LimiterCore implements RateLimiter {
   #spacing: Spacing;
   /** Even spacing: earliest time of the next admission. */
   #nextEvenAt = Number.NEGATIVE_INFINITY;
+  /** When the armed timer is due: the earliest time the head of the queue can be admitted. */
+  #due = Number.NEGATIVE_INFINITY;
   #pausedUntil = Number.NEGATIVE_INFINITY;
   #closed = false;
   #admitted = 0;
@@ -74,8 +76,8 @@ export abstract class LimiterCore implements RateLimiter {
   protected abstract capacity(now: number): number;
   /**
    * Consumes `cost` units if the algorithm can admit them now. `now` is NaN when the caller
-   * has not read the clock: an algorithm that can decide without it (a bucket with tokens to
-   * spare) should, since a clock read is the most expensive part of an admission.
+   * has not read the clock: an algorithm that can decide exactly without it should, since a
+   * clock read is the most expensive part of an admission.
    */
   protected abstract tryConsume(cost: number, now: number): boolean;
   /** Milliseconds until the algorithm can admit `cost` (0 when it can now). */
@@ -88,6 +90,7 @@ export abstract class LimiterCore implements RateLimiter {
   get available(): number {
     const now = this.now();
     if (now < this.#pausedUntil || this.#queue.size > 0) return 0;
+    if (this.#spacing === 'even' && now < this.#nextEvenAt) return 0;
     return Math.max(0, Math.floor(this.capacity(now) + 1e-9));
   }
 
@@ -231,18 +234,18 @@ export abstract class LimiterCore implements RateLimiter {
     if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) {
       throw new TypeError(`Expected \`cost\` to be a positive number, got ${show(cost)}`);
     }
-    if (cost > this.maxCost) {
-      throw new RangeError(
-        `${this.#label()} can never admit a cost of ${cost}: its capacity is ${this.maxCost}`,
-      );
-    }
+    if (cost > this.maxCost) throw this.#costError(cost);
+  }
+
+  #costError(cost: number): RangeError {
+    return new RangeError(`${this.#label()} can never admit a cost of ${cost}: its capacity is ${this.maxCost}`);
   }
 
   /**
    * Admits `cost` if penalties, spacing and the algorithm all allow it. `now` may be NaN: the
    * clock is then read only if something needs it.
    */
-  #admitNow(cost: number, now: number): boolean {
+  #admitNow(cost: number, now: number, due = Number.POSITIVE_INFINITY): boolean {
     if (this.#pausedUntil !== Number.NEGATIVE_INFINITY) {
       if (Number.isNaN(now)) now = this.now();
       if (now < this.#pausedUntil) return false;
@@ -255,9 +258,11 @@ export abstract class LimiterCore implements RateLimiter {
     }
     if (!this.tryConsume(cost, now)) return false;
     if (even) {
-      // Keep to the schedule rather than to the (late) timer: a timer that fires a little late
-      // does not push every later admission back, but idle time is never banked as a burst.
-      this.#nextEvenAt = Math.max(this.#nextEvenAt, now - this.interval) + this.interval * cost;
+      // Keep to the schedule rather than to the (late) timer: a waiter admitted by the timer
+      // counts from when it was due, so timer lateness is caught up and the rate kept. A call
+      // that finds nobody waiting was due now: idle time is never banked as a burst.
+      const slot = Math.max(this.#nextEvenAt, Math.min(due, now));
+      this.#nextEvenAt = slot + this.interval * cost;
     }
     this.#admitted++;
     return true;
@@ -334,7 +339,7 @@ export abstract class LimiterCore implements RateLimiter {
     this.#draining = true;
     try {
       while (queue.peek()) {
-        if (!this.#admitNow(queue.task as number, now)) break;
+        if (!this.#admitNow(queue.task as number, now, this.#due)) break;
         queue.shift();
         (queue.ticket as WaitTicket | undefined)?.settle();
         queue.resolve!(undefined as never);
@@ -347,8 +352,21 @@ export abstract class LimiterCore implements RateLimiter {
 
   #arm(): void {
     this.#disarm();
-    if (this.#closed || !this.#queue.peek()) return;
-    const delay = this.#delay(this.#queue.task as number, this.now());
+    if (this.#closed) return;
+    const queue = this.#queue;
+    // A reconfigure may have shrunk the capacity below a queued cost: that waiter could never be
+    // admitted and would hold up everyone behind it. Refuse it as acquire() would have.
+    while (queue.peek() && (queue.task as number) > this.maxCost) {
+      queue.shift();
+      (queue.ticket as WaitTicket | undefined)?.settle();
+      this.#rejected++;
+      if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason: 'capacity' });
+      queue.reject!(this.#costError(queue.task as number));
+    }
+    if (!queue.peek()) return;
+    const now = this.now();
+    const delay = this.#delay(queue.task as number, now);
+    this.#due = now + delay;
     if (delay <= 0 && !this.#draining) {
       this.#drain();
       return;

@@ -96,11 +96,11 @@ export class SlidingWindow extends LimiterCore {
 
   protected tryConsume(cost: number, now: number): boolean {
     if (Number.isNaN(now)) now = this.now();
-    // Entries leave the log only when room is needed; until then the sum is an upper bound.
-    if (this.#sum + cost - this.#limit > 1e-9) {
-      this.#expire(now);
-      if (this.#sum + cost - this.#limit > 1e-9) return false;
-    }
+    // Drop what has left the window on every admission (one comparison when nothing has), not
+    // only when room is needed: otherwise a limit far above the traffic keeps up to `limit`
+    // stale entries, and a limit used as "practically unlimited" grows the log without end.
+    this.#expire(now);
+    if (this.#sum + cost - this.#limit > 1e-9) return false;
     this.#times.push(now);
     this.#costs.push(cost);
     this.#sum += cost;

@@ -40,8 +40,8 @@ export class TokenBucket extends LimiterCore {
   #burst: number;
   #tokens: number;
   #last: number;
-  /** Burst was not given: it follows `rate` through reconfigure. */
-  readonly #burstFollowsRate: boolean;
+  /** Burst was never given (neither to the constructor nor to reconfigure): it follows `rate`. */
+  #burstFollowsRate: boolean;
 
   constructor(options: TokenBucketOptions) {
     super(options);
@@ -88,6 +88,7 @@ export class TokenBucket extends LimiterCore {
     this.#rate = rate;
     this.#perMs = perMs;
     this.#burst = burst;
+    if (options.burst !== undefined) this.#burstFollowsRate = false;
     if (this.#tokens > burst) this.#tokens = burst;
     this.rearm();
   }
@@ -109,11 +110,11 @@ export class TokenBucket extends LimiterCore {
   }
 
   protected tryConsume(cost: number, now: number): boolean {
-    // Tokens only ever accrue: if the last count covers the cost, no clock read is needed.
-    if (this.#tokens < cost) {
-      this.#refill(Number.isNaN(now) ? this.now() : now);
-      if (cost - this.#tokens > 1e-9) return false;
-    }
+    // The clock must be read even when the last count covers the cost: tokens taken without a
+    // time would be taken "at #last", and the next refill would credit them back for time the
+    // bucket spent full (capped), letting up to twice `burst` through at one instant.
+    this.#refill(Number.isNaN(now) ? this.now() : now);
+    if (cost - this.#tokens > 1e-9) return false;
     this.#tokens -= cost;
     if (this.#tokens < 0) this.#tokens = 0;
     return true;

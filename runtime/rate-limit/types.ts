@@ -19,7 +19,7 @@ export interface RateLimiterStats {
   readonly admitted: number;
   /** Calls that had to wait before admission. */
   readonly throttled: number;
-  /** Calls refused: queue full, timed out, aborted, or closed. */
+  /** Calls refused: queue full, timed out, aborted, closed, or costing more than a reduced capacity. */
   readonly rejected: number;
 }
 
@@ -31,7 +31,8 @@ export interface RateLimiterEvent {
 }
 
 export interface RateLimiterRejection extends RateLimiterEvent {
-  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed';
+  /** `capacity`: a reconfigure shrank the capacity below the cost of a queued call. */
+  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'capacity';
 }
 
 export interface RateLimiterPenalty extends RateLimiterEvent {
