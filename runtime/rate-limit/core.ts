@@ -7,6 +7,7 @@ import type {
   RateAcquireOptions,
   RateLimiter,
   RateLimiterEvent,
+  RateLimiterAdmission,
   RateLimiterPenalty,
   RateLimiterRejection,
   RateLimiterStats,
@@ -60,6 +61,7 @@ export abstract class LimiterCore implements RateLimiter {
   #draining = false;
   readonly #throttledEvents = new Listeners<RateLimiterEvent>();
   readonly #rejectedEvents = new Listeners<RateLimiterRejection>();
+  readonly #admittedEvents = new Listeners<RateLimiterAdmission>();
   readonly #penalizedEvents = new Listeners<RateLimiterPenalty>();
 
   protected constructor(options: LimiterCoreOptions) {
@@ -135,7 +137,7 @@ export abstract class LimiterCore implements RateLimiter {
   acquire(options?: RateAcquireOptions): Promise<void> {
     if (options === undefined) {
       // The hot path: nothing to check, nothing allocated when admitted at once.
-      if (this.#queue.size === 0 && !this.#closed && this.#admitNow(1, Number.NaN)) return RESOLVED;
+      if (this.#queue.size === 0 && !this.#closed && this.#admitNow(1, Number.NaN)) return this.#admittedNow();
       return this.#slowAcquire(1, undefined);
     }
     const cost = options.cost ?? 1;
@@ -143,7 +145,7 @@ export abstract class LimiterCore implements RateLimiter {
     assertSignal('signal', options.signal);
     if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
     if (options.signal?.aborted === true) return Promise.reject(options.signal.reason);
-    if (this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN)) return RESOLVED;
+    if (this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN)) return this.#admittedNow();
     return this.#slowAcquire(cost, options);
   }
 
@@ -209,6 +211,14 @@ export abstract class LimiterCore implements RateLimiter {
     return this.#rejectedEvents.add(listener);
   }
 
+  /**
+   * Called for every admission with how long its caller waited (0 when admitted at once).
+   * Meant for wait-time percentiles; while nobody listens it costs nothing.
+   */
+  onAdmitted(listener: Listener<RateLimiterAdmission>): Subscription {
+    return this.#admittedEvents.add(listener);
+  }
+
   onPenalized(listener: Listener<RateLimiterPenalty>): Subscription {
     return this.#penalizedEvents.add(listener);
   }
@@ -239,6 +249,12 @@ export abstract class LimiterCore implements RateLimiter {
 
   #costError(cost: number): RangeError {
     return new RangeError(`${this.#label()} can never admit a cost of ${cost}: its capacity is ${this.maxCost}`);
+  }
+
+  /** The resolved promise of an at-once admission, telling `onAdmitted` listeners it waited 0 ms. */
+  #admittedNow(): Promise<void> {
+    if (this.#admittedEvents.active) this.#admittedEvents.emit({ name: this.name, kind: this.kind, waitedMs: 0 });
+    return RESOLVED;
   }
 
   /**
@@ -303,6 +319,10 @@ export abstract class LimiterCore implements RateLimiter {
     if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
       ticket = new WaitTicket(this.#giveUp, reject, options.signal, options.timeoutMs);
     }
+    if (this.#admittedEvents.active) {
+      ticket ??= new WaitTicket(this.#giveUp, reject, undefined, undefined);
+      ticket.enqueuedAt = this.now();
+    }
     const first = this.#queue.size === 0;
     this.#queue.push(cost, resolve, reject, ticket);
     this.#throttled++;
@@ -341,7 +361,11 @@ export abstract class LimiterCore implements RateLimiter {
       while (queue.peek()) {
         if (!this.#admitNow(queue.task as number, now, this.#due)) break;
         queue.shift();
-        (queue.ticket as WaitTicket | undefined)?.settle();
+        const ticket = queue.ticket as WaitTicket | undefined;
+        ticket?.settle();
+        if (ticket?.enqueuedAt !== undefined && this.#admittedEvents.active) {
+          this.#admittedEvents.emit({ name: this.name, kind: this.kind, waitedMs: now - ticket.enqueuedAt });
+        }
         queue.resolve!(undefined as never);
       }
       this.#arm();

@@ -10,6 +10,7 @@ export {
 } from './providers.js';
 export type {
   RateAcquireOptions,
+  RateLimiterAdmission,
   RateLimiter,
   RateLimiterEvent,
   RateLimiterPenalty,

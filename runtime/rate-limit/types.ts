@@ -35,6 +35,13 @@ export interface RateLimiterRejection extends RateLimiterEvent {
   readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'capacity';
 }
 
+export interface RateLimiterAdmission {
+  readonly name: string | undefined;
+  readonly kind: 'TokenBucket' | 'SlidingWindow';
+  /** Milliseconds the caller waited for admission. */
+  readonly waitedMs: number;
+}
+
 export interface RateLimiterPenalty extends RateLimiterEvent {
   /** Admissions are paused until this `Date.now()` time. */
   readonly until: number;
@@ -69,6 +76,7 @@ export interface RateLimiter {
   stats(): RateLimiterStats;
   onThrottled(listener: Listener<RateLimiterEvent>): Subscription;
   onRejected(listener: Listener<RateLimiterRejection>): Subscription;
+  onAdmitted(listener: Listener<RateLimiterAdmission>): Subscription;
   onPenalized(listener: Listener<RateLimiterPenalty>): Subscription;
   /** Rejects every waiter with `ClosedError` and refuses later calls. */
   close(): void;

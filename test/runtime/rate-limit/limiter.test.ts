@@ -569,3 +569,27 @@ describe.each(kinds)('$kind', ({ kind, make, limit }) => {
     });
   });
 });
+
+describe('onAdmitted (wait times for monitoring)', () => {
+  it('reports 0 for an at-once admission and the queued time for a waiter', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    try {
+      const limiter = new SlidingWindow({ limit: 1, per: 100, now: () => now });
+      const waits: number[] = [];
+      const subscription = limiter.onAdmitted((event) => waits.push(event.waitedMs));
+      await limiter.acquire();
+      const queued = limiter.acquire();
+      now = 100;
+      await vi.advanceTimersByTimeAsync(100);
+      await queued;
+      expect(waits).toEqual([0, 100]);
+      subscription.dispose();
+      now = 200;
+      await limiter.acquire();
+      expect(waits).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
