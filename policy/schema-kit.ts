@@ -47,7 +47,7 @@ export function pathText(path: Path): string {
   return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
 }
 
-interface NumberRules {
+export interface NumberRules {
   readonly min?: number;
   readonly max?: number;
   readonly integer?: boolean;
