@@ -226,7 +226,7 @@ export class Semaphore {
     while (queue.shift()) {
       (queue.ticket as WaitTicket | undefined)?.settle();
       if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'closed' });
-      queue.reject!(error);
+      rejectWaiter(queue.resolve!, queue.reject, error);
     }
   }
 
@@ -288,7 +288,7 @@ export class Semaphore {
     while (queue.shift()) {
       const task = queue.task;
       const resolve = queue.resolve!;
-      const reject = queue.reject!;
+      const reject = queue.reject;
       const ticket = queue.ticket as WaitTicket | undefined;
       if (ticket !== undefined) {
         ticket.settle();
@@ -304,7 +304,7 @@ export class Semaphore {
       try {
         result = (task as SemaphoreTask<unknown>)(ticket?.signal);
       } catch (error) {
-        reject(error);
+        rejectWaiter(resolve, reject, error);
         continue;
       }
       const settled = Promise.resolve(result);
@@ -341,7 +341,9 @@ export class Semaphore {
       ticket ??= new WaitTicket(this.#giveUp, reject, undefined, undefined);
       ticket.enqueuedAt = performance.now();
     }
-    this.#queue.push(task, resolve, reject, ticket);
+    // Only a waiter that can give up keeps its reject function (in its ticket); the others are
+    // refused through resolve(Promise.reject(…)), so a million queued tasks do not each hold one.
+    this.#queue.push(task, resolve, ticket === undefined ? undefined : reject, ticket);
     return promise;
   }
 
@@ -381,6 +383,12 @@ function assertAcquireOptions(options: AcquireOptions | undefined): void {
   if (options === undefined) return;
   assertSignal('signal', options.signal);
   if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+}
+
+/** Rejects a waiter, with its reject function when it kept one, else through its resolve. */
+function rejectWaiter(resolve: Resolve, reject: Reject | undefined, error: unknown): void {
+  if (reject !== undefined) reject(error);
+  else resolve(Promise.reject(error) as never);
 }
 
 class HeldPermit implements Permit {

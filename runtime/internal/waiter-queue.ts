@@ -40,7 +40,7 @@ export class WaiterQueue {
     return this.#length - this.#cancelled;
   }
 
-  push(task: unknown, resolve: Resolve, reject: Reject, ticket: Ticket | undefined): void {
+  push(task: unknown, resolve: Resolve, reject: Reject | undefined, ticket: Ticket | undefined): void {
     if (this.#length === this.#capacity) this.#resize(this.#capacity * 2);
     const slot = ((this.#head + this.#length) & (this.#capacity - 1)) * STRIDE;
     const slots = this.#slots;
