@@ -1,6 +1,16 @@
+import noPerCallConnection from './no-per-call-connection.js';
 import noSyncIoInAsync from './no-sync-io-in-async.js';
+import noUnboundedConcurrency from './no-unbounded-concurrency.js';
+import noUnthrottledProviderCall from './no-unthrottled-provider-call.js';
+import requireRelease from './require-release.js';
+import requireTimeout from './require-timeout.js';
 
 /** Every rule, by id without the `bounded/` prefix. */
 export const rules = {
+  'no-per-call-connection': noPerCallConnection,
   'no-sync-io-in-async': noSyncIoInAsync,
+  'no-unbounded-concurrency': noUnboundedConcurrency,
+  'no-unthrottled-provider-call': noUnthrottledProviderCall,
+  'require-release': requireRelease,
+  'require-timeout': requireTimeout,
 };

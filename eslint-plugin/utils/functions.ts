@@ -63,3 +63,23 @@ export function calleeText(node: TSESTree.Node): string | undefined {
   if (node.type === AST_NODE_TYPES.ThisExpression) return 'this';
   return undefined;
 }
+
+/**
+ * The name a function goes by: its own (`function getUser`), the variable or property it is
+ * assigned to (`const getUser = () => …`, `{ getUser() {} }`), or its method's (`async load()`).
+ */
+export function functionName(fn: FunctionNode): string | undefined {
+  if (fn.id != null) return fn.id.name;
+  const parent = fn.parent;
+  if (parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier) return parent.id.name;
+  if (
+    (parent?.type === AST_NODE_TYPES.MethodDefinition ||
+      parent?.type === AST_NODE_TYPES.Property ||
+      parent?.type === AST_NODE_TYPES.PropertyDefinition) &&
+    !parent.computed &&
+    parent.key.type === AST_NODE_TYPES.Identifier
+  ) {
+    return parent.key.name;
+  }
+  return undefined;
+}

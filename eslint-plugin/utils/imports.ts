@@ -64,6 +64,9 @@ export function resolveImport(
   depth = 0,
 ): ImportedBinding | undefined {
   if (depth > 8) return undefined;
+  // require('pg') and `await import('pg')` in place: `new (require('pg').Pool)()`.
+  const required = requireSpecifier(expression);
+  if (required !== undefined) return { module: normalizeModule(required), imported: '*' };
   if (expression.type === AST_NODE_TYPES.MemberExpression && !expression.computed) {
     const object = resolveImport(expression.object, scope, depth + 1);
     if (object !== undefined && (object.imported === '*' || object.imported === 'default')) {
@@ -77,6 +80,15 @@ export function resolveImport(
   if (definition === undefined) return undefined;
   if (definition.type === DefinitionType.ImportBinding) {
     const declaration = definition.parent;
+    // import pg = require('pg');
+    if (
+      declaration.type === AST_NODE_TYPES.TSImportEqualsDeclaration &&
+      declaration.moduleReference.type === AST_NODE_TYPES.TSExternalModuleReference &&
+      declaration.moduleReference.expression.type === AST_NODE_TYPES.Literal &&
+      typeof declaration.moduleReference.expression.value === 'string'
+    ) {
+      return { module: normalizeModule(declaration.moduleReference.expression.value), imported: '*' };
+    }
     if (declaration.type !== AST_NODE_TYPES.ImportDeclaration) return undefined;
     const module = normalizeModule(declaration.source.value);
     const specifier = definition.node;

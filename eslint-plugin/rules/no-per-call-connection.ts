@@ -1,0 +1,282 @@
+import { dirname } from 'node:path';
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
+import { ScopeType } from '@typescript-eslint/scope-manager';
+import { connectionFactory, type ConnectionFactory } from '../utils/connections.js';
+import { createRule } from '../utils/create-rule.js';
+import { methodName } from '../utils/fan-out.js';
+import { calleeText, enclosingFunction, functionName, isRequestHandler, type FunctionNode } from '../utils/functions.js';
+import { matchesAnyGlob } from '../utils/glob.js';
+import { skipTypeWrappers } from '../utils/origins.js';
+import { policyFor } from '../utils/policy.js';
+import { typeInfo } from '../utils/type-info.js';
+import { someNode, walk } from '../utils/walk.js';
+
+export type Options = [
+  {
+    /** Extra globs of files where a connection per call is fine, relative to the working directory. */
+    allowFiles?: string[];
+    /** Also report constructors, set-up functions that store the connection, and factories. */
+    strict?: boolean;
+  },
+];
+export type MessageId = 'perCall' | 'hoist';
+
+/** How a construction's result is kept. */
+type Holder =
+  /** Built once and remembered: `pool ??= new Pool()`, `if (!pool) pool = new Pool()`. */
+  | 'memo'
+  /** Stored outside the function with no guard: `this.client = new Client()` in a set-up method. */
+  | 'stored'
+  /** Handed to the caller: a factory. */
+  | 'returned'
+  /** Used and dropped inside the function: a connection per call. */
+  | 'local';
+
+/** Functions named like set-up code that makes a connection for its caller to keep. */
+const FACTORY_NAME = /^(?:create|make|build|new|open|connect|init|setup|start)(?:[A-Z_]|$)/;
+const INSTEAD: Readonly<Record<ConnectionFactory['library'], string>> = {
+  pg: "create one pool at module scope and share it (`getPool('main')` from bounded/runtime)",
+  mysql: 'create one pool at module scope (`createPool`) and share it',
+  redis: 'create the client once at module scope and share it',
+  mongodb: 'create the client once at module scope and share it',
+};
+/** Names of the functions (not classes) that open connections, to skip other calls cheaply. */
+const CALL_FACTORIES = new Set(['createConnection', 'createPool', 'createPoolCluster', 'createClient', 'createCluster']);
+/** Calls that end a connection: hoisting a construction whose function ends it would break the next call. */
+const CLOSERS = new Set(['end', 'quit', 'disconnect', 'close', 'destroy']);
+
+export default createRule<Options, MessageId>({
+  name: 'no-per-call-connection',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow opening database connections or pools inside functions that run per request or operation',
+      recommended: true,
+    },
+    hasSuggestions: true,
+    messages: {
+      perCall: '`{{call}}` in {{where}} opens {{what}} on every call; {{instead}}.',
+      hoist: 'Create `{{name}}` once at module scope and share it.',
+    },
+    schema: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          allowFiles: {
+            type: 'array',
+            items: { type: 'string' },
+            description: "Extra globs of files where a connection per call is fine (relative to the working directory); added to the policy's lint.allowPerCallConnections.",
+          },
+          strict: {
+            type: 'boolean',
+            description: 'Also report constructors, set-up functions that store a connection without a guard, and factory functions.',
+          },
+        },
+      },
+    ],
+    defaultOptions: [{ allowFiles: [], strict: false }],
+  },
+  create(context, [options]) {
+    const policy = policyFor(context);
+    const file = context.physicalFilename;
+    const policyBase = policy.source === undefined ? context.cwd : dirname(policy.source);
+    if (matchesAnyGlob(file, policy.lint.allowPerCallConnections, policyBase) || matchesAnyGlob(file, options.allowFiles ?? [], context.cwd)) {
+      return {};
+    }
+    const strict = options.strict === true;
+    const types = typeInfo(context);
+    const sourceCode = context.sourceCode;
+    const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
+    const inside = (node: TSESTree.Node, container: TSESTree.Node): boolean =>
+      node.range[0] >= container.range[0] && node.range[1] <= container.range[1];
+
+    /** The variable a name or `obj.prop` / `this.prop` / `cache[key]` roots in, and whether it lives outside `fn`. */
+    function isOutside(target: TSESTree.Node, fn: FunctionNode): boolean {
+      let root = skipTypeWrappers(target);
+      while (root.type === AST_NODE_TYPES.MemberExpression) root = skipTypeWrappers(root.object);
+      if (root.type === AST_NODE_TYPES.ThisExpression) return true;
+      if (root.type !== AST_NODE_TYPES.Identifier) return false;
+      const definition = ASTUtils.findVariable(scopeOf(root), root.name)?.defs[0];
+      return definition !== undefined && !inside(definition.name, fn);
+    }
+
+    /** True when an `if` or `?:` in `fn` before `node` tests one of `texts` (`!pool`, `this.pool === undefined`). */
+    function isGuarded(fn: FunctionNode, node: TSESTree.Node, texts: readonly string[]): boolean {
+      let guarded = false;
+      walk(fn.body, sourceCode.visitorKeys, (current) => {
+        if (guarded || current.range[0] > node.range[0]) return false;
+        if (current.type !== AST_NODE_TYPES.IfStatement && current.type !== AST_NODE_TYPES.ConditionalExpression) return true;
+        guarded = someNode(current, sourceCode.visitorKeys, (part) =>
+          inside(part, current.test) &&
+          (part.type === AST_NODE_TYPES.Identifier || part.type === AST_NODE_TYPES.MemberExpression) &&
+          texts.includes(sourceCode.getText(part)));
+        return !guarded;
+      });
+      return guarded;
+    }
+
+    /** `pool` in `pool = …` or `cache.set(key, …)`, when it is kept outside `fn`. */
+    function keptOutside(value: TSESTree.Node, fn: FunctionNode): TSESTree.Node | undefined {
+      const parent = value.parent;
+      if (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && isOutside(parent.left, fn)) return parent.left;
+      if (parent?.type === AST_NODE_TYPES.CallExpression && parent.arguments.includes(value as TSESTree.CallExpressionArgument)) {
+        const callee = skipTypeWrappers(parent.callee);
+        if (callee.type === AST_NODE_TYPES.MemberExpression && calleeText(callee)?.endsWith('.set') === true && isOutside(callee.object, fn)) {
+          return callee.object;
+        }
+      }
+      return undefined;
+    }
+
+    function holderOf(node: TSESTree.Node, fn: FunctionNode): { holder: Holder; local?: TSESTree.VariableDeclarator } {
+      let value: TSESTree.Node = node;
+      while (
+        value.parent?.type === AST_NODE_TYPES.AwaitExpression ||
+        value.parent?.type === AST_NODE_TYPES.TSAsExpression ||
+        value.parent?.type === AST_NODE_TYPES.TSNonNullExpression
+      ) {
+        value = value.parent;
+      }
+      const parent = value.parent!;
+      if (parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && (parent.operator === '??=' || parent.operator === '||=')) {
+        return { holder: 'memo' };
+      }
+      // pool = pool ?? new Pool()   /   return pool ?? (pool = new Pool())
+      const logical = parent.type === AST_NODE_TYPES.LogicalExpression ? parent : parent.parent;
+      if (logical?.type === AST_NODE_TYPES.LogicalExpression && logical.operator !== '&&') {
+        const assignment = parent.type === AST_NODE_TYPES.AssignmentExpression ? parent : logical.parent;
+        if (assignment?.type === AST_NODE_TYPES.AssignmentExpression && sourceCode.getText(assignment.left) === sourceCode.getText(logical.left)) {
+          return { holder: 'memo' };
+        }
+      }
+      if (parent.type === AST_NODE_TYPES.ReturnStatement || (parent.type === AST_NODE_TYPES.ArrowFunctionExpression && parent.body === value)) {
+        return { holder: 'returned' };
+      }
+      const kept = keptOutside(value, fn);
+      if (kept !== undefined) return { holder: isGuarded(fn, node, [sourceCode.getText(kept)]) ? 'memo' : 'stored' };
+      // A local variable: where does it go?
+      let variable: Scope.Variable | null = null;
+      if (parent.type === AST_NODE_TYPES.VariableDeclarator && parent.init === value && parent.id.type === AST_NODE_TYPES.Identifier) {
+        variable = ASTUtils.findVariable(scopeOf(parent.id), parent.id.name);
+      } else if (parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && parent.left.type === AST_NODE_TYPES.Identifier) {
+        variable = ASTUtils.findVariable(scopeOf(parent.left), parent.left.name);
+      }
+      if (variable === null) return { holder: 'local' };
+      let holder: Holder = 'local';
+      for (const reference of variable.references) {
+        const outer = keptOutside(reference.identifier, fn);
+        if (outer !== undefined) {
+          return { holder: isGuarded(fn, node, [sourceCode.getText(outer), variable.name]) ? 'memo' : 'stored' };
+        }
+        if (reference.identifier.parent?.type === AST_NODE_TYPES.ReturnStatement) holder = 'returned';
+      }
+      const declarator = parent.type === AST_NODE_TYPES.VariableDeclarator ? parent : undefined;
+      return declarator === undefined ? { holder } : { holder, local: declarator };
+    }
+
+    /** Calls of the function `fn` is bound to, when it has a name in this file. */
+    function callsOf(fn: FunctionNode): TSESTree.Identifier[] | undefined {
+      const id = fn.id ?? (fn.parent?.type === AST_NODE_TYPES.VariableDeclarator ? fn.parent.id : undefined);
+      if (id?.type !== AST_NODE_TYPES.Identifier) return undefined;
+      const variable = ASTUtils.findVariable(scopeOf(fn), id.name);
+      if (variable === null) return undefined;
+      return variable.references.map((reference) => reference.identifier as TSESTree.Identifier).filter((identifier) => identifier !== id);
+    }
+
+    const isCall = (identifier: TSESTree.Node): boolean =>
+      identifier.parent?.type === AST_NODE_TYPES.CallExpression && identifier.parent.callee === identifier;
+
+    /** True when `fn` provably runs once: a module-level IIFE, or a function only called at module scope (`main()`). */
+    function runsOnce(fn: FunctionNode): boolean {
+      const parent = fn.parent;
+      if (parent?.type === AST_NODE_TYPES.CallExpression && parent.callee === fn) return enclosingFunction(parent) === undefined;
+      if (enclosingFunction(fn) !== undefined) return false;
+      const exported = [fn.parent, fn.parent?.parent?.parent].some(
+        (node) => node?.type === AST_NODE_TYPES.ExportNamedDeclaration || node?.type === AST_NODE_TYPES.ExportDefaultDeclaration,
+      );
+      const calls = callsOf(fn);
+      return !exported && calls !== undefined && calls.length > 0 && calls.every((call) => isCall(call) && enclosingFunction(call) === undefined);
+    }
+
+    /** A factory its callers keep: named like set-up code, or only called from module scope in this file. */
+    function isFactory(fn: FunctionNode): boolean {
+      const calls = callsOf(fn) ?? [];
+      if (calls.some((call) => enclosingFunction(call) !== undefined)) return false;
+      const name = functionName(fn);
+      return calls.length > 0 || (name !== undefined && FACTORY_NAME.test(name));
+    }
+
+    function where(fn: FunctionNode): string {
+      const name = functionName(fn);
+      if (isRequestHandler(fn)) return name === undefined ? 'a request handler' : `the request handler \`${name}\``;
+      return name === undefined ? 'this function' : `\`${name}\``;
+    }
+
+    /** The fix that moves `const pool = new Pool(…)` to module scope, when that is a drop-in change. */
+    function hoist(declarator: TSESTree.VariableDeclarator, node: TSESTree.Node, fn: FunctionNode, factory: ConnectionFactory) {
+      const declaration = declarator.parent;
+      if (!factory.ready || declaration?.type !== AST_NODE_TYPES.VariableDeclaration || declaration.kind !== 'const') return undefined;
+      if (declaration.declarations.length !== 1 || declaration.parent !== fn.body || declarator.init !== node) return undefined;
+      const name = (declarator.id as TSESTree.Identifier).name;
+      const globalScope = sourceCode.scopeManager?.globalScope;
+      const moduleScope = globalScope?.childScopes.find((scope) => scope.type === ScopeType.module) ?? globalScope;
+      if (moduleScope?.set.has(name) !== false) return undefined;
+      // Its arguments must mean the same at module scope, and nothing in the function may end it.
+      const local = someNode(node, sourceCode.visitorKeys, (part) => {
+        if (part.type !== AST_NODE_TYPES.Identifier) return false;
+        const definition = ASTUtils.findVariable(scopeOf(part), part.name)?.defs[0];
+        return definition !== undefined && inside(definition.name, fn);
+      });
+      const closed = someNode(fn.body, sourceCode.visitorKeys, (part) =>
+        part.type === AST_NODE_TYPES.MemberExpression && !part.computed && part.property.type === AST_NODE_TYPES.Identifier &&
+        CLOSERS.has(part.property.name) && sourceCode.getText(part.object) === name);
+      const lines = sourceCode.lines;
+      const { start, end } = declaration.loc;
+      const indent = lines[start.line - 1]!.slice(0, start.column);
+      if (local || closed || indent.trim() !== '' || lines[end.line - 1]!.slice(end.column).trim() !== '') return undefined;
+      let top: TSESTree.Node = fn;
+      while (top.parent !== undefined && top.parent.type !== AST_NODE_TYPES.Program) top = top.parent;
+      const before = sourceCode.getCommentsBefore(top)[0] ?? top;
+      const text = sourceCode.getText(declaration).split('\n').map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line)).join('\n');
+      const lineStart = sourceCode.getIndexFromLoc({ line: start.line, column: 0 });
+      const lineEnd = sourceCode.getIndexFromLoc({ line: end.line, column: 0 }) + lines[end.line - 1]!.length + 1;
+      return {
+        name,
+        fix: (fixer: RuleFixer): RuleFix[] => [fixer.insertTextBeforeRange(before.range, `${text}\n\n`), fixer.removeRange([lineStart, lineEnd])],
+      };
+    }
+
+    function check(node: TSESTree.NewExpression | TSESTree.CallExpression): void {
+      if (node.type === AST_NODE_TYPES.CallExpression) {
+        const callee = skipTypeWrappers(node.callee);
+        const name = callee.type === AST_NODE_TYPES.Identifier ? callee.name : methodName(callee);
+        if (name === undefined || !CALL_FACTORIES.has(name)) return;
+      }
+      const factory = connectionFactory(node, scopeOf(node), types);
+      if (factory === undefined) return;
+      const fn = enclosingFunction(node);
+      if (fn === undefined || runsOnce(fn)) return;
+      const { holder, local } = holderOf(node, fn);
+      if (holder === 'memo') return;
+      const isConstructor = fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor';
+      if (!strict && (isConstructor || holder === 'stored' || (holder === 'returned' && isFactory(fn)))) return;
+      const callee = calleeText(skipTypeWrappers(node.callee)) ?? methodName(node.callee) ?? 'connect';
+      const hoisted = holder === 'local' && local !== undefined ? hoist(local, node, fn, factory) : undefined;
+      context.report({
+        node,
+        messageId: 'perCall',
+        data: {
+          call: node.type === AST_NODE_TYPES.NewExpression ? `new ${callee}()` : `${callee}()`,
+          where: where(fn),
+          what: factory.pool ? 'a new connection pool' : 'a new connection',
+          instead: INSTEAD[factory.library],
+        },
+        suggest: hoisted === undefined ? [] : [{ messageId: 'hoist', data: { name: hoisted.name }, fix: hoisted.fix }],
+      });
+    }
+
+    return { NewExpression: check, CallExpression: check };
+  },
+});

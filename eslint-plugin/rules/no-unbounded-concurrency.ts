@@ -1,0 +1,277 @@
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import type { Scope } from '@typescript-eslint/utils/ts-eslint';
+import { DefinitionType } from '@typescript-eslint/scope-manager';
+import { createRule } from '../utils/create-rule.js';
+import { collectionSizes, isAwaited, methodName, startsWork } from '../utils/fan-out.js';
+import { calleeText, isFunction, type FunctionNode } from '../utils/functions.js';
+import { isBuiltLimiter, isLimitedCall, isLimiterWait } from '../utils/limiters.js';
+import { skipTypeWrappers, valueOrigin } from '../utils/origins.js';
+import { policyFor } from '../utils/policy.js';
+import { addRuntimeImport, isNameTaken } from '../utils/runtime-imports.js';
+import { typeInfo } from '../utils/type-info.js';
+import { walk } from '../utils/walk.js';
+
+export type Options = [
+  {
+    /** Most tasks a fan-out may start at once; default: the policy's `defaults.concurrency`. */
+    concurrency?: number;
+    /** Extra function names that count as limiters (added to the policy's `lint.limiters`). */
+    limiters?: string[];
+    /** Also report arrays whose construction the rule cannot see (parameters, call results). */
+    strict?: boolean;
+  },
+];
+export type MessageId = 'unbounded' | 'tooWide' | 'unboundedRace' | 'untraced' | 'useMapBounded';
+
+const COMBINATORS = new Set(['all', 'allSettled', 'any', 'race']);
+/** Array methods whose result holds elements of the array they are called on: its tasks started already. */
+const SAME_ELEMENTS = new Set(['slice', 'filter', 'concat', 'reverse', 'toReversed', 'toSorted', 'sort', 'flat']);
+
+interface Rewrite {
+  readonly items: TSESTree.Node;
+  readonly mapper: TSESTree.Node;
+  /** `xs.map(fn)` or `Array.from(xs, fn)`. */
+  readonly mapped: TSESTree.CallExpression;
+  /** `const tasks = xs.map(fn)`, when the combinator is given `tasks`. */
+  readonly holder?: TSESTree.VariableDeclarator;
+}
+
+type Verdict =
+  | { readonly kind: 'bounded' }
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'unbounded'; readonly items: TSESTree.Node; readonly count?: number; readonly rewrite?: Rewrite };
+
+const BOUNDED: Verdict = { kind: 'bounded' };
+const UNKNOWN: Verdict = { kind: 'unknown' };
+
+export default createRule<Options, MessageId>({
+  name: 'no-unbounded-concurrency',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow Promise.all/allSettled/any/race over arrays whose size is not bounded where they are built',
+      recommended: true,
+    },
+    hasSuggestions: true,
+    messages: {
+      unbounded: 'Fan-out over `{{items}}` is unbounded; use {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
+      tooWide:
+        'Fan-out over `{{items}}` starts {{count}} tasks at once, above the concurrency of {{concurrency}}; use {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
+      unboundedRace:
+        '`Promise.{{method}}` over `{{items}}` starts every task at once; start them through a limiter of {{concurrency}} (`sem.run(() => …)`, p-limit) or race a fixed set.',
+      untraced:
+        '`Promise.{{method}}` over `{{items}}`, whose size this rule cannot see; build it with mapBounded or through a limiter of {{concurrency}}, or pass a fixed-length array.',
+      useMapBounded: 'Rewrite as `{{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from bounded/runtime.',
+    },
+    schema: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          concurrency: {
+            type: 'integer',
+            minimum: 1,
+            description: "Most tasks a fan-out may start at once; overrides the policy's defaults.concurrency.",
+          },
+          limiters: {
+            type: 'array',
+            items: { type: 'string' },
+            description: "Extra function names (`withSlot`, `jobs.enqueue`) that count as limiters; added to the policy's lint.limiters.",
+          },
+          strict: {
+            type: 'boolean',
+            description: 'Also report arrays whose construction the rule cannot see, such as parameters and call results.',
+          },
+        },
+      },
+    ],
+    defaultOptions: [{ limiters: [], strict: false }],
+  },
+  create(context, [options]) {
+    const policy = policyFor(context);
+    const concurrency = options.concurrency ?? policy.defaults.concurrency;
+    const names = [...(options.limiters ?? []), ...policy.lint.limiters];
+    const strict = options.strict === true;
+    const types = typeInfo(context);
+    const sourceCode = context.sourceCode;
+    const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
+    const { sizeOf, within, loopPushes } = collectionSizes(sourceCode, concurrency, types);
+
+    function functionOf(node: TSESTree.Node): FunctionNode | undefined {
+      const bare = skipTypeWrappers(node);
+      if (isFunction(bare)) return bare;
+      if (bare.type !== AST_NODE_TYPES.Identifier) return undefined;
+      const definition = ASTUtils.findVariable(scopeOf(bare), bare.name)?.defs[0];
+      if (definition?.type === DefinitionType.FunctionName) return definition.node as FunctionNode;
+      const origin = valueOrigin(bare, scopeOf(bare));
+      return origin !== undefined && isFunction(origin) ? origin : undefined;
+    }
+
+    /** True when `expression` (a returned or pushed value) runs through a limiter. */
+    function isLimited(expression: TSESTree.Node): boolean {
+      let bare = skipTypeWrappers(expression);
+      if (bare.type === AST_NODE_TYPES.AwaitExpression) bare = skipTypeWrappers(bare.argument);
+      return bare.type === AST_NODE_TYPES.CallExpression && isLimitedCall(bare, scopeOf(bare), types, names);
+    }
+
+    /** True when every element `mapper` makes goes through a limiter. */
+    function mapperIsLimited(mapper: TSESTree.Node): boolean {
+      if (isBuiltLimiter(mapper, scopeOf(mapper))) return true;
+      const fn = functionOf(mapper);
+      if (fn === undefined) return false;
+      if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return isLimited(fn.body);
+      const scope = scopeOf(fn.body);
+      if (fn.body.body.some((statement) => isLimiterWait(statement, scope, types, names))) return true;
+      const returned: TSESTree.Node[] = [];
+      walk(fn.body, sourceCode.visitorKeys, (node) => {
+        if (node.type === AST_NODE_TYPES.ReturnStatement && node.argument !== null) returned.push(node.argument);
+      });
+      return returned.length > 0 && returned.every(isLimited);
+    }
+
+    /** Whether a value pushed in a loop starts a task nobody bounds. */
+    function pushedStartsWork(value: TSESTree.Node): boolean {
+      const bare = skipTypeWrappers(value);
+      if (bare.type === AST_NODE_TYPES.MemberExpression) return false;
+      if (bare.type === AST_NODE_TYPES.Identifier) {
+        const origin = valueOrigin(bare, scopeOf(bare));
+        return origin !== undefined && origin !== bare && origin.type === AST_NODE_TYPES.CallExpression && !isLimited(origin);
+      }
+      return !isLimited(bare);
+    }
+
+    function classifyMapped(call: TSESTree.CallExpression, items: TSESTree.Node, mapper: TSESTree.Node, rewritable: boolean, combinator: TSESTree.CallExpression): Verdict {
+      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper)) return BOUNDED;
+      const size = sizeOf(items);
+      if (size.kind === 'fixed') return BOUNDED;
+      const fn = functionOf(mapper);
+      const rewrite = rewritable && (fn === undefined || fn.params.length <= 2) && !fn?.params.some((param) => param.type === AST_NODE_TYPES.RestElement)
+        ? { items, mapper, mapped: call }
+        : undefined;
+      if (size.kind === 'count') {
+        const settled = !size.perLoop || isAwaited(combinator);
+        if (settled && within(size.count)) return BOUNDED;
+        // A batch handed to an outer array is judged there.
+        if (!settled && combinator.parent?.type === AST_NODE_TYPES.CallExpression && methodName(combinator.parent.callee) === 'push') return UNKNOWN;
+        if (settled && typeof size.count === 'number') return { kind: 'unbounded', items, count: size.count, rewrite };
+      }
+      return { kind: 'unbounded', items, rewrite };
+    }
+
+    function classifyCall(call: TSESTree.CallExpression, combinator: TSESTree.CallExpression, depth: number): Verdict {
+      const method = methodName(call.callee);
+      const object = (skipTypeWrappers(call.callee) as TSESTree.MemberExpression).object as TSESTree.Node | undefined;
+      if (method === undefined || object === undefined) return UNKNOWN;
+      const [first, second] = call.arguments;
+      if ((method === 'map' || method === 'flatMap') && first !== undefined) {
+        const plain = method === 'map' && call.arguments.length === 1 && !call.optional && !(call.callee as TSESTree.MemberExpression).optional;
+        return classifyMapped(call, object, first, plain, combinator);
+      }
+      if (method === 'from' && calleeText(object) === 'Array' && first !== undefined && second !== undefined) {
+        const iterable = first.type !== AST_NODE_TYPES.ObjectExpression && first.type !== AST_NODE_TYPES.SpreadElement;
+        return classifyMapped(call, first, second, iterable && call.arguments.length === 2, combinator);
+      }
+      if (SAME_ELEMENTS.has(method) && depth < 4) {
+        const verdict = classify(object, combinator, depth + 1);
+        return verdict.kind === 'unbounded' ? { kind: 'unbounded', items: verdict.items } : verdict;
+      }
+      return UNKNOWN;
+    }
+
+    function classifyVariable(id: TSESTree.Identifier, combinator: TSESTree.CallExpression, depth: number): Verdict {
+      const variable = ASTUtils.findVariable(scopeOf(id), id.name);
+      const definition = variable?.defs[0];
+      if (variable === null || definition?.type !== DefinitionType.Variable || variable.defs.length !== 1) return UNKNOWN;
+      const declarator = definition.node;
+      const writes = variable.references.filter((reference) => reference.isWrite());
+      if (declarator.init === null || writes.length !== 1 || writes[0]!.writeExpr !== declarator.init) return UNKNOWN;
+      for (const { call, loop } of loopPushes(variable)) {
+        for (const argument of call.arguments) {
+          if (argument.type === AST_NODE_TYPES.SpreadElement) {
+            const verdict = classify(argument.argument, combinator, depth + 1);
+            if (verdict.kind === 'unbounded') return { kind: 'unbounded', items: verdict.items };
+          } else if (!loop.bounded && pushedStartsWork(argument)) {
+            return { kind: 'unbounded', items: loop.items ?? id };
+          }
+        }
+      }
+      if (depth >= 4) return UNKNOWN;
+      const verdict = classify(declarator.init, combinator, depth + 1);
+      if (verdict.kind !== 'unbounded') return verdict;
+      const reads = variable.references.filter((reference) => reference.isRead());
+      const single = reads.length === 1 && combinator.arguments[0] === id && verdict.rewrite?.mapped === declarator.init;
+      return { ...verdict, rewrite: single ? { ...verdict.rewrite, holder: declarator } : undefined };
+    }
+
+    function classify(node: TSESTree.Node, combinator: TSESTree.CallExpression, depth = 0): Verdict {
+      const bare = skipTypeWrappers(node);
+      if (types?.isTuple(bare) === true) return BOUNDED;
+      if (bare.type === AST_NODE_TYPES.ArrayExpression) {
+        for (const element of bare.elements) {
+          if (element?.type !== AST_NODE_TYPES.SpreadElement) continue;
+          const verdict = classify(element.argument, combinator, depth + 1);
+          if (verdict.kind !== 'bounded') return verdict.kind === 'unbounded' ? { kind: 'unbounded', items: verdict.items } : verdict;
+        }
+        return BOUNDED;
+      }
+      if (bare.type === AST_NODE_TYPES.CallExpression) return classifyCall(bare, combinator, depth);
+      if (bare.type === AST_NODE_TYPES.Identifier) return classifyVariable(bare, combinator, depth);
+      return UNKNOWN;
+    }
+
+    function text(node: TSESTree.Node): string {
+      // `results\n  .filter(…)` reads as `results.filter(…)`.
+      const full = sourceCode.getText(node).replace(/\s*\n\s*(?=[.?)\]])/g, '').replace(/\s+/g, ' ');
+      return full.length > 60 ? `${full.slice(0, 59)}…` : full;
+    }
+
+    return {
+      CallExpression(node) {
+        const callee = skipTypeWrappers(node.callee);
+        if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return;
+        if (callee.object.type !== AST_NODE_TYPES.Identifier || callee.object.name !== 'Promise') return;
+        const method = callee.property.name;
+        if (!COMBINATORS.has(method) || (ASTUtils.findVariable(scopeOf(node), 'Promise')?.defs.length ?? 0) > 0) return;
+        const argument = node.arguments[0];
+        if (argument === undefined || argument.type === AST_NODE_TYPES.SpreadElement) return;
+        const verdict = classify(argument, node);
+        if (verdict.kind === 'bounded') return;
+        if (verdict.kind === 'unknown') {
+          if (strict) context.report({ node, messageId: 'untraced', data: { method, items: text(argument), concurrency } });
+          return;
+        }
+        const items = text(verdict.items);
+        if (method === 'race' || method === 'any') {
+          context.report({ node, messageId: 'unboundedRace', data: { method, items, concurrency } });
+          return;
+        }
+        const helper = method === 'all' ? 'mapBounded' : 'mapBoundedSettled';
+        const data = { items, helper, concurrency, count: verdict.count ?? 0 };
+        const rewrite = verdict.rewrite;
+        const canRewrite = rewrite !== undefined && sourceCode.ast.sourceType === 'module' && !isNameTaken(scopeOf(node), helper);
+        context.report({
+          node,
+          messageId: verdict.count === undefined ? 'unbounded' : 'tooWide',
+          data,
+          suggest: canRewrite
+            ? [
+                {
+                  messageId: 'useMapBounded',
+                  data,
+                  fix: (fixer) => {
+                    const itemsText = sourceCode.getText(rewrite.items);
+                    const wrapped = rewrite.items.type === AST_NODE_TYPES.SequenceExpression ? `(${itemsText})` : itemsText;
+                    const call = `${helper}(${wrapped}, ${sourceCode.getText(rewrite.mapper)}, { concurrency: ${concurrency} })`;
+                    const fixes = rewrite.holder === undefined
+                      ? [fixer.replaceText(node, call)]
+                      : [fixer.replaceText(rewrite.mapped, call), fixer.replaceText(node, sourceCode.getText(argument))];
+                    return [...fixes, ...addRuntimeImport(fixer, sourceCode, helper)];
+                  },
+                },
+              ]
+            : [],
+        });
+      },
+    };
+  },
+});

@@ -1,0 +1,309 @@
+import { AST_NODE_TYPES, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
+import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
+import { createRule } from '../utils/create-rule.js';
+import { inspectOptions, isDisabledTimeout, isUnderDeadline, type OptionsVerdict } from '../utils/deadlines.js';
+import { calleeText } from '../utils/functions.js';
+import { httpCall, type HttpCall } from '../utils/http-calls.js';
+import { resolveImport } from '../utils/imports.js';
+import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, propertyKey, setPropertyValue, spreadOption } from '../utils/option-objects.js';
+import { assignedVariable, valueOrigin } from '../utils/origins.js';
+import { policyFor } from '../utils/policy.js';
+import { classifyClient, guessRequestOptionsIndex, providerCall, requestOptionsIndex, type ProviderCall } from '../utils/sdk-clients.js';
+
+export type Options = [
+  {
+    /** Report calls whose options the rule cannot see into (a spread, a variable) and signals that are not visibly timed. */
+    strict?: boolean;
+    /** Extra function names that put a deadline on the calls inside them (added to the policy's lint.timeouts). */
+    wrappers?: string[];
+  },
+];
+export type MessageId =
+  | 'missingTimeout'
+  | 'disabledTimeout'
+  | 'unverifiedTimeout'
+  | 'untimedSignal'
+  | 'addSignal'
+  | 'combineSignal'
+  | 'addTimeout'
+  | 'addClientTimeout'
+  | 'setTimeoutValue';
+
+/** How a deadline is added for a call: a signal, or the library's own option. */
+interface Remedy {
+  /** `signal: AbortSignal.timeout(60_000)` or `timeout: 60_000`. */
+  readonly option: string;
+  readonly key: 'signal' | 'timeout';
+  /** The value alone: `AbortSignal.timeout(60_000)`, `60_000`, `{ request: 60_000 }`. */
+  readonly value: string;
+  readonly ms: string;
+}
+
+/** A finding waiting for the end of the file, where `defaults.timeout` assignments are all known. */
+interface Pending {
+  readonly node: TSESTree.CallExpression;
+  readonly http: HttpCall | undefined;
+  readonly report: () => void;
+}
+
+export default createRule<Options, MessageId>({
+  name: 'require-timeout',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Require a deadline on network and model calls (fetch, undici, axios, got, node:http, OpenAI and Anthropic SDKs)',
+      recommended: true,
+    },
+    hasSuggestions: true,
+    messages: {
+      missingTimeout: '`{{call}}` has no deadline, so a stalled {{peer}} hangs it forever; pass `{{option}}` or run it under withTimeout(…).',
+      disabledTimeout: '`{{call}}` sets `{{setting}}`, which turns its deadline off; use a finite timeout such as `{{option}}`.',
+      unverifiedTimeout: '`{{call}}` takes its options from `{{options}}`, where no deadline is visible; pass `{{option}}` explicitly or run it under withTimeout(…).',
+      untimedSignal: '`{{call}}` only stops when `{{signal}}` aborts, which has no deadline of its own; combine it with `AbortSignal.timeout({{ms}})`.',
+      addSignal: 'Add `signal: AbortSignal.timeout({{ms}})`.',
+      combineSignal: 'Combine the signal with `AbortSignal.timeout({{ms}})` through `AbortSignal.any`.',
+      addTimeout: 'Add `{{option}}` to the call.',
+      addClientTimeout: 'Add `{{option}}` where `{{client}}` is created, for every call it makes.',
+      setTimeoutValue: 'Use `{{option}}`.',
+    },
+    schema: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          strict: {
+            type: 'boolean',
+            description:
+              'Also report calls whose options the rule cannot see into (a spread, a variable, a client built elsewhere) and signals that are not visibly timed.',
+          },
+          wrappers: {
+            type: 'array',
+            items: { type: 'string' },
+            description: "Extra function names that put a deadline on the calls made inside them; added to the policy's lint.timeouts.",
+          },
+        },
+      },
+    ],
+    defaultOptions: [{ strict: false, wrappers: [] }],
+  },
+  create(context, [options]) {
+    const policy = policyFor(context);
+    const strict = options.strict === true;
+    const wrappers = new Set([...(options.wrappers ?? []), ...policy.lint.timeouts]);
+    const sourceCode = context.sourceCode;
+    // A parser without TypeScript's services (espree for plain .js) has none to give.
+    const services = sourceCode.parserServices?.esTreeNodeToTSNodeMap == null ? undefined : ESLintUtils.getParserServices(context, true);
+    const httpMs = formatMs(policy.defaults.timeouts.http);
+    const modelMs = formatMs(policy.defaults.timeouts.model);
+    const pending: Pending[] = [];
+    /** axios / got instances (their creating call) and `axios` itself that set `defaults.timeout`. */
+    const defaultsSet = new Set<TSESTree.Node | 'axios'>();
+
+    function describe(callee: TSESTree.Node): string {
+      return calleeText(callee) ?? sourceCode.getText(callee).replace(/\s+/g, '');
+    }
+
+    function remedyFor(library: HttpCall['library'] | 'sdk'): Remedy {
+      if (library === 'sdk') return { option: `timeout: ${modelMs}`, key: 'timeout', value: modelMs, ms: modelMs };
+      if (library === 'axios') return { option: `timeout: ${httpMs}`, key: 'timeout', value: httpMs, ms: httpMs };
+      if (library === 'got') return { option: `timeout: { request: ${httpMs} }`, key: 'timeout', value: `{ request: ${httpMs} }`, ms: httpMs };
+      return { option: `signal: AbortSignal.timeout(${httpMs})`, key: 'signal', value: `AbortSignal.timeout(${httpMs})`, ms: httpMs };
+    }
+
+    /** The suggestion that adds the remedy to the call's options at `index`. */
+    function addToCall(node: TSESTree.CallExpression, index: number, remedy: Remedy) {
+      return {
+        messageId: remedy.key === 'signal' ? ('addSignal' as const) : ('addTimeout' as const),
+        data: { ms: remedy.ms, option: remedy.option },
+        fix: (fixer: RuleFixer): RuleFix | null => {
+          const argument = node.arguments[index];
+          const object = asObjectLiteral(argument);
+          if (object !== undefined) return addProperty(fixer, sourceCode, object, remedy.option);
+          return addOption(fixer, sourceCode, node, index, remedy.option) ?? (argument === undefined ? null : spreadOption(fixer, sourceCode, argument, remedy.option));
+        },
+      };
+    }
+
+    /** The suggestion that adds the remedy where a client or instance is made (`axios.create({ … })`). */
+    function addToClient(construction: TSESTree.CallExpression | TSESTree.NewExpression, client: string, remedy: Remedy) {
+      if (construction.arguments.length > 0 && asObjectLiteral(construction.arguments[0]) === undefined) return [];
+      return [
+        {
+          messageId: 'addClientTimeout' as const,
+          data: { option: remedy.option, client },
+          fix: (fixer: RuleFixer): RuleFix | null => addOption(fixer, sourceCode, construction, 0, remedy.option) ?? null,
+        },
+      ];
+    }
+
+    function report(
+      node: TSESTree.CallExpression,
+      verdict: Exclude<OptionsVerdict, { kind: 'deadline' }>,
+      index: number,
+      remedy: Remedy,
+      peer: string,
+      client?: { construction: TSESTree.CallExpression | TSESTree.NewExpression; name: string },
+    ): void {
+      const call = describe(node.callee);
+      const onClient = client === undefined ? [] : addToClient(client.construction, client.name, remedy);
+      switch (verdict.kind) {
+        case 'missing':
+        case 'opaque':
+          context.report({
+            node,
+            messageId: verdict.kind === 'missing' ? 'missingTimeout' : 'unverifiedTimeout',
+            data: { call, peer, option: remedy.option, options: verdict.kind === 'opaque' ? sourceCode.getText(verdict.node).replace(/\s+/g, ' ') : '' },
+            suggest: [addToCall(node, index, remedy), ...onClient],
+          });
+          return;
+        case 'disabled': {
+          const property = verdict.property;
+          const key = propertyKey(property) ?? 'timeout';
+          const value = remedy.key === 'signal' ? remedy.ms : remedy.value;
+          const option = `${key}: ${value}`;
+          context.report({
+            node,
+            messageId: 'disabledTimeout',
+            data: { call, setting: sourceCode.getText(property), option },
+            suggest: [{ messageId: 'setTimeoutValue', data: { option }, fix: (fixer) => setPropertyValue(fixer, property, key, value) }],
+          });
+          return;
+        }
+        case 'untimedSignal': {
+          const property = verdict.property;
+          const signal = sourceCode.getText(property.value);
+          context.report({
+            node,
+            messageId: 'untimedSignal',
+            data: { call, signal, ms: remedy.ms },
+            suggest: [
+              {
+                messageId: 'combineSignal',
+                data: { ms: remedy.ms },
+                fix: (fixer) => setPropertyValue(fixer, property, 'signal', `AbortSignal.any([${signal}, AbortSignal.timeout(${remedy.ms})])`),
+              },
+            ],
+          });
+          return;
+        }
+      }
+    }
+
+    /** `req.setTimeout(…)` on the request an http(s) call returns, chained or through its variable. */
+    function setsTimeoutOnResult(node: TSESTree.CallExpression, scope: Scope.Scope): boolean {
+      const isSetTimeout = (member: TSESTree.Node | undefined): boolean =>
+        member?.type === AST_NODE_TYPES.MemberExpression &&
+        !member.computed &&
+        member.property.type === AST_NODE_TYPES.Identifier &&
+        member.property.name === 'setTimeout' &&
+        member.parent.type === AST_NODE_TYPES.CallExpression;
+      if (isSetTimeout(node.parent) && (node.parent as TSESTree.MemberExpression).object === node) return true;
+      const variable = assignedVariable(node, scope);
+      return variable?.references.some((reference) => isSetTimeout(reference.identifier.parent)) ?? false;
+    }
+
+    function checkHttp(node: TSESTree.CallExpression, http: HttpCall, scope: Scope.Scope): void {
+      const remedy = remedyFor(http.library);
+      if (http.instance !== undefined) {
+        const config = inspectOptions(http.instance.arguments[0], ['timeout'], scope, false);
+        if (config.kind === 'deadline' || config.kind === 'disabled' || (config.kind === 'opaque' && !strict)) return;
+      }
+      const verdict = inspectOptions(node.arguments[http.optionsIndex], http.timeoutKeys, scope, strict);
+      if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      if (http.library === 'http' && setsTimeoutOnResult(node, scope)) return;
+      const client =
+        http.instance === undefined || http.receiver === undefined ? undefined : { construction: http.instance, name: describe(http.receiver) };
+      pending.push({ node, http, report: () => report(node, verdict, http.optionsIndex, remedy, 'server', client) });
+    }
+
+    function checkSdk(node: TSESTree.CallExpression, sdk: ProviderCall, scope: Scope.Scope): void {
+      const { client } = sdk;
+      if (client.throttled || (client.kind !== 'openai' && client.kind !== 'anthropic')) return;
+      for (const call of client.withOptions) {
+        if (inspectOptions(call.arguments[0], ['timeout'], scope, false).kind !== 'missing') return;
+      }
+      if (client.construction === undefined) {
+        if (!strict) return;
+      } else {
+        const built = inspectOptions(client.construction.arguments[0], ['timeout'], scope, false);
+        // A disabled timeout is reported once, where the client is built.
+        if (built.kind === 'deadline' || built.kind === 'disabled' || (built.kind === 'opaque' && !strict)) return;
+      }
+      const index = requestOptionsIndex(node, services) ?? guessRequestOptionsIndex(node);
+      const verdict = inspectOptions(node.arguments[index], ['timeout'], scope, strict);
+      if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      const remedy = remedyFor('sdk');
+      const construction = client.construction;
+      pending.push({
+        node,
+        http: undefined,
+        report: () =>
+          report(node, verdict, index, remedy, `${client.label} API`, construction === undefined ? undefined : { construction, name: describe(sdk.receiver) }),
+      });
+    }
+
+    /** `new OpenAI({ timeout: 0 })`, `axios.create({ timeout: Infinity })`: reported where the client is built. */
+    function checkConstruction(node: TSESTree.NewExpression | TSESTree.CallExpression, scope: Scope.Scope): void {
+      let library: 'sdk' | 'axios' | 'got';
+      if (node.type === AST_NODE_TYPES.NewExpression) {
+        const client = classifyClient(node, scope, []);
+        if (client?.kind !== 'openai' && client?.kind !== 'anthropic') return;
+        library = 'sdk';
+      } else {
+        const binding = resolveImport(node.callee, scope);
+        if (binding?.module === 'axios' && binding.imported === 'create') library = 'axios';
+        else if (binding?.module === 'got' && binding.imported === 'extend') library = 'got';
+        else return;
+      }
+      const object = asObjectLiteral(node.arguments[0]);
+      const property = object === undefined ? undefined : findProperty(object, 'timeout');
+      if (property === undefined || !isDisabledTimeout(property.value, scope)) return;
+      const remedy = remedyFor(library);
+      context.report({
+        node: property,
+        messageId: 'disabledTimeout',
+        data: { call: describe(node.callee), setting: sourceCode.getText(property), option: remedy.option },
+        suggest: [{ messageId: 'setTimeoutValue', data: { option: remedy.option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', remedy.value) }],
+      });
+    }
+
+    return {
+      NewExpression(node) {
+        checkConstruction(node, sourceCode.getScope(node));
+      },
+      CallExpression(node) {
+        const scope = sourceCode.getScope(node);
+        checkConstruction(node, scope);
+        const http = httpCall(node, scope);
+        if (http !== undefined) {
+          if (!isUnderDeadline(node, scope, wrappers)) checkHttp(node, http, scope);
+          return;
+        }
+        const sdk = providerCall(node, scope, [], services);
+        if (sdk !== undefined && !isUnderDeadline(node, scope, wrappers)) checkSdk(node, sdk, scope);
+      },
+      // `axios.defaults.timeout = 5_000`, `api.defaults.timeout = 5_000`
+      'AssignmentExpression > MemberExpression.left[property.name="timeout"] > MemberExpression.object[property.name="defaults"]'(
+        node: TSESTree.MemberExpression,
+      ) {
+        const assignment = node.parent.parent as TSESTree.AssignmentExpression;
+        const scope = sourceCode.getScope(node);
+        if (isDisabledTimeout(assignment.right, scope)) return;
+        const binding = resolveImport(node.object, scope);
+        if (binding?.module === 'axios') {
+          defaultsSet.add('axios');
+          return;
+        }
+        const origin = valueOrigin(node.object, scope);
+        if (origin !== undefined) defaultsSet.add(origin);
+      },
+      'Program:exit'() {
+        for (const finding of pending) {
+          const http = finding.http;
+          if (http?.library === 'axios' && (defaultsSet.has('axios') || (http.instance !== undefined && defaultsSet.has(http.instance)))) continue;
+          finding.report();
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,144 @@
+import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
+import type { Scope } from '@typescript-eslint/utils/ts-eslint';
+import { calleeText } from './functions.js';
+import { resolveImport } from './imports.js';
+import { skipTypeWrappers, valueOrigin } from './origins.js';
+import type { TypeInfo } from './type-info.js';
+
+/**
+ * Concurrency and rate limiters: "does this call go through a limiter?". A limiter is made by
+ * one of the known packages (p-limit, p-queue, bottleneck, async-sema, bounded's runtime…),
+ * is named like one (`dbSemaphore`, `this.limiter`), has a limiter's type, or is listed by
+ * the policy (`lint.limiters`) or a rule option.
+ */
+
+/** Exports that build a limiter, by module; '*' for any export. */
+const LIMITER_EXPORTS: Readonly<Record<string, readonly string[] | '*'>> = {
+  'p-limit': ['default', 'limitFunction'],
+  'p-throttle': '*',
+  'p-queue': ['default'],
+  bottleneck: '*',
+  'async-sema': ['Sema', 'RateLimit'],
+  'async-mutex': ['Mutex', 'Semaphore', 'withTimeout'],
+  limiter: ['RateLimiter', 'TokenBucket'],
+  'bounded/runtime': ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
+  bounded: ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
+};
+
+/** Methods that run a task through a limiter object: `sem.run(fn)`, `queue.add(fn)`, `limiter.schedule(fn)`. */
+const RUN_METHODS = new Set(['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive']);
+/** Methods that wait for a slot or a token before the work starts. */
+export const WAIT_METHODS = new Set(['acquire', 'removeTokens', 'waitForToken']);
+/** Methods of a manager that hand out a limiter: `manager.semaphore('db')`. */
+const LIMITER_GETTERS = new Set(['semaphore', 'limiter', 'queue', 'rateLimiter']);
+/** Names people give limiters: `sem`, `dbSemaphore`, `openaiLimiter`, `jobQueue`, `this.throttle`. */
+const LIMITER_NAME = /(?:^|[a-z0-9_])(?:sem|sema|semaphore|limit|limiter|queue|throttle|throttler|bottleneck|mutex)$/i;
+/** Type names of limiters, when type information is available. */
+const LIMITER_TYPES = new Set(['Semaphore', 'Sema', 'PQueue', 'Bottleneck', 'LimitFunction', 'TokenBucket', 'SlidingWindow', 'RateLimiter', 'Mutex']);
+
+function isLimiterExport(node: TSESTree.Node, scope: Scope.Scope): boolean {
+  const binding = resolveImport(node, scope);
+  if (binding === undefined) return false;
+  const exports = LIMITER_EXPORTS[binding.module];
+  return exports !== undefined && (exports === '*' || exports.includes(binding.imported));
+}
+
+/** True when `node` (a call or `new`) builds a limiter: `pLimit(4)`, `new PQueue(…)`, `throttle(fn)` of p-throttle. */
+function buildsLimiter(node: TSESTree.Node, scope: Scope.Scope, depth: number): boolean {
+  const bare = skipTypeWrappers(node);
+  const built = bare.type === AST_NODE_TYPES.AwaitExpression ? skipTypeWrappers(bare.argument) : bare;
+  if (built.type !== AST_NODE_TYPES.NewExpression && built.type !== AST_NODE_TYPES.CallExpression) return false;
+  const callee = skipTypeWrappers(built.callee);
+  if (isLimiterExport(callee, scope)) return true;
+  if (callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier) {
+    if (LIMITER_GETTERS.has(callee.property.name)) return true;
+  }
+  // `const throttled = throttle(fn)` where `throttle = pThrottle({ … })`.
+  return depth < 4 && callee.type === AST_NODE_TYPES.Identifier && isLimiter(callee, scope, undefined, [], depth + 1);
+}
+
+/** True when `node` holds a limiter built by a known package in this file (`const limit = pLimit(4)`). */
+export function isBuiltLimiter(node: TSESTree.Node, scope: Scope.Scope): boolean {
+  const bare = skipTypeWrappers(node);
+  if (buildsLimiter(bare, scope, 0)) return true;
+  const origin = valueOrigin(bare, scope);
+  return origin !== undefined && origin !== bare && buildsLimiter(origin, scope, 0);
+}
+
+/**
+ * True when `node` holds a limiter: built by a known package in this file, named like one,
+ * typed as one, or listed in `names`.
+ */
+export function isLimiter(
+  node: TSESTree.Node,
+  scope: Scope.Scope,
+  types: TypeInfo | undefined,
+  names: readonly string[],
+  depth = 0,
+): boolean {
+  const bare = skipTypeWrappers(node);
+  const text = calleeText(bare);
+  if (text !== undefined && names.includes(text)) return true;
+  if (buildsLimiter(bare, scope, depth)) return true;
+  const origin = valueOrigin(bare, scope);
+  if (origin !== undefined && origin !== bare && buildsLimiter(origin, scope, depth)) return true;
+  if (text !== undefined && LIMITER_NAME.test(text.slice(text.lastIndexOf('.') + 1))) return true;
+  const typeName = types?.typeName(bare);
+  return typeName !== undefined && LIMITER_TYPES.has(typeName);
+}
+
+/** True when `callee` names one of `names`: the whole path (`jobs.enqueue`) or, for a plain name, the last part. */
+function isListed(callee: TSESTree.Node, names: readonly string[]): boolean {
+  const text = calleeText(callee);
+  if (text === undefined) return false;
+  const last = text.slice(text.lastIndexOf('.') + 1);
+  return names.some((name) => name === text || (!name.includes('.') && name === last));
+}
+
+/**
+ * True when `call` runs its work through a limiter: `limit(() => …)` (p-limit),
+ * `sem.run(…)`, `queue.add(…)`, `limiter.schedule(…)`, a function a limiter wrapped
+ * (`throttled(x)`), or a name in `names`. Follows `.then`/`.catch`/`.finally` chains.
+ */
+export function isLimitedCall(
+  call: TSESTree.CallExpression,
+  scope: Scope.Scope,
+  types: TypeInfo | undefined,
+  names: readonly string[],
+): boolean {
+  const callee = skipTypeWrappers(call.callee);
+  if (isListed(callee, names)) return true;
+  if (callee.type === AST_NODE_TYPES.Identifier) return isLimiter(callee, scope, types, names);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) {
+    return false;
+  }
+  const method = callee.property.name;
+  if (method === 'then' || method === 'catch' || method === 'finally') {
+    const inner = skipTypeWrappers(callee.object);
+    return inner.type === AST_NODE_TYPES.CallExpression && isLimitedCall(inner, scope, types, names);
+  }
+  return RUN_METHODS.has(method) && isLimiter(callee.object, scope, types, names);
+}
+
+/** True when `node` is `await x.acquire()` (or another wait) on a limiter, alone or in a declaration. */
+export function isLimiterWait(
+  node: TSESTree.Node,
+  scope: Scope.Scope,
+  types: TypeInfo | undefined,
+  names: readonly string[],
+): boolean {
+  let expression: TSESTree.Node | null | undefined;
+  if (node.type === AST_NODE_TYPES.ExpressionStatement) expression = node.expression;
+  else if (node.type === AST_NODE_TYPES.VariableDeclaration && node.declarations.length === 1) expression = node.declarations[0].init;
+  if (expression?.type !== AST_NODE_TYPES.AwaitExpression) return false;
+  const call = skipTypeWrappers(expression.argument);
+  if (call.type !== AST_NODE_TYPES.CallExpression) return false;
+  const callee = skipTypeWrappers(call.callee);
+  return (
+    callee.type === AST_NODE_TYPES.MemberExpression &&
+    !callee.computed &&
+    callee.property.type === AST_NODE_TYPES.Identifier &&
+    WAIT_METHODS.has(callee.property.name) &&
+    isLimiter(callee.object, scope, types, names)
+  );
+}

@@ -1,0 +1,188 @@
+import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
+import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
+import { calleeText, isFunction, isRequestHandler } from './functions.js';
+import { resolveImport } from './imports.js';
+import { isLimitedCall, isLimiterWait } from './limiters.js';
+import { skipTypeWrappers } from './origins.js';
+import type { TypeInfo } from './type-info.js';
+import { someNode } from './walk.js';
+
+/**
+ * How often a call runs and what paces it: "is this call in a loop, a fan-out or a request
+ * handler?", "does it run inside a limiter's callback, after a limiter's `acquire()`, or in a
+ * loop that sleeps between iterations?".
+ */
+
+export type LoopStatement =
+  | TSESTree.ForStatement
+  | TSESTree.ForInStatement
+  | TSESTree.ForOfStatement
+  | TSESTree.WhileStatement
+  | TSESTree.DoWhileStatement;
+
+export type CallContext =
+  | { readonly kind: 'loop'; readonly loop: LoopStatement }
+  | { readonly kind: 'fanOut' }
+  | { readonly kind: 'handler' }
+  | { readonly kind: 'none' };
+
+/** Array methods whose callback runs once per element, all started together when it is async. */
+const ITERATION_METHODS = new Set([
+  'map', 'flatMap', 'forEach', 'filter', 'some', 'every', 'reduce', 'reduceRight', 'find', 'findIndex', 'findLast', 'findLastIndex',
+]);
+const PROMISE_COMBINATORS = new Set(['Promise.all', 'Promise.allSettled', 'Promise.any', 'Promise.race']);
+
+/**
+ * True when `Promise.all(argument)` starts several calls together: an array literal of two or
+ * more elements. `Promise.race([call, timeout])` and `Promise.any` over a literal pick a
+ * winner; they are not fan-outs. A mapped array is judged by its `.map` callback instead.
+ */
+function isFanOutCombinator(call: TSESTree.CallExpression, argument: TSESTree.Node): boolean {
+  const text = calleeText(skipTypeWrappers(call.callee));
+  if (text === undefined || !PROMISE_COMBINATORS.has(text)) return false;
+  const list = skipTypeWrappers(argument);
+  if (list.type !== AST_NODE_TYPES.ArrayExpression) return false;
+  return (text === 'Promise.all' || text === 'Promise.allSettled') && list.elements.length >= 2;
+}
+
+function isLoop(node: TSESTree.Node): node is LoopStatement {
+  return (
+    node.type === AST_NODE_TYPES.ForStatement ||
+    node.type === AST_NODE_TYPES.ForInStatement ||
+    node.type === AST_NODE_TYPES.ForOfStatement ||
+    node.type === AST_NODE_TYPES.WhileStatement ||
+    node.type === AST_NODE_TYPES.DoWhileStatement
+  );
+}
+
+function isArgumentOf(child: TSESTree.Node, parent: TSESTree.Node): parent is TSESTree.CallExpression | TSESTree.NewExpression {
+  return (
+    (parent.type === AST_NODE_TYPES.CallExpression || parent.type === AST_NODE_TYPES.NewExpression) &&
+    parent.arguments.includes(child as TSESTree.CallExpressionArgument)
+  );
+}
+
+/** True when `fn` is the per-element callback of `xs.map(fn)` and its relatives, or `Array.from(xs, fn)`. */
+function isIterationCallback(fn: TSESTree.Node, call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
+  if (call.type !== AST_NODE_TYPES.CallExpression) return false;
+  const callee = skipTypeWrappers(call.callee);
+  if (calleeText(callee) === 'Array.from') return call.arguments[1] === fn;
+  return (
+    callee.type === AST_NODE_TYPES.MemberExpression &&
+    !callee.computed &&
+    callee.property.type === AST_NODE_TYPES.Identifier &&
+    ITERATION_METHODS.has(callee.property.name) &&
+    call.arguments[0] === fn
+  );
+}
+
+/**
+ * Where `node` runs, seen from the code around it: in a loop's body, in a fan-out (a
+ * `.map(…)` callback, an argument of `Promise.all`), or in a request handler. Callbacks are
+ * looked through (they run where they are passed); a function declared on its own ends the
+ * search, since its callers are elsewhere.
+ */
+export function callContext(node: TSESTree.Node): CallContext {
+  let child: TSESTree.Node = node;
+  for (let parent = node.parent; parent != null; child = parent, parent = parent.parent) {
+    if (isLoop(parent) && parent.body === child) return { kind: 'loop', loop: parent };
+    if (parent.type === AST_NODE_TYPES.CallExpression && isArgumentOf(child, parent) && isFanOutCombinator(parent, child)) {
+      return { kind: 'fanOut' };
+    }
+    if (!isFunction(child)) continue;
+    if (isArgumentOf(child, parent)) {
+      if (isIterationCallback(child, parent)) return { kind: 'fanOut' };
+      if (isRequestHandler(child)) return { kind: 'handler' };
+      continue;
+    }
+    return isRequestHandler(child) ? { kind: 'handler' } : { kind: 'none' };
+  }
+  return { kind: 'none' };
+}
+
+export interface LimiterLookup {
+  readonly scope: Scope.Scope;
+  readonly types: TypeInfo | undefined;
+  /** Extra limiter names (the policy's `lint.limiters`, rule options). */
+  readonly names: readonly string[];
+}
+
+/** True when `node` runs inside a callback given to a limiter (`limit(() => …)`, `queue.add(…)`, `limiter.schedule(…)`), or is passed to one. */
+export function isInsideLimiter(node: TSESTree.Node, lookup: LimiterLookup): boolean {
+  let child: TSESTree.Node = node;
+  for (let parent = node.parent; parent != null; child = parent, parent = parent.parent) {
+    if (parent.type === AST_NODE_TYPES.CallExpression && isArgumentOf(child, parent) && isLimitedCall(parent, lookup.scope, lookup.types, lookup.names)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** True when, in `node`'s own function, a statement before it waits on a limiter (`await limiter.acquire()`). */
+export function isAfterLimiterWait(node: TSESTree.Node, lookup: LimiterLookup): boolean {
+  let child: TSESTree.Node = node;
+  for (let parent = node.parent; parent != null; child = parent, parent = parent.parent) {
+    if (isFunction(parent)) return false;
+    let statements: readonly TSESTree.Node[] | undefined;
+    if (parent.type === AST_NODE_TYPES.BlockStatement || parent.type === AST_NODE_TYPES.Program || parent.type === AST_NODE_TYPES.StaticBlock) {
+      statements = parent.body;
+    } else if (parent.type === AST_NODE_TYPES.SwitchCase) {
+      statements = parent.consequent;
+    }
+    if (statements === undefined) continue;
+    const index = statements.indexOf(child);
+    for (const statement of statements.slice(0, Math.max(index, 0))) {
+      if (isLimiterWait(statement, lookup.scope, lookup.types, lookup.names)) return true;
+    }
+  }
+  return false;
+}
+
+/** Names of helpers that pause: `sleep(ms)`, `delay(ms)`, `wait(ms)`, `backoff(attempt)`, `scheduler.wait(ms)`. */
+const PAUSE_NAME = /^(?:sleep|delay|wait|pause|backoff)(?:[A-Z_]|$)/;
+
+/** True when an awaited expression pauses: `sleep(ms)`, `setTimeout(ms)` from timers/promises, `new Promise((r) => setTimeout(r, ms))`. */
+function isPause(expression: TSESTree.Node, scope: Scope.Scope, visitorKeys: SourceCode.VisitorKeys): boolean {
+  const bare = skipTypeWrappers(expression);
+  if (bare.type === AST_NODE_TYPES.NewExpression) {
+    const executor = bare.arguments[0];
+    return (
+      bare.callee.type === AST_NODE_TYPES.Identifier &&
+      bare.callee.name === 'Promise' &&
+      executor !== undefined &&
+      isFunction(executor) &&
+      someNode(
+        executor,
+        visitorKeys,
+        (inner) => inner.type === AST_NODE_TYPES.CallExpression && calleeText(inner.callee) === 'setTimeout',
+      )
+    );
+  }
+  if (bare.type !== AST_NODE_TYPES.CallExpression) return false;
+  const callee = skipTypeWrappers(bare.callee);
+  const binding = resolveImport(callee, scope);
+  if (binding?.module === 'timers/promises') return binding.imported === 'setTimeout' || binding.imported === 'scheduler';
+  const text = calleeText(callee);
+  if (text === undefined) return false;
+  const last = text.slice(text.lastIndexOf('.') + 1);
+  return PAUSE_NAME.test(last) || text === 'scheduler.wait';
+}
+
+/**
+ * True when a loop paces itself: its body awaits a pause (`await sleep(1_000)`, a
+ * `setTimeout` promise) or waits on a limiter, so iterations cannot outrun a rate limit.
+ */
+export function isPacedLoop(loop: LoopStatement, lookup: LimiterLookup, visitorKeys: SourceCode.VisitorKeys): boolean {
+  return someNode(loop, visitorKeys, (inner) => {
+    if (inner.type === AST_NODE_TYPES.AwaitExpression) return isPause(inner.argument, lookup.scope, visitorKeys) || isAwaitedLimiter(inner.argument, lookup);
+    if (inner.type === AST_NODE_TYPES.ExpressionStatement || inner.type === AST_NODE_TYPES.VariableDeclaration) {
+      return isLimiterWait(inner, lookup.scope, lookup.types, lookup.names);
+    }
+    return false;
+  });
+}
+
+function isAwaitedLimiter(expression: TSESTree.Node, lookup: LimiterLookup): boolean {
+  const bare = skipTypeWrappers(expression);
+  return bare.type === AST_NODE_TYPES.CallExpression && isLimitedCall(bare, lookup.scope, lookup.types, lookup.names);
+}

@@ -1,0 +1,647 @@
+import { fileURLToPath } from 'node:url';
+import rule from '../../eslint-plugin/rules/no-per-call-connection.js';
+import { typedTester, untypedTester } from './setup.js';
+
+/** test/eslint-plugin/policies/custom/bounded.policy.yaml allows migrations/**, scripts/*.ts and *.seed.ts. */
+const inCustomPolicy = (path: string): string => fileURLToPath(new URL(`./policies/custom/${path}`, import.meta.url));
+
+const PG = "create one pool at module scope and share it (`getPool('main')` from bounded/runtime)";
+const MYSQL = 'create one pool at module scope (`createPool`) and share it';
+const REDIS = 'create the client once at module scope and share it';
+const perCall = (call: string, where: string, what: 'a new connection' | 'a new connection pool', instead = PG) => ({ call, where, what, instead });
+
+untypedTester().run('no-per-call-connection', rule, {
+  valid: [
+    // One pool for the module.
+    `import { Pool } from 'pg';
+export const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
+export async function getUser(id: string) {
+  const { rows } = await pool.query('select * from users where id = $1', [id]);
+  return rows[0];
+}`,
+    `const { Pool } = require('pg');
+const pool = new Pool();
+module.exports = { query: (text, params) => pool.query(text, params) };`,
+    `import mysql from 'mysql2/promise';
+export const db = mysql.createPool({ uri: process.env.MYSQL_URL, connectionLimit: 10 });`,
+    // Memoised singletons.
+    `import { Pool } from 'pg';
+let pool: Pool | undefined;
+export function db() {
+  pool ??= new Pool({ connectionString: process.env.DATABASE_URL });
+  return pool;
+}`,
+    `import pg from 'pg';
+let pool;
+export function getPool() {
+  if (!pool) {
+    pool = new pg.Pool({ max: 20 });
+    pool.on('error', (err) => console.error('idle client error', err));
+  }
+  return pool;
+}`,
+    `import Redis from 'ioredis';
+let client: Redis | undefined;
+export function redis() {
+  if (client) return client;
+  client = new Redis(process.env.REDIS_URL!);
+  return client;
+}`,
+    `import { Pool } from 'pg';
+let pool: Pool | undefined;
+export const getPool = () => pool ?? (pool = new Pool());`,
+    `import { Pool } from 'pg';
+let pool: Pool | undefined;
+export function shared() {
+  pool = pool ?? new Pool();
+  return pool;
+}`,
+    `import Redis from 'ioredis';
+let redis: Redis | undefined;
+export const cache = () => (redis ||= new Redis({ maxRetriesPerRequest: 2 }));`,
+    `import { Pool } from 'pg';
+export class Database {
+  #pool?: Pool;
+  get pool() {
+    return (this.#pool ??= new Pool());
+  }
+}`,
+    `import Redis from 'ioredis';
+export class SessionStore {
+  private client?: Redis;
+  private get redis() {
+    if (!this.client) this.client = new Redis();
+    return this.client;
+  }
+}`,
+    // A pool per tenant, kept in a registry.
+    `import { Pool } from 'pg';
+const pools = new Map<string, Pool>();
+export function poolFor(tenant: { id: string; databaseUrl: string }) {
+  let pool = pools.get(tenant.id);
+  if (!pool) {
+    pool = new Pool({ connectionString: tenant.databaseUrl, max: 5 });
+    pools.set(tenant.id, pool);
+  }
+  return pool;
+}`,
+    // Constructors, and set-up functions that keep what they open (reported in strict mode).
+    `import { Pool } from 'pg';
+export class UserRepository {
+  private readonly pool: Pool;
+  constructor(url: string) {
+    this.pool = new Pool({ connectionString: url });
+  }
+}`,
+    `import pg from 'pg';
+let client: pg.Client;
+export async function connectDb() {
+  client = new pg.Client();
+  await client.connect();
+}`,
+    // Factories: named like set-up code, or only called at module scope.
+    `import { Pool } from 'pg';
+export function createDb(url: string) {
+  return new Pool({ connectionString: url, max: 10 });
+}`,
+    `import { Pool } from 'pg';
+function pgPool() {
+  const pool = new Pool();
+  pool.on('error', console.error);
+  return pool;
+}
+export const pool = pgPool();`,
+    // Scripts: main() runs once.
+    `import { Client } from 'pg';
+async function main() {
+  const client = new Client();
+  await client.connect();
+  await client.query('vacuum analyze');
+  await client.end();
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});`,
+    `import { Client } from 'pg';
+(async () => {
+  const client = new Client();
+  await client.connect();
+  console.log((await client.query('select now()')).rows[0]);
+  await client.end();
+})();`,
+    `import { Client } from 'pg';
+const client = new Client();
+await client.connect();`,
+    `import { Pool } from 'pg';
+export class Db {
+  static pool = new Pool();
+}`,
+    // Files the policy allows (migrations/**, scripts/*.ts, *.seed.ts).
+    {
+      code: `import { Client } from 'pg';
+export async function up() {
+  const client = new Client();
+  await client.connect();
+  await client.query('alter table users add column plan text');
+  await client.end();
+}`,
+      filename: inCustomPolicy('migrations/2024-05-01-add-plan.ts'),
+    },
+    {
+      code: `import { Client } from 'pg';
+export async function backfill() { const client = new Client(); await client.connect(); }`,
+      filename: inCustomPolicy('scripts/backfill.ts'),
+    },
+    {
+      code: `import { Pool } from 'pg';
+export async function seed() { const pool = new Pool(); await pool.query('insert into users default values'); await pool.end(); }`,
+      filename: inCustomPolicy('src/db/users.seed.ts'),
+    },
+    // Files the option allows.
+    {
+      code: `import { Client } from 'pg';
+export async function reindex() { const client = new Client(); await client.connect(); }`,
+      filename: 'tools/reindex.ts',
+      options: [{ allowFiles: ['tools/**'] }],
+    },
+    // Not a database client.
+    `import { Client } from '@elastic/elasticsearch';
+export async function search(q: string) {
+  const client = new Client({ node: 'http://localhost:9200' });
+  return client.search({ q });
+}`,
+    `class Pool { constructor(readonly size: number) {} }
+export function workers() { return new Pool(4); }`,
+    // bounded's own pools are shared by name.
+    `import { getPool } from 'bounded/runtime';
+export async function handler(req: Request, res: Response) {
+  const db = getPool('main');
+  res.json((await db.query('select 1')).rows);
+}`,
+    // A constructor the rule cannot trace without types.
+    `import pg from 'pg';
+let Driver = pg.Pool;
+if (process.env.PG_NATIVE) Driver = pg.native!.Pool;
+export async function count() {
+  const pool = new Driver();
+  return (await pool.query('select count(*) from jobs')).rows[0];
+}`,
+  ],
+  invalid: [
+    // The incident: a new connection per operation.
+    {
+      code: `import { Client } from 'pg';
+
+export async function getUser(id: string) {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query('select * from users where id = $1', [id]);
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Client()', '`getUser`', 'a new connection'), suggestions: [] }],
+    },
+    // A pool per request: hoisting it is a drop-in change.
+    {
+      code: `import express from 'express';
+import { Pool } from 'pg';
+
+const app = express();
+
+app.get('/orders', async (req, res) => {
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 5 });
+  const { rows } = await pool.query('select * from orders where user_id = $1', [req.query.user]);
+  res.json(rows);
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 7,
+          data: perCall('new Pool()', 'a request handler', 'a new connection pool'),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'pool' },
+              output: `import express from 'express';
+import { Pool } from 'pg';
+
+const app = express();
+
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 5 });
+
+app.get('/orders', async (req, res) => {
+  const { rows } = await pool.query('select * from orders where user_id = $1', [req.query.user]);
+  res.json(rows);
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    // A multi-line config is re-indented, and the function's doc comment stays with it.
+    {
+      code: `import Redis from 'ioredis';
+
+/** Marks a job done. */
+export async function handleJob(job: { id: string }) {
+  const redis = new Redis({
+    host: process.env.REDIS_HOST,
+    maxRetriesPerRequest: 2,
+  });
+  await redis.set(\`job:\${job.id}\`, 'done');
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 5,
+          data: perCall('new Redis()', '`handleJob`', 'a new connection', REDIS),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'redis' },
+              output: `import Redis from 'ioredis';
+
+const redis = new Redis({
+  host: process.env.REDIS_HOST,
+  maxRetriesPerRequest: 2,
+});
+
+/** Marks a job done. */
+export async function handleJob(job: { id: string }) {
+  await redis.set(\`job:\${job.id}\`, 'done');
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Namespace import; ended in the function, so not hoistable.
+    {
+      code: `import * as pg from 'pg';
+export async function countJobs() {
+  const pool = new pg.Pool();
+  const { rows } = await pool.query('select count(*) from jobs');
+  await pool.end();
+  return rows[0].count;
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new pg.Pool()', '`countJobs`', 'a new connection pool'), suggestions: [] }],
+    },
+    // require with an alias.
+    {
+      code: `const { Client: PgClient } = require('pg');
+async function query(sql, params) {
+  const client = new PgClient();
+  await client.connect();
+  const result = await client.query(sql, params);
+  await client.end();
+  return result.rows;
+}
+module.exports = { query };`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new PgClient()', '`query`', 'a new connection'), suggestions: [] }],
+    },
+    // Aliases of a default import.
+    {
+      code: `import pg from 'pg';
+const { Pool } = pg;
+const Db = Pool;
+export async function listUsers() {
+  const db = new Db();
+  try {
+    return (await db.query('select * from users')).rows;
+  } finally {
+    await db.end();
+  }
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 5, data: perCall('new Db()', '`listUsers`', 'a new connection pool'), suggestions: [] }],
+    },
+    // require in place.
+    {
+      code: `export async function ping() {
+  const client = new (require('pg').Client)();
+  await client.connect();
+  await client.end();
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 2, data: perCall('new Client()', '`ping`', 'a new connection'), suggestions: [] }],
+    },
+    // import = require.
+    {
+      code: `import pg = require('pg');
+export async function lock(key: number) {
+  const client = new pg.Client();
+  await client.connect();
+  await client.query('select pg_advisory_lock($1)', [key]);
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new pg.Client()', '`lock`', 'a new connection'), suggestions: [] }],
+    },
+    // A dynamic import.
+    {
+      code: `export async function health() {
+  const { Client } = await import('pg');
+  const client = new Client();
+  await client.connect();
+  await client.end();
+  return 'ok';
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, suggestions: [] }],
+    },
+    // A serverless handler.
+    {
+      code: `import { Client } from 'pg';
+export const handler = async (event: { userId: string }) => {
+  const client = new Client();
+  await client.connect();
+  const { rows } = await client.query('select * from carts where user_id = $1', [event.userId]);
+  await client.end();
+  return { statusCode: 200, body: JSON.stringify(rows) };
+};`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new Client()', '`handler`', 'a new connection'), suggestions: [] }],
+    },
+    // mysql2: a connection per call.
+    {
+      code: `import mysql from 'mysql2/promise';
+export async function findOrder(id: number) {
+  const conn = await mysql.createConnection(process.env.MYSQL_URL!);
+  const [rows] = await conn.execute('select * from orders where id = ?', [id]);
+  await conn.end();
+  return rows;
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('mysql.createConnection()', '`findOrder`', 'a new connection', MYSQL), suggestions: [] }],
+    },
+    // mysql with require in place.
+    {
+      code: `async function query(sql, params) {
+  const conn = require('mysql').createConnection(process.env.MYSQL_URL);
+  conn.connect();
+  return new Promise((resolve, reject) => conn.query(sql, params, (err, rows) => (conn.end(), err ? reject(err) : resolve(rows))));
+}
+module.exports = { query };`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 2, data: perCall('createConnection()', '`query`', 'a new connection', MYSQL), suggestions: [] }],
+    },
+    // mysql2: a pool per call, hoistable.
+    {
+      code: `import { createPool } from 'mysql2/promise';
+export class Reports {
+  async monthly(month: string) {
+    const pool = createPool({ uri: process.env.MYSQL_URL, connectionLimit: 4 });
+    const [rows] = await pool.query('select * from sales where month = ?', [month]);
+    return rows;
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 4,
+          data: perCall('createPool()', '`monthly`', 'a new connection pool', MYSQL),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'pool' },
+              output: `import { createPool } from 'mysql2/promise';
+const pool = createPool({ uri: process.env.MYSQL_URL, connectionLimit: 4 });
+
+export class Reports {
+  async monthly(month: string) {
+    const [rows] = await pool.query('select * from sales where month = ?', [month]);
+    return rows;
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // ioredis per request, closed in the handler.
+    {
+      code: `import Redis from 'ioredis';
+import express from 'express';
+const app = express();
+app.post('/rate', async (req, res) => {
+  const redis = new Redis(process.env.REDIS_URL!);
+  const hits = await redis.incr(\`rate:\${req.ip}\`);
+  await redis.quit();
+  res.json({ hits });
+});`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 5, data: perCall('new Redis()', 'a request handler', 'a new connection', REDIS), suggestions: [] }],
+    },
+    // node-redis.
+    {
+      code: `import { createClient } from 'redis';
+export async function getSession(id: string) {
+  const client = createClient({ url: process.env.REDIS_URL });
+  await client.connect();
+  return client.get(\`session:\${id}\`);
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('createClient()', '`getSession`', 'a new connection', REDIS), suggestions: [] }],
+    },
+    // MongoDB.
+    {
+      code: `import { MongoClient } from 'mongodb';
+export async function findProduct(sku: string) {
+  const mongo = new MongoClient(process.env.MONGO_URL!);
+  await mongo.connect();
+  return mongo.db('shop').collection('products').findOne({ sku });
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new MongoClient()', '`findProduct`', 'a new connection pool', REDIS), suggestions: [] }],
+    },
+    // A named request handler.
+    {
+      code: `import { Pool } from 'pg';
+import http from 'node:http';
+http.createServer(async function onRequest(req, res) {
+  const pool = new Pool();
+  res.end(JSON.stringify((await pool.query('select 1')).rows));
+  await pool.end();
+});`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', 'the request handler `onRequest`', 'a new connection pool'), suggestions: [] }],
+    },
+    // A "getter" with no memo creates a pool on every call.
+    {
+      code: `import { Pool } from 'pg';
+export function getPool() {
+  return new Pool({ max: 20 });
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new Pool()', '`getPool`', 'a new connection pool'), suggestions: [] }],
+    },
+    // A factory this file calls per request.
+    {
+      code: `import { Client } from 'pg';
+import express from 'express';
+function newClient() {
+  return new Client();
+}
+express().get('/me', async (req, res) => {
+  const client = newClient();
+  await client.connect();
+  res.json((await client.query('select * from users where id = $1', [req.params.id])).rows[0]);
+  await client.end();
+});`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Client()', '`newClient`', 'a new connection'), suggestions: [] }],
+    },
+    // Its options depend on the call: not hoistable.
+    {
+      code: `import { Pool } from 'pg';
+export async function tenantQuery(url: string, sql: string) {
+  const pool = new Pool({ connectionString: url });
+  return (await pool.query(sql)).rows;
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, suggestions: [] }],
+    },
+    // The module already has a `pool`: not hoistable.
+    {
+      code: `import { Pool } from 'pg';
+export const pool = new Pool();
+export async function longReport(sql: string) {
+  const pool = new Pool({ statement_timeout: 600_000 });
+  return (await pool.query(sql)).rows;
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, suggestions: [] }],
+    },
+    // A guard on something else is no memo.
+    {
+      code: `import { Pool } from 'pg';
+export async function maybeQuery(enabled: boolean, sql: string) {
+  if (!enabled) return [];
+  const pool = new Pool();
+  return (await pool.query(sql)).rows;
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'pool' },
+              output: `import { Pool } from 'pg';
+const pool = new Pool();
+
+export async function maybeQuery(enabled: boolean, sql: string) {
+  if (!enabled) return [];
+  return (await pool.query(sql)).rows;
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A file outside the policy's allowed folders.
+    {
+      code: `import { Client } from 'pg';
+export async function nightly() { const client = new Client(); await client.connect(); }`,
+      filename: inCustomPolicy('src/jobs/nightly.ts'),
+      output: null,
+      errors: [{ messageId: 'perCall', line: 2, suggestions: [] }],
+    },
+    // strict: constructors, unguarded set-up functions and factories too.
+    {
+      code: `import { Pool } from 'pg';
+export class UserRepository {
+  private readonly pool: Pool;
+  constructor(url: string) {
+    this.pool = new Pool({ connectionString: url });
+  }
+}`,
+      options: [{ strict: true }],
+      output: null,
+      errors: [{ messageId: 'perCall', line: 5, data: perCall('new Pool()', '`constructor`', 'a new connection pool'), suggestions: [] }],
+    },
+    {
+      code: `import pg from 'pg';
+let client: pg.Client;
+export async function connectDb() {
+  client = new pg.Client();
+  await client.connect();
+}`,
+      options: [{ strict: true }],
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, suggestions: [] }],
+    },
+    {
+      code: `import { Pool } from 'pg';
+export function createDb(url: string) {
+  return new Pool({ connectionString: url, max: 10 });
+}`,
+      options: [{ strict: true }],
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new Pool()', '`createDb`', 'a new connection pool'), suggestions: [] }],
+    },
+    // An exported main() may be called from anywhere.
+    {
+      code: `import { Client } from 'pg';
+export async function main() {
+  const client = new Client();
+  await client.connect();
+}
+main();`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, suggestions: [] }],
+    },
+  ],
+});
+
+typedTester().run('no-per-call-connection (typed)', rule, {
+  valid: [
+    `import { Pool } from 'pg';
+export const pool = new Pool();`,
+  ],
+  invalid: [
+    // The type checker knows `Driver` builds pg pools.
+    {
+      code: `import pg from 'pg';
+let Driver = pg.Pool;
+if (process.env.PG_NATIVE) Driver = pg.native!.Pool;
+export async function count() {
+  const pool = new Driver();
+  return (await pool.query('select count(*) from jobs')).rows[0];
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 5,
+          data: perCall('new Driver()', '`count`', 'a new connection pool'),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'pool' },
+              output: `import pg from 'pg';
+let Driver = pg.Pool;
+if (process.env.PG_NATIVE) Driver = pg.native!.Pool;
+const pool = new Driver();
+
+export async function count() {
+  return (await pool.query('select count(*) from jobs')).rows[0];
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});

@@ -1,0 +1,906 @@
+import rule from '../../eslint-plugin/rules/require-release.js';
+import { typedTester, untypedTester } from './setup.js';
+
+const notInFinally = (name: string, acquire: string, release: string) => ({ name, acquire, release });
+
+untypedTester().run('require-release', rule, {
+  valid: [
+    // The canonical checkout.
+    `import { pool } from './db.js';
+export async function getUser(id: string) {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query('select * from users where id = $1', [id]);
+    return rows[0];
+  } finally {
+    client.release();
+  }
+}`,
+    // A transaction: rollback in catch, release in finally.
+    `import pg from 'pg';
+const pool = new pg.Pool();
+export async function transfer(from: string, to: string, amount: number) {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('update accounts set balance = balance - $1 where id = $2', [amount, from]);
+    await client.query('update accounts set balance = balance + $1 where id = $2', [amount, to]);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback');
+    throw err;
+  } finally {
+    client.release();
+  }
+}`,
+    // Acquired inside the try, released conditionally in finally.
+    `import type { PoolClient } from 'pg';
+import { pool } from './db.js';
+export async function lockJob(id: string) {
+  let client: PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    await client.query('select pg_advisory_lock($1)', [id]);
+  } finally {
+    client?.release();
+  }
+}`,
+    `export async function touch(pool: Pool, id: string) {
+  const client = await pool.connect();
+  try {
+    await client.query('update sessions set seen_at = now() where id = $1', [id]);
+  } finally {
+    if (client) client.release();
+  }
+}`,
+    // using / await using.
+    `import { getPool } from 'bounded/runtime';
+const db = getPool('main');
+export async function markDone(id: string, signal: AbortSignal) {
+  await using client = await db.acquire({ signal });
+  await client.query('update jobs set state = $1 where id = $2', ['done', id]);
+}`,
+    `import { Semaphore } from 'bounded/runtime';
+const gpu = new Semaphore(2);
+export async function render(scene: Scene) {
+  using permit = await gpu.acquire();
+  return renderer.draw(scene);
+}`,
+    // A permit released in finally.
+    `import { Semaphore } from 'bounded/runtime';
+const agents = new Semaphore(10, { name: 'agents' });
+export async function runAgent(task: Task) {
+  const permit = await agents.acquire({ timeoutMs: 5_000 });
+  try {
+    return await agent.run(task);
+  } finally {
+    permit.release();
+  }
+}`,
+    // async-sema: the semaphore itself is released.
+    `import { Sema } from 'async-sema';
+const sema = new Sema(4);
+export async function crawl(url: string) {
+  await sema.acquire();
+  try {
+    return await fetch(url).then((res) => res.text());
+  } finally {
+    sema.release();
+  }
+}`,
+    // async-mutex: acquire() returns the release function.
+    `import { Mutex } from 'async-mutex';
+const mutex = new Mutex();
+export async function append(line: string) {
+  const release = await mutex.acquire();
+  try {
+    await fs.appendFile('audit.log', line + '\\n');
+  } finally {
+    release();
+  }
+}`,
+    // tryAcquire with a guard and a finally.
+    `import { Semaphore } from 'bounded/runtime';
+const uploads = new Semaphore(3);
+export async function tryUpload(file: File) {
+  const permit = uploads.tryAcquire();
+  if (!permit) return false;
+  try {
+    await putObject(file);
+    return true;
+  } finally {
+    permit.release();
+  }
+}`,
+    // Ownership handed over: returned, passed to a call, stored on an object.
+    `import { pool } from './db.js';
+export async function checkoutForTenant(tenant: string) {
+  const client = await pool.connect();
+  await client.query('select set_config($1, $2, false)', ['app.tenant', tenant]);
+  return client;
+}`,
+    `import { pool } from './db.js';
+export async function migrate() {
+  const client = await pool.connect();
+  await runMigrations(client);
+}`,
+    `import { pool } from './db.js';
+export class UnitOfWork {
+  private client?: PoolClient;
+  async begin() {
+    const client = await pool.connect();
+    this.client = client;
+    await client.query('begin');
+  }
+}`,
+    // Released when the response finishes: the callback owns it.
+    `import { pool } from './db.js';
+export async function attachDb(req: Request, res: Response, next: () => void) {
+  const client = await pool.connect();
+  res.on('finish', () => client.release());
+  next();
+}`,
+    // A promise's finally.
+    `import { pool } from './db.js';
+export async function count(table: string) {
+  const client = await pool.connect();
+  return client.query(\`select count(*) from \${table}\`).finally(() => client.release());
+}`,
+    // Callback style manages itself.
+    `import { pool } from './db.js';
+pool.connect((err, client, done) => {
+  if (err) throw err;
+  client.query('select now()', () => done());
+});`,
+    // Catch releases and rethrows, the happy path releases right after: every path (strict reports it).
+    `import { pool } from './db.js';
+export async function bump(id: string) {
+  const client = await pool.connect();
+  try {
+    await client.query('update counters set n = n + 1 where id = $1', [id]);
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  client.release();
+}`,
+    // Released before anything can throw.
+    `import { pool } from './db.js';
+export async function warmUp() {
+  const client = await pool.connect();
+  client.release();
+}`,
+    // Not a checkout: a pg Client connects itself.
+    `import { Client } from 'pg';
+export async function main() {
+  const client = new Client();
+  await client.connect();
+  try {
+    await client.query('vacuum');
+  } finally {
+    await client.end();
+  }
+}`,
+    // A rate limiter's acquire takes a token; there is nothing to give back.
+    `import { TokenBucket } from 'bounded/runtime';
+const openaiLimiter = new TokenBucket({ rate: 60, perMs: 60_000 });
+export async function complete(prompt: string) {
+  await openaiLimiter.acquire();
+  return openai.responses.create({ model: 'gpt-4o-mini', input: prompt });
+}`,
+    // MongoDB's connect returns the client itself, and the name says nothing of a pool.
+    `export async function open(mongo: MongoClient) {
+  const connected = await mongo.connect();
+  return connected.db('app');
+}`,
+    // generic-pool: the pool takes the resource back.
+    `import { createPool } from 'generic-pool';
+const browserPool = createPool(factory, { max: 4 });
+export async function screenshot(url: string) {
+  const browser = await browserPool.acquire();
+  const page = await browser.newPage();
+  await page.goto(url);
+  await browserPool.release(browser);
+}`,
+    // A lock with a callback.
+    `import AsyncLock from 'async-lock';
+const lock = new AsyncLock();
+export const withAccount = (id: string, fn: () => Promise<void>) => lock.acquire(id, fn);`,
+    // A loop, released in finally each time.
+    `import { pool } from './db.js';
+export async function processJobs(jobs: Job[]) {
+  for (const job of jobs) {
+    const client = await pool.connect();
+    try {
+      await client.query('update jobs set started_at = now() where id = $1', [job.id]);
+    } finally {
+      client.release();
+    }
+  }
+}`,
+    // pool.query checks out and releases by itself.
+    `import { pool } from './db.js';
+export const findUser = (id: string) => pool.query('select * from users where id = $1', [id]);`,
+  ],
+  invalid: [
+    // Released on the happy path only.
+    {
+      code: `import { pool } from './db.js';
+
+export async function getUser(id: string) {
+  const client = await pool.connect();
+  const { rows } = await client.query('select * from users where id = $1', [id]);
+  client.release();
+  return rows[0];
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: notInFinally('`client`', 'pool.connect()', 'client.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { pool } from './db.js';
+
+export async function getUser(id: string) {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query('select * from users where id = $1', [id]);
+    return rows[0];
+  } finally {
+    client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Never released.
+    {
+      code: `import { pool } from './db.js';
+export async function countUsers() {
+  const client = await pool.connect();
+  const { rows } = await client.query('select count(*) from users');
+  return Number(rows[0].count);
+}`,
+      output: null,
+      errors: [{ messageId: 'neverReleased', line: 3, data: { name: '`client`', acquire: 'pool.connect()' }, suggestions: [] }],
+    },
+    // Released in some branches only.
+    {
+      code: `import { pool } from './db.js';
+export async function findSession(token: string) {
+  const client = await pool.connect();
+  const { rows } = await client.query('select * from sessions where token = $1', [token]);
+  if (rows.length === 0) {
+    client.release();
+    return null;
+  }
+  await client.query('update sessions set seen_at = now() where token = $1', [token]);
+  client.release();
+  return rows[0];
+}`,
+      output: null,
+      errors: [{ messageId: 'notInFinally', line: 3, data: notInFinally('`client`', 'pool.connect()', 'client.release()'), suggestions: [] }],
+    },
+    // An early return skips the release; the suggestion fixes it.
+    {
+      code: `import { pool } from './db.js';
+export async function loadProfile(id: string) {
+  const client = await pool.connect();
+  const { rows } = await client.query('select * from profiles where user_id = $1', [id]);
+  if (rows.length === 0) return undefined;
+  client.release();
+  return rows[0];
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { pool } from './db.js';
+export async function loadProfile(id: string) {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query('select * from profiles where user_id = $1', [id]);
+    if (rows.length === 0) return undefined;
+    return rows[0];
+  } finally {
+    client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Released in catch only.
+    {
+      code: `import { pool } from './db.js';
+export async function archive(id: string) {
+  const client = await pool.connect();
+  try {
+    await client.query('update orders set archived = true where id = $1', [id]);
+  } catch (err) {
+    client.release();
+    throw err;
+  }
+}`,
+      output: null,
+      errors: [{ messageId: 'notInFinally', line: 3, suggestions: [] }],
+    },
+    // A transaction with multi-line SQL: template literals keep their text.
+    {
+      code: `import pg from 'pg';
+const pool = new pg.Pool();
+export async function transfer(from: string, to: string, amount: number) {
+  const client = await pool.connect();
+  await client.query('begin');
+  await client.query(
+    \`update accounts
+        set balance = balance - $1
+      where id = $2\`,
+    [amount, from],
+  );
+  await client.query('update accounts set balance = balance + $1 where id = $2', [amount, to]);
+  await client.query('commit');
+  client.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import pg from 'pg';
+const pool = new pg.Pool();
+export async function transfer(from: string, to: string, amount: number) {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(
+      \`update accounts
+        set balance = balance - $1
+      where id = $2\`,
+      [amount, from],
+    );
+    await client.query('update accounts set balance = balance + $1 where id = $2', [amount, to]);
+    await client.query('commit');
+  } finally {
+    client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A bounded Semaphore permit.
+    {
+      code: `import { Semaphore } from 'bounded/runtime';
+const gpu = new Semaphore(2);
+export async function render(scene: Scene) {
+  const permit = await gpu.acquire();
+  const image = await renderer.draw(scene);
+  permit.release();
+  return image;
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: notInFinally('`permit`', 'gpu.acquire()', 'permit.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { Semaphore } from 'bounded/runtime';
+const gpu = new Semaphore(2);
+export async function render(scene: Scene) {
+  const permit = await gpu.acquire();
+  try {
+    const image = await renderer.draw(scene);
+    return image;
+  } finally {
+    permit.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // async-sema on the happy path only.
+    {
+      code: `import { Sema } from 'async-sema';
+const sema = new Sema(5);
+export async function fetchWithSlot(url: string) {
+  await sema.acquire();
+  const res = await fetch(url);
+  sema.release();
+  return res.json();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: notInFinally('`sema`', 'sema.acquire()', 'sema.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { Sema } from 'async-sema';
+const sema = new Sema(5);
+export async function fetchWithSlot(url: string) {
+  await sema.acquire();
+  try {
+    const res = await fetch(url);
+    return res.json();
+  } finally {
+    sema.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // async-sema never released.
+    {
+      code: `import { Sema } from 'async-sema';
+const sema = new Sema(5);
+export async function leak(url: string) {
+  await sema.acquire();
+  return fetch(url);
+}`,
+      output: null,
+      errors: [{ messageId: 'neverReleased', line: 4, data: { name: '`sema`', acquire: 'sema.acquire()' }, suggestions: [] }],
+    },
+    // async-mutex's release function.
+    {
+      code: `import { Mutex } from 'async-mutex';
+const mutex = new Mutex();
+export async function append(line: string) {
+  const release = await mutex.acquire();
+  await fs.appendFile('audit.log', line);
+  release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: notInFinally('`release`', 'mutex.acquire()', 'release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { Mutex } from 'async-mutex';
+const mutex = new Mutex();
+export async function append(line: string) {
+  const release = await mutex.acquire();
+  try {
+    await fs.appendFile('audit.log', line);
+  } finally {
+    release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // The checked-out client is thrown away.
+    {
+      code: `import { pool } from './db.js';
+export async function ping() {
+  await pool.connect();
+  return 'ok';
+}`,
+      output: null,
+      errors: [{ messageId: 'neverReleased', line: 3, data: { name: 'The client', acquire: 'pool.connect()' }, suggestions: [] }],
+    },
+    // mysql2's getConnection.
+    {
+      code: `import mysql from 'mysql2/promise';
+const pool = mysql.createPool({ uri: process.env.MYSQL_URL });
+export async function findOrder(id: number) {
+  const conn = await pool.getConnection();
+  const [rows] = await conn.query('select * from orders where id = ?', [id]);
+  conn.release();
+  return rows;
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: notInFinally('`conn`', 'pool.getConnection()', 'conn.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import mysql from 'mysql2/promise';
+const pool = mysql.createPool({ uri: process.env.MYSQL_URL });
+export async function findOrder(id: number) {
+  const conn = await pool.getConnection();
+  try {
+    const [rows] = await conn.query('select * from orders where id = ?', [id]);
+    return rows;
+  } finally {
+    conn.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Assigned to a declared variable, released with optional chaining.
+    {
+      code: `import type { PoolClient } from 'pg';
+import { pool } from './db.js';
+export async function listen(channel: string) {
+  let client: PoolClient | undefined;
+  client = await pool.connect();
+  await client.query(\`listen \${channel}\`);
+  client?.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 5,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import type { PoolClient } from 'pg';
+import { pool } from './db.js';
+export async function listen(channel: string) {
+  let client: PoolClient | undefined;
+  client = await pool.connect();
+  try {
+    await client.query(\`listen \${channel}\`);
+  } finally {
+    client?.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // In a nested block.
+    {
+      code: `import { pool } from './db.js';
+export async function maybeLock(needsLock: boolean) {
+  if (needsLock) {
+    const client = await pool.connect();
+    await client.query('select pg_advisory_lock(42)');
+    client.release();
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { pool } from './db.js';
+export async function maybeLock(needsLock: boolean) {
+  if (needsLock) {
+    const client = await pool.connect();
+    try {
+      await client.query('select pg_advisory_lock(42)');
+    } finally {
+      client.release();
+    }
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // In a loop body, with a class's pool.
+    {
+      code: `export class JobRunner {
+  constructor(private readonly pool: Pool) {}
+  async runAll(jobs: Job[]) {
+    for (const job of jobs) {
+      const client = await this.pool.connect();
+      await client.query('update jobs set started_at = now() where id = $1', [job.id]);
+      await execute(job);
+      client.release();
+    }
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 5,
+          data: notInFinally('`client`', 'this.pool.connect()', 'client.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `export class JobRunner {
+  constructor(private readonly pool: Pool) {}
+  async runAll(jobs: Job[]) {
+    for (const job of jobs) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('update jobs set started_at = now() where id = $1', [job.id]);
+        await execute(job);
+      } finally {
+        client.release();
+      }
+    }
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Top-level await.
+    {
+      code: `import { pool } from './db.js';
+const client = await pool.connect();
+await client.query('listen jobs');
+client.release();`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 2,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { pool } from './db.js';
+const client = await pool.connect();
+try {
+  await client.query('listen jobs');
+} finally {
+  client.release();
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // bounded's pool, known by where it came from.
+    {
+      code: `import { getPool } from 'bounded/runtime';
+const db = getPool('main');
+export async function touch(id: string) {
+  const client = await db.acquire();
+  await client.query('update sessions set seen_at = now() where id = $1', [id]);
+  client.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: notInFinally('`client`', 'db.acquire()', 'client.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { getPool } from 'bounded/runtime';
+const db = getPool('main');
+export async function touch(id: string) {
+  const client = await db.acquire();
+  try {
+    await client.query('update sessions set seen_at = now() where id = $1', [id]);
+  } finally {
+    client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // tryAcquire released on the happy path: no suggestion (the permit may be undefined).
+    {
+      code: `import { Semaphore } from 'bounded/runtime';
+const uploads = new Semaphore(3);
+export async function tryUpload(file: File) {
+  const permit = uploads.tryAcquire();
+  if (!permit) return false;
+  await putObject(file);
+  permit.release();
+  return true;
+}`,
+      output: null,
+      errors: [{ messageId: 'notInFinally', line: 4, suggestions: [] }],
+    },
+    // Released in .then: only when the work succeeds.
+    {
+      code: `import { Semaphore } from 'bounded/runtime';
+const exportSlots = new Semaphore(2);
+export async function startExport(id: string) {
+  const permit = await exportSlots.acquire();
+  return buildExport(id).then(() => permit.release());
+}`,
+      output: null,
+      errors: [{ messageId: 'notInFinally', line: 4, suggestions: [] }],
+    },
+    // Released only when a condition holds.
+    {
+      code: `import { pool } from './db.js';
+export async function tryLock() {
+  const client = await pool.connect();
+  const { rows } = await client.query('select pg_try_advisory_lock(1) as locked');
+  if (!rows[0].locked) client.release();
+  return rows[0].locked;
+}`,
+      output: null,
+      errors: [{ messageId: 'notInFinally', line: 3, suggestions: [] }],
+    },
+    // A trailing comment after the acquire moves into the try with the statements.
+    {
+      code: `import { pool } from './db.js';
+export async function refresh() {
+  const client = await pool.connect();
+  // Materialized views lock while they refresh.
+  await client.query('refresh materialized view concurrently daily_totals');
+  client.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { pool } from './db.js';
+export async function refresh() {
+  const client = await pool.connect();
+  try {
+    // Materialized views lock while they refresh.
+    await client.query('refresh materialized view concurrently daily_totals');
+  } finally {
+    client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Statements after the release that wait again: no suggestion (the client would be held longer).
+    {
+      code: `import { pool } from './db.js';
+export async function report(id: string) {
+  const client = await pool.connect();
+  const { rows } = await client.query('select * from report_rows where report_id = $1', [id]);
+  client.release();
+  await mailer.send(render(rows));
+}`,
+      output: null,
+      errors: [{ messageId: 'notInFinally', line: 3, suggestions: [] }],
+    },
+    // Two checkouts: the second leaks.
+    {
+      code: `import { pool } from './db.js';
+export async function copyRow(id: string) {
+  const source = await pool.connect();
+  try {
+    const { rows } = await source.query('select * from a where id = $1', [id]);
+    const target = await pool.connect();
+    await target.query('insert into b select * from json_populate_record(null::b, $1)', [rows[0]]);
+  } finally {
+    source.release();
+  }
+}`,
+      output: null,
+      errors: [{ messageId: 'neverReleased', line: 6, data: { name: '`target`', acquire: 'pool.connect()' }, suggestions: [] }],
+    },
+    // strict: release in catch plus after the try is not enough.
+    {
+      code: `import { pool } from './db.js';
+export async function bump(id: string) {
+  const client = await pool.connect();
+  try {
+    await client.query('update counters set n = n + 1 where id = $1', [id]);
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  client.release();
+}`,
+      options: [{ strict: true }],
+      output: null,
+      errors: [{ messageId: 'notInFinally', line: 3, data: notInFinally('`client`', 'pool.connect()', 'client.release(err as Error)'), suggestions: [] }],
+    },
+    // A semaphore known by its name.
+    {
+      code: `export class Crawler {
+  constructor(private readonly fetchSemaphore: { acquire(): Promise<{ release(): void }> }) {}
+  async fetchPage(url: string) {
+    const slot = await this.fetchSemaphore.acquire();
+    const html = await fetch(url).then((res) => res.text());
+    slot.release();
+    return html;
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `export class Crawler {
+  constructor(private readonly fetchSemaphore: { acquire(): Promise<{ release(): void }> }) {}
+  async fetchPage(url: string) {
+    const slot = await this.fetchSemaphore.acquire();
+    try {
+      const html = await fetch(url).then((res) => res.text());
+      return html;
+    } finally {
+      slot.release();
+    }
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+typedTester().run('require-release (typed)', rule, {
+  valid: [
+    // Whatever its name, a connect() whose result has no release is not a checkout.
+    `export async function open(pool: { connect(): Promise<{ query(sql: string): Promise<unknown> }> }) {
+  const conn = await pool.connect();
+  return conn.query('select 1');
+}`,
+  ],
+  invalid: [
+    // The type says this is a pg pool, though its name does not.
+    {
+      code: `import type { Pool } from 'pg';
+export async function ping(db: Pool) {
+  const client = await db.connect();
+  await client.query('select 1');
+  client.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import type { Pool } from 'pg';
+export async function ping(db: Pool) {
+  const client = await db.connect();
+  try {
+    await client.query('select 1');
+  } finally {
+    client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
