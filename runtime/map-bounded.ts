@@ -327,6 +327,7 @@ function startWorkers(worker: () => Promise<void>, count: number): Promise<unkno
   if (count === 1) return worker();
   const workers: Promise<void>[] = [];
   for (let i = 0; i < count; i++) workers.push(worker());
+  // eslint-disable-next-line bounded/no-unbounded-concurrency -- count is the concurrency itself
   return Promise.all(workers);
 }
 

@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import tsParser from '@typescript-eslint/parser';
@@ -77,7 +78,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     const absolute = resolve(cwd, root);
     let stats;
     try {
-      stats = statSync(absolute);
+      stats = await stat(absolute);
     } catch {
       io.stderr.write(`bounded check: no such file or folder: ${root}\n`);
       return 2;
