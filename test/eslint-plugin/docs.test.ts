@@ -6,7 +6,7 @@ const docs = (rule: string) => new URL(`../../rules-docs/${rule}.md`, import.met
 
 describe.each(Object.keys(plugin.rules))('rules-docs/%s.md', (rule) => {
   const text = existsSync(docs(rule)) ? readFileSync(docs(rule), 'utf8') : '';
-  const meta = plugin.rules[rule as keyof typeof plugin.rules].meta;
+  const meta = plugin.rules[rule].meta;
 
   it('exists with the generated header', () => {
     expect(text).toContain('<!-- end auto-generated rule header -->');
