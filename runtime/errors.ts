@@ -135,3 +135,21 @@ function formatMs(ms: number): string {
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000} s`;
   return `${ms} ms`;
 }
+
+/**
+ * For error classes that live next to the primitive that throws them (runtime/http/errors.ts,
+ * …): brands `error` as `kind`, so `isBoundedError` and the class's own guard recognise it
+ * across copies of bounded.
+ */
+export function brandError(error: BoundedError, kind: string): void {
+  Object.defineProperty(error, BRAND, { value: kind, enumerable: false });
+}
+
+/** True when `value` carries the brand `kind` (see `brandError`). */
+export function hasErrorBrand(value: unknown, kind: string): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === kind
+  );
+}

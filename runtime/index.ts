@@ -65,3 +65,27 @@ export {
 } from './rate-limit/index.js';
 export { throttleClient, type ThrottleClientOptions } from './throttle-client.js';
 export { startFakeProvider, type FakeProvider, type FakeProviderOptions, type FakeProviderStats } from './stress/fake-provider.js';
+export {
+  createPool,
+  getPool,
+  isPoolConnectionError,
+  PoolConnectionError,
+  type AcquireClientOptions,
+  type BoundedPool,
+  type BoundedPoolConfig,
+  type ClientTask,
+  type IsolationLevel,
+  type PoolAcquireEvent,
+  type PoolCloseOptions,
+  type PoolConnectionDetails,
+  type PoolConnectionPhase,
+  type PoolErrorEvent,
+  type PoolHealth,
+  type PooledClient,
+  type PoolReleaseEvent,
+  type PoolState,
+  type PoolStats,
+  type QueryOptions,
+  type TransactionOptions,
+  type WithClientOptions,
+} from './pool/index.js';
