@@ -6,7 +6,8 @@ const docs = (rule: string) => new URL(`../../rules-docs/${rule}.md`, import.met
 
 describe.each(Object.keys(plugin.rules))('rules-docs/%s.md', (rule) => {
   const text = existsSync(docs(rule)) ? readFileSync(docs(rule), 'utf8') : '';
-  const meta = plugin.rules[rule].meta;
+  const meta = plugin.rules[rule]?.meta;
+  if (meta === undefined) throw new Error(`rule ${rule} has no meta`);
 
   it('exists with the generated header', () => {
     expect(text).toContain('<!-- end auto-generated rule header -->');
