@@ -89,3 +89,24 @@ export {
   type TransactionOptions,
   type WithClientOptions,
 } from './pool/index.js';
+export {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpClientStats,
+  type HttpFetchInit,
+  type HttpHeaders,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type HttpRetryEvent,
+  type ResponseBody,
+} from './http/client.js';
+export {
+  HttpStatusError,
+  RetryExhaustedError,
+  isHttpStatusError,
+  isRetryExhaustedError,
+  type HttpStatusDetails,
+  type RetryExhaustedDetails,
+} from './http/errors.js';
+export { IDEMPOTENT_METHODS, RETRY_STATUS_CODES, type RetryOptions } from './http/retry.js';
