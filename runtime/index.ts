@@ -64,7 +64,74 @@ export {
   type TokenBucketReconfigure,
 } from './rate-limit/index.js';
 export { throttleClient, type ThrottleClientOptions } from './throttle-client.js';
+export {
+  ConcurrencyManager,
+  type ManagedResource,
+  type ManagerLogger,
+  type ManagerOptions,
+  type ReloadEvent,
+  type ReloadFailure,
+  type ResourceKind,
+} from './manager.js';
 export { startFakeProvider, type FakeProvider, type FakeProviderOptions, type FakeProviderStats } from './stress/fake-provider.js';
+export {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpClientStats,
+  type HttpFetchInit,
+  type HttpHeaders,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type HttpRetryEvent,
+  type ResponseBody,
+} from './http/client.js';
+export {
+  HttpStatusError,
+  RetryExhaustedError,
+  isHttpStatusError,
+  isRetryExhaustedError,
+  type HttpStatusDetails,
+  type RetryExhaustedDetails,
+} from './http/errors.js';
+export { IDEMPOTENT_METHODS, RETRY_STATUS_CODES, type RetryOptions } from './http/retry.js';
+export {
+  ConcurrencyMonitor,
+  METRICS,
+  createMetricsServer,
+  registerMetrics,
+  registerOtelInstruments,
+  type Alert,
+  type AlertLevel,
+  type ConcurrencyMonitorOptions,
+  type ConnectionCounts,
+  type EventLoopSnapshot,
+  type GrantEvent,
+  type MetricDefinition,
+  type MetricSeries,
+  type MetricType,
+  type MetricsServer,
+  type MetricsServerOptions,
+  type MonitoredHttpClient,
+  type MonitoredLimiter,
+  type MonitoredPool,
+  type MonitoredResources,
+  type MonitoredSemaphore,
+  type MonitoringPolicy,
+  type MonitorLogger,
+  type MonitorSnapshot,
+  type OtelAttributes,
+  type OtelBatchCallback,
+  type OtelBatchObservableResult,
+  type OtelMeter,
+  type OtelObservable,
+  type RejectionEvent,
+  type ResourceEntry,
+  type ResourceSnapshot,
+  type ResourceSource,
+  type SnapshotSource,
+  type WaitPercentiles,
+} from './monitor/index.js';
 export {
   createPool,
   getPool,
@@ -89,24 +156,3 @@ export {
   type TransactionOptions,
   type WithClientOptions,
 } from './pool/index.js';
-export {
-  createHttpClient,
-  type HttpClient,
-  type HttpClientOptions,
-  type HttpClientStats,
-  type HttpFetchInit,
-  type HttpHeaders,
-  type HttpRequestOptions,
-  type HttpResponse,
-  type HttpRetryEvent,
-  type ResponseBody,
-} from './http/client.js';
-export {
-  HttpStatusError,
-  RetryExhaustedError,
-  isHttpStatusError,
-  isRetryExhaustedError,
-  type HttpStatusDetails,
-  type RetryExhaustedDetails,
-} from './http/errors.js';
-export { IDEMPOTENT_METHODS, RETRY_STATUS_CODES, type RetryOptions } from './http/retry.js';
