@@ -4,7 +4,7 @@
  */
 import type { Subscription } from '../internal/events.js';
 import { show } from '../internal/validate.js';
-import { RecentValues } from './sample.js';
+import { SlidingSample } from '../internal/sample.js';
 import {
   RESOURCE_KINDS,
   type ConnectionCounts,
@@ -120,7 +120,7 @@ class RejectionCounts {
 
 /** Admissions and their wait times, from an event that reports `waitedMs` for each. */
 class GrantLog {
-  readonly waits = new RecentValues(WAIT_SAMPLE_SIZE);
+  readonly waits = new SlidingSample(WAIT_SAMPLE_SIZE);
   granted = 0;
   /** Grants that waited at all. */
   waited = 0;
@@ -160,7 +160,7 @@ function semaphoreAdapter(sem: MonitoredSemaphore): Adapter {
       inUse: sem.inUse,
       waiting: sem.waiting,
       peakInUse: finiteOrNull(sem.peakInUse),
-      waitMs: grants?.waits.percentiles() ?? null,
+      waitMs: grants === undefined || grants.waits.size === 0 ? null : grants.waits.percentiles(),
       admitted: grants?.granted ?? null,
       throttled: grants?.waited ?? null,
       rejected: rejections?.copy() ?? {},
@@ -197,7 +197,7 @@ function limiterAdapter(limiter: MonitoredLimiter): Adapter {
         inUse,
         waiting: stats.waiting,
         peakInUse: null,
-        waitMs: grants?.waits.percentiles() ?? null,
+        waitMs: grants === undefined || grants.waits.size === 0 ? null : grants.waits.percentiles(),
         admitted: stats.admitted,
         throttled: stats.throttled,
         rejected: rejections?.copy() ?? {},

@@ -24,7 +24,7 @@ import {
 import { isConnectTimeout, isRetryableTransactionError } from './classify.js';
 import { DeadlineList, type DeadlineEntry } from './deadlines.js';
 import { PoolConnectionError } from './errors.js';
-import { SlidingSample } from './sample.js';
+import { SlidingSample } from '../internal/sample.js';
 import type {
   AcquireClientOptions,
   BoundedPoolConfig,

@@ -9,7 +9,7 @@ import {
 } from '../../../runtime/pool/classify.js';
 import { DeadlineList } from '../../../runtime/pool/deadlines.js';
 import { PoolConnectionError, isPoolConnectionError } from '../../../runtime/pool/errors.js';
-import { SlidingSample } from '../../../runtime/pool/sample.js';
+import { SlidingSample } from '../../../runtime/internal/sample.js';
 
 /** A pg DatabaseError's shape. */
 function serverError(code: string, severity = 'ERROR', message = 'boom'): Error {
