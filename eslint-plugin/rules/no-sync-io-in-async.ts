@@ -68,7 +68,7 @@ export default createRule<Options, MessageId>({
     /** The blocking call's name ("fs.readFileSync") and a better alternative, or undefined. */
     function classify(callee: TSESTree.Expression, node: TSESTree.CallExpression): { call: string; instead: string; fsName?: string } | undefined {
       const text = calleeText(callee);
-      if (text === 'Atomics.wait') return { call: text, instead: '`await Atomics.waitAsync(…).value`' };
+      if (text === 'Atomics.wait') return allow.has(text) ? undefined : { call: text, instead: '`await Atomics.waitAsync(…).value`' };
       const binding = resolveImport(callee, context.sourceCode.getScope(node));
       if (binding !== undefined) {
         const qualified = binding.imported === '*' || binding.imported === 'default' ? binding.module : `${binding.module}.${binding.imported}`;

@@ -26,6 +26,51 @@ untypedTester().run('no-sync-io-in-async', rule, {
     `import fs from 'fs'; [1, 2].map((n) => fs.readFileSync(String(n)));`,
     // require of a module that is not blocking.
     `const path = require('path'); export async function f() { return path.join('a', 'b'); }`,
+    // Configuration read once while the module loads, then used by handlers.
+    `import { readFileSync } from 'node:fs';
+const prompts = JSON.parse(readFileSync('prompts.json', 'utf8')) as Record<string, string>;
+export async function prompt(name: string) { return prompts[name]; }`,
+    // A CLI's synchronous main.
+    `import { execSync } from 'node:child_process';
+function main() { console.log(execSync('git status').toString()); }
+main();`,
+    // The promise API through a namespace import.
+    `import * as fsp from 'node:fs/promises';
+export async function save(path: string, data: string) { await fsp.writeFile(path, data); }`,
+    // Streams do not block.
+    `import fs from 'node:fs';
+export async function upload(path: string) { return fs.createReadStream(path); }`,
+    // crypto's async pbkdf2 through promisify.
+    `import { pbkdf2 } from 'node:crypto';
+import { promisify } from 'node:util';
+const derive = promisify(pbkdf2);
+export async function hash(pw: string, salt: string) { return derive(pw, salt, 100_000, 32, 'sha256'); }`,
+    // zlib's callback API.
+    `import zlib from 'node:zlib';
+export async function gzip(data: Buffer) { return new Promise<Buffer>((resolve, reject) => zlib.gzip(data, (e, out) => (e ? reject(e) : resolve(out)))); }`,
+    // A method named like a sync API on an unrelated object.
+    `export async function f(cache: { getSync(key: string): string }) { return cache.getSync('k'); }`,
+    // A sync helper defined at module scope and called during start-up only.
+    `import fs from 'fs';
+const loadSchema = () => JSON.parse(fs.readFileSync('schema.json', 'utf8'));
+export const schema = loadSchema();`,
+    // Express handler that reads asynchronously.
+    `import express from 'express';
+import { readFile } from 'node:fs/promises';
+const app = express();
+app.get('/terms', async (_req, res) => { res.send(await readFile('terms.html', 'utf8')); });`,
+    // A class constructor (runs once) may read synchronously.
+    `import fs from 'node:fs';
+export class Templates { readonly base: string; constructor(dir: string) { this.base = fs.readFileSync(dir + '/base.html', 'utf8'); } async render() { return this.base; } }`,
+    // Allowed through the option, as a global name.
+    { code: `export async function f(buf: Int32Array) { Atomics.wait(buf, 0, 0, 1); }`, options: [{ allow: ['Atomics.wait'] }] },
+    // Generator functions are not async functions.
+    `import fs from 'fs';
+export function* lines(path: string) { yield* fs.readFileSync(path, 'utf8').split(','); }`,
+    // child_process.spawn (async) inside a handler.
+    `import { spawn } from 'node:child_process';
+import http from 'node:http';
+http.createServer((req, res) => { spawn('convert', ['a.png']).on('close', () => res.end()); });`,
   ],
   invalid: [
     {
@@ -93,6 +138,99 @@ untypedTester().run('no-sync-io-in-async', rule, {
       code: `import { loadSync } from 'my-lib';\nexport async function f() {\n  return loadSync();\n}`,
       options: [{ block: ['my-lib.loadSync'] }],
       errors: [{ messageId: 'blocking', line: 3, data: { call: 'loadSync', instead: 'an asynchronous alternative' } }],
+    },
+    {
+      code: `import { writeFileSync } from 'node:fs';\nexport async function persist(path: string, body: string) {\n  writeFileSync(path, body);\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'writeFileSync', instead: '`await fs.promises.writeFile(…)`' } }],
+    },
+    {
+      code: `const fs = require('fs');\nmodule.exports.handler = async (event) => {\n  return fs.readdirSync(event.dir);\n};`,
+      errors: [
+        {
+          messageId: 'blocking',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'usePromises',
+              data: { replacement: 'fs.promises.readdir' },
+              output: `const fs = require('fs');\nmodule.exports.handler = async (event) => {\n  return await fs.promises.readdir(event.dir);\n};`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `import crypto from 'node:crypto';\nexport async function login(pw: string, salt: string) {\n  return crypto.pbkdf2Sync(pw, salt, 100_000, 32, 'sha256');\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'crypto.pbkdf2Sync', instead: 'the asynchronous `crypto.pbkdf2`' } }],
+    },
+    {
+      code: `import { scryptSync } from 'crypto';\nexport const hash = async (pw: string) => scryptSync(pw, 'salt', 64);`,
+      errors: [{ messageId: 'blocking', line: 2, data: { call: 'scryptSync', instead: 'the asynchronous `crypto.scrypt`' } }],
+    },
+    {
+      code: `import { execFileSync } from 'node:child_process';\nexport async function transcode(file: string) {\n  execFileSync('ffmpeg', ['-i', file, 'out.mp4']);\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'execFileSync', instead: 'the asynchronous `child_process.execFile`' } }],
+    },
+    {
+      code: `import fs from 'node:fs';\nexport async function append(log: string) {\n  fs.appendFileSync('audit.log', log);\n}`,
+      errors: [
+        {
+          messageId: 'blocking',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'usePromises',
+              data: { replacement: 'fs.promises.appendFile' },
+              output: `import fs from 'node:fs';\nexport async function append(log: string) {\n  await fs.promises.appendFile('audit.log', log);\n}`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `import fs from 'node:fs';\nexport async function exists(path: string) {\n  return fs.existsSync(path);\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'fs.existsSync', instead: 'the asynchronous `fs` API' } }],
+    },
+    {
+      code: `import fastify from 'fastify';\nimport { readFileSync } from 'node:fs';\nconst server = fastify();\nserver.get('/logo', (request, reply) => {\n  reply.send(readFileSync('logo.png'));\n});`,
+      errors: [{ messageId: 'blockingHandler', line: 5 }],
+    },
+    {
+      code: `import { Router } from 'express';\nimport { execSync } from 'child_process';\nconst router = Router();\nrouter.post('/deploy', function (req, res) {\n  execSync('./deploy.sh');\n  res.sendStatus(204);\n});`,
+      errors: [{ messageId: 'blockingHandler', line: 5 }],
+    },
+    {
+      code: `import http from 'node:http';\nimport fs from 'node:fs';\nconst server = http.createServer();\nserver.on('request', (req, res) => {\n  res.end(fs.readFileSync('index.html'));\n});`,
+      errors: [{ messageId: 'blockingHandler', line: 5 }],
+    },
+    {
+      code: `import zlib from 'node:zlib';\nexport async function inflate(b: Buffer) {\n  const out = zlib.inflateSync(b);\n  return out.toString();\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'zlib.inflateSync', instead: 'the asynchronous `zlib.inflate`' } }],
+    },
+    {
+      code: `import fetch from 'sync-fetch';\nexport async function config() {\n  return fetch('http://config.internal/app').json();\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'fetch', instead: 'an asynchronous HTTP client with a timeout' } }],
+    },
+    {
+      code: `import fs from 'node:fs';\nexport class Agent {\n  async step(path: string) {\n    const memory = fs.readFileSync(path, 'utf8');\n    return memory.length;\n  }\n}`,
+      errors: [
+        {
+          messageId: 'blocking',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'usePromises',
+              data: { replacement: 'fs.promises.readFile' },
+              output: `import fs from 'node:fs';\nexport class Agent {\n  async step(path: string) {\n    const memory = await fs.promises.readFile(path, 'utf8');\n    return memory.length;\n  }\n}`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `export async function legacy() {\n  return loadConfigSync();\n}\ndeclare function loadConfigSync(): string;`,
+      options: [{ block: ['loadConfigSync'] }],
+      errors: [{ messageId: 'blocking', line: 2, data: { call: 'loadConfigSync', instead: 'an asynchronous alternative' } }],
     },
     {
       code: `import fs from 'fs';\nclass Store {\n  async load() {\n    return fs.statSync('x');\n  }\n}`,
