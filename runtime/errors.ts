@@ -7,20 +7,6 @@
 
 const BRAND = Symbol.for('bounded.error');
 
-type ErrorKind = 'QueueFullError' | 'TimeoutError' | 'ClosedError';
-
-function brand(error: Error, kind: ErrorKind): void {
-  Object.defineProperty(error, BRAND, { value: kind, enumerable: false });
-}
-
-function hasBrand(value: unknown, kind: ErrorKind): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { [BRAND]?: unknown })[BRAND] === kind
-  );
-}
-
 /** Base class of every error bounded throws on purpose. */
 export abstract class BoundedError extends Error {
   /** The name of the resource whose limit was hit (a semaphore, pool or limiter name). */
@@ -66,7 +52,7 @@ export class QueueFullError extends BoundedError {
     this.limit = details.limit;
     this.maxQueue = details.maxQueue;
     this.waiting = details.waiting;
-    brand(this, 'QueueFullError');
+    brandError(this, 'QueueFullError');
   }
 }
 
@@ -93,7 +79,7 @@ export class TimeoutError extends BoundedError {
     this.name = 'TimeoutError';
     this.operation = details.operation;
     this.timeoutMs = details.timeoutMs;
-    brand(this, 'TimeoutError');
+    brandError(this, 'TimeoutError');
   }
 }
 
@@ -105,7 +91,7 @@ export class ClosedError extends BoundedError {
     super(`${describe(kind, resource)} is closed`, resource);
     this.name = 'ClosedError';
     this.kind = kind;
-    brand(this, 'ClosedError');
+    brandError(this, 'ClosedError');
   }
 }
 
@@ -116,15 +102,15 @@ export function isBoundedError(value: unknown): value is BoundedError {
 }
 
 export function isQueueFullError(value: unknown): value is QueueFullError {
-  return hasBrand(value, 'QueueFullError');
+  return hasErrorBrand(value, 'QueueFullError');
 }
 
 export function isTimeoutError(value: unknown): value is TimeoutError {
-  return hasBrand(value, 'TimeoutError');
+  return hasErrorBrand(value, 'TimeoutError');
 }
 
 export function isClosedError(value: unknown): value is ClosedError {
-  return hasBrand(value, 'ClosedError');
+  return hasErrorBrand(value, 'ClosedError');
 }
 
 function describe(kind: string, resource: string | undefined): string {
