@@ -21,9 +21,11 @@ import { SlidingWindow } from './rate-limit/sliding-window.js';
 import { TokenBucket } from './rate-limit/token-bucket.js';
 import type { RateLimiter } from './rate-limit/types.js';
 import { Semaphore } from './semaphore.js';
+import type { ResourceKind } from './monitor/types.js';
 import { forEachBounded } from './map-bounded.js';
 
-export type ResourceKind = 'semaphore' | 'limiter' | 'pool' | 'http';
+/** The kinds of resource the manager builds (the monitor's kinds, so it can watch them all). */
+export type { ResourceKind } from './monitor/types.js';
 
 /** One resource the manager built, as the monitor sees it. */
 export interface ManagedResource {
