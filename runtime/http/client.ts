@@ -143,6 +143,8 @@ export interface HttpClientStats {
   readonly size: number;
   /** Calls in progress, including those waiting for the limiter, the semaphore or a retry. */
   readonly inFlight: number;
+  /** Most connections per origin (the `connections` option): the limit the monitor measures against. */
+  readonly connections: number;
 }
 
 export interface HttpRetryEvent {
@@ -274,6 +276,7 @@ class BoundedHttpClient implements HttpClient {
   readonly #sender: Dispatcher;
   readonly #base: URL | undefined;
   readonly #timeoutMs: number;
+  readonly #connections: number;
   readonly #retry: RetryPolicy;
   readonly #limiter: Pick<RateLimiter, 'acquire' | 'tryAcquire' | 'penalize'> | undefined;
   readonly #semaphore: Pick<Semaphore, 'acquire' | 'tryAcquire'> | undefined;
@@ -320,6 +323,7 @@ class BoundedHttpClient implements HttpClient {
     }
     this.#retry = retryPolicy(retries);
     this.#timeoutMs = timeoutMs;
+    this.#connections = connections;
     this.#limiter = limiter;
     this.#semaphore = semaphore;
     this.#throwOnError = throwOnError;
@@ -430,7 +434,7 @@ class BoundedHttpClient implements HttpClient {
         queued += stats.queued;
       }
     }
-    return { connected, free, pending, queued, running, size, inFlight: this.#calls.size };
+    return { connected, free, pending, queued, running, size, inFlight: this.#calls.size, connections: this.#connections };
   }
 
   onRetry(listener: Listener<HttpRetryEvent>): Subscription {

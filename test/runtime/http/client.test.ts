@@ -509,7 +509,7 @@ describe('createHttpClient: cancellation and closing', () => {
     expect(http.stats().connected).toBeGreaterThan(0);
     await http.close();
 
-    expect(http.stats()).toEqual({ connected: 0, free: 0, pending: 0, queued: 0, running: 0, size: 0, inFlight: 0 });
+    expect(http.stats()).toEqual({ connected: 0, free: 0, pending: 0, queued: 0, running: 0, size: 0, inFlight: 0, connections: 10 });
     await Promise.all([hanging, stalling, resetting, fast].map((server) => server.whenNoConnections()));
     // Every timer and socket created since the client was, still alive now (client sockets and
     // the servers' ends of them alike). Destroy hooks run a little after the destroy itself.

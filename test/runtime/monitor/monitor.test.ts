@@ -327,7 +327,7 @@ describe('snapshot figures match the truth', () => {
     const calls = Array.from({ length: 6 }, () => client.request('/hold'));
     await vi.waitFor(() => expect(held).toHaveLength(4));
     let [api] = monitor.snapshot().resources;
-    expect(api).toMatchObject({ kind: 'http', inUse: 4, waiting: 2, connections: { total: 4, idle: 0, inUse: 4 } });
+    expect(api).toMatchObject({ kind: 'http', inUse: 4, limit: 4, utilization: 1, waiting: 2, connections: { total: 4, idle: 0, inUse: 4 } });
     expect(api).toMatchObject({ inUse: server.activeRequests, connections: { total: server.openConnections } });
 
     for (const res of held.splice(0)) res.end('done');
