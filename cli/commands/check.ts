@@ -1,11 +1,11 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint, type Linter } from 'eslint';
 import plugin from '../../eslint-plugin/index.js';
 import { PolicyError, formatProblem, loadPolicy, resolvePolicyPath } from '../../policy/load.js';
+import { collectSources } from '../files.js';
 import type { Io } from '../io.js';
 import { toSarif } from './sarif.js';
 
@@ -27,8 +27,6 @@ Options:
 Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 usage error.
 `;
 
-const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs']);
-const ALWAYS_IGNORED = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', '.next', '.turbo']);
 const BATCH = 50;
 
 export async function checkCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
@@ -83,7 +81,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
       io.stderr.write(`bounded check: no such file or folder: ${root}\n`);
       return 2;
     }
-    if (stats.isDirectory()) collect(absolute, gitignore(absolute), files);
+    if (stats.isDirectory()) collectSources(absolute, files);
     else files.push(absolute);
   }
 
@@ -171,33 +169,6 @@ function summary(results: readonly ESLint.LintResult[], fileCount: number, unpar
   return `${lines.join('\n')}\n`;
 }
 
-/** Patterns from a folder's .gitignore, as simple matchers on paths relative to it. */
-function gitignore(root: string): (path: string, directory: boolean) => boolean {
-  let text: string;
-  try {
-    text = readFileSync(join(root, '.gitignore'), 'utf8');
-  } catch {
-    return () => false;
-  }
-  const rules = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('!'))
-    .map((line) => {
-      const directoryOnly = line.endsWith('/');
-      const anchored = line.startsWith('/') || line.slice(0, -1).includes('/');
-      const pattern = line.replace(/^\//, '').replace(/\/$/, '');
-      const body = pattern
-        .split('')
-        .map((char) => (char === '*' ? '[^/]*' : char === '?' ? '[^/]' : /[.+^${}()|[\]\\]/.test(char) ? `\\${char}` : char))
-        .join('')
-        .replace(/\[\^\/\]\*\[\^\/\]\*/g, '.*');
-      const regex = new RegExp(anchored ? `^${body}(/|$)` : `(^|/)${body}(/|$)`);
-      return { regex, directoryOnly };
-    });
-  return (path, directory) => rules.some((rule) => (!rule.directoryOnly || directory) && rule.regex.test(path));
-}
-
 function commonDir(files: readonly string[]): string {
   if (files.length === 0) return sep;
   let parts = resolve(files[0]!, '..').split(sep);
@@ -208,24 +179,4 @@ function commonDir(files: readonly string[]): string {
     parts = parts.slice(0, i);
   }
   return parts.join(sep) || sep;
-}
-
-function collect(root: string, ignored: (path: string, directory: boolean) => boolean, out: string[], dir = root): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = join(dir, entry.name);
-    const rel = relative(root, full).split(sep).join('/');
-    if (entry.isDirectory()) {
-      if (ALWAYS_IGNORED.has(entry.name) || ignored(rel, true)) continue;
-      collect(root, ignored, out, full);
-    } else if (entry.isFile()) {
-      const dot = entry.name.lastIndexOf('.');
-      if (dot > 0 && EXTENSIONS.has(entry.name.slice(dot)) && !entry.name.endsWith('.d.ts') && !ignored(rel, false)) out.push(full);
-    }
-  }
 }
