@@ -43,6 +43,7 @@ export function unifiedDiff(path: string, before: string, after: string, context
 
 /** The lines of a text; a final newline ends the last line rather than starting an empty one. */
 function lines(text: string): string[] {
+  if (text === '') return [];
   const all = text.split('\n');
   if (all.length > 1 && all[all.length - 1] === '') all.pop();
   return all;
