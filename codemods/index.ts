@@ -1,0 +1,14 @@
+/** bounded's codemods: jscodeshift transforms that rewrite flagged code onto the runtime. */
+import type { Transform } from 'jscodeshift';
+import addTimeouts from './transforms/add-timeouts.js';
+import boundPromiseAll from './transforms/bound-promise-all.js';
+
+export type { TransformOptions } from './utils/policy.js';
+
+/** Every transform by its kebab-case name, as `bounded migrate --transform` spells it. */
+export const transforms = {
+  'add-timeouts': addTimeouts,
+  'bound-promise-all': boundPromiseAll,
+} as const satisfies Record<string, Transform>;
+
+export type TransformName = keyof typeof transforms;

@@ -1,0 +1,259 @@
+/**
+ * The one helper module every transform shares: imports from `bounded/runtime` (added only
+ * when missing, merged into an existing import) and option-object merging (find a property,
+ * add one, combine an existing `signal` with a deadline).
+ *
+ * Transforms match on the jscodeshift AST but edit the source text: each change is a splice
+ * at the matched node's offsets, so everything outside the edited spans stays byte-identical
+ * (comments, blank lines, quotes, trailing commas), which recast's reprinting does not promise.
+ */
+import type { Collection, JSCodeshift } from 'jscodeshift';
+import type { ASTNode } from 'ast-types';
+import type * as K from 'ast-types/gen/kinds.js';
+
+/** The module the transforms import from. Only export names are used here, as strings. */
+export const RUNTIME_MODULE = 'bounded/runtime';
+
+/** Replace `source.slice(start, end)` with `text`. */
+export interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+interface Located {
+  start?: number | null;
+  end?: number | null;
+  loc?: { start: { line: number }; end: { line: number } } | null;
+}
+
+type Program = K.ProgramKind;
+type ImportDeclaration = K.ImportDeclarationKind;
+type ObjectExpression = K.ObjectExpressionKind;
+
+/** The source offsets of a node (Babel-based parsers: `ts`, `tsx`, `babel`). */
+export function span(node: unknown): { start: number; end: number } {
+  const { start, end } = node as Located;
+  if (typeof start !== 'number' || typeof end !== 'number') throw new Error('node has no source offsets; use a Babel-based parser (ts, tsx, babel)');
+  return { start, end };
+}
+
+/** The text of `node` in `source`. */
+export function textOf(source: string, node: unknown): string {
+  const { start, end } = span(node);
+  return source.slice(start, end);
+}
+
+/** Applies non-overlapping edits (insertions at one offset in the order given); throws on an overlap. */
+export function applyEdits(source: string, edits: readonly Edit[]): string {
+  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+  let result = '';
+  let at = 0;
+  for (const edit of sorted) {
+    if (edit.start < at) throw new Error(`overlapping edits at offset ${edit.start}`);
+    result += source.slice(at, edit.start) + edit.text;
+    at = edit.end;
+  }
+  return result + source.slice(at);
+}
+
+export function programOf(root: Collection): Program {
+  const file = (root.get() as { node: ASTNode }).node;
+  return file.type === 'File' ? (file as K.FileKind).program : (file as Program);
+}
+
+function moduleName(decl: ImportDeclaration): string | undefined {
+  const value: unknown = decl.source.value;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function importedName(spec: K.ImportSpecifierKind): string {
+  const imported = spec.imported as { name?: string; value?: string };
+  return imported.name ?? imported.value ?? '';
+}
+
+function isTypeOnly(node: unknown): boolean {
+  return (node as { importKind?: string }).importKind === 'type';
+}
+
+function lineStart(source: string, offset: number): number {
+  return source.lastIndexOf('\n', offset - 1) + 1;
+}
+
+/** Offset just past the end of the line holding `offset` (after its newline, or EOF). */
+function nextLine(source: string, offset: number): number {
+  const newline = source.indexOf('\n', offset);
+  return newline === -1 ? source.length : newline + 1;
+}
+
+/**
+ * Makes each of `names` importable from `source` (default `bounded/runtime`): a name already
+ * imported keeps its local name (an alias stays an alias); missing ones are merged into an
+ * existing named import of the module, else added in one new declaration after the last
+ * import (or at the top, below a file header). Returns the local names and at most one edit;
+ * `conflicts` lists missing names the file already uses for something else (then no edit).
+ */
+export function ensureNamedImports(
+  j: JSCodeshift,
+  text: string,
+  root: Collection,
+  names: readonly string[],
+  source: string = RUNTIME_MODULE,
+): { locals: Map<string, string>; edits: Edit[]; conflicts: string[] } {
+  const program = programOf(root);
+  const imports = program.body.filter((node): node is ImportDeclaration => node.type === 'ImportDeclaration');
+  const ours = imports.filter((decl) => moduleName(decl) === source && !isTypeOnly(decl));
+  const locals = new Map<string, string>();
+  for (const decl of ours) {
+    for (const spec of decl.specifiers ?? []) {
+      if (spec.type !== 'ImportSpecifier' || isTypeOnly(spec)) continue;
+      const local = spec.local?.name;
+      const name = importedName(spec);
+      if (names.includes(name) && !locals.has(name)) locals.set(name, typeof local === 'string' ? local : name);
+    }
+  }
+  const missing = names.filter((name) => !locals.has(name));
+  for (const name of missing) locals.set(name, name);
+  if (missing.length === 0) return { locals, edits: [], conflicts: [] };
+  // A missing name that the file already uses for something else would clash.
+  const used = new Set<string>();
+  root.find(j.Identifier).forEach((path) => {
+    if (missing.includes(path.node.name)) used.add(path.node.name);
+  });
+  if (used.size > 0) return { locals, edits: [], conflicts: [...used] };
+
+  const named = ours.find((decl) => (decl.specifiers ?? []).some((spec) => spec.type === 'ImportSpecifier'));
+  if (named !== undefined) {
+    const last = (named.specifiers ?? []).filter((spec) => spec.type === 'ImportSpecifier').at(-1)!;
+    const at = span(last).end;
+    return { locals, edits: [{ start: at, end: at, text: missing.map((name) => `, ${name}`).join('') }], conflicts: [] };
+  }
+  const defaultOnly = ours.find((decl) => decl.specifiers?.length === 1 && decl.specifiers[0]?.type === 'ImportDefaultSpecifier');
+  if (defaultOnly !== undefined) {
+    const at = span(defaultOnly.specifiers![0]).end;
+    return { locals, edits: [{ start: at, end: at, text: `, { ${missing.join(', ')} }` }], conflicts: [] };
+  }
+  const declaration = `import { ${missing.join(', ')} } from '${source}';`;
+  const lastImport = imports.at(-1);
+  if (lastImport !== undefined) {
+    const end = span(lastImport).end;
+    const at = nextLine(text, end);
+    const newline = at === text.length && !text.endsWith('\n') ? '\n' : '';
+    return { locals, edits: [{ start: at, end: at, text: `${newline}${declaration}\n` }], conflicts: [] };
+  }
+  // No imports: above the first statement and the comment that documents it, below a file
+  // header (a leading comment set off by a blank line).
+  const first: (K.StatementKind & { comments?: (K.CommentKind & Located)[] | null }) | undefined = program.body[0];
+  if (first === undefined) return { locals, edits: [{ start: text.length, end: text.length, text: `${declaration}\n` }], conflicts: [] };
+  let at = span(first).start;
+  const leading = (first.comments ?? []).filter((comment) => comment.leading).reverse();
+  for (const comment of leading) {
+    const between = text.slice(span(comment).end, at);
+    if (/\n[ \t]*\r?\n/.test(between)) break;
+    at = span(comment).start;
+  }
+  at = lineStart(text, at);
+  return { locals, edits: [{ start: at, end: at, text: `${declaration}\n\n` }], conflicts: [] };
+}
+
+/** The property name of an object member when it is a plain (non-computed) key. */
+export function propertyKey(property: ObjectExpression['properties'][number]): string | undefined {
+  if (property.type !== 'Property' && property.type !== 'ObjectProperty' && property.type !== 'ObjectMethod') return undefined;
+  if (property.computed === true) return undefined;
+  const key = property.key as { type: string; name?: string; value?: unknown };
+  if (key.type === 'Identifier') return key.name;
+  if ((key.type === 'StringLiteral' || key.type === 'Literal') && typeof key.value === 'string') return key.value;
+  return undefined;
+}
+
+/** The `key: value` (or shorthand / method) member of `object`, if it has one. */
+export function findProperty(object: ObjectExpression, key: string): ObjectExpression['properties'][number] | undefined {
+  return object.properties.find((property) => propertyKey(property) === key);
+}
+
+/** Whether `object` has a spread (`{ ...init }`) or a computed key, which could set any key. */
+export function hasHiddenKeys(object: ObjectExpression): boolean {
+  return object.properties.some(
+    (property) => property.type === 'SpreadElement' || property.type === 'SpreadProperty' || ('computed' in property && property.computed === true),
+  );
+}
+
+/** A millisecond count as source: `60_000` for 60000, plain digits below 10 000. */
+export function msSource(ms: number): string {
+  return ms >= 10_000 && Number.isInteger(ms) ? String(ms).replace(/\B(?=(\d{3})+(?!\d))/g, '_') : String(ms);
+}
+
+/** Whether `node` is `AbortSignal.<method>(…)`. */
+export function isAbortSignalCall(node: unknown, method: string): boolean {
+  const call = node as K.CallExpressionKind;
+  if (call.type !== 'CallExpression') return false;
+  const callee = call.callee;
+  return (
+    callee.type === 'MemberExpression' &&
+    !callee.computed &&
+    callee.object.type === 'Identifier' &&
+    callee.object.name === 'AbortSignal' &&
+    callee.property.type === 'Identifier' &&
+    callee.property.name === method
+  );
+}
+
+/**
+ * Adds `key: value` as the last member of `object`, in the object's own layout: on the same
+ * line for a one-line object, on a new line at the last member's indentation otherwise, with
+ * a trailing comma only when the object already used one.
+ */
+export function addPropertyEdits(text: string, object: ObjectExpression, key: string, value: string): Edit[] {
+  const whole = span(object);
+  const last = object.properties.at(-1);
+  if (last === undefined) return [{ start: whole.start, end: whole.end, text: `{ ${key}: ${value} }` }];
+  const lastSpan = span(last);
+  const after = text.slice(lastSpan.end, whole.end - 1);
+  const trailingComma = /^\s*,/.test(after);
+  const multiline = text.slice(lastSpan.end, whole.end).includes('\n');
+  if (!multiline) return [{ start: lastSpan.end, end: lastSpan.end, text: `, ${key}: ${value}` }];
+  const indent = /^[ \t]*/.exec(text.slice(lineStart(text, lastSpan.start)))![0];
+  const lineEnd = text.indexOf('\n', lastSpan.end);
+  // The comma goes first: when it and the new line land on the same offset, the stable sort
+  // in applyEdits keeps this order.
+  const edits: Edit[] = trailingComma ? [] : [{ start: lastSpan.end, end: lastSpan.end, text: ',' }];
+  edits.push({ start: lineEnd, end: lineEnd, text: `\n${indent}${key}: ${value}${trailingComma ? ',' : ''}` });
+  return edits;
+}
+
+export type SignalMerge =
+  | { readonly edits: Edit[]; readonly how: 'added' | 'combined' }
+  | { readonly edits?: undefined; readonly reason: string; readonly bounded: boolean };
+
+/**
+ * Puts a deadline on an options object: adds `signal: AbortSignal.timeout(ms)`, or turns an
+ * existing `signal: s` into `signal: AbortSignal.any([s, AbortSignal.timeout(ms)])`. Leaves
+ * alone an object that already has a deadline (`bounded: true`) and one whose keys it cannot
+ * see (a spread or a computed key), saying why.
+ */
+export function mergeTimeoutSignal(text: string, object: ObjectExpression, ms: number, timeoutKeys: readonly string[] = []): SignalMerge {
+  for (const key of timeoutKeys) {
+    if (findProperty(object, key) !== undefined) return { reason: `already has \`${key}\``, bounded: true };
+  }
+  const timeout = `AbortSignal.timeout(${msSource(ms)})`;
+  const signal = findProperty(object, 'signal');
+  if (signal === undefined) {
+    if (hasHiddenKeys(object)) return { reason: 'options object has a spread or computed key; cannot tell whether it sets a signal', bounded: false };
+    return { edits: addPropertyEdits(text, object, 'signal', timeout), how: 'added' };
+  }
+  if (signal.type === 'ObjectMethod') return { reason: '`signal` is a method', bounded: false };
+  const later = object.properties.slice(object.properties.indexOf(signal) + 1);
+  if (later.some((property) => property.type === 'SpreadElement' || property.type === 'SpreadProperty')) {
+    return { reason: 'a spread after `signal` may replace it; cannot tell which signal is used', bounded: false };
+  }
+  const value = (signal as K.ObjectPropertyKind).value;
+  if (isAbortSignalCall(value, 'timeout') || isAbortSignalCall(value, 'any')) return { reason: 'signal already has a deadline', bounded: true };
+  if (value.type.endsWith('Pattern') || value.type === 'RestElement') return { reason: '`signal` value is not an expression', bounded: false };
+  const combined = `AbortSignal.any([${textOf(text, value)}, ${timeout}])`;
+  if ((signal as { shorthand?: boolean }).shorthand === true) {
+    const whole = span(signal);
+    return { edits: [{ start: whole.start, end: whole.end, text: `signal: ${combined}` }], how: 'combined' };
+  }
+  const valueSpan = span(value);
+  return { edits: [{ start: valueSpan.start, end: valueSpan.end, text: combined }], how: 'combined' };
+}

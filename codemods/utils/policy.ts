@@ -1,0 +1,26 @@
+import { dirname, resolve } from 'node:path';
+import { loadPolicy, type Policy } from '../../policy/index.js';
+
+/** Options every transform accepts (jscodeshift passes CLI flags through as `options`). */
+export interface TransformOptions {
+  /** An already-loaded policy (the migrate runner loads it once). */
+  readonly policy?: Policy;
+  /** An explicit policy file, as `--policy`. */
+  readonly policyPath?: string;
+  readonly [key: string]: unknown;
+}
+
+const cache = new Map<string, Policy>();
+
+/** The policy that applies to `filePath`: the given one, else the nearest bounded.policy.yaml. */
+export function policyFor(filePath: string, options: TransformOptions | undefined): Policy {
+  if (options?.policy !== undefined) return options.policy;
+  const cwd = dirname(resolve(filePath === '' ? 'file.ts' : filePath));
+  const key = `${options?.policyPath ?? ''}\0${cwd}`;
+  let policy = cache.get(key);
+  if (policy === undefined) {
+    policy = loadPolicy({ cwd, path: options?.policyPath });
+    cache.set(key, policy);
+  }
+  return policy;
+}
