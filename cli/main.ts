@@ -1,5 +1,6 @@
 import { suggest } from '../policy/suggest.js';
 import { CHECK_USAGE, checkCommand } from './commands/check.js';
+import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { policyCommand, POLICY_USAGE } from './commands/policy.js';
 import type { Io } from './io.js';
 import { packageInfo } from './package-info.js';
@@ -26,8 +27,10 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: 'migrate',
-    usage: 'bounded migrate [paths] [--transform a,b] [--dry-run] [--diff] [--verify] [--json FILE]',
+    usage: 'bounded migrate [paths] [--transform a,b] [--dry-run] [--diff] [--check] [--json FILE] [--force]',
     summary: 'Rewrite flagged code onto bounded\'s runtime with codemods',
+    help: MIGRATE_USAGE,
+    run: migrateCommand,
   },
   {
     name: 'stress',

@@ -53,7 +53,7 @@ describe('bounded CLI', () => {
   it('shows a command\'s usage with --help', async () => {
     const out = capture();
     expect(await main(['migrate', '--help'], out.io)).toBe(0);
-    expect(out.stdout).toContain('bounded migrate [paths]');
+    expect(out.stdout).toContain('Usage: bounded migrate [paths');
   });
 });
 
