@@ -1,10 +1,31 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 
 /** Source files bounded reads: JavaScript and TypeScript, not declaration files. */
 export const SOURCE_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs']);
 /** Folders never read: dependencies, VCS data and build output. */
 const ALWAYS_IGNORED = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', '.next', '.turbo']);
+
+/**
+ * The source files a command works on: each path given (default `.`), a folder expanded with
+ * `collectSources`. Returns the first path that does not exist instead, for a usage error.
+ */
+export async function resolveSources(paths: readonly string[], cwd: string): Promise<{ files: string[] } | { missing: string }> {
+  const files: string[] = [];
+  for (const path of paths.length === 0 ? ['.'] : paths) {
+    const absolute = resolve(cwd, path);
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(absolute)).isDirectory();
+    } catch {
+      return { missing: path };
+    }
+    if (isDirectory) collectSources(absolute, files);
+    else files.push(absolute);
+  }
+  return { files };
+}
 
 /**
  * Every source file below `root`, sorted, skipping node_modules, build output, what the

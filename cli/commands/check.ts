@@ -1,11 +1,11 @@
-import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import tsParser from '@typescript-eslint/parser';
 import { ESLint, type Linter } from 'eslint';
 import plugin from '../../eslint-plugin/index.js';
-import { PolicyError, formatProblem, loadPolicy, resolvePolicyPath } from '../../policy/load.js';
-import { collectSources } from '../files.js';
+import { resolvePolicyPath } from '../../policy/load.js';
+import { resolveSources } from '../files.js';
+import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
 import { toSarif } from './sarif.js';
 
@@ -58,32 +58,14 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     return 2;
   }
 
-  // Validate the policy up front: one clear report instead of an error per linted file.
   const policyPath = resolvePolicyPath({ path: parsed.values.policy, cwd });
-  try {
-    loadPolicy({ path: policyPath, cwd });
-  } catch (error) {
-    if (error instanceof PolicyError) {
-      io.stderr.write(`${error.problems.map(formatProblem).join('\n')}\nbounded check: invalid policy ${error.file}\n`);
-      return 1;
-    }
-    throw error;
+  if (loadPolicyFor('check', io, policyPath, cwd) === undefined) return 1;
+  const sources = await resolveSources(parsed.positionals, cwd);
+  if ('missing' in sources) {
+    io.stderr.write(`bounded check: no such file or folder: ${sources.missing}\n`);
+    return 2;
   }
-
-  const roots = parsed.positionals.length === 0 ? ['.'] : parsed.positionals;
-  const files: string[] = [];
-  for (const root of roots) {
-    const absolute = resolve(cwd, root);
-    let stats;
-    try {
-      stats = await stat(absolute);
-    } catch {
-      io.stderr.write(`bounded check: no such file or folder: ${root}\n`);
-      return 2;
-    }
-    if (stats.isDirectory()) collectSources(absolute, files);
-    else files.push(absolute);
-  }
+  const files = sources.files;
 
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
   const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);

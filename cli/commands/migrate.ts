@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import jscodeshift, { type API, type Transform } from 'jscodeshift';
 import { transforms } from '../../codemods/index.js';
 import { mapBounded } from '../../runtime/map-bounded.js';
-import { PolicyError, formatProblem, loadPolicy, type Policy } from '../../policy/load.js';
+import type { Policy } from '../../policy/load.js';
 import { suggest } from '../../policy/suggest.js';
 import { unifiedDiff } from '../diff.js';
-import { collectSources } from '../files.js';
+import { resolveSources } from '../files.js';
+import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
 import { writeFileAtomic } from '../write-file.js';
 
@@ -94,31 +95,14 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   }
   const write = !values['dry-run'] && !values.check;
 
-  let policy: Policy;
-  try {
-    policy = loadPolicy({ path: values.policy, cwd });
-  } catch (error) {
-    if (error instanceof PolicyError) {
-      io.stderr.write(`${error.problems.map(formatProblem).join('\n')}\nbounded migrate: invalid policy ${error.file}\n`);
-      return 1;
-    }
-    throw error;
+  const policy = loadPolicyFor('migrate', io, values.policy, cwd);
+  if (policy === undefined) return 1;
+  const sources = await resolveSources(parsed.positionals, cwd);
+  if ('missing' in sources) {
+    io.stderr.write(`bounded migrate: no such file or folder: ${sources.missing}\n`);
+    return 2;
   }
-
-  const roots = parsed.positionals.length === 0 ? ['.'] : parsed.positionals;
-  const files: string[] = [];
-  for (const root of roots) {
-    const absolute = resolve(cwd, root);
-    let isDirectory: boolean;
-    try {
-      isDirectory = (await stat(absolute)).isDirectory();
-    } catch {
-      io.stderr.write(`bounded migrate: no such file or folder: ${root}\n`);
-      return 2;
-    }
-    if (isDirectory) collectSources(absolute, files);
-    else files.push(absolute);
-  }
+  const files = sources.files;
 
   if (write && !values.force) {
     const dirty = uncommitted(cwd, files);
