@@ -132,6 +132,11 @@ class GrantLog {
     if (waitedMs > 0) this.waited++;
     this.waits.add(waitedMs);
   };
+
+  /** Wait percentiles of the recent grants; null before the first. */
+  percentiles(): WaitPercentiles | null {
+    return this.waits.size === 0 ? null : this.waits.percentiles();
+  }
 }
 
 function disposeAll(subscriptions: Subscription[]): void {
@@ -142,25 +147,43 @@ function finiteOrNull(value: number | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function semaphoreAdapter(sem: MonitoredSemaphore): Adapter {
+/**
+ * Counts a queue's rejections by reason and records its waits, through whichever of the two
+ * events the resource offers (a semaphore's onRejected/onGranted, a limiter's
+ * onRejected/onAdmitted).
+ */
+function watchQueue(
+  reasons: readonly string[],
+  onRejected: ((listener: (event: { readonly reason: string }) => void) => Subscription) | undefined,
+  onGranted: ((listener: (event: { readonly waitedMs: number }) => void) => Subscription) | undefined,
+): { subscriptions: Subscription[]; rejections: RejectionCounts | undefined; grants: GrantLog | undefined } {
   const subscriptions: Subscription[] = [];
   let rejections: RejectionCounts | undefined;
-  if (typeof sem.onRejected === 'function') {
-    rejections = new RejectionCounts(SEMAPHORE_REASONS);
-    subscriptions.push(sem.onRejected(rejections.count));
+  if (onRejected !== undefined) {
+    rejections = new RejectionCounts(reasons);
+    subscriptions.push(onRejected(rejections.count));
   }
   let grants: GrantLog | undefined;
-  if (typeof sem.onGranted === 'function') {
+  if (onGranted !== undefined) {
     grants = new GrantLog();
-    subscriptions.push(sem.onGranted(grants.record));
+    subscriptions.push(onGranted(grants.record));
   }
+  return { subscriptions, rejections, grants };
+}
+
+function semaphoreAdapter(sem: MonitoredSemaphore): Adapter {
+  const { subscriptions, rejections, grants } = watchQueue(
+    SEMAPHORE_REASONS,
+    typeof sem.onRejected === 'function' ? sem.onRejected.bind(sem) : undefined,
+    typeof sem.onGranted === 'function' ? sem.onGranted.bind(sem) : undefined,
+  );
   return {
     read: () => ({
       limit: finiteOrNull(sem.limit),
       inUse: sem.inUse,
       waiting: sem.waiting,
       peakInUse: finiteOrNull(sem.peakInUse),
-      waitMs: grants === undefined || grants.waits.size === 0 ? null : grants.waits.percentiles(),
+      waitMs: grants?.percentiles() ?? null,
       admitted: grants?.granted ?? null,
       throttled: grants?.waited ?? null,
       rejected: rejections?.copy() ?? {},
@@ -174,17 +197,11 @@ function semaphoreAdapter(sem: MonitoredSemaphore): Adapter {
 }
 
 function limiterAdapter(limiter: MonitoredLimiter): Adapter {
-  const subscriptions: Subscription[] = [];
-  let rejections: RejectionCounts | undefined;
-  if (typeof limiter.onRejected === 'function') {
-    rejections = new RejectionCounts(LIMITER_REASONS);
-    subscriptions.push(limiter.onRejected(rejections.count));
-  }
-  let grants: GrantLog | undefined;
-  if (typeof limiter.onAdmitted === 'function') {
-    grants = new GrantLog();
-    subscriptions.push(limiter.onAdmitted(grants.record));
-  }
+  const { subscriptions, rejections, grants } = watchQueue(
+    LIMITER_REASONS,
+    typeof limiter.onRejected === 'function' ? limiter.onRejected.bind(limiter) : undefined,
+    typeof limiter.onAdmitted === 'function' ? limiter.onAdmitted.bind(limiter) : undefined,
+  );
   return {
     read: () => {
       const stats = limiter.stats();
@@ -197,7 +214,7 @@ function limiterAdapter(limiter: MonitoredLimiter): Adapter {
         inUse,
         waiting: stats.waiting,
         peakInUse: null,
-        waitMs: grants === undefined || grants.waits.size === 0 ? null : grants.waits.percentiles(),
+        waitMs: grants?.percentiles() ?? null,
         admitted: stats.admitted,
         throttled: stats.throttled,
         rejected: rejections?.copy() ?? {},
