@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY } from '../policy/defaults.js';
+import { parseRetryAfter } from './http/retry.js';
 import { withTimeout } from './timeout.js';
 import { Semaphore } from './semaphore.js';
 import { providerLimiter } from './rate-limit/providers.js';
@@ -149,7 +150,7 @@ export function tooManyRequests(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { status, headers } = error as { status?: unknown; headers?: unknown };
   if (status !== 429) return undefined;
-  return retryAfterMs(headerValue(headers, 'retry-after')) ?? 1_000;
+  return parseRetryAfter(headerValue(headers, 'retry-after')) ?? 1_000;
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
@@ -160,14 +161,4 @@ function headerValue(headers: unknown, name: string): string | undefined {
     return typeof value === 'string' ? value : undefined;
   }
   return undefined;
-}
-
-/** `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or bad. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1_000;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
 }

@@ -9,7 +9,8 @@ import {
   throttleClient,
   type FakeProvider,
 } from '../../../runtime/index.js';
-import { retryAfterMs, tooManyRequests } from '../../../runtime/throttle-client.js';
+import { parseRetryAfter } from '../../../runtime/http/retry.js';
+import { tooManyRequests } from '../../../runtime/throttle-client.js';
 
 let provider: FakeProvider;
 
@@ -182,9 +183,9 @@ describe('throttleClient on a plain object', () => {
 
 describe('Retry-After parsing', () => {
   it('reads delta-seconds and HTTP dates', () => {
-    expect(retryAfterMs('2')).toBe(2_000);
-    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', Date.parse('Thu, 01 Jan 2026 00:00:00 GMT'))).toBe(10_000);
-    expect(retryAfterMs('soon')).toBeUndefined();
+    expect(parseRetryAfter('2')).toBe(2_000);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', Date.parse('Thu, 01 Jan 2026 00:00:00 GMT'))).toBe(10_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 
   it('recognises a 429 from an SDK error shape only', () => {
