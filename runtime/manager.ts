@@ -1,17 +1,15 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { readFileSync } from 'node:fs';
 import {
   defaultPolicy,
-  formatProblem,
-  parsePolicy,
+  loadPolicy,
   resolvePolicyPath,
   type LoadPolicyOptions,
   type Policy,
   type PolicyProblem,
   type RateLimitPolicy,
+  PolicyError,
 } from '../policy/load.js';
-import { PolicyError } from '../policy/load.js';
 import { suggest } from '../policy/suggest.js';
 import { Listeners, type Listener, type Subscription } from './internal/events.js';
 import { createHttpClient, type HttpClient } from './http/client.js';
@@ -108,7 +106,7 @@ export class ConcurrencyManager implements AsyncDisposable {
     if (typeof policy === 'object') return new ConcurrencyManager(policy, policy.source, options);
     const file = resolvePolicyPath({ ...options, path: policy });
     if (file === undefined) return new ConcurrencyManager(defaultPolicy(), undefined, options);
-    return new ConcurrencyManager(readPolicy(file, options), file, options);
+    return new ConcurrencyManager(loadPolicy({ ...options, path: file }), file, options);
   }
 
   /** The policy in force. */
@@ -202,7 +200,7 @@ export class ConcurrencyManager implements AsyncDisposable {
     if (this.#file === undefined || this.#closed) return false;
     let next: Policy;
     try {
-      next = readPolicy(this.#file, this.#options);
+      next = loadPolicy({ ...this.#options, path: this.#file });
     } catch (error) {
       if (!(error instanceof PolicyError)) throw error;
       this.#logger.error(`bounded: kept the last good policy; ${error.message}`);
@@ -338,17 +336,6 @@ export class ConcurrencyManager implements AsyncDisposable {
   }
 }
 
-function readPolicy(file: string, options: LoadPolicyOptions): Policy {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new PolicyError(file, [{ file, line: 1, column: 1, path: '', message: (error as Error).message }]);
-  }
-  const result = parsePolicy(text, file, options);
-  if (result.policy === undefined) throw new PolicyError(file, result.problems);
-  return result.policy;
-}
 
 function buildLimiter(name: string, entry: RateLimitPolicy): SlidingWindow | TokenBucket {
   const common = { name, spacing: entry.spacing, maxQueue: entry.maxQueue, per: entry.perMs };
@@ -363,4 +350,3 @@ const consoleLogger: ManagerLogger = {
   error: (message) => console.error(message),
 };
 
-export { formatProblem };
