@@ -12,14 +12,20 @@
  *   POST /servers/<name>/stop     fast shutdown, data kept    → { ok: true }
  *   POST /servers/<name>/start    start it again               → { ok: true }
  *
- * With `DATABASE_URL` set, tests use that server and this setup does nothing.
+ * With `DATABASE_URL` set, tests use that server and this setup starts no PostgreSQL.
+ *
+ * Throwaway Redis servers (test/helpers/redis.ts) are served the same way, on demand, under
+ * `/redis/<name>/ensure|stop|start` (environment variable `BOUNDED_REDIS_CONTROL`); with
+ * `REDIS_URL` set, tests use that server instead.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONTROL_ENV, startEmbeddedPostgres, type EmbeddedServer } from './postgres.js';
+import { REDIS_CONTROL_ENV, redisControl } from './redis.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
-  if (process.env.DATABASE_URL) return async () => {};
+  if (process.env.DATABASE_URL && process.env.REDIS_URL) return async () => {};
+  const redis = redisControl();
 
   const servers = new Map<string, Promise<EmbeddedServer>>();
   // Stop and start requests for one server run one after the other.
@@ -41,6 +47,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   };
 
   const handle = async (request: IncomingMessage): Promise<unknown> => {
+    const redisMatch = /^\/redis\/([^/]+)\/(ensure|stop|start)$/.exec(request.url ?? '');
+    if (request.method === 'POST' && redisMatch !== null) {
+      return redis.handle(decodeURIComponent(redisMatch[1]!), redisMatch[2] as 'ensure' | 'stop' | 'start');
+    }
     const match = /^\/servers\/([^/]+)\/(ensure|stop|start)$/.exec(request.url ?? '');
     if (request.method !== 'POST' || match === null) throw Object.assign(new Error('not found'), { status: 404 });
     const name = decodeURIComponent(match[1]!);
@@ -70,10 +80,13 @@ export default async function setup(): Promise<() => Promise<void>> {
     control.once('error', reject);
     control.listen(0, '127.0.0.1', resolve);
   });
-  process.env[CONTROL_ENV] = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  if (!process.env.DATABASE_URL) process.env[CONTROL_ENV] = controlUrl;
+  if (!process.env.REDIS_URL) process.env[REDIS_CONTROL_ENV] = controlUrl;
 
   return async () => {
     delete process.env[CONTROL_ENV];
+    delete process.env[REDIS_CONTROL_ENV];
     control.closeAllConnections();
     await new Promise<void>((resolve) => control.close(() => resolve()));
     for (const server of servers.values()) {
@@ -82,6 +95,7 @@ export default async function setup(): Promise<() => Promise<void>> {
         () => undefined, // never started: nothing to stop
       );
     }
+    await redis.destroyAll();
   };
 }
 
