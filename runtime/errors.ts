@@ -95,6 +95,47 @@ export class ClosedError extends BoundedError {
   }
 }
 
+export interface StoreUnavailableDetails {
+  /** Name of the limit or semaphore whose shared state could not be reached. */
+  readonly resource?: string | undefined;
+  /** The store, without credentials: "postgres 127.0.0.1:5432 schema bounded", "redis …". */
+  readonly store: string;
+  /** What failed: "tryAcquire", "acquire", "renew", "release", "connect", … */
+  readonly operation: string;
+  /** Set when the store did not answer within its operation timeout. */
+  readonly timeoutMs?: number | undefined;
+  readonly cause?: unknown;
+}
+
+/**
+ * The shared store of a limit could not be reached or did not answer in time. Under
+ * `onStoreError: 'failClosed'` callers see this error; under `failOpen` they go through the
+ * local fallback limit instead.
+ */
+export class StoreUnavailableError extends BoundedError {
+  readonly store: string;
+  readonly operation: string;
+  readonly timeoutMs: number | undefined;
+
+  constructor(details: StoreUnavailableDetails) {
+    const label = details.resource === undefined ? '' : ` for "${details.resource}"`;
+    const why =
+      details.timeoutMs === undefined
+        ? describeCause(details.cause)
+        : `no answer within ${formatMs(details.timeoutMs)}`;
+    super(
+      `Store ${details.store} unavailable${label}: ${details.operation} failed (${why})`,
+      details.resource,
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
+    this.name = 'StoreUnavailableError';
+    this.store = details.store;
+    this.operation = details.operation;
+    this.timeoutMs = details.timeoutMs;
+    brandError(this, 'StoreUnavailableError');
+  }
+}
+
 export function isBoundedError(value: unknown): value is BoundedError {
   return (
     typeof value === 'object' && value !== null && typeof (value as { [BRAND]?: unknown })[BRAND] === 'string'
@@ -111,6 +152,15 @@ export function isTimeoutError(value: unknown): value is TimeoutError {
 
 export function isClosedError(value: unknown): value is ClosedError {
   return hasErrorBrand(value, 'ClosedError');
+}
+
+export function isStoreUnavailableError(value: unknown): value is StoreUnavailableError {
+  return hasErrorBrand(value, 'StoreUnavailableError');
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message === '' ? cause.name : cause.message;
+  return cause === undefined ? 'unknown cause' : String(cause);
 }
 
 function describe(kind: string, resource: string | undefined): string {

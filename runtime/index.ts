@@ -34,14 +34,32 @@ export {
   BoundedError,
   ClosedError,
   QueueFullError,
+  StoreUnavailableError,
   TimeoutError,
   isBoundedError,
   isClosedError,
   isQueueFullError,
+  isStoreUnavailableError,
   isTimeoutError,
   type QueueFullDetails,
+  type StoreUnavailableDetails,
   type TimeoutDetails,
 } from './errors.js';
+export type {
+  LeaseDecision,
+  LeaseInfo,
+  LimiterAlgorithm,
+  LimiterDecision,
+  LimiterStore,
+  SemaphoreStore,
+  SharedModeOptions,
+  SharedStore,
+  StoreCallOptions,
+  StoreConnectionOptions,
+  StoreErrorPolicy,
+  StoreKind,
+  StoreSubscription,
+} from './store/types.js';
 export type { Listener, Subscription } from './internal/events.js';
 export {
   SlidingWindow,
