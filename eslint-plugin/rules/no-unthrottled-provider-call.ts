@@ -1,11 +1,11 @@
-import { ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
-import type { RuleFix, RuleFixer } from '@typescript-eslint/utils/ts-eslint';
+import { AST_NODE_TYPES, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
+import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
 import type { Policy } from '../../policy/load.js';
 import { createRule } from '../utils/create-rule.js';
-import { calleeText } from '../utils/functions.js';
+import { calleeText, isFunction } from '../utils/functions.js';
 import { httpCall, urlText } from '../utils/http-calls.js';
 import { policyFor } from '../utils/policy.js';
-import { addRuntimeImport, isNameTaken } from '../utils/runtime-imports.js';
+import { addRuntimeImport, isNameTaken, isRuntimeExport } from '../utils/runtime-imports.js';
 import { providerCall, type ProviderClient } from '../utils/sdk-clients.js';
 import { callContext, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type LimiterLookup } from '../utils/throttling.js';
 import { typeInfo } from '../utils/type-info.js';
@@ -18,7 +18,7 @@ export type Options = [
     limiters?: string[];
   },
 ];
-export type MessageId = 'inLoop' | 'inFanOut' | 'inHandler' | 'unthrottled' | 'wrapClient';
+export type MessageId = 'inLoop' | 'inFanOut' | 'inBoundedFanOut' | 'inHandler' | 'unthrottled' | 'wrapClient';
 
 /** Provider APIs reached over plain HTTP, by host. */
 const PROVIDER_HOSTS: readonly { host: RegExp; limiter: string; label: string }[] = [
@@ -39,6 +39,87 @@ function limitText(policy: Policy, limiter: string | undefined): string {
   if (limit === undefined) return 'its rate limit';
   const per = PER_UNITS.get(limit.perMs) ?? `${limit.perMs} ms`;
   return `the policy's ${limit.rate} requests/${per}`;
+}
+
+/** bounded's fan-out helpers whose callback runs once per item: (items, fn, options). */
+const BOUNDED_MAPPERS = ['mapBounded', 'mapBoundedSettled', 'forEachBounded'];
+const ITEM_CALLBACKS = new Set(['map', 'flatMap']);
+
+function isLoopBody(parent: TSESTree.Node, child: TSESTree.Node): boolean {
+  switch (parent.type) {
+    case AST_NODE_TYPES.ForStatement:
+    case AST_NODE_TYPES.ForInStatement:
+    case AST_NODE_TYPES.ForOfStatement:
+    case AST_NODE_TYPES.WhileStatement:
+    case AST_NODE_TYPES.DoWhileStatement:
+      return parent.body === child;
+    default:
+      return false;
+  }
+}
+
+function isCallArgument(child: TSESTree.Node, parent: TSESTree.Node): parent is TSESTree.CallExpression | TSESTree.NewExpression {
+  return (
+    (parent.type === AST_NODE_TYPES.CallExpression || parent.type === AST_NODE_TYPES.NewExpression) &&
+    parent.arguments.includes(child as TSESTree.CallExpressionArgument)
+  );
+}
+
+/** The `allBounded` call that `list` is the thunks of, when it is one. */
+function allBoundedOf(list: TSESTree.Node, scope: Scope.Scope): string | undefined {
+  const call = list.parent;
+  if (call?.type !== AST_NODE_TYPES.CallExpression || call.arguments[0] !== list) return undefined;
+  return isRuntimeExport(call.callee, scope, ['allBounded']) ? (calleeText(call.callee) ?? 'allBounded') : undefined;
+}
+
+/**
+ * The bounded helper that runs `fn` once per item, if any: `mapBounded(xs, fn, …)` (and
+ * mapBoundedSettled, forEachBounded), a thunk in `allBounded([fn, …])`, or the thunk a
+ * mapper returns in `allBounded(xs.map((x) => fn))`.
+ */
+function boundedHelperOf(fn: TSESTree.Node, scope: Scope.Scope): string | undefined {
+  const parent = fn.parent;
+  if (parent == null) return undefined;
+  if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments[1] === fn) {
+    const name = calleeText(parent.callee);
+    if (name !== undefined && isRuntimeExport(parent.callee, scope, BOUNDED_MAPPERS)) return name;
+  }
+  if (parent.type === AST_NODE_TYPES.ArrayExpression) return allBoundedOf(parent, scope);
+  // `(x) => () => call(x)` or `(x) => { return () => call(x); }` given to `xs.map`.
+  let mapper: TSESTree.Node | undefined;
+  if (parent.type === AST_NODE_TYPES.ArrowFunctionExpression && parent.body === fn) mapper = parent;
+  if (parent.type === AST_NODE_TYPES.ReturnStatement) {
+    let up: TSESTree.Node | undefined = parent.parent;
+    while (up != null && !isFunction(up)) up = up.parent;
+    mapper = up;
+  }
+  const map = mapper?.parent;
+  if (map?.type !== AST_NODE_TYPES.CallExpression || map.arguments[0] !== mapper) return undefined;
+  const callee = map.callee;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  return ITEM_CALLBACKS.has(callee.property.name) ? allBoundedOf(map, scope) : undefined;
+}
+
+/**
+ * The bounded fan-out (`mapBounded`…) whose callback `node` runs in, when that is the nearest
+ * thing deciding how often it runs: a loop or `Promise.all([…])` inside the callback, or a
+ * function declared on its own, is nearer and is judged by callContext instead.
+ */
+function boundedFanOut(node: TSESTree.Node, scope: Scope.Scope): string | undefined {
+  let child: TSESTree.Node = node;
+  for (let parent = node.parent; parent != null; child = parent, parent = parent.parent) {
+    if (isLoopBody(parent, child)) return undefined;
+    if (parent.type === AST_NODE_TYPES.CallExpression && child.type === AST_NODE_TYPES.ArrayExpression && isCallArgument(child, parent)) {
+      const combinator = calleeText(parent.callee);
+      if ((combinator === 'Promise.all' || combinator === 'Promise.allSettled') && child.elements.length >= 2) return undefined;
+    }
+    if (!isFunction(child)) continue;
+    const helper = boundedHelperOf(child, scope);
+    if (helper !== undefined) return helper;
+    // Other callbacks run where they are passed; a function on its own is called from elsewhere.
+    if (!isCallArgument(child, parent)) return undefined;
+  }
+  return undefined;
 }
 
 /** A provider call found in the file: from an SDK client or a request to a provider's host. */
@@ -63,6 +144,8 @@ export default createRule<Options, MessageId>({
     messages: {
       inLoop: '`{{call}}` calls {{provider}} on every loop iteration with nothing holding it to {{limit}}; {{remedy}}.',
       inFanOut: '`{{call}}` starts {{provider}} calls all at once with nothing holding them to {{limit}}; {{remedy}}.',
+      inBoundedFanOut:
+        '`{{call}}` runs once per item of `{{helper}}`, which bounds how many {{provider}} calls run at once but not how many start each minute; nothing holds them to {{limit}}; {{remedy}}.',
       inHandler: '`{{call}}` calls {{provider}} on every request with nothing holding it to {{limit}}; {{remedy}}.',
       unthrottled: '`{{call}}` calls {{provider}} with nothing holding it to {{limit}}; {{remedy}}.',
       wrapClient: "Wrap `{{client}}` with throttleClient(…, { limiter: '{{limiter}}' }) where it is created.",
@@ -141,16 +224,29 @@ export default createRule<Options, MessageId>({
       CallExpression(node) {
         const found = find(node);
         if (found === undefined || found.client?.throttled === true) return;
-        const where = callContext(node);
-        if (where.kind === 'none' && !strict) return;
-        const lookup: LimiterLookup = { scope: sourceCode.getScope(node), types, names };
+        const scope = sourceCode.getScope(node);
+        // mapBounded and its relatives bound concurrency, not rate: their callbacks are fan-outs too.
+        const helper = boundedFanOut(node, scope);
+        const where = helper === undefined ? callContext(node) : undefined;
+        if (where?.kind === 'none' && !strict) return;
+        const lookup: LimiterLookup = { scope, types, names };
         if (isInsideLimiter(node, lookup) || isAfterLimiterWait(node, lookup)) return;
-        if (where.kind === 'loop' && isPacedLoop(where.loop, lookup, sourceCode.visitorKeys)) return;
-        const messageId = where.kind === 'loop' ? 'inLoop' : where.kind === 'fanOut' ? 'inFanOut' : where.kind === 'handler' ? 'inHandler' : 'unthrottled';
+        if (where?.kind === 'loop' && isPacedLoop(where.loop, lookup, sourceCode.visitorKeys)) return;
+        const messageId =
+          where === undefined
+            ? 'inBoundedFanOut'
+            : where.kind === 'loop'
+              ? 'inLoop'
+              : where.kind === 'fanOut'
+                ? 'inFanOut'
+                : where.kind === 'handler'
+                  ? 'inHandler'
+                  : 'unthrottled';
         context.report({
           node,
           messageId,
           data: {
+            helper: helper ?? '',
             call: describe(node.callee),
             provider: found.label,
             limit: limitText(policy, found.limiter),

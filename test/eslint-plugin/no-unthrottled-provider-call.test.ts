@@ -236,6 +236,43 @@ const openai = new OpenAI();
 cron.schedule('*/5 * * * *', async () => {
   await openai.batches.list();
 });`,
+    // mapBounded over a throttled client: concurrency from mapBounded, rate from the client.
+    `import OpenAI from 'openai';
+import { mapBounded, throttleClient } from 'bounded/runtime';
+const openai = throttleClient(new OpenAI({ maxRetries: 0 }), { limiter: 'openai' });
+export const embedAll = (chunks: string[]) =>
+  mapBounded(chunks, (input) => openai.embeddings.create({ model: 'text-embedding-3-small', input }), { concurrency: 8 });`,
+    // mapBounded whose callback goes through a limiter's schedule.
+    `import Anthropic from '@anthropic-ai/sdk';
+import { mapBoundedSettled, providerLimiter } from 'bounded/runtime';
+const anthropic = new Anthropic();
+const limiter = providerLimiter('anthropic');
+export const gradeAll = (essays: string[]) =>
+  mapBoundedSettled(essays, (essay) => limiter.schedule(() => anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 8, messages: [{ role: 'user', content: essay }] })), { concurrency: 4 });`,
+    // forEachBounded whose callback waits on the limiter before the call.
+    `import OpenAI from 'openai';
+import { forEachBounded, providerLimiter } from 'bounded/runtime';
+const openai = new OpenAI();
+const limiter = providerLimiter('openai');
+export async function tagAll(texts: string[]) {
+  await forEachBounded(texts, async (text) => {
+    await limiter.acquire();
+    await openai.responses.create({ model: 'gpt-4.1-nano', input: text });
+  }, { concurrency: 4 });
+}`,
+    // A local helper that happens to be called mapBounded is not bounded's; a plain function's single call stays quiet.
+    `import OpenAI from 'openai';
+const openai = new OpenAI();
+function mapBounded<T, R>(items: T[], fn: (item: T) => R, _options: { concurrency: number }): R[] {
+  return items.slice(0, 1).map(fn);
+}
+export const first = (texts: string[]) => mapBounded(texts, (text) => openai.responses.create({ model: 'gpt-4.1-nano', input: text }), { concurrency: 1 });`,
+    // mapBounded's options (the third argument) and a thunk that is never handed to allBounded are not per-item callbacks.
+    `import OpenAI from 'openai';
+import { mapBounded } from 'bounded/runtime';
+const openai = new OpenAI();
+export const plan = (ids: string[]) => mapBounded(ids, async (id) => id.trim(), { concurrency: 2, onError: () => openai.models.list() } as never);
+export const later = () => () => openai.models.list();`,
   ],
   invalid: [
     // A fan-out over every chunk at once.
@@ -981,7 +1018,7 @@ module.exports = async function translate(lines) {
       ],
       output: null,
     },
-    // mapBounded bounds concurrency, not rate: in a handler it is still unthrottled.
+    // mapBounded bounds concurrency, not rate: in a handler the nearest context is still the bounded fan-out.
     {
       code: `import express from 'express';
 import Anthropic from '@anthropic-ai/sdk';
@@ -994,7 +1031,7 @@ router.post('/grade', async (req, res) => {
 });`,
       errors: [
         {
-          messageId: 'inHandler',
+          messageId: 'inBoundedFanOut',
           line: 7,
           suggestions: [
             {
@@ -1188,6 +1225,248 @@ export async function fill(templates: Record<string, string>) {
     out[key] = (await openai.responses.create({ model: 'gpt-4.1-mini', input: templates[key]! })).output_text;
   }
   return out;
+}`,
+            },
+          ],
+        },
+      ],
+      output: null,
+    },
+    // mapBounded bounds how many calls run at once, not how many start each minute.
+    {
+      code: `import OpenAI from 'openai';
+import { mapBounded } from 'bounded/runtime';
+const openai = new OpenAI();
+export async function summariseAll(documents: string[]) {
+  return mapBounded(
+    documents,
+    (doc) => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: doc }] }),
+    { concurrency: 8 },
+  );
+}`,
+      errors: [
+        {
+          messageId: 'inBoundedFanOut',
+          line: 7,
+          data: {
+            call: 'openai.chat.completions.create',
+            helper: 'mapBounded',
+            provider: 'OpenAI',
+            limit: openaiLimit,
+            remedy: "wrap the client once with throttleClient(client, { limiter: 'openai' })",
+          },
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import OpenAI from 'openai';
+import { mapBounded, throttleClient } from 'bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+export async function summariseAll(documents: string[]) {
+  return mapBounded(
+    documents,
+    (doc) => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: doc }] }),
+    { concurrency: 8 },
+  );
+}`,
+            },
+          ],
+        },
+      ],
+      output: null,
+    },
+    // An aliased mapBoundedSettled from the package root; the message names the alias.
+    {
+      code: `import Anthropic from '@anthropic-ai/sdk';
+import { mapBoundedSettled as settle } from 'bounded';
+const anthropic = new Anthropic();
+export const critiqueAll = (drafts: string[]) =>
+  settle(drafts, async (draft) => {
+    const message = await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 256, messages: [{ role: 'user', content: draft }] });
+    return message.id;
+  }, { concurrency: 3 });`,
+      errors: [
+        {
+          messageId: 'inBoundedFanOut',
+          line: 6,
+          data: {
+            call: 'anthropic.messages.create',
+            helper: 'settle',
+            provider: 'Anthropic',
+            limit: anthropicLimit,
+            remedy: "wrap the client once with throttleClient(client, { limiter: 'anthropic' })",
+          },
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import Anthropic from '@anthropic-ai/sdk';
+import { mapBoundedSettled as settle, throttleClient } from 'bounded';
+const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
+export const critiqueAll = (drafts: string[]) =>
+  settle(drafts, async (draft) => {
+    const message = await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 256, messages: [{ role: 'user', content: draft }] });
+    return message.id;
+  }, { concurrency: 3 });`,
+            },
+          ],
+        },
+      ],
+      output: null,
+    },
+    // allBounded over a literal list of thunks: one report per call.
+    {
+      code: `import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { allBounded } from 'bounded/runtime';
+const openai = new OpenAI();
+const anthropic = new Anthropic();
+export const both = (prompt: string) =>
+  allBounded([
+    () => openai.responses.create({ model: 'gpt-4.1-mini', input: prompt }),
+    () => anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt }] }),
+  ], { concurrency: 2 });`,
+      errors: [
+        {
+          messageId: 'inBoundedFanOut',
+          line: 8,
+          data: { call: 'openai.responses.create', helper: 'allBounded', provider: 'OpenAI', limit: openaiLimit, remedy: "wrap the client once with throttleClient(client, { limiter: 'openai' })" },
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { allBounded, throttleClient } from 'bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+const anthropic = new Anthropic();
+export const both = (prompt: string) =>
+  allBounded([
+    () => openai.responses.create({ model: 'gpt-4.1-mini', input: prompt }),
+    () => anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt }] }),
+  ], { concurrency: 2 });`,
+            },
+          ],
+        },
+        {
+          messageId: 'inBoundedFanOut',
+          line: 9,
+          data: { call: 'anthropic.messages.create', helper: 'allBounded', provider: 'Anthropic', limit: anthropicLimit, remedy: "wrap the client once with throttleClient(client, { limiter: 'anthropic' })" },
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { allBounded, throttleClient } from 'bounded/runtime';
+const openai = new OpenAI();
+const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
+export const both = (prompt: string) =>
+  allBounded([
+    () => openai.responses.create({ model: 'gpt-4.1-mini', input: prompt }),
+    () => anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt }] }),
+  ], { concurrency: 2 });`,
+            },
+          ],
+        },
+      ],
+      output: null,
+    },
+    // allBounded over mapped thunks: `xs.map((x) => () => call(x))`, and a block body that returns the thunk.
+    {
+      code: `import OpenAI from 'openai';
+import { allBounded } from 'bounded/runtime';
+const openai = new OpenAI();
+export const embedAll = (chunks: string[]) => allBounded(chunks.map((input) => () => openai.embeddings.create({ model: 'text-embedding-3-small', input })), { concurrency: 4 });
+export const moderateAll = (texts: string[]) =>
+  allBounded(texts.map((input) => {
+    return () => openai.moderations.create({ input });
+  }), { concurrency: 4 });`,
+      errors: [
+        {
+          messageId: 'inBoundedFanOut',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import OpenAI from 'openai';
+import { allBounded, throttleClient } from 'bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+export const embedAll = (chunks: string[]) => allBounded(chunks.map((input) => () => openai.embeddings.create({ model: 'text-embedding-3-small', input })), { concurrency: 4 });
+export const moderateAll = (texts: string[]) =>
+  allBounded(texts.map((input) => {
+    return () => openai.moderations.create({ input });
+  }), { concurrency: 4 });`,
+            },
+          ],
+        },
+        {
+          messageId: 'inBoundedFanOut',
+          line: 7,
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import OpenAI from 'openai';
+import { allBounded, throttleClient } from 'bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+export const embedAll = (chunks: string[]) => allBounded(chunks.map((input) => () => openai.embeddings.create({ model: 'text-embedding-3-small', input })), { concurrency: 4 });
+export const moderateAll = (texts: string[]) =>
+  allBounded(texts.map((input) => {
+    return () => openai.moderations.create({ input });
+  }), { concurrency: 4 });`,
+            },
+          ],
+        },
+      ],
+      output: null,
+    },
+    // forEachBounded inside a loop: the nearest context (the bounded fan-out) names the message;
+    // a loop inside the callback is nearer still.
+    {
+      code: `import OpenAI from 'openai';
+import { forEachBounded } from 'bounded/runtime';
+const openai = new OpenAI();
+export async function run(batches: string[][]) {
+  for (const batch of batches) {
+    await forEachBounded(batch, async (text) => {
+      await openai.responses.create({ model: 'gpt-4.1-nano', input: text });
+      for (const retry of [1, 2]) await openai.responses.create({ model: 'gpt-4.1-nano', input: text + retry });
+    }, { concurrency: 2 });
+  }
+}`,
+      errors: [
+        {
+          messageId: 'inBoundedFanOut',
+          line: 7,
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import OpenAI from 'openai';
+import { forEachBounded, throttleClient } from 'bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+export async function run(batches: string[][]) {
+  for (const batch of batches) {
+    await forEachBounded(batch, async (text) => {
+      await openai.responses.create({ model: 'gpt-4.1-nano', input: text });
+      for (const retry of [1, 2]) await openai.responses.create({ model: 'gpt-4.1-nano', input: text + retry });
+    }, { concurrency: 2 });
+  }
+}`,
+            },
+          ],
+        },
+        {
+          messageId: 'inLoop',
+          line: 8,
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              output: `import OpenAI from 'openai';
+import { forEachBounded, throttleClient } from 'bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+export async function run(batches: string[][]) {
+  for (const batch of batches) {
+    await forEachBounded(batch, async (text) => {
+      await openai.responses.create({ model: 'gpt-4.1-nano', input: text });
+      for (const retry of [1, 2]) await openai.responses.create({ model: 'gpt-4.1-nano', input: text + retry });
+    }, { concurrency: 2 });
+  }
 }`,
             },
           ],
