@@ -76,6 +76,11 @@ export interface LimiterDecision {
   readonly retryAfterMs: number;
   /** Units that could be admitted right after this decision (floored at 0). */
   readonly remaining: number;
+  /**
+   * The store's clock when it decided, in milliseconds since the epoch, when the store reports
+   * it (optional): lets tests and audits place admissions on one clock across processes.
+   */
+  readonly storeTime?: number | undefined;
 }
 
 export interface StoreCallOptions {
@@ -162,8 +167,9 @@ export interface SemaphoreStore extends StoreBase {
 export interface SharedStore extends LimiterStore, SemaphoreStore {}
 
 /**
- * Options every store factory accepts (`createPostgresStore`, `createRedisStore`). The
- * factories take their own extra options too.
+ * Options every store factory accepts: `createPostgresStore` (runtime/store/postgres.ts) and
+ * `createRedisStore` (runtime/store/redis.ts), each returning a `SharedStore`. The factories
+ * take their own extra options too.
  */
 export interface StoreConnectionOptions {
   /** Connection string: `postgres://…`, `redis://…` / `rediss://…`. */
