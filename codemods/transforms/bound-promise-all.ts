@@ -4,14 +4,28 @@
  *   await Promise.all(xs.map(fn))        → await mapBounded(xs, fn, { concurrency: 10 })
  *   await Promise.allSettled(xs.map(fn)) → await mapBoundedSettled(xs, fn, { concurrency: 10 })
  *
- * Only when the rewrite keeps meaning: `fn` is an inline arrow or function with at most two
- * plain parameters (mapBounded calls it with (item, index, signal)), and `xs` is an
- * identifier or member expression (evaluated once either way). Anything else is left alone
- * and reported with the reason.
+ * and the two shapes that build the array first, when moving the start of the tasks from
+ * where the array is built to the combinator is provably unobservable:
+ *
+ *   const ps = xs.map(fn);                  ─┐
+ *   await Promise.all(ps);                   ├→ await mapBounded(xs, fn, { concurrency: 10 });
+ *   const ps = []; for (const x of xs) {     │
+ *     ps.push(start(x)); }                   │
+ *   await Promise.all(ps);                  ─┘→ await mapBounded(xs, (x) => start(x), { concurrency: 10 });
+ *
+ * The rule for those (see docs/codemods/bound-promise-all.md): `ps` is declared alone in the
+ * same block as the combinator and used nowhere else; the statements between are pure
+ * declarations (literals, functions, types: nothing runs code or yields) whose names the moved
+ * code does not read; the combinator is the first thing its statement evaluates; for a loop,
+ * it is a plain `for (const x of xs)` whose body is only `ps.push(expr)` with no `await`.
+ *
+ * Always: `fn` is an inline arrow or function with at most two plain parameters (mapBounded
+ * calls it with (item, index, signal)), and `xs` is an identifier or member expression
+ * (evaluated once either way). Anything else is left alone and reported with the reason.
  */
-import type { API, ASTPath, FileInfo } from 'jscodeshift';
+import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { applyEdits, ensureNamedImports, span, textOf, type Edit } from '../utils/imports.js';
+import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 
 export const parser = 'ts';
@@ -88,6 +102,334 @@ function rewrite(text: string, call: K.CallExpressionKind, helper: string, concu
   return edits;
 }
 
+type Span = { readonly start: number; readonly end: number };
+
+/**
+ * A fan-out whose tasks move: the array's statements go, and the combinator becomes
+ * `helper(items, <prefix><text of `moved`, with the edits inside it><suffix>, { concurrency })`.
+ */
+interface MovedSite {
+  readonly call: K.CallExpressionKind;
+  readonly helper: string;
+  readonly removals: readonly Edit[];
+  readonly items: string;
+  readonly moved: Span;
+  readonly prefix: string;
+  readonly suffix: string;
+  /** Columns to take off the moved text's later lines (0 when a line is less indented, or a template spans lines). */
+  readonly dedent: number;
+}
+
+function indentAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start))![0];
+}
+
+/** Takes `by` columns of indentation off every line but the first, when each can lose them. */
+function dedentLater(moved: string, by: number): string {
+  if (by <= 0) return moved;
+  const [first, ...rest] = moved.split('\n');
+  if (rest.some((line) => line.trim() !== '' && !/^[ \t]*$/.test(line.slice(0, by)))) return moved;
+  return [first, ...rest.map((line) => (line.trim() === '' ? line : line.slice(by)))].join('\n');
+}
+
+type Node = { type: string; [key: string]: unknown };
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+const FUNCTIONS = new Set(['ArrowFunctionExpression', 'FunctionExpression', 'FunctionDeclaration', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
+
+/** Whether `node` (not descending into nested functions when `skipFunctions`) has a node `test` accepts. */
+function contains(node: unknown, test: (node: Node) => boolean, skipFunctions = false): boolean {
+  if (!isNode(node)) return false;
+  if (test(node)) return true;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'loc' || key === 'comments' || key === 'leadingComments' || key === 'trailingComments' || key === 'extra') continue;
+    for (const child of Array.isArray(value) ? (value as unknown[]) : [value]) {
+      if (isNode(child) && !(skipFunctions && FUNCTIONS.has(child.type)) && contains(child, test, skipFunctions)) return true;
+    }
+  }
+  return false;
+}
+
+function readsAny(node: unknown, names: ReadonlySet<string>): boolean {
+  return names.size > 0 && contains(node, (n) => n.type === 'Identifier' && names.has(n.name as string));
+}
+
+function unwrap(node: K.ExpressionKind): K.ExpressionKind {
+  let current = node as Node;
+  while (['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'ParenthesizedExpression'].includes(current.type)) {
+    current = current.expression as Node;
+  }
+  return current as unknown as K.ExpressionKind;
+}
+
+/**
+ * An expression whose evaluation runs no code of anyone's and cannot yield: literals, plain
+ * names, functions (creating one runs nothing), and arrays / objects of those. No calls, no
+ * member reads (a getter may run), no templates or operators on names (valueOf may run).
+ */
+function isPureExpression(node: unknown): boolean {
+  if (!isNode(node)) return false;
+  switch (node.type) {
+    case 'StringLiteral':
+    case 'NumericLiteral':
+    case 'BooleanLiteral':
+    case 'NullLiteral':
+    case 'BigIntLiteral':
+    case 'RegExpLiteral':
+    case 'Identifier':
+    case 'ArrowFunctionExpression':
+    case 'FunctionExpression':
+      return true;
+    case 'TemplateLiteral':
+      return (node.expressions as unknown[]).length === 0;
+    case 'UnaryExpression':
+      return (
+        ['!', 'typeof', 'void'].includes(node.operator as string) ||
+        (['-', '+'].includes(node.operator as string) && (node.argument as Node).type === 'NumericLiteral')
+      ) && isPureExpression(node.argument);
+    case 'ArrayExpression':
+      return (node.elements as unknown[]).every((element) => element === null || isPureExpression(element));
+    case 'ObjectExpression':
+      return (node.properties as Node[]).every(
+        (property) =>
+          property.computed !== true &&
+          (property.type === 'ObjectMethod' || (property.type === 'ObjectProperty' && isPureExpression(property.value))),
+      );
+    case 'TSAsExpression':
+    case 'TSSatisfiesExpression':
+    case 'TSNonNullExpression':
+    case 'TSTypeAssertion':
+    case 'ParenthesizedExpression':
+      return isPureExpression(node.expression);
+    default:
+      return false;
+  }
+}
+
+/** A statement that only declares: `const` / `let` of pure values, a function, a type. */
+function isPureDeclaration(statement: Node): boolean {
+  switch (statement.type) {
+    case 'VariableDeclaration':
+      return (
+        (statement.kind === 'const' || statement.kind === 'let') &&
+        (statement.declarations as Node[]).every((d) => (d.id as Node).type === 'Identifier' && (d.init == null || isPureExpression(d.init)))
+      );
+    case 'FunctionDeclaration':
+    case 'TSTypeAliasDeclaration':
+    case 'TSInterfaceDeclaration':
+    case 'EmptyStatement':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function declaredNames(statement: Node): string[] {
+  if (statement.type === 'VariableDeclaration') return (statement.declarations as Node[]).map((d) => (d.id as Node).name as string);
+  if (statement.type === 'FunctionDeclaration' && isNode(statement.id)) return [statement.id.name as string];
+  return [];
+}
+
+/**
+ * The statement a combinator heads: `await Promise.all(ps);`, `return Promise.all(ps);`,
+ * `const r = await Promise.all(ps);`, `r = await Promise.all(ps);`, optionally chained
+ * (`.then(…)`). Undefined when its statement evaluates anything before the combinator.
+ */
+function hostStatement(path: ASTPath): ASTPath | undefined {
+  let child: ASTPath = path;
+  for (let parent = path.parent as ASTPath | null; parent != null; child = parent, parent = parent.parent as ASTPath | null) {
+    const node = parent.node as unknown as Node;
+    switch (node.type) {
+      case 'AwaitExpression':
+      case 'TSAsExpression':
+      case 'TSSatisfiesExpression':
+      case 'TSNonNullExpression':
+      case 'ParenthesizedExpression':
+        continue;
+      case 'MemberExpression':
+        if (node.object === child.node && node.computed !== true) continue;
+        return undefined;
+      case 'CallExpression':
+        if (node.callee === child.node) continue;
+        return undefined;
+      case 'ExpressionStatement':
+      case 'ReturnStatement':
+        return parent;
+      case 'VariableDeclarator': {
+        const declaration = parent.parent as ASTPath<K.VariableDeclarationKind>;
+        return node.init === child.node && declaration.node.declarations.length === 1 ? declaration : undefined;
+      }
+      case 'AssignmentExpression':
+        return node.right === child.node && (node.left as Node).type === 'Identifier' && (parent.parent as ASTPath).node.type === 'ExpressionStatement'
+          ? (parent.parent as ASTPath)
+          : undefined;
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The uses of the `const` / `let` binding `name` declared at `declaration` (its own id
+ * included), counted in `block`, the only place a block-scoped binding is visible. ast-types
+ * scopes stop at functions, so a same-named binding in a block nested in `block` counts too:
+ * that can only make the count too high, never too low.
+ */
+function usesOf(j: JSCodeshift, block: Collection, declaration: ASTPath, name: string): number {
+  const scope = (declaration.scope as { lookup(name: string): unknown } | null)?.lookup(name);
+  if (scope == null) return Number.POSITIVE_INFINITY;
+  let count = 0;
+  block.find(j.Identifier, { name }).forEach((path) => {
+    const parent = path.parent?.node as Node | undefined;
+    if (parent !== undefined) {
+      const isKey = (parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') && parent.property === path.node && parent.computed !== true;
+      const isPropertyKey = (parent.type === 'ObjectProperty' || parent.type === 'ClassProperty') && parent.key === path.node && parent.computed !== true && parent.shorthand !== true;
+      if (isKey || isPropertyKey) return;
+    }
+    if ((path.scope as { lookup(name: string): unknown } | null)?.lookup(name) === scope) count++;
+  });
+  return count;
+}
+
+function isPlainArrayCall(node: K.ExpressionKind): node is K.CallExpressionKind {
+  return node.type === 'CallExpression' && memberName(node.callee) === 'map';
+}
+
+/**
+ * `const ps = xs.map(fn)` or `const ps = []` + a push loop, for `Promise.<method>(ps)`: the
+ * moved site, or why it cannot move.
+ */
+function heldFanOut(
+  j: JSCodeshift,
+  text: string,
+  comments: readonly Span[],
+  path: ASTPath<K.CallExpressionKind>,
+  name: string,
+  helper: string,
+): MovedSite | string {
+  const host = hostStatement(path);
+  if (host === undefined) return `\`Promise.all(${name})\` is not the first thing its statement evaluates; something before it could observe the tasks`;
+  const body = (host.parent?.node as { body?: unknown } | undefined)?.body;
+  if (!Array.isArray(body)) return `\`${name}\` is not declared in the same block as the fan-out`;
+  const statements = body as Node[];
+  const hostIndex = statements.indexOf(host.node as unknown as Node);
+  const declIndex = statements.findIndex(
+    (statement, index) =>
+      index < hostIndex &&
+      statement.type === 'VariableDeclaration' &&
+      (statement.declarations as Node[]).some((d) => (d.id as Node).type === 'Identifier' && (d.id as Node).name === name),
+  );
+  if (declIndex === -1) return `\`${name}\` is not declared in the same block as the fan-out`;
+  const declaration = statements[declIndex]! as unknown as K.VariableDeclarationKind;
+  if (declaration.declarations.length !== 1 || (declaration.kind !== 'const' && declaration.kind !== 'let')) {
+    return `\`${name}\` is declared together with other variables or with \`var\``;
+  }
+  const declarator = declaration.declarations[0] as K.VariableDeclaratorKind;
+  const init = declarator.init == null ? undefined : unwrap(declarator.init);
+  const declaratorPath = j(host.parent as ASTPath)
+    .find(j.VariableDeclarator)
+    .filter((p) => p.node === declarator)
+    .paths()[0];
+  if (init === undefined || declaratorPath === undefined) return `\`${name}\` has no initial value`;
+  const isLoop = init.type === 'ArrayExpression' && init.elements.length === 0;
+  if (!isLoop && !isPlainArrayCall(init)) return `\`${name}\` is not built by \`xs.map(fn)\` or a push loop`;
+
+  const uses = usesOf(j, j(host.parent as ASTPath), declaratorPath, name);
+  if (uses !== (isLoop ? 3 : 2)) return `\`${name}\` is used elsewhere; its tasks may be awaited or observed there`;
+
+  let moved: Span;
+  let items: string;
+  let prefix = '';
+  let suffix = '';
+  let movedNode: unknown;
+  const removals: Edit[] = [];
+  const removeOrReason = (statement: unknown, what: string): string | undefined => {
+    const edit = removeStatementLines(text, statement);
+    if (typeof edit === 'string') return `${what}: ${edit}`;
+    removals.push(edit);
+    return undefined;
+  };
+  let loopIndex = -1;
+  if (!isLoop) {
+    const reason = refusal(text, init);
+    if (reason !== undefined) return reason;
+    const mapCall = init as K.CallExpressionKind;
+    const itemsNode = (mapCall.callee as K.MemberExpressionKind).object;
+    moved = span(mapCall.arguments[0]);
+    items = textOf(text, itemsNode);
+    movedNode = mapCall;
+    const whole = span(declaration);
+    if (hasCommentIn(comments, whole.start, whole.end, [span(itemsNode), moved])) return `a comment in the declaration of \`${name}\` would be lost`;
+    const failed = removeOrReason(declaration, `the declaration of \`${name}\` cannot be removed cleanly`);
+    if (failed !== undefined) return failed;
+  } else {
+    loopIndex = declIndex + 1;
+    const loop = statements[loopIndex];
+    if (loop?.type === 'ForOfStatement' && loop.await === true) return '`for await` takes items as they arrive; mapBounded would read the source differently';
+    if (loop?.type !== 'ForOfStatement') return `\`${name}\` is not filled by a \`for (const x of xs)\` loop right after its declaration`;
+    const left = loop.left as Node;
+    const declarations = left.declarations as Node[] | undefined;
+    if (left.type !== 'VariableDeclaration' || (left.kind !== 'const' && left.kind !== 'let') || declarations?.length !== 1) {
+      return 'the loop does not declare its own `const` / `let` variable';
+    }
+    const right = unwrap(loop.right as K.ExpressionKind);
+    if (!isPlainMemberChain(right)) return 'the loop iterates something other than an identifier or member expression';
+    let statement = loop.body as Node;
+    if (statement.type === 'BlockStatement') {
+      const inner = statement.body as Node[];
+      if (inner.length !== 1) return `the loop body does more than \`${name}.push(…)\``;
+      statement = inner[0]!;
+    }
+    const push = statement.type === 'ExpressionStatement' ? (statement.expression as K.ExpressionKind) : undefined;
+    if (push?.type !== 'CallExpression' || memberName(push.callee, name) !== 'push') return `the loop body does more than \`${name}.push(…)\``;
+    if (push.arguments.length !== 1 || push.arguments[0]!.type === 'SpreadElement') return `the loop pushes other than one task per turn`;
+    const pushed = push.arguments[0] as K.ExpressionKind;
+    const value = unwrap(pushed);
+    if (value.type === 'Identifier' || value.type === 'MemberExpression' || value.type === 'OptionalMemberExpression' || value.type.endsWith('Literal')) {
+      return 'the loop collects promises that already exist; it starts no work to bound';
+    }
+    if (contains(pushed, (n) => n.type === 'AwaitExpression' || n.type === 'YieldExpression', true)) {
+      return 'the pushed expression awaits inside the loop; the loop already waits between tasks';
+    }
+    moved = span(pushed);
+    items = textOf(text, right);
+    movedNode = loop;
+    const whole = span(loop);
+    if (hasCommentIn(comments, whole.start, whole.end, [moved])) return 'a comment in the loop would be lost';
+    const declSpan = span(declaration);
+    if (hasCommentIn(comments, declSpan.start, declSpan.end)) return `a comment in the declaration of \`${name}\` would be lost`;
+    const id = declarations[0]!.id as Node;
+    const param = textOf(text, id);
+    prefix = `(${param}) => ${value.type === 'ObjectExpression' ? '(' : ''}`;
+    suffix = value.type === 'ObjectExpression' ? ')' : '';
+    const failed =
+      removeOrReason(declaration, `the declaration of \`${name}\` cannot be removed cleanly`) ?? removeOrReason(loop, 'the loop cannot be removed cleanly');
+    if (failed !== undefined) return failed;
+  }
+
+  // Between the array and the combinator: only declarations that run nothing, and none the
+  // moved code reads (it would now run after them, where it ran before them).
+  const movedIndex = isLoop ? loopIndex : declIndex;
+  const later = new Set<string>();
+  for (let index = declIndex + 1; index < hostIndex; index++) {
+    if (index === loopIndex) continue;
+    const statement = statements[index]!;
+    if (!isPureDeclaration(statement)) {
+      return `statements between \`${name}\` and the fan-out could observe its tasks having started; moving their start is not provably safe`;
+    }
+    if (index > movedIndex) for (const declared of declaredNames(statement)) later.add(declared);
+  }
+  if (readsAny(movedNode, later)) return `the ${isLoop ? 'loop' : 'map'} reads a name declared after it; moving it would change what it sees`;
+  const multilineTemplate = contains(movedNode, (n) => n.type === 'TemplateLiteral' && (n.quasis as Node[]).some((q) => String((q.value as { raw: string }).raw).includes('\n')));
+  const dedent = multilineTemplate ? 0 : indentAt(text, moved.start).length - indentAt(text, span(host.node).start).length;
+  return { call: path.node, helper, removals, items, moved, prefix, suffix, dedent };
+}
+
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
   const j = api.jscodeshift;
   const text = file.source;
@@ -100,27 +442,52 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     (api as Partial<API>).report?.(`${file.path}:${at}: bound-promise-all skipped: ${reason}`);
   };
 
+  const comments = commentSpans(root);
   const sites: { call: K.CallExpressionKind; helper: string }[] = [];
+  const movedSites: MovedSite[] = [];
   root.find(j.CallExpression).forEach((path) => {
     const call = path.node;
     const method = memberName(call.callee, 'Promise');
     if (method === undefined || !(method in REPLACEMENTS) || !isUnshadowed(path, 'Promise')) return;
     if (call.arguments.length !== 1) return;
-    const reason = refusal(text, call.arguments[0]!);
+    const argument = call.arguments[0]!;
+    const helper = REPLACEMENTS[method]!;
+    if (argument.type === 'Identifier') {
+      const held = heldFanOut(j, text, comments, path, argument.name, helper);
+      if (typeof held === 'string') report(call, held);
+      else movedSites.push(held);
+      return;
+    }
+    const reason = refusal(text, argument);
     if (reason !== undefined) {
       report(call, reason);
       return;
     }
-    sites.push({ call, helper: REPLACEMENTS[method]! });
+    sites.push({ call, helper });
   });
-  if (sites.length === 0) return null;
+  const all = [...sites, ...movedSites];
+  if (all.length === 0) return null;
 
-  const helpers = [...new Set(sites.map((site) => site.helper))].sort();
+  const helpers = [...new Set(all.map((site) => site.helper))].sort();
   const { locals, edits, conflicts } = ensureNamedImports(j, text, root, helpers);
   if (conflicts.length > 0) {
-    for (const { call } of sites) report(call, `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
+    for (const { call } of all) report(call, `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
     return null;
   }
-  for (const { call, helper } of sites) edits.push(...rewrite(text, call, locals.get(helper)!, concurrency));
-  return applyEdits(text, edits);
+  let pending: Edit[] = [...edits];
+  for (const { call, helper } of sites) pending.push(...rewrite(text, call, locals.get(helper)!, concurrency));
+  // Innermost first: a moved callback carries the edits made inside it to its new place.
+  for (const site of [...movedSites].sort((a, b) => a.moved.end - a.moved.start - (b.moved.end - b.moved.start))) {
+    const inside = pending.filter((edit) => edit.start >= site.moved.start && edit.end <= site.moved.end);
+    pending = pending.filter((edit) => !inside.includes(edit));
+    const shifted = inside.map((edit) => ({ ...edit, start: edit.start - site.moved.start, end: edit.end - site.moved.start }));
+    const fn = dedentLater(applyEdits(text.slice(site.moved.start, site.moved.end), shifted), site.dedent);
+    const call = span(site.call);
+    pending.push(...site.removals, {
+      start: call.start,
+      end: call.end,
+      text: `${locals.get(site.helper)!}(${site.items}, ${site.prefix}${fn}${site.suffix}, { concurrency: ${concurrency} })`,
+    });
+  }
+  return applyEdits(text, pending);
 }

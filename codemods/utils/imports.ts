@@ -257,3 +257,40 @@ export function mergeTimeoutSignal(text: string, object: ObjectExpression, ms: n
   const valueSpan = span(value);
   return { edits: [{ start: valueSpan.start, end: valueSpan.end, text: combined }], how: 'combined' };
 }
+
+/** The source spans of every comment in the file (Babel-based parsers keep them in `tokens`). */
+export function commentSpans(root: Collection): { start: number; end: number }[] {
+  const file = (root.get() as { node: { tokens?: unknown[] } }).node;
+  const spans: { start: number; end: number }[] = [];
+  for (const token of file.tokens ?? []) {
+    const { type, start, end } = token as { type?: unknown; start?: unknown; end?: unknown };
+    if ((type === 'CommentLine' || type === 'CommentBlock') && typeof start === 'number' && typeof end === 'number') spans.push({ start, end });
+  }
+  return spans;
+}
+
+/** Whether a comment lies in `[start, end)` outside every span in `kept` (text that survives an edit). */
+export function hasCommentIn(
+  comments: readonly { start: number; end: number }[],
+  start: number,
+  end: number,
+  kept: readonly { start: number; end: number }[] = [],
+): boolean {
+  return comments.some(
+    (comment) => comment.start >= start && comment.end <= end && !kept.some((span) => comment.start >= span.start && comment.end <= span.end),
+  );
+}
+
+/**
+ * The edit that deletes a statement together with its line: it must stand on lines of its own
+ * (only indentation before it, nothing but whitespace after it on its last line). Returns a
+ * reason instead when it shares a line with other code or a trailing comment.
+ */
+export function removeStatementLines(text: string, node: unknown): Edit | string {
+  const { start, end } = span(node);
+  const from = lineStart(text, start);
+  if (!/^[ \t]*$/.test(text.slice(from, start))) return 'it shares a line with other code';
+  const rest = /^[ \t]*(?:\r?\n|$)/.exec(text.slice(end));
+  if (rest === null) return /^[ \t]*\/[/*]/.test(text.slice(end)) ? 'a comment after it would be lost' : 'it shares a line with other code';
+  return { start: from, end: end + rest[0].length, text: '' };
+}
