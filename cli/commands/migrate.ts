@@ -1,17 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { extname, relative, resolve } from 'node:path';
+import os from 'node:os';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import jscodeshift, { type API, type Transform } from 'jscodeshift';
 import { transforms } from '../../codemods/index.js';
+import type { VerifyResult } from '../../codemods/verify.js';
 import { mapBounded } from '../../runtime/map-bounded.js';
-import type { Policy } from '../../policy/load.js';
 import { suggest } from '../../policy/suggest.js';
-import { unifiedDiff } from '../diff.js';
 import { resolveSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
+import { defaultWorkerEntry, mainThreadRunner, startWorkerPool, type SourceRunner } from '../migrate-pool.js';
+import { applicableTransforms } from '../migrate-prefilter.js';
+import { emptyTotals, ProgressBar, summaryTable, type FileReport, type MigrateReport, type TransformTotals } from '../migrate-report.js';
+import type { SourceOutcome, SourceTask, TransformName } from '../migrate-source.js';
 import { writeFileAtomic } from '../write-file.js';
+
+export type { FileReport, MigrateReport } from '../migrate-report.js';
 
 export const MIGRATE_USAGE = `Usage: bounded migrate [paths...] [options]
 
@@ -22,47 +27,44 @@ Options:
   --dry-run         Change nothing; print a unified diff of what would change
   --diff            Also print the diff when writing
   --check           Change nothing; exit 1 when anything would change (for CI)
+  --verify          Type-check the changed files before and after (nearest tsconfig.json) and
+                    keep out every change that adds a type error, saying which
+  --workers N       Worker threads for the transforms (default: every core, ${os.availableParallelism()} here);
+                    1 runs them in the main thread
   --json FILE       Write a per-file, per-transform report
   --policy FILE     The policy file (default: the nearest bounded.policy.yaml)
   --force           Write even when the git work tree has uncommitted changes
   --quiet           No progress or summary on standard error
 
-Files that do not parse are reported and left untouched; a rewritten file is written
-atomically, and only when its new text parses.
+Two phases: a text prefilter skips the files no transform can touch, then the transforms run
+on the rest, in parallel. Diffs go to standard output; the progress bar (on a terminal) and
+the summary table go to standard error. Files that do not parse are reported and left
+untouched; a rewritten file is written atomically, and only when its new text parses.
+Exit codes: 0 done, 1 a file failed or was kept out by --verify (or, with --check, something
+would change), 2 usage error.
 `;
 
-type Name = keyof typeof transforms;
+/** With the default worker count, fewer candidates than this run in the main thread: starting workers would cost more. */
+const AUTO_WORKERS_MIN_CANDIDATES = 16;
+/** Files read at once in the prefilter phase. */
+const READ_CONCURRENCY = 16;
 
-/** A cheap text test per transform: a file without a match cannot hold a target. */
-const PREFILTERS: Record<Name, RegExp> = {
-  'add-timeouts': /\bfetch\s*\(|\bnew\s+[A-Za-z_$][\w$]*\s*\(/,
-  'bound-promise-all': /\bPromise\s*\.\s*(?:all|allSettled)\s*\(/,
-};
-
-export interface FileReport {
-  readonly file: string;
-  readonly changed: readonly Name[];
-  readonly error?: string;
+export interface MigrateOptions {
+  /**
+   * The worker thread entry; default: dist/cli/migrate-worker.js beside the compiled CLI.
+   * Without one (running from sources), the transforms run in the main thread.
+   */
+  readonly workerEntry?: URL | string;
 }
 
-export interface MigrateReport {
-  readonly transforms: readonly Name[];
-  readonly scanned: number;
-  readonly candidates: number;
-  readonly changed: number;
-  readonly failed: number;
-  readonly byTransform: Record<string, number>;
-  readonly files: readonly FileReport[];
+interface Candidate {
+  readonly task: SourceTask;
+  /** Set when the file could not be read. */
+  readonly readError?: string;
 }
 
-function parserFor(file: string): string {
-  const ext = extname(file);
-  if (ext === '.tsx') return 'tsx';
-  if (ext === '.ts' || ext === '.mts' || ext === '.cts') return 'ts';
-  return 'babel';
-}
-
-export async function migrateCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
+export async function migrateCommand(args: readonly string[], io: Io, cwd = process.cwd(), options: MigrateOptions = {}): Promise<number> {
+  const started = performance.now();
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,6 +75,8 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
         'dry-run': { type: 'boolean', default: false },
         diff: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
+        verify: { type: 'boolean', default: false },
+        workers: { type: 'string' },
         json: { type: 'string' },
         policy: { type: 'string' },
         force: { type: 'boolean', default: false },
@@ -84,16 +88,27 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     return 2;
   }
   const values = parsed.values;
-  const known = Object.keys(transforms) as Name[];
-  const selected = (values.transform?.split(',').map((name) => name.trim()).filter(Boolean) ?? known) as Name[];
-  for (const name of selected) {
-    if (!known.includes(name)) {
+  const known = Object.keys(transforms) as TransformName[];
+  const asked = values.transform?.split(',').map((name) => name.trim()).filter(Boolean);
+  for (const name of asked ?? []) {
+    if (!(known as string[]).includes(name)) {
       const hint = suggest(name, known);
       io.stderr.write(`bounded migrate: unknown transform "${name}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; known: ${known.join(', ')}\n`);
       return 2;
     }
   }
-  const write = !values['dry-run'] && !values.check;
+  // Registry order, whatever order --transform names them in: the same run gives the same output.
+  const selected = asked === undefined ? known : known.filter((name) => asked.includes(name));
+  let workers = os.availableParallelism();
+  if (values.workers !== undefined) {
+    if (!/^[1-9]\d*$/.test(values.workers)) {
+      io.stderr.write(`bounded migrate: --workers takes a positive whole number, got "${values.workers}"\n`);
+      return 2;
+    }
+    workers = Number(values.workers);
+  }
+  const dryRun = values['dry-run'] || values.check;
+  const write = !dryRun;
 
   const policy = loadPolicyFor('migrate', io, values.policy, cwd);
   if (policy === undefined) return 1;
@@ -114,90 +129,147 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     }
   }
 
-  const byTransform: Record<string, number> = Object.fromEntries(selected.map((name) => [name, 0]));
-  const reports: FileReport[] = [];
-  let candidates = 0;
-  const progress = !values.quiet && files.length > 50 && (io.stderr as { isTTY?: boolean }).isTTY === true;
-  let done = 0;
-  // bounded's own runtime keeps the reads bounded; results come back in file order, so the
-  // diffs and the report are the same from run to run.
-  const outcomes = await mapBounded(
+  const progress = !values.quiet && (io.stderr as { isTTY?: boolean }).isTTY === true ? new ProgressBar(io.stderr) : undefined;
+
+  // Phase 1: read every file and keep the ones some selected transform may touch. bounded's
+  // own mapBounded keeps the open files bounded and returns them in path order.
+  progress?.phase('scanning', files.length);
+  const scanned = await mapBounded(
     files,
-    async (file) => {
-      const source = await readFile(file, 'utf8');
-      const applicable = selected.filter((name) => PREFILTERS[name].test(source));
-      const result = applicable.length === 0 ? undefined : migrateSource(file, source, applicable, policy);
-      if (progress && ++done % 25 === 0) io.stderr.write(`\rbounded migrate: ${done}/${files.length} files`);
-      return { file, source, result };
+    async (file): Promise<Candidate | undefined> => {
+      const displayPath = relative(cwd, file);
+      let source: string;
+      try {
+        source = await readFile(file, 'utf8');
+      } catch (error) {
+        return { task: { file, displayPath, source: '', names: selected }, readError: `cannot be read: ${(error as Error).message}` };
+      } finally {
+        progress?.tick();
+      }
+      return applicableTransforms(selected, source).length === 0 ? undefined : { task: { file, displayPath, source, names: selected } };
     },
-    { concurrency: 8 },
+    { concurrency: READ_CONCURRENCY },
   );
-  for (const { file, source, result } of outcomes) {
-    if (result === undefined) continue;
-    candidates++;
-    const path = relative(cwd, file);
-    if (result.error !== undefined) {
-      reports.push({ file: path, changed: [], error: result.error });
+  const candidates = scanned.filter((candidate): candidate is Candidate => candidate !== undefined);
+
+  // Phase 2: the transforms, on candidates only, in worker threads (or the main thread).
+  const runner = await chooseRunner(values.workers === undefined, workers, candidates.length, options, policy, io);
+  progress?.phase(runner.threads === 0 ? 'transforming' : `transforming (${runner.threads} threads)`, candidates.length);
+  let outcomes: SourceOutcome[];
+  try {
+    outcomes = await mapBounded(
+      candidates,
+      async (candidate): Promise<SourceOutcome> => {
+        const outcome: SourceOutcome =
+          candidate.readError === undefined
+            ? await runner.run(candidate.task)
+            : { ran: [], changed: [], transforms: {}, error: { message: candidate.readError } };
+        progress?.tick();
+        return outcome;
+      },
+      // Twice the threads: a file is always queued when a worker replies.
+      { concurrency: Math.max(1, runner.threads * 2) },
+    );
+  } finally {
+    await runner.close();
+  }
+
+  // --verify: type-check before and after; changes that add an error are kept out.
+  let verified: VerifyResult | undefined;
+  if (values.verify) {
+    const changes = candidates.flatMap((candidate, i) =>
+      outcomes[i]!.output === undefined ? [] : [{ file: candidate.task.file, before: candidate.task.source, after: outcomes[i]!.output! }],
+    );
+    progress?.phase('verifying', changes.length);
+    const { verifyChanges } = await import('../../codemods/verify.js');
+    verified = verifyChanges(changes);
+    progress?.tick(changes.length);
+  }
+  progress?.clear();
+  const rejected = new Map((verified?.rejected ?? []).map((rejection) => [rejection.file, rejection]));
+
+  const byTransform: Record<string, TransformTotals> = Object.fromEntries(selected.map((name) => [name, emptyTotals()]));
+  const reports: FileReport[] = [];
+  for (const [i, { task }] of candidates.entries()) {
+    const outcome = outcomes[i]!;
+    for (const name of outcome.ran) byTransform[name]!.candidates++;
+    if (outcome.error !== undefined) {
+      const { transform, message } = outcome.error;
+      if (transform !== undefined) byTransform[transform]!.failed++;
+      reports.push({ file: task.displayPath, status: 'failed', changed: [], transforms: {}, error: message, ...(transform === undefined ? {} : { failedTransform: transform }) });
+      io.stderr.write(`bounded migrate: ${task.displayPath}: ${outcome.error.message} (left untouched)\n`);
       continue;
     }
-    if (result.changed.length === 0) continue;
-    for (const name of result.changed) byTransform[name]!++;
-    reports.push({ file: path, changed: result.changed });
-    if (values['dry-run'] || values.diff) io.stdout.write(unifiedDiff(path, source, result.output));
-    if (write) writeFileAtomic(file, result.output);
+    for (const name of outcome.ran) byTransform[name]!.skipped += outcome.transforms[name]?.skipped.length ?? 0;
+    if (outcome.output === undefined) {
+      reports.push({ file: task.displayPath, status: 'unchanged', changed: [], transforms: outcome.transforms });
+      continue;
+    }
+    const rejection = rejected.get(task.file);
+    if (rejection !== undefined) {
+      for (const name of outcome.changed) byTransform[name]!.reverted++;
+      reports.push({ file: task.displayPath, status: 'reverted', changed: [], transforms: outcome.transforms, diagnostics: rejection.diagnostics });
+      const first = rejection.diagnostics[0]!;
+      io.stderr.write(
+        `bounded migrate: ${task.displayPath}: kept as it was: the change by ${outcome.changed.join(', ')} adds ` +
+          `${rejection.diagnostics.length === 1 ? 'a type error' : `${rejection.diagnostics.length} type errors`}, ` +
+          `first TS${first.code} at ${first.line}:${first.column}: ${first.message.split('\n')[0]}\n`,
+      );
+      continue;
+    }
+    for (const name of outcome.changed) {
+      byTransform[name]!.changed++;
+      byTransform[name]!.edits += outcome.transforms[name]?.rewritten.length ?? 0;
+    }
+    reports.push({ file: task.displayPath, status: 'changed', changed: outcome.changed, transforms: outcome.transforms });
+    if (values['dry-run'] || values.diff) io.stdout.write(outcome.diff!);
+    if (write) writeFileAtomic(task.file, outcome.output);
   }
-  if (progress) io.stderr.write(`\rbounded migrate: ${files.length}/${files.length} files\n`);
 
-  const failed = reports.filter((report) => report.error !== undefined);
-  const changed = reports.length - failed.length;
-  const report: MigrateReport = { transforms: selected, scanned: files.length, candidates, changed, failed: failed.length, byTransform, files: reports };
+  const count = (status: FileReport['status']): number => reports.filter((report) => report.status === status).length;
+  const report: MigrateReport = {
+    version: 1,
+    transforms: selected,
+    workers: runner.threads,
+    dryRun,
+    verify: values.verify,
+    scanned: files.length,
+    candidates: candidates.length,
+    changed: count('changed'),
+    unchanged: count('unchanged'),
+    failed: count('failed'),
+    reverted: count('reverted'),
+    byTransform,
+    files: reports,
+  };
   if (values.json !== undefined) writeFileAtomic(resolve(cwd, values.json), `${JSON.stringify(report, null, 2)}\n`);
-  for (const failure of failed) io.stderr.write(`bounded migrate: ${failure.file}: ${failure.error} (left untouched)\n`);
-  if (!values.quiet) {
-    const verb = write ? 'changed' : 'would change';
-    io.stderr.write(
-      `bounded migrate: ${files.length} files scanned, ${candidates} candidates, ${changed} ${verb}, ${candidates - changed - failed.length} unchanged, ${failed.length} failed\n` +
-        selected.map((name) => `  ${String(byTransform[name]).padStart(5)}  ${name}`).join('\n') +
-        '\n',
-    );
-  }
-  if (values.check && changed > 0) return 1;
-  return failed.length > 0 ? 1 : 0;
+  if (!values.quiet) io.stderr.write(summaryTable(report, { write, seconds: (performance.now() - started) / 1000 }));
+  if (values.check && report.changed > 0) return 1;
+  return report.failed > 0 || report.reverted > 0 ? 1 : 0;
 }
 
-/** Runs `names` over one file's text in turn. Never throws: a failure comes back as `error`. */
-export function migrateSource(
-  file: string,
-  source: string,
-  names: readonly Name[],
-  policy: Policy,
-): { output: string; changed: Name[]; error?: string } {
-  const parser = parserFor(file);
-  const j = jscodeshift.withParser(parser);
-  const api: API = { j, jscodeshift: j, stats: () => {}, report: () => {} };
-  let output = source;
-  const changed: Name[] = [];
-  for (const name of names) {
-    let next: string | null | undefined;
-    try {
-      next = (transforms[name] as Transform)({ path: file, source: output }, api, { policy }) as string | null | undefined;
-    } catch (error) {
-      return { output: source, changed: [], error: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` };
-    }
-    if (next === null || next === undefined || next === output) continue;
-    try {
-      j(next);
-    } catch (error) {
-      return { output: source, changed: [], error: `${name} produced code that does not parse (${firstLine(error)}); nothing written` };
-    }
-    output = next;
-    changed.push(name);
+/**
+ * Worker threads when they pay: more than one wanted, at least two candidates (and, with the
+ * default count, enough of them to amortise starting the workers), and a compiled worker
+ * entry. Otherwise, or when the workers cannot start, the main thread.
+ */
+async function chooseRunner(
+  auto: boolean,
+  workers: number,
+  candidates: number,
+  options: MigrateOptions,
+  policy: Parameters<typeof mainThreadRunner>[0],
+  io: Io,
+): Promise<SourceRunner> {
+  const threads = Math.min(workers, candidates);
+  const entry = options.workerEntry ?? defaultWorkerEntry();
+  if (threads < 2 || entry === undefined || (auto && candidates < AUTO_WORKERS_MIN_CANDIDATES)) return mainThreadRunner(policy);
+  try {
+    return await startWorkerPool(threads, entry, policy);
+  } catch (error) {
+    io.stderr.write(`bounded migrate: ${(error as Error).message}; running the transforms in the main thread\n`);
+    return mainThreadRunner(policy);
   }
-  return { output, changed };
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
 /** Files among `files` with uncommitted changes; none when `cwd` is not in a git work tree. */

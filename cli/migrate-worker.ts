@@ -1,0 +1,20 @@
+/**
+ * Worker thread entry for `bounded migrate` (compiled to dist/cli/migrate-worker.js): runs
+ * files through the transforms for cli/migrate-pool.ts, one at a time. The policy comes once,
+ * in `workerData`; every request is one file's task and gets exactly one reply.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Policy } from '../policy/load.js';
+import { migrateSource } from './migrate-source.js';
+import type { WorkerReply, WorkerRequest } from './migrate-pool.js';
+
+const port = parentPort;
+if (port === null) throw new Error('cli/migrate-worker runs as a worker thread of `bounded migrate`');
+const { policy } = workerData as { policy: Policy };
+
+port.on('message', (request: WorkerRequest) => {
+  const reply: WorkerReply = { id: request.id, outcome: migrateSource(request.task, policy) };
+  port.postMessage(reply);
+});
+// The transforms and the parser are loaded: the pool may count on this worker now.
+port.postMessage({ ready: true } satisfies WorkerReply);
