@@ -1,15 +1,43 @@
 /**
- * add-timeouts: puts a deadline on the calls `bounded/require-timeout` flags.
+ * add-timeouts: puts a deadline on the calls `bounded/require-timeout` flags, in the form each
+ * library understands (the numbers come from the policy: `defaults.timeouts.http` for HTTP,
+ * `.model` for model providers):
  *
- * - global `fetch(url)` / `fetch(url, { … })` → `signal: AbortSignal.timeout(<http ms>)` in
- *   the init object; an existing `signal: s` becomes `AbortSignal.any([s, AbortSignal.timeout(ms)])`.
- * - `new OpenAI({ … })` / `new Anthropic()` (from 'openai' / '@anthropic-ai/sdk') →
- *   `timeout: <model ms>` in the client options.
+ * - global `fetch` (also `globalThis.` / `window.` / `self.fetch`), undici `fetch`, node-fetch,
+ *   undici `request` / `stream`, node:http(s) `request` / `get` →
+ *   `signal: AbortSignal.timeout(ms)` in the options; an existing `signal: s` becomes
+ *   `AbortSignal.any([s, AbortSignal.timeout(ms)])`. undici gets a signal rather than
+ *   `headersTimeout` / `bodyTimeout` (those are per-phase idle timers with 300 s defaults; a
+ *   body that drips a byte at a time never trips them), and node:http gets one rather than
+ *   `timeout` (which only emits 'timeout' and aborts nothing).
+ * - axios (`axios(config)`, `axios.get(url, config)`, `axios.post(url, data, config)` …) →
+ *   `timeout: ms`; `axios.create({ … })` → `timeout: ms` for every call the instance makes.
+ * - got (`got(url, options)`, `got.post(…)`) → `timeout: { request: ms }`; likewise `got.extend`.
+ * - `new OpenAI({ … })` / `new AzureOpenAI` / `new Anthropic()` → `timeout: ms` in the client
+ *   options; a call on a client this file only receives (`client: OpenAI` as a parameter or
+ *   class property) → `timeout: ms` in that call's request options.
  *
- * A non-literal init or options object, or one with a spread, is left alone and reported.
+ * Calls already under a deadline (`withTimeout(…)`, p-timeout, `deadline(…).run`, the
+ * policy's `lint.timeouts`) are left alone, as are calls on axios / got instances (their
+ * `create` / `extend` is the one place to fix). Options the transform cannot see into (a
+ * variable, a spread) or that turn the deadline off (`timeout: 0`) are reported, not changed.
  */
 import type { API, ASTPath, FileInfo } from 'jscodeshift';
-import { addPropertyEdits, applyEdits, findProperty, hasHiddenKeys, mergeTimeoutSignal, msSource, span, type Edit } from '../utils/imports.js';
+import type * as K from 'ast-types/gen/kinds.js';
+import {
+  addPropertyEdits,
+  applyEdits,
+  findProperty,
+  hasHiddenKeys,
+  isAbortSignalCall,
+  isDisablingTimeout,
+  mergeTimeoutOption,
+  mergeTimeoutSignal,
+  msSource,
+  span,
+  type Edit,
+  type SignalMerge,
+} from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 
 export const parser = 'ts';
@@ -20,9 +48,105 @@ const SDK_CLASSES: Readonly<Record<string, readonly string[]>> = {
   '@anthropic-ai/sdk': ['Anthropic'],
 };
 
+/**
+ * Top-level SDK resources whose methods send a request. Mirrors eslint-plugin/utils/sdk-clients.ts
+ * (codemods do not import the plugin).
+ */
+const SDK_RESOURCES: Readonly<Record<string, ReadonlySet<string>>> = {
+  openai: new Set([
+    'completions', 'chat', 'embeddings', 'files', 'images', 'audio', 'moderations', 'models', 'fineTuning', 'graders',
+    'vectorStores', 'beta', 'batches', 'uploads', 'admin', 'responses', 'realtime', 'conversations', 'evals', 'containers',
+    'skills', 'videos',
+  ]),
+  '@anthropic-ai/sdk': new Set(['completions', 'messages', 'models', 'files', 'skills', 'userProfiles', 'organization', 'beta']),
+};
+
+/** Keys only the SDKs' request options have (not request bodies). */
+const REQUEST_OPTION_KEYS = new Set(['timeout', 'signal', 'headers', 'maxRetries', 'query', 'idempotencyKey', 'fetchOptions']);
+
+/** axios methods → index of their config argument. */
+const AXIOS_METHODS: ReadonlyMap<string, number> = new Map([
+  ['request', 0],
+  ['get', 1], ['delete', 1], ['head', 1], ['options', 1],
+  ['post', 2], ['put', 2], ['patch', 2], ['postForm', 2], ['putForm', 2], ['patchForm', 2],
+]);
+const GOT_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'stream']);
+const GLOBAL_OBJECTS = new Set(['globalThis', 'window', 'self']);
+const URL_NAME = /url|uri|href|endpoint|link/i;
+
+interface Binding {
+  readonly module: string;
+  /** The exported name, 'default', or '*' for a namespace import. */
+  readonly imported: string;
+  /** Type-only imports bind a type, which is enough for a `client: OpenAI` annotation. */
+  readonly typeOnly: boolean;
+}
+
+type Target =
+  /** A signal in the options at `index` (a callback there gets an options object before it). */
+  | { readonly kind: 'signal'; readonly index: number; readonly timeoutKeys: readonly string[]; readonly what: string; readonly callbackAt?: boolean }
+  /** The library's own option at `index`; `pad` fills skipped arguments with `undefined`. */
+  | { readonly kind: 'option'; readonly index: number; readonly key: string; readonly value: string; readonly what: string; readonly pad: boolean };
+
+function isScope(value: unknown): value is { lookup(name: string): { isGlobal?: boolean } | null } {
+  return typeof value === 'object' && value !== null && 'lookup' in value;
+}
+
+/** True when `name` resolves to nothing declared in the file (the global). */
 function isUnshadowed(path: ASTPath, name: string): boolean {
-  const scope = (path.scope as { lookup(name: string): unknown } | null)?.lookup(name);
+  const scope = isScope(path.scope) ? path.scope.lookup(name) : null;
   return scope === null || scope === undefined;
+}
+
+/** True when `name` at `path` is the file's top-level (import) binding, not a local shadowing it. */
+function isTopLevel(path: ASTPath, name: string): boolean {
+  return isScope(path.scope) && path.scope.lookup(name)?.isGlobal === true;
+}
+
+function identifierName(node: unknown): string | undefined {
+  const id = node as { type?: string; name?: unknown };
+  return id.type === 'Identifier' && typeof id.name === 'string' ? id.name : undefined;
+}
+
+function propertyName(member: K.MemberExpressionKind): string | undefined {
+  return member.computed ? undefined : identifierName(member.property);
+}
+
+function isUrlLike(node: K.ExpressionKind | K.SpreadElementKind | undefined): boolean {
+  if (node === undefined) return false;
+  switch (node.type) {
+    case 'StringLiteral':
+    case 'TemplateLiteral':
+      return true;
+    case 'BinaryExpression':
+      return node.operator === '+';
+    case 'NewExpression':
+      return identifierName(node.callee) === 'URL';
+    case 'Identifier':
+      return URL_NAME.test(node.name);
+    case 'MemberExpression': {
+      const name = propertyName(node);
+      return name !== undefined && URL_NAME.test(name);
+    }
+    default:
+      return false;
+  }
+}
+
+function isFunctionNode(node: unknown): boolean {
+  const type = (node as { type?: string }).type;
+  return type === 'ArrowFunctionExpression' || type === 'FunctionExpression';
+}
+
+/** The dotted text of a callee (`withTimeout`, `limits.deadline`), when it is names only. */
+function calleeText(node: unknown): string | undefined {
+  const name = identifierName(node);
+  if (name !== undefined) return name;
+  const member = node as K.MemberExpressionKind;
+  if (member.type !== 'MemberExpression') return undefined;
+  const object = calleeText(member.object);
+  const property = propertyName(member);
+  return object === undefined || property === undefined ? undefined : `${object}.${property}`;
 }
 
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
@@ -30,8 +154,9 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const text = file.source;
   const root = j(text);
   const policy = policyFor(file.path, options);
-  const httpMs = policy.defaults.timeouts.http;
-  const modelMs = policy.defaults.timeouts.model;
+  const httpMs = msSource(policy.defaults.timeouts.http);
+  const modelMs = msSource(policy.defaults.timeouts.model);
+  const wrappers = new Set(policy.lint.timeouts);
   const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {
     const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
     // jscodeshift's own test helper (applyTransform) passes no `report`.
@@ -39,82 +164,347 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   };
   const edits: Edit[] = [];
 
-  // fetch(url) / fetch(url, init) / globalThis.fetch(…)
-  root.find(j.CallExpression).forEach((path) => {
-    const call = path.node;
-    const callee = call.callee;
-    const isFetch =
-      (callee.type === 'Identifier' && callee.name === 'fetch' && isUnshadowed(path, 'fetch')) ||
-      (callee.type === 'MemberExpression' &&
-        !callee.computed &&
-        callee.object.type === 'Identifier' &&
-        callee.object.name === 'globalThis' &&
-        isUnshadowed(path, 'globalThis') &&
-        callee.property.type === 'Identifier' &&
-        callee.property.name === 'fetch');
-    if (!isFetch) return;
-    const args = call.arguments;
-    if (args.length === 0 || args.length > 2 || args.some((arg) => arg.type === 'SpreadElement')) return;
-    if (args.length === 1) {
-      const at = span(args[0]).end;
-      edits.push({ start: at, end: at, text: `, { signal: AbortSignal.timeout(${msSource(httpMs)}) }` });
-      return;
-    }
-    const init = args[1]!;
-    if (init.type !== 'ObjectExpression') {
-      report(call, 'fetch init is not an object literal; add `signal: AbortSignal.timeout(ms)` by hand');
-      return;
-    }
-    const result = mergeTimeoutSignal(text, init, httpMs);
-    if (result.edits !== undefined) edits.push(...result.edits);
-    else if (!result.bounded) report(call, result.reason);
-  });
-
-  // new OpenAI({ … }) / new Anthropic()
-  const classNames = new Set<string>();
+  // Import bindings, by local name.
+  const bindings = new Map<string, Binding>();
   root.find(j.ImportDeclaration).forEach((path) => {
     const source = path.node.source.value;
     if (typeof source !== 'string') return;
-    const classes = SDK_CLASSES[source];
-    if (classes === undefined || (path.node as { importKind?: string }).importKind === 'type') return;
+    const module = source.startsWith('node:') ? source.slice(5) : source;
+    const declarationTypeOnly = (path.node as { importKind?: string }).importKind === 'type';
     for (const spec of path.node.specifiers ?? []) {
       const local = spec.local?.name;
       if (typeof local !== 'string') continue;
-      if (spec.type === 'ImportDefaultSpecifier') classNames.add(local);
-      else if (spec.type === 'ImportSpecifier' && (spec as { importKind?: string }).importKind !== 'type') {
-        const imported = spec.imported.name;
-        if (typeof imported === 'string' && classes.includes(imported)) classNames.add(local);
-      }
+      const typeOnly = declarationTypeOnly || (spec as { importKind?: string }).importKind === 'type';
+      if (spec.type === 'ImportDefaultSpecifier') bindings.set(local, { module, imported: 'default', typeOnly });
+      else if (spec.type === 'ImportNamespaceSpecifier') bindings.set(local, { module, imported: '*', typeOnly });
+      else if (typeof spec.imported.name === 'string') bindings.set(local, { module, imported: spec.imported.name, typeOnly });
     }
   });
-  if (classNames.size > 0) {
-    root.find(j.NewExpression).forEach((path) => {
-      const expr = path.node;
-      if (expr.callee.type !== 'Identifier' || !classNames.has(expr.callee.name)) return;
-      const timeout = msSource(modelMs);
-      const args = expr.arguments;
-      if (args.length === 0) {
-        // `new OpenAI()` or `new OpenAI` (no parentheses).
-        const calleeEnd = span(expr.callee).end;
-        const tail = text.slice(calleeEnd, span(expr).end);
-        const open = tail.indexOf('(');
-        if (open === -1) edits.push({ start: calleeEnd, end: calleeEnd, text: `({ timeout: ${timeout} })` });
-        else edits.push({ start: calleeEnd + open + 1, end: calleeEnd + open + 1, text: `{ timeout: ${timeout} }` });
-        return;
+
+  /** What a callee stands for: `axios` → axios/default, `http.get` → http/get, `request` → undici/request. */
+  function resolve(path: ASTPath, callee: unknown): Binding | undefined {
+    const name = identifierName(callee);
+    if (name !== undefined) {
+      const binding = bindings.get(name);
+      return binding !== undefined && !binding.typeOnly && isTopLevel(path, name) ? binding : undefined;
+    }
+    const member = callee as K.MemberExpressionKind;
+    if (member.type !== 'MemberExpression') return undefined;
+    const object = resolve(path, member.object);
+    const property = propertyName(member);
+    if (object === undefined || property === undefined || (object.imported !== 'default' && object.imported !== '*')) return undefined;
+    return { module: object.module, imported: property, typeOnly: false };
+  }
+
+  /** A `x.defaults.timeout = …` assignment (not a disabling one) anywhere in the file, by `x`'s text. */
+  const defaultsSet = new Set<string>();
+  root.find(j.AssignmentExpression).forEach((path) => {
+    const left = path.node.left;
+    if (left.type !== 'MemberExpression' || propertyName(left) !== 'timeout' || left.object.type !== 'MemberExpression') return;
+    if (propertyName(left.object) !== 'defaults') return;
+    const right = path.node.right as { type: string; value?: unknown; name?: string };
+    if ((right.type === 'NumericLiteral' && right.value === 0) || (right.type === 'Identifier' && right.name === 'Infinity')) return;
+    const receiver = calleeText(left.object.object);
+    if (receiver !== undefined) defaultsSet.add(receiver);
+  });
+
+  /** True when a deadline is set around the call: `withTimeout(() => …)`, `pTimeout(call, …)`, `deadline(…).run(…)`. */
+  function isUnderDeadline(path: ASTPath): boolean {
+    let child: ASTPath = path;
+    for (let parent = path.parent as ASTPath | null; parent != null; child = parent, parent = parent.parent as ASTPath | null) {
+      const node = parent.node as K.CallExpressionKind;
+      if (node.type !== 'CallExpression' || !(node.arguments as unknown[]).includes(child.node)) continue;
+      const callee = node.callee;
+      const whole = calleeText(callee);
+      const last = whole?.slice(whole.lastIndexOf('.') + 1);
+      if (last === 'withTimeout' || (whole !== undefined && wrappers.has(whole)) || (last !== undefined && wrappers.has(last))) return true;
+      if (resolve(parent, callee)?.module === 'p-timeout') return true;
+      if (callee.type === 'MemberExpression' && propertyName(callee) === 'run') {
+        const object = callee.object;
+        const origin = object.type === 'Identifier' ? variableInit(parent, object.name) : object;
+        if (origin?.type === 'CallExpression' && calleeText(origin.callee)?.endsWith('deadline') === true) return true;
       }
-      const clientOptions = args[0]!;
-      if (args.length > 1 || clientOptions.type !== 'ObjectExpression') {
-        report(expr, 'client options are not an object literal; add `timeout` by hand');
-        return;
+    }
+    return false;
+  }
+
+  /** The initializer of the `const` named `name` visible at `path`, when there is one. */
+  function variableInit(path: ASTPath, name: string): K.ExpressionKind | undefined {
+    const scope = isScope(path.scope) ? path.scope.lookup(name) : null;
+    if (scope === null) return undefined;
+    let found: K.ExpressionKind | undefined;
+    j((scope as unknown as { path: ASTPath }).path)
+      .find(j.VariableDeclarator, { id: { type: 'Identifier', name } })
+      .forEach((declarator) => {
+        found ??= declarator.node.init ?? undefined;
+      });
+    return found;
+  }
+
+  /**
+   * A signal that visibly aborts at a deadline: `AbortSignal.timeout(ms)` / `AbortSignal.any(…)`
+   * held in a name, or the `.signal` of a bounded `deadline(…)`.
+   */
+  function isTimedSignal(path: ASTPath, value: K.ExpressionKind, depth = 0): boolean {
+    if (depth > 4) return false;
+    if (isAbortSignalCall(value, 'timeout') || isAbortSignalCall(value, 'any')) return true;
+    if (value.type === 'Identifier') {
+      const init = variableInit(path, value.name);
+      return init !== undefined && init !== value && isTimedSignal(path, init, depth + 1);
+    }
+    if (value.type === 'MemberExpression' && propertyName(value) === 'signal') {
+      const object = value.object.type === 'Identifier' ? variableInit(path, value.object.name) : value.object;
+      return object?.type === 'CallExpression' && calleeText(object.callee)?.endsWith('deadline') === true;
+    }
+    return false;
+  }
+
+  /** `http.get(…).setTimeout(…)`, or `req.setTimeout(…)` on the variable the request went into. */
+  function setsTimeoutOnResult(path: ASTPath<K.CallExpressionKind>): boolean {
+    const parent = path.parent?.node as K.MemberExpressionKind | undefined;
+    if (parent?.type === 'MemberExpression' && parent.object === path.node && propertyName(parent) === 'setTimeout') return true;
+    const declarator = path.parent?.node as K.VariableDeclaratorKind | undefined;
+    const name = declarator?.type === 'VariableDeclarator' && declarator.init === path.node ? identifierName(declarator.id) : undefined;
+    if (name === undefined || !isScope(path.scope)) return false;
+    const scope = path.scope.lookup(name);
+    return (
+      root
+        .find(j.MemberExpression, { object: { type: 'Identifier', name }, property: { type: 'Identifier', name: 'setTimeout' } })
+        .filter((member) => isScope(member.scope) && member.scope.lookup(name) === scope)
+        .size() > 0
+    );
+  }
+
+  /** What deadline an HTTP call takes, or undefined when the callee is not one the rule knows. */
+  function httpTarget(path: ASTPath<K.CallExpressionKind>): Target | string | undefined {
+    const call = path.node;
+    const callee = call.callee;
+    const args = call.arguments;
+    const name = identifierName(callee);
+    if (name === 'fetch' && isUnshadowed(path, 'fetch')) return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
+    if (callee.type === 'MemberExpression' && propertyName(callee) === 'fetch') {
+      const object = identifierName(callee.object);
+      if (object !== undefined && GLOBAL_OBJECTS.has(object) && isUnshadowed(path, object)) return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
+    }
+    const binding = resolve(path, callee);
+    if (binding === undefined) return undefined;
+    const whole = binding.imported === 'default' || binding.imported === '*';
+    switch (binding.module) {
+      case 'undici':
+        if (binding.imported === 'fetch') return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
+        if (binding.imported === 'request' || binding.imported === 'stream') {
+          return { kind: 'signal', index: 1, timeoutKeys: ['headersTimeout', 'bodyTimeout'], what: 'undici request options' };
+        }
+        return undefined;
+      case 'node-fetch':
+        return whole ? { kind: 'signal', index: 1, timeoutKeys: ['timeout'], what: 'fetch init' } : undefined;
+      case 'http':
+      case 'https': {
+        if (binding.imported !== 'request' && binding.imported !== 'get') return undefined;
+        if (setsTimeoutOnResult(path)) return undefined;
+        const first = args[0];
+        if (first?.type === 'ObjectExpression') return { kind: 'signal', index: 0, timeoutKeys: ['timeout'], what: 'request options', callbackAt: true };
+        if (isUrlLike(first)) return { kind: 'signal', index: 1, timeoutKeys: ['timeout'], what: 'request options', callbackAt: true };
+        return 'cannot tell whether the first argument is a URL or the request options; add `signal: AbortSignal.timeout(ms)` by hand';
       }
-      if (findProperty(clientOptions, 'timeout') !== undefined) return;
-      if (hasHiddenKeys(clientOptions)) {
-        report(expr, 'client options have a spread or computed key; cannot tell whether they set `timeout`');
-        return;
+      case 'axios': {
+        if (binding.imported === 'create') return undefined; // handled with the clients
+        if (defaultsSet.has(calleeText(whole ? callee : (callee as K.MemberExpressionKind).object) ?? '')) return undefined;
+        const index = whole ? (args.length >= 2 || isUrlLike(args[0]) ? 1 : 0) : AXIOS_METHODS.get(binding.imported);
+        if (index === undefined) return undefined;
+        return { kind: 'option', index, key: 'timeout', value: httpMs, what: 'axios config', pad: true };
       }
-      edits.push(...addPropertyEdits(text, clientOptions, 'timeout', timeout));
-    });
+      case 'got': {
+        if (!whole && !GOT_METHODS.has(binding.imported)) return undefined;
+        const index = whole && args.length === 1 && args[0]?.type === 'ObjectExpression' ? 0 : 1;
+        return { kind: 'option', index, key: 'timeout', value: `{ request: ${httpMs} }`, what: 'got options', pad: false };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Adds the deadline `target` describes to `call`'s arguments, or says why not. */
+  function place(path: ASTPath, call: K.CallExpressionKind | K.NewExpressionKind, target: Target): SignalMerge {
+    const args = call.arguments;
+    if (args.some((arg) => arg.type === 'SpreadElement')) return { reason: 'arguments are spread; cannot tell where the options go', bounded: false };
+    const objectText = target.kind === 'signal' ? `{ signal: AbortSignal.timeout(${httpMs}) }` : `{ ${target.key}: ${target.value} }`;
+    const index = target.index;
+    if (index < args.length) {
+      const arg = args[index]!;
+      if (arg.type === 'ObjectExpression') {
+        return target.kind === 'signal'
+          ? mergeTimeoutSignal(text, arg, policy.defaults.timeouts.http, target.timeoutKeys, (value) => isTimedSignal(path, value))
+          : mergeTimeoutOption(text, arg, target.key, target.value);
+      }
+      if (target.kind === 'signal' && target.callbackAt === true && isFunctionNode(arg)) {
+        const at = span(arg).start;
+        return { edits: [{ start: at, end: at, text: `${objectText}, ` }], how: 'added' };
+      }
+      const how = target.kind === 'signal' ? '`signal: AbortSignal.timeout(ms)`' : `\`${target.key}\``;
+      return { reason: `${target.what} is not an object literal; add ${how} by hand`, bounded: false };
+    }
+    if (index > args.length && (target.kind === 'signal' || !target.pad)) {
+      return { reason: `the call has fewer arguments than the ${target.what} position; add it by hand`, bounded: false };
+    }
+    const padding = 'undefined, '.repeat(index - args.length);
+    if (args.length === 0) {
+      const close = span(call).end - 1;
+      return { edits: [{ start: close, end: close, text: `${padding}${objectText}` }], how: 'added' };
+    }
+    const at = span(args.at(-1)).end;
+    return { edits: [{ start: at, end: at, text: `, ${padding}${objectText}` }], how: 'added' };
+  }
+
+  function apply(call: K.CallExpressionKind | K.NewExpressionKind, result: SignalMerge): void {
+    if (result.edits !== undefined) edits.push(...result.edits);
+    else if (!result.bounded) report(call, result.reason);
+  }
+
+  // Clients and instances: new OpenAI(…), axios.create(…), got.extend(…).
+  function addToClient(expr: K.NewExpressionKind | K.CallExpressionKind, key: string, value: string, what: string): void {
+    const args = expr.arguments;
+    if (args.length === 0) {
+      // `new OpenAI()` or `new OpenAI` (no parentheses).
+      const calleeEnd = span(expr.callee).end;
+      const tail = text.slice(calleeEnd, span(expr).end);
+      const open = tail.indexOf('(');
+      if (open === -1) edits.push({ start: calleeEnd, end: calleeEnd, text: `({ ${key}: ${value} })` });
+      else edits.push({ start: calleeEnd + open + 1, end: calleeEnd + open + 1, text: `{ ${key}: ${value} }` });
+      return;
+    }
+    const clientOptions = args[0]!;
+    if (args.length > 1 || clientOptions.type !== 'ObjectExpression') {
+      report(expr, `${what} are not an object literal; add \`${key}\` by hand`);
+      return;
+    }
+    const existing = findProperty(clientOptions, key);
+    if (existing !== undefined) {
+      if (isDisablingTimeout(existing)) report(expr, `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`);
+      return;
+    }
+    if (hasHiddenKeys(clientOptions)) {
+      report(expr, `${what} have a spread or computed key; cannot tell whether they set \`${key}\``);
+      return;
+    }
+    edits.push(...addPropertyEdits(text, clientOptions, key, value));
+  }
+
+  const sdkClasses = new Map<string, string>();
+  for (const [local, binding] of bindings) {
+    const classes = SDK_CLASSES[binding.module];
+    if (classes !== undefined && (binding.imported === 'default' || classes.includes(binding.imported))) sdkClasses.set(local, binding.module);
+  }
+  root.find(j.NewExpression).forEach((path) => {
+    const name = identifierName(path.node.callee);
+    if (name === undefined || !sdkClasses.has(name) || bindings.get(name)!.typeOnly || !isTopLevel(path, name)) return;
+    addToClient(path.node, 'timeout', modelMs, 'client options');
+  });
+
+  root.find(j.CallExpression).forEach((path) => {
+    const call = path.node;
+    const binding = resolve(path, call.callee);
+    if (binding?.module === 'axios' && binding.imported === 'create') {
+      const declarator = path.parent?.node as K.VariableDeclaratorKind | undefined;
+      const instance = declarator?.type === 'VariableDeclarator' ? identifierName(declarator.id) : undefined;
+      if (instance === undefined || !defaultsSet.has(instance)) addToClient(call, 'timeout', httpMs, 'axios.create config');
+      return;
+    }
+    if (binding?.module === 'got' && binding.imported === 'extend') {
+      addToClient(call, 'timeout', `{ request: ${httpMs} }`, 'got.extend options');
+      return;
+    }
+    const target = httpTarget(path);
+    if (target === undefined) {
+      sdkCall(path);
+      return;
+    }
+    if (isUnderDeadline(path)) return;
+    if (typeof target === 'string') report(call, target);
+    else apply(call, place(path, call, target));
+  });
+
+  /** Receivers declared with an SDK client type: `client: OpenAI` parameters and class properties. */
+  function typedModule(annotation: unknown): string | undefined {
+    const typeAnnotation = (annotation as { typeAnnotation?: { type: string; typeName?: unknown } } | null | undefined)?.typeAnnotation;
+    if (typeAnnotation?.type !== 'TSTypeReference') return undefined;
+    const name = identifierName(typeAnnotation.typeName);
+    return name === undefined ? undefined : sdkClasses.get(name);
+  }
+
+  /** The SDK module of the client a call is made on, when the file only receives that client. */
+  function receivedClient(path: ASTPath, receiver: K.ExpressionKind): string | undefined {
+    const name = identifierName(receiver);
+    if (name !== undefined) {
+      const scope = isScope(path.scope) ? path.scope.lookup(name) : null;
+      const fn = (scope as unknown as { node?: { params?: unknown[] } } | null)?.node;
+      for (const param of fn?.params ?? []) {
+        const id = (param as { type: string; parameter?: unknown }).type === 'TSParameterProperty' ? (param as { parameter: unknown }).parameter : param;
+        if (identifierName(id) === name) return typedModule((id as { typeAnnotation?: unknown }).typeAnnotation);
+      }
+      return undefined;
+    }
+    // this.llm, declared `private readonly llm: OpenAI` or as a constructor parameter property.
+    if (receiver.type !== 'MemberExpression' || receiver.object.type !== 'ThisExpression') return undefined;
+    const property = propertyName(receiver);
+    let current = path.parent as ASTPath | null;
+    while (current != null && current.node.type !== 'ClassBody') current = current.parent as ASTPath | null;
+    if (current == null || property === undefined) return undefined;
+    for (const member of (current.node as K.ClassBodyKind).body) {
+      if ((member.type === 'ClassProperty' || member.type === 'ClassPrivateProperty') && identifierName(member.key) === property) {
+        return typedModule(member.typeAnnotation);
+      }
+      if (member.type === 'ClassMethod' && member.kind === 'constructor') {
+        for (const param of member.params) {
+          if (param.type === 'TSParameterProperty' && identifierName(param.parameter) === property) return typedModule((param.parameter as { typeAnnotation?: unknown }).typeAnnotation);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** `client.chat.completions.create(body)` on a received client → `timeout` in its request options. */
+  function sdkCall(path: ASTPath<K.CallExpressionKind>): void {
+    const call = path.node;
+    const segments: string[] = [];
+    let current: K.ExpressionKind = call.callee as K.ExpressionKind;
+    for (;;) {
+      if (current.type === 'MemberExpression' && current.object.type !== 'ThisExpression') {
+        const property = propertyName(current);
+        if (property === undefined) return;
+        segments.unshift(property);
+        current = current.object;
+        continue;
+      }
+      if (current.type === 'CallExpression' && current.callee.type === 'MemberExpression' && propertyName(current.callee) === 'withOptions') {
+        // A per-client override: a `timeout` (or options the transform cannot read) there settles it.
+        const options = current.arguments[0];
+        if (options?.type !== 'ObjectExpression' || findProperty(options, 'timeout') !== undefined || hasHiddenKeys(options)) return;
+        current = current.callee.object;
+        continue;
+      }
+      break;
+    }
+    if (segments.length < 2) return;
+    const module = receivedClient(path, current);
+    if (module === undefined || !SDK_RESOURCES[module]!.has(segments[0]!) || isUnderDeadline(path)) return;
+    const args = call.arguments;
+    if (args.length === 0) {
+      report(call, `cannot tell where \`${segments.join('.')}()\` takes its request options; add \`timeout\` by hand`);
+      return;
+    }
+    // create(body, options); retrieve(id, options); files.create(storeId, { file_id }, options).
+    const [first, second] = args;
+    const holdsOption = (object: K.ObjectExpressionKind): boolean =>
+      object.properties.some((property) => property.type === 'SpreadElement' || REQUEST_OPTION_KEYS.has(findKey(property) ?? ''));
+    const index = first?.type !== 'ObjectExpression' && second?.type === 'ObjectExpression' && second.properties.length > 0 && !holdsOption(second) ? 2 : 1;
+    apply(call, place(path, call, { kind: 'option', index, key: 'timeout', value: modelMs, what: 'request options', pad: false }));
   }
 
   return edits.length > 0 ? applyEdits(text, edits) : null;
+}
+
+function findKey(property: K.ObjectExpressionKind['properties'][number]): string | undefined {
+  if (property.type !== 'ObjectProperty' && property.type !== 'Property') return undefined;
+  return property.computed === true ? undefined : identifierName(property.key);
 }

@@ -231,9 +231,19 @@ export type SignalMerge =
  * alone an object that already has a deadline (`bounded: true`) and one whose keys it cannot
  * see (a spread or a computed key), saying why.
  */
-export function mergeTimeoutSignal(text: string, object: ObjectExpression, ms: number, timeoutKeys: readonly string[] = []): SignalMerge {
+export function mergeTimeoutSignal(
+  text: string,
+  object: ObjectExpression,
+  ms: number,
+  timeoutKeys: readonly string[] = [],
+  /** Says whether a signal expression (a name, `budget.signal`) is already a timed one. */
+  isTimed: (value: K.ExpressionKind) => boolean = () => false,
+): SignalMerge {
   for (const key of timeoutKeys) {
-    if (findProperty(object, key) !== undefined) return { reason: `already has \`${key}\``, bounded: true };
+    const property = findProperty(object, key);
+    if (property === undefined) continue;
+    if (isDisablingTimeout(property)) return { reason: `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`, bounded: false };
+    return { reason: `already has \`${key}\``, bounded: true };
   }
   const timeout = `AbortSignal.timeout(${msSource(ms)})`;
   const signal = findProperty(object, 'signal');
@@ -247,7 +257,9 @@ export function mergeTimeoutSignal(text: string, object: ObjectExpression, ms: n
     return { reason: 'a spread after `signal` may replace it; cannot tell which signal is used', bounded: false };
   }
   const value = (signal as K.ObjectPropertyKind).value;
-  if (isAbortSignalCall(value, 'timeout') || isAbortSignalCall(value, 'any')) return { reason: 'signal already has a deadline', bounded: true };
+  if (isAbortSignalCall(value, 'timeout') || isAbortSignalCall(value, 'any') || (value.type !== 'RestElement' && !value.type.endsWith('Pattern') && isTimed(value as K.ExpressionKind))) {
+    return { reason: 'signal already has a deadline', bounded: true };
+  }
   if (value.type.endsWith('Pattern') || value.type === 'RestElement') return { reason: '`signal` value is not an expression', bounded: false };
   const combined = `AbortSignal.any([${textOf(text, value)}, ${timeout}])`;
   if ((signal as { shorthand?: boolean }).shorthand === true) {
@@ -293,4 +305,30 @@ export function removeStatementLines(text: string, node: unknown): Edit | string
   const rest = /^[ \t]*(?:\r?\n|$)/.exec(text.slice(end));
   if (rest === null) return /^[ \t]*\/[/*]/.test(text.slice(end)) ? 'a comment after it would be lost' : 'it shares a line with other code';
   return { start: from, end: end + rest[0].length, text: '' };
+}
+
+/** `timeout: 0`, `timeout: Infinity`, `timeout: Number.POSITIVE_INFINITY`: a deadline that never comes. */
+export function isDisablingTimeout(property: ObjectExpression['properties'][number]): boolean {
+  if (property.type !== 'ObjectProperty' && property.type !== 'Property') return false;
+  const value = property.value as { type: string; value?: unknown; name?: string; object?: { type: string; name?: string }; property?: { type: string; name?: string } };
+  if (value.type === 'NumericLiteral' || value.type === 'Literal') return value.value === 0;
+  if (value.type === 'Identifier') return value.name === 'Infinity';
+  return value.type === 'MemberExpression' && value.object?.name === 'Number' && value.property?.name === 'POSITIVE_INFINITY';
+}
+
+/**
+ * Puts a deadline on an options object through the library's own option (`timeout: 60_000`
+ * for axios and the SDKs, `timeout: { request: 60_000 }` for got). Leaves alone an object that
+ * already has that option or a `signal` (`bounded: true`; a disabling value such as
+ * `timeout: 0` is reported instead) and one whose keys it cannot see.
+ */
+export function mergeTimeoutOption(text: string, object: ObjectExpression, key: string, value: string): SignalMerge {
+  const existing = findProperty(object, key);
+  if (existing !== undefined) {
+    if (isDisablingTimeout(existing)) return { reason: `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`, bounded: false };
+    return { reason: `already has \`${key}\``, bounded: true };
+  }
+  if (findProperty(object, 'signal') !== undefined) return { reason: 'already has `signal`', bounded: true };
+  if (hasHiddenKeys(object)) return { reason: `options object has a spread or computed key; cannot tell whether it sets \`${key}\``, bounded: false };
+  return { edits: addPropertyEdits(text, object, key, value), how: 'added' };
 }
