@@ -68,6 +68,28 @@ export interface StressResult {
    * comparison can divide by it: a slower machine then does not read as a regression.
    */
   readonly reference: ReferenceFigures;
+  /**
+   * Operations settled per sampling interval, all kinds together, for the report's charts
+   * over time (throughput, latency percentiles, errors by type). Optional: a run that did
+   * not record it still renders and compares.
+   */
+  readonly timeline?: readonly IntervalFigures[];
+}
+
+/** What settled during one sampling interval ending at `t`. */
+export interface IntervalFigures {
+  /** ms since the run's start (end of the interval). */
+  readonly t: number;
+  /** Length of the interval, ms. */
+  readonly intervalMs: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Latency percentiles of the operations that succeeded in the interval; null when none did. */
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  /** Failures in the interval by error `name`. */
+  readonly errors: Readonly<Record<string, number>>;
 }
 
 export interface StressMeta {
