@@ -55,6 +55,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Receives the server's log lines. By default they are kept and shown only when start fails. */
   onLog?: (line: string) => void;
+  /** More `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  args?: readonly string[];
 }
 
 /** Starts a throwaway `redis-server`. Call `destroy()` when done; process exit kills it as a last resort. */
@@ -102,11 +104,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         '--daemonize', 'no',
         '--protected-mode', 'yes',
         '--loglevel', 'warning',
+        ...(options.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    server.stdout!.on('data', onLog);
-    server.stderr!.on('data', onLog);
+    server.stdout.on('data', onLog);
+    server.stderr.on('data', onLog);
     const exited = new Promise<string>((resolve) => {
       server.once('error', (error) => resolve(error.message));
       server.once('exit', (code, signal) => resolve(`exited with ${signal ?? `code ${code}`}`));
