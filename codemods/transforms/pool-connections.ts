@@ -1,0 +1,791 @@
+/**
+ * pool-connections: moves the per-call connections `bounded/no-per-call-connection` flags onto
+ * one shared pool from bounded's runtime.
+ *
+ *   const client = new Client(cfg); await client.connect(); … await client.end();
+ *     one query                → `db().query(…)`
+ *     several queries          → `await db().withClient(async (client) => { … })`
+ *     BEGIN … COMMIT           → `await db().transaction(async (client) => { … })`
+ *   const pool = new Pool(cfg) in a function, queried and ended → `db().query(…)`
+ *
+ * with `const db = () => getPool('<name>', { …cfg, min, max })` declared once at module scope
+ * (min and max from the policy). The accessor is lazy on purpose: the config is read when the
+ * first call needs it, as the per-call code read it, so environment loaded at start-up (dotenv)
+ * still applies; `getPool` returns the same pool on every call after the first.
+ *
+ * The pool's name comes from the connection string's environment variable (`DATABASE_URL` →
+ * "main", `ANALYTICS_DB_URL` → "analytics", or the policy pool that reads that variable).
+ * A config that uses a value of the call (a parameter, a local) cannot be shared and is left
+ * alone; so is a client that escapes (returned, stored, passed on, listened to), and any shape
+ * whose rewrite could change what runs. Each refusal is reported with file:line:col and why.
+ */
+import { extname } from 'node:path';
+import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
+import type * as K from 'ast-types/gen/kinds.js';
+import { applyEdits, ensureNamedImports, findProperty, hasHiddenKeys, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
+import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { calleeRoot, pgClassOf, pgNames, type PgClass, type PgNames } from '../utils/pool-pg.js';
+import { deleteStatement, indentAt, indentUnit, lineAfter, lineStartOf, ownsLines, reindent, type Protected } from '../utils/pool-text.js';
+
+/** jscodeshift's CLI parses every file with this; the transform itself re-parses by extension. */
+export const parser = 'ts';
+
+/** The parser for a file: `tsx` for .tsx / .jsx, `ts` for .ts / .mts / .cts, `babel` otherwise. */
+export function parserFor(path: string): 'ts' | 'tsx' | 'babel' {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.tsx' || ext === '.jsx') return 'tsx';
+  if (ext === '.ts' || ext === '.mts' || ext === '.cts') return 'ts';
+  return 'babel';
+}
+
+type Node = K.NodeKind;
+type Statement = K.StatementKind;
+
+const BEGIN = /^\s*(?:begin|start\s+transaction)(?:\s+(?:work|transaction))?\s*;?\s*$/i;
+const COMMIT = /^\s*(?:commit|end)(?:\s+(?:work|transaction))?\s*;?\s*$/i;
+const ROLLBACK = /^\s*rollback(?:\s+(?:work|transaction))?\s*;?\s*$/i;
+/** Statements that control a transaction or the session, and so need one client. */
+const SESSION = /^\s*(?:begin|start|commit|end|rollback|savepoint|release|set|lock|prepare|listen|declare)\b/i;
+/** Environment variables that name the service's main database. */
+const MAIN_ENV = new Set(['DATABASE_URL', 'DB_URL', 'PG_URL', 'PGURL', 'POSTGRES_URL', 'POSTGRESQL_URL', 'DATABASE_URI', 'PG_CONNECTION_STRING']);
+const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
+const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
+
+type Mode = 'query' | 'withClient' | 'transaction';
+
+class Refusal {
+  constructor(readonly reason: string) {}
+}
+
+/** A shared pool the file needs: its name, its config as source, and how calls reach it. */
+interface PoolNeed {
+  readonly name: string;
+  /** Normalized source of the original config, to tell two configs apart. */
+  readonly key: string;
+  /** `{ …, min, max }` as it goes into `getPool(name, …)`; undefined for none. */
+  readonly config: string | undefined;
+}
+
+interface Site {
+  readonly node: K.NewExpressionKind;
+  readonly need: PoolNeed;
+  readonly root: string | undefined;
+  /** The top-level statement holding the site: the accessor goes above it. */
+  readonly top: Statement;
+  /** Edits for the site, given the source text that reaches the pool (`db()`). */
+  readonly build: (ref: string) => Edit[];
+}
+
+/** The name of an identifier-like node; '' for anything else. */
+function nameOf(node: unknown): string {
+  const name = (node as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' ? name : '';
+}
+
+function isFunction(node: Node): boolean {
+  return FUNCTIONS.has(node.type);
+}
+
+/** Whether an Identifier path is a reference (not a property name, key or label). */
+function isReference(path: ASTPath<K.IdentifierKind>): boolean {
+  const parent = path.parent?.node as (Node & Record<string, unknown>) | undefined;
+  if (parent === undefined) return true;
+  const node = path.node;
+  if ((parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') && parent.property === node && parent.computed !== true) return false;
+  if ('key' in parent && parent.key === node && parent.computed !== true && (parent as { shorthand?: boolean }).shorthand !== true) return false;
+  if (parent.type === 'LabeledStatement' || parent.type === 'BreakStatement' || parent.type === 'ContinueStatement') return false;
+  if (parent.type === 'TSQualifiedName' && parent.right === node) return false;
+  if (parent.type === 'ImportSpecifier' || parent.type === 'ExportSpecifier') return false;
+  return true;
+}
+
+/** The string value of a literal SQL argument (string or template without substitutions). */
+function sqlText(node: Node | undefined): string | undefined {
+  if (node === undefined) return undefined;
+  if (node.type === 'StringLiteral' || (node.type === 'Literal' && typeof (node as { value?: unknown }).value === 'string')) return (node as { value: string }).value;
+  if (node.type === 'TemplateLiteral' && node.expressions.length === 0) return node.quasis.map((quasi) => quasi.value.cooked ?? quasi.value.raw).join('');
+  return undefined;
+}
+
+/** `await v.method(…)` / `v.method(…)` / `void v.method(…)` as a statement: the call, else undefined. */
+function statementCall(statement: Node, name: string, method: string): K.CallExpressionKind | undefined {
+  if (statement.type !== 'ExpressionStatement') return undefined;
+  let expression: Node = statement.expression;
+  if (expression.type === 'AwaitExpression' && expression.argument) expression = expression.argument;
+  else if (expression.type === 'UnaryExpression' && expression.operator === 'void') expression = expression.argument;
+  if (expression.type !== 'CallExpression') return undefined;
+  const callee = expression.callee;
+  if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== name) return undefined;
+  return callee.property.type === 'Identifier' && callee.property.name === method ? expression : undefined;
+}
+
+function sqlStatement(statement: Node | undefined, name: string, pattern: RegExp): boolean {
+  if (statement === undefined) return false;
+  const call = statementCall(statement, name, 'query');
+  if (call === undefined || call.arguments.length !== 1) return false;
+  const sql = sqlText(call.arguments[0]);
+  return sql !== undefined && pattern.test(sql);
+}
+
+/** Paths of nodes in `nodes` (themselves included) that pass `test`, not inside a nested function. */
+function ownNodes(j: JSCodeshift, nodes: readonly Node[], test: (node: Node) => boolean): ASTPath[] {
+  const found: ASTPath[] = [];
+  for (const node of nodes) {
+    j(node as never)
+      .find(j.Node)
+      .forEach((path) => {
+        if (!test(path.node as Node)) return;
+        for (let up = path.parent as ASTPath | null; up !== null; up = up.parent as ASTPath | null) {
+          if (isFunction(up.node as Node)) return;
+        }
+        found.push(path as ASTPath);
+      });
+  }
+  return found;
+}
+
+/** Whether a `break` / `continue` in `nodes` would leave them (its loop or switch is outside). */
+function jumpsOut(j: JSCodeshift, nodes: readonly Node[]): boolean {
+  return ownNodes(j, nodes, (node) => node.type === 'BreakStatement' || node.type === 'ContinueStatement').some((path) => {
+    const jump = path.node as K.BreakStatementKind | K.ContinueStatementKind;
+    if (jump.label != null) return true;
+    for (let up: ASTPath | null = path.parent as ASTPath | null; up !== null; up = up.parent as ASTPath | null) {
+      if (nodes.includes(up.node as Node)) return true;
+      if (LOOPS.has(up.node.type) || (jump.type === 'BreakStatement' && up.node.type === 'SwitchStatement')) return false;
+    }
+    return true;
+  });
+}
+
+/** Names a statement list declares at its own level. */
+function declaredNames(statements: readonly Statement[]): { names: string[]; mutable: boolean } {
+  const names: string[] = [];
+  let mutable = false;
+  const collect = (pattern: Node | null | undefined): void => {
+    if (pattern == null) return;
+    if (pattern.type === 'Identifier') names.push(pattern.name);
+    else if (pattern.type === 'ObjectPattern') {
+      for (const property of pattern.properties) collect(property.type === 'RestElement' || property.type === 'RestProperty' ? property.argument : (property as { value: Node }).value);
+    } else if (pattern.type === 'ArrayPattern') for (const element of pattern.elements) collect(element);
+    else if (pattern.type === 'AssignmentPattern') collect(pattern.left);
+    else if (pattern.type === 'RestElement') collect(pattern.argument);
+  };
+  for (const statement of statements) {
+    if (statement.type === 'VariableDeclaration') {
+      if (statement.kind !== 'const') mutable = true;
+      for (const declarator of statement.declarations) collect((declarator as K.VariableDeclaratorKind).id);
+    } else if ((statement.type === 'FunctionDeclaration' || statement.type === 'ClassDeclaration') && statement.id != null) {
+      names.push(nameOf(statement.id));
+    }
+  }
+  return { names, mutable };
+}
+
+function identifierNames(j: JSCodeshift, nodes: readonly Node[]): Set<string> {
+  const names = new Set<string>();
+  for (const node of nodes) j(node as never).find(j.Identifier).forEach((path) => void names.add(path.node.name));
+  return names;
+}
+
+export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
+  const j = api.jscodeshift.withParser(parserFor(file.path));
+  const text = file.source;
+  const root = j(text);
+  const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {
+    const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
+    // jscodeshift's own test helper (applyTransform) passes no `report`.
+    (api as Partial<API>).report?.(`${file.path}:${at}: pool-connections skipped: ${reason}`);
+  };
+  const names = pgNames(root);
+  if (names.classes.size === 0 && names.modules.size === 0) return null;
+  const policy = policyFor(file.path, options);
+  const program = programOf(root);
+  const unit = indentUnit(text);
+  const templates: Protected = root.find(j.TemplateLiteral).nodes().map((node) => span(node));
+
+  const sites: Site[] = [];
+  root.find(j.NewExpression).forEach((path) => {
+    const kind = pgClassOf(path.node.callee as K.ExpressionKind, names);
+    if (kind === undefined) return;
+    const rootName = calleeRoot(path.node.callee as K.ExpressionKind);
+    // The class must be the module-level binding, not a local of the same name.
+    const scope = (path.scope as { lookup(name: string): { isGlobal: boolean } | null } | null)?.lookup(rootName ?? '');
+    if (scope != null && !scope.isGlobal) return;
+    const outcome = analyze(j, text, path, kind, unit, templates, policy);
+    if (outcome === undefined) return;
+    if (outcome instanceof Refusal) {
+      report(path.node, outcome.reason);
+      return;
+    }
+    let top: ASTPath = path;
+    while (top.parent !== null && top.parent.node.type !== 'Program') top = top.parent as ASTPath;
+    sites.push({ ...outcome, node: path.node, root: rootName, top: top.node as Statement });
+  });
+  if (sites.length === 0) return null;
+
+  // One config per pool name in a file; a second config for the same name is refused.
+  const byName = new Map<string, PoolNeed>();
+  const accepted: Site[] = [];
+  for (const site of sites) {
+    const known = byName.get(site.need.name);
+    if (known !== undefined && known.key !== site.need.key) {
+      report(site.node, `pool "${site.need.name}" already gets a different connection config in this file; give this one its own pool by hand`);
+      continue;
+    }
+    byName.set(site.need.name, site.need);
+    accepted.push(site);
+  }
+  if (accepted.length === 0) return null;
+
+  // Reuse a module-level accessor or pool that already exists: `const db = () => getPool('main', …)`.
+  const runtimeLocals = new Map<string, string>();
+  for (const statement of program.body) {
+    if (statement.type !== 'ImportDeclaration' || statement.source.value !== RUNTIME_MODULE) continue;
+    for (const spec of statement.specifiers ?? []) {
+      if (spec.type === 'ImportSpecifier') runtimeLocals.set(nameOf(spec.local), (spec.imported as { name: string }).name);
+    }
+  }
+  const existing = new Map<string, string>();
+  for (const statement of program.body) {
+    const declaration = statement.type === 'ExportNamedDeclaration' ? statement.declaration : statement;
+    if (declaration?.type !== 'VariableDeclaration' || declaration.kind !== 'const' || declaration.declarations.length !== 1) continue;
+    const declarator = declaration.declarations[0] as K.VariableDeclaratorKind;
+    if (declarator.id.type !== 'Identifier' || declarator.init == null) continue;
+    let init: Node = declarator.init;
+    let call = '';
+    if (init.type === 'ArrowFunctionExpression' && init.params.length === 0 && init.body.type === 'CallExpression') {
+      init = init.body;
+      call = '()';
+    }
+    if (init.type !== 'CallExpression' || init.callee.type !== 'Identifier' || runtimeLocals.get(init.callee.name) !== 'getPool') continue;
+    const poolName = sqlText(init.arguments[0]);
+    if (poolName !== undefined && !existing.has(poolName)) existing.set(poolName, `${declarator.id.name}${call}`);
+  }
+
+  const edits: Edit[] = [];
+  const taken = identifierNames(j, [program]);
+  const refs = new Map<string, string>();
+  const declarations: { at: Statement; need: PoolNeed; local: string }[] = [];
+  for (const site of accepted) {
+    if (refs.has(site.need.name)) continue;
+    const reuse = existing.get(site.need.name);
+    if (reuse !== undefined) {
+      refs.set(site.need.name, reuse);
+      continue;
+    }
+    const base = site.need.name === 'main' ? 'db' : `${site.need.name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}Db`;
+    let local = base;
+    for (let n = 2; taken.has(local); n++) local = `${base}${n}`;
+    taken.add(local);
+    refs.set(site.need.name, `${local}()`);
+    declarations.push({ at: site.top, need: site.need, local });
+  }
+  if (declarations.length > 0) {
+    const imports = ensureNamedImports(j, text, root, ['getPool']);
+    if (imports.conflicts.length > 0) {
+      for (const site of accepted) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
+      return null;
+    }
+    edits.push(...imports.edits);
+    const getPool = imports.locals.get('getPool')!;
+    for (const { at, need, local } of declarations) {
+      const offset = lineStartOf(text, leadingStart(text, at));
+      const config = need.config === undefined ? '' : `, ${need.config}`;
+      edits.push({ start: offset, end: offset, text: `const ${local} = () => ${getPool}('${need.name}'${config});\n\n` });
+    }
+  }
+  for (const site of accepted) edits.push(...site.build(refs.get(site.need.name)!));
+  edits.push(...unusedPgImports(j, text, root, names, accepted));
+  return applyEdits(text, edits);
+}
+
+/** Where a top-level statement starts, including the comments directly above it. */
+function leadingStart(text: string, statement: Statement): number {
+  let at = span(statement).start;
+  const comments = ((statement as { comments?: (Node & { leading?: boolean })[] | null }).comments ?? []).filter((comment) => comment.leading === true).reverse();
+  for (const comment of comments) {
+    if (/\n[ \t]*\r?\n/.test(text.slice(span(comment).end, at))) break;
+    at = span(comment).start;
+  }
+  return at;
+}
+
+/** Drops pg imports whose every use was a rewritten construction. */
+function unusedPgImports(j: JSCodeshift, text: string, root: Collection, names: PgNames, sites: readonly Site[]): Edit[] {
+  const rewritten = new Map<string, number>();
+  for (const site of sites) if (site.root !== undefined) rewritten.set(site.root, (rewritten.get(site.root) ?? 0) + 1);
+  const unused = new Set<string>();
+  for (const [local, count] of rewritten) {
+    const binding = names.bindings.get(local);
+    if (binding === undefined) continue;
+    const declaration = span(binding.declaration);
+    let uses = 0;
+    root.find(j.Identifier, { name: local }).forEach((path) => {
+      const at = span(path.node).start;
+      if (at >= declaration.start && at < declaration.end) return;
+      if (isReference(path)) uses++;
+    });
+    if (uses === count) unused.add(local);
+  }
+  const edits: Edit[] = [];
+  const statements = new Set([...unused].map((local) => names.bindings.get(local)!.declaration));
+  for (const statement of statements) {
+    if (statement.type === 'ImportDeclaration') {
+      const specifiers = statement.specifiers ?? [];
+      const kept = specifiers.filter((spec) => !unused.has(nameOf(spec.local)));
+      if (kept.length === 0) {
+        edits.push(deleteStatement(text, statement));
+        continue;
+      }
+      const first = kept[0]!.type === 'ImportSpecifier' ? undefined : kept[0]!;
+      const named = kept.filter((spec) => spec.type === 'ImportSpecifier');
+      const clause = [first === undefined ? undefined : textOf(text, first), named.length === 0 ? undefined : `{ ${named.map((spec) => textOf(text, spec)).join(', ')} }`]
+        .filter((part) => part !== undefined)
+        .join(', ');
+      edits.push({ start: span(specifiers[0]).start - (text.slice(0, span(specifiers[0]).start).endsWith('{ ') ? 2 : text.slice(0, span(specifiers[0]).start).endsWith('{') ? 1 : 0), end: span(statement.source).start, text: `${clause} from ` });
+    } else if (statement.type === 'VariableDeclaration') {
+      const pattern = (statement.declarations[0] as K.VariableDeclaratorKind).id;
+      if (pattern.type !== 'ObjectPattern') {
+        edits.push(deleteStatement(text, statement));
+        continue;
+      }
+      const kept = pattern.properties.filter((property) => !unused.has(((property as { value?: { name?: string } }).value?.name) ?? ''));
+      if (kept.length === 0) edits.push(deleteStatement(text, statement));
+      else edits.push({ start: span(pattern).start, end: span(pattern).end, text: `{ ${kept.map((property) => textOf(text, property)).join(', ')} }` });
+    }
+  }
+  return edits;
+}
+
+/** Offset of `offset` after `edits` (none of which spans it) are applied. */
+function shifted(offset: number, edits: readonly Edit[]): number {
+  let delta = 0;
+  for (const edit of edits) if (edit.end <= offset) delta += edit.text.length - (edit.end - edit.start);
+  return offset + delta;
+}
+
+/** `text.slice(start, end)` with the `inner` edits inside it applied, then re-indented. */
+function region(text: string, start: number, end: number, inner: readonly Edit[], templates: Protected, change: { add?: string; remove?: string }): string | undefined {
+  const local = inner.filter((edit) => edit.start >= start && edit.end <= end).map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start }));
+  const edited = applyEdits(text.slice(start, end), local);
+  const keep = templates
+    .filter((range) => range.end > start && range.start < end)
+    .map((range) => ({ start: shifted(range.start - start, local), end: shifted(range.end - start, local) }));
+  return reindent(edited, 0, edited.length, keep, change);
+}
+
+type Analysis = Omit<Site, 'node' | 'root' | 'top'>;
+
+/** Decides what to do with one `new Client()` / `new Pool()`; undefined means "not ours, say nothing". */
+function analyze(
+  j: JSCodeshift,
+  text: string,
+  path: ASTPath<K.NewExpressionKind>,
+  kind: PgClass,
+  unit: string,
+  templates: Protected,
+  policy: ReturnType<typeof policyFor>,
+): Analysis | Refusal | undefined {
+  let fnPath: ASTPath | null = path.parent as ASTPath | null;
+  while (fnPath !== null && !isFunction(fnPath.node as Node)) fnPath = fnPath.parent as ASTPath | null;
+  if (fnPath === null) return undefined; // module scope: one connection for the process
+  const fn = fnPath.node as K.FunctionKind;
+  const method = fnPath.parent?.node as Node | undefined;
+  if (fn.type === 'FunctionExpression' && method?.type === 'MethodDefinition' && (method as { kind?: string }).kind === 'constructor') return undefined;
+  if ((fn.type === 'ClassMethod' || fn.type === 'ClassPrivateMethod') && fn.kind === 'constructor') return undefined;
+  const what = kind === 'Client' ? 'client' : 'pool';
+
+  // Where the construction goes.
+  let value: ASTPath = path;
+  while (value.parent !== null && ['TSAsExpression', 'TSNonNullExpression', 'ParenthesizedExpression', 'TSSatisfiesExpression'].includes(value.parent.node.type)) value = value.parent as ASTPath;
+  const parent = value.parent?.node as Node;
+  if (parent.type === 'AssignmentExpression') {
+    if (parent.operator === '??=' || parent.operator === '||=') return undefined; // memoised
+    return new Refusal(`the ${what} is stored in \`${textOf(text, parent.left)}\`, which outlives the call; share one pool by hand if it is opened per call`);
+  }
+  if (parent.type === 'ReturnStatement' || (parent.type === 'ArrowFunctionExpression' && parent.body === value.node)) return new Refusal(`the ${what} is returned to the caller, who owns it`);
+  if (parent.type === 'LogicalExpression') return undefined; // `pool ?? new Pool()`: a memo
+  if (parent.type !== 'VariableDeclarator' || parent.id.type !== 'Identifier' || parent.init !== value.node) {
+    return new Refusal(`the ${what} is not kept in a local variable`);
+  }
+  const declaration = value.parent!.parent!.node as K.VariableDeclarationKind;
+  const block = value.parent!.parent!.parent!.node as Node;
+  if (declaration.declarations.length !== 1 || declaration.kind === 'var' || block.type !== 'BlockStatement') {
+    return new Refusal(`the ${what} is not declared on its own with const or let`);
+  }
+  const name = parent.id.name;
+  const body = block.body;
+  const index = body.indexOf(declaration);
+  if (!ownsLines(text, declaration)) return new Refusal(`\`${name}\` shares its line with other code; cannot move it cleanly`);
+
+  // Every use of the variable.
+  const declarators = j(fnPath).find(j.VariableDeclarator).filter((d) => d.node.id.type === 'Identifier' && (d.node.id as K.IdentifierKind).name === name);
+  if (declarators.length > 1) return new Refusal(`\`${name}\` is declared more than once in this function`);
+  const queries: ASTPath<K.CallExpressionKind>[] = [];
+  const connects: Statement[] = [];
+  const ends: Statement[] = [];
+  let refusal: Refusal | undefined;
+  j(fnPath).find(j.Identifier, { name }).forEach((ref) => {
+    if (refusal !== undefined || ref.node === parent.id || !isReference(ref)) return;
+    const holder = (ref.scope as { lookup(name: string): { node: Node } | null } | null)?.lookup(name);
+    if (holder != null && holder.node !== fn) {
+      refusal = new Refusal(`\`${name}\` is redeclared in a nested function`);
+      return;
+    }
+    const member = ref.parent?.node as Node;
+    const call = ref.parent?.parent?.node as Node | undefined;
+    if (member.type === 'MemberExpression' && member.object === ref.node && !member.computed && member.property.type === 'Identifier' && call?.type === 'CallExpression' && call.callee === member) {
+      const prop = member.property.name;
+      const statement = statementOf(ref.parent!.parent as ASTPath);
+      if (prop === 'query') {
+        const args = call.arguments;
+        if (args.length === 0 || args.length > 2) return void (refusal = new Refusal(`\`${name}.query\` is called with ${args.length} arguments; the pool takes (text, values)`));
+        if (args.some((arg) => arg.type === 'SpreadElement' || arg.type === 'ArrowFunctionExpression' || arg.type === 'FunctionExpression')) {
+          return void (refusal = new Refusal(`\`${name}.query\` takes a callback or spread arguments; the pool's query returns a promise`));
+        }
+        if (args[0]!.type === 'NewExpression') return void (refusal = new Refusal(`\`${name}.query\` runs a submittable (cursor or stream), which needs a client of its own`));
+        queries.push(ref.parent!.parent as ASTPath<K.CallExpressionKind>);
+        return;
+      }
+      if (prop === 'connect' && statement !== undefined && statementCall(statement, name, 'connect') !== undefined) {
+        if (kind === 'Pool') return void (refusal = new Refusal(`\`${name}.connect()\` checks a client out of the pool; rewrite it with withClient by hand`));
+        connects.push(statement);
+        return;
+      }
+      if (prop === 'end' && statement !== undefined && statementCall(statement, name, 'end') !== undefined) {
+        ends.push(statement);
+        return;
+      }
+      return void (refusal = new Refusal(`\`${name}.${prop}()\` is used; only query, connect and end can move to a shared pool`));
+    }
+    if (member.type === 'MemberExpression' && member.object === ref.node) {
+      return void (refusal = new Refusal(`\`${textOf(text, member)}\` is used; only query, connect and end can move to a shared pool`));
+    }
+    if (member.type === 'CallExpression' || member.type === 'NewExpression') {
+      return void (refusal = new Refusal(`the ${what} is passed to \`${textOf(text, member.callee)}\`, which may keep or end it`));
+    }
+    if (member.type === 'ReturnStatement' || (member.type === 'ArrowFunctionExpression' && member.body === ref.node)) return void (refusal = new Refusal(`the ${what} is returned to the caller, who owns it`));
+    if (member.type === 'AssignmentExpression' && member.left === ref.node) return void (refusal = new Refusal(`\`${name}\` is reassigned`));
+    if (member.type === 'AssignmentExpression' || member.type === 'ObjectProperty' || member.type === 'Property' || member.type === 'ArrayExpression') {
+      return void (refusal = new Refusal(`the ${what} is stored where it outlives the call`));
+    }
+    refusal = new Refusal(`the ${what} is used as a value (\`${textOf(text, member)}\`); only query, connect and end can move to a shared pool`);
+  });
+  if (refusal !== undefined) return refusal;
+  if (queries.length === 0) return new Refusal(`the ${what} runs no query`);
+
+  const config = poolNeed(j, text, path, kind, policy);
+  if (config instanceof Refusal) return config;
+
+  // The shape: [decl] [connect] try { [connect] … } finally { end }  or  [decl] [connect] … [end] …
+  let connect: Statement | undefined;
+  let at = index + 1;
+  if (kind === 'Client') {
+    if (connects.length !== 1) return new Refusal(connects.length === 0 ? `\`${name}.connect()\` is never awaited as a statement` : `\`${name}.connect()\` is called more than once`);
+    connect = connects[0]!;
+    const next = body[index + 1];
+    if (next === connect) at = index + 2;
+    else if (next?.type !== 'TryStatement' || next.block.body[0] !== connect) return new Refusal(`\`${name}.connect()\` does not directly follow \`new ${textOf(text, path.node.callee)}()\``);
+    if (!ownsLines(text, connect)) return new Refusal(`\`${name}.connect()\` shares its line with other code`);
+  }
+  const following = body[at];
+  const isEndOnly = (statements: readonly Statement[]): boolean => statements.length > 0 && statements.every((s) => ends.includes(s));
+  const tryShape = following?.type === 'TryStatement' && following.finalizer != null && isEndOnly(following.finalizer.body) ? following : undefined;
+  if (tryShape === undefined && following?.type === 'TryStatement' && following.block.body[0] === connect) {
+    return new Refusal(`the try around \`${name}\` does more in its finally block than end the ${what}`);
+  }
+  for (const end of ends) {
+    if (tryShape?.finalizer?.body.includes(end as never) === true) continue;
+    if (!ownsLines(text, end)) return new Refusal(`\`${name}.end()\` shares its line with other code`);
+  }
+
+  let inner: Statement[];
+  let tail: Statement[];
+  let lastEnd: Statement | undefined;
+  if (tryShape !== undefined) {
+    inner = tryShape.block.body.filter((statement) => statement !== connect) as Statement[];
+    tail = body.slice(body.indexOf(tryShape) + 1) as Statement[];
+  } else {
+    const topEnds = body.filter((statement, i) => i >= at && ends.includes(statement as Statement));
+    lastEnd = topEnds.at(-1) as Statement | undefined;
+    const stop = lastEnd === undefined ? body.length : body.indexOf(lastEnd as never);
+    inner = body.slice(at, stop) as Statement[];
+    tail = body.slice(stop + 1) as Statement[];
+  }
+  const innerNodes = tryShape === undefined ? inner : [tryShape.block, ...(tryShape.handler ? [tryShape.handler] : [])];
+
+  // Which runtime call: one query → pool.query; BEGIN … COMMIT → transaction; else withClient.
+  const inLoop = queries.some((query) => {
+    for (let up: ASTPath | null = query.parent as ASTPath | null; up !== null && up.node !== fn; up = up.parent as ASTPath | null) {
+      if (LOOPS.has(up.node.type) || isFunction(up.node as Node)) return true;
+    }
+    return false;
+  });
+  const session = queries.some((query) => SESSION.test(sqlText(query.node.arguments[0]) ?? ''));
+  let mode: Mode = kind === 'Pool' || (queries.length === 1 && !inLoop && !session) ? 'query' : 'withClient';
+  const handler = tryShape?.handler ?? undefined;
+  let txn: { begin: Statement; commit: Statement } | undefined;
+  if (mode === 'withClient') {
+    const handlerRollsBack =
+      handler == null ||
+      (handler.param?.type === 'Identifier' &&
+        handler.body.body.length === 2 &&
+        sqlStatement(handler.body.body[0], name, ROLLBACK) &&
+        handler.body.body[1]!.type === 'ThrowStatement' &&
+        (handler.body.body[1] as K.ThrowStatementKind).argument.type === 'Identifier' &&
+        ((handler.body.body[1] as K.ThrowStatementKind).argument as K.IdentifierKind).name === (handler.param as K.IdentifierKind).name);
+    const last = inner.at(-1);
+    const commit = last?.type === 'ReturnStatement' && tryShape !== undefined ? inner.at(-2) : last;
+    const between = inner.slice(1, inner.indexOf(commit as Statement));
+    const controls = queries.filter((query) => BEGIN.test(sqlText(query.node.arguments[0]) ?? '') || COMMIT.test(sqlText(query.node.arguments[0]) ?? '') || ROLLBACK.test(sqlText(query.node.arguments[0]) ?? ''));
+    if (
+      handlerRollsBack &&
+      sqlStatement(inner[0], name, BEGIN) &&
+      commit !== undefined &&
+      sqlStatement(commit, name, COMMIT) &&
+      controls.length === (handler == null ? 2 : 3) &&
+      ownNodes(j, between, (node) => node.type === 'ReturnStatement').length === 0 &&
+      ownsLines(text, inner[0]) &&
+      ownsLines(text, commit)
+    ) {
+      mode = 'transaction';
+      txn = { begin: inner[0]!, commit };
+    }
+  }
+
+  // Control flow that cannot move into a callback.
+  if (mode !== 'query') {
+    if (!fn.async) return new Refusal('the function is not async; the client\'s work cannot move into an async callback');
+    if (ownNodes(j, innerNodes, (node) => node.type === 'YieldExpression').length > 0) return new Refusal('the client is used across a `yield`');
+    if (jumpsOut(j, innerNodes)) return new Refusal('a `break` or `continue` leaves the block that uses the client');
+  }
+  const returns = ownNodes(j, innerNodes, (node) => node.type === 'ReturnStatement').length > 0;
+  const isBody = fn.body === block;
+
+  const deleteConnect = connect === undefined ? [] : [deleteStatement(text, connect)];
+  const otherEnds = ends.filter((end) => end !== lastEnd && tryShape?.finalizer?.body.includes(end as never) !== true).map((end) => deleteStatement(text, end));
+  const queryEdits = (ref: string): Edit[] => (mode === 'query' ? queries.map((query) => span((query.node.callee as K.MemberExpressionKind).object)).map(({ start, end }) => ({ start, end, text: ref })) : []);
+
+  if (mode === 'query') {
+    if (tryShape === undefined) {
+      return { need: config, build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, ...(lastEnd ? [deleteStatement(text, lastEnd)] : []), ...otherEnds, ...queryEdits(ref)] };
+    }
+    if (handler != null) {
+      // try { … } catch { … } finally { end } → try { … } catch { … }
+      return {
+        need: config,
+        build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, { start: span(handler).end, end: span(tryShape).end, text: '' }, ...otherEnds, ...queryEdits(ref)],
+      };
+    }
+    const unwrapped = unwrap(j, text, fn, tryShape, unit, templates);
+    if (unwrapped instanceof Refusal) {
+      if (kind === 'Pool') return unwrapped;
+      mode = 'withClient';
+    } else {
+      return {
+        need: config,
+        build: (ref) => {
+          const innerEdits = [...deleteConnect, ...otherEnds, ...queryEdits(ref)];
+          const content = region(text, unwrapped.from, unwrapped.to, innerEdits, templates, { remove: unit })!;
+          const outside = innerEdits.filter((edit) => edit.end <= unwrapped.start || edit.start >= unwrapped.end);
+          return [deleteStatement(text, declaration), ...outside, { start: unwrapped.start, end: unwrapped.end, text: content }];
+        },
+      };
+    }
+  }
+
+  // withClient / transaction: the client's statements move into a callback.
+  if (returns && (tail.length > 0 || !isBody)) {
+    return new Refusal('the block that uses the client returns from the function and other code follows it; move it into withClient by hand');
+  }
+  const indent = indentAt(text, span(declaration).start);
+  const call = mode === 'transaction' ? 'transaction' : 'withClient';
+  const txnEdits = txn === undefined ? [] : [deleteStatement(text, txn.begin), deleteStatement(text, txn.commit)];
+  const keptComments = [declaration, ...(connect !== undefined && connect !== tryShape?.block.body[0] ? [connect] : []), ...(lastEnd ? [lastEnd] : [])]
+    .map((statement) => text.slice(span(statement).end, lineAfter(text, span(statement).end)).trim())
+    .filter((comment) => comment !== '')
+    .map((comment) => `${indent}${comment}\n`)
+    .join('');
+  const start = lineStartOf(text, span(declaration).start);
+
+  if (tryShape !== undefined) {
+    if (!ownsLines(text, tryShape)) return new Refusal('the try statement shares its lines with other code');
+    const between = { start: lineAfter(text, span(declaration).end), end: lineStartOf(text, span(tryShape).start) };
+    const end = lineAfter(text, span(tryShape).end);
+    let content: (ref: string) => string | undefined;
+    if (handler == null || mode === 'transaction') {
+      const blockSpan = span(tryShape.block);
+      const from = lineAfter(text, blockSpan.start);
+      const to = lineStartOf(text, blockSpan.end - 1);
+      if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '') return new Refusal('the try block shares its lines with other code');
+      content = () => region(text, from, to, [...deleteConnect, ...otherEnds, ...txnEdits], templates, {});
+    } else {
+      const from = lineStartOf(text, span(tryShape).start);
+      content = () => region(text, from, end, [...deleteConnect, ...otherEnds, { start: span(handler).end, end: span(tryShape).end, text: '' }], templates, { add: unit });
+    }
+    return {
+      need: config,
+      build: (ref) => {
+        const preface = region(text, between.start, between.end, deleteConnect, templates, {}) ?? '';
+        const lead = returns ? 'return ' : 'await ';
+        return [{ start, end, text: `${keptComments}${preface}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content(ref)}${indent}});\n` }];
+      },
+    };
+  }
+
+  // Straight line: [decl] [connect] S… [end] T…
+  const escaping = declaredNames(inner);
+  const later = identifierNames(j, tail);
+  const out = escaping.names.filter((n) => later.has(n));
+  if (out.length > 0 && returns) return new Refusal('the block that uses the client both returns and declares values used after it');
+  if (inner.length === 0) return new Refusal(`nothing runs between \`${name}.connect()\` and \`${name}.end()\``);
+  const from = lineAfter(text, span(connect ?? declaration).end);
+  const to = lastEnd === undefined ? lineAfter(text, span(inner.at(-1)!).end) : lineStartOf(text, span(lastEnd).start);
+  const end = lastEnd === undefined ? to : lineAfter(text, span(lastEnd).end);
+  return {
+    need: config,
+    build: (ref) => {
+      const content = region(text, from, to, [...otherEnds, ...txnEdits], templates, { add: unit }) ?? '';
+      let lead = returns ? 'return ' : 'await ';
+      let result = '';
+      if (out.length > 0) {
+        const value = out.length === 1 ? out[0]! : `{ ${out.join(', ')} }`;
+        lead = `${escaping.mutable ? 'let' : 'const'} ${value} = await `;
+        result = `${indent}${unit}return ${value};\n`;
+      }
+      return [{ start, end, text: `${keptComments}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content}${result}${indent}});\n` }];
+    },
+  };
+}
+
+/** The statement an expression path belongs to, when it is the whole statement (maybe awaited). */
+function statementOf(path: ASTPath): Statement | undefined {
+  let up: ASTPath | null = path.parent as ASTPath | null;
+  while (up !== null && (up.node.type === 'AwaitExpression' || (up.node.type === 'UnaryExpression' && (up.node as K.UnaryExpressionKind).operator === 'void'))) up = up.parent as ASTPath | null;
+  return up?.node.type === 'ExpressionStatement' ? (up.node as Statement) : undefined;
+}
+
+/** The lines of `try { … } finally { end }` to replace, and the block's inner lines, when the block can move out dedented. */
+function unwrap(
+  j: JSCodeshift,
+  text: string,
+  fn: K.FunctionKind,
+  tryShape: K.TryStatementKind,
+  unit: string,
+  templates: Protected,
+): { start: number; end: number; from: number; to: number } | Refusal {
+  if (!ownsLines(text, tryShape)) return new Refusal('the try statement shares its lines with other code');
+  const blockSpan = span(tryShape.block);
+  const from = lineAfter(text, blockSpan.start);
+  const to = lineStartOf(text, blockSpan.end - 1);
+  if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '') return new Refusal('the try block shares its lines with other code');
+  if (region(text, from, to, [], templates, { remove: unit }) === undefined) return new Refusal('the try block is not indented one level');
+  // Its declarations would join the function's scope: no name may be used elsewhere there.
+  const declared = declaredNames(tryShape.block.body as Statement[]).names;
+  if (declared.length > 0) {
+    const blockRange = blockSpan;
+    let clash = false;
+    j(fn as never).find(j.Identifier).forEach((path) => {
+      const at = span(path.node).start;
+      if (declared.includes(path.node.name) && (at < blockRange.start || at >= blockRange.end)) clash = true;
+    });
+    if (clash) return new Refusal('a name the try block declares is used elsewhere in the function');
+  }
+  return { start: lineStartOf(text, span(tryShape).start), end: lineAfter(text, span(tryShape).end), from, to };
+}
+
+/** The pool a construction's config calls for; a config built from values of the call is refused. */
+function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpressionKind>, kind: PgClass, policy: ReturnType<typeof policyFor>): PoolNeed | Refusal {
+  const args = path.node.arguments;
+  if (args.length > 1) return new Refusal('the constructor takes more than one argument');
+  const config = args[0];
+  if (config?.type === 'SpreadElement') return new Refusal('the config is spread into the constructor');
+  let envVar: string | undefined;
+  let local: string | undefined;
+  if (config !== undefined) {
+    const configPath = path.get('arguments', 0) as ASTPath;
+    j(configPath)
+      .find(j.Identifier)
+      .forEach((ref) => {
+        if (local !== undefined || !isReference(ref)) return;
+        const scope = (ref.scope as { lookup(name: string): { isGlobal: boolean } | null } | null)?.lookup(ref.node.name);
+        if (scope != null && !scope.isGlobal) local = ref.node.name;
+      });
+    if (local !== undefined) return new Refusal(`the connection config uses \`${local}\`, a value of this call; one shared pool needs one config for every call`);
+    const dynamic = j(configPath).find(j.Node).filter((p) => ['ThisExpression', 'AwaitExpression', 'YieldExpression'].includes(p.node.type));
+    if (dynamic.length > 0 || ['ThisExpression', 'AwaitExpression'].includes(config.type)) return new Refusal('the connection config reads `this` or awaits; one shared pool needs one config for every call');
+  }
+  const envOf = (node: Node | undefined): string | undefined => {
+    if (node?.type !== 'MemberExpression') return undefined;
+    const object = node.object;
+    if (object.type !== 'MemberExpression' || object.computed || object.object.type !== 'Identifier' || object.object.name !== 'process' || object.property.type !== 'Identifier' || object.property.name !== 'env') return undefined;
+    if (!node.computed && node.property.type === 'Identifier') return node.property.name;
+    return sqlText(node.property);
+  };
+
+  const policyPool = (name: string) => policy.pools[name];
+  let configText: (name: string) => string | undefined;
+  const statementIndent = indentAt(text, span(config ?? path.node).start);
+  const dedent = (source: string): string =>
+    source
+      .split('\n')
+      .map((line, i) => (i > 0 && line.startsWith(statementIndent) ? line.slice(statementIndent.length) : line))
+      .join('\n');
+  const limits = (name: string) => ({ min: policyPool(name)?.min ?? policy.defaults.pool.min, max: policyPool(name)?.max ?? policy.defaults.pool.max });
+
+  if (config === undefined) {
+    configText = (name) => `{ min: ${limits(name).min}, max: ${limits(name).max} }`;
+  } else if (config.type === 'ObjectExpression') {
+    const connection = findProperty(config, 'connectionString');
+    envVar = connection?.type === 'ObjectProperty' || connection?.type === 'Property' ? envOf((connection as K.ObjectPropertyKind).value as Node) : undefined;
+    const hidden = hasHiddenKeys(config);
+    const ownMax = findProperty(config, 'max');
+    const ownMin = findProperty(config, 'min');
+    configText = (name) => {
+      const { min, max } = limits(name);
+      const add: string[] = [];
+      if (kind === 'Client' || (!hidden && ownMax === undefined && ownMin === undefined)) {
+        add.push(`min: ${min}`, `max: ${max}`);
+      } else if (!hidden && ownMin === undefined && ownMax !== undefined) {
+        const value = (ownMax as K.ObjectPropertyKind).value as Node;
+        const literal = value.type === 'NumericLiteral' || (value.type === 'Literal' && typeof (value as { value?: unknown }).value === 'number') ? (value as { value: number }).value : undefined;
+        if (literal !== undefined) add.push(`min: ${Math.min(min, literal)}`);
+      }
+      const source = textOf(text, config);
+      if (add.length === 0) return dedent(source);
+      if (config.properties.length === 0) return `{ ${add.join(', ')} }`;
+      const last = config.properties.at(-1)!;
+      const lastEnd = span(last).end - span(config).start;
+      const multiline = source.slice(lastEnd).includes('\n');
+      if (!multiline) return dedent(`${source.slice(0, lastEnd)}, ${add.join(', ')}${source.slice(lastEnd)}`);
+      const lineEnd = source.indexOf('\n', lastEnd);
+      const propertyIndent = indentAt(text, span(last).start);
+      const trailing = /^\s*,/.test(source.slice(lastEnd));
+      const added = add.map((part) => `\n${propertyIndent}${part},`).join('');
+      const head = trailing ? source.slice(0, lineEnd) : `${source.slice(0, lastEnd)},${source.slice(lastEnd, lineEnd)}`;
+      return dedent(`${head}${trailing ? added : added.slice(0, -1)}${source.slice(lineEnd)}`);
+    };
+  } else {
+    const source = textOf(text, config);
+    const env = envOf(config);
+    const stringy = env !== undefined || config.type === 'StringLiteral' || config.type === 'TemplateLiteral' || (config.type === 'Identifier' && /(?:url|uri|dsn|connectionstring)$/i.test(config.name));
+    const objecty = (config.type === 'Identifier' || config.type === 'MemberExpression') && /(?:config|options|opts|cfg|settings|params)$/i.test(source);
+    if (!stringy && !objecty) return new Refusal(`cannot tell whether \`${source}\` is a connection string or a config object`);
+    envVar = env;
+    if (stringy) configText = (name) => `{ connectionString: ${source}, min: ${limits(name).min}, max: ${limits(name).max} }`;
+    else if (kind === 'Pool') configText = () => source;
+    else configText = (name) => `{ ...${source}, min: ${limits(name).min}, max: ${limits(name).max} }`;
+  }
+
+  let name = 'main';
+  if (envVar !== undefined) {
+    const named = Object.entries(policy.pools).find(([, pool]) => pool.connectionStringRef === `env:${envVar}`)?.[0];
+    if (named !== undefined) name = named;
+    else if (!MAIN_ENV.has(envVar)) {
+      const slug = envVar.replace(/_?(?:DATABASE_URL|DATABASE_URI|DB_URL|PG_URL|POSTGRES_URL|CONNECTION_STRING|URL|URI|DSN)$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      if (/^[a-z][a-z0-9-]*$/.test(slug)) name = slug;
+    }
+  }
+  const key = config === undefined ? '' : textOf(text, config).replace(/\s+/g, ' ');
+  return { name, key, config: configText(name) };
+}
