@@ -2,6 +2,7 @@
 import type { Transform } from 'jscodeshift';
 import addTimeouts from './transforms/add-timeouts.js';
 import boundPromiseAll from './transforms/bound-promise-all.js';
+import poolConnections from './transforms/pool-connections.js';
 
 export type { TransformOptions } from './utils/policy.js';
 
@@ -9,6 +10,7 @@ export type { TransformOptions } from './utils/policy.js';
 export const transforms = {
   'add-timeouts': addTimeouts,
   'bound-promise-all': boundPromiseAll,
+  'pool-connections': poolConnections,
 } as const satisfies Record<string, Transform>;
 
 export type TransformName = keyof typeof transforms;
