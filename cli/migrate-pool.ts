@@ -129,6 +129,12 @@ export async function startWorkerPool(size: number, entry: URL | string, policy:
         const slot = idle.pop();
         if (slot === undefined) return crashed('no worker left after repeated crashes');
         try {
+          // A replacement may still be loading; it gets work once it has said it is ready.
+          await slot.ready;
+        } catch (error) {
+          return crashed((error as Error).message);
+        }
+        try {
           return await new Promise<SourceOutcome>((resolve) => {
             const id = nextId++;
             slot.pending = { id, resolve };

@@ -9,12 +9,25 @@
  */
 import type { TransformName } from './migrate-source.js';
 
-/** Per transform, the text every file it can touch contains. */
+/** The SDK clients' first-level resources (`client.<resource>.<method>(…)`), both providers. */
+const PROVIDER_RESOURCES = [
+  'completions', 'chat', 'embeddings', 'files', 'images', 'audio', 'moderations', 'models', 'fineTuning', 'graders',
+  'vectorStores', 'beta', 'batches', 'uploads', 'admin', 'responses', 'realtime', 'conversations', 'evals', 'containers',
+  'skills', 'videos', 'messages', 'userProfiles', 'organization',
+].join('|');
+
+/** Per transform, text that every file it can change or report on contains. */
 const PREFILTERS: Readonly<Record<string, RegExp>> = {
-  // fetch(…) / globalThis.fetch(…), or an SDK client, which it only rewrites when the class is
-  // imported from the SDK's module, so the module's name is in the text.
-  'add-timeouts': /\bfetch\s*\(|['"](?:openai|@anthropic-ai\/sdk)['"]/,
+  // The global fetch (also globalThis. / window. / self.fetch), or a client it only touches when
+  // it is imported: node:http(s), undici, node-fetch, axios, got, the model SDKs.
+  'add-timeouts': /\bfetch\s*\(|['"](?:node:)?(?:https?|undici|node-fetch|axios|got|openai|@anthropic-ai\/sdk)['"]/,
   'bound-promise-all': /\bPromise\s*\.\s*(?:all|allSettled)\b/,
+  // pg's Client or Pool, bound by an import or require of 'pg'.
+  'pool-connections': /['"]pg['"]/,
+  // A checkout: pool.connect(), .getConnection(), .acquire().
+  'release-clients': /\.\s*(?:connect|getConnection|acquire)\b/,
+  // A model SDK import, or a provider call on a client imported from another module.
+  'throttle-provider-calls': new RegExp(`['"](?:openai|@anthropic-ai/sdk)['"]|\\.\\s*(?:${PROVIDER_RESOURCES})\\s*\\??\\.\\s*[A-Za-z_$]`),
 };
 
 /** The prefilter for `name`, or undefined when it has none (every file is a candidate). */

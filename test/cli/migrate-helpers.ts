@@ -70,7 +70,8 @@ export function compileWorker(): { entry: string; dir: string; dispose(): void }
       }
     }
   };
-  for (const folder of ['cli', 'codemods', 'policy', 'runtime']) emit(folder);
+  // What the worker imports (not the runtime: the codemods only name its exports).
+  for (const folder of ['cli', 'codemods', 'policy']) emit(folder);
   // Inside node_modules, Node looks no higher for the package type.
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   return { entry: join(dir, 'cli', 'migrate-worker.js'), dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
