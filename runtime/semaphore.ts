@@ -6,11 +6,29 @@ import {
   assertQueueBound,
   assertSignal,
   assertTimeoutMs,
+  show,
 } from './internal/validate.js';
 import { WaitTicket, type GiveUpReason } from './internal/wait-ticket.js';
 import { WaiterQueue, type Reject, type Resolve } from './internal/waiter-queue.js';
+import type { StoreStatusEvent } from './store/shared-health.js';
+import { SharedSemaphore } from './store/shared-semaphore.js';
+import type { LeaseInfo, SharedModeOptions, SharedStore } from './store/types.js';
 
-export interface SemaphoreOptions {
+/** The local limit a shared `Semaphore` falls back to under `failOpen`. Default: the shared limit. */
+export interface SemaphoreFallback {
+  limit?: number;
+}
+
+/**
+ * Options of a `Semaphore`. With `store`, its permits are leases in the store, shared by every
+ * process that uses the same store and key (see docs/shared-limits.md); `tryAcquire` then
+ * always returns `undefined`, and `inUse` counts this process's holders (`sharedInUse` all).
+ */
+export interface SemaphoreOptions extends SharedModeOptions<SemaphoreFallback> {
+  /** Shared mode: how long a lease lives without renewal, in ms (renewed every third of it). Default 30 s. */
+  leaseTtlMs?: number;
+  /** Shared mode: milliseconds between checks whether an unavailable store is back. Default 1000. */
+  probeIntervalMs?: number;
   /**
    * Most callers allowed to wait for a permit; one more is refused at once with
    * `QueueFullError`. Default: Infinity.
@@ -49,7 +67,8 @@ export interface SemaphoreGrant {
 }
 
 export interface SemaphoreRejection extends SemaphoreState {
-  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed';
+  /** `store-unavailable` / `store-error`: a shared semaphore's store could not be reached / refused. */
+  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'store-unavailable' | 'store-error';
 }
 
 /** What `run` calls: it receives the caller's signal, to pass on to the work it starts. */
@@ -87,6 +106,8 @@ export class Semaphore {
   readonly #idle = new Listeners<SemaphoreState>();
   readonly #rejected = new Listeners<SemaphoreRejection>();
   readonly #granted = new Listeners<SemaphoreGrant>();
+  /** Set in shared mode (a `store` was given): every public entry point hands over to it. */
+  readonly #shared: SharedSemaphore | undefined;
 
   // Shared settle handlers, so a task costs no closures of its own.
   readonly #releaseAndReturn = <T>(value: T): T => {
@@ -108,6 +129,7 @@ export class Semaphore {
     this.#limit = limit;
     this.#maxQueue = maxQueue;
     this.name = name;
+    if (options.store !== undefined) this.#shared = this.#shareThrough(options);
   }
 
   /** Most permits held at once. */
@@ -115,24 +137,59 @@ export class Semaphore {
     return this.#limit;
   }
 
-  /** Permits held now. Above `limit` only for a while after `resize` shrank it. */
+  /** Permits held now (in shared mode: by this process). Above `limit` only for a while after `resize` shrank it. */
   get inUse(): number {
-    return this.#inUse;
+    return this.#shared === undefined ? this.#inUse : this.#shared.inUse;
   }
 
   /** Callers waiting for a permit now. */
   get waiting(): number {
-    return this.#queue.size;
+    return this.#shared === undefined ? this.#queue.size : this.#shared.waiting;
   }
 
-  /** Permits free now. */
+  /** Permits free now (in shared mode: as the store last reported). */
   get available(): number {
+    if (this.#shared !== undefined) return Math.max(0, this.#limit - this.#shared.sharedInUse);
     return Math.max(0, this.#limit - this.#inUse);
   }
 
-  /** The most permits ever held at once. */
+  /** The most permits ever held at once (in shared mode: by this process). */
   get peakInUse(): number {
-    return this.#peakInUse;
+    return this.#shared === undefined ? this.#peakInUse : this.#shared.peakInUse;
+  }
+
+  /** The store the permits are shared through, or `undefined` for a semaphore of this process alone. */
+  get store(): SharedStore | undefined {
+    return this.#shared?.store;
+  }
+
+  /** Shared mode: holders across all processes as the store last reported; otherwise `inUse`. */
+  get sharedInUse(): number {
+    return this.#shared === undefined ? this.#inUse : this.#shared.sharedInUse;
+  }
+
+  /** Shared mode: leases that expired before this process could renew them. 0 otherwise. */
+  get leasesLost(): number {
+    return this.#shared?.leasesLost ?? 0;
+  }
+
+  /** False while a shared semaphore's store is unavailable (then `onStoreError` decides); always true otherwise. */
+  get storeAvailable(): boolean {
+    return this.#shared === undefined || !this.#shared.health.down;
+  }
+
+  /** Shared mode: the store's own list of live leases. Rejects for a semaphore of one process. */
+  leases(): Promise<readonly LeaseInfo[]> {
+    if (this.#shared === undefined) return Promise.reject(new TypeError(`${this.#label()} has no store`));
+    return this.#shared.leases();
+  }
+
+  /** Called when a shared semaphore's store becomes unavailable and when it recovers. */
+  onStoreStatus(listener: Listener<StoreStatusEvent>): Subscription {
+    if (this.#shared !== undefined) return this.#shared.health.onStatus(listener);
+    assertFunction('listener', listener);
+    const dispose = (): void => {};
+    return { dispose, [Symbol.dispose]: dispose };
   }
 
   get maxQueue(): number {
@@ -158,6 +215,7 @@ export class Semaphore {
     assertFunction('fn', fn);
     assertAcquireOptions(options);
     const signal = options?.signal;
+    if (this.#shared !== undefined) return this.#runShared(this.#shared, fn, options);
     if (this.#closed) return this.#refuse('closed');
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.#inUse < this.#limit) {
@@ -182,6 +240,7 @@ export class Semaphore {
     const signal = options?.signal;
     if (this.#closed) return this.#refuse('closed');
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (this.#shared !== undefined) return this.#shared.acquire(options);
     if (this.#inUse < this.#limit) {
       this.#take();
       if (this.#granted.active) this.#granted.emit({ name: this.name, waitedMs: 0 });
@@ -192,7 +251,8 @@ export class Semaphore {
 
   /** A permit if one is free now and nobody waits; otherwise `undefined`. Never waits. */
   tryAcquire(): Permit | undefined {
-    if (this.#closed || this.#inUse >= this.#limit) return undefined;
+    // Shared mode: the store answers asynchronously, so there is never a permit without waiting.
+    if (this.#shared !== undefined || this.#closed || this.#inUse >= this.#limit) return undefined;
     this.#take();
     if (this.#granted.active) this.#granted.emit({ name: this.name, waitedMs: 0 });
     return new HeldPermit(this.#releaseOnly);
@@ -205,6 +265,10 @@ export class Semaphore {
   resize(limit: number): void {
     assertLimit('limit', limit);
     this.#limit = limit;
+    if (this.#shared !== undefined) {
+      this.#shared.resized();
+      return;
+    }
     while (this.#inUse < this.#limit && this.#queue.size > 0) {
       this.#take();
       if (!this.#handOff()) {
@@ -221,6 +285,10 @@ export class Semaphore {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#shared !== undefined) {
+      this.#shared.close();
+      return;
+    }
     const error = new ClosedError('Semaphore', this.name);
     const queue = this.#queue;
     while (queue.shift()) {
@@ -232,7 +300,7 @@ export class Semaphore {
 
   /** Resolves when no permit is held and nobody waits (at once if that is so now). */
   whenIdle(): Promise<void> {
-    if (this.#inUse === 0 && this.#queue.size === 0) return Promise.resolve();
+    if (this.inUse === 0 && this.waiting === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const subscription = this.#idle.add(() => {
         subscription.dispose();
@@ -262,6 +330,53 @@ export class Semaphore {
   /** Called for every caller refused: queue full, wait timed out, aborted, or closed. */
   onRejected(listener: Listener<SemaphoreRejection>): Subscription {
     return this.#rejected.add(listener);
+  }
+
+  #shareThrough(options: SemaphoreOptions): SharedSemaphore {
+    const { store, onStoreError = 'failClosed', leaseTtlMs = 30_000, probeIntervalMs = 1_000 } = options;
+    const candidate = store as Partial<Record<keyof SharedStore, unknown>>;
+    if (typeof candidate !== 'object' || typeof candidate.acquire !== 'function' || typeof candidate.renew !== 'function') {
+      throw new TypeError(`Expected \`store\` of Semaphore to be a store (createPostgresStore, createRedisStore…), got ${show(store)}`);
+    }
+    const key = options.key ?? this.name;
+    if (typeof key !== 'string' || key === '') {
+      throw new TypeError(`Expected \`key\` or \`name\` of a Semaphore with a \`store\`: it names the shared semaphore in the store, got ${show(key)}`);
+    }
+    if (onStoreError !== 'failClosed' && onStoreError !== 'failOpen') {
+      throw new TypeError(`Expected \`onStoreError\` to be "failClosed" or "failOpen", got ${show(onStoreError)}`);
+    }
+    if (this.#limit === Number.POSITIVE_INFINITY) throw new TypeError('A Semaphore with a `store` needs a finite `limit`');
+    assertTimeoutMs('leaseTtlMs', leaseTtlMs);
+    assertTimeoutMs('probeIntervalMs', probeIntervalMs);
+    const fallbackLimit = options.fallback?.limit ?? this.#limit;
+    return new SharedSemaphore(
+      {
+        name: this.name,
+        limit: () => this.#limit,
+        maxQueue: () => this.#maxQueue,
+        events: { granted: this.#granted, rejected: this.#rejected, saturated: this.#saturated, idle: this.#idle },
+      },
+      {
+        store: store as SharedStore,
+        key,
+        onStoreError,
+        fallback: new Semaphore(fallbackLimit, { maxQueue: this.#maxQueue, ...(this.name === undefined ? {} : { name: this.name }) }),
+        probeIntervalMs,
+        leaseTtlMs,
+      },
+    );
+  }
+
+  async #runShared<T>(shared: SharedSemaphore, fn: SemaphoreTask<T>, options: AcquireOptions | undefined): Promise<Awaited<T>> {
+    if (this.#closed) return this.#refuse<Awaited<T>>('closed');
+    const signal = options?.signal;
+    if (signal?.aborted) throw signal.reason;
+    const permit = await shared.acquire(options);
+    try {
+      return (await fn(signal)) as Awaited<T>;
+    } finally {
+      permit.release();
+    }
   }
 
   #take(): void {

@@ -3,6 +3,9 @@ import { Listeners, type Listener, type Subscription } from '../internal/events.
 import { assertFunction, assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
 import { WaitTicket, type GiveUpReason } from '../internal/wait-ticket.js';
 import { WaiterQueue } from '../internal/waiter-queue.js';
+import type { StoreStatusEvent } from '../store/shared-health.js';
+import { SharedLimiter, type SharedLimiterSettings } from '../store/shared-limiter.js';
+import type { LimiterAlgorithm, SharedStore } from '../store/types.js';
 import type {
   RateAcquireOptions,
   RateLimiter,
@@ -15,6 +18,12 @@ import type {
 
 /** How admissions are spread: as the algorithm allows (`burst`), or one every `per / rate` (`even`). */
 export type Spacing = 'burst' | 'even';
+
+/** Shared-mode knobs every limiter accepts next to `store`. */
+export interface SharedTuning {
+  /** Milliseconds between checks whether an unavailable store is back. Default 1000. */
+  probeIntervalMs?: number | undefined;
+}
 
 export interface LimiterCoreOptions {
   name?: string | undefined;
@@ -63,6 +72,8 @@ export abstract class LimiterCore implements RateLimiter {
   readonly #rejectedEvents = new Listeners<RateLimiterRejection>();
   readonly #admittedEvents = new Listeners<RateLimiterAdmission>();
   readonly #penalizedEvents = new Listeners<RateLimiterPenalty>();
+  /** Set in shared mode (a `store` was given): every public entry point hands over to it. */
+  #shared: SharedLimiter | undefined;
 
   protected constructor(options: LimiterCoreOptions) {
     const { maxQueue = Number.POSITIVE_INFINITY, spacing = 'burst', name, now = defaultNow } = options;
@@ -90,6 +101,7 @@ export abstract class LimiterCore implements RateLimiter {
   protected abstract get interval(): number;
 
   get available(): number {
+    if (this.#shared !== undefined) return this.#shared.available;
     const now = this.now();
     if (now < this.#pausedUntil || this.#queue.size > 0) return 0;
     if (this.#spacing === 'even' && now < this.#nextEvenAt) return 0;
@@ -97,19 +109,37 @@ export abstract class LimiterCore implements RateLimiter {
   }
 
   get waiting(): number {
-    return this.#queue.size;
+    return this.#shared === undefined ? this.#queue.size : this.#shared.waiting;
   }
 
   get admitted(): number {
-    return this.#admitted;
+    return this.#shared === undefined ? this.#admitted : this.#shared.admitted;
   }
 
   get throttled(): number {
-    return this.#throttled;
+    return this.#shared === undefined ? this.#throttled : this.#shared.throttled;
   }
 
   get rejected(): number {
-    return this.#rejected;
+    return this.#shared === undefined ? this.#rejected : this.#shared.rejected;
+  }
+
+  /** The store the limit is shared through, or `undefined` for a limit of this process alone. */
+  get store(): SharedStore | undefined {
+    return this.#shared?.store;
+  }
+
+  /** False while a shared limit's store is unavailable (then `onStoreError` decides); always true otherwise. */
+  get storeAvailable(): boolean {
+    return this.#shared === undefined || !this.#shared.health.down;
+  }
+
+  /** Called when a shared limit's store becomes unavailable and when it recovers. */
+  onStoreStatus(listener: Listener<StoreStatusEvent>): Subscription {
+    if (this.#shared !== undefined) return this.#shared.health.onStatus(listener);
+    if (typeof listener !== 'function') throw new TypeError('Expected `listener` to be a function');
+    const dispose = (): void => {};
+    return { dispose, [Symbol.dispose]: dispose };
   }
 
   get maxQueue(): number {
@@ -128,13 +158,14 @@ export abstract class LimiterCore implements RateLimiter {
     return {
       available: this.available,
       waiting: this.waiting,
-      admitted: this.#admitted,
-      throttled: this.#throttled,
-      rejected: this.#rejected,
+      admitted: this.admitted,
+      throttled: this.throttled,
+      rejected: this.rejected,
     };
   }
 
   acquire(options?: RateAcquireOptions): Promise<void> {
+    if (this.#shared !== undefined) return this.#acquireShared(this.#shared, options);
     if (options === undefined) {
       // The hot path: nothing to check, nothing allocated when admitted at once.
       if (this.#queue.size === 0 && !this.#closed && this.#admitNow(1, Number.NaN)) return this.#admittedNow();
@@ -149,8 +180,10 @@ export abstract class LimiterCore implements RateLimiter {
     return this.#slowAcquire(cost, options);
   }
 
+  /** In shared mode always false: the store answers asynchronously, so use `acquire`. */
   tryAcquire(cost = 1): boolean {
     this.#assertCost(cost);
+    if (this.#shared !== undefined) return false;
     return this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN);
   }
 
@@ -175,6 +208,10 @@ export abstract class LimiterCore implements RateLimiter {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
       throw new TypeError(`Expected \`ms\` to be a non-negative finite number, got ${show(ms)}`);
     }
+    if (this.#shared !== undefined) {
+      this.#shared.penalize(ms);
+      return;
+    }
     const until = this.now() + ms;
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
@@ -192,6 +229,10 @@ export abstract class LimiterCore implements RateLimiter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#shared !== undefined) {
+      this.#shared.close();
+      return;
+    }
     this.#disarm();
     const error = new ClosedError(this.kind, this.name);
     const queue = this.#queue;
@@ -237,7 +278,55 @@ export abstract class LimiterCore implements RateLimiter {
 
   /** Subclasses call this after changing their numbers: waiters may be admitted sooner or later. */
   protected rearm(): void {
-    this.#arm();
+    if (this.#shared !== undefined) this.#shared.reconfigured();
+    else this.#arm();
+  }
+
+  /**
+   * Switches this limiter to shared mode: from now on its state lives in `settings.store`.
+   * Subclasses call it at the end of their constructor; `algorithm` reads their numbers live.
+   */
+  protected shareThrough(
+    settings: Omit<SharedLimiterSettings, 'onStoreError' | 'probeIntervalMs'> &
+      SharedTuning & { onStoreError?: 'failClosed' | 'failOpen' | undefined },
+    algorithm: () => LimiterAlgorithm,
+  ): void {
+    if (this.#spacing === 'even') {
+      throw new TypeError(
+        `${this.#label()}: \`spacing: "even"\` paces one process and cannot be shared; leave it out when \`store\` is given`,
+      );
+    }
+    const { onStoreError = 'failClosed', probeIntervalMs = 1_000 } = settings;
+    if (onStoreError !== 'failClosed' && onStoreError !== 'failOpen') {
+      throw new TypeError(`Expected \`onStoreError\` to be "failClosed" or "failOpen", got ${show(onStoreError)}`);
+    }
+    assertTimeoutMs('probeIntervalMs', probeIntervalMs);
+    this.#shared = new SharedLimiter(
+      {
+        kind: this.kind,
+        name: this.name,
+        algorithm,
+        describeLimit: () => this.describeLimit(),
+        maxQueue: () => this.#maxQueue,
+        events: {
+          throttled: this.#throttledEvents,
+          rejected: this.#rejectedEvents,
+          admitted: this.#admittedEvents,
+          penalized: this.#penalizedEvents,
+        },
+      },
+      { ...settings, onStoreError, probeIntervalMs },
+    );
+  }
+
+  #acquireShared(shared: SharedLimiter, options: RateAcquireOptions | undefined): Promise<void> {
+    // Bad arguments throw at once, as they do for a limiter of one process.
+    const cost = options?.cost ?? 1;
+    this.#assertCost(cost);
+    assertSignal('signal', options?.signal);
+    if (options?.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+    if (options?.signal?.aborted === true) return Promise.reject(options.signal.reason);
+    return shared.acquire(cost, options);
   }
 
   #assertCost(cost: unknown): asserts cost is number {

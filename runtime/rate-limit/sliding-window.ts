@@ -1,8 +1,20 @@
 import type { Duration } from '../../policy/duration.js';
-import { LimiterCore, type Spacing } from './core.js';
-import { assertPositive, positiveDuration } from './token-bucket.js';
+import type { SharedModeOptions } from '../store/types.js';
+import { LimiterCore, type SharedTuning, type Spacing } from './core.js';
+import { assertPositive, assertStore, positiveDuration, sharedKey } from './token-bucket.js';
 
-export interface SlidingWindowOptions {
+/** The local limit a shared `SlidingWindow` falls back to under `failOpen`; unset numbers are the shared ones. */
+export interface SlidingWindowFallback {
+  limit?: number;
+  per?: Duration;
+}
+
+/**
+ * Options of a `SlidingWindow`. With `store`, the window is shared by every process that uses
+ * the same store and key (see docs/shared-limits.md): `spacing: 'even'` is then refused and
+ * `tryAcquire` always returns false.
+ */
+export interface SlidingWindowOptions extends SharedModeOptions<SlidingWindowFallback>, SharedTuning {
   /** Most units admitted in any window of length `per`. */
   limit: number;
   /** Window length: `1s` (default), `1m`, or milliseconds. */
@@ -50,6 +62,26 @@ export class SlidingWindow extends LimiterCore {
     assertPositive('limit', options.limit);
     this.#limit = options.limit;
     this.#perMs = positiveDuration('per', options.per ?? 1_000);
+    if (options.store !== undefined) {
+      const store = assertStore(options.store, 'SlidingWindow');
+      const fallback = options.fallback ?? {};
+      this.shareThrough(
+        {
+          store,
+          key: sharedKey('SlidingWindow', options.key, options.name),
+          fallback: new SlidingWindow({
+            limit: fallback.limit ?? options.limit,
+            per: fallback.per ?? this.#perMs,
+            maxQueue: options.maxQueue,
+            ...(options.name === undefined ? {} : { name: options.name }),
+            ...(options.now === undefined ? {} : { now: options.now }),
+          }),
+          onStoreError: options.onStoreError,
+          probeIntervalMs: options.probeIntervalMs,
+        },
+        () => ({ kind: 'sliding-window', limit: this.#limit, perMs: this.#perMs }),
+      );
+    }
   }
 
   get limit(): number {

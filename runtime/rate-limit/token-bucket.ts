@@ -1,8 +1,21 @@
 import { parseDuration, type Duration } from '../../policy/duration.js';
 import { show } from '../internal/validate.js';
-import { LimiterCore, type Spacing } from './core.js';
+import type { SharedModeOptions, SharedStore } from '../store/types.js';
+import { LimiterCore, type SharedTuning, type Spacing } from './core.js';
 
-export interface TokenBucketOptions {
+/** The local limit a shared `TokenBucket` falls back to under `failOpen`; unset numbers are the shared ones. */
+export interface TokenBucketFallback {
+  rate?: number;
+  per?: Duration;
+  burst?: number;
+}
+
+/**
+ * Options of a `TokenBucket`. With `store`, the bucket is shared by every process that uses
+ * the same store and key (see docs/shared-limits.md): `initial` is then ignored (a new shared
+ * bucket starts full), `spacing: 'even'` is refused and `tryAcquire` always returns false.
+ */
+export interface TokenBucketOptions extends SharedModeOptions<TokenBucketFallback>, SharedTuning {
   /** Tokens added per `per`: the sustained rate. */
   rate: number;
   /** The period `rate` refers to: `1s` (default), `1m`, or milliseconds. */
@@ -59,6 +72,27 @@ export class TokenBucket extends LimiterCore {
     }
     this.#tokens = initial;
     this.#last = this.now();
+    if (options.store !== undefined) {
+      const store = assertStore(options.store, 'TokenBucket');
+      const fallback = options.fallback ?? {};
+      this.shareThrough(
+        {
+          store,
+          key: sharedKey('TokenBucket', options.key, options.name),
+          fallback: new TokenBucket({
+            rate: fallback.rate ?? rate,
+            per: fallback.per ?? per,
+            burst: fallback.burst ?? (fallback.rate === undefined ? burst : undefined),
+            maxQueue: options.maxQueue,
+            ...(options.name === undefined ? {} : { name: options.name }),
+            ...(options.now === undefined ? {} : { now: options.now }),
+          }),
+          onStoreError: options.onStoreError,
+          probeIntervalMs: options.probeIntervalMs,
+        },
+        () => ({ kind: 'token-bucket', rate: this.#rate, perMs: this.#perMs, burst: this.#burst }),
+      );
+    }
   }
 
   get rate(): number {
@@ -141,6 +175,31 @@ export function assertPositive(name: string, value: unknown): asserts value is n
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`Expected \`${name}\` to be a positive number, got ${show(value)}`);
   }
+}
+
+/** Checks a `store` option: it must look like a `SharedStore`. */
+export function assertStore(store: unknown, kind: string): SharedStore {
+  const candidate = store as Partial<Record<keyof SharedStore, unknown>> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.tryAcquire !== 'function' ||
+    typeof candidate.acquire !== 'function' ||
+    typeof candidate.subscribe !== 'function' ||
+    typeof candidate.ping !== 'function'
+  ) {
+    throw new TypeError(`Expected \`store\` of ${kind} to be a store (createPostgresStore, createRedisStore…), got ${show(store)}`);
+  }
+  return store as SharedStore;
+}
+
+/** The key of a shared limit: `key`, else the name, which is then required. */
+export function sharedKey(kind: string, key: string | undefined, name: string | undefined): string {
+  const chosen = key ?? name;
+  if (typeof chosen !== 'string' || chosen === '') {
+    throw new TypeError(`Expected \`key\` or \`name\` of a ${kind} with a \`store\`: it names the shared limit in the store, got ${show(chosen)}`);
+  }
+  return chosen;
 }
 
 export function positiveDuration(name: string, value: Duration): number {

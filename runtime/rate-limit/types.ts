@@ -31,8 +31,12 @@ export interface RateLimiterEvent {
 }
 
 export interface RateLimiterRejection extends RateLimiterEvent {
-  /** `capacity`: a reconfigure shrank the capacity below the cost of a queued call. */
-  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'capacity';
+  /**
+   * `capacity`: a reconfigure shrank the capacity below the cost of a queued call.
+   * `store-unavailable`: a shared limit's store could not be reached (`failClosed`).
+   * `store-error`: a shared limit's store refused the call for another reason.
+   */
+  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'capacity' | 'store-unavailable' | 'store-error';
 }
 
 export interface RateLimiterAdmission {

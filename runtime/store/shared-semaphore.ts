@@ -1,0 +1,488 @@
+/**
+ * Shared mode of `Semaphore`: permits are leases in a store, so at most `limit` holders exist
+ * across every process that names the same semaphore.
+ *
+ * A lease expires `leaseTtlMs` after it was granted unless renewed; this process renews the
+ * leases it holds every `leaseTtlMs / 3`. A process that dies stops renewing, and its permits
+ * come back to the others when their leases run out. A lease that could not be renewed in time
+ * (the store was unreachable longer than the TTL) is lost: `permit.lost` turns true and
+ * `leasesLost` counts it; the work holding it is not interrupted.
+ *
+ * The process keeps its own FIFO of callers and only the head asks the store. When the store
+ * says no, the head sleeps until the earliest lease expires, or until a release anywhere wakes
+ * it through the store's wake channel.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ClosedError, QueueFullError, StoreUnavailableError, TimeoutError, isStoreUnavailableError } from '../errors.js';
+import type { Listeners } from '../internal/events.js';
+import type { AcquireOptions, Permit, Semaphore, SemaphoreGrant, SemaphoreRejection, SemaphoreState } from '../semaphore.js';
+import { MAX_SLEEP_MS, StoreHealth, jitterMs } from './shared-health.js';
+import type { LeaseInfo, SharedStore, StoreErrorPolicy, StoreSubscription } from './types.js';
+
+export interface SharedSemaphoreHost {
+  readonly name: string | undefined;
+  limit(): number;
+  maxQueue(): number;
+  readonly events: {
+    readonly granted: Listeners<SemaphoreGrant>;
+    readonly rejected: Listeners<SemaphoreRejection>;
+    readonly saturated: Listeners<SemaphoreState>;
+    readonly idle: Listeners<SemaphoreState>;
+  };
+}
+
+export interface SharedSemaphoreSettings {
+  readonly store: SharedStore;
+  readonly key: string;
+  readonly onStoreError: StoreErrorPolicy;
+  /** The local semaphore used under `failOpen` while the store is unavailable. */
+  readonly fallback: Semaphore;
+  readonly probeIntervalMs: number;
+  readonly leaseTtlMs: number;
+  readonly random?: (() => number) | undefined;
+}
+
+interface Waiter {
+  readonly holderId: string;
+  readonly resolve: (permit: Permit) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly enqueuedAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  onAbort: (() => void) | undefined;
+  done: boolean;
+}
+
+/** Identifies this process in holder ids: host, pid and a random part (pids are reused). */
+const PROCESS_TAG = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+let holderCount = 0;
+
+export class SharedSemaphore {
+  readonly #host: SharedSemaphoreHost;
+  readonly #settings: SharedSemaphoreSettings;
+  readonly #health: StoreHealth;
+  readonly #random: () => number;
+  readonly #queue: Waiter[] = [];
+  /** Leases this process holds, by holder id. */
+  readonly #held = new Map<string, SharedPermit>();
+  #live = 0;
+  #pumping = false;
+  #wakeSleeper: (() => void) | undefined;
+  #subscription: Promise<StoreSubscription | undefined> | undefined;
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
+  #renewing = false;
+  #peak = 0;
+  #holders = 0;
+  #leasesLost = 0;
+  #closed = false;
+
+  constructor(host: SharedSemaphoreHost, settings: SharedSemaphoreSettings) {
+    this.#host = host;
+    this.#settings = settings;
+    this.#random = settings.random ?? Math.random;
+    this.#health = new StoreHealth({
+      store: settings.store,
+      kind: 'Semaphore',
+      name: host.name,
+      policy: settings.onStoreError,
+      probeIntervalMs: settings.probeIntervalMs,
+      onRecovered: () => {
+        this.#subscription = undefined;
+        this.#wake();
+      },
+    });
+  }
+
+  get store(): SharedStore {
+    return this.#settings.store;
+  }
+
+  get key(): string {
+    return this.#settings.key;
+  }
+
+  get health(): StoreHealth {
+    return this.#health;
+  }
+
+  get fallback(): Semaphore {
+    return this.#settings.fallback;
+  }
+
+  /** Permits this process holds: leases, plus the fallback's permits under `failOpen`. */
+  get inUse(): number {
+    return this.#held.size + this.#settings.fallback.inUse;
+  }
+
+  get waiting(): number {
+    return this.#live + this.#settings.fallback.waiting;
+  }
+
+  get peakInUse(): number {
+    return this.#peak;
+  }
+
+  /** Holders across all processes, as the store last reported them. */
+  get sharedInUse(): number {
+    return this.#holders;
+  }
+
+  /** Leases that expired before this process could renew them. */
+  get leasesLost(): number {
+    return this.#leasesLost;
+  }
+
+  /** The store's own list of live leases. */
+  leases(): Promise<readonly LeaseInfo[]> {
+    return this.#settings.store.holders(this.#settings.key);
+  }
+
+  acquire(options: AcquireOptions | undefined): Promise<Permit> {
+    if (this.#closed) return this.#refuse('closed', new ClosedError('Semaphore', this.#host.name));
+    if (this.#health.down) {
+      if (this.#settings.onStoreError === 'failClosed') return this.#refuse('store-unavailable', this.#health.error!);
+      return this.#settings.fallback.acquire(options);
+    }
+    const maxQueue = this.#host.maxQueue();
+    if (this.#live >= maxQueue) {
+      return this.#refuse(
+        'queue-full',
+        new QueueFullError({
+          kind: 'Semaphore',
+          resource: this.#host.name,
+          limit: this.#host.limit(),
+          maxQueue,
+          inUse: this.inUse,
+          waiting: this.#live,
+        }),
+      );
+    }
+    return new Promise<Permit>((resolve, reject) => {
+      const waiter: Waiter = {
+        holderId: `${PROCESS_TAG}:${++holderCount}`,
+        resolve,
+        reject,
+        signal: options?.signal,
+        timeoutMs: options?.timeoutMs,
+        enqueuedAt: performance.now(),
+        timer: undefined,
+        onAbort: undefined,
+        done: false,
+      };
+      if (waiter.signal !== undefined) {
+        const signal = waiter.signal;
+        waiter.onAbort = () => this.#giveUp(waiter, 'abort', signal.reason);
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      if (waiter.timeoutMs !== undefined) {
+        const timeoutMs = waiter.timeoutMs;
+        waiter.timer = setTimeout(() => {
+          this.#giveUp(
+            waiter,
+            'timeout',
+            new TimeoutError({
+              resource: this.#host.name,
+              operation: `Waiting for a permit of ${this.#label()} (limit ${this.#host.limit()} shared in ${this.#settings.store.description}, ${this.#holders} held)`,
+              timeoutMs,
+            }),
+          );
+        }, timeoutMs);
+      }
+      this.#queue.push(waiter);
+      this.#live++;
+      this.#subscribe();
+      void this.#pump();
+    });
+  }
+
+  /** The limit changed: the head asks again with it. */
+  resized(): void {
+    this.#wake();
+  }
+
+  /** Refuses new callers and rejects waiters; held permits stay valid (and renewed) until released. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new ClosedError('Semaphore', this.#host.name);
+    for (const waiter of this.#queue.splice(0)) {
+      if (waiter.done) continue;
+      this.#settle(waiter);
+      this.#countRejection('closed');
+      waiter.reject(error);
+    }
+    this.#wake();
+    this.#settings.fallback.close();
+    if (this.#held.size === 0) this.#stop();
+  }
+
+  // --- the queue -----------------------------------------------------------------------------
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#closed && !this.#health.down) {
+        const head = this.#head();
+        if (head === undefined) return;
+        let decision;
+        try {
+          decision = await this.#settings.store.acquire(
+            this.#settings.key,
+            this.#host.limit(),
+            head.holderId,
+            this.#settings.leaseTtlMs,
+          );
+        } catch (error) {
+          if (isStoreUnavailableError(error)) {
+            this.#failed(error);
+            return;
+          }
+          if (!head.done) {
+            this.#settle(head);
+            this.#countRejection('store-error');
+            head.reject(error);
+          }
+          continue;
+        }
+        this.#health.succeeded();
+        this.#holders = decision.holders;
+        if (decision.acquired) {
+          if (head.done) {
+            // The caller gave up while the store granted the lease: hand it back.
+            this.#releaseLease(head.holderId);
+            continue;
+          }
+          this.#grant(head);
+          continue;
+        }
+        if (head.done) continue;
+        const waitMs = decision.retryAfterMs;
+        await this.#sleep(Math.min(MAX_SLEEP_MS, Math.ceil(waitMs + jitterMs(waitMs, this.#random))));
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #head(): Waiter | undefined {
+    const queue = this.#queue;
+    while (queue.length > 0 && queue[0]!.done) queue.shift();
+    return queue[0];
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wakeSleeper = undefined;
+        resolve();
+      }, ms);
+      this.#wakeSleeper = () => {
+        clearTimeout(timer);
+        this.#wakeSleeper = undefined;
+        resolve();
+      };
+    });
+  }
+
+  readonly #wake = (): void => {
+    if (this.#wakeSleeper !== undefined) this.#wakeSleeper();
+    else if (!this.#pumping && this.#live > 0 && !this.#closed) void this.#pump();
+  };
+
+  #subscribe(): void {
+    if (this.#subscription !== undefined) return;
+    this.#subscription = this.#settings.store.subscribe(this.#settings.key, this.#wake).then(
+      (subscription) => {
+        if (this.#closed) {
+          void subscription.unsubscribe().catch(() => undefined);
+          return undefined;
+        }
+        return subscription;
+      },
+      () => {
+        this.#subscription = undefined;
+        return undefined;
+      },
+    );
+  }
+
+  #grant(waiter: Waiter): void {
+    this.#settle(waiter);
+    const permit = new SharedPermit(waiter.holderId, this.#onRelease);
+    this.#held.set(waiter.holderId, permit);
+    const inUse = this.inUse;
+    if (inUse > this.#peak) this.#peak = inUse;
+    if (this.#holders >= this.#host.limit() && this.#host.events.saturated.active) {
+      this.#host.events.saturated.emit(this.#state());
+    }
+    if (this.#host.events.granted.active) {
+      this.#host.events.granted.emit({ name: this.#host.name, waitedMs: performance.now() - waiter.enqueuedAt });
+    }
+    this.#startRenewing();
+    waiter.resolve(permit);
+  }
+
+  readonly #onRelease = (permit: SharedPermit): void => {
+    if (this.#held.get(permit.holderId) !== permit) return;
+    this.#held.delete(permit.holderId);
+    if (!permit.lost) this.#releaseLease(permit.holderId);
+    if (this.#held.size === 0) {
+      this.#stopRenewing();
+      if (this.#closed) this.#stop();
+      if (this.#live === 0 && this.#host.events.idle.active) this.#host.events.idle.emit(this.#state());
+    }
+  };
+
+  /** Ends a lease in the store; a failure leaves it to expire by itself. */
+  #releaseLease(holderId: string): void {
+    this.#settings.store.release(this.#settings.key, holderId).then(
+      () => {
+        this.#health.succeeded();
+        this.#wake();
+      },
+      (error: unknown) => {
+        if (isStoreUnavailableError(error)) this.#failed(error);
+      },
+    );
+  }
+
+  #giveUp(waiter: Waiter, reason: 'abort' | 'timeout', error: unknown): void {
+    if (waiter.done) return;
+    this.#settle(waiter);
+    this.#countRejection(reason);
+    waiter.reject(error);
+  }
+
+  #settle(waiter: Waiter): void {
+    waiter.done = true;
+    this.#live--;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+  }
+
+  // --- lease renewal -------------------------------------------------------------------------
+
+  #startRenewing(): void {
+    if (this.#renewTimer !== undefined) return;
+    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(1, Math.floor(this.#settings.leaseTtlMs / 3)));
+    // The work holding the permit keeps the process alive, not the renewal.
+    this.#renewTimer.unref?.();
+  }
+
+  #stopRenewing(): void {
+    if (this.#renewTimer !== undefined) clearInterval(this.#renewTimer);
+    this.#renewTimer = undefined;
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#renewing) return;
+    this.#renewing = true;
+    try {
+      const { store, key, leaseTtlMs } = this.#settings;
+      await Promise.all(
+        [...this.#held.values()].map(async (permit) => {
+          let renewed: boolean;
+          try {
+            renewed = await store.renew(key, permit.holderId, leaseTtlMs);
+          } catch (error) {
+            if (isStoreUnavailableError(error)) this.#failed(error);
+            return;
+          }
+          this.#health.succeeded();
+          if (renewed || permit.released) return;
+          // Expired before we could renew it: another process may hold it now.
+          permit.markLost();
+          this.#leasesLost++;
+          this.#held.delete(permit.holderId);
+          if (this.#held.size === 0) this.#stopRenewing();
+        }),
+      );
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  // --- the store is unavailable --------------------------------------------------------------
+
+  #failed(error: StoreUnavailableError): void {
+    const named = this.#health.failed(error);
+    const waiters = this.#queue.splice(0).filter((waiter) => !waiter.done);
+    for (const waiter of waiters) {
+      this.#settle(waiter);
+      if (this.#settings.onStoreError === 'failClosed') {
+        this.#countRejection('store-unavailable');
+        waiter.reject(named);
+        continue;
+      }
+      const left = waiter.timeoutMs === undefined ? undefined : waiter.timeoutMs - (performance.now() - waiter.enqueuedAt);
+      const options: AcquireOptions = {};
+      if (waiter.signal !== undefined) options.signal = waiter.signal;
+      if (left !== undefined) options.timeoutMs = Math.max(1, Math.ceil(left));
+      this.#settings.fallback.acquire(options).then(waiter.resolve, waiter.reject);
+    }
+  }
+
+  #stop(): void {
+    this.#stopRenewing();
+    this.#health.close();
+    const subscription = this.#subscription;
+    this.#subscription = undefined;
+    void subscription?.then((live) => live?.unsubscribe()).catch(() => undefined);
+  }
+
+  #refuse<T>(reason: SemaphoreRejection['reason'], error: Error): Promise<T> {
+    this.#countRejection(reason);
+    return Promise.reject(error);
+  }
+
+  #countRejection(reason: SemaphoreRejection['reason']): void {
+    if (this.#host.events.rejected.active) this.#host.events.rejected.emit({ ...this.#state(), reason });
+  }
+
+  #label(): string {
+    return this.#host.name === undefined ? 'Semaphore' : `Semaphore "${this.#host.name}"`;
+  }
+
+  #state(): SemaphoreState {
+    return { name: this.#host.name, limit: this.#host.limit(), inUse: this.inUse, waiting: this.waiting };
+  }
+}
+
+/** A permit backed by a lease in the store. */
+class SharedPermit implements Permit {
+  readonly holderId: string;
+  #onRelease: ((permit: SharedPermit) => void) | undefined;
+  #lost = false;
+
+  constructor(holderId: string, onRelease: (permit: SharedPermit) => void) {
+    this.holderId = holderId;
+    this.#onRelease = onRelease;
+  }
+
+  get released(): boolean {
+    return this.#onRelease === undefined;
+  }
+
+  /** True when the lease expired before it could be renewed: the store no longer counts it. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  markLost(): void {
+    this.#lost = true;
+  }
+
+  release(): void {
+    const onRelease = this.#onRelease;
+    if (onRelease === undefined) return;
+    this.#onRelease = undefined;
+    onRelease(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
