@@ -1,0 +1,194 @@
+/**
+ * throttle-provider-calls: routes the model-provider calls `bounded/no-unthrottled-provider-call`
+ * flags (in loops, fan-outs — mapBounded's included — and request handlers) through a rate
+ * limiter built from the policy's preset.
+ *
+ * - A client constructed in the file (module level, a class field, a constructor assignment)
+ *   is wrapped once where it is made:
+ *     const openai = new OpenAI({ … })  →  const openai = throttleClient(new OpenAI({ … }), { limiter: 'openai' })
+ * - A client that comes from elsewhere (a parameter or property typed `OpenAI` / `Anthropic`)
+ *   has each flagged call sent through one module-level limiter:
+ *     await client.chat.completions.create(req)  →  await openaiLimiter.schedule(() => client.chat.completions.create(req))
+ *
+ * The limiter is the runtime's preset by name when the policy keeps its numbers (`'openai'`,
+ * `providerLimiter('anthropic')`), else the policy's numbers. A client it cannot wrap safely
+ * (reassigned, an exported `let`, constructed per call or in another module) is left alone
+ * and reported with the reason.
+ */
+import type { API, ASTPath, FileInfo } from 'jscodeshift';
+import type * as K from 'ast-types/gen/kinds.js';
+import { applyEdits, ensureNamedImports, programOf, span, type Edit } from '../utils/imports.js';
+import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { calleeText, callKind, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type ContextLookup } from '../utils/throttle-context.js';
+import {
+  clientOrigin,
+  importBindings,
+  isFunctionNode,
+  isRequestPath,
+  isRuntimeName,
+  splitCallee,
+  type ClientLookup,
+  type Provider,
+} from '../utils/throttle-clients.js';
+import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
+
+export const parser = 'ts';
+
+type Node = K.NodeKind;
+
+const SDK_MODULES = new Set(['openai', '@anthropic-ai/sdk']);
+/** Methods only an SDK's APIPromise has; `limiter.schedule` returns a plain Promise. */
+const API_PROMISE_METHODS = new Set(['withResponse', 'asResponse']);
+
+interface Located {
+  loc?: { start: { line: number; column: number } } | null;
+}
+
+/** Why moving the call into `() => call` would change it; undefined when it would not. */
+function callSiteRefusal(path: ASTPath): string | undefined {
+  const call = path.node as K.CallExpressionKind;
+  const parent = path.parent?.node as Node | undefined;
+  if (parent?.type === 'MemberExpression' && parent.object === call && !parent.computed && parent.property.type === 'Identifier' && API_PROMISE_METHODS.has(parent.property.name)) {
+    return `its result is used through \`.${parent.property.name}()\`, which limiter.schedule's plain Promise does not have`;
+  }
+  let suspends = false;
+  const visit = (node: unknown): void => {
+    if (suspends || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    const current = node as Node;
+    if (typeof current.type !== 'string' || isFunctionNode(current)) return;
+    if (current.type === 'AwaitExpression' || current.type === 'YieldExpression') {
+      suspends = true;
+      return;
+    }
+    for (const [key, value] of Object.entries(current)) if (key !== 'loc' && key !== 'comments') visit(value);
+  };
+  visit(call.arguments);
+  visit(call.callee);
+  return suspends ? 'its arguments `await` or `yield`; inside the scheduled function they would run later, or not compile' : undefined;
+}
+
+/** The module-level `const name = providerLimiter('<provider>'…)` the file already has, if any. */
+function existingLimiter(program: K.ProgramKind, provider: Provider, imports: ContextLookup['imports']): string | undefined {
+  for (const statement of program.body) {
+    const declaration = (statement.type === 'ExportNamedDeclaration' ? statement.declaration : statement) as Node | null | undefined;
+    if (declaration?.type !== 'VariableDeclaration' || declaration.kind !== 'const') continue;
+    for (const declarator of declaration.declarations) {
+      if (declarator.type !== 'VariableDeclarator' || declarator.id.type !== 'Identifier') continue;
+      const init = declarator.init as Node | null | undefined;
+      if (init?.type !== 'CallExpression' || !isRuntimeName(init.callee, imports, ['providerLimiter'])) continue;
+      const first = init.arguments[0] as Node | undefined;
+      if ((first?.type === 'StringLiteral' || first?.type === 'Literal') && first.value === provider) return declarator.id.name;
+    }
+  }
+  return undefined;
+}
+
+export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
+  const j = api.jscodeshift;
+  const text = file.source;
+  const root = j(text);
+  const imports = importBindings(j, root);
+  if (![...imports.values()].some((binding) => SDK_MODULES.has(binding.module) || binding.module.startsWith('.'))) return null;
+  const policy = policyFor(file.path, options);
+  const strict = options.strict === true;
+  const report = (node: Located, reason: string): void => {
+    const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
+    // jscodeshift's own test helper (applyTransform) passes no `report`.
+    (api as Partial<API>).report?.(`${file.path}:${at}: throttle-provider-calls skipped: ${reason}`);
+  };
+  const clients: ClientLookup = { j, root, imports, filePath: file.path, parse: (source) => j(source) };
+  const context: ContextLookup = { imports, limiters: policy.lint.limiters };
+
+  const constructions = new Map<number, { construction: K.NewExpressionKind; provider: Provider }>();
+  const calls: { path: ASTPath; provider: Provider }[] = [];
+  const visit = (path: ASTPath): void => {
+    const call = path.node as K.CallExpressionKind;
+    const split = splitCallee(call.callee as Node);
+    if (split === undefined) return;
+    const origin = clientOrigin(clients, path, split.receiver);
+    if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
+    if (!strict) {
+      const where = callKind(path, context);
+      if (where.kind === 'none') return;
+      if (where.loop !== undefined && isPacedLoop(where.loop, context)) return;
+    }
+    if (isInsideLimiter(path, context) || isAfterLimiterWait(path, context)) return;
+    const name = calleeText(call.callee as Node) ?? `…${split.path.map((part) => `.${part}`).join('')}`;
+    if (origin.kind === 'refused') {
+      report(call, `\`${name}\`: ${origin.reason}`);
+      return;
+    }
+    if (origin.kind === 'construction') {
+      constructions.set(span(origin.construction).start, origin);
+      return;
+    }
+    const refusal = callSiteRefusal(path);
+    if (refusal !== undefined) report(call, `\`${name}\`: ${refusal}`);
+    else calls.push({ path, provider: origin.provider });
+  };
+  root.find(j.CallExpression).forEach(visit);
+  root.find(j.OptionalCallExpression).forEach(visit);
+  if (constructions.size === 0 && calls.length === 0) return null;
+
+  // One limiter per provider for the call sites: one the file already declares, or a new const.
+  const program = programOf(root);
+  const taken = new Set<string>();
+  root.find(j.Identifier).forEach((path) => void taken.add(path.node.name));
+  const limiterNames = new Map<Provider, { name: string; declared: boolean }>();
+  for (const provider of new Set(calls.map((call) => call.provider))) {
+    const existing = existingLimiter(program, provider, imports);
+    const name = existing ?? [`${provider}Limiter`, `${provider}RateLimiter`].find((candidate) => !taken.has(candidate));
+    if (name === undefined) {
+      for (const call of calls.filter((c) => c.provider === provider)) report(call.path.node as Located, `the names \`${provider}Limiter\` and \`${provider}RateLimiter\` are both taken; add the limiter by hand`);
+      continue;
+    }
+    limiterNames.set(provider, { name, declared: existing !== undefined });
+  }
+  const sites = calls.filter((call) => limiterNames.has(call.provider));
+  if (constructions.size === 0 && sites.length === 0) return null;
+
+  const needed = new Set<string>();
+  if (constructions.size > 0) needed.add('throttleClient');
+  for (const { provider } of constructions.values()) {
+    const limiter = limiterSource(provider, policy);
+    if (limiter.option !== `'${provider}'`) limiter.names.forEach((name) => needed.add(name));
+  }
+  for (const [provider, limiter] of limiterNames) if (!limiter.declared) limiterSource(provider, policy).names.forEach((name) => needed.add(name));
+  const { locals, edits, conflicts } = ensureNamedImports(j, text, root, [...needed].sort());
+  if (conflicts.length > 0) {
+    const reason = `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`;
+    for (const { construction } of constructions.values()) report(construction, reason);
+    for (const { path } of sites) report(path.node as Located, reason);
+    return null;
+  }
+  const local = (name: string): string => locals.get(name) ?? name;
+
+  for (const { construction, provider } of constructions.values()) {
+    const { start, end } = span(construction);
+    edits.push({ start, end: start, text: `${local('throttleClient')}(` });
+    edits.push({ start: end, end, text: `, ${throttleOptionsSource(provider, policy, local)})` });
+  }
+  const declarations = [...limiterNames]
+    .filter(([, limiter]) => !limiter.declared)
+    .map(([provider, limiter]) => `const ${limiter.name} = ${limiterSource(provider, policy, local).expression};\n`);
+  if (declarations.length > 0) {
+    const lastImport = program.body.filter((statement) => statement.type === 'ImportDeclaration').at(-1);
+    // Below the imports (the file has at least the SDK's, for the type it is annotated with).
+    const end = lastImport === undefined ? 0 : span(lastImport).end;
+    const newline = text.indexOf('\n', end);
+    const at = lastImport === undefined ? 0 : newline === -1 ? text.length : newline + 1;
+    const lead = lastImport === undefined ? '' : `${newline === -1 ? '\n' : ''}\n`;
+    const trail = lastImport === undefined ? '\n' : '';
+    edits.push({ start: at, end: at, text: `${lead}${declarations.join('')}${trail}` } satisfies Edit);
+  }
+  for (const { path, provider } of sites) {
+    const { start, end } = span(path.node);
+    edits.push({ start, end: start, text: `${limiterNames.get(provider)!.name}.schedule(() => ` });
+    edits.push({ start: end, end, text: ')' });
+  }
+  return applyEdits(text, edits);
+}
