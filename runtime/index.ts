@@ -6,6 +6,7 @@ export {
   Semaphore,
   type AcquireOptions,
   type Permit,
+  type SemaphoreFallback,
   type SemaphoreGrant,
   type SemaphoreOptions,
   type SemaphoreRejection,
@@ -60,6 +61,9 @@ export type {
   StoreKind,
   StoreSubscription,
 } from './store/types.js';
+export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './store/memory.js';
+export { PostgresStore, createPostgresStore, type PostgresStoreOptions } from './store/postgres.js';
+export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
 export {
   SlidingWindow,
@@ -77,7 +81,9 @@ export {
   type RateLimiterStats,
   type SlidingWindowOptions,
   type SlidingWindowReconfigure,
+  type SlidingWindowFallback,
   type Spacing,
+  type TokenBucketFallback,
   type TokenBucketOptions,
   type TokenBucketReconfigure,
 } from './rate-limit/index.js';

@@ -1,6 +1,6 @@
 export { LimiterCore, type Spacing } from './core.js';
-export { TokenBucket, type TokenBucketOptions, type TokenBucketReconfigure } from './token-bucket.js';
-export { SlidingWindow, type SlidingWindowOptions, type SlidingWindowReconfigure } from './sliding-window.js';
+export { TokenBucket, type TokenBucketFallback, type TokenBucketOptions, type TokenBucketReconfigure } from './token-bucket.js';
+export { SlidingWindow, type SlidingWindowFallback, type SlidingWindowOptions, type SlidingWindowReconfigure } from './sliding-window.js';
 export {
   defineProvider,
   providerLimiter,
