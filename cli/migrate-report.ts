@@ -24,7 +24,10 @@ export interface FileReport {
   /** `failed`: the transform that failed and the message. */
   readonly error?: string;
   readonly failedTransform?: TransformName;
-  /** `reverted`: the type errors the change added, in the changed text's lines. */
+  /**
+   * `reverted`: the type errors the change added, at lines of the file as it is (an error
+   * inside rewritten lines points at the first of them).
+   */
   readonly diagnostics?: readonly VerifyDiagnostic[];
 }
 

@@ -13,7 +13,7 @@ import type { Io } from '../io.js';
 import { defaultWorkerEntry, mainThreadRunner, startWorkerPool, type SourceRunner } from '../migrate-pool.js';
 import { applicableTransforms } from '../migrate-prefilter.js';
 import { emptyTotals, ProgressBar, summaryTable, type FileReport, type MigrateReport, type TransformTotals } from '../migrate-report.js';
-import type { SourceOutcome, SourceTask, TransformName } from '../migrate-source.js';
+import { lineHunks, mapBack, type SourceOutcome, type SourceTask, type TransformName } from '../migrate-source.js';
 import { writeFileAtomic } from '../write-file.js';
 
 export type { FileReport, MigrateReport } from '../migrate-report.js';
@@ -208,8 +208,11 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     const rejection = rejected.get(task.file);
     if (rejection !== undefined) {
       for (const name of outcome.changed) byTransform[name]!.reverted++;
-      reports.push({ file: task.displayPath, status: 'reverted', changed: [], transforms: outcome.transforms, diagnostics: rejection.diagnostics });
-      const first = rejection.diagnostics[0]!;
+      // The file stays as it was: say where, in its lines, the change would have broken it.
+      const hunks = lineHunks(task.source, outcome.output);
+      const diagnostics = rejection.diagnostics.map((diagnostic) => ({ ...diagnostic, line: mapBack(hunks, diagnostic.line) }));
+      reports.push({ file: task.displayPath, status: 'reverted', changed: [], transforms: outcome.transforms, diagnostics });
+      const first = diagnostics[0]!;
       io.stderr.write(
         `bounded migrate: ${task.displayPath}: kept as it was: the change by ${outcome.changed.join(', ')} adds ` +
           `${rejection.diagnostics.length === 1 ? 'a type error' : `${rejection.diagnostics.length} type errors`}, ` +
