@@ -3,6 +3,7 @@ import type { Transform } from 'jscodeshift';
 import addTimeouts from './transforms/add-timeouts.js';
 import boundPromiseAll from './transforms/bound-promise-all.js';
 import poolConnections from './transforms/pool-connections.js';
+import releaseClients from './transforms/release-clients.js';
 import throttleProviderCalls from './transforms/throttle-provider-calls.js';
 
 export type { TransformOptions } from './utils/policy.js';
@@ -12,6 +13,7 @@ export const transforms = {
   'add-timeouts': addTimeouts,
   'bound-promise-all': boundPromiseAll,
   'pool-connections': poolConnections,
+  'release-clients': releaseClients,
   'throttle-provider-calls': throttleProviderCalls,
 } as const satisfies Record<string, Transform>;
 

@@ -1,0 +1,553 @@
+/**
+ * release-clients: gives back, on every path, the pool clients `bounded/require-release` flags.
+ *
+ *   const client = await pool.connect();        const client = await pool.connect();
+ *   const { rows } = await client.query(q);  →  try {
+ *   client.release();                              const { rows } = await client.query(q);
+ *   return rows[0];                                return rows[0];
+ *                                                } finally {
+ *                                                  client.release();
+ *                                                }
+ *
+ * The `try` holds the statements from the checkout to the last one that uses the client (or a
+ * name declared among them); later statements stay outside, so the client is not held longer.
+ * Releases on the way (`if (…) { client.release(); return; }`) are dropped: the `finally` does
+ * it. A body that opens a transaction (`query('begin')`) and never rolls back releases with
+ * `release(failed)`, so pg closes a client whose transaction failed instead of pooling it
+ * mid-transaction. With `usingDeclarations`, a client from bounded's pool (disposable) is held
+ * with `await using` instead. A discarded checkout (`await pool.connect();`) is released at once.
+ *
+ * Anything it cannot rewrite without changing more than the release is left alone and
+ * reported with the reason: a reassigned or handed-off client, a release in a callback, a
+ * release whose move would hold the client across an `await`, and so on.
+ */
+import type { API, FileInfo } from 'jscodeshift';
+import { applyEdits, programOf, span, type Edit } from '../utils/imports.js';
+import type { TransformOptions } from '../utils/policy.js';
+import {
+  LOOP_TYPES,
+  PoolFinder,
+  chainText,
+  declaredNames,
+  isFunctionNode,
+  parentMap,
+  referencesIn,
+  unwrap,
+  visit,
+  waits,
+  WRAPPER_TYPES,
+  type Node,
+  type PoolKind,
+} from '../utils/release-ast.js';
+import { indentEdits, indentUnit, indentationAt, lineEndOf, lineStartOf, restOfLine, startsLine } from '../utils/release-text.js';
+import { projectTargetsUsing } from '../utils/release-tsconfig.js';
+
+export const parser = 'ts';
+
+export interface ReleaseClientsOptions extends TransformOptions {
+  /**
+   * Hold clients of bounded's pools (`createPool`/`getPool(…).acquire()`, which are disposable)
+   * with `await using` instead of try/finally: `true`, `false` (the default), or `'auto'` to
+   * decide from the nearest tsconfig.json (`lib` has `esnext` or `esnext.disposable`).
+   */
+  readonly usingDeclarations?: boolean | 'auto' | 'true' | 'false';
+}
+
+const CHECKOUT_METHODS = new Set(['connect', 'getConnection', 'acquire']);
+const BLOCK_TYPES = new Set(['BlockStatement', 'Program', 'StaticBlock']);
+const EXIT_TYPES = new Set(['ReturnStatement', 'ThrowStatement', 'BreakStatement', 'ContinueStatement']);
+const TRANSACTION_START = /^\s*(?:begin|start\s+transaction)\b/i;
+const TRANSACTION_UNDO = /^\s*(?:rollback|abort)\b/i;
+const MAX_PASSES = 8;
+
+/** One checkout the transform may rewrite. */
+interface Site {
+  readonly call: Node;
+  readonly statement: Node;
+  readonly kind: PoolKind;
+  readonly method: string;
+}
+
+type Outcome =
+  | { readonly edits: Edit[]; readonly region: readonly [number, number] }
+  | { readonly refused: string }
+  | { readonly fine: true };
+
+const at = (node: Node): number => span(node).start;
+const lineOf = (node: Node): number => node.loc?.start.line ?? 0;
+
+function usingEnabled(file: FileInfo, options: ReleaseClientsOptions): boolean {
+  const setting = options.usingDeclarations;
+  if (setting === true || setting === 'true') return true;
+  if (setting === 'auto') return projectTargetsUsing(file.path);
+  return false;
+}
+
+/** The string a `query(…)` argument holds, when it is a literal. */
+function literalText(node: Node | undefined): string | undefined {
+  if (node === undefined) return undefined;
+  if ((node.type === 'StringLiteral' || node.type === 'Literal') && typeof node['value'] === 'string') return node['value'];
+  if (node.type === 'TemplateLiteral') {
+    const quasi = (node['quasis'] as Node[])[0];
+    return (quasi?.['value'] as { cooked?: string } | undefined)?.cooked ?? undefined;
+  }
+  if (node.type === 'ObjectExpression') {
+    const text = (node['properties'] as Node[]).find((p) => (p['key'] as Node | undefined)?.['name'] === 'text');
+    return text === undefined ? undefined : literalText(text['value'] as Node);
+  }
+  return undefined;
+}
+
+/** A name no identifier in `scope` uses yet: `failed`, `txFailed`, `failed2`, … */
+function freshName(scope: Node, wanted: readonly string[]): string {
+  const used = new Set<string>();
+  visit(scope, (node) => {
+    if (node.type === 'Identifier') used.add(node['name'] as string);
+  });
+  for (const name of wanted) if (!used.has(name)) return name;
+  for (let n = 2; ; n++) if (!used.has(`${wanted[0]}${n}`)) return `${wanted[0]}${n}`;
+}
+
+function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text: string, report: (line: number, column: number, reason: string) => void): { output: string | null; deferred: boolean } {
+  const j = api.jscodeshift;
+  // recast re-renders leading tabs at its tabWidth before parsing; at width 1 the parsed text
+  // has the same length as `text`, so node offsets stay offsets into `text`.
+  const root = j(text, { tabWidth: 1 });
+  const program = programOf(root);
+  const file_ = (root.get() as { node: Node }).node;
+  const parents = parentMap(file_);
+  const pools = new PoolFinder(program, file_);
+  const allowUsing = usingEnabled(file, options);
+  const templates = [] as [number, number][];
+  visit(file_, (node) => {
+    if (node.type === 'TemplateLiteral') templates.push([at(node), span(node).end]);
+  });
+  const parent = (node: Node): Node | undefined => parents.get(node);
+  const enclosingFunction = (node: Node): Node => {
+    for (let up = parent(node); up !== undefined; up = parent(up)) if (isFunctionNode(up)) return up;
+    return program as unknown as Node;
+  };
+  const outerExpression = (node: Node): Node => {
+    let current = node;
+    for (let up = parent(current); up !== undefined && (WRAPPER_TYPES.has(up.type) || up.type === 'ChainExpression'); up = parent(current)) current = up;
+    return current;
+  };
+  const source = (node: Node): string => text.slice(at(node), span(node).end);
+
+  // Checkouts: `await <pool>.connect()` / `.getConnection()` / `.acquire()`, as a declaration or a statement.
+  const sites: Site[] = [];
+  visit(file_, (call) => {
+    if (call.type !== 'CallExpression') return;
+    const callee = unwrap(call['callee'] as Node);
+    if (callee.type !== 'MemberExpression' || callee['computed'] === true) return;
+    const property = callee['property'] as Node;
+    const method = property['name'] as string;
+    if (property.type !== 'Identifier' || !CHECKOUT_METHODS.has(method)) return;
+    if ((call['arguments'] as Node[]).some((arg) => isFunctionNode(arg))) return; // callback style manages itself
+    const kind = pools.kind(callee['object'] as Node);
+    if (kind === undefined || (method === 'acquire' && kind !== 'bounded' && kind !== 'named')) return;
+    const awaited = parent(outerExpression(call));
+    if (awaited?.type !== 'AwaitExpression') return;
+    const holder = parent(outerExpression(awaited));
+    if (holder?.type === 'ExpressionStatement' || holder?.type === 'VariableDeclarator') {
+      sites.push({ call, statement: holder.type === 'VariableDeclarator' ? parent(holder)! : holder, kind, method });
+    } else if (holder?.type === 'AssignmentExpression' && holder['right'] === outerExpression(awaited)) {
+      report(lineOf(call), (call.loc?.start.column ?? 0) + 1, `\`${chainText(holder['left'] as Node) ?? 'the client'}\` is assigned a client after its declaration; give each checkout its own \`const\` and run release-clients again, or release it in \`finally\` by hand`);
+    }
+  });
+
+  /** Decides one checkout: edits, a refusal, or nothing to do. */
+  function plan(site: Site): Outcome {
+    const { call, statement, kind, method } = site;
+    const acquire = `${chainText(unwrap(call['callee'] as Node)) ?? method}()`;
+
+    // `await pool.connect();` — the client is thrown away: give it straight back.
+    if (statement.type === 'ExpressionStatement') {
+      if (method === 'acquire' && kind !== 'bounded') return { fine: true };
+      const expression = statement['expression'] as Node;
+      return { edits: [{ start: at(expression), end: span(expression).end, text: `(${source(expression)}).release()` }], region: [at(statement), span(statement).end] };
+    }
+    const declarators = statement['declarations'] as Node[];
+    const declarationKind = statement['kind'] as string;
+    if (declarationKind === 'using' || declarationKind === 'await using') return { fine: true };
+    if (declarators.length !== 1) return { refused: `\`${acquire}\` shares its declaration with other variables; split the declaration first` };
+    const id = declarators[0]!['id'] as Node;
+    if (id.type !== 'Identifier') return { fine: true }; // destructured: nothing named holds the client
+    const name = id['name'] as string;
+    const block = parent(statement);
+    if (block?.type === 'ExportNamedDeclaration') return { fine: true };
+    if (block === undefined || !BLOCK_TYPES.has(block.type)) return { refused: `\`${name}\` is declared outside a block (a \`case\` clause or a one-statement body); wrap it in braces first` };
+    const body = block['body'] as Node[];
+    const index = body.indexOf(statement);
+    const fn = enclosingFunction(call);
+
+    const refs = referencesIn(block, name, block, parents).filter((ref) => ref !== id);
+    const topIndex = (node: Node): number => {
+      let current = node;
+      for (let up = parent(current); up !== undefined && up !== block; up = parent(current)) current = up;
+      return body.indexOf(current);
+    };
+    if (refs.some((ref) => topIndex(ref) <= index)) return { refused: `\`${name}\` is used before its checkout (a hoisted function); release it by hand` };
+
+    // Classify every use.
+    const releases: Node[] = [];
+    for (const ref of refs) {
+      const outer = outerExpression(ref);
+      const up = parent(outer)!;
+      if ((up.type === 'AssignmentExpression' && up['left'] === outer) || up.type === 'UpdateExpression' || ((up.type === 'ForOfStatement' || up.type === 'ForInStatement') && up['left'] === outer)) {
+        return { refused: `\`${name}\` is reassigned (line ${lineOf(ref)}); a \`finally\` would release whichever client it holds by then` };
+      }
+      if ((up.type === 'MemberExpression' || up.type === 'OptionalMemberExpression') && up['object'] === outer) {
+        const property = up['property'] as Node;
+        const member = outerExpression(up);
+        const callNode = parent(member);
+        if (up['computed'] !== true && property['name'] === 'release' && (callNode?.type === 'CallExpression' || callNode?.type === 'OptionalCallExpression') && callNode['callee'] === member) {
+          releases.push(callNode);
+        }
+        continue;
+      }
+      const isTest =
+        (up.type === 'UnaryExpression' && (up['operator'] === '!' || up['operator'] === 'typeof')) ||
+        up.type === 'BinaryExpression' ||
+        (up.type === 'LogicalExpression' && up['left'] === outer) ||
+        ((up.type === 'IfStatement' || up.type === 'ConditionalExpression') && up['test'] === outer);
+      if (isTest) continue;
+      const how =
+        up.type === 'ReturnStatement' || (up.type === 'ArrowFunctionExpression' && up['body'] === outer)
+          ? 'is returned'
+          : up.type === 'CallExpression' || up.type === 'NewExpression' || up.type === 'OptionalCallExpression'
+            ? `is passed to \`${chainText(up['callee'] as Node) ?? 'a call'}(…)\``
+            : up.type === 'AssignmentExpression' || up.type === 'ObjectProperty' || up.type === 'Property' || up.type === 'ArrayExpression'
+              ? 'is stored elsewhere'
+              : 'is handed on';
+      return { refused: `\`${name}\` ${how} (line ${lineOf(ref)}), so the receiver owns it and must release it; left as it is` };
+    }
+
+    // Where the releases are.
+    const inFinally = (node: Node): boolean => {
+      for (let current = node, up = parent(node); up !== undefined && current !== fn; current = up, up = parent(up)) {
+        if (up.type === 'TryStatement' && up['finalizer'] === current) return true;
+        if (isFunctionNode(current)) {
+          const calleeOf = parent(outerExpression(current));
+          const callee = calleeOf?.type === 'CallExpression' ? unwrap(calleeOf['callee'] as Node) : undefined;
+          return (callee?.['property'] as Node | undefined)?.['name'] === 'finally';
+        }
+      }
+      return false;
+    };
+    if (releases.some(inFinally)) return { fine: true };
+    for (const release of releases) {
+      const owner = enclosingFunction(release);
+      if (owner === fn) continue;
+      const calleeOf = parent(outerExpression(owner));
+      const methodOf = calleeOf?.type === 'CallExpression' ? ((unwrap(calleeOf['callee'] as Node)['property'] as Node | undefined)?.['name'] as string | undefined) : undefined;
+      if (methodOf === 'then') return { refused: `\`${name}\` is released in a \`.then\` callback (line ${lineOf(release)}), which runs only on success; release it in \`finally\` by hand` };
+      return { refused: `\`${name}\` is released inside a callback (line ${lineOf(release)}), which owns it from there; left as it is` };
+    }
+    const statementOf = (release: Node): Node | undefined => {
+      const outer = outerExpression(release);
+      const up = parent(outer);
+      return up?.type === 'ExpressionStatement' ? up : undefined;
+    };
+    // Released right after the checkout, before anything can throw.
+    if (releases.some((release) => statementOf(release) === body[index + 1])) return { fine: true };
+    // Released in a catch that rethrows and right after the try: every path, though not in finally.
+    for (const release of releases) {
+      const clause = parent(parent(statementOf(release) ?? release) ?? release);
+      if (clause?.type !== 'CatchClause') continue;
+      const tryStatement = parent(clause)!;
+      const tryBody = (tryStatement['block'] as Node)['body'] as Node[];
+      const hasExit = (node: Node): boolean => EXIT_TYPES.has(node.type) || someExit(node);
+      for (const other of releases) {
+        const otherStatement = statementOf(other);
+        if (otherStatement === undefined) continue;
+        if (tryBody.at(-1) === otherStatement && !tryBody.slice(0, -1).some(hasExit)) return { fine: true };
+        const outer = parent(tryStatement);
+        const siblings = outer !== undefined && BLOCK_TYPES.has(outer.type) ? (outer['body'] as Node[]) : [];
+        if (siblings[siblings.indexOf(tryStatement) + 1] === otherStatement && !tryBody.some(hasExit)) return { fine: true };
+      }
+    }
+    if (refs.length === 0) return { refused: `\`${name}\` is never used; remove the checkout, or release it` };
+    if (releases.length === 0 && method === 'acquire' && kind !== 'bounded') return { fine: true }; // generic-pool and friends take the resource back themselves
+
+    // Uses inside callbacks must finish before the function goes on: `await Promise.all(xs.map((x) => client.query(x)))`.
+    for (const ref of refs) {
+      let nested: Node | undefined;
+      for (let up = parent(ref); up !== undefined && up !== fn; up = parent(up)) if (isFunctionNode(up)) nested = up;
+      if (nested === undefined) {
+        const member = parent(outerExpression(ref));
+        const callNode = member === undefined ? undefined : parent(outerExpression(member));
+        const returned = callNode === undefined ? undefined : parent(outerExpression(callNode));
+        if (callNode?.type === 'CallExpression' && (returned?.type === 'ReturnStatement' || (returned?.type === 'ArrowFunctionExpression' && returned['body'] === outerExpression(callNode)))) {
+          return { refused: `\`${source(callNode)}\` is returned without \`await\` (line ${lineOf(ref)}); a \`finally\` would release \`${name}\` before it settles — write \`return await …\` first` };
+        }
+        continue;
+      }
+      let awaitedCallback = false;
+      for (let up = parent(nested); up !== undefined && up !== fn; up = parent(up)) {
+        if (up.type === 'AwaitExpression') { awaitedCallback = true; break; }
+        if (/Statement$|Declaration$/.test(up.type)) break;
+      }
+      if (!awaitedCallback) return { refused: `\`${name}\` is used in a callback (line ${lineOf(ref)}) that may run after the function moves on; releasing it in \`finally\` could pull it out from under that callback` };
+    }
+
+    // The try's extent: up to the last statement that uses the client, or a name declared after the checkout.
+    let end = Math.max(...refs.map(topIndex));
+    for (let grown = true; grown; ) {
+      grown = false;
+      const names = new Set(body.slice(index + 1, end + 1).flatMap(declaredNames));
+      if (names.size === 0) break;
+      for (let later = body.length - 1; later > end; later--) {
+        const uses = [...names].some((declared) => referencesIn(body[later]!, declared, block, parents).length > 0);
+        if (!uses) continue;
+        const wait = body.slice(end + 1, later + 1).find((s) => waits(s));
+        if (wait !== undefined) {
+          return { refused: `\`${[...names].join('`, `')}\`, declared while \`${name}\` is held, is used by later code that waits (line ${lineOf(wait)}); moving that into the \`try\` would hold the client across the wait` };
+        }
+        end = later;
+        grown = true;
+        break;
+      }
+    }
+
+    const exported = body.slice(index + 1, end + 1).find((s) => /^(?:Export|Import)|^TSExport|^TSImportEquals/.test(s.type));
+    if (exported !== undefined) return { refused: `an \`${exported.type.startsWith('Import') || exported.type === 'TSImportEqualsDeclaration' ? 'import' : 'export'}\` (line ${lineOf(exported)}) sits between the checkout and the client's last use; it cannot move into a \`try\`` };
+
+    const useUsing = allowUsing && kind === 'bounded' && method === 'acquire' && declarationKind !== 'var' && !body.slice(end + 1).some((s) => waits(s));
+    const lastHeld = useUsing ? body.length - 1 : end;
+
+    // Every release on the way must be a statement of its own that moving to finally does not delay past an await.
+    const argTexts = new Set(releases.map((release) => (release['arguments'] as Node[]).map(source).join(', ')));
+    if (argTexts.size > 1) return { refused: `\`${name}\` is released with different arguments (${[...argTexts].map((a) => `\`release(${a})\``).join(', ')}); decide by hand how each path gives it back` };
+    const args = [...argTexts][0] ?? '';
+    if (args !== '' && !/^(?:true|false)$/.test(args)) return { refused: `\`${name}.release(${args})\` passes a value that a \`finally\` cannot see; release it by hand` };
+    if (useUsing && args !== '') return { refused: `\`${name}.release(${args})\` passes an argument that \`await using\` would drop` };
+    const removals: Node[] = [];
+    for (const release of releases) {
+      const releaseStatement = statementOf(release);
+      if (releaseStatement === undefined) return { refused: `\`${source(release)}\` (line ${lineOf(release)}) is part of a larger expression; make it a statement of its own first` };
+      const why = delayReason(releaseStatement, block, lastHeld);
+      if (why !== undefined) return { refused: `\`${source(release)}\` (line ${lineOf(release)}) ${why}` };
+      removals.push(releaseStatement);
+    }
+
+    // Layout: the checkout and the last held statement each end their line.
+    if (!startsLine(text, at(statement)) || restOfLine(text, span(statement).end) === 'code') return { refused: `\`${name}\`'s checkout shares its line with other code; put it on a line of its own first` };
+    const last = body[lastHeld]!;
+    if (restOfLine(text, span(last).end) === 'code') return { refused: `the last statement that uses \`${name}\` (line ${lineOf(last)}) shares its line with other code` };
+
+    const edits: Edit[] = [];
+    const removedLines = new Set<number>();
+    /** Comments that travel with a release into the finally, in order. */
+    const movedComments: string[] = [];
+    let finalRemoval: number | undefined;
+    for (const removal of removals) {
+      const { start, end: stop } = span(removal);
+      const rest = restOfLine(text, stop);
+      const topLevel = parent(removal) === block && !useUsing;
+      if (!startsLine(text, start) || rest === 'code') {
+        const trailing = /^[ \t]*/.exec(text.slice(stop))![0].length;
+        edits.push({ start, end: stop + trailing, text: '' });
+        continue;
+      }
+      if (!topLevel && typeof rest === 'number') {
+        edits.push({ start, end: rest, text: '' }); // a branch's release: its comment stays where it was
+        continue;
+      }
+      // A release of its own at the top of the held statements takes the comment lines right
+      // above it and its trailing comment along into the finally.
+      let from = lineStartOf(text, start);
+      if (topLevel) {
+        const previous = body[body.indexOf(removal) - 1]!;
+        const comments: string[] = [];
+        for (let line = from; line > 0; ) {
+          const above = lineStartOf(text, line - 1);
+          const content = text.slice(above, line - 1).trim();
+          if (above <= span(previous).end || !content.startsWith('//')) break;
+          comments.unshift(content);
+          from = line = above;
+        }
+        if (typeof rest === 'number') comments.push(text.slice(rest, lineEndOf(text, rest)).trim());
+        movedComments.push(...comments);
+      }
+      if (removal === body[lastHeld] && topLevel) {
+        // The last held statement goes: blank lines before it go too, so the try ends on code.
+        while (from > 0 && lineStartOf(text, from - 1) > span(body[lastHeld - 1]!).end && text.slice(lineStartOf(text, from - 1), from - 1).trim() === '') {
+          from = lineStartOf(text, from - 1);
+        }
+        finalRemoval = from;
+        continue;
+      }
+      for (let line = from; line < lineEndOf(text, stop); line = lineEndOf(text, line) + 1) removedLines.add(line);
+      edits.push({ start: from, end: lineEndOf(text, stop) + 1, text: '' });
+    }
+
+    const indent = indentationAt(text, at(statement));
+    const releaseCall = (failed?: string): string => `${name}.release(${failed ?? args});`;
+
+    if (useUsing) {
+      const keywordEnd = at(statement) + declarationKind.length;
+      edits.push({ start: at(statement), end: keywordEnd, text: 'await using' });
+      return { edits, region: [at(statement), span(body[lastHeld]!).end] };
+    }
+
+    const blockIndent = block.type === 'Program' ? undefined : indentationAt(text, at(block));
+    const unit = indentUnit(text, indent, blockIndent);
+    const first = body[index + 1];
+    if (first === undefined || index + 1 > end) return { refused: `\`${name}\` is never used; remove the checkout, or release it` };
+    // The body starts at the first non-blank line after the checkout's line (comments included).
+    const afterCheckout = lineEndOf(text, span(statement).end) + 1;
+    const firstCode = afterCheckout + /^\s*/.exec(text.slice(afterCheckout))![0].length;
+    const bodyStart = lineStartOf(text, firstCode);
+    const bodyEnd = finalRemoval !== undefined ? finalRemoval - 1 : lineEndOf(text, span(last).end);
+    const afterBody = finalRemoval !== undefined ? lineEndOf(text, span(last).end) : bodyEnd;
+    if (bodyEnd <= bodyStart) return { refused: `nothing but the release follows \`${name}\`'s checkout` };
+
+    const held = body.slice(index + 1, end + 1);
+    const queries = (pattern: RegExp): boolean =>
+      held.some((s) => {
+        let found = false;
+        visit(s, (node) => {
+          if (found || node.type !== 'CallExpression') return !found;
+          const callee = unwrap(node['callee'] as Node);
+          if (callee.type === 'MemberExpression' && chainText(callee['object'] as Node) === name && (callee['property'] as Node)['name'] === 'query') {
+            const sql = literalText((node['arguments'] as Node[])[0]);
+            if (sql !== undefined && pattern.test(sql)) found = true;
+          }
+          return !found;
+        });
+        return found;
+      });
+    const destroyOnFailure = method === 'connect' && kind !== 'bounded' && kind !== 'mysql' && args === '' && queries(TRANSACTION_START) && !queries(TRANSACTION_UNDO);
+
+    const finallyComments = movedComments.map((comment) => `${indent}${unit}${comment}\n`).join('');
+    // The held code is one try/catch of the user's own: it takes the finally itself
+    // (`try { A } catch { B }` inside `try { … } finally { R }` is `try { A } catch { B } finally { R }`).
+    const kept = held.filter((s) => !removals.includes(s));
+    const own = kept[0];
+    if (!destroyOnFailure && kept.length === 1 && own?.type === 'TryStatement' && own['finalizer'] == null && firstCode === at(own) && restOfLine(text, span(own).end) === 'empty') {
+      edits.push({ start: span(own).end, end: afterBody, text: ` finally {\n${finallyComments}${indent}${unit}${releaseCall()}\n${indent}}` });
+      return { edits, region: [at(statement), afterBody] };
+    }
+
+    let head = `${indent}try {\n`;
+    let tail = `\n${indent}} finally {\n${finallyComments}${indent}${unit}${releaseCall()}\n${indent}}`;
+    if (destroyOnFailure) {
+      const failed = freshName(fn, ['failed', 'txFailed']);
+      const error = freshName(fn, ['error', 'cause']);
+      head = `${indent}let ${failed} = false;\n${head}`;
+      tail =
+        `\n${indent}} catch (${error}) {\n${indent}${unit}${failed} = true;\n${indent}${unit}throw ${error};\n` +
+        `${indent}} finally {\n${finallyComments}${indent}${unit}${releaseCall(failed)}\n${indent}}`;
+    }
+    edits.push({ start: bodyStart, end: bodyStart, text: head });
+    edits.push(...indentEdits(text, bodyStart, bodyEnd, unit, templates, removedLines));
+    edits.push({ start: bodyEnd, end: afterBody, text: tail });
+    return { edits, region: [at(statement), afterBody] };
+  }
+
+  /** Why moving `release` (a statement) into the finally would hold the client longer; undefined when it would not. */
+  function delayReason(releaseStatement: Node, block: Node, lastHeld: number): string | undefined {
+    let node = releaseStatement;
+    for (;;) {
+      const container = parent(node)!;
+      if (!BLOCK_TYPES.has(container.type)) return container.type === 'SwitchCase' ? 'is inside a `switch`; release it by hand' : 'is the body of a statement without braces; add braces first';
+      const siblings = container['body'] as Node[];
+      const after = container === block ? siblings.slice(siblings.indexOf(node) + 1, lastHeld + 1) : siblings.slice(siblings.indexOf(node) + 1);
+      for (const next of after) {
+        if (waits(next)) return `is followed by code that waits (line ${lineOf(next)}); moving it into \`finally\` would hold the client across that wait`;
+        if (next.type === 'ReturnStatement' || next.type === 'ThrowStatement') return undefined;
+        if (next.type === 'BreakStatement' || next.type === 'ContinueStatement') {
+          if (next['label'] != null) return 'is followed by a labeled jump; release it by hand';
+          // It leaves the try only when its loop (or switch) is outside the held code.
+          for (let up = parent(next); up !== undefined && up !== block; up = parent(up)) {
+            if (LOOP_TYPES.has(up.type) || (next.type === 'BreakStatement' && up.type === 'SwitchStatement')) {
+              return `is followed by a \`${next.type === 'BreakStatement' ? 'break' : 'continue'}\` that stays inside the held code (line ${lineOf(next)}); release it by hand`;
+            }
+          }
+          return undefined;
+        }
+      }
+      if (container === block) return undefined;
+      // Leave the block: through if/else, labels and try, never through a loop (it would run again).
+      let up = container;
+      for (;;) {
+        const outer = parent(up)!;
+        if (BLOCK_TYPES.has(outer.type)) break;
+        if (LOOP_TYPES.has(outer.type)) return 'is inside a loop that holds the client; release it by hand';
+        if (outer.type === 'TryStatement' && outer['finalizer'] != null && outer['finalizer'] !== up && waits(outer['finalizer'] as Node)) {
+          return `is followed by a \`finally\` that waits (line ${lineOf(outer['finalizer'] as Node)}); release it by hand`;
+        }
+        if (outer.type === 'SwitchCase' || outer.type === 'SwitchStatement') return 'is inside a `switch`; release it by hand';
+        if (isFunctionNode(outer)) return 'is in another function';
+        up = outer;
+      }
+      node = up;
+    }
+  }
+
+  function someExit(node: Node): boolean {
+    let found = false;
+    visit(node, (part) => {
+      if (found || (part !== node && isFunctionNode(part))) return false;
+      if (EXIT_TYPES.has(part.type)) found = true;
+      return !found;
+    });
+    return found;
+  }
+
+  const accepted: Edit[] = [];
+  const regions: (readonly [number, number])[] = [];
+  let deferred = false;
+  for (const site of sites.sort((a, b) => at(a.statement) - at(b.statement))) {
+    const outcome = plan(site);
+    if ('refused' in outcome) {
+      report(lineOf(site.call), (site.call.loc?.start.column ?? 0) + 1, outcome.refused);
+      continue;
+    }
+    if ('fine' in outcome) continue;
+    const [start, stop] = outcome.region;
+    if (regions.some(([s, e]) => start <= e && s <= stop)) {
+      deferred = true; // nested in (or overlapping) another rewrite: the next pass sees it in its new place
+      continue;
+    }
+    regions.push(outcome.region);
+    accepted.push(...outcome.edits);
+  }
+  return { output: accepted.length > 0 ? applyEdits(text, accepted) : null, deferred };
+}
+
+export default function transformer(file: FileInfo, api: API, options: ReleaseClientsOptions = {}): string | null {
+  const reported = new Set<string>();
+  // recast parses a copy of the text with every line break turned into \n, so node offsets
+  // are offsets into that copy: work on it, and put CRLF back at the end.
+  const crlf = file.source.includes('\r\n');
+  if (/\r(?!\n)|[\u2028\u2029]/.test(file.source) || (crlf && /(?<!\r)\n/.test(file.source))) {
+    if (/pool|connect|acquire/i.test(file.source)) {
+      (api as Partial<API>).report?.(`${file.path}:1:1: release-clients skipped: the file mixes line endings (or holds U+2028/U+2029); normalise them first`);
+    }
+    return null;
+  }
+  const original = crlf ? file.source.replace(/\r\n/g, '\n') : file.source;
+  let text = original;
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const earlier = new Set(reported);
+    const report = (line: number, column: number, reason: string): void => {
+      // A later pass sees a checkout nested in an earlier rewrite, at shifted lines: report it
+      // only when the first pass did not already say the same.
+      const key = reason.replace(/\(line \d+\)/g, '');
+      if (pass > 0 && earlier.has(key)) return;
+      reported.add(key);
+      // jscodeshift's own test helper (applyTransform) passes no `report`.
+      (api as Partial<API>).report?.(`${file.path}:${line}:${column}: release-clients skipped: ${reason}`);
+    };
+    const found: [number, number, string][] = [];
+    const { output, deferred } = runPass(file, api, options, text, (line, column, reason) => void found.push([line, column, reason]));
+    for (const [line, column, reason] of found.sort((a, b) => a[0] - b[0] || a[1] - b[1])) report(line, column, reason);
+    if (output === null) break;
+    text = output;
+    if (!deferred) break;
+  }
+  if (text === original) return null;
+  return crlf ? text.replace(/\n/g, '\r\n') : text;
+}
