@@ -63,6 +63,14 @@ export type {
 } from './store/types.js';
 export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './store/memory.js';
 export { PostgresStore, createPostgresStore, type PostgresStoreOptions } from './store/postgres.js';
+export {
+  RedisStore,
+  createRedisStore,
+  type CreateRedisStoreOptions,
+  type RedisClient,
+  type RedisStoreOptions,
+} from './store/redis.js';
+export { redisLimitKeys, type RedisLimitKeys } from './store/redis-scripts.js';
 export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
 export {
