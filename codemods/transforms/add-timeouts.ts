@@ -14,8 +14,12 @@
  *   `timeout: ms`; `axios.create({ … })` → `timeout: ms` for every call the instance makes.
  * - got (`got(url, options)`, `got.post(…)`) → `timeout: { request: ms }`; likewise `got.extend`.
  * - `new OpenAI({ … })` / `new AzureOpenAI` / `new Anthropic()` → `timeout: ms` in the client
- *   options; a call on a client this file only receives (`client: OpenAI` as a parameter or
- *   class property) → `timeout: ms` in that call's request options.
+ *   options, which covers every call the client makes.
+ * - with the option `receivedClients: true`: a call on a client this file only receives
+ *   (`client: OpenAI` as a parameter or class property) → `timeout: ms` in that call's request
+ *   options. Off by default: the rule reports those calls only in strict mode with type
+ *   information, and where the client is built in the project, this transform already gives
+ *   it a timeout there; turn it on for clients made outside the project.
  *
  * Calls already under a deadline (`withTimeout(…)`, p-timeout, `deadline(…).run`, the
  * policy's `lint.timeouts`) are left alone, as are calls on axios / got instances (their
@@ -261,9 +265,9 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 
   /** `http.get(…).setTimeout(…)`, or `req.setTimeout(…)` on the variable the request went into. */
   function setsTimeoutOnResult(path: ASTPath<K.CallExpressionKind>): boolean {
-    const parent = path.parent?.node as K.MemberExpressionKind | undefined;
+    const parent = (path.parent as ASTPath | null)?.node as K.MemberExpressionKind | undefined;
     if (parent?.type === 'MemberExpression' && parent.object === path.node && propertyName(parent) === 'setTimeout') return true;
-    const declarator = path.parent?.node as K.VariableDeclaratorKind | undefined;
+    const declarator = (path.parent as ASTPath | null)?.node as K.VariableDeclaratorKind | undefined;
     const name = declarator?.type === 'VariableDeclarator' && declarator.init === path.node ? identifierName(declarator.id) : undefined;
     if (name === undefined || !isScope(path.scope)) return false;
     const scope = path.scope.lookup(name);
@@ -405,7 +409,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const call = path.node;
     const binding = resolve(path, call.callee);
     if (binding?.module === 'axios' && binding.imported === 'create') {
-      const declarator = path.parent?.node as K.VariableDeclaratorKind | undefined;
+      const declarator = (path.parent as ASTPath | null)?.node as K.VariableDeclaratorKind | undefined;
       const instance = declarator?.type === 'VariableDeclarator' ? identifierName(declarator.id) : undefined;
       if (instance === undefined || !defaultsSet.has(instance)) addToClient(call, 'timeout', httpMs, 'axios.create config');
       return;
@@ -416,7 +420,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     }
     const target = httpTarget(path);
     if (target === undefined) {
-      sdkCall(path);
+      if (options.receivedClients === true) sdkCall(path);
       return;
     }
     if (isUnderDeadline(path)) return;
@@ -467,7 +471,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   function sdkCall(path: ASTPath<K.CallExpressionKind>): void {
     const call = path.node;
     const segments: string[] = [];
-    let current: K.ExpressionKind = call.callee as K.ExpressionKind;
+    let current: K.ExpressionKind = call.callee;
     for (;;) {
       if (current.type === 'MemberExpression' && current.object.type !== 'ThisExpression') {
         const property = propertyName(current);

@@ -53,8 +53,81 @@ function isPlainMemberChain(node: K.ExpressionKind): boolean {
   return isPlainMemberChain(node.object);
 }
 
+/**
+ * Limiters as bounded/no-unbounded-concurrency knows them (mirrors eslint-plugin/utils/limiters.ts,
+ * which codemods do not import): modules that build one, the methods that run a task through
+ * one, and the names people give them.
+ */
+const LIMITER_MODULES = new Set(['p-limit', 'p-throttle', 'p-queue', 'bottleneck', 'async-sema', 'async-mutex', 'limiter', 'bounded/runtime', 'bounded']);
+const RUN_METHODS = new Set(['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive']);
+const WAIT_METHODS = new Set(['acquire', 'removeTokens', 'waitForToken']);
+const LIMITER_NAME = /(?:^|[a-z0-9_])(?:sem|sema|semaphore|limit|limiter|queue|throttle|throttler|bottleneck|mutex)$/i;
+
+/** The local names a file binds to limiter modules, and the `const`s it builds limiters into. */
+interface Limiters {
+  readonly imports: ReadonlySet<string>;
+  readonly built: ReadonlySet<string>;
+}
+
+function limitersOf(j: JSCodeshift, root: Collection): Limiters {
+  const imports = new Set<string>();
+  root.find(j.ImportDeclaration).forEach((path) => {
+    if (!LIMITER_MODULES.has(String(path.node.source.value))) return;
+    for (const spec of path.node.specifiers ?? []) if (typeof spec.local?.name === 'string') imports.add(spec.local.name);
+  });
+  const built = new Set<string>();
+  const buildsOne = (node: unknown): boolean => {
+    const made = (node ?? {}) as { type?: string; callee?: K.ExpressionKind };
+    if ((made.type !== 'NewExpression' && made.type !== 'CallExpression') || made.callee === undefined) return false;
+    let callee: K.ExpressionKind = made.callee;
+    while (callee.type === 'MemberExpression') callee = callee.object;
+    return callee.type === 'Identifier' && imports.has(callee.name);
+  };
+  root.find(j.VariableDeclarator).forEach((path) => {
+    if (path.node.id.type === 'Identifier' && buildsOne(path.node.init)) built.add(path.node.id.name);
+  });
+  root.find(j.ClassProperty).forEach((path) => {
+    const key = path.node.key;
+    if (key.type === 'Identifier' && buildsOne(path.node.value)) built.add(key.name);
+  });
+  return { imports, built };
+}
+
+function isLimiterHolder(node: K.ExpressionKind, limiters: Limiters): boolean {
+  const name = node.type === 'Identifier' ? node.name : node.type === 'MemberExpression' ? memberName(node) : undefined;
+  return name !== undefined && (limiters.built.has(name) || LIMITER_NAME.test(name));
+}
+
+/** `sem.run(() => …)`, `queue.add(…)`, `limit(() => …)` (p-limit), optionally awaited. */
+function isLimitedCall(node: unknown, limiters: Limiters): boolean {
+  let value = node as K.ExpressionKind;
+  if (value.type === 'AwaitExpression' && value.argument != null) value = value.argument;
+  if (value.type !== 'CallExpression') return false;
+  const callee = value.callee;
+  if (callee.type === 'MemberExpression') {
+    const method = memberName(callee);
+    return method !== undefined && RUN_METHODS.has(method) && isLimiterHolder(callee.object, limiters);
+  }
+  return callee.type === 'Identifier' && isLimiterHolder(callee, limiters);
+}
+
+/** Whether every task `fn` starts already goes through a limiter, as the rule judges it. */
+function isLimitedMapper(fn: K.ArrowFunctionExpressionKind | K.FunctionExpressionKind, limiters: Limiters): boolean {
+  if (fn.body.type !== 'BlockStatement') return isLimitedCall(fn.body, limiters);
+  const statements = fn.body.body;
+  const waits = statements.some((statement) => {
+    if (statement.type !== 'ExpressionStatement') return false;
+    let value = statement.expression;
+    if (value.type === 'AwaitExpression' && value.argument != null) value = value.argument;
+    return value.type === 'CallExpression' && WAIT_METHODS.has(memberName(value.callee) ?? '') && isLimiterHolder((value.callee as K.MemberExpressionKind).object, limiters);
+  });
+  if (waits) return true;
+  const returned = statements.filter((statement): statement is K.ReturnStatementKind => statement.type === 'ReturnStatement');
+  return returned.length > 0 && returned.every((statement) => statement.argument != null && isLimitedCall(statement.argument, limiters));
+}
+
 /** Why `Promise.<method>(arg)` cannot be rewritten; undefined when it can. */
-function refusal(text: string, arg: K.ExpressionKind | K.SpreadElementKind): string | undefined {
+function refusal(text: string, arg: K.ExpressionKind | K.SpreadElementKind, limiters: Limiters): string | undefined {
   if (arg.type !== 'CallExpression' || memberName(arg.callee) !== 'map') return 'argument is not `xs.map(fn)`';
   const call = arg as K.CallExpressionKind & { typeParameters?: unknown; typeArguments?: unknown };
   if (call.typeParameters != null || call.typeArguments != null) return '`map` has type arguments';
@@ -67,6 +140,7 @@ function refusal(text: string, arg: K.ExpressionKind | K.SpreadElementKind): str
   const items = (call.callee as K.MemberExpressionKind).object;
   if (!isPlainMemberChain(items)) return 'the mapped collection is not an identifier or member expression';
   if (/\/\/|\/\*/.test(text.slice(span(items).end, span(fn).start))) return 'a comment inside `xs.map(` would be lost';
+  if (isLimitedMapper(fn, limiters)) return 'every task already runs through a limiter; the fan-out is bounded';
   return undefined;
 }
 
@@ -285,7 +359,7 @@ function usesOf(j: JSCodeshift, block: Collection, declaration: ASTPath, name: s
   if (scope == null) return Number.POSITIVE_INFINITY;
   let count = 0;
   block.find(j.Identifier, { name }).forEach((path) => {
-    const parent = path.parent?.node as Node | undefined;
+    const parent = (path.parent as ASTPath | null)?.node as Node | undefined;
     if (parent !== undefined) {
       const isKey = (parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') && parent.property === path.node && parent.computed !== true;
       const isPropertyKey = (parent.type === 'ObjectProperty' || parent.type === 'ClassProperty') && parent.key === path.node && parent.computed !== true && parent.shorthand !== true;
@@ -307,6 +381,7 @@ function isPlainArrayCall(node: K.ExpressionKind): node is K.CallExpressionKind 
 function heldFanOut(
   j: JSCodeshift,
   text: string,
+  limiters: Limiters,
   comments: readonly Span[],
   path: ASTPath<K.CallExpressionKind>,
   name: string,
@@ -314,7 +389,7 @@ function heldFanOut(
 ): MovedSite | string {
   const host = hostStatement(path);
   if (host === undefined) return `\`Promise.all(${name})\` is not the first thing its statement evaluates; something before it could observe the tasks`;
-  const body = (host.parent?.node as { body?: unknown } | undefined)?.body;
+  const body = ((host.parent as ASTPath | null)?.node as { body?: unknown } | undefined)?.body;
   if (!Array.isArray(body)) return `\`${name}\` is not declared in the same block as the fan-out`;
   const statements = body as Node[];
   const hostIndex = statements.indexOf(host.node as unknown as Node);
@@ -356,7 +431,7 @@ function heldFanOut(
   };
   let loopIndex = -1;
   if (!isLoop) {
-    const reason = refusal(text, init);
+    const reason = refusal(text, init, limiters);
     if (reason !== undefined) return reason;
     const mapCall = init as K.CallExpressionKind;
     const itemsNode = (mapCall.callee as K.MemberExpressionKind).object;
@@ -443,6 +518,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   };
 
   const comments = commentSpans(root);
+  const limiters = limitersOf(j, root);
   const sites: { call: K.CallExpressionKind; helper: string }[] = [];
   const movedSites: MovedSite[] = [];
   root.find(j.CallExpression).forEach((path) => {
@@ -453,12 +529,12 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const argument = call.arguments[0]!;
     const helper = REPLACEMENTS[method]!;
     if (argument.type === 'Identifier') {
-      const held = heldFanOut(j, text, comments, path, argument.name, helper);
+      const held = heldFanOut(j, text, limiters, comments, path, argument.name, helper);
       if (typeof held === 'string') report(call, held);
       else movedSites.push(held);
       return;
     }
-    const reason = refusal(text, argument);
+    const reason = refusal(text, argument, limiters);
     if (reason !== undefined) {
       report(call, reason);
       return;
