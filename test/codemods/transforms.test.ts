@@ -1,12 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import jscodeshift, { type API, type FileInfo } from 'jscodeshift';
+import tsParser from '@typescript-eslint/parser';
+import { Linter } from 'eslint';
+import jscodeshift, { type API, type ASTPath, type FileInfo } from 'jscodeshift';
 import { applyTransform } from 'jscodeshift/src/testUtils.js';
 import * as addTimeouts from '../../codemods/transforms/add-timeouts.js';
 import * as boundPromiseAll from '../../codemods/transforms/bound-promise-all.js';
 import { describe, expect, it } from 'vitest';
+import { unifiedDiff } from '../../cli/diff.js';
 import { transforms, type TransformName } from '../../codemods/index.js';
+import plugin from '../../eslint-plugin/index.js';
 import { defaultPolicy } from '../../policy/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/codemods/', import.meta.url));
@@ -17,12 +21,18 @@ interface Run {
   readonly reports: string[];
 }
 
-function run(name: TransformName, path: string, source: string): Run {
+/** Transform options for a fixture case: `<case>.options.json` beside its input, when there is one. */
+function optionsFor(path: string): Record<string, unknown> {
+  const sidecar = path.replace(/\.(input|output)\.ts$/, '.options.json');
+  return sidecar !== path && existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Record<string, unknown>) : {};
+}
+
+function run(name: TransformName, path: string, source: string, extra: Record<string, unknown> = {}): Run {
   const j = jscodeshift.withParser('ts');
   const reports: string[] = [];
   const api: API = { jscodeshift: j, j, stats: () => {}, report: (message: string) => void reports.push(message) };
   const file: FileInfo = { path, source };
-  const output = transforms[name](file, api, { policy }) as string | null | undefined;
+  const output = transforms[name](file, api, { ...extra, policy }) as string | null | undefined;
   return { output, reports };
 }
 
@@ -38,15 +48,15 @@ const names = Object.keys(transforms) as TransformName[];
 describe.each(names)('%s', (name) => {
   const found = cases(name);
 
-  it('has at least 6 fixture cases, some of them no-change', () => {
-    expect(found.length).toBeGreaterThanOrEqual(6);
+  it('has at least 12 fixture cases, some of them no-change', () => {
+    expect(found.length).toBeGreaterThanOrEqual(12);
     expect(found.some((c) => !existsSync(join(FIXTURES, name, `${c}.output.ts`)))).toBe(true);
   });
 
   it.each(found)('%s', (c) => {
     const inputPath = join(FIXTURES, name, `${c}.input.ts`);
     const outputPath = join(FIXTURES, name, `${c}.output.ts`);
-    const { output } = run(name, inputPath, readFileSync(inputPath, 'utf8'));
+    const { output } = run(name, inputPath, readFileSync(inputPath, 'utf8'), optionsFor(inputPath));
     if (existsSync(outputPath)) {
       expect(output).toBe(readFileSync(outputPath, 'utf8'));
     } else {
@@ -63,7 +73,7 @@ describe('idempotence: every transform over every .output.ts changes nothing', (
   );
   it.each(names.flatMap((name) => outputs.map((file) => [name, file] as const)))('%s over %s', (name, file) => {
     const path = join(FIXTURES, file);
-    expect(run(name, path, readFileSync(path, 'utf8')).output).toBeNull();
+    expect(run(name, path, readFileSync(path, 'utf8'), file.startsWith(`${name}/`) ? optionsFor(path) : {}).output).toBeNull();
   });
 });
 
@@ -88,6 +98,272 @@ describe('reports', () => {
       '`map` has a thisArg or no callback',
       'argument is not `xs.map(fn)`',
     ]);
+  });
+});
+
+function reasons(name: TransformName, c: string): string[] {
+  const path = join(FIXTURES, name, `${c}.input.ts`);
+  return run(name, path, readFileSync(path, 'utf8'), optionsFor(path)).reports.map((r) => r.replace(/^.*?:(\d+):\d+: [a-z-]+ skipped: /, '$1: '));
+}
+
+describe('reports for arrays built before the combinator', () => {
+  it('bound-promise-all says why each held map stays as it is', () => {
+    expect(reasons('bound-promise-all', 'held-map-refusals')).toEqual([
+      '9: `ps` is used elsewhere; its tasks may be awaited or observed there',
+      '14: statements between `ps` and the fan-out could observe its tasks having started; moving their start is not provably safe',
+      '19: statements between `ps` and the fan-out could observe its tasks having started; moving their start is not provably safe',
+      '24: `Promise.all(ps)` is not the first thing its statement evaluates; something before it could observe the tasks',
+      '30: the map reads a name declared after it; moving it would change what it sees',
+      '34: the declaration of `ps` cannot be removed cleanly: a comment after it would be lost',
+      '41: `ps` is not declared in the same block as the fan-out',
+    ]);
+  });
+
+  it('bound-promise-all says why each push loop stays as it is', () => {
+    expect(reasons('bound-promise-all', 'push-loop-refusals')).toEqual([
+      '11: the loop body does more than `ps.push(…)`',
+      '16: the pushed expression awaits inside the loop; the loop already waits between tasks',
+      '21: `for await` takes items as they arrive; mapBounded would read the source differently',
+      '26: the loop collects promises that already exist; it starts no work to bound',
+      '31: `ps` is not filled by a `for (const x of xs)` loop right after its declaration',
+      '39: a comment in the loop would be lost',
+      '44: the loop iterates something other than an identifier or member expression',
+    ]);
+  });
+
+  it('the transforms that succeed report nothing', () => {
+    for (const c of ['held-map', 'push-loop', 'nested-held', 'held-aliased-import']) expect(reasons('bound-promise-all', c), c).toEqual([]);
+    for (const c of ['axios-calls', 'axios-instance', 'got-calls', 'undici-calls', 'node-http', 'node-fetch-layout']) expect(reasons('add-timeouts', c), c).toEqual([]);
+  });
+});
+
+describe('add-timeouts reports for the libraries beyond fetch', () => {
+  it('reports an axios config it cannot see into and one that turns the deadline off', () => {
+    expect(reasons('add-timeouts', 'axios-refusals')).toEqual([
+      '7: `timeout` is set to a value that turns the deadline off; set a finite one by hand',
+      '10: axios config is not an object literal; add `timeout` by hand',
+      '11: options object has a spread or computed key; cannot tell whether it sets `timeout`',
+    ]);
+  });
+
+  it('reports an SDK call whose request options have no known place', () => {
+    expect(reasons('add-timeouts', 'sdk-per-call')).toEqual(['9: cannot tell where `models.list()` takes its request options; add `timeout` by hand']);
+  });
+
+  it('leaves calls under a deadline, behind axios.defaults.timeout, and with a timed signal alone, silently', () => {
+    for (const c of ['under-deadline', 'axios-defaults', 'timed-signal']) expect(reasons('add-timeouts', c), c).toEqual([]);
+  });
+
+  it('reports a node:http call whose first argument is neither a URL nor an options literal', () => {
+    const source = "import http from 'node:http';\nexport const req = http.request(target, (res) => res.resume());\n";
+    const result = run('add-timeouts', 'h.ts', source);
+    expect(result.output).toBeNull();
+    expect(result.reports).toEqual([expect.stringMatching(/h\.ts:2:20: add-timeouts skipped: cannot tell whether the first argument is a URL/)]);
+  });
+});
+
+/**
+ * Hunk locality: a transform edits only the statements that hold a finding of the ESLint rule
+ * it fixes. A finding's region is
+ *   - the innermost statement around the reported node,
+ *   - the statements the finding's own suggestions edit (`axios.create({ … })` for a call on
+ *     the instance, `const ps = xs.map(fn)` for `Promise.all(ps)`),
+ *   - for a fan-out over a named array (`Promise.all(ps)`), the sibling statements from the
+ *     array's declaration down to the fan-out (bound-promise-all moves the array into the call),
+ *   - for add-timeouts, a statement that makes an SDK client or an axios / got instance: the
+ *     rule reports the calls made on a client, not the client, and a module that only builds
+ *     and exports one has no call in it.
+ * A hunk that only adds or changes `import` lines (and a blank line after a new one) above the
+ * first other statement is allowed on its own: that is where a missing import goes.
+ * Rules run with the options that make them see what the transform fixes (`strict` makes
+ * require-timeout report a signal that has no deadline of its own, which add-timeouts combines).
+ */
+const RULE_OF: Partial<Record<TransformName, { readonly rule: string; readonly options: readonly unknown[] }>> = {
+  'add-timeouts': { rule: 'require-timeout', options: [{ strict: true }] },
+  'bound-promise-all': { rule: 'no-unbounded-concurrency', options: [] },
+};
+
+interface Lines {
+  readonly first: number;
+  readonly last: number;
+}
+
+interface Hunk {
+  /** Old-file lines replaced, or for a pure insertion the old line it follows (`last` = `first` - 1). */
+  readonly old: Lines;
+  readonly lines: string[];
+}
+
+function hunksOf(before: string, after: string): Hunk[] {
+  const hunks: Hunk[] = [];
+  for (const line of unifiedDiff('f.ts', before, after, 0).split('\n')) {
+    const header = /^@@ -(\d+),(\d+) \+\d+,\d+ @@$/.exec(line);
+    if (header !== null) {
+      const start = Number(header[1]);
+      const count = Number(header[2]);
+      hunks.push({ old: count === 0 ? { first: start + 1, last: start } : { first: start, last: start + count - 1 }, lines: [] });
+    } else if (hunks.length > 0 && (line.startsWith('+') || line.startsWith('-')) && !line.startsWith('+++') && !line.startsWith('---')) {
+      hunks.at(-1)!.lines.push(line.slice(1));
+    }
+  }
+  return hunks;
+}
+
+function findingsOf(name: TransformName, path: string, source: string): Linter.LintMessage[] {
+  const { rule, options } = RULE_OF[name]!;
+  const linter = new Linter({ configType: 'flat', cwd: fileURLToPath(new URL('../../', import.meta.url)) });
+  const messages = linter.verify(
+    source,
+    [
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tsParser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } },
+        plugins: { bounded: plugin },
+        rules: { [`bounded/${rule}`]: ['error', ...options] as Linter.RuleEntry },
+      },
+    ],
+    path,
+  );
+  expect(messages.filter((message) => message.fatal === true || message.ruleId === null)).toEqual([]);
+  return messages;
+}
+
+type Located = { start: number; end: number };
+
+function allowedRegions(name: TransformName, path: string, source: string): { regions: Lines[]; findings: number; importsEnd: number } {
+  const messages = findingsOf(name, path, source);
+  const j = jscodeshift.withParser('ts');
+  const root = j(source);
+  const lineStarts = [0];
+  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const offset = (line: number, column: number): number => lineStarts[line - 1]! + column - 1;
+  const statements = root.find(j.Statement).paths() as ASTPath[];
+  const nodeOf = (p: ASTPath): Located => p.node as unknown as Located;
+  const innermost = (start: number, end: number): ASTPath | undefined =>
+    statements
+      .filter((p) => nodeOf(p).start <= start && end <= nodeOf(p).end)
+      .sort((a, b) => nodeOf(a).end - nodeOf(a).start - (nodeOf(b).end - nodeOf(b).start))[0];
+  const regions: Lines[] = [];
+  // Lines from offsets: recast leaves `loc` null on some nodes (an exported declaration).
+  const lineOf = (at: number): number => lineStarts.findLastIndex((start) => start <= at) + 1;
+  const linesOf = (from: Located, to: Located = from): Lines => ({ first: lineOf(from.start), last: lineOf(to.end - 1) });
+  const add = (p: ASTPath | undefined): void => {
+    if (p !== undefined) regions.push(linesOf(nodeOf(p)));
+  };
+  for (const message of messages) {
+    const start = offset(message.line, message.column);
+    const end = message.endLine === undefined ? start : offset(message.endLine, message.endColumn!);
+    const statement = innermost(start, end);
+    add(statement);
+    for (const suggestion of message.suggestions ?? []) add(innermost(suggestion.fix.range[0], suggestion.fix.range[1]));
+    // Promise.all(ps): back to the sibling that declares `ps`.
+    const call = root.find(j.CallExpression).filter((p) => nodeOf(p).start === start && nodeOf(p).end === end).paths()[0];
+    const argument = call?.node.arguments[0];
+    const body = ((statement?.parent as ASTPath | null | undefined)?.node as { body?: unknown } | undefined)?.body;
+    if (name === 'bound-promise-all' && argument?.type === 'Identifier' && Array.isArray(body)) {
+      const siblings = body as unknown[];
+      const at = siblings.indexOf(statement!.node);
+      for (let index = at - 1; index >= 0; index--) {
+        const sibling = siblings[index] as { type: string; declarations?: { id: { type: string; name?: string } }[] } & Located;
+        if (sibling.type === 'VariableDeclaration' && sibling.declarations!.some((d) => d.id.name === argument.name)) {
+          regions.push(linesOf(sibling, nodeOf(statement!)));
+          break;
+        }
+      }
+    }
+  }
+  if (name === 'add-timeouts') {
+    const clientModules = new Map<string, string>();
+    root.find(j.ImportDeclaration).forEach((p) => {
+      for (const spec of p.node.specifiers ?? []) if (typeof spec.local?.name === 'string') clientModules.set(spec.local.name, String(p.node.source.value));
+    });
+    root.find(j.NewExpression).forEach((p) => {
+      const callee = p.node.callee;
+      if (callee.type === 'Identifier' && ['openai', '@anthropic-ai/sdk'].includes(clientModules.get(callee.name) ?? '')) add(innermost(nodeOf(p).start, nodeOf(p).end));
+    });
+    root.find(j.CallExpression, { callee: { type: 'MemberExpression', object: { type: 'Identifier' }, property: { type: 'Identifier' } } }).forEach((p) => {
+      const callee = p.node.callee as unknown as { object: { name: string }; property: { name: string } };
+      const module = clientModules.get(callee.object.name);
+      if ((module === 'axios' && callee.property.name === 'create') || (module === 'got' && callee.property.name === 'extend')) add(innermost(nodeOf(p).start, nodeOf(p).end));
+    });
+    // With `receivedClients`: calls on a parameter or property typed as an SDK client, which
+    // the rule reports only with type information.
+    if (optionsFor(path).receivedClients === true) {
+      const typed = new Set<string>();
+      root.find(j.TSTypeReference, { typeName: { type: 'Identifier' } }).forEach((p) => {
+        const type = (p.node.typeName as { name: string }).name;
+        if (!['openai', '@anthropic-ai/sdk'].includes(clientModules.get(type) ?? '')) return;
+        const holder = ((p.parent as ASTPath | null)?.parent as ASTPath | null)?.node as { type: string; name?: string; key?: { name?: string } } | undefined;
+        const name = holder?.type === 'Identifier' ? holder.name : holder?.key?.name;
+        if (name !== undefined) typed.add(name);
+      });
+      root.find(j.CallExpression).forEach((p) => {
+        let receiver = p.node.callee as { type: string; object?: unknown; name?: string; property?: { name?: string } };
+        while (receiver.type === 'MemberExpression' && (receiver.object as { type: string }).type !== 'ThisExpression') receiver = receiver.object as typeof receiver;
+        const name = receiver.type === 'Identifier' ? receiver.name : receiver.type === 'MemberExpression' ? receiver.property?.name : undefined;
+        if (name !== undefined && typed.has(name) && p.node.callee.type === 'MemberExpression') add(innermost(nodeOf(p).start, nodeOf(p).end));
+      });
+    }
+  }
+  const program = (root.get() as { node: { program: { body: (Located & { type: string })[] } } }).node.program.body;
+  const firstOther = program.find((statement) => statement.type !== 'ImportDeclaration');
+  return { regions, findings: messages.length, importsEnd: firstOther === undefined ? Number.POSITIVE_INFINITY : lineOf(firstOther.start) };
+}
+
+/** The hunks of `source` → `output` that lie outside every allowed region, as readable text. */
+function strayHunks(name: TransformName, path: string, source: string, output: string): string[] {
+  const { regions, importsEnd } = allowedRegions(name, path, source);
+  const covered = (line: number): boolean => regions.some((region) => region.first <= line && line <= region.last);
+  return hunksOf(source, output)
+    .filter((hunk) => {
+      const importsOnly = hunk.lines.every((line) => line === '' || /^import\b.*\bfrom '[^']+';$/.test(line)) && hunk.old.last < importsEnd;
+      // Every replaced line in some region (adjacent statements may each hold a finding); an
+      // insertion between two lines of one region.
+      const inside =
+        hunk.old.last < hunk.old.first
+          ? regions.some((region) => region.first <= hunk.old.last && hunk.old.first <= region.last)
+          : Array.from({ length: hunk.old.last - hunk.old.first + 1 }, (_, i) => hunk.old.first + i).every(covered);
+      return !importsOnly && !inside;
+    })
+    .map((hunk) => `old lines ${hunk.old.first}-${hunk.old.last}:\n${hunk.lines.join('\n')}`);
+}
+
+describe.each(names.filter((name) => RULE_OF[name] !== undefined))('%s: every hunk lies within a statement that holds a finding', (name) => {
+  const found = cases(name);
+  const changed = found.filter((c) => existsSync(join(FIXTURES, name, `${c}.output.ts`)));
+  const unchanged = found.filter((c) => !changed.includes(c));
+
+  it.each(changed)('%s', (c) => {
+    const path = join(FIXTURES, name, `${c}.input.ts`);
+    const source = readFileSync(path, 'utf8');
+    const output = run(name, path, source, optionsFor(path)).output;
+    expect(typeof output).toBe('string');
+    expect(allowedRegions(name, path, source).regions.length, 'the rule finds something in a fixture the transform changes').toBeGreaterThan(0);
+    expect(hunksOf(source, output!).length).toBeGreaterThan(0);
+    expect(strayHunks(name, path, source, output!)).toEqual([]);
+  });
+
+  it.each(unchanged)('%s stays byte-identical (the transform returns null)', (c) => {
+    const path = join(FIXTURES, name, `${c}.input.ts`);
+    expect(run(name, path, readFileSync(path, 'utf8'), optionsFor(path)).output).toBeNull();
+  });
+});
+
+describe('the hunk-locality check itself', () => {
+  const path = join(FIXTURES, 'add-timeouts', 'fetch-merge-init.input.ts');
+  const source = readFileSync(path, 'utf8');
+  const output = run('add-timeouts', path, source).output!;
+
+  it('rejects a change to a line outside every finding', () => {
+    const stray = output.replace('if (!response.ok)', 'if (!response.ok && response.status !== 304)');
+    expect(strayHunks('add-timeouts', path, source, stray)).toEqual([expect.stringContaining('response.status !== 304')]);
+  });
+
+  it('rejects an import added below the first other statement, and accepts one at the top', () => {
+    const top = `import { x } from './x.js';\n${output}`;
+    expect(strayHunks('add-timeouts', path, source, top)).toEqual([]);
+    const low = output.replace(/\n}\n$/, "\n}\nimport { x } from './x.js';\n");
+    expect(strayHunks('add-timeouts', path, source, low)).toHaveLength(1);
   });
 });
 
