@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStoreUnavailableError } from '../../../runtime/errors.js';
 import { clusterSlot, redisLimitKeys } from '../../../runtime/store/redis-scripts.js';
-import { RedisStore } from '../../../runtime/store/redis.js';
+import { RedisStore, createRedisStore } from '../../../runtime/store/redis.js';
 import { testRedis } from '../../helpers/redis.js';
 
 let client: Redis;
@@ -321,5 +321,21 @@ describe('scripts and errors', () => {
     await expect(store.acquire('k', 1.5, 'a', 1_000)).rejects.toThrow(/`limit` to be a positive integer/);
     await expect(store.acquire('k', 1, '', 1_000)).rejects.toThrow(/`holderId`/);
     await expect(store.penalize('k', -1)).rejects.toThrow(/`ms`/);
+  });
+});
+
+describe('ioredis stays an optional peer', () => {
+  it('the store module imports only its types, and loads it on demand', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const source = await readFile(new URL('../../../runtime/store/redis.ts', import.meta.url), 'utf8');
+    const imports = source.match(/^import\b[^;]*?from '[^']+';/gms) ?? [];
+    const ioredis = imports.filter((statement) => statement.endsWith("from 'ioredis';"));
+    expect(ioredis.length).toBeGreaterThan(0);
+    for (const statement of ioredis) expect(statement).toMatch(/^import type /);
+    expect(source).toMatch(/import\('ioredis'\)/);
+  });
+
+  it('createRedisStore refuses a URL that is not redis:// or rediss://', async () => {
+    await expect(createRedisStore({ url: 'postgres://localhost' })).rejects.toThrow(/redis:\/\/ or rediss:\/\//);
   });
 });
