@@ -48,6 +48,7 @@ const ROLLBACK = /^\s*rollback(?:\s+(?:work|transaction))?\s*;?\s*$/i;
 const SESSION = /^\s*(?:begin|start|commit|end|rollback|savepoint|release|set|lock|prepare|listen|declare)\b/i;
 /** Environment variables that name the service's main database. */
 const MAIN_ENV = new Set(['DATABASE_URL', 'DB_URL', 'PG_URL', 'PGURL', 'POSTGRES_URL', 'POSTGRESQL_URL', 'DATABASE_URI', 'PG_CONNECTION_STRING']);
+const WRAPPERS = new Set(['TSAsExpression', 'TSNonNullExpression', 'ParenthesizedExpression', 'TSSatisfiesExpression']);
 const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
 const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
 
@@ -82,13 +83,18 @@ function nameOf(node: unknown): string {
   return typeof name === 'string' ? name : '';
 }
 
+/** A path's parent (jscodeshift types it `any`). */
+function parentPath(path: ASTPath): ASTPath | null {
+  return path.parent as ASTPath | null;
+}
+
 function isFunction(node: Node): boolean {
   return FUNCTIONS.has(node.type);
 }
 
 /** Whether an Identifier path is a reference (not a property name, key or label). */
 function isReference(path: ASTPath<K.IdentifierKind>): boolean {
-  const parent = path.parent?.node as (Node & Record<string, unknown>) | undefined;
+  const parent = parentPath(path)?.node as (Node & Record<string, unknown>) | undefined;
   if (parent === undefined) return true;
   const node = path.node;
   if ((parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') && parent.property === node && parent.computed !== true) return false;
@@ -205,9 +211,9 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 
   const sites: Site[] = [];
   root.find(j.NewExpression).forEach((path) => {
-    const kind = pgClassOf(path.node.callee as K.ExpressionKind, names);
+    const kind = pgClassOf(path.node.callee, names);
     if (kind === undefined) return;
-    const rootName = calleeRoot(path.node.callee as K.ExpressionKind);
+    const rootName = calleeRoot(path.node.callee);
     // The class must be the module-level binding, not a local of the same name.
     const scope = (path.scope as { lookup(name: string): { isGlobal: boolean } | null } | null)?.lookup(rootName ?? '');
     if (scope != null && !scope.isGlobal) return;
@@ -218,7 +224,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       return;
     }
     let top: ASTPath = path;
-    while (top.parent !== null && top.parent.node.type !== 'Program') top = top.parent as ASTPath;
+    for (let next = parentPath(top); next !== null && next.node.type !== 'Program'; next = parentPath(next)) top = next;
     sites.push({ ...outcome, node: path.node, root: rootName, top: top.node as Statement });
   });
   if (sites.length === 0) return null;
@@ -390,15 +396,16 @@ function analyze(
   while (fnPath !== null && !isFunction(fnPath.node as Node)) fnPath = fnPath.parent as ASTPath | null;
   if (fnPath === null) return undefined; // module scope: one connection for the process
   const fn = fnPath.node as K.FunctionKind;
-  const method = fnPath.parent?.node as Node | undefined;
+  const method = parentPath(fnPath)?.node as Node | undefined;
   if (fn.type === 'FunctionExpression' && method?.type === 'MethodDefinition' && (method as { kind?: string }).kind === 'constructor') return undefined;
   if ((fn.type === 'ClassMethod' || fn.type === 'ClassPrivateMethod') && fn.kind === 'constructor') return undefined;
   const what = kind === 'Client' ? 'client' : 'pool';
 
   // Where the construction goes.
   let value: ASTPath = path;
-  while (value.parent !== null && ['TSAsExpression', 'TSNonNullExpression', 'ParenthesizedExpression', 'TSSatisfiesExpression'].includes(value.parent.node.type)) value = value.parent as ASTPath;
-  const parent = value.parent?.node as Node;
+  for (let next = parentPath(value); next !== null && WRAPPERS.has(next.node.type); next = parentPath(next)) value = next;
+  const holderPath = parentPath(value)!;
+  const parent = holderPath.node as Node;
   if (parent.type === 'AssignmentExpression') {
     if (parent.operator === '??=' || parent.operator === '||=') return undefined; // memoised
     return new Refusal(`the ${what} is stored in \`${textOf(text, parent.left)}\`, which outlives the call; share one pool by hand if it is opened per call`);
@@ -408,8 +415,8 @@ function analyze(
   if (parent.type !== 'VariableDeclarator' || parent.id.type !== 'Identifier' || parent.init !== value.node) {
     return new Refusal(`the ${what} is not kept in a local variable`);
   }
-  const declaration = value.parent!.parent!.node as K.VariableDeclarationKind;
-  const block = value.parent!.parent!.parent!.node as Node;
+  const declaration = parentPath(holderPath)!.node as K.VariableDeclarationKind;
+  const block = parentPath(parentPath(holderPath)!)!.node as Node;
   if (declaration.declarations.length !== 1 || declaration.kind === 'var' || block.type !== 'BlockStatement') {
     return new Refusal(`the ${what} is not declared on its own with const or let`);
   }
@@ -432,11 +439,13 @@ function analyze(
       refusal = new Refusal(`\`${name}\` is redeclared in a nested function`);
       return;
     }
-    const member = ref.parent?.node as Node;
-    const call = ref.parent?.parent?.node as Node | undefined;
+    const memberPath = parentPath(ref)!;
+    const callPath = parentPath(memberPath);
+    const member = memberPath.node as Node;
+    const call = callPath?.node as Node | undefined;
     if (member.type === 'MemberExpression' && member.object === ref.node && !member.computed && member.property.type === 'Identifier' && call?.type === 'CallExpression' && call.callee === member) {
       const prop = member.property.name;
-      const statement = statementOf(ref.parent!.parent as ASTPath);
+      const statement = statementOf(callPath!);
       if (prop === 'query') {
         const args = call.arguments;
         if (args.length === 0 || args.length > 2) return void (refusal = new Refusal(`\`${name}.query\` is called with ${args.length} arguments; the pool takes (text, values)`));
@@ -444,7 +453,7 @@ function analyze(
           return void (refusal = new Refusal(`\`${name}.query\` takes a callback or spread arguments; the pool's query returns a promise`));
         }
         if (args[0]!.type === 'NewExpression') return void (refusal = new Refusal(`\`${name}.query\` runs a submittable (cursor or stream), which needs a client of its own`));
-        queries.push(ref.parent!.parent as ASTPath<K.CallExpressionKind>);
+        queries.push(callPath as ASTPath<K.CallExpressionKind>);
         return;
       }
       if (prop === 'connect' && statement !== undefined && statementCall(statement, name, 'connect') !== undefined) {
@@ -495,7 +504,7 @@ function analyze(
     return new Refusal(`the try around \`${name}\` does more in its finally block than end the ${what}`);
   }
   for (const end of ends) {
-    if (tryShape?.finalizer?.body.includes(end as never) === true) continue;
+    if (tryShape?.finalizer?.body.includes(end) === true) continue;
     if (!ownsLines(text, end)) return new Refusal(`\`${name}.end()\` shares its line with other code`);
   }
 
@@ -503,14 +512,14 @@ function analyze(
   let tail: Statement[];
   let lastEnd: Statement | undefined;
   if (tryShape !== undefined) {
-    inner = tryShape.block.body.filter((statement) => statement !== connect) as Statement[];
-    tail = body.slice(body.indexOf(tryShape) + 1) as Statement[];
+    inner = tryShape.block.body.filter((statement): statement is Statement => statement !== connect);
+    tail = body.slice(body.indexOf(tryShape) + 1);
   } else {
-    const topEnds = body.filter((statement, i) => i >= at && ends.includes(statement as Statement));
-    lastEnd = topEnds.at(-1) as Statement | undefined;
-    const stop = lastEnd === undefined ? body.length : body.indexOf(lastEnd as never);
-    inner = body.slice(at, stop) as Statement[];
-    tail = body.slice(stop + 1) as Statement[];
+    const topEnds = body.filter((statement, i) => i >= at && ends.includes(statement));
+    lastEnd = topEnds.at(-1);
+    const stop = lastEnd === undefined ? body.length : body.indexOf(lastEnd);
+    inner = body.slice(at, stop);
+    tail = body.slice(stop + 1);
   }
   const innerNodes = tryShape === undefined ? inner : [tryShape.block, ...(tryShape.handler ? [tryShape.handler] : [])];
 
@@ -532,8 +541,8 @@ function analyze(
         handler.body.body.length === 2 &&
         sqlStatement(handler.body.body[0], name, ROLLBACK) &&
         handler.body.body[1]!.type === 'ThrowStatement' &&
-        (handler.body.body[1] as K.ThrowStatementKind).argument.type === 'Identifier' &&
-        ((handler.body.body[1] as K.ThrowStatementKind).argument as K.IdentifierKind).name === (handler.param as K.IdentifierKind).name);
+        (handler.body.body[1]).argument.type === 'Identifier' &&
+        ((handler.body.body[1]).argument as K.IdentifierKind).name === (handler.param as K.IdentifierKind).name);
     const last = inner.at(-1);
     const commit = last?.type === 'ReturnStatement' && tryShape !== undefined ? inner.at(-2) : last;
     const between = inner.slice(1, inner.indexOf(commit as Statement));
@@ -661,8 +670,8 @@ function analyze(
 /** The statement an expression path belongs to, when it is the whole statement (maybe awaited). */
 function statementOf(path: ASTPath): Statement | undefined {
   let up: ASTPath | null = path.parent as ASTPath | null;
-  while (up !== null && (up.node.type === 'AwaitExpression' || (up.node.type === 'UnaryExpression' && (up.node as K.UnaryExpressionKind).operator === 'void'))) up = up.parent as ASTPath | null;
-  return up?.node.type === 'ExpressionStatement' ? (up.node as Statement) : undefined;
+  while (up !== null && (up.node.type === 'AwaitExpression' || (up.node.type === 'UnaryExpression' && (up.node).operator === 'void'))) up = up.parent as ASTPath | null;
+  return up?.node.type === 'ExpressionStatement' ? (up.node) : undefined;
 }
 
 /** The lines of `try { … } finally { end }` to replace, and the block's inner lines, when the block can move out dedented. */
@@ -681,7 +690,7 @@ function unwrap(
   if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '') return new Refusal('the try block shares its lines with other code');
   if (region(text, from, to, [], templates, { remove: unit }) === undefined) return new Refusal('the try block is not indented one level');
   // Its declarations would join the function's scope: no name may be used elsewhere there.
-  const declared = declaredNames(tryShape.block.body as Statement[]).names;
+  const declared = declaredNames(tryShape.block.body).names;
   if (declared.length > 0) {
     const blockRange = blockSpan;
     let clash = false;
@@ -737,7 +746,7 @@ function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpressionKin
     configText = (name) => `{ min: ${limits(name).min}, max: ${limits(name).max} }`;
   } else if (config.type === 'ObjectExpression') {
     const connection = findProperty(config, 'connectionString');
-    envVar = connection?.type === 'ObjectProperty' || connection?.type === 'Property' ? envOf((connection as K.ObjectPropertyKind).value as Node) : undefined;
+    envVar = connection?.type === 'ObjectProperty' || connection?.type === 'Property' ? envOf((connection as K.ObjectPropertyKind).value) : undefined;
     const hidden = hasHiddenKeys(config);
     const ownMax = findProperty(config, 'max');
     const ownMin = findProperty(config, 'min');

@@ -1,0 +1,314 @@
+/**
+ * pool-connections beyond the shared fixture run (test/codemods/transforms.test.ts): what it
+ * reports and why, that its hunks stay inside what the rule flagged, that the rule is quiet on
+ * its output, that the output type-checks against the runtime, parser choice by extension,
+ * and the policy's numbers.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import tsParser from '@typescript-eslint/parser';
+import { Linter } from 'eslint';
+import jscodeshift, { type API } from 'jscodeshift';
+import { describe, expect, it } from 'vitest';
+import { unifiedDiff } from '../../cli/diff.js';
+import transform, { parserFor } from '../../codemods/transforms/pool-connections.js';
+import plugin from '../../eslint-plugin/index.js';
+import { defaultPolicy, type Policy } from '../../policy/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIR = join(ROOT, 'fixtures', 'codemods', 'pool-connections');
+const policy = defaultPolicy();
+
+function run(path: string, source: string, options: { policy: Policy } = { policy }): { output: string | null; reports: string[] } {
+  // The harness's parser is `ts` whatever the file: the transform must pick its own.
+  const j = jscodeshift.withParser('ts');
+  const reports: string[] = [];
+  const api: API = { jscodeshift: j, j, stats: () => {}, report: (message: string) => void reports.push(message) };
+  return { output: transform({ path, source }, api, options) ?? null, reports };
+}
+
+function fixture(name: string): { path: string; source: string; expected: string | undefined } {
+  const path = join(DIR, `${name}.input.ts`);
+  const out = join(DIR, `${name}.output.ts`);
+  return { path, source: readFileSync(path, 'utf8'), expected: existsSync(out) ? readFileSync(out, 'utf8') : undefined };
+}
+
+const reasons = (reports: string[]): string[] => reports.map((report) => report.replace(/^.*pool-connections skipped: /, ''));
+
+const cases = readdirSync(DIR)
+  .filter((file) => file.endsWith('.input.ts'))
+  .map((file) => file.slice(0, -'.input.ts'.length))
+  .sort();
+const changed = cases.filter((name) => fixture(name).expected !== undefined);
+
+function findings(path: string, source: string): Linter.LintMessage[] {
+  const linter = new Linter({ configType: 'flat', cwd: ROOT });
+  const messages = linter.verify(
+    source,
+    [
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tsParser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } },
+        plugins: { bounded: plugin },
+        rules: { 'bounded/no-per-call-connection': 'error' },
+      },
+    ],
+    path,
+  );
+  expect(messages.filter((message) => message.fatal === true)).toEqual([]);
+  return messages;
+}
+
+describe('reports', () => {
+  it('refuses a client that escapes the call, with file:line:col and the reason', () => {
+    const { path, source } = fixture('client-escapes');
+    const { output, reports } = run(path, source);
+    expect(output).toBeNull();
+    expect(reports.map((report) => report.slice(0, report.indexOf(' pool-connections')))).toEqual(
+      ['6:18', '12:18', '20:18', '30:17', '36:16'].map((at) => `${path}:${at}:`),
+    );
+    expect(reasons(reports)).toEqual([
+      'the client is returned to the caller, who owns it',
+      'the client is passed to `audit`, which may keep or end it',
+      '`client.on()` is used; only query, connect and end can move to a shared pool',
+      'the client is stored in `this.conn`, which outlives the call; share one pool by hand if it is opened per call',
+      '`pool.connect()` is used; only query, connect and end can move to a shared pool',
+    ]);
+  });
+
+  it('refuses a config built from values of the call (a parameter, a shorthand local)', () => {
+    const { path, source } = fixture('per-call-config');
+    const { output, reports } = run(path, source);
+    expect(output).toBeNull();
+    expect(reasons(reports)).toEqual([
+      'the connection config uses `tenantUrl`, a value of this call; one shared pool needs one config for every call',
+      'the connection config uses `host`, a value of this call; one shared pool needs one config for every call',
+    ]);
+  });
+
+  it('rewrites the first of two configs that would share a pool name, and refuses the second', () => {
+    const source = [
+      "import { Client } from 'pg';",
+      '',
+      'export async function a(): Promise<void> {',
+      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  await client.connect();',
+      "  await client.query('select 1');",
+      '  await client.end();',
+      '}',
+      '',
+      'export async function b(): Promise<void> {',
+      "  const client = new Client({ connectionString: process.env.DATABASE_URL, ssl: true });",
+      '  await client.connect();',
+      "  await client.query('select 2');",
+      '  await client.end();',
+      '}',
+      '',
+    ].join('\n');
+    const { output, reports } = run('same-name.ts', source);
+    expect(reports).toEqual([expect.stringMatching(/^same-name\.ts:11:18: .*pool "main" already gets a different connection config/)]);
+    expect(output).toContain("await db().query('select 1');");
+    expect(output).toContain("const client = new Client({ connectionString: process.env.DATABASE_URL, ssl: true });");
+    // The import stays: b() still uses it.
+    expect(output).toContain("import { Client } from 'pg';");
+  });
+
+  it('refuses control flow that cannot move into a callback', () => {
+    const source = [
+      "import { Client } from 'pg';",
+      '',
+      'export async function f(ids: number[]): Promise<number> {',
+      '  for (const id of ids) {',
+      "    const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '    await client.connect();',
+      "    const a = await client.query('select 1 where $1 > 0', [id]);",
+      '    if (a.rowCount === 0) break;',
+      "    await client.query('select 2');",
+      '    await client.end();',
+      '  }',
+      '  return 0;',
+      '}',
+      '',
+      'export async function g(): Promise<number> {',
+      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  await client.connect();',
+      "  const a = await client.query('select 1');",
+      '  if (a.rowCount === 0) return 0;',
+      "  const b = await client.query('select 2');",
+      '  await client.end();',
+      '  return b.rowCount ?? 0;',
+      '}',
+      '',
+    ].join('\n');
+    const { output, reports } = run('flow.ts', source);
+    expect(output).toBeNull();
+    expect(reasons(reports)).toEqual([
+      'a `break` or `continue` leaves the block that uses the client',
+      'the block that uses the client returns from the function and other code follows it; move it into withClient by hand',
+    ]);
+  });
+
+  it('says nothing about module-level connections, memoised pools and a local class named Client', () => {
+    for (const name of ['module-scope', 'shadowed-client']) {
+      const { path, source } = fixture(name);
+      expect(run(path, source)).toEqual({ output: null, reports: [] });
+    }
+  });
+});
+
+describe('the rule and the transform agree', () => {
+  it.each(changed)('%s: flagged before, quiet after', (name) => {
+    const { path, source, expected } = fixture(name);
+    expect(findings(path, source).length).toBeGreaterThan(0);
+    expect(findings(path, expected!)).toEqual([]);
+  });
+
+  it.each(cases.filter((name) => !changed.includes(name)))('%s: whatever the rule flags here is reported, none silently dropped', (name) => {
+    const { path, source } = fixture(name);
+    const flagged = findings(path, source).map((message) => `${message.line}:${message.column}`);
+    const reported = run(path, source).reports.map((report) => /:(\d+:\d+): pool-connections/.exec(report)![1]);
+    for (const at of flagged) expect(reported).toContain(at);
+  });
+});
+
+describe('byte fidelity', () => {
+  interface Hunk {
+    readonly first: number;
+    readonly last: number;
+    readonly lines: string[];
+  }
+  function hunks(before: string, after: string): Hunk[] {
+    const found: Hunk[] = [];
+    for (const line of unifiedDiff('f.ts', before, after, 0).split('\n')) {
+      const header = /^@@ -(\d+),(\d+) /.exec(line);
+      if (header !== null) {
+        const start = Number(header[1]);
+        const count = Number(header[2]);
+        found.push(count === 0 ? { first: start + 1, last: start, lines: [] } : { first: start, last: start + count - 1, lines: [] });
+      } else if (found.length > 0 && /^[+-](?![+-]{2})/.test(line)) found.at(-1)!.lines.push(line.slice(1));
+    }
+    return found;
+  }
+
+  it.each(changed)('%s: every hunk is an import or lies in a top-level statement the rule flagged (or just above it)', (name) => {
+    const { path, source, expected } = fixture(name);
+    const j = jscodeshift.withParser('ts');
+    const body = (j(source).get() as { node: { program: { body: { type: string; loc: { start: { line: number }; end: { line: number } } }[] } } }).node.program.body;
+    const flagged = new Set(findings(path, source).map((message) => body.find((s) => s.loc.start.line <= message.line && message.line <= s.loc.end.line)!));
+    // The accessor goes right above the statement (its comments, and a blank line, may sit between).
+    const regions = [...flagged].map((statement) => {
+      const previous = body[body.indexOf(statement) - 1];
+      return { first: previous === undefined ? 1 : previous.loc.end.line + 1, last: statement.loc.end.line };
+    });
+    const importsEnd = body.find((statement) => statement.type !== 'ImportDeclaration')?.loc.start.line ?? Number.POSITIVE_INFINITY;
+    for (const hunk of hunks(source, expected!)) {
+      const importsOnly = hunk.last < importsEnd && hunk.lines.every((line) => line === '' || /^import\b.*\bfrom '[^']+';$/.test(line));
+      const inside = regions.some((region) => region.first <= Math.min(hunk.first, hunk.last + 1) && Math.max(hunk.last, hunk.first - 1) <= region.last);
+      expect(importsOnly || inside, `hunk at ${hunk.first}-${hunk.last}:\n${hunk.lines.join('\n')}`).toBe(true);
+    }
+  });
+
+  it('returns null for a `Client` that is not pg\'s', () => {
+    expect(run('x.ts', "import { Client } from './my-client.js';\nexport async function f() { const c = new Client(); await c.connect(); }\n").output).toBeNull();
+  });
+});
+
+describe('output type-checks against the runtime', () => {
+  it('tsc passes on every .output.ts (fixtures/codemods/pool-connections/tsconfig.json maps bounded/runtime to the source)', () => {
+    const result = (() => {
+      try {
+        execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(DIR, 'tsconfig.json')], { stdio: 'pipe', timeout: 120_000 });
+        return '';
+      } catch (error) {
+        return String((error as { stdout?: Buffer }).stdout ?? error);
+      }
+    })();
+    // Only the fixtures are ours to judge; errors inside runtime/ belong to work in progress elsewhere.
+    const ours = result.split('\n').filter((line) => line.startsWith('fixtures/') || line.includes('.output.ts'));
+    expect(ours).toEqual([]);
+  }, 120_000);
+});
+
+describe('parser by extension', () => {
+  it('picks tsx for .tsx / .jsx, ts for .ts / .mts / .cts, babel for .js', () => {
+    expect(['a.tsx', 'a.jsx', 'a.ts', 'a.mts', 'a.cts', 'a.js', 'a.mjs', 'a.cjs'].map(parserFor)).toEqual(['tsx', 'tsx', 'ts', 'ts', 'ts', 'babel', 'babel', 'babel']);
+  });
+
+  const client = (indent: string): string =>
+    [
+      `${indent}const client = new Client({ connectionString: process.env.DATABASE_URL });`,
+      `${indent}await client.connect();`,
+      `${indent}const { rows } = await client.query('select name from users');`,
+      `${indent}await client.end();`,
+    ].join('\n');
+
+  it('rewrites a .tsx file with JSX and generics', () => {
+    const source = [
+      "import { Client } from 'pg';",
+      '',
+      'export async function Names(): Promise<JSX.Element> {',
+      client('  '),
+      '  const first = (<T,>(xs: T[]): T | undefined => xs[0])(rows);',
+      '  return <ul>{rows.map((row) => <li key={row.name}>{row.name}</li>)}{String(first)}</ul>;',
+      '}',
+      '',
+    ].join('\n');
+    const { output, reports } = run('names.tsx', source);
+    expect(reports).toEqual([]);
+    expect(output).toContain("const { rows } = await db().query('select name from users');");
+    expect(output).toContain('return <ul>{rows.map((row) => <li key={row.name}>{row.name}</li>)}{String(first)}</ul>;');
+  });
+
+  it('rewrites a .js file with require and JSX', () => {
+    const source = [
+      "const { Client } = require('pg');",
+      '',
+      'async function names() {',
+      client('  '),
+      '  return <ul>{rows.map((row) => <li>{row.name}</li>)}</ul>;',
+      '}',
+      '',
+      'module.exports = { names };',
+      '',
+    ].join('\n');
+    const { output } = run('names.js', source);
+    expect(output).not.toBeNull();
+    expect(output).not.toContain('require(\'pg\')');
+    expect(output).toContain("const db = () => getPool('main', { connectionString: process.env.DATABASE_URL, min: 5, max: 20 });");
+    expect(output).toContain("const { rows } = await db().query('select name from users');");
+  });
+});
+
+describe('policy numbers and pool names', () => {
+  it('takes min and max from defaults.pool, and name and limits from the policy pool that reads the same variable', () => {
+    const custom: Policy = {
+      ...policy,
+      defaults: { ...policy.defaults, pool: { min: 2, max: 8 } },
+      pools: {
+        reporting: {
+          connectionString: undefined,
+          connectionStringRef: 'env:ANALYTICS_DB_URL',
+          min: 1,
+          max: 3,
+          connectTimeoutMs: 10_000,
+          idleTimeoutMs: 30_000,
+          statementTimeoutMs: 30_000,
+          queryTimeoutMs: 35_000,
+          maxQueue: 100,
+        },
+      },
+    };
+    const { path, source } = fixture('two-databases');
+    const { output } = run(path, source, { policy: custom });
+    expect(output).toContain("const db = () => getPool('main', { connectionString: process.env.DATABASE_URL, min: 2, max: 8 });");
+    expect(output).toContain("const reportingDb = () => getPool('reporting', { connectionString: process.env.ANALYTICS_DB_URL, min: 1, max: 3 });");
+  });
+
+  it("keeps a pool's own max, and lowers min to fit under it", () => {
+    const { path, source } = fixture('pool-in-function');
+    const { output } = run(path, source, { policy: { ...policy, defaults: { ...policy.defaults, pool: { min: 10, max: 50 } } } });
+    expect(output).toContain("getPool('events', { connectionString: process.env.EVENTS_DATABASE_URL, max: 4, min: 4 })");
+  });
+});
