@@ -2,6 +2,7 @@ import { suggest } from '../policy/suggest.js';
 import { CHECK_USAGE, checkCommand } from './commands/check.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { policyCommand, POLICY_USAGE } from './commands/policy.js';
+import { STRESS_USAGE, stressCommand } from './commands/stress.js';
 import type { Io } from './io.js';
 import { packageInfo } from './package-info.js';
 
@@ -34,8 +35,11 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: 'stress',
-    usage: 'bounded stress [--level light|medium|heavy|spike|soak] [--duration 30s] [--json FILE] [--report FILE.html]',
+    usage:
+      'bounded stress [--level light|medium|heavy|spike|soak] [--duration 30s] [--chaos NAME] [--json FILE] [--report FILE.html] [--compare FILE]',
     summary: 'Run the load, chaos and regression suite against the policy\'s limits',
+    help: STRESS_USAGE,
+    run: stressCommand,
   },
   {
     name: 'policy',

@@ -1,0 +1,12 @@
+/**
+ * bounded's stress and chaos harness: `import { runStress } from 'bounded/stress'`.
+ * The `bounded stress` command is a thin layer over it.
+ */
+export { runStress, type StressOptions } from './harness.js';
+export { SCENARIOS, type ChaosScenario } from './chaos.js';
+export { LEVELS, type LevelSpec } from './levels.js';
+export { openStressDatabase, startThrowawayPostgres, stressDatabase, type ServerControl, type StressDatabase } from './postgres.js';
+export { startUpstream, type Upstream, type UpstreamMode, type UpstreamOptions, type UpstreamStats } from './upstream.js';
+export { startFakeProvider, type FakeProvider, type FakeProviderOptions, type FakeProviderStats } from './fake-provider.js';
+export { formatSummary } from './summary.js';
+export * from './types.js';
