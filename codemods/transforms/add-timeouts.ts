@@ -161,6 +161,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const httpMs = msSource(policy.defaults.timeouts.http);
   const modelMs = msSource(policy.defaults.timeouts.model);
   const wrappers = new Set(policy.lint.timeouts);
+  // `--receivedClients` from jscodeshift's command line may arrive as the string 'true'.
+  const receivedClients = options.receivedClients === true || options.receivedClients === 'true';
   const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {
     const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
     // jscodeshift's own test helper (applyTransform) passes no `report`.
@@ -420,7 +422,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     }
     const target = httpTarget(path);
     if (target === undefined) {
-      if (options.receivedClients === true) sdkCall(path);
+      if (receivedClients) sdkCall(path);
       return;
     }
     if (isUnderDeadline(path)) return;

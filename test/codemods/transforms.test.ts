@@ -131,6 +131,12 @@ describe('reports for arrays built before the combinator', () => {
     ]);
   });
 
+  it('bound-promise-all leaves a fan-out whose tasks already run through a limiter, and says so', () => {
+    expect(reasons('bound-promise-all', 'namespace-import')).toEqual(['7: every task already runs through a limiter; the fan-out is bounded']);
+    const source = "import pLimit from 'p-limit';\nconst limit = pLimit(4);\nexport const all = (ids: string[]) => Promise.all(ids.map((id) => limit(() => load(id))));\n";
+    expect(run('bound-promise-all', 'l.ts', source).output).toBeNull();
+  });
+
   it('the transforms that succeed report nothing', () => {
     for (const c of ['held-map', 'push-loop', 'nested-held', 'held-aliased-import']) expect(reasons('bound-promise-all', c), c).toEqual([]);
     for (const c of ['axios-calls', 'axios-instance', 'got-calls', 'undici-calls', 'node-http', 'node-fetch-layout']) expect(reasons('add-timeouts', c), c).toEqual([]);
@@ -152,6 +158,13 @@ describe('add-timeouts reports for the libraries beyond fetch', () => {
 
   it('leaves calls under a deadline, behind axios.defaults.timeout, and with a timed signal alone, silently', () => {
     for (const c of ['under-deadline', 'axios-defaults', 'timed-signal']) expect(reasons('add-timeouts', c), c).toEqual([]);
+  });
+
+  it('takes `receivedClients` from the command line as a string too, and is off without it', () => {
+    const path = join(FIXTURES, 'add-timeouts', 'sdk-per-call.input.ts');
+    const source = readFileSync(path, 'utf8');
+    expect(run('add-timeouts', path, source).output).toBeNull();
+    expect(run('add-timeouts', path, source, { receivedClients: 'true' }).output).toBe(readFileSync(path.replace('.input.ts', '.output.ts'), 'utf8'));
   });
 
   it('reports a node:http call whose first argument is neither a URL nor an options literal', () => {
