@@ -187,6 +187,9 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
       for (let up = parent(current); up !== undefined && up !== block; up = parent(current)) current = up;
       return body.indexOf(current);
     };
+    if (declarationKind === 'var' && referencesIn(fn, name, fn, parents).some((ref) => ref !== id && !refs.includes(ref))) {
+      return { refused: `\`var ${name}\` is used outside the block of its checkout; declare it with \`const\` first` };
+    }
     if (refs.some((ref) => topIndex(ref) <= index)) return { refused: `\`${name}\` is used before its checkout (a hoisted function); release it by hand` };
 
     // Classify every use.
@@ -220,6 +223,8 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
             : up.type === 'AssignmentExpression' || up.type === 'ObjectProperty' || up.type === 'Property' || up.type === 'ArrayExpression'
               ? 'is stored elsewhere'
               : 'is handed on';
+      // generic-pool and friends: `pool.release(resource)` takes the resource back; not ours to judge.
+      if (method === 'acquire' && kind !== 'bounded') return { fine: true };
       return { refused: `\`${name}\` ${how} (line ${lineOf(ref)}), so the receiver owns it and must release it; left as it is` };
     }
 

@@ -132,8 +132,11 @@ export function declaredNames(statement: Node): string[] {
   return [];
 }
 
-/** Whether `node` (a function, block, catch clause or loop head) declares `name` for the code under it. */
-function declares(node: Node, name: string): boolean {
+/**
+ * Whether `node` (a function, block, catch clause or loop head) declares `name` for the code
+ * under it. A `var` belongs to its function, so only a function's own body block declares one.
+ */
+function declares(node: Node, name: string, parents: ReadonlyMap<Node, Node>): boolean {
   if (isFunctionNode(node)) {
     const id = node['id'];
     if (node.type === 'FunctionExpression' && isNode(id) && id['name'] === name) return true;
@@ -141,7 +144,10 @@ function declares(node: Node, name: string): boolean {
   }
   if (node.type === 'CatchClause') return bindingNames(node['param'] as Node | null).includes(name);
   if (node.type === 'BlockStatement' || node.type === 'StaticBlock' || node.type === 'Program') {
-    return (node['body'] as Node[]).some((statement) => declaredNames(statement).includes(name));
+    const functionBody = node.type !== 'BlockStatement' || isFunctionNode(parents.get(node) ?? node);
+    return (node['body'] as Node[]).some(
+      (statement) => (functionBody || statement.type !== 'VariableDeclaration' || statement['kind'] !== 'var') && declaredNames(statement).includes(name),
+    );
   }
   if (node.type === 'ForStatement' || node.type === 'ForInStatement' || node.type === 'ForOfStatement') {
     const head = (node.type === 'ForStatement' ? node['init'] : node['left']) as Node | null;
@@ -195,7 +201,7 @@ export function referencesIn(scopeRoot: Node, name: string, block: Node, parents
     if (node.type !== 'Identifier' || node['name'] !== name) return;
     if (!isReference(node, parents.get(node))) return;
     for (let up = parents.get(node); up !== undefined && up !== block; up = parents.get(up)) {
-      if (declares(up, name)) return;
+      if (declares(up, name, parents)) return;
     }
     found.push(node);
   });

@@ -43,15 +43,16 @@ export function restOfLine(text: string, offset: number): 'empty' | 'code' | num
 
 /**
  * One level of indentation: what a block's statements add to the line that opens the block,
- * else the smallest indentation in the file (a tab when the file indents with tabs), else two
- * spaces.
+ * else the smallest indentation in the file outside block comments (a tab when the file indents
+ * with tabs), else two spaces.
  */
 export function indentUnit(text: string, statementIndent: string, blockIndent: string | undefined): string {
   if (blockIndent !== undefined && statementIndent.startsWith(blockIndent) && statementIndent.length > blockIndent.length) {
     return statementIndent.slice(blockIndent.length);
   }
   let smallest: string | undefined;
-  for (const match of text.matchAll(/^([ \t]+)\S/gm)) {
+  // Lines that go on a block comment (` * …`) are aligned, not indented: skip them.
+  for (const match of text.matchAll(/^([ \t]+)([^\s*])/gm)) {
     const indent = match[1]!;
     if (indent.startsWith('\t')) return '\t';
     if (smallest === undefined || indent.length < smallest.length) smallest = indent;

@@ -95,6 +95,22 @@ describe('byte fidelity', () => {
     }
   });
 
+  it('indents top-level code by the file\'s unit, not by a block comment\'s alignment', () => {
+    const source = `/**
+ * A migration.
+ */
+import pg from 'pg';
+const pool = new pg.Pool();
+const client = await pool.connect();
+await client.query('select 1');
+client.release();
+export function later(): void {
+    console.log('four spaces here');
+}
+`;
+    expect(run('top.ts', source).output).toContain("const client = await pool.connect();\ntry {\n    await client.query('select 1');\n} finally {\n    client.release();\n}\n");
+  });
+
   it('keeps CRLF line endings, tabs and template literal text', () => {
     const source = "import pg from 'pg';\r\nconst pool = new pg.Pool();\r\nexport async function f(): Promise<void> {\r\n\tconst c = await pool.connect();\r\n\tawait c.query(`select 1\r\n  from t`);\r\n\tc.release();\r\n}\r\n";
     const { output } = run('crlf.ts', source);
@@ -206,6 +222,65 @@ export async function firstEmpty(ids: string[]): Promise<string | undefined> {
     const { output, reports } = run('mixed.ts', "import pg from 'pg';\r\nconst pool = new pg.Pool();\nexport async function f() {\n  const c = await pool.connect();\n  await c.query('x');\n  c.release();\n}\n");
     expect(output).toBeNull();
     expect(reasons(reports)).toEqual(['the file mixes line endings (or holds U+2028/U+2029); normalise them first']);
+  });
+
+  it('stays silent about generic-pool, whose pool takes the resource back', () => {
+    const source = `import { createPool } from 'generic-pool';
+const browserPool = createPool(factory, { max: 4 });
+export async function screenshot(url: string) {
+  const browser = await browserPool.acquire();
+  const page = await browser.newPage();
+  await page.goto(url);
+  await browserPool.release(browser);
+}
+`;
+    expect(run('generic.ts', source)).toEqual({ output: null, reports: [] });
+  });
+
+  it('refuses a `var` client used outside its block', () => {
+    const source = `import pg from 'pg';
+const pool = new pg.Pool();
+export async function f(flag: boolean) {
+  if (flag) {
+    var client = await pool.connect();
+    await client.query('select 1');
+    client.release();
+  }
+  return client;
+}
+`;
+    const { output, reports } = run('var.ts', source);
+    expect(output).toBeNull();
+    expect(reasons(reports)).toEqual(['`var client` is used outside the block of its checkout; declare it with `const` first']);
+  });
+
+  it('drops non-null and optional releases too, and writes the plain form in finally', () => {
+    const source = `import pg from 'pg';
+const pool = new pg.Pool();
+export async function f(id: string) {
+  const client = await pool.connect();
+  if (id === '') {
+    client!.release();
+    return;
+  }
+  await client.query('select $1', [id]);
+  client?.release();
+}
+`;
+    expect(run('optional.ts', source).output).toBe(`import pg from 'pg';
+const pool = new pg.Pool();
+export async function f(id: string) {
+  const client = await pool.connect();
+  try {
+    if (id === '') {
+      return;
+    }
+    await client.query('select $1', [id]);
+  } finally {
+    client.release();
+  }
+}
+`);
   });
 
   it('allows a callback that is awaited where it is made', () => {
