@@ -45,7 +45,8 @@ export interface ChaosScenario {
   readonly affects: readonly OperationKind[];
   /**
    * Stated recovery bound, ms after the fault ends, given the run's operation deadlines (work
-   * stuck in a fault may hold its connection until its own deadline passes).
+   * stuck in a fault may hold its connection until its own deadline passes). Generous on
+   * purpose: work queued during the fault drains first, and CI machines are small and shared.
    */
   recoveryMs(timeouts: Timeouts): number;
   /** Needs a server the harness may stop and start (not DATABASE_URL). */
@@ -77,7 +78,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     name: 'db-kill',
     description: 'terminates every backend of the workload pool mid-load (pg_terminate_backend)',
     affects: ['db-read', 'db-write'],
-    recoveryMs: () => 5_000,
+    recoveryMs: () => 10_000,
     async inject(context) {
       await sleep(context.durationMs * 0.4, context.signal);
       const done = context.begin('db-kill');
@@ -90,7 +91,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     name: 'db-restart',
     description: 'stops the PostgreSQL server (fast shutdown) mid-load, then starts it again',
     affects: ['db-read', 'db-write'],
-    recoveryMs: () => 10_000,
+    recoveryMs: () => 15_000,
     needsControl: true,
     async inject(context) {
       await window(
@@ -112,7 +113,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     description:
       "another client takes all but a few of the server's connections and the pool's own are terminated, so it must make do with the few left; then they are let go",
     affects: ['db-read', 'db-write'],
-    recoveryMs: () => 5_000,
+    recoveryMs: () => 10_000,
     async inject(context) {
       const hogs: pg.Client[] = [];
       await window(
@@ -167,7 +168,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     description: 'the HTTP upstream stops answering (requests hang) mid-load, then answers again',
     affects: ['http'],
     // Hung calls hold their connections until their own deadline passes.
-    recoveryMs: (timeouts) => timeouts.http + 2_000,
+    recoveryMs: (timeouts) => timeouts.http + 5_000,
     async inject(context) {
       await window(
         context,
@@ -181,7 +182,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     name: 'http-reset',
     description: 'the HTTP upstream resets every connection mid-load, then answers again',
     affects: ['http'],
-    recoveryMs: () => 5_000,
+    recoveryMs: () => 10_000,
     async inject(context) {
       await window(
         context,
@@ -195,7 +196,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     name: 'partition',
     description: 'the HTTP upstream stops accepting connections (closed port) mid-load, then listens again',
     affects: ['http'],
-    recoveryMs: () => 5_000,
+    recoveryMs: () => 10_000,
     async inject(context) {
       await window(
         context,
@@ -209,7 +210,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     name: 'provider-429',
     description: 'the model providers halve their rate limit mid-load (the clients keep the policy rate), then restore it',
     affects: ['model'],
-    recoveryMs: () => 10_000,
+    recoveryMs: () => 15_000,
     async inject(context) {
       await window(
         context,
@@ -245,7 +246,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     name: 'cpu',
     description: 'blocks the event loop in bursts mid-load; limits must hold and the monitor must report the delay',
     affects: ['db-read', 'db-write', 'http', 'model', 'fanout'],
-    recoveryMs: () => 5_000,
+    recoveryMs: () => 10_000,
     async inject(context) {
       await sleep(context.durationMs * FAULT_START, context.signal);
       const done = context.begin('event-loop-block');

@@ -1,0 +1,96 @@
+/**
+ * `light` and the database and CPU chaos scenarios at short durations, against a real
+ * PostgreSQL of this file's own (db-restart stops it), asserting every must-hold check the
+ * harness makes: limits (the server's own connection count included), every operation
+ * accounted for with a typed error, acknowledged writes present afterwards, recovery within
+ * the stated bound, alerts raised exactly for the resources that crossed the warning level.
+ *
+ * Real load on a shared machine: durations are short and fixed; the bounds the checks use
+ * (recovery within 5–10 s, settling within twice the longest deadline) are generous on purpose.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStress } from '../../../runtime/stress/harness.js';
+import type { StressResult } from '../../../runtime/stress/types.js';
+import { failed, stressTestDatabase } from './helpers.js';
+
+const DURATION_MS = 3_000;
+/** Deadlines capped at 2 s, so stuck work surfaces (and settles) quickly. */
+const MAX_TIMEOUT_MS = 2_000;
+
+let db: Awaited<ReturnType<typeof stressTestDatabase>>;
+
+beforeAll(async () => {
+  db = await stressTestDatabase('stress-db');
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+function run(options: Parameters<typeof runStress>[0]): Promise<StressResult> {
+  return runStress({ durationMs: DURATION_MS, maxTimeoutMs: MAX_TIMEOUT_MS, seed: 7, database: db, ...options });
+}
+
+function expectCommon(result: StressResult): void {
+  expect(failed(result)).toEqual([]);
+  expect(result.ok).toBe(true);
+  expect(result.totals.started).toBeGreaterThan(0);
+  expect(result.totals.started).toBe(result.totals.succeeded + result.totals.failed);
+  expect(result.database.maxServerConnections).toBeGreaterThan(0);
+  expect(result.database.maxServerConnections).toBeLessThanOrEqual(result.database.poolMax);
+}
+
+describe('bounded stress', () => {
+  it('light: 100 concurrent operations of every kind stay inside every limit', async () => {
+    const result = await run({ level: 'light' });
+    expectCommon(result);
+    expect(result.meta).toMatchObject({ level: 'light', chaos: null, targetConcurrency: 100, seed: 7 });
+    expect(result.operations.map((op) => op.kind).sort()).toEqual(['db-read', 'db-write', 'fanout', 'http', 'model']);
+    expect(result.totals.failed).toBe(0);
+    expect(result.database.acknowledgedWrites).toBeGreaterThan(0);
+    // 100 workers against a pool of 20 and 10 HTTP connections: both saturate, and the monitor says so.
+    const warned = new Set(result.warnings.filter((w) => w.level === 'warning').map((w) => `${w.kind}/${w.name}`));
+    expect(warned).toContain('pool/db');
+    expect(warned).toContain('http/upstream');
+    const resources = Object.fromEntries(result.resources.map((r) => [`${r.kind}/${r.name}`, r]));
+    expect(resources['pool/db']).toMatchObject({ limit: 20, maxInFlight: 20 });
+    expect(resources['http/upstream']!.maxInFlight).toBeLessThanOrEqual(10);
+    expect(resources['semaphore/fanout']).toMatchObject({ limit: 10, maxInFlight: 10 });
+    expect(result.reference.inProcessOpsPerSec).toBeGreaterThan(0);
+    expect(result.reference.loopbackHttpReqPerSec).toBeGreaterThan(0);
+    expect(result.reference.dbSelectPerSec).toBeGreaterThan(0);
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  }, 60_000);
+
+  it('db-kill: every backend terminated mid-load; failures typed, writes durable, the pool recovers', async () => {
+    const result = await run({ level: 'light', chaos: 'db-kill' });
+    expectCommon(result);
+    expect(result.faults).toHaveLength(1);
+    expect(result.checks.map((c) => c.name)).toContain('recovered');
+  }, 60_000);
+
+  it.runIf(db === undefined || process.env.DATABASE_URL === undefined)(
+    'db-restart: the server stopped and started mid-load; nothing lost, the pool recovers',
+    async () => {
+      const result = await run({ level: 'light', chaos: 'db-restart' });
+      expectCommon(result);
+      const errors = result.operations.filter((op) => op.kind.startsWith('db-')).flatMap((op) => Object.keys(op.errors));
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((name) => ['PoolConnectionError', 'TimeoutError'].includes(name))).toBe(true);
+    },
+    60_000,
+  );
+
+  it('db-exhaust: another client holds all but 3 connections; the pool makes do and recovers', async () => {
+    const result = await run({ level: 'light', chaos: 'db-exhaust' });
+    expectCommon(result);
+    expect(result.faults[0]!.name).toBe('db-exhaust');
+  }, 90_000);
+
+  it('cpu: event-loop blocks mid-load; limits hold and the monitor reports the delay', async () => {
+    const result = await run({ level: 'light', chaos: 'cpu' });
+    expectCommon(result);
+    expect(result.checks.find((c) => c.name === 'event-loop-delay-reported')?.ok).toBe(true);
+    expect(result.process.eventLoop.maxMs).toBeGreaterThanOrEqual(200);
+  }, 60_000);
+});
