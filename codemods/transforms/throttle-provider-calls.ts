@@ -15,6 +15,7 @@
  * (reassigned, an exported `let`, constructed per call or in another module) is left alone
  * and reported with the reason.
  */
+import { extname } from 'node:path';
 import type { API, ASTPath, FileInfo } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, ensureNamedImports, programOf, span, type Edit } from '../utils/imports.js';
@@ -26,6 +27,7 @@ import {
   isFunctionNode,
   isRequestPath,
   isRuntimeName,
+  parentOf,
   splitCallee,
   type ClientLookup,
   type Provider,
@@ -33,6 +35,14 @@ import {
 import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
 
 export const parser = 'ts';
+
+/** The parser for a file, by extension: whatever parser the runner was given, JSX needs `tsx`. */
+function parserFor(path: string): 'ts' | 'tsx' | 'babel' {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.tsx' || ext === '.jsx') return 'tsx';
+  if (ext === '.js' || ext === '.mjs' || ext === '.cjs') return 'babel';
+  return 'ts';
+}
 
 type Node = K.NodeKind;
 
@@ -47,7 +57,7 @@ interface Located {
 /** Why moving the call into `() => call` would change it; undefined when it would not. */
 function callSiteRefusal(path: ASTPath): string | undefined {
   const call = path.node as K.CallExpressionKind;
-  const parent = path.parent?.node as Node | undefined;
+  const parent = parentOf(path)?.node as Node | undefined;
   if (parent?.type === 'MemberExpression' && parent.object === call && !parent.computed && parent.property.type === 'Identifier' && API_PROMISE_METHODS.has(parent.property.name)) {
     return `its result is used through \`.${parent.property.name}()\`, which limiter.schedule's plain Promise does not have`;
   }
@@ -88,7 +98,7 @@ function existingLimiter(program: K.ProgramKind, provider: Provider, imports: Co
 }
 
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
-  const j = api.jscodeshift;
+  const j = api.jscodeshift.withParser(parserFor(file.path));
   const text = file.source;
   const root = j(text);
   const imports = importBindings(j, root);
@@ -107,7 +117,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const calls: { path: ASTPath; provider: Provider }[] = [];
   const visit = (path: ASTPath): void => {
     const call = path.node as K.CallExpressionKind;
-    const split = splitCallee(call.callee as Node);
+    const split = splitCallee(call.callee);
     if (split === undefined) return;
     const origin = clientOrigin(clients, path, split.receiver);
     if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
@@ -117,7 +127,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       if (where.loop !== undefined && isPacedLoop(where.loop, context)) return;
     }
     if (isInsideLimiter(path, context) || isAfterLimiterWait(path, context)) return;
-    const name = calleeText(call.callee as Node) ?? `…${split.path.map((part) => `.${part}`).join('')}`;
+    const name = calleeText(call.callee) ?? `…${split.path.map((part) => `.${part}`).join('')}`;
     if (origin.kind === 'refused') {
       report(call, `\`${name}\`: ${origin.reason}`);
       return;

@@ -89,7 +89,7 @@ export function sdkClassProvider(node: unknown, imports: ReadonlyMap<string, Imp
 /** The provider a type annotation (`client: OpenAI`, `llm?: Anthropic | undefined`) names. */
 export function annotatedProvider(node: unknown, imports: ReadonlyMap<string, ImportBinding>): Provider | undefined {
   let type = (node as { typeAnnotation?: Node | null }).typeAnnotation ?? undefined;
-  if (type?.type === 'TSTypeAnnotation') type = type.typeAnnotation as Node;
+  if (type?.type === 'TSTypeAnnotation') type = type.typeAnnotation;
   if (type === undefined) return undefined;
   const parts = type.type === 'TSUnionType' ? (type.types as Node[]) : [type];
   for (const part of parts) {
@@ -120,7 +120,7 @@ export function splitCallee(callee: Node): { receiver: Node; path: string[] } | 
     if (current.object.type === 'ThisExpression') break;
     if (current.computed || current.property.type !== 'Identifier') return undefined;
     path.unshift(current.property.name);
-    current = current.object as Node;
+    current = current.object;
   }
   if (path.length === 0) return undefined;
   return { receiver: current, path };
@@ -151,6 +151,11 @@ const FUNCTION_TYPES = new Set([
   'FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod',
 ]);
 
+/** The parent path (jscodeshift types `parent` as `any`). */
+export function parentOf(path: ASTPath): ASTPath | null {
+  return (path.parent as ASTPath | null | undefined) ?? null;
+}
+
 export function isFunctionNode(node: Node): boolean {
   return FUNCTION_TYPES.has(node.type);
 }
@@ -170,7 +175,7 @@ function where(node: Node): string {
 function functionLabel(fn: ASTPath): string {
   const node = fn.node as Node & { id?: { name?: string } | null; key?: Node };
   if (node.id?.name !== undefined) return `\`${node.id.name}\``;
-  const parent = fn.parent?.node as (Node & { id?: Node; key?: Node }) | undefined;
+  const parent = parentOf(fn)?.node as (Node & { id?: Node; key?: Node }) | undefined;
   const id = node.key ?? (parent?.type === 'VariableDeclarator' ? parent.id : undefined);
   return id?.type === 'Identifier' ? `\`${id.name}\`` : `the function at ${where(node)}`;
 }
@@ -205,7 +210,7 @@ export function unwrapExpression(node: Node): Node {
     current.type === 'ParenthesizedExpression' ||
     current.type === 'TSTypeAssertion'
   ) {
-    current = current.expression as Node;
+    current = current.expression;
   }
   return current;
 }
@@ -234,10 +239,10 @@ function originOfName(lookup: ClientLookup, path: ASTPath, name: string, depth =
   }
   if (node.type === 'VariableDeclarator' && node.id === binding.node) {
     const declared = annotatedProvider(binding.node, lookup.imports);
-    const origin = node.init == null ? undefined : originOfValue(lookup, holder, node.init as Node, depth);
+    const origin = node.init == null ? undefined : originOfValue(lookup, holder, node.init, depth);
     if (origin?.kind === 'construction' || (origin === undefined && declared !== undefined)) {
       const provider = origin?.kind === 'construction' ? origin.provider : declared!;
-      const declaration = holder.parent?.node as K.VariableDeclarationKind | undefined;
+      const declaration = parentOf(holder)?.node as K.VariableDeclarationKind | undefined;
       const kind = declaration?.kind ?? 'const';
       const fn = enclosingFunction(holder);
       if (origin?.kind === 'construction' && fn !== undefined) {
@@ -250,7 +255,8 @@ function originOfName(lookup: ClientLookup, path: ASTPath, name: string, depth =
       if (kind !== 'const') {
         const again = reassignments(lookup, holder, name);
         if (again.length > 0) return { kind: 'refused', provider, reason: `\`${name}\` is reassigned at ${where(again[0]!)}; wrapping one construction would not cover every client it holds` };
-        if (holder.parent?.parent?.node.type === 'ExportNamedDeclaration') {
+        const statement = parentOf(holder);
+        if (statement !== null && parentOf(statement)?.node.type === 'ExportNamedDeclaration') {
           return { kind: 'refused', provider, reason: `\`${name}\` is an exported \`${kind}\`, which other code may replace; make it a \`const\` first` };
         }
       }
@@ -299,7 +305,7 @@ function importedOrigin(lookup: ClientLookup, imported: ImportBinding, local: st
     if (declaration?.type === 'VariableDeclaration') {
       for (const declarator of declaration.declarations) {
         if (declarator.type === 'VariableDeclarator' && declarator.id.type === 'Identifier' && declarator.id.name === exportedName && declarator.init != null) {
-          value = declarator.init as Node;
+          value = declarator.init;
         }
       }
     }
@@ -317,7 +323,7 @@ function importedOrigin(lookup: ClientLookup, imported: ImportBinding, local: st
   }
   if (value === undefined && declaredName !== undefined) {
     other.find(j.VariableDeclarator).forEach((path) => {
-      if (path.node.id.type === 'Identifier' && path.node.id.name === declaredName && path.node.init != null && enclosingFunction(path) === undefined) value = path.node.init as Node;
+      if (path.node.id.type === 'Identifier' && path.node.id.name === declaredName && path.node.init != null && enclosingFunction(path) === undefined) value = path.node.init;
     });
   }
   if (value === undefined) return undefined;
@@ -357,7 +363,7 @@ function originOfThisMember(lookup: ClientLookup, path: ASTPath, name: string): 
     if ((member.type === 'ClassProperty' || member.type === 'ClassAccessorProperty') && !member.computed && member.key.type === 'Identifier' && member.key.name === name) {
       if (member.static === true) return undefined;
       declared = annotatedProvider(member, imports);
-      if (member.value != null) origin = originOfValue(lookup, path, member.value as Node, 0);
+      if (member.value != null) origin = originOfValue(lookup, path, member.value, 0);
     }
     if (member.type === 'ClassMethod' && member.kind === 'constructor') {
       for (const param of member.params as Node[]) {
@@ -372,13 +378,13 @@ function originOfThisMember(lookup: ClientLookup, path: ASTPath, name: string): 
   lookup.j(body as never)
     .find(lookup.j.AssignmentExpression)
     .forEach((assignment) => {
-      if (isThisName(assignment.node.left as Node)) assignments.push(assignment);
+      if (isThisName(assignment.node.left)) assignments.push(assignment);
     });
   const first = assignments[0];
   if (first !== undefined && origin === undefined && assignments.length === 1) {
     const method = enclosingFunction(first);
     const inConstructor = method !== undefined && (method.node as Node).type === 'ClassMethod' && (method.node as K.ClassMethodKind).kind === 'constructor';
-    const value = originOfValue(lookup, path, first.node.right as Node, 0);
+    const value = originOfValue(lookup, path, first.node.right, 0);
     if (value?.kind === 'construction' && !inConstructor) {
       return { kind: 'refused', provider: value.provider, reason: `\`this.${name}\` is assigned outside the constructor, at ${where(first.node)}; wrap it by hand where it is made` };
     }

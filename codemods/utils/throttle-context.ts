@@ -8,7 +8,7 @@
  */
 import type { ASTPath } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { isFunctionNode, isRuntimeName, unwrapExpression, type ImportBinding } from './throttle-clients.js';
+import { isFunctionNode, isRuntimeName, parentOf, unwrapExpression, type ImportBinding } from './throttle-clients.js';
 
 type Node = K.NodeKind;
 
@@ -42,7 +42,7 @@ export function calleeText(node: Node): string | undefined {
   if (bare.type === 'Identifier') return bare.name;
   if (bare.type === 'ThisExpression') return 'this';
   if ((bare.type === 'MemberExpression' || bare.type === 'OptionalMemberExpression') && !bare.computed && bare.property.type === 'Identifier') {
-    const object = calleeText(bare.object as Node);
+    const object = calleeText(bare.object);
     return object === undefined ? undefined : `${object}.${bare.property.name}`;
   }
   return undefined;
@@ -65,8 +65,8 @@ function methodName(callee: Node): string | undefined {
 
 function isIterationCallback(fn: Node, call: Node): boolean {
   if (!isCall(call)) return false;
-  if (calleeText(call.callee as Node) === 'Array.from') return call.arguments[1] === fn;
-  const method = methodName(call.callee as Node);
+  if (calleeText(call.callee) === 'Array.from') return call.arguments[1] === fn;
+  const method = methodName(call.callee);
   return method !== undefined && ITERATION_METHODS.has(method) && call.arguments[0] === fn;
 }
 
@@ -77,9 +77,9 @@ function paramName(param: Node | undefined): string {
 /** A route handler, `createServer(fn)`, `server.on('request', fn)`, or `(req, res)`-shaped. */
 function isRequestHandler(fn: Node, parent: Node | undefined): boolean {
   if (parent !== undefined && isCall(parent) && (parent.arguments as Node[]).includes(fn)) {
-    const method = methodName(parent.callee as Node);
+    const method = methodName(parent.callee);
     if (method !== undefined && ROUTE_METHODS.has(method) && parent.arguments.length >= 2) return true;
-    if (method === 'createServer' || calleeText(parent.callee as Node) === 'createServer') return true;
+    if (method === 'createServer' || calleeText(parent.callee) === 'createServer') return true;
     const first = parent.arguments[0] as Node | undefined;
     if (method === 'on' && (first?.type === 'StringLiteral' || first?.type === 'Literal') && first.value === 'request') return true;
   }
@@ -90,7 +90,7 @@ function isRequestHandler(fn: Node, parent: Node | undefined): boolean {
 
 /** The `allBounded(list, …)` call that takes `list` as its thunks. */
 function isAllBoundedThunks(list: ASTPath, lookup: ContextLookup): boolean {
-  const call = list.parent?.node as Node | undefined;
+  const call = parentOf(list)?.node as Node | undefined;
   return call !== undefined && isCall(call) && call.arguments[0] === list.node && isRuntimeName(call.callee, lookup.imports, ['allBounded']);
 }
 
@@ -114,7 +114,7 @@ function isBoundedCallback(fn: ASTPath, lookup: ContextLookup): boolean {
   const map = mapper?.parent as ASTPath | null | undefined;
   const mapNode = map?.node as Node | undefined;
   if (map == null || mapNode === undefined || !isCall(mapNode) || mapNode.arguments[0] !== mapper!.node) return false;
-  const method = methodName(mapNode.callee as Node);
+  const method = methodName(mapNode.callee);
   return (method === 'map' || method === 'flatMap') && isAllBoundedThunks(map, lookup);
 }
 
@@ -126,7 +126,7 @@ export function callKind(path: ASTPath, lookup: ContextLookup): { kind: CallKind
     const inner = child.node as Node;
     if (LOOPS.has(node.type) && (node as { body?: Node }).body === inner) return { kind: 'loop', loop: parent };
     if (isCall(node) && inner.type === 'ArrayExpression' && isArgumentOf(inner, node)) {
-      const combinator = calleeText(node.callee as Node);
+      const combinator = calleeText(node.callee);
       if ((combinator === 'Promise.all' || combinator === 'Promise.allSettled') && inner.elements.length >= 2) return { kind: 'fanOut' };
     }
     if (!isFunctionNode(inner)) continue;
@@ -153,12 +153,13 @@ function isLimiter(node: Node, path: ASTPath, lookup: ContextLookup): boolean {
   if (binding !== undefined) return LIMITER_MODULES.has(binding.module) || isRuntimeName(bare, lookup.imports, RUNTIME_LIMITERS);
   // `const throttled = pThrottle(…)(fn)`, `const gate = new Bottleneck(…)`, `const slots = providerLimiter('openai')`.
   const scope = (path.scope as { lookup(name: string): { getBindings(): Record<string, ASTPath[]> } | null } | null)?.lookup(bare.name);
-  const declarator = scope?.getBindings()[bare.name]?.[0]?.parent?.node as Node | undefined;
+  const declared = scope?.getBindings()[bare.name]?.[0];
+  const declarator = (declared === undefined ? undefined : parentOf(declared)?.node) as Node | undefined;
   if (declarator?.type !== 'VariableDeclarator' || declarator.init == null) return false;
-  let init = unwrapExpression(declarator.init as Node);
+  let init = unwrapExpression(declarator.init);
   if (init.type === 'AwaitExpression') init = unwrapExpression(init.argument as Node);
   while (isCall(init) || init.type === 'NewExpression') {
-    const callee = unwrapExpression(init.callee as Node);
+    const callee = unwrapExpression(init.callee);
     if (callee.type === 'Identifier') {
       const built = lookup.imports.get(callee.name);
       if (built !== undefined && (LIMITER_MODULES.has(built.module) || isRuntimeName(callee, lookup.imports, RUNTIME_LIMITERS))) return true;
@@ -173,13 +174,13 @@ function isLimiter(node: Node, path: ASTPath, lookup: ContextLookup): boolean {
 /** True when `call` runs work through a limiter: `limit(fn)`, `limiter.schedule(fn)`, `queue.add(fn)`, a `.then` of one. */
 function isLimitedCall(call: Node, path: ASTPath, lookup: ContextLookup): boolean {
   if (!isCall(call)) return false;
-  const callee = unwrapExpression(call.callee as Node);
+  const callee = unwrapExpression(call.callee);
   if (callee.type === 'Identifier') return isLimiter(callee, path, lookup);
   const text = calleeText(callee);
   if (text !== undefined && lookup.limiters.includes(text)) return true;
   const method = methodName(callee);
   if (method === undefined) return false;
-  const object = unwrapExpression((callee as K.MemberExpressionKind).object as Node);
+  const object = unwrapExpression((callee as K.MemberExpressionKind).object);
   if (method === 'then' || method === 'catch' || method === 'finally') return isLimitedCall(object, path, lookup);
   if (lookup.limiters.includes(method)) return true;
   return RUN_METHODS.has(method) && isLimiter(object, path, lookup);
@@ -187,14 +188,14 @@ function isLimitedCall(call: Node, path: ASTPath, lookup: ContextLookup): boolea
 
 function isLimiterWait(statement: Node, path: ASTPath, lookup: ContextLookup): boolean {
   let expression: Node | null | undefined;
-  if (statement.type === 'ExpressionStatement') expression = statement.expression as Node;
-  else if (statement.type === 'VariableDeclaration' && statement.declarations.length === 1) expression = (statement.declarations[0] as K.VariableDeclaratorKind).init as Node | null;
+  if (statement.type === 'ExpressionStatement') expression = statement.expression;
+  else if (statement.type === 'VariableDeclaration' && statement.declarations.length === 1) expression = (statement.declarations[0] as K.VariableDeclaratorKind).init;
   if (expression?.type !== 'AwaitExpression') return false;
   const call = unwrapExpression(expression.argument as Node);
   if (!isCall(call)) return false;
-  const method = methodName(call.callee as Node);
-  if (method !== undefined && WAIT_METHODS.has(method)) return isLimiter((unwrapExpression(call.callee as Node) as K.MemberExpressionKind).object as Node, path, lookup);
-  const text = calleeText(call.callee as Node);
+  const method = methodName(call.callee);
+  if (method !== undefined && WAIT_METHODS.has(method)) return isLimiter((unwrapExpression(call.callee) as K.MemberExpressionKind).object, path, lookup);
+  const text = calleeText(call.callee);
   return text !== undefined && (lookup.limiters.includes(text) || lookup.limiters.includes(text.slice(text.lastIndexOf('.') + 1)));
 }
 
@@ -214,8 +215,8 @@ export function isAfterLimiterWait(path: ASTPath, lookup: ContextLookup): boolea
     const node = parent.node as Node;
     if (isFunctionNode(node)) return false;
     let statements: Node[] | undefined;
-    if (node.type === 'BlockStatement' || node.type === 'Program' || node.type === 'StaticBlock') statements = node.body as Node[];
-    else if (node.type === 'SwitchCase') statements = node.consequent as Node[];
+    if (node.type === 'BlockStatement' || node.type === 'Program' || node.type === 'StaticBlock') statements = node.body;
+    else if (node.type === 'SwitchCase') statements = node.consequent;
     if (statements === undefined) continue;
     const index = statements.indexOf(child.node as Node);
     if (statements.slice(0, Math.max(index, 0)).some((statement) => isLimiterWait(statement, parent, lookup))) return true;
@@ -228,14 +229,14 @@ function isPause(expression: Node, lookup: ContextLookup): boolean {
   if (bare.type === 'NewExpression') {
     const executor = bare.arguments[0] as Node | undefined;
     return (
-      calleeText(bare.callee as Node) === 'Promise' &&
+      calleeText(bare.callee) === 'Promise' &&
       executor !== undefined &&
       isFunctionNode(executor) &&
-      someNode(executor, (inner) => isCall(inner) && calleeText(inner.callee as Node) === 'setTimeout')
+      someNode(executor, (inner) => isCall(inner) && calleeText(inner.callee) === 'setTimeout')
     );
   }
   if (!isCall(bare)) return false;
-  const callee = unwrapExpression(bare.callee as Node);
+  const callee = unwrapExpression(bare.callee);
   if (callee.type === 'Identifier') {
     const binding = lookup.imports.get(callee.name);
     if (binding?.module === 'timers/promises' || binding?.module === 'node:timers/promises') return binding.imported === 'setTimeout' || binding.imported === 'scheduler';
