@@ -51,6 +51,8 @@
  * every second (and, as `bottleneck(minTime)`, with minTime 10 ms); limiter with
  * tokensPerInterval 100 per 'second'; p-throttle with limit 100, interval 1000; and
  * rate-limiter-flexible with points 100, duration 1, each call retrying after `msBeforeNext`.
+ *
+ * Shared limits (`redis admissions c=16`, `redis latency`): see "shared: Redis" below.
  */
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import {
@@ -546,6 +548,163 @@ async function accuracy(subject: AccuracySubject, seconds: number): Promise<Samp
   };
 }
 
+// ---------------------------------------------------------------- shared: Redis
+
+/**
+ * Shared limits on Redis (issue #9): what a limit shared through `createRedisStore` costs, next
+ * to rate-limiter-flexible's `RateLimiterRedis`, the usual npm choice, on the same server. Each
+ * child starts its own throwaway `redis-server` on 127.0.0.1 (test/helpers/redis.ts), or uses
+ * `REDIS_URL`; the limit is far above the call rate, so nobody waits and every figure is the
+ * price of the store round trip.
+ *
+ * - `redis admissions c=16` (ops/s): 16 concurrent loops of `await acquire()` in one process
+ *   for 2 s. bounded's shared limiters keep callers FIFO per process and only the head asks the
+ *   store, so one process makes one store call at a time; rate-limiter-flexible sends every
+ *   caller's command at once. More replicas add throughput; one replica is what is measured.
+ * - `redis latency` (ms): sequential `await acquire()`, the median time per call: the latency a
+ *   shared limit adds to every call (an in-memory limiter adds well under a microsecond). `p99`
+ *   under `redis latency p99`. `floor:redis-ping` is one ioredis PING: the round trip itself.
+ */
+interface RedisSubject {
+  readonly name: string;
+  readonly ratioVs: readonly string[];
+  /** A call that passes a limit on the Redis at `url` whose limit is never hit; `close` ends it. */
+  make(url: string, key: string): Promise<{ readonly call: AsyncCall; readonly close: () => Promise<void> }>;
+}
+
+const redisSubjects: readonly RedisSubject[] = [
+  {
+    name: 'floor:redis-ping',
+    ratioVs: [],
+    make: async (url) => {
+      const { Redis } = await import('ioredis');
+      const client = new Redis(url);
+      return { call: () => client.ping(), close: async () => void (await client.quit()) };
+    },
+  },
+  {
+    name: 'TokenBucket',
+    ratioVs: [],
+    make: async (url, key) => {
+      const { createRedisStore } = await import('../../runtime/index.js');
+      const store = await createRedisStore({ url });
+      const limiter = new TokenBucket({ rate: HUGE, name: key, store });
+      return { call: () => limiter.acquire(), close: () => (limiter.close(), store.close()) };
+    },
+  },
+  {
+    name: 'SlidingWindow',
+    ratioVs: [],
+    make: async (url, key) => {
+      const { createRedisStore } = await import('../../runtime/index.js');
+      const store = await createRedisStore({ url });
+      // A window of 100 ms keeps the admission log short at thousands of calls a second.
+      const limiter = new SlidingWindow({ limit: HUGE, per: 100, name: key, store });
+      return { call: () => limiter.acquire(), close: () => (limiter.close(), store.close()) };
+    },
+  },
+  {
+    name: 'rate-limiter-flexible',
+    ratioVs: ['TokenBucket', 'SlidingWindow'],
+    make: async (url, key) => {
+      const [{ Redis }, { RateLimiterRedis }] = await Promise.all([import('ioredis'), import('rate-limiter-flexible')]);
+      const client = new Redis(url, { enableOfflineQueue: false });
+      await new Promise<void>((resolve, reject) => {
+        client.once('ready', resolve);
+        client.once('error', reject);
+      });
+      const limiter = new RateLimiterRedis({ storeClient: client, points: HUGE, duration: 1, keyPrefix: key });
+      return { call: () => limiter.consume('bench', 1), close: async () => void (await client.quit()) };
+    },
+  },
+];
+
+/** The Redis for one child: `REDIS_URL`, or a throwaway server for the child's lifetime. */
+async function benchRedis(): Promise<{ url: string; release: () => Promise<void> }> {
+  const external = process.env.REDIS_URL;
+  if (external) return { url: external, release: async () => {} };
+  const { startRedisServer } = await import('../../test/helpers/redis.js');
+  const server = await startRedisServer();
+  return { url: server.url, release: () => server.destroy() };
+}
+
+async function redisAdmissions(subject: RedisSubject, seconds: number): Promise<Sample> {
+  const redis = await benchRedis();
+  try {
+    const { call, close } = await subject.make(redis.url, `bench-${process.pid}-c16`);
+    try {
+      await timeAsync(call, 500, 1_000);
+      let calls = 0;
+      const end = performance.now() + seconds * 1_000;
+      const loop = async (): Promise<void> => {
+        while (performance.now() < end) {
+          await call();
+          calls++;
+        }
+      };
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 16 }, loop));
+      return { value: (calls * 1_000) / (performance.now() - t0) };
+    } finally {
+      await close();
+    }
+  } finally {
+    await redis.release();
+  }
+}
+
+async function redisLatency(subject: RedisSubject, calls: number): Promise<Sample> {
+  const redis = await benchRedis();
+  try {
+    const { call, close } = await subject.make(redis.url, `bench-${process.pid}-latency`);
+    try {
+      await timeAsync(call, 500, 1_000);
+      const times: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const t0 = performance.now();
+        await call();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+      return { value: at(0.5), extra: { p99: at(0.99) } };
+    } finally {
+      await close();
+    }
+  } finally {
+    await redis.release();
+  }
+}
+
+/** The Redis rows of the suite; a separate function so the other shared stores sit beside it. */
+function redisMeasurements({ quick }: SuiteOptions): Measurement[] {
+  const seconds = quick ? 0.5 : 2;
+  const calls = quick ? 500 : 3_000;
+  const list: Measurement[] = [];
+  for (const subject of redisSubjects) {
+    if (!subject.name.startsWith('floor:')) {
+      list.push({
+        name: subject.name,
+        scenario: 'redis admissions c=16',
+        unit: 'ops/s',
+        ratioVs: subject.ratioVs,
+        timeoutMs: 60_000,
+        run: () => redisAdmissions(subject, seconds),
+      });
+    }
+    list.push({
+      name: subject.name,
+      scenario: 'redis latency',
+      unit: 'ms',
+      ratioVs: subject.name.startsWith('floor:') ? [] : [...subject.ratioVs, 'floor:redis-ping'],
+      extra: [{ key: 'p99', scenario: 'redis latency p99', unit: 'ms' }],
+      timeoutMs: 60_000,
+      run: () => redisLatency(subject, calls),
+    });
+  }
+  return list;
+}
+
 // ---------------------------------------------------------------- the suite
 
 function counts({ quick }: SuiteOptions): { calls: number; syncCalls: number; seconds: number } {
@@ -602,6 +761,7 @@ function measurements(options: SuiteOptions): Measurement[] {
       run: () => accuracy(subject, seconds),
     });
   }
+  list.push(...redisMeasurements(options));
   return list;
 }
 
@@ -634,7 +794,7 @@ function targets(): Target[] {
 const suite: Suite = {
   name: 'ratelimit',
   description:
-    'rate limiters: ns per call when the limit is never hit (vs floor:await), and rate and busiest windows at a 100/s target for 5 s with every call submitted at t=0',
+    'rate limiters: ns per call when the limit is never hit (vs floor:await), rate and busiest windows at a 100/s target for 5 s with every call submitted at t=0, and what sharing a limit through Redis costs (vs rate-limiter-flexible RateLimiterRedis)',
   measurements,
   targets,
 };
