@@ -271,7 +271,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const edits: Edit[] = [];
   const taken = identifierNames(j, [program]);
   const refs = new Map<string, string>();
-  const declarations: { at: Statement; need: PoolNeed; local: string }[] = [];
+  const fresh = new Map<string, { at: Statement; need: PoolNeed; local: string }>();
   for (const site of accepted) {
     if (refs.has(site.need.name)) continue;
     const reuse = existing.get(site.need.name);
@@ -284,12 +284,30 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     for (let n = 2; taken.has(local); n++) local = `${base}${n}`;
     taken.add(local);
     refs.set(site.need.name, `${local}()`);
-    declarations.push({ at: site.top, need: site.need, local });
+    fresh.set(site.need.name, { at: site.top, need: site.need, local });
   }
+
+  // A client created inside another one's rewritten block waits for the next run.
+  const siteEdits: Edit[] = [];
+  const used = new Set<string>();
+  const built: Site[] = [];
+  for (const site of accepted) {
+    const own = site.build(refs.get(site.need.name)!);
+    const clash = own.some((a) => siteEdits.some((b) => a.start < b.end && b.start < a.end));
+    if (clash) {
+      report(site.node, 'it lies inside the code of another connection this run rewrites; run the transform again afterwards');
+      continue;
+    }
+    siteEdits.push(...own);
+    used.add(site.need.name);
+    built.push(site);
+  }
+  if (built.length === 0) return null;
+  const declarations = [...fresh.values()].filter(({ need }) => used.has(need.name));
   if (declarations.length > 0) {
     const imports = ensureNamedImports(j, text, root, ['getPool']);
     if (imports.conflicts.length > 0) {
-      for (const site of accepted) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
+      for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
       return null;
     }
     edits.push(...imports.edits);
@@ -300,8 +318,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       edits.push({ start: offset, end: offset, text: `const ${local} = () => ${getPool}('${need.name}'${config});\n\n` });
     }
   }
-  for (const site of accepted) edits.push(...site.build(refs.get(site.need.name)!));
-  edits.push(...unusedPgImports(j, text, root, names, accepted));
+  edits.push(...siteEdits);
+  edits.push(...unusedPgImports(j, text, root, names, built));
   return applyEdits(text, edits);
 }
 
@@ -604,6 +622,9 @@ function analyze(
   }
 
   // withClient / transaction: the client's statements move into a callback.
+  const moved = tryShape !== undefined ? span(tryShape) : { start: span(declaration).start, end: span(lastEnd ?? inner.at(-1) ?? declaration).end };
+  const stray = [...queries.map((query) => query.node), ...ends].some((use) => span(use).start < moved.start || span(use).end > moved.end);
+  if (stray) return new Refusal(`\`${name}\` is used after the block that ends it`);
   if (returns && (tail.length > 0 || !isBody)) {
     return new Refusal('the block that uses the client returns from the function and other code follows it; move it into withClient by hand');
   }

@@ -312,3 +312,79 @@ describe('policy numbers and pool names', () => {
     expect(output).toContain("getPool('events', { connectionString: process.env.EVENTS_DATABASE_URL, max: 4, min: 4 })");
   });
 });
+
+describe('overlapping and stray uses', () => {
+  it('rewrites the outer of two nested clients, reports the inner, and a second run takes the inner', () => {
+    const source = [
+      "import { Client } from 'pg';",
+      '',
+      'export async function nested(): Promise<void> {',
+      "  const outer = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  await outer.connect();',
+      "  await outer.query('select 1');",
+      "  const inner = new Client({ connectionString: process.env.AUDIT_DB_URL });",
+      '  await inner.connect();',
+      "  await inner.query('select 2');",
+      '  await inner.end();',
+      "  await outer.query('select 3');",
+      '  await outer.end();',
+      '}',
+      '',
+    ].join('\n');
+    const first = run('nested.ts', source);
+    expect(reasons(first.reports)).toEqual(['it lies inside the code of another connection this run rewrites; run the transform again afterwards']);
+    expect(first.output).toContain('await db().withClient(async (outer) => {');
+    expect(first.output).toContain("    const inner = new Client({ connectionString: process.env.AUDIT_DB_URL });");
+    expect(first.output).not.toContain('auditDb');
+    // The import stays for the inner client, then goes with it.
+    expect(first.output).toContain("import { Client } from 'pg';");
+    const second = run('nested.ts', first.output!);
+    expect(second.reports).toEqual([]);
+    expect(second.output).toContain("    await auditDb().query('select 2');");
+    expect(second.output).not.toContain("from 'pg'");
+    expect(run('nested.ts', second.output!).output).toBeNull();
+  });
+
+  it('moves everything after connect() into the callback when end() is not at block level', () => {
+    const source = [
+      "import { Client } from 'pg';",
+      '',
+      'export async function late(): Promise<void> {',
+      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  await client.connect();',
+      "  await client.query('select 1');",
+      "  await client.query('select 2');",
+      '  if (Math.random() > 2) {',
+      '    await client.end();',
+      '  }',
+      "  await client.query('select 3');",
+      '}',
+      '',
+    ].join('\n');
+    const { output } = run('late.ts', source);
+    // No end() at block level: the whole rest of the block moves into the callback.
+    expect(output).toContain("    await client.query('select 3');\n  });");
+    expect(output).not.toContain('client.end()');
+  });
+});
+
+describe('a query after end()', () => {
+  it('is refused rather than left outside the callback', () => {
+    const source = [
+      "import { Client } from 'pg';",
+      '',
+      'export async function late(): Promise<void> {',
+      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  await client.connect();',
+      "  await client.query('select 1');",
+      "  await client.query('select 2');",
+      '  await client.end();',
+      "  await client.query('select 3');",
+      '}',
+      '',
+    ].join('\n');
+    const { output, reports } = run('late.ts', source);
+    expect(output).toBeNull();
+    expect(reasons(reports)).toEqual(['`client` is used after the block that ends it']);
+  });
+});
