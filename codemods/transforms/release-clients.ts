@@ -32,6 +32,7 @@ import {
   isFunctionNode,
   parentMap,
   referencesIn,
+  someOutsideFunctions,
   unwrap,
   visit,
   waits,
@@ -461,6 +462,7 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
       const after = container === block ? siblings.slice(siblings.indexOf(node) + 1, lastHeld + 1) : siblings.slice(siblings.indexOf(node) + 1);
       for (const next of after) {
         if (waits(next)) return `is followed by code that waits (line ${lineOf(next)}); moving it into \`finally\` would hold the client across that wait`;
+        if (releasesSomething(next)) return `is followed by another release (line ${lineOf(next)}); moving it into \`finally\` would change the order things are given back`;
         if (next.type === 'ReturnStatement' || next.type === 'ThrowStatement') return undefined;
         if (next.type === 'BreakStatement' || next.type === 'ContinueStatement') {
           if (next['label'] != null) return 'is followed by a labeled jump; release it by hand';
@@ -489,6 +491,18 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
       }
       node = up;
     }
+  }
+
+  /** Whether `node` gives something back: a `.release(…)` / `.dispose()` / `[Symbol.dispose]()` call outside nested functions. */
+  function releasesSomething(node: Node): boolean {
+    return someOutsideFunctions(node, (part) => {
+      if (part.type !== 'CallExpression' && part.type !== 'OptionalCallExpression') return false;
+      const callee = unwrap(part['callee'] as Node);
+      const property = callee['property'] as Node | undefined;
+      if (property === undefined) return false;
+      if (callee['computed'] === true) return /^Symbol\.(?:async)?[dD]ispose$/.test(chainText(property) ?? '');
+      return property['name'] === 'release' || property['name'] === 'dispose';
+    });
   }
 
   function someExit(node: Node): boolean {

@@ -224,6 +224,24 @@ export async function firstEmpty(ids: string[]): Promise<string | undefined> {
     expect(reasons(reports)).toEqual(['the file mixes line endings (or holds U+2028/U+2029); normalise them first']);
   });
 
+  it('refuses to move a release past another one: the order clients go back stays as written', () => {
+    const source = `import { getPool } from 'bounded/runtime';
+const db = getPool('main');
+export async function pair(): Promise<void> {
+  const a = await db.acquire();
+  const b = await db.acquire();
+  a.release();
+  b.release(new Error('done with it'));
+}
+`;
+    const { output, reports } = run('order.ts', source);
+    expect(output).toBeNull();
+    expect(reasons(reports)).toEqual([
+      '`a.release()` (line 6) is followed by another release (line 7); moving it into `finally` would change the order things are given back',
+      "`b.release(new Error('done with it'))` passes a value that a `finally` cannot see; release it by hand",
+    ]);
+  });
+
   it('stays silent about generic-pool, whose pool takes the resource back', () => {
     const source = `import { createPool } from 'generic-pool';
 const browserPool = createPool(factory, { max: 4 });
