@@ -352,3 +352,41 @@ describe('strict', () => {
     expect(run(path, source).output).toBeNull();
   });
 });
+
+describe('more client shapes', () => {
+  it('wraps a client made through a namespace import of the SDK', () => {
+    const source = "import * as sdk from '@anthropic-ai/sdk';\nconst claude = new sdk.Anthropic({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n";
+    expect(run('a.ts', source).output).toBe(
+      "import * as sdk from '@anthropic-ai/sdk';\nimport { throttleClient } from 'bounded/runtime';\nconst claude = throttleClient(new sdk.Anthropic({ timeout: 60_000 }), { limiter: 'anthropic' });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n",
+    );
+  });
+
+  it('refuses a client field assigned outside the constructor, and one assigned twice', () => {
+    const source = `import OpenAI from 'openai';
+export class Bot {
+  private client?: OpenAI;
+  connect() {
+    this.client = new OpenAI({ timeout: 60_000 });
+  }
+  async all(xs: string[]) {
+    for (const input of xs) await this.client!.responses.create({ model: 'm', input });
+  }
+}
+export class Twice {
+  private client = new OpenAI({ timeout: 60_000 });
+  reset() {
+    this.client = new OpenAI({ timeout: 60_000 });
+  }
+  all(xs: string[]) {
+    return xs.map((input) => this.client.responses.create({ model: 'm', input }));
+  }
+}
+`;
+    const { output, reports } = run('bot.ts', source);
+    expect(output).toBeNull();
+    expect(located(reports)).toEqual([
+      '8:35 `this.client.responses.create`: `this.client` is assigned outside the constructor, at 5:5; wrap it by hand where it is made',
+      '17:30 `this.client.responses.create`: `this.client` is assigned at 14:5; wrapping one construction would not cover every client it holds',
+    ]);
+  });
+});
