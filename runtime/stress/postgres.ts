@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -139,6 +140,7 @@ interface EmbeddedPostgresInstance {
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
 const START_TIMEOUT_MS = 60_000;
+const DIR_PREFIX = 'bounded-stress-pg-';
 
 /**
  * Starts a throwaway PostgreSQL (127.0.0.1 only, a free port, a fresh temporary directory, up to
@@ -167,8 +169,9 @@ export async function startThrowawayPostgres(): Promise<StressDatabase> {
       { cause: error },
     );
   }
+  removeStaleDirectories();
   const owner = await postgresUser();
-  const root = await mkdtemp(join(tmpdir(), 'bounded-stress-pg-'));
+  const root = await mkdtemp(join(tmpdir(), DIR_PREFIX));
   await writeFile(join(root, 'owner.pid'), `${process.pid}\n`);
   if (owner !== undefined) await chown(root, owner.uid, owner.gid);
   const password = randomBytes(12).toString('hex');
@@ -219,10 +222,22 @@ export async function startThrowawayPostgres(): Promise<StressDatabase> {
     running = false;
     await server.stop();
   };
+  // Last resort when the process exits without close() (an interrupted run): nothing async
+  // runs any more, so stop the server at once and delete its directory.
+  const cleanupOnExit = (): void => {
+    try {
+      stopPostmaster(join(root, 'data'));
+      rmSync(root, { recursive: true, force: true });
+    } catch {
+      // The next start removes what is left.
+    }
+  };
+  process.once('exit', cleanupOnExit);
   try {
     await server.initialise();
     await start();
   } catch (error) {
+    process.removeListener('exit', cleanupOnExit);
     await rm(root, { recursive: true, force: true });
     throw error;
   }
@@ -231,6 +246,7 @@ export async function startThrowawayPostgres(): Promise<StressDatabase> {
     start: () => (running ? Promise.resolve() : start()),
     async destroy() {
       await stop().catch(() => undefined);
+      process.removeListener('exit', cleanupOnExit);
       await rm(root, { recursive: true, force: true });
     },
   });
@@ -260,6 +276,45 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
     );
     await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ...group, 'postgres'], opts);
     return ids();
+  }
+}
+
+/** Deletes the directories of earlier runs whose process is gone, stopping a server left running there. */
+function removeStaleDirectories(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((name) => name.startsWith(DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const root = join(tmpdir(), name);
+    try {
+      const ownerFile = join(root, 'owner.pid');
+      if (!existsSync(ownerFile) || isAlive(Number.parseInt(readFileSync(ownerFile, 'utf8'), 10))) continue;
+      stopPostmaster(join(root, 'data'));
+      rmSync(root, { recursive: true, force: true });
+    } catch {
+      // Someone else's directory, or gone already.
+    }
+  }
+}
+
+/** SIGQUIT (immediate shutdown) to the server running in `dataDir`, if one does. */
+function stopPostmaster(dataDir: string): void {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const postmaster = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);
+  if (isAlive(postmaster)) process.kill(postmaster, 'SIGQUIT');
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

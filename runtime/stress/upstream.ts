@@ -90,7 +90,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    const asked = Number(url.searchParams.get('ms'));
+    const asked = url.searchParams.has('ms') ? Number(url.searchParams.get('ms')) : Number.NaN;
     const delay = Number.isFinite(asked) && asked >= 0 ? asked : latencyMs + Math.random() * jitterMs;
     const answer = (): void => {
       timers.delete(timer);
