@@ -342,6 +342,8 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
     const last = body[lastHeld]!;
     if (restOfLine(text, span(last).end) === 'code') return { refused: `the last statement that uses \`${name}\` (line ${lineOf(last)}) shares its line with other code` };
 
+    const blockIndent = block.type === 'Program' ? undefined : indentationAt(text, at(block));
+    const unit = indentUnit(text, indentationAt(text, at(statement)), blockIndent);
     const edits: Edit[] = [];
     const removedLines = new Set<number>();
     /** Comments that travel with a release into the finally, in order. */
@@ -385,7 +387,11 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
         continue;
       }
       for (let line = from; line < lineEndOf(text, stop); line = lineEndOf(text, line) + 1) removedLines.add(line);
-      edits.push({ start: from, end: lineEndOf(text, stop) + 1, text: '' });
+      // A branch left with nothing in it says where its release went, rather than look like a mistake.
+      const container = parent(removal)!;
+      const emptied = container !== block && (container['body'] as Node[]).every((s) => removals.includes(s));
+      const note = emptied ? `${indentationAt(text, start)}${useUsing ? '' : unit}// \`${name}\` is released ${useUsing ? 'by `await using`' : 'in `finally`'}\n` : '';
+      edits.push({ start: from, end: lineEndOf(text, stop) + 1, text: note });
     }
 
     const indent = indentationAt(text, at(statement));
@@ -397,8 +403,6 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
       return { edits, region: [at(statement), span(body[lastHeld]!).end] };
     }
 
-    const blockIndent = block.type === 'Program' ? undefined : indentationAt(text, at(block));
-    const unit = indentUnit(text, indent, blockIndent);
     const first = body[index + 1];
     if (first === undefined || index + 1 > end) return { refused: `\`${name}\` is never used; remove the checkout, or release it` };
     // The body starts at the first non-blank line after the checkout's line (comments included).
