@@ -11,10 +11,11 @@ export const suites: Readonly<Record<string, () => Promise<Suite>>> = {
   pool: async () => (await import('./pool.js')).default,
   http: async () => (await import('./http.js')).default,
   lint: async () => (await import('./lint.js')).default,
+  codemod: async () => (await import('./codemod.js')).default,
 };
 
 /** Named in DESIGN.md but not written yet; asking for one gets a clearer error. */
-export const plannedSuites: readonly string[] = ['codemod', 'stress'];
+export const plannedSuites: readonly string[] = ['stress'];
 
 export async function loadSuite(name: string): Promise<Suite> {
   const load = Object.hasOwn(suites, name) ? suites[name] : undefined;
