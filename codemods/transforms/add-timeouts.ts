@@ -35,6 +35,7 @@ import {
   hasHiddenKeys,
   isAbortSignalCall,
   isDisablingTimeout,
+  lookupScope,
   mergeTimeoutOption,
   mergeTimeoutSignal,
   msSource,
@@ -92,19 +93,14 @@ type Target =
   /** The library's own option at `index`; `pad` fills skipped arguments with `undefined`. */
   | { readonly kind: 'option'; readonly index: number; readonly key: string; readonly value: string; readonly what: string; readonly pad: boolean };
 
-function isScope(value: unknown): value is { lookup(name: string): { isGlobal?: boolean } | null } {
-  return typeof value === 'object' && value !== null && 'lookup' in value;
-}
-
 /** True when `name` resolves to nothing declared in the file (the global). */
 function isUnshadowed(path: ASTPath, name: string): boolean {
-  const scope = isScope(path.scope) ? path.scope.lookup(name) : null;
-  return scope === null || scope === undefined;
+  return lookupScope(path, name) === null;
 }
 
 /** True when `name` at `path` is the file's top-level (import) binding, not a local shadowing it. */
 function isTopLevel(path: ASTPath, name: string): boolean {
-  return isScope(path.scope) && path.scope.lookup(name)?.isGlobal === true;
+  return lookupScope(path, name)?.isGlobal === true;
 }
 
 function identifierName(node: unknown): string | undefined {
@@ -236,8 +232,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 
   /** The initializer of the `const` named `name` visible at `path`, when there is one. */
   function variableInit(path: ASTPath, name: string): K.ExpressionKind | undefined {
-    const scope = isScope(path.scope) ? path.scope.lookup(name) : null;
-    if (scope === null) return undefined;
+    const scope = lookupScope(path, name);
+    if (scope == null) return undefined;
     let found: K.ExpressionKind | undefined;
     j((scope as unknown as { path: ASTPath }).path)
       .find(j.VariableDeclarator, { id: { type: 'Identifier', name } })
@@ -271,12 +267,13 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     if (parent?.type === 'MemberExpression' && parent.object === path.node && propertyName(parent) === 'setTimeout') return true;
     const declarator = (path.parent as ASTPath | null)?.node as K.VariableDeclaratorKind | undefined;
     const name = declarator?.type === 'VariableDeclarator' && declarator.init === path.node ? identifierName(declarator.id) : undefined;
-    if (name === undefined || !isScope(path.scope)) return false;
-    const scope = path.scope.lookup(name);
+    if (name === undefined) return false;
+    const scope = lookupScope(path, name);
+    if (scope == null) return false;
     return (
       root
         .find(j.MemberExpression, { object: { type: 'Identifier', name }, property: { type: 'Identifier', name: 'setTimeout' } })
-        .filter((member) => isScope(member.scope) && member.scope.lookup(name) === scope)
+        .filter((member) => lookupScope(member, name) === scope)
         .size() > 0
     );
   }
@@ -442,7 +439,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   function receivedClient(path: ASTPath, receiver: K.ExpressionKind): string | undefined {
     const name = identifierName(receiver);
     if (name !== undefined) {
-      const scope = isScope(path.scope) ? path.scope.lookup(name) : null;
+      const scope = lookupScope(path, name);
       const fn = (scope as unknown as { node?: { params?: unknown[] } } | null)?.node;
       for (const param of fn?.params ?? []) {
         const id = (param as { type: string; parameter?: unknown }).type === 'TSParameterProperty' ? (param as { parameter: unknown }).parameter : param;

@@ -25,7 +25,7 @@
  */
 import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
+import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, lookupScope, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 
 export const parser = 'ts';
@@ -36,8 +36,7 @@ const REPLACEMENTS: Readonly<Record<string, string>> = {
 };
 
 function isUnshadowed(path: ASTPath, name: string): boolean {
-  const scope = (path.scope as { lookup(name: string): unknown } | null)?.lookup(name);
-  return scope === null || scope === undefined;
+  return lookupScope(path, name) === null;
 }
 
 function memberName(node: K.ExpressionKind | K.SpreadElementKind | undefined, object?: string): string | undefined {
@@ -355,8 +354,10 @@ function hostStatement(path: ASTPath): ASTPath | undefined {
  * that can only make the count too high, never too low.
  */
 function usesOf(j: JSCodeshift, block: Collection, declaration: ASTPath, name: string): number {
-  const scope = (declaration.scope as { lookup(name: string): unknown } | null)?.lookup(name);
-  if (scope == null) return Number.POSITIVE_INFINITY;
+  // null for a binding in `catch {}`, whose declarations ast-types puts in no scope: the
+  // uses in `block` that resolve to null are then that binding's.
+  const scope = lookupScope(declaration, name);
+  if (scope === undefined) return Number.POSITIVE_INFINITY;
   let count = 0;
   block.find(j.Identifier, { name }).forEach((path) => {
     const parent = (path.parent as ASTPath | null)?.node as Node | undefined;
@@ -365,7 +366,7 @@ function usesOf(j: JSCodeshift, block: Collection, declaration: ASTPath, name: s
       const isPropertyKey = (parent.type === 'ObjectProperty' || parent.type === 'ClassProperty') && parent.key === path.node && parent.computed !== true && parent.shorthand !== true;
       if (isKey || isPropertyKey) return;
     }
-    if ((path.scope as { lookup(name: string): unknown } | null)?.lookup(name) === scope) count++;
+    if (lookupScope(path, name) === scope) count++;
   });
   return count;
 }

@@ -332,3 +332,29 @@ export function mergeTimeoutOption(text: string, object: ObjectExpression, key: 
   if (hasHiddenKeys(object)) return { reason: `options object has a spread or computed key; cannot tell whether it sets \`${key}\``, bounded: false };
   return { edits: addPropertyEdits(text, object, key, value), how: 'added' };
 }
+
+/** The parts of an ast-types scope the transforms use. */
+export interface ScopeLike {
+  readonly isGlobal: boolean;
+  readonly parent: ScopeLike | null;
+  readonly node: { readonly type: string; readonly param?: unknown };
+  declares(name: string): boolean;
+}
+
+/**
+ * The scope that declares `name` as seen from `path` (null: nobody, the global), like
+ * ast-types' `path.scope.lookup(name)` but without its crash on `catch {}`: a catch clause
+ * with no binding declares nothing, so the lookup goes on outside it. Undefined when a scope
+ * cannot be read at all.
+ */
+export function lookupScope(path: { scope?: unknown }, name: string): ScopeLike | null | undefined {
+  for (let scope = (path.scope ?? null) as ScopeLike | null; scope !== null; scope = scope.parent) {
+    if (scope.node.type === 'CatchClause' && scope.node.param == null) continue;
+    try {
+      if (scope.declares(name)) return scope;
+    } catch {
+      return undefined;
+    }
+  }
+  return null;
+}

@@ -137,6 +137,13 @@ describe('reports for arrays built before the combinator', () => {
     expect(run('bound-promise-all', 'l.ts', source).output).toBeNull();
   });
 
+  it('bound-promise-all reads scopes inside `catch {}` (no binding), where ast-types\' own lookup throws', () => {
+    const source = 'export async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    const ps = ids.map((id) => h(id));\n    await Promise.all(ps);\n  }\n}\n';
+    expect(run('bound-promise-all', 'c.ts', source).output).toBe(
+      "import { mapBounded } from 'bounded/runtime';\n\nexport async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    await mapBounded(ids, (id) => h(id), { concurrency: 10 });\n  }\n}\n",
+    );
+  });
+
   it('the transforms that succeed report nothing', () => {
     for (const c of ['held-map', 'push-loop', 'nested-held', 'held-aliased-import']) expect(reasons('bound-promise-all', c), c).toEqual([]);
     for (const c of ['axios-calls', 'axios-instance', 'got-calls', 'undici-calls', 'node-http', 'node-fetch-layout']) expect(reasons('add-timeouts', c), c).toEqual([]);
