@@ -5,9 +5,11 @@
  * of it (`const { Pool } = pg`), and the CommonJS forms (`const pg = require('pg')`,
  * `const { Client } = require('pg')`). Type-only imports do not count.
  */
-import type { Collection } from 'jscodeshift';
+import type { Collection, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { programOf } from './imports.js';
+import { programOf, span, textOf, type Edit } from './imports.js';
+import { isReference } from './pool-config.js';
+import { deleteStatement } from './pool-text.js';
 
 export type PgClass = 'Client' | 'Pool';
 
@@ -122,4 +124,56 @@ export function calleeRoot(callee: K.ExpressionKind): string | undefined {
   if (callee.type === 'Identifier') return callee.name;
   if (callee.type === 'MemberExpression' && callee.object.type === 'Identifier') return callee.object.name;
   return undefined;
+}
+
+/** Drops pg imports (and requires) whose every use was a rewritten construction; `roots` are the names those constructions read. */
+export function unusedPgImports(j: JSCodeshift, text: string, root: Collection, names: PgNames, roots: readonly (string | undefined)[]): Edit[] {
+  const rewritten = new Map<string, number>();
+  for (const local of roots) if (local !== undefined) rewritten.set(local, (rewritten.get(local) ?? 0) + 1);
+  const unused = new Set<string>();
+  for (const [local, count] of rewritten) {
+    const binding = names.bindings.get(local);
+    if (binding === undefined) continue;
+    const declaration = span(binding.declaration);
+    let uses = 0;
+    root.find(j.Identifier, { name: local }).forEach((path) => {
+      const at = span(path.node).start;
+      if (at >= declaration.start && at < declaration.end) return;
+      if (isReference(path)) uses++;
+    });
+    if (uses === count) unused.add(local);
+  }
+  const edits: Edit[] = [];
+  const statements = new Set([...unused].map((local) => names.bindings.get(local)!.declaration));
+  for (const statement of statements) {
+    if (statement.type === 'ImportDeclaration') {
+      const specifiers = statement.specifiers ?? [];
+      const kept = specifiers.filter((spec) => !unused.has(localName(spec)));
+      if (kept.length === 0) {
+        edits.push(deleteStatement(text, statement));
+        continue;
+      }
+      const first = kept[0]!.type === 'ImportSpecifier' ? undefined : kept[0]!;
+      const named = kept.filter((spec) => spec.type === 'ImportSpecifier');
+      const clause = [first === undefined ? undefined : textOf(text, first), named.length === 0 ? undefined : `{ ${named.map((spec) => textOf(text, spec)).join(', ')} }`]
+        .filter((part) => part !== undefined)
+        .join(', ');
+      edits.push({ start: span(specifiers[0]).start - (text.slice(0, span(specifiers[0]).start).endsWith('{ ') ? 2 : text.slice(0, span(specifiers[0]).start).endsWith('{') ? 1 : 0), end: span(statement.source).start, text: `${clause} from ` });
+    } else if (statement.type === 'VariableDeclaration') {
+      const pattern = (statement.declarations[0] as K.VariableDeclaratorKind).id;
+      if (pattern.type !== 'ObjectPattern') {
+        edits.push(deleteStatement(text, statement));
+        continue;
+      }
+      const kept = pattern.properties.filter((property) => !unused.has(((property as { value?: { name?: string } }).value?.name) ?? ''));
+      if (kept.length === 0) edits.push(deleteStatement(text, statement));
+      else edits.push({ start: span(pattern).start, end: span(pattern).end, text: `{ ${kept.map((property) => textOf(text, property)).join(', ')} }` });
+    }
+  }
+  return edits;
+}
+
+function localName(spec: unknown): string {
+  const name = (spec as { local?: { name?: unknown } | null }).local?.name;
+  return typeof name === 'string' ? name : '';
 }
