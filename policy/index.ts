@@ -20,6 +20,9 @@ export {
   type RateLimitAlgorithm,
   type RateLimitPolicy,
   type SemaphorePolicy,
+  type StoreErrorPolicy,
+  type StoreKind,
+  type StorePolicy,
 } from './load.js';
 export { policyJsonSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
 export { STARTER_POLICY } from './starter.js';

@@ -10,9 +10,31 @@ export const POLICY_FILE_NAME = 'bounded.policy.yaml';
 
 export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket';
 
+export type StoreKind = 'memory' | 'postgres' | 'redis';
+export type StoreErrorPolicy = 'failClosed' | 'failOpen';
+
+/** Where a shared limit keeps its state (`store:` of a semaphore or rate limit). */
+export interface StorePolicy {
+  readonly kind: StoreKind;
+  /** Resolved connection string; undefined when it names an unset environment variable (see `urlRef`). */
+  readonly url: string | undefined;
+  /** `env:NAME` as written, when the file used a reference. */
+  readonly urlRef: string | undefined;
+  /** postgres only. */
+  readonly schema: string | undefined;
+  /** redis only. */
+  readonly keyPrefix: string | undefined;
+  readonly operationTimeoutMs: number | undefined;
+}
+
 export interface SemaphorePolicy {
   readonly limit: number;
   readonly maxQueue: number;
+  /** Undefined (or kind memory): a semaphore of each process alone. */
+  readonly store?: StorePolicy | undefined;
+  readonly onStoreError?: StoreErrorPolicy | undefined;
+  readonly leaseTtlMs?: number | undefined;
+  readonly fallback?: { readonly limit?: number | undefined } | undefined;
 }
 
 export interface RateLimitPolicy {
@@ -23,6 +45,10 @@ export interface RateLimitPolicy {
   readonly burst: number | undefined;
   readonly spacing: 'burst' | 'even';
   readonly maxQueue: number;
+  /** Undefined (or kind memory): a limit of each process alone. */
+  readonly store?: StorePolicy | undefined;
+  readonly onStoreError?: StoreErrorPolicy | undefined;
+  readonly fallback?: { readonly rate?: number | undefined; readonly burst?: number | undefined } | undefined;
 }
 
 export interface PoolPolicy {
@@ -306,13 +332,62 @@ function resolvePolicy(
     return { value: env[name] === '' ? undefined : env[name], ref: value };
   };
 
+  /** A `store:` entry, checked and resolved; undefined for none or kind memory (per process). */
+  const storeOf = (
+    path: Path,
+    entry: { kind?: StoreKind; url?: string; schema?: string; keyPrefix?: string; operationTimeout?: number } | undefined,
+  ): StorePolicy | undefined => {
+    if (entry === undefined) return undefined;
+    const kind = entry.kind;
+    if (kind === undefined) {
+      problems.push({ path: where([...path, 'store']), at: 'key', message: 'missing kind (memory, postgres or redis)' });
+      return undefined;
+    }
+    if (kind !== 'postgres' && entry.schema !== undefined) {
+      problems.push({ path: where([...path, 'store', 'schema']), at: 'key', message: 'schema applies only to kind: postgres' });
+    }
+    if (kind !== 'redis' && entry.keyPrefix !== undefined) {
+      problems.push({ path: where([...path, 'store', 'keyPrefix']), at: 'key', message: 'keyPrefix applies only to kind: redis' });
+    }
+    if (kind === 'memory') return undefined;
+    if (entry.url === undefined) {
+      problems.push({ path: where([...path, 'store']), at: 'key', message: `missing url (the ${kind}:// connection string, or env:NAME)` });
+      return undefined;
+    }
+    const url = envValue([...path, 'store', 'url'], entry.url);
+    return {
+      kind,
+      url: url.value,
+      urlRef: url.ref,
+      schema: entry.schema,
+      keyPrefix: entry.keyPrefix,
+      operationTimeoutMs: entry.operationTimeout,
+    };
+  };
+
   const semaphores: Record<string, SemaphorePolicy> = {};
   for (const [name, entry] of Object.entries(merged.semaphores ?? {})) {
     if (entry.limit === undefined) {
       problems.push({ path: where(['semaphores', name]), at: 'key', message: 'missing limit (a positive integer)' });
       continue;
     }
-    semaphores[name] = { limit: entry.limit, maxQueue: entry.maxQueue ?? Number.POSITIVE_INFINITY };
+    const shared = storeOf(['semaphores', name], entry.store);
+    if (shared === undefined && (entry.leaseTtl !== undefined || entry.fallback !== undefined || entry.onStoreError !== undefined)) {
+      const option = entry.leaseTtl !== undefined ? 'leaseTtl' : entry.fallback !== undefined ? 'fallback' : 'onStoreError';
+      problems.push({ path: where(['semaphores', name, option]), at: 'key', message: `${option} applies only with a shared store (store.kind postgres or redis)` });
+    }
+    semaphores[name] = {
+      limit: entry.limit,
+      maxQueue: entry.maxQueue ?? Number.POSITIVE_INFINITY,
+      ...(shared === undefined
+        ? {}
+        : {
+            store: shared,
+            onStoreError: entry.onStoreError ?? 'failClosed',
+            leaseTtlMs: entry.leaseTtl,
+            fallback: entry.fallback,
+          }),
+    };
   }
 
   const rateLimits: Record<string, RateLimitPolicy> = {};
@@ -325,6 +400,17 @@ function resolvePolicy(
     if (entry.burst !== undefined && algorithm !== 'token-bucket') {
       problems.push({ path: where(['rateLimits', name, 'burst']), at: 'key', message: 'burst applies only to algorithm: token-bucket' });
     }
+    const shared = storeOf(['rateLimits', name], entry.store);
+    if (shared !== undefined && entry.spacing === 'even') {
+      problems.push({ path: where(['rateLimits', name, 'spacing']), message: 'spacing: even paces one process and cannot be shared; remove it or the store' });
+    }
+    if (shared === undefined && (entry.fallback !== undefined || entry.onStoreError !== undefined)) {
+      const option = entry.fallback !== undefined ? 'fallback' : 'onStoreError';
+      problems.push({ path: where(['rateLimits', name, option]), at: 'key', message: `${option} applies only with a shared store (store.kind postgres or redis)` });
+    }
+    if (entry.fallback?.burst !== undefined && algorithm !== 'token-bucket') {
+      problems.push({ path: where(['rateLimits', name, 'fallback', 'burst']), at: 'key', message: 'burst applies only to algorithm: token-bucket' });
+    }
     rateLimits[name] = {
       algorithm,
       rate: entry.rate,
@@ -332,6 +418,7 @@ function resolvePolicy(
       burst: entry.burst,
       spacing: entry.spacing ?? 'burst',
       maxQueue: entry.maxQueue ?? Number.POSITIVE_INFINITY,
+      ...(shared === undefined ? {} : { store: shared, onStoreError: entry.onStoreError ?? 'failClosed', fallback: entry.fallback }),
     };
   }
 

@@ -13,9 +13,32 @@ const timeouts = s.object('Deadlines per kind of call.', {
   dbIdle: s.duration('How long a pooled connection above min may stay idle.'),
 });
 
+const store = s.object('Where the state of a limit lives. Without it (or with kind memory) the limit is per process.', {
+  kind: s.enum('memory: per process; postgres or redis: shared by every replica that uses the same url and name.', [
+    'memory',
+    'postgres',
+    'redis',
+  ] as const),
+  url: s.envString('Connection string of the store: postgres://… or redis://… (required for postgres and redis).'),
+  schema: s.string('postgres only: the schema that holds the tables (default bounded).', /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier'),
+  keyPrefix: s.string('redis only: the prefix of every key, as <keyPrefix>:{<name>}:… (default bounded; no braces).', /^[^{}]+$/, 'a prefix without braces'),
+  operationTimeout: s.duration('Longest wait for one store call before the store counts as unavailable (default 1s).'),
+});
+
+const onStoreError = s.enum(
+  'While a shared store is unreachable: failClosed rejects with StoreUnavailableError (the default); failOpen admits through the local fallback limit.',
+  ['failClosed', 'failOpen'] as const,
+);
+
 const semaphore = s.object('A named concurrency limit.', {
   limit: s.positiveInt('Most holders at once.'),
   maxQueue: s.nonNegativeInt('Most callers waiting; one more is refused with QueueFullError.'),
+  store,
+  onStoreError,
+  leaseTtl: s.duration('Shared store only: how long a permit lives without renewal; a crashed holder\'s permits return after it (default 30s).'),
+  fallback: s.object('failOpen only: the per-process limit while the store is unreachable (default: the same numbers).', {
+    limit: s.positiveInt('Most holders at once in this process.'),
+  }),
 });
 
 const rateLimit = s.object('A named rate limit.', {
@@ -28,6 +51,12 @@ const rateLimit = s.object('A named rate limit.', {
   burst: s.positive('token-bucket only: the most units one burst may use (default: rate).'),
   spacing: s.enum('burst admits as the algorithm allows; even spreads admissions per/rate apart.', ['burst', 'even'] as const),
   maxQueue: s.nonNegativeInt('Most callers waiting; one more is refused with QueueFullError.'),
+  store,
+  onStoreError,
+  fallback: s.object('failOpen only: the per-process limit while the store is unreachable (default: the same numbers).', {
+    rate: s.positive('Units admitted per `per` in this process.'),
+    burst: s.positive('token-bucket only: the most units one burst may use in this process.'),
+  }),
 });
 
 const pool = s.object('A named PostgreSQL pool.', {

@@ -8,6 +8,8 @@ import {
   type Policy,
   type PolicyProblem,
   type RateLimitPolicy,
+  type SemaphorePolicy,
+  type StorePolicy,
   PolicyError,
 } from '../policy/load.js';
 import { suggest } from '../policy/suggest.js';
@@ -21,6 +23,9 @@ import type { RateLimiter } from './rate-limit/types.js';
 import { Semaphore } from './semaphore.js';
 import type { ResourceKind } from './monitor/types.js';
 import { forEachBounded } from './map-bounded.js';
+import { createPostgresStore } from './store/postgres.js';
+import { deferredStore } from './store/shared-deferred.js';
+import type { SharedStore } from './store/types.js';
 
 /** The kinds of resource the manager builds (the monitor's kinds, so it can watch them all). */
 export type { ResourceKind } from './monitor/types.js';
@@ -82,6 +87,8 @@ export class ConcurrencyManager implements AsyncDisposable {
   readonly #limiters = new Map<string, SlidingWindow | TokenBucket>();
   readonly #pools = new Map<string, BoundedPool>();
   readonly #http = new Map<string, HttpClient>();
+  /** Shared stores named by the policy, one per distinct connection, closed with the manager. */
+  readonly #stores = new Map<string, SharedStore>();
   readonly #created = new Listeners<ManagedResource>();
   readonly #reloaded = new Listeners<ReloadEvent>();
   readonly #reloadFailed = new Listeners<ReloadFailure>();
@@ -122,12 +129,24 @@ export class ConcurrencyManager implements AsyncDisposable {
   semaphore(name: string): Semaphore {
     return this.#get(this.#semaphores, 'semaphore', name, () => {
       const entry = this.#policy.semaphores[name]!;
-      return new Semaphore(entry.limit, { maxQueue: entry.maxQueue, name });
+      if (entry.store === undefined) return new Semaphore(entry.limit, { maxQueue: entry.maxQueue, name });
+      return new Semaphore(entry.limit, {
+        maxQueue: entry.maxQueue,
+        name,
+        store: this.#store(entry.store, `semaphores.${name}`),
+        onStoreError: entry.onStoreError,
+        ...(entry.leaseTtlMs === undefined ? {} : { leaseTtlMs: entry.leaseTtlMs }),
+        ...(entry.fallback === undefined ? {} : { fallback: entry.fallback }),
+      });
     });
   }
 
   limiter(name: string): RateLimiter {
-    return this.#get(this.#limiters, 'limiter', name, () => buildLimiter(name, this.#policy.rateLimits[name]!));
+    return this.#get(this.#limiters, 'limiter', name, () => {
+      const entry = this.#policy.rateLimits[name]!;
+      const store = entry.store === undefined ? undefined : this.#store(entry.store, `rateLimits.${name}`);
+      return buildLimiter(name, entry, store);
+    });
   }
 
   pool(name: string): BoundedPool {
@@ -229,6 +248,39 @@ export class ConcurrencyManager implements AsyncDisposable {
       // One failing close must not leave the others open.
       { stopOnError: false },
     );
+    // Held shared permits are released as their work ends; give those releases time to land.
+    await Promise.race([
+      Promise.all(
+        [...this.#semaphores.values()].filter((semaphore) => semaphore.store !== undefined).map((semaphore) => semaphore.whenIdle()),
+      ),
+      new Promise((resolve) => setTimeout(resolve, drainMs).unref()),
+    ]);
+    await Promise.allSettled([...this.#stores.values()].map((store) => store.close()));
+  }
+
+  /** The store a policy entry names: one per distinct connection, shared by its limits. */
+  #store(spec: StorePolicy, where: string): SharedStore {
+    if (spec.url === undefined) {
+      throw new Error(
+        `${where}.store.url is ${spec.urlRef ?? 'missing'}, which is not set in this environment` +
+          (this.#file === undefined ? '' : ` (policy ${this.#file})`),
+      );
+    }
+    const id = JSON.stringify([spec.kind, spec.url, spec.schema, spec.keyPrefix, spec.operationTimeoutMs]);
+    let store = this.#stores.get(id);
+    if (store !== undefined) return store;
+    const url = spec.url;
+    if (spec.kind === 'postgres') {
+      store = createPostgresStore({ url, schema: spec.schema, operationTimeoutMs: spec.operationTimeoutMs });
+    } else {
+      // The Redis store loads ioredis (an optional peer) on demand, so it is created asynchronously.
+      store = deferredStore('redis', `redis ${redactUrl(url)}`, async () => {
+        const { createRedisStore } = await import('./store/redis.js');
+        return createRedisStore({ url, namespace: spec.keyPrefix, operationTimeoutMs: spec.operationTimeoutMs });
+      });
+    }
+    this.#stores.set(id, store);
+    return store;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -264,6 +316,9 @@ export class ConcurrencyManager implements AsyncDisposable {
         pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
         continue;
       }
+      if (sharingOf(entry) !== sharingOf(this.#policy.semaphores[name]!)) {
+        pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
+      }
       if (entry.limit !== semaphore.limit) {
         changes.push(`semaphores.${name}.limit ${semaphore.limit} → ${entry.limit}`);
         semaphore.resize(entry.limit);
@@ -279,6 +334,9 @@ export class ConcurrencyManager implements AsyncDisposable {
       if (entry === undefined) {
         pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
         continue;
+      }
+      if (sharingOf(entry) !== sharingOf(before)) {
+        pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
       }
       if (entry.algorithm !== before.algorithm) {
         pending.push(`rateLimits.${name}.algorithm ${before.algorithm} → ${entry.algorithm} applies after a restart`);
@@ -337,11 +395,40 @@ export class ConcurrencyManager implements AsyncDisposable {
 }
 
 
-function buildLimiter(name: string, entry: RateLimitPolicy): SlidingWindow | TokenBucket {
+function buildLimiter(name: string, entry: RateLimitPolicy, store: SharedStore | undefined): SlidingWindow | TokenBucket {
   const common = { name, spacing: entry.spacing, maxQueue: entry.maxQueue, per: entry.perMs };
+  const shared = store === undefined ? {} : { store, onStoreError: entry.onStoreError };
+  const fallback = entry.fallback;
   return entry.algorithm === 'token-bucket'
-    ? new TokenBucket({ ...common, rate: entry.rate, burst: entry.burst })
-    : new SlidingWindow({ ...common, limit: entry.rate });
+    ? new TokenBucket({
+        ...common,
+        ...shared,
+        rate: entry.rate,
+        burst: entry.burst,
+        ...(fallback === undefined ? {} : { fallback: { rate: fallback.rate, burst: fallback.burst } }),
+      })
+    : new SlidingWindow({
+        ...common,
+        ...shared,
+        limit: entry.rate,
+        ...(fallback === undefined ? {} : { fallback: { limit: fallback.rate } }),
+      });
+}
+
+/** The store settings of an entry, comparable: they cannot change on a running limit. */
+function sharingOf(entry: RateLimitPolicy | SemaphorePolicy): string {
+  const { store, onStoreError, fallback } = entry;
+  return JSON.stringify([store, onStoreError, fallback, 'leaseTtlMs' in entry ? entry.leaseTtlMs : undefined]);
+}
+
+/** A connection string without its credentials, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}${parsed.port === '' ? '' : `:${parsed.port}`}`;
+  } catch {
+    return '(connection string)';
+  }
 }
 
 const consoleLogger: ManagerLogger = {
