@@ -27,6 +27,7 @@ import {
   isFunctionNode,
   isRequestPath,
   isRuntimeName,
+  mayBeRequestPath,
   parentOf,
   splitCallee,
   type ClientLookup,
@@ -110,7 +111,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     // jscodeshift's own test helper (applyTransform) passes no `report`.
     (api as Partial<API>).report?.(`${file.path}:${at}: throttle-provider-calls skipped: ${reason}`);
   };
-  const clients: ClientLookup = { j, root, imports, filePath: file.path, parse: (source) => j(source) };
+  const clients: ClientLookup = { j, root, imports, filePath: file.path, parse: (source) => j(source), modules: new Map() };
   const context: ContextLookup = { imports, limiters: policy.lint.limiters };
 
   const constructions = new Map<number, { construction: K.NewExpressionKind; provider: Provider }>();
@@ -118,7 +119,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const visit = (path: ASTPath): void => {
     const call = path.node as K.CallExpressionKind;
     const split = splitCallee(call.callee);
-    if (split === undefined) return;
+    if (split === undefined || !mayBeRequestPath(split.path)) return;
     const origin = clientOrigin(clients, path, split.receiver);
     if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
     if (!strict) {

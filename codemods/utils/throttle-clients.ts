@@ -5,7 +5,7 @@
  * constructs it, annotates it with an SDK class, or imports it from a relative module that
  * constructs it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { ASTPath, Collection, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
@@ -107,6 +107,11 @@ export function constructedProvider(node: unknown, imports: ReadonlyMap<string, 
   return expression.type === 'NewExpression' ? sdkClassProvider(expression.callee, imports) : undefined;
 }
 
+/** True when `path` could be a request on some provider's client: worth finding out where the receiver comes from. */
+export function mayBeRequestPath(path: readonly string[]): boolean {
+  return path.length >= 2 && (RESOURCES.openai.has(path[0]!) || RESOURCES.anthropic.has(path[0]!));
+}
+
 /** True when `path` (the method path below the client, e.g. chat.completions.create) sends a request. */
 export function isRequestPath(provider: Provider, path: readonly string[]): boolean {
   return path.length >= 2 && RESOURCES[provider].has(path[0]!);
@@ -145,6 +150,8 @@ export interface ClientLookup {
   readonly filePath: string;
   /** Parses another module's text (the same parser as the file's). */
   readonly parse: (text: string) => Collection;
+  /** Modules already read for this file, by path (null: unreadable or unparsable). */
+  readonly modules: Map<string, Collection | null>;
 }
 
 const FUNCTION_TYPES = new Set([
@@ -288,14 +295,18 @@ function moduleFiles(filePath: string, specifier: string): string[] {
  */
 function importedOrigin(lookup: ClientLookup, imported: ImportBinding, local: string): ClientOrigin | undefined {
   if (!imported.module.startsWith('.') || imported.imported === '*' || lookup.filePath === '') return undefined;
-  const file = moduleFiles(lookup.filePath, imported.module).find((candidate) => existsSync(candidate) && !candidate.endsWith('/'));
+  const file = moduleFiles(lookup.filePath, imported.module).find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile() === true);
   if (file === undefined) return undefined;
-  let other: Collection;
-  try {
-    other = lookup.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
+  let other = lookup.modules.get(file);
+  if (other === undefined) {
+    try {
+      other = lookup.parse(readFileSync(file, 'utf8'));
+    } catch {
+      other = null;
+    }
+    lookup.modules.set(file, other);
   }
+  if (other === null) return undefined;
   const { j } = lookup;
   const exportedName = imported.imported;
   let value: Node | undefined;
