@@ -153,9 +153,24 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
     if (holder?.type === 'ExpressionStatement' || holder?.type === 'VariableDeclarator') {
       sites.push({ call, statement: holder.type === 'VariableDeclarator' ? parent(holder)! : holder, kind, method });
     } else if (holder?.type === 'AssignmentExpression' && holder['right'] === outerExpression(awaited)) {
+      const target = chainText(holder['left'] as Node);
+      if (target !== undefined && releasedInFinally(enclosingFunction(call), target)) return; // `let client; try { client = …} finally { client?.release() }`
       report(lineOf(call), (call.loc?.start.column ?? 0) + 1, `\`${chainText(holder['left'] as Node) ?? 'the client'}\` is assigned a client after its declaration; give each checkout its own \`const\` and run release-clients again, or release it in \`finally\` by hand`);
     }
   });
+
+  /** Whether `fn` releases `target` (`client`, `this.client`) in a `finally` block. */
+  function releasedInFinally(fn: Node, target: string): boolean {
+    let found = false;
+    visit(fn, (node) => {
+      if (found) return false;
+      if ((node.type !== 'CallExpression' && node.type !== 'OptionalCallExpression') || chainText(node['callee'] as Node) !== `${target}.release`) return;
+      for (let current = node, up = parent(node); up !== undefined && current !== fn; current = up, up = parent(up)) {
+        if (up.type === 'TryStatement' && up['finalizer'] === current) found = true;
+      }
+    });
+    return found;
+  }
 
   /** Decides one checkout: edits, a refusal, or nothing to do. */
   function plan(site: Site): Outcome {

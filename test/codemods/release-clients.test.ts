@@ -242,6 +242,22 @@ export async function pair(): Promise<void> {
     ]);
   });
 
+  it('stays silent about a client assigned inside a try whose finally releases it', () => {
+    const source = `import type { PoolClient } from 'pg';
+import { pool } from './db.js';
+export async function lockJob(id: string) {
+  let client: PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    await client.query('select pg_advisory_lock($1)', [id]);
+  } finally {
+    client?.release();
+  }
+}
+`;
+    expect(run('lock.ts', source)).toEqual({ output: null, reports: [] });
+  });
+
   it('stays silent about generic-pool, whose pool takes the resource back', () => {
     const source = `import { createPool } from 'generic-pool';
 const browserPool = createPool(factory, { max: 4 });
