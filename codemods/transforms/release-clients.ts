@@ -561,7 +561,7 @@ export default function transformer(file: FileInfo, api: API, options: ReleaseCl
   // are offsets into that copy: work on it, and put CRLF back at the end.
   const crlf = file.source.includes('\r\n');
   if (/\r(?!\n)|[\u2028\u2029]/.test(file.source) || (crlf && /(?<!\r)\n/.test(file.source))) {
-    if (/pool|connect|acquire/i.test(file.source)) {
+    if (/\.\s*(?:connect|getConnection|acquire)\b/.test(file.source)) {
       (api as Partial<API>).report?.(`${file.path}:1:1: release-clients skipped: the file mixes line endings (or holds U+2028/U+2029); normalise them first`);
     }
     return null;
