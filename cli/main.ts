@@ -1,5 +1,6 @@
 import { suggest } from '../policy/suggest.js';
 import { CHECK_USAGE, checkCommand } from './commands/check.js';
+import { DB_USAGE, dbCommand } from './commands/db.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { policyCommand, POLICY_USAGE } from './commands/policy.js';
 import { STRESS_USAGE, stressCommand } from './commands/stress.js';
@@ -47,6 +48,13 @@ const COMMANDS: readonly Command[] = [
     summary: 'Write, validate or print bounded.policy.yaml',
     help: POLICY_USAGE,
     run: policyCommand,
+  },
+  {
+    name: 'db',
+    usage: 'bounded db init [--url URL] [--schema NAME] [--print-sql]',
+    summary: 'Create the PostgreSQL store\'s schema and tables for shared limits',
+    help: DB_USAGE,
+    run: dbCommand,
   },
 ];
 
