@@ -61,3 +61,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Connections to 127.0.0.1:`port` that the kernel holds ESTABLISHED on the connecting side
+ * (Linux, from /proc/net/tcp): what a client really has open, at this instant, whatever its own
+ * stats say and however late the server's event loop learns of a close. Undefined elsewhere.
+ */
+export function establishedTo(port: number, read: (file: string) => string): number | undefined {
+  let table: string;
+  try {
+    table = read('/proc/net/tcp');
+  } catch {
+    return undefined;
+  }
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let count = 0;
+  for (const line of table.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    // sl local_address rem_address st …; 01 is TCP_ESTABLISHED.
+    if (fields[2] === remote && fields[3] === '01') count++;
+  }
+  return count;
+}

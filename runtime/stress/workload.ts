@@ -67,8 +67,10 @@ export interface Workload {
   /** Bounds the model calls in flight across both providers (shared by the throttled clients). */
   readonly modelSemaphore: Semaphore;
   readonly fanoutConcurrency: number;
-  /** Most fan-out items running at once inside one fan-out. */
+  /** Most fan-out items running at once inside one fan-out, so far. */
   readonly fanoutPeak: () => number;
+  /** Most items running now inside any one fan-out in progress. */
+  readonly fanoutRunning: () => number;
   /** 429 answers the model clients received. */
   readonly received429: () => number;
   /** Write ids the database acknowledged. */
@@ -164,6 +166,7 @@ export function createWorkload(config: WorkloadConfig): Workload {
 
   const fanoutConcurrency = policy.defaults.concurrency;
   let fanoutPeak = 0;
+  const activeFanouts = new Set<{ running: number }>();
   const acknowledged = new Set<number>();
 
   const run = async (kind: OperationKind, id: number, random: () => number, signal?: AbortSignal): Promise<void> => {
@@ -193,20 +196,25 @@ export function createWorkload(config: WorkloadConfig): Workload {
       case 'fanout': {
         const size = 5 + Math.floor(random() * 16);
         const delays = Array.from({ length: size }, () => 2 + random() * 8);
-        let running = 0;
-        await mapBounded(
-          delays,
-          async (ms, _index, itemSignal) => {
-            running++;
-            if (running > fanoutPeak) fanoutPeak = running;
-            try {
-              await sleep(ms, itemSignal);
-            } finally {
-              running--;
-            }
-          },
-          { concurrency: fanoutConcurrency, signal },
-        );
+        const fanout = { running: 0 };
+        activeFanouts.add(fanout);
+        try {
+          await mapBounded(
+            delays,
+            async (ms, _index, itemSignal) => {
+              fanout.running++;
+              if (fanout.running > fanoutPeak) fanoutPeak = fanout.running;
+              try {
+                await sleep(ms, itemSignal);
+              } finally {
+                fanout.running--;
+              }
+            },
+            { concurrency: fanoutConcurrency, signal },
+          );
+        } finally {
+          activeFanouts.delete(fanout);
+        }
         return;
       }
     }
@@ -221,6 +229,11 @@ export function createWorkload(config: WorkloadConfig): Workload {
     modelSemaphore,
     fanoutConcurrency,
     fanoutPeak: () => fanoutPeak,
+    fanoutRunning: () => {
+      let most = 0;
+      for (const fanout of activeFanouts) most = Math.max(most, fanout.running);
+      return most;
+    },
     received429: () => received429,
     acknowledged,
     timeouts,
