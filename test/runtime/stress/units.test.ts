@@ -11,7 +11,7 @@ import { isRetryExhaustedError } from '../../../runtime/http/errors.js';
 import { isTimeoutError } from '../../../runtime/errors.js';
 import { maxInWindow, policyDigest } from '../../../runtime/stress/harness.js';
 import { LEVELS, peakConcurrency, seededRandom, targetConcurrency } from '../../../runtime/stress/levels.js';
-import { LatencyLog, quantile } from '../../../runtime/stress/measure.js';
+import { LatencyLog, establishedTo, quantile } from '../../../runtime/stress/measure.js';
 import { formatSummary } from '../../../runtime/stress/summary.js';
 import { startUpstream } from '../../../runtime/stress/upstream.js';
 import { sampleResult } from './report-fixture.js';
@@ -22,6 +22,32 @@ describe('maxInWindow', () => {
     expect(maxInWindow([0, 999, 1_000, 1_999], 1_000)).toBe(2);
     expect(maxInWindow([0, 1, 2, 3, 1_002], 1_000)).toBe(4);
     expect(maxInWindow([0, 500, 999.9], 1_000)).toBe(3);
+  });
+});
+
+describe('establishedTo', () => {
+  const table = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0100007F:A001 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1 1',
+    '   1: 0100007F:A002 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 2 1',
+    '   2: 0100007F:A003 0100007F:1F90 04 00000000:00000000 00:00000000 00000000     0        0 3 1',
+    '   3: 0100007F:1F90 0100007F:A001 01 00000000:00000000 00:00000000 00000000     0        0 4 1',
+    '   4: 0100007F:A004 0100007F:1F91 01 00000000:00000000 00:00000000 00000000     0        0 5 1',
+  ].join('\n');
+
+  it('counts the connecting side of ESTABLISHED connections to the port, nothing else', () => {
+    // Port 8080 = 0x1F90: two established client sockets; one in FIN_WAIT1 (04), the server's
+    // own side, and another port do not count.
+    expect(establishedTo(8080, () => table)).toBe(2);
+    expect(establishedTo(8081, () => table)).toBe(1);
+  });
+
+  it('is undefined where /proc/net/tcp cannot be read', () => {
+    expect(
+      establishedTo(8080, () => {
+        throw new Error('ENOENT');
+      }),
+    ).toBeUndefined();
   });
 });
 
