@@ -125,20 +125,32 @@ function isLimitedMapper(fn: K.ArrowFunctionExpressionKind | K.FunctionExpressio
   return returned.length > 0 && returned.every((statement) => statement.argument != null && isLimitedCall(statement.argument, limiters));
 }
 
+/** `xs.map(fn)` or `Array.from(xs, fn)`: the collection and the callback, whatever else the call has. */
+function mappedParts(node: K.ExpressionKind | K.SpreadElementKind): { items: K.ExpressionKind; fn: K.ExpressionKind | K.SpreadElementKind | undefined; from: boolean } | undefined {
+  if (node.type !== 'CallExpression') return undefined;
+  if (memberName(node.callee) === 'map') return { items: (node.callee as K.MemberExpressionKind).object, fn: node.arguments[0], from: false };
+  const first = node.arguments[0];
+  if (memberName(node.callee, 'Array') === 'from' && first !== undefined && first.type !== 'SpreadElement') return { items: first, fn: node.arguments[1], from: true };
+  return undefined;
+}
+
 /** Why `Promise.<method>(arg)` cannot be rewritten; undefined when it can. */
-function refusal(text: string, arg: K.ExpressionKind | K.SpreadElementKind, limiters: Limiters): string | undefined {
-  if (arg.type !== 'CallExpression' || memberName(arg.callee) !== 'map') return 'argument is not `xs.map(fn)`';
+function refusal(text: string, arg: K.ExpressionKind | K.SpreadElementKind, limiters: Limiters, arrayIsGlobal = true): string | undefined {
+  const parts = mappedParts(arg);
+  if (parts === undefined || (parts.from && !arrayIsGlobal)) return 'argument is not `xs.map(fn)`';
   const call = arg as K.CallExpressionKind & { typeParameters?: unknown; typeArguments?: unknown };
-  if (call.typeParameters != null || call.typeArguments != null) return '`map` has type arguments';
-  if (call.arguments.length !== 1) return '`map` has a thisArg or no callback';
-  const fn = call.arguments[0]!;
+  const what = parts.from ? '`Array.from`' : '`map`';
+  if (call.typeParameters != null || call.typeArguments != null) return `${what} has type arguments`;
+  if (call.arguments.length !== (parts.from ? 2 : 1)) return `${what} has a thisArg or no callback`;
+  const fn = parts.fn!;
   if (fn.type !== 'ArrowFunctionExpression' && fn.type !== 'FunctionExpression') return 'callback is not an inline function; it may take a third parameter';
   if (fn.params.length > 2) return 'callback takes more than two parameters; mapBounded passes (item, index, signal)';
   if (fn.params.some((param) => param.type === 'RestElement')) return 'callback has a rest parameter; mapBounded passes a signal as the third argument';
   if (fn.type === 'FunctionExpression' && (fn.generator === true)) return 'callback is a generator';
-  const items = (call.callee as K.MemberExpressionKind).object;
+  const items = parts.items;
   if (!isPlainMemberChain(items)) return 'the mapped collection is not an identifier or member expression';
-  if (/\/\/|\/\*/.test(text.slice(span(items).end, span(fn).start))) return 'a comment inside `xs.map(` would be lost';
+  const dropped = parts.from ? text.slice(span(call).start, span(items).start) : text.slice(span(items).end, span(fn).start);
+  if (/\/\/|\/\*/.test(dropped)) return `a comment inside \`${parts.from ? 'Array.from(' : 'xs.map('}\` would be lost`;
   if (isLimitedMapper(fn, limiters)) return 'every task already runs through a limiter; the fan-out is bounded';
   return undefined;
 }
@@ -146,17 +158,20 @@ function refusal(text: string, arg: K.ExpressionKind | K.SpreadElementKind, limi
 /**
  * The splices for one site; only punctuation changes, so comments and layout survive and a
  * fan-out nested inside the callback gets its own, non-overlapping edits:
- *   Promise.all( xs.map( fn ) )  →  mapBounded( xs, fn, { concurrency } )
+ *   Promise.all( xs.map( fn ) )       →  mapBounded( xs, fn, { concurrency } )
+ *   Promise.all( Array.from( xs, fn ) )  →  mapBounded( xs, fn, { concurrency } )
  */
 function rewrite(text: string, call: K.CallExpressionKind, helper: string, concurrency: number): Edit[] {
   const mapCall = call.arguments[0] as K.CallExpressionKind;
-  const items = (mapCall.callee as K.MemberExpressionKind).object;
-  const fn = span(mapCall.arguments[0]);
+  const parts = mappedParts(mapCall)!;
+  const fn = span(parts.fn);
   const callee = span(call.callee);
   const inner = span(mapCall);
   const edits: Edit[] = [
     { start: callee.start, end: callee.end, text: helper },
-    { start: inner.start, end: fn.start, text: `${textOf(text, items)}, ` },
+    parts.from
+      ? { start: inner.start, end: span(parts.items).start, text: '' }
+      : { start: inner.start, end: fn.start, text: `${textOf(text, parts.items)}, ` },
     { start: fn.end, end: fn.end, text: `, { concurrency: ${concurrency} }` },
   ];
   // The map call's `)`: on a line of its own (`    ),`), the whole line goes; otherwise
@@ -372,7 +387,7 @@ function usesOf(j: JSCodeshift, block: Collection, declaration: ASTPath, name: s
 }
 
 function isPlainArrayCall(node: K.ExpressionKind): node is K.CallExpressionKind {
-  return node.type === 'CallExpression' && memberName(node.callee) === 'map';
+  return mappedParts(node) !== undefined;
 }
 
 /**
@@ -413,7 +428,7 @@ function heldFanOut(
     .paths()[0];
   if (init === undefined || declaratorPath === undefined) return `\`${name}\` has no initial value`;
   const isLoop = init.type === 'ArrayExpression' && init.elements.length === 0;
-  if (!isLoop && !isPlainArrayCall(init)) return `\`${name}\` is not built by \`xs.map(fn)\` or a push loop`;
+  if (!isLoop && !isPlainArrayCall(init)) return `\`${name}\` is not built by \`xs.map(fn)\`, \`Array.from(xs, fn)\` or a push loop`;
 
   const uses = usesOf(j, j(host.parent as ASTPath), declaratorPath, name);
   if (uses !== (isLoop ? 3 : 2)) return `\`${name}\` is used elsewhere; its tasks may be awaited or observed there`;
@@ -432,11 +447,12 @@ function heldFanOut(
   };
   let loopIndex = -1;
   if (!isLoop) {
-    const reason = refusal(text, init, limiters);
+    const reason = refusal(text, init, limiters, lookupScope(path, 'Array') === null);
     if (reason !== undefined) return reason;
     const mapCall = init as K.CallExpressionKind;
-    const itemsNode = (mapCall.callee as K.MemberExpressionKind).object;
-    moved = span(mapCall.arguments[0]);
+    const parts = mappedParts(mapCall)!;
+    const itemsNode = parts.items;
+    moved = span(parts.fn);
     items = textOf(text, itemsNode);
     movedNode = mapCall;
     const whole = span(declaration);
@@ -535,7 +551,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       else movedSites.push(held);
       return;
     }
-    const reason = refusal(text, argument, limiters);
+    const reason = refusal(text, argument, limiters, lookupScope(path, 'Array') === null);
     if (reason !== undefined) {
       report(call, reason);
       return;

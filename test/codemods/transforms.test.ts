@@ -144,6 +144,15 @@ describe('reports for arrays built before the combinator', () => {
     );
   });
 
+  it('bound-promise-all rewrites Array.from(xs, fn) like xs.map(fn), and refuses its thisArg and a built-in-place source', () => {
+    expect(reasons('bound-promise-all', 'array-from')).toEqual([
+      '18: `Array.from` has a thisArg or no callback',
+      '19: the mapped collection is not an identifier or member expression',
+    ]);
+    const shadowed = "const Array = { from: (xs: number[], f: (x: number) => Promise<void>) => xs.map(f) };\nexport const f = (xs: number[]) => Promise.all(Array.from(xs, (x) => g(x)));\n";
+    expect(run('bound-promise-all', 's.ts', shadowed).output).toBeNull();
+  });
+
   it('the transforms that succeed report nothing', () => {
     for (const c of ['held-map', 'push-loop', 'nested-held', 'held-aliased-import']) expect(reasons('bound-promise-all', c), c).toEqual([]);
     for (const c of ['axios-calls', 'axios-instance', 'got-calls', 'undici-calls', 'node-http', 'node-fetch-layout']) expect(reasons('add-timeouts', c), c).toEqual([]);
