@@ -14,6 +14,7 @@ import type {
   ResourceKind,
   ResourceSnapshot,
   ResourceSource,
+  StoreStatusReport,
 } from './types.js';
 
 export interface ConcurrencyMonitorOptions {
@@ -70,6 +71,8 @@ interface Entry {
   readonly tracker: AlertTracker;
   /** Reading it failed last time: its error was logged once. */
   failing: boolean;
+  /** Stops listening to a shared limit's store status. */
+  readonly unwatchStore: () => void;
 }
 
 /**
@@ -282,7 +285,10 @@ export class ConcurrencyMonitor implements Disposable {
     this.stop();
     this.#closed = true;
     for (const watch of [...this.#watches]) watch.dispose();
-    for (const entry of this.#entries.values()) entry.adapter.dispose();
+    for (const entry of this.#entries.values()) {
+      entry.adapter.dispose();
+      entry.unwatchStore();
+    }
     this.#entries.clear();
     this.#alerts.clear();
     this.#eventLoop?.close();
@@ -304,6 +310,7 @@ export class ConcurrencyMonitor implements Disposable {
 
   #insert(kind: ResourceKind, name: string, resource: unknown, replaces: Entry | undefined): Subscription {
     const adapter = createAdapter(kind, resource);
+    let storeWatch: Subscription | undefined;
     const entry: Entry = {
       kind,
       name,
@@ -311,14 +318,58 @@ export class ConcurrencyMonitor implements Disposable {
       adapter,
       tracker: replaces?.tracker ?? new AlertTracker(),
       failing: false,
+      unwatchStore: () => storeWatch?.dispose(),
     };
+    // A shared limit (semaphore or rate limiter with a store) says when its store goes away and
+    // comes back: each is an alert at once, not at the next sampling.
+    const onStoreStatus = (resource as { onStoreStatus?: unknown } | null)?.onStoreStatus;
+    if (typeof onStoreStatus === 'function') {
+      storeWatch = (onStoreStatus as (listener: (event: StoreStatusReport) => void) => Subscription).call(
+        resource,
+        (event) => this.#storeAlert(entry, event),
+      );
+    }
     const key = keyOf(kind, name);
     replaces?.adapter.dispose();
+    replaces?.unwatchStore();
     this.#entries.set(key, entry);
     return subscription(() => {
       adapter.dispose();
+      entry.unwatchStore();
       if (this.#entries.get(key) === entry) this.#entries.delete(key);
     });
+  }
+
+  #storeAlert(entry: Entry, event: StoreStatusReport): void {
+    if (this.#closed || this.#entries.get(keyOf(entry.kind, entry.name)) !== entry) return;
+    const reading = this.#read(entry);
+    const limit = reading?.limit ?? 0;
+    const inUse = reading?.inUse ?? 0;
+    const label = `bounded: ${KIND_LABELS[entry.kind]} "${entry.name}"`;
+    const message =
+      event.state === 'unavailable'
+        ? `${label} cannot reach its store (${event.store}): ` +
+          (event.policy === 'failClosed'
+            ? 'failClosed, callers are refused with StoreUnavailableError until it is back'
+            : 'failOpen, callers go through the local fallback limit until it is back')
+        : `${label} reached its store again (${event.store})` +
+          (event.downMs === undefined ? '' : ` after ${(event.downMs / 1000).toFixed(1)} s`);
+    const alert: Alert = {
+      kind: entry.kind,
+      name: entry.name,
+      level: event.state === 'unavailable' ? 'warning' : 'recovered',
+      utilization: limit === 0 ? 0 : inUse / limit,
+      limit,
+      inUse,
+      waiting: reading?.waiting ?? 0,
+      at: this.#now(),
+      suppressed: 0,
+      message,
+      cause: 'store',
+      store: event.store,
+    };
+    this.#log(alert.level === 'warning' ? 'error' : 'info', message);
+    this.#alerts.emit(alert);
   }
 
   #read(entry: Entry): Reading | undefined {

@@ -140,6 +140,21 @@ export interface Alert {
   readonly suppressed: number;
   /** The line written to the logger. */
   readonly message: string;
+  /**
+   * What raised it: `utilization` (the warning level, the default when absent), or `store` (a
+   * shared limit lost or regained its store; then `store` names it).
+   */
+  readonly cause?: 'utilization' | 'store' | undefined;
+  /** The store, without credentials, for `cause: 'store'`. */
+  readonly store?: string | undefined;
+}
+
+/** What a shared limit reports when its store becomes unavailable or recovers (`onStoreStatus`). */
+export interface StoreStatusReport {
+  readonly state: 'unavailable' | 'recovered';
+  readonly store: string;
+  readonly policy: 'failClosed' | 'failOpen';
+  readonly downMs?: number | undefined;
 }
 
 /** Connection counts of a pool or an HTTP client. */
