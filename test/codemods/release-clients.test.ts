@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import tsParser from '@typescript-eslint/parser';
 import { Linter } from 'eslint';
 import jscodeshift, { type API } from 'jscodeshift';
+import ts from 'typescript';
 import { applyTransform } from 'jscodeshift/src/testUtils.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unifiedDiff } from '../../cli/diff.js';
@@ -64,6 +65,31 @@ describe('the rule and the transform agree', () => {
     expect(releaseFindings(read('already-released', 'input'))).toEqual([]);
     expect(run('already-released.ts', read('already-released', 'input'))).toEqual({ output: null, reports: [] });
   });
+});
+
+describe('the fixtures type-check', () => {
+  it('every input and output compiles under strict TypeScript with pg and bounded/runtime', () => {
+    const files = readdirSync(FIXTURES).map((file) => join(FIXTURES, file));
+    const program = ts.createProgram(files, {
+      target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'],
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: ['node'],
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      paths: { 'bounded/runtime': [fileURLToPath(new URL('../../runtime/index.ts', import.meta.url))] },
+    });
+    // Only the fixtures are checked (not the runtime they import), which keeps this quick.
+    const errors = files
+      .flatMap((file) => {
+        const sourceFile = program.getSourceFile(file)!;
+        return [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)];
+      })
+      .map((diagnostic) => `${diagnostic.file!.fileName.replace(FIXTURES, '')}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });
 
 describe('byte fidelity', () => {
