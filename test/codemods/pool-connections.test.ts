@@ -5,17 +5,20 @@
  * and the policy's numbers.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import tsParser from '@typescript-eslint/parser';
 import { Linter } from 'eslint';
 import jscodeshift, { type API } from 'jscodeshift';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unifiedDiff } from '../../cli/diff.js';
 import transform, { parserFor } from '../../codemods/transforms/pool-connections.js';
 import plugin from '../../eslint-plugin/index.js';
 import { defaultPolicy, type Policy } from '../../policy/index.js';
+import { getPool } from '../../runtime/index.js';
+import { testDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = join(ROOT, 'fixtures', 'codemods', 'pool-connections');
@@ -386,5 +389,64 @@ describe('a query after end()', () => {
     const { output, reports } = run('late.ts', source);
     expect(output).toBeNull();
     expect(reasons(reports)).toEqual(['`client` is used after the block that ends it']);
+  });
+});
+
+describe('the rewritten code against a real PostgreSQL server', () => {
+  const RUNTIME = join(ROOT, 'runtime', 'index.ts');
+  const schema = `pool_connections_${process.pid}`;
+  let database: TestDatabase;
+  let dir: string;
+  const saved = process.env.DATABASE_URL;
+
+  /** Imports a fixture's output as a module, with `bounded/runtime` pointing at the source. */
+  async function load<T>(name: string): Promise<T> {
+    const file = join(dir, `${name}.ts`);
+    writeFileSync(file, fixture(name).expected!.replaceAll("'bounded/runtime'", `'${RUNTIME}'`));
+    return (await import(pathToFileURL(file).href)) as T;
+  }
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    await database.query(`create schema ${schema}`);
+    await database.query(`create table ${schema}.accounts (id int primary key, balance int not null check (balance >= 0))`);
+    await database.query(`create table ${schema}.users (id int primary key, name text not null)`);
+    await database.query(`create table ${schema}.posts (id serial primary key, author int not null)`);
+    await database.query(`insert into ${schema}.accounts values (1, 100), (2, 0)`);
+    await database.query(`insert into ${schema}.users values (7, 'ada')`);
+    await database.query(`insert into ${schema}.posts (author) values (7), (7), (8)`);
+    const url = new URL(database.url);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    process.env.DATABASE_URL = url.toString();
+    dir = mkdtempSync(join(tmpdir(), 'pool-connections-'));
+  }, 120_000);
+
+  afterAll(async () => {
+    await getPool('main').close();
+    if (saved === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = saved;
+    await database?.query(`drop schema if exists ${schema} cascade`);
+    await database?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('transaction: commits both updates, and rolls both back when the second fails', async () => {
+    const { transfer } = await load<{ transfer: (from: number, to: number, amount: number) => Promise<void> }>('transaction-try-catch');
+    await transfer(1, 2, 30);
+    const balances = async (): Promise<number[]> => (await database.query<{ balance: number }>(`select balance from ${schema}.accounts order by id`)).rows.map((row) => row.balance);
+    expect(await balances()).toEqual([70, 30]);
+    // Debit 2 by 50 fails the check after 1 was credited: nothing may stay.
+    await expect(transfer(2, 1, 50)).rejects.toThrow(/check constraint/);
+    expect(await balances()).toEqual([70, 30]);
+  });
+
+  it('withClient: the values declared inside come back out, on one shared pool', async () => {
+    const { profile } = await load<{ profile: (id: number) => Promise<string> }>('several-queries');
+    const results = await Promise.all([profile(7), profile(7), profile(7)]);
+    expect(results).toEqual(['ada (2 posts)', 'ada (2 posts)', 'ada (2 posts)']);
+    const pool = getPool('main');
+    expect(pool.max).toBe(policy.defaults.pool.max);
+    expect(pool.min).toBe(policy.defaults.pool.min);
+    expect(pool.stats().acquired).toBeGreaterThanOrEqual(3);
   });
 });
