@@ -121,7 +121,8 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
   const allowUsing = usingEnabled(file, options);
   const templates = [] as [number, number][];
   visit(file_, (node) => {
-    if (node.type === 'TemplateLiteral') templates.push([at(node), span(node).end]);
+    // Text that is data: a template literal's lines, and a string continued with a backslash.
+    if (node.type === 'TemplateLiteral' || node.type === 'StringLiteral' || (node.type === 'Literal' && typeof node['value'] === 'string')) templates.push([at(node), span(node).end]);
   });
   const parent = (node: Node): Node | undefined => parents.get(node);
   const enclosingFunction = (node: Node): Node => {

@@ -137,6 +137,11 @@ export function later(): void {
     expect(run('top.ts', source).output).toContain("const client = await pool.connect();\ntry {\n    await client.query('select 1');\n} finally {\n    client.release();\n}\n");
   });
 
+  it('leaves the continuation line of a backslash-continued string as it was', () => {
+    const source = "import pg from 'pg';\nconst pool = new pg.Pool();\nexport async function f(): Promise<void> {\n  const c = await pool.connect();\n  await c.query('select 1 \\\nfrom t');\n  c.release();\n}\n";
+    expect(run('continued.ts', source).output).toContain("    await c.query('select 1 \\\nfrom t');\n");
+  });
+
   it('keeps CRLF line endings, tabs and template literal text', () => {
     const source = "import pg from 'pg';\r\nconst pool = new pg.Pool();\r\nexport async function f(): Promise<void> {\r\n\tconst c = await pool.connect();\r\n\tawait c.query(`select 1\r\n  from t`);\r\n\tc.release();\r\n}\r\n";
     const { output } = run('crlf.ts', source);
