@@ -98,11 +98,30 @@ function existingLimiter(program: K.ProgramKind, provider: Provider, imports: Co
   return undefined;
 }
 
+/**
+ * A cheap text test: a file that names neither SDK nor a relative module cannot hold a client
+ * this transform knows (its clients are constructed, annotated or imported from those).
+ */
+const CANDIDATE = /['"](?:openai|@anthropic-ai\/sdk)['"]|\bfrom\s*['"]\.\.?\//;
+
+const jscodeshifts = new WeakMap<API['jscodeshift'], Map<string, API['jscodeshift']>>();
+
+/** `api.jscodeshift` with the parser for `path`, made once per parser. */
+function withParserFor(api: API, path: string): API['jscodeshift'] {
+  let byParser = jscodeshifts.get(api.jscodeshift);
+  if (byParser === undefined) jscodeshifts.set(api.jscodeshift, (byParser = new Map()));
+  const name = parserFor(path);
+  let j = byParser.get(name);
+  if (j === undefined) byParser.set(name, (j = api.jscodeshift.withParser(name)));
+  return j;
+}
+
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
-  const j = api.jscodeshift.withParser(parserFor(file.path));
   const text = file.source;
+  if (!CANDIDATE.test(text)) return null;
+  const j = withParserFor(api, file.path);
   const root = j(text);
-  const imports = importBindings(j, root);
+  const imports = importBindings(root);
   if (![...imports.values()].some((binding) => SDK_MODULES.has(binding.module) || binding.module.startsWith('.'))) return null;
   const policy = policyFor(file.path, options);
   const strict = options.strict === true;
@@ -141,8 +160,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     if (refusal !== undefined) report(call, `\`${name}\`: ${refusal}`);
     else calls.push({ path, provider: origin.provider });
   };
-  root.find(j.CallExpression).forEach(visit);
-  root.find(j.OptionalCallExpression).forEach(visit);
+  // One walk for both kinds of call (`a.b()` and `a?.b()`).
+  root.find(j.Node, (node: { type: string }) => node.type === 'CallExpression' || node.type === 'OptionalCallExpression').forEach((path) => visit(path as ASTPath));
   if (constructions.size === 0 && calls.length === 0) return null;
 
   // One limiter per provider for the call sites: one the file already declares, or a new const.

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { ASTPath, Collection, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { RUNTIME_MODULE } from './imports.js';
+import { programOf, RUNTIME_MODULE } from './imports.js';
 
 export type Provider = 'openai' | 'anthropic';
 
@@ -41,12 +41,14 @@ export interface ImportBinding {
 type Node = K.NodeKind;
 
 /** Every local name the file imports, with where it comes from (type-only imports included). */
-export function importBindings(j: JSCodeshift, root: Collection): Map<string, ImportBinding> {
+export function importBindings(root: Collection): Map<string, ImportBinding> {
   const bindings = new Map<string, ImportBinding>();
-  root.find(j.ImportDeclaration).forEach((path) => {
-    const module = path.node.source.value;
-    if (typeof module !== 'string') return;
-    for (const spec of path.node.specifiers ?? []) {
+  // Imports are top-level statements: no need to walk the whole tree.
+  for (const statement of programOf(root).body) {
+    if (statement.type !== 'ImportDeclaration') continue;
+    const module = statement.source.value;
+    if (typeof module !== 'string') continue;
+    for (const spec of statement.specifiers ?? []) {
       const local = spec.local?.name;
       if (typeof local !== 'string') continue;
       if (spec.type === 'ImportDefaultSpecifier') bindings.set(local, { module, imported: 'default' });
@@ -56,7 +58,7 @@ export function importBindings(j: JSCodeshift, root: Collection): Map<string, Im
         bindings.set(local, { module, imported: imported.name ?? imported.value ?? local });
       }
     }
-  });
+  }
   return bindings;
 }
 
@@ -338,7 +340,7 @@ function importedOrigin(lookup: ClientLookup, imported: ImportBinding, local: st
     });
   }
   if (value === undefined) return undefined;
-  const otherImports = importBindings(j, other);
+  const otherImports = importBindings(other);
   const bare = unwrapExpression(value);
   if (isThrottleCall(bare, otherImports)) return { kind: 'throttled' };
   const provider = constructedProvider(bare, otherImports);
