@@ -275,7 +275,13 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
       return null;
     }
-    edits.push(...imports.edits);
+    // A CommonJS file (pg came in through require, no import anywhere) gets a require too.
+    const required = [...names.bindings.values()].find((binding) => binding.declaration.type === 'VariableDeclaration')?.declaration;
+    const esm = program.body.some((statement) => /^(?:Import|Export)/.test(statement.type));
+    if (required !== undefined && !esm) {
+      const at = lineAfter(text, span(required).end);
+      edits.push({ start: at, end: at, text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}const { getPool } = require('${RUNTIME_MODULE}');\n` });
+    } else edits.push(...imports.edits);
     const getPool = imports.locals.get('getPool')!;
     for (const { at, need, local } of declarations) {
       const offset = lineStartOf(text, leadingStart(text, at));

@@ -278,7 +278,10 @@ describe('parser by extension', () => {
     ].join('\n');
     const { output } = run('names.js', source);
     expect(output).not.toBeNull();
-    expect(output).not.toContain('require(\'pg\')');
+    expect(output).not.toContain("require('pg')");
+    // CommonJS stays CommonJS: the runtime comes in through require, where pg's require was.
+    expect(output).toMatch(/^const \{ getPool \} = require\('bounded\/runtime'\);\n\nconst db = \(\) => getPool\('main', /);
+    expect(output).not.toContain('import ');
     expect(output).toContain("const db = () => getPool('main', { connectionString: process.env.DATABASE_URL, min: 5, max: 20 });");
     expect(output).toContain("const { rows } = await db().query('select name from users');");
   });
