@@ -261,6 +261,50 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     return false;
   }
 
+  /** How the parameter `name` visible at `path` is declared: its annotation, and whether it may be left out. */
+  function parameterType(path: ASTPath, name: string): { type: { type: string; [key: string]: unknown } | undefined; optional: boolean } | undefined {
+    const fn = lookupScope(path, name)?.node as { params?: unknown[] } | undefined;
+    for (const param of fn?.params ?? []) {
+      const holder = param as { type: string; parameter?: unknown };
+      const id = (holder.type === 'TSParameterProperty' ? holder.parameter : param) as { type: string; name?: string; optional?: boolean; typeAnnotation?: { typeAnnotation?: { type: string } } };
+      if (id.type === 'Identifier' && id.name === name) return { type: id.typeAnnotation?.typeAnnotation, optional: id.optional === true };
+    }
+    return undefined;
+  }
+
+  /**
+   * A signal expression that is never undefined: `AbortSignal.*(…)`, a parameter typed
+   * `AbortSignal`, `.signal` of an AbortController, a Request, a `{ signal: AbortSignal }`
+   * parameter or a bounded `deadline(…)`, or a `const` holding one of those.
+   */
+  function isDefinedSignal(path: ASTPath, value: K.ExpressionKind, depth = 0): boolean {
+    if (depth > 4) return false;
+    if (value.type === 'CallExpression') return calleeText(value.callee)?.startsWith('AbortSignal.') === true;
+    if (value.type === 'Identifier') {
+      const declared = parameterType(path, value.name);
+      if (declared !== undefined) return !declared.optional && declared.type?.type === 'TSTypeReference' && identifierName(declared.type.typeName) === 'AbortSignal';
+      const init = variableInit(path, value.name);
+      return init !== undefined && init !== value && isDefinedSignal(path, init, depth + 1);
+    }
+    if (value.type !== 'MemberExpression' || propertyName(value) !== 'signal') return false;
+    const object = value.object;
+    if (object.type !== 'Identifier') return false;
+    const declared = parameterType(path, object.name);
+    if (declared !== undefined) {
+      if (declared.optional || declared.type === undefined) return false;
+      if (declared.type.type === 'TSTypeReference') return ['AbortController', 'Request'].includes(identifierName(declared.type.typeName) ?? '');
+      return (
+        declared.type.type === 'TSTypeLiteral' &&
+        (declared.type.members as { type: string; key?: unknown; optional?: boolean }[]).some(
+          (member) => member.type === 'TSPropertySignature' && identifierName(member.key) === 'signal' && member.optional !== true,
+        )
+      );
+    }
+    const init = variableInit(path, object.name);
+    if (init?.type === 'NewExpression') return ['AbortController', 'Request'].includes(identifierName(init.callee) ?? '');
+    return init?.type === 'CallExpression' && calleeText(init.callee)?.endsWith('deadline') === true;
+  }
+
   /** `http.get(…).setTimeout(…)`, or `req.setTimeout(…)` on the variable the request went into. */
   function setsTimeoutOnResult(path: ASTPath<K.CallExpressionKind>): boolean {
     const parent = (path.parent as ASTPath | null)?.node as K.MemberExpressionKind | undefined;
@@ -337,7 +381,14 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       const arg = args[index]!;
       if (arg.type === 'ObjectExpression') {
         return target.kind === 'signal'
-          ? mergeTimeoutSignal(text, arg, policy.defaults.timeouts.http, target.timeoutKeys, (value) => isTimedSignal(path, value))
+          ? mergeTimeoutSignal(
+              text,
+              arg,
+              policy.defaults.timeouts.http,
+              target.timeoutKeys,
+              (value) => isTimedSignal(path, value),
+              (value) => isDefinedSignal(path, value),
+            )
           : mergeTimeoutOption(text, arg, target.key, target.value);
       }
       if (target.kind === 'signal' && target.callbackAt === true && isFunctionNode(arg)) {

@@ -227,7 +227,9 @@ export type SignalMerge =
 
 /**
  * Puts a deadline on an options object: adds `signal: AbortSignal.timeout(ms)`, or turns an
- * existing `signal: s` into `signal: AbortSignal.any([s, AbortSignal.timeout(ms)])`. Leaves
+ * existing `signal: s` into `signal: AbortSignal.any([s, AbortSignal.timeout(ms)])` (or
+ * `AbortSignal.any([s ?? AbortSignal.timeout(ms), AbortSignal.timeout(ms)])` unless `s` is
+ * known to be defined). Leaves
  * alone an object that already has a deadline (`bounded: true`) and one whose keys it cannot
  * see (a spread or a computed key), saying why.
  */
@@ -238,6 +240,12 @@ export function mergeTimeoutSignal(
   timeoutKeys: readonly string[] = [],
   /** Says whether a signal expression (a name, `budget.signal`) is already a timed one. */
   isTimed: (value: K.ExpressionKind) => boolean = () => false,
+  /**
+   * Says whether a signal expression is never undefined (a parameter typed `AbortSignal`,
+   * `controller.signal`). Otherwise it becomes `AbortSignal.any([s ?? t, t])`, since
+   * `AbortSignal.any` throws on an undefined member.
+   */
+  isDefined: (value: K.ExpressionKind) => boolean = () => false,
 ): SignalMerge {
   for (const key of timeoutKeys) {
     const property = findProperty(object, key);
@@ -261,13 +269,42 @@ export function mergeTimeoutSignal(
     return { reason: 'signal already has a deadline', bounded: true };
   }
   if (value.type.endsWith('Pattern') || value.type === 'RestElement') return { reason: '`signal` value is not an expression', bounded: false };
-  const combined = `AbortSignal.any([${textOf(text, value)}, ${timeout}])`;
+  const expression = value as K.ExpressionKind;
+  let combined: string;
+  let how: 'added' | 'combined' = 'combined';
+  if (isNullishLiteral(expression)) {
+    // `signal: undefined`: no signal at all.
+    combined = timeout;
+    how = 'added';
+  } else if (isDefined(expression)) {
+    combined = `AbortSignal.any([${textOf(text, value)}, ${timeout}])`;
+  } else {
+    // AbortSignal.any throws on undefined, and `options.signal` is often optional. `s ?? t`
+    // evaluates `s` once, and the rule sees the deadline in the list.
+    const source = isPrimary(expression) ? textOf(text, value) : `(${textOf(text, value)})`;
+    combined = `AbortSignal.any([${source} ?? ${timeout}, ${timeout}])`;
+  }
   if ((signal as { shorthand?: boolean }).shorthand === true) {
     const whole = span(signal);
-    return { edits: [{ start: whole.start, end: whole.end, text: `signal: ${combined}` }], how: 'combined' };
+    return { edits: [{ start: whole.start, end: whole.end, text: `signal: ${combined}` }], how };
   }
   const valueSpan = span(value);
-  return { edits: [{ start: valueSpan.start, end: valueSpan.end, text: combined }], how: 'combined' };
+  return { edits: [{ start: valueSpan.start, end: valueSpan.end, text: combined }], how };
+}
+
+/** `undefined`, `null`, `void 0`. */
+function isNullishLiteral(node: K.ExpressionKind): boolean {
+  return (
+    (node.type === 'Identifier' && node.name === 'undefined') ||
+    node.type === 'NullLiteral' ||
+    (node.type === 'Literal' && node.value === null) ||
+    (node.type === 'UnaryExpression' && node.operator === 'void')
+  );
+}
+
+/** An expression that binds tighter than `??` (and may sit beside it without parentheses). */
+function isPrimary(node: K.ExpressionKind): boolean {
+  return ['Identifier', 'ThisExpression', 'MemberExpression', 'OptionalMemberExpression', 'CallExpression', 'OptionalCallExpression', 'NewExpression', 'TSNonNullExpression'].includes(node.type);
 }
 
 /** The source spans of every comment in the file (Babel-based parsers keep them in `tokens`). */
