@@ -109,7 +109,7 @@ const jscodeshifts = new WeakMap<API['jscodeshift'], Map<string, API['jscodeshif
 /** `api.jscodeshift` with the parser for `path`, made once per parser. */
 function withParserFor(api: API, path: string): API['jscodeshift'] {
   let byParser = jscodeshifts.get(api.jscodeshift);
-  if (byParser === undefined) jscodeshifts.set(api.jscodeshift, (byParser = new Map()));
+  if (byParser === undefined) jscodeshifts.set(api.jscodeshift, (byParser = new Map<string, API['jscodeshift']>()));
   const name = parserFor(path);
   let j = byParser.get(name);
   if (j === undefined) byParser.set(name, (j = api.jscodeshift.withParser(name)));
