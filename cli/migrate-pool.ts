@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Policy } from '../policy/load.js';
+import { mapBounded } from '../runtime/map-bounded.js';
 import { Semaphore } from '../runtime/semaphore.js';
 import { migrateSource, type SourceOutcome, type SourceTask } from './migrate-source.js';
 
@@ -55,6 +56,11 @@ interface Slot {
 
 function crashed(reason: string): SourceOutcome {
   return { ran: [], changed: [], transforms: {}, error: { message: `worker thread failed (${reason}); nothing written` } };
+}
+
+/** Stops the workers, all at once: there are never more than the pool's size and its replacements. */
+async function stopAll(slots: readonly Slot[]): Promise<void> {
+  await mapBounded(slots, (slot) => slot.worker.terminate(), { concurrency: Math.max(1, slots.length) });
 }
 
 /**
@@ -116,7 +122,7 @@ export async function startWorkerPool(size: number, entry: URL | string, policy:
     await Promise.all(idle.map((slot) => slot.ready));
   } catch (error) {
     closing = true;
-    await Promise.all([...all].map((slot) => slot.worker.terminate()));
+    await stopAll([...all]);
     throw error;
   }
 
@@ -147,7 +153,7 @@ export async function startWorkerPool(size: number, entry: URL | string, policy:
     async close() {
       closing = true;
       permits.close();
-      await Promise.all([...all].map((slot) => slot.worker.terminate()));
+      await stopAll([...all]);
     },
   };
 }

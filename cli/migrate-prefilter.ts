@@ -35,7 +35,35 @@ export function prefilterFor(name: string): RegExp | undefined {
   return Object.hasOwn(PREFILTERS, name) ? PREFILTERS[name] : undefined;
 }
 
+/**
+ * `source` without the comments that fill whole lines (doc comments are full of example calls:
+ * the SDKs' own sources would all look like provider calls). Only text that cannot hold code is
+ * dropped: a match is kept when it holds a backtick or `${` (it may be, or reach into, a
+ * template literal with code in it), when the line before it ends with a backslash (it may be
+ * a string continued on the next line), and nothing is dropped from a file that may hold JSX
+ * (`</` or `/>`), whose text between tags is not a comment.
+ */
+export function withoutCommentLines(source: string): string {
+  if (source.includes('</') || source.includes('/>')) return source;
+  return source.replace(/^[ \t]*(?:\/\*[\s\S]*?\*\/|\/\/[^\n]*)/gm, (match: string, offset: number) => {
+    if (match.includes('`') || match.includes('${')) return match;
+    let last = offset - 2; // the last character of the line before
+    if (source[last] === '\r') last--;
+    if (last >= 0 && source[last] === '\\') return match;
+    return '';
+  });
+}
+
+/** Whether `name`'s prefilter passes on `source` (true without a prefilter). */
+export function mayApply(name: string, source: string): boolean {
+  const prefilter = prefilterFor(name);
+  return prefilter === undefined || prefilter.test(withoutCommentLines(source));
+}
+
 /** The transforms among `names` (kept in order) that may apply to `source`. */
 export function applicableTransforms(names: readonly TransformName[], source: string): TransformName[] {
-  return names.filter((name) => prefilterFor(name)?.test(source) ?? true);
+  const prefilters = names.map((name) => prefilterFor(name));
+  if (prefilters.every((prefilter) => prefilter === undefined)) return [...names];
+  const code = withoutCommentLines(source);
+  return names.filter((_, i) => prefilters[i]?.test(code) ?? true);
 }

@@ -9,7 +9,7 @@ import jscodeshift, { type API, type Transform } from 'jscodeshift';
 import { transforms } from '../codemods/index.js';
 import type { Policy } from '../policy/load.js';
 import { unifiedDiff } from './diff.js';
-import { prefilterFor } from './migrate-prefilter.js';
+import { mayApply } from './migrate-prefilter.js';
 
 export type TransformName = keyof typeof transforms;
 
@@ -88,7 +88,7 @@ export function migrateSource(task: SourceTask, policy: Policy): SourceOutcome {
   const toOriginal = (line: number): number => steps.reduceRight((at, hunks) => mapBack(hunks, at), line);
 
   for (const name of task.names) {
-    if (prefilterFor(name)?.test(output) === false) continue;
+    if (!mayApply(name, output)) continue;
     ran.push(name);
     const messages: string[] = [];
     const api: API = { j, jscodeshift: j, stats: () => {}, report: (message: string) => void messages.push(message) };

@@ -114,17 +114,30 @@ export interface Corpus {
   readonly lines: number;
 }
 
-let cached: { quick: boolean; plan: PlannedFile[]; lines: number } | undefined;
+/**
+ * The corpus, built once per run: the runner builds it (in `measurements`) and hands its folder
+ * to the children in the environment, so every repetition measures the same files even when
+ * the sources change during the run (fixtures being edited, packages installed).
+ */
+function corpus(quick: boolean): Corpus {
+  const key = `BOUNDED_BENCH_CODEMOD_CORPUS${quick ? '_QUICK' : ''}`;
+  const given = process.env[key];
+  if (given !== undefined && existsSync(join(given, '..', '.complete'))) {
+    const { files, lines } = JSON.parse(readFileSync(join(given, '..', '.complete'), 'utf8')) as { files: number; lines: number };
+    return { dir: given, files, lines };
+  }
+  const dir = buildCorpus(plan(quick));
+  process.env[key] = dir;
+  return corpus(quick);
+}
 
 /**
- * The plan, read once per process (the runner and every child agree on it): every TypeScript
- * source installed packages ship (today 80 % of them the OpenAI and Anthropic SDKs, the very
- * code the provider transforms look for), agent-service and the codemod fixtures, then
- * JavaScript sources of the other installed packages, evenly spread over them, up to
- * `CORPUS_FILES`; all as `.ts`. `--quick` takes an evenly spread tenth of it.
+ * Every TypeScript source installed packages ship (today 80 % of them the OpenAI and Anthropic
+ * SDKs, the very code the provider transforms look for), agent-service and the codemod
+ * fixtures, then JavaScript sources of the other installed packages, evenly spread over them,
+ * up to `CORPUS_FILES`; all as `.ts`. `--quick` takes an evenly spread tenth of it.
  */
-function plan(quick: boolean): { plan: PlannedFile[]; lines: number } {
-  if (cached?.quick === quick) return cached;
+function plan(quick: boolean): PlannedFile[] {
   const root = findRoot();
   const modules = join(root, 'node_modules');
   const skip = (name: string): boolean => name === '.bin' || name === '.cache';
@@ -139,17 +152,14 @@ function plan(quick: boolean): { plan: PlannedFile[]; lines: number } {
   const first = [...usable(ts), ...usable(fixtures)];
   const sources = [...first, ...spread(usable(js), Math.max(0, CORPUS_FILES - first.length))];
   const full = planCorpus(sources, CORPUS_FILES);
-  const files = quick ? spread(full, CORPUS_FILES / 10) : full;
-  let lines = 0;
-  for (const file of files) lines += readFileSync(file.source, 'utf8').split('\n').length;
-  cached = { quick, plan: files, lines };
-  return cached;
+  return quick ? spread(full, CORPUS_FILES / 10) : full;
 }
 
 /**
  * Writes the corpus once into a temporary folder named after its content (sources, sizes,
  * modification times) and reuses it after that; built beside and renamed into place, so a
- * half-written corpus is never used.
+ * half-written corpus is never used. Returns the corpus folder; its parent holds the no-op
+ * transform and `.complete` (the file and line counts, as JSON).
  */
 export function buildCorpus(files: readonly PlannedFile[], parent = os.tmpdir()): string {
   const hash = createHash('sha256');
@@ -161,14 +171,17 @@ export function buildCorpus(files: readonly PlannedFile[], parent = os.tmpdir())
   if (existsSync(join(dir, '.complete'))) return join(dir, 'corpus');
   const building = `${dir}.${process.pid}.tmp`;
   rmSync(building, { recursive: true, force: true });
+  let lines = 0;
   for (const file of files) {
     const target = join(building, 'corpus', file.target);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, readFileSync(file.source));
+    const text = readFileSync(file.source);
+    lines += text.toString('utf8').split('\n').length;
+    writeFileSync(target, text);
   }
   // The floor's transform: parse and print every file, change nothing.
   writeFileSync(join(building, 'noop-transform.cjs'), 'module.exports = function noop(file, api) {\n  return api.jscodeshift(file.source).toSource();\n};\n');
-  writeFileSync(join(building, '.complete'), `${files.length}\n`);
+  writeFileSync(join(building, '.complete'), `${JSON.stringify({ files: files.length, lines })}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(building, dir);
   return join(dir, 'corpus');
@@ -249,13 +262,12 @@ function runTool(args: readonly string[], cwd: string, keepStdout: boolean): Pro
   });
 }
 
-function corpusFor(context: RunContext): Corpus {
-  const { plan: files, lines } = plan(context.quick);
-  return { dir: buildCorpus(files), files: files.length, lines };
+function corpusOf(context: RunContext): Corpus {
+  return corpus(context.quick);
 }
 
 async function runBounded(context: RunContext, workers: number | undefined): Promise<Sample> {
-  const corpus = corpusFor(context);
+  const corpus = corpusOf(context);
   const root = findRoot();
   const cli = join(root, 'dist', 'cli', 'bin.js');
   if (!existsSync(join(root, 'dist', 'cli', 'migrate-worker.js'))) throw new Error('codemod bench: dist/cli/migrate-worker.js is missing; run `npm run build`');
@@ -273,7 +285,7 @@ async function runBounded(context: RunContext, workers: number | undefined): Pro
 }
 
 async function runFloor(context: RunContext): Promise<Sample> {
-  const corpus = corpusFor(context);
+  const corpus = corpusOf(context);
   const root = findRoot();
   const bin = join(root, 'node_modules', 'jscodeshift', 'bin', 'jscodeshift.js');
   const transform = join(dirname(corpus.dir), 'noop-transform.cjs');
@@ -289,8 +301,8 @@ async function runFloor(context: RunContext): Promise<Sample> {
 }
 
 function scenarioName(quick: boolean): string {
-  const { plan: files, lines } = plan(quick);
-  return `dry-run ${files.length} files ${Math.round(lines / 1000)}k lines`;
+  const { files, lines } = corpus(quick);
+  return `dry-run ${files} files ${Math.round(lines / 1000)}k lines`;
 }
 
 function measurements({ quick }: SuiteOptions): Measurement[] {

@@ -177,9 +177,10 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   // --verify: type-check before and after; changes that add an error are kept out.
   let verified: VerifyResult | undefined;
   if (values.verify) {
-    const changes = candidates.flatMap((candidate, i) =>
-      outcomes[i]!.output === undefined ? [] : [{ file: candidate.task.file, before: candidate.task.source, after: outcomes[i]!.output! }],
-    );
+    const changes = candidates.flatMap((candidate, i) => {
+      const after = outcomes[i]!.output;
+      return after === undefined ? [] : [{ file: candidate.task.file, before: candidate.task.source, after }];
+    });
     progress?.phase('verifying', changes.length);
     const { verifyChanges } = await import('../../codemods/verify.js');
     verified = verifyChanges(changes);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jscodeshift, { type API, type Transform } from 'jscodeshift';
 import { describe, expect, it } from 'vitest';
-import { applicableTransforms, prefilterFor } from '../../cli/migrate-prefilter.js';
+import { applicableTransforms, mayApply, prefilterFor, withoutCommentLines } from '../../cli/migrate-prefilter.js';
 import { parserFor } from '../../cli/migrate-source.js';
 import { transforms, type TransformName } from '../../codemods/index.js';
 import { defaultPolicy } from '../../policy/index.js';
@@ -47,15 +47,14 @@ describe('migrate prefilters', () => {
   });
 
   it.each(names)('%s: every file it touches passes its prefilter', (name) => {
-    const prefilter = prefilterFor(name);
-    if (prefilter === undefined) return; // no prefilter: every file is a candidate
+    if (prefilterFor(name) === undefined) return; // no prefilter: every file is a candidate
     const missed: string[] = [];
     let touched = 0;
     for (const file of files) {
       const source = readFileSync(file, 'utf8');
       if (!touches(name, file, source)) continue;
       touched++;
-      if (!prefilter.test(source)) missed.push(file.slice(ROOT.length));
+      if (!mayApply(name, source)) missed.push(file.slice(ROOT.length));
     }
     expect(missed).toEqual([]);
     // The check saw real work: the transform's own fixtures change or report.
@@ -71,5 +70,24 @@ describe('migrate prefilters', () => {
     const both = 'const res = await fetch(url);\nawait Promise.all(xs.map((x) => f(x)));\n';
     expect(applicableTransforms(['bound-promise-all', 'add-timeouts'], both)).toEqual(['bound-promise-all', 'add-timeouts']);
     expect(applicableTransforms(names, both)).toEqual(['add-timeouts', 'bound-promise-all']);
+  });
+
+  it('ignores example calls in comments that fill whole lines', () => {
+    const doc = ['/**', ' * @example', ' *   await client.chat.completions.create({ model })', ' */', '// await fetch(url)', 'export const x = 1; // fetch(y)', ''].join('\n');
+    expect(withoutCommentLines(doc)).toBe(['', '', 'export const x = 1; // fetch(y)', ''].join('\n'));
+    expect(applicableTransforms(names, doc)).toEqual(['add-timeouts']); // the trailing comment stays: it shares a line with code
+    expect(mayApply('throttle-provider-calls', doc)).toBe(false);
+  });
+
+  it('keeps what only looks like a comment: template literals with code, continued strings, JSX text', () => {
+    const template = 'const sql = `\n/* ${await fetch(url)} */\n`;\n';
+    expect(withoutCommentLines(template)).toBe(template);
+    const reachesCode = 'const glob = `\n/*.ts\n`;\nawait fetch(url);\n/** doc */\n';
+    expect(withoutCommentLines(reachesCode)).toBe(reachesCode);
+    const continued = "const s = 'a\\\n/* b';\nawait fetch(url);\n/* c */\n";
+    expect(withoutCommentLines(continued)).toBe(continued);
+    const jsx = 'export const A = () => <p>\n// {fetch(url)}\n</p>;\n';
+    expect(withoutCommentLines(jsx)).toBe(jsx);
+    for (const text of [template, reachesCode, continued, jsx]) expect(mayApply('add-timeouts', text)).toBe(true);
   });
 });
