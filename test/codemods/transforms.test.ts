@@ -201,7 +201,11 @@ describe('add-timeouts reports for the libraries beyond fetch', () => {
  *     array's declaration down to the fan-out (bound-promise-all moves the array into the call),
  *   - for add-timeouts, a statement that makes an SDK client or an axios / got instance: the
  *     rule reports the calls made on a client, not the client, and a module that only builds
- *     and exports one has no call in it.
+ *     and exports one has no call in it; with `receivedClients`, a call on a parameter or
+ *     property typed as an SDK client (reported by the rule only with type information).
+ * Transforms not in RULE_OF are not checked here: the connection, release and throttling
+ * transforms add module-level declarations (a shared pool, a limiter) by design, and need
+ * allowances of their own before they can be.
  * A hunk that only adds or changes `import` lines (and a blank line after a new one) above the
  * first other statement is allowed on its own: that is where a missing import goes.
  * Rules run with the options that make them see what the transform fixes (`strict` makes
