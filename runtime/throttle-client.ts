@@ -15,8 +15,10 @@ export interface ThrottleClientOptions {
   concurrency?: number | Semaphore;
   /**
    * How many times a call answered with 429 is retried, after `penalize`-ing the limiter for the
-   * provider's `Retry-After`. Default 2. Give the SDK `maxRetries: 0` so its own retries do
-   * not bypass the limiter.
+   * provider's `Retry-After`. Default 2. On an SDK client with a limiter, each call also gets
+   * `maxRetries: 0` in its request options (unless the call sets `maxRetries` itself): the
+   * SDK's own retries would resend a 429'd request without asking the limiter, which is how
+   * a throttled client ends up over the provider's limit.
    */
   retries429?: number;
   /** Names calls in errors: "openai chat.completions.create timed out after 60 s". Default: the limiter's name. */
@@ -73,7 +75,7 @@ export function throttleClient<T extends object>(client: T, options: ThrottleCli
     const name = `${label === undefined ? '' : `${label} `}${path.join('.')}`;
     const attempt = (signal: AbortSignal | undefined): Promise<unknown> =>
       withTimeout(
-        (deadline) => method.apply(target, withSignal(args, optionsIndex, deadline)),
+        (deadline) => method.apply(target, withSignal(args, optionsIndex, deadline, sdk && limiter !== undefined)),
         timeoutMs,
         { signal, name },
       );
@@ -130,15 +132,20 @@ function signalIn(value: unknown): AbortSignal | undefined {
   return signal instanceof AbortSignal ? signal : undefined;
 }
 
-/** The call's arguments with `signal` in its request-options argument. */
-function withSignal(args: unknown[], index: number, signal: AbortSignal): unknown[] {
+/**
+ * The call's arguments with `signal` in its request-options argument, and `maxRetries: 0`
+ * when `noSdkRetries` and the caller did not choose a number.
+ */
+function withSignal(args: unknown[], index: number, signal: AbortSignal, noSdkRetries: boolean): unknown[] {
   if (index < 0 || index < args.length - 1) return args;
   const current = args[index];
   if (current !== undefined && (typeof current !== 'object' || current === null || Array.isArray(current))) return args;
   const next = args.slice();
   while (next.length < index) next.push(undefined);
   // Our signal already follows the caller's (withTimeout links them), so it replaces it.
-  next[index] = { ...(current), signal };
+  const requestOptions: Record<string, unknown> = { ...(current as Record<string, unknown> | undefined), signal };
+  if (noSdkRetries && requestOptions.maxRetries === undefined) requestOptions.maxRetries = 0;
+  next[index] = requestOptions;
   return next;
 }
 

@@ -86,6 +86,37 @@ describe('throttleClient with the real OpenAI SDK against the fake provider', ()
     expect(provider.stats().rejected).toBe(1);
     expect(penalties).toHaveLength(1);
   }, 10_000);
+
+  it('turns off the SDK\'s own retries, which would resend a 429\'d call around the limiter', async () => {
+    await provider.close();
+    provider = await startFakeProvider({ limit: 1, perMs: 1_000 });
+    const limiter = new SlidingWindow({ limit: 10, per: '1s' });
+    // SDK defaults: maxRetries 2. Without the per-call maxRetries: 0 the SDK would retry the
+    // 429 itself (after its Retry-After), and the limiter would never hear of it.
+    const openai = throttleClient(new OpenAI({ apiKey: 'test', baseURL: provider.openaiBaseURL }), { limiter, retries429: 0 });
+    const penalties: number[] = [];
+    limiter.onPenalized((event) => penalties.push(event.until));
+    const results = await Promise.allSettled([
+      openai.chat.completions.create({ model: 'm', messages: [] }),
+      openai.chat.completions.create({ model: 'm', messages: [] }),
+    ]);
+    expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(provider.stats().requests).toBe(2);
+    expect(penalties).toHaveLength(1);
+  }, 10_000);
+
+  it('keeps a maxRetries the call chose itself', async () => {
+    const seen: unknown[] = [];
+    const fake = { chat: { completions: { create: async (_body: unknown, options?: unknown) => seen.push(options) } } };
+    Object.assign(fake, { baseURL: 'http://127.0.0.1:1', buildURL: () => '' });
+    const throttled = throttleClient(fake, { limiter: new SlidingWindow({ limit: 10, per: '1s' }) });
+    await throttled.chat.completions.create({}, { maxRetries: 3 });
+    await throttled.chat.completions.create({});
+    expect(seen).toEqual([
+      expect.objectContaining({ maxRetries: 3 }),
+      expect.objectContaining({ maxRetries: 0 }),
+    ]);
+  });
 });
 
 describe('throttleClient with the real Anthropic SDK', () => {
