@@ -42,7 +42,7 @@ export function parserFor(path: string): 'ts' | 'tsx' | 'babel' {
 type Node = K.NodeKind;
 type Statement = K.StatementKind;
 
-const BEGIN = /^\s*(?:begin|start\s+transaction)(?:\s+(?:work|transaction))?\s*;?\s*$/i;
+const BEGIN = /^\s*(?:begin|start\s+transaction)\b/i;
 const COMMIT = /^\s*(?:commit|end)(?:\s+(?:work|transaction))?\s*;?\s*$/i;
 const ROLLBACK = /^\s*rollback(?:\s+(?:work|transaction))?\s*;?\s*$/i;
 /** Statements that control a transaction or the session, and so need one client. */
@@ -88,6 +88,31 @@ function statementCall(statement: Node, name: string, method: string): K.CallExp
   const callee = expression.callee;
   if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== name) return undefined;
   return callee.property.type === 'Identifier' && callee.property.name === method ? expression : undefined;
+}
+
+/**
+ * The `transaction` options a BEGIN asks for: '' for a plain BEGIN, `, { isolation: 'serializable' }`
+ * for `BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY`…; undefined for anything the runtime's
+ * transaction cannot say (READ UNCOMMITTED, DEFERRABLE), which then stays a statement.
+ */
+function beginOptions(sql: string): string | undefined {
+  const words = sql.trim().replace(/;$/, '').replace(/,/g, ' ').replace(/\s+/g, ' ').toLowerCase();
+  const head = /^(?:begin|start transaction)(?: work| transaction)?/.exec(words);
+  if (head === null) return undefined;
+  let rest = words.slice(head[0].length);
+  const options: string[] = [];
+  const level = / isolation level (serializable|repeatable read|read committed)/.exec(rest);
+  if (level !== null) {
+    options.push(`isolation: '${level[1]}'`);
+    rest = rest.replace(level[0], '');
+  }
+  if (rest.includes(' read only')) {
+    options.push('readOnly: true');
+    rest = rest.replace(' read only', '');
+  }
+  rest = rest.replace(' read write', '');
+  if (rest.trim() !== '') return undefined;
+  return options.length === 0 ? '' : `, { ${options.join(', ')} }`;
 }
 
 function sqlStatement(statement: Node | undefined, name: string, pattern: RegExp): boolean {
@@ -475,7 +500,7 @@ function analyze(
   const session = queries.some((query) => SESSION.test(sqlText(query.node.arguments[0]) ?? ''));
   let mode: Mode = kind === 'Pool' || (queries.length === 1 && !inLoop && !session) ? 'query' : 'withClient';
   const handler = tryShape?.handler ?? undefined;
-  let txn: { begin: Statement; commit: Statement } | undefined;
+  let txn: { begin: Statement; commit: Statement; options: string } | undefined;
   if (mode === 'withClient') {
     const handlerRollsBack =
       handler == null ||
@@ -492,6 +517,7 @@ function analyze(
     if (
       handlerRollsBack &&
       sqlStatement(inner[0], name, BEGIN) &&
+      beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!) !== undefined &&
       commit !== undefined &&
       sqlStatement(commit, name, COMMIT) &&
       controls.length === (handler == null ? 2 : 3) &&
@@ -500,7 +526,7 @@ function analyze(
       ownsLines(text, commit)
     ) {
       mode = 'transaction';
-      txn = { begin: inner[0]!, commit };
+      txn = { begin: inner[0]!, commit, options: beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!)! };
     }
   }
 
@@ -582,7 +608,7 @@ function analyze(
       build: (ref) => {
         const preface = region(text, between.start, between.end, deleteConnect, templates, {}) ?? '';
         const lead = returns ? 'return ' : 'await ';
-        return [{ start, end, text: `${keptComments}${preface}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content(ref)}${indent}});\n` }];
+        return [{ start, end, text: `${keptComments}${preface}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content(ref)}${indent}}${txn?.options ?? ''});\n` }];
       },
     };
   }
@@ -607,7 +633,7 @@ function analyze(
         lead = `${escaping.mutable ? 'let' : 'const'} ${value} = await `;
         result = `${indent}${unit}return ${value};\n`;
       }
-      return [{ start, end, text: `${keptComments}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content}${result}${indent}});\n` }];
+      return [{ start, end, text: `${keptComments}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content}${result}${indent}}${txn?.options ?? ''});\n` }];
     },
   };
 }
