@@ -52,7 +52,8 @@
  * tokensPerInterval 100 per 'second'; p-throttle with limit 100, interval 1000; and
  * rate-limiter-flexible with points 100, duration 1, each call retrying after `msBeforeNext`.
  *
- * Shared limits (`redis admissions c=16`, `redis latency`): see "shared: Redis" below.
+ * Shared limits (`redis admissions c=16`, `redis latency`, `postgres admissions c=16`,
+ * `postgres latency`): see "shared: Redis" and "shared: PostgreSQL" below.
  */
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import {
@@ -705,6 +706,164 @@ function redisMeasurements({ quick }: SuiteOptions): Measurement[] {
   return list;
 }
 
+// ---------------------------------------------------------------- shared: PostgreSQL
+
+/**
+ * Shared limits on PostgreSQL (issue #9): what a limit shared through `createPostgresStore`
+ * costs, next to rate-limiter-flexible's `RateLimiterPostgres` on the same server (a `pg.Pool`
+ * as its client). Each child uses `DATABASE_URL`, or starts its own throwaway server
+ * (test/helpers/postgres.ts) for its lifetime; the limit is far above the call rate, so nobody
+ * waits and every figure is the price of the store round trip.
+ *
+ * - `postgres admissions c=16` (ops/s): 16 concurrent loops of `await acquire()` in one process
+ *   for 2 s (as for Redis: bounded asks the store for the head of its FIFO only, one statement
+ *   at a time per limiter; rate-limiter-flexible runs every caller's statement at once).
+ * - `postgres latency` (ms): sequential `await acquire()`, median per call (`p99` under
+ *   `postgres latency p99`). `floor:postgres-select1` is `SELECT 1` through a `pg.Pool`: the
+ *   round trip itself.
+ */
+const postgresSubjects: readonly RedisSubject[] = [
+  {
+    name: 'floor:postgres-select1',
+    ratioVs: [],
+    make: async (url) => {
+      const { default: pg } = await import('pg');
+      const pool = new pg.Pool({ connectionString: url, max: 4 });
+      return { call: () => pool.query('SELECT 1'), close: () => pool.end() };
+    },
+  },
+  {
+    name: 'TokenBucket',
+    ratioVs: [],
+    make: async (url, key) => {
+      const { createPostgresStore } = await import('../../runtime/index.js');
+      const store = createPostgresStore({ url, operationTimeoutMs: 5_000 });
+      const limiter = new TokenBucket({ rate: HUGE, name: key, store });
+      return { call: () => limiter.acquire(), close: () => (limiter.close(), store.close()) };
+    },
+  },
+  {
+    name: 'SlidingWindow',
+    ratioVs: [],
+    make: async (url, key) => {
+      const { createPostgresStore } = await import('../../runtime/index.js');
+      const store = createPostgresStore({ url, operationTimeoutMs: 5_000 });
+      // A window of 100 ms keeps the admission log (an array in the row) short.
+      const limiter = new SlidingWindow({ limit: HUGE, per: 100, name: key, store });
+      return { call: () => limiter.acquire(), close: () => (limiter.close(), store.close()) };
+    },
+  },
+  {
+    name: 'rate-limiter-flexible',
+    ratioVs: ['TokenBucket', 'SlidingWindow'],
+    make: async (url, key) => {
+      const [{ default: pg }, { RateLimiterPostgres }] = await Promise.all([import('pg'), import('rate-limiter-flexible')]);
+      const pool = new pg.Pool({ connectionString: url, max: 4 });
+      const limiter = await new Promise<InstanceType<typeof RateLimiterPostgres>>((resolve, reject) => {
+        const created: InstanceType<typeof RateLimiterPostgres> = new RateLimiterPostgres(
+          { storeClient: pool, storeType: 'pool', points: HUGE, duration: 1, tableName: key.replaceAll('-', '_') },
+          (error?: Error) => (error === undefined || error === null ? resolve(created) : reject(error)),
+        );
+      });
+      return { call: () => limiter.consume('bench', 1), close: () => pool.end() };
+    },
+  },
+];
+
+/** The PostgreSQL server for one child: `DATABASE_URL`, or a throwaway one for its lifetime. */
+async function benchPostgres(): Promise<{ url: string; release: () => Promise<void> }> {
+  const external = process.env.DATABASE_URL;
+  if (external) return { url: external, release: async () => {} };
+  const { startEmbeddedPostgres } = await import('../../test/helpers/postgres.js');
+  const server = await startEmbeddedPostgres();
+  return { url: server.url, release: () => server.destroy() };
+}
+
+async function sharedAdmissions(
+  server: () => Promise<{ url: string; release: () => Promise<void> }>,
+  subject: RedisSubject,
+  seconds: number,
+): Promise<Sample> {
+  const db = await server();
+  try {
+    const { call, close } = await subject.make(db.url, `bench_${process.pid}_c16`);
+    try {
+      await timeAsync(call, 200, 1_000);
+      let calls = 0;
+      const end = performance.now() + seconds * 1_000;
+      const loop = async (): Promise<void> => {
+        while (performance.now() < end) {
+          await call();
+          calls++;
+        }
+      };
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 16 }, loop));
+      return { value: (calls * 1_000) / (performance.now() - t0) };
+    } finally {
+      await close();
+    }
+  } finally {
+    await db.release();
+  }
+}
+
+async function sharedLatency(
+  server: () => Promise<{ url: string; release: () => Promise<void> }>,
+  subject: RedisSubject,
+  calls: number,
+): Promise<Sample> {
+  const db = await server();
+  try {
+    const { call, close } = await subject.make(db.url, `bench_${process.pid}_latency`);
+    try {
+      await timeAsync(call, 200, 1_000);
+      const times: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const t0 = performance.now();
+        await call();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+      return { value: at(0.5), extra: { p99: at(0.99) } };
+    } finally {
+      await close();
+    }
+  } finally {
+    await db.release();
+  }
+}
+
+/** The PostgreSQL rows of the suite, beside the Redis ones. */
+function postgresMeasurements({ quick }: SuiteOptions): Measurement[] {
+  const seconds = quick ? 0.5 : 2;
+  const calls = quick ? 300 : 2_000;
+  const list: Measurement[] = [];
+  for (const subject of postgresSubjects) {
+    if (!subject.name.startsWith('floor:')) {
+      list.push({
+        name: subject.name,
+        scenario: 'postgres admissions c=16',
+        unit: 'ops/s',
+        ratioVs: subject.ratioVs,
+        timeoutMs: 120_000,
+        run: () => sharedAdmissions(benchPostgres, subject, seconds),
+      });
+    }
+    list.push({
+      name: subject.name,
+      scenario: 'postgres latency',
+      unit: 'ms',
+      ratioVs: subject.name.startsWith('floor:') ? [] : [...subject.ratioVs, 'floor:postgres-select1'],
+      extra: [{ key: 'p99', scenario: 'postgres latency p99', unit: 'ms' }],
+      timeoutMs: 120_000,
+      run: () => sharedLatency(benchPostgres, subject, calls),
+    });
+  }
+  return list;
+}
+
 // ---------------------------------------------------------------- the suite
 
 function counts({ quick }: SuiteOptions): { calls: number; syncCalls: number; seconds: number } {
@@ -762,6 +921,7 @@ function measurements(options: SuiteOptions): Measurement[] {
     });
   }
   list.push(...redisMeasurements(options));
+  list.push(...postgresMeasurements(options));
   return list;
 }
 
@@ -794,7 +954,7 @@ function targets(): Target[] {
 const suite: Suite = {
   name: 'ratelimit',
   description:
-    'rate limiters: ns per call when the limit is never hit (vs floor:await), rate and busiest windows at a 100/s target for 5 s with every call submitted at t=0, and what sharing a limit through Redis costs (vs rate-limiter-flexible RateLimiterRedis)',
+    'rate limiters: ns per call when the limit is never hit (vs floor:await), rate and busiest windows at a 100/s target for 5 s with every call submitted at t=0, and what sharing a limit through Redis and PostgreSQL costs (vs rate-limiter-flexible RateLimiterRedis and RateLimiterPostgres)',
   measurements,
   targets,
 };
