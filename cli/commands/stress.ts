@@ -29,6 +29,7 @@ Options:
   --chaos NAME        Inject a fault mid-run: ${CHAOS_NAMES.join(', ')}
   --seed N            Seed of the workload's choices (default: random, printed)
   --repeat N          Run N times (for a baseline's noise; default 1)
+  --http-latency MS   The local upstream's latency per call (default 20, plus up to 10 of jitter)
   --policy FILE       The policy file (default: the nearest bounded.policy.yaml)
   --json FILE         Write every figure as JSON (an array with --repeat)
   --report FILE.html  Write a self-contained HTML report with charts
@@ -57,6 +58,7 @@ export async function stressCommand(args: readonly string[], io: Io, cwd = proce
         chaos: { type: 'string' },
         seed: { type: 'string' },
         repeat: { type: 'string', default: '1' },
+        'http-latency': { type: 'string' },
         policy: { type: 'string' },
         json: { type: 'string' },
         report: { type: 'string' },
@@ -86,6 +88,10 @@ export async function stressCommand(args: readonly string[], io: Io, cwd = proce
   }
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) return usage(io, `--repeat expects an integer from 1 to 20, got "${values.repeat}"`);
+  const httpLatencyMs = values['http-latency'] === undefined ? undefined : Number(values['http-latency']);
+  if (httpLatencyMs !== undefined && !(Number.isFinite(httpLatencyMs) && httpLatencyMs >= 0 && httpLatencyMs <= 60_000)) {
+    return usage(io, `--http-latency expects milliseconds from 0 to 60000, got "${values['http-latency']}"`);
+  }
   if (values.report !== undefined && !values.report.endsWith('.html')) return usage(io, `--report expects a file ending in .html, got "${values.report}"`);
 
   const policy = loadPolicyFor('stress', io, values.policy, cwd);
@@ -110,6 +116,7 @@ export async function stressCommand(args: readonly string[], io: Io, cwd = proce
         seed: seed === undefined ? undefined : seed + run,
         policy,
         database,
+        httpLatencyMs,
         onProgress: progress,
       });
       results.push(result);

@@ -24,7 +24,7 @@ export interface ChaosContext {
   readonly db: StressDatabase;
   readonly upstream: Upstream;
   /** The fake providers and the limit each enforces at the start. */
-  readonly providers: readonly { readonly provider: FakeProvider; readonly limit: number }[];
+  readonly providers: readonly { readonly provider: FakeProvider; readonly limit: number; readonly perMs: number }[];
   /** application_name of the workload pool's connections. */
   readonly applicationName: string;
   /** Length of the load phase, ms. */
@@ -167,8 +167,9 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     name: 'http-hang',
     description: 'the HTTP upstream stops answering (requests hang) mid-load, then answers again',
     affects: ['http'],
-    // Hung calls hold their connections until their own deadline passes.
-    recoveryMs: (timeouts) => timeouts.http + 5_000,
+    // Hung calls hold their connections until their own deadline passes, and the calls queued
+    // behind them (the HTTP client's queue has no bound) drain by timing out in turn.
+    recoveryMs: (timeouts) => timeouts.http * 3 + 5_000,
     async inject(context) {
       await window(
         context,
@@ -208,7 +209,8 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
   },
   'provider-429': {
     name: 'provider-429',
-    description: 'the model providers halve their rate limit mid-load (the clients keep the policy rate), then restore it',
+    description:
+      'the model providers halve their rate limit mid-load (or half of what the clients really send, when that is less) while the clients keep the policy rate, then restore it',
     affects: ['model'],
     recoveryMs: () => 15_000,
     async inject(context) {
@@ -216,7 +218,13 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
         context,
         'provider-limit-halved',
         () => {
-          for (const { provider, limit } of context.providers) provider.setLimit(Math.max(1, Math.floor(limit / 2)));
+          // Half the limit, or half of what the client really sends when that is less (a slow
+          // machine may never reach the limit, and then halving it would change nothing).
+          for (const { provider, limit, perMs } of context.providers) {
+            const now = performance.now();
+            const sending = provider.stats().acceptedAt.filter((at) => at > now - perMs).length;
+            provider.setLimit(Math.max(1, Math.floor(Math.min(limit, sending) / 2)));
+          }
           return Promise.resolve();
         },
         () => {

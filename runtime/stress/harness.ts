@@ -388,7 +388,7 @@ async function execute(run: Execution): Promise<StressResult> {
   const chaosContext: ChaosContext = {
     db,
     upstream,
-    providers: providers.map((provider, i) => ({ provider, limit: providerLimits[i]!.limit })),
+    providers: providers.map((provider, i) => ({ provider, limit: providerLimits[i]!.limit, perMs: providerLimits[i]!.perMs })),
     applicationName: workload.applicationName,
     durationMs,
     now,
