@@ -362,6 +362,9 @@ function analyze(
   let fnPath: ASTPath | null = path.parent as ASTPath | null;
   while (fnPath !== null && !isFunction(fnPath.node as Node)) fnPath = fnPath.parent as ASTPath | null;
   if (fnPath === null) return undefined; // module scope: one connection for the process
+  // A script's main() or a module-level IIFE opens its connection once; a pool there would
+  // keep the process alive after the work is done.
+  if (runsOnce(j, fnPath)) return undefined;
   const fn = fnPath.node as K.FunctionKind;
   const method = parentPath(fnPath)?.node as Node | undefined;
   if (fn.type === 'FunctionExpression' && method?.type === 'MethodDefinition' && (method as { kind?: string }).kind === 'constructor') return undefined;
@@ -375,6 +378,12 @@ function analyze(
   const parent = holderPath.node as Node;
   if (parent.type === 'AssignmentExpression') {
     if (parent.operator === '??=' || parent.operator === '||=') return undefined; // memoised
+    const around = parentPath(holderPath)?.node as Node | undefined;
+    if (around?.type === 'LogicalExpression' && around.right === parent && textOf(text, around.left) === textOf(text, parent.left)) return undefined; // pool ?? (pool = …)
+    // `if (!pool) pool = new Pool()`, or an early return on it before: a guarded singleton.
+    const target = new RegExp(`(?:^|[^\\w$.])${textOf(text, parent.left).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w$])`);
+    const at = span(parent).start;
+    if (j(fnPath).find(j.IfStatement).some((guard) => span(guard.node).start < at && target.test(textOf(text, guard.node.test)))) return undefined;
     return new Refusal(`the ${what} is stored in \`${textOf(text, parent.left)}\`, which outlives the call; share one pool by hand if it is opened per call`);
   }
   if (parent.type === 'ReturnStatement' || (parent.type === 'ArrowFunctionExpression' && parent.body === value.node)) return new Refusal(`the ${what} is returned to the caller, who owns it`);
@@ -636,6 +645,36 @@ function analyze(
       return [{ start, end, text: `${keptComments}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content}${result}${indent}}${txn?.options ?? ''});\n` }];
     },
   };
+}
+
+function insideFunction(path: ASTPath): boolean {
+  for (let up = parentPath(path); up !== null; up = parentPath(up)) if (isFunction(up.node as Node)) return true;
+  return false;
+}
+
+/**
+ * True when the function provably runs once, as the rule sees it: a module-level IIFE, or a
+ * function that is not exported and is only called from module scope (`main().catch(…)`).
+ */
+function runsOnce(j: JSCodeshift, fnPath: ASTPath): boolean {
+  const fn = fnPath.node as Node;
+  const holder = parentPath(fnPath);
+  const parent = holder?.node as Node | undefined;
+  if (parent?.type === 'CallExpression' && parent.callee === fn) return !insideFunction(holder!);
+  if (insideFunction(fnPath)) return false;
+  const id = fn.type === 'FunctionDeclaration' ? nameOf(fn.id) : parent?.type === 'VariableDeclarator' ? nameOf(parent.id) : '';
+  if (id === '') return false;
+  let top = fnPath;
+  for (let up = parentPath(top); up !== null; up = parentPath(up)) {
+    if (/^Export/.test(up.node.type)) return false;
+    top = up;
+  }
+  const file = j(top);
+  if (file.find(j.ExportSpecifier).some((spec) => nameOf(spec.node.local) === id)) return false;
+  const calls = file
+    .find(j.Identifier, { name: id })
+    .filter((ref) => isReference(ref) && ref.node !== (fn.type === 'FunctionDeclaration' ? fn.id : (parent as K.VariableDeclaratorKind).id));
+  return calls.length > 0 && calls.every((ref) => (parentPath(ref)?.node as Node).type === 'CallExpression' && (parentPath(ref)!.node as K.CallExpressionKind).callee === ref.node && !insideFunction(ref));
 }
 
 /** The statement an expression path belongs to, when it is the whole statement (maybe awaited). */

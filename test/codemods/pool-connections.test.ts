@@ -153,8 +153,8 @@ describe('reports', () => {
     ]);
   });
 
-  it('says nothing about module-level connections, memoised pools and a local class named Client', () => {
-    for (const name of ['module-scope', 'shadowed-client']) {
+  it('says nothing about module-level connections, a script\'s main() and IIFEs, memoised pools and a local class named Client', () => {
+    for (const name of ['module-scope', 'runs-once', 'shadowed-client']) {
       const { path, source } = fixture(name);
       expect(run(path, source)).toEqual({ output: null, reports: [] });
     }
