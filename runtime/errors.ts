@@ -160,7 +160,7 @@ export function isStoreUnavailableError(value: unknown): value is StoreUnavailab
 
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message === '' ? cause.name : cause.message;
-  return cause === undefined ? 'unknown cause' : String(cause);
+  return typeof cause === 'string' && cause !== '' ? cause : 'unknown cause';
 }
 
 function describe(kind: string, resource: string | undefined): string {

@@ -249,13 +249,12 @@ export class ConcurrencyManager implements AsyncDisposable {
       { stopOnError: false },
     );
     // Held shared permits are released as their work ends; give those releases time to land.
+    const shared = [...this.#semaphores.values()].filter((semaphore) => semaphore.store !== undefined);
     await Promise.race([
-      Promise.all(
-        [...this.#semaphores.values()].filter((semaphore) => semaphore.store !== undefined).map((semaphore) => semaphore.whenIdle()),
-      ),
+      forEachBounded(shared, (semaphore) => semaphore.whenIdle()),
       new Promise((resolve) => setTimeout(resolve, drainMs).unref()),
     ]);
-    await Promise.allSettled([...this.#stores.values()].map((store) => store.close()));
+    await forEachBounded([...this.#stores.values()], (store) => store.close(), { stopOnError: false });
   }
 
   /** The store a policy entry names: one per distinct connection, shared by its limits. */

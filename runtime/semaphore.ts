@@ -373,7 +373,7 @@ export class Semaphore {
     if (signal?.aborted) throw signal.reason;
     const permit = await shared.acquire(options);
     try {
-      return (await fn(signal)) as Awaited<T>;
+      return await fn(signal);
     } finally {
       permit.release();
     }

@@ -7,7 +7,7 @@
  * the store's wake channel says room may have appeared; it never polls in a tight loop. When
  * the store is unreachable, the limiter follows its `onStoreError` policy (see shared-health.ts).
  */
-import { ClosedError, QueueFullError, StoreUnavailableError, TimeoutError, isStoreUnavailableError } from '../errors.js';
+import { ClosedError, QueueFullError, TimeoutError, isStoreUnavailableError, type StoreUnavailableError } from '../errors.js';
 import type { Listeners } from '../internal/events.js';
 import type {
   RateAcquireOptions,
@@ -93,8 +93,7 @@ export class SharedLimiter {
         this.#wake();
       },
     });
-    const { algorithm } = host;
-    const numbers = algorithm();
+    const numbers = host.algorithm();
     this.#remaining = numbers.kind === 'token-bucket' ? numbers.burst : numbers.limit;
   }
 

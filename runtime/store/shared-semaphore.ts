@@ -14,8 +14,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ClosedError, QueueFullError, StoreUnavailableError, TimeoutError, isStoreUnavailableError } from '../errors.js';
+import { ClosedError, QueueFullError, TimeoutError, isStoreUnavailableError, type StoreUnavailableError } from '../errors.js';
 import type { Listeners } from '../internal/events.js';
+import { forEachBounded } from '../map-bounded.js';
 import type { AcquireOptions, Permit, Semaphore, SemaphoreGrant, SemaphoreRejection, SemaphoreState } from '../semaphore.js';
 import { MAX_SLEEP_MS, StoreHealth, jitterMs } from './shared-health.js';
 import type { LeaseInfo, SharedStore, StoreErrorPolicy, StoreSubscription } from './types.js';
@@ -382,8 +383,10 @@ export class SharedSemaphore {
     this.#renewing = true;
     try {
       const { store, key, leaseTtlMs } = this.#settings;
-      await Promise.all(
-        [...this.#held.values()].map(async (permit) => {
+      // Renewals of this process's leases, a few at a time: the pool is small, and so is `limit`.
+      await forEachBounded(
+        [...this.#held.values()],
+        async (permit) => {
           let renewed: boolean;
           try {
             renewed = await store.renew(key, permit.holderId, leaseTtlMs);
@@ -398,7 +401,8 @@ export class SharedSemaphore {
           this.#leasesLost++;
           this.#held.delete(permit.holderId);
           if (this.#held.size === 0) this.#stopRenewing();
-        }),
+        },
+        { concurrency: 4 },
       );
     } finally {
       this.#renewing = false;

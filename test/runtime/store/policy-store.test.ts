@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy, policyJsonSchema } from '../../../policy/index.js';
-import { ConcurrencyManager, SlidingWindow, TokenBucket, type Semaphore } from '../../../runtime/index.js';
+import { ConcurrencyManager, SlidingWindow, type Semaphore, type TokenBucket } from '../../../runtime/index.js';
 import { testDatabase, type TestDatabase } from '../../helpers/postgres.js';
 
 const FILE = '/srv/app/bounded.policy.yaml';
@@ -133,7 +133,7 @@ describe('ConcurrencyManager with a shared store', () => {
       '    store: { kind: postgres, url: env:STORE_URL, schema: bounded_manager }',
     ].join('\n');
     const env = { STORE_URL: db.url };
-    const managers = [0, 1].map(() => ConcurrencyManager.fromPolicy(parsePolicy(text, FILE, { env }).policy!));
+    const managers = [0, 1].map(() => ConcurrencyManager.fromPolicy(parsePolicy(text, FILE, { env }).policy));
     try {
       const [first, second] = managers as [ConcurrencyManager, ConcurrencyManager];
       const provider = first.limiter('provider') as SlidingWindow;
@@ -158,7 +158,7 @@ describe('ConcurrencyManager with a shared store', () => {
 
   it('names the unset environment variable of a store url', () => {
     const text = ['version: 1', 'rateLimits:', '  p:', '    rate: 1', '    store: { kind: postgres, url: env:NOT_SET_ANYWHERE }'].join('\n');
-    const manager = ConcurrencyManager.fromPolicy(parsePolicy(text, FILE, { env: {} }).policy!);
+    const manager = ConcurrencyManager.fromPolicy(parsePolicy(text, FILE, { env: {} }).policy);
     expect(() => manager.limiter('p')).toThrow(/rateLimits\.p\.store\.url is env:NOT_SET_ANYWHERE, which is not set/);
   });
 });

@@ -106,8 +106,7 @@ describe.runIf(canControlServer())('PostgreSQL store stopped mid-run', () => {
       closed.close();
       open.close();
       semaphore.close();
-      if (!db.controllable) return;
-      await db.start().catch(() => undefined);
+      if (db.controllable) await db.start().catch(() => undefined);
     }
   }, 45_000);
 });
