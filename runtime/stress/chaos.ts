@@ -169,7 +169,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
     affects: ['http'],
     // Hung calls hold their connections until their own deadline passes, and the calls queued
     // behind them (the HTTP client's queue has no bound) drain by timing out in turn.
-    recoveryMs: (timeouts) => timeouts.http * 3 + 5_000,
+    recoveryMs: (timeouts) => timeouts.http * 5 + 5_000,
     async inject(context) {
       await window(
         context,

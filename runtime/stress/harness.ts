@@ -359,9 +359,10 @@ async function execute(run: Execution): Promise<StressResult> {
       resource.samples.push({ t, inFlight: reading.inFlight, limit: reading.limit, waiting: reading.waiting });
       if (resource.monitored && reading.limit !== null) resource.utilization.push({ t, u: reading.inFlight / reading.limit });
     }
-    const loop = monitor.snapshot().eventLoop;
     // The monitor checks at the same moment as the readings above: nothing runs in between.
     monitor.check();
+    // After the check, the monitor's event-loop figures cover the interval that just ended.
+    const loop = monitor.snapshot().eventLoop;
     const memory = process.memoryUsage();
     memorySamples.push({
       t,
