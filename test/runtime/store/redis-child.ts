@@ -7,13 +7,14 @@
  * Jobs:
  * - `rate`: `workers` loops call `acquire()` on a shared `SlidingWindow` until `durationMs`
  *   has passed since `startAt`; reports every admission time.
- * - `semaphore`: `workers` loops take a lease on the shared semaphore key, hold it a random
+ * - `semaphore`: `workers` loops take a permit of a shared `Semaphore`, hold it a random
  *   1–`holdMs` ms, release it; reports every [acquired, releasing] interval.
- * - `hold`: takes `count` leases, renews them every ttl/3, says `holding`, and waits to be killed.
- * - `take`: waits for `count` leases and says when it has them all.
+ * - `hold`: takes `count` permits (the semaphore renews their leases every ttl/3), says
+ *   `holding`, and waits to be killed.
+ * - `take`: waits for `count` permits and says when it has them all.
  */
-import { randomUUID } from 'node:crypto';
 import { SlidingWindow } from '../../../runtime/rate-limit/index.js';
+import { Semaphore } from '../../../runtime/semaphore.js';
 import { createRedisStore, type RedisStore } from '../../../runtime/store/redis.js';
 
 export type ChildJob =
@@ -116,33 +117,10 @@ async function rate(job: Extract<ChildJob, { kind: 'rate' }>): Promise<void> {
   await store.close();
 }
 
-/** Waits for a lease: asks, then sleeps until the store's retry time or a wake-up. */
-async function lease(store: RedisStore, job: { key: string; limit: number; ttlMs: number }, holder: string, wake: Set<() => void>): Promise<void> {
-  for (;;) {
-    const decision = await store.acquire(job.key, job.limit, holder, job.ttlMs);
-    if (decision.acquired) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        wake.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, decision.retryAfterMs + Math.random() * 5);
-      wake.add(done);
-    });
-  }
-}
-
 async function semaphore(job: Extract<ChildJob, { kind: 'semaphore' }>): Promise<void> {
   const { store, calls } = counted(await createRedisStore({ url: job.url, operationTimeoutMs: 5_000 }));
-  const wake = new Set<() => void>();
-  // One wake-up per release: let one sleeper ask (the others keep their timers), in turn.
-  await store.subscribe(job.key, () => {
-    for (const sleeper of wake) {
-      sleeper();
-      break;
-    }
-  });
+  const shared = new Semaphore(job.limit, { name: job.key, store, leaseTtlMs: job.ttlMs });
+  await store.ping();
   send({ type: 'ready' });
   await sleep(job.startAt - Date.now());
   const deadline = monotonicMs() + job.durationMs;
@@ -150,43 +128,45 @@ async function semaphore(job: Extract<ChildJob, { kind: 'semaphore' }>): Promise
   const errors: string[] = [];
   const worker = async (): Promise<void> => {
     while (monotonicMs() < deadline) {
-      const holder = randomUUID();
       try {
-        await lease(store, job, holder, wake);
+        const permit = await shared.acquire();
+        // Counted from the store's grant until just before the release is sent: inside the lease.
         const acquiredAt = monotonicMs();
         await sleep(1 + Math.random() * (job.holdMs - 1));
         times.push(acquiredAt, monotonicMs());
-        await store.release(job.key, holder);
+        permit.release();
       } catch (error) {
         errors.push(String(error));
       }
     }
   };
   await Promise.all(Array.from({ length: job.workers }, worker));
+  shared.close();
+  // Let the last releases reach the store before the connection closes.
+  await sleep(50);
   send({ type: 'done', times, errors, storeCalls: calls() });
   await store.close();
 }
 
 async function hold(job: LeaseJob): Promise<void> {
   const store = await createRedisStore({ url: job.url, operationTimeoutMs: 5_000 });
-  const holders = Array.from({ length: job.count }, () => `${process.pid}-${randomUUID()}`);
-  for (const holder of holders) await lease(store, job, holder, new Set());
-  // Renew well before expiry, as the shared semaphore does, until killed.
-  setInterval(() => {
-    for (const holder of holders) void store.renew(job.key, holder, job.ttlMs).catch(() => undefined);
-  }, job.ttlMs / 3);
+  const shared = new Semaphore(job.limit, { name: job.key, store, leaseTtlMs: job.ttlMs });
+  await Promise.all(Array.from({ length: job.count }, () => shared.acquire()));
+  const holders = (await store.holders(job.key)).map((lease) => lease.holderId);
+  // The semaphore renews the leases every ttl/3 (its timer does not keep a process alive, the
+  // work holding the permits does): stay alive until killed.
+  setInterval(() => undefined, 60_000);
   send({ type: 'holding', holders });
 }
 
 async function take(job: LeaseJob): Promise<void> {
   const store = await createRedisStore({ url: job.url, operationTimeoutMs: 5_000 });
-  const wake = new Set<() => void>();
-  await store.subscribe(job.key, () => {
-    for (const sleeper of wake) sleeper();
-  });
+  const shared = new Semaphore(job.limit, { name: job.key, store, leaseTtlMs: job.ttlMs });
+  await store.ping();
   send({ type: 'ready' });
-  await Promise.all(Array.from({ length: job.count }, () => lease(store, job, randomUUID(), wake)));
+  await Promise.all(Array.from({ length: job.count }, () => shared.acquire()));
   send({ type: 'took', at: monotonicMs() });
+  setInterval(() => undefined, 60_000);
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;

@@ -7,6 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildJob, ChildMessage } from './redis-child.js';
@@ -144,4 +145,90 @@ export function mostInWindow(times: readonly number[], windowMs: number): number
     most = Math.max(most, i - j + 1);
   }
   return most;
+}
+
+/** What `watchAdmissions` collects. */
+export interface AdmissionLog {
+  /** Member → admission time (ms) by the server's clock, for every ZADD into the window key. */
+  readonly entries: ReadonlyMap<string, number>;
+  /** Stops watching; resolves once every command the server executed until now has been seen. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Records every admission into a sliding window's sorted set, complete and by the server's
+ * clock: MONITOR streams each command a script runs (`[0 lua] "ZADD" key score member`), and the
+ * server buffers the stream while this process is busy, so unlike sampling the set nothing is
+ * missed however long this process stalls. Speaks RESP on a plain socket (a MONITOR stream is
+ * not a reply stream, which confuses clients that keep a command queue). Needs a server that
+ * allows MONITOR (managed services may not).
+ */
+export async function watchAdmissions(url: string, windowKey: string): Promise<AdmissionLog> {
+  const entries = new Map<string, number>();
+  const markers = new Map<string, () => void>();
+  const monitor = await rawConnection(url);
+  let oks = monitor.authenticated ? 2 : 1;
+  let started: (() => void) | undefined;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  let buffer = '';
+  monitor.socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('latin1');
+    let newline: number;
+    while ((newline = buffer.indexOf('\r\n')) !== -1) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 2);
+      if (line === '+OK') {
+        // AUTH answers +OK first when the URL carries credentials; MONITOR's is the last.
+        if (--oks === 0) started?.();
+        continue;
+      }
+      // +<time> [<db> lua] "ZADD" "<key>" "<score>" "<member>": a ZADD a script ran.
+      const zadd = /^\+[\d.]+ \[\d+ lua\] "ZADD" "([^"\\]*)" "([^"\\]*)" "([^"\\]*)"$/.exec(line);
+      if (zadd !== null) {
+        if (zadd[1] === windowKey) entries.set(zadd[3]!, Number(zadd[2]));
+        continue;
+      }
+      const marker = /"EXISTS" "([^"\\]*)"$/.exec(line);
+      if (marker !== null) markers.get(marker[1]!)?.();
+    }
+  });
+  await monitor.send('MONITOR');
+  // Only once the server has answered +OK does it stream what other connections run.
+  await ready;
+  return {
+    entries,
+    async stop() {
+      // A marker command through another connection: once MONITOR shows it, everything the
+      // server executed before it has been seen.
+      const marker = `bounded-monitor-marker-${process.pid}-${Date.now()}`;
+      const seen = new Promise<void>((resolve) => markers.set(marker, resolve));
+      const other = await rawConnection(url);
+      await other.send(`EXISTS ${marker}`);
+      other.socket.destroy();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([seen, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+      clearTimeout(timer);
+      monitor.socket.destroy();
+    },
+  };
+}
+
+/** A plain socket to the server of `url`, authenticated when the URL carries credentials. */
+async function rawConnection(
+  url: string,
+): Promise<{ socket: Socket; authenticated: boolean; send(command: string): Promise<void> }> {
+  const { hostname, port, username, password } = new URL(url);
+  const socket = connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => undefined);
+  // Inline commands: space-separated words (our keys and markers have no spaces).
+  const send = (command: string): Promise<void> =>
+    new Promise((resolve, reject) => socket.write(`${command}\r\n`, (error) => (error ? reject(error) : resolve())));
+  if (password) {
+    await send(`AUTH ${username ? `${decodeURIComponent(username)} ` : ''}${decodeURIComponent(password)}`);
+  }
+  return { socket, authenticated: Boolean(password), send };
 }

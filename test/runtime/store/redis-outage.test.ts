@@ -73,10 +73,11 @@ describe.skipIf(!canControlRedis())('when the Redis server goes away and comes b
     expect(String(error)).toMatch(/^StoreUnavailableError: Store redis 127\.0\.0\.1:\d+ prefix bounded unavailable for "outage-\d+-closed"/);
     expect(tookMs).toBeLessThan(TIMEOUT_MS + 400);
     expect(closed.storeAvailable).toBe(false);
-    // While it is down, later calls are refused at once, without waiting for the store.
+    // While it is down, later calls are refused at once, without waiting out the store's
+    // timeout (the bound leaves room for a busy machine).
     const again = performance.now();
     await expect(closed.acquire()).rejects.toSatisfy(isStoreUnavailableError);
-    expect(performance.now() - again).toBeLessThan(50);
+    expect(performance.now() - again).toBeLessThan(TIMEOUT_MS / 2);
 
     // failOpen: the local limit of 5 per second stands in.
     let admitted = 0;
