@@ -15,6 +15,12 @@ export interface ProviderLimits {
 export interface ProviderLimiterOptions {
   /** `sliding-window` (default): never more than `rate` in any window. `token-bucket`: smoother refill. */
   algorithm?: 'sliding-window' | 'token-bucket';
+  /**
+   * `even` (default for presets): one admission every `per / rate`, never a burst. Providers
+   * quantize their per-minute limits (OpenAI: 60,000/min "may be enforced as 1,000/s"), so a
+   * burst of a minute's allowance in one second draws 429s although the minute's count is
+   * within the limit. `burst` admits the whole window at once.
+   */
   spacing?: Spacing;
   maxQueue?: number;
   /** Override the preset's numbers for this limiter only. */
@@ -57,7 +63,7 @@ export function providerLimiter(name: string, options: ProviderLimiterOptions = 
   }
   const rate = options.rate ?? preset.rate;
   const per = options.per ?? preset.perMs;
-  const common = { name, spacing: options.spacing, maxQueue: options.maxQueue };
+  const common = { name, spacing: options.spacing ?? 'even', maxQueue: options.maxQueue };
   const algorithm = options.algorithm ?? 'sliding-window';
   if (algorithm === 'token-bucket') return new TokenBucket({ ...common, rate, per });
   if (algorithm === 'sliding-window') return new SlidingWindow({ ...common, limit: rate, per });

@@ -37,10 +37,25 @@ describe('provider presets', () => {
     ]);
   });
 
-  it('admits 60 openai calls in a minute and the 61st one minute after the first', async () => {
+  it('spaces openai calls evenly by default: one a second for 60/min, the 61st a minute after the first', async () => {
     // The preset takes no clock option: it reads `performance.now`, which vitest's fake timers
     // drive together with the timers.
     const limiter = providerLimiter('openai');
+    const start = performance.now();
+    const admittedAt: number[] = [];
+    for (let i = 0; i < 61; i++) void limiter.acquire().then(() => admittedAt.push(performance.now() - start));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(admittedAt).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(admittedAt).toHaveLength(60);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(admittedAt).toEqual(Array.from({ length: 61 }, (_, i) => i * 1_000));
+    expect(limiter.stats()).toMatchObject({ admitted: 61, waiting: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('admits a burst of 60 at once and the 61st a minute after the first with spacing: burst', async () => {
+    const limiter = providerLimiter('openai', { spacing: 'burst' });
     const start = performance.now();
     const admittedAt: number[] = [];
     for (let i = 0; i < 61; i++) void limiter.acquire().then(() => admittedAt.push(performance.now() - start));
