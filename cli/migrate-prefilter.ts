@@ -38,15 +38,18 @@ export function prefilterFor(name: string): RegExp | undefined {
 /**
  * `source` without the comments that fill whole lines (doc comments are full of example calls:
  * the SDKs' own sources would all look like provider calls). Only text that cannot hold code is
- * dropped: a match is kept when it holds a backtick or `${` (it may be, or reach into, a
- * template literal with code in it), when the line before it ends with a backslash (it may be
- * a string continued on the next line), and nothing is dropped from a file that may hold JSX
+ * dropped. A match is kept when it holds `${` (it may be template text around an
+ * interpolation), or a backtick, unless it is shaped as a doc comment (every line after the
+ * first starts with `*`, as no line of a template literal's closing code plausibly does:
+ * markdown fences in doc comments are common); when the line before it ends with a backslash
+ * (a string continued on the next line); and nothing is dropped from a file that may hold JSX
  * (`</` or `/>`), whose text between tags is not a comment.
  */
 export function withoutCommentLines(source: string): string {
   if (source.includes('</') || source.includes('/>')) return source;
   return source.replace(/^[ \t]*(?:\/\*[\s\S]*?\*\/|\/\/[^\n]*)/gm, (match: string, offset: number) => {
-    if (match.includes('`') || match.includes('${')) return match;
+    if (match.includes('${')) return match;
+    if (match.includes('`') && !/^[ \t]*\/\*\*[^\n]*(?:\n[ \t]*\*[^\n]*)*$/.test(match)) return match;
     let last = offset - 2; // the last character of the line before
     if (source[last] === '\r') last--;
     if (last >= 0 && source[last] === '\\') return match;

@@ -73,7 +73,7 @@ describe('migrate prefilters', () => {
   });
 
   it('ignores example calls in comments that fill whole lines', () => {
-    const doc = ['/**', ' * @example', ' *   await client.chat.completions.create({ model })', ' */', '// await fetch(url)', 'export const x = 1; // fetch(y)', ''].join('\n');
+    const doc = ['/**', ' * @example', ' * ```ts', ' * await client.chat.completions.create({ model })', ' * ```', ' */', '// await fetch(url)', 'export const x = 1; // fetch(y)', ''].join('\n');
     expect(withoutCommentLines(doc)).toBe(['', '', 'export const x = 1; // fetch(y)', ''].join('\n'));
     expect(applicableTransforms(names, doc)).toEqual(['add-timeouts']); // the trailing comment stays: it shares a line with code
     expect(mayApply('throttle-provider-calls', doc)).toBe(false);
@@ -84,10 +84,12 @@ describe('migrate prefilters', () => {
     expect(withoutCommentLines(template)).toBe(template);
     const reachesCode = 'const glob = `\n/*.ts\n`;\nawait fetch(url);\n/** doc */\n';
     expect(withoutCommentLines(reachesCode)).toBe(reachesCode);
+    const docLike = 'const t = `\n/** x\n`; await fetch(url);\n/* y */\n';
+    expect(withoutCommentLines(docLike)).toBe(docLike);
     const continued = "const s = 'a\\\n/* b';\nawait fetch(url);\n/* c */\n";
     expect(withoutCommentLines(continued)).toBe(continued);
     const jsx = 'export const A = () => <p>\n// {fetch(url)}\n</p>;\n';
     expect(withoutCommentLines(jsx)).toBe(jsx);
-    for (const text of [template, reachesCode, continued, jsx]) expect(mayApply('add-timeouts', text)).toBe(true);
+    for (const text of [template, reachesCode, docLike, continued, jsx]) expect(mayApply('add-timeouts', text)).toBe(true);
   });
 });
