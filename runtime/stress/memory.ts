@@ -26,7 +26,7 @@ export type MemoryChildMessage = { readonly type: 'progress'; readonly line: str
 export const CHILD_ENV = 'BOUNDED_STRESS_CHILD';
 const MB = 1024 * 1024;
 /** Room for the workload at heavy load with its queues full; an unbounded queue outgrows it in seconds. */
-export const DEFAULT_HEAP_LIMIT_MB = 192;
+export const DEFAULT_HEAP_LIMIT_MB = 256;
 /** Arrivals per second: several times what the workload serves on a small machine. */
 const FLOOD_RATE = 4_000;
 const PAYLOAD_BYTES = 16 * 1024;

