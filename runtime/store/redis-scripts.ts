@@ -20,7 +20,7 @@ export interface RedisLimitKeys {
   readonly bucket: string;
   /** Sliding window: sorted set of admissions, score = admission time (ms), member = "seq:cost". */
   readonly window: string;
-  /** Sliding window: hash { sum, seq }: the total cost in the set and the member counter. */
+  /** Sliding window: hash { sum, seq }: the total cost in the set and the last member number. */
   readonly windowMeta: string;
   /** Penalty: string holding the time (ms) admissions resume, expiring then. */
   readonly penalty: string;
@@ -142,7 +142,8 @@ return {1, '0', floor_units(tokens)}
  *
  * An admission at t counts in [t, t + perMs). Expired entries (score <= now - perMs) are taken
  * off the running sum and removed, then the call is admitted when sum + cost <= limit, as one
- * member "seq:cost" (seq unique per window, so equal times never collide). Refused, it is told
+ * member "seq:cost" (seq counts up per window, so equal times never collide; after a lost hash
+ * it continues past the highest in the log). Refused, it is told
  * when enough cost will have left: the time the oldest entries whose costs cover the excess
  * leave the window. Both keys expire one window after the newest admission.
  */
@@ -159,7 +160,9 @@ local function cost_of(member)
   if c == nil then return 1 end
   return c
 end
-local sum = tonumber(redis.call('HGET', KEYS[2], 'sum'))
+local meta = redis.call('HMGET', KEYS[2], 'sum', 'seq')
+local sum = tonumber(meta[1])
+local seq = tonumber(meta[2]) or 0
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', num(cutoff))
 if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', num(cutoff))
@@ -168,14 +171,20 @@ local count = redis.call('ZCARD', KEYS[1])
 if count == 0 then
   sum = 0
 elseif sum == nil then
-  -- The running sum is missing (evicted, say): recount it from the log.
+  -- The hash is missing (evicted, say): recount the sum from the log, and continue the member
+  -- counter past the log's, so a new member never overwrites a live one.
   sum = 0
-  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do sum = sum + cost_of(member) end
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    sum = sum + cost_of(member)
+    local s = tonumber(string.match(member, '^(%d+):'))
+    if s ~= nil and s > seq then seq = s end
+  end
+  redis.call('HSET', KEYS[2], 'sum', num(sum), 'seq', string.format('%d', seq))
 else
   for _, member in ipairs(expired) do sum = sum - cost_of(member) end
   if sum < 0 then sum = 0 end
+  if #expired > 0 then redis.call('HSET', KEYS[2], 'sum', num(sum)) end
 end
-if #expired > 0 then redis.call('HSET', KEYS[2], 'sum', num(sum)) end
 local function floor_units(x)
   if x < 0 then return 0 end
   return math.floor(x + 1e-9)
@@ -199,10 +208,10 @@ if paused > 0 or wait > 0 then
   if paused > wait then wait = paused end
   return {0, num(wait), 0}
 end
-local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-redis.call('ZADD', KEYS[1], num(now), seq .. ':' .. num(cost))
+seq = seq + 1
+redis.call('ZADD', KEYS[1], num(now), string.format('%d', seq) .. ':' .. num(cost))
 sum = sum + cost
-redis.call('HSET', KEYS[2], 'sum', num(sum))
+redis.call('HSET', KEYS[2], 'sum', num(sum), 'seq', string.format('%d', seq))
 local ttl = math.ceil(per) + 1000
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)

@@ -195,13 +195,21 @@ describe('sliding window', () => {
     expect(admitted).toBeLessThanOrEqual(7 * Math.ceil(800 / 150 + 1));
   });
 
-  it('recounts the running sum when its hash is lost', async () => {
+  it('recounts the running sum when its hash is lost, and never reuses a live member', async () => {
     const key = fresh('sw-sum');
     const algorithm = { kind: 'sliding-window', limit: 3, perMs: 10_000 } as const;
     await store.tryAcquire(key, algorithm, 2);
     await client.del(store.keys(key).windowMeta);
     expect(await store.tryAcquire(key, algorithm, 2)).toMatchObject({ admitted: false });
     expect(await store.tryAcquire(key, algorithm, 1)).toMatchObject({ admitted: true, remaining: 0 });
+    // Same cost twice across a lost hash: the second member must not overwrite the first.
+    const again = fresh('sw-seq');
+    const pair = { kind: 'sliding-window', limit: 2, perMs: 10_000 } as const;
+    await store.tryAcquire(again, pair, 1);
+    await client.del(store.keys(again).windowMeta);
+    expect(await store.tryAcquire(again, pair, 1)).toMatchObject({ admitted: true, remaining: 0 });
+    expect(await store.tryAcquire(again, pair, 1)).toMatchObject({ admitted: false });
+    expect(await client.zrange(store.keys(again).window, 0, -1)).toEqual(['1:1', '2:1']);
   });
 });
 
