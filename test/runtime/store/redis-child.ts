@@ -1,12 +1,13 @@
 /**
  * One replica in the Redis store's multi-process tests (test/runtime/store/redis-processes.test.ts).
  * It is bundled by redis-harness.ts and run as a plain `node` child; its job comes as one JSON
- * argument, and it reports over IPC. Times are `process.hrtime` (CLOCK_MONOTONIC), which every
+ * argument, and it reports over IPC; `rate` and `semaphore` jobs say `ready` and wait for the
+ * parent's `go` (a start time), so every replica starts together once the parent watches. Times are `process.hrtime` (CLOCK_MONOTONIC), which every
  * process on the machine shares, so the parent can merge the replicas' timelines.
  *
  * Jobs:
  * - `rate`: `workers` loops call `acquire()` on a shared `SlidingWindow` until `durationMs`
- *   has passed since `startAt`; reports every admission time.
+ *   has passed since the start time; reports every admission time.
  * - `semaphore`: `workers` loops take a permit of a shared `Semaphore`, hold it a random
  *   1–`holdMs` ms, release it; reports every [acquired, releasing] interval.
  * - `hold`: takes `count` permits (the semaphore renews their leases every ttl/3), says
@@ -25,8 +26,7 @@ export type ChildJob =
       readonly limit: number;
       readonly perMs: number;
       readonly workers: number;
-      /** Milliseconds of Date.now() at which to start, so all replicas start together. */
-      readonly startAt: number;
+      /** How long to keep acquiring after the start time. */
       readonly durationMs: number;
     }
   | {
@@ -37,7 +37,6 @@ export type ChildJob =
       readonly ttlMs: number;
       readonly workers: number;
       readonly holdMs: number;
-      readonly startAt: number;
       readonly durationMs: number;
     }
   | LeaseJob;
@@ -73,6 +72,22 @@ export function monotonicMs(): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What the parent sends once every replica is ready: start at this Date.now() time. */
+export interface ChildGo {
+  readonly type: 'go';
+  readonly startAt: number;
+}
+
+/** Says `ready`, waits for the parent's go-ahead, then sleeps until its start time. */
+async function readyThenGo(): Promise<void> {
+  const go = new Promise<ChildGo>((resolve) => {
+    process.once('message', (message: ChildGo) => resolve(message));
+  });
+  send({ type: 'ready' });
+  const { startAt } = await go;
+  await sleep(startAt - Date.now());
+}
+
 function send(message: ChildMessage): void {
   process.send?.(message);
 }
@@ -94,8 +109,7 @@ async function rate(job: Extract<ChildJob, { kind: 'rate' }>): Promise<void> {
   const { store, calls } = counted(await createRedisStore({ url: job.url, operationTimeoutMs: 5_000 }));
   const window = new SlidingWindow({ limit: job.limit, per: job.perMs, name: job.key, store });
   await store.ping();
-  send({ type: 'ready' });
-  await sleep(job.startAt - Date.now());
+  await readyThenGo();
   const end = new AbortController();
   const stop = setTimeout(() => end.abort(new Error('time is up')), job.durationMs);
   const times: number[] = [];
@@ -121,8 +135,7 @@ async function semaphore(job: Extract<ChildJob, { kind: 'semaphore' }>): Promise
   const { store, calls } = counted(await createRedisStore({ url: job.url, operationTimeoutMs: 5_000 }));
   const shared = new Semaphore(job.limit, { name: job.key, store, leaseTtlMs: job.ttlMs });
   await store.ping();
-  send({ type: 'ready' });
-  await sleep(job.startAt - Date.now());
+  await readyThenGo();
   const deadline = monotonicMs() + job.durationMs;
   const times: number[] = [];
   const errors: string[] = [];

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildJob, ChildMessage } from './redis-child.js';
+import type { ChildGo, ChildJob, ChildMessage } from './redis-child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -44,6 +44,8 @@ export interface Replica {
   readonly pid: number;
   /** Resolves with the first message of this type (rejects if the child fails or exits first). */
   next<T extends ChildMessage['type']>(type: T, timeoutMs?: number): Promise<Extract<ChildMessage, { type: T }>>;
+  /** Tells a `rate` or `semaphore` replica (after its `ready`) to start at `startAt` (Date.now() time). */
+  go(startAt: number): void;
   /** SIGKILL, and wait for the exit. */
   kill(): Promise<void>;
 }
@@ -111,6 +113,10 @@ export async function startReplica(job: ChildJob): Promise<Replica> {
         waiting.add(check);
         check();
       });
+    },
+    go(startAt) {
+      const message: ChildGo = { type: 'go', startAt };
+      child.send(message);
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

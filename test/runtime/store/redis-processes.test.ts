@@ -51,14 +51,14 @@ describe('four processes sharing one Redis store', () => {
     // The replicas keep asking past the measured span, so the span's last admissions are not
     // cut off by the replicas stopping (a slow machine spreads a window's admissions out).
     const durationMs = spanMs + 1_500;
-    // Room for four node processes to start on a busy 2-core machine before the clock starts.
-    const startAt = Date.now() + 4_000;
-    const job = { kind: 'rate', url, key, limit: 60, perMs, workers: 3, startAt, durationMs } as const;
+    const job = { kind: 'rate', url, key, limit: 60, perMs, workers: 3, durationMs } as const;
     const group = await start(...Array.from({ length: REPLICAS }, () => job));
     await Promise.all(group.map((replica) => replica.next('ready')));
-
-    // The store's own log of admissions, complete and by the server's clock (MONITOR).
+    // The store's own log of admissions, complete and by the server's clock (MONITOR), from
+    // before the first one: the replicas start together once it watches.
     const watch = await watchAdmissions(url, windowKey);
+    const startAt = Date.now() + 200;
+    for (const replica of group) replica.go(startAt);
     const reports = await Promise.all(group.map((replica) => replica.next('done', durationMs + 20_000)));
     await watch.stop();
     const log = watch.entries;
@@ -99,10 +99,11 @@ describe('four processes sharing one Redis store', () => {
   it('a shared semaphore of 10 never has more than 10 holders: by ZCARD and by the processes own counts', async () => {
     const key = unique('sem');
     const leasesKey = redisLimitKeys('bounded', key).leases;
-    const startAt = Date.now() + 4_000;
-    const job = { kind: 'semaphore', url, key, limit: 10, ttlMs: 5_000, workers: 5, holdMs: 20, startAt, durationMs: 3_000 } as const;
+    const job = { kind: 'semaphore', url, key, limit: 10, ttlMs: 5_000, workers: 5, holdMs: 20, durationMs: 3_000 } as const;
     const group = await start(...Array.from({ length: REPLICAS }, () => job));
     await Promise.all(group.map((replica) => replica.next('ready')));
+    const startAt = Date.now() + 200;
+    for (const replica of group) replica.go(startAt);
 
     let sampling = true;
     const cards: number[] = [];
