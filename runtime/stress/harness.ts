@@ -437,10 +437,10 @@ async function execute(run: Execution): Promise<StressResult> {
     }
   } else {
     // Open loop: arrivals at a fixed rate whatever the system can take (only bounded queues stop
-    // them). A late tick catches up, up to a twentieth of a second's arrivals at once, so a
+    // them). A late tick catches up, up to a tenth of a second's arrivals at once, so a
     // lagging event loop slows the arrivals down only when it lags badly.
     let arrived = 0;
-    const burst = Math.max(1, Math.ceil(flood.ratePerSec / 20));
+    const burst = Math.max(1, Math.ceil(flood.ratePerSec / 10));
     while (now() < durationMs) {
       const due = Math.min(Math.floor((now() / 1_000) * flood.ratePerSec), arrived + burst);
       for (; arrived < due; arrived++) void operation(pickKind());

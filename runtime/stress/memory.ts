@@ -52,7 +52,8 @@ export async function runMemoryChaos(options: StressOptions): Promise<StressResu
       maxTimeoutMs: options.maxTimeoutMs,
       providerTimeScale: options.providerTimeScale,
       sampleIntervalMs: options.sampleIntervalMs,
-      flood: { ratePerSec: FLOOD_RATE, payloadBytes: PAYLOAD_BYTES, maxQueue: peakConcurrency(LEVELS[level]) },
+      // A short line in front of the level's concurrency: callers beyond it are told at once.
+      flood: { ratePerSec: FLOOD_RATE, payloadBytes: PAYLOAD_BYTES, maxQueue: Math.ceil(peakConcurrency(LEVELS[level]) / 10) },
     },
   };
   const here = fileURLToPath(import.meta.url);
