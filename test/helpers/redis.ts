@@ -13,9 +13,10 @@
  *
  * Stopping a server is an outage: the process exits and, with persistence off, its data is
  * gone when it starts again on the same port, as after a real failover to an empty replica.
- * The server dies with its owner: on exit it is killed synchronously, and a server left behind
- * by an owner killed with SIGKILL is stopped by the next start (its directory records both
- * pids).
+ * The server dies with its owner: on exit it is killed synchronously; Ctrl-C reaches it directly
+ * (it stays in the owner's process group, and redis-server shuts down on SIGINT); and a server
+ * left behind by an owner killed with SIGKILL is stopped by the next start (its directory
+ * records both pids).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
