@@ -1,22 +1,24 @@
 import { suggest } from '../policy/suggest.js';
-import { CHECK_USAGE, checkCommand } from './commands/check.js';
-import { DB_USAGE, dbCommand } from './commands/db.js';
-import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
-import { policyCommand, POLICY_USAGE } from './commands/policy.js';
-import { STRESS_USAGE, stressCommand } from './commands/stress.js';
 import type { Io } from './io.js';
 import { packageInfo } from './package-info.js';
 
 export type { Io } from './io.js';
 
+interface LoadedCommand {
+  readonly run: (args: readonly string[], io: Io) => Promise<number>;
+  /** Full help for `bounded <command> --help`. */
+  readonly help: string;
+}
+
 interface Command {
   readonly name: string;
   readonly usage: string;
   readonly summary: string;
-  /** Undefined until the command is built; the CLI then says so and which issue brings it. */
-  readonly run?: (args: readonly string[], io: Io) => Promise<number>;
-  /** Full help for `bounded <command> --help`; defaults to the usage line. */
-  readonly help?: string;
+  /**
+   * Loads the command's module on first use: `bounded migrate` then never pays for loading
+   * ESLint (check), pg (db) or the stress harness, which took seconds before any work began.
+   */
+  readonly load: () => Promise<LoadedCommand>;
 }
 
 const COMMANDS: readonly Command[] = [
@@ -24,37 +26,47 @@ const COMMANDS: readonly Command[] = [
     name: 'check',
     usage: 'bounded check [paths] [--format stylish|json|sarif] [--policy FILE] [--typed]',
     summary: 'Lint code for unbounded fan-outs, per-call connections, missing timeouts and unthrottled provider calls',
-    help: CHECK_USAGE,
-    run: checkCommand,
+    load: async () => {
+      const { CHECK_USAGE, checkCommand } = await import('./commands/check.js');
+      return { run: checkCommand, help: CHECK_USAGE };
+    },
   },
   {
     name: 'migrate',
-    usage: 'bounded migrate [paths] [--transform a,b] [--dry-run] [--diff] [--check] [--json FILE] [--force]',
+    usage: 'bounded migrate [paths] [--transform a,b] [--dry-run] [--diff] [--check] [--verify] [--json FILE] [--workers N] [--force]',
     summary: 'Rewrite flagged code onto bounded\'s runtime with codemods',
-    help: MIGRATE_USAGE,
-    run: migrateCommand,
+    load: async () => {
+      const { MIGRATE_USAGE, migrateCommand } = await import('./commands/migrate.js');
+      return { run: migrateCommand, help: MIGRATE_USAGE };
+    },
   },
   {
     name: 'stress',
     usage:
       'bounded stress [--level light|medium|heavy|spike|soak] [--duration 30s] [--chaos NAME] [--json FILE] [--report FILE.html] [--compare FILE]',
     summary: 'Run the load, chaos and regression suite against the policy\'s limits',
-    help: STRESS_USAGE,
-    run: stressCommand,
+    load: async () => {
+      const { STRESS_USAGE, stressCommand } = await import('./commands/stress.js');
+      return { run: stressCommand, help: STRESS_USAGE };
+    },
   },
   {
     name: 'policy',
     usage: 'bounded policy init|validate|show [FILE]',
     summary: 'Write, validate or print bounded.policy.yaml',
-    help: POLICY_USAGE,
-    run: policyCommand,
+    load: async () => {
+      const { POLICY_USAGE, policyCommand } = await import('./commands/policy.js');
+      return { run: policyCommand, help: POLICY_USAGE };
+    },
   },
   {
     name: 'db',
     usage: 'bounded db init [--url URL] [--schema NAME] [--print-sql]',
     summary: 'Create the PostgreSQL store\'s schema and tables for shared limits',
-    help: DB_USAGE,
-    run: dbCommand,
+    load: async () => {
+      const { DB_USAGE, dbCommand } = await import('./commands/db.js');
+      return { run: dbCommand, help: DB_USAGE };
+    },
   },
 ];
 
@@ -100,18 +112,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     );
     return 2;
   }
+  const loaded = await command.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(command.help ?? `Usage: ${command.usage}\n\n${command.summary}.\n`);
+    io.stdout.write(loaded.help);
     return 0;
   }
-  if (command.run === undefined) {
-    io.stderr.write(
-      `bounded ${command.name}: not available in bounded ${packageInfo().version} yet.\n` +
-        `Usage once available: ${command.usage}\n`,
-    );
-    return 2;
-  }
-  return command.run(rest, io);
+  return loaded.run(rest, io);
 }
 
 export { suggest };
