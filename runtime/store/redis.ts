@@ -130,11 +130,11 @@ function loadIoredis(): Promise<IoredisModule> {
   ioredisModule ??= import('ioredis').then(
     (module): IoredisModule => ({ Redis: module.Redis }),
     (error: unknown) => {
-    ioredisModule = undefined;
-    throw new Error(
-      'The Redis store needs the `ioredis` package (an optional peer dependency of bounded): npm install ioredis',
-      { cause: error },
-    );
+      ioredisModule = undefined;
+      throw new Error(
+        'The Redis store needs the `ioredis` package (an optional peer dependency of bounded): npm install ioredis',
+        { cause: error },
+      );
     },
   );
   return ioredisModule;
