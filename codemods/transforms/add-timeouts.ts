@@ -44,6 +44,7 @@ import {
   type SignalMerge,
 } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
 
@@ -152,7 +153,7 @@ function calleeText(node: unknown): string | undefined {
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
   const j = api.jscodeshift;
   const text = file.source;
-  const root = j(text);
+  const root = parseForTextEdits(j, text);
   const policy = policyFor(file.path, options);
   const httpMs = msSource(policy.defaults.timeouts.http);
   const modelMs = msSource(policy.defaults.timeouts.model);

@@ -27,6 +27,7 @@ import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshif
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, lookupScope, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
 
@@ -525,7 +526,7 @@ function heldFanOut(
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
   const j = api.jscodeshift;
   const text = file.source;
-  const root = j(text);
+  const root = parseForTextEdits(j, text);
   const policy = policyFor(file.path, options);
   const concurrency = policy.defaults.concurrency;
   const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {

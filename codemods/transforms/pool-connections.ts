@@ -27,6 +27,7 @@ import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { isReference, poolNeed, Refusal, sqlText, type PoolNeed } from '../utils/pool-config.js';
 import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass } from '../utils/pool-pg.js';
 import { deleteStatement, indentAt, indentUnit, lineAfter, lineStartOf, ownsLines, reindent, type Protected } from '../utils/pool-text.js';
+import { parseForTextEdits } from '../utils/text-edits.js';
 
 /** jscodeshift's CLI parses every file with this; the transform itself re-parses by extension. */
 export const parser = 'ts';
@@ -186,7 +187,7 @@ function identifierNames(j: JSCodeshift, nodes: readonly Node[]): Set<string> {
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
   const j = api.jscodeshift.withParser(parserFor(file.path));
   const text = file.source;
-  const root = j(text);
+  const root = parseForTextEdits(j, text);
   const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {
     const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
     // jscodeshift's own test helper (applyTransform) passes no `report`.

@@ -40,8 +40,9 @@ import {
   type Node,
   type PoolKind,
 } from '../utils/release-ast.js';
-import { indentEdits, indentUnit, indentationAt, lineEndOf, lineStartOf, restOfLine, startsLine } from '../utils/release-text.js';
+import { indentEdits, indentUnit, indentationAt, lineEndOf, lineStartOf, nextLineStart, restOfLine, startsLine } from '../utils/release-text.js';
 import { projectTargetsUsing } from '../utils/release-tsconfig.js';
+import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
 
@@ -111,9 +112,7 @@ function freshName(scope: Node, wanted: readonly string[]): string {
 
 function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text: string, report: (line: number, column: number, reason: string) => void): { output: string | null; deferred: boolean } {
   const j = api.jscodeshift;
-  // recast re-renders leading tabs at its tabWidth before parsing; at width 1 the parsed text
-  // has the same length as `text`, so node offsets stay offsets into `text`.
-  const root = j(text, { tabWidth: 1 });
+  const root = parseForTextEdits(j, text);
   const program = programOf(root);
   const file_ = (root.get() as { node: Node }).node;
   const parents = parentMap(file_);
@@ -402,12 +401,12 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
         finalRemoval = from;
         continue;
       }
-      for (let line = from; line < lineEndOf(text, stop); line = lineEndOf(text, line) + 1) removedLines.add(line);
+      for (let line = from; line < lineEndOf(text, stop); line = nextLineStart(text, line)) removedLines.add(line);
       // A branch left with nothing in it says where its release went, rather than look like a mistake.
       const container = parent(removal)!;
       const emptied = container !== block && (container['body'] as Node[]).every((s) => removals.includes(s));
       const note = emptied ? `${indentationAt(text, start)}${useUsing ? '' : unit}// \`${name}\` is released ${useUsing ? 'by `await using`' : 'in `finally`'}\n` : '';
-      edits.push({ start: from, end: lineEndOf(text, stop) + 1, text: note });
+      edits.push({ start: from, end: nextLineStart(text, stop), text: note });
     }
 
     const indent = indentationAt(text, at(statement));
@@ -422,10 +421,10 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
     const first = body[index + 1];
     if (first === undefined || index + 1 > end) return { refused: `\`${name}\` is never used; remove the checkout, or release it` };
     // The body starts at the first non-blank line after the checkout's line (comments included).
-    const afterCheckout = lineEndOf(text, span(statement).end) + 1;
+    const afterCheckout = nextLineStart(text, span(statement).end);
     const firstCode = afterCheckout + /^\s*/.exec(text.slice(afterCheckout))![0].length;
     const bodyStart = lineStartOf(text, firstCode);
-    const bodyEnd = finalRemoval !== undefined ? finalRemoval - 1 : lineEndOf(text, span(last).end);
+    const bodyEnd = finalRemoval !== undefined ? lineEndOf(text, finalRemoval - 1) : lineEndOf(text, span(last).end);
     const afterBody = finalRemoval !== undefined ? lineEndOf(text, span(last).end) : bodyEnd;
     if (bodyEnd <= bodyStart) return { refused: `nothing but the release follows \`${name}\`'s checkout` };
 
@@ -558,16 +557,15 @@ function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text:
 
 export default function transformer(file: FileInfo, api: API, options: ReleaseClientsOptions = {}): string | null {
   const reported = new Set<string>();
-  // recast parses a copy of the text with every line break turned into \n, so node offsets
-  // are offsets into that copy: work on it, and put CRLF back at the end.
-  const crlf = file.source.includes('\r\n');
-  if (/\r(?!\n)|[\u2028\u2029]/.test(file.source) || (crlf && /(?<!\r)\n/.test(file.source))) {
+  // A file that mixes line endings is left alone: the lines this rewrite moves and writes would
+  // have to pick one of them.
+  if (/\r(?!\n)|[\u2028\u2029]/.test(file.source) || (file.source.includes('\r\n') && /(?<!\r)\n/.test(file.source))) {
     if (/\.\s*(?:connect|getConnection|acquire)\b/.test(file.source)) {
       (api as Partial<API>).report?.(`${file.path}:1:1: release-clients skipped: the file mixes line endings (or holds U+2028/U+2029); normalise them first`);
     }
     return null;
   }
-  const original = crlf ? file.source.replace(/\r\n/g, '\n') : file.source;
+  const original = file.source;
   let text = original;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const earlier = new Set(reported);
@@ -587,6 +585,5 @@ export default function transformer(file: FileInfo, api: API, options: ReleaseCl
     text = output;
     if (!deferred) break;
   }
-  if (text === original) return null;
-  return crlf ? text.replace(/\n/g, '\r\n') : text;
+  return text === original ? null : text;
 }

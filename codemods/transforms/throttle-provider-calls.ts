@@ -34,6 +34,7 @@ import {
   type Provider,
 } from '../utils/throttle-clients.js';
 import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
+import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
 
@@ -120,7 +121,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const text = file.source;
   if (!CANDIDATE.test(text)) return null;
   const j = withParserFor(api, file.path);
-  const root = j(text);
+  const root = parseForTextEdits(j, text);
   const imports = importBindings(root);
   if (![...imports.values()].some((binding) => SDK_MODULES.has(binding.module) || binding.module.startsWith('.'))) return null;
   const policy = policyFor(file.path, options);
@@ -130,7 +131,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     // jscodeshift's own test helper (applyTransform) passes no `report`.
     (api as Partial<API>).report?.(`${file.path}:${at}: throttle-provider-calls skipped: ${reason}`);
   };
-  const clients: ClientLookup = { j, root, imports, filePath: file.path, parse: (source) => j(source), modules: new Map() };
+  const clients: ClientLookup = { j, root, imports, filePath: file.path, parse: (source) => parseForTextEdits(j, source), modules: new Map() };
   const context: ContextLookup = { imports, limiters: policy.lint.limiters };
 
   const constructions = new Map<number, { construction: K.NewExpressionKind; provider: Provider }>();

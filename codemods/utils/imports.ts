@@ -6,10 +6,13 @@
  * Transforms match on the jscodeshift AST but edit the source text: each change is a splice
  * at the matched node's offsets, so everything outside the edited spans stays byte-identical
  * (comments, blank lines, quotes, trailing commas), which recast's reprinting does not promise.
+ * Parse with `parseForTextEdits` (./text-edits.ts): recast's own offsets drift in files
+ * indented with tabs or written with CRLF.
  */
 import type { Collection, JSCodeshift } from 'jscodeshift';
 import type { ASTNode } from 'ast-types';
 import type * as K from 'ast-types/gen/kinds.js';
+import { lineEndOf, lineEndingOf, withLineEnding } from './text-edits.js';
 
 /** The module the transforms import from. Only export names are used here, as strings. */
 export const RUNTIME_MODULE = 'bounded/runtime';
@@ -44,14 +47,18 @@ export function textOf(source: string, node: unknown): string {
   return source.slice(start, end);
 }
 
-/** Applies non-overlapping edits (insertions at one offset in the order given); throws on an overlap. */
+/**
+ * Applies non-overlapping edits (insertions at one offset in the order given); throws on an
+ * overlap. Edits write new lines as `\n`; in a file whose lines end in `\r\n` they get `\r\n`.
+ */
 export function applyEdits(source: string, edits: readonly Edit[]): string {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+  const eol = lineEndingOf(source);
   let result = '';
   let at = 0;
   for (const edit of sorted) {
     if (edit.start < at) throw new Error(`overlapping edits at offset ${edit.start}`);
-    result += source.slice(at, edit.start) + edit.text;
+    result += source.slice(at, edit.start) + withLineEnding(edit.text, eol);
     at = edit.end;
   }
   return result + source.slice(at);
@@ -213,7 +220,7 @@ export function addPropertyEdits(text: string, object: ObjectExpression, key: st
   const multiline = text.slice(lastSpan.end, whole.end).includes('\n');
   if (!multiline) return [{ start: lastSpan.end, end: lastSpan.end, text: `, ${key}: ${value}` }];
   const indent = /^[ \t]*/.exec(text.slice(lineStart(text, lastSpan.start)))![0];
-  const lineEnd = text.indexOf('\n', lastSpan.end);
+  const lineEnd = lineEndOf(text, lastSpan.end);
   // The comma goes first: when it and the new line land on the same offset, the stable sort
   // in applyEdits keeps this order.
   const edits: Edit[] = trailingComma ? [] : [{ start: lastSpan.end, end: lastSpan.end, text: ',' }];

@@ -10,6 +10,7 @@ import type { Policy } from '../../policy/index.js';
 import { findProperty, hasHiddenKeys, span, textOf } from './imports.js';
 import type { PgClass } from './pool-pg.js';
 import { indentAt } from './pool-text.js';
+import { lineEndOf } from './text-edits.js';
 
 type Node = K.NodeKind;
 
@@ -115,7 +116,7 @@ export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpres
       const lastEnd = span(last).end - span(config).start;
       const multiline = source.slice(lastEnd).includes('\n');
       if (!multiline) return dedent(`${source.slice(0, lastEnd)}, ${add.join(', ')}${source.slice(lastEnd)}`);
-      const lineEnd = source.indexOf('\n', lastEnd);
+      const lineEnd = lineEndOf(source, lastEnd);
       const propertyIndent = indentAt(text, span(last).start);
       const trailing = /^\s*,/.test(source.slice(lastEnd));
       const added = add.map((part) => `\n${propertyIndent}${part},`).join('');

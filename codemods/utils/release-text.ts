@@ -4,17 +4,14 @@
  * level deeper without touching the inside of template literals (SQL, prompts).
  */
 import type { Edit } from './imports.js';
+import { lineEndOf, nextLineStart } from './text-edits.js';
 
 /** Offset of the first character of the line holding `offset`. */
 export function lineStartOf(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
-/** Offset of the newline ending the line holding `offset` (or the end of the text). */
-export function lineEndOf(text: string, offset: number): number {
-  const newline = text.indexOf('\n', offset);
-  return newline === -1 ? text.length : newline;
-}
+export { lineEndOf, nextLineStart } from './text-edits.js';
 
 /** The whitespace that starts the line holding `offset`. */
 export function indentationAt(text: string, offset: number): string {
@@ -74,7 +71,7 @@ export function indentEdits(
   skipLines: ReadonlySet<number>,
 ): Edit[] {
   const edits: Edit[] = [];
-  for (let at = lineStartOf(text, from); at < to; at = lineEndOf(text, at) + 1) {
+  for (let at = lineStartOf(text, from); at < to; at = nextLineStart(text, at)) {
     if (at < from || skipLines.has(at)) continue;
     const line = text.slice(at, lineEndOf(text, at));
     if (/^[ \t]*\r?$/.test(line)) continue;
