@@ -135,7 +135,9 @@ export function createWorkload(config: WorkloadConfig): Workload {
     const rate = policy.rateLimits[name];
     const limit = rate?.rate ?? (name === 'openai' ? 60 : 50);
     const perMs = Math.max(1, Math.round((rate?.perMs ?? 60_000) / config.providerTimeScale));
-    const limiter = new SlidingWindow({ limit, per: perMs, name, maxQueue: rate?.maxQueue ?? Infinity });
+    // Evenly spaced, as the provider presets are: a burst of the window's whole allowance lands
+    // at the provider's window edge together with the previous window's tail under load.
+    const limiter = new SlidingWindow({ limit, per: perMs, name, spacing: 'even', maxQueue: rate?.maxQueue ?? Infinity });
     const provider = config.providers[name];
     const admittedAt: number[] = [];
     limiter.onAdmitted(() => void admittedAt.push(performance.now()));

@@ -1,4 +1,4 @@
-import type { OperationFigures, OperationKind, StressResult } from '../../../runtime/stress/types.js';
+import type { IntervalFigures, OperationFigures, OperationKind, StressResult } from '../../../runtime/stress/types.js';
 
 export interface SampleOptions {
   readonly throughput?: number;
@@ -86,7 +86,7 @@ export function sampleResult(options: SampleOptions = {}): StressResult {
       loopbackHttpReqPerSec: options.reference ?? 5000,
       dbSelectPerSec: options.dbReference === undefined ? 2000 : options.dbReference,
     },
-    timeline: [500, 1000, 1500, 2000].map((t, i) => ({
+    timeline: [500, 1000, 1500, 2000].map((t, i): IntervalFigures => ({
       t,
       intervalMs: 500,
       succeeded: 50 + i,
@@ -94,7 +94,7 @@ export function sampleResult(options: SampleOptions = {}): StressResult {
       p50: 10,
       p95: 20,
       p99: i === 0 ? null : 30,
-      errors: (i === 1 ? { TimeoutError: 2, PoolConnectionError: 1 } : {}) as Record<string, number>,
+      errors: i === 1 ? { TimeoutError: 2, PoolConnectionError: 1 } : {},
     })),
   };
 }
