@@ -4,8 +4,10 @@
  *
  * A process keeps its own FIFO of callers and only the head asks the store. When the store
  * says no, the head sleeps until the time the store reported (plus a little jitter), or until
- * the store's wake channel says room may have appeared; it never polls in a tight loop. When
- * the store is unreachable, the limiter follows its `onStoreError` policy (see shared-health.ts).
+ * the store's wake channel says room may have appeared; it never polls in a tight loop. A
+ * wake-up that comes while the head is asking, or before the channel is live, is not lost: the
+ * head asks again instead of sleeping on an answer that may predate it. When the store is
+ * unreachable, the limiter follows its `onStoreError` policy (see shared-health.ts).
  */
 import { ClosedError, QueueFullError, TimeoutError, isStoreUnavailableError, type StoreUnavailableError } from '../errors.js';
 import type { Listeners } from '../internal/events.js';
@@ -71,6 +73,11 @@ export class SharedLimiter {
   #live = 0;
   #pumping = false;
   #wakeSleeper: (() => void) | undefined;
+  /**
+   * A wake-up came while the head's question to the store was in flight: the answer may predate
+   * the room that appeared, so the head asks again instead of sleeping on it.
+   */
+  #wokenWhileAsking = false;
   #subscription: Promise<StoreSubscription | undefined> | undefined;
   #remaining = 0;
   #admitted = 0;
@@ -249,6 +256,7 @@ export class SharedLimiter {
         const head = this.#head();
         if (head === undefined) return;
         let decision;
+        this.#wokenWhileAsking = false;
         try {
           decision = await this.#settings.store.tryAcquire(this.#settings.key, this.#host.algorithm(), head.cost);
         } catch (error) {
@@ -288,6 +296,7 @@ export class SharedLimiter {
           this.#throttled++;
           if (this.#host.events.throttled.active) this.#host.events.throttled.emit(this.#event());
         }
+        if (this.#wokenWhileAsking) continue;
         const waitMs = decision.retryAfterMs;
         await this.#sleep(Math.min(MAX_SLEEP_MS, Math.ceil(waitMs + jitterMs(waitMs, this.#random))));
       }
@@ -317,10 +326,14 @@ export class SharedLimiter {
     });
   }
 
-  /** Ends the head's sleep now (a wake-up from the store, a waiter gone, new numbers), or starts the pump. */
+  /**
+   * Ends the head's sleep now (a wake-up from the store, a waiter gone, new numbers), makes it
+   * ask again when its question is in flight, or starts the pump.
+   */
   readonly #wake = (): void => {
     if (this.#wakeSleeper !== undefined) this.#wakeSleeper();
-    else if (!this.#pumping && this.#live > 0 && !this.#closed) void this.#pump();
+    else if (this.#pumping) this.#wokenWhileAsking = true;
+    else if (this.#live > 0 && !this.#closed) void this.#pump();
   };
 
   #subscribe(): void {
@@ -331,6 +344,9 @@ export class SharedLimiter {
           void subscription.unsubscribe().catch(() => undefined);
           return undefined;
         }
+        // A release announced before the channel was live never reached us, and the head may
+        // have been refused on the state before it: one wake-up makes it ask again.
+        this.#wake();
         return subscription;
       },
       // No wake channel for now: waiters still wake at the time the store reported. Try

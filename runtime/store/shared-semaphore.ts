@@ -10,7 +10,9 @@
  *
  * The process keeps its own FIFO of callers and only the head asks the store. When the store
  * says no, the head sleeps until the earliest lease expires, or until a release anywhere wakes
- * it through the store's wake channel.
+ * it through the store's wake channel. A wake-up that comes while the head is asking, or before
+ * the channel is live, is not lost: the head asks again instead of sleeping on an answer that
+ * may predate it.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -71,6 +73,11 @@ export class SharedSemaphore {
   #live = 0;
   #pumping = false;
   #wakeSleeper: (() => void) | undefined;
+  /**
+   * A wake-up came while the head's question to the store was in flight: the answer may predate
+   * the room that appeared, so the head asks again instead of sleeping on it.
+   */
+  #wokenWhileAsking = false;
   #subscription: Promise<StoreSubscription | undefined> | undefined;
   #renewTimer: ReturnType<typeof setInterval> | undefined;
   #renewing = false;
@@ -229,6 +236,7 @@ export class SharedSemaphore {
         const head = this.#head();
         if (head === undefined) return;
         let decision;
+        this.#wokenWhileAsking = false;
         try {
           decision = await this.#settings.store.acquire(
             this.#settings.key,
@@ -260,6 +268,7 @@ export class SharedSemaphore {
           continue;
         }
         if (head.done) continue;
+        if (this.#wokenWhileAsking) continue;
         const waitMs = decision.retryAfterMs;
         await this.#sleep(Math.min(MAX_SLEEP_MS, Math.ceil(waitMs + jitterMs(waitMs, this.#random))));
       }
@@ -288,9 +297,11 @@ export class SharedSemaphore {
     });
   }
 
+  /** Ends the head's sleep now, makes it ask again when its question is in flight, or starts the pump. */
   readonly #wake = (): void => {
     if (this.#wakeSleeper !== undefined) this.#wakeSleeper();
-    else if (!this.#pumping && this.#live > 0 && !this.#closed) void this.#pump();
+    else if (this.#pumping) this.#wokenWhileAsking = true;
+    else if (this.#live > 0 && !this.#closed) void this.#pump();
   };
 
   #subscribe(): void {
@@ -301,6 +312,9 @@ export class SharedSemaphore {
           void subscription.unsubscribe().catch(() => undefined);
           return undefined;
         }
+        // A release announced before the channel was live never reached us, and the head may
+        // have been refused on the state before it: one wake-up makes it ask again.
+        this.#wake();
         return subscription;
       },
       () => {
