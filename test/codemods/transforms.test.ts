@@ -202,18 +202,31 @@ describe('add-timeouts reports for the libraries beyond fetch', () => {
  *   - for add-timeouts, a statement that makes an SDK client or an axios / got instance: the
  *     rule reports the calls made on a client, not the client, and a module that only builds
  *     and exports one has no call in it; with `receivedClients`, a call on a parameter or
- *     property typed as an SDK client (reported by the rule only with type information).
- * Transforms not in RULE_OF are not checked here: the connection, release and throttling
- * transforms add module-level declarations (a shared pool, a limiter) by design, and need
- * allowances of their own before they can be.
+ *     property typed as an SDK client (reported by the rule only with type information),
+ *   - for pool-connections, the function that holds the connection (its `connect()` / `end()`
+ *     lines go, its queries move onto the pool: docs/codemods/pool-connections.md, "Layout"),
+ *   - for throttle-provider-calls, a statement (or class field) that constructs an OpenAI or
+ *     Anthropic client: the rule reports calls, the transform wraps the client they go through,
+ *   - for release-clients, from the checkout the rule reports to the end of its block (the
+ *     held statements move into a `try`, the `finally` goes after the last of them).
  * A hunk that only adds or changes `import` lines (and a blank line after a new one) above the
- * first other statement is allowed on its own: that is where a missing import goes.
+ * first other statement is allowed on its own: that is where a missing import goes. So is, by
+ * design, one module-level declaration:
+ *   - pool-connections' accessor, `const db = () => getPool('main', …);` and blank lines,
+ *     inserted between a flagged function's top-level statement and the statement before it,
+ *   - throttle-provider-calls' limiters, `const openaiLimiter = limiterFor('openai');` (one a
+ *     line, with blank lines and imports), inserted right below the last import.
  * Rules run with the options that make them see what the transform fixes (`strict` makes
- * require-timeout report a signal that has no deadline of its own, which add-timeouts combines).
+ * require-timeout report a signal that has no deadline of its own, which add-timeouts combines),
+ * and with type information for the cases whose client the rule sees only through its type.
  */
-const RULE_OF: Partial<Record<TransformName, { readonly rule: string; readonly options: readonly unknown[] }>> = {
+const RULE_OF: Record<TransformName, { readonly rule: string; readonly options: readonly unknown[]; readonly typed?: ReadonlySet<string> }> = {
   'add-timeouts': { rule: 'require-timeout', options: [{ strict: true }] },
   'bound-promise-all': { rule: 'no-unbounded-concurrency', options: [] },
+  'pool-connections': { rule: 'no-per-call-connection', options: [] },
+  // The client is a parameter in these: only the typed rule sees it.
+  'throttle-provider-calls': { rule: 'no-unthrottled-provider-call', options: [], typed: new Set(['client-from-elsewhere', 'existing-limiter']) },
+  'release-clients': { rule: 'require-release', options: [] },
 };
 
 interface Lines {
@@ -243,19 +256,18 @@ function hunksOf(before: string, after: string): Hunk[] {
 }
 
 function findingsOf(name: TransformName, path: string, source: string): Linter.LintMessage[] {
-  const { rule, options } = RULE_OF[name]!;
-  const linter = new Linter({ configType: 'flat', cwd: fileURLToPath(new URL('../../', import.meta.url)) });
+  const { rule, options, typed } = RULE_OF[name];
+  const entry = { [`bounded/${rule}`]: ['error', ...options] as Linter.RuleEntry };
+  const c = path.slice(path.lastIndexOf('/') + 1).replace(/\.input\.ts$/, '');
+  // Type information from the typed RuleTester's project, as throttle-provider-calls' own test does.
+  const fixtureDir = fileURLToPath(new URL('../eslint-plugin/fixture/', import.meta.url));
+  const linter = new Linter({ configType: 'flat', cwd: typed?.has(c) === true ? fixtureDir : fileURLToPath(new URL('../../', import.meta.url)) });
+  const parserOptions =
+    typed?.has(c) === true ? { projectService: { allowDefaultProject: ['*.ts*'] }, tsconfigRootDir: fixtureDir } : { ecmaVersion: 'latest' as const, sourceType: 'module' as const };
   const messages = linter.verify(
     source,
-    [
-      {
-        files: ['**/*.ts'],
-        languageOptions: { parser: tsParser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } },
-        plugins: { bounded: plugin },
-        rules: { [`bounded/${rule}`]: ['error', ...options] as Linter.RuleEntry },
-      },
-    ],
-    path,
+    [{ files: ['**/*.ts'], languageOptions: { parser: tsParser, parserOptions }, plugins: { bounded: plugin }, rules: entry }],
+    typed?.has(c) === true ? join(fixtureDir, 'file.ts') : path,
   );
   expect(messages.filter((message) => message.fatal === true || message.ruleId === null)).toEqual([]);
   return messages;
@@ -263,7 +275,34 @@ function findingsOf(name: TransformName, path: string, source: string): Linter.L
 
 type Located = { start: number; end: number };
 
-function allowedRegions(name: TransformName, path: string, source: string): { regions: Lines[]; findings: number; importsEnd: number } {
+/**
+ * Where a transform may insert its module-level declaration: a pure insertion after one of the
+ * old lines in `after`, whose lines other than blank ones and imports `accept` takes.
+ */
+interface DeclarationSlot {
+  readonly after: Lines;
+  readonly accepts: (code: readonly string[]) => boolean;
+}
+
+const IMPORT = /^import\b.*\bfrom '[^']+';$/;
+const SDK_MODULES = ['openai', '@anthropic-ai/sdk'];
+/** pool-connections' accessors, one per database: each a declaration (its config object may span lines). */
+const ACCESSOR = (code: readonly string[]): boolean =>
+  code.length > 0 &&
+  code[0]!.startsWith('const ') &&
+  code
+    .join('\n')
+    .split(/\n(?=const )/)
+    .every((declaration) => /^const \w+ = \(\) => getPool\('[^']+'(?:, [^;]*)?\);$/.test(declaration));
+/** throttle-provider-calls' limiters: one a line. */
+const LIMITER = (code: readonly string[]): boolean =>
+  code.length > 0 && code.every((line) => /^const \w+(?:Limiter|RateLimiter) = \w+\('(?:openai|anthropic)'.*\);$/.test(line));
+
+function allowedRegions(
+  name: TransformName,
+  path: string,
+  source: string,
+): { regions: Lines[]; findings: number; importsEnd: number; declarations: DeclarationSlot[] } {
   const messages = findingsOf(name, path, source);
   const j = jscodeshift.withParser('ts');
   const root = j(source);
@@ -339,29 +378,82 @@ function allowedRegions(name: TransformName, path: string, source: string): { re
     }
   }
   const program = (root.get() as { node: { program: { body: (Located & { type: string })[] } } }).node.program.body;
+  const declarations: DeclarationSlot[] = [];
+  const reported = messages.map((message) => {
+    const start = offset(message.line, message.column);
+    return { start, end: message.endLine === undefined ? start : offset(message.endLine, message.endColumn!) };
+  });
+  if (name === 'pool-connections') {
+    // The function that holds the connection; the accessor goes between the statement before its
+    // top-level statement and that statement (comments and a blank line may sit between).
+    const functions = root.find(j.Function).nodes() as unknown as Located[];
+    for (const { start, end } of reported) {
+      const fn = functions.filter((f) => f.start <= start && end <= f.end).sort((a, b) => a.end - a.start - (b.end - b.start))[0];
+      if (fn === undefined) continue;
+      regions.push(linesOf(fn));
+      const top = program.findIndex((statement) => statement.start <= fn.start && fn.end <= statement.end);
+      const previous = program[top - 1];
+      declarations.push({ after: { first: previous === undefined ? 0 : lineOf(previous.end - 1), last: lineOf(program[top]!.start) - 1 }, accepts: ACCESSOR });
+    }
+  }
+  if (name === 'throttle-provider-calls') {
+    // A statement or class field that constructs an SDK client (the transform wraps it once).
+    const sdk = new Set<string>();
+    root.find(j.ImportDeclaration).forEach((p) => {
+      if (!SDK_MODULES.includes(String(p.node.source.value))) return;
+      for (const spec of p.node.specifiers ?? []) if (typeof spec.local?.name === 'string') sdk.add(spec.local.name);
+    });
+    const holders = [...statements.map(nodeOf), ...(root.find(j.ClassProperty).nodes() as unknown as Located[])];
+    root.find(j.NewExpression).forEach((p) => {
+      let callee = p.node.callee as { type: string; name?: string; object?: unknown };
+      while (callee.type === 'MemberExpression') callee = callee.object as typeof callee;
+      if (callee.type !== 'Identifier' || !sdk.has(callee.name!)) return;
+      const { start, end } = nodeOf(p);
+      const holder = holders.filter((h) => h.start <= start && end <= h.end).sort((a, b) => a.end - a.start - (b.end - b.start))[0];
+      if (holder !== undefined) regions.push(linesOf(holder));
+    });
+    // The limiters go right below the last import (a diff may place them after the blank lines that follow it).
+    const lastImport = program.filter((statement) => statement.type === 'ImportDeclaration').at(-1);
+    const after = lastImport === undefined ? 0 : lineOf(lastImport.end - 1);
+    let blanks = 0;
+    while (after + blanks < lineStarts.length && source.slice(lineStarts[after + blanks], lineStarts[after + blanks + 1] ?? source.length).trim() === '') blanks++;
+    if (reported.length > 0) declarations.push({ after: { first: after, last: after + blanks }, accepts: LIMITER });
+  }
+  if (name === 'release-clients') {
+    // From the reported checkout to the end of the block that holds it.
+    for (const { start, end } of reported) {
+      const statement = innermost(start, end);
+      const block = (statement?.parent as ASTPath | null | undefined)?.node as (Located & { type: string }) | undefined;
+      if (statement === undefined || block === undefined) continue;
+      const last = block.type === 'Program' ? lineStarts.length : lineOf(block.end - 1);
+      regions.push({ first: lineOf(nodeOf(statement).start), last });
+    }
+  }
   const firstOther = program.find((statement) => statement.type !== 'ImportDeclaration');
-  return { regions, findings: messages.length, importsEnd: firstOther === undefined ? Number.POSITIVE_INFINITY : lineOf(firstOther.start) };
+  return { regions, findings: messages.length, importsEnd: firstOther === undefined ? Number.POSITIVE_INFINITY : lineOf(firstOther.start), declarations };
 }
 
 /** The hunks of `source` → `output` that lie outside every allowed region, as readable text. */
 function strayHunks(name: TransformName, path: string, source: string, output: string): string[] {
-  const { regions, importsEnd } = allowedRegions(name, path, source);
+  const { regions, importsEnd, declarations } = allowedRegions(name, path, source);
   const covered = (line: number): boolean => regions.some((region) => region.first <= line && line <= region.last);
   return hunksOf(source, output)
     .filter((hunk) => {
-      const importsOnly = hunk.lines.every((line) => line === '' || /^import\b.*\bfrom '[^']+';$/.test(line)) && hunk.old.last < importsEnd;
+      const added = hunk.old.last < hunk.old.first;
+      const importsOnly = hunk.lines.every((line) => line === '' || IMPORT.test(line)) && hunk.old.last < importsEnd;
       // Every replaced line in some region (adjacent statements may each hold a finding); an
       // insertion between two lines of one region.
-      const inside =
-        hunk.old.last < hunk.old.first
-          ? regions.some((region) => region.first <= hunk.old.last && hunk.old.first <= region.last)
-          : Array.from({ length: hunk.old.last - hunk.old.first + 1 }, (_, i) => hunk.old.first + i).every(covered);
-      return !importsOnly && !inside;
+      const inside = added
+        ? regions.some((region) => region.first <= hunk.old.last && hunk.old.first <= region.last)
+        : Array.from({ length: hunk.old.last - hunk.old.first + 1 }, (_, i) => hunk.old.first + i).every(covered);
+      const code = hunk.lines.filter((line) => line !== '' && !IMPORT.test(line));
+      const declaration = added && declarations.some((slot) => slot.after.first <= hunk.old.last && hunk.old.last <= slot.after.last && slot.accepts(code));
+      return !importsOnly && !inside && !declaration;
     })
     .map((hunk) => `old lines ${hunk.old.first}-${hunk.old.last}:\n${hunk.lines.join('\n')}`);
 }
 
-describe.each(names.filter((name) => RULE_OF[name] !== undefined))('%s: every hunk lies within a statement that holds a finding', (name) => {
+describe.each(names)('%s: every hunk lies within a statement that holds a finding', (name) => {
   const found = cases(name);
   const changed = found.filter((c) => existsSync(join(FIXTURES, name, `${c}.output.ts`)));
   const unchanged = found.filter((c) => !changed.includes(c));
@@ -397,6 +489,37 @@ describe('the hunk-locality check itself', () => {
     expect(strayHunks('add-timeouts', path, source, top)).toEqual([]);
     const low = output.replace(/\n}\n$/, "\n}\nimport { x } from './x.js';\n");
     expect(strayHunks('add-timeouts', path, source, low)).toHaveLength(1);
+  });
+
+  const fixture = (name: TransformName, c: string): { path: string; source: string; output: string } => {
+    const at = join(FIXTURES, name, `${c}.input.ts`);
+    const text = readFileSync(at, 'utf8');
+    return { path: at, source: text, output: run(name, at, text).output! };
+  };
+
+  it('pool-connections: accepts the accessor above the flagged function, rejects an edit outside it and another declaration', () => {
+    const { path: at, source: text, output: out } = fixture('pool-connections', 'single-query');
+    expect(strayHunks('pool-connections', at, text, out)).toEqual([]);
+    expect(strayHunks('pool-connections', at, text, out.replace('  email: string;', '  email: string | null;'))).toHaveLength(1);
+    const extra = out.replace('const db = () =>', 'const cache = new Map();\nconst db = () =>');
+    expect(strayHunks('pool-connections', at, text, extra)).toHaveLength(1);
+    const below = out.replace(/\n$/, "\nconst other = () => getPool('main');\n");
+    expect(strayHunks('pool-connections', at, text, below)).toHaveLength(1);
+  });
+
+  it('throttle-provider-calls: accepts the wrapped construction, rejects a limiter below the code and an edit in a statement with no finding', () => {
+    const { path: at, source: text, output: out } = fixture('throttle-provider-calls', 'module-client');
+    expect(strayHunks('throttle-provider-calls', at, text, out)).toEqual([]);
+    const low = out.replace(/\n$/, "\nconst anthropicLimiter = providerLimiter('anthropic');\n");
+    expect(strayHunks('throttle-provider-calls', at, text, low)).toHaveLength(1);
+    expect(strayHunks('throttle-provider-calls', at, text, out.replace('  return out;', '  return out.slice();'))).toHaveLength(1);
+  });
+
+  it('release-clients: accepts edits from the checkout down, rejects one above it', () => {
+    const { path: at, source: text, output: out } = fixture('release-clients', 'early-return');
+    expect(strayHunks('release-clients', at, text, out)).toEqual([]);
+    expect(strayHunks('release-clients', at, text, out.replace('const pool = new pg.Pool();', 'const pool = new pg.Pool({ max: 5 });'))).toHaveLength(1);
+    expect(strayHunks('release-clients', at, text, out.replace('// An early return skips the release.', '// An early return skipped the release.'))).toHaveLength(1);
   });
 });
 
