@@ -23,7 +23,7 @@ function run(name: TransformName, path: string, source: string, options: Record<
   const j = jscodeshift.withParser('ts');
   const api: API = { jscodeshift: j, j, stats: () => {}, report: () => {} };
   const file: FileInfo = { path, source };
-  return transforms[name](file, api, { ...options, policy }) as string | null | undefined;
+  return transforms[name](file, api, { ...options, policy });
 }
 
 /** Transform options for a fixture case: `<case>.options.json` beside its input, when there is one. */
