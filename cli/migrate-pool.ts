@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { Policy } from '../policy/load.js';
 import { mapBounded } from '../runtime/map-bounded.js';
 import { Semaphore } from '../runtime/semaphore.js';
-import { migrateSource, type SourceOutcome, type SourceTask } from './migrate-source.js';
+import { migrateSource, type SourceOutcome, type SourceTask, type TransformOptions } from './migrate-source.js';
 
 /** Main thread → worker: one file. */
 export interface WorkerRequest {
@@ -39,10 +39,10 @@ export function defaultWorkerEntry(): URL | undefined {
   return existsSync(fileURLToPath(entry)) ? entry : undefined;
 }
 
-export function mainThreadRunner(policy: Policy): SourceRunner {
+export function mainThreadRunner(policy: Policy, options: TransformOptions = {}): SourceRunner {
   return {
     threads: 0,
-    run: (task) => Promise.resolve(migrateSource(task, policy)),
+    run: (task) => Promise.resolve(migrateSource(task, policy, options)),
     close: () => Promise.resolve(),
   };
 }
@@ -67,7 +67,12 @@ async function stopAll(slots: readonly Slot[]): Promise<void> {
  * Starts `size` workers and waits until each has loaded the transforms. Rejects (after
  * stopping them) when one cannot start, so the caller can fall back to the main thread.
  */
-export async function startWorkerPool(size: number, entry: URL | string, policy: Policy): Promise<SourceRunner> {
+export async function startWorkerPool(
+  size: number,
+  entry: URL | string,
+  policy: Policy,
+  options: TransformOptions = {},
+): Promise<SourceRunner> {
   if (!Number.isInteger(size) || size < 1) throw new TypeError(`Expected \`size\` to be a positive integer, got ${size}`);
   const idle: Slot[] = [];
   const all = new Set<Slot>();
@@ -78,7 +83,7 @@ export async function startWorkerPool(size: number, entry: URL | string, policy:
   let nextId = 0;
 
   const spawn = (): Slot => {
-    const worker = new Worker(entry, { workerData: { policy } });
+    const worker = new Worker(entry, { workerData: { policy, options } });
     let markReady!: () => void;
     let failReady!: (error: Error) => void;
     const ready = new Promise<void>((resolve, reject) => {

@@ -76,7 +76,10 @@ const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ skipped: ([\s\S]*)$/;
  * `error`, with nothing changed. Each transform's sites are given in lines of the original
  * file, even when an earlier transform moved them.
  */
-export function migrateSource(task: SourceTask, policy: Policy): SourceOutcome {
+/** Options every transform receives besides the policy (`bounded migrate --option name=value`). */
+export type TransformOptions = Readonly<Record<string, string | number | boolean>>;
+
+export function migrateSource(task: SourceTask, policy: Policy, options: TransformOptions = {}): SourceOutcome {
   const { file, source } = task;
   const j = jscodeshift.withParser(parserFor(file));
   let output = source;
@@ -94,7 +97,7 @@ export function migrateSource(task: SourceTask, policy: Policy): SourceOutcome {
     const api: API = { j, jscodeshift: j, stats: () => {}, report: (message: string) => void messages.push(message) };
     let next: string | null | undefined;
     try {
-      next = (transforms[name] as Transform)({ path: file, source: output }, api, { policy }) as string | null | undefined;
+      next = (transforms[name] as Transform)({ path: file, source: output }, api, { ...options, policy }) as string | null | undefined;
     } catch (error) {
       return { ran, changed: [], transforms: {}, error: { transform: name, message: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` } };
     }

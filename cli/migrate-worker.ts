@@ -5,15 +5,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Policy } from '../policy/load.js';
-import { migrateSource } from './migrate-source.js';
+import { migrateSource, type TransformOptions } from './migrate-source.js';
 import type { WorkerReply, WorkerRequest } from './migrate-pool.js';
 
 const port = parentPort;
 if (port === null) throw new Error('cli/migrate-worker runs as a worker thread of `bounded migrate`');
-const { policy } = workerData as { policy: Policy };
+const { policy, options } = workerData as { policy: Policy; options: TransformOptions };
 
 port.on('message', (request: WorkerRequest) => {
-  const reply: WorkerReply = { id: request.id, outcome: migrateSource(request.task, policy) };
+  const reply: WorkerReply = { id: request.id, outcome: migrateSource(request.task, policy, options) };
   port.postMessage(reply);
 });
 // The transforms and the parser are loaded: the pool may count on this worker now.

@@ -32,6 +32,10 @@ Options:
   --workers N       Worker threads for the transforms (default: every core, ${os.availableParallelism()} here);
                     1 runs them in the main thread
   --json FILE       Write a per-file, per-transform report
+  --option k=v      Pass an option to the transforms (repeatable; true/false and numbers are
+                    read as such): usingDeclarations=true|auto (release-clients: await using),
+                    receivedClients=true (add-timeouts: per-call SDK timeouts on clients the
+                    file receives), strict=true (throttle-provider-calls)
   --policy FILE     The policy file (default: the nearest bounded.policy.yaml)
   --force           Write even when the git work tree has uncommitted changes
   --quiet           No progress or summary on standard error
@@ -77,6 +81,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
         check: { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
         workers: { type: 'string' },
+        option: { type: 'string', multiple: true },
         json: { type: 'string' },
         policy: { type: 'string' },
         force: { type: 'boolean', default: false },
@@ -106,6 +111,16 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
       return 2;
     }
     workers = Number(values.workers);
+  }
+  const transformOptions: Record<string, string | number | boolean> = {};
+  for (const pair of values.option ?? []) {
+    const match = /^([A-Za-z][\w-]*)=(.*)$/.exec(pair);
+    if (match === null || match[1] === 'policy') {
+      io.stderr.write(`bounded migrate: --option takes name=value (not policy), got "${pair}"\n`);
+      return 2;
+    }
+    const raw = match[2]!;
+    transformOptions[match[1]!] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(?:\.\d+)?$/.test(raw) ? Number(raw) : raw;
   }
   const dryRun = values['dry-run'] || values.check;
   const write = !dryRun;
@@ -153,7 +168,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   const candidates = scanned.filter((candidate): candidate is Candidate => candidate !== undefined);
 
   // Phase 2: the transforms, on candidates only, in worker threads (or the main thread).
-  const runner = await chooseRunner(values.workers === undefined, workers, candidates.length, options, policy, io);
+  const runner = await chooseRunner(values.workers === undefined, workers, candidates.length, options, policy, transformOptions, io);
   progress?.phase(runner.threads === 0 ? 'transforming' : `transforming (${runner.threads} threads)`, candidates.length);
   let outcomes: SourceOutcome[];
   try {
@@ -263,16 +278,17 @@ async function chooseRunner(
   candidates: number,
   options: MigrateOptions,
   policy: Parameters<typeof mainThreadRunner>[0],
+  transformOptions: Parameters<typeof mainThreadRunner>[1],
   io: Io,
 ): Promise<SourceRunner> {
   const threads = Math.min(workers, candidates);
   const entry = options.workerEntry ?? defaultWorkerEntry();
-  if (threads < 2 || entry === undefined || (auto && candidates < AUTO_WORKERS_MIN_CANDIDATES)) return mainThreadRunner(policy);
+  if (threads < 2 || entry === undefined || (auto && candidates < AUTO_WORKERS_MIN_CANDIDATES)) return mainThreadRunner(policy, transformOptions);
   try {
-    return await startWorkerPool(threads, entry, policy);
+    return await startWorkerPool(threads, entry, policy, transformOptions);
   } catch (error) {
     io.stderr.write(`bounded migrate: ${(error as Error).message}; running the transforms in the main thread\n`);
-    return mainThreadRunner(policy);
+    return mainThreadRunner(policy, transformOptions);
   }
 }
 

@@ -37,6 +37,27 @@ describe('bounded migrate', () => {
     expect((await migrate(['--check'], project({ 'a.ts': CLEAN }))).code).toBe(0);
   });
 
+  it('--option passes transform options through: usingDeclarations=true holds a bounded client with await using', async () => {
+    const source = [
+      `import { getPool } from 'bounded/runtime';`,
+      `export async function plan(id: number) {`,
+      `  const client = await getPool('main').acquire();`,
+      `  await client.query('select $1::int', [id]);`,
+      `  client.release();`,
+      `}`,
+      ``,
+    ].join('\n');
+    const plain = await migrate(['--dry-run', '--transform', 'release-clients'], project({ 'a.ts': source }));
+    expect(plain.stdout).toMatch(/^\+\s*\} finally \{/m);
+    const using = await migrate(['--dry-run', '--transform', 'release-clients', '--option', 'usingDeclarations=true'], project({ 'a.ts': source }));
+    expect(using.code).toBe(0);
+    expect(using.stdout).toMatch(/^\+\s*await using client = await getPool\('main'\)\.acquire\(\);$/m);
+    expect(using.stdout).not.toMatch(/finally/);
+    const bad = await migrate(['--dry-run', '--option', 'usingDeclarations'], project({ 'a.ts': source }));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--option takes name=value/);
+  });
+
   it('rewrites files and leaves the others byte-identical', async () => {
     const root = project({ 'a.ts': HAZARD, 'b.ts': FANOUT, 'c.ts': CLEAN });
     const first = await migrate(['--json', 'report.json'], root);
