@@ -10,6 +10,7 @@ import { transforms } from '../codemods/index.js';
 import type { Policy } from '../policy/load.js';
 import { unifiedDiff } from './diff.js';
 import { mayApply } from './migrate-prefilter.js';
+import { parseForTextEdits, withParseSession } from '../codemods/utils/text-edits.js';
 
 export type TransformName = keyof typeof transforms;
 
@@ -80,6 +81,10 @@ const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ skipped: ([\s\S]*)$/;
 export type TransformOptions = Readonly<Record<string, string | number | boolean>>;
 
 export function migrateSource(task: SourceTask, policy: Policy, options: TransformOptions = {}): SourceOutcome {
+  return withParseSession(() => migrateInSession(task, policy, options));
+}
+
+function migrateInSession(task: SourceTask, policy: Policy, options: TransformOptions): SourceOutcome {
   const { file, source } = task;
   const j = jscodeshift.withParser(parserFor(file));
   let output = source;
@@ -112,7 +117,8 @@ export function migrateSource(task: SourceTask, policy: Policy, options: Transfo
       continue;
     }
     try {
-      j(next);
+      // The same parse the next transform asks for: inside the session it is not repeated.
+      parseForTextEdits(j, next);
     } catch (error) {
       return {
         ran,

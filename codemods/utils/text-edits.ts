@@ -106,10 +106,34 @@ function remapOffsets(root: object, map: (offset: number) => number): void {
  * are offsets into `source` itself, whatever its indentation and line endings.
  */
 export function parseForTextEdits(j: JSCodeshift, source: string): Collection {
+  const cached = session?.get(source);
+  if (cached !== undefined) return cached;
   const root = j(source, { tabWidth: 1 });
   const map = parsedToSource(source);
   if (map !== undefined) remapOffsets((root.get() as { node: object }).node, map);
+  session?.set(source, root);
   return root;
+}
+
+/** Parses of the current session by text; undefined outside `withParseSession`. */
+let session: Map<string, Collection> | undefined;
+
+/**
+ * Runs `fn` with parses shared by text: inside it, `parseForTextEdits` parses a given text once
+ * and hands every later caller the same tree. `bounded migrate` runs all the transforms of one
+ * file in one session, so a file that no transform changes is parsed once, not once per
+ * transform. Safe because the transforms only read the tree (they edit the text), and because
+ * every parse of one session uses the parser of one file's extension. Sessions nest; the
+ * trees are dropped when `fn` returns.
+ */
+export function withParseSession<T>(fn: () => T): T {
+  const outer = session;
+  session = new Map();
+  try {
+    return fn();
+  } finally {
+    session = outer;
+  }
 }
 
 /** The line ending new lines get in `text`: `\r\n` when most of its lines end so, else `\n`. */
