@@ -97,7 +97,11 @@ export class SharedSemaphore {
       policy: settings.onStoreError,
       probeIntervalMs: settings.probeIntervalMs,
       onRecovered: () => {
+        // A subscription that survived the outage is dropped for a fresh one: unsubscribe it, or
+        // every outage would leave one more wake handler behind.
+        const stale = this.#subscription;
         this.#subscription = undefined;
+        void stale?.then((live) => live?.unsubscribe()).catch(() => undefined);
         this.#wake();
       },
     });

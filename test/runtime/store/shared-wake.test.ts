@@ -65,11 +65,21 @@ class SlowStore extends MemoryStore {
     return this.#held(super.tryAcquire(key, algorithm, cost, options));
   }
 
+  /** Subscriptions made and not yet unsubscribed. */
+  live = 0;
+
   override async subscribe(key: string, onWake: () => void): Promise<StoreSubscription> {
     const hold = this.#subscription;
     this.#subscription = undefined;
     if (hold !== undefined) await hold.pass();
-    return super.subscribe(key, onWake);
+    const subscription = await super.subscribe(key, onWake);
+    this.live++;
+    return {
+      unsubscribe: async () => {
+        this.live--;
+        await subscription.unsubscribe();
+      },
+    };
   }
 
   async #held<T>(decision: Promise<T>): Promise<T> {
@@ -197,5 +207,27 @@ describe('shared TokenBucket wake-ups', () => {
     await clock.advance(5);
     expect(waiting.current().state).toBe('fulfilled');
     bucket.close();
+  });
+});
+
+describe('wake channel across outages', () => {
+  it('a recovery replaces the subscription instead of adding one: no wake handler leaks per outage', async () => {
+    const bucket = new TokenBucket({ rate: 100, name: 'leak', store, probeIntervalMs: 100 });
+    await bucket.acquire();
+    await clock.advance(1);
+    expect(store.live).toBe(1);
+    for (let outage = 0; outage < 3; outage++) {
+      store.simulateOutage(new Error('down'));
+      await expect(bucket.acquire()).rejects.toThrow(/unavailable/);
+      store.simulateOutage(undefined);
+      await clock.advance(100);
+      expect(bucket.storeAvailable).toBe(true);
+      await bucket.acquire();
+      await clock.advance(1);
+    }
+    expect(store.live).toBe(1);
+    bucket.close();
+    await clock.advance(1);
+    expect(store.live).toBe(0);
   });
 });
