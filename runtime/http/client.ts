@@ -13,7 +13,7 @@
  * - A call never waits past its deadline for a retry: a backoff or `Retry-After` that would end
  *   past it stops the retries at once and says so in the error.
  */
-import { Agent, Pool, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { Agent, Client, Pool, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { DEFAULT_POLICY } from '../../policy/defaults.js';
 import { ClosedError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
@@ -73,7 +73,7 @@ export interface HttpClientOptions {
   /**
    * One origin to talk to, over an undici `Pool`: relative URLs resolve against it like
    * `new URL(url, baseUrl)`, and a URL on another origin is refused. Without it the client
-   * uses an undici `Agent`, one pool per origin.
+   * uses an undici `Agent`, one pool per origin (kept until the client closes).
    */
   baseUrl?: string | URL;
   /** Names the client in errors and events. */
@@ -330,9 +330,14 @@ class BoundedHttpClient implements HttpClient {
     this.#direct = limiter === undefined && semaphore === undefined && this.#retry.attemptTimeoutMs === undefined;
     this.name = name;
     const backstop = timeoutMs + BACKSTOP_MS;
-    const dispatcherOptions = { connections, headersTimeout: backstop, bodyTimeout: backstop };
+    const dispatcherOptions = { connections, headersTimeout: backstop, bodyTimeout: backstop, factory: boundedClient };
     if (baseUrl === undefined) {
-      this.#dispatcher = this.#sender = new Agent(dispatcherOptions);
+      this.#dispatcher = this.#sender = new Agent({
+        ...dispatcherOptions,
+        // One Pool per origin for the client's life (see OriginPool), and always a Pool (undici's
+        // default makes a bare Client when `connections` is 1).
+        factory: (origin, options) => new OriginPool(origin, { ...options, factory: boundedClient }),
+      });
     } else {
       this.#base = httpUrl('baseUrl', baseUrl, undefined);
       const pool = new Pool(this.#base.origin, dispatcherOptions);
@@ -742,6 +747,47 @@ class FetchExchange implements Exchange<UndiciResponse> {
   async discard(response: UndiciResponse): Promise<void> {
     await response.body?.cancel().catch(() => undefined);
   }
+}
+
+/**
+ * A Pool's connection that stays in its Pool after a failed connect, and connects again when the
+ * Pool gives it the next request (as a lone undici `Client` does, and as Pools did before 7.5).
+ *
+ * Since undici 7.5 (nodejs/undici#4088) a Pool drops a Client whose connect failed from its list
+ * on the Client's `connectionError`, but neither closes it nor stops listening to its `drain`:
+ * the Client lives on outside the Pool's count, takes queued requests whenever it drains and
+ * connects again, while the Pool opens a replacement beside it. After a refused port a Pool of 10
+ * held 50 sockets while its stats said 10, and `close()` left the orphans open. Detaching the
+ * orphan instead is no cure: it is what drains the Pool's queue when every Client failed at once
+ * (an Agent even closes the Pool then), so calls queued there would hang. Keeping the event from
+ * the Pool keeps one Client per connection slot. (The failed requests still fail, with the
+ * connect error, and undici's `undici:client:connectError` diagnostics channel still reports it.)
+ */
+class PooledClient extends Client {
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connectionError') return false;
+    // undici types `emit` per event; at run time it is EventEmitter's.
+    return (super.emit as (event: string | symbol, ...args: unknown[]) => boolean).call(this, event, ...args);
+  }
+}
+
+/**
+ * An Agent's Pool for one origin, kept until the client closes. An undici Agent closes an origin's
+ * Pool once its last connection drops (`disconnect`, `connectionError`) and makes a new one for
+ * the next request, but a closing Pool still serves the requests queued in it, on connections of
+ * its own: after a partition an Agent with `connections: 10` held 50 sockets to one origin while
+ * its stats (which count only the current Pools) said 10. Keeping those events from the Agent
+ * keeps one Pool, and so one limit, per origin.
+ */
+class OriginPool extends Pool {
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'disconnect' || event === 'connectionError') return false;
+    return (super.emit as (event: string | symbol, ...args: unknown[]) => boolean).call(this, event, ...args);
+  }
+}
+
+function boundedClient(origin: URL, options: object): Dispatcher {
+  return new PooledClient(origin, options);
 }
 
 function sameOriginOnly(origin: string): Dispatcher.DispatcherComposeInterceptor {
