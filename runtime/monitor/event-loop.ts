@@ -1,36 +1,39 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { EventLoopSnapshot } from './types.js';
 
-/** How often the histogram's own timer measures the delay, in ms. */
+/** How often the sampler's timer measures the delay, in ms. */
 const RESOLUTION_MS = 10;
 const NS_PER_MS = 1e6;
 
 /**
- * The process's event-loop delay, from `perf_hooks.monitorEventLoopDelay` (whose timer does not
- * keep the process alive). `rollover()` closes a window: later reads show that window until the
- * next one closes, so a scrape between two checks never sees a half-filled histogram.
+ * The process's event-loop delay, per window. A timer (which does not keep the process alive)
+ * runs every `RESOLUTION_MS` and records how late it ran; `rollover()` closes a window: later
+ * reads show that window until the next one closes, so a scrape between two checks never sees a
+ * half-filled histogram.
+ *
+ * Not `perf_hooks.monitorEventLoopDelay`: its timer is native, so after a block a check can run
+ * before that timer records the blocked interval, and `reset()` also forgets when the timer last
+ * ran, so the block was never recorded at all (a monitor checking during 250 ms blocks reported
+ * only the 140 ms stalls around them). Here the timer is ours, and `rollover()` first records
+ * the interval still open (a block that just ended), so a block always lands, whole, in the
+ * window that was open when it ended.
  */
-/**
- * The histogram records the whole interval between two runs of its timer; the delay is what
- * exceeds the timer's period.
- */
-function lateness(ns: number): number {
-  return Math.max(0, ns / NS_PER_MS - RESOLUTION_MS);
-}
-
 export class EventLoopDelay {
-  readonly #histogram: IntervalHistogram;
+  readonly #histogram: RecordableHistogram = createHistogram();
+  readonly #timer: ReturnType<typeof setInterval>;
+  /** When the sampler last ran, or the window last closed (`performance.now()`). */
+  #last = performance.now();
   /** The last closed window. */
-  #last: EventLoopSnapshot | null = null;
+  #closed: EventLoopSnapshot | null = null;
 
   constructor() {
-    this.#histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-    this.#histogram.enable();
+    this.#timer = setInterval(() => this.#sample(), RESOLUTION_MS);
+    this.#timer.unref();
   }
 
   /** The last closed window, or the figures so far when no window has closed yet. */
   read(): EventLoopSnapshot | null {
-    return this.#last ?? this.#current();
+    return this.#closed ?? this.#current();
   }
 
   /**
@@ -38,25 +41,38 @@ export class EventLoopDelay {
    * right after the previous one) stays open.
    */
   rollover(): void {
+    // The interval since the sampler last ran: a block that just ended, when the check's timer
+    // runs before the sampler's. Shorter than a period, it is no delay and no measurement.
+    if (performance.now() - this.#last > RESOLUTION_MS) this.#sample();
     const current = this.#current();
     if (current === null) return;
-    this.#last = current;
+    this.#closed = current;
     this.#histogram.reset();
   }
 
   close(): void {
-    this.#histogram.disable();
+    clearInterval(this.#timer);
+  }
+
+  /** Records how far the interval since the last sample overran the period. */
+  #sample(): void {
+    const now = performance.now();
+    const lateMs = Math.max(0, now - this.#last - RESOLUTION_MS);
+    this.#last = now;
+    // A RecordableHistogram takes integers ≥ 1: nanoseconds, plus one.
+    this.#histogram.record(Math.round(lateMs * NS_PER_MS) + 1);
   }
 
   #current(): EventLoopSnapshot | null {
     const h = this.#histogram;
     if (h.count === 0) return null;
+    const ms = (ns: number): number => Math.max(0, (ns - 1) / NS_PER_MS);
     return {
-      p50Ms: lateness(h.percentile(50)),
-      p95Ms: lateness(h.percentile(95)),
-      p99Ms: lateness(h.percentile(99)),
-      maxMs: lateness(h.max),
-      meanMs: lateness(h.mean),
+      p50Ms: ms(h.percentile(50)),
+      p95Ms: ms(h.percentile(95)),
+      p99Ms: ms(h.percentile(99)),
+      maxMs: ms(h.max),
+      meanMs: ms(h.mean),
       samples: h.count,
     };
   }
