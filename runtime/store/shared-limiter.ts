@@ -19,8 +19,9 @@ import type {
   RateLimiterPenalty,
   RateLimiterRejection,
 } from '../rate-limit/types.js';
-import { MAX_SLEEP_MS, StoreHealth, jitterMs } from './shared-health.js';
-import type { LimiterAlgorithm, SharedStore, StoreErrorPolicy, StoreSubscription } from './types.js';
+import { StoreHealth } from './shared-health.js';
+import { WakeChannel } from './shared-wake.js';
+import type { LimiterAlgorithm, SharedStore, StoreErrorPolicy } from './types.js';
 
 /** What the limiter that owns a shared engine gives it. */
 export interface SharedLimiterHost {
@@ -68,17 +69,10 @@ export class SharedLimiter {
   readonly #host: SharedLimiterHost;
   readonly #settings: SharedLimiterSettings;
   readonly #health: StoreHealth;
-  readonly #random: () => number;
+  readonly #wakes: WakeChannel;
   readonly #queue: Waiter[] = [];
   #live = 0;
   #pumping = false;
-  #wakeSleeper: (() => void) | undefined;
-  /**
-   * A wake-up came while the head's question to the store was in flight: the answer may predate
-   * the room that appeared, so the head asks again instead of sleeping on it.
-   */
-  #wokenWhileAsking = false;
-  #subscription: Promise<StoreSubscription | undefined> | undefined;
   #remaining = 0;
   #admitted = 0;
   #throttled = 0;
@@ -88,21 +82,23 @@ export class SharedLimiter {
   constructor(host: SharedLimiterHost, settings: SharedLimiterSettings) {
     this.#host = host;
     this.#settings = settings;
-    this.#random = settings.random ?? Math.random;
+    this.#wakes = new WakeChannel({
+      store: settings.store,
+      key: settings.key,
+      random: settings.random,
+      closed: () => this.#closed,
+      pumping: () => this.#pumping,
+      resume: () => {
+        if (this.#live > 0 && !this.#closed) void this.#pump();
+      },
+    });
     this.#health = new StoreHealth({
       store: settings.store,
       kind: host.kind,
       name: host.name,
       policy: settings.onStoreError,
       probeIntervalMs: settings.probeIntervalMs,
-      onRecovered: () => {
-        // A subscription that survived the outage is dropped for a fresh one: unsubscribe it, or
-        // every outage would leave one more wake handler behind.
-        const stale = this.#subscription;
-        this.#subscription = undefined;
-        void stale?.then((live) => live?.unsubscribe()).catch(() => undefined);
-        this.#wake();
-      },
+      onRecovered: () => this.#wakes.replaceAfterRecovery(),
     });
     const numbers = host.algorithm();
     this.#remaining = numbers.kind === 'token-bucket' ? numbers.burst : numbers.limit;
@@ -199,7 +195,7 @@ export class SharedLimiter {
       }
       this.#queue.push(waiter);
       this.#live++;
-      this.#subscribe();
+      this.#wakes.subscribe();
       void this.#pump();
     });
   }
@@ -229,7 +225,7 @@ export class SharedLimiter {
 
   /** The limiter's numbers changed: the head asks again with them. */
   reconfigured(): void {
-    this.#wake();
+    this.#wakes.wake();
   }
 
   close(): void {
@@ -243,10 +239,8 @@ export class SharedLimiter {
       this.#countRejection('closed');
       waiter.reject(error);
     }
-    this.#wake();
-    const subscription = this.#subscription;
-    this.#subscription = undefined;
-    void subscription?.then((live) => live?.unsubscribe()).catch(() => undefined);
+    this.#wakes.wake();
+    this.#wakes.close();
     this.#settings.fallback.close();
   }
 
@@ -260,7 +254,7 @@ export class SharedLimiter {
         const head = this.#head();
         if (head === undefined) return;
         let decision;
-        this.#wokenWhileAsking = false;
+        this.#wakes.beginAsk();
         try {
           decision = await this.#settings.store.tryAcquire(this.#settings.key, this.#host.algorithm(), head.cost);
         } catch (error) {
@@ -300,9 +294,8 @@ export class SharedLimiter {
           this.#throttled++;
           if (this.#host.events.throttled.active) this.#host.events.throttled.emit(this.#event());
         }
-        if (this.#wokenWhileAsking) continue;
-        const waitMs = decision.retryAfterMs;
-        await this.#sleep(Math.min(MAX_SLEEP_MS, Math.ceil(waitMs + jitterMs(waitMs, this.#random))));
+        if (this.#wakes.wokenDuringAsk()) continue;
+        await this.#wakes.sleep(decision.retryAfterMs);
       }
     } finally {
       this.#pumping = false;
@@ -314,52 +307,6 @@ export class SharedLimiter {
     const queue = this.#queue;
     while (queue.length > 0 && queue[0]!.done) queue.shift();
     return queue[0];
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wakeSleeper = undefined;
-        resolve();
-      }, ms);
-      this.#wakeSleeper = () => {
-        clearTimeout(timer);
-        this.#wakeSleeper = undefined;
-        resolve();
-      };
-    });
-  }
-
-  /**
-   * Ends the head's sleep now (a wake-up from the store, a waiter gone, new numbers), makes it
-   * ask again when its question is in flight, or starts the pump.
-   */
-  readonly #wake = (): void => {
-    if (this.#wakeSleeper !== undefined) this.#wakeSleeper();
-    else if (this.#pumping) this.#wokenWhileAsking = true;
-    else if (this.#live > 0 && !this.#closed) void this.#pump();
-  };
-
-  #subscribe(): void {
-    if (this.#subscription !== undefined) return;
-    this.#subscription = this.#settings.store.subscribe(this.#settings.key, this.#wake).then(
-      (subscription) => {
-        if (this.#closed) {
-          void subscription.unsubscribe().catch(() => undefined);
-          return undefined;
-        }
-        // A release announced before the channel was live never reached us, and the head may
-        // have been refused on the state before it: one wake-up makes it ask again.
-        this.#wake();
-        return subscription;
-      },
-      // No wake channel for now: waiters still wake at the time the store reported. Try
-      // again with the next caller after a recovery.
-      () => {
-        this.#subscription = undefined;
-        return undefined;
-      },
-    );
   }
 
   #admit(waiter: Waiter): void {
@@ -381,7 +328,7 @@ export class SharedLimiter {
     this.#countRejection(reason);
     waiter.reject(error);
     // The next waiter may cost less and fit now.
-    this.#wake();
+    this.#wakes.wake();
   }
 
   #settle(waiter: Waiter): void {

@@ -20,8 +20,9 @@ import { ClosedError, QueueFullError, TimeoutError, isStoreUnavailableError, typ
 import type { Listeners } from '../internal/events.js';
 import { forEachBounded } from '../map-bounded.js';
 import type { AcquireOptions, Permit, Semaphore, SemaphoreGrant, SemaphoreRejection, SemaphoreState } from '../semaphore.js';
-import { MAX_SLEEP_MS, StoreHealth, jitterMs } from './shared-health.js';
-import type { LeaseInfo, SharedStore, StoreErrorPolicy, StoreSubscription } from './types.js';
+import { StoreHealth } from './shared-health.js';
+import { WakeChannel } from './shared-wake.js';
+import type { LeaseInfo, SharedStore, StoreErrorPolicy } from './types.js';
 
 export interface SharedSemaphoreHost {
   readonly name: string | undefined;
@@ -66,19 +67,12 @@ export class SharedSemaphore {
   readonly #host: SharedSemaphoreHost;
   readonly #settings: SharedSemaphoreSettings;
   readonly #health: StoreHealth;
-  readonly #random: () => number;
+  readonly #wakes: WakeChannel;
   readonly #queue: Waiter[] = [];
   /** Leases this process holds, by holder id. */
   readonly #held = new Map<string, SharedPermit>();
   #live = 0;
   #pumping = false;
-  #wakeSleeper: (() => void) | undefined;
-  /**
-   * A wake-up came while the head's question to the store was in flight: the answer may predate
-   * the room that appeared, so the head asks again instead of sleeping on it.
-   */
-  #wokenWhileAsking = false;
-  #subscription: Promise<StoreSubscription | undefined> | undefined;
   #renewTimer: ReturnType<typeof setInterval> | undefined;
   #renewing = false;
   #peak = 0;
@@ -89,21 +83,23 @@ export class SharedSemaphore {
   constructor(host: SharedSemaphoreHost, settings: SharedSemaphoreSettings) {
     this.#host = host;
     this.#settings = settings;
-    this.#random = settings.random ?? Math.random;
+    this.#wakes = new WakeChannel({
+      store: settings.store,
+      key: settings.key,
+      random: settings.random,
+      closed: () => this.#closed,
+      pumping: () => this.#pumping,
+      resume: () => {
+        if (this.#live > 0 && !this.#closed) void this.#pump();
+      },
+    });
     this.#health = new StoreHealth({
       store: settings.store,
       kind: 'Semaphore',
       name: host.name,
       policy: settings.onStoreError,
       probeIntervalMs: settings.probeIntervalMs,
-      onRecovered: () => {
-        // A subscription that survived the outage is dropped for a fresh one: unsubscribe it, or
-        // every outage would leave one more wake handler behind.
-        const stale = this.#subscription;
-        this.#subscription = undefined;
-        void stale?.then((live) => live?.unsubscribe()).catch(() => undefined);
-        this.#wake();
-      },
+      onRecovered: () => this.#wakes.replaceAfterRecovery(),
     });
   }
 
@@ -204,14 +200,14 @@ export class SharedSemaphore {
       }
       this.#queue.push(waiter);
       this.#live++;
-      this.#subscribe();
+      this.#wakes.subscribe();
       void this.#pump();
     });
   }
 
   /** The limit changed: the head asks again with it. */
   resized(): void {
-    this.#wake();
+    this.#wakes.wake();
   }
 
   /** Refuses new callers and rejects waiters; held permits stay valid (and renewed) until released. */
@@ -225,7 +221,7 @@ export class SharedSemaphore {
       this.#countRejection('closed');
       waiter.reject(error);
     }
-    this.#wake();
+    this.#wakes.wake();
     this.#settings.fallback.close();
     if (this.#held.size === 0) this.#stop();
   }
@@ -240,7 +236,7 @@ export class SharedSemaphore {
         const head = this.#head();
         if (head === undefined) return;
         let decision;
-        this.#wokenWhileAsking = false;
+        this.#wakes.beginAsk();
         try {
           decision = await this.#settings.store.acquire(
             this.#settings.key,
@@ -272,9 +268,8 @@ export class SharedSemaphore {
           continue;
         }
         if (head.done) continue;
-        if (this.#wokenWhileAsking) continue;
-        const waitMs = decision.retryAfterMs;
-        await this.#sleep(Math.min(MAX_SLEEP_MS, Math.ceil(waitMs + jitterMs(waitMs, this.#random))));
+        if (this.#wakes.wokenDuringAsk()) continue;
+        await this.#wakes.sleep(decision.retryAfterMs);
       }
     } finally {
       this.#pumping = false;
@@ -285,47 +280,6 @@ export class SharedSemaphore {
     const queue = this.#queue;
     while (queue.length > 0 && queue[0]!.done) queue.shift();
     return queue[0];
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wakeSleeper = undefined;
-        resolve();
-      }, ms);
-      this.#wakeSleeper = () => {
-        clearTimeout(timer);
-        this.#wakeSleeper = undefined;
-        resolve();
-      };
-    });
-  }
-
-  /** Ends the head's sleep now, makes it ask again when its question is in flight, or starts the pump. */
-  readonly #wake = (): void => {
-    if (this.#wakeSleeper !== undefined) this.#wakeSleeper();
-    else if (this.#pumping) this.#wokenWhileAsking = true;
-    else if (this.#live > 0 && !this.#closed) void this.#pump();
-  };
-
-  #subscribe(): void {
-    if (this.#subscription !== undefined) return;
-    this.#subscription = this.#settings.store.subscribe(this.#settings.key, this.#wake).then(
-      (subscription) => {
-        if (this.#closed) {
-          void subscription.unsubscribe().catch(() => undefined);
-          return undefined;
-        }
-        // A release announced before the channel was live never reached us, and the head may
-        // have been refused on the state before it: one wake-up makes it ask again.
-        this.#wake();
-        return subscription;
-      },
-      () => {
-        this.#subscription = undefined;
-        return undefined;
-      },
-    );
   }
 
   #grant(waiter: Waiter): void {
@@ -360,7 +314,7 @@ export class SharedSemaphore {
     this.#settings.store.release(this.#settings.key, holderId).then(
       () => {
         this.#health.succeeded();
-        this.#wake();
+        this.#wakes.wake();
       },
       (error: unknown) => {
         if (isStoreUnavailableError(error)) this.#failed(error);
@@ -450,9 +404,7 @@ export class SharedSemaphore {
   #stop(): void {
     this.#stopRenewing();
     this.#health.close();
-    const subscription = this.#subscription;
-    this.#subscription = undefined;
-    void subscription?.then((live) => live?.unsubscribe()).catch(() => undefined);
+    this.#wakes.close();
   }
 
   #refuse<T>(reason: SemaphoreRejection['reason'], error: Error): Promise<T> {
