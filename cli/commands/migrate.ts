@@ -146,29 +146,45 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
 
   const progress = !values.quiet && (io.stderr as { isTTY?: boolean }).isTTY === true ? new ProgressBar(io.stderr) : undefined;
 
+  // Worker threads take about a second to load the parser and the transforms: with enough
+  // files for them to pay, they start now and load while phase 1 reads.
+  const entry = options.workerEntry ?? defaultWorkerEntry();
+  const early =
+    workers > 1 && entry !== undefined && files.length >= AUTO_WORKERS_MIN_CANDIDATES
+      ? startWorkerPool(workers, entry, policy, transformOptions)
+      : undefined;
+  early?.catch(() => {});
+
   // Phase 1: read every file and keep the ones some selected transform may touch. bounded's
   // own mapBounded keeps the open files bounded and returns them in path order.
   progress?.phase('scanning', files.length);
-  const scanned = await mapBounded(
-    files,
-    async (file): Promise<Candidate | undefined> => {
-      const displayPath = relative(cwd, file);
-      let source: string;
-      try {
-        source = await readFile(file, 'utf8');
-      } catch (error) {
-        return { task: { file, displayPath, source: '', names: selected }, readError: `cannot be read: ${(error as Error).message}` };
-      } finally {
-        progress?.tick();
-      }
-      return applicableTransforms(selected, source).length === 0 ? undefined : { task: { file, displayPath, source, names: selected } };
-    },
-    { concurrency: READ_CONCURRENCY },
-  );
+  const scanned = await scan().catch(async (error: unknown) => {
+    // Never leave threads running behind a failure: they would keep the process alive.
+    if (early !== undefined) await early.then((pool) => pool.close()).catch(() => {});
+    throw error;
+  });
+  async function scan(): Promise<(Candidate | undefined)[]> {
+    return mapBounded(
+      files,
+      async (file): Promise<Candidate | undefined> => {
+        const displayPath = relative(cwd, file);
+        let source: string;
+        try {
+          source = await readFile(file, 'utf8');
+        } catch (error) {
+          return { task: { file, displayPath, source: '', names: selected }, readError: `cannot be read: ${(error as Error).message}` };
+        } finally {
+          progress?.tick();
+        }
+        return applicableTransforms(selected, source).length === 0 ? undefined : { task: { file, displayPath, source, names: selected } };
+      },
+      { concurrency: READ_CONCURRENCY },
+    );
+  }
   const candidates = scanned.filter((candidate): candidate is Candidate => candidate !== undefined);
 
   // Phase 2: the transforms, on candidates only, in worker threads (or the main thread).
-  const runner = await chooseRunner(values.workers === undefined, workers, candidates.length, options, policy, transformOptions, io);
+  const runner = await chooseRunner(values.workers === undefined, workers, candidates.length, entry, early, policy, transformOptions, io);
   progress?.phase(runner.threads === 0 ? 'transforming' : `transforming (${runner.threads} threads)`, candidates.length);
   let outcomes: SourceOutcome[];
   try {
@@ -276,16 +292,21 @@ async function chooseRunner(
   auto: boolean,
   workers: number,
   candidates: number,
-  options: MigrateOptions,
+  entry: URL | string | undefined,
+  early: Promise<SourceRunner> | undefined,
   policy: Parameters<typeof mainThreadRunner>[0],
   transformOptions: Parameters<typeof mainThreadRunner>[1],
   io: Io,
 ): Promise<SourceRunner> {
   const threads = Math.min(workers, candidates);
-  const entry = options.workerEntry ?? defaultWorkerEntry();
-  if (threads < 2 || entry === undefined || (auto && candidates < AUTO_WORKERS_MIN_CANDIDATES)) return mainThreadRunner(policy, transformOptions);
+  if (threads < 2 || entry === undefined || (auto && candidates < AUTO_WORKERS_MIN_CANDIDATES)) {
+    // The pool started early is not worth it after all: stop it.
+    if (early !== undefined) await early.then((pool) => pool.close()).catch(() => {});
+    return mainThreadRunner(policy, transformOptions);
+  }
   try {
-    return await startWorkerPool(threads, entry, policy, transformOptions);
+    // A pool started early has `workers` threads; with fewer candidates than that, one idles.
+    return await (early ?? startWorkerPool(threads, entry, policy, transformOptions));
   } catch (error) {
     io.stderr.write(`bounded migrate: ${(error as Error).message}; running the transforms in the main thread\n`);
     return mainThreadRunner(policy, transformOptions);
