@@ -28,7 +28,7 @@ export default tseslint.config(
   // (a benchmark of Promise.all must call Promise.all), so they are left out.
   { ...bounded.configs.recommended, files: ['runtime/**/*.ts', 'policy/**/*.ts', 'cli/**/*.ts', 'eslint-plugin/**/*.ts', 'codemods/**/*.ts'] },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

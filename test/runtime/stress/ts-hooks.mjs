@@ -3,7 +3,7 @@
 // vitest; nothing is type-checked here).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { URL, fileURLToPath } from 'node:url';
 import { transform } from 'esbuild';
 
 export async function resolve(specifier, context, next) {
