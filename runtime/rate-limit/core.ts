@@ -342,7 +342,7 @@ export abstract class LimiterCore implements RateLimiter {
 
   /** The resolved promise of an at-once admission, telling `onAdmitted` listeners it waited 0 ms. */
   #admittedNow(): Promise<void> {
-    if (this.#admittedEvents.active) this.#admittedEvents.emit({ name: this.name, kind: this.kind, waitedMs: 0 });
+    if (this.#admittedEvents.active) this.#admittedEvents.emit({ name: this.name, kind: this.kind, waitedMs: 0, at: this.now() });
     return RESOLVED;
   }
 
@@ -453,7 +453,7 @@ export abstract class LimiterCore implements RateLimiter {
         const ticket = queue.ticket as WaitTicket | undefined;
         ticket?.settle();
         if (ticket?.enqueuedAt !== undefined && this.#admittedEvents.active) {
-          this.#admittedEvents.emit({ name: this.name, kind: this.kind, waitedMs: now - ticket.enqueuedAt });
+          this.#admittedEvents.emit({ name: this.name, kind: this.kind, waitedMs: now - ticket.enqueuedAt, at: now });
         }
         queue.resolve!(undefined as never);
       }

@@ -44,6 +44,12 @@ export interface RateLimiterAdmission {
   readonly kind: 'TokenBucket' | 'SlidingWindow';
   /** Milliseconds the caller waited for admission. */
   readonly waitedMs: number;
+  /**
+   * When it was admitted, on the limiter's clock (`performance.now()` unless a clock was
+   * given): the time the limiter counted, not when a listener happens to run, which a batch of
+   * admissions or a GC pause can put later.
+   */
+  readonly at: number;
 }
 
 export interface RateLimiterPenalty extends RateLimiterEvent {

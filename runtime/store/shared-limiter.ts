@@ -313,11 +313,8 @@ export class SharedLimiter {
     this.#settle(waiter);
     this.#admitted++;
     if (this.#host.events.admitted.active) {
-      this.#host.events.admitted.emit({
-        name: this.#host.name,
-        kind: this.#host.kind,
-        waitedMs: performance.now() - waiter.enqueuedAt,
-      });
+      const at = performance.now();
+      this.#host.events.admitted.emit({ name: this.#host.name, kind: this.#host.kind, waitedMs: at - waiter.enqueuedAt, at });
     }
     waiter.resolve();
   }
@@ -374,7 +371,8 @@ export class SharedLimiter {
       () => {
         this.#admitted++;
         if (this.#host.events.admitted.active) {
-          this.#host.events.admitted.emit({ name: this.#host.name, kind: this.#host.kind, waitedMs: performance.now() - since });
+          const at = performance.now();
+          this.#host.events.admitted.emit({ name: this.#host.name, kind: this.#host.kind, waitedMs: at - since, at });
         }
       },
       (error: unknown) => {

@@ -249,11 +249,10 @@ async function execute(run: Execution): Promise<StressResult> {
         const limit = route.limiter.limit;
         return { inFlight: Math.max(0, limit - stats.available), limit, waiting: stats.waiting };
       },
-      // The admissions are stamped in the onAdmitted listener, a few microseconds after the
-      // limiter's own decision (and a batch of queued admissions in turn): an admission the
-      // limiter made exactly `perMs` after another can carry a stamp a hair under `perMs`
-      // later. Windows 1 ms shorter than the limiter's count only what the limiter could not
-      // have meant as the next window.
+      // The admissions carry the limiter's own time (`at`); an at-once admission reads the
+      // clock again just after the decision, so its time can be a hair late. Windows 1 ms
+      // shorter than the limiter's count only what the limiter could not have meant as the
+      // next window.
       peak: () => maxInWindow(route.admittedAt, route.limiter.perMs - STAMP_SLACK_MS),
     });
   }
@@ -754,7 +753,7 @@ function readProcFile(file: string): string {
   return readFileSync(file, 'utf8');
 }
 
-/** Slack for admission times stamped in a listener rather than by the limiter itself, ms. */
+/** Slack for an at-once admission, whose `at` is read just after the limiter decided, ms. */
 const STAMP_SLACK_MS = 1;
 
 /** Most entries of sorted times in any window of `perMs`. */

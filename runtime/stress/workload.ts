@@ -140,7 +140,7 @@ export function createWorkload(config: WorkloadConfig): Workload {
     const limiter = new SlidingWindow({ limit, per: perMs, name, spacing: 'even', maxQueue: rate?.maxQueue ?? Infinity });
     const provider = config.providers[name];
     const admittedAt: number[] = [];
-    limiter.onAdmitted(() => void admittedAt.push(performance.now()));
+    limiter.onAdmitted((event) => void admittedAt.push(event.at));
     const path = name === 'openai' ? '/v1/chat/completions' : '/v1/messages';
     const raw: ModelClient = {
       chat: {
