@@ -1,11 +1,11 @@
 // bounded lints itself with typescript-eslint and, as its rules arrive, its own plugin.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-// bounded's own plugin, from the build (`npm ci` / `npm run build` makes dist/).
-import bounded from './dist/eslint-plugin/index.js';
+// bounded's own plugin, from its build (`npm ci` / `npm run build` makes eslint-plugin/dist/).
+import bounded from 'eslint-plugin-bounded';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'fixtures/', 'test/eslint-plugin/fixture/', 'scripts/eslint-docs/'] },
+  { ignores: ['dist/', '**/dist/', 'node_modules/', 'coverage/', 'fixtures/', 'test/eslint-plugin/fixture/', 'test/corpus/files/', '.tmp-*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -30,6 +30,11 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Build and packaging scripts run on Node.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -1,4 +1,4 @@
-import { PolicyError, formatProblem, loadPolicy, type Policy } from '../policy/load.js';
+import { PolicyError, formatProblem, loadPolicy, type Policy } from '@bounded/policy';
 import type { Io } from './io.js';
 
 /**

@@ -1,4 +1,4 @@
-import { suggest } from '../policy/suggest.js';
+import { suggest } from '@bounded/policy';
 import type { Io } from './io.js';
 import { packageInfo } from './package-info.js';
 

@@ -10,9 +10,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Policy } from '../policy/load.js';
-import { mapBounded } from '../runtime/map-bounded.js';
-import { Semaphore } from '../runtime/semaphore.js';
+import type { Policy } from '@bounded/policy';
+import { mapBounded } from '@bounded/runtime';
+import { Semaphore } from '@bounded/runtime';
 import { migrateSource, type SourceOutcome, type SourceTask, type TransformOptions } from './migrate-source.js';
 
 /** Main thread → worker: one file. */

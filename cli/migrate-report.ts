@@ -2,7 +2,7 @@
  * What `bounded migrate` tells: the `--json` report (per file, per transform), the summary
  * table at the end, and the progress bar on a terminal.
  */
-import type { VerifyDiagnostic } from '../codemods/verify.js';
+import type { VerifyDiagnostic } from '@bounded/codemods';
 import type { TransformName, TransformSites } from './migrate-source.js';
 
 export type FileStatus = 'changed' | 'unchanged' | 'failed' | 'reverted';

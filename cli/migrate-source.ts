@@ -6,11 +6,11 @@
  */
 import { extname } from 'node:path';
 import jscodeshift, { type API, type Transform } from 'jscodeshift';
-import { transforms } from '../codemods/index.js';
-import type { Policy } from '../policy/load.js';
+import { transforms } from '@bounded/codemods';
+import type { Policy } from '@bounded/policy';
 import { unifiedDiff } from './diff.js';
 import { mayApply } from './migrate-prefilter.js';
-import { parseForTextEdits, withParseSession } from '../codemods/utils/text-edits.js';
+import { parseForTextEdits, withParseSession } from '@bounded/codemods';
 
 export type TransformName = keyof typeof transforms;
 

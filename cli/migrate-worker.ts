@@ -4,7 +4,7 @@
  * in `workerData`; every request is one file's task and gets exactly one reply.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Policy } from '../policy/load.js';
+import type { Policy } from '@bounded/policy';
 import { migrateSource, type TransformOptions } from './migrate-source.js';
 import type { WorkerReply, WorkerRequest } from './migrate-pool.js';
 

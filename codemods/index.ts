@@ -18,3 +18,6 @@ export const transforms = {
 } as const satisfies Record<string, Transform>;
 
 export type TransformName = keyof typeof transforms;
+
+export { parseForTextEdits, withParseSession } from './utils/text-edits.js';
+export type { VerifyDiagnostic, VerifyResult } from './verify.js';

@@ -1,12 +1,12 @@
 import type { ESLint, Linter } from 'eslint';
-import { packageInfo } from '../cli/package-info.js';
+import { packageInfo } from './utils/package-info.js';
 import { rules } from './rules/index.js';
 
 /**
  * bounded's ESLint plugin. In a flat config:
  *
  * ```js
- * import bounded from 'bounded/eslint-plugin';
+ * import bounded from 'eslint-plugin-bounded';
  * export default [bounded.configs.recommended];
  * ```
  */

@@ -7,5 +7,5 @@ export function schemaText(): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  writeFileSync(new URL('../../bounded.policy.schema.json', import.meta.url), schemaText());
+  writeFileSync(new URL('../bounded.policy.schema.json', import.meta.url), schemaText());
 }

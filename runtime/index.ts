@@ -63,6 +63,8 @@ export type {
 } from './store/types.js';
 export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './store/memory.js';
 export { PostgresStore, createPostgresStore, type PostgresStoreOptions } from './store/postgres.js';
+/** The SQL the PostgreSQL store runs to create its schema (`bounded db init --print-sql`). */
+export { buildSql as postgresStoreSql, type Sql as PostgresStoreSql } from './store/postgres-sql.js';
 export {
   RedisStore,
   createRedisStore,

@@ -11,8 +11,8 @@ import {
   type SemaphorePolicy,
   type StorePolicy,
   PolicyError,
-} from '../policy/load.js';
-import { suggest } from '../policy/suggest.js';
+} from '@bounded/policy';
+import { suggest } from '@bounded/policy/core';
 import { Listeners, type Listener, type Subscription } from './internal/events.js';
 import { createHttpClient, type HttpClient } from './http/client.js';
 import { createPool } from './pool/registry.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY } from '../policy/defaults.js';
+import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { assertFunction, assertLimit, assertSignal } from './internal/validate.js';
 
 export interface MapBoundedOptions {

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY } from '../policy/defaults.js';
+import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { parseRetryAfter } from './http/retry.js';
 import { withTimeout } from './timeout.js';
 import { Semaphore } from './semaphore.js';

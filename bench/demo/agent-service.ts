@@ -21,13 +21,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import ts from 'typescript';
-import { DEFAULT_POLICY } from '../../policy/defaults.js';
-import { defineProvider, getPool, withTimeout } from '../../runtime/index.js';
-import { startFakeProvider, type FakeProvider } from '../../runtime/stress/fake-provider.js';
-import { LEVELS } from '../../runtime/stress/levels.js';
-import { openStressDatabase, type StressDatabase } from '../../runtime/stress/postgres.js';
-import type { StressLevel } from '../../runtime/stress/types.js';
-import { startUpstream, type Upstream } from '../../runtime/stress/upstream.js';
+import { DEFAULT_POLICY } from '@bounded/policy';
+import { defineProvider, getPool, withTimeout } from '@bounded/runtime';
+import { startFakeProvider, type FakeProvider } from '@bounded/runtime/stress';
+import { LEVELS } from '@bounded/runtime/stress';
+import { openStressDatabase, type StressDatabase } from '@bounded/runtime/stress';
+import type { StressLevel } from '@bounded/runtime/stress';
+import { startUpstream, type Upstream } from '@bounded/runtime/stress';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -118,7 +118,7 @@ async function prepareCopies(workdir: string, log: (line: string) => void): Prom
     const src = join(workdir, side, 'src');
     await cp(fixture, src, { recursive: true });
     if (side === 'after') {
-      const { stderr } = await run(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), 'migrate', src, '--force'], {
+      const { stderr } = await run(process.execPath, [join(ROOT, 'cli', 'dist', 'bin.js'), 'migrate', src, '--force'], {
         cwd: ROOT,
         timeout: 120_000,
       });

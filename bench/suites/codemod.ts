@@ -9,7 +9,7 @@
  *   up. A mix: most files hold nothing a transform rewrites, some hold targets (fetch,
  *   fan-outs, SDK clients, pg), and the SDK sources are full of provider calls in their doc
  *   examples. `--quick` uses an evenly spread tenth of it.
- * - `bounded:migrate`: the built CLI, `node dist/cli/bin.js migrate --dry-run --quiet --json F`
+ * - `bounded:migrate`: the built CLI, `node cli/dist/bin.js migrate --dry-run --quiet --json F`
  *   (every core: os.availableParallelism() worker threads); `bounded:migrate-1-worker` is the
  *   same with `--workers 1` (the main thread), to show what the threads add over the prefilter.
  * - `floor:jscodeshift-noop`: `jscodeshift -t noop.cjs --parser ts --extensions ts --dry
@@ -269,8 +269,8 @@ function corpusOf(context: RunContext): Corpus {
 async function runBounded(context: RunContext, workers: number | undefined): Promise<Sample> {
   const corpus = corpusOf(context);
   const root = findRoot();
-  const cli = join(root, 'dist', 'cli', 'bin.js');
-  if (!existsSync(join(root, 'dist', 'cli', 'migrate-worker.js'))) throw new Error('codemod bench: dist/cli/migrate-worker.js is missing; run `npm run build`');
+  const cli = join(root, 'cli', 'dist', 'bin.js');
+  if (!existsSync(join(root, 'cli', 'dist', 'migrate-worker.js'))) throw new Error('codemod bench: cli/dist/migrate-worker.js is missing; run `npm run build`');
   const report = join(dirname(corpus.dir), `report-${process.pid}.json`);
   const args = [cli, 'migrate', '.', '--dry-run', '--quiet', '--json', report, ...(workers === undefined ? [] : ['--workers', String(workers)])];
   const run = await runTool(args, corpus.dir, false);

@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, Client, fetch as undiciFetch, request as undiciRequest } from 'undici';
-import { createHttpClient } from '../../runtime/index.js';
+import { createHttpClient } from '@bounded/runtime';
 import type { Measurement, RunContext, Suite, SuiteOptions } from '../suite.js';
 
 const SCENARIO = 'c=10';

@@ -31,7 +31,7 @@ import tsParser from '@typescript-eslint/parser';
 import { Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import ts from 'typescript';
-import plugin from '../../eslint-plugin/index.js';
+import plugin from 'eslint-plugin-bounded';
 import { peakRss, type Measurement, type RunContext, type Sample, type Suite, type SuiteOptions, type Target } from '../suite.js';
 
 const NAMES = {

@@ -9,9 +9,9 @@
  * Pools hold 20 connections (the policy's max) and are warmed up before the clock starts.
  */
 import pg from 'pg';
-import { DEFAULT_POLICY } from '../../policy/defaults.js';
-import { createPool } from '../../runtime/index.js';
-import { startEmbeddedPostgres } from '../../runtime/stress/embedded-postgres.js';
+import { DEFAULT_POLICY } from '@bounded/policy';
+import { createPool } from '@bounded/runtime';
+import { startEmbeddedPostgres } from '@bounded/runtime/stress';
 import type { Measurement, RunContext, Suite, SuiteOptions, Target } from '../suite.js';
 
 const SCENARIO = 'c=50';

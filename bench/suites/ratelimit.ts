@@ -62,7 +62,7 @@ import {
   type RateLimiter,
   type SlidingWindowOptions,
   type TokenBucketOptions,
-} from '../../runtime/index.js';
+} from '@bounded/runtime';
 import { peakRss, type Measurement, type Sample, type Suite, type SuiteOptions, type Target } from '../suite.js';
 
 /** Target of the accuracy runs, calls per second. */
@@ -587,7 +587,7 @@ const redisSubjects: readonly RedisSubject[] = [
     name: 'TokenBucket',
     ratioVs: [],
     make: async (url, key) => {
-      const { createRedisStore } = await import('../../runtime/index.js');
+      const { createRedisStore } = await import('@bounded/runtime');
       const store = await createRedisStore({ url });
       const limiter = new TokenBucket({ rate: HUGE, name: key, store });
       return { call: () => limiter.acquire(), close: () => (limiter.close(), store.close()) };
@@ -597,7 +597,7 @@ const redisSubjects: readonly RedisSubject[] = [
     name: 'SlidingWindow',
     ratioVs: [],
     make: async (url, key) => {
-      const { createRedisStore } = await import('../../runtime/index.js');
+      const { createRedisStore } = await import('@bounded/runtime');
       const store = await createRedisStore({ url });
       // A window of 100 ms keeps the admission log short at thousands of calls a second.
       const limiter = new SlidingWindow({ limit: HUGE, per: 100, name: key, store });
@@ -736,7 +736,7 @@ const postgresSubjects: readonly RedisSubject[] = [
     name: 'TokenBucket',
     ratioVs: [],
     make: async (url, key) => {
-      const { createPostgresStore } = await import('../../runtime/index.js');
+      const { createPostgresStore } = await import('@bounded/runtime');
       const store = createPostgresStore({ url, operationTimeoutMs: 5_000 });
       const limiter = new TokenBucket({ rate: HUGE, name: key, store });
       return { call: () => limiter.acquire(), close: () => (limiter.close(), store.close()) };
@@ -746,7 +746,7 @@ const postgresSubjects: readonly RedisSubject[] = [
     name: 'SlidingWindow',
     ratioVs: [],
     make: async (url, key) => {
-      const { createPostgresStore } = await import('../../runtime/index.js');
+      const { createPostgresStore } = await import('@bounded/runtime');
       const store = createPostgresStore({ url, operationTimeoutMs: 5_000 });
       // A window of 100 ms keeps the admission log (an array in the row) short.
       const limiter = new SlidingWindow({ limit: HUGE, per: 100, name: key, store });
@@ -774,7 +774,7 @@ const postgresSubjects: readonly RedisSubject[] = [
 async function benchPostgres(): Promise<{ url: string; release: () => Promise<void> }> {
   const external = process.env.DATABASE_URL;
   if (external) return { url: external, release: async () => {} };
-  const { startEmbeddedPostgres } = await import('../../runtime/stress/embedded-postgres.js');
+  const { startEmbeddedPostgres } = await import('@bounded/runtime/stress');
   const server = await startEmbeddedPostgres();
   return { url: server.url, release: () => server.destroy() };
 }

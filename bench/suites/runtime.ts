@@ -13,7 +13,7 @@ import { Sema } from 'async-sema';
 import pLimit from 'p-limit';
 import pMap from 'p-map';
 import PQueue from 'p-queue';
-import { Semaphore, forEachBounded, mapBounded } from '../../runtime/index.js';
+import { Semaphore, forEachBounded, mapBounded } from '@bounded/runtime';
 import { peakRss, type Measurement, type RunContext, type Sample, type Suite, type SuiteOptions, type Target } from '../suite.js';
 
 const LIMITS = [1, 10, 100] as const;

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { StorePolicy } from '../../policy/load.js';
-import { isStoreUnavailableError } from '../../runtime/errors.js';
-import { buildSql } from '../../runtime/store/postgres-sql.js';
-import { createPostgresStore } from '../../runtime/store/postgres.js';
+import type { StorePolicy } from '@bounded/policy';
+import { isStoreUnavailableError } from '@bounded/runtime';
+import { postgresStoreSql } from '@bounded/runtime';
+import { createPostgresStore } from '@bounded/runtime';
 import type { Io } from '../io.js';
 import { loadPolicyFor } from '../load-policy.js';
 
@@ -64,7 +64,7 @@ export async function dbCommand(args: readonly string[], io: Io, cwd = process.c
     return 2;
   }
   if (parsed.values['print-sql'] === true) {
-    io.stdout.write(`${buildSql(schema ?? 'bounded').createSchema.map((statement) => `${dedent(statement)};`).join('\n\n')}\n`);
+    io.stdout.write(`${postgresStoreSql(schema ?? 'bounded').createSchema.map((statement) => `${dedent(statement)};`).join('\n\n')}\n`);
     return 0;
   }
 

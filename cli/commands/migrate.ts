@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { transforms } from '../../codemods/index.js';
-import type { VerifyResult } from '../../codemods/verify.js';
-import { mapBounded } from '../../runtime/map-bounded.js';
-import { suggest } from '../../policy/suggest.js';
+import { transforms } from '@bounded/codemods';
+import type { VerifyResult } from '@bounded/codemods';
+import { mapBounded } from '@bounded/runtime';
+import { suggest } from '@bounded/policy';
 import { resolveSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
@@ -213,7 +213,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
       return after === undefined ? [] : [{ file: candidate.task.file, before: candidate.task.source, after }];
     });
     progress?.phase('verifying', changes.length);
-    const { verifyChanges } = await import('../../codemods/verify.js');
+    const { verifyChanges } = await import('@bounded/codemods/verify');
     verified = verifyChanges(changes);
     progress?.tick(changes.length);
   }

@@ -9,8 +9,8 @@ import {
   loadPolicy,
   resolvePolicyPath,
   type Policy,
-} from '../../policy/load.js';
-import { STARTER_POLICY } from '../../policy/starter.js';
+} from '@bounded/policy';
+import { STARTER_POLICY } from '@bounded/policy';
 import type { Io } from '../io.js';
 
 export const POLICY_USAGE = `Usage:

@@ -1,17 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { tryParseDuration } from '../../policy/duration.js';
-import { suggest } from '../../policy/suggest.js';
-import { BaselineFileError, compareToBaseline, createBaseline, formatComparison, readBaseline, writeBaseline } from '../../runtime/stress/baseline.js';
-import type { BaselineComparison } from '../../runtime/stress/baseline.js';
-import { SCENARIOS } from '../../runtime/stress/chaos.js';
-import { runStress } from '../../runtime/stress/harness.js';
-import { LEVELS } from '../../runtime/stress/levels.js';
-import { openStressDatabase } from '../../runtime/stress/postgres.js';
-import { writeHtmlReport } from '../../runtime/stress/report-html.js';
-import { formatSummary } from '../../runtime/stress/summary.js';
-import { CHAOS_NAMES, STRESS_LEVELS, type ChaosName, type StressLevel, type StressResult } from '../../runtime/stress/types.js';
+import { tryParseDuration } from '@bounded/policy';
+import { suggest } from '@bounded/policy';
+import { BaselineFileError, compareToBaseline, createBaseline, formatComparison, readBaseline, writeBaseline } from '@bounded/runtime/stress';
+import type { BaselineComparison } from '@bounded/runtime/stress';
+import { SCENARIOS } from '@bounded/runtime/stress';
+import { runStress } from '@bounded/runtime/stress';
+import { LEVELS } from '@bounded/runtime/stress';
+import { openStressDatabase } from '@bounded/runtime/stress';
+import { writeHtmlReport } from '@bounded/runtime/stress';
+import { formatSummary } from '@bounded/runtime/stress';
+import { CHAOS_NAMES, STRESS_LEVELS, type ChaosName, type StressLevel, type StressResult } from '@bounded/runtime/stress';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
 

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { loadPolicy, type Policy } from '../../policy/index.js';
+import { loadPolicy, type Policy } from '@bounded/policy';
 
 /** Options every transform accepts (jscodeshift passes CLI flags through as `options`). */
 export interface TransformOptions {

@@ -6,7 +6,7 @@
  */
 import type { ASTPath, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import type { Policy } from '../../policy/index.js';
+import type { Policy } from '@bounded/policy';
 import { findProperty, hasHiddenKeys, span, textOf } from './imports.js';
 import type { PgClass } from './pool-pg.js';
 import { indentAt } from './pool-text.js';

@@ -3,8 +3,8 @@
  * the runtime's preset by name when the policy keeps the preset's numbers (`'openai'`,
  * `providerLimiter('openai')`), the policy's own numbers when it changes them.
  */
-import { DEFAULT_POLICY } from '../../policy/defaults.js';
-import type { Policy } from '../../policy/index.js';
+import { DEFAULT_POLICY } from '@bounded/policy';
+import type { Policy } from '@bounded/policy';
 import { msSource } from './imports.js';
 import type { Provider } from './throttle-clients.js';
 

@@ -1,6 +1,6 @@
 import { AST_NODE_TYPES, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
-import type { Policy } from '../../policy/load.js';
+import type { Policy } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { calleeText, isFunction } from '../utils/functions.js';
 import { httpCall, urlText } from '../utils/http-calls.js';

@@ -11,9 +11,13 @@ export interface BoundedRuleDocs {
   requiresTypeChecking?: false;
 }
 
-/** Where a rule's docs live, relative to the package root. */
+/** Where a rule's docs live, relative to the repository root and to eslint-plugin-bounded's root (both ship them). */
 export const ruleDocsPath = (name: string): string => `rules-docs/${name}.md`;
 
-export const createRule = ESLintUtils.RuleCreator<BoundedRuleDocs>(
-  (name) => `https://www.npmjs.com/package/bounded?activeTab=code#${ruleDocsPath(name)}`,
-);
+/** The one base every rule's `meta.docs.url` is built from: the docs in the repository. */
+export const RULE_DOCS_BASE = 'https://github.com/bounded-dev/bounded/blob/main/';
+
+/** A rule's documentation URL. */
+export const ruleDocsUrl = (name: string): string => `${RULE_DOCS_BASE}${ruleDocsPath(name)}`;
+
+export const createRule = ESLintUtils.RuleCreator<BoundedRuleDocs>(ruleDocsUrl);

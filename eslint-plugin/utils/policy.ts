@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { RuleContext } from '@typescript-eslint/utils/ts-eslint';
-import { loadPolicy, type Policy } from '../../policy/load.js';
+import { loadPolicy, type Policy } from '@bounded/policy';
 
 /**
  * What a flat config may put under `settings.bounded`:

@@ -2,7 +2,7 @@ import { AST_NODE_TYPES, type ParserServices, type TSESTree } from '@typescript-
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
 import { unionConstituents } from 'ts-api-utils';
 import type * as ts from 'typescript';
-import type { ProviderApiPolicy } from '../../policy/load.js';
+import type { ProviderApiPolicy } from '@bounded/policy';
 import { resolveImport } from './imports.js';
 import { skipTypeWrappers, valueOrigin } from './origins.js';
 import { isRuntimeExport } from './runtime-imports.js';

@@ -14,7 +14,7 @@
  *   past it stops the retries at once and says so in the error.
  */
 import { Agent, Client, Pool, fetch as undiciFetch, type Dispatcher } from 'undici';
-import { DEFAULT_POLICY } from '../../policy/defaults.js';
+import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { ClosedError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
 import { assertSignal, assertTimeoutMs, show } from '../internal/validate.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY } from '../../policy/defaults.js';
+import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { ClosedError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
 import { assertFunction, assertTimeoutMs, show } from '../internal/validate.js';

@@ -1,10 +1,38 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type promClient from 'prom-client';
 import type { Subscription } from '../internal/events.js';
 import { show } from '../internal/validate.js';
 import { METRICS, type MetricDefinition } from './metrics.js';
 import type { MonitorSnapshot, SnapshotSource } from './types.js';
+
+/**
+ * The part of a prom-client `Registry` bounded uses. prom-client is an optional peer of
+ * @bounded/runtime, loaded only when metrics are registered or served, so its types are not
+ * named here; a prom-client `Registry` satisfies this shape.
+ */
+export interface Registry {
+  registerMetric(metric: never): void;
+  getSingleMetric(name: string): unknown;
+  removeSingleMetric(name: string): void;
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** prom-client's module; a clear error when it is not installed. */
+function loadPromClient(feature: string): typeof promClient {
+  try {
+    return require('prom-client') as typeof promClient;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes("'prom-client'")) {
+      throw new Error(`${feature} needs prom-client, an optional peer dependency of @bounded/runtime: npm install prom-client`, { cause: error });
+    }
+    throw error;
+  }
+}
 
 /**
  * Registers bounded's metrics (see docs/metrics.md) in a prom-client registry. Their values
@@ -55,14 +83,15 @@ export function registerMetrics(registry: Registry, monitor: SnapshotSource): Su
 }
 
 function createMetric(definition: MetricDefinition, registry: Registry, read: () => MonitorSnapshot): void {
+  const { Counter, Gauge } = loadPromClient('registerMetrics');
   const config = {
     name: definition.name,
     help: definition.help,
     labelNames: definition.labelNames,
-    registers: [registry],
+    registers: [registry as unknown as promClient.Registry],
   };
   if (definition.type === 'gauge') {
-    const gauge: Gauge = new Gauge({
+    const gauge: promClient.Gauge = new Gauge({
       ...config,
       collect() {
         gauge.reset();
@@ -70,7 +99,7 @@ function createMetric(definition: MetricDefinition, registry: Registry, read: ()
       },
     });
   } else {
-    const counter: Counter = new Counter({
+    const counter: promClient.Counter = new Counter({
       ...config,
       collect() {
         // The monitor holds the running totals: a scrape reports them as they are.
@@ -107,7 +136,8 @@ export interface MetricsServer extends AsyncDisposable {
  * methods). Resolves once listening.
  */
 export async function createMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
-  const { port = 9464, host = '127.0.0.1', registry = defaultRegistry, path = '/metrics' } = options;
+  const { port = 9464, host = '127.0.0.1', path = '/metrics' } = options;
+  const registry: Registry = options.registry ?? loadPromClient('createMetricsServer').register;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${show(port)}`);
   }

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { ClientBase } from 'pg';
+import type { ClientBase } from './pg-types.js';
 
 /** What pg keeps about a connection that a cancel request needs. */
 interface CancelTarget {

@@ -1,4 +1,4 @@
-import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from './pg-types.js';
 import { ClosedError, TimeoutError } from '../errors.js';
 import { assertSignal, assertTimeoutMs, MAX_TIMER_MS, show } from '../internal/validate.js';
 import { cancelBackend } from './cancel.js';

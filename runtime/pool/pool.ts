@@ -1,6 +1,7 @@
-import pg from 'pg';
-import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { DEFAULT_POLICY } from '../../policy/defaults.js';
+import type pg from 'pg';
+import { loadPg } from './load-pg.js';
+import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from './pg-types.js';
+import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { ClosedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
 import {
@@ -191,15 +192,16 @@ export class BoundedPool implements AsyncDisposable {
     };
     // Callers never wait in pg's queue, so pg's pool needs no connection timeout of its own
     // (it would start a timer for every checkout): the client bounds opening a connection.
-    const Base = (rest.Client ?? pg.Client) as unknown as new (options: object) => pg.ClientBase;
+    const driver = loadPg('createPool');
+    const Base = (rest.Client ?? driver.Client) as unknown as new (options: object) => pg.ClientBase;
     class Client extends Base {
       constructor(options: object) {
         super({ ...options, connectionTimeoutMillis });
       }
     }
     // query_timeout stays with us: pg's own leaves the connection busy with the abandoned query.
-    this.#pg = new pg.Pool({
-      ...rest,
+    this.#pg = new driver.Pool({
+      ...(rest as pg.PoolConfig),
       Client: Client as unknown as new () => pg.ClientBase,
       min,
       max,

@@ -1,5 +1,5 @@
 /** The pool's public option, event and stats types. */
-import type { PoolConfig } from 'pg';
+import type { PoolConfig } from './pg-types.js';
 import type { PooledClient } from './client.js';
 
 /**

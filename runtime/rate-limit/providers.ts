@@ -1,5 +1,5 @@
-import { DEFAULT_POLICY } from '../../policy/defaults.js';
-import type { Duration } from '../../policy/duration.js';
+import { DEFAULT_POLICY } from '@bounded/policy/core';
+import type { Duration } from '@bounded/policy/core';
 import type { Spacing } from './core.js';
 import { SlidingWindow } from './sliding-window.js';
 import { TokenBucket, assertPositive, positiveDuration } from './token-bucket.js';

@@ -1,4 +1,4 @@
-import type { Duration } from '../../policy/duration.js';
+import type { Duration } from '@bounded/policy/core';
 import type { SharedModeOptions } from '../store/types.js';
 import { LimiterCore, type SharedTuning, type Spacing } from './core.js';
 import { assertPositive, assertStore, positiveDuration, sharedKey } from './token-bucket.js';

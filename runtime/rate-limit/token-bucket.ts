@@ -1,4 +1,4 @@
-import { parseDuration, type Duration } from '../../policy/duration.js';
+import { parseDuration, type Duration } from '@bounded/policy/core';
 import { show } from '../internal/validate.js';
 import type { SharedModeOptions, SharedStore } from '../store/types.js';
 import { LimiterCore, type SharedTuning, type Spacing } from './core.js';

@@ -13,7 +13,8 @@
  * - Queries go through a `BoundedPool` (createPool): a bounded number of connections, and a
  *   deadline on every call, past which the call rejects with `StoreUnavailableError`.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../pool/load-pg.js';
 import { ClosedError, StoreUnavailableError, TimeoutError, isTimeoutError } from '../errors.js';
 import { assertTimeoutMs, show } from '../internal/validate.js';
 import { isStatementError, isStatementTimeout } from '../pool/classify.js';
@@ -370,7 +371,7 @@ export class PostgresStore implements SharedStore {
 
   #listen(): Promise<pg.Client> {
     this.#listening ??= (async () => {
-      const client = new pg.Client({
+      const client = new (loadPg('createPostgresStore').Client)({
         ...(this.#ownsPool ? { connectionString: this.#url } : this.#poolConnection()),
         connectionTimeoutMillis: this.operationTimeoutMs,
         application_name: `bounded-store:${this.schema}:listen`,

@@ -17,7 +17,7 @@
  * ```
  */
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ClosedError, StoreUnavailableError } from '../errors.js';
 import { show } from '../internal/validate.js';
 import {
@@ -44,8 +44,20 @@ import type {
   StoreSubscription,
 } from './types.js';
 
-/** An ioredis client: a single server (`Redis`) or a Redis Cluster (`Cluster`). */
-export type RedisClient = Redis | Cluster;
+/**
+ * An ioredis client: a single server (`Redis`) or a Redis Cluster (`Cluster`). Written as the
+ * shape bounded checks, so that these declarations need no ioredis types (ioredis is an
+ * optional peer); both ioredis classes satisfy it.
+ */
+export interface RedisClient {
+  readonly status: string;
+  duplicate(): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ioredis's listeners take varied arguments
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** The ioredis client this module drives (what `RedisClient` is at run time). */
+type IoClient = Redis | Cluster;
 
 export interface RedisStoreOptions {
   /**
@@ -70,7 +82,7 @@ export interface CreateRedisStoreOptions extends StoreConnectionOptions {
    * Extra ioredis options for the clients created from `url` (TLS, username, `db`…). bounded's
    * fail-fast settings apply unless overridden here.
    */
-  readonly redisOptions?: Partial<RedisOptions> | undefined;
+  readonly redisOptions?: Readonly<Record<string, unknown>> | undefined;
 }
 
 const DEFAULT_NAMESPACE = 'bounded';
@@ -146,8 +158,8 @@ export class RedisStore implements SharedStore {
   readonly description: string;
   readonly namespace: string;
   readonly operationTimeoutMs: number;
-  readonly #client: RedisClient;
-  #subscriber: RedisClient | undefined;
+  readonly #client: IoClient;
+  #subscriber: IoClient | undefined;
   readonly #ownsSubscriber: boolean;
   readonly #keys = new Map<string, RedisLimitKeys>();
   /** Wake-up listeners by channel. */
@@ -172,10 +184,10 @@ export class RedisStore implements SharedStore {
     assertTimeout(timeoutMs);
     this.namespace = namespace;
     this.operationTimeoutMs = timeoutMs;
-    this.#client = options.client;
-    this.#subscriber = options.subscriber;
+    this.#client = options.client as unknown as IoClient;
+    this.#subscriber = options.subscriber as unknown as IoClient | undefined;
     this.#ownsSubscriber = options.subscriber === undefined;
-    this.description = `redis ${describeClient(options.client)} prefix ${namespace}`;
+    this.description = `redis ${describeClient(this.#client)} prefix ${namespace}`;
     this.#client.on('error', this.#onError);
     this.#client.on('ready', this.#onReady);
     if (this.#subscriber !== undefined) this.#watchSubscriber(this.#subscriber);
@@ -467,12 +479,12 @@ export class RedisStore implements SharedStore {
     }
   }
 
-  #subscriberConnection(): RedisClient {
+  #subscriberConnection(): IoClient {
     if (this.#subscriber !== undefined) return this.#subscriber;
     const client = this.#client;
     // The subscriber queues SUBSCRIBE while (re)connecting and re-subscribes after a reconnect:
     // a wake-up channel should come back by itself. Calls on it are still bounded by #run.
-    const subscriber: RedisClient = isCluster(client)
+    const subscriber: IoClient = isCluster(client)
       ? client.duplicate(undefined, { enableOfflineQueue: true })
       : client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.#subscriber = subscriber;
@@ -480,7 +492,7 @@ export class RedisStore implements SharedStore {
     return subscriber;
   }
 
-  #watchSubscriber(subscriber: RedisClient): void {
+  #watchSubscriber(subscriber: IoClient): void {
     subscriber.on('error', () => {
       // Connection trouble shows on the main client's calls; the subscriber reconnects itself.
     });
@@ -523,7 +535,7 @@ function sha1(script: RedisScript): string {
 }
 
 /** QUIT politely, or drop the connection when the server does not answer in time. */
-async function quit(client: RedisClient, timeoutMs: number): Promise<void> {
+async function quit(client: IoClient, timeoutMs: number): Promise<void> {
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
@@ -542,7 +554,7 @@ async function quit(client: RedisClient, timeoutMs: number): Promise<void> {
 }
 
 /** "127.0.0.1:6379", or the cluster's startup nodes; never credentials. */
-function describeClient(client: RedisClient): string {
+function describeClient(client: IoClient): string {
   if (isCluster(client)) {
     const nodes = client.nodes().map((node) => `${node.options.host ?? '?'}:${node.options.port ?? '?'}`);
     return `cluster ${nodes.length > 0 ? nodes.join(',') : '(no nodes yet)'}`;
@@ -551,7 +563,7 @@ function describeClient(client: RedisClient): string {
   return path ? `unix:${path}` : `${host ?? 'localhost'}:${port ?? 6379}`;
 }
 
-function isCluster(client: RedisClient): client is Cluster {
+function isCluster(client: IoClient): client is Cluster {
   return (client as { isCluster?: unknown }).isCluster === true;
 }
 

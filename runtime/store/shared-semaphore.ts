@@ -14,8 +14,6 @@
  * the channel is live, is not lost: the head asks again instead of sleeping on an answer that
  * may predate it.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { ClosedError, QueueFullError, TimeoutError, isStoreUnavailableError, type StoreUnavailableError } from '../errors.js';
 import type { Listeners } from '../internal/events.js';
 import { forEachBounded } from '../map-bounded.js';
@@ -60,7 +58,18 @@ interface Waiter {
 }
 
 /** Identifies this process in holder ids: host, pid and a random part (pids are reused). */
-const PROCESS_TAG = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+const PROCESS_TAG = processTag();
+
+/**
+ * host:pid:random, so a lease names the process that holds it. Built without a static `node:*`
+ * import: the semaphore is part of @bounded/runtime/core, which bundles for browsers too.
+ */
+function processTag(): string {
+  const random = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(3)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  const os = proc?.getBuiltinModule?.('node:os');
+  return `${os?.hostname() ?? 'host'}:${proc?.pid ?? 0}:${random}`;
+}
 let holderCount = 0;
 
 export class SharedSemaphore {

@@ -4,7 +4,8 @@
  * the common must-holds (limits, accounting, durable writes, recovery, alert accuracy) plus
  * each scenario's own (`extraChecks`).
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../pool/load-pg.js';
 import { forEachBounded } from '../map-bounded.js';
 import type { FakeProvider } from './fake-provider.js';
 import { sleep } from './measure.js';
@@ -134,7 +135,7 @@ export const SCENARIOS: Readonly<Record<ChaosName, ChaosScenario>> = {
             async () => {
               // The hog is the other tenant, not the workload: it must hold connections of its own.
               // eslint-disable-next-line bounded/no-per-call-connection
-              const client = new pg.Client({
+              const client = new (loadPg('the stress harness').Client)({
                 connectionString: context.db.url,
                 application_name: 'bounded-stress-hog',
                 connectionTimeoutMillis: 10_000,

@@ -1,5 +1,5 @@
 /** The `memory` chaos's child process: runs the flood and sends its result to the parent. */
-import type { Policy } from '../../policy/load.js';
+import type { Policy } from '@bounded/policy/core';
 import { runStress } from './harness.js';
 import { CHILD_ENV, type MemoryChildInput, type MemoryChildMessage } from './memory.js';
 import { stressDatabase } from './postgres.js';

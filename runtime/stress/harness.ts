@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { defaultPolicy, type Policy } from '../../policy/load.js';
+import { defaultPolicy, type Policy } from '@bounded/policy';
 import { isBoundedError } from '../errors.js';
 import { createHttpClient } from '../http/client.js';
 import { mapBoundedSettled } from '../map-bounded.js';

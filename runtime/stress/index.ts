@@ -10,3 +10,15 @@ export { startUpstream, type Upstream, type UpstreamMode, type UpstreamOptions, 
 export { startFakeProvider, type FakeProvider, type FakeProviderOptions, type FakeProviderStats } from './fake-provider.js';
 export { formatSummary } from './summary.js';
 export * from './types.js';
+export {
+  BaselineFileError,
+  compareToBaseline,
+  createBaseline,
+  formatComparison,
+  readBaseline,
+  writeBaseline,
+  type BaselineComparison,
+  type StressBaseline,
+} from './baseline.js';
+export { renderHtmlReport, writeHtmlReport, type HtmlReportOptions } from './report-html.js';
+export { startEmbeddedPostgres, type EmbeddedPostgresOptions, type EmbeddedServer } from './embedded-postgres.js';

@@ -7,7 +7,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { defaultPolicy } from '../../policy/load.js';
+import { defaultPolicy } from '@bounded/policy';
 import type { StressOptions } from './harness.js';
 import { LEVELS, peakConcurrency } from './levels.js';
 import { openStressDatabase } from './postgres.js';

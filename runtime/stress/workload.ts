@@ -4,7 +4,7 @@
  * `createHttpClient`, model calls through `throttleClient` over a sliding-window limiter per
  * provider, and fan-outs through `mapBounded`.
  */
-import type { Policy } from '../../policy/load.js';
+import type { Policy } from '@bounded/policy/core';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import { mapBounded } from '../map-bounded.js';
 import { createPool } from '../pool/registry.js';

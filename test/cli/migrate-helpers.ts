@@ -1,9 +1,9 @@
 /** Shared by the `bounded migrate` tests: throwaway projects, a captured run, a compiled worker entry. */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import ts from 'typescript';
+import { join, relative } from 'node:path';
 import { migrateCommand, type MigrateOptions } from '../../cli/commands/migrate.js';
+import { bundleForNode } from '../helpers/bundle.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -48,31 +48,13 @@ export function snapshot(root: string): Map<string, Buffer> {
 }
 
 /**
- * The tests run from the TypeScript sources, which worker threads cannot load. This compiles
- * the folders the worker imports (file by file, as tsc would emit them) into a folder under
- * node_modules/.cache, where the package imports still resolve, and returns the worker entry.
- * Call `dispose` when done.
+ * Bundles the worker entry (cli/migrate-worker.ts and what it imports, from the sources) into
+ * one module under node_modules/.cache, where its package imports still resolve, and returns it:
+ * the same code the built CLI runs from dist.
  */
-export function compileWorker(): { entry: string; dir: string; dispose(): void } {
+export async function compileWorker(): Promise<{ entry: string; dir: string; dispose(): void }> {
   const dir = join(ROOT, 'node_modules', '.cache', `bounded-migrate-worker-${process.pid}-${Date.now()}`);
-  const emit = (folder: string): void => {
-    for (const entry of readdirSync(join(ROOT, folder), { withFileTypes: true })) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) emit(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        const { outputText } = ts.transpileModule(readFileSync(join(ROOT, path), 'utf8'), {
-          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-          fileName: path,
-        });
-        const out = join(dir, path.replace(/\.ts$/, '.js'));
-        mkdirSync(dirname(out), { recursive: true });
-        writeFileSync(out, outputText);
-      }
-    }
-  };
-  // What the worker imports (not the runtime: the codemods only name its exports).
-  for (const folder of ['cli', 'codemods', 'policy']) emit(folder);
-  // Inside node_modules, Node looks no higher for the package type.
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-  return { entry: join(dir, 'cli', 'migrate-worker.js'), dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  mkdirSync(dir, { recursive: true });
+  const entry = await bundleForNode(join(ROOT, 'cli', 'migrate-worker.ts'), join(dir, 'migrate-worker.mjs'));
+  return { entry, dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

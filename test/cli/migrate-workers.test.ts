@@ -11,9 +11,9 @@ import { compileWorker, migrate, project, snapshot } from './migrate-helpers.js'
 // Worker threads load jscodeshift and the parser each: slow on a busy machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 
-let worker: ReturnType<typeof compileWorker>;
-beforeAll(() => {
-  worker = compileWorker();
+let worker: Awaited<ReturnType<typeof compileWorker>>;
+beforeAll(async () => {
+  worker = await compileWorker();
 });
 afterAll(() => worker.dispose());
 
@@ -85,7 +85,7 @@ describe('bounded migrate --workers', () => {
   });
 
   it('falls back to the main thread, saying why, when the workers cannot start', async () => {
-    const bad = join(worker.dir, 'cli', 'broken-worker.js');
+    const bad = join(worker.dir, 'broken-worker.mjs');
     writeFileSync(bad, 'throw new Error("cannot load the transforms");\n');
     const root = project(corpus());
     const result = await migrate(['--dry-run', '--workers', '2'], root, { workerEntry: bad });
@@ -96,13 +96,13 @@ describe('bounded migrate --workers', () => {
 
   it('reports the file a worker died on as failed, replaces the worker, and finishes the rest', async () => {
     // A worker that exits on one file, and otherwise does what the real one does.
-    const crashing = join(worker.dir, 'cli', 'crashing-worker.js');
+    const crashing = join(worker.dir, 'crashing-worker.mjs');
     writeFileSync(
       crashing,
       [
         `import { parentPort } from 'node:worker_threads';`,
         `parentPort.on('message', (request) => { if (request.task.file.endsWith('fetch10.ts')) process.exit(7); });`,
-        `await import('./migrate-worker.js');`,
+        `await import('./migrate-worker.mjs');`,
         '',
       ].join('\n'),
     );

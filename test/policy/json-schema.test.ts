@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { STARTER_POLICY, policyJsonSchema } from '../../policy/index.js';
 import { schemaText } from '../../policy/write-schema.js';
 
-const shipped = readFileSync(new URL('../../bounded.policy.schema.json', import.meta.url), 'utf8');
+const shipped = readFileSync(new URL('../../policy/bounded.policy.schema.json', import.meta.url), 'utf8');
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(policyJsonSchema());
 
 describe('the shipped JSON Schema', () => {

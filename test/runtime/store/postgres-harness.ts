@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PostgresChildGo, PostgresChildJob, PostgresChildMessage } from './postgres-child.js';
+import { bundleForNode } from '../../helpers/bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -18,20 +19,10 @@ let bundled: Promise<string> | undefined;
 
 function childScript(): Promise<string> {
   bundled ??= (async () => {
-    const { build } = await import('esbuild');
     const outdir = join(root, 'node_modules', '.cache', 'bounded-test');
     await mkdir(outdir, { recursive: true });
     const outfile = join(outdir, `postgres-child-${process.pid}.mjs`);
-    await build({
-      entryPoints: [join(here, 'postgres-child.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
+    await bundleForNode(join(here, 'postgres-child.ts'), outfile);
     return outfile;
   })();
   return bundled;

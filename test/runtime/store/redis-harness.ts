@@ -11,6 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildGo, ChildJob, ChildMessage } from './redis-child.js';
+import { bundleForNode } from '../../helpers/bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -20,20 +21,10 @@ let bundled: Promise<string> | undefined;
 /** Bundles the child script (once per test file) and returns the path of the .mjs. */
 export function childScript(): Promise<string> {
   bundled ??= (async () => {
-    const { build } = await import('esbuild');
     const outdir = join(root, 'node_modules', '.cache', 'bounded-test');
     await mkdir(outdir, { recursive: true });
     const outfile = join(outdir, `redis-child-${process.pid}.mjs`);
-    await build({
-      entryPoints: [join(here, 'redis-child.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
+    await bundleForNode(join(here, 'redis-child.ts'), outfile);
     return outfile;
   })();
   return bundled;

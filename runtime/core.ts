@@ -1,0 +1,76 @@
+/**
+ * @bounded/runtime/core: the primitives that run anywhere JavaScript runs (browsers, edge
+ * workers, Node): Semaphore, the mapBounded family, withTimeout and deadline, TokenBucket,
+ * SlidingWindow and the typed errors. It imports no `node:*` module, no pg and no undici; a test
+ * bundles it for the browser and fails on any such import.
+ */
+export {
+  Semaphore,
+  type AcquireOptions,
+  type Permit,
+  type SemaphoreFallback,
+  type SemaphoreGrant,
+  type SemaphoreOptions,
+  type SemaphoreRejection,
+  type SemaphoreState,
+  type SemaphoreTask,
+} from './semaphore.js';
+export {
+  allBounded,
+  forEachBounded,
+  mapBounded,
+  mapBoundedSettled,
+  type Items,
+  type MapBoundedOptions,
+  type Mapper,
+  type Thunk,
+} from './map-bounded.js';
+export {
+  deadline,
+  withTimeout,
+  type Deadline,
+  type DeadlineOptions,
+  type TimedTask,
+  type WithTimeoutOptions,
+} from './timeout.js';
+export {
+  BoundedError,
+  ClosedError,
+  QueueFullError,
+  StoreUnavailableError,
+  TimeoutError,
+  isBoundedError,
+  isClosedError,
+  isQueueFullError,
+  isStoreUnavailableError,
+  isTimeoutError,
+  type QueueFullDetails,
+  type StoreUnavailableDetails,
+  type TimeoutDetails,
+} from './errors.js';
+export {
+  SlidingWindow,
+  TokenBucket,
+  defineProvider,
+  providerLimiter,
+  providerNames,
+  type ProviderLimiterOptions,
+  type ProviderLimits,
+  type RateAcquireOptions,
+  type RateLimiter,
+  type RateLimiterEvent,
+  type RateLimiterPenalty,
+  type RateLimiterRejection,
+  type RateLimiterStats,
+  type SlidingWindowOptions,
+  type SlidingWindowReconfigure,
+  type SlidingWindowFallback,
+  type Spacing,
+  type TokenBucketFallback,
+  type TokenBucketOptions,
+  type TokenBucketReconfigure,
+} from './rate-limit/index.js';
+export type { LeaseInfo, LimiterAlgorithm, SharedModeOptions, SharedStore, StoreErrorPolicy, StoreKind } from './store/types.js';
+export type { StoreStatusEvent } from './store/shared-health.js';
+export type { Listener, Subscription } from './internal/events.js';
+export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './store/memory.js';
