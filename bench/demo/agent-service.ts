@@ -11,7 +11,7 @@
  * 429 and keeps the fan-out at the policy's concurrency, with every operation succeeding.
  *
  * The copies live under `.demo/` in the repository (git-ignored), so that their compiled code
- * resolves `bounded/runtime` to this build (package self-reference) and `pg`, `openai` and
+ * resolves `@bounded/runtime` to this build (package self-reference) and `pg`, `openai` and
  * `@anthropic-ai/sdk` to this repository's node_modules.
  */
 import { execFile } from 'node:child_process';

@@ -58,7 +58,7 @@ function isPlainMemberChain(node: K.ExpressionKind): boolean {
  * which codemods do not import): modules that build one, the methods that run a task through
  * one, and the names people give them.
  */
-const LIMITER_MODULES = new Set(['p-limit', 'p-throttle', 'p-queue', 'bottleneck', 'async-sema', 'async-mutex', 'limiter', 'bounded/runtime', 'bounded']);
+const LIMITER_MODULES = new Set(['p-limit', 'p-throttle', 'p-queue', 'bottleneck', 'async-sema', 'async-mutex', 'limiter', '@bounded/runtime', '@bounded/runtime/core']);
 const RUN_METHODS = new Set(['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive']);
 const WAIT_METHODS = new Set(['acquire', 'removeTokens', 'waitForToken']);
 const LIMITER_NAME = /(?:^|[a-z0-9_])(?:sem|sema|semaphore|limit|limiter|queue|throttle|throttler|bottleneck|mutex)$/i;

@@ -1,5 +1,5 @@
 /**
- * The one helper module every transform shares: imports from `bounded/runtime` (added only
+ * The one helper module every transform shares: imports from `@bounded/runtime` (added only
  * when missing, merged into an existing import) and option-object merging (find a property,
  * add one, combine an existing `signal` with a deadline).
  *
@@ -15,7 +15,7 @@ import type * as K from 'ast-types/gen/kinds.js';
 import { lineEndOf, lineEndingOf, withLineEnding } from './text-edits.js';
 
 /** The module the transforms import from. Only export names are used here, as strings. */
-export const RUNTIME_MODULE = 'bounded/runtime';
+export const RUNTIME_MODULE = '@bounded/runtime';
 
 /** Replace `source.slice(start, end)` with `text`. */
 export interface Edit {
@@ -94,7 +94,7 @@ function nextLine(source: string, offset: number): number {
 }
 
 /**
- * Makes each of `names` importable from `source` (default `bounded/runtime`): a name already
+ * Makes each of `names` importable from `source` (default `@bounded/runtime`): a name already
  * imported keeps its local name (an alias stays an alias); missing ones are merged into an
  * existing named import of the module, else added in one new declaration after the last
  * import (or at the top, below a file header). Returns the local names and at most one edit;

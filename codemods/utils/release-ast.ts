@@ -232,7 +232,7 @@ interface Imported {
 }
 
 const POOL_NAME = /pool$/i;
-const BOUNDED_MODULES = new Set(['bounded/runtime', 'bounded']);
+const BOUNDED_MODULES = new Set(['@bounded/runtime', '@bounded/runtime/core']);
 
 /** Recognises pools by where they come from (imports and `const` initialisers in the file) and by name. */
 export class PoolFinder {

@@ -36,7 +36,7 @@ type Holder =
 /** Functions named like set-up code that makes a connection for its caller to keep. */
 const FACTORY_NAME = /^(?:create|make|build|new|open|connect|init|setup|start)(?:[A-Z_]|$)/;
 const INSTEAD: Readonly<Record<ConnectionFactory['library'], string>> = {
-  pg: "create one pool at module scope and share it (`getPool('main')` from bounded/runtime)",
+  pg: "create one pool at module scope and share it (`getPool('main')` from @bounded/runtime)",
   mysql: 'create one pool at module scope (`createPool`) and share it',
   redis: 'create the client once at module scope and share it',
   mongodb: 'create the client once at module scope and share it',

@@ -61,7 +61,7 @@ export default createRule<Options, MessageId>({
         '`Promise.{{method}}` over `{{items}}` starts every task at once; start them through a limiter of {{concurrency}} (`sem.run(() => …)`, p-limit) or race a fixed set.',
       untraced:
         '`Promise.{{method}}` over `{{items}}`, whose size this rule cannot see; build it with mapBounded or through a limiter of {{concurrency}}, or pass a fixed-length array.',
-      useMapBounded: 'Rewrite as `{{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from bounded/runtime.',
+      useMapBounded: 'Rewrite as `{{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from @bounded/runtime.',
     },
     schema: [
       {

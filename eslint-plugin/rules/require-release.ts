@@ -44,8 +44,8 @@ interface Acquisition {
 
 /** Semaphores and locks whose `acquire()` must be matched by a release, by module. */
 const SEMAPHORES: Readonly<Record<string, readonly string[]>> = {
-  'bounded/runtime': ['Semaphore'],
-  bounded: ['Semaphore'],
+  '@bounded/runtime': ['Semaphore'],
+  '@bounded/runtime/core': ['Semaphore'],
   'async-sema': ['Sema'],
   'async-mutex': ['Mutex', 'Semaphore'],
 };

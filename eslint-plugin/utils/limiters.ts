@@ -21,8 +21,8 @@ const LIMITER_EXPORTS: Readonly<Record<string, readonly string[] | '*'>> = {
   'async-sema': ['Sema', 'RateLimit'],
   'async-mutex': ['Mutex', 'Semaphore', 'withTimeout'],
   limiter: ['RateLimiter', 'TokenBucket'],
-  'bounded/runtime': ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
-  bounded: ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
+  '@bounded/runtime': ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
+  '@bounded/runtime/core': ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
 };
 
 /** Methods that run a task through a limiter object: `sem.run(fn)`, `queue.add(fn)`, `limiter.schedule(fn)`. */

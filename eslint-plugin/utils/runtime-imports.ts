@@ -9,9 +9,9 @@ import { isImportOf } from './imports.js';
  */
 
 /** The specifiers bounded's runtime is imported from. */
-export const RUNTIME_MODULES: readonly string[] = ['bounded/runtime', 'bounded'];
+export const RUNTIME_MODULES: readonly string[] = ['@bounded/runtime', '@bounded/runtime/core'];
 /** The specifier suggestions import from. */
-export const RUNTIME_MODULE = 'bounded/runtime';
+export const RUNTIME_MODULE = '@bounded/runtime';
 
 /** True when `node` is one of `names`, imported from bounded's runtime. */
 export function isRuntimeExport(node: TSESTree.Node, scope: Scope.Scope, names: readonly string[]): boolean {
@@ -25,7 +25,7 @@ function importedName(specifier: TSESTree.ImportSpecifier): string {
 /**
  * The fixes that make `name` from bounded's runtime available in the file: none when it is
  * already imported under that name, a specifier merged into an existing value import of
- * 'bounded/runtime' (or 'bounded'), else a new import after the last one.
+ * '@bounded/runtime' (or '@bounded/runtime/core'), else a new import after the last one.
  */
 export function addRuntimeImport(
   fixer: RuleFixer,
@@ -40,7 +40,7 @@ export function addRuntimeImport(
       if (specifier.type === AST_NODE_TYPES.ImportSpecifier && importedName(specifier) === name && specifier.local.name === name && specifier.importKind !== 'type') return [];
     }
   }
-  // Merge into `import { a } from 'bounded/runtime'` (preferred) or 'bounded'.
+  // Merge into `import { a } from '@bounded/runtime'` (preferred) or '@bounded/runtime/core'.
   const ordered = [...runtime].sort((a, b) => RUNTIME_MODULES.indexOf(a.source.value) - RUNTIME_MODULES.indexOf(b.source.value));
   for (const declaration of ordered) {
     const named = declaration.specifiers.filter((specifier): specifier is TSESTree.ImportSpecifier => specifier.type === AST_NODE_TYPES.ImportSpecifier);

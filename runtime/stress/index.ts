@@ -1,5 +1,5 @@
 /**
- * bounded's stress and chaos harness: `import { runStress } from 'bounded/stress'`.
+ * bounded's stress and chaos harness: `import { runStress } from '@bounded/runtime/stress'`.
  * The `bounded stress` command is a thin layer over it.
  */
 export { runStress, type StressOptions } from './harness.js';

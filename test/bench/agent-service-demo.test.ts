@@ -1,7 +1,7 @@
 // The before/after demonstration on fixtures/agent-service, at the light level: the hazardous
 // copy breaks the limits, the copy `bounded migrate` rewrote holds them. Real PostgreSQL, real
 // fake provider and upstream on 127.0.0.1; it runs the built demo (npm ci builds dist) in a
-// child process so that the migrated copy and the driver share one bounded/runtime instance.
+// child process so that the migrated copy and the driver share one @bounded/runtime instance.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

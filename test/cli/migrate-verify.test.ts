@@ -16,8 +16,8 @@ const TSCONFIG = JSON.stringify({
 });
 // A stand-in for the installed package: the runtime's signatures the rewrites use.
 const BOUNDED = {
-  'node_modules/bounded/package.json': JSON.stringify({ name: 'bounded', type: 'module', exports: { './runtime': { types: './runtime.d.ts' } } }),
-  'node_modules/bounded/runtime.d.ts': [
+  'node_modules/@bounded/runtime/package.json': JSON.stringify({ name: '@bounded/runtime', type: 'module', exports: { '.': { types: './index.d.ts' } } }),
+  'node_modules/@bounded/runtime/index.d.ts': [
     'export declare function mapBounded<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, index: number, signal: AbortSignal) => R | PromiseLike<R>, options?: { concurrency?: number }): Promise<Awaited<R>[]>;',
     '',
   ].join('\n'),
@@ -75,7 +75,7 @@ describe('bounded migrate --verify', () => {
     const root = project({ 'tsconfig.json': TSCONFIG, 'src/array.ts': ARRAY });
     const result = await migrate(['src', '--verify'], root);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/src\/array\.ts: kept as it was: .* TS2307 at 1:\d+: Cannot find module 'bounded\/runtime'/);
+    expect(result.stderr).toMatch(/src\/array\.ts: kept as it was: .* TS2307 at 1:\d+: Cannot find module '@bounded\/runtime'/);
     expect(readFileSync(join(root, 'src/array.ts'), 'utf8')).toBe(ARRAY);
   });
 });

@@ -39,7 +39,7 @@ describe('bounded migrate', () => {
 
   it('--option passes transform options through: usingDeclarations=true holds a bounded client with await using', async () => {
     const source = [
-      `import { getPool } from 'bounded/runtime';`,
+      `import { getPool } from '@bounded/runtime';`,
       `export async function plan(id: number) {`,
       `  const client = await getPool('main').acquire();`,
       `  await client.query('select $1::int', [id]);`,

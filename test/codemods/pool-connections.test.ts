@@ -219,7 +219,7 @@ describe('byte fidelity', () => {
 });
 
 describe('output type-checks against the runtime', () => {
-  it('tsc passes on every .output.ts (fixtures/codemods/pool-connections/tsconfig.json maps bounded/runtime to the source)', () => {
+  it('tsc passes on every .output.ts (fixtures/codemods/pool-connections/tsconfig.json maps @bounded/runtime to the source)', () => {
     const result = (() => {
       try {
         execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(DIR, 'tsconfig.json')], { stdio: 'pipe', timeout: 120_000 });
@@ -280,7 +280,7 @@ describe('parser by extension', () => {
     expect(output).not.toBeNull();
     expect(output).not.toContain("require('pg')");
     // CommonJS stays CommonJS: the runtime comes in through require, where pg's require was.
-    expect(output).toMatch(/^const \{ getPool \} = require\('bounded\/runtime'\);\n\nconst db = \(\) => getPool\('main', /);
+    expect(output).toMatch(/^const \{ getPool \} = require\('@bounded\/runtime'\);\n\nconst db = \(\) => getPool\('main', /);
     expect(output).not.toContain('import ');
     expect(output).toContain("const db = () => getPool('main', { connectionString: process.env.DATABASE_URL, min: 5, max: 20 });");
     expect(output).toContain("const { rows } = await db().query('select name from users');");
@@ -402,10 +402,10 @@ describe('the rewritten code against a real PostgreSQL server', () => {
   let dir: string;
   const saved = process.env.DATABASE_URL;
 
-  /** Imports a fixture's output as a module, with `bounded/runtime` pointing at the source. */
+  /** Imports a fixture's output as a module, with `@bounded/runtime` pointing at the source. */
   async function load<T>(name: string): Promise<T> {
     const file = join(dir, `${name}.ts`);
-    writeFileSync(file, fixture(name).expected!.replaceAll("'bounded/runtime'", `'${RUNTIME}'`));
+    writeFileSync(file, fixture(name).expected!.replaceAll("'@bounded/runtime'", `'${RUNTIME}'`));
     return (await import(pathToFileURL(file).href)) as T;
   }
 

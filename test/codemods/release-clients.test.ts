@@ -68,7 +68,7 @@ describe('the rule and the transform agree', () => {
 });
 
 describe('the fixtures type-check', () => {
-  it('every input and output compiles under strict TypeScript with pg and bounded/runtime', () => {
+  it('every input and output compiles under strict TypeScript with pg and @bounded/runtime', () => {
     const files = readdirSync(FIXTURES).map((file) => join(FIXTURES, file));
     const program = ts.createProgram(files, {
       target: ts.ScriptTarget.ES2022,
@@ -79,7 +79,7 @@ describe('the fixtures type-check', () => {
       strict: true,
       skipLibCheck: true,
       noEmit: true,
-      paths: { 'bounded/runtime': [fileURLToPath(new URL('../../runtime/index.ts', import.meta.url))] },
+      paths: { '@bounded/runtime': [fileURLToPath(new URL('../../runtime/index.ts', import.meta.url))] },
     });
     // Only the fixtures are checked (not the runtime they import), which keeps this quick.
     const errors = files
@@ -256,7 +256,7 @@ export async function firstEmpty(ids: string[]): Promise<string | undefined> {
   });
 
   it('refuses to move a release past another one: the order clients go back stays as written', () => {
-    const source = `import { getPool } from 'bounded/runtime';
+    const source = `import { getPool } from '@bounded/runtime';
 const db = getPool('main');
 export async function pair(): Promise<void> {
   const a = await db.acquire();
@@ -362,7 +362,7 @@ export async function touchAll(ids: string[]): Promise<void> {
 });
 
 describe('await using', () => {
-  const bounded = `import { getPool } from 'bounded/runtime';
+  const bounded = `import { getPool } from '@bounded/runtime';
 import pg from 'pg';
 
 const db = getPool('main');
@@ -384,7 +384,7 @@ export async function markFailed(id: string): Promise<void> {
   it('holds a bounded pool client with `await using` when asked, and a pg client with try/finally still', () => {
     const { output, reports } = run('using.ts', bounded, { usingDeclarations: true });
     expect(reports).toEqual([]);
-    expect(output).toBe(`import { getPool } from 'bounded/runtime';
+    expect(output).toBe(`import { getPool } from '@bounded/runtime';
 import pg from 'pg';
 
 const db = getPool('main');

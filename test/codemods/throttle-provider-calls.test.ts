@@ -251,7 +251,7 @@ describe('byte fidelity', () => {
 });
 
 describe('output type-checks against the runtime and the SDKs', () => {
-  it('tsc passes on every .output.ts (fixtures/codemods/throttle-provider-calls/tsconfig.json maps bounded/runtime to the source)', () => {
+  it('tsc passes on every .output.ts (fixtures/codemods/throttle-provider-calls/tsconfig.json maps @bounded/runtime to the source)', () => {
     let result = '';
     try {
       execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(DIR, 'tsconfig.json')], { stdio: 'pipe', timeout: 150_000 });
@@ -273,7 +273,7 @@ export async function tagAll(texts) {
 
   it('rewrites a .js file (babel) with the same edits', () => {
     expect(run('tags.js', js).output).toBe(
-      js.replace("from 'openai';\n", "from 'openai';\nimport { throttleClient } from 'bounded/runtime';\n").replace(
+      js.replace("from 'openai';\n", "from 'openai';\nimport { throttleClient } from '@bounded/runtime';\n").replace(
         'new OpenAI({ timeout: 60_000 })',
         "throttleClient(new OpenAI({ timeout: 60_000 }), { limiter: 'openai' })",
       ),
@@ -291,7 +291,7 @@ export async function Summaries(client: Anthropic, docs: string[]) {
     const { output } = run('summaries.tsx', tsx);
     expect(output).toBe(
       tsx
-        .replace("from '@anthropic-ai/sdk';\n", "from '@anthropic-ai/sdk';\nimport { providerLimiter } from 'bounded/runtime';\n\nconst anthropicLimiter = providerLimiter('anthropic');\n")
+        .replace("from '@anthropic-ai/sdk';\n", "from '@anthropic-ai/sdk';\nimport { providerLimiter } from '@bounded/runtime';\n\nconst anthropicLimiter = providerLimiter('anthropic');\n")
         .replace('(doc) => client.messages.create(', '(doc) => anthropicLimiter.schedule(() => client.messages.create(')
         .replace("content: doc }] })))", "content: doc }] }))))"),
     );
@@ -320,7 +320,7 @@ describe('policy numbers', () => {
   it("writes the policy's rate, window, algorithm and model deadline when they differ from the preset", () => {
     const policy = custom('version: 1\ndefaults:\n  timeouts:\n    model: 2m\nrateLimits:\n  openai: { rate: 100, per: 1m, spacing: even }\n  anthropic: { rate: 5, per: 1s, algorithm: token-bucket, maxQueue: 100 }\n');
     const wrapped = run('a.ts', construction, { policy }).output!;
-    expect(wrapped).toContain("import { providerLimiter, throttleClient } from 'bounded/runtime';");
+    expect(wrapped).toContain("import { providerLimiter, throttleClient } from '@bounded/runtime';");
     expect(wrapped).toContain("throttleClient(new OpenAI({ timeout: 60_000 }), { limiter: providerLimiter('openai', { rate: 100, spacing: 'even' }), timeoutMs: 120_000 })");
     expect(run('a.ts', parameter, { policy }).output).toContain(
       "const anthropicLimiter = providerLimiter('anthropic', { algorithm: 'token-bucket', rate: 5, per: '1s', maxQueue: 100 });",
@@ -330,7 +330,7 @@ describe('policy numbers', () => {
   it('builds a TokenBucket itself for a burst, which providerLimiter does not take', () => {
     const policy = custom('version: 1\nrateLimits:\n  anthropic: { rate: 50, per: 1m, algorithm: token-bucket, burst: 10 }\n');
     const output = run('a.ts', parameter, { policy }).output!;
-    expect(output).toContain("import { TokenBucket } from 'bounded/runtime';");
+    expect(output).toContain("import { TokenBucket } from '@bounded/runtime';");
     expect(output).toContain("const anthropicLimiter = new TokenBucket({ name: 'anthropic', rate: 50, per: '1m', burst: 10 });");
   });
 
@@ -357,7 +357,7 @@ describe('more client shapes', () => {
   it('wraps a client made through a namespace import of the SDK', () => {
     const source = "import * as sdk from '@anthropic-ai/sdk';\nconst claude = new sdk.Anthropic({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n";
     expect(run('a.ts', source).output).toBe(
-      "import * as sdk from '@anthropic-ai/sdk';\nimport { throttleClient } from 'bounded/runtime';\nconst claude = throttleClient(new sdk.Anthropic({ timeout: 60_000 }), { limiter: 'anthropic' });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n",
+      "import * as sdk from '@anthropic-ai/sdk';\nimport { throttleClient } from '@bounded/runtime';\nconst claude = throttleClient(new sdk.Anthropic({ timeout: 60_000 }), { limiter: 'anthropic' });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n",
     );
   });
 

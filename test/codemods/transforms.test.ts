@@ -140,7 +140,7 @@ describe('reports for arrays built before the combinator', () => {
   it('bound-promise-all reads scopes inside `catch {}` (no binding), where ast-types\' own lookup throws', () => {
     const source = 'export async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    const ps = ids.map((id) => h(id));\n    await Promise.all(ps);\n  }\n}\n';
     expect(run('bound-promise-all', 'c.ts', source).output).toBe(
-      "import { mapBounded } from 'bounded/runtime';\n\nexport async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    await mapBounded(ids, (id) => h(id), { concurrency: 10 });\n  }\n}\n",
+      "import { mapBounded } from '@bounded/runtime';\n\nexport async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    await mapBounded(ids, (id) => h(id), { concurrency: 10 });\n  }\n}\n",
     );
   });
 

@@ -157,7 +157,7 @@ describe('bounded migrate on tab-indented and CRLF files', () => {
     '',
   ].join('\n');
   const TABS_OUT = [
-    "import { mapBounded } from 'bounded/runtime';",
+    "import { mapBounded } from '@bounded/runtime';",
     '',
     'export async function first(urls: string[]) {',
     '\tif (urls.length > 0) {',

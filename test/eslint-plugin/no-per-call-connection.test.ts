@@ -5,7 +5,7 @@ import { typedTester, untypedTester } from './setup.js';
 /** test/eslint-plugin/policies/custom/bounded.policy.yaml allows migrations/**, scripts/*.ts and *.seed.ts. */
 const inCustomPolicy = (path: string): string => fileURLToPath(new URL(`./policies/custom/${path}`, import.meta.url));
 
-const PG = "create one pool at module scope and share it (`getPool('main')` from bounded/runtime)";
+const PG = "create one pool at module scope and share it (`getPool('main')` from @bounded/runtime)";
 const MYSQL = 'create one pool at module scope (`createPool`) and share it';
 const REDIS = 'create the client once at module scope and share it';
 const perCall = (call: string, where: string, what: 'a new connection' | 'a new connection pool', instead = PG) => ({ call, where, what, instead });
@@ -174,7 +174,7 @@ export async function search(q: string) {
     `class Pool { constructor(readonly size: number) {} }
 export function workers() { return new Pool(4); }`,
     // bounded's own pools are shared by name.
-    `import { getPool } from 'bounded/runtime';
+    `import { getPool } from '@bounded/runtime';
 export async function handler(req: Request, res: Response) {
   const db = getPool('main');
   res.json((await db.query('select 1')).rows);

@@ -34,7 +34,7 @@ export async function crawl(urls: string[]) {
   return Promise.all(urls.map((url) => limit(() => fetchPage(url))));
 }`,
     // bounded's Semaphore.
-    `import { Semaphore } from 'bounded/runtime';
+    `import { Semaphore } from '@bounded/runtime';
 const embeddings = new Semaphore(8, { name: 'embeddings' });
 export async function embedAll(docs: Doc[]) {
   return Promise.all(docs.map((doc) => embeddings.run((signal) => embed(doc, { signal }))));
@@ -58,7 +58,7 @@ export async function completeAll(prompts: string[]) {
   );
 }`,
     // A permit held for each element (bounded Semaphore.acquire + using).
-    `import { Semaphore } from 'bounded/runtime';
+    `import { Semaphore } from '@bounded/runtime';
 const uploads = new Semaphore(6);
 export const uploadAll = (files: File[]) =>
   Promise.all(
@@ -199,7 +199,7 @@ export const all = (xs: string[]) => Promise.all(xs.map(load));`,
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function syncUsers(users: User[]) {
   await mapBounded(users, (user) => crm.upsert(user), { concurrency: 10 });
 }`,
@@ -210,7 +210,7 @@ export async function syncUsers(users: User[]) {
     },
     // allSettled → mapBoundedSettled, merged into the existing import.
     {
-      code: `import { Semaphore } from 'bounded/runtime';
+      code: `import { Semaphore } from '@bounded/runtime';
 import { sendPush } from './push.js';
 
 export async function broadcast(devices: Device[]) {
@@ -226,7 +226,7 @@ export async function broadcast(devices: Device[]) {
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { Semaphore, mapBoundedSettled } from 'bounded/runtime';
+              output: `import { Semaphore, mapBoundedSettled } from '@bounded/runtime';
 import { sendPush } from './push.js';
 
 export async function broadcast(devices: Device[]) {
@@ -257,7 +257,7 @@ export async function embedDocuments(docs: string[]) {
             {
               messageId: 'useMapBounded',
               output: `import OpenAI from 'openai';
-import { mapBounded } from 'bounded/runtime';
+import { mapBounded } from '@bounded/runtime';
 const openai = new OpenAI();
 export async function embedDocuments(docs: string[]) {
   const jobs = mapBounded(docs, (doc) => openai.embeddings.create({ model: 'text-embedding-3-small', input: doc }), { concurrency: 10 });
@@ -271,7 +271,7 @@ export async function embedDocuments(docs: string[]) {
     },
     // Array.from(iterable, fn).
     {
-      code: `import { withTimeout } from 'bounded';
+      code: `import { withTimeout } from '@bounded/runtime/core';
 export const crawlSitemap = async (urls: Set<string>) => Promise.all(Array.from(urls, (url) => withTimeout(fetchPage(url), 10_000)));`,
       output: null,
       errors: [
@@ -282,7 +282,7 @@ export const crawlSitemap = async (urls: Set<string>) => Promise.all(Array.from(
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { withTimeout, mapBounded } from 'bounded';
+              output: `import { withTimeout, mapBounded } from '@bounded/runtime/core';
 export const crawlSitemap = async (urls: Set<string>) => mapBounded(urls, (url) => withTimeout(fetchPage(url), 10_000), { concurrency: 10 });`,
             },
           ],
@@ -309,7 +309,7 @@ export const crawlSitemap = async (urls: Set<string>) => mapBounded(urls, (url) 
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function runTools(toolCalls: ToolCall[], tools: Record<string, Tool>) {
   const results = await mapBounded(toolCalls, async (call) => {
       const tool = tools[call.name];
@@ -335,7 +335,7 @@ export async function runTools(toolCalls: ToolCall[], tools: Record<string, Tool
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export function loadInvoices(ids: string[]) {
   return mapBounded(ids, loadInvoice, { concurrency: 10 }).then((invoices) => invoices.flat());
 }`,
@@ -360,7 +360,7 @@ export async function sendDigests(users: User[]) {
             {
               messageId: 'useMapBounded',
               output: `import { sendDigest } from './mail.js';
-import { mapBounded } from 'bounded/runtime';
+import { mapBounded } from '@bounded/runtime';
 export async function sendDigests(users: User[]) {
   await mapBounded(users.filter((u) => u.active), sendDigest, { concurrency: 10 });
 }`,
@@ -387,7 +387,7 @@ export async function sendDigests(users: User[]) {
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function shipPaid(orders: Order[]) {
   await mapBounded(orders
       .filter((order) => order.status === 'paid'), (order) => warehouse.ship(order.id), { concurrency: 10 });
@@ -411,7 +411,7 @@ export async function shipPaid(orders: Order[]) {
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function saveSettings(settings: Record<string, string>) {
   await mapBounded(Object.entries(settings), ([key, value]) => kv.put(key, value), { concurrency: 10 });
 }`,
@@ -434,7 +434,7 @@ export async function saveSettings(settings: Record<string, string>) {
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function rerank(results: Hit[]) {
   return mapBounded(results.slice(0, 50), (hit) => scoreWithModel(hit), { concurrency: 10 });
 }`,
@@ -458,7 +458,7 @@ export async function rerank(results: Hit[]) {
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function topFive(ids: string[]) {
   return mapBounded(ids.slice(0, 5), fetchItem, { concurrency: 4 });
 }`,
@@ -482,7 +482,7 @@ export async function topFive(ids: string[]) {
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function notify(users: User[]) {
   for (const group of chunks(users, 3)) await mapBounded(group, sendEmail, { concurrency: 2 });
 }`,
@@ -507,7 +507,7 @@ export async function notify(users: User[]) {
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export function reindex(ids: string[]) {
   for (const chunk of chunks(ids, 10)) {
     mapBounded(chunk, (id) => search.index(id), { concurrency: 10 }).catch(logError);
@@ -672,7 +672,7 @@ export async function loadOrders(ids: string[]) {
             {
               messageId: 'useMapBounded',
               output: `import pg from 'pg';
-import { mapBounded } from 'bounded/runtime';
+import { mapBounded } from '@bounded/runtime';
 const pool = new pg.Pool();
 export async function loadOrders(ids: string[]) {
   const rows = await mapBounded(ids, (id) => pool.query('select * from orders where id = $1', [id]), { concurrency: 10 });
@@ -734,7 +734,7 @@ export async function loadAll(jobs: PQueue, ids: string[], load: (id: string) =>
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';
+              output: `import { mapBounded } from '@bounded/runtime';
 export async function loadAll(ids: string[], load: (id: string) => Promise<number>) {
   return mapBounded(ids, (id) => load(id), { concurrency: 10 });
 }`,

@@ -11,7 +11,7 @@ untypedTester().run('no-unthrottled-provider-call', rule, {
   valid: [
     // The client is wrapped once: every call goes through the limiter.
     `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI({ maxRetries: 0 }), { limiter: 'openai', concurrency: 8 });
 export async function embedAll(chunks: string[]) {
   return Promise.all(chunks.map((chunk) => openai.embeddings.create({ model: 'text-embedding-3-small', input: chunk })));
@@ -69,7 +69,7 @@ const embed = throttle((text: string) => openai.embeddings.create({ model: 'text
 export const embedAll = (texts: string[]) => Promise.all(texts.map(embed));`,
     // bounded's limiter: acquire before the call, in the loop body.
     `import Anthropic from '@anthropic-ai/sdk';
-import { providerLimiter } from 'bounded/runtime';
+import { providerLimiter } from '@bounded/runtime';
 const anthropic = new Anthropic();
 const limiter = providerLimiter('anthropic');
 export async function triage(tickets: string[]) {
@@ -81,7 +81,7 @@ export async function triage(tickets: string[]) {
     // bounded's limiter: schedule in a request handler.
     `import express from 'express';
 import OpenAI from 'openai';
-import { SlidingWindow } from 'bounded';
+import { SlidingWindow } from '@bounded/runtime/core';
 const app = express();
 const openai = new OpenAI();
 const openaiLimiter = new SlidingWindow({ limit: 60, per: 60_000, name: 'openai' });
@@ -91,7 +91,7 @@ app.post('/chat', async (req, res) => {
 });`,
     // The manager's named limiter.
     `import OpenAI from 'openai';
-import { ConcurrencyManager } from 'bounded/runtime';
+import { ConcurrencyManager } from '@bounded/runtime';
 const manager = await ConcurrencyManager.fromPolicy();
 const openai = new OpenAI();
 export async function handler(req: Request, res: { json(body: unknown): void }) {
@@ -146,7 +146,7 @@ export async function translateAll(lines: string[]) {
 }`,
     // A semaphore permit held for the call, in a handler.
     `import OpenAI from 'openai';
-import { Semaphore } from 'bounded/runtime';
+import { Semaphore } from '@bounded/runtime';
 const openai = new OpenAI();
 const llmSlots = new Semaphore(4);
 export async function handle(req: { body: { text: string } }, res: { send(body: unknown): void }) {
@@ -175,7 +175,7 @@ export function scheduleDigests(users: string[]) {
     },
     // A class whose client is wrapped at construction.
     `import Anthropic from '@anthropic-ai/sdk';
-import { throttleClient } from 'bounded';
+import { throttleClient } from '@bounded/runtime/core';
 export class Agent {
   private readonly llm = throttleClient(new Anthropic(), { limiter: 'anthropic' });
   async run(task: string) {
@@ -238,20 +238,20 @@ cron.schedule('*/5 * * * *', async () => {
 });`,
     // mapBounded over a throttled client: concurrency from mapBounded, rate from the client.
     `import OpenAI from 'openai';
-import { mapBounded, throttleClient } from 'bounded/runtime';
+import { mapBounded, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI({ maxRetries: 0 }), { limiter: 'openai' });
 export const embedAll = (chunks: string[]) =>
   mapBounded(chunks, (input) => openai.embeddings.create({ model: 'text-embedding-3-small', input }), { concurrency: 8 });`,
     // mapBounded whose callback goes through a limiter's schedule.
     `import Anthropic from '@anthropic-ai/sdk';
-import { mapBoundedSettled, providerLimiter } from 'bounded/runtime';
+import { mapBoundedSettled, providerLimiter } from '@bounded/runtime';
 const anthropic = new Anthropic();
 const limiter = providerLimiter('anthropic');
 export const gradeAll = (essays: string[]) =>
   mapBoundedSettled(essays, (essay) => limiter.schedule(() => anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 8, messages: [{ role: 'user', content: essay }] })), { concurrency: 4 });`,
     // forEachBounded whose callback waits on the limiter before the call.
     `import OpenAI from 'openai';
-import { forEachBounded, providerLimiter } from 'bounded/runtime';
+import { forEachBounded, providerLimiter } from '@bounded/runtime';
 const openai = new OpenAI();
 const limiter = providerLimiter('openai');
 export async function tagAll(texts: string[]) {
@@ -269,7 +269,7 @@ function mapBounded<T, R>(items: T[], fn: (item: T) => R, _options: { concurrenc
 export const first = (texts: string[]) => mapBounded(texts, (text) => openai.responses.create({ model: 'gpt-4.1-nano', input: text }), { concurrency: 1 });`,
     // mapBounded's options (the third argument) and a thunk that is never handed to allBounded are not per-item callbacks.
     `import OpenAI from 'openai';
-import { mapBounded } from 'bounded/runtime';
+import { mapBounded } from '@bounded/runtime';
 const openai = new OpenAI();
 export const plan = (ids: string[]) => mapBounded(ids, async (id) => id.trim(), { concurrency: 2, onError: () => openai.models.list() } as never);
 export const later = () => () => openai.models.list();`,
@@ -297,7 +297,7 @@ export async function embedAll(chunks: string[]) {
               messageId: 'wrapClient',
               data: { client: 'openai', limiter: 'openai' },
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function embedAll(chunks: string[]) {
   return Promise.all(chunks.map((chunk) => openai.embeddings.create({ model: 'text-embedding-3-small', input: chunk })));
@@ -311,7 +311,7 @@ export async function embedAll(chunks: string[]) {
     // A loop; the suggestion merges into the existing runtime import.
     {
       code: `import Anthropic from '@anthropic-ai/sdk';
-import { mapBounded } from 'bounded/runtime';
+import { mapBounded } from '@bounded/runtime';
 const anthropic = new Anthropic({ maxRetries: 0 });
 export async function summarizeThreads(threads: string[][]) {
   const summaries: string[] = [];
@@ -336,7 +336,7 @@ export async function summarizeThreads(threads: string[][]) {
               messageId: 'wrapClient',
               data: { client: 'anthropic', limiter: 'anthropic' },
               output: `import Anthropic from '@anthropic-ai/sdk';
-import { mapBounded, throttleClient } from 'bounded/runtime';
+import { mapBounded, throttleClient } from '@bounded/runtime';
 const anthropic = throttleClient(new Anthropic({ maxRetries: 0 }), { limiter: 'anthropic' });
 export async function summarizeThreads(threads: string[][]) {
   const summaries: string[] = [];
@@ -375,7 +375,7 @@ export async function agent(goal: string) {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
 import { runTool } from './tools.js';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const client = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function agent(goal: string) {
   const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: goal }];
@@ -418,7 +418,7 @@ app.post('/api/complete', async (req, res) => {
               data: { client: 'openai', limiter: 'openai' },
               output: `import express from 'express';
 import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const app = express();
 const openai = throttleClient(new OpenAI({ timeout: 30_000 }), { limiter: 'openai' });
 app.post('/api/complete', async (req, res) => {
@@ -448,7 +448,7 @@ createServer((req, res) => {
               messageId: 'wrapClient',
               output: `import { createServer } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
 createServer((req, res) => {
   anthropic.models.list().then((page) => res.end(JSON.stringify(page.data)));
@@ -476,7 +476,7 @@ export async function suggestTags(request: { body: { text: string } }, reply: { 
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 let client: OpenAI | undefined;
 export async function suggestTags(request: { body: { text: string } }, reply: { send(body: unknown): void }) {
   client ??= throttleClient(new OpenAI(), { limiter: 'openai' });
@@ -510,7 +510,7 @@ export async function compare(prompt: string) {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 const anthropic = new Anthropic();
 export async function compare(prompt: string) {
@@ -530,7 +530,7 @@ export async function compare(prompt: string) {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = new OpenAI();
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
 export async function compare(prompt: string) {
@@ -563,7 +563,7 @@ export function flagAll(comments: { id: string; text: string }[], flag: (id: str
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export function flagAll(comments: { id: string; text: string }[], flag: (id: string) => void) {
   comments.forEach(async (comment) => {
@@ -591,7 +591,7 @@ export const variations = (prompt: string, n: number) =>
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export const variations = (prompt: string, n: number) =>
   Promise.all(Array.from({ length: n }, () => openai.images.generate({ model: 'gpt-image-1', prompt })));`,
@@ -622,7 +622,7 @@ export async function insist(prompt: string) {
             {
               messageId: 'wrapClient',
               output: `import Anthropic from '@anthropic-ai/sdk';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
 export async function insist(prompt: string) {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -657,7 +657,7 @@ export async function warmUp(models: string[]) {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
 import { sleep } from './util.js';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function warmUp(models: string[]) {
   await sleep(500);
@@ -672,7 +672,7 @@ export async function warmUp(models: string[]) {
     // A limiter acquired on one branch only does not cover the call.
     {
       code: `import OpenAI from 'openai';
-import { providerLimiter } from 'bounded/runtime';
+import { providerLimiter } from '@bounded/runtime';
 const openai = new OpenAI();
 const limiter = providerLimiter('openai');
 export async function handler(req: { body: { premium: boolean; text: string } }, res: { json(body: unknown): void }) {
@@ -687,7 +687,7 @@ export async function handler(req: { body: { premium: boolean; text: string } },
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { providerLimiter, throttleClient } from 'bounded/runtime';
+import { providerLimiter, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 const limiter = providerLimiter('openai');
 export async function handler(req: { body: { premium: boolean; text: string } }, res: { json(body: unknown): void }) {
@@ -721,7 +721,7 @@ cron.schedule('0 * * * *', async () => {
               output: `import cron from 'node-cron';
 import OpenAI from 'openai';
 import { pendingDocs } from './db.js';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 cron.schedule('0 * * * *', async () => {
   for (const doc of await pendingDocs()) {
@@ -791,7 +791,7 @@ export async function title(text: string) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function title(text: string) {
   return openai.responses.create({ model: 'gpt-4.1-nano', input: \`Title for: \${text}\` });
@@ -827,7 +827,7 @@ export async function chatAll(prompts: string[]) {
               messageId: 'wrapClient',
               data: { client: 'mistral', limiter: 'mistral' },
               output: `import { Mistral } from '@mistralai/mistralai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const mistral = throttleClient(new Mistral({ apiKey: process.env.MISTRAL_API_KEY }), { limiter: 'mistral' });
 export async function chatAll(prompts: string[]) {
   for (const prompt of prompts) {
@@ -890,7 +890,7 @@ export class Researcher {
             {
               messageId: 'wrapClient',
               output: `import Anthropic from '@anthropic-ai/sdk';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 export class Researcher {
   private readonly anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
   async deepDive(questions: string[]) {
@@ -925,7 +925,7 @@ export async function ingest(pages: string[]) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function ingest(pages: string[]) {
   for (const page of pages) {
@@ -943,7 +943,7 @@ export async function ingest(pages: string[]) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function ingest(pages: string[]) {
   for (const page of pages) {
@@ -957,10 +957,10 @@ export async function ingest(pages: string[]) {
       ],
       output: null,
     },
-    // do … while, with the runtime imported from 'bounded': merged there.
+    // do … while, with the runtime imported from '@bounded/runtime/core': merged there.
     {
       code: `import OpenAI from 'openai';
-import { withTimeout } from 'bounded';
+import { withTimeout } from '@bounded/runtime/core';
 const openai = new OpenAI();
 export async function pollBatch(id: string) {
   let batch;
@@ -977,7 +977,7 @@ export async function pollBatch(id: string) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { withTimeout, throttleClient } from 'bounded';
+import { withTimeout, throttleClient } from '@bounded/runtime/core';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function pollBatch(id: string) {
   let batch;
@@ -1007,7 +1007,7 @@ module.exports = async function translate(lines) {
             {
               messageId: 'wrapClient',
               output: `const OpenAI = require('openai');
-const { throttleClient } = require('bounded/runtime');
+const { throttleClient } = require('@bounded/runtime');
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 module.exports = async function translate(lines) {
   return Promise.all(lines.map((line) => openai.responses.create({ model: 'gpt-4.1-mini', input: line })));
@@ -1022,7 +1022,7 @@ module.exports = async function translate(lines) {
     {
       code: `import express from 'express';
 import Anthropic from '@anthropic-ai/sdk';
-import { mapBounded } from 'bounded/runtime';
+import { mapBounded } from '@bounded/runtime';
 const anthropic = new Anthropic();
 export const router = express.Router();
 router.post('/grade', async (req, res) => {
@@ -1038,7 +1038,7 @@ router.post('/grade', async (req, res) => {
               messageId: 'wrapClient',
               output: `import express from 'express';
 import Anthropic from '@anthropic-ai/sdk';
-import { mapBounded, throttleClient } from 'bounded/runtime';
+import { mapBounded, throttleClient } from '@bounded/runtime';
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
 export const router = express.Router();
 router.post('/grade', async (req, res) => {
@@ -1081,7 +1081,7 @@ app.post('/v1/rewrite', async (c) => {
               messageId: 'wrapClient',
               output: `import { Hono } from 'hono';
 import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const app = new Hono();
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 app.post('/v1/rewrite', async (c) => {
@@ -1120,7 +1120,7 @@ router.get('/stream', async (ctx) => {
               messageId: 'wrapClient',
               output: `import Router from '@koa/router';
 import Anthropic from '@anthropic-ai/sdk';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
 export const router = new Router();
 router.get('/stream', async (ctx) => {
@@ -1154,7 +1154,7 @@ export async function embedFile(path: string) {
               output: `import OpenAI from 'openai';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function embedFile(path: string) {
   for await (const line of createInterface({ input: createReadStream(path) })) {
@@ -1188,7 +1188,7 @@ export const gradeAll = (answers: string[]) =>
               messageId: 'wrapClient',
               data: { client: 'openai', limiter: 'openai' },
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export const gradeAll = (answers: string[]) =>
   Promise.allSettled(answers.map((answer) => openai.withOptions({ maxRetries: 5 }).responses.create({ model: 'o4-mini', input: answer })));`,
@@ -1217,7 +1217,7 @@ export async function fill(templates: Record<string, string>) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function fill(templates: Record<string, string>) {
   const out: Record<string, string> = {};
@@ -1235,7 +1235,7 @@ export async function fill(templates: Record<string, string>) {
     // mapBounded bounds how many calls run at once, not how many start each minute.
     {
       code: `import OpenAI from 'openai';
-import { mapBounded } from 'bounded/runtime';
+import { mapBounded } from '@bounded/runtime';
 const openai = new OpenAI();
 export async function summariseAll(documents: string[]) {
   return mapBounded(
@@ -1259,7 +1259,7 @@ export async function summariseAll(documents: string[]) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { mapBounded, throttleClient } from 'bounded/runtime';
+import { mapBounded, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function summariseAll(documents: string[]) {
   return mapBounded(
@@ -1277,7 +1277,7 @@ export async function summariseAll(documents: string[]) {
     // An aliased mapBoundedSettled from the package root; the message names the alias.
     {
       code: `import Anthropic from '@anthropic-ai/sdk';
-import { mapBoundedSettled as settle } from 'bounded';
+import { mapBoundedSettled as settle } from '@bounded/runtime/core';
 const anthropic = new Anthropic();
 export const critiqueAll = (drafts: string[]) =>
   settle(drafts, async (draft) => {
@@ -1299,7 +1299,7 @@ export const critiqueAll = (drafts: string[]) =>
             {
               messageId: 'wrapClient',
               output: `import Anthropic from '@anthropic-ai/sdk';
-import { mapBoundedSettled as settle, throttleClient } from 'bounded';
+import { mapBoundedSettled as settle, throttleClient } from '@bounded/runtime/core';
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
 export const critiqueAll = (drafts: string[]) =>
   settle(drafts, async (draft) => {
@@ -1316,7 +1316,7 @@ export const critiqueAll = (drafts: string[]) =>
     {
       code: `import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { allBounded } from 'bounded/runtime';
+import { allBounded } from '@bounded/runtime';
 const openai = new OpenAI();
 const anthropic = new Anthropic();
 export const both = (prompt: string) =>
@@ -1334,7 +1334,7 @@ export const both = (prompt: string) =>
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { allBounded, throttleClient } from 'bounded/runtime';
+import { allBounded, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 const anthropic = new Anthropic();
 export const both = (prompt: string) =>
@@ -1354,7 +1354,7 @@ export const both = (prompt: string) =>
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { allBounded, throttleClient } from 'bounded/runtime';
+import { allBounded, throttleClient } from '@bounded/runtime';
 const openai = new OpenAI();
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
 export const both = (prompt: string) =>
@@ -1371,7 +1371,7 @@ export const both = (prompt: string) =>
     // allBounded over mapped thunks: `xs.map((x) => () => call(x))`, and a block body that returns the thunk.
     {
       code: `import OpenAI from 'openai';
-import { allBounded } from 'bounded/runtime';
+import { allBounded } from '@bounded/runtime';
 const openai = new OpenAI();
 export const embedAll = (chunks: string[]) => allBounded(chunks.map((input) => () => openai.embeddings.create({ model: 'text-embedding-3-small', input })), { concurrency: 4 });
 export const moderateAll = (texts: string[]) =>
@@ -1386,7 +1386,7 @@ export const moderateAll = (texts: string[]) =>
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { allBounded, throttleClient } from 'bounded/runtime';
+import { allBounded, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export const embedAll = (chunks: string[]) => allBounded(chunks.map((input) => () => openai.embeddings.create({ model: 'text-embedding-3-small', input })), { concurrency: 4 });
 export const moderateAll = (texts: string[]) =>
@@ -1403,7 +1403,7 @@ export const moderateAll = (texts: string[]) =>
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { allBounded, throttleClient } from 'bounded/runtime';
+import { allBounded, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export const embedAll = (chunks: string[]) => allBounded(chunks.map((input) => () => openai.embeddings.create({ model: 'text-embedding-3-small', input })), { concurrency: 4 });
 export const moderateAll = (texts: string[]) =>
@@ -1420,7 +1420,7 @@ export const moderateAll = (texts: string[]) =>
     // a loop inside the callback is nearer still.
     {
       code: `import OpenAI from 'openai';
-import { forEachBounded } from 'bounded/runtime';
+import { forEachBounded } from '@bounded/runtime';
 const openai = new OpenAI();
 export async function run(batches: string[][]) {
   for (const batch of batches) {
@@ -1438,7 +1438,7 @@ export async function run(batches: string[][]) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { forEachBounded, throttleClient } from 'bounded/runtime';
+import { forEachBounded, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function run(batches: string[][]) {
   for (const batch of batches) {
@@ -1458,7 +1458,7 @@ export async function run(batches: string[][]) {
             {
               messageId: 'wrapClient',
               output: `import OpenAI from 'openai';
-import { forEachBounded, throttleClient } from 'bounded/runtime';
+import { forEachBounded, throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function run(batches: string[][]) {
   for (const batch of batches) {

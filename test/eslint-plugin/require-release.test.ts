@@ -54,20 +54,20 @@ export async function lockJob(id: string) {
   }
 }`,
     // using / await using.
-    `import { getPool } from 'bounded/runtime';
+    `import { getPool } from '@bounded/runtime';
 const db = getPool('main');
 export async function markDone(id: string, signal: AbortSignal) {
   await using client = await db.acquire({ signal });
   await client.query('update jobs set state = $1 where id = $2', ['done', id]);
 }`,
-    `import { Semaphore } from 'bounded/runtime';
+    `import { Semaphore } from '@bounded/runtime';
 const gpu = new Semaphore(2);
 export async function render(scene: Scene) {
   using permit = await gpu.acquire();
   return renderer.draw(scene);
 }`,
     // A permit released in finally.
-    `import { Semaphore } from 'bounded/runtime';
+    `import { Semaphore } from '@bounded/runtime';
 const agents = new Semaphore(10, { name: 'agents' });
 export async function runAgent(task: Task) {
   const permit = await agents.acquire({ timeoutMs: 5_000 });
@@ -100,7 +100,7 @@ export async function append(line: string) {
   }
 }`,
     // tryAcquire with a guard and a finally.
-    `import { Semaphore } from 'bounded/runtime';
+    `import { Semaphore } from '@bounded/runtime';
 const uploads = new Semaphore(3);
 export async function tryUpload(file: File) {
   const permit = uploads.tryAcquire();
@@ -182,7 +182,7 @@ export async function main() {
   }
 }`,
     // A rate limiter's acquire takes a token; there is nothing to give back.
-    `import { TokenBucket } from 'bounded/runtime';
+    `import { TokenBucket } from '@bounded/runtime';
 const openaiLimiter = new TokenBucket({ rate: 60, perMs: 60_000 });
 export async function complete(prompt: string) {
   await openaiLimiter.acquire();
@@ -385,7 +385,7 @@ export async function transfer(from: string, to: string, amount: number) {
     },
     // A bounded Semaphore permit.
     {
-      code: `import { Semaphore } from 'bounded/runtime';
+      code: `import { Semaphore } from '@bounded/runtime';
 const gpu = new Semaphore(2);
 export async function render(scene: Scene) {
   const permit = await gpu.acquire();
@@ -402,7 +402,7 @@ export async function render(scene: Scene) {
           suggestions: [
             {
               messageId: 'moveToFinally',
-              output: `import { Semaphore } from 'bounded/runtime';
+              output: `import { Semaphore } from '@bounded/runtime';
 const gpu = new Semaphore(2);
 export async function render(scene: Scene) {
   const permit = await gpu.acquire();
@@ -679,7 +679,7 @@ try {
     },
     // bounded's pool, known by where it came from.
     {
-      code: `import { getPool } from 'bounded/runtime';
+      code: `import { getPool } from '@bounded/runtime';
 const db = getPool('main');
 export async function touch(id: string) {
   const client = await db.acquire();
@@ -695,7 +695,7 @@ export async function touch(id: string) {
           suggestions: [
             {
               messageId: 'moveToFinally',
-              output: `import { getPool } from 'bounded/runtime';
+              output: `import { getPool } from '@bounded/runtime';
 const db = getPool('main');
 export async function touch(id: string) {
   const client = await db.acquire();
@@ -712,7 +712,7 @@ export async function touch(id: string) {
     },
     // tryAcquire released on the happy path: no suggestion (the permit may be undefined).
     {
-      code: `import { Semaphore } from 'bounded/runtime';
+      code: `import { Semaphore } from '@bounded/runtime';
 const uploads = new Semaphore(3);
 export async function tryUpload(file: File) {
   const permit = uploads.tryAcquire();
@@ -726,7 +726,7 @@ export async function tryUpload(file: File) {
     },
     // Released in .then: only when the work succeeds.
     {
-      code: `import { Semaphore } from 'bounded/runtime';
+      code: `import { Semaphore } from '@bounded/runtime';
 const exportSlots = new Semaphore(2);
 export async function startExport(id: string) {
   const permit = await exportSlots.acquire();

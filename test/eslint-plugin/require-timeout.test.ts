@@ -38,11 +38,11 @@ untypedTester().run('require-timeout', rule, {
       options: [{ strict: true }],
     },
     // Under bounded's withTimeout.
-    `import { withTimeout } from 'bounded/runtime';
+    `import { withTimeout } from '@bounded/runtime';
 export const latestPrices = () =>
   withTimeout((signal) => fetch('https://prices.example.com/latest', { signal }), 10_000, { name: 'prices' });`,
     // Inside deadline(…).run: the step is bounded even without passing the signal on.
-    `import { deadline } from 'bounded';
+    `import { deadline } from '@bounded/runtime/core';
 export async function answer(question: string) {
   using budget = deadline(30_000, { name: 'answer' });
   const hits = await budget.run(() => fetch(\`https://search.internal/?q=\${encodeURIComponent(question)}\`));
@@ -139,7 +139,7 @@ export async function classify(input: string, signal: AbortSignal) {
 }`,
     // throttleClient puts a deadline on every call.
     `import OpenAI from 'openai';
-import { throttleClient } from 'bounded/runtime';
+import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI({ maxRetries: 0 }), { limiter: 'openai' });
 export const embed = (texts: string[]) => openai.embeddings.create({ model: 'text-embedding-3-small', input: texts });`,
     // withOptions({ timeout }) on the way to the call.
@@ -169,7 +169,7 @@ export const orders = () => fetch('/orders');`,
   load() { return this.fetch('a'); }
 }`,
     // bounded's own HTTP client carries its deadline; `http` here is not node:http.
-    `import { createHttpClient } from 'bounded/runtime';
+    `import { createHttpClient } from '@bounded/runtime';
 const http = createHttpClient({ baseUrl: 'https://api.example.com', timeoutMs: 5_000 });
 export const users = () => http.get('/users');`,
     // Looks like an SDK client but is a local stub.
@@ -268,7 +268,7 @@ export function probe(url: string) {
     },
     // A call next to a withTimeout, not inside it.
     {
-      code: `import { withTimeout } from 'bounded/runtime';
+      code: `import { withTimeout } from '@bounded/runtime';
 export async function sync() {
   await withTimeout((signal) => fetch('https://a.example.com/sync', { signal }), 5_000);
   await fetch('https://b.example.com/sync');
@@ -280,7 +280,7 @@ export async function sync() {
           suggestions: [
             {
               messageId: 'addSignal',
-              output: `import { withTimeout } from 'bounded/runtime';
+              output: `import { withTimeout } from '@bounded/runtime';
 export async function sync() {
   await withTimeout((signal) => fetch('https://a.example.com/sync', { signal }), 5_000);
   await fetch('https://b.example.com/sync', { signal: AbortSignal.timeout(60_000) });
