@@ -12,6 +12,10 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Run only measurements whose `name @ scenario` contains this (plus their baselines). */
   readonly filter: string | undefined;
+  /** One-shot suites (`precision`): list the details behind the figures. */
+  readonly verbose?: boolean;
+  /** One-shot suites (`precision`): lint with type information. */
+  readonly typed?: boolean;
 }
 
 export type ParsedArgs =
@@ -21,7 +25,7 @@ export type ParsedArgs =
 
 export function usage(suites: readonly string[]): string {
   return [
-    'Usage: npm run bench -- <suite> [--json] [--reps N] [--quick] [--filter TEXT]',
+    'Usage: npm run bench -- <suite> [--json] [--reps N] [--quick] [--filter TEXT] [--verbose] [--typed]',
     '',
     `Suites: ${suites.join(', ')}`,
     '',
@@ -30,6 +34,9 @@ export function usage(suites: readonly string[]): string {
     `  --reps N       repetitions of every measurement, interleaved (default ${DEFAULT_REPS})`,
     '  --quick        smaller counts, for a smoke test (figures not comparable)',
     '  --filter TEXT  only measurements whose "name @ scenario" contains TEXT, plus their baselines',
+    '                 (precision: only corpus files whose path contains TEXT)',
+    '  --verbose      precision: list every missed hazard and every false positive',
+    '  --typed        precision: lint with type information',
     '  -h, --help     show this help',
     '',
     'Every measurement runs in a fresh child process, one at a time; the table shows medians',
@@ -57,6 +64,8 @@ export function parseBenchArgs(
         reps: { type: 'string' },
         quick: { type: 'boolean', default: false },
         filter: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+        typed: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -87,6 +96,14 @@ export function parseBenchArgs(
   const filter = values.filter === '' ? undefined : values.filter;
   return {
     kind: 'run',
-    options: { suite, json: values.json === true, reps, quick: values.quick === true, filter },
+    options: {
+      suite,
+      json: values.json === true,
+      reps,
+      quick: values.quick === true,
+      filter,
+      ...(values.verbose === true ? { verbose: true } : {}),
+      ...(values.typed === true ? { typed: true } : {}),
+    },
   };
 }

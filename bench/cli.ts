@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- <suite> [--json] [--reps N] [--quick] [--filter TEXT]`
+ * `npm run bench -- <suite> [--json] [--reps N] [--quick] [--filter TEXT] [--verbose] [--typed]`
  * Exit codes: 0 done, 1 a measurement failed that must not, 2 bad arguments.
  */
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, usage } from './args.js';
-import { jsonLines, renderTable } from './report.js';
+import { evaluatedFigures, jsonLines, renderTable } from './report.js';
 import { runSuite } from './runner.js';
 import { loadSuite, plannedSuites, suites } from './suites/index.js';
 
@@ -25,6 +25,23 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
+  if (suite.evaluate !== undefined) {
+    const evaluation = await suite.evaluate({
+      quick: options.quick,
+      filter: options.filter,
+      verbose: options.verbose === true,
+      typed: options.typed === true,
+      log,
+    });
+    if (options.json) {
+      for (const line of jsonLines(evaluatedFigures(suite.name, evaluation.figures))) process.stdout.write(`${line}\n`);
+      log(`\n${evaluation.report}`);
+    } else {
+      process.stdout.write(`\n${evaluation.report}\n`);
+    }
+    return 0;
+  }
+
   const result = await runSuite(suite, options, {
     workerPath: fileURLToPath(new URL('./worker.js', import.meta.url)),
     log,

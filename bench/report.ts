@@ -3,7 +3,7 @@
  * Everything here is pure, so the tests exercise it without starting a process.
  */
 import { ratio, roundRatio, roundValue, summarize, type Stats } from './stats.js';
-import { measurementId, type Measurement, type Sample, type Target, type Unit } from './suite.js';
+import { measurementId, type EvaluatedFigure, type Measurement, type Sample, type Target, type Unit } from './suite.js';
 
 /** One repetition of one measurement, as the runner saw it. */
 export type RepResult =
@@ -80,6 +80,20 @@ function groupByScenario(figures: readonly Figure[]): Figure[] {
     .map((f, i) => ({ f, i }))
     .sort((a, b) => order.get(a.f.scenario)! - order.get(b.f.scenario)! || a.i - b.i)
     .map(({ f }) => f);
+}
+
+/** The figures of a one-shot suite, as figures of one repetition each (same JSON lines). */
+export function evaluatedFigures(suite: string, evaluated: readonly EvaluatedFigure[]): Figure[] {
+  return evaluated.map((f) => ({
+    suite,
+    name: f.name,
+    scenario: f.scenario,
+    unit: f.unit,
+    ratioVs: [],
+    stats: f.value === null ? undefined : { median: f.value, min: f.value, max: f.value, n: 1 },
+    mayFail: false,
+    ...(f.value === null ? { error: f.note ?? 'not measured' } : {}),
+  }));
 }
 
 /** The figure named `name` in `scenario`, if the run has it. */

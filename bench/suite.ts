@@ -78,10 +78,44 @@ export interface Target {
   readonly source?: string;
 }
 
+/** What a one-shot suite (`Suite.evaluate`) reads from the command line. */
+export interface EvaluateOptions {
+  readonly quick: boolean;
+  /** Restricts the suite's inputs (for `precision`: corpus files whose path contains it). */
+  readonly filter: string | undefined;
+  /** Lists the details behind the figures (for `precision`: every miss and false positive). */
+  readonly verbose: boolean;
+  /** Lints with type information. */
+  readonly typed: boolean;
+  /** Progress lines (standard error in the CLI). */
+  readonly log: (line: string) => void;
+}
+
+/** One figure of a one-shot suite; `value` is null when it cannot be computed. */
+export interface EvaluatedFigure {
+  readonly name: string;
+  readonly scenario: string;
+  readonly unit: Unit;
+  readonly value: number | null;
+  /** Why `value` is null. */
+  readonly note?: string;
+}
+
+export interface Evaluation {
+  readonly figures: readonly EvaluatedFigure[];
+  /** The human-readable report: the table, targets and, with --verbose, the details. */
+  readonly report: string;
+}
+
 export interface Suite {
   readonly name: string;
   readonly description: string;
   measurements(options: SuiteOptions): readonly Measurement[];
+  /**
+   * A suite whose figures are computed once rather than timed (`precision`): the CLI calls this
+   * instead of running measurements in children, and prints its figures and report.
+   */
+  evaluate?(options: EvaluateOptions): Promise<Evaluation>;
   /**
    * Checked against the medians and shown under the table (never in the JSON lines). A function
    * when the scenarios depend on the options (`--quick` counts).

@@ -12,6 +12,7 @@ export const suites: Readonly<Record<string, () => Promise<Suite>>> = {
   http: async () => (await import('./http.js')).default,
   lint: async () => (await import('./lint.js')).default,
   codemod: async () => (await import('./codemod.js')).default,
+  precision: async () => (await import('./precision.js')).default,
 };
 
 /** Named in DESIGN.md but not written yet; asking for one gets a clearer error. */
