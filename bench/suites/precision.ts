@@ -226,7 +226,7 @@ export interface CheckRun {
 
 /** Lints the materialized corpus with the built CLI: `bounded check . --config all --format json`. */
 export async function runCheck(dir: string, files: readonly string[], typed: boolean, root = repositoryRoot()): Promise<CheckRun> {
-  const bin = join(root, 'dist', 'cli', 'bin.js');
+  const bin = join(root, 'cli', 'dist', 'bin.js');
   if (!existsSync(bin)) throw new Error(`precision bench: ${bin} is missing; run npm run build`);
   const args = [bin, 'check', '.', '--config', 'all', '--format', 'json', '--quiet', ...(typed ? ['--typed'] : [])];
   const env = { ...process.env };

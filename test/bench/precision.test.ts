@@ -167,7 +167,7 @@ describe('scoring', () => {
 
 describe('npm run bench -- precision', () => {
   it('lints a two-file slice with the built CLI and emits a recall and a precision figure per family and rule', async () => {
-    expect(existsSync(join(repositoryRoot(), 'dist', 'cli', 'bin.js')), 'dist/cli/bin.js is missing: run npm run build').toBe(true);
+    expect(existsSync(join(repositoryRoot(), 'cli', 'dist', 'bin.js')), 'cli/dist/bin.js is missing: run npm run build').toBe(true);
     const files = ['brianc__node-postgres/examples__transactions.js.txt', 'vercel__ai/examples__next-openai__app__api__summaries__route.ts.txt'];
     const run = await runPrecision({ files });
     expect(run.score.files).toBe(2);
