@@ -70,7 +70,7 @@ export {
   type RedisClient,
   type RedisStoreOptions,
 } from './store/redis.js';
-export { redisLimitKeys, type RedisLimitKeys } from './store/redis-scripts.js';
+export { hashTagName, redisLimitKeys, type RedisLimitKeys } from './store/redis-scripts.js';
 export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
 export {

@@ -59,7 +59,10 @@ export interface RedisStoreOptions {
    * `subscribe`, closed by `close()`. A connection in subscriber mode can run nothing else.
    */
   readonly subscriber?: RedisClient | undefined;
-  /** Key prefix; every key is `<namespace>:{<name>}:<part>`. Default `bounded`. No braces. */
+  /**
+   * Key prefix; every key is `<namespace>:{<name>}:<part>` (the name with `%`, `{`, `}`
+   * escaped, so the hash tag is always the whole name). Default `bounded`. No braces.
+   */
   readonly namespace?: string | undefined;
   /** Longest wait for one call before it rejects with `StoreUnavailableError`. Default 1000 ms. */
   readonly operationTimeoutMs?: number | undefined;
