@@ -119,10 +119,13 @@ export {
   type ResponseBody,
 } from './http/client.js';
 export {
+  BodyTooLargeError,
   HttpStatusError,
   RetryExhaustedError,
+  isBodyTooLargeError,
   isHttpStatusError,
   isRetryExhaustedError,
+  type BodyTooLargeDetails,
   type HttpStatusDetails,
   type RetryExhaustedDetails,
 } from './http/errors.js';
