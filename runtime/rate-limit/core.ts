@@ -517,8 +517,10 @@ export abstract class LimiterCore implements RateLimiter {
       return;
     }
     // Timers fire on whole milliseconds and may fire a little early by the clock; the drain
-    // then finds the head not yet admissible and arms again for the rest.
-    this.#timer = setTimeout(this.#drain, Math.max(1, Math.ceil(delay)));
+    // then finds the head not yet admissible and arms again for the rest. A wait longer than a
+    // timer can hold (2^31 - 1 ms; setTimeout fires a longer one after 1 ms, with a warning) is
+    // chained: the timer is set for the longest it can, and the drain arms it again.
+    this.#timer = setTimeout(this.#drain, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delay))));
   }
 
   #disarm(): void {
