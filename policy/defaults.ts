@@ -38,6 +38,16 @@ export interface DefaultPolicy {
       /** How long a pooled connection above `pool.min` may sit idle before it is closed, in ms. */
       readonly dbIdle: number;
     };
+    readonly http: {
+      /** Largest response body an HTTP client reads, in bytes; a longer one fails the call. */
+      readonly maxBodyBytes: number;
+      /** Longest `Retry-After` a client honours (its wait, and the penalty it puts on its limiter), in ms. */
+      readonly maxRetryAfterMs: number;
+    };
+    readonly rateLimits: {
+      /** Longest pause one `penalize(ms)` puts on a rate limiter, in ms. */
+      readonly maxPenaltyMs: number;
+    };
   };
   readonly pool: PoolDefaults;
   readonly rateLimits: {
@@ -70,6 +80,8 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
       dbQuery: 35_000,
       dbIdle: 30_000,
     },
+    http: { maxBodyBytes: 10 * 1024 * 1024, maxRetryAfterMs: 5 * 60_000 },
+    rateLimits: { maxPenaltyMs: 5 * 60_000 },
   },
   pool: { min: 5, max: 20 },
   rateLimits: {

@@ -112,6 +112,13 @@ const defaults = s.object('Defaults for everything the file does not name.', {
     min: s.nonNegativeInt('Connections kept open even when idle.'),
     max: s.positiveInt('Most connections open at once.'),
   }),
+  http: s.object('Defaults of every HTTP client.', {
+    maxBodyBytes: s.positiveInt('Largest response body a client reads, in bytes (default 10485760, 10 MiB); a longer one fails the call with BodyTooLargeError.'),
+    maxRetryAfter: s.duration('Longest Retry-After a client honours, as its wait and as the penalty on its limiter (default 5m).'),
+  }),
+  rateLimits: s.object('Defaults of every rate limit.', {
+    maxPenalty: s.duration('Longest pause one penalty (a provider\'s Retry-After) puts on a limit (default 5m).'),
+  }),
 });
 
 /** Everything an overlay may override: the whole policy but `version` and `environments`. */

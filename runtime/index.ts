@@ -72,7 +72,7 @@ export {
   type RedisClient,
   type RedisStoreOptions,
 } from './store/redis.js';
-export { redisLimitKeys, type RedisLimitKeys } from './store/redis-scripts.js';
+export { hashTagName, redisLimitKeys, type RedisLimitKeys } from './store/redis-scripts.js';
 export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
 export {
@@ -121,10 +121,13 @@ export {
   type ResponseBody,
 } from './http/client.js';
 export {
+  BodyTooLargeError,
   HttpStatusError,
   RetryExhaustedError,
+  isBodyTooLargeError,
   isHttpStatusError,
   isRetryExhaustedError,
+  type BodyTooLargeDetails,
   type HttpStatusDetails,
   type RetryExhaustedDetails,
 } from './http/errors.js';

@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY } from '@bounded/policy/core';
-import { parseRetryAfter } from './http/retry.js';
+import { assertMaxRetryAfter, parseRetryAfter } from './http/retry.js';
 import { withTimeout } from './timeout.js';
 import { Semaphore } from './semaphore.js';
 import { providerLimiter } from './rate-limit/providers.js';
@@ -19,8 +19,18 @@ export interface ThrottleClientOptions {
    * `maxRetries: 0` in its request options (unless the call sets `maxRetries` itself): the
    * SDK's own retries would resend a 429'd request without asking the limiter, which is how
    * a throttled client ends up over the provider's limit.
+   *
+   * A 429 whose `Retry-After` is not shorter than `timeoutMs` is not retried: it is thrown at
+   * once (the limiter still penalized), since waiting that long would take the call past its
+   * own deadline.
    */
   retries429?: number;
+  /**
+   * Longest `Retry-After` honoured, in milliseconds: a longer one (seconds or an HTTP-date)
+   * counts as this long, for the limiter's penalty and the retry alike. Default: the policy's
+   * `defaults.http.maxRetryAfter` (5 minutes).
+   */
+  maxRetryAfterMs?: number;
   /** Names calls in errors: "openai chat.completions.create timed out after 60 s". Default: the limiter's name. */
   name?: string;
   /**
@@ -61,6 +71,8 @@ export function throttleClient<T extends object>(client: T, options: ThrottleCli
     assertLimit('concurrency', options.concurrency);
     semaphore = new Semaphore(options.concurrency, { name: options.name ?? limiter?.name });
   }
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_POLICY.defaults.http.maxRetryAfterMs;
+  assertMaxRetryAfter('maxRetryAfterMs', maxRetryAfterMs);
   const retries429 = options.retries429 ?? 2;
   if (!Number.isInteger(retries429) || retries429 < 0) {
     throw new TypeError(`Expected \`retries429\` to be a non-negative integer, got ${show(retries429)}`);
@@ -86,10 +98,11 @@ export function throttleClient<T extends object>(client: T, options: ThrottleCli
         try {
           return await admitted(signal);
         } catch (error) {
-          const retryAfter = tooManyRequests(error);
+          const retryAfter = tooManyRequests(error, maxRetryAfterMs);
           if (retryAfter === undefined || limiter === undefined) throw error;
           limiter.penalize(retryAfter);
-          if (tries >= retries429) throw error;
+          // Waiting out a Retry-After as long as the deadline itself cannot end in time.
+          if (tries >= retries429 || retryAfter >= timeoutMs) throw error;
         }
       }
     };
@@ -151,13 +164,13 @@ function withSignal(args: unknown[], index: number, signal: AbortSignal, noSdkRe
 
 /**
  * Milliseconds to back off when `error` is a 429: from its `Retry-After` (seconds or an
- * HTTP date), else one second. Undefined for anything else.
+ * HTTP date) up to `maxMs` (default 5 minutes), else one second. Undefined for anything else.
  */
-export function tooManyRequests(error: unknown): number | undefined {
+export function tooManyRequests(error: unknown, maxMs: number = DEFAULT_POLICY.defaults.http.maxRetryAfterMs): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { status, headers } = error as { status?: unknown; headers?: unknown };
   if (status !== 429) return undefined;
-  return parseRetryAfter(headerValue(headers, 'retry-after')) ?? 1_000;
+  return parseRetryAfter(headerValue(headers, 'retry-after'), Date.now(), maxMs) ?? Math.min(1_000, maxMs);
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {

@@ -11,7 +11,10 @@
  * - The deadline is the client's own timer. undici's `headersTimeout` / `bodyTimeout` tick at
  *   about 1 s granularity and measure silence, not total time, so they are only a backstop.
  * - A call never waits past its deadline for a retry: a backoff or `Retry-After` that would end
- *   past it stops the retries at once and says so in the error.
+ *   past it stops the retries at once and says so in the error. A `Retry-After` is honoured up to
+ *   `maxRetryAfterMs` (5 minutes by default), for the wait and for the limiter's penalty alike.
+ * - A response body is read up to `maxBodyBytes` (10 MiB by default), counted as it streams: a
+ *   larger one aborts the request and fails the call with `BodyTooLargeError`.
  */
 import { Agent, Client, Pool, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { DEFAULT_POLICY } from '@bounded/policy/core';
@@ -20,10 +23,19 @@ import { Listeners, type Listener, type Subscription } from '../internal/events.
 import { assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
 import type { RateLimiter } from '../rate-limit/types.js';
 import type { Permit, Semaphore } from '../semaphore.js';
-import { BufferedBody, isReplayable, streamUnderBudget, type ResponseBody, type UndiciResponse } from './body.js';
-import { Budget } from './budget.js';
-import { HttpStatusError, RetryExhaustedError, bodyExcerpt } from './errors.js';
 import {
+  BufferedBody,
+  declaredLength,
+  isReplayable,
+  readCapped,
+  streamUnderBudget,
+  type ResponseBody,
+  type UndiciResponse,
+} from './body.js';
+import { Budget } from './budget.js';
+import { BodyTooLargeError, HttpStatusError, RetryExhaustedError, bodyExcerpt } from './errors.js';
+import {
+  assertMaxRetryAfter,
   backoffDelay,
   isRetryableError,
   mayRetry,
@@ -83,6 +95,20 @@ export interface HttpClientOptions {
    * `fetch()` never does, like the standard one.
    */
   throwOnError?: boolean;
+  /**
+   * Largest response body a call reads, in bytes, counted as it arrives: a body declared
+   * (`Content-Length`) or found larger aborts the request, and the call (or, for `fetch()`, the
+   * body stream) rejects with `BodyTooLargeError`. `Infinity` turns the cap off. Default: the
+   * policy's `defaults.http.maxBodyBytes` (10 MiB). A call may set its own.
+   */
+  maxBodyBytes?: number;
+  /**
+   * Longest `Retry-After` honoured, in milliseconds: a longer one (delay-seconds or an
+   * HTTP-date) counts as this long, both for the wait before a retry and for the `penalize` of
+   * the limiter. Default: the policy's `defaults.http.maxRetryAfter` (5 minutes). Either way a
+   * call never waits past its own deadline.
+   */
+  maxRetryAfterMs?: number;
 }
 
 /** Options of one `request()` call. */
@@ -103,6 +129,8 @@ export interface HttpRequestOptions {
   idempotent?: boolean;
   /** Instead of the client's `throwOnError`. */
   throwOnError?: boolean;
+  /** Instead of the client's `maxBodyBytes`. */
+  maxBodyBytes?: number;
 }
 
 /** Extra fields `fetch()` reads from its `init`, next to the standard ones. */
@@ -115,6 +143,8 @@ export interface HttpFetchInit extends RequestInit {
   timeoutMs?: number;
   /** As in `HttpRequestOptions`. */
   idempotent?: boolean;
+  /** Instead of the client's `maxBodyBytes`: the body stream fails with `BodyTooLargeError` past it. */
+  maxBodyBytes?: number;
 }
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
@@ -281,6 +311,8 @@ class BoundedHttpClient implements HttpClient {
   readonly #limiter: Pick<RateLimiter, 'acquire' | 'tryAcquire' | 'penalize'> | undefined;
   readonly #semaphore: Pick<Semaphore, 'acquire' | 'tryAcquire'> | undefined;
   readonly #throwOnError: boolean;
+  readonly #maxBodyBytes: number;
+  readonly #maxRetryAfterMs: number;
   readonly #calls = new Set<Budget>();
   readonly #parsed = new Map<string, ParsedUrl>();
   /** No limiter, semaphore or attempt limit: an attempt is just the exchange. */
@@ -302,8 +334,12 @@ class BoundedHttpClient implements HttpClient {
       baseUrl,
       name,
       throwOnError = true,
+      maxBodyBytes = DEFAULT_POLICY.defaults.http.maxBodyBytes,
+      maxRetryAfterMs = DEFAULT_POLICY.defaults.http.maxRetryAfterMs,
     } = options;
     assertTimeoutMs('timeoutMs', timeoutMs);
+    assertMaxBodyBytes(maxBodyBytes);
+    assertMaxRetryAfter('maxRetryAfterMs', maxRetryAfterMs);
     if (!Number.isInteger(connections) || connections < 1) {
       throw new TypeError(`Expected \`connections\` to be a positive integer, got ${show(connections)}`);
     }
@@ -327,6 +363,8 @@ class BoundedHttpClient implements HttpClient {
     this.#limiter = limiter;
     this.#semaphore = semaphore;
     this.#throwOnError = throwOnError;
+    this.#maxBodyBytes = maxBodyBytes;
+    this.#maxRetryAfterMs = maxRetryAfterMs;
     this.#direct = limiter === undefined && semaphore === undefined && this.#retry.attemptTimeoutMs === undefined;
     this.name = name;
     const backstop = timeoutMs + BACKSTOP_MS;
@@ -356,7 +394,9 @@ class BoundedHttpClient implements HttpClient {
     const method = options.method ?? 'GET';
     const target = this.#target(url, method);
     const throwOnError = options.throwOnError ?? this.#throwOnError;
-    const exchange = new RequestExchange(this.#sender, target, options);
+    const maxBodyBytes = options.maxBodyBytes ?? this.#maxBodyBytes;
+    if (options.maxBodyBytes !== undefined) assertMaxBodyBytes(maxBodyBytes);
+    const exchange = new RequestExchange(this.#sender, target, options, maxBodyBytes, this.name);
     const budget = this.#open(target, options.timeoutMs, options.signal);
     let outcome: Outcome<Buffered>;
     try {
@@ -388,7 +428,9 @@ class BoundedHttpClient implements HttpClient {
 
   async fetch(input: string | URL | Request, init: HttpFetchInit = {}): Promise<Response> {
     const request = typeof input === 'object' && !(input instanceof URL) ? input : undefined;
-    const { timeoutMs, idempotent, signal: callerSignal, ...rest } = init;
+    const { timeoutMs, idempotent, maxBodyBytes: callMaxBodyBytes, signal: callerSignal, ...rest } = init;
+    const maxBodyBytes = callMaxBodyBytes ?? this.#maxBodyBytes;
+    if (callMaxBodyBytes !== undefined) assertMaxBodyBytes(maxBodyBytes);
     const method = (rest.method ?? request?.method ?? 'GET').toUpperCase();
     const target = this.#target(request === undefined ? (input as string | URL) : request.url, method);
     // A Request of another fetch implementation (Node's own) is taken apart into init fields.
@@ -413,11 +455,24 @@ class BoundedHttpClient implements HttpClient {
       this.#settle(budget);
       throw error;
     }
-    // The deadline keeps running while the caller reads the body; the call ends with it.
-    return streamUnderBudget(outcome.result, budget, () => {
+    const finish = (): void => {
       outcome.release();
       this.#settle(budget);
-    });
+    };
+    const resource = this.name;
+    const tooLarge = (receivedBytes: number, contentLength: number | undefined): BodyTooLargeError =>
+      new BodyTooLargeError({ method, url: target.display, maxBodyBytes, contentLength, receivedBytes, resource });
+    // A body that says it is too large is refused before it is handed over.
+    const declared = declaredLength(outcome.result.headers.get('content-length'), method, outcome.result.status);
+    if (declared !== undefined && declared > maxBodyBytes) {
+      const error = tooLarge(0, declared);
+      budget.abort(error);
+      await outcome.result.body?.cancel(error).catch(() => undefined);
+      finish();
+      throw error;
+    }
+    // The deadline keeps running while the caller reads the body; the call ends with it.
+    return streamUnderBudget(outcome.result, budget, finish, maxBodyBytes, (received) => tooLarge(received, undefined));
   }
 
   stats(): HttpClientStats {
@@ -540,7 +595,9 @@ class BoundedHttpClient implements HttpClient {
       }
       const answered = exchange.status(result);
       const retryAfter =
-        answered === 429 || policy.statusCodes.has(answered) ? parseRetryAfter(exchange.retryAfter(result)) : undefined;
+        answered === 429 || policy.statusCodes.has(answered)
+          ? parseRetryAfter(exchange.retryAfter(result), Date.now(), this.#maxRetryAfterMs)
+          : undefined;
       // The server asked everyone sharing the limiter to slow down, retried or not.
       if (answered === 429 && retryAfter !== undefined) this.#limiter?.penalize(retryAfter);
       if (maxAttempts === 1 || !policy.statusCodes.has(answered)) {
@@ -676,12 +733,16 @@ class RequestExchange implements Exchange<Buffered> {
   readonly #target: Target;
   readonly #headers: HttpRequestOptions['headers'];
   readonly #body: HttpRequestOptions['body'];
+  readonly #maxBodyBytes: number;
+  readonly #resource: string | undefined;
 
-  constructor(dispatcher: Dispatcher, target: Target, options: HttpRequestOptions) {
+  constructor(dispatcher: Dispatcher, target: Target, options: HttpRequestOptions, maxBodyBytes: number, resource: string | undefined) {
     this.#dispatcher = dispatcher;
     this.#target = target;
     this.#headers = options.headers;
     this.#body = options.body;
+    this.#maxBodyBytes = maxBodyBytes;
+    this.#resource = resource;
     this.replayable = isReplayable(options.body);
   }
 
@@ -699,7 +760,25 @@ class RequestExchange implements Exchange<Buffered> {
       headersTimeout: backstop,
       bodyTimeout: backstop,
     });
-    const bytes = await response.body.bytes();
+    const max = this.#maxBodyBytes;
+    const tooLarge = (receivedBytes: number, contentLength: number | undefined): BodyTooLargeError =>
+      new BodyTooLargeError({
+        method: target.method,
+        url: target.display,
+        maxBodyBytes: max,
+        contentLength,
+        receivedBytes,
+        resource: this.#resource,
+      });
+    const bytes =
+      max === Number.POSITIVE_INFINITY
+        ? await response.body.bytes()
+        : await readCapped(
+            response.body,
+            max,
+            declaredLength(response.headers['content-length'], target.method, response.statusCode),
+            tooLarge,
+          );
     return { statusCode: response.statusCode, headers: response.headers, bytes };
   }
 
@@ -797,6 +876,12 @@ function sameOriginOnly(origin: string): Dispatcher.DispatcherComposeInterceptor
     }
     return dispatch(options, handler);
   };
+}
+
+function assertMaxBodyBytes(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !(value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && value >= 1))) {
+    throw new TypeError(`Expected \`maxBodyBytes\` to be a positive integer number of bytes or Infinity, got ${show(value)}`);
+  }
 }
 
 function httpUrl(name: string, value: unknown, base: URL | undefined): URL {

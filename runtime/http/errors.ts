@@ -1,7 +1,7 @@
 /**
  * The HTTP client's own failures. A request that runs out of time rejects with the shared
- * `TimeoutError` (runtime/errors.ts); these two cover what only HTTP has: an error status, and
- * retries that ran out.
+ * `TimeoutError` (runtime/errors.ts); these cover what only HTTP has: an error status, retries
+ * that ran out, and a response body larger than the client reads.
  */
 import { STATUS_CODES } from 'node:http';
 import { BoundedError, brandError, hasErrorBrand } from '../errors.js';
@@ -87,6 +87,72 @@ export class RetryExhaustedError extends BoundedError {
     this.limit = details.limit;
     brandError(this, 'RetryExhaustedError');
   }
+}
+
+export interface BodyTooLargeDetails {
+  readonly method: string;
+  /** The URL as shown in messages: no credentials, no query string. */
+  readonly url: string;
+  /** The limit that was exceeded (`maxBodyBytes`). */
+  readonly maxBodyBytes: number;
+  /** The body's declared length (`Content-Length`), when that alone exceeded the limit. */
+  readonly contentLength?: number | undefined;
+  /** Bytes received when reading stopped (0 when the declared length refused it first). */
+  readonly receivedBytes: number;
+  readonly resource?: string | undefined;
+}
+
+/**
+ * The response body is larger than `maxBodyBytes`: reading stopped there (or before it began,
+ * when `Content-Length` said so) and the request was aborted, its connection closed.
+ */
+export class BodyTooLargeError extends BoundedError {
+  readonly method: string;
+  readonly url: string;
+  /** Scheme, host and port of the URL. */
+  readonly origin: string;
+  readonly maxBodyBytes: number;
+  readonly contentLength: number | undefined;
+  readonly receivedBytes: number;
+
+  constructor(details: BodyTooLargeDetails) {
+    const origin = originOf(details.url);
+    const size =
+      details.contentLength === undefined
+        ? `${details.receivedBytes} bytes had arrived when reading stopped`
+        : `its Content-Length is ${details.contentLength} bytes`;
+    super(
+      `The response body from ${origin} is larger than maxBodyBytes ${details.maxBodyBytes} (${formatBytes(details.maxBodyBytes)}): ` +
+        `${size}; ${details.method} ${details.url} was aborted`,
+      details.resource,
+    );
+    this.name = 'BodyTooLargeError';
+    this.method = details.method;
+    this.url = details.url;
+    this.origin = origin;
+    this.maxBodyBytes = details.maxBodyBytes;
+    this.contentLength = details.contentLength;
+    this.receivedBytes = details.receivedBytes;
+    brandError(this, 'BodyTooLargeError');
+  }
+}
+
+export function isBodyTooLargeError(value: unknown): value is BodyTooLargeError {
+  return hasErrorBrand(value, 'BodyTooLargeError');
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
 }
 
 export function isHttpStatusError(value: unknown): value is HttpStatusError {

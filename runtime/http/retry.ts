@@ -3,7 +3,11 @@
  * how long to wait before the next attempt (exponential backoff with full jitter, or the
  * server's `Retry-After`), with no I/O of their own.
  */
+import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { MAX_TIMER_MS, assertTimeoutMs, show } from '../internal/validate.js';
+
+/** The longest `Retry-After` honoured unless a client says otherwise: the policy's `defaults.http.maxRetryAfter` (5 min). */
+export const DEFAULT_MAX_RETRY_AFTER_MS: number = DEFAULT_POLICY.defaults.http.maxRetryAfterMs;
 
 /** Methods that may be sent twice without changing the outcome (RFC 9110 §9.2.2). */
 export const IDEMPOTENT_METHODS: readonly string[] = Object.freeze([
@@ -139,18 +143,29 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: () => n
 }
 
 /**
- * The wait a `Retry-After` header asks for, in milliseconds: delay-seconds or an HTTP-date.
- * `undefined` when the header is missing or unreadable; a date in the past gives 0.
+ * The wait a `Retry-After` header asks for, in milliseconds: delay-seconds or an HTTP-date,
+ * never more than `maxMs` (default `DEFAULT_MAX_RETRY_AFTER_MS`, 5 minutes): one answer of
+ * `Retry-After: 1000000000` must not stop a client, or every client sharing its limiter, for
+ * weeks. `undefined` when the header is missing or unreadable; a date in the past gives 0.
  */
-export function parseRetryAfter(value: string | readonly string[] | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | readonly string[] | null | undefined,
+  now: number = Date.now(),
+  maxMs: number = DEFAULT_MAX_RETRY_AFTER_MS,
+): number | undefined {
   const raw = typeof value === 'string' ? value : value?.[0];
   if (raw === undefined) return undefined;
   const text = raw.trim();
-  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, MAX_TIMER_MS);
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, maxMs);
   // Every HTTP-date form names its month; without one, Date.parse would read "-5" as a year.
   const date = /[a-z]{3}/i.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(date)) return undefined;
-  return Math.min(Math.max(0, date - now), MAX_TIMER_MS);
+  return Math.min(Math.max(0, date - now), maxMs);
+}
+
+/** Checks a `maxRetryAfterMs` option: milliseconds in [0, MAX_TIMER_MS]. */
+export function assertMaxRetryAfter(name: string, value: unknown): asserts value is number {
+  assertDelay(name, value);
 }
 
 /** True for failures of the connection (reset, refused, timed out), looking through `cause`s. */

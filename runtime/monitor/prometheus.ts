@@ -5,7 +5,7 @@ import type promClient from 'prom-client';
 import type { Subscription } from '../internal/events.js';
 import { show } from '../internal/validate.js';
 import { METRICS, type MetricDefinition } from './metrics.js';
-import type { MonitorSnapshot, SnapshotSource } from './types.js';
+import type { MonitorLogger, MonitorSnapshot, SnapshotSource } from './types.js';
 
 /**
  * The part of a prom-client `Registry` bounded uses. prom-client is an optional peer of
@@ -119,6 +119,12 @@ export interface MetricsServerOptions {
   registry?: Registry;
   /** Default `/metrics`. */
   path?: string;
+  /**
+   * Where a request the server could not answer normally is reported (`error`), once per
+   * distinct failure: a malformed request target (answered 400) or a scrape that failed
+   * (answered 500). Default `console`.
+   */
+  logger?: Pick<MonitorLogger, 'error'>;
 }
 
 export interface MetricsServer extends AsyncDisposable {
@@ -133,10 +139,15 @@ export interface MetricsServer extends AsyncDisposable {
 
 /**
  * Serves the registry's metrics at `GET /metrics` (404 for other paths, 405 for other
- * methods). Resolves once listening.
+ * methods, 400 for a request target that is not a path). Resolves once listening.
+ *
+ * No request can take the process down: whatever goes wrong while answering one (a malformed
+ * target, a collector that throws, a connection gone mid-answer) ends that request with a 400
+ * or 500, or closes its connection when the answer had begun, and is logged once; the server
+ * keeps serving.
  */
 export async function createMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
-  const { port = 9464, host = '127.0.0.1', path = '/metrics' } = options;
+  const { port = 9464, host = '127.0.0.1', path = '/metrics', logger = console } = options;
   const registry: Registry = options.registry ?? loadPromClient('createMetricsServer').register;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${show(port)}`);
@@ -147,9 +158,15 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
   if (typeof path !== 'string' || !path.startsWith('/')) {
     throw new TypeError(`Expected \`path\` to start with "/", got ${show(path)}`);
   }
+  if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') {
+    throw new TypeError(`Expected \`logger\` to have an error method, got ${show(logger)}`);
+  }
 
+  const report = onceEach(logger);
   const server = createServer((request, response) => {
-    void serve(request, response, registry, path);
+    serve(request, response, registry, path, report).catch((error: unknown) => {
+      fail(response, error, report);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -158,6 +175,9 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
       resolve();
     });
   });
+  // Once listening, a server error (say, accept() out of file descriptors) is reported, never
+  // thrown: an 'error' event without a listener would end the process.
+  server.on('error', (error) => report(`bounded: metrics server error: ${error.message}`));
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
@@ -174,8 +194,54 @@ export async function createMetricsServer(options: MetricsServerOptions = {}): P
   };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, registry: Registry, path: string): Promise<void> {
-  const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+/** Longest distinct failure messages remembered for "logged once" (then it starts over). */
+const REPORTED_LIMIT = 100;
+
+/** Logs each distinct message once, so a client repeating a bad request cannot flood the log. */
+function onceEach(logger: Pick<MonitorLogger, 'error'>): (message: string) => void {
+  const seen = new Set<string>();
+  return (message) => {
+    if (seen.has(message)) return;
+    if (seen.size >= REPORTED_LIMIT) seen.clear();
+    seen.add(message);
+    try {
+      logger.error(message);
+    } catch {
+      // A logger that throws must not turn a handled request into an unhandled error.
+    }
+  };
+}
+
+/** The path of a request target, without its query; undefined when it is not one. */
+function pathOf(target: string): string | undefined {
+  if (target.startsWith('/')) {
+    // origin-form, compared as sent: no URL parser runs on what the client wrote.
+    const end = target.search(/[?#]/);
+    return end === -1 ? target : target.slice(0, end);
+  }
+  // absolute-form (`GET http://host/metrics`), which HTTP/1.1 servers must accept.
+  if (!/^https?:\/\//i.test(target)) return undefined;
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  registry: Registry,
+  path: string,
+  report: (message: string) => void,
+): Promise<void> {
+  const pathname = pathOf(request.url ?? '');
+  if (pathname === undefined) {
+    // The target is not echoed: the log line is the same for every such request, so it is written once.
+    report('bounded: metrics server answered 400 to a request target that is neither a path nor an http(s) URL');
+    response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Bad request target\n');
+    return;
+  }
   if (pathname !== path) {
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
     return;
@@ -184,13 +250,28 @@ async function serve(request: IncomingMessage, response: ServerResponse, registr
     response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
     return;
   }
+  const body = await registry.metrics();
+  response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Ends a request that failed: a `status` answer when nothing was sent yet, else the connection
+ * is closed (a half-sent answer cannot be taken back). Logged once per distinct failure.
+ */
+function fail(response: ServerResponse, error: unknown, report: (message: string) => void): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (response.headersSent) {
+    report(`bounded: metrics server closed a connection mid-answer: ${reason}`);
+    response.destroy();
+    return;
+  }
+  report(`bounded: metrics server answered 500: collecting metrics failed: ${reason}`);
   try {
-    const body = await registry.metrics();
-    response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-    response.end(request.method === 'HEAD' ? undefined : body);
-  } catch (error) {
     response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-    response.end(`Collecting metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    response.end(`Collecting metrics failed: ${reason}\n`);
+  } catch {
+    response.destroy();
   }
 }
 

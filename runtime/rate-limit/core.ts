@@ -1,6 +1,7 @@
+import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { ClosedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
-import { assertFunction, assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
+import { MAX_TIMER_MS, assertFunction, assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
 import { WaitTicket, type GiveUpReason } from '../internal/wait-ticket.js';
 import { WaiterQueue } from '../internal/waiter-queue.js';
 import type { StoreStatusEvent } from '../store/shared-health.js';
@@ -30,9 +31,17 @@ export interface LimiterCoreOptions {
   /** Most callers allowed to wait; one more is refused with `QueueFullError`. Default Infinity. */
   maxQueue?: number | undefined;
   spacing?: Spacing | undefined;
+  /**
+   * Longest pause one `penalize(ms)` imposes, in milliseconds: a longer one is cut to this.
+   * Default: the policy's `defaults.rateLimits.maxPenalty` (5 minutes).
+   */
+  maxPenaltyMs?: number | undefined;
   /** Milliseconds clock; defaults to `performance.now`. Tests may pass a fake one. */
   now?: (() => number) | undefined;
 }
+
+/** The longest penalty unless a limiter says otherwise: the policy's `defaults.rateLimits.maxPenalty`. */
+export const DEFAULT_MAX_PENALTY_MS: number = DEFAULT_POLICY.defaults.rateLimits.maxPenaltyMs;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -56,6 +65,7 @@ export abstract class LimiterCore implements RateLimiter {
   protected readonly now: () => number;
   #maxQueue: number;
   #spacing: Spacing;
+  #maxPenaltyMs: number;
   /** Even spacing: earliest time of the next admission. */
   #nextEvenAt = Number.NEGATIVE_INFINITY;
   /** When the armed timer is due: the earliest time the head of the queue can be admitted. */
@@ -76,12 +86,20 @@ export abstract class LimiterCore implements RateLimiter {
   #shared: SharedLimiter | undefined;
 
   protected constructor(options: LimiterCoreOptions) {
-    const { maxQueue = Number.POSITIVE_INFINITY, spacing = 'burst', name, now = defaultNow } = options;
+    const {
+      maxQueue = Number.POSITIVE_INFINITY,
+      spacing = 'burst',
+      name,
+      now = defaultNow,
+      maxPenaltyMs = DEFAULT_MAX_PENALTY_MS,
+    } = options;
     assertQueueBound('maxQueue', maxQueue);
     assertSpacing(spacing);
+    assertMaxPenalty(maxPenaltyMs);
     this.name = name;
     this.#maxQueue = maxQueue;
     this.#spacing = spacing;
+    this.#maxPenaltyMs = maxPenaltyMs;
     this.now = now;
   }
 
@@ -150,6 +168,11 @@ export abstract class LimiterCore implements RateLimiter {
     return this.#spacing;
   }
 
+  /** The longest pause one `penalize` imposes, in milliseconds. */
+  get maxPenaltyMs(): number {
+    return this.#maxPenaltyMs;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -208,6 +231,8 @@ export abstract class LimiterCore implements RateLimiter {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
       throw new TypeError(`Expected \`ms\` to be a non-negative finite number, got ${show(ms)}`);
     }
+    // A provider's (or anyone's) word alone must not stop the limiter for days.
+    if (ms > this.#maxPenaltyMs) ms = this.#maxPenaltyMs;
     if (this.#shared !== undefined) {
       this.#shared.penalize(ms);
       return;
@@ -265,14 +290,21 @@ export abstract class LimiterCore implements RateLimiter {
   }
 
   /** Changes spacing or queue bound live; subclasses call this from `reconfigure`. */
-  protected reconfigureCore(options: { maxQueue?: number | undefined; spacing?: Spacing | undefined }): void {
-    if (options.maxQueue !== undefined) {
-      assertQueueBound('maxQueue', options.maxQueue);
-      this.#maxQueue = options.maxQueue;
-    }
-    if (options.spacing !== undefined) {
-      assertSpacing(options.spacing);
-      this.#spacing = options.spacing;
+  protected reconfigureCore(options: {
+    maxQueue?: number | undefined;
+    spacing?: Spacing | undefined;
+    maxPenaltyMs?: number | undefined;
+  }): void {
+    if (options.maxQueue !== undefined) assertQueueBound('maxQueue', options.maxQueue);
+    if (options.spacing !== undefined) assertSpacing(options.spacing);
+    if (options.maxPenaltyMs !== undefined) assertMaxPenalty(options.maxPenaltyMs);
+    if (options.maxQueue !== undefined) this.#maxQueue = options.maxQueue;
+    if (options.spacing !== undefined) this.#spacing = options.spacing;
+    if (options.maxPenaltyMs !== undefined) {
+      this.#maxPenaltyMs = options.maxPenaltyMs;
+      // A penalty in force is cut to the new maximum, counted from now.
+      const latest = this.now() + options.maxPenaltyMs;
+      if (this.#pausedUntil > latest) this.#pausedUntil = latest;
     }
   }
 
@@ -485,8 +517,10 @@ export abstract class LimiterCore implements RateLimiter {
       return;
     }
     // Timers fire on whole milliseconds and may fire a little early by the clock; the drain
-    // then finds the head not yet admissible and arms again for the rest.
-    this.#timer = setTimeout(this.#drain, Math.max(1, Math.ceil(delay)));
+    // then finds the head not yet admissible and arms again for the rest. A wait longer than a
+    // timer can hold (2^31 - 1 ms; setTimeout fires a longer one after 1 ms, with a warning) is
+    // chained: the timer is set for the longest it can, and the drain arms it again.
+    this.#timer = setTimeout(this.#drain, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delay))));
   }
 
   #disarm(): void {
@@ -500,6 +534,12 @@ export abstract class LimiterCore implements RateLimiter {
 
   #event(): RateLimiterEvent {
     return { name: this.name, kind: this.kind, waiting: this.#queue.size, available: this.available };
+  }
+}
+
+function assertMaxPenalty(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new TypeError(`Expected \`maxPenaltyMs\` to be a number of milliseconds in [0, ${MAX_TIMER_MS}], got ${show(value)}`);
   }
 }
 

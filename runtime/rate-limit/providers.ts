@@ -23,6 +23,8 @@ export interface ProviderLimiterOptions {
    */
   spacing?: Spacing;
   maxQueue?: number;
+  /** Longest pause one `penalize(ms)` imposes, in ms. Default: the policy's (5 minutes). */
+  maxPenaltyMs?: number;
   /** Override the preset's numbers for this limiter only. */
   rate?: number;
   per?: Duration;
@@ -63,7 +65,7 @@ export function providerLimiter(name: string, options: ProviderLimiterOptions = 
   }
   const rate = options.rate ?? preset.rate;
   const per = options.per ?? preset.perMs;
-  const common = { name, spacing: options.spacing ?? 'even', maxQueue: options.maxQueue };
+  const common = { name, spacing: options.spacing ?? 'even', maxQueue: options.maxQueue, maxPenaltyMs: options.maxPenaltyMs };
   const algorithm = options.algorithm ?? 'sliding-window';
   if (algorithm === 'token-bucket') return new TokenBucket({ ...common, rate, per });
   if (algorithm === 'sliding-window') return new SlidingWindow({ ...common, limit: rate, per });

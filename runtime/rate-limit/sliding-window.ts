@@ -23,12 +23,17 @@ export interface SlidingWindowOptions extends SharedModeOptions<SlidingWindowFal
   spacing?: Spacing;
   /** Most callers allowed to wait; one more is refused with `QueueFullError`. Default Infinity. */
   maxQueue?: number;
+  /**
+   * Longest pause one `penalize(ms)` imposes (a provider's `Retry-After`), in milliseconds.
+   * Default: the policy's `defaults.rateLimits.maxPenalty` (5 minutes).
+   */
+  maxPenaltyMs?: number;
   name?: string;
   /** Milliseconds clock; defaults to `performance.now`. */
   now?: () => number;
 }
 
-export type SlidingWindowReconfigure = Partial<Pick<SlidingWindowOptions, 'limit' | 'per' | 'spacing' | 'maxQueue'>>;
+export type SlidingWindowReconfigure = Partial<Pick<SlidingWindowOptions, 'limit' | 'per' | 'spacing' | 'maxQueue' | 'maxPenaltyMs'>>;
 
 /**
  * An exact sliding window: it keeps a log of the admissions of the last `per` and admits a
@@ -73,6 +78,7 @@ export class SlidingWindow extends LimiterCore {
             limit: fallback.limit ?? options.limit,
             per: fallback.per ?? this.#perMs,
             maxQueue: options.maxQueue,
+            maxPenaltyMs: options.maxPenaltyMs,
             ...(options.name === undefined ? {} : { name: options.name }),
             ...(options.now === undefined ? {} : { now: options.now }),
           }),

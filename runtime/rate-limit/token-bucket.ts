@@ -28,12 +28,17 @@ export interface TokenBucketOptions extends SharedModeOptions<TokenBucketFallbac
   spacing?: Spacing;
   /** Most callers allowed to wait; one more is refused with `QueueFullError`. Default Infinity. */
   maxQueue?: number;
+  /**
+   * Longest pause one `penalize(ms)` imposes (a provider's `Retry-After`), in milliseconds.
+   * Default: the policy's `defaults.rateLimits.maxPenalty` (5 minutes).
+   */
+  maxPenaltyMs?: number;
   name?: string;
   /** Milliseconds clock; defaults to `performance.now`. */
   now?: () => number;
 }
 
-export type TokenBucketReconfigure = Partial<Pick<TokenBucketOptions, 'rate' | 'per' | 'burst' | 'spacing' | 'maxQueue'>>;
+export type TokenBucketReconfigure = Partial<Pick<TokenBucketOptions, 'rate' | 'per' | 'burst' | 'spacing' | 'maxQueue' | 'maxPenaltyMs'>>;
 
 /**
  * A token bucket: tokens refill continuously at `rate` per `per` up to `burst`, and a call
@@ -84,6 +89,7 @@ export class TokenBucket extends LimiterCore {
             per: fallback.per ?? per,
             burst: fallback.burst ?? (fallback.rate === undefined ? burst : undefined),
             maxQueue: options.maxQueue,
+            maxPenaltyMs: options.maxPenaltyMs,
             ...(options.name === undefined ? {} : { name: options.name }),
             ...(options.now === undefined ? {} : { now: options.now }),
           }),

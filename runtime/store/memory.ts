@@ -110,6 +110,9 @@ export class MemoryStore implements SharedStore {
   }
 
   penalize(key: string, ms: number, options?: StoreCallOptions): Promise<void> {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      return Promise.reject(new TypeError(`Expected \`ms\` to be a non-negative finite number, got ${show(ms)}`));
+    }
     return this.#call('penalize', options, () => {
       const now = this.#clock();
       const state = this.#rate(key, now);

@@ -4,7 +4,9 @@
  * time is taken from the server's clock (`TIME`), never from the callers'.
  *
  * Keys of one limit all carry the limit's name as a hash tag, `<prefix>:{<name>}:<part>`, so on
- * Redis Cluster they hash to one slot and a script may touch all of them. The wake-up channel
+ * Redis Cluster they hash to one slot and a script may touch all of them. The name goes in with
+ * `%`, `{` and `}` escaped (`%25`, `%7B`, `%7D`), so the tag is always exactly the whole name,
+ * whatever it contains. The wake-up channel
  * carries the same tag (sharded pub/sub would route on it; classic PUBLISH, used here, reaches
  * every node's subscribers).
  *
@@ -32,10 +34,13 @@ export interface RedisLimitKeys {
 
 /**
  * Key names for `name` under `prefix`. The `{name}` hash tag keeps every key of the limit in one
- * Redis Cluster slot. A prefix may not contain braces: Redis hashes the first `{…}` of a key.
+ * Redis Cluster slot. Redis hashes the first `{…}` of a key (from the first `{` to the first `}`
+ * after it), so neither part may bring braces of its own: a prefix may not contain them, and the
+ * name is escaped (`hashTagName`). Without that a name such as `}x` left the keys with no tag
+ * (each hashed whole, to a slot of its own: CROSSSLOT on Cluster) and `a}b` tagged them `{a}`.
  */
 export function redisLimitKeys(prefix: string, name: string): RedisLimitKeys {
-  const base = `${prefix}:{${name}}`;
+  const base = `${prefix}:{${hashTagName(name)}}`;
   return {
     bucket: `${base}:tb`,
     window: `${base}:sw`,
@@ -45,6 +50,17 @@ export function redisLimitKeys(prefix: string, name: string): RedisLimitKeys {
     wake: `${base}:wake`,
   };
 }
+
+/**
+ * `name` as it goes inside a hash tag: `%` → `%25`, `{` → `%7B`, `}` → `%7D`, nothing else
+ * changed. One-to-one, so two names never share keys, and a name without those three characters
+ * keeps the keys it always had.
+ */
+export function hashTagName(name: string): string {
+  return /[%{}]/.test(name) ? name.replace(/[%{}]/g, (char) => TAG_ESCAPES[char]!) : name;
+}
+
+const TAG_ESCAPES: Readonly<Record<string, string>> = { '%': '%25', '{': '%7B', '}': '%7D' };
 
 /** What `redisLimitKeys` yields for one key, hashed as Redis Cluster does (CRC16 of the hash tag, mod 16384). */
 export function clusterSlot(key: string): number {

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { ClosedError, StoreUnavailableError } from '../errors.js';
-import { show } from '../internal/validate.js';
+import { assertTimeoutMs, show } from '../internal/validate.js';
 import {
   PENALIZE,
   RESET,
@@ -71,7 +71,10 @@ export interface RedisStoreOptions {
    * `subscribe`, closed by `close()`. A connection in subscriber mode can run nothing else.
    */
   readonly subscriber?: RedisClient | undefined;
-  /** Key prefix; every key is `<namespace>:{<name>}:<part>`. Default `bounded`. No braces. */
+  /**
+   * Key prefix; every key is `<namespace>:{<name>}:<part>` (the name with `%`, `{`, `}`
+   * escaped, so the hash tag is always the whole name). Default `bounded`. No braces.
+   */
   readonly namespace?: string | undefined;
   /** Longest wait for one call before it rejects with `StoreUnavailableError`. Default 1000 ms. */
   readonly operationTimeoutMs?: number | undefined;
@@ -104,7 +107,7 @@ export async function createRedisStore(options: CreateRedisStoreOptions): Promis
     throw new TypeError(`Expected \`url\` to be a redis:// or rediss:// URL, got ${show(options?.url)}`);
   }
   const timeoutMs = options.operationTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  assertTimeout(timeoutMs);
+  assertTimeoutMs('operationTimeoutMs', timeoutMs);
   const { Redis: RedisClass } = await loadIoredis();
   const client = new RedisClass(options.url, {
     // Fail fast while the server is away: a command is refused at once instead of waiting in a
@@ -181,7 +184,7 @@ export class RedisStore implements SharedStore {
       throw new TypeError(`Expected \`namespace\` to be a non-empty string without braces, got ${show(namespace)}`);
     }
     const timeoutMs = options.operationTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    assertTimeout(timeoutMs);
+    assertTimeoutMs('operationTimeoutMs', timeoutMs);
     this.namespace = namespace;
     this.operationTimeoutMs = timeoutMs;
     this.#client = options.client as unknown as IoClient;
@@ -585,8 +588,3 @@ function assertPositive(name: string, value: unknown): asserts value is number {
   }
 }
 
-function assertTimeout(value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`Expected \`operationTimeoutMs\` to be a positive number, got ${show(value)}`);
-  }
-}

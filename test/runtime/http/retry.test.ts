@@ -114,8 +114,11 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('1.5', now)).toBeUndefined();
   });
 
-  it('caps absurd values at the longest timer', () => {
-    expect(parseRetryAfter('99999999999', now)).toBe(2_147_483_647);
+  it('caps absurd values at maxRetryAfter (5 minutes unless told otherwise)', () => {
+    expect(parseRetryAfter('99999999999', now)).toBe(300_000);
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(300_000);
+    expect(parseRetryAfter('99999999999', now, 2_147_483_647)).toBe(2_147_483_647);
+    expect(parseRetryAfter('30', now, 10_000)).toBe(10_000);
   });
 });
 
