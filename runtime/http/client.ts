@@ -16,7 +16,9 @@
  * - A response body is read up to `maxBodyBytes` (10 MiB by default), counted as it streams: a
  *   larger one aborts the request and fails the call with `BodyTooLargeError`.
  */
-import { Agent, Client, Pool, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent, Dispatcher, Pool } from 'undici';
+import type * as Undici from 'undici';
 import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { ClosedError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
@@ -370,7 +372,8 @@ class BoundedHttpClient implements HttpClient {
     const backstop = timeoutMs + BACKSTOP_MS;
     const dispatcherOptions = { connections, headersTimeout: backstop, bodyTimeout: backstop, factory: boundedClient };
     if (baseUrl === undefined) {
-      this.#dispatcher = this.#sender = new Agent({
+      const { undici, OriginPool } = undiciKit();
+      this.#dispatcher = this.#sender = new undici.Agent({
         ...dispatcherOptions,
         // One Pool per origin for the client's life (see OriginPool), and always a Pool (undici's
         // default makes a bare Client when `connections` is 1).
@@ -378,7 +381,7 @@ class BoundedHttpClient implements HttpClient {
       });
     } else {
       this.#base = httpUrl('baseUrl', baseUrl, undefined);
-      const pool = new Pool(this.#base.origin, dispatcherOptions);
+      const pool = new (undiciKit().undici.Pool)(this.#base.origin, dispatcherOptions);
       this.#dispatcher = pool;
       // A Pool sends whatever it is given to its own origin, whatever the request's origin says
       // (say, a redirect that fetch follows): refuse those instead.
@@ -483,7 +486,7 @@ class BoundedHttpClient implements HttpClient {
     let running = 0;
     let size = 0;
     const dispatcher = this.#dispatcher;
-    const all = dispatcher instanceof Pool ? [dispatcher.stats] : Object.values(dispatcher.stats);
+    const all = dispatcher instanceof undiciKit().undici.Pool ? [dispatcher.stats] : Object.values(dispatcher.stats);
     for (const stats of all) {
       connected += Number(stats.connected);
       pending += stats.pending;
@@ -724,7 +727,7 @@ class BoundedHttpClient implements HttpClient {
   }
 }
 
-type UndiciRequestInit = NonNullable<Parameters<typeof undiciFetch>[1]>;
+type UndiciRequestInit = NonNullable<Parameters<typeof Undici.fetch>[1]>;
 
 /** `request()`'s attempt: undici's dispatcher API, the whole body read under the budget. */
 class RequestExchange implements Exchange<Buffered> {
@@ -812,7 +815,7 @@ class FetchExchange implements Exchange<UndiciResponse> {
   send(budget: Budget): Promise<UndiciResponse> {
     // Node's RequestInit and undici's describe the same fields with their own class types.
     const init = this.#init as UndiciRequestInit;
-    return undiciFetch(this.#href, { ...init, signal: budget.signal, dispatcher: this.#dispatcher });
+    return undiciKit().undici.fetch(this.#href, { ...init, signal: budget.signal, dispatcher: this.#dispatcher });
   }
 
   status(response: UndiciResponse): number {
@@ -829,44 +832,63 @@ class FetchExchange implements Exchange<UndiciResponse> {
 }
 
 /**
- * A Pool's connection that stays in its Pool after a failed connect, and connects again when the
- * Pool gives it the next request (as a lone undici `Client` does, and as Pools did before 7.5).
- *
- * Since undici 7.5 (nodejs/undici#4088) a Pool drops a Client whose connect failed from its list
- * on the Client's `connectionError`, but neither closes it nor stops listening to its `drain`:
- * the Client lives on outside the Pool's count, takes queued requests whenever it drains and
- * connects again, while the Pool opens a replacement beside it. After a refused port a Pool of 10
- * held 50 sockets while its stats said 10, and `close()` left the orphans open. Detaching the
- * orphan instead is no cure: it is what drains the Pool's queue when every Client failed at once
- * (an Agent even closes the Pool then), so calls queued there would hang. Keeping the event from
- * the Pool keeps one Client per connection slot. (The failed requests still fail, with the
- * connect error, and undici's `undici:client:connectError` diagnostics channel still reports it.)
+ * undici, loaded when the first client is made: `import '@bounded/runtime'` for a Semaphore
+ * should not pay for loading an HTTP stack. undici is CommonJS, so a synchronous require keeps
+ * `createHttpClient()` synchronous.
  */
-class PooledClient extends Client {
-  override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'connectionError') return false;
-    // undici types `emit` per event; at run time it is EventEmitter's.
-    return (super.emit as (event: string | symbol, ...args: unknown[]) => boolean).call(this, event, ...args);
-  }
+interface UndiciKit {
+  readonly undici: typeof Undici;
+  readonly PooledClient: new (origin: URL, options: object) => Dispatcher;
+  readonly OriginPool: new (origin: URL | string, options: object) => Pool;
 }
 
-/**
- * An Agent's Pool for one origin, kept until the client closes. An undici Agent closes an origin's
- * Pool once its last connection drops (`disconnect`, `connectionError`) and makes a new one for
- * the next request, but a closing Pool still serves the requests queued in it, on connections of
- * its own: after a partition an Agent with `connections: 10` held 50 sockets to one origin while
- * its stats (which count only the current Pools) said 10. Keeping those events from the Agent
- * keeps one Pool, and so one limit, per origin.
- */
-class OriginPool extends Pool {
-  override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'disconnect' || event === 'connectionError') return false;
-    return (super.emit as (event: string | symbol, ...args: unknown[]) => boolean).call(this, event, ...args);
+let kit: UndiciKit | undefined;
+
+function undiciKit(): UndiciKit {
+  if (kit !== undefined) return kit;
+  const undici = createRequire(import.meta.url)('undici') as typeof Undici;
+  /**
+   * A Pool's connection that stays in its Pool after a failed connect, and connects again when the
+   * Pool gives it the next request (as a lone undici `Client` does, and as Pools did before 7.5).
+   *
+   * Since undici 7.5 (nodejs/undici#4088) a Pool drops a Client whose connect failed from its list
+   * on the Client's `connectionError`, but neither closes it nor stops listening to its `drain`:
+   * the Client lives on outside the Pool's count, takes queued requests whenever it drains and
+   * connects again, while the Pool opens a replacement beside it. After a refused port a Pool of 10
+   * held 50 sockets while its stats said 10, and `close()` left the orphans open. Detaching the
+   * orphan instead is no cure: it is what drains the Pool's queue when every Client failed at once
+   * (an Agent even closes the Pool then), so calls queued there would hang. Keeping the event from
+   * the Pool keeps one Client per connection slot. (The failed requests still fail, with the
+   * connect error, and undici's `undici:client:connectError` diagnostics channel still reports it.)
+   */
+  class PooledClient extends undici.Client {
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'connectionError') return false;
+      // undici types `emit` per event; at run time it is EventEmitter's.
+      return (super.emit as (event: string | symbol, ...args: unknown[]) => boolean).call(this, event, ...args);
+    }
   }
+
+  /**
+   * An Agent's Pool for one origin, kept until the client closes. An undici Agent closes an origin's
+   * Pool once its last connection drops (`disconnect`, `connectionError`) and makes a new one for
+   * the next request, but a closing Pool still serves the requests queued in it, on connections of
+   * its own: after a partition an Agent with `connections: 10` held 50 sockets to one origin while
+   * its stats (which count only the current Pools) said 10. Keeping those events from the Agent
+   * keeps one Pool, and so one limit, per origin.
+   */
+  class OriginPool extends undici.Pool {
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'disconnect' || event === 'connectionError') return false;
+      return (super.emit as (event: string | symbol, ...args: unknown[]) => boolean).call(this, event, ...args);
+    }
+  }
+  kit = { undici, PooledClient, OriginPool };
+  return kit;
 }
 
 function boundedClient(origin: URL, options: object): Dispatcher {
-  return new PooledClient(origin, options);
+  return new (undiciKit().PooledClient)(origin, options);
 }
 
 function sameOriginOnly(origin: string): Dispatcher.DispatcherComposeInterceptor {
