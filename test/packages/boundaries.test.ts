@@ -40,7 +40,8 @@ describe('package boundaries', () => {
 
   it('reports a relative import into another package', () => {
     const problems = check(tree({ 'runtime/a.ts': `import { loadPolicy } from '../policy/load.js';\n` }));
-    expect(problems).toEqual([{ file: 'runtime/a.ts', line: 1, message: expect.stringContaining("reaches outside @bounded/runtime (into policy/load.js)") }]);
+    expect(problems.map((problem) => [problem.file, problem.line])).toEqual([['runtime/a.ts', 1]]);
+    expect(problems[0]?.message).toContain('reaches outside @bounded/runtime (into policy/load.js)');
   });
 
   it('reports an undeclared package, also from a dynamic import or require', () => {
@@ -53,7 +54,8 @@ describe('package boundaries', () => {
 
   it("reports a deep import past another package's exports, and accepts its public subpaths", () => {
     const problems = check(tree({ 'cli/a.ts': `import '@bounded/runtime/dist/semaphore.js';\nimport '@bounded/runtime/stress';\nimport '@bounded/policy/core';\n` }));
-    expect(problems).toEqual([{ file: 'cli/a.ts', line: 1, message: expect.stringContaining("not in @bounded/runtime's exports") }]);
+    expect(problems.map((problem) => [problem.file, problem.line])).toEqual([['cli/a.ts', 1]]);
+    expect(problems[0]?.message).toContain("not in @bounded/runtime's exports");
   });
 
   it('reports test and bench code imported into a package', () => {
