@@ -1,7 +1,7 @@
 import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { gitignoreMatcher } from '../eslint-plugin/utils/glob.js';
+import { gitignoreMatcher } from './gitignore.js';
 import type { Io } from './io.js';
 
 /** Source files bounded reads: JavaScript and TypeScript, not declaration files. */
@@ -86,7 +86,7 @@ export function collectSources(root: string, out: string[]): void {
   collect(root, gitignore(root), out, [], Number.POSITIVE_INFINITY);
 }
 
-/** Patterns from a folder's .gitignore, as matchers on paths relative to it (cli/../eslint-plugin/utils/glob.ts: linear time). */
+/** Patterns from a folder's .gitignore, as matchers on paths relative to it (cli/gitignore.ts: linear time). */
 function gitignore(root: string): (path: string, directory: boolean) => boolean {
   let text: string;
   try {

@@ -1,8 +1,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 
 /**
- * File globs as the policy writes them (`scripts/**`, `**\/*.migration.ts`, `db/seed-?.ts`),
- * and the `.gitignore` lines `bounded check` and `bounded migrate` honour (cli/files.ts).
+ * File globs as the policy writes them (`scripts/**`, `**\/*.migration.ts`, `db/seed-?.ts`).
  * A small matcher of our own: node:path's `matchesGlob` is experimental in Node 20 (and
  * missing before 20.17), and warns when used.
  *
@@ -15,7 +14,8 @@ import { isAbsolute, relative, sep } from 'node:path';
  * pattern: it is never turned into a RegExp, whose backtracking made `**a**a…**b` against a
  * long run of `a`s take minutes. The pattern is compiled to a small automaton (Thompson's
  * construction) and the path is run through it once, keeping the set of states it can be in.
- * A pattern longer than `MAX_GLOB_LENGTH` matches nothing.
+ * A pattern longer than `MAX_GLOB_LENGTH` matches nothing. cli/gitignore.ts repeats the
+ * automaton for `.gitignore` lines (the CLI does not import the plugin's internals).
  */
 
 /** Patterns longer than this match nothing (no real glob or .gitignore line comes near it). */
@@ -32,8 +32,6 @@ type Token =
   | { readonly t: 'any' }
   /** `**\/` at the start of a name: any number (zero or more) of whole folders. */
   | { readonly t: 'dirs' }
-  /** After a .gitignore pattern: nothing, or `/` and anything (what lies inside a matched folder). */
-  | { readonly t: 'tail' }
   | { readonly t: 'alt'; readonly options: readonly (readonly Token[])[] };
 
 const SLASH = 0x2f;
@@ -101,13 +99,6 @@ class Automaton implements GlobMatcher {
         this.#next[loop] = this.#add(ANY, 0, loop, -1);
         return this.#add(SPLIT, 0, next, loop);
       }
-      case 'tail': {
-        // (?:\/.*)?: stop here, or a `/` and anything after it.
-        const loop = this.#add(SPLIT, 0, -1, next);
-        this.#next[loop] = this.#add(ANY, 0, loop, -1);
-        const slash = this.#add(CHAR, SLASH, loop, -1);
-        return this.#add(SPLIT, 0, next, slash);
-      }
       case 'alt': {
         let at = this.#sequence(token.options[token.options.length - 1]!, next);
         for (let i = token.options.length - 2; i >= 0; i--) at = this.#add(SPLIT, 0, this.#sequence(token.options[i]!, next), at);
@@ -155,12 +146,10 @@ class Automaton implements GlobMatcher {
 const NEVER: GlobMatcher = { test: () => false };
 
 /**
- * The steps of a pattern. `**` is read two stars at a time, as the RegExps this replaces read
- * it: with `braces`, a `**` at the start of a name and followed by `/` is `dirs`, any other
- * `**` is `any`; without (.gitignore), every `**` not followed by `/` is `any`, and `**\/`
- * at the start of a name is `dirs` too (zero or more folders, as git reads it).
+ * The steps of a pattern. `**` is read two stars at a time, as the RegExp this replaces read
+ * it: a `**` at the start of a name and followed by `/` is `dirs`, any other `**` is `any`.
  */
-function tokenize(glob: string, braces: boolean): Token[] {
+function tokenize(glob: string): Token[] {
   const top: Token[] = [];
   let options: Token[][] | undefined;
   let out = top;
@@ -185,14 +174,14 @@ function tokenize(glob: string, braces: boolean): Token[] {
     } else if (char === '*') push({ t: 'star' });
     else if (char === '?') push({ t: 'one' });
     // A `{` with no `}` after it is a plain character.
-    else if (braces && char === '{' && options === undefined && glob.includes('}', i + 1)) {
+    else if (char === '{' && options === undefined && glob.includes('}', i + 1)) {
       options = [[]];
       out = options[0]!;
-    } else if (braces && char === '}' && options !== undefined) {
+    } else if (char === '}' && options !== undefined) {
       top.push({ t: 'alt', options });
       options = undefined;
       out = top;
-    } else if (braces && char === ',' && options !== undefined) {
+    } else if (char === ',' && options !== undefined) {
       out = [];
       options.push(out);
     } else push({ t: 'char', c: glob.charCodeAt(i) });
@@ -209,28 +198,13 @@ export function globMatcher(pattern: string): GlobMatcher {
   if (pattern.length > MAX_GLOB_LENGTH) matcher = NEVER;
   else {
     const glob = pattern.startsWith('./') ? pattern.slice(2) : pattern;
-    const tokens = tokenize(glob, true);
+    const tokens = tokenize(glob);
     // No `/`: the name in any folder.
     matcher = new Automaton(glob.includes('/') ? tokens : [{ t: 'dirs' }, ...tokens]);
   }
   if (compiled.size > 10_000) compiled.clear();
   compiled.set(pattern, matcher);
   return matcher;
-}
-
-/**
- * The matcher for one `.gitignore` pattern (already trimmed, without a leading `!`), over paths
- * relative to the .gitignore's folder: a pattern with a `/` other than a trailing one is
- * anchored to that folder, one without matches at any depth; a match also covers everything
- * inside it. Returns whether it applies to folders only (a trailing `/`).
- */
-export function gitignoreMatcher(line: string): { readonly matcher: GlobMatcher; readonly directoryOnly: boolean } {
-  const directoryOnly = line.endsWith('/');
-  if (line.length > MAX_GLOB_LENGTH) return { matcher: NEVER, directoryOnly };
-  const anchored = line.startsWith('/') || line.slice(0, -1).includes('/');
-  const pattern = line.replace(/^\//, '').replace(/\/$/, '');
-  const tokens = tokenize(pattern, false);
-  return { matcher: new Automaton([...(anchored ? [] : [{ t: 'dirs' } as const]), ...tokens, { t: 'tail' }]), directoryOnly };
 }
 
 /** True when `file` (absolute) matches one of `patterns`, taken relative to `base`. */

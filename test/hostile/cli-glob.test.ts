@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCommand } from '../../cli/commands/check.js';
-import { globMatcher, gitignoreMatcher, matchesAnyGlob, MAX_GLOB_LENGTH } from '../../eslint-plugin/utils/glob.js';
+import { gitignoreMatcher, MAX_GITIGNORE_LINE } from '../../cli/gitignore.js';
+import { globMatcher, matchesAnyGlob, MAX_GLOB_LENGTH } from '../../eslint-plugin/utils/glob.js';
 import { runIsolated } from '../cli/isolated.js';
 import { migrate } from '../cli/migrate-helpers.js';
 
@@ -121,6 +122,7 @@ describe('hostile globs (issue 21, item 4)', () => {
   });
 
   it(`a pattern longer than ${MAX_GLOB_LENGTH} characters matches nothing`, () => {
+    expect(MAX_GITIGNORE_LINE).toBe(MAX_GLOB_LENGTH);
     const long = `${'*'.repeat(MAX_GLOB_LENGTH)}x`;
     expect(globMatcher(long).test('x')).toBe(false);
     expect(gitignoreMatcher(long).matcher.test('x')).toBe(false);
