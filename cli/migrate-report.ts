@@ -5,23 +5,41 @@
 import type { VerifyDiagnostic } from '@bounded/codemods';
 import type { TransformName, TransformSites } from './migrate-source.js';
 
-export type FileStatus = 'changed' | 'unchanged' | 'failed' | 'reverted';
+export type FileStatus = 'changed' | 'unchanged' | 'failed' | 'reverted' | 'skipped';
 
-/** One candidate file (files the prefilter skipped are only counted, in `scanned`). */
+/**
+ * Why a file was skipped or failed, besides a transform failing on it (`failedTransform`):
+ * - `symlink` (skipped): a symbolic link, never followed or replaced;
+ * - `too-large` (skipped): over `--max-file-size`;
+ * - `same-file` (skipped): another path of a file already in the run (a hard link);
+ * - `not-utf8` (failed): its bytes are not valid UTF-8; nothing written;
+ * - `unreadable` (failed): it could not be read, or is not a regular file;
+ * - `changed-during-run` (failed): it changed between being read and being written; nothing written;
+ * - `write-failed` (failed): it could not be written (`error` says why, e.g. EACCES); left as it was.
+ */
+export type FileReason = 'symlink' | 'too-large' | 'same-file' | 'not-utf8' | 'unreadable' | 'changed-during-run' | 'write-failed';
+
+/**
+ * One candidate file, or a file left out on the way (files the prefilter skipped are only
+ * counted, in `scanned`).
+ */
 export interface FileReport {
   /** Relative to the working directory. */
   readonly file: string;
   /**
    * `changed`: rewritten (or would be, without writing); `unchanged`: no transform changed it;
    * `failed`: it does not parse, or a transform failed on it (never edited);
-   * `reverted`: `--verify` kept it as it was because the change added a type error.
+   * `reverted`: `--verify` kept it as it was because the change added a type error;
+   * `skipped`: left out on purpose (`reason`: a link, over the size cap, a second hard link).
    */
   readonly status: FileStatus;
+  /** `skipped`, and `failed` for any cause but a transform: why (see `FileReason`). */
+  readonly reason?: FileReason;
   /** The transforms whose change is kept (empty unless `changed`). */
   readonly changed: readonly TransformName[];
   /** Per transform that ran on it: the line ranges it rewrote and the sites it skipped, with why. */
   readonly transforms: Readonly<Partial<Record<TransformName, TransformSites>>>;
-  /** `failed`: the transform that failed and the message. */
+  /** `failed` and `skipped`: the message (and for a transform's failure, `failedTransform` names it). */
   readonly error?: string;
   readonly failedTransform?: TransformName;
   /**
@@ -60,8 +78,10 @@ export interface MigrateReport {
   readonly unchanged: number;
   readonly failed: number;
   readonly reverted: number;
+  /** Files left out: links, files over the size cap, second hard links. */
+  readonly skipped: number;
   readonly byTransform: Readonly<Record<string, TransformTotals>>;
-  /** Every candidate file, in path order. */
+  /** Files left out while listing (links, over the cap) first; then every candidate, in path order. */
   readonly files: readonly FileReport[];
 }
 
@@ -77,6 +97,7 @@ export function summaryTable(report: MigrateReport, options: { write: boolean; s
     `bounded migrate: ${report.scanned} files scanned, ${report.candidates} candidates, ${report.changed} ${verb}, ` +
     `${report.unchanged} unchanged, ${report.failed} failed` +
     (report.verify ? `, ${report.reverted} reverted by --verify` : '') +
+    (report.skipped > 0 ? `, ${report.skipped} skipped` : '') +
     ` (${where}, ${options.seconds.toFixed(1)} s)`;
   const columns: (keyof TransformTotals)[] = ['candidates', 'changed', 'edits', 'skipped', 'failed'];
   if (report.verify) columns.push('reverted');

@@ -4,7 +4,7 @@ import tsParser from '@typescript-eslint/parser';
 import { ESLint, type Linter } from 'eslint';
 import plugin from 'eslint-plugin-bounded';
 import { resolvePolicyPath } from '@bounded/policy';
-import { resolveSources } from '../files.js';
+import { checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
 import { toSarif } from './sarif.js';
@@ -21,7 +21,12 @@ Options:
   --config recommended|strict|all
                                 Which rule set (default recommended)
   --typed                       Use the TypeScript type checker (slower, more precise)
-  --output FILE                 Write the report to FILE instead of standard output
+  --output FILE                 Write the report to FILE instead of standard output (an
+                                existing FILE only when it is a report of that format, or
+                                empty; never a source file)
+  --max-file-size SIZE          Skip (and report) files larger than SIZE (default 1MB;
+                                e.g. 500KB, 4MB, none)
+  --force                       Overwrite an --output FILE of another kind
   --quiet                       No progress or summary on standard error
 
 Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 usage error.
@@ -41,6 +46,8 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
         config: { type: 'string', default: 'recommended' },
         typed: { type: 'boolean', default: false },
         output: { type: 'string' },
+        'max-file-size': { type: 'string' },
+        force: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
       },
     });
@@ -60,11 +67,9 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
 
   const policyPath = resolvePolicyPath({ path: parsed.values.policy, cwd });
   if (loadPolicyFor('check', io, policyPath, cwd) === undefined) return 1;
-  const sources = await resolveSources(parsed.positionals, cwd);
-  if ('missing' in sources) {
-    io.stderr.write(`bounded check: no such file or folder: ${sources.missing}\n`);
-    return 2;
-  }
+  // Paths, --max-file-size (files over it skipped and reported), --output FILE's kind (cli/files.ts).
+  const sources = await checkSources(parsed.positionals, parsed.values, io, cwd);
+  if (typeof sources === 'number') return sources;
   const files = sources.files;
 
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.

@@ -1,20 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import os from 'node:os';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { transforms } from '@bounded/codemods';
 import type { VerifyResult } from '@bounded/codemods';
 import { mapBounded } from '@bounded/runtime';
 import { suggest } from '@bounded/policy';
-import { resolveSources } from '../files.js';
+import { DEFAULT_MAX_FILE_SIZE, formatSize, parseFileSize, resolveSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
 import { defaultWorkerEntry, mainThreadRunner, startWorkerPool, type SourceRunner } from '../migrate-pool.js';
 import { applicableTransforms } from '../migrate-prefilter.js';
-import { emptyTotals, ProgressBar, summaryTable, type FileReport, type MigrateReport, type TransformTotals } from '../migrate-report.js';
+import { guardUncommitted, sweepingTarget } from '../migrate-guard.js';
+import { emptyTotals, ProgressBar, summaryTable, type FileReason, type FileReport, type MigrateReport, type TransformTotals } from '../migrate-report.js';
 import { lineHunks, mapBack, type SourceOutcome, type SourceTask, type TransformName } from '../migrate-source.js';
-import { writeFileAtomic } from '../write-file.js';
+import { describeError, outputRefusal, removeStaleTempFiles, replaceFile, writeFileAtomic } from '../write-file.js';
 
 export type { FileReport, MigrateReport } from '../migrate-report.js';
 
@@ -31,21 +32,33 @@ Options:
                     keep out every change that adds a type error, saying which
   --workers N       Worker threads for the transforms (default: every core, ${os.availableParallelism()} here);
                     1 runs them in the main thread
-  --json FILE       Write a per-file, per-transform report
+  --json FILE       Write a per-file, per-transform report (an existing FILE is overwritten only
+                    when it is such a report, or empty; never a source file)
   --option k=v      Pass an option to the transforms (repeatable; true/false and numbers are
                     read as such): usingDeclarations=true|auto (release-clients: await using),
                     receivedClients=true (add-timeouts: per-call SDK timeouts on clients the
                     file receives), strict=true (throttle-provider-calls)
+  --max-file-size S Skip (and report) files larger than S (default ${formatSize(DEFAULT_MAX_FILE_SIZE).replace(' ', '')}; e.g. 500KB, 4MB, none)
   --policy FILE     The policy file (default: the nearest bounded.policy.yaml)
-  --force           Write even when the git work tree has uncommitted changes
+  --force           Write even when a file to rewrite has uncommitted changes or is untracked
+                    in its git repository; run on / or a home folder; overwrite a --json FILE
+                    that is not a migrate report
   --quiet           No progress or summary on standard error
 
 Two phases: a text prefilter skips the files no transform can touch, then the transforms run
 on the rest, in parallel. Diffs go to standard output; the progress bar (on a terminal) and
-the summary table go to standard error. Files that do not parse are reported and left
-untouched; a rewritten file is written atomically, and only when its new text parses.
+the summary table go to standard error.
+
+Nothing is lost: a file that does not parse, is not valid UTF-8 or cannot be read is reported
+and left untouched; symbolic links are never followed or replaced (skipped and reported);
+a file edited while the run goes on is not overwritten (reported as changed during the run);
+a file that cannot be written is reported and the run goes on. A rewritten file is written
+through a checked temporary copy (.bounded-<name>.<pid>.<random>.tmp, removed by the next run
+if interrupted), keeping its mode, owner, hard links and byte order mark, and only when its
+new text parses. Before writing, each file's own git repository must have no uncommitted
+changes or untracked files among the files to rewrite.
 Exit codes: 0 done, 1 a file failed or was kept out by --verify (or, with --check, something
-would change), 2 usage error.
+would change; or a guard refused to write), 2 usage error (or a refused target or --json FILE).
 `;
 
 /** With the default worker count, fewer candidates than this run in the main thread: starting workers would cost more. */
@@ -63,9 +76,18 @@ export interface MigrateOptions {
 
 interface Candidate {
   readonly task: SourceTask;
-  /** Set when the file could not be read. */
-  readonly readError?: string;
+  /** The bytes as read: the file is written only while it still holds exactly these. */
+  readonly original: Buffer;
+  /** The file starts with a UTF-8 byte order mark (not part of `task.source`; written back). */
+  readonly bom: boolean;
+  /** Device and inode: a second path to the same file (a hard link) is skipped. */
+  readonly identity: string;
 }
+
+/** What reading one file came to: a candidate, nothing to do, or a report (skipped or failed). */
+type Scanned = { readonly candidate: Candidate } | { readonly report: FileReport } | undefined;
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export async function migrateCommand(args: readonly string[], io: Io, cwd = process.cwd(), options: MigrateOptions = {}): Promise<number> {
   const started = performance.now();
@@ -83,6 +105,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
         workers: { type: 'string' },
         option: { type: 'string', multiple: true },
         json: { type: 'string' },
+        'max-file-size': { type: 'string' },
         policy: { type: 'string' },
         force: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -112,6 +135,15 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     }
     workers = Number(values.workers);
   }
+  let maxFileSize = DEFAULT_MAX_FILE_SIZE;
+  if (values['max-file-size'] !== undefined) {
+    const size = parseFileSize(values['max-file-size']);
+    if (size === undefined) {
+      io.stderr.write(`bounded migrate: --max-file-size takes a size such as 500KB, 2MB or none, got "${values['max-file-size']}"\n`);
+      return 2;
+    }
+    maxFileSize = size;
+  }
   const transformOptions: Record<string, string | number | boolean> = {};
   for (const pair of values.option ?? []) {
     const match = /^([A-Za-z][\w-]*)=(.*)$/.exec(pair);
@@ -124,23 +156,56 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   }
   const dryRun = values['dry-run'] || values.check;
   const write = !dryRun;
+  const jsonPath = values.json === undefined ? undefined : resolve(cwd, values.json);
+
+  if (!values.force) {
+    // `bounded migrate /` or a home folder: never by accident.
+    const sweeping = sweepingTarget(parsed.positionals, cwd);
+    if (sweeping !== undefined) {
+      io.stderr.write(`bounded migrate: refusing to run on ${sweeping}: name the project's folder instead, or pass --force\n`);
+      return 2;
+    }
+    const refusal = jsonPath === undefined ? undefined : outputRefusal(jsonPath, 'migrate-json');
+    if (refusal !== undefined) {
+      io.stderr.write(`bounded migrate: --json ${values.json}: ${refusal}; pass --force to overwrite it\n`);
+      return 2;
+    }
+  }
 
   const policy = loadPolicyFor('migrate', io, values.policy, cwd);
   if (policy === undefined) return 1;
-  const sources = await resolveSources(parsed.positionals, cwd);
+  const sources = await resolveSources(parsed.positionals, cwd, { maxFileSize, linkArguments: 'skip' });
   if ('missing' in sources) {
     io.stderr.write(`bounded migrate: no such file or folder: ${sources.missing}\n`);
     return 2;
   }
   const files = sources.files;
+  // Left out while listing: links (never followed or replaced) and files over the cap.
+  const listed: FileReport[] = sources.skipped.map((entry) => skippedReport(relative(cwd, entry.file), entry.reason, entry.detail));
 
   if (write && !values.force) {
-    const dirty = uncommitted(cwd, files);
-    if (dirty.length > 0) {
+    // Each file's own repository, wherever the command runs from; untracked files count.
+    const guard = guardUncommitted(files);
+    if (guard.unreadable.length > 0) {
+      const first = guard.unreadable[0]!;
       io.stderr.write(
-        `bounded migrate: ${dirty.length} file${dirty.length === 1 ? ' has' : 's have'} uncommitted changes (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit or stash them, or pass --force\n`,
+        `bounded migrate: cannot read the git status of ${relative(cwd, first.repository) || '.'} (${first.reason}), so its uncommitted work cannot be protected; fix that, or pass --force\n`,
       );
       return 1;
+    }
+    const dirty = guard.dirty.map((file) => relative(cwd, file));
+    if (dirty.length > 0) {
+      io.stderr.write(
+        `bounded migrate: ${dirty.length} file${dirty.length === 1 ? ' has' : 's have'} uncommitted changes (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}); commit or stash them (untracked files too), or pass --force\n`,
+      );
+      return 1;
+    }
+  }
+  if (write) {
+    // Temporary files of an earlier run that was killed: only ours (by name), only of dead processes.
+    const stale = removeStaleTempFiles([...files, ...(jsonPath === undefined ? [] : [jsonPath])].map((file) => dirname(file)));
+    if (stale.length > 0 && !values.quiet) {
+      io.stderr.write(`bounded migrate: removed ${stale.length} temporary file${stale.length === 1 ? '' : 's'} left by an interrupted run (${stale.slice(0, 3).map((file) => relative(cwd, file)).join(', ')}${stale.length > 3 ? ', …' : ''})\n`);
     }
   }
 
@@ -163,25 +228,29 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     if (early !== undefined) await early.then((pool) => pool.close()).catch(() => {});
     throw error;
   });
-  async function scan(): Promise<(Candidate | undefined)[]> {
+  async function scan(): Promise<Scanned[]> {
     return mapBounded(
       files,
-      async (file): Promise<Candidate | undefined> => {
-        const displayPath = relative(cwd, file);
-        let source: string;
+      async (file): Promise<Scanned> => {
         try {
-          source = await readFile(file, 'utf8');
-        } catch (error) {
-          return { task: { file, displayPath, source: '', names: selected }, readError: `cannot be read: ${(error as Error).message}` };
+          return await readSource(file, relative(cwd, file), selected, maxFileSize);
         } finally {
           progress?.tick();
         }
-        return applicableTransforms(selected, source).length === 0 ? undefined : { task: { file, displayPath, source, names: selected } };
       },
       { concurrency: READ_CONCURRENCY },
     );
   }
-  const candidates = scanned.filter((candidate): candidate is Candidate => candidate !== undefined);
+  // A file reached by two paths (hard links) is migrated once, by the first.
+  const firstPath = new Map<string, string>();
+  const entries = scanned.map((item): Scanned => {
+    if (item === undefined || !('candidate' in item)) return item;
+    const first = firstPath.get(item.candidate.identity);
+    if (first !== undefined) return { report: skippedReport(item.candidate.task.displayPath, 'same-file', `the same file as ${first} (a hard link); migrated there`) };
+    firstPath.set(item.candidate.identity, item.candidate.task.displayPath);
+    return item;
+  });
+  const candidates = entries.flatMap((item) => (item !== undefined && 'candidate' in item ? [item.candidate] : []));
 
   // Phase 2: the transforms, on candidates only, in worker threads (or the main thread).
   const runner = await chooseRunner(values.workers === undefined, workers, candidates.length, entry, early, policy, transformOptions, io);
@@ -191,10 +260,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     outcomes = await mapBounded(
       candidates,
       async (candidate): Promise<SourceOutcome> => {
-        const outcome: SourceOutcome =
-          candidate.readError === undefined
-            ? await runner.run(candidate.task)
-            : { ran: [], changed: [], transforms: {}, error: { message: candidate.readError } };
+        const outcome = await runner.run(candidate.task);
         progress?.tick();
         return outcome;
       },
@@ -204,6 +270,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   } finally {
     await runner.close();
   }
+  const outcomeOf = new Map(candidates.map((candidate, i) => [candidate, outcomes[i]!]));
 
   // --verify: type-check before and after; changes that add an error are kept out.
   let verified: VerifyResult | undefined;
@@ -221,9 +288,18 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   const rejected = new Map((verified?.rejected ?? []).map((rejection) => [rejection.file, rejection]));
 
   const byTransform: Record<string, TransformTotals> = Object.fromEntries(selected.map((name) => [name, emptyTotals()]));
-  const reports: FileReport[] = [];
-  for (const [i, { task }] of candidates.entries()) {
-    const outcome = outcomes[i]!;
+  const reports: FileReport[] = [...listed];
+  for (const item of listed) io.stderr.write(`bounded migrate: ${item.file}: skipped: ${item.error}\n`);
+  for (const item of entries) {
+    if (item === undefined) continue;
+    if ('report' in item) {
+      reports.push(item.report);
+      const { file, status, error } = item.report;
+      io.stderr.write(`bounded migrate: ${file}: ${status === 'skipped' ? `skipped: ${error}` : `${error} (left untouched)`}\n`);
+      continue;
+    }
+    const { task } = item.candidate;
+    const outcome = outcomeOf.get(item.candidate)!;
     for (const name of outcome.ran) byTransform[name]!.candidates++;
     if (outcome.error !== undefined) {
       const { transform, message } = outcome.error;
@@ -252,13 +328,22 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
       );
       continue;
     }
+    if (write) {
+      // Written only while the file still holds the bytes read, keeping its mode, owner and links.
+      const bytes = Buffer.from(outcome.output, 'utf8');
+      const written = replaceFile(task.file, item.candidate.bom ? Buffer.concat([BOM, bytes]) : bytes, item.candidate.original);
+      if (!written.ok) {
+        reports.push({ file: task.displayPath, status: 'failed', reason: written.reason, changed: [], transforms: outcome.transforms, error: written.message });
+        io.stderr.write(`bounded migrate: ${task.displayPath}: ${written.message}\n`);
+        continue;
+      }
+    }
     for (const name of outcome.changed) {
       byTransform[name]!.changed++;
       byTransform[name]!.edits += outcome.transforms[name]?.rewritten.length ?? 0;
     }
     reports.push({ file: task.displayPath, status: 'changed', changed: outcome.changed, transforms: outcome.transforms });
     if (values['dry-run'] || values.diff) io.stdout.write(outcome.diff!);
-    if (write) writeFileAtomic(task.file, outcome.output);
   }
 
   const count = (status: FileReport['status']): number => reports.filter((report) => report.status === status).length;
@@ -274,13 +359,110 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     unchanged: count('unchanged'),
     failed: count('failed'),
     reverted: count('reverted'),
+    skipped: count('skipped'),
     byTransform,
     files: reports,
   };
-  if (values.json !== undefined) writeFileAtomic(resolve(cwd, values.json), `${JSON.stringify(report, null, 2)}\n`);
+  let reportFailed = false;
+  if (jsonPath !== undefined) {
+    try {
+      writeFileAtomic(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    } catch (error) {
+      reportFailed = true;
+      io.stderr.write(`bounded migrate: --json ${values.json}: ${(error as Error).message.replace(`${jsonPath}: `, '')}\n`);
+    }
+  }
   if (!values.quiet) io.stderr.write(summaryTable(report, { write, seconds: (performance.now() - started) / 1000 }));
   if (values.check && report.changed > 0) return 1;
-  return report.failed > 0 || report.reverted > 0 ? 1 : 0;
+  return report.failed > 0 || report.reverted > 0 || reportFailed ? 1 : 0;
+}
+
+function skippedReport(file: string, reason: FileReason, detail: string): FileReport {
+  return { file, status: 'skipped', reason, changed: [], transforms: {}, error: detail };
+}
+
+function failedReport(file: string, reason: FileReason, message: string): FileReport {
+  return { file, status: 'failed', reason, changed: [], transforms: {}, error: message };
+}
+
+/**
+ * Reads one file for phase 1: its bytes, without following a link (a file turned into one
+ * since it was listed is skipped), capped in size, and decoded as UTF-8, strictly (a file
+ * that is not valid UTF-8 fails, since decoding it would replace its bytes, string literals
+ * included, with U+FFFD). Returns a candidate when a selected transform may touch it.
+ */
+async function readSource(file: string, displayPath: string, names: readonly TransformName[], maxFileSize: number): Promise<Scanned> {
+  let handle;
+  try {
+    // O_NONBLOCK: a FIFO named like a source file must not hang the run.
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return { report: skippedReport(displayPath, 'symlink', 'a symbolic link (never followed or replaced)') };
+    return { report: failedReport(displayPath, 'unreadable', `cannot be read: ${describeError(error)}`) };
+  }
+  let bytes: Buffer;
+  let identity: string;
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return { report: failedReport(displayPath, 'unreadable', 'cannot be read: not a regular file') };
+    if (info.size > maxFileSize) return { report: skippedReport(displayPath, 'too-large', `${formatSize(info.size)}, over the ${formatSize(maxFileSize)} cap (--max-file-size)`) };
+    bytes = await handle.readFile();
+    identity = `${info.dev}:${info.ino}`;
+  } catch (error) {
+    return { report: failedReport(displayPath, 'unreadable', `cannot be read: ${describeError(error)}`) };
+  } finally {
+    await handle.close();
+  }
+  if (bytes.length > maxFileSize) return { report: skippedReport(displayPath, 'too-large', `${formatSize(bytes.length)}, over the ${formatSize(maxFileSize)} cap (--max-file-size)`) };
+  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const body = bom ? bytes.subarray(3) : bytes;
+  let source: string;
+  try {
+    source = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    // Only a file some transform would touch is news: the others are never written either way.
+    if (applicableTransforms(names, body.toString('utf8')).length === 0) return undefined;
+    const at = firstInvalidUtf8(body) + (bom ? 3 : 0);
+    const line = bytes.subarray(0, at).reduce((lines, byte) => (byte === 0x0a ? lines + 1 : lines), 1);
+    return {
+      report: failedReport(displayPath, 'not-utf8', `is not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, '0') ?? '??'} at offset ${at}, line ${line}); re-encode it as UTF-8 to migrate it`),
+    };
+  }
+  if (applicableTransforms(names, source).length === 0) return undefined;
+  return { candidate: { task: { file, displayPath, source, names }, original: bytes, bom, identity } };
+}
+
+/** The offset of the first byte that is not part of a well-formed UTF-8 sequence (-1: none). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const byte = bytes[i]!;
+    if (byte < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (byte >= 0xc2 && byte <= 0xdf) need = 1;
+    else if (byte >= 0xe0 && byte <= 0xef) {
+      need = 2;
+      if (byte === 0xe0) low = 0xa0;
+      if (byte === 0xed) high = 0x9f;
+    } else if (byte >= 0xf0 && byte <= 0xf4) {
+      need = 3;
+      if (byte === 0xf0) low = 0x90;
+      if (byte === 0xf4) high = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < low || next > high) return i;
+      low = 0x80;
+      high = 0xbf;
+    }
+    i += need + 1;
+  }
+  return -1;
 }
 
 /**
@@ -311,22 +493,4 @@ async function chooseRunner(
     io.stderr.write(`bounded migrate: ${(error as Error).message}; running the transforms in the main thread\n`);
     return mainThreadRunner(policy, transformOptions);
   }
-}
-
-/** Files among `files` with uncommitted changes; none when `cwd` is not in a git work tree. */
-function uncommitted(cwd: string, files: readonly string[]): string[] {
-  let top: string;
-  try {
-    top = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
-  } catch {
-    return [];
-  }
-  const status = execFileSync('git', ['status', '--porcelain', '-z', '--untracked-files=no'], { cwd: top, encoding: 'utf8', timeout: 30_000 });
-  const dirty = new Set(
-    status
-      .split('\0')
-      .filter((entry) => entry.length > 3)
-      .map((entry) => resolve(top, entry.slice(3))),
-  );
-  return files.filter((file) => dirty.has(file)).map((file) => relative(cwd, file));
 }

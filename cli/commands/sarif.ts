@@ -1,7 +1,29 @@
-import { relative, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ESLint, Rule } from 'eslint';
 import { packageInfo } from '../package-info.js';
+
+/**
+ * A path segment as a file URL writes it (pathToFileURL's encoding): `%`, `#`, `?`, spaces,
+ * controls, non-ASCII (as UTF-8) and the characters a URL treats specially are
+ * percent-encoded; `:` too, so a first segment never reads as a scheme.
+ */
+function encodeSegment(segment: string): string {
+  // encodeURIComponent, less the sub-delimiters a path may hold as they are ($ & + , ; = @).
+  return encodeURIComponent(segment).replace(/%(2[46B]|2C|3B|3D|40)/g, (escaped) => decodeURIComponent(escaped));
+}
+
+/**
+ * `file` as a URI reference relative to the folder `cwd` (the run's %SRCROOT%): its segments
+ * encoded so that resolving it against `pathToFileURL(cwd)/` gives back `file`, whatever its
+ * name holds (`pct%20enc.ts`, `hash#frag.ts`, `q?.ts`, spaces, non-ASCII). A file on another
+ * drive (Windows), which has no relative path, gets its absolute file URL.
+ */
+export function relativeUri(cwd: string, file: string): string {
+  const path = relative(cwd, file);
+  if (isAbsolute(path)) return pathToFileURL(file).href;
+  return path.split(sep).map(encodeSegment).join('/');
+}
 
 /** A SARIF 2.1.0 log of ESLint results, in the shape GitHub code scanning accepts. */
 export function toSarif(
@@ -13,7 +35,7 @@ export function toSarif(
   const index = new Map(ruleIds.map((id, i) => [id, i]));
   const sarifResults = results.flatMap((result) =>
     result.messages.map((message) => {
-      const uri = relative(cwd, result.filePath).split(sep).join('/');
+      const uri = relativeUri(cwd, result.filePath);
       const region: Record<string, number> = { startLine: Math.max(1, message.line ?? 1), startColumn: Math.max(1, message.column ?? 1) };
       if (message.endLine !== undefined) region.endLine = message.endLine;
       if (message.endColumn !== undefined) region.endColumn = message.endColumn;

@@ -1,4 +1,5 @@
 /** Shared by the `bounded migrate` tests: throwaway projects, a captured run, a compiled worker entry. */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -57,4 +58,22 @@ export async function compileWorker(): Promise<{ entry: string; dir: string; dis
   mkdirSync(dir, { recursive: true });
   const entry = await bundleForNode(join(ROOT, 'cli', 'migrate-worker.ts'), join(dir, 'migrate-worker.mjs'));
   return { entry, dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs git in `cwd` with a fixed identity; returns its standard output. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'init.defaultBranch=main', ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** A throwaway project that is a git repository with `files` committed. */
+export function repository(files: Record<string, string>): string {
+  const root = project(files);
+  git(root, 'init', '-q');
+  git(root, 'add', '-A');
+  git(root, 'commit', '-qm', 'init', '--allow-empty');
+  return root;
 }
