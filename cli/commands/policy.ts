@@ -9,14 +9,20 @@ import {
   loadPolicy,
   resolvePolicyPath,
   type Policy,
+  type RateLimitPolicy,
+  type SemaphorePolicy,
+  type StorePolicy,
 } from '../../policy/load.js';
+import { maskSecrets } from '../../policy/secrets.js';
 import { STARTER_POLICY } from '../../policy/starter.js';
 import type { Io } from '../io.js';
 
 export const POLICY_USAGE = `Usage:
   bounded policy init [FILE]       Write a commented starter ${POLICY_FILE_NAME} (never overwrites)
   bounded policy validate [FILE]   Check a policy file; exit 0 when valid, 1 with every problem
+                                   (an env:NAME whose variable is unset here is a problem)
   bounded policy show [FILE]       Print the effective policy after defaults and overlays
+                                   (passwords in connection strings and URLs print as ****)
 
 Options:
   --policy FILE   The policy file (default: BOUNDED_POLICY, else the nearest ${POLICY_FILE_NAME})
@@ -81,9 +87,9 @@ function init(file: string, force: boolean, io: Io): number {
   return 0;
 }
 
-function load(path: string | undefined, environment: string | undefined, cwd: string, io: Io, verb: string): Policy | undefined {
+function load(path: string | undefined, environment: string | undefined, cwd: string, io: Io, verb: string, requireEnv: boolean): Policy | undefined {
   try {
-    return loadPolicy({ path, cwd, environment });
+    return loadPolicy({ path, cwd, environment, requireEnv });
   } catch (error) {
     if (error instanceof PolicyError) {
       io.stderr.write(`${error.problems.map(formatProblem).join('\n')}\n`);
@@ -100,21 +106,43 @@ function validate(path: string | undefined, environment: string | undefined, cwd
     io.stderr.write(`bounded policy validate: no ${POLICY_FILE_NAME} here or above ${cwd}; the embedded defaults apply\n`);
     return 1;
   }
-  const policy = load(path, environment, cwd, io, 'validate');
+  // Validates what the runtime would load here: an env:NAME reference must name a set variable.
+  const policy = load(path, environment, cwd, io, 'validate', true);
   if (policy === undefined) return 1;
-  const unset = Object.entries(policy.pools)
-    .filter(([, pool]) => pool.connectionString === undefined && pool.connectionStringRef !== undefined)
-    .map(([name, pool]) => `pools.${name}.connectionString: ${pool.connectionStringRef} is not set in this environment`);
-  for (const note of unset) io.stderr.write(`note: ${note}\n`);
   io.stdout.write(`${file}: valid${policy.environment === undefined ? '' : ` (environment: ${policy.environment})`}\n`);
   return 0;
 }
 
 function show(path: string | undefined, environment: string | undefined, json: boolean, cwd: string, io: Io): number {
-  const policy = load(path, environment, cwd, io, 'show');
+  const policy = load(path, environment, cwd, io, 'show', false);
   if (policy === undefined) return 1;
-  // Infinity has no JSON or YAML spelling that reads back the same; show it as a word.
-  const plain = JSON.parse(JSON.stringify(policy, (_key, value: unknown) => (value === Number.POSITIVE_INFINITY ? 'unbounded' : value))) as unknown;
+  for (const note of unsetReferences(policy)) io.stderr.write(`note: ${note} is not set in this environment\n`);
+  // Infinity has no JSON or YAML spelling that reads back the same; show it as a word. Every
+  // string goes through maskSecrets: connection strings and URLs print without their passwords.
+  const plain = JSON.parse(
+    JSON.stringify(policy, (_key, value: unknown) =>
+      value === Number.POSITIVE_INFINITY ? 'unbounded' : typeof value === 'string' ? maskSecrets(value) : value,
+    ),
+  ) as unknown;
   io.stdout.write(json ? `${JSON.stringify(plain, null, 2)}\n` : stringify(plain));
   return 0;
+}
+
+/** "pools.main.connectionString: env:DATABASE_URL" for each reference whose variable is unset. */
+function unsetReferences(policy: Policy): string[] {
+  const notes: string[] = [];
+  for (const [name, pool] of Object.entries(policy.pools)) {
+    if (pool.connectionString === undefined && pool.connectionStringRef !== undefined) notes.push(`pools.${name}.connectionString: ${pool.connectionStringRef}`);
+  }
+  for (const [name, client] of Object.entries(policy.http)) {
+    if (client.baseUrl === undefined && client.baseUrlRef !== undefined) notes.push(`http.${name}.baseUrl: ${client.baseUrlRef}`);
+  }
+  const limits: [string, { readonly store?: StorePolicy | undefined }][] = [
+    ...Object.entries(policy.semaphores).map(([name, entry]): [string, SemaphorePolicy] => [`semaphores.${name}`, entry]),
+    ...Object.entries(policy.rateLimits).map(([name, entry]): [string, RateLimitPolicy] => [`rateLimits.${name}`, entry]),
+  ];
+  for (const [where, { store }] of limits) {
+    if (store !== undefined && store.url === undefined && store.urlRef !== undefined) notes.push(`${where}.store.url: ${store.urlRef}`);
+  }
+  return notes;
 }
