@@ -17,20 +17,20 @@ export type Duration = number | string;
 
 /**
  * A value read as a duration: its milliseconds, or why it is not one — `syntax` (not a
- * duration at all) or `range` (a fraction of a millisecond, negative, or longer than a timer
- * can wait; `ms` is what it amounts to, when that can be said).
+ * duration at all, or negative) or `range` (a fraction of a millisecond, or longer than a
+ * timer can wait; `ms` is what it amounts to, when that can be said).
  */
 export type DurationCheck =
   | { readonly ok: true; readonly ms: number }
   | { readonly ok: false; readonly reason: 'syntax' | 'range'; readonly ms?: number };
 
 /**
- * Reads `value` as a duration. Decimal text is read exactly, so `1.1s` is 1100 ms (not
- * 1100.0000000000002) and the only fractions refused are real ones (`1.0005s`).
+ * Reads `value` as a duration. Decimal text is read exactly, so `1.005s` is 1005 ms (not
+ * 1004.9999999999999) and the only fractions refused are real ones (`1.0005s`).
  */
 export function checkDuration(value: unknown): DurationCheck {
   if (typeof value === 'number') {
-    if (Number.isNaN(value)) return { ok: false, reason: 'syntax' };
+    if (Number.isNaN(value) || value < 0) return { ok: false, reason: 'syntax' };
     return Number.isInteger(value) && value >= 0 && value <= MAX_DURATION_MS ? { ok: true, ms: value } : { ok: false, reason: 'range' };
   }
   if (typeof value !== 'string') return { ok: false, reason: 'syntax' };

@@ -1,6 +1,6 @@
 export { DEFAULT_POLICY } from './defaults.js';
 export type { DefaultPolicy, PoolDefaults, RateLimitDefaults } from './defaults.js';
-export { parseDuration, tryParseDuration, type Duration } from './duration.js';
+export { MAX_DURATION_MS, checkDuration, parseDuration, tryParseDuration, type Duration, type DurationCheck } from './duration.js';
 export {
   POLICY_FILE_NAME,
   PolicyError,
