@@ -29,6 +29,9 @@ Options:
   --env NAME      The overlay to apply (default: BOUNDED_ENV, else NODE_ENV)
   --json          show: print JSON instead of YAML
   --force         init: overwrite an existing file
+  --allow-unset-env
+                  validate: accept env:NAME references whose variable is unset here
+                  (a CI job that checks the file without the service's secrets)
 `;
 
 export function policyCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
@@ -46,6 +49,7 @@ function runPolicy(args: readonly string[], io: Io, cwd: string): number {
         env: { type: 'string' },
         json: { type: 'boolean' },
         force: { type: 'boolean' },
+        'allow-unset-env': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -62,7 +66,7 @@ function runPolicy(args: readonly string[], io: Io, cwd: string): number {
     case 'init':
       return init(resolve(cwd, path ?? POLICY_FILE_NAME), parsed.values.force === true, io);
     case 'validate':
-      return validate(path, parsed.values.env, cwd, io);
+      return validate(path, parsed.values.env, parsed.values['allow-unset-env'] !== true, cwd, io);
     case 'show':
       return show(path, parsed.values.env, parsed.values.json === true, cwd, io);
     default:
@@ -100,15 +104,16 @@ function load(path: string | undefined, environment: string | undefined, cwd: st
   }
 }
 
-function validate(path: string | undefined, environment: string | undefined, cwd: string, io: Io): number {
+function validate(path: string | undefined, environment: string | undefined, requireEnv: boolean, cwd: string, io: Io): number {
   const file = resolvePolicyPath({ path, cwd });
   if (file === undefined) {
     io.stderr.write(`bounded policy validate: no ${POLICY_FILE_NAME} here or above ${cwd}; the embedded defaults apply\n`);
     return 1;
   }
   // Validates what the runtime would load here: an env:NAME reference must name a set variable.
-  const policy = load(path, environment, cwd, io, 'validate', true);
+  const policy = load(path, environment, cwd, io, 'validate', requireEnv);
   if (policy === undefined) return 1;
+  for (const note of unsetReferences(policy)) io.stderr.write(`note: ${note} is not set in this environment\n`);
   io.stdout.write(`${file}: valid${policy.environment === undefined ? '' : ` (environment: ${policy.environment})`}\n`);
   return 0;
 }
