@@ -2,6 +2,8 @@ export { DEFAULT_POLICY } from './defaults.js';
 export type { DefaultPolicy, PoolDefaults, RateLimitDefaults } from './defaults.js';
 export { MAX_DURATION_MS, checkDuration, parseDuration, tryParseDuration, type Duration, type DurationCheck } from './duration.js';
 export {
+  MAX_ALIAS_COUNT,
+  MAX_POLICY_BYTES,
   POLICY_FILE_NAME,
   PolicyError,
   defaultPolicy,
@@ -9,6 +11,7 @@ export {
   formatProblem,
   loadPolicy,
   parsePolicy,
+  readPolicyText,
   resolvePolicyPath,
   type HttpPolicy,
   type LoadPolicyOptions,
@@ -24,6 +27,8 @@ export {
   type StoreKind,
   type StorePolicy,
 } from './load.js';
+export { emptyRecord, own } from './records.js';
 export { policyJsonSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
+export { MASK, describeConnection, maskSecrets } from './secrets.js';
 export { STARTER_POLICY } from './starter.js';
 export { suggest } from './suggest.js';

@@ -8,6 +8,8 @@ import {
   type LoadPolicyOptions,
   type Policy,
   type PolicyProblem,
+  type PoolPolicy,
+  type HttpPolicy,
   type RateLimitPolicy,
   type SemaphorePolicy,
   type StorePolicy,
@@ -99,6 +101,11 @@ export class ConcurrencyManager implements AsyncDisposable {
   readonly #limiters = new Map<string, SlidingWindow | TokenBucket>();
   readonly #pools = new Map<string, BoundedPool>();
   readonly #http = new Map<string, HttpClient>();
+  /**
+   * The entry each built resource runs with, by "section.name": what a reload compares against,
+   * even after the entry left the file (the resource keeps running) and came back.
+   */
+  readonly #entries = new Map<string, Entry>();
   /** Shared stores named by the policy, one per distinct connection, closed with the manager. */
   readonly #stores = new Map<string, SharedStore>();
   readonly #created = new Listeners<ManagedResource>();
@@ -327,6 +334,7 @@ export class ConcurrencyManager implements AsyncDisposable {
     }
     const resource = build();
     map.set(name, resource);
+    this.#entries.set(`${section}.${name}`, own<Entry>(this.#policy[section], name)!);
     this.#created.emit({ kind, name, resource });
     return resource;
   }
@@ -342,14 +350,8 @@ export class ConcurrencyManager implements AsyncDisposable {
     }
     let event: ReloadEvent;
     try {
-      event = this.#apply(this.#policy, next);
+      event = this.#apply(next);
     } catch (error) {
-      // A resource refused the new numbers part-way: put back what was already changed.
-      try {
-        this.#apply(next, this.#policy);
-      } catch (undo) {
-        this.#logger.error(`bounded: could not put every resource back after a failed reload: ${(undo as Error).message}`);
-      }
       return this.#failed(error);
     }
     this.#policy = next;
@@ -399,73 +401,94 @@ export class ConcurrencyManager implements AsyncDisposable {
     };
   }
 
-  /** Brings every resource built so far from `before`'s settings to `next`'s. */
-  #apply(before: Policy, next: Policy): ReloadEvent {
+  /**
+   * Brings every resource built so far to `next`'s settings. All or nothing: when a resource
+   * refuses its new numbers, the ones already changed are put back and the error is thrown.
+   */
+  #apply(next: Policy): ReloadEvent {
     const changes: string[] = [];
     const pending: string[] = [];
-    for (const [name, semaphore] of this.#semaphores) {
-      const entry = own(next.semaphores, name);
-      if (entry === undefined) {
-        pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
-        continue;
+    const undo: (() => void)[] = [];
+    const applied = new Map<string, Entry>();
+    try {
+      for (const [name, semaphore] of this.#semaphores) {
+        const was = this.#entries.get(`semaphores.${name}`) as SemaphorePolicy;
+        const entry = own(next.semaphores, name);
+        if (entry === undefined) {
+          pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
+          continue;
+        }
+        if (sharingOf(entry) !== sharingOf(was)) pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
+        const { limit, maxQueue } = semaphore;
+        undo.push(() => {
+          semaphore.resize(limit);
+          semaphore.setMaxQueue(maxQueue);
+        });
+        if (entry.limit !== limit) {
+          changes.push(`semaphores.${name}.limit ${limit} → ${entry.limit}`);
+          semaphore.resize(entry.limit);
+        }
+        if (entry.maxQueue !== maxQueue) {
+          changes.push(`semaphores.${name}.maxQueue ${maxQueue} → ${entry.maxQueue}`);
+          semaphore.setMaxQueue(entry.maxQueue);
+        }
+        applied.set(`semaphores.${name}`, entry);
       }
-      if (sharingOf(entry) !== sharingOf(own(before.semaphores, name)!)) {
-        pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
+      for (const [name, limiter] of this.#limiters) {
+        const was = this.#entries.get(`rateLimits.${name}`) as RateLimitPolicy;
+        const entry = own(next.rateLimits, name);
+        if (entry === undefined) {
+          pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
+          continue;
+        }
+        if (sharingOf(entry) !== sharingOf(was)) pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
+        if (entry.algorithm !== was.algorithm) {
+          pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
+          continue;
+        }
+        for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue'] as const) {
+          if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
+        }
+        undo.push(() => reconfigure(limiter, was));
+        reconfigure(limiter, entry);
+        applied.set(`rateLimits.${name}`, entry);
       }
-      if (entry.limit !== semaphore.limit) {
-        changes.push(`semaphores.${name}.limit ${semaphore.limit} → ${entry.limit}`);
-        semaphore.resize(entry.limit);
+      for (const [name, pool] of this.#pools) {
+        const was = this.#entries.get(`pools.${name}`) as PoolPolicy;
+        const entry = own(next.pools, name);
+        if (entry === undefined) {
+          pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
+          continue;
+        }
+        if (entry.max !== was.max) {
+          changes.push(`pools.${name}.max ${was.max} → ${entry.max}`);
+          undo.push(() => pool.resize(was.max));
+          pool.resize(entry.max);
+        }
+        for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
+          if (entry[key] !== was[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
+        }
+        // Only max changed live: the pool still runs with the rest of what it was built with.
+        applied.set(`pools.${name}`, { ...was, max: entry.max });
       }
-      if (entry.maxQueue !== semaphore.maxQueue) {
-        changes.push(`semaphores.${name}.maxQueue ${semaphore.maxQueue} → ${entry.maxQueue}`);
-        semaphore.setMaxQueue(entry.maxQueue);
+      for (const name of this.#http.keys()) {
+        const was = this.#entries.get(`http.${name}`) as HttpPolicy;
+        const entry = own(next.http, name);
+        if (entry === undefined || JSON.stringify(entry) !== JSON.stringify(was)) {
+          pending.push(`http.${name} changed; it applies after a restart`);
+        }
       }
+    } catch (error) {
+      for (const step of undo.reverse()) {
+        try {
+          step();
+        } catch (failed) {
+          this.#logger.error(`bounded: could not put a resource back after a failed reload: ${(failed as Error).message}`);
+        }
+      }
+      throw error;
     }
-    for (const [name, limiter] of this.#limiters) {
-      const was = own(before.rateLimits, name)!;
-      const entry = own(next.rateLimits, name);
-      if (entry === undefined) {
-        pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
-        continue;
-      }
-      if (sharingOf(entry) !== sharingOf(was)) {
-        pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
-      }
-      if (entry.algorithm !== was.algorithm) {
-        pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
-        continue;
-      }
-      for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue'] as const) {
-        if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
-      }
-      if (limiter instanceof SlidingWindow) {
-        limiter.reconfigure({ limit: entry.rate, per: entry.perMs, spacing: entry.spacing, maxQueue: entry.maxQueue });
-      } else {
-        limiter.reconfigure({ rate: entry.rate, per: entry.perMs, burst: entry.burst, spacing: entry.spacing, maxQueue: entry.maxQueue });
-      }
-    }
-    for (const [name, pool] of this.#pools) {
-      const was = own(before.pools, name)!;
-      const entry = own(next.pools, name);
-      if (entry === undefined) {
-        pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
-        continue;
-      }
-      if (entry.max !== was.max) {
-        changes.push(`pools.${name}.max ${was.max} → ${entry.max}`);
-        pool.resize(entry.max);
-      }
-      for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
-        if (entry[key] !== was[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
-      }
-    }
-    for (const name of this.#http.keys()) {
-      const was = own(before.http, name)!;
-      const entry = own(next.http, name);
-      if (entry === undefined || JSON.stringify(entry) !== JSON.stringify(was)) {
-        pending.push(`http.${name} changed; it applies after a restart`);
-      }
-    }
+    for (const [key, entry] of applied) this.#entries.set(key, entry);
     return { policy: next, changes, pending };
   }
 
@@ -490,6 +513,16 @@ function buildLimiter(name: string, entry: RateLimitPolicy, store: SharedStore |
         limit: entry.rate,
         ...(fallback === undefined ? {} : { fallback: { limit: fallback.rate } }),
       });
+}
+
+type Entry = SemaphorePolicy | RateLimitPolicy | PoolPolicy | HttpPolicy;
+
+function reconfigure(limiter: SlidingWindow | TokenBucket, entry: RateLimitPolicy): void {
+  if (limiter instanceof SlidingWindow) {
+    limiter.reconfigure({ limit: entry.rate, per: entry.perMs, spacing: entry.spacing, maxQueue: entry.maxQueue });
+  } else {
+    limiter.reconfigure({ rate: entry.rate, per: entry.perMs, burst: entry.burst, spacing: entry.spacing, maxQueue: entry.maxQueue });
+  }
 }
 
 /** The store settings of an entry, comparable: they cannot change on a running limit. */

@@ -207,6 +207,22 @@ describe('hot reload keeps the last good policy on any failure', () => {
     expect(api.limit).toBe(20);
   });
 
+  it('an entry removed from the file and then restored applies again', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bounded-restore-')), 'bounded.policy.yaml');
+    const both = (limit: number, rate: number): string =>
+      `version: 1\nsemaphores:\n  stress: { limit: ${limit} }\nrateLimits:\n  api: { rate: ${rate}, per: 1s }\n`;
+    writeFileSync(file, both(4, 10));
+    const manager = manage(file, { watch: false });
+    const stress = manager.semaphore('stress');
+    const api = manager.limiter('api') as SlidingWindow;
+    writeFileSync(file, 'version: 1\n');
+    expect(manager.reload()).toBe(true);
+    expect([stress.limit, api.limit]).toEqual([4, 10]);
+    writeFileSync(file, both(6, 30));
+    expect(manager.reload()).toBe(true);
+    expect([stress.limit, api.limit]).toEqual([6, 30]);
+  });
+
   it('a listener that throws is logged; the reload and the other listeners go on', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bounded-listener-')), 'bounded.policy.yaml');
     writeFileSync(file, at(4));
