@@ -229,13 +229,18 @@ export function readPolicyText(file: string): string {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return fail(stat.isDirectory() ? 'is a folder, not a policy file' : 'not a regular file');
     if (stat.size > MAX_POLICY_BYTES) return fail(`the file is ${stat.size} bytes; a policy file is at most ${MAX_POLICY_BYTES} bytes`);
-    // Read to the end, not to the size fstat saw: the file may be growing while it is read.
-    const buffer = Buffer.alloc(MAX_POLICY_BYTES + 1);
+    // Read to the end, not to the size fstat saw (the file may be growing), but never past the cap.
+    let buffer = Buffer.alloc(stat.size + 1);
     let length = 0;
-    for (let read = 1; read > 0 && length < buffer.length; length += read) {
-      read = readSync(fd, buffer, length, buffer.length - length, null);
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > MAX_POLICY_BYTES) return fail(`the file is over ${MAX_POLICY_BYTES} bytes; a policy file is at most that`);
+        buffer = Buffer.concat([buffer, Buffer.alloc(Math.min(buffer.length, MAX_POLICY_BYTES + 1 - buffer.length))]);
+      }
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
     }
-    if (length > MAX_POLICY_BYTES) return fail(`the file is over ${MAX_POLICY_BYTES} bytes; a policy file is at most that`);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
     } catch {
