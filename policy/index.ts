@@ -13,6 +13,7 @@ export {
   parsePolicy,
   readPolicyText,
   resolvePolicyPath,
+  revivePolicy,
   type HttpPolicy,
   type LoadPolicyOptions,
   type ParseResult,

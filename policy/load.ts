@@ -321,6 +321,22 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   return { policy: { ...policy, source: file, environment: overlay === undefined ? undefined : environment }, problems: [] };
 }
 
+/**
+ * `policy` with its named records (semaphores, rateLimits, pools, http) prototype-free again,
+ * after a structured clone (a worker thread's `workerData`, `postMessage`) made them plain
+ * objects, where `rateLimits.constructor` would find Object.prototype's.
+ */
+export function revivePolicy(policy: Policy): Policy {
+  const revive = <T>(record: Readonly<Record<string, T>>): Record<string, T> => Object.assign(emptyRecord<T>(), record);
+  return {
+    ...policy,
+    semaphores: revive(policy.semaphores),
+    rateLimits: revive(policy.rateLimits),
+    pools: revive(policy.pools),
+    http: revive(policy.http),
+  };
+}
+
 /** The embedded default policy, in the effective shape. */
 export function defaultPolicy(): Policy {
   return resolvePolicy({}, undefined, {}, [], [], false);

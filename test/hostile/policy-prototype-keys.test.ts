@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../policy/index.js';
+import { parsePolicy, revivePolicy } from '../../policy/index.js';
 import { ConcurrencyManager, type ReloadFailure } from '../../runtime/index.js';
 
 const FILE = '/repo/bounded.policy.yaml';
@@ -59,6 +59,16 @@ describe('a policy key is an own property, never a member of Object.prototype', 
     expect(lookup(policy.rateLimits, 'hasOwnProperty')).toBeUndefined();
     expect(lookup(policy.pools, 'toString')).toBeUndefined();
     expect(lookup(policy.http, 'valueOf')).toBeUndefined();
+  });
+
+  it('a policy sent to a worker thread (structured clone) gets prototype-free records back with revivePolicy', () => {
+    const policy = parsePolicy('version: 1\nsemaphores:\n  constructor: { limit: 2 }\n', FILE, { env: {} }).policy!;
+    const cloned = structuredClone(policy);
+    const revived = revivePolicy(cloned);
+    const lookup = (record: Readonly<Record<string, unknown>>, name: string): unknown => record[name];
+    expect(lookup(revived.rateLimits, 'constructor')).toBeUndefined();
+    expect(lookup(revived.semaphores, 'constructor')).toEqual({ limit: 2, maxQueue: Number.POSITIVE_INFINITY });
+    expect(revived.rateLimits.openai).toEqual(policy.rateLimits.openai);
   });
 
   it('http.*.limiter and http.*.semaphore naming a prototype member are undefined references', () => {
