@@ -1,7 +1,9 @@
 export { DEFAULT_POLICY } from './defaults.js';
 export type { DefaultPolicy, PoolDefaults, RateLimitDefaults } from './defaults.js';
-export { parseDuration, tryParseDuration, type Duration } from './duration.js';
+export { MAX_DURATION_MS, checkDuration, parseDuration, tryParseDuration, type Duration, type DurationCheck } from './duration.js';
 export {
+  MAX_ALIAS_COUNT,
+  MAX_POLICY_BYTES,
   POLICY_FILE_NAME,
   PolicyError,
   defaultPolicy,
@@ -9,7 +11,9 @@ export {
   formatProblem,
   loadPolicy,
   parsePolicy,
+  readPolicyText,
   resolvePolicyPath,
+  revivePolicy,
   type HttpPolicy,
   type LoadPolicyOptions,
   type ParseResult,
@@ -24,6 +28,8 @@ export {
   type StoreKind,
   type StorePolicy,
 } from './load.js';
+export { emptyRecord, own } from './records.js';
 export { policyJsonSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
+export { MASK, describeConnection, maskSecrets } from './secrets.js';
 export { STARTER_POLICY } from './starter.js';
 export { suggest } from './suggest.js';

@@ -1,12 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { DEFAULT_POLICY } from './defaults.js';
+import { emptyRecord, own } from './records.js';
 import { INVALID, pathText, type Path, type Problem } from './schema-kit.js';
 import { suggest } from './suggest.js';
 import { policyFileSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
 
 export const POLICY_FILE_NAME = 'bounded.policy.yaml';
+
+/** The largest policy file read: a policy is a page of settings, not data. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
+/**
+ * How many times a file may expand an alias (`*name`), counting nested expansions: plenty for
+ * sharing a store between limits, far too few for a "billion laughs" alias bomb.
+ */
+export const MAX_ALIAS_COUNT = 100;
 
 export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket';
 
@@ -66,7 +76,10 @@ export interface PoolPolicy {
 }
 
 export interface HttpPolicy {
+  /** Resolved origin; undefined when none is set, or when it names an unset environment variable (see `baseUrlRef`). */
   readonly baseUrl: string | undefined;
+  /** `env:NAME` as written, when the file used a reference. */
+  readonly baseUrlRef?: string | undefined;
   readonly timeoutMs: number;
   readonly connections: number;
   readonly retries: number;
@@ -156,6 +169,13 @@ export interface LoadPolicyOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** The overlay to apply; default BOUNDED_ENV, else NODE_ENV. */
   environment?: string | undefined;
+  /**
+   * Report an `env:NAME` reference whose variable is unset (or empty) as a problem at its
+   * file:line:column. Set it where the values are used: the runtime and `bounded policy
+   * validate` do. Default false: the ESLint rules and codemods read limits, never connect,
+   * and keep the reference (`connectionStringRef`, `urlRef`, `baseUrlRef`).
+   */
+  requireEnv?: boolean | undefined;
 }
 
 /** The nearest bounded.policy.yaml in `dir` or a folder above it. */
@@ -186,16 +206,52 @@ export function resolvePolicyPath(options: LoadPolicyOptions = {}): string | und
 export function loadPolicy(options: LoadPolicyOptions = {}): Policy {
   const file = resolvePolicyPath(options);
   if (file === undefined) return defaultPolicy();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-    throw new PolicyError(file, [{ file, line: 1, column: 1, path: '', message: reason }]);
-  }
-  const result = parsePolicy(text, file, options);
+  const result = parsePolicy(readPolicyText(file), file, options);
   if (result.policy === undefined) throw new PolicyError(file, result.problems);
   return result.policy;
+}
+
+/**
+ * The text of a policy file, read with care: a regular file of at most MAX_POLICY_BYTES of
+ * UTF-8 (never a device or a pipe that would block or never end). Throws `PolicyError`.
+ */
+export function readPolicyText(file: string): string {
+  const fail = (message: string): never => {
+    throw new PolicyError(file, [{ file, line: 1, column: 1, path: '', message }]);
+  };
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    return fail((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return fail(stat.isDirectory() ? 'is a folder, not a policy file' : 'not a regular file');
+    if (stat.size > MAX_POLICY_BYTES) return fail(`the file is ${stat.size} bytes; a policy file is at most ${MAX_POLICY_BYTES} bytes`);
+    // Read to the end, not to the size fstat saw (the file may be growing), but never past the cap.
+    let buffer = Buffer.alloc(stat.size + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > MAX_POLICY_BYTES) return fail(`the file is over ${MAX_POLICY_BYTES} bytes; a policy file is at most that`);
+        buffer = Buffer.concat([buffer, Buffer.alloc(Math.min(buffer.length, MAX_POLICY_BYTES + 1 - buffer.length))]);
+      }
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
+    } catch {
+      return fail('not valid UTF-8 text');
+    }
+  } catch (error) {
+    if (error instanceof PolicyError) throw error;
+    return fail((error as Error).message);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface ParseResult {
@@ -222,10 +278,26 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   }
   if (doc.errors.length > 0) return { policy: undefined, problems };
 
-  const raw: unknown = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (error) {
+    // An alias bomb (or an alias to nothing): report it where the first alias is, like any problem.
+    let first: number | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        first = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const message = /resource exhaustion/.test((error as Error).message)
+      ? `aliases expand too far: a policy file may expand aliases (*name) at most ${MAX_ALIAS_COUNT} times in all, nested ones included; write the values out`
+      : (error as Error).message;
+    return { policy: undefined, problems: [...problems, { file, ...at(first), path: '', message }] };
+  }
   const found: Problem[] = [];
   const checked = policyFileSchema.check(raw, [], found);
-  if (checked !== INVALID && !(typeof raw === 'object' && raw !== null && 'version' in raw)) {
+  if (checked !== INVALID && !(typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'version'))) {
     found.push({ path: ['version'], at: 'key', message: 'missing; this format is version: 1' });
   }
   const located = (problem: Problem): PolicyProblem => ({
@@ -237,9 +309,10 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   if (checked === INVALID) return { policy: undefined, problems: [...problems, ...found.map(located)] };
 
   const environment = options.environment ?? env.BOUNDED_ENV ?? env.NODE_ENV;
-  const overlay = environment === undefined ? undefined : checked.environments?.[environment];
+  // An own entry only: BOUNDED_ENV=constructor names no overlay, not Object.prototype.constructor.
+  const overlay = environment === undefined ? undefined : own(checked.environments, environment);
   const semantic: Problem[] = [];
-  const policy = resolvePolicy(checked, overlay, env, semantic, overlay === undefined ? [] : ['environments', environment!]);
+  const policy = resolvePolicy(checked, overlay, env, semantic, overlay === undefined ? [] : ['environments', environment!], options.requireEnv === true);
   // A setting already reported as malformed is not reported again as missing.
   const within = (outer: Path, inner: Path): boolean => outer.every((part, index) => inner[index] === part);
   const all = [...found, ...semantic.filter((problem) => !found.some((earlier) => within(problem.path, earlier.path)))];
@@ -248,9 +321,25 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   return { policy: { ...policy, source: file, environment: overlay === undefined ? undefined : environment }, problems: [] };
 }
 
+/**
+ * `policy` with its named records (semaphores, rateLimits, pools, http) prototype-free again,
+ * after a structured clone (a worker thread's `workerData`, `postMessage`) made them plain
+ * objects, where `rateLimits.constructor` would find Object.prototype's.
+ */
+export function revivePolicy(policy: Policy): Policy {
+  const revive = <T>(record: Readonly<Record<string, T>>): Record<string, T> => Object.assign(emptyRecord<T>(), record);
+  return {
+    ...policy,
+    semaphores: revive(policy.semaphores),
+    rateLimits: revive(policy.rateLimits),
+    pools: revive(policy.pools),
+    http: revive(policy.http),
+  };
+}
+
 /** The embedded default policy, in the effective shape. */
 export function defaultPolicy(): Policy {
-  return resolvePolicy({}, undefined, {}, [], []);
+  return resolvePolicy({}, undefined, {}, [], [], false);
 }
 
 /** Offset of the node at `path` (its key, or its value), or of the nearest ancestor that exists. */
@@ -272,12 +361,12 @@ function locate(doc: Document, path: Path, which: 'key' | 'value'): number | und
 
 type Merged = Omit<PolicyFile, '$schema' | 'version' | 'environments'>;
 
-/** Deep merge for plain data: mappings merge key by key, anything else replaces. */
+/** Deep merge for plain data: mappings merge key by key (own keys only), anything else replaces. */
 function merge<T>(base: T, over: T | undefined): T {
   if (over === undefined) return base;
   if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = merge(out[key], value);
+  const out: Record<string, unknown> = Object.assign(emptyRecord<unknown>(), base);
+  for (const [key, value] of Object.entries(over)) out[key] = merge(own(out, key), value);
   return out as T;
 }
 
@@ -296,8 +385,9 @@ const EMBEDDED: Merged = {
     timeouts: { ...DEFAULT_POLICY.defaults.timeouts },
     pool: { min: DEFAULT_POLICY.pool.min, max: DEFAULT_POLICY.pool.max },
   },
-  rateLimits: Object.fromEntries(
-    Object.entries(DEFAULT_POLICY.rateLimits).map(([name, limits]) => [name, { rate: limits.rate, per: limits.perMs }]),
+  rateLimits: Object.assign(
+    emptyRecord<{ rate: number; per: number }>(),
+    Object.fromEntries(Object.entries(DEFAULT_POLICY.rateLimits).map(([name, limits]) => [name, { rate: limits.rate, per: limits.perMs }])),
   ),
   monitoring: { utilizationWarning: DEFAULT_POLICY.monitoring.utilizationWarning, interval: 1_000, minAlertInterval: 60_000 },
 };
@@ -308,18 +398,19 @@ function resolvePolicy(
   env: Readonly<Record<string, string | undefined>>,
   problems: Problem[],
   overlayPath: Path,
+  requireEnv: boolean,
 ): Policy {
   const { $schema: _schema, version: _version, environments: _environments, ...body } = file;
   const merged = merge(merge(EMBEDDED, body), overlay);
   // Where a merged setting was written: the overlay when it set it, else the file.
   const where = (path: Path): Path => {
     let node: unknown = overlay;
-    for (const part of path) node = isPlainObject(node) ? node[part as string] : undefined;
+    for (const part of path) node = isPlainObject(node) ? own(node, part) : undefined;
     return node === undefined ? path : [...overlayPath, ...path];
   };
   const d = merged.defaults!;
-  const timeouts = d.timeouts as Policy['defaults']['timeouts'];
-  const poolDefaults = d.pool as { min: number; max: number };
+  const timeouts = { ...d.timeouts } as Policy['defaults']['timeouts'];
+  const poolDefaults = { ...d.pool } as { min: number; max: number };
   if (poolDefaults.min > poolDefaults.max) {
     problems.push({ path: where(['defaults', 'pool', 'min']), message: `min (${poolDefaults.min}) is above max (${poolDefaults.max})` });
   }
@@ -328,8 +419,18 @@ function resolvePolicy(
     const name = value.slice(4);
     if (!/^[A-Za-z_]\w*$/.test(name)) {
       problems.push({ path: where(path), message: `"${value}" is not a valid env:NAME reference` });
+      return { value: undefined, ref: value };
     }
-    return { value: env[name] === '' ? undefined : env[name], ref: value };
+    // Own entries only: env:constructor is an unset variable, not a function.
+    const resolved = own(env, name);
+    if (typeof resolved === 'string' && resolved !== '') return { value: resolved, ref: value };
+    if (requireEnv) {
+      problems.push({
+        path: where(path),
+        message: `${name} is ${resolved === '' ? 'empty' : 'not set'} in this environment; set it, or write the value instead of ${value}`,
+      });
+    }
+    return { value: undefined, ref: value };
   };
 
   /** A `store:` entry, checked and resolved; undefined for none or kind memory (per process). */
@@ -365,7 +466,7 @@ function resolvePolicy(
     };
   };
 
-  const semaphores: Record<string, SemaphorePolicy> = {};
+  const semaphores = emptyRecord<SemaphorePolicy>();
   for (const [name, entry] of Object.entries(merged.semaphores ?? {})) {
     if (entry.limit === undefined) {
       problems.push({ path: where(['semaphores', name]), at: 'key', message: 'missing limit (a positive integer)' });
@@ -390,7 +491,7 @@ function resolvePolicy(
     };
   }
 
-  const rateLimits: Record<string, RateLimitPolicy> = {};
+  const rateLimits = emptyRecord<RateLimitPolicy>();
   for (const [name, entry] of Object.entries(merged.rateLimits ?? {})) {
     if (entry.rate === undefined) {
       problems.push({ path: where(['rateLimits', name]), at: 'key', message: 'missing rate (a positive number)' });
@@ -422,7 +523,7 @@ function resolvePolicy(
     };
   }
 
-  const pools: Record<string, PoolPolicy> = {};
+  const pools = emptyRecord<PoolPolicy>();
   for (const [name, entry] of Object.entries(merged.pools ?? {})) {
     const min = entry.min ?? Math.min(poolDefaults.min, entry.max ?? poolDefaults.max);
     const max = entry.max ?? Math.max(poolDefaults.max, min);
@@ -441,22 +542,24 @@ function resolvePolicy(
     };
   }
 
-  const http: Record<string, HttpPolicy> = {};
+  const http = emptyRecord<HttpPolicy>();
   for (const [name, entry] of Object.entries(merged.http ?? {})) {
-    if (entry.limiter !== undefined && rateLimits[entry.limiter] === undefined) {
+    if (entry.limiter !== undefined && own(rateLimits, entry.limiter) === undefined) {
       problems.push({
         path: where(['http', name, 'limiter']),
         message: `names rate limit "${entry.limiter}", which is not defined${didYouMean(entry.limiter, Object.keys(rateLimits))}; known: ${Object.keys(rateLimits).join(', ')}`,
       });
     }
-    if (entry.semaphore !== undefined && merged.semaphores?.[entry.semaphore] === undefined) {
+    if (entry.semaphore !== undefined && own(merged.semaphores, entry.semaphore) === undefined) {
       problems.push({
         path: where(['http', name, 'semaphore']),
         message: `names semaphore "${entry.semaphore}", which is not defined${didYouMean(entry.semaphore, Object.keys(semaphores))}${Object.keys(semaphores).length === 0 ? '' : `; known: ${Object.keys(semaphores).join(', ')}`}`,
       });
     }
+    const baseUrl = envValue(['http', name, 'baseUrl'], entry.baseUrl);
     http[name] = {
-      baseUrl: envValue(['http', name, 'baseUrl'], entry.baseUrl).value,
+      baseUrl: baseUrl.value,
+      ...(baseUrl.ref === undefined ? {} : { baseUrlRef: baseUrl.ref }),
       timeoutMs: entry.timeout ?? timeouts.http,
       connections: entry.connections ?? 10,
       retries: entry.retries ?? 2,

@@ -4,7 +4,9 @@
  * milliseconds), and describes itself as JSON Schema. The policy's schema is written once
  * with it, so the validator and the shipped JSON Schema cannot drift apart.
  */
-import { tryParseDuration } from './duration.js';
+import { MAX_DURATION_MS, checkDuration, durationRange, showDuration } from './duration.js';
+import { emptyRecord, own } from './records.js';
+import { maskSecrets } from './secrets.js';
 import { suggest } from './suggest.js';
 
 export type Path = readonly (string | number)[];
@@ -39,7 +41,8 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
+  // A value in the wrong place may be a connection string: never print its password.
+  if (typeof value === 'string') return JSON.stringify(maskSecrets(value));
   return `${value as number}`;
 }
 
@@ -137,21 +140,24 @@ class DurationNode extends Node<number> {
   }
 
   check(value: unknown, path: Path, problems: Problem[]): Checked<number> {
-    const ms = tryParseDuration(value);
-    if (ms !== undefined && (this.allowZero || ms > 0)) return ms;
+    const checked = checkDuration(value);
+    if (checked.ok && (this.allowZero || checked.ms > 0)) return checked.ms;
     problems.push({
       path,
-      message: `expected a ${this.allowZero ? '' : 'positive '}duration such as 500ms, 60s or 1m, got ${describeValue(value)}`,
+      message:
+        !checked.ok && checked.reason === 'range'
+          ? `expected ${durationRange(this.allowZero ? 0 : 1)}, got ${showDuration(value, checked)}`
+          : `expected a ${this.allowZero ? '' : 'positive '}duration such as 500ms, 60s or 1m, got ${describeValue(value)}`,
     });
     return INVALID;
   }
 
   jsonSchema(): JsonSchema {
     return {
-      description: `${this.description} A duration: 500ms, 60s, 1m, 1h, or a number of milliseconds.`,
+      description: `${this.description} A duration: 500ms, 60s, 1m, 1h, or a number of milliseconds; whole milliseconds, at most ${MAX_DURATION_MS} ms (24.8 days).`,
       anyOf: [
         { type: 'string', pattern: '^\\d+(\\.\\d+)?\\s*(ms|s|m|h)$' },
-        { type: 'number', [this.allowZero ? 'minimum' : 'exclusiveMinimum']: 0 },
+        { type: 'integer', minimum: this.allowZero ? 0 : 1, maximum: MAX_DURATION_MS },
       ],
     };
   }
@@ -197,7 +203,8 @@ export class ObjectNode<S extends Shape> extends Node<Infer<S>> {
     const out: Record<string, unknown> = {};
     const keys = Object.keys(this.shape);
     for (const [key, entry] of Object.entries(value)) {
-      const node = this.shape[key];
+      // Own keys only: `constructor:` or `toString:` is an unknown key, not Object.prototype's member.
+      const node = own(this.shape, key);
       if (node === undefined) {
         const hint = suggest(key, keys);
         problems.push({
@@ -232,10 +239,20 @@ class RecordNode<T> extends Node<Record<string, T>> {
       problems.push({ path, message: `expected a mapping of names to entries, got ${describeValue(value)}` });
       return INVALID;
     }
-    const out: Record<string, T> = {};
+    // Names the user chooses are own properties of a null-prototype record: a semaphore named
+    // constructor is that semaphore, and a lookup of an undefined name never finds Object.prototype's.
+    const out = emptyRecord<T>();
     for (const [name, entry] of Object.entries(value)) {
       if (!/^[A-Za-z_][\w.-]*$/.test(name)) {
         problems.push({ path: [...path, name], at: 'key', message: `"${name}" is not a valid name: use letters, digits, _, - and .` });
+        continue;
+      }
+      if (name === '__proto__') {
+        problems.push({
+          path: [...path, name],
+          at: 'key',
+          message: '"__proto__" is not a valid name: JavaScript reserves it for an object\'s prototype; choose another',
+        });
         continue;
       }
       const checked = this.entry.check(entry ?? {}, [...path, name], problems);
@@ -248,7 +265,7 @@ class RecordNode<T> extends Node<Record<string, T>> {
     return {
       type: 'object',
       description: this.description,
-      propertyNames: { pattern: '^[A-Za-z_][\\w.-]*$' },
+      propertyNames: { pattern: '^[A-Za-z_][\\w.-]*$', not: { const: '__proto__' } },
       additionalProperties: this.entry.jsonSchema(),
     };
   }

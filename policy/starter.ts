@@ -1,7 +1,9 @@
 /** The commented starter file `bounded policy init` writes. Every value shown is the embedded default. */
 export const STARTER_POLICY = `# bounded.policy.yaml — the concurrency and resource limits of this service.
 # bounded's linter, codemods and runtime all read this file. State only what differs from the
-# embedded defaults; everything left out keeps its default. Durations: 500ms, 60s, 1m, 1h.
+# embedded defaults; everything left out keeps its default. Durations: 500ms, 60s, 1m, 1h, in
+# whole milliseconds up to 596h (24.8 days, the longest a timer waits). env:NAME reads a
+# variable, which the runtime and \`bounded policy validate\` need set.
 # yaml-language-server: $schema=./node_modules/bounded/bounded.policy.schema.json
 version: 1
 

@@ -1,17 +1,22 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   defaultPolicy,
-  loadPolicy,
+  parsePolicy,
+  readPolicyText,
   resolvePolicyPath,
   type LoadPolicyOptions,
   type Policy,
   type PolicyProblem,
+  type PoolPolicy,
+  type HttpPolicy,
   type RateLimitPolicy,
   type SemaphorePolicy,
   type StorePolicy,
   PolicyError,
 } from '@bounded/policy';
+import { own } from '@bounded/policy';
+import { describeConnection } from '@bounded/policy';
 import { suggest } from '@bounded/policy/core';
 import { Listeners, type Listener, type Subscription } from './internal/events.js';
 import { createHttpClient, type HttpClient } from './http/client.js';
@@ -44,11 +49,17 @@ export interface ManagerLogger {
   error(message: string): void;
 }
 
-export interface ManagerOptions extends Omit<LoadPolicyOptions, 'path'> {
-  /** Re-read the policy file when it changes and apply it live. Default false. */
+export interface ManagerOptions extends Omit<LoadPolicyOptions, 'path' | 'requireEnv'> {
+  /**
+   * Re-read the policy file when it changes and apply it live. Default false. The file is
+   * followed through symlinks, including a Kubernetes ConfigMap's `..data` swap.
+   */
   watch?: boolean;
-  /** Milliseconds to wait for a burst of file events to settle before reloading. Default 100. */
-  debounceMs?: number;
+  /**
+   * How long the file must stay unchanged before an edit applies, in milliseconds: a save
+   * still being written is never applied half-way. Default 250.
+   */
+  quietMs?: number;
   logger?: ManagerLogger;
 }
 
@@ -62,8 +73,11 @@ export interface ReloadEvent {
 
 export interface ReloadFailure {
   readonly file: string;
+  /** Every problem, with file, line and column; one at 1:1 when the file could not be read or applied. */
   readonly problems: readonly PolicyProblem[];
 }
+
+const DEFAULT_QUIET_MS = 250;
 
 const KIND_SECTION = { semaphore: 'semaphores', limiter: 'rateLimits', pool: 'pools', http: 'http' } as const;
 
@@ -87,21 +101,34 @@ export class ConcurrencyManager implements AsyncDisposable {
   readonly #limiters = new Map<string, SlidingWindow | TokenBucket>();
   readonly #pools = new Map<string, BoundedPool>();
   readonly #http = new Map<string, HttpClient>();
+  /**
+   * The entry each built resource runs with, by "section.name": what a reload compares against,
+   * even after the entry left the file (the resource keeps running) and came back.
+   */
+  readonly #entries = new Map<string, Entry>();
   /** Shared stores named by the policy, one per distinct connection, closed with the manager. */
   readonly #stores = new Map<string, SharedStore>();
   readonly #created = new Listeners<ManagedResource>();
   readonly #reloaded = new Listeners<ReloadEvent>();
   readonly #reloadFailed = new Listeners<ReloadFailure>();
-  #watcher: FSWatcher | undefined;
-  #debounce: ReturnType<typeof setTimeout> | undefined;
+  #watcher: PolicyFileWatcher | undefined;
+  /** The text of the file as last read for a reload (applied or not): the same text is not read as a change. */
+  #lastText: string | undefined;
   #closed = false;
 
-  private constructor(policy: Policy, file: string | undefined, options: ManagerOptions) {
+  private constructor(policy: Policy, file: string | undefined, options: ManagerOptions, text?: string) {
     this.#policy = policy;
     this.#file = file;
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
-    if (options.watch === true && file !== undefined) this.#watch(file);
+    this.#lastText = text;
+    if (options.watch === true && file !== undefined) {
+      const quietMs = options.quietMs ?? DEFAULT_QUIET_MS;
+      if (!Number.isInteger(quietMs) || quietMs < 0 || quietMs > 2_147_483_647) {
+        throw new TypeError(`Expected \`quietMs\` to be a whole number of milliseconds from 0 to 2147483647, got ${String(quietMs)}`);
+      }
+      this.#watcher = new PolicyFileWatcher(file, quietMs, (read) => this.#settled(read), this.#logger);
+    }
   }
 
   /**
@@ -113,7 +140,8 @@ export class ConcurrencyManager implements AsyncDisposable {
     if (typeof policy === 'object') return new ConcurrencyManager(policy, policy.source, options);
     const file = resolvePolicyPath({ ...options, path: policy });
     if (file === undefined) return new ConcurrencyManager(defaultPolicy(), undefined, options);
-    return new ConcurrencyManager(loadPolicy({ ...options, path: file }), file, options);
+    const text = readPolicyText(file);
+    return new ConcurrencyManager(parsed(text, file, options), file, options, text);
   }
 
   /** The policy in force. */
@@ -128,7 +156,7 @@ export class ConcurrencyManager implements AsyncDisposable {
 
   semaphore(name: string): Semaphore {
     return this.#get(this.#semaphores, 'semaphore', name, () => {
-      const entry = this.#policy.semaphores[name]!;
+      const entry = own(this.#policy.semaphores, name)!;
       if (entry.store === undefined) return new Semaphore(entry.limit, { maxQueue: entry.maxQueue, name });
       return new Semaphore(entry.limit, {
         maxQueue: entry.maxQueue,
@@ -143,7 +171,7 @@ export class ConcurrencyManager implements AsyncDisposable {
 
   limiter(name: string): RateLimiter {
     return this.#get(this.#limiters, 'limiter', name, () => {
-      const entry = this.#policy.rateLimits[name]!;
+      const entry = own(this.#policy.rateLimits, name)!;
       const store = entry.store === undefined ? undefined : this.#store(entry.store, `rateLimits.${name}`);
       return buildLimiter(name, entry, store);
     });
@@ -151,7 +179,7 @@ export class ConcurrencyManager implements AsyncDisposable {
 
   pool(name: string): BoundedPool {
     return this.#get(this.#pools, 'pool', name, () => {
-      const entry = this.#policy.pools[name]!;
+      const entry = own(this.#policy.pools, name)!;
       if (entry.connectionString === undefined && entry.connectionStringRef !== undefined) {
         throw new Error(
           `pools.${name}.connectionString is ${entry.connectionStringRef}, which is not set in this environment` +
@@ -174,7 +202,14 @@ export class ConcurrencyManager implements AsyncDisposable {
 
   http(name: string): HttpClient {
     return this.#get(this.#http, 'http', name, () => {
-      const entry = this.#policy.http[name]!;
+      const entry = own(this.#policy.http, name)!;
+      // Without its base URL a client would accept any origin: refuse to build it instead.
+      if (entry.baseUrl === undefined && entry.baseUrlRef !== undefined) {
+        throw new Error(
+          `http.${name}.baseUrl is ${entry.baseUrlRef}, which is not set in this environment` +
+            (this.#file === undefined ? '' : ` (policy ${this.#file})`),
+        );
+      }
       return createHttpClient({
         name,
         baseUrl: entry.baseUrl,
@@ -200,38 +235,35 @@ export class ConcurrencyManager implements AsyncDisposable {
     return this.#created.add(listener);
   }
 
-  /** Called after a reload applied a new policy. */
+  /**
+   * Called after a reload applied a new policy. A listener that throws is reported to the
+   * logger; it stops neither the reload nor the other listeners.
+   */
   onReload(listener: Listener<ReloadEvent>): Subscription {
-    return this.#reloaded.add(listener);
+    return this.#reloaded.add(this.#guarded('onReload', listener));
   }
 
-  /** Called when a changed file was invalid; the last good policy stays in force. */
+  /** Called when a changed file could not be applied; the last good policy stays in force. */
   onReloadError(listener: Listener<ReloadFailure>): Subscription {
-    return this.#reloadFailed.add(listener);
+    return this.#reloadFailed.add(this.#guarded('onReloadError', listener));
   }
 
   /**
    * Re-reads the policy file and applies it live: semaphores are resized, limiters
-   * reconfigured, without dropping in-flight work. An invalid file changes nothing; its
-   * problems go to the logger and `onReloadError`. Returns whether the new policy applied.
+   * reconfigured, without dropping in-flight work. Any failure — a file that cannot be read,
+   * parsed or validated, or a resource that refuses the new numbers — changes nothing (what
+   * was changed is put back); its problems go to the logger and `onReloadError`. Never
+   * throws. Returns whether the new policy applied.
    */
   reload(): boolean {
     if (this.#file === undefined || this.#closed) return false;
-    let next: Policy;
+    let text: string;
     try {
-      next = loadPolicy({ ...this.#options, path: this.#file });
+      text = readPolicyText(this.#file);
     } catch (error) {
-      if (!(error instanceof PolicyError)) throw error;
-      this.#logger.error(`bounded: kept the last good policy; ${error.message}`);
-      this.#reloadFailed.emit({ file: error.file, problems: error.problems });
-      return false;
+      return this.#failed(error);
     }
-    const event = this.#apply(next);
-    this.#policy = next;
-    if (event.changes.length > 0) this.#logger.info(`bounded: policy reloaded: ${event.changes.join('; ')}`);
-    for (const note of event.pending) this.#logger.warn(`bounded: ${note}`);
-    this.#reloaded.emit(event);
-    return true;
+    return this.#reloadText(text);
   }
 
   /** Stops watching, then drains and closes every resource the manager built. */
@@ -239,7 +271,6 @@ export class ConcurrencyManager implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
-    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
     const drainMs = options.drainMs ?? 5_000;
     for (const semaphore of this.#semaphores.values()) semaphore.close();
     for (const limiter of this.#limiters.values()) limiter.close();
@@ -273,7 +304,7 @@ export class ConcurrencyManager implements AsyncDisposable {
       store = createPostgresStore({ url, schema: spec.schema, operationTimeoutMs: spec.operationTimeoutMs });
     } else {
       // The Redis store loads ioredis (an optional peer) on demand, so it is created asynchronously.
-      store = deferredStore('redis', `redis ${redactUrl(url)}`, async () => {
+      store = deferredStore('redis', `redis ${describeConnection(url)}`, async () => {
         const { createRedisStore } = await import('./store/redis.js');
         return createRedisStore({ url, namespace: spec.keyPrefix, operationTimeoutMs: spec.operationTimeoutMs });
       });
@@ -291,6 +322,7 @@ export class ConcurrencyManager implements AsyncDisposable {
     if (existing !== undefined) return existing;
     if (this.#closed) throw new Error(`ConcurrencyManager is closed; cannot build ${kind} "${name}"`);
     const section = KIND_SECTION[kind];
+    // Own names only: manager.semaphore('constructor') is unknown unless the policy defines it.
     const known = Object.keys(this.#policy[section]);
     if (!known.includes(name)) {
       const hint = suggest(name, known);
@@ -302,95 +334,164 @@ export class ConcurrencyManager implements AsyncDisposable {
     }
     const resource = build();
     map.set(name, resource);
+    this.#entries.set(`${section}.${name}`, own<Entry>(this.#policy[section], name)!);
     this.#created.emit({ kind, name, resource });
     return resource;
   }
 
+  #reloadText(text: string): boolean {
+    this.#lastText = text;
+    const file = this.#file!;
+    let next: Policy;
+    try {
+      next = parsed(text, file, this.#options);
+    } catch (error) {
+      return this.#failed(error);
+    }
+    let event: ReloadEvent;
+    try {
+      event = this.#apply(next);
+    } catch (error) {
+      return this.#failed(error);
+    }
+    this.#policy = next;
+    if (event.changes.length > 0) this.#logger.info(`bounded: policy reloaded: ${event.changes.join('; ')}`);
+    for (const note of event.pending) this.#logger.warn(`bounded: ${note}`);
+    this.#reloaded.emit(event);
+    return true;
+  }
+
+  /** Reports a reload that did not apply; the policy in force stays. Always false. */
+  #failed(error: unknown): false {
+    const file = this.#file!;
+    const failure: ReloadFailure =
+      error instanceof PolicyError
+        ? { file: error.file, problems: error.problems }
+        : { file, problems: [{ file, line: 1, column: 1, path: '', message: error instanceof Error ? error.message : String(error) }] };
+    const message = error instanceof PolicyError ? error.message : `${file}: ${failure.problems[0]!.message}`;
+    this.#logger.error(`bounded: kept the last good policy; ${message}`);
+    this.#reloadFailed.emit(failure);
+    return false;
+  }
+
+  /** The watcher found the file settled: apply it unless it is the text already seen. */
+  #settled(read: { text: string } | { error: unknown }): void {
+    if (this.#closed) return;
+    try {
+      if ('error' in read) {
+        this.#lastText = undefined;
+        this.#failed(read.error);
+      } else if (read.text !== this.#lastText) {
+        this.#reloadText(read.text);
+      }
+    } catch (error) {
+      // Nothing on this path may escape into the timer that called it and end the process.
+      this.#logger.error(`bounded: policy reload failed: ${(error as Error).message}`);
+    }
+  }
+
+  #guarded<T>(what: string, listener: Listener<T>): Listener<T> {
+    if (typeof listener !== 'function') return listener;
+    return (event) => {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#logger.error(`bounded: an ${what} listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
+    };
+  }
+
+  /**
+   * Brings every resource built so far to `next`'s settings. All or nothing: when a resource
+   * refuses its new numbers, the ones already changed are put back and the error is thrown.
+   */
   #apply(next: Policy): ReloadEvent {
     const changes: string[] = [];
     const pending: string[] = [];
-    for (const [name, semaphore] of this.#semaphores) {
-      const entry = next.semaphores[name];
-      if (entry === undefined) {
-        pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
-        continue;
+    const undo: (() => void)[] = [];
+    const applied = new Map<string, Entry>();
+    try {
+      for (const [name, semaphore] of this.#semaphores) {
+        const was = this.#entries.get(`semaphores.${name}`) as SemaphorePolicy;
+        const entry = own(next.semaphores, name);
+        if (entry === undefined) {
+          pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
+          continue;
+        }
+        if (sharingOf(entry) !== sharingOf(was)) pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
+        const { limit, maxQueue } = semaphore;
+        undo.push(() => {
+          semaphore.resize(limit);
+          semaphore.setMaxQueue(maxQueue);
+        });
+        if (entry.limit !== limit) {
+          changes.push(`semaphores.${name}.limit ${limit} → ${entry.limit}`);
+          semaphore.resize(entry.limit);
+        }
+        if (entry.maxQueue !== maxQueue) {
+          changes.push(`semaphores.${name}.maxQueue ${maxQueue} → ${entry.maxQueue}`);
+          semaphore.setMaxQueue(entry.maxQueue);
+        }
+        applied.set(`semaphores.${name}`, entry);
       }
-      if (sharingOf(entry) !== sharingOf(this.#policy.semaphores[name]!)) {
-        pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
+      for (const [name, limiter] of this.#limiters) {
+        const was = this.#entries.get(`rateLimits.${name}`) as RateLimitPolicy;
+        const entry = own(next.rateLimits, name);
+        if (entry === undefined) {
+          pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
+          continue;
+        }
+        if (sharingOf(entry) !== sharingOf(was)) pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
+        if (entry.algorithm !== was.algorithm) {
+          pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
+          continue;
+        }
+        for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue'] as const) {
+          if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
+        }
+        undo.push(() => reconfigure(limiter, was));
+        reconfigure(limiter, entry);
+        applied.set(`rateLimits.${name}`, entry);
       }
-      if (entry.limit !== semaphore.limit) {
-        changes.push(`semaphores.${name}.limit ${semaphore.limit} → ${entry.limit}`);
-        semaphore.resize(entry.limit);
+      for (const [name, pool] of this.#pools) {
+        const was = this.#entries.get(`pools.${name}`) as PoolPolicy;
+        const entry = own(next.pools, name);
+        if (entry === undefined) {
+          pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
+          continue;
+        }
+        if (entry.max !== was.max) {
+          changes.push(`pools.${name}.max ${was.max} → ${entry.max}`);
+          undo.push(() => pool.resize(was.max));
+          pool.resize(entry.max);
+        }
+        for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
+          if (entry[key] !== was[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
+        }
+        // Only max changed live: the pool still runs with the rest of what it was built with.
+        applied.set(`pools.${name}`, { ...was, max: entry.max });
       }
-      if (entry.maxQueue !== semaphore.maxQueue) {
-        changes.push(`semaphores.${name}.maxQueue ${semaphore.maxQueue} → ${entry.maxQueue}`);
-        semaphore.setMaxQueue(entry.maxQueue);
+      for (const name of this.#http.keys()) {
+        const was = this.#entries.get(`http.${name}`) as HttpPolicy;
+        const entry = own(next.http, name);
+        if (entry === undefined || JSON.stringify(entry) !== JSON.stringify(was)) {
+          pending.push(`http.${name} changed; it applies after a restart`);
+        }
       }
+    } catch (error) {
+      for (const step of undo.reverse()) {
+        try {
+          step();
+        } catch (failed) {
+          this.#logger.error(`bounded: could not put a resource back after a failed reload: ${(failed as Error).message}`);
+        }
+      }
+      throw error;
     }
-    for (const [name, limiter] of this.#limiters) {
-      const before = this.#policy.rateLimits[name]!;
-      const entry = next.rateLimits[name];
-      if (entry === undefined) {
-        pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
-        continue;
-      }
-      if (sharingOf(entry) !== sharingOf(before)) {
-        pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
-      }
-      if (entry.algorithm !== before.algorithm) {
-        pending.push(`rateLimits.${name}.algorithm ${before.algorithm} → ${entry.algorithm} applies after a restart`);
-        continue;
-      }
-      for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue'] as const) {
-        if (entry[key] !== before[key]) changes.push(`rateLimits.${name}.${key} ${String(before[key])} → ${String(entry[key])}`);
-      }
-      if (limiter instanceof SlidingWindow) {
-        limiter.reconfigure({ limit: entry.rate, per: entry.perMs, spacing: entry.spacing, maxQueue: entry.maxQueue });
-      } else {
-        limiter.reconfigure({ rate: entry.rate, per: entry.perMs, burst: entry.burst, spacing: entry.spacing, maxQueue: entry.maxQueue });
-      }
-    }
-    for (const [name, pool] of this.#pools) {
-      const before = this.#policy.pools[name]!;
-      const entry = next.pools[name];
-      if (entry === undefined) {
-        pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
-        continue;
-      }
-      if (entry.max !== before.max) {
-        changes.push(`pools.${name}.max ${before.max} → ${entry.max}`);
-        pool.resize(entry.max);
-      }
-      for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
-        if (entry[key] !== before[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
-      }
-    }
-    for (const name of this.#http.keys()) {
-      const before = this.#policy.http[name]!;
-      const entry = next.http[name];
-      if (entry === undefined || JSON.stringify(entry) !== JSON.stringify(before)) {
-        pending.push(`http.${name} changed; it applies after a restart`);
-      }
-    }
+    for (const [key, entry] of applied) this.#entries.set(key, entry);
     return { policy: next, changes, pending };
   }
 
-  #watch(file: string): void {
-    // Watch the folder, not the file: editors replace a file on save, which ends a file watch.
-    try {
-      this.#watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-        if (changed !== null && changed !== basename(file)) return;
-        if (this.#debounce !== undefined) clearTimeout(this.#debounce);
-        this.#debounce = setTimeout(() => {
-          this.#debounce = undefined;
-          this.reload();
-        }, this.#options.debounceMs ?? 100);
-        this.#debounce.unref();
-      });
-    } catch (error) {
-      this.#logger.warn(`bounded: cannot watch ${file} for changes: ${(error as Error).message}`);
-    }
-  }
 }
 
 
@@ -414,19 +515,144 @@ function buildLimiter(name: string, entry: RateLimitPolicy, store: SharedStore |
       });
 }
 
+type Entry = SemaphorePolicy | RateLimitPolicy | PoolPolicy | HttpPolicy;
+
+function reconfigure(limiter: SlidingWindow | TokenBucket, entry: RateLimitPolicy): void {
+  if (limiter instanceof SlidingWindow) {
+    limiter.reconfigure({ limit: entry.rate, per: entry.perMs, spacing: entry.spacing, maxQueue: entry.maxQueue });
+  } else {
+    limiter.reconfigure({ rate: entry.rate, per: entry.perMs, burst: entry.burst, spacing: entry.spacing, maxQueue: entry.maxQueue });
+  }
+}
+
 /** The store settings of an entry, comparable: they cannot change on a running limit. */
 function sharingOf(entry: RateLimitPolicy | SemaphorePolicy): string {
   const { store, onStoreError, fallback } = entry;
   return JSON.stringify([store, onStoreError, fallback, 'leaseTtlMs' in entry ? entry.leaseTtlMs : undefined]);
 }
 
-/** A connection string without its credentials, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}${parsed.port === '' ? '' : `:${parsed.port}`}`;
-  } catch {
-    return '(connection string)';
+/** Policy text parsed for the runtime, which uses every value: an unset `env:` reference is a problem. */
+function parsed(text: string, file: string, options: ManagerOptions): Policy {
+  const result = parsePolicy(text, file, { ...options, requireEnv: true });
+  if (result.policy === undefined) throw new PolicyError(file, result.problems);
+  return result.policy;
+}
+
+/**
+ * Watches a policy file for edits that have settled, through symlinks: the folder of the path
+ * itself (editors replace a file on save; a ConfigMap swaps its `..data` link there) and the
+ * folder of the file it resolves to (a link to a file elsewhere, edited in place), re-resolved
+ * after every change. `settled` is called once the file has stayed the same for `quietMs`,
+ * with its text or why it could not be read.
+ */
+class PolicyFileWatcher {
+  readonly #file: string;
+  readonly #quietMs: number;
+  readonly #settled: (read: { text: string } | { error: unknown }) => void;
+  readonly #logger: ManagerLogger;
+  readonly #watchers = new Map<string, FSWatcher>();
+  /** What the file looked like when last checked: identity, size, times, or an error code. */
+  #seen: string;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(file: string, quietMs: number, settled: (read: { text: string } | { error: unknown }) => void, logger: ManagerLogger) {
+    this.#file = file;
+    this.#quietMs = quietMs;
+    this.#settled = settled;
+    this.#logger = logger;
+    this.#seen = this.#look();
+    this.#follow();
+    if (!this.#watchers.has(dirname(file))) this.#logger.warn(`bounded: cannot watch ${file} for changes`);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    for (const watcher of this.#watchers.values()) watcher.close();
+    this.#watchers.clear();
+  }
+
+  /** Something changed in a watched folder: if the file looks different, wait for it to settle. */
+  #changed(): void {
+    if (this.#closed) return;
+    const now = this.#look();
+    if (now !== this.#seen) {
+      this.#seen = now;
+      this.#wait();
+    }
+  }
+
+  #wait(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#check(), this.#quietMs);
+    this.#timer.unref();
+  }
+
+  /** The quiet period passed: read the file, unless it changed in the meantime (with or without an event). */
+  #check(): void {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    this.#follow();
+    const before = this.#look();
+    if (before !== this.#seen) {
+      this.#seen = before;
+      this.#wait();
+      return;
+    }
+    let read: { text: string } | { error: unknown };
+    try {
+      read = { text: readPolicyText(this.#file) };
+    } catch (error) {
+      read = { error };
+    }
+    const after = this.#look();
+    if (after !== before) {
+      // Written to while it was read: what was read may be half of it.
+      this.#seen = after;
+      this.#wait();
+      return;
+    }
+    this.#settled(read);
+  }
+
+  #look(): string {
+    try {
+      const stat = statSync(this.#file, { bigint: true });
+      return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    } catch (error) {
+      return `error:${(error as NodeJS.ErrnoException).code ?? 'unknown'}`;
+    }
+  }
+
+  /** Watches the folder of the path and of the file it resolves to now, and no others. */
+  #follow(): void {
+    const folders = new Set([dirname(this.#file)]);
+    try {
+      folders.add(dirname(realpathSync(this.#file)));
+    } catch {
+      // A dangling link or a missing file: the path's own folder still sees it come back.
+    }
+    for (const [folder, watcher] of this.#watchers) {
+      if (!folders.has(folder)) {
+        watcher.close();
+        this.#watchers.delete(folder);
+      }
+    }
+    for (const folder of folders) {
+      if (this.#watchers.has(folder)) continue;
+      try {
+        const watcher = watch(folder, { persistent: false }, () => this.#changed());
+        // A watched folder that goes away (a ConfigMap's old ..2026_… folder) must not end the process.
+        watcher.on('error', () => {
+          watcher.close();
+          if (this.#watchers.get(folder) === watcher) this.#watchers.delete(folder);
+        });
+        this.#watchers.set(folder, watcher);
+      } catch {
+        // Not watchable (gone already); the next change re-resolves.
+      }
+    }
   }
 }
 

@@ -60,7 +60,13 @@ rateLimits:
   });
 
   it('tells which environment variable a pool\'s connection string is missing', () => {
-    const manager = manage(policyFile('version: 1\npools:\n  main: { connectionString: env:BOUNDED_TEST_UNSET_URL }\n'));
+    const text = 'version: 1\npools:\n  main: { connectionString: env:BOUNDED_TEST_UNSET_URL }\n';
+    expect(() => manage(policyFile(text))).toThrow(
+      /bounded\.policy\.yaml:3:29: pools\.main\.connectionString: BOUNDED_TEST_UNSET_URL is not set in this environment/,
+    );
+    // A policy loaded for a tool that never connects keeps the reference; the pool still refuses.
+    const manager = ConcurrencyManager.fromPolicy(parsePolicy(text, 'inline.yaml', { env: {} }).policy, { logger: quiet });
+    managers.push(manager);
     expect(() => manager.pool('main')).toThrow(/pools\.main\.connectionString is env:BOUNDED_TEST_UNSET_URL, which is not set/);
   });
 
@@ -177,7 +183,7 @@ describe('hot reload', () => {
 
   it('watch: true reloads when the file changes on disk', async () => {
     const file = policyFile(at(4));
-    const manager = manage(file, { watch: true, debounceMs: 20 });
+    const manager = manage(file, { watch: true, quietMs: 20 });
     const stress = manager.semaphore('stress');
     const reloaded = new Promise<void>((resolve) => manager.onReload(() => resolve()));
     writeFileSync(file, at(8));
