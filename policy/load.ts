@@ -55,6 +55,8 @@ export interface RateLimitPolicy {
   readonly burst: number | undefined;
   readonly spacing: 'burst' | 'even';
   readonly maxQueue: number;
+  /** Longest pause one penalty imposes (`defaults.rateLimits.maxPenalty`). */
+  readonly maxPenaltyMs: number;
   /** Undefined (or kind memory): a limit of each process alone. */
   readonly store?: StorePolicy | undefined;
   readonly onStoreError?: StoreErrorPolicy | undefined;
@@ -85,6 +87,10 @@ export interface HttpPolicy {
   readonly retries: number;
   readonly limiter: string | undefined;
   readonly semaphore: string | undefined;
+  /** `defaults.http.maxBodyBytes`. */
+  readonly maxBodyBytes: number;
+  /** `defaults.http.maxRetryAfter`. */
+  readonly maxRetryAfterMs: number;
 }
 
 export interface ProviderApiPolicy {
@@ -111,6 +117,8 @@ export interface Policy {
       readonly dbIdle: number;
     };
     readonly pool: { readonly min: number; readonly max: number };
+    readonly http: { readonly maxBodyBytes: number; readonly maxRetryAfterMs: number };
+    readonly rateLimits: { readonly maxPenaltyMs: number };
   };
   readonly semaphores: Readonly<Record<string, SemaphorePolicy>>;
   readonly rateLimits: Readonly<Record<string, RateLimitPolicy>>;
@@ -384,6 +392,8 @@ const EMBEDDED: Merged = {
     concurrency: DEFAULT_POLICY.defaults.concurrency,
     timeouts: { ...DEFAULT_POLICY.defaults.timeouts },
     pool: { min: DEFAULT_POLICY.pool.min, max: DEFAULT_POLICY.pool.max },
+    http: { maxBodyBytes: DEFAULT_POLICY.defaults.http.maxBodyBytes, maxRetryAfter: DEFAULT_POLICY.defaults.http.maxRetryAfterMs },
+    rateLimits: { maxPenalty: DEFAULT_POLICY.defaults.rateLimits.maxPenaltyMs },
   },
   rateLimits: Object.assign(
     emptyRecord<{ rate: number; per: number }>(),
@@ -411,6 +421,8 @@ function resolvePolicy(
   const d = merged.defaults!;
   const timeouts = { ...d.timeouts } as Policy['defaults']['timeouts'];
   const poolDefaults = { ...d.pool } as { min: number; max: number };
+  const httpDefaults = { maxBodyBytes: d.http!.maxBodyBytes!, maxRetryAfterMs: d.http!.maxRetryAfter! };
+  const rateLimitDefaults = { maxPenaltyMs: d.rateLimits!.maxPenalty! };
   if (poolDefaults.min > poolDefaults.max) {
     problems.push({ path: where(['defaults', 'pool', 'min']), message: `min (${poolDefaults.min}) is above max (${poolDefaults.max})` });
   }
@@ -519,6 +531,7 @@ function resolvePolicy(
       burst: entry.burst,
       spacing: entry.spacing ?? 'burst',
       maxQueue: entry.maxQueue ?? Number.POSITIVE_INFINITY,
+      maxPenaltyMs: rateLimitDefaults.maxPenaltyMs,
       ...(shared === undefined ? {} : { store: shared, onStoreError: entry.onStoreError ?? 'failClosed', fallback: entry.fallback }),
     };
   }
@@ -565,6 +578,7 @@ function resolvePolicy(
       retries: entry.retries ?? 2,
       limiter: entry.limiter,
       semaphore: entry.semaphore,
+      ...httpDefaults,
     };
   }
 
@@ -574,7 +588,7 @@ function resolvePolicy(
     version: 1,
     source: undefined,
     environment: undefined,
-    defaults: { concurrency: d.concurrency!, timeouts, pool: poolDefaults },
+    defaults: { concurrency: d.concurrency!, timeouts, pool: poolDefaults, http: httpDefaults, rateLimits: rateLimitDefaults },
     semaphores,
     rateLimits,
     pools,

@@ -218,6 +218,8 @@ export class ConcurrencyManager implements AsyncDisposable {
         retries: entry.retries,
         limiter: entry.limiter === undefined ? undefined : this.limiter(entry.limiter),
         semaphore: entry.semaphore === undefined ? undefined : this.semaphore(entry.semaphore),
+        maxBodyBytes: entry.maxBodyBytes,
+        maxRetryAfterMs: entry.maxRetryAfterMs,
       });
     });
   }
@@ -446,7 +448,7 @@ export class ConcurrencyManager implements AsyncDisposable {
           pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
           continue;
         }
-        for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue'] as const) {
+        for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue', 'maxPenaltyMs'] as const) {
           if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
         }
         undo.push(() => reconfigure(limiter, was));
@@ -496,7 +498,7 @@ export class ConcurrencyManager implements AsyncDisposable {
 
 
 function buildLimiter(name: string, entry: RateLimitPolicy, store: SharedStore | undefined): SlidingWindow | TokenBucket {
-  const common = { name, spacing: entry.spacing, maxQueue: entry.maxQueue, per: entry.perMs };
+  const common = { name, spacing: entry.spacing, maxQueue: entry.maxQueue, maxPenaltyMs: entry.maxPenaltyMs, per: entry.perMs };
   const shared = store === undefined ? {} : { store, onStoreError: entry.onStoreError };
   const fallback = entry.fallback;
   return entry.algorithm === 'token-bucket'
@@ -519,9 +521,9 @@ type Entry = SemaphorePolicy | RateLimitPolicy | PoolPolicy | HttpPolicy;
 
 function reconfigure(limiter: SlidingWindow | TokenBucket, entry: RateLimitPolicy): void {
   if (limiter instanceof SlidingWindow) {
-    limiter.reconfigure({ limit: entry.rate, per: entry.perMs, spacing: entry.spacing, maxQueue: entry.maxQueue });
+    limiter.reconfigure({ limit: entry.rate, per: entry.perMs, spacing: entry.spacing, maxQueue: entry.maxQueue, maxPenaltyMs: entry.maxPenaltyMs });
   } else {
-    limiter.reconfigure({ rate: entry.rate, per: entry.perMs, burst: entry.burst, spacing: entry.spacing, maxQueue: entry.maxQueue });
+    limiter.reconfigure({ rate: entry.rate, per: entry.perMs, burst: entry.burst, spacing: entry.spacing, maxQueue: entry.maxQueue, maxPenaltyMs: entry.maxPenaltyMs });
   }
 }
 
