@@ -1,11 +1,25 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, parseDocument, visit, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document } from 'yaml';
+import type * as Yaml from 'yaml';
 import { DEFAULT_POLICY } from './defaults.js';
 import { emptyRecord, own } from './records.js';
 import { INVALID, pathText, type Path, type Problem } from './schema-kit.js';
 import { suggest } from './suggest.js';
 import { policyFileSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
+
+
+/**
+ * The YAML parser, loaded when a policy file is first parsed: a service that imports
+ * @bounded/runtime for a Semaphore and never reads a policy file should not pay for it. yaml
+ * ships CommonJS for Node, so a synchronous require keeps loading synchronous.
+ */
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
 
 export const POLICY_FILE_NAME = 'bounded.policy.yaml';
 
@@ -271,6 +285,7 @@ export interface ParseResult {
 /** Parses and validates policy text; never throws for bad content. */
 export function parsePolicy(text: string, file: string, options: LoadPolicyOptions = {}): ParseResult {
   const env = options.env ?? process.env;
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: true, prettyErrors: false });
   const problems: PolicyProblem[] = [];
@@ -292,10 +307,10 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   } catch (error) {
     // An alias bomb (or an alias to nothing): report it where the first alias is, like any problem.
     let first: number | undefined;
-    visit(doc, {
+    yaml().visit(doc, {
       Alias(_key, node) {
         first = node.range?.[0];
-        return visit.BREAK;
+        return yaml().visit.BREAK;
       },
     });
     const message = /resource exhaustion/.test((error as Error).message)
@@ -356,9 +371,9 @@ function locate(doc: Document, path: Path, which: 'key' | 'value'): number | und
     const parentPath = path.slice(0, Math.max(0, depth - 1));
     const parent = depth === 0 ? doc.contents : doc.getIn(parentPath, true);
     if (depth === 0) return (parent as { range?: [number, number, number] } | null)?.range?.[0];
-    if (!isMap(parent)) continue;
+    if (!yaml().isMap(parent)) continue;
     const key = path[depth - 1];
-    const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key));
+    const pair = parent.items.find((item) => yaml().isScalar(item.key) && String(item.key.value) === String(key));
     if (pair === undefined) continue;
     const node = depth === path.length && which === 'key' ? pair.key : (pair.value ?? pair.key);
     const range = (node as { range?: [number, number, number] } | null)?.range;
