@@ -60,7 +60,8 @@ output exit-code "$code"
 # 0 and 1 are the two answers; anything else, or no report, means the check did not run.
 if { [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; } || [ ! -s "$sarif" ]; then
   echo "::error::bounded check failed (exit $code) and wrote no report; see its message above"
-  if [ "$code" -eq 0 ]; then exit 2; fi
+  # bounded check says 1 for an invalid policy too: without a report, that is not a findings answer.
+  if [ "$code" -le 1 ]; then exit 2; fi
   exit "$code"
 fi
 

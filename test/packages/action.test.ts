@@ -119,7 +119,8 @@ describe('the GitHub Action script step (scripts/action-check.sh)', () => {
     writeFileSync(policy, 'version: 1\nrateLimits:\n  openai: { rate: -1, per: 1m }\n');
     const step = await actionStep('invalid', { BOUNDED_ACTION_PATHS: 'src/safe', BOUNDED_ACTION_POLICY: policy, BOUNDED_ACTION_FAIL_ON_FINDINGS: 'false' });
 
-    expect(step.code).not.toBe(0);
+    expect(step.code).toBe(2); // bounded check itself exits 1 here: the script must not let that read as findings
+    expect(step.outputs['exit-code']).toBe('1');
     expect(step.stderr).toContain('rateLimits.openai.rate: expected a positive number, got -1');
     expect(step.stdout).toContain('::error::bounded check failed');
     expect(step.log).toBeUndefined();
