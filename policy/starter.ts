@@ -4,7 +4,7 @@ export const STARTER_POLICY = `# bounded.policy.yaml — the concurrency and res
 # embedded defaults; everything left out keeps its default. Durations: 500ms, 60s, 1m, 1h, in
 # whole milliseconds up to 596h (24.8 days, the longest a timer waits). env:NAME reads a
 # variable, which the runtime and \`bounded policy validate\` need set.
-# yaml-language-server: $schema=./node_modules/bounded/bounded.policy.schema.json
+# yaml-language-server: $schema=./node_modules/@bounded/policy/bounded.policy.schema.json
 version: 1
 
 defaults:

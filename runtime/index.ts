@@ -1,6 +1,6 @@
 /**
  * bounded's runtime: primitives that keep a service inside its concurrency and time limits.
- * Import from "@bounded/runtime" (or "bounded").
+ * Import from "@bounded/runtime"; "@bounded/runtime/core" has the browser-safe part.
  */
 export {
   Semaphore,

@@ -56,7 +56,7 @@ export function toSarif(
           driver: {
             name: 'bounded',
             version: packageInfo().version,
-            informationUri: 'https://www.npmjs.com/package/bounded',
+            informationUri: 'https://github.com/bounded-dev/bounded',
             rules: ruleIds.map((id) => {
               const meta = rulesMeta[id];
               return {
