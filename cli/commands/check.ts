@@ -4,7 +4,7 @@ import tsParser from '@typescript-eslint/parser';
 import { ESLint, type Linter } from 'eslint';
 import plugin from 'eslint-plugin-bounded';
 import { resolvePolicyPath } from '@bounded/policy';
-import { checkSources } from '../files.js';
+import { SOURCE_EXTENSIONS, checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
 import { toSarif } from './sarif.js';
@@ -71,6 +71,13 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   const sources = await checkSources(parsed.positionals, parsed.values, io, cwd);
   if (typeof sources === 'number') return sources;
   const files = sources.files;
+  if (files.length === 0) {
+    const where = parsed.positionals.length === 0 ? '.' : parsed.positionals.join(', ');
+    io.stderr.write(
+      `bounded check: no JavaScript or TypeScript files to check in ${where} (looked for ${[...SOURCE_EXTENSIONS].join(' ')}; node_modules, dist, .d.ts and git-ignored files are skipped)\n`,
+    );
+    return 0;
+  }
 
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
   const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);
@@ -144,7 +151,8 @@ function summary(results: readonly ESLint.LintResult[], fileCount: number, unpar
     }
   }
   const total = [...byRule.values()].reduce((a, b) => a + b, 0);
-  const lines = [`bounded check: ${fileCount} file${fileCount === 1 ? '' : 's'} checked, ${total} finding${total === 1 ? '' : 's'}`];
+  const found = total === 0 ? 'no findings' : `${total} finding${total === 1 ? '' : 's'}`;
+  const lines = [`bounded check: ${fileCount} file${fileCount === 1 ? '' : 's'} checked, ${found}`];
   if (unparsed > 0) lines.push(`  ${unparsed} file${unparsed === 1 ? '' : 's'} could not be parsed (reported above; the rest were checked)`);
   if (total > 0) {
     lines.push('  by rule:');

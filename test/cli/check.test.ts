@@ -34,9 +34,19 @@ describe('bounded check', () => {
     expect(result.stderr).toMatch(/by rule:\n\s+1 {2}bounded\/no-sync-io-in-async/);
   });
 
-  it('exits 0 on clean code', async () => {
+  it('exits 0 on clean code, with one line: how many files, no findings', async () => {
     const root = project({ 'src/b.ts': SAFE });
-    expect((await check(['src'], root)).code).toBe(0);
+    const result = await check(['src'], root);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('bounded check: 1 file checked, no findings\n');
+  });
+
+  it('says so when there is nothing to check', async () => {
+    const root = project({ 'docs/readme.md': '# not code\n', 'types/a.d.ts': 'export {};\n' });
+    const result = await check([], root);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^bounded check: no JavaScript or TypeScript files to check in \. \(looked for \.ts .*\)\n$/);
   });
 
   it('skips node_modules and what .gitignore ignores', async () => {
