@@ -33,3 +33,4 @@ export { policyJsonSchema, type PolicyFile, type PolicyOverlay } from './schema.
 export { MASK, describeConnection, maskSecrets } from './secrets.js';
 export { STARTER_POLICY } from './starter.js';
 export { suggest } from './suggest.js';
+export { MAX_GLOB_LENGTH, gitignoreMatcher, globMatcher, matchesAnyGlob, type GlobMatcher } from './glob.js';

@@ -44,3 +44,9 @@ export async function bundleForNode(entry: string, outfile: string): Promise<str
   await build(options(entry, outfile));
   return outfile;
 }
+
+/** The same, synchronously (for helpers that run a child with spawnSync). */
+export function bundleForNodeSync(entry: string, outfile: string, buildSync: (options: BuildOptions) => unknown): string {
+  buildSync(options(entry, outfile));
+  return outfile;
+}
