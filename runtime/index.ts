@@ -2,50 +2,7 @@
  * bounded's runtime: primitives that keep a service inside its concurrency and time limits.
  * Import from "@bounded/runtime"; "@bounded/runtime/core" has the browser-safe part.
  */
-export {
-  Semaphore,
-  type AcquireOptions,
-  type Permit,
-  type SemaphoreFallback,
-  type SemaphoreGrant,
-  type SemaphoreOptions,
-  type SemaphoreRejection,
-  type SemaphoreState,
-  type SemaphoreTask,
-} from './semaphore.js';
-export {
-  allBounded,
-  forEachBounded,
-  mapBounded,
-  mapBoundedSettled,
-  type Items,
-  type MapBoundedOptions,
-  type Mapper,
-  type Thunk,
-} from './map-bounded.js';
-export {
-  deadline,
-  withTimeout,
-  type Deadline,
-  type DeadlineOptions,
-  type TimedTask,
-  type WithTimeoutOptions,
-} from './timeout.js';
-export {
-  BoundedError,
-  ClosedError,
-  QueueFullError,
-  StoreUnavailableError,
-  TimeoutError,
-  isBoundedError,
-  isClosedError,
-  isQueueFullError,
-  isStoreUnavailableError,
-  isTimeoutError,
-  type QueueFullDetails,
-  type StoreUnavailableDetails,
-  type TimeoutDetails,
-} from './errors.js';
+export * from './core.js';
 export type {
   LeaseDecision,
   LeaseInfo,
@@ -75,28 +32,6 @@ export {
 export { hashTagName, redisLimitKeys, type RedisLimitKeys } from './store/redis-scripts.js';
 export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
-export {
-  SlidingWindow,
-  TokenBucket,
-  defineProvider,
-  providerLimiter,
-  providerNames,
-  type ProviderLimiterOptions,
-  type ProviderLimits,
-  type RateAcquireOptions,
-  type RateLimiter,
-  type RateLimiterEvent,
-  type RateLimiterPenalty,
-  type RateLimiterRejection,
-  type RateLimiterStats,
-  type SlidingWindowOptions,
-  type SlidingWindowReconfigure,
-  type SlidingWindowFallback,
-  type Spacing,
-  type TokenBucketFallback,
-  type TokenBucketOptions,
-  type TokenBucketReconfigure,
-} from './rate-limit/index.js';
 export { throttleClient, type ThrottleClientOptions } from './throttle-client.js';
 export {
   ConcurrencyManager,
