@@ -10,6 +10,7 @@ export {
   loadPolicy,
   parsePolicy,
   resolvePolicyPath,
+  type ContextPolicy,
   type HttpPolicy,
   type LoadPolicyOptions,
   type ParseResult,
@@ -25,5 +26,6 @@ export {
   type StorePolicy,
 } from './load.js';
 export { policyJsonSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
+export { CODE_CONTEXTS, type CodeContext } from './catalog/contexts.js';
 export { STARTER_POLICY } from './starter.js';
 export { suggest } from './suggest.js';

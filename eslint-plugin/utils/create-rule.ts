@@ -1,4 +1,5 @@
 import { ESLintUtils } from '@typescript-eslint/utils';
+import { ruleRunsHere } from './contexts.js';
 
 /** Docs every bounded rule declares (read by eslint-doc-generator and the configs). */
 export interface BoundedRuleDocs {
@@ -14,6 +15,17 @@ export interface BoundedRuleDocs {
 /** Where a rule's docs live, relative to the package root. */
 export const ruleDocsPath = (name: string): string => `rules-docs/${name}.md`;
 
-export const createRule = ESLintUtils.RuleCreator<BoundedRuleDocs>(
+const createNamedRule = ESLintUtils.RuleCreator<BoundedRuleDocs>(
   (name) => `https://www.npmjs.com/package/bounded?activeTab=code#${ruleDocsPath(name)}`,
 );
+
+/**
+ * Creates a bounded rule. Every rule runs only where the policy's `lint.contexts` lets it
+ * (see utils/contexts.ts): on a test, a script, browser, vendored or generated file, a rule
+ * that context skips returns no listeners, inside plain ESLint as in `bounded check`.
+ */
+export const createRule: typeof createNamedRule = (rule) =>
+  createNamedRule({
+    ...rule,
+    create: (context, options) => (ruleRunsHere(rule.name, context) ? rule.create(context, options) : {}),
+  });

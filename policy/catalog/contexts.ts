@@ -51,8 +51,7 @@ export const BROWSER_MODULES: readonly string[] = ['react-dom', 'react-dom/clien
 
 /**
  * UI libraries: a module whose package imports are all from these (plus relative files and
- * assets) is browser code, and a package that depends on one of them and on no server
- * framework is a UI package, all of whose files are browser code.
+ * assets) is browser code, unless its package uses a full-stack framework (see SERVER_PACKAGES).
  */
 export const UI_PACKAGES: readonly string[] = [
   'react',
@@ -73,6 +72,12 @@ export const UI_PACKAGES: readonly string[] = [
   'classnames',
   'clsx',
 ];
+
+/**
+ * Frameworks that render in the browser: a package that depends on one (not as a dev
+ * dependency) and on no server package is a UI package, all of whose files are browser code.
+ */
+export const UI_FRAMEWORKS: readonly string[] = ['react-dom', 'preact', 'vue', 'svelte', 'solid-js', 'lit', '@angular/core'];
 
 /** Module prefixes that count as UI libraries too (`@mui/icons-material`, `@radix-ui/react-dialog`). */
 export const UI_PACKAGE_PREFIXES: readonly string[] = ['@mui/', '@radix-ui/', '@headlessui/', '@chakra-ui/', 'react-'];
