@@ -9,6 +9,7 @@ import {
   GENERATED_HEADERS,
   MINIFIED,
   SERVER_PACKAGES,
+  SERVER_RENDERING_MODULES,
   UI_FRAMEWORKS,
   UI_PACKAGES,
   UI_PACKAGE_PREFIXES,
@@ -146,6 +147,7 @@ function importsOf(text: string): string[] {
 }
 
 function isUiModule(specifier: string): boolean {
+  if (SERVER_RENDERING_MODULES.includes(specifier)) return false;
   return UI_PACKAGES.includes(specifier) || UI_PACKAGE_PREFIXES.some((prefix) => specifier.startsWith(prefix));
 }
 

@@ -79,6 +79,9 @@ export const UI_PACKAGES: readonly string[] = [
  */
 export const UI_FRAMEWORKS: readonly string[] = ['react-dom', 'preact', 'vue', 'svelte', 'solid-js', 'lit', '@angular/core'];
 
+/** Entry points of UI libraries that render on the server: never a sign of browser code. */
+export const SERVER_RENDERING_MODULES: readonly string[] = ['react-dom/server', 'react-dom/server.node', 'vue/server-renderer', 'svelte/server'];
+
 /** Module prefixes that count as UI libraries too (`@mui/icons-material`, `@radix-ui/react-dialog`). */
 export const UI_PACKAGE_PREFIXES: readonly string[] = ['@mui/', '@radix-ui/', '@headlessui/', '@chakra-ui/', 'react-'];
 
