@@ -103,16 +103,9 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   const { results, errors } = await lintFilesSafely(eslint, files, onProgress);
   if (progress) io.stderr.write('\n');
   if (typed) {
-    const outside = filesOutsideProjects(results);
-    if (outside.length > 0) {
-      const relinted = await withDefaultProject(outside, base, (tsconfig) => {
-        const fallback = new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, { ...options, tsconfig }), errorOnUnmatchedPattern: false });
-        return lintFilesSafely(fallback, outside, () => {});
-      });
-      const byFile = new Map(relinted.results.map((result) => [result.filePath, result]));
-      results.forEach((result, index) => (results[index] = byFile.get(result.filePath) ?? result));
-      errors.push(...relinted.errors);
-    }
+    const withProgram = (tsconfig: string): ESLint =>
+      new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, { ...options, tsconfig }), errorOnUnmatchedPattern: false });
+    await relintOutsideProjects(results, errors, withProgram, base);
   }
   errors.push(...takeInternalErrors(results));
   keepOwnDirectiveMessages(results, new Set(Object.keys(plugin.rules).map((rule) => `bounded/${rule}`)));
@@ -136,6 +129,24 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   const unparsed = results.filter((result) => result.messages.some((message) => message.fatal === true));
   if (!quiet) io.stderr.write(summary(results, files.length, unparsed.length, cwd, skippedSummary(skipped), errors.length, debug));
   return errors.length > 0 ? 2 : findings > 0 ? 1 : 0;
+}
+
+/**
+ * `--typed`: the files no tsconfig.json includes failed to parse in the project service;
+ * lint them again in one program of default options (cli/check-typed.ts), in place.
+ */
+async function relintOutsideProjects(
+  results: ESLint.LintResult[],
+  errors: InternalError[],
+  eslintFor: (tsconfig: string) => ESLint,
+  base: string,
+): Promise<void> {
+  const outside = filesOutsideProjects(results);
+  if (outside.length === 0) return;
+  const relinted = await withDefaultProject(outside, base, (tsconfig) => lintFilesSafely(eslintFor(tsconfig), outside, () => {}));
+  const byFile = new Map(relinted.results.map((result) => [result.filePath, result]));
+  results.forEach((result, index) => (results[index] = byFile.get(result.filePath) ?? result));
+  errors.push(...relinted.errors);
 }
 
 /**
