@@ -42,7 +42,8 @@ export interface FileContexts {
 
 /** Node.js built-ins, for "imports no Node.js module". */
 const NODE_BUILTIN = /^(?:node:|(?:fs|fs\/promises|path|os|child_process|http|https|http2|net|tls|dgram|dns|cluster|worker_threads|crypto|zlib|stream|readline|v8|vm|process)$)/;
-const IMPORTS = /(?:\bimport\s[^'";]*?\bfrom\s*|\bimport\s*\(?\s*|\bexport\s[^'";]*?\bfrom\s*|\brequire\s*\(\s*)['"]([^'"\n]+)['"]/g;
+/** `import … from 'm'`, `import 'm'`, `export … from 'm'` at the start of a line; `require('m')` and `import('m')` anywhere. */
+const IMPORTS = /(?:^[ \t]*import\s[^'";]*?\bfrom\s*|^[ \t]*import\s*|^[ \t]*export\s[^'";]*?\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"\n]+)['"]/gm;
 const ASSET = /\.(?:css|scss|sass|less|svg|png|jpe?g|gif|webp|ico|woff2?)$/;
 
 /**
