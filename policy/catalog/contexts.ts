@@ -19,7 +19,7 @@ export const CONTEXT_FILES: Readonly<Record<Exclude<CodeContext, 'service'>, rea
     '**/*.config.{js,cjs,mjs,ts,cts,mts}',
     '**/{gulpfile,Gulpfile,gruntfile,Gruntfile,Jakefile}.*',
   ],
-  browser: ['**/public/**'],
+  browser: ['**/public/**', '**/*.browser.*'],
   vendored: ['**/vendor/**', '**/vendors/**', '**/third_party/**', '**/third-party/**'],
   generated: ['**/*.min.{js,mjs,cjs}', '**/*.generated.*', '**/*.gen.{ts,js,mts,mjs}', '**/__generated__/**'],
 };
@@ -111,7 +111,7 @@ export const SERVER_PACKAGES: readonly string[] = [
 /**
  * DOM globals used the way only browser code uses them. A module that uses one and imports
  * no Node.js built-in is browser code. (`document.` alone is not enough: servers call their
- * database records documents.)
+ * database records documents; and `typeof window.location` is how isomorphic code asks.)
  */
 export const DOM_GLOBALS: RegExp =
-  /\b(?:window\.(?:location|addEventListener|document|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b/;
+  /(?<!typeof\s*\(?\s*)\b(?:window\.(?:location|addEventListener|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b/;

@@ -91,6 +91,7 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     // The package.json browser field names dist/web.js: its source is src/web.ts.
     { code: FETCH, filename: here('cli-pkg/src/web.ts') },
     { code: FETCH, filename: here('src/public/app.js') },
+    { code: FETCH, filename: here('src/fetch.browser.ts') },
     { code: FETCH, filename: here('forced/web/app.ts') },
     // Test helpers.
     { code: FETCH, filename: here('test/fake-api.ts') },
@@ -126,6 +127,12 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
       code: `import fs from 'node:fs';\n${FETCH}export const w = globalThis.window?.location;\nwindow.addEventListener('x', () => fs);\n`,
       filename: here('src/iso.ts'),
       errors: [fetchError(`import fs from 'node:fs';\n${FETCH}export const w = globalThis.window?.location;\nwindow.addEventListener('x', () => fs);\n`, 3)],
+    },
+    // Isomorphic code asking whether it is in a browser is not browser code.
+    {
+      code: `export const inBrowser = typeof window.location !== 'undefined';\n${FETCH}`,
+      filename: here('src/platform.ts'),
+      errors: [fetchError(`export const inBrowser = typeof window.location !== 'undefined';\n${FETCH}`, 3)],
     },
     // A package with a server framework is not a UI package.
     { code: FETCH, filename: here('cli-pkg/src/routes.ts'), errors: [fetchError(FETCH)] },
