@@ -87,6 +87,8 @@ export function takeInternalErrors(results: ESLint.LintResult[]): InternalError[
       errors.push({ file: result.filePath, rule: message.ruleId ?? undefined, line: message.line, message: detail.message ?? '', stack: detail.stack });
     }
     if (kept.length !== result.messages.length) replaceMessages(result, kept);
+    // A disable comment for the rule silenced the error too: nothing to report, nothing to leak into the JSON.
+    result.suppressedMessages = result.suppressedMessages.filter((message) => message.messageId !== INTERNAL_ERROR);
   }
   return errors;
 }
