@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { classifyFile, runsOn, type FileContexts } from '../eslint-plugin/utils/contexts.js';
 import type { Policy } from '../policy/load.js';
+import { suggest } from '../policy/suggest.js';
 
 /**
  * `bounded check` and where code runs: each file is classified once, with the same module
@@ -69,4 +70,22 @@ export function skippedSummary(skipped: readonly Classified[]): string | undefin
   }
   const parts = [...byContext].map(([name, count]) => `${count} ${name}`).join(', ');
   return `  ${skipped.length} file${skipped.length === 1 ? '' : 's'} skipped (${parts}; see --list-contexts)`;
+}
+
+/**
+ * Warnings for skip lists of the policy's lint.contexts that name no rule of bounded's (a
+ * typo would silently leave the rule on): the policy may not know the plugin's rules, check does.
+ */
+export function unknownSkippedRules(policy: Policy, rules: readonly string[]): string[] {
+  const warnings: string[] = [];
+  for (const [context, entry] of Object.entries(policy.lint.contexts)) {
+    for (const rule of entry.skip) {
+      if (rule === 'all' || rules.includes(rule)) continue;
+      const hint = suggest(rule, rules);
+      warnings.push(
+        `bounded check: policy lint.contexts.${context}.skip names "${rule}", which is no rule of bounded's${hint === undefined ? '' : ` (did you mean "${hint}"?)`}\n`,
+      );
+    }
+  }
+  return warnings;
 }

@@ -7,7 +7,7 @@ import { resolvePolicyPath } from '../../policy/load.js';
 import { resolveSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
-import { classifyFiles, formatContexts, skipUnlinted, skippedSummary } from '../check-contexts.js';
+import { classifyFiles, formatContexts, skipUnlinted, skippedSummary, unknownSkippedRules } from '../check-contexts.js';
 import { keepOwnDirectiveMessages } from '../check-directives.js';
 import { formatInternalError, guardPlugin, takeInternalErrors, type InternalError } from '../check-guard.js';
 import { filesOutsideProjects, withDefaultProject } from '../check-typed.js';
@@ -84,6 +84,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     io.stderr.write(`bounded check: no such file or folder: ${sources.missing}\n`);
     return 2;
   }
+  for (const warning of unknownSkippedRules(policy, Object.keys(plugin.rules))) io.stderr.write(warning);
   const classified = classifyFiles(sources.files, policy, cwd);
   if (parsed.values['list-contexts']) {
     io.stdout.write(formatContexts(classified, cwd, format === 'json'));

@@ -104,4 +104,14 @@ describe('bounded check: where code runs', () => {
     ]);
     expect(result.stderr).toContain('3 files skipped (2 generated, 1 generated; see --list-contexts)'.replace('2 generated, 1 generated', '3 generated'));
   });
+
+  it('warns about a skip list that names no rule of bounded\'s (a typo would leave the rule on)', async () => {
+    const root = project({ 'bounded.policy.yaml': 'version: 1\nlint:\n  contexts:\n    test: { skip: [no-sync-io-in-asnyc] }\n', 'src/a.test.ts': BLOCKING });
+    const result = await bounded([], root);
+    expect(result.stderr).toContain(
+      'bounded check: policy lint.contexts.test.skip names "no-sync-io-in-asnyc", which is no rule of bounded\'s (did you mean "no-sync-io-in-async"?)\n',
+    );
+    // The typo left the rule on in tests.
+    expect(result.code).toBe(1);
+  });
 });
