@@ -5,7 +5,7 @@ import { packageInfo } from './package-info.js';
 export type { Io } from './io.js';
 
 interface LoadedCommand {
-  readonly run: (args: readonly string[], io: Io) => Promise<number>;
+  readonly run: (args: readonly string[], io: Io, cwd: string) => Promise<number>;
   /** Full help for `bounded <command> --help`. */
   readonly help: string;
 }
@@ -24,7 +24,7 @@ interface Command {
 const COMMANDS: readonly Command[] = [
   {
     name: 'check',
-    usage: 'bounded check [paths] [--format stylish|json|sarif] [--policy FILE] [--typed]',
+    usage: 'bounded check [paths] [--format stylish|json|sarif] [--policy FILE] [--typed] [--list-contexts] [--debug]',
     summary: 'Lint code for unbounded fan-outs, per-call connections, missing timeouts and unthrottled provider calls',
     load: async () => {
       const { CHECK_USAGE, checkCommand } = await import('./commands/check.js');
@@ -92,8 +92,11 @@ export function helpText(): string {
   return lines.join('\n');
 }
 
-/** Runs the CLI and returns its exit code: 0 success, 1 findings or failure, 2 usage error. */
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+/**
+ * Runs the CLI and returns its exit code: 0 success, 1 findings or failure, 2 usage error
+ * (and, for check, an internal error). `cwd` is where paths and the policy are looked up.
+ */
+export async function main(argv: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     io.stdout.write(helpText());
@@ -117,7 +120,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(loaded.help);
     return 0;
   }
-  return loaded.run(rest, io);
+  return loaded.run(rest, io, cwd);
 }
 
 export { suggest };

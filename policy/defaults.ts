@@ -58,6 +58,19 @@ export interface DefaultPolicy {
     /** Utilization (0..1) at which the monitor warns. */
     readonly utilizationWarning: number;
   };
+  readonly lint: {
+    /**
+     * Which rules do not run where (rule names without `bounded/`, or `all`); the patterns
+     * that place a file in a context are in policy/catalog/contexts.ts.
+     */
+    readonly contexts: {
+      readonly test: { readonly skip: readonly string[] };
+      readonly script: { readonly skip: readonly string[] };
+      readonly browser: { readonly skip: readonly string[] };
+      readonly vendored: { readonly skip: readonly string[] };
+      readonly generated: { readonly skip: readonly string[] };
+    };
+  };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -89,4 +102,15 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
     anthropic: { rate: 50, perMs: 60_000 },
   },
   monitoring: { utilizationWarning: 0.8 },
+  lint: {
+    contexts: {
+      // A test or a script blocks nobody's request; neither does a test helper's fetch without a deadline.
+      test: { skip: ['no-sync-io-in-async', 'require-timeout'] },
+      script: { skip: ['no-sync-io-in-async'] },
+      // A browser's request holds no server capacity, and its provider keys belong behind a server.
+      browser: { skip: ['require-timeout', 'no-unthrottled-provider-call'] },
+      vendored: { skip: ['all'] },
+      generated: { skip: ['all'] },
+    },
+  },
 } as const);

@@ -14,6 +14,7 @@ export {
   readPolicyText,
   resolvePolicyPath,
   revivePolicy,
+  type ContextPolicy,
   type HttpPolicy,
   type LoadPolicyOptions,
   type ParseResult,
@@ -34,3 +35,6 @@ export { MASK, describeConnection, maskSecrets } from './secrets.js';
 export { STARTER_POLICY } from './starter.js';
 export { suggest } from './suggest.js';
 export { MAX_GLOB_LENGTH, gitignoreMatcher, globMatcher, matchesAnyGlob, type GlobMatcher } from './glob.js';
+export { classifyFile, clearContextCache, runsOn, type ContextMatch, type FileContexts } from './contexts.js';
+export * from './catalog/contexts.js';
+export * from './catalog/blocking.js';

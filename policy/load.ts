@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Document } from 'yaml';
 import type * as Yaml from 'yaml';
+import { CODE_CONTEXTS, type CodeContext } from './catalog/contexts.js';
 import { DEFAULT_POLICY } from './defaults.js';
 import { emptyRecord, own } from './records.js';
 import { INVALID, pathText, type Path, type Problem } from './schema-kit.js';
@@ -113,6 +114,13 @@ export interface ProviderApiPolicy {
   readonly methods: readonly string[];
 }
 
+/** One context of `lint.contexts`: the policy's extra globs, and the rules that do not run there. */
+export interface ContextPolicy {
+  readonly files: readonly string[];
+  /** Rule names without `bounded/`, or `all`. Always empty for `service`. */
+  readonly skip: readonly string[];
+}
+
 /** The effective policy: embedded defaults, then the file, then its environment overlay. */
 export interface Policy {
   readonly version: 1;
@@ -149,6 +157,7 @@ export interface Policy {
     readonly timeouts: readonly string[];
     readonly blockingCalls: readonly string[];
     readonly allowPerCallConnections: readonly string[];
+    readonly contexts: Readonly<Record<CodeContext, ContextPolicy>>;
   };
 }
 
@@ -624,6 +633,18 @@ function resolvePolicy(
       timeouts: lint.timeouts ?? [],
       blockingCalls: lint.blockingCalls ?? [],
       allowPerCallConnections: lint.allowPerCallConnections ?? [],
+      contexts: resolveContexts(lint.contexts),
     },
   };
+}
+
+/** `lint.contexts` with the defaults: the file's globs, and its skip list or the default one. */
+function resolveContexts(written: NonNullable<Merged['lint']>['contexts']): Record<CodeContext, ContextPolicy> {
+  const contexts = {} as Record<CodeContext, ContextPolicy>;
+  for (const name of CODE_CONTEXTS) {
+    const entry: { files?: string[]; skip?: string[] } | undefined = written?.[name];
+    const skip = name === 'service' ? [] : (entry?.skip ?? DEFAULT_POLICY.lint.contexts[name].skip);
+    contexts[name] = { files: entry?.files ?? [], skip };
+  }
+  return contexts;
 }

@@ -91,7 +91,41 @@ const providerApi = s.object('A provider API the linter treats as rate-limited.'
   methods: s.list('Method paths on the client, e.g. "chat.complete".', s.string('A method path.')),
 });
 
+const skippedRules = s.list(
+  'Rules that do not run in this context, by name without bounded/ ("no-sync-io-in-async"), or "all"; replaces the default list.',
+  s.string('A rule name, or all.', /^(?:all|[a-z][a-z0-9-]*)$/, 'a rule name without bounded/ ("no-sync-io-in-async") or "all"'),
+);
+const contextFiles = s.list(
+  "Extra glob patterns of files in this context, relative to the policy file's folder; added to bounded's catalog.",
+  s.string('A glob pattern.'),
+);
+const codeContext = (description: string) => s.object(description, { files: contextFiles, skip: skippedRules });
+
+const contexts = s.object(
+  'Where code runs, and which rules apply there. A file that no pattern or marker places elsewhere serves requests.',
+  {
+    service: s.object('Request-serving code: the default, where every rule applies.', {
+      files: s.list(
+        'Glob patterns of files that serve requests whatever else they match (a test/ folder that holds service code).',
+        s.string('A glob pattern.'),
+      ),
+    }),
+    test: codeContext('Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/. Default skip: no-sync-io-in-async, require-timeout.'),
+    script: codeContext(
+      'Build scripts and CLIs: scripts/, *.config.*, files with a shebang, files named in a package.json bin. Default skip: no-sync-io-in-async.',
+    ),
+    browser: codeContext(
+      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call.",
+    ),
+    vendored: codeContext('Vendored code: vendor/, third_party/. Default skip: all (bounded check does not lint it).'),
+    generated: codeContext(
+      'Generated and minified files: a generated-file header (@generated, Code generated, DO NOT EDIT), very long lines, *.min.js. Default skip: all.',
+    ),
+  },
+);
+
 const lint = s.object('What the ESLint rules and codemods should know about this codebase.', {
+  contexts,
   providers: s.list('Extra rate-limited provider APIs.', providerApi),
   limiters: s.list('Extra function names that count as rate limiters or concurrency limiters.', s.string('A function name.')),
   timeouts: s.list('Extra function names that count as putting a deadline on a call.', s.string('A function name.')),

@@ -56,6 +56,11 @@ lint:
   # Files where a connection per call is fine, such as migration scripts.
   allowPerCallConnections:
     - "migrations/**"
+  # Where code runs: tests, scripts and CLIs, browser, vendored and generated files are known
+  # already (bounded check --list-contexts shows each file's context and why). Add your own:
+  # contexts:
+  #   script: { files: ["tools/**"] }
+  #   vendored: { files: ["packages/legacy-sdk/**"] }
 
 # Per-environment overrides, chosen by BOUNDED_ENV or NODE_ENV.
 environments:

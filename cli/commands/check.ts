@@ -7,6 +7,10 @@ import { resolvePolicyPath } from '@bounded/policy';
 import { SOURCE_EXTENSIONS, checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
+import { classifyFiles, formatContexts, skipUnlinted, skippedSummary, unknownSkippedRules } from '../check-contexts.js';
+import { keepOwnDirectiveMessages } from '../check-directives.js';
+import { formatInternalError, guardPlugin, takeInternalErrors, type InternalError } from '../check-guard.js';
+import { filesOutsideProjects, withDefaultProject } from '../check-typed.js';
 import { toSarif } from './sarif.js';
 
 export const CHECK_USAGE = `Usage: bounded check [paths...] [options]
@@ -28,8 +32,19 @@ Options:
                                 e.g. 500KB, 4MB, none)
   --force                       Overwrite an --output FILE of another kind
   --quiet                       No progress or summary on standard error
+  --list-contexts               Print where each file's code runs (service, test, script,
+                                browser, vendored, generated) and why, then exit 0
+  --report-unused-disable-directives
+                                Report eslint-disable comments for bounded's rules that
+                                suppress nothing (comments for other plugins' rules are
+                                never reported)
+  --debug                       Print the stack of each internal error
 
-Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 usage error.
+Vendored and generated files (policy lint.contexts) are skipped and counted as skipped.
+
+Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 a usage error or an
+internal error (a rule that threw on a file: reported with file and rule; the other files
+are still checked).
 `;
 
 const BATCH = 50;
@@ -49,13 +64,16 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
         'max-file-size': { type: 'string' },
         force: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        'list-contexts': { type: 'boolean', default: false },
+        'report-unused-disable-directives': { type: 'boolean', default: false },
+        debug: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
     io.stderr.write(`bounded check: ${(error as Error).message}\n\n${CHECK_USAGE}`);
     return 2;
   }
-  const { format, config, typed, quiet } = parsed.values;
+  const { format, config, typed, quiet, debug } = parsed.values;
   if (format !== 'stylish' && format !== 'json' && format !== 'sarif') {
     io.stderr.write(`bounded check: unknown format "${format}"; use stylish, json or sarif\n`);
     return 2;
@@ -66,38 +84,44 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   }
 
   const policyPath = resolvePolicyPath({ path: parsed.values.policy, cwd });
-  if (loadPolicyFor('check', io, policyPath, cwd) === undefined) return 1;
+  const policy = loadPolicyFor('check', io, policyPath, cwd);
+  if (policy === undefined) return 1;
   // Paths, --max-file-size (files over it skipped and reported), --output FILE's kind (cli/files.ts).
   const sources = await checkSources(parsed.positionals, parsed.values, io, cwd);
   if (typeof sources === 'number') return sources;
-  const files = sources.files;
-  if (files.length === 0) {
+  if (sources.files.length === 0) {
     const where = parsed.positionals.length === 0 ? '.' : parsed.positionals.join(', ');
     io.stderr.write(
       `bounded check: no JavaScript or TypeScript files to check in ${where} (looked for ${[...SOURCE_EXTENSIONS].join(' ')}; node_modules, dist, .d.ts and git-ignored files are skipped)\n`,
     );
     return 0;
   }
+  for (const warning of unknownSkippedRules(policy, Object.keys(plugin.rules))) io.stderr.write(warning);
+  const classified = classifyFiles(sources.files, policy, cwd);
+  if (parsed.values['list-contexts']) {
+    io.stdout.write(formatContexts(classified, cwd, format === 'json'));
+    return 0;
+  }
+  const enabled = Object.keys(plugin.configs[config].rules ?? {}).map((rule) => rule.replace(/^bounded\//, ''));
+  const { lint: files, skipped } = skipUnlinted(classified, enabled);
 
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
   const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);
-  const eslint = new ESLint({
-    cwd: base,
-    overrideConfigFile: true,
-    overrideConfig: lintConfig(config, typed, policyPath),
-    errorOnUnmatchedPattern: false,
-  });
-
-  const results: ESLint.LintResult[] = [];
+  const options = { reportUnusedDisableDirectives: parsed.values['report-unused-disable-directives'] };
   const progress = !quiet && files.length > BATCH && (io.stderr as { isTTY?: boolean }).isTTY === true;
-  for (let start = 0; start < files.length; start += BATCH) {
-    results.push(...(await eslint.lintFiles(files.slice(start, start + BATCH))));
-    if (progress) {
-      const done = Math.min(files.length, start + BATCH);
-      io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
-    }
-  }
+  const onProgress = (done: number): void => {
+    if (progress) io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
+  };
+  const eslint = new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, options), errorOnUnmatchedPattern: false });
+  const { results, errors } = await lintFilesSafely(eslint, files, onProgress);
   if (progress) io.stderr.write('\n');
+  if (typed) {
+    const withProgram = (tsconfig: string): ESLint =>
+      new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, { ...options, tsconfig }), errorOnUnmatchedPattern: false });
+    await relintOutsideProjects(results, errors, withProgram, base);
+  }
+  errors.push(...takeInternalErrors(results));
+  keepOwnDirectiveMessages(results, new Set(Object.keys(plugin.rules).map((rule) => `bounded/${rule}`)));
 
   let report: string;
   if (format === 'sarif') {
@@ -113,14 +137,87 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     writeFileAtomic(resolve(cwd, parsed.values.output), report);
   }
 
+  for (const error of errors) io.stderr.write(formatInternalError(error, relative(cwd, error.file), debug));
   const findings = results.reduce((sum, result) => sum + result.errorCount + result.warningCount, 0);
   const unparsed = results.filter((result) => result.messages.some((message) => message.fatal === true));
-  if (!quiet) io.stderr.write(summary(results, files.length, unparsed.length, cwd));
-  return findings > 0 ? 1 : 0;
+  if (!quiet) io.stderr.write(summary(results, files.length, unparsed.length, cwd, skippedSummary(skipped), errors.length, debug));
+  return errors.length > 0 ? 2 : findings > 0 ? 1 : 0;
 }
 
-/** The flat config `bounded check` lints with: bounded's rules on every JS/TS file. */
-export function lintConfig(config: 'recommended' | 'strict' | 'all', typed: boolean, policy: string | undefined): Linter.Config[] {
+/**
+ * `--typed`: the files no tsconfig.json includes failed to parse in the project service;
+ * lint them again in one program of default options (cli/check-typed.ts), in place.
+ */
+async function relintOutsideProjects(
+  results: ESLint.LintResult[],
+  errors: InternalError[],
+  eslintFor: (tsconfig: string) => ESLint,
+  base: string,
+): Promise<void> {
+  const outside = filesOutsideProjects(results);
+  if (outside.length === 0) return;
+  const relinted = await withDefaultProject(outside, base, (tsconfig) => lintFilesSafely(eslintFor(tsconfig), outside, () => {}));
+  const byFile = new Map(relinted.results.map((result) => [result.filePath, result]));
+  results.forEach((result, index) => (results[index] = byFile.get(result.filePath) ?? result));
+  errors.push(...relinted.errors);
+}
+
+/**
+ * Lints `files` in batches. Rules are guarded (a throw becomes an internal error on its
+ * file); should ESLint itself throw on a batch, its files are linted one by one and the one
+ * that throws is reported as an internal error, so one file never takes the run down.
+ */
+async function lintFilesSafely(
+  eslint: ESLint,
+  files: readonly string[],
+  onProgress: (done: number) => void,
+): Promise<{ results: ESLint.LintResult[]; errors: InternalError[] }> {
+  const results: ESLint.LintResult[] = [];
+  const errors: InternalError[] = [];
+  for (let start = 0; start < files.length; start += BATCH) {
+    const batch = files.slice(start, start + BATCH);
+    try {
+      results.push(...(await eslint.lintFiles(batch)));
+    } catch {
+      for (const file of batch) {
+        try {
+          results.push(...(await eslint.lintFiles([file])));
+        } catch (error) {
+          const rule = (error as { ruleId?: unknown }).ruleId;
+          errors.push({
+            file,
+            rule: typeof rule === 'string' ? rule : undefined,
+            line: 1,
+            message: error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error),
+            stack: error instanceof Error ? error.stack : undefined,
+          });
+        }
+      }
+    }
+    onProgress(Math.min(files.length, start + BATCH));
+  }
+  return { results, errors };
+}
+
+export interface LintConfigOptions {
+  /** Report eslint-disable comments for bounded's rules that suppress nothing. */
+  readonly reportUnusedDisableDirectives?: boolean;
+  /** With `typed`: one program from this tsconfig.json instead of the project service. */
+  readonly tsconfig?: string;
+}
+
+/**
+ * The flat config `bounded check` lints with: bounded's rules on every JS/TS file, guarded
+ * so that a rule that throws reports an internal error on its file instead of ending the run.
+ */
+export function lintConfig(
+  config: 'recommended' | 'strict' | 'all',
+  typed: boolean,
+  policy: string | undefined,
+  options: LintConfigOptions = {},
+): Linter.Config[] {
+  const guarded = guardPlugin(plugin);
+  const typeInformation = !typed ? {} : options.tsconfig === undefined ? { projectService: true } : { project: [options.tsconfig] };
   return [
     {
       files: ['**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'],
@@ -130,30 +227,43 @@ export function lintConfig(config: 'recommended' | 'strict' | 'all', typed: bool
           ecmaVersion: 'latest',
           sourceType: 'module',
           ecmaFeatures: { jsx: true },
-          ...(typed ? { projectService: true } : {}),
+          ...typeInformation,
         },
       },
-      linterOptions: { reportUnusedDisableDirectives: 'off' },
+      linterOptions: { reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true ? 'error' : 'off' },
       settings: policy === undefined ? {} : { bounded: { policy } },
     },
-    plugin.configs[config],
+    { ...plugin.configs[config], plugins: { bounded: guarded } },
   ];
 }
 
-function summary(results: readonly ESLint.LintResult[], fileCount: number, unparsed: number, cwd: string): string {
+function summary(
+  results: readonly ESLint.LintResult[],
+  fileCount: number,
+  unparsed: number,
+  cwd: string,
+  skipped: string | undefined,
+  internalErrors: number,
+  debug: boolean,
+): string {
   const byRule = new Map<string, number>();
   const byFile: [string, number][] = [];
   for (const result of results) {
-    const count = result.messages.filter((message) => message.ruleId !== null).length;
-    if (count > 0) byFile.push([relative(cwd, result.filePath), count]);
-    for (const message of result.messages) {
-      if (message.ruleId !== null) byRule.set(message.ruleId, (byRule.get(message.ruleId) ?? 0) + 1);
-    }
+    // Unused eslint-disable comments (reported on request) have no rule of their own.
+    const named = result.messages.filter((message) => message.fatal !== true).map((message) => message.ruleId ?? 'unused eslint-disable');
+    if (named.length > 0) byFile.push([relative(cwd, result.filePath), named.length]);
+    for (const rule of named) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
   }
   const total = [...byRule.values()].reduce((a, b) => a + b, 0);
   const found = total === 0 ? 'no findings' : `${total} finding${total === 1 ? '' : 's'}`;
   const lines = [`bounded check: ${fileCount} file${fileCount === 1 ? '' : 's'} checked, ${found}`];
+  if (skipped !== undefined) lines.push(skipped);
   if (unparsed > 0) lines.push(`  ${unparsed} file${unparsed === 1 ? '' : 's'} could not be parsed (reported above; the rest were checked)`);
+  if (internalErrors > 0) {
+    lines.push(
+      `  ${internalErrors} internal error${internalErrors === 1 ? '' : 's'} (reported above${debug ? '' : '; --debug prints the stacks'}): a rule stopped on that file, the rest was checked`,
+    );
+  }
   if (total > 0) {
     lines.push('  by rule:');
     for (const [rule, count] of [...byRule].sort((a, b) => b[1] - a[1])) lines.push(`    ${String(count).padStart(5)}  ${rule}`);

@@ -1,6 +1,7 @@
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
+import { BLOCKING_CALLS, matchesBlockingName, parseBlockingCall } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
-import { calleeText, enclosingFunction, runsConcurrently } from '../utils/functions.js';
+import { calleeText, enclosingFunction, runsConcurrently, type FunctionNode } from '../utils/functions.js';
 import { resolveImport } from '../utils/imports.js';
 import { policyFor } from '../utils/policy.js';
 
@@ -14,15 +15,30 @@ export type Options = [
 ];
 export type MessageId = 'blocking' | 'blockingHandler' | 'usePromises';
 
-/** Modules whose `*Sync` exports block the event loop. */
-const SYNC_MODULES = new Set(['fs', 'child_process', 'zlib', 'crypto']);
-/** Whole modules that are synchronous by design. */
-const SYNC_PACKAGES = new Set(['sync-request', 'sync-fetch', 'deasync', 'child-process-promise/sync']);
-/** fs.xSync → fs.promises.x, where the promise API has the same arguments. */
-const FS_PROMISES = new Set([
-  'readFile', 'writeFile', 'appendFile', 'readdir', 'stat', 'lstat', 'mkdir', 'rm', 'rmdir', 'unlink',
-  'rename', 'copyFile', 'access', 'realpath', 'readlink', 'symlink', 'chmod', 'chown', 'truncate', 'utimes', 'mkdtemp', 'opendir', 'cp',
+/** Array and collection methods that call their callback synchronously, before they return. */
+const SYNC_CALLBACK_METHODS = new Set([
+  'forEach', 'map', 'flatMap', 'filter', 'reduce', 'reduceRight', 'some', 'every', 'find', 'findIndex',
+  'findLast', 'findLastIndex', 'sort', 'toSorted', 'from',
 ]);
+
+/**
+ * The function whose turn a call runs in: the innermost function, or, when that is a
+ * synchronous callback of an array method (`items.forEach((item) => …)`), the function that
+ * calls the method. Undefined at module scope.
+ */
+function runningFunction(node: TSESTree.Node): FunctionNode | undefined {
+  let fn = enclosingFunction(node);
+  while (fn !== undefined && !fn.async && !fn.generator && isSyncCallback(fn)) fn = enclosingFunction(fn);
+  return fn;
+}
+
+function isSyncCallback(fn: FunctionNode): boolean {
+  const call = fn.parent;
+  if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return false;
+  const callee = call.callee;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return false;
+  return SYNC_CALLBACK_METHODS.has(callee.property.name);
+}
 
 export default createRule<Options, MessageId>({
   name: 'no-sync-io-in-async',
@@ -63,39 +79,37 @@ export default createRule<Options, MessageId>({
   create(context, [options]) {
     const policy = policyFor(context);
     const allow = new Set(options.allow ?? []);
-    const block = new Set([...(options.block ?? []), ...policy.lint.blockingCalls]);
+    const extra = [...(options.block ?? []), ...policy.lint.blockingCalls];
+    const globals = new Set(extra);
+    const catalog = [...BLOCKING_CALLS, ...extra.map(parseBlockingCall)];
 
     /** The blocking call's name ("fs.readFileSync") and a better alternative, or undefined. */
     function classify(callee: TSESTree.Expression, node: TSESTree.CallExpression): { call: string; instead: string; fsName?: string } | undefined {
       const text = calleeText(callee);
-      if (text === 'Atomics.wait') return allow.has(text) ? undefined : { call: text, instead: '`await Atomics.waitAsync(…).value`' };
       const binding = resolveImport(callee, context.sourceCode.getScope(node));
-      if (binding !== undefined) {
-        const qualified = binding.imported === '*' || binding.imported === 'default' ? binding.module : `${binding.module}.${binding.imported}`;
-        if (allow.has(qualified)) return undefined;
-        if (block.has(qualified)) return { call: text ?? qualified, instead: 'an asynchronous alternative' };
-        if (SYNC_PACKAGES.has(binding.module)) return { call: text ?? binding.module, instead: 'an asynchronous HTTP client with a timeout' };
-        if (SYNC_MODULES.has(binding.module) && binding.imported.endsWith('Sync')) {
-          const base = binding.imported.slice(0, -4);
-          if (binding.module === 'fs') {
-            return {
-              call: text ?? qualified,
-              instead: FS_PROMISES.has(base) ? `\`await fs.promises.${base}(…)\`` : 'the asynchronous `fs` API',
-              ...(FS_PROMISES.has(base) ? { fsName: base } : {}),
-            };
-          }
-          return { call: text ?? qualified, instead: `the asynchronous \`${binding.module}.${base}\`` };
-        }
-        return undefined;
+      if (binding === undefined) {
+        // A global (`Atomics.wait`) or a name the policy lists as written (`loadConfigSync`).
+        if (text === undefined || allow.has(text)) return undefined;
+        const entry = catalog.find((candidate) => candidate.module === undefined && candidate.name === text);
+        if (entry !== undefined) return { call: text, instead: entry.instead };
+        return globals.has(text) ? { call: text, instead: 'an asynchronous alternative' } : undefined;
       }
-      if (text !== undefined && !allow.has(text) && block.has(text)) return { call: text, instead: 'an asynchronous alternative' };
-      return undefined;
+      const qualified = binding.imported === '*' || binding.imported === 'default' ? binding.module : `${binding.module}.${binding.imported}`;
+      if (allow.has(qualified)) return undefined;
+      const entry = catalog.find(
+        (candidate) =>
+          candidate.module === binding.module &&
+          (candidate.name === '*' || (binding.imported !== '*' && binding.imported !== 'default' && matchesBlockingName(candidate.name, binding.imported))),
+      );
+      if (entry === undefined) return undefined;
+      return { call: text ?? qualified, instead: entry.instead, ...(entry.promises === undefined ? {} : { fsName: entry.promises }) };
     }
 
     return {
       CallExpression(node) {
-        const fn = enclosingFunction(node);
+        const fn = runningFunction(node);
         if (!runsConcurrently(fn)) return;
+        const inner = enclosingFunction(node)!;
         const callee = node.callee;
         if (callee.type !== AST_NODE_TYPES.Identifier && callee.type !== AST_NODE_TYPES.MemberExpression) return;
         const found = classify(callee, node);
@@ -105,7 +119,7 @@ export default createRule<Options, MessageId>({
         // `await fs.promises.readFile(…)`: same arguments, same result.
         const suggestable =
           found.fsName !== undefined &&
-          fn!.async &&
+          inner.async &&
           callee.type === AST_NODE_TYPES.MemberExpression &&
           callee.object.type === AST_NODE_TYPES.Identifier;
         context.report({

@@ -101,8 +101,13 @@ export default createRule<Options, MessageId>({
       const bare = skipTypeWrappers(node);
       if (isFunction(bare)) return bare;
       if (bare.type !== AST_NODE_TYPES.Identifier) return undefined;
-      const definition = ASTUtils.findVariable(scopeOf(bare), bare.name)?.defs[0];
-      if (definition?.type === DefinitionType.FunctionName) return definition.node as FunctionNode;
+      const defs = ASTUtils.findVariable(scopeOf(bare), bare.name)?.defs ?? [];
+      if (defs[0]?.type === DefinitionType.FunctionName) {
+        // Overloads and `declare function` are bodiless TSDeclareFunction nodes: only the
+        // implementation, if the file has one, says what the mapper does.
+        const implementation = defs.find((definition) => definition.node.type === AST_NODE_TYPES.FunctionDeclaration);
+        return implementation?.node as FunctionNode | undefined;
+      }
       const origin = valueOrigin(bare, scopeOf(bare));
       return origin !== undefined && isFunction(origin) ? origin : undefined;
     }

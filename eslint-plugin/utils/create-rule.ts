@@ -1,4 +1,5 @@
 import { ESLintUtils } from '@typescript-eslint/utils';
+import { ruleRunsHere } from './contexts.js';
 
 /** Docs every bounded rule declares (read by eslint-doc-generator and the configs). */
 export interface BoundedRuleDocs {
@@ -20,4 +21,14 @@ export const RULE_DOCS_BASE = 'https://github.com/bounded-dev/bounded/blob/main/
 /** A rule's documentation URL. */
 export const ruleDocsUrl = (name: string): string => `${RULE_DOCS_BASE}${ruleDocsPath(name)}`;
 
-export const createRule = ESLintUtils.RuleCreator<BoundedRuleDocs>(ruleDocsUrl);
+const createNamedRule = ESLintUtils.RuleCreator<BoundedRuleDocs>(ruleDocsUrl);
+/**
+ * Creates a bounded rule. Every rule runs only where the policy's `lint.contexts` lets it
+ * (see utils/contexts.ts): on a test, a script, browser, vendored or generated file, a rule
+ * that context skips returns no listeners, inside plain ESLint as in `bounded check`.
+ */
+export const createRule: typeof createNamedRule = (rule) =>
+  createNamedRule({
+    ...rule,
+    create: (context, options) => (ruleRunsHere(rule.name, context) ? rule.create(context, options) : {}),
+  });

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import type { RuleContext } from '@typescript-eslint/utils/ts-eslint';
 import { loadPolicy, type Policy } from '@bounded/policy';
+import { clearContextCache } from './contexts.js';
 
 /**
  * What a flat config may put under `settings.bounded`:
@@ -43,8 +44,9 @@ export function policyFor(context: Readonly<RuleContext<string, readonly unknown
   return policy;
 }
 
-/** Forget cached policies (tests, and editors after the policy file changed). */
+/** Forget cached policies and package.json files (tests, and editors after one changed). */
 export function clearPolicyCache(): void {
   byFile.clear();
   byDir.clear();
+  clearContextCache();
 }

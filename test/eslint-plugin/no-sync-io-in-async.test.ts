@@ -71,8 +71,62 @@ export function* lines(path: string) { yield* fs.readFileSync(path, 'utf8').spli
     `import { spawn } from 'node:child_process';
 import http from 'node:http';
 http.createServer((req, res) => { spawn('convert', ['a.png']).on('close', () => res.end()); });`,
+    // A synchronous helper declared inside an async function is judged on its own, callbacks and all.
+    `import fs from 'node:fs';
+export async function main() {
+  function sizes(paths: string[]) { return paths.map((p) => fs.statSync(p).size); }
+  return sizes;
+}`,
+    // A callback that runs later (an event listener) is not the handler's own turn.
+    `import fs from 'node:fs';
+export async function watch(emitter: NodeJS.EventEmitter) { emitter.on('line', (line: string) => fs.appendFileSync('log', line)); }`,
+    // bcrypt's asynchronous API.
+    `import bcrypt from 'bcrypt';
+export async function register(password: string) { return bcrypt.hash(password, 10); }`,
+    // A method called forEach on something else still runs its callback now, but at module scope nothing waits.
+    `import { readFileSync } from 'node:fs';
+['a.json', 'b.json'].forEach((name) => readFileSync(name));`,
+    // Filling a caller's small buffer is not in the catalog of blocking calls.
+    `import { randomFillSync } from 'node:crypto';
+export async function fill(buffers: Buffer[]) { buffers.forEach((b) => randomFillSync(b)); }`,
+    // bcrypt-named export of another module.
+    `import { hashSync } from './my-hash';
+export async function register(password: string) { return hashSync(password); }`,
   ],
   invalid: [
+    {
+      code: `import fs from 'node:fs';\nexport async function load(paths: string[]) {\n  paths.forEach((p) => {\n    fs.readFileSync(p);\n  });\n}`,
+      errors: [{ messageId: 'blocking', line: 4, data: { call: 'fs.readFileSync', instead: '`await fs.promises.readFile(…)`' } }],
+    },
+    {
+      code: `import express from 'express';\nimport { statSync } from 'node:fs';\nconst app = express();\napp.get('/sizes', (req, res) => {\n  res.json((req.query.files as string[]).map((f) => statSync(f).size));\n});`,
+      errors: [{ messageId: 'blockingHandler', line: 5, data: { call: 'statSync', instead: '`await fs.promises.stat(…)`' } }],
+    },
+    {
+      code: `import zlib from 'node:zlib';\nexport async function pack(parts: Buffer[]) {\n  return parts\n    .filter((p) => p.length > 0)\n    .reduce((sum, p) => sum + zlib.gzipSync(p).length, 0);\n}`,
+      errors: [{ messageId: 'blocking', line: 5, data: { call: 'zlib.gzipSync', instead: 'the asynchronous `zlib.gzip`' } }],
+    },
+    {
+      code: `import bcrypt from 'bcrypt';\nexport async function register(password: string) {\n  return bcrypt.hashSync(password, 12);\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'bcrypt.hashSync', instead: 'the asynchronous `bcrypt.hash`' } }],
+    },
+    {
+      code: `const { compareSync } = require('bcryptjs');\napp.post('/login', (req, res) => {\n  res.json({ ok: compareSync(req.body.password, req.user.hash) });\n});`,
+      errors: [{ messageId: 'blockingHandler', line: 3, data: { call: 'compareSync', instead: 'the asynchronous `bcryptjs.compare`' } }],
+    },
+    {
+      code: `import { generateKeyPairSync } from 'node:crypto';\nexport async function rotate() {\n  return generateKeyPairSync('ed25519');\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'generateKeyPairSync', instead: 'the asynchronous `crypto.generateKeyPair`' } }],
+    },
+    {
+      code: `import fse from 'fs-extra';\nexport async function settings(path: string) {\n  return fse.readJsonSync(path);\n}`,
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'fse.readJsonSync', instead: 'the asynchronous `fs-extra` API' } }],
+    },
+    {
+      code: `import { renderSync, render } from 'my-templates';\nexport async function page(name: string) {\n  await render(name);\n  return renderSync(name);\n}`,
+      options: [{ block: ['my-templates.*Sync'] }],
+      errors: [{ messageId: 'blocking', line: 4, data: { call: 'renderSync', instead: 'an asynchronous alternative' } }],
+    },
     {
       code: `import fs from 'node:fs';\nexport async function handler(path: string) {\n  return fs.readFileSync(path, 'utf8');\n}`,
       errors: [

@@ -1,0 +1,117 @@
+/**
+ * Where code runs: the patterns and markers that place a file in a context. Code serves
+ * requests unless something here says otherwise; the policy's `lint.contexts` adds its own
+ * globs and decides which rules apply in each context (see `DEFAULT_POLICY.lint.contexts`).
+ *
+ * A file may be in several contexts (a test of a React component is a test and browser
+ * code); a rule that any of them skips does not run on it.
+ */
+
+/** The contexts bounded tells apart. `service` is the default: code that serves requests. */
+export const CODE_CONTEXTS = ['service', 'test', 'script', 'browser', 'vendored', 'generated'] as const;
+export type CodeContext = (typeof CODE_CONTEXTS)[number];
+
+/** Globs matched against a file's path relative to the policy's folder (or the working directory). */
+export const CONTEXT_FILES: Readonly<Record<Exclude<CodeContext, 'service'>, readonly string[]>> = {
+  test: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/__mocks__/**', '**/test/**', '**/tests/**'],
+  script: [
+    '**/scripts/**',
+    '**/*.config.{js,cjs,mjs,ts,cts,mts}',
+    '**/{gulpfile,Gulpfile,gruntfile,Gruntfile,Jakefile}.*',
+  ],
+  browser: ['**/public/**', '**/*.browser.*'],
+  vendored: ['**/vendor/**', '**/vendors/**', '**/third_party/**', '**/third-party/**'],
+  generated: ['**/*.min.{js,mjs,cjs}', '**/*.generated.*', '**/*.gen.{ts,js,mts,mjs}', '**/__generated__/**'],
+};
+
+/**
+ * Markers of a generated file, looked for in its leading comments only (the header, before
+ * the first line of code): Go's `Code generated … DO NOT EDIT.`, Facebook's `@generated`,
+ * and the usual wordings of code generators.
+ */
+export const GENERATED_HEADERS: readonly RegExp[] = [
+  /@generated\b/,
+  /\bCode generated\b/,
+  /\bDO NOT EDIT\b/,
+  /\b(?:auto-?generated|automatically generated)\b/i,
+];
+
+/**
+ * A minified file: some line at least `longLine` characters long, in a file whose lines
+ * average at least `averageLine` characters (a hand-written file with one long string
+ * constant stays below that).
+ */
+export const MINIFIED = { longLine: 1_000, averageLine: 200 } as const;
+
+/** Directives that mark a module as browser code (React Server Components' client boundary). */
+export const BROWSER_DIRECTIVES: readonly string[] = ['use client'];
+
+/** Modules only browser code imports (`react-dom/server` renders on the server: not listed). */
+export const BROWSER_MODULES: readonly string[] = ['react-dom', 'react-dom/client'];
+
+/**
+ * UI libraries: a module whose package imports are all from these (plus relative files and
+ * assets) is browser code, unless its package uses a full-stack framework (see SERVER_PACKAGES).
+ */
+export const UI_PACKAGES: readonly string[] = [
+  'react',
+  'react-dom',
+  'preact',
+  'vue',
+  'svelte',
+  'solid-js',
+  'lit',
+  '@angular/core',
+  'react-router',
+  'react-router-dom',
+  '@tanstack/react-query',
+  'styled-components',
+  '@emotion/react',
+  '@emotion/styled',
+  '@mui/material',
+  'classnames',
+  'clsx',
+];
+
+/**
+ * Frameworks that render in the browser: a package that depends on one (not as a dev
+ * dependency) and on no server package is a UI package, all of whose files are browser code.
+ */
+export const UI_FRAMEWORKS: readonly string[] = ['react-dom', 'preact', 'vue', 'svelte', 'solid-js', 'lit', '@angular/core'];
+
+/** Entry points of UI libraries that render on the server: never a sign of browser code. */
+export const SERVER_RENDERING_MODULES: readonly string[] = ['react-dom/server', 'react-dom/server.node', 'vue/server-renderer', 'svelte/server'];
+
+/** Module prefixes that count as UI libraries too (`@mui/icons-material`, `@radix-ui/react-dialog`). */
+export const UI_PACKAGE_PREFIXES: readonly string[] = ['@mui/', '@radix-ui/', '@headlessui/', '@chakra-ui/', 'react-'];
+
+/**
+ * Packages that run code on a server. A package depending on one is not a UI package, and a
+ * full-stack framework (Next.js, Remix, Nuxt…) also turns off the "imports only UI libraries"
+ * guess: its server components import React too; only `'use client'` and react-dom say browser.
+ */
+export const SERVER_PACKAGES: readonly string[] = [
+  'next',
+  'nuxt',
+  '@remix-run/node',
+  '@remix-run/react',
+  '@react-router/node',
+  '@sveltejs/kit',
+  'astro',
+  '@angular/ssr',
+  'express',
+  'fastify',
+  'koa',
+  'hono',
+  '@hapi/hapi',
+  '@nestjs/core',
+  'restify',
+];
+
+/**
+ * DOM globals used the way only browser code uses them. A module that uses one and imports
+ * no Node.js built-in is browser code. (`document.` alone is not enough: servers call their
+ * database records documents; and `typeof window.location` is how isomorphic code asks.)
+ */
+export const DOM_GLOBALS: RegExp =
+  /(?<!typeof\s*\(?\s*)\b(?:window\.(?:location|addEventListener|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b/;

@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import {
+  BROWSER_DIRECTIVES,
+  BROWSER_MODULES,
+  CONTEXT_FILES,
+  DOM_GLOBALS,
+  GENERATED_HEADERS,
+  MINIFIED,
+  SERVER_PACKAGES,
+  SERVER_RENDERING_MODULES,
+  UI_FRAMEWORKS,
+  UI_PACKAGES,
+  UI_PACKAGE_PREFIXES,
+  type CodeContext,
+} from './catalog/contexts.js';
+import { globMatcher } from './glob.js';
+import type { Policy } from './load.js';
+
+/**
+ * Where a file's code runs — request-serving code, a test, a build script or CLI, browser
+ * code, vendored or generated code — from its path, its first lines and its package.json,
+ * with the catalog's patterns (policy/catalog/contexts.ts) and the policy's `lint.contexts`.
+ * The one place this is decided: the rules (through eslint-plugin-bounded's `ruleRunsHere`) and `bounded check`
+ * (which skips vendored and generated files and prints `--list-contexts`) both ask here.
+ */
+
+export interface ContextMatch {
+  readonly context: CodeContext;
+  /** Why: the pattern, marker or package.json field that placed the file here. */
+  readonly reason: string;
+}
+
+export interface FileContexts {
+  /** Every context the file is in; `service` alone when nothing placed it elsewhere. */
+  readonly matches: readonly ContextMatch[];
+  /** Rules that do not run on the file (names without `bounded/`), or `all`. */
+  readonly skip: ReadonlySet<string>;
+}
+
+/** Node.js built-ins, for "imports no Node.js module". */
+const NODE_BUILTIN = /^(?:node:|(?:fs|fs\/promises|path|os|child_process|http|https|http2|net|tls|dgram|dns|cluster|worker_threads|crypto|zlib|stream|readline|v8|vm|process)$)/;
+/** `import … from 'm'`, `import 'm'`, `export … from 'm'` at the start of a line; `require('m')` and `import('m')` anywhere. */
+const IMPORTS = /(?:^[ \t]*import\s[^'";]*?\bfrom\s*|^[ \t]*import\s*|^[ \t]*export\s[^'";]*?\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"\n]+)['"]/gm;
+const ASSET = /\.(?:css|scss|sass|less|svg|png|jpe?g|gif|webp|ico|woff2?)$/;
+
+/**
+ * Classifies `file` (absolute) whose text is `text`. Globs are matched on the path relative
+ * to `base` — the policy file's folder, else the working directory — or, for a file outside
+ * it, relative to its package's folder.
+ */
+export function classifyFile(file: string, text: string, policy: Policy, base: string): FileContexts {
+  const contexts = policy.lint.contexts;
+  const pkg = nearestPackage(dirname(file));
+  const path = pathFrom(file, base, pkg?.dir);
+  const forced = firstGlob(path, contexts.service.files);
+  if (forced !== undefined) return { matches: [{ context: 'service', reason: `policy lint.contexts.service.files: ${forced}` }], skip: new Set() };
+
+  const matches: ContextMatch[] = [];
+  const add = (context: CodeContext, reason: string | undefined): void => {
+    if (reason !== undefined && !matches.some((match) => match.context === context)) matches.push({ context, reason });
+  };
+  const glob = (context: Exclude<CodeContext, 'service'>): string | undefined => {
+    const fromPolicy = firstGlob(path, contexts[context].files);
+    if (fromPolicy !== undefined) return `policy lint.contexts.${context}.files: ${fromPolicy}`;
+    const fromCatalog = firstGlob(path, CONTEXT_FILES[context]);
+    return fromCatalog === undefined ? undefined : `path matches ${fromCatalog}`;
+  };
+
+  add('vendored', glob('vendored'));
+  add('generated', glob('generated') ?? generatedHeader(text) ?? minified(text));
+  add('test', glob('test'));
+  add('script', glob('script') ?? (text.startsWith('#!') ? 'shebang' : undefined) ?? binEntry(file, pkg));
+  add('browser', browser(file, text, pkg) ?? glob('browser'));
+  if (matches.length === 0) matches.push({ context: 'service', reason: 'default: no pattern or marker of another context' });
+
+  const skip = new Set<string>();
+  for (const match of matches) if (match.context !== 'service') for (const rule of contexts[match.context].skip) skip.add(rule);
+  return { matches, skip };
+}
+
+/** True when the rule (its name without `bounded/`) runs on a file of these contexts. */
+export function runsOn(rule: string, contexts: FileContexts): boolean {
+  return !contexts.skip.has('all') && !contexts.skip.has(rule);
+}
+
+function pathFrom(file: string, base: string, packageDir: string | undefined): string {
+  const fromBase = relative(base, file);
+  const inside = !fromBase.startsWith('..') && !isAbsolute(fromBase);
+  return (inside || packageDir === undefined ? fromBase : relative(packageDir, file)).split(sep).join('/');
+}
+
+function firstGlob(path: string, patterns: readonly string[]): string | undefined {
+  if (path.startsWith('../')) return undefined;
+  return patterns.find((pattern) => globMatcher(pattern).test(path));
+}
+
+/** The generated-file marker in the file's leading comments, if any. */
+function generatedHeader(text: string): string | undefined {
+  const header = /^(?:#![^\n]*\n)?(?:\s*(?:\/\/[^\n]*|\/\*[\s\S]*?\*\/))*/.exec(text.slice(0, 4_000))?.[0] ?? '';
+  const marker = GENERATED_HEADERS.map((pattern) => pattern.exec(header)?.[0]).find((found) => found !== undefined);
+  return marker === undefined ? undefined : `generated-file header: ${marker}`;
+}
+
+function minified(text: string): string | undefined {
+  if (text.length < MINIFIED.longLine) return undefined;
+  let longest = 0;
+  let lines = 0;
+  for (let start = 0; start <= text.length; lines++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    longest = Math.max(longest, end - start);
+    start = end + 1;
+  }
+  if (longest < MINIFIED.longLine || text.length / lines < MINIFIED.averageLine) return undefined;
+  return `minified: a line of ${longest} characters`;
+}
+
+function importsOf(text: string): string[] {
+  return [...text.matchAll(IMPORTS)].map((match) => match[1]!);
+}
+
+function isUiModule(specifier: string): boolean {
+  if (SERVER_RENDERING_MODULES.includes(specifier)) return false;
+  return UI_PACKAGES.includes(specifier) || UI_PACKAGE_PREFIXES.some((prefix) => specifier.startsWith(prefix));
+}
+
+/** Why the file is browser code, if it is. */
+function browser(file: string, text: string, pkg: PackageInfo | undefined): string | undefined {
+  const directive = /^(?:#![^\n]*\n)?(?:\s*(?:\/\/[^\n]*|\/\*[\s\S]*?\*\/))*\s*(['"])([^'"\n]+)\1/.exec(text.slice(0, 4_000))?.[2];
+  if (directive !== undefined && BROWSER_DIRECTIVES.includes(directive)) return `'${directive}' directive`;
+  const imports = importsOf(text);
+  const dom = imports.find((specifier) => BROWSER_MODULES.includes(specifier));
+  if (dom !== undefined) return `imports ${dom}`;
+  const packages = imports.filter((specifier) => !specifier.startsWith('.') && !ASSET.test(specifier));
+  const node = packages.some((specifier) => NODE_BUILTIN.test(specifier));
+  if (!node) {
+    const global = DOM_GLOBALS.exec(text)?.[0];
+    if (global !== undefined) return `uses ${global}`;
+  }
+  const fullStack = pkg?.dependencies.find((name) => SERVER_PACKAGES.includes(name));
+  // Server components of a full-stack framework import React too: there, only the markers above say browser.
+  if (!node && fullStack === undefined && packages.length > 0 && packages.every(isUiModule)) return `imports only UI libraries (${packages[0]})`;
+  if (pkg === undefined) return undefined;
+  if (pkg.browser.some((entry) => sameModule(entry, file, pkg.dir))) return `named in its package.json's browser field`;
+  const ui = pkg.dependencies.find((name) => UI_FRAMEWORKS.includes(name));
+  const server = pkg.dependencies.find((name) => SERVER_PACKAGES.includes(name));
+  if (ui !== undefined && server === undefined) return `UI package: its package.json depends on ${ui} and no server package`;
+  return undefined;
+}
+
+function binEntry(file: string, pkg: PackageInfo | undefined): string | undefined {
+  const entry = pkg?.bin.find((bin) => sameModule(bin, file, pkg.dir));
+  return entry === undefined ? undefined : `package.json bin: ${entry}`;
+}
+
+/**
+ * True when a package.json path (`./dist/cli.js`) names `file`: the same path, or the same
+ * module before the build (`src/cli.ts` for `dist/cli.js`).
+ */
+function sameModule(entry: string, file: string, dir: string): boolean {
+  const normal = (path: string): string =>
+    path
+      .replace(/^\.\//, '')
+      .replace(/\.(?:[cm]?[jt]sx?)$/, '')
+      .replace(/^(?:dist|build|lib|out|src)\//, '');
+  return normal(entry) === normal(relative(dir, file).split(sep).join('/'));
+}
+
+interface PackageInfo {
+  readonly dir: string;
+  readonly bin: readonly string[];
+  readonly browser: readonly string[];
+  /** dependencies and peerDependencies (what the code runs with), not devDependencies. */
+  readonly dependencies: readonly string[];
+}
+
+const packages = new Map<string, PackageInfo | null>();
+
+/** The package.json nearest above `dir` (cached per folder). */
+function nearestPackage(dir: string): PackageInfo | undefined {
+  const cached = packages.get(dir);
+  if (cached !== undefined) return cached ?? undefined;
+  let found: PackageInfo | null;
+  try {
+    const file = join(dir, 'package.json');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const strings = (value: unknown): string[] =>
+      typeof value === 'string' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).filter((v): v is string => typeof v === 'string') : [];
+    const browserField = json.browser;
+    const browserEntries = [
+      ...strings(browserField),
+      ...(typeof browserField === 'object' && browserField !== null ? Object.keys(browserField).filter((key) => key.startsWith('.')) : []),
+    ];
+    found = {
+      dir,
+      bin: strings(json.bin),
+      browser: browserEntries,
+      dependencies: [...Object.keys(objectOf(json.dependencies)), ...Object.keys(objectOf(json.peerDependencies))],
+    };
+  } catch {
+    const parent = dirname(dir);
+    found = parent === dir ? null : (nearestPackage(parent) ?? null);
+  }
+  packages.set(dir, found);
+  return found ?? undefined;
+}
+
+function objectOf(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** Forget cached package.json files (tests, and editors after one changed). */
+export function clearContextCache(): void {
+  packages.clear();
+}
