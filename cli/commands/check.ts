@@ -89,13 +89,6 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   // Paths, --max-file-size (files over it skipped and reported), --output FILE's kind (cli/files.ts).
   const sources = await checkSources(parsed.positionals, parsed.values, io, cwd);
   if (typeof sources === 'number') return sources;
-  if (sources.files.length === 0) {
-    const where = parsed.positionals.length === 0 ? '.' : parsed.positionals.join(', ');
-    io.stderr.write(
-      `bounded check: no JavaScript or TypeScript files to check in ${where} (looked for ${[...SOURCE_EXTENSIONS].join(' ')}; node_modules, dist, .d.ts and git-ignored files are skipped)\n`,
-    );
-    return 0;
-  }
   for (const warning of unknownSkippedRules(policy, Object.keys(plugin.rules))) io.stderr.write(warning);
   const classified = classifyFiles(sources.files, policy, cwd);
   if (parsed.values['list-contexts']) {
@@ -140,7 +133,15 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   for (const error of errors) io.stderr.write(formatInternalError(error, relative(cwd, error.file), debug));
   const findings = results.reduce((sum, result) => sum + result.errorCount + result.warningCount, 0);
   const unparsed = results.filter((result) => result.messages.some((message) => message.fatal === true));
-  if (!quiet) io.stderr.write(summary(results, files.length, unparsed.length, cwd, skippedSummary(skipped), errors.length, debug));
+  if (quiet) {
+    // Nothing to say.
+  } else if (sources.files.length === 0) {
+    // The report (empty JSON or SARIF) still went out above, for tools that read it.
+    const where = parsed.positionals.length === 0 ? '.' : parsed.positionals.join(', ');
+    io.stderr.write(
+      `bounded check: no JavaScript or TypeScript files to check in ${where} (looked for ${[...SOURCE_EXTENSIONS].join(' ')}; node_modules, dist, .d.ts, git-ignored and oversized files are skipped)\n`,
+    );
+  } else io.stderr.write(summary(results, files.length, unparsed.length, cwd, skippedSummary(skipped), errors.length, debug));
   return errors.length > 0 ? 2 : findings > 0 ? 1 : 0;
 }
 

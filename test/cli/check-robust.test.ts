@@ -104,7 +104,7 @@ export const y: any = 2; // eslint-disable-line no-console
     const [a] = JSON.parse(result.stdout) as JsonResult[];
     expect(a!.messages).toEqual([]);
     expect(a!.errorCount).toBe(0);
-    expect(result.stderr).toContain('1 file checked, 0 findings');
+    expect(result.stderr).toContain('1 file checked, no findings');
   });
 
   it('a disable comment of bounded\'s own rule still suppresses its finding', async () => {

@@ -183,7 +183,7 @@ untypedTester().run('no-unbounded-concurrency: vendored, generated and minified 
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';\n${FAN_OUT.replace('Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(1000) })))', 'mapBounded(urls, (u) => fetch(u, { signal: AbortSignal.timeout(1000) }), { concurrency: 10 })')}`,
+              output: `import { mapBounded } from '@bounded/runtime';\n${FAN_OUT.replace('Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(1000) })))', 'mapBounded(urls, (u) => fetch(u, { signal: AbortSignal.timeout(1000) }), { concurrency: 10 })')}`,
             },
           ],
         },
@@ -200,7 +200,7 @@ untypedTester().run('no-unbounded-concurrency: vendored, generated and minified 
           suggestions: [
             {
               messageId: 'useMapBounded',
-              output: `import { mapBounded } from 'bounded/runtime';\nexport const blob = '${'x'.repeat(1_500)}';\n${'\n'.repeat(20)}${FAN_OUT.replace('Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(1000) })))', 'mapBounded(urls, (u) => fetch(u, { signal: AbortSignal.timeout(1000) }), { concurrency: 10 })')}`,
+              output: `import { mapBounded } from '@bounded/runtime';\nexport const blob = '${'x'.repeat(1_500)}';\n${'\n'.repeat(20)}${FAN_OUT.replace('Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(1000) })))', 'mapBounded(urls, (u) => fetch(u, { signal: AbortSignal.timeout(1000) }), { concurrency: 10 })')}`,
             },
           ],
         },
