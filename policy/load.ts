@@ -1,8 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
+import * as Yaml from 'yaml';
 import type { Document } from 'yaml';
-import type * as Yaml from 'yaml';
 import { CODE_CONTEXTS, type CodeContext } from './catalog/contexts.js';
 import { DEFAULT_POLICY } from './defaults.js';
 import { emptyRecord, own } from './records.js';
@@ -12,14 +11,12 @@ import { policyFileSchema, type PolicyFile, type PolicyOverlay } from './schema.
 
 
 /**
- * The YAML parser, loaded when a policy file is first parsed: a service that imports
- * @bounded/runtime for a Semaphore and never reads a policy file should not pay for it. yaml
- * ships CommonJS for Node, so a synchronous require keeps loading synchronous.
+ * The YAML parser. Imported statically, not loaded on first use: a module of this package that
+ * says `import.meta` cannot be loaded by jscodeshift's default (Babel) mode, which the codemods
+ * that read the policy through this module must support.
  */
-let yamlModule: typeof Yaml | undefined;
 function yaml(): typeof Yaml {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
-  return yamlModule;
+  return Yaml;
 }
 
 export const POLICY_FILE_NAME = 'bounded.policy.yaml';

@@ -266,8 +266,8 @@ const CLEAN_TS = `export function add(a: number, b: number): number {\n  return 
     results.runtimeImport = { ms: timing?.ms, modules: loaded.length, byPackage };
     log(`import '@bounded/runtime': ${timing?.ms} ms, ${loaded.length} modules: ${Object.entries(byPackage).map(([name, count]) => `${name} ${count}`).join(', ')}`);
     check('import of @bounded/runtime succeeds with no optional peer installed', plain.code === 0 && traced.code === 0, (plain.stderr + traced.stderr).slice(0, 600));
-    const heavy = Object.keys(byPackage).filter((name) => ['pg', 'prom-client', 'ioredis', 'yaml', 'eslint', 'typescript', 'jscodeshift'].includes(name));
-    check('import of @bounded/runtime loads no pg, prom-client, ioredis, yaml or tooling', heavy.length === 0, heavy.join(', '));
+    const heavy = Object.keys(byPackage).filter((name) => ['pg', 'prom-client', 'ioredis', 'undici', 'eslint', 'typescript', 'jscodeshift'].includes(name));
+    check('import of @bounded/runtime loads no pg, prom-client, ioredis, undici or tooling', heavy.length === 0, heavy.join(', '));
   }
 }
 
