@@ -40,6 +40,7 @@ const INSTEAD: Readonly<Record<ConnectionFactory['library'], string>> = {
   mysql: 'create one pool at module scope (`createPool`) and share it',
   redis: 'create the client once at module scope and share it',
   mongodb: 'create the client once at module scope and share it',
+  orm: 'create it once at module scope (or lazily, once) and share it: it holds a pool of its own',
 };
 /** Names of the functions (not classes) that open connections, to skip other calls cheaply. */
 const CALL_FACTORIES = new Set(['createConnection', 'createPool', 'createPoolCluster', 'createClient', 'createCluster']);
