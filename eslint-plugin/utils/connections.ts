@@ -69,15 +69,39 @@ export function connectionFactory(
   if (binding !== undefined) {
     entry = CONNECTIONS.find((known) => constructedAs(known, construct) && known.modules.includes(binding.module) && known.exports.includes(binding.imported));
   } else if (construct === 'new' && types !== undefined) {
-    const name = types.typeName(node);
-    if (name === undefined) return undefined;
-    const candidates = CONNECTIONS.filter((known) => known.types?.includes(name) === true && known.declaredIn !== undefined);
-    if (candidates.length === 0) return undefined;
-    const files = (types.typeOf(node).getSymbol()?.getDeclarations() ?? []).map((declaration) => declaration.getSourceFile().fileName);
-    entry = candidates.find((known) => files.some((file) => known.declaredIn!.test(file)));
+    entry = entryOfType(node, types);
   }
   if (entry === undefined || (entry.wrapsGivenClient === true && !opensOwnPool(node))) return undefined;
-  return { library: entry.library, name: entry.name, pool: entry.pool, ready: entry.ready };
+  return factoryOf(entry);
+}
+
+const factoryOf = (entry: ConnectionEntry): ConnectionFactory => ({ library: entry.library, name: entry.name, pool: entry.pool, ready: entry.ready });
+
+/** The catalog entry whose type `node` has, declared in that library's own files (a project's own `Pool` is not pg's). */
+function entryOfType(node: TSESTree.Node, types: TypeInfo): ConnectionEntry | undefined {
+  const name = types.typeName(node);
+  if (name === undefined) return undefined;
+  const candidates = CONNECTIONS.filter((known) => known.types?.includes(name) === true && known.declaredIn !== undefined);
+  if (candidates.length === 0) return undefined;
+  const type = types.checker.getNonNullableType(types.typeOf(node));
+  const files = ((type.aliasSymbol ?? type.getSymbol())?.getDeclarations() ?? []).map((declaration) => declaration.getSourceFile().fileName);
+  return candidates.find((known) => files.some((file) => known.declaredIn!.test(file)));
+}
+
+/**
+ * What `node` (`this.client`, a module's `client`) holds, when it is a connection: built by a
+ * catalog factory where it was assigned, or, with types, typed as one.
+ */
+export function heldConnection(node: TSESTree.Node, scope: Scope.Scope, types: TypeInfo | undefined): ConnectionFactory | undefined {
+  const bare = skipTypeWrappers(node);
+  const origin = valueOrigin(bare, scope);
+  if (origin !== undefined && origin !== bare) {
+    const built = skipTypeWrappers(origin.type === AST_NODE_TYPES.AwaitExpression ? origin.argument : origin);
+    if (built.type === AST_NODE_TYPES.NewExpression || built.type === AST_NODE_TYPES.CallExpression) return connectionFactory(built, scope, types);
+    return undefined;
+  }
+  const entry = types === undefined ? undefined : entryOfType(bare, types);
+  return entry === undefined ? undefined : factoryOf(entry);
 }
 
 /** Names people give pools: `pool`, `pgPool`, `this.readPool`. */
