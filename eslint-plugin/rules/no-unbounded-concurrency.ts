@@ -4,7 +4,7 @@ import { DefinitionType } from '@typescript-eslint/scope-manager';
 import { createRule } from '../utils/create-rule.js';
 import { collectionSizes, methodName, piledUpInLoop, startsWork, type Loop } from '../utils/fan-out.js';
 import { functionOf as functionIn, isWorker, runsOnOneConnection, waitsForLimiterFirst } from '../utils/fan-out-work.js';
-import { calleeText, enclosingFunction, isFunction } from '../utils/functions.js';
+import { calleeText, enclosingFunction } from '../utils/functions.js';
 import { isBuiltLimiter, isLimitedCall, isLimiterWait } from '../utils/limiters.js';
 import { skipTypeWrappers, valueOrigin } from '../utils/origins.js';
 import { policyFor } from '../utils/policy.js';

@@ -144,7 +144,7 @@ export class Bounds {
     const variable = ASTUtils.findVariable(this.scopeOf(id), id.name);
     const definition = variable?.defs[0];
     if (definition === undefined || variable!.defs.length !== 1) return 'unknown';
-    if (definition.type === DefinitionType.Parameter) return this.traceParameter(definition.name as TSESTree.Identifier, definition.node as TSESTree.Node);
+    if (definition.type === DefinitionType.Parameter) return this.traceParameter(definition.name as TSESTree.Identifier, definition.node);
     if (definition.type === DefinitionType.Variable && definition.node.id.type !== AST_NODE_TYPES.Identifier) {
       // const { limit } = req.query;  const { batchSize = 10 } = opts;
       const init = definition.node.init;

@@ -20,7 +20,7 @@ export function functionOf(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) =
   if (isFunction(bare)) return bare;
   if (bare.type !== AST_NODE_TYPES.Identifier) return undefined;
   const definition = ASTUtils.findVariable(scopeOf(bare), bare.name)?.defs[0];
-  if (definition?.type === DefinitionType.FunctionName && isFunction(definition.node as TSESTree.Node)) return definition.node as FunctionNode;
+  if (definition?.type === DefinitionType.FunctionName && isFunction(definition.node)) return definition.node;
   const origin = valueOrigin(bare, scopeOf(bare));
   return origin !== undefined && isFunction(origin) ? origin : undefined;
 }

@@ -219,6 +219,8 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     }
     const origin = valueOrigin(bare, scopeOf(bare));
     if (origin === undefined || origin === bare) return infrastructureSize(bare) ?? UNBOUNDED_SIZE;
+    // `private pending: Job[] = []`: a field any method may push to.
+    if (bare.type === AST_NODE_TYPES.MemberExpression && skipTypeWrappers(origin).type === AST_NODE_TYPES.ArrayExpression) return UNBOUNDED_SIZE;
     if (bare.type === AST_NODE_TYPES.Identifier) {
       const variable = ASTUtils.findVariable(scopeOf(bare), bare.name);
       if (variable !== null) {

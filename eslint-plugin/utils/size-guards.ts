@@ -46,7 +46,7 @@ function limitFrom(test: TSESTree.Node, text: string, whenTrue: boolean, sourceC
   let other: TSESTree.Node;
   if (isLength(bare.left)) other = bare.right;
   else if (isLength(bare.right)) {
-    other = bare.left as TSESTree.Node;
+    other = bare.left;
     operator = FLIPPED[operator];
   } else return undefined;
   // Where the comparison `length <op> other` holds (or fails), the length is at most …
