@@ -131,6 +131,11 @@ describe('reports for arrays built before the combinator', () => {
     ]);
   });
 
+  it('bound-promise-all leaves a fan-out the rule accepts as bounded, and says so', () => {
+    const accepted = 'bounded/no-unbounded-concurrency accepts this fan-out as bounded';
+    expect(reasons('bound-promise-all', 'rule-accepts-bounded')).toEqual([`10: ${accepted}`, `16: ${accepted}`, `22: ${accepted}`, `28: ${accepted}`]);
+  });
+
   it('bound-promise-all leaves a fan-out whose tasks already run through a limiter, and says so', () => {
     expect(reasons('bound-promise-all', 'namespace-import')).toEqual(['7: every task already runs through a limiter; the fan-out is bounded']);
     const source = "import pLimit from 'p-limit';\nconst limit = pLimit(4);\nexport const all = (ids: string[]) => Promise.all(ids.map((id) => limit(() => load(id))));\n";

@@ -146,7 +146,7 @@ describe('parseForTextEdits', () => {
 describe('bounded migrate on tab-indented and CRLF files', () => {
   const TABS = [
     'export async function first(urls: string[]) {',
-    '\tif (urls.length > 0) {',
+    '\tif (urls.length === 1) {',
     '\t\tconst res = await fetch(urls[0]);',
     '\t\treturn res.json();',
     '\t}',
@@ -160,7 +160,7 @@ describe('bounded migrate on tab-indented and CRLF files', () => {
     "import { mapBounded } from 'bounded/runtime';",
     '',
     'export async function first(urls: string[]) {',
-    '\tif (urls.length > 0) {',
+    '\tif (urls.length === 1) {',
     '\t\tconst res = await fetch(urls[0], { signal: AbortSignal.timeout(60_000) });',
     '\t\treturn res.json();',
     '\t}',
