@@ -70,13 +70,17 @@ export function startsWork(mapper: TSESTree.Node): boolean {
 /** Helpers that split a collection into batches of a given size. */
 const CHUNK_HELPERS = /^(?:chunk|chunks|chunked|chunkArray|toChunks|inChunks|batch|batches|batched|inBatches|splitEvery|partition)$/;
 /** Names of lists of batches (`chunks`, `userBatches`) and of one batch (`chunk`, `page`). */
-const CHUNK_LIST_NAME = /(?:chunks|batches|pages|groups)$/i;
-const CHUNK_NAME = /(?:chunk|batch|page|group)$/i;
+const CHUNK_LIST_NAME = /(?:chunks|batches|pages)$/i;
+const CHUNK_NAME = /(?:chunk|batch|page)$/i;
 /** Collections sized by the infrastructure, not by input: cluster nodes, shards, CPUs. */
 const INFRASTRUCTURE_NAME = /(?:^|[a-z_])(?:shards|nodes|cpus|partitions)$/i;
 /** Array methods whose result has at most as many elements as the array they are called on. */
 const NOT_LARGER = new Set(['filter', 'map', 'sort', 'toSorted', 'reverse', 'toReversed', 'fill', 'keys', 'values', 'entries']);
 const ITERATING_METHODS = new Set(['forEach', 'map', 'flatMap', 'filter', 'reduce', 'some', 'every']);
+/** Query options and builder calls that cap how many rows come back: `findAll({ limit })`, `.limit(n)`, Prisma's `take`. */
+const ROW_LIMITS = new Set(['limit', 'take', 'first', 'last', 'pageSize', 'perPage']);
+/** Methods that hand their callback one batch at a time: `findAllInBatches`, `eachBatch`, `forEachPage`. */
+const BATCHING_METHOD = /batch|chunk|page/i;
 
 /** How many items a collection holds, as far as the code shows: a literal or tuple (fixed), a count (`slice(0, 5)`, a chunk of 10), or unbounded. */
 export type Size =
@@ -189,8 +193,40 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     return INFRASTRUCTURE_NAME.test(text) || /(?:^|\.)cluster\.workers$/.test(text) ? NAMED : undefined;
   }
 
+  /** `Model.findAll({ where, limit: 25 })`, `db('users').where(…).limit(10)`: at most that many rows. */
+  function rowLimit(call: TSESTree.CallExpression): Size | undefined {
+    for (let current: TSESTree.Node = call; current.type === AST_NODE_TYPES.CallExpression; ) {
+      const method = methodName(current.callee);
+      if (method !== undefined && ROW_LIMITS.has(method) && current.arguments[0] !== undefined) return counted(bounds.bound(current.arguments[0], true));
+      for (const argument of current.arguments) {
+        if (argument.type !== AST_NODE_TYPES.ObjectExpression) continue;
+        const limit = argument.properties.find(
+          (property): property is TSESTree.Property =>
+            property.type === AST_NODE_TYPES.Property && !property.computed && property.key.type === AST_NODE_TYPES.Identifier && ROW_LIMITS.has(property.key.name),
+        );
+        if (limit !== undefined) return counted(bounds.bound(limit.value, true));
+      }
+      if (current.callee.type !== AST_NODE_TYPES.MemberExpression) return undefined;
+      current = skipTypeWrappers(current.callee.object);
+    }
+    return undefined;
+  }
+
+  /** `results` in `Model.findAllInBatches(query, async (results) => …)`: one batch. */
+  function batchParameterSize(id: TSESTree.Identifier): Size | undefined {
+    const definition = ASTUtils.findVariable(scopeOf(id), id.name)?.defs[0];
+    if (definition?.type !== DefinitionType.Parameter || !isFunction(definition.node as TSESTree.Node)) return undefined;
+    const fn = definition.node as TSESTree.Node;
+    const call = fn.parent;
+    if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return undefined;
+    const name = methodName(call.callee) ?? calleeText(call.callee) ?? '';
+    return BATCHING_METHOD.test(name) && (fn as { params: TSESTree.Node[] }).params[0] === definition.name ? NAMED : undefined;
+  }
+
   function sizeOfCall(call: TSESTree.CallExpression, lenientLength: boolean, depth: number): Size {
     const method = methodName(call.callee);
+    const limited = rowLimit(call);
+    if (limited !== undefined) return limited;
     if (method === 'slice' || method === 'splice') return sliceSize(call, method) ?? UNBOUNDED_SIZE;
     const infrastructure = infrastructureSize(call);
     if (infrastructure !== undefined) return infrastructure;
@@ -214,7 +250,7 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
       return chunkListSize(bare.object) ?? UNBOUNDED_SIZE;
     }
     if (bare.type === AST_NODE_TYPES.Identifier) {
-      const element = loopElementSize(bare);
+      const element = loopElementSize(bare) ?? batchParameterSize(bare);
       if (element !== undefined) return element;
     }
     const origin = valueOrigin(bare, scopeOf(bare));
@@ -247,6 +283,8 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
           (size, element) => (element?.type === AST_NODE_TYPES.SpreadElement ? combine(size, sizeOf(element.argument, lenientLength, depth + 1), true) : size),
           FIXED,
         );
+      case AST_NODE_TYPES.AwaitExpression:
+        return sizeOf(bare.argument, lenientLength, depth + 1);
       case AST_NODE_TYPES.LogicalExpression:
         return combine(sizeOf(bare.left, lenientLength, depth + 1), sizeOf(bare.right, lenientLength, depth + 1), false);
       case AST_NODE_TYPES.ObjectExpression: {

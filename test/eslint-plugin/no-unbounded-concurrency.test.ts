@@ -933,6 +933,21 @@ export function warm() {
     `export async function ping(config?: { hosts: [string, string] }) {
   await Promise.all(config?.hosts.slice(0, 2).map((host) => probe(host)) ?? []);
 }`,
+    // Rows a query caps: a limit in its options, or a limit in the builder chain.
+    `export async function cleanUp({ limit }: { limit: number }) {
+  const attachments = await Attachment.findAll({ where: { expired: true }, limit });
+  await Promise.all(attachments.map((attachment) => attachment.destroy()));
+}`,
+    `export async function recent() {
+  const rows = await db('events').where({ kind: 'signup' }).orderBy('at', 'desc').limit(10);
+  return Promise.all(rows.map((row) => enrich(row)));
+}`,
+    // One batch at a time, handed to a callback.
+    `export async function notifyGroup(groupId: string) {
+  await GroupUser.findAllInBatches({ where: { groupId }, batchLimit: 10 }, async (groupUsers) => {
+    await Promise.all(groupUsers.map((groupUser) => notify(groupUser)));
+  });
+}`,
     // A constant batch wider than the policy is a separate message, which can be turned off.
     {
       code: `export async function rerank(results: Hit[]) {
@@ -1226,6 +1241,60 @@ export async function loadMany(ids: string[]) {
 }`,
       output: null,
       errors: [{ messageId: 'unbounded', line: 6, data: fanOut('{ length: items.length }'), suggestions: [] }],
+    },
+    // A query limit taken from the request is no bound.
+    {
+      code: `router.get('/events', async (ctx) => {
+  const rows = await Event.findAll({ limit: ctx.request.query.limit });
+  ctx.body = await Promise.all(rows.map((row) => present(row)));
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('rows'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from 'bounded/runtime';
+router.get('/events', async (ctx) => {
+  const rows = await Event.findAll({ limit: ctx.request.query.limit });
+  ctx.body = await mapBounded(rows, (row) => present(row), { concurrency: 10 });
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    // A class field that starts empty is not a fixed array: any method may push to it.
+    {
+      code: `export class Outbox {
+  private pending: Message[] = [];
+  flush() {
+    return Promise.allSettled(this.pending.map((message) => send(message)));
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 4,
+          data: fanOut('this.pending', 'mapBoundedSettled'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBoundedSettled } from 'bounded/runtime';
+export class Outbox {
+  private pending: Message[] = [];
+  flush() {
+    return mapBoundedSettled(this.pending, (message) => send(message), { concurrency: 10 });
+  }
+}`,
+            },
+          ],
+        },
+      ],
     },
     // Inside a transaction, but each task also calls out of it.
     {
