@@ -215,7 +215,7 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
   /** `results` in `Model.findAllInBatches(query, async (results) => …)`: one batch. */
   function batchParameterSize(id: TSESTree.Identifier): Size | undefined {
     const definition = ASTUtils.findVariable(scopeOf(id), id.name)?.defs[0];
-    if (definition?.type !== DefinitionType.Parameter || !isFunction(definition.node as TSESTree.Node)) return undefined;
+    if (definition?.type !== DefinitionType.Parameter || !isFunction(definition.node)) return undefined;
     const fn = definition.node as TSESTree.Node;
     const call = fn.parent;
     if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return undefined;
