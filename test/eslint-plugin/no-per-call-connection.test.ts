@@ -980,3 +980,43 @@ export async function createUser(name: string) {
     },
   ],
 });
+
+typedTester().run('no-per-call-connection: connections per operation (typed)', rule, {
+  valid: [
+    // A pool handed in: connect() is a checkout, not a connection.
+    `import type { Pool } from 'pg';
+export class Repo {
+  constructor(private readonly pool: Pool) {}
+  async ping() {
+    const client = await this.pool.connect();
+    client.release();
+  }
+}`,
+  ],
+  invalid: [
+    // A client handed to the constructor, connected and ended by each operation: known by its type.
+    {
+      code: `import type { Client } from 'pg';
+export class UserRepo {
+  constructor(private readonly db: Client) {}
+  async count() {
+    await this.db.connect();
+    try {
+      return (await this.db.query('select count(*) from users')).rows[0];
+    } finally {
+      await this.db.end();
+    }
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 5,
+          data: { call: 'this.db.connect()', where: '\`count\`', client: 'this.db', instead: PG },
+          suggestions: [],
+        },
+      ],
+    },
+  ],
+});

@@ -1152,3 +1152,50 @@ export async function transfer(a: string) {
     },
   ],
 });
+
+typedTester().run('require-release: connection lifecycles (typed)', rule, {
+  valid: [
+    // A lock whose acquire() resolves to a boolean is no permit, whatever the result is called.
+    `export async function runNightly(lock: { acquire(key: string): Promise<boolean> }) {
+  const release = await lock.acquire('nightly');
+  if (!release) return;
+  await rebuildIndexes();
+}
+declare function rebuildIndexes(): Promise<void>;`,
+  ],
+  invalid: [
+    // The type checker knows \`C\` builds pg clients, though its name and origin say nothing.
+    {
+      code: `import pg from 'pg';
+export async function refresh(C: typeof pg.Client) {
+  const client = new C();
+  await client.connect();
+  await client.query('refresh materialized view totals');
+  await client.end();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'endNotInFinally',
+          line: 3,
+          data: ended('\`client\`', 'new C()', 'client.end()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import pg from 'pg';
+export async function refresh(C: typeof pg.Client) {
+  const client = new C();
+  try {
+    await client.connect();
+    await client.query('refresh materialized view totals');
+  } finally {
+    await client.end();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
