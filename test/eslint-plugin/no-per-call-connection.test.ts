@@ -1013,7 +1013,7 @@ export class UserRepo {
         {
           messageId: 'connectPerOperation',
           line: 5,
-          data: { call: 'this.db.connect()', where: '\`count\`', client: 'this.db', instead: PG },
+          data: { call: 'this.db.connect()', where: '`count`', client: 'this.db', instead: PG },
           suggestions: [],
         },
       ],

@@ -1164,7 +1164,7 @@ typedTester().run('require-release: connection lifecycles (typed)', rule, {
 declare function rebuildIndexes(): Promise<void>;`,
   ],
   invalid: [
-    // The type checker knows \`C\` builds pg clients, though its name and origin say nothing.
+    // The type checker knows `C` builds pg clients, though its name and origin say nothing.
     {
       code: `import pg from 'pg';
 export async function refresh(C: typeof pg.Client) {
@@ -1178,7 +1178,7 @@ export async function refresh(C: typeof pg.Client) {
         {
           messageId: 'endNotInFinally',
           line: 3,
-          data: ended('\`client\`', 'new C()', 'client.end()'),
+          data: ended('`client`', 'new C()', 'client.end()'),
           suggestions: [
             {
               messageId: 'moveToFinally',
