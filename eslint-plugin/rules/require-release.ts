@@ -1,7 +1,7 @@
 import { AST_NODE_TYPES, AST_TOKEN_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
 import { CHECKOUTS, DATA_SOURCE_NAME } from '../../policy/catalog/connections.js';
-import { connectionFactory, isPool } from '../utils/connections.js';
+import { checksOut, connectionFactory, isPool } from '../utils/connections.js';
 import { createRule } from '../utils/create-rule.js';
 import { methodName } from '../utils/fan-out.js';
 import { calleeText, enclosingFunction, isFunction } from '../utils/functions.js';
@@ -49,7 +49,7 @@ interface Acquisition {
 }
 
 /** The methods that give an acquisition back. */
-const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy'] : ['release']);
+const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : ['release']);
 
 /** Semaphores and locks whose `acquire()` must be matched by a release, by module. */
 const SEMAPHORES: Readonly<Record<string, readonly string[]>> = {
@@ -125,6 +125,8 @@ export default createRule<Options, MessageId>({
       if (call.arguments.some((argument) => isFunction(argument))) return undefined;
       const scope = scopeOf(call);
       const object = callee.object;
+      // A MongoClient's connect() opens the client itself: nothing is checked out.
+      if (checkout && checksOut(object, method, scope, types) === false) return undefined;
       let value: TSESTree.Node = call;
       if (value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
       const parent = value.parent;

@@ -63,6 +63,12 @@ export function connectionFactory(
   scope: Scope.Scope,
   types: TypeInfo | undefined,
 ): ConnectionFactory | undefined {
+  const entry = entryOf(node, scope, types);
+  return entry === undefined ? undefined : factoryOf(entry);
+}
+
+/** The catalog entry `node` builds with, if any. */
+function entryOf(node: TSESTree.NewExpression | TSESTree.CallExpression, scope: Scope.Scope, types: TypeInfo | undefined): ConnectionEntry | undefined {
   const construct = node.type === AST_NODE_TYPES.NewExpression ? 'new' : 'call';
   const binding = resolveImport(skipTypeWrappers(node.callee), scope);
   let entry: ConnectionEntry | undefined;
@@ -72,7 +78,7 @@ export function connectionFactory(
     entry = entryOfType(node, types);
   }
   if (entry === undefined || (entry.wrapsGivenClient === true && !opensOwnPool(node))) return undefined;
-  return factoryOf(entry);
+  return entry;
 }
 
 const factoryOf = (entry: ConnectionEntry): ConnectionFactory => ({ library: entry.library, name: entry.name, pool: entry.pool, ready: entry.ready });
@@ -102,6 +108,21 @@ export function heldConnection(node: TSESTree.Node, scope: Scope.Scope, types: T
   }
   const entry = types === undefined ? undefined : entryOfType(bare, types);
   return entry === undefined ? undefined : factoryOf(entry);
+}
+
+/**
+ * Whether `method` on `node` checks a connection out: true for `pool.connect()` on a pg pool
+ * built here, false for `client.connect()` on a MongoClient (it opens itself), undefined when
+ * `node` was not built by a catalog factory in this file.
+ */
+export function checksOut(node: TSESTree.Node, method: string, scope: Scope.Scope, types: TypeInfo | undefined): boolean | undefined {
+  const bare = skipTypeWrappers(node);
+  const origin = valueOrigin(bare, scope);
+  if (origin === undefined || origin === bare) return undefined;
+  const built = skipTypeWrappers(origin.type === AST_NODE_TYPES.AwaitExpression ? origin.argument : origin);
+  if (built.type !== AST_NODE_TYPES.NewExpression && built.type !== AST_NODE_TYPES.CallExpression) return undefined;
+  const entry = entryOf(built, scope, types);
+  return entry === undefined ? undefined : entry.checkouts?.includes(method) === true;
 }
 
 /** Names people give pools: `pool`, `pgPool`, `this.readPool`. */

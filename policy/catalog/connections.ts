@@ -31,17 +31,24 @@ export interface ConnectionEntry {
    * its own only when given a URL or connection options (`drizzle(url)`, `drizzle({ connection })`).
    */
   readonly wrapsGivenClient?: boolean;
+  /**
+   * Methods that check one connection out of it, to be released (`pool.connect()` of pg,
+   * `pool.getConnection()` of mysql2). A `connect()` not listed here opens the thing itself
+   * (MongoDB's `client.connect()`), and there is nothing to release.
+   */
+  readonly checkouts?: readonly string[];
 }
 
 export const CONNECTIONS: readonly ConnectionEntry[] = [
   // Drivers.
   { library: 'pg', name: 'pg', modules: ['pg'], exports: ['Client'], construct: 'new', pool: false, ready: false, types: ['Client'], declaredIn: /[\\/]node_modules[\\/](?:@types[\\/])?pg[\\/]/ },
-  { library: 'pg', name: 'pg', modules: ['pg'], exports: ['Pool'], construct: 'new', pool: true, ready: true, types: ['Pool'], declaredIn: /[\\/]node_modules[\\/](?:@types[\\/])?pg[\\/]/ },
-  { library: 'pg', name: 'pg-pool', modules: ['pg-pool'], exports: ['*', 'default'], construct: 'new', pool: true, ready: true },
+  { library: 'pg', name: 'pg', modules: ['pg'], exports: ['Pool'], construct: 'new', pool: true, ready: true, checkouts: ['connect'], types: ['Pool'], declaredIn: /[\\/]node_modules[\\/](?:@types[\\/])?pg[\\/]/ },
+  { library: 'pg', name: 'pg-pool', modules: ['pg-pool'], exports: ['*', 'default'], construct: 'new', pool: true, ready: true, checkouts: ['connect'] },
   { library: 'pg', name: 'postgres', modules: ['postgres'], exports: ['*', 'default'], construct: 'call', pool: true, ready: true, types: ['Sql'], declaredIn: /[\\/]node_modules[\\/]postgres[\\/]/ },
-  { library: 'pg', name: 'slonik', modules: ['slonik'], exports: ['createPool'], construct: 'call', pool: true, ready: true, types: ['DatabasePool'], declaredIn: /[\\/]node_modules[\\/]slonik[\\/]/ },
+  { library: 'pg', name: 'slonik', modules: ['slonik'], exports: ['createPool'], construct: 'call', pool: true, ready: true, checkouts: ['connect'], types: ['DatabasePool'], declaredIn: /[\\/]node_modules[\\/]slonik[\\/]/ },
   { library: 'mysql', name: 'mysql2', modules: ['mysql2', 'mysql2/promise', 'mysql'], exports: ['createConnection'], construct: 'call', pool: false, ready: false },
-  { library: 'mysql', name: 'mysql2', modules: ['mysql2', 'mysql2/promise', 'mysql'], exports: ['createPool', 'createPoolCluster'], construct: 'call', pool: true, ready: true },
+  { library: 'mysql', name: 'mysql2', modules: ['mysql2', 'mysql2/promise', 'mysql'], exports: ['createPool', 'createPoolCluster'], construct: 'call', pool: true, ready: true, checkouts: ['getConnection'] },
+  { library: 'mysql', name: 'serverless-mysql', modules: ['serverless-mysql'], exports: ['*', 'default'], construct: 'call', pool: false, ready: true },
   { library: 'redis', name: 'ioredis', modules: ['ioredis'], exports: ['*', 'default', 'Redis'], construct: 'new', pool: false, ready: true, types: ['Redis'], declaredIn: /[\\/]node_modules[\\/]ioredis[\\/]/ },
   { library: 'redis', name: 'ioredis', modules: ['ioredis'], exports: ['Cluster'], construct: 'new', pool: true, ready: true, types: ['Cluster'], declaredIn: /[\\/]node_modules[\\/]ioredis[\\/]/ },
   { library: 'redis', name: 'redis', modules: ['redis', '@redis/client'], exports: ['createClient', 'createCluster'], construct: 'call', pool: false, ready: false },

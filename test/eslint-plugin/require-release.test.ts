@@ -947,6 +947,14 @@ export async function transfer(from: string, to: string, amount: number) {
     await queryRunner.release();
   }
 }`,
+    // A MongoClient's connect() opens the client; nothing is checked out.
+    `import { MongoClient } from 'mongodb';
+const client = new MongoClient(process.env.MONGO_URL!);
+let db;
+export const connect = async () => {
+  await client.connect();
+  db = client.db('app');
+};`,
     // A lock whose acquire() returns a status, not a permit.
     `export async function runNightly(lock: DistributedLock) {
   const acquired = await lock.acquire('nightly', { ttl: 60_000 });
@@ -1003,6 +1011,39 @@ export async function countOrders() {
 }`,
       output: null,
       errors: [{ messageId: 'neverEnded', line: 3, data: { name: '`connection`', acquire: 'mysql.createConnection()' }, suggestions: [] }],
+    },
+    // serverless-mysql, made per invocation and quit on the happy path.
+    {
+      code: `const mysql = require('serverless-mysql');
+exports.handler = async (event) => {
+  const db = mysql({ config: { host: process.env.MYSQL_HOST } });
+  const rows = await db.query('select * from users where id = ?', [event.id]);
+  await db.quit();
+  return rows;
+};`,
+      output: null,
+      errors: [
+        {
+          messageId: 'endNotInFinally',
+          line: 3,
+          data: ended('`db`', 'mysql()', 'db.quit()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `const mysql = require('serverless-mysql');
+exports.handler = async (event) => {
+  const db = mysql({ config: { host: process.env.MYSQL_HOST } });
+  try {
+    const rows = await db.query('select * from users where id = ?', [event.id]);
+    return rows;
+  } finally {
+    await db.quit();
+  }
+};`,
+            },
+          ],
+        },
+      ],
     },
     // Passing a checked-out client to a helper is borrowing: it still has to be released.
     {
