@@ -7,6 +7,7 @@
 import { extname } from 'node:path';
 import jscodeshift, { type API, type Transform } from 'jscodeshift';
 import { transforms } from '@bounded/codemods';
+import { reportedFanOuts } from './migrate-rule-findings.js';
 import type { Policy } from '@bounded/policy';
 import { unifiedDiff } from './diff.js';
 import { mayApply } from './migrate-prefilter.js';
@@ -102,7 +103,7 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
     const api: API = { j, jscodeshift: j, stats: () => {}, report: (message: string) => void messages.push(message) };
     let next: string | null | undefined;
     try {
-      next = (transforms[name] as Transform)({ path: file, source: output }, api, { ...options, policy }) as string | null | undefined;
+      next = (transforms[name] as Transform)({ path: file, source: output }, api, { reportedFanOuts, ...options, policy }) as string | null | undefined;
     } catch (error) {
       return { ran, changed: [], transforms: {}, error: { transform: name, message: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` } };
     }

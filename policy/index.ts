@@ -38,3 +38,4 @@ export { MAX_GLOB_LENGTH, gitignoreMatcher, globMatcher, matchesAnyGlob, type Gl
 export { classifyFile, clearContextCache, runsOn, type ContextMatch, type FileContexts } from './contexts.js';
 export * from './catalog/contexts.js';
 export * from './catalog/blocking.js';
+export * from './catalog/connections.js';

@@ -21,7 +21,9 @@
  *
  * Always: `fn` is an inline arrow or function with at most two plain parameters (mapBounded
  * calls it with (item, index, signal)), and `xs` is an identifier or member expression
- * (evaluated once either way). Anything else is left alone and reported with the reason.
+ * (evaluated once either way), and, under `bounded migrate`, bounded/no-unbounded-concurrency
+ * reports the fan-out: one it accepts as bounded (a size guard, a chunk, a worker pool, one
+ * connection…) is left as it is. Anything else is left alone and reported with the reason.
  */
 import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
@@ -537,6 +539,14 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 
   const comments = commentSpans(root);
   const limiters = limitersOf(j, root);
+  // Under `bounded migrate`: the fan-outs bounded/no-unbounded-concurrency reports (see
+  // TransformOptions.reportedFanOuts); run alone, the transform's own checks decide.
+  const flagged = options.reportedFanOuts?.(file.path, text, policy);
+  /** Why the rule's verdict keeps `call` as it is, if it does. */
+  const accepted = (call: K.CallExpressionKind): string | undefined => {
+    const at = call.loc === null || call.loc === undefined ? undefined : `${call.loc.start.line}:${call.loc.start.column + 1}`;
+    return flagged === undefined || at === undefined || flagged.has(at) ? undefined : 'bounded/no-unbounded-concurrency accepts this fan-out as bounded';
+  };
   const sites: { call: K.CallExpressionKind; helper: string }[] = [];
   const movedSites: MovedSite[] = [];
   root.find(j.CallExpression).forEach((path) => {
@@ -548,11 +558,12 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const helper = REPLACEMENTS[method]!;
     if (argument.type === 'Identifier') {
       const held = heldFanOut(j, text, limiters, comments, path, argument.name, helper);
-      if (typeof held === 'string') report(call, held);
-      else movedSites.push(held);
+      const reason = typeof held === 'string' ? held : accepted(call);
+      if (reason !== undefined) report(call, reason);
+      else movedSites.push(held as MovedSite);
       return;
     }
-    const reason = refusal(text, argument, limiters, lookupScope(path, 'Array') === null);
+    const reason = refusal(text, argument, limiters, lookupScope(path, 'Array') === null) ?? accepted(call);
     if (reason !== undefined) {
       report(call, reason);
       return;

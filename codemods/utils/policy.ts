@@ -7,6 +7,12 @@ export interface TransformOptions {
   readonly policy?: Policy;
   /** An explicit policy file, as `--policy`. */
   readonly policyPath?: string;
+  /**
+   * The `line:column`s of the fan-outs bounded/no-unbounded-concurrency reports in a file
+   * (undefined when it cannot tell): `bounded migrate` passes it so that bound-promise-all
+   * rewrites only what the rule flags. The codemods never import the plugin themselves.
+   */
+  readonly reportedFanOuts?: (path: string, source: string, policy: Policy) => ReadonlySet<string> | undefined;
   readonly [key: string]: unknown;
 }
 

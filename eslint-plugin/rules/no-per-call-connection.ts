@@ -2,11 +2,13 @@ import { dirname } from 'node:path';
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
 import { ScopeType } from '@typescript-eslint/scope-manager';
-import { connectionFactory, type ConnectionFactory } from '../utils/connections.js';
+import { connectionFactory, heldConnection, type ConnectionFactory } from '../utils/connections.js';
+import { CLOSE_METHODS, OPEN_METHODS } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { methodName } from '../utils/fan-out.js';
-import { calleeText, enclosingFunction, functionName, isRequestHandler, type FunctionNode } from '../utils/functions.js';
+import { calleeText, enclosingFunction, functionName, isFunction as isFunctionNode, isRequestHandler, type FunctionNode } from '../utils/functions.js';
 import { matchesAnyGlob } from '../utils/glob.js';
+import { runsPerInvocation } from '../utils/invocations.js';
 import { skipTypeWrappers } from '../utils/origins.js';
 import { policyFor } from '../utils/policy.js';
 import { typeInfo } from '../utils/type-info.js';
@@ -20,7 +22,7 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'perCall' | 'hoist';
+export type MessageId = 'perCall' | 'connectPerOperation' | 'hoist';
 
 /** How a construction's result is kept. */
 type Holder =
@@ -40,11 +42,10 @@ const INSTEAD: Readonly<Record<ConnectionFactory['library'], string>> = {
   mysql: 'create one pool at module scope (`createPool`) and share it',
   redis: 'create the client once at module scope and share it',
   mongodb: 'create the client once at module scope and share it',
+  orm: 'create it once at module scope (or lazily, once) and share it: it holds a pool of its own',
 };
-/** Names of the functions (not classes) that open connections, to skip other calls cheaply. */
-const CALL_FACTORIES = new Set(['createConnection', 'createPool', 'createPoolCluster', 'createClient', 'createCluster']);
 /** Calls that end a connection: hoisting a construction whose function ends it would break the next call. */
-const CLOSERS = new Set(['end', 'quit', 'disconnect', 'close', 'destroy']);
+const CLOSERS = new Set(CLOSE_METHODS);
 
 export default createRule<Options, MessageId>({
   name: 'no-per-call-connection',
@@ -57,6 +58,8 @@ export default createRule<Options, MessageId>({
     hasSuggestions: true,
     messages: {
       perCall: '`{{call}}` in {{where}} opens {{what}} on every call; {{instead}}.',
+      connectPerOperation:
+        '`{{call}}` in {{where}} connects `{{client}}` on every call and closes it after: a connection per operation; {{instead}}.',
       hoist: 'Create `{{name}}` once at module scope and share it.',
     },
     schema: [
@@ -130,7 +133,51 @@ export default createRule<Options, MessageId>({
       return undefined;
     }
 
-    function holderOf(node: TSESTree.Node, fn: FunctionNode): { holder: Holder; local?: TSESTree.VariableDeclarator } {
+    /**
+     * The owner a connection is handed to as it is built: `new Kysely({ dialect: new
+     * PostgresDialect({ pool: new Pool() }) })`, `drizzle(new Pool())`, `{ pool: new Pool() }`.
+     * How the owner is kept is how the connection is kept.
+     */
+    function ownerOf(node: TSESTree.Node): TSESTree.Node {
+      let current = node;
+      for (;;) {
+        const parent = current.parent;
+        if (parent?.type === AST_NODE_TYPES.Property && parent.value === current) current = parent.parent;
+        else if (parent?.type === AST_NODE_TYPES.ArrayExpression) current = parent;
+        else if ((parent?.type === AST_NODE_TYPES.NewExpression || parent?.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(current as TSESTree.CallExpressionArgument)) current = parent;
+        else return current;
+      }
+    }
+
+    /**
+     * True when `reference` hands the value over to the caller: the value itself or a closure
+     * over it is returned, directly or inside an object or owner (`return { query: (q) =>
+     * pool.query(q), close: () => pool.end() }`, `return new Repo(pool)`).
+     */
+    function returnedThrough(reference: TSESTree.Node, fn: FunctionNode): boolean {
+      let current: TSESTree.Node = reference;
+      let closure = false;
+      for (let up = reference.parent; up != null && up !== fn; up = up.parent) {
+        if (isFunctionNode(up)) {
+          current = up;
+          closure = true;
+        }
+      }
+      if (closure && current === reference) return false;
+      for (;;) {
+        const parent: TSESTree.Node | undefined = current.parent;
+        if (parent === undefined) return false;
+        if (parent.type === AST_NODE_TYPES.ReturnStatement) return true;
+        if (parent === fn) return fn.body === current;
+        if (parent.type === AST_NODE_TYPES.Property && parent.value === current) current = parent.parent;
+        else if (parent.type === AST_NODE_TYPES.ArrayExpression || parent.type === AST_NODE_TYPES.AwaitExpression) current = parent;
+        else if (!closure && (parent.type === AST_NODE_TYPES.NewExpression || parent.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(current as TSESTree.CallExpressionArgument)) current = parent;
+        else return false;
+      }
+    }
+
+    function holderOf(built: TSESTree.Node, fn: FunctionNode): { holder: Holder; local?: TSESTree.VariableDeclarator } {
+      const node = ownerOf(built);
       let value: TSESTree.Node = node;
       while (
         value.parent?.type === AST_NODE_TYPES.AwaitExpression ||
@@ -170,10 +217,10 @@ export default createRule<Options, MessageId>({
         if (outer !== undefined) {
           return { holder: isGuarded(fn, node, [sourceCode.getText(outer), variable.name]) ? 'memo' : 'stored' };
         }
-        if (reference.identifier.parent?.type === AST_NODE_TYPES.ReturnStatement) holder = 'returned';
+        if (returnedThrough(reference.identifier, fn)) holder = 'returned';
       }
       const declarator = parent.type === AST_NODE_TYPES.VariableDeclarator ? parent : undefined;
-      return declarator === undefined ? { holder } : { holder, local: declarator };
+      return declarator === undefined || node !== built ? { holder } : { holder, local: declarator };
     }
 
     /** Calls of the function `fn` is bound to, when it has a name in this file. */
@@ -209,7 +256,9 @@ export default createRule<Options, MessageId>({
     }
 
     function where(fn: FunctionNode): string {
-      const name = functionName(fn);
+      // exports.handler = async (event) => …
+      const assigned = fn.parent?.type === AST_NODE_TYPES.AssignmentExpression ? calleeText(fn.parent.left)?.split('.').at(-1) : undefined;
+      const name = functionName(fn) ?? (assigned === 'exports' ? undefined : assigned);
       if (isRequestHandler(fn)) return name === undefined ? 'a request handler' : `the request handler \`${name}\``;
       return name === undefined ? 'this function' : `\`${name}\``;
     }
@@ -248,11 +297,37 @@ export default createRule<Options, MessageId>({
       };
     }
 
+    /**
+     * `await this.client.connect()` … `await this.client.end()` in one method: a client held by
+     * the instance (or the module) that each operation connects and closes.
+     */
+    function checkConnectPerOperation(node: TSESTree.CallExpression): void {
+      const method = methodName(node.callee);
+      if (method === undefined || !OPEN_METHODS.includes(method) || node.callee.type !== AST_NODE_TYPES.MemberExpression) return;
+      const target = node.callee.object;
+      const fn = enclosingFunction(node);
+      if (fn === undefined || runsOnce(fn) || FACTORY_NAME.test(functionName(fn) ?? '')) return;
+      if (fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor') return;
+      const factory = isOutside(target, fn) ? heldConnection(target, scopeOf(target), types) : undefined;
+      // pool.connect() checks a client out (require-release's business); a pool is not connected per operation.
+      if (factory === undefined || (factory.pool && method === 'connect')) return;
+      const text = sourceCode.getText(target);
+      const closes = someNode(fn.body, sourceCode.visitorKeys, (part) =>
+        part.type === AST_NODE_TYPES.CallExpression && CLOSERS.has(methodName(part.callee) ?? '') &&
+        part.callee.type === AST_NODE_TYPES.MemberExpression && sourceCode.getText(part.callee.object) === text);
+      if (!closes) return;
+      context.report({
+        node,
+        messageId: 'connectPerOperation',
+        data: { call: `${text}.${method}()`, where: where(fn), client: text, instead: INSTEAD[factory.library] },
+      });
+    }
+
     function check(node: TSESTree.NewExpression | TSESTree.CallExpression): void {
       if (node.type === AST_NODE_TYPES.CallExpression) {
+        checkConnectPerOperation(node);
         const callee = skipTypeWrappers(node.callee);
-        const name = callee.type === AST_NODE_TYPES.Identifier ? callee.name : methodName(callee);
-        if (name === undefined || !CALL_FACTORIES.has(name)) return;
+        if (callee.type !== AST_NODE_TYPES.Identifier && callee.type !== AST_NODE_TYPES.MemberExpression) return;
       }
       const factory = connectionFactory(node, scopeOf(node), types);
       if (factory === undefined) return;
@@ -261,7 +336,9 @@ export default createRule<Options, MessageId>({
       const { holder, local } = holderOf(node, fn);
       if (holder === 'memo') return;
       const isConstructor = fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor';
-      if (!strict && (isConstructor || holder === 'stored' || (holder === 'returned' && isFactory(fn)))) return;
+      // A handler runs per invocation: what it stores without a guard, it opens again next time.
+      const stored = holder === 'stored' && !runsPerInvocation(fn);
+      if (!strict && (isConstructor || stored || (holder === 'returned' && isFactory(fn)))) return;
       const callee = calleeText(skipTypeWrappers(node.callee)) ?? methodName(node.callee) ?? 'connect';
       const hoisted = holder === 'local' && local !== undefined ? hoist(local, node, fn, factory) : undefined;
       context.report({

@@ -2,8 +2,9 @@ import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/util
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
 import { DefinitionType } from '@typescript-eslint/scope-manager';
 import { createRule } from '../utils/create-rule.js';
-import { collectionSizes, isAwaited, methodName, startsWork } from '../utils/fan-out.js';
-import { calleeText, isFunction, type FunctionNode } from '../utils/functions.js';
+import { collectionSizes, methodName, piledUpInLoop, startsWork, type Loop } from '../utils/fan-out.js';
+import { functionOf as functionIn, isWorker, runsOnOneConnection, waitsForLimiterFirst } from '../utils/fan-out-work.js';
+import { calleeText, enclosingFunction } from '../utils/functions.js';
 import { isBuiltLimiter, isLimitedCall, isLimiterWait } from '../utils/limiters.js';
 import { skipTypeWrappers, valueOrigin } from '../utils/origins.js';
 import { policyFor } from '../utils/policy.js';
@@ -19,11 +20,15 @@ export type Options = [
     limiters?: string[];
     /** Also report arrays whose construction the rule cannot see (parameters, call results). */
     strict?: boolean;
+    /** Report bounded batches wider than the concurrency (`batchWiderThanPolicy`); default true. */
+    wideBatches?: boolean;
   },
 ];
-export type MessageId = 'unbounded' | 'tooWide' | 'unboundedRace' | 'untraced' | 'useMapBounded';
+export type MessageId = 'unbounded' | 'batchWiderThanPolicy' | 'unboundedRace' | 'untraced' | 'dropped' | 'useMapBounded' | 'awaitMapBounded';
 
 const COMBINATORS = new Set(['all', 'allSettled', 'any', 'race']);
+/** Iterations that start a task per element and keep no promise when the callback is async. */
+const DROPPING = new Set(['forEach', 'map', 'flatMap']);
 /** Array methods whose result holds elements of the array they are called on: its tasks started already. */
 const SAME_ELEMENTS = new Set(['slice', 'filter', 'concat', 'reverse', 'toReversed', 'toSorted', 'sort', 'flat']);
 
@@ -55,13 +60,16 @@ export default createRule<Options, MessageId>({
     hasSuggestions: true,
     messages: {
       unbounded: 'Fan-out over `{{items}}` is unbounded; use {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
-      tooWide:
-        'Fan-out over `{{items}}` starts {{count}} tasks at once, above the concurrency of {{concurrency}}; use {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
+      batchWiderThanPolicy:
+        'Fan-out over `{{items}}` is bounded, but starts up to {{count}} tasks at once, more than the policy\'s concurrency of {{concurrency}}; use a smaller batch or {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
+      dropped:
+        '`{{items}}.{{method}}(async …)` starts a task for every element at once and drops their promises (no limit, failures unhandled); use `await {{helper}}({{items}}, fn, { concurrency: {{concurrency}} })`.',
       unboundedRace:
         '`Promise.{{method}}` over `{{items}}` starts every task at once; start them through a limiter of {{concurrency}} (`sem.run(() => …)`, p-limit) or race a fixed set.',
       untraced:
         '`Promise.{{method}}` over `{{items}}`, whose size this rule cannot see; build it with mapBounded or through a limiter of {{concurrency}}, or pass a fixed-length array.',
       useMapBounded: 'Rewrite as `{{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from @bounded/runtime.',
+      awaitMapBounded: 'Rewrite as `await {{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from @bounded/runtime: it now waits for the tasks, and their failures reject.',
     },
     schema: [
       {
@@ -82,35 +90,26 @@ export default createRule<Options, MessageId>({
             type: 'boolean',
             description: 'Also report arrays whose construction the rule cannot see, such as parameters and call results.',
           },
+          wideBatches: {
+            type: 'boolean',
+            description: "Report bounded batches (a constant slice, chunk or guard) wider than the concurrency, with their own message (batchWiderThanPolicy).",
+          },
         },
       },
     ],
-    defaultOptions: [{ limiters: [], strict: false }],
+    defaultOptions: [{ limiters: [], strict: false, wideBatches: true }],
   },
   create(context, [options]) {
     const policy = policyFor(context);
     const concurrency = options.concurrency ?? policy.defaults.concurrency;
     const names = [...(options.limiters ?? []), ...policy.lint.limiters];
     const strict = options.strict === true;
+    const wideBatches = options.wideBatches !== false;
     const types = typeInfo(context);
     const sourceCode = context.sourceCode;
     const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
-    const { sizeOf, within, loopPushes } = collectionSizes(sourceCode, concurrency, types);
-
-    function functionOf(node: TSESTree.Node): FunctionNode | undefined {
-      const bare = skipTypeWrappers(node);
-      if (isFunction(bare)) return bare;
-      if (bare.type !== AST_NODE_TYPES.Identifier) return undefined;
-      const defs = ASTUtils.findVariable(scopeOf(bare), bare.name)?.defs ?? [];
-      if (defs[0]?.type === DefinitionType.FunctionName) {
-        // Overloads and `declare function` are bodiless TSDeclareFunction nodes: only the
-        // implementation, if the file has one, says what the mapper does.
-        const implementation = defs.find((definition) => definition.node.type === AST_NODE_TYPES.FunctionDeclaration);
-        return implementation?.node as FunctionNode | undefined;
-      }
-      const origin = valueOrigin(bare, scopeOf(bare));
-      return origin !== undefined && isFunction(origin) ? origin : undefined;
-    }
+    const { sizeOf, within, loopPushes, bounds } = collectionSizes(sourceCode, concurrency, types);
+    const functionOf = (node: TSESTree.Node) => functionIn(node, scopeOf);
 
     /** True when `expression` (a returned or pushed value) runs through a limiter. */
     function isLimited(expression: TSESTree.Node): boolean {
@@ -127,6 +126,10 @@ export default createRule<Options, MessageId>({
       if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return isLimited(fn.body);
       const scope = scopeOf(fn.body);
       if (fn.body.body.some((statement) => isLimiterWait(statement, scope, types, names))) return true;
+      // `const row = await limit(() => load(id))` first: the work starts in the limiter. Work
+      // awaited before the limiter (`await fetch(id)`) runs unbounded, whatever is returned.
+      const first = waitsForLimiterFirst(fn, sourceCode.visitorKeys, isLimited);
+      if (first !== undefined) return first;
       const returned: TSESTree.Node[] = [];
       walk(fn.body, sourceCode.visitorKeys, (node) => {
         if (node.type === AST_NODE_TYPES.ReturnStatement && node.argument !== null) returned.push(node.argument);
@@ -145,16 +148,27 @@ export default createRule<Options, MessageId>({
       return !isLimited(bare);
     }
 
+    /** `for (let i = 0; i < W; i++) workers.push(worker())`: W workers that share one queue. */
+    function isPoolOfWorkers(pushed: TSESTree.Node, loop: Loop): boolean {
+      const call = skipTypeWrappers(pushed);
+      if (loop.limit === undefined || call.type !== AST_NODE_TYPES.CallExpression || !isWorker(call.callee, scopeOf, sourceCode.visitorKeys)) return false;
+      const limit = bounds.bound(loop.limit, true);
+      return limit !== undefined && within(limit);
+    }
+
     function classifyMapped(call: TSESTree.CallExpression, items: TSESTree.Node, mapper: TSESTree.Node, rewritable: boolean, combinator: TSESTree.CallExpression): Verdict {
       if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper)) return BOUNDED;
-      const size = sizeOf(items);
+      if (runsOnOneConnection(mapper, combinator, scopeOf, sourceCode.visitorKeys, types)) return BOUNDED;
+      // Array.from({ length: W }, worker): W workers share one queue, whatever W is called.
+      const size = sizeOf(items, isWorker(mapper, scopeOf, sourceCode.visitorKeys));
       if (size.kind === 'fixed') return BOUNDED;
       const fn = functionOf(mapper);
       const rewrite = rewritable && (fn === undefined || fn.params.length <= 2) && !fn?.params.some((param) => param.type === AST_NODE_TYPES.RestElement)
         ? { items, mapper, mapped: call }
         : undefined;
       if (size.kind === 'count') {
-        const settled = !size.perLoop || isAwaited(combinator);
+        // A batch per loop turn that nothing waits for: the batches pile up.
+        const settled = !piledUpInLoop(combinator);
         if (settled && within(size.count)) return BOUNDED;
         // A batch handed to an outer array is judged there.
         if (!settled && combinator.parent?.type === AST_NODE_TYPES.CallExpression && methodName(combinator.parent.callee) === 'push') return UNKNOWN;
@@ -195,7 +209,7 @@ export default createRule<Options, MessageId>({
           if (argument.type === AST_NODE_TYPES.SpreadElement) {
             const verdict = classify(argument.argument, combinator, depth + 1);
             if (verdict.kind === 'unbounded') return { kind: 'unbounded', items: verdict.items };
-          } else if (!loop.bounded && pushedStartsWork(argument)) {
+          } else if (!loop.bounded && pushedStartsWork(argument) && !isPoolOfWorkers(argument, loop)) {
             return { kind: 'unbounded', items: loop.items ?? id };
           }
         }
@@ -209,7 +223,13 @@ export default createRule<Options, MessageId>({
     }
 
     function classify(node: TSESTree.Node, combinator: TSESTree.CallExpression, depth = 0): Verdict {
-      const bare = skipTypeWrappers(node);
+      let bare = skipTypeWrappers(node);
+      // `xs?.map(fn)` is `xs.map(fn)`; `xs?.map(fn) ?? []` is as wide as its wider side.
+      if (bare.type === AST_NODE_TYPES.ChainExpression) bare = bare.expression;
+      if (bare.type === AST_NODE_TYPES.LogicalExpression && depth < 4) {
+        const sides = [classify(bare.left, combinator, depth + 1), classify(bare.right, combinator, depth + 1)];
+        return sides.find((side) => side.kind === 'unbounded') ?? sides.find((side) => side.kind === 'unknown') ?? BOUNDED;
+      }
       if (types?.isTuple(bare) === true) return BOUNDED;
       if (bare.type === AST_NODE_TYPES.ArrayExpression) {
         for (const element of bare.elements) {
@@ -230,11 +250,74 @@ export default createRule<Options, MessageId>({
       return full.length > 60 ? `${full.slice(0, 59)}…` : full;
     }
 
+    /** Reports a fan-out the verdict says is unbounded or wider than the policy; `dropped` for `xs.forEach(async …)`. */
+    function report(node: TSESTree.CallExpression, verdict: Exclude<Verdict, { kind: 'bounded' | 'unknown' }>, method: string, argument: TSESTree.Node, dropped: boolean): void {
+      const items = text(verdict.items);
+      if (verdict.count !== undefined && !wideBatches) return;
+      if (verdict.count === undefined && (method === 'race' || method === 'any')) {
+        context.report({ node, messageId: 'unboundedRace', data: { method, items, concurrency } });
+        return;
+      }
+      const helper = method === 'allSettled' ? 'mapBoundedSettled' : 'mapBounded';
+      const data = { items, helper, concurrency, count: verdict.count ?? 0, method };
+      const rewrite = method === 'race' || method === 'any' ? undefined : verdict.rewrite;
+      const statement = node.parent?.type === AST_NODE_TYPES.ExpressionStatement ? node.parent : undefined;
+      const canRewrite = rewrite !== undefined && sourceCode.ast.sourceType === 'module' && !isNameTaken(scopeOf(node), helper) &&
+        (!dropped || (statement !== undefined && enclosingFunction(node)?.async === true));
+      context.report({
+        node,
+        messageId: verdict.count !== undefined ? 'batchWiderThanPolicy' : dropped ? 'dropped' : 'unbounded',
+        data,
+        suggest: canRewrite
+          ? [
+              {
+                messageId: dropped ? 'awaitMapBounded' : 'useMapBounded',
+                data,
+                fix: (fixer) => {
+                  const itemsText = sourceCode.getText(rewrite.items);
+                  const wrapped = rewrite.items.type === AST_NODE_TYPES.SequenceExpression ? `(${itemsText})` : itemsText;
+                  const call = `${dropped ? 'await ' : ''}${helper}(${wrapped}, ${sourceCode.getText(rewrite.mapper)}, { concurrency: ${concurrency} })`;
+                  const fixes = rewrite.holder === undefined
+                    ? [fixer.replaceText(node, call)]
+                    : [fixer.replaceText(rewrite.mapped, call), fixer.replaceText(node, sourceCode.getText(argument))];
+                  return [...fixes, ...addRuntimeImport(fixer, sourceCode, helper)];
+                },
+              },
+            ]
+          : [],
+      });
+    }
+
+    /** True when `callback` is an async function: `async (x) => …`, or a name for one declared in this file. */
+    function isAsyncCallback(callback: TSESTree.Node | undefined): boolean {
+      if (callback === undefined || callback.type === AST_NODE_TYPES.SpreadElement) return false;
+      const fn = functionOf(callback);
+      return fn !== undefined && fn.async && !fn.generator;
+    }
+
+    /** `xs.forEach(async …)`, or `xs.map(async …)` whose result nobody keeps: a fan-out that drops its promises. */
+    function checkDropped(node: TSESTree.CallExpression): void {
+      const method = methodName(node.callee);
+      if (method === undefined || !DROPPING.has(method) || !isAsyncCallback(node.arguments[0])) return;
+      let outer: TSESTree.Node = node;
+      while (outer.parent?.type === AST_NODE_TYPES.ChainExpression) outer = outer.parent;
+      const parent = outer.parent;
+      const discarded = parent?.type === AST_NODE_TYPES.ExpressionStatement || (parent?.type === AST_NODE_TYPES.UnaryExpression && parent.operator === 'void');
+      if (method !== 'forEach' && !discarded) return;
+      const items = (skipTypeWrappers(node.callee) as TSESTree.MemberExpression).object;
+      const plain = node.arguments.length === 1 && outer === node && !(node.callee as TSESTree.MemberExpression).optional && discarded;
+      const verdict = classifyMapped(node, items, node.arguments[0]!, plain, node);
+      if (verdict.kind === 'unbounded') report(node, verdict, method, node, true);
+    }
+
     return {
       CallExpression(node) {
         const callee = skipTypeWrappers(node.callee);
         if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return;
-        if (callee.object.type !== AST_NODE_TYPES.Identifier || callee.object.name !== 'Promise') return;
+        if (callee.object.type !== AST_NODE_TYPES.Identifier || callee.object.name !== 'Promise') {
+          checkDropped(node);
+          return;
+        }
         const method = callee.property.name;
         if (!COMBINATORS.has(method) || (ASTUtils.findVariable(scopeOf(node), 'Promise')?.defs.length ?? 0) > 0) return;
         const argument = node.arguments[0];
@@ -245,37 +328,7 @@ export default createRule<Options, MessageId>({
           if (strict) context.report({ node, messageId: 'untraced', data: { method, items: text(argument), concurrency } });
           return;
         }
-        const items = text(verdict.items);
-        if (method === 'race' || method === 'any') {
-          context.report({ node, messageId: 'unboundedRace', data: { method, items, concurrency } });
-          return;
-        }
-        const helper = method === 'all' ? 'mapBounded' : 'mapBoundedSettled';
-        const data = { items, helper, concurrency, count: verdict.count ?? 0 };
-        const rewrite = verdict.rewrite;
-        const canRewrite = rewrite !== undefined && sourceCode.ast.sourceType === 'module' && !isNameTaken(scopeOf(node), helper);
-        context.report({
-          node,
-          messageId: verdict.count === undefined ? 'unbounded' : 'tooWide',
-          data,
-          suggest: canRewrite
-            ? [
-                {
-                  messageId: 'useMapBounded',
-                  data,
-                  fix: (fixer) => {
-                    const itemsText = sourceCode.getText(rewrite.items);
-                    const wrapped = rewrite.items.type === AST_NODE_TYPES.SequenceExpression ? `(${itemsText})` : itemsText;
-                    const call = `${helper}(${wrapped}, ${sourceCode.getText(rewrite.mapper)}, { concurrency: ${concurrency} })`;
-                    const fixes = rewrite.holder === undefined
-                      ? [fixer.replaceText(node, call)]
-                      : [fixer.replaceText(rewrite.mapped, call), fixer.replaceText(node, sourceCode.getText(argument))];
-                    return [...fixes, ...addRuntimeImport(fixer, sourceCode, helper)];
-                  },
-                },
-              ]
-            : [],
-        });
+        report(node, verdict, method, argument, false);
       },
     };
   },

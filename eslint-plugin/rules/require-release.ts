@@ -1,10 +1,12 @@
 import { AST_NODE_TYPES, AST_TOKEN_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
-import { isPool } from '../utils/connections.js';
+import { CHECKOUTS, DATA_SOURCE_NAME } from '@bounded/policy';
+import { checksOut, connectionFactory, isPool } from '../utils/connections.js';
 import { createRule } from '../utils/create-rule.js';
 import { methodName } from '../utils/fan-out.js';
 import { calleeText, enclosingFunction, isFunction } from '../utils/functions.js';
 import { resolveImport } from '../utils/imports.js';
+import { enclosingListenerEvent, isBorrow, isRequestProperty } from '../utils/lifecycles.js';
 import { skipTypeWrappers, valueOrigin } from '../utils/origins.js';
 import { typeInfo, type TypeInfo } from '../utils/type-info.js';
 import { someNode, walk } from '../utils/walk.js';
@@ -15,10 +17,10 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'neverReleased' | 'notInFinally' | 'moveToFinally';
+export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'requestLifecycle' | 'moveToFinally';
 
-/** Methods that check a connection out of a pool. */
-const CHECKOUT_METHODS = new Set(['connect', 'getConnection']);
+/** Methods that check a connection out of a pool or a data source (`createQueryRunner`). */
+const CHECKOUT_METHODS = new Set(CHECKOUTS.map((checkout) => checkout.method));
 /** Methods that take a permit or a lock. */
 const ACQUIRE_METHODS = new Set(['acquire', 'tryAcquire']);
 /** Names people give semaphores and locks: `sem`, `dbSemaphore`, `this.mutex`. */
@@ -40,7 +42,14 @@ interface Acquisition {
   readonly dropped: boolean;
   /** `await x.acquire()`, not `x.tryAcquire()`: it holds a value on every path after it. */
   readonly awaited: boolean;
+  /** A checkout, a permit, or a connection of its own (`new Client()`), ended rather than released. */
+  readonly kind: 'checkout' | 'permit' | 'client';
+  /** Where a checkout is kept for the request: `req.db = await pool.connect()`. */
+  readonly heldOn?: string;
 }
+
+/** The methods that give an acquisition back. */
+const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : ['release']);
 
 /** Semaphores and locks whose `acquire()` must be matched by a release, by module. */
 const SEMAPHORES: Readonly<Record<string, readonly string[]>> = {
@@ -77,6 +86,11 @@ export default createRule<Options, MessageId>({
       neverReleased: '{{name}} from `{{acquire}}` is never released, so every call leaks it; release it in a `finally` block.',
       notInFinally:
         '{{name}} from `{{acquire}}` is released only on some paths (an exception or early return skips `{{release}}`); release it in a `finally` block.',
+      neverEnded: '{{name}} from `{{acquire}}` is never ended, so every call leaves a connection open; end it in a `finally` block.',
+      endNotInFinally:
+        '{{name}} from `{{acquire}}` is ended only on some paths (an exception or early return skips `{{release}}`); end it in a `finally` block.',
+      requestLifecycle:
+        "{{name}} from `{{acquire}}` is kept for the request ({{holder}}) and released {{when}}; an aborted request never emits `finish`: release it when the response closes (`res.on('close', …)`).",
       moveToFinally: 'Wrap the statements after `{{acquire}}` in `try { … } finally { {{release}} }`.',
     },
     schema: [
@@ -105,11 +119,14 @@ export default createRule<Options, MessageId>({
       if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
       const method = callee.property.name;
       const checkout = CHECKOUT_METHODS.has(method);
+      const sync = CHECKOUTS.some((entry) => entry.method === method && entry.sync === true);
       if (!checkout && !ACQUIRE_METHODS.has(method)) return undefined;
       // Callback style (pool.connect((err, client, done) => …), lock.acquire(key, fn)) manages itself.
       if (call.arguments.some((argument) => isFunction(argument))) return undefined;
       const scope = scopeOf(call);
       const object = callee.object;
+      // A MongoClient's connect() opens the client itself: nothing is checked out.
+      if (checkout && checksOut(object, method, scope, types) === false) return undefined;
       let value: TSESTree.Node = call;
       if (value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
       const parent = value.parent;
@@ -123,6 +140,11 @@ export default createRule<Options, MessageId>({
       } else if (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && parent.left.type === AST_NODE_TYPES.Identifier) {
         variable = ASTUtils.findVariable(scope, parent.left.name) ?? undefined;
         statement = parent.parent;
+      } else if (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && checkout && isRequestProperty(parent.left)) {
+        // req.db = await pool.connect(): kept for the request.
+        if (!isPool(object, scope, types)) return undefined;
+        const heldOn = sourceCode.getText(parent.left);
+        return { call, statement: parent.parent, variable: undefined, name: `\`${heldOn}\``, dropped: false, awaited: true, kind: 'checkout', heldOn };
       } else if (parent?.type === AST_NODE_TYPES.ExpressionStatement && value !== call) {
         statement = parent;
       } else {
@@ -133,34 +155,68 @@ export default createRule<Options, MessageId>({
       const selfReleases = types === undefined || variable !== undefined ? undefined : hasRelease(types, object);
       if (types !== undefined && resultReleases !== true && selfReleases !== true && (resultReleases === false || selfReleases === false)) return undefined;
       if (resultReleases === undefined && selfReleases === undefined) {
-        const known = isPool(object, scope, types) || (!checkout && (isSemaphore(object, scope) || SEMAPHORE_NAME.test(calleeText(object) ?? '')));
+        const known = sync ? isDataSource(object, scope) : isPool(object, scope, types) || (!checkout && (isSemaphore(object, scope) || SEMAPHORE_NAME.test(calleeText(object) ?? '')));
         if (!known) return undefined;
       }
-      if (variable !== undefined) return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call };
+      const kind = checkout ? 'checkout' : 'permit';
+      if (variable !== undefined) return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call || sync, kind };
       if (checkout || (resultReleases === true && selfReleases !== true)) {
-        return { call, statement, variable: undefined, name: checkout ? 'The client' : 'The permit', dropped: true, awaited: true };
+        return { call, statement, variable: undefined, name: checkout ? 'The client' : 'The permit', dropped: true, awaited: true, kind };
       }
-      return { call, statement, variable: undefined, name: `\`${sourceCode.getText(object)}\``, dropped: false, awaited: true };
+      return { call, statement, variable: undefined, name: `\`${sourceCode.getText(object)}\``, dropped: false, awaited: true, kind };
+    }
+
+    /** True when `node` holds an ORM data source (TypeORM's `DataSource`): built here, or named like one. */
+    function isDataSource(node: TSESTree.Node, scope: Scope.Scope): boolean {
+      const origin = valueOrigin(node, scope);
+      if (origin?.type === AST_NODE_TYPES.NewExpression && connectionFactory(origin, scope, types)?.name === 'typeorm') return true;
+      return DATA_SOURCE_NAME.test(calleeText(skipTypeWrappers(node)) ?? '');
+    }
+
+    /** `const client = new Client()` in a function: a connection of its own, to be ended on every path. */
+    function clientAcquisition(node: TSESTree.NewExpression | TSESTree.CallExpression): Acquisition | undefined {
+      const factory = connectionFactory(node, scopeOf(node), types);
+      if (factory === undefined || factory.pool || (factory.library !== 'pg' && factory.library !== 'mysql')) return undefined;
+      if (enclosingFunction(node) === undefined) return undefined;
+      let value: TSESTree.Node = node;
+      if (value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
+      const declarator = value.parent;
+      if (declarator?.type !== AST_NODE_TYPES.VariableDeclarator || declarator.init !== value || declarator.id.type !== AST_NODE_TYPES.Identifier) return undefined;
+      if (declarator.parent.kind === 'using' || declarator.parent.kind === 'await using') return undefined;
+      const variable = ASTUtils.findVariable(scopeOf(node), declarator.id.name) ?? undefined;
+      return variable === undefined ? undefined : { call: node as TSESTree.CallExpression, statement: declarator.parent, variable, name: `\`${variable.name}\``, dropped: false, awaited: true, kind: 'client' };
+    }
+
+    interface Releases {
+      readonly calls: TSESTree.CallExpression[];
+      /** Kept for the request: `req.db = client`. */
+      heldOn?: string;
+      /** Every use is a test (`if (!acquired) return`): the acquire returned a status, not a permit. */
+      status: boolean;
     }
 
     /** The release calls of an acquisition, or 'escapes' when the value is handed to someone else. */
-    function releasesOf(acquired: Acquisition, fn: TSESTree.Node): TSESTree.CallExpression[] | 'escapes' {
+    function releasesOf(acquired: Acquisition, fn: TSESTree.Node): Releases | 'escapes' {
       const releases: TSESTree.CallExpression[] = [];
+      const found: Releases = { calls: releases, heldOn: acquired.heldOn, status: false };
       if (acquired.variable === undefined) {
         const object = (skipTypeWrappers(acquired.call.callee) as TSESTree.MemberExpression).object;
-        const text = `${sourceCode.getText(object)}.release`;
+        const text = `${acquired.heldOn ?? sourceCode.getText(object)}.release`;
         walk(fn, sourceCode.visitorKeys, (node) => {
           if (node.type === AST_NODE_TYPES.CallExpression && sourceCode.getText(skipTypeWrappers(node.callee)) === text) releases.push(node);
         }, true);
-        return releases;
+        return found;
       }
+      let tests = 0;
+      let uses = 0;
       for (const reference of acquired.variable.references) {
         if (reference.isWrite()) continue;
+        uses++;
         const id = reference.identifier;
         const parent = id.parent;
         if (parent.type === AST_NODE_TYPES.MemberExpression && parent.object === id) {
           const call = parent.parent;
-          if (methodName(parent) === 'release' && call?.type === AST_NODE_TYPES.CallExpression && call.callee === parent) {
+          if (releaseMethods(acquired).includes(methodName(parent) ?? '') && call?.type === AST_NODE_TYPES.CallExpression && call.callee === parent) {
             releases.push(call);
           }
           continue;
@@ -169,14 +225,28 @@ export default createRule<Options, MessageId>({
           releases.push(parent); // async-mutex: const release = await mutex.acquire()
           continue;
         }
+        // req.db = client: kept for the request, whose end must release it.
+        if (parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === id && isRequestProperty(parent.left)) {
+          found.heldOn = sourceCode.getText(parent.left);
+          continue;
+        }
+        // genericPool.release(browser): the pool takes it back.
+        if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments[0] === id && ['release', 'destroy'].includes(methodName(parent.callee) ?? '')) {
+          releases.push(parent);
+          continue;
+        }
+        // runMigrations(client): the helper borrows the client; this function still owns it.
+        if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments.includes(id as TSESTree.Identifier) && isBorrow(parent)) continue;
         const isTest =
           (parent.type === AST_NODE_TYPES.UnaryExpression && parent.operator === '!') ||
           parent.type === AST_NODE_TYPES.BinaryExpression ||
           (parent.type === AST_NODE_TYPES.LogicalExpression && parent.left === id) ||
           ((parent.type === AST_NODE_TYPES.IfStatement || parent.type === AST_NODE_TYPES.ConditionalExpression) && parent.test === id);
         if (!isTest) return 'escapes';
+        tests++;
       }
-      return releases;
+      found.status = acquired.kind === 'permit' && uses > 0 && tests === uses;
+      return found;
     }
 
     /** True when `release` runs however the code after the acquisition ends. */
@@ -198,8 +268,11 @@ export default createRule<Options, MessageId>({
       return call?.type === AST_NODE_TYPES.CallExpression && call.arguments[0] === callback && methodName(call.callee) === 'then';
     };
     const inNestedFunction = (node: TSESTree.Node, fn: TSESTree.Node): boolean => enclosingFunction(node) !== (fn.type === AST_NODE_TYPES.Program ? undefined : fn);
-    const statementOf = (call: TSESTree.Node): TSESTree.Node | undefined =>
-      call.parent?.type === AST_NODE_TYPES.ExpressionStatement ? call.parent : call.parent?.type === AST_NODE_TYPES.ChainExpression && call.parent.parent?.type === AST_NODE_TYPES.ExpressionStatement ? call.parent.parent : undefined;
+    const statementOf = (call: TSESTree.Node): TSESTree.Node | undefined => {
+      let value = call;
+      while (value.parent?.type === AST_NODE_TYPES.ChainExpression || value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
+      return value.parent?.type === AST_NODE_TYPES.ExpressionStatement ? value.parent : undefined;
+    };
     const hasExit = (node: TSESTree.Node): boolean => EXITS.has(node.type) || someNode(node, sourceCode.visitorKeys, (part) => EXITS.has(part.type));
 
     /**
@@ -259,48 +332,67 @@ export default createRule<Options, MessageId>({
         return out;
       };
       const inner = (indentRange(first.range[0], releaseStart) + (after.length > 0 ? indentRange(releaseEnd, last.range[1]) : '')).trimEnd();
-      const releaseText = `${sourceCode.getText(release)};`;
+      const releaseText = sourceCode.getText(releaseStatement);
       const replacement = `\n${indent}try {\n${indent}${unit}${inner}\n${indent}} finally {\n${indent}${unit}${releaseText}\n${indent}}`;
       return (fixer: RuleFixer): RuleFix => fixer.replaceTextRange([acquired.statement.range[1], last.range[1]], replacement);
     }
 
+    function check(node: TSESTree.CallExpression | TSESTree.NewExpression, acquired: Acquisition): void {
+      const fn = enclosingFunction(node) ?? sourceCode.ast;
+      const callee = calleeText(skipTypeWrappers(node.callee)) ?? 'acquire';
+      const acquire = node.type === AST_NODE_TYPES.NewExpression ? `new ${callee}()` : `${callee}()`;
+      const ended = acquired.kind === 'client';
+      if (acquired.dropped) {
+        context.report({ node, messageId: 'neverReleased', data: { name: acquired.name, acquire }, suggest: [] });
+        return;
+      }
+      const found = releasesOf(acquired, fn);
+      if (found === 'escapes' || found.status) return;
+      const releases = found.calls;
+      if (releases.some((release) => coversEveryPath(release, fn))) return;
+      // Held for the request, or released when the response finishes: `close` is the event every
+      // response emits, aborted or not; `finish` only the ones that were sent whole.
+      const events = releases.map((release) => enclosingListenerEvent(release, fn));
+      if (events.includes('close')) return;
+      if (found.heldOn !== undefined || events.includes('finish')) {
+        const holder = found.heldOn === undefined ? 'until the response finishes' : `\`${found.heldOn}\``;
+        const when = events.includes('finish') ? 'only on `finish`' : 'nowhere in this function';
+        context.report({ node, messageId: 'requestLifecycle', data: { name: acquired.name, acquire, holder, when }, suggest: [] });
+        return;
+      }
+      // A release in another callback hands the client over; one in `.then(…)` runs on success only.
+      if (releases.some((release) => inNestedFunction(release, fn) && !coversEveryPath(release, fn) && !inThen(release))) return;
+      if (releases.length === 0) {
+        context.report({ node, messageId: ended ? 'neverEnded' : 'neverReleased', data: { name: acquired.name, acquire }, suggest: [] });
+        return;
+      }
+      const first = releases[0]!;
+      const statement = statementOf(first);
+      // Released before anything can throw: `const c = await pool.connect(); c.release();`.
+      const block = acquired.statement.parent;
+      if (statement !== undefined && statement.parent === block && (block?.type === AST_NODE_TYPES.BlockStatement || block?.type === AST_NODE_TYPES.Program)) {
+        const siblings: readonly TSESTree.Node[] = block.body;
+        if (siblings.indexOf(statement) === siblings.indexOf(acquired.statement) + 1) return;
+      }
+      if (!strict && releasedInCatchAndAfter(releases)) return;
+      const release = sourceCode.getText(first);
+      const fix = releases.length === 1 && acquired.awaited ? wrapInTry(acquired, first) : undefined;
+      context.report({
+        node,
+        messageId: ended ? 'endNotInFinally' : 'notInFinally',
+        data: { name: acquired.name, acquire, release },
+        suggest: fix === undefined ? [] : [{ messageId: 'moveToFinally', data: { acquire, release }, fix }],
+      });
+    }
+
     return {
       CallExpression(node) {
-        const acquired = acquisition(node);
-        if (acquired === undefined) return;
-        const fn = enclosingFunction(node) ?? sourceCode.ast;
-        const acquire = `${calleeText(skipTypeWrappers(node.callee)) ?? 'acquire'}()`;
-        if (acquired.dropped) {
-          context.report({ node, messageId: 'neverReleased', data: { name: acquired.name, acquire }, suggest: [] });
-          return;
-        }
-        const releases = releasesOf(acquired, fn);
-        if (releases === 'escapes') return;
-        // A release in a callback (res.on('finish', () => client.release())) hands the client over;
-        // one in `.then(…)` runs on success only.
-        if (releases.some((release) => inNestedFunction(release, fn) && !coversEveryPath(release, fn) && !inThen(release))) return;
-        if (releases.some((release) => coversEveryPath(release, fn))) return;
-        if (releases.length === 0) {
-          context.report({ node, messageId: 'neverReleased', data: { name: acquired.name, acquire }, suggest: [] });
-          return;
-        }
-        const first = releases[0]!;
-        const statement = statementOf(first);
-        // Released before anything can throw: `const c = await pool.connect(); c.release();`.
-        const block = acquired.statement.parent;
-        if (statement !== undefined && statement.parent === block && (block?.type === AST_NODE_TYPES.BlockStatement || block?.type === AST_NODE_TYPES.Program)) {
-          const siblings: readonly TSESTree.Node[] = block.body;
-          if (siblings.indexOf(statement) === siblings.indexOf(acquired.statement) + 1) return;
-        }
-        if (!strict && releasedInCatchAndAfter(releases)) return;
-        const release = sourceCode.getText(first);
-        const fix = releases.length === 1 && acquired.awaited ? wrapInTry(acquired, first) : undefined;
-        context.report({
-          node,
-          messageId: 'notInFinally',
-          data: { name: acquired.name, acquire, release },
-          suggest: fix === undefined ? [] : [{ messageId: 'moveToFinally', data: { acquire, release }, fix }],
-        });
+        const acquired = acquisition(node) ?? clientAcquisition(node);
+        if (acquired !== undefined) check(node, acquired);
+      },
+      NewExpression(node) {
+        const acquired = clientAcquisition(node);
+        if (acquired !== undefined) check(node, acquired);
       },
     };
   },

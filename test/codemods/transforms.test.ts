@@ -10,6 +10,8 @@ import * as boundPromiseAll from '../../codemods/transforms/bound-promise-all.js
 import { describe, expect, it } from 'vitest';
 import { unifiedDiff } from '../../cli/diff.js';
 import { transforms, type TransformName } from '../../codemods/index.js';
+// As `bounded migrate` runs them: bound-promise-all rewrites only what the rule reports.
+import { reportedFanOuts } from '../../cli/migrate-rule-findings.js';
 import plugin from '../../eslint-plugin/index.js';
 import { defaultPolicy } from '../../policy/index.js';
 
@@ -32,7 +34,7 @@ function run(name: TransformName, path: string, source: string, extra: Record<st
   const reports: string[] = [];
   const api: API = { jscodeshift: j, j, stats: () => {}, report: (message: string) => void reports.push(message) };
   const file: FileInfo = { path, source };
-  const output = transforms[name](file, api, { ...extra, policy }) as string | null | undefined;
+  const output = transforms[name](file, api, { reportedFanOuts, ...extra, policy }) as string | null | undefined;
   return { output, reports };
 }
 
@@ -129,6 +131,11 @@ describe('reports for arrays built before the combinator', () => {
       '39: a comment in the loop would be lost',
       '44: the loop iterates something other than an identifier or member expression',
     ]);
+  });
+
+  it('bound-promise-all leaves a fan-out the rule accepts as bounded, and says so', () => {
+    const accepted = 'bounded/no-unbounded-concurrency accepts this fan-out as bounded';
+    expect(reasons('bound-promise-all', 'rule-accepts-bounded')).toEqual([`10: ${accepted}`, `16: ${accepted}`, `22: ${accepted}`, `28: ${accepted}`]);
   });
 
   it('bound-promise-all leaves a fan-out whose tasks already run through a limiter, and says so', () => {

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import jscodeshift, { type API, type FileInfo } from 'jscodeshift';
 import { describe, expect, it } from 'vitest';
 import { transforms, type TransformName } from '../../codemods/index.js';
+// As `bounded migrate` runs them: bound-promise-all rewrites only what the rule reports.
+import { reportedFanOuts } from '../../cli/migrate-rule-findings.js';
 import { parsedToSource, parseForTextEdits } from '../../codemods/utils/text-edits.js';
 import { defaultPolicy } from '../../policy/index.js';
 import { migrate, project, snapshot } from '../cli/migrate-helpers.js';
@@ -23,7 +25,7 @@ function run(name: TransformName, path: string, source: string, options: Record<
   const j = jscodeshift.withParser('ts');
   const api: API = { jscodeshift: j, j, stats: () => {}, report: () => {} };
   const file: FileInfo = { path, source };
-  return transforms[name](file, api, { ...options, policy });
+  return transforms[name](file, api, { reportedFanOuts, ...options, policy });
 }
 
 /** Transform options for a fixture case: `<case>.options.json` beside its input, when there is one. */
@@ -146,7 +148,7 @@ describe('parseForTextEdits', () => {
 describe('bounded migrate on tab-indented and CRLF files', () => {
   const TABS = [
     'export async function first(urls: string[]) {',
-    '\tif (urls.length > 0) {',
+    '\tif (urls.length === 1) {',
     '\t\tconst res = await fetch(urls[0]);',
     '\t\treturn res.json();',
     '\t}',
@@ -160,7 +162,7 @@ describe('bounded migrate on tab-indented and CRLF files', () => {
     "import { mapBounded } from '@bounded/runtime';",
     '',
     'export async function first(urls: string[]) {',
-    '\tif (urls.length > 0) {',
+    '\tif (urls.length === 1) {',
     '\t\tconst res = await fetch(urls[0], { signal: AbortSignal.timeout(60_000) });',
     '\t\treturn res.json();',
     '\t}',

@@ -134,7 +134,7 @@ const IMPORTS = [
   "import axios from 'axios';",
   "import http from 'node:http';",
   "import pLimit from 'p-limit';",
-  "import { mapBounded } from 'bounded/runtime';",
+  "import { mapBounded } from '@bounded/runtime';",
   "const express = require('express');",
   "const app = express();",
   'const openai = new OpenAI();',

@@ -645,3 +645,378 @@ export async function count() {
     },
   ],
 });
+
+const ORM = 'create it once at module scope (or lazily, once) and share it: it holds a pool of its own';
+
+untypedTester().run('no-per-call-connection: ORMs, handlers and owners', rule, {
+  valid: [
+    // ORMs and query builders built once, at module scope or lazily.
+    `import { DataSource } from 'typeorm';
+export const AppDataSource = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL });`,
+    `import knex from 'knex';
+export const db = knex({ client: 'pg', connection: process.env.DATABASE_URL });`,
+    `import { PrismaClient } from '@prisma/client';
+const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
+export function prisma() {
+  globalForPrisma.prisma ??= new PrismaClient();
+  return globalForPrisma.prisma;
+}`,
+    // drizzle over a pool it is given opens nothing of its own.
+    `import { drizzle } from 'drizzle-orm/node-postgres';
+import { pool } from './pool.js';
+export function dbFor(schema: Schema) {
+  return drizzle(pool, { schema });
+}`,
+    // A pool handed to a memoised owner.
+    `import { Kysely, PostgresDialect } from 'kysely';
+import { Pool } from 'pg';
+let db: Kysely<DB> | undefined;
+export function getDb() {
+  db ??= new Kysely<DB>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: process.env.DATABASE_URL }) }) });
+  return db;
+}`,
+    // …or to an owner object the function returns: a factory, called once by its user.
+    `import { Pool } from 'pg';
+export function createDatabase(url: string) {
+  const pool = new Pool({ connectionString: url });
+  return { query: (sql: string) => pool.query(sql), close: () => pool.end() };
+}`,
+    `import { drizzle } from 'drizzle-orm/node-postgres';
+import { Pool } from 'pg';
+export function createDb(url: string) {
+  return drizzle(new Pool({ connectionString: url }));
+}`,
+    // A Lambda handler that reuses a client made outside it (or memoised in it).
+    `import { Client } from 'pg';
+let client: Client | undefined;
+export const handler = async (event: { id: string }) => {
+  if (!client) {
+    client = new Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+  }
+  return (await client.query('select * from items where id = $1', [event.id])).rows[0];
+};`,
+    // An instance client connected once, at start-up.
+    `import { Client } from 'pg';
+export class Listener {
+  private client = new Client({ connectionString: process.env.DATABASE_URL });
+  async start() {
+    await this.client.connect();
+    await this.client.query('listen jobs');
+  }
+  async stop() {
+    await this.client.end();
+  }
+}`,
+    // A pool's connect() is a checkout, not a connection per operation.
+    `import { Pool } from 'pg';
+const pool = new Pool();
+export async function ping() {
+  const client = await pool.connect();
+  try {
+    await client.query('select 1');
+  } finally {
+    client.release();
+  }
+}`,
+  ],
+  invalid: [
+    {
+      code: `import { DataSource } from 'typeorm';
+export async function getUser(id: string) {
+  const ds = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL });
+  await ds.initialize();
+  try {
+    return await ds.getRepository(User).findOneBy({ id });
+  } finally {
+    await ds.destroy();
+  }
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`getUser`', 'a new connection pool', ORM), suggestions: [] }],
+    },
+    {
+      code: `import knex from 'knex';
+export async function getUser(id: string) {
+  const db = knex({ client: 'pg', connection: process.env.DATABASE_URL });
+  return db('users').where({ id }).first();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('knex()', '`getUser`', 'a new connection pool', ORM),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'db' },
+              output: `import knex from 'knex';
+const db = knex({ client: 'pg', connection: process.env.DATABASE_URL });
+
+export async function getUser(id: string) {
+  return db('users').where({ id }).first();
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `import { Sequelize } from 'sequelize';
+app.get('/users', async (req, res) => {
+  const sequelize = new Sequelize(process.env.DATABASE_URL);
+  res.json(await sequelize.query('select * from users'));
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('new Sequelize()', 'a request handler', 'a new connection pool', ORM),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'sequelize' },
+              output: `import { Sequelize } from 'sequelize';
+const sequelize = new Sequelize(process.env.DATABASE_URL);
+
+app.get('/users', async (req, res) => {
+  res.json(await sequelize.query('select * from users'));
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    // Kysely's pool is its dialect's: the driver call is the per-call pool.
+    {
+      code: `import { Kysely, PostgresDialect } from 'kysely';
+import { Pool } from 'pg';
+export async function getUser(id: string) {
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: process.env.DATABASE_URL }) }) });
+  return db.selectFrom('users').where('id', '=', id).executeTakeFirst();
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', '`getUser`', 'a new connection pool'), suggestions: [] }],
+    },
+    {
+      code: `import { drizzle } from 'drizzle-orm/node-postgres';
+export async function getUser(id: string) {
+  const db = drizzle(process.env.DATABASE_URL!);
+  return db.select().from(users).where(eq(users.id, id));
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('drizzle()', '`getUser`', 'a new connection pool', ORM),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'db' },
+              output: `import { drizzle } from 'drizzle-orm/node-postgres';
+const db = drizzle(process.env.DATABASE_URL!);
+
+export async function getUser(id: string) {
+  return db.select().from(users).where(eq(users.id, id));
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `import postgres from 'postgres';
+export async function getUser(id: string) {
+  const sql = postgres(process.env.DATABASE_URL!);
+  const [user] = await sql\`select * from users where id = \${id}\`;
+  await sql.end();
+  return user;
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('postgres()', '`getUser`', 'a new connection pool'), suggestions: [] }],
+    },
+    {
+      code: `import { createPool, sql } from 'slonik';
+export async function getUser(id: string) {
+  const pool = await createPool(process.env.DATABASE_URL!);
+  return pool.one(sql.unsafe\`select * from users where id = \${id}\`);
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('createPool()', '`getUser`', 'a new connection pool'), suggestions: [] }],
+    },
+    {
+      code: `import { PrismaClient } from '@prisma/client';
+export async function getUser(id: string) {
+  const prisma = new PrismaClient();
+  return prisma.user.findUnique({ where: { id } });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('new PrismaClient()', '`getUser`', 'a new connection pool', ORM),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'prisma' },
+              output: `import { PrismaClient } from '@prisma/client';
+const prisma = new PrismaClient();
+
+export async function getUser(id: string) {
+  return prisma.user.findUnique({ where: { id } });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Lambda and serverless handlers run per invocation: storing the client without a guard re-opens it each time.
+    {
+      code: `import { Client } from 'pg';
+let client: Client;
+export const handler = async (event: APIGatewayProxyEvent) => {
+  client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  return { statusCode: 200, body: JSON.stringify((await client.query('select 1')).rows) };
+};`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Client()', '`handler`', 'a new connection'), suggestions: [] }],
+    },
+    {
+      code: `const { Client } = require('pg');
+let client;
+exports.handler = async (event) => {
+  client = new Client();
+  await client.connect();
+  return client.query('select 1');
+};`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Client()', '`handler`', 'a new connection'), suggestions: [] }],
+    },
+    {
+      code: `import { Pool } from 'pg';
+let pool: Pool;
+export default async function handler(req, res) {
+  pool = new Pool();
+  res.json((await pool.query('select 1')).rows);
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', 'the request handler `handler`', 'a new connection pool'), suggestions: [] }],
+    },
+    // An instance-held client that each operation connects and ends.
+    {
+      code: `import { Client } from 'pg';
+export class UserRepo {
+  private client = new Client({ connectionString: process.env.DATABASE_URL });
+  async getUser(id: string) {
+    await this.client.connect();
+    try {
+      return (await this.client.query('select * from users where id = $1', [id])).rows[0];
+    } finally {
+      await this.client.end();
+    }
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 5,
+          data: { call: 'this.client.connect()', where: '`getUser`', client: 'this.client', instead: PG },
+          suggestions: [],
+        },
+      ],
+    },
+    {
+      code: `import { createClient } from 'redis';
+const redis = createClient({ url: process.env.REDIS_URL });
+export async function getSession(id: string) {
+  await redis.connect();
+  const session = await redis.get(\`session:\${id}\`);
+  await redis.quit();
+  return session;
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 4,
+          data: { call: 'redis.connect()', where: '`getSession`', client: 'redis', instead: REDIS },
+          suggestions: [],
+        },
+      ],
+    },
+    // A pool used locally by a function with a factory's name is still one per call.
+    {
+      code: `import { Pool } from 'pg';
+export async function createUser(name: string) {
+  const pool = new Pool();
+  return (await pool.query('insert into users (name) values ($1) returning *', [name])).rows[0];
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('new Pool()', '`createUser`', 'a new connection pool'),
+          suggestions: [
+            {
+              messageId: 'hoist',
+              data: { name: 'pool' },
+              output: `import { Pool } from 'pg';
+const pool = new Pool();
+
+export async function createUser(name: string) {
+  return (await pool.query('insert into users (name) values ($1) returning *', [name])).rows[0];
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+typedTester().run('no-per-call-connection: connections per operation (typed)', rule, {
+  valid: [
+    // A pool handed in: connect() is a checkout, not a connection.
+    `import type { Pool } from 'pg';
+export class Repo {
+  constructor(private readonly pool: Pool) {}
+  async ping() {
+    const client = await this.pool.connect();
+    client.release();
+  }
+}`,
+  ],
+  invalid: [
+    // A client handed to the constructor, connected and ended by each operation: known by its type.
+    {
+      code: `import type { Client } from 'pg';
+export class UserRepo {
+  constructor(private readonly db: Client) {}
+  async count() {
+    await this.db.connect();
+    try {
+      return (await this.db.query('select count(*) from users')).rows[0];
+    } finally {
+      await this.db.end();
+    }
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 5,
+          data: { call: 'this.db.connect()', where: '`count`', client: 'this.db', instead: PG },
+          suggestions: [],
+        },
+      ],
+    },
+  ],
+});

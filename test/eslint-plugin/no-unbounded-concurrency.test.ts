@@ -428,7 +428,7 @@ export async function saveSettings(settings: Record<string, string>) {
       output: null,
       errors: [
         {
-          messageId: 'tooWide',
+          messageId: 'batchWiderThanPolicy',
           line: 2,
           data: tooWide('results.slice(0, 50)', 50),
           suggestions: [
@@ -452,7 +452,7 @@ export async function rerank(results: Hit[]) {
       output: null,
       errors: [
         {
-          messageId: 'tooWide',
+          messageId: 'batchWiderThanPolicy',
           line: 2,
           data: tooWide('ids.slice(0, 5)', 5, 4),
           suggestions: [
@@ -476,7 +476,7 @@ export async function topFive(ids: string[]) {
       output: null,
       errors: [
         {
-          messageId: 'tooWide',
+          messageId: 'batchWiderThanPolicy',
           line: 2,
           data: tooWide('group', 3, 2),
           suggestions: [
@@ -627,7 +627,7 @@ export function reindex(ids: string[]) {
     {
       code: `export const warmUp = () => Promise.all(Array.from({ length: 100 }, (_, shard) => warmShard(shard)));`,
       output: null,
-      errors: [{ messageId: 'tooWide', line: 1, data: tooWide('{ length: 100 }', 100), suggestions: [] }],
+      errors: [{ messageId: 'batchWiderThanPolicy', line: 1, data: tooWide('{ length: 100 }', 100), suggestions: [] }],
     },
     // Slicing tasks that already started bounds nothing.
     {
@@ -750,6 +750,621 @@ export async function loadAll(ids: string[], load: (id: string) => Promise<numbe
       options: [{ strict: true }],
       output: null,
       errors: [{ messageId: 'untraced', line: 2, suggestions: [] }],
+    },
+  ],
+});
+
+/** Data of batchWiderThanPolicy. */
+const wide = (items: string, count: number, concurrency = 10, helper = 'mapBounded') => ({ items, count, concurrency, helper });
+/** Data of dropped. */
+const dropped = (items: string, method: string, concurrency = 10) => ({ items, method, concurrency, helper: 'mapBounded' });
+
+untypedTester().run('no-unbounded-concurrency: bounds it can see', rule, {
+  valid: [
+    // slice(0, k) for any k whose value the code does not show: its author wrote a bound there.
+    `export async function rerankTop(results: Hit[], k: number) {
+  return Promise.all(results.slice(0, k).map((hit) => score(hit)));
+}`,
+    `export async function preview(links: string[], options: Options) {
+  return Promise.all(links.slice(0, options.previews).map(preview));
+}`,
+    // A size guard before the fan-out: throw, return, or an early return from a handler.
+    `const MAX_IDS = 10;
+export async function loadMany(ids: string[]) {
+  if (ids.length > MAX_IDS) throw new Error('too many ids');
+  return Promise.all(ids.map((id) => fetchItem(id)));
+}`,
+    `app.post('/items', async (req, res) => {
+  if (!Array.isArray(req.body.ids) || req.body.ids.length > 8) {
+    return res.status(413).end();
+  }
+  res.json(await Promise.all(req.body.ids.map((id) => fetchItem(id))));
+});`,
+    `export async function loadMany(ids: string[]) {
+  if (ids.length >= 11) return [];
+  return Promise.all(ids.map(fetchItem));
+}`,
+    // …or a check around it, or an assertion.
+    `export async function loadMany(ids: string[]) {
+  if (ids.length <= 5) {
+    return Promise.all(ids.map(fetchItem));
+  }
+  return loadInBackground(ids);
+}`,
+    `import assert from 'node:assert';
+export async function loadMany(ids: string[]) {
+  assert(ids.length <= 10, 'at most ten');
+  return Promise.all(ids.map(fetchItem));
+}`,
+    // Chunks processed one at a time: by index into a chunk list, or a loop over one.
+    `export async function loadAll(ids: string[]) {
+  const batches = chunk(ids, 10);
+  for (let i = 0; i < batches.length; i++) {
+    await Promise.all(batches[i].map((id) => fetchItem(id)));
+  }
+}`,
+    `export async function loadAll(ids: string[]) {
+  const batches = _.chunk(ids, 10);
+  for (const batch of batches) await Promise.all(batch.map(fetchItem));
+}`,
+    `export async function importAll(userBatches: User[][]) {
+  for (const users of userBatches) {
+    await Promise.allSettled(users.map((user) => importUser(user)));
+  }
+}`,
+    // Arithmetic on bounds.
+    `const PER_PAGE = 10;
+export async function firstPages(total: number) {
+  const shown = Math.min(total, 40);
+  return Promise.all(Array.from({ length: Math.ceil(shown / PER_PAGE) }, (_, page) => loadPage(page)));
+}`,
+    `export async function warm(nodes: string[]) {
+  const width = Math.max(2, Math.min(nodes.length, 8));
+  return Promise.all(Array.from({ length: width }, (_, i) => ping(i)));
+}`,
+    // The worker-pool idiom: W workers pull from a shared index, queue or iterator.
+    `export async function runAll(items: Item[], W: number) {
+  let next = 0;
+  async function worker() {
+    while (next < items.length) {
+      const item = items[next++];
+      await handle(item);
+    }
+  }
+  await Promise.all(Array.from({ length: W }, worker));
+}`,
+    `export async function drain(queue: Job[], parallelism: number) {
+  const run = async () => {
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) await perform(job);
+  };
+  await Promise.all([...Array(parallelism)].map(run));
+}`,
+    `export async function process(items: Item[], n: number) {
+  const iterator = items.entries();
+  const worker = async () => {
+    for (const [index, item] of iterator) results[index] = await transform(item);
+  };
+  await Promise.all(Array.from({ length: n }, () => worker()));
+}`,
+    `export async function crawl(urls: string[], width: number) {
+  let cursor = 0;
+  const crawler = async () => {
+    while (cursor < urls.length) await fetchPage(urls[cursor++]);
+  };
+  const workers = [];
+  for (let i = 0; i < width; i++) workers.push(crawler());
+  await Promise.all(workers);
+}`,
+    // A limiter awaited first inside a block-bodied mapper.
+    `import pLimit from 'p-limit';
+const limit = pLimit(4);
+export async function enrichAll(ids: string[]) {
+  return Promise.all(ids.map(async (id) => {
+    const row = await limit(() => loadRow(id));
+    return shape(row);
+  }));
+}`,
+    // Collections sized by the infrastructure: CPUs, cluster nodes, shards.
+    `import os from 'node:os';
+export const startWorkers = () => Promise.all(os.cpus().map((_, i) => startWorker(i)));`,
+    `export async function flushAll(cluster: Cluster) {
+  await Promise.all(cluster.nodes('master').map((node) => node.flushdb()));
+}`,
+    `export async function vacuum(shards: Shard[]) {
+  await Promise.all(shards.map((shard) => shard.vacuum()));
+}`,
+    // A fan-out inside an interactive transaction runs on its one connection.
+    `export async function saveRows(rows: Row[]) {
+  await db.transaction(async (tx) => {
+    await Promise.all(rows.map((row) => tx.insert(items).values(row)));
+  });
+}`,
+    `export const saveAll = (rows: Row[]) =>
+  prisma.$transaction(async (tx) => Promise.all(rows.map((row) => tx.item.create({ data: row }))));`,
+    `export async function saveAll(rows: Row[]) {
+  await sql.begin(async (sql) => {
+    await Promise.all(rows.map((row) => sql\`insert into items \${sql(row)}\`));
+  });
+}`,
+    `export async function saveAll(rows: Row[]) {
+  await db.transaction().execute(async (trx) => {
+    await Promise.all(rows.map(async (row) => {
+      await trx.insertInto('items').values(row).execute();
+    }));
+  });
+}`,
+    `export async function saveAll(rows: Row[]) {
+  await sequelize.transaction(async (t) => {
+    await Promise.all(rows.map((row) => Item.create(row, { transaction: t })));
+  });
+}`,
+    // …or on one checked-out client.
+    `import { pool } from './db.js';
+export async function saveAll(rows: Row[]) {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await Promise.all(rows.map((row) => client.query('insert into items values ($1)', [row.id])));
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}`,
+    // ioredis and node-redis commands are pipelined on one connection.
+    `import Redis from 'ioredis';
+const redis = new Redis();
+export async function getAll(keys: string[]) {
+  return Promise.all(keys.map((key) => redis.get(key)));
+}`,
+    `export async function touchAll(keys: string[]) {
+  await Promise.all(keys.map(async (key) => {
+    await this.redisClient.expire(key, 60);
+  }));
+}`,
+    // A dropped fan-out over a fixed list, or a callback that is not async.
+    `const REGIONS = ['us', 'eu'];
+export function warm() {
+  REGIONS.forEach(async (region) => { await warmRegion(region); });
+}`,
+    `export function logAll(users: User[]) {
+  users.forEach((user) => console.log(user.id));
+}`,
+    // xs?.map is xs.map: a fixed list stays bounded.
+    `export async function ping(config?: { hosts: [string, string] }) {
+  await Promise.all(config?.hosts.slice(0, 2).map((host) => probe(host)) ?? []);
+}`,
+    // Rows a query caps: a limit in its options, or a limit in the builder chain.
+    `export async function cleanUp({ limit }: { limit: number }) {
+  const attachments = await Attachment.findAll({ where: { expired: true }, limit });
+  await Promise.all(attachments.map((attachment) => attachment.destroy()));
+}`,
+    `export async function recent() {
+  const rows = await db('events').where({ kind: 'signup' }).orderBy('at', 'desc').limit(10);
+  return Promise.all(rows.map((row) => enrich(row)));
+}`,
+    // One batch at a time, handed to a callback.
+    `export async function notifyGroup(groupId: string) {
+  await GroupUser.findAllInBatches({ where: { groupId }, batchLimit: 10 }, async (groupUsers) => {
+    await Promise.all(groupUsers.map((groupUser) => notify(groupUser)));
+  });
+}`,
+    // A constant batch wider than the policy is a separate message, which can be turned off.
+    {
+      code: `export async function rerank(results: Hit[]) {
+  return Promise.all(results.slice(0, 50).map((hit) => scoreWithModel(hit)));
+}`,
+      options: [{ wideBatches: false }],
+    },
+  ],
+  invalid: [
+    // A name that looks like a limit, traced to Infinity or to input, is not a bound.
+    {
+      code: `const limit = Infinity;
+export async function syncAll(users: User[]) {
+  await Promise.all(users.slice(0, limit).map((user) => crm.upsert(user)));
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('users.slice(0, limit)'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+const limit = Infinity;
+export async function syncAll(users: User[]) {
+  await mapBounded(users.slice(0, limit), (user) => crm.upsert(user), { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `app.post('/sync', async (req, res) => {
+  const batchSize = req.body.batchSize;
+  await Promise.all(req.body.users.slice(0, batchSize).map((user) => crm.upsert(user)));
+  res.end();
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('req.body.users.slice(0, batchSize)'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+app.post('/sync', async (req, res) => {
+  const batchSize = req.body.batchSize;
+  await mapBounded(req.body.users.slice(0, batchSize), (user) => crm.upsert(user), { concurrency: 10 });
+  res.end();
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `app.get('/search', async (req, res) => {
+  const limit = Number(req.query.limit) || 20;
+  const hits = await search(req.query.q);
+  res.json(await Promise.all(hits.slice(0, limit).map(enrich)));
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 4,
+          data: fanOut('hits.slice(0, limit)'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+app.get('/search', async (req, res) => {
+  const limit = Number(req.query.limit) || 20;
+  const hits = await search(req.query.q);
+  res.json(await mapBounded(hits.slice(0, limit), enrich, { concurrency: 10 }));
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    // An optional parameter: slice(0, undefined) takes everything.
+    {
+      code: `export async function top(results: Hit[], limit?: number) {
+  return Promise.all(results.slice(0, limit).map(score));
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 2,
+          data: fanOut('results.slice(0, limit)'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+export async function top(results: Hit[], limit?: number) {
+  return mapBounded(results.slice(0, limit), score, { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A chunk size read from the request.
+    {
+      code: `export async function POST(req: Request) {
+  const { batchSize, ids } = await req.json();
+  for (const batch of chunk(ids, batchSize)) await Promise.all(batch.map(load));
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('batch'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+export async function POST(req: Request) {
+  const { batchSize, ids } = await req.json();
+  for (const batch of chunk(ids, batchSize)) await mapBounded(batch, load, { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Work awaited before the limiter runs unbounded, whatever the mapper returns.
+    {
+      code: `import pLimit from 'p-limit';
+const limit = pLimit(4);
+export async function run(ids: string[]) {
+  return Promise.all(ids.map(async (id) => {
+    const page = await fetchPage(id);
+    return limit(() => save(page));
+  }));
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 4,
+          data: fanOut('ids'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import pLimit from 'p-limit';
+import { mapBounded } from '@bounded/runtime';
+const limit = pLimit(4);
+export async function run(ids: string[]) {
+  return mapBounded(ids, async (id) => {
+    const page = await fetchPage(id);
+    return limit(() => save(page));
+  }, { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Fan-outs that drop their promises.
+    {
+      code: `export async function syncAll(users: User[]) {
+  users.forEach(async (user) => {
+    await crm.upsert(user);
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'dropped',
+          line: 2,
+          data: dropped('users', 'forEach'),
+          suggestions: [
+            {
+              messageId: 'awaitMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+export async function syncAll(users: User[]) {
+  await mapBounded(users, async (user) => {
+    await crm.upsert(user);
+  }, { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Not in an async function: no suggestion (an await would not parse).
+    {
+      code: `export function notifyAll(users: User[]) {
+  users.map(async (user) => notify(user));
+}`,
+      output: null,
+      errors: [{ messageId: 'dropped', line: 2, data: dropped('users', 'map'), suggestions: [] }],
+    },
+    {
+      code: `async function upsert(row: Row) { await db.upsert(row); }
+export function importRows(rows: Row[]) {
+  void rows.map(upsert);
+}`,
+      output: null,
+      errors: [{ messageId: 'dropped', line: 3, data: dropped('rows', 'map'), suggestions: [] }],
+    },
+    // xs?.map is xs.map.
+    {
+      code: `export async function syncAll(users?: User[]) {
+  await Promise.all(users?.map((user) => crm.upsert(user)) ?? []);
+}`,
+      output: null,
+      errors: [{ messageId: 'unbounded', line: 2, data: fanOut('users'), suggestions: [] }],
+    },
+    {
+      code: `export const closeAll = (sockets: Socket[] | undefined) => Promise.allSettled(sockets?.map((socket) => socket.closeGracefully()));`,
+      output: null,
+      errors: [{ messageId: 'unbounded', line: 1, data: fanOut('sockets', 'mapBoundedSettled'), suggestions: [] }],
+    },
+    // A guard that does not leave, or guards another collection.
+    {
+      code: `export async function loadMany(ids: string[], names: string[]) {
+  if (names.length > 10) throw new Error('too many names');
+  if (ids.length > 10) console.warn('many ids');
+  return Promise.all(ids.map(fetchItem));
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 4,
+          data: fanOut('ids'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+export async function loadMany(ids: string[], names: string[]) {
+  if (names.length > 10) throw new Error('too many names');
+  if (ids.length > 10) console.warn('many ids');
+  return mapBounded(ids, fetchItem, { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A constant guard wider than the policy: bounded, its own message.
+    {
+      code: `export async function loadMany(ids: string[]) {
+  if (ids.length > 100) throw new Error('too many ids');
+  return Promise.all(ids.map(fetchItem));
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'batchWiderThanPolicy',
+          line: 3,
+          data: wide('ids', 100),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+export async function loadMany(ids: string[]) {
+  if (ids.length > 100) throw new Error('too many ids');
+  return mapBounded(ids, fetchItem, { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `export async function firstPages(total: number) {
+  return Promise.all(Array.from({ length: Math.min(total, 40) }, (_, page) => loadPage(page)));
+}`,
+      output: null,
+      errors: [{ messageId: 'batchWiderThanPolicy', line: 2, data: wide('{ length: Math.min(total, 40) }', 40), suggestions: [] }],
+    },
+    // A worker pool as wide as the input is no pool.
+    {
+      code: `export async function runAll(items: Item[]) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await handle(items[next++]);
+  };
+  await Promise.all(Array.from({ length: items.length }, worker));
+}`,
+      output: null,
+      errors: [{ messageId: 'unbounded', line: 6, data: fanOut('{ length: items.length }'), suggestions: [] }],
+    },
+    // A query limit taken from the request is no bound.
+    {
+      code: `router.get('/events', async (ctx) => {
+  const rows = await Event.findAll({ limit: ctx.request.query.limit });
+  ctx.body = await Promise.all(rows.map((row) => present(row)));
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('rows'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+router.get('/events', async (ctx) => {
+  const rows = await Event.findAll({ limit: ctx.request.query.limit });
+  ctx.body = await mapBounded(rows, (row) => present(row), { concurrency: 10 });
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    // A class field that starts empty is not a fixed array: any method may push to it.
+    {
+      code: `export class Outbox {
+  private pending: Message[] = [];
+  flush() {
+    return Promise.allSettled(this.pending.map((message) => send(message)));
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 4,
+          data: fanOut('this.pending', 'mapBoundedSettled'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBoundedSettled } from '@bounded/runtime';
+export class Outbox {
+  private pending: Message[] = [];
+  flush() {
+    return mapBoundedSettled(this.pending, (message) => send(message), { concurrency: 10 });
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Inside a transaction, but each task also calls out of it.
+    {
+      code: `export async function saveRows(rows: Row[]) {
+  await db.transaction(async (tx) => {
+    await Promise.all(rows.map(async (row) => {
+      const enriched = await enrich(row);
+      await tx.insert(items).values(enriched);
+    }));
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('rows'),
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+export async function saveRows(rows: Row[]) {
+  await db.transaction(async (tx) => {
+    await mapBounded(rows, async (row) => {
+      const enriched = await enrich(row);
+      await tx.insert(items).values(enriched);
+    }, { concurrency: 10 });
+  });
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+typedTester().run('no-unbounded-concurrency: bounds it can see (typed)', rule, {
+  valid: [
+    // An ioredis client known by its type, though its name says nothing.
+    `import type { Redis } from 'ioredis';
+export async function getAll(store: Redis, keys: string[]) {
+  return Promise.all(keys.map((key) => store.get(key)));
+}`,
+  ],
+  invalid: [
+    {
+      code: `export async function syncAll(users: string[], upsert: (id: string) => Promise<void>) {
+  users.forEach(async (user) => {
+    await upsert(user);
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'dropped',
+          line: 2,
+          suggestions: [
+            {
+              messageId: 'awaitMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';
+export async function syncAll(users: string[], upsert: (id: string) => Promise<void>) {
+  await mapBounded(users, async (user) => {
+    await upsert(user);
+  }, { concurrency: 10 });
+}`,
+            },
+          ],
+        },
+      ],
     },
   ],
 });

@@ -112,17 +112,12 @@ export async function tryUpload(file: File) {
     permit.release();
   }
 }`,
-    // Ownership handed over: returned, passed to a call, stored on an object.
+    // Ownership handed over: returned, stored on an object.
     `import { pool } from './db.js';
 export async function checkoutForTenant(tenant: string) {
   const client = await pool.connect();
   await client.query('select set_config($1, $2, false)', ['app.tenant', tenant]);
   return client;
-}`,
-    `import { pool } from './db.js';
-export async function migrate() {
-  const client = await pool.connect();
-  await runMigrations(client);
 }`,
     `import { pool } from './db.js';
 export class UnitOfWork {
@@ -132,13 +127,6 @@ export class UnitOfWork {
     this.client = client;
     await client.query('begin');
   }
-}`,
-    // Released when the response finishes: the callback owns it.
-    `import { pool } from './db.js';
-export async function attachDb(req: Request, res: Response, next: () => void) {
-  const client = await pool.connect();
-  res.on('finish', () => client.release());
-  next();
 }`,
     // A promise's finally.
     `import { pool } from './db.js';
@@ -192,15 +180,6 @@ export async function complete(prompt: string) {
     `export async function open(mongo: MongoClient) {
   const connected = await mongo.connect();
   return connected.db('app');
-}`,
-    // generic-pool: the pool takes the resource back.
-    `import { createPool } from 'generic-pool';
-const browserPool = createPool(factory, { max: 4 });
-export async function screenshot(url: string) {
-  const browser = await browserPool.acquire();
-  const page = await browser.newPage();
-  await page.goto(url);
-  await browserPool.release(browser);
 }`,
     // A lock with a callback.
     `import AsyncLock from 'async-lock';
@@ -895,6 +874,363 @@ export async function ping(db: Pool) {
     await client.query('select 1');
   } finally {
     client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+const ended = (name: string, acquire: string, release: string) => ({ name, acquire, release });
+const lifecycle = (name: string, acquire: string, holder: string, when: string) => ({ name, acquire, holder, when });
+const ONLY_FINISH = 'only on `finish`';
+
+untypedTester().run('require-release: connection lifecycles', rule, {
+  valid: [
+    // A plain Client ended in finally, in a script.
+    `import { Client } from 'pg';
+async function main() {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query('vacuum analyze');
+  } finally {
+    await client.end();
+  }
+}
+main();`,
+    // …or handed to the caller, or held with await using.
+    `import { Client } from 'pg';
+export async function openAdminConnection() {
+  const client = new Client({ connectionString: process.env.ADMIN_URL });
+  await client.connect();
+  return client;
+}`,
+    // A borrowed client released in finally.
+    `import { pool } from './db.js';
+export async function migrate() {
+  const client = await pool.connect();
+  try {
+    await runMigrations(client);
+  } finally {
+    client.release();
+  }
+}`,
+    // A checkout kept for the request, released when the response closes (aborted or not).
+    `import { pool } from './db.js';
+export async function attachDb(req, res, next) {
+  const client = await pool.connect();
+  req.db = client;
+  res.on('close', () => client.release());
+  next();
+}`,
+    `import onFinished from 'on-finished';
+import { pool } from './db.js';
+app.use(async (req, res, next) => {
+  res.locals.db = await pool.connect();
+  onFinished(res, () => res.locals.db.release());
+  next();
+});`,
+    // A query runner released in finally.
+    `import { AppDataSource } from './data-source.js';
+export async function transfer(from: string, to: string, amount: number) {
+  const queryRunner = AppDataSource.createQueryRunner();
+  await queryRunner.connect();
+  await queryRunner.startTransaction();
+  try {
+    await queryRunner.query('update accounts set balance = balance - $1 where id = $2', [amount, from]);
+    await queryRunner.commitTransaction();
+  } finally {
+    await queryRunner.release();
+  }
+}`,
+    // A MongoClient's connect() opens the client; nothing is checked out.
+    `import { MongoClient } from 'mongodb';
+const client = new MongoClient(process.env.MONGO_URL!);
+let db;
+export const connect = async () => {
+  await client.connect();
+  db = client.db('app');
+};`,
+    // A lock whose acquire() returns a status, not a permit.
+    `export async function runNightly(lock: DistributedLock) {
+  const acquired = await lock.acquire('nightly', { ttl: 60_000 });
+  if (!acquired) return;
+  await rebuildIndexes();
+}`,
+    `export async function runOnce(mutex: Mutex) {
+  const locked = await mutex.tryAcquire();
+  if (locked === false) return 'busy';
+  return work();
+}`,
+  ],
+  invalid: [
+    // A plain Client ended on the happy path only.
+    {
+      code: `import { Client } from 'pg';
+export async function nightly() {
+  const client = new Client();
+  await client.connect();
+  await client.query('refresh materialized view daily_totals');
+  await client.end();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'endNotInFinally',
+          line: 3,
+          data: ended('`client`', 'new Client()', 'client.end()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { Client } from 'pg';
+export async function nightly() {
+  const client = new Client();
+  try {
+    await client.connect();
+    await client.query('refresh materialized view daily_totals');
+  } finally {
+    await client.end();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // …or never ended at all.
+    {
+      code: `import mysql from 'mysql2/promise';
+export async function countOrders() {
+  const connection = await mysql.createConnection(process.env.MYSQL_URL!);
+  const [rows] = await connection.query('select count(*) as n from orders');
+  return rows;
+}`,
+      output: null,
+      errors: [{ messageId: 'neverEnded', line: 3, data: { name: '`connection`', acquire: 'mysql.createConnection()' }, suggestions: [] }],
+    },
+    // serverless-mysql, made per invocation and quit on the happy path.
+    {
+      code: `const mysql = require('serverless-mysql');
+exports.handler = async (event) => {
+  const db = mysql({ config: { host: process.env.MYSQL_HOST } });
+  const rows = await db.query('select * from users where id = ?', [event.id]);
+  await db.quit();
+  return rows;
+};`,
+      output: null,
+      errors: [
+        {
+          messageId: 'endNotInFinally',
+          line: 3,
+          data: ended('`db`', 'mysql()', 'db.quit()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `const mysql = require('serverless-mysql');
+exports.handler = async (event) => {
+  const db = mysql({ config: { host: process.env.MYSQL_HOST } });
+  try {
+    const rows = await db.query('select * from users where id = ?', [event.id]);
+    return rows;
+  } finally {
+    await db.quit();
+  }
+};`,
+            },
+          ],
+        },
+      ],
+    },
+    // Passing a checked-out client to a helper is borrowing: it still has to be released.
+    {
+      code: `import { pool } from './db.js';
+export async function migrate() {
+  const client = await pool.connect();
+  await runMigrations(client);
+}`,
+      output: null,
+      errors: [{ messageId: 'neverReleased', line: 3, data: { name: '`client`', acquire: 'pool.connect()' }, suggestions: [] }],
+    },
+    {
+      code: `import { pool } from './db.js';
+export async function migrate() {
+  const client = await pool.connect();
+  await runMigrations(client);
+  client.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 3,
+          data: ended('`client`', 'pool.connect()', 'client.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { pool } from './db.js';
+export async function migrate() {
+  const client = await pool.connect();
+  try {
+    await runMigrations(client);
+  } finally {
+    client.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A pool that takes a resource back must get it back on every path too.
+    {
+      code: `import { createPool } from 'generic-pool';
+const browserPool = createPool(factory, { max: 4 });
+export async function screenshot(url: string) {
+  const browser = await browserPool.acquire();
+  const page = await browser.newPage();
+  await page.goto(url);
+  await browserPool.release(browser);
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: ended('`browser`', 'browserPool.acquire()', 'browserPool.release(browser)'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { createPool } from 'generic-pool';
+const browserPool = createPool(factory, { max: 4 });
+export async function screenshot(url: string) {
+  const browser = await browserPool.acquire();
+  try {
+    const page = await browser.newPage();
+    await page.goto(url);
+  } finally {
+    await browserPool.release(browser);
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A checkout kept for the request and released only on finish: aborted requests leak it.
+    {
+      code: `import { pool } from './db.js';
+export async function attachDb(req, res, next) {
+  const client = await pool.connect();
+  req.db = client;
+  res.on('finish', () => client.release());
+  next();
+}`,
+      output: null,
+      errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] }],
+    },
+    {
+      code: `import { pool } from './db.js';
+export async function attachDb(req: Request, res: Response, next: () => void) {
+  const client = await pool.connect();
+  res.once('finish', () => client.release());
+  next();
+}`,
+      output: null,
+      errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', 'until the response finishes', ONLY_FINISH), suggestions: [] }],
+    },
+    {
+      code: `import { pool } from './db.js';
+app.use(async (req, res, next) => {
+  res.locals.db = await pool.connect();
+  next();
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'requestLifecycle',
+          line: 3,
+          data: lifecycle('`res.locals.db`', 'pool.connect()', '`res.locals.db`', 'nowhere in this function'),
+          suggestions: [],
+        },
+      ],
+    },
+    // TypeORM's query runner is a checkout of the data source.
+    {
+      code: `import { dataSource } from './db.js';
+export async function transfer(a: string) {
+  const queryRunner = dataSource.createQueryRunner();
+  await queryRunner.connect();
+  await queryRunner.query('update accounts set frozen = true where id = $1', [a]);
+  await queryRunner.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 3,
+          data: ended('`queryRunner`', 'dataSource.createQueryRunner()', 'queryRunner.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { dataSource } from './db.js';
+export async function transfer(a: string) {
+  const queryRunner = dataSource.createQueryRunner();
+  try {
+    await queryRunner.connect();
+    await queryRunner.query('update accounts set frozen = true where id = $1', [a]);
+  } finally {
+    await queryRunner.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+typedTester().run('require-release: connection lifecycles (typed)', rule, {
+  valid: [
+    // A lock whose acquire() resolves to a boolean is no permit, whatever the result is called.
+    `export async function runNightly(lock: { acquire(key: string): Promise<boolean> }) {
+  const release = await lock.acquire('nightly');
+  if (!release) return;
+  await rebuildIndexes();
+}
+declare function rebuildIndexes(): Promise<void>;`,
+  ],
+  invalid: [
+    // The type checker knows `C` builds pg clients, though its name and origin say nothing.
+    {
+      code: `import pg from 'pg';
+export async function refresh(C: typeof pg.Client) {
+  const client = new C();
+  await client.connect();
+  await client.query('refresh materialized view totals');
+  await client.end();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'endNotInFinally',
+          line: 3,
+          data: ended('`client`', 'new C()', 'client.end()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import pg from 'pg';
+export async function refresh(C: typeof pg.Client) {
+  const client = new C();
+  try {
+    await client.connect();
+    await client.query('refresh materialized view totals');
+  } finally {
+    await client.end();
   }
 }`,
             },

@@ -1,0 +1,202 @@
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
+import { DefinitionType } from '@typescript-eslint/scope-manager';
+import { CHECKOUTS, TRANSACTION_CALLS } from '@bounded/policy';
+import { isPipelinedClient, isPool } from './connections.js';
+import { calleeText, isFunction, type FunctionNode } from './functions.js';
+import { skipTypeWrappers, valueOrigin } from './origins.js';
+import type { TypeInfo } from './type-info.js';
+import { walk } from './walk.js';
+
+/**
+ * What the tasks of a fan-out do, when that bounds it: workers that share one queue (a worker
+ * pool), tasks that wait for a limiter before their work, and tasks whose every query runs on
+ * one connection (an interactive transaction, a checked-out client, a pipelined Redis client).
+ */
+
+/** The function a mapper is: inline, a function declared or assigned in this file. */
+export function functionOf(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope): FunctionNode | undefined {
+  const bare = skipTypeWrappers(node);
+  if (isFunction(bare)) return bare;
+  if (bare.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const definition = ASTUtils.findVariable(scopeOf(bare), bare.name)?.defs[0];
+  if (definition?.type === DefinitionType.FunctionName && isFunction(definition.node)) return definition.node;
+  const origin = valueOrigin(bare, scopeOf(bare));
+  return origin !== undefined && isFunction(origin) ? origin : undefined;
+}
+
+/** The statements-or-expression a function runs, and, for `() => worker(q)`, the function it calls. */
+function bodiesOf(fn: FunctionNode, scopeOf: (node: TSESTree.Node) => Scope.Scope): FunctionNode[] {
+  const found = [fn];
+  let body: TSESTree.Node = fn.body;
+  if (body.type === AST_NODE_TYPES.BlockStatement && body.body.length === 1) {
+    const only = body.body[0]!;
+    if (only.type === AST_NODE_TYPES.ReturnStatement && only.argument !== null) body = only.argument;
+    else if (only.type === AST_NODE_TYPES.ExpressionStatement) body = only.expression;
+  }
+  body = skipTypeWrappers(body);
+  if (body.type === AST_NODE_TYPES.AwaitExpression) body = skipTypeWrappers(body.argument);
+  if (body.type === AST_NODE_TYPES.CallExpression) {
+    const called = functionOf(body.callee, scopeOf);
+    if (called !== undefined && called !== fn) found.push(called);
+  }
+  return found;
+}
+
+const LOOPS = new Set<string>([AST_NODE_TYPES.WhileStatement, AST_NODE_TYPES.DoWhileStatement, AST_NODE_TYPES.ForStatement, AST_NODE_TYPES.ForOfStatement]);
+/** Methods that take the next item off a shared queue or iterator. */
+const TAKE_METHODS = new Set(['shift', 'pop', 'next', 'dequeue', 'take', 'splice']);
+const ITERATOR_METHODS = new Set(['entries', 'values', 'keys']);
+
+/**
+ * True when `mapper` is a worker of a pool: it loops, taking items from a queue, index or
+ * iterator shared with the other workers (`while (next < items.length) handle(items[next++])`,
+ * `queue.shift()`, `for (const [i, x] of iterator)` over one `items.entries()`). So many
+ * workers run at once as the pool has, whatever the number of items.
+ */
+export function isWorker(mapper: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope, visitorKeys: SourceCode.VisitorKeys): boolean {
+  const fn = functionOf(mapper, scopeOf);
+  if (fn === undefined) return false;
+  return bodiesOf(fn, scopeOf).some((worker) => {
+    const shared = (node: TSESTree.Node): boolean => {
+      let root = skipTypeWrappers(node);
+      while (root.type === AST_NODE_TYPES.MemberExpression) root = skipTypeWrappers(root.object);
+      if (root.type === AST_NODE_TYPES.ThisExpression) return true;
+      if (root.type !== AST_NODE_TYPES.Identifier) return false;
+      const definition = ASTUtils.findVariable(scopeOf(root), root.name)?.defs[0];
+      if (definition === undefined) return false;
+      // Declared outside this worker, or a parameter every worker is handed the same value for.
+      return definition.name.range[0] < worker.range[0] || definition.name.range[0] > worker.range[1] || definition.type === DefinitionType.Parameter;
+    };
+    let found = false;
+    walk(worker.body, visitorKeys, (node) => {
+      if (found || !LOOPS.has(node.type)) return !found;
+      walk(node, visitorKeys, (inner) => {
+        if (inner.type === AST_NODE_TYPES.UpdateExpression && shared(inner.argument)) found = true;
+        if (inner.type === AST_NODE_TYPES.AssignmentExpression && (inner.operator === '+=' || inner.operator === '-=') && shared(inner.left)) found = true;
+        if (inner.type === AST_NODE_TYPES.CallExpression && inner.callee.type === AST_NODE_TYPES.MemberExpression && !inner.callee.computed &&
+          inner.callee.property.type === AST_NODE_TYPES.Identifier && TAKE_METHODS.has(inner.callee.property.name) && shared(inner.callee.object)) found = true;
+        return !found;
+      });
+      if (!found && node.type === AST_NODE_TYPES.ForOfStatement) {
+        const right = skipTypeWrappers(node.right);
+        const origin = right.type === AST_NODE_TYPES.Identifier ? valueOrigin(right, scopeOf(right)) : undefined;
+        const iterator = origin?.type === AST_NODE_TYPES.CallExpression && (ITERATOR_METHODS.has(calleeText(origin.callee)?.split('.').at(-1) ?? '') ||
+          (origin.callee.type === AST_NODE_TYPES.MemberExpression && origin.callee.computed && /Symbol\.(?:async)?[iI]terator/.test(calleeText(origin.callee.property) ?? '')));
+        if (iterator && shared(right)) found = true;
+        // for await (const job of queue): a shared async iterable each worker pulls from.
+        if (node.await && shared(right) && right.type === AST_NODE_TYPES.Identifier) found = true;
+      }
+      return !found;
+    });
+    return found;
+  });
+}
+
+/**
+ * Whether the first thing `fn` (a block-bodied mapper) waits for is a limiter
+ * (`async (id) => { const row = await limit(() => load(id)); return shape(row); }`): true; false
+ * when it first waits for other work (`await fetch(id)`); undefined when it waits for nothing.
+ */
+export function waitsForLimiterFirst(fn: FunctionNode, visitorKeys: SourceCode.VisitorKeys, isLimited: (node: TSESTree.Node) => boolean): boolean | undefined {
+  if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return undefined;
+  let first: TSESTree.Node | undefined;
+  walk(fn.body, visitorKeys, (node) => {
+    if (first !== undefined) return false;
+    if (node.type === AST_NODE_TYPES.AwaitExpression) first = node;
+    else if (node.type === AST_NODE_TYPES.ForOfStatement && node.await) first = node;
+    return first === undefined;
+  });
+  return first === undefined ? undefined : first.type === AST_NODE_TYPES.AwaitExpression && isLimited(first);
+}
+
+/** The connection a function runs on: the parameter of `db.transaction(async (tx) => …)`, `sql.begin(async (sql) => …)`. */
+function transactionParameter(fn: FunctionNode): TSESTree.Identifier | undefined {
+  const call = fn.parent;
+  if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return undefined;
+  const callee = skipTypeWrappers(call.callee);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const method = callee.property.name;
+  const inner = skipTypeWrappers(callee.object);
+  const innerMethod = inner.type === AST_NODE_TYPES.CallExpression ? calleeText(inner.callee)?.split('.').at(-1) : undefined;
+  const matches = TRANSACTION_CALLS.some((entry) => (entry.then === undefined ? entry.method === method : entry.then === method && entry.method === innerMethod));
+  const param = fn.params[0];
+  return matches && param?.type === AST_NODE_TYPES.Identifier ? param : undefined;
+}
+
+/** Variables in scope at `node` that hold one connection: transaction parameters around it, checked-out clients. */
+function connectionsAround(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope, types: TypeInfo | undefined): Set<Scope.Variable> {
+  const found = new Set<Scope.Variable>();
+  for (let current = node.parent; current != null; current = current.parent) {
+    if (!isFunction(current)) continue;
+    const param = transactionParameter(current);
+    const variable = param === undefined ? null : ASTUtils.findVariable(scopeOf(current.body), param.name);
+    if (variable !== null) found.add(variable);
+  }
+  // const client = await pool.connect(); const runner = dataSource.createQueryRunner();
+  for (let scope: Scope.Scope | null = scopeOf(node); scope !== null; scope = scope.upper) {
+    for (const variable of scope.variables) {
+      const definition = variable.defs[0];
+      if (definition?.type !== DefinitionType.Variable || definition.node.id.type !== AST_NODE_TYPES.Identifier) continue;
+      let init = definition.node.init === null ? undefined : skipTypeWrappers(definition.node.init);
+      if (init?.type === AST_NODE_TYPES.AwaitExpression) init = skipTypeWrappers(init.argument);
+      if (init?.type !== AST_NODE_TYPES.CallExpression || init.callee.type !== AST_NODE_TYPES.MemberExpression || init.callee.computed) continue;
+      const method = init.callee.property.type === AST_NODE_TYPES.Identifier ? init.callee.property.name : '';
+      const checkout = CHECKOUTS.find((entry) => entry.method === method);
+      if (checkout !== undefined && (checkout.from === 'source' || isPool(init.callee.object, scopeOf(init), types))) found.add(variable);
+    }
+  }
+  return found;
+}
+
+/**
+ * True when every task `mapper` starts runs on one connection, which takes one query at a time
+ * (or pipelines them): inside an interactive transaction (`tx.query(…)`, `Model.create(x, {
+ * transaction: t })`, `insertRow(tx, row)`), on a checked-out client, or Redis commands on one
+ * ioredis / node-redis client. What the mapper waits for or returns must all be such calls.
+ */
+export function runsOnOneConnection(
+  mapper: TSESTree.Node,
+  fanOut: TSESTree.Node,
+  scopeOf: (node: TSESTree.Node) => Scope.Scope,
+  visitorKeys: SourceCode.VisitorKeys,
+  types: TypeInfo | undefined,
+): boolean {
+  const fn = skipTypeWrappers(mapper);
+  if (!isFunction(fn)) return false;
+  const connections = connectionsAround(fanOut, scopeOf, types);
+  const isConnection = (node: TSESTree.Node): boolean => {
+    if (node.type !== AST_NODE_TYPES.Identifier) return false;
+    const variable = ASTUtils.findVariable(scopeOf(node), node.name);
+    return variable !== null && connections.has(variable);
+  };
+  const usesConnection = (node: TSESTree.Node): boolean => {
+    let uses = isConnection(node);
+    walk(node, visitorKeys, (inner) => {
+      if (isConnection(inner)) uses = true;
+      return !uses;
+    }, true);
+    return uses;
+  };
+  /** A call on the connection (`tx.insert(…)`, `sql\`…\``), one it is passed to, or a Redis command. */
+  const onConnection = (node: TSESTree.Node): boolean => {
+    let bare = skipTypeWrappers(node);
+    if (bare.type === AST_NODE_TYPES.AwaitExpression) bare = skipTypeWrappers(bare.argument);
+    if (bare.type === AST_NODE_TYPES.ChainExpression) bare = bare.expression;
+    if (bare.type === AST_NODE_TYPES.TaggedTemplateExpression) return connections.size > 0 && usesConnection(bare.tag);
+    if (bare.type !== AST_NODE_TYPES.CallExpression) return bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.Literal;
+    const callee = skipTypeWrappers(bare.callee);
+    if (callee.type === AST_NODE_TYPES.MemberExpression && ['then', 'catch', 'finally'].includes(calleeText(callee)?.split('.').at(-1) ?? '')) {
+      return onConnection(callee.object);
+    }
+    if (connections.size > 0 && ([callee, ...bare.arguments] as TSESTree.Node[]).some(usesConnection)) return true;
+    return callee.type === AST_NODE_TYPES.MemberExpression && isPipelinedClient(callee.object, scopeOf(callee), types);
+  };
+  if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return onConnection(fn.body);
+  const waited: TSESTree.Node[] = [];
+  walk(fn.body, visitorKeys, (node) => {
+    if (node.type === AST_NODE_TYPES.AwaitExpression) waited.push(node.argument);
+    else if (node.type === AST_NODE_TYPES.ReturnStatement && node.argument !== null) waited.push(node.argument);
+  });
+  return waited.length > 0 && waited.every(onConnection);
+}
