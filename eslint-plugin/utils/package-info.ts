@@ -9,7 +9,7 @@ export interface PackageInfo {
 
 let cached: PackageInfo | undefined;
 
-/** eslint-plugin-bounded's own package.json, found by walking up from this file (source or dist). */
+/** eslint-plugin-bounded's own name and version, from its package.json found by walking up from this file (source or dist). */
 export function packageInfo(): PackageInfo {
   if (cached !== undefined) return cached;
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -24,7 +24,11 @@ export function packageInfo(): PackageInfo {
       // No package.json here; keep walking up.
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('eslint-plugin-bounded: cannot find its own package.json');
+    if (parent === dir) {
+      // A bundle of the sources (the test harness's worker threads) has no package.json above it.
+      cached = { name: 'eslint-plugin-bounded', version: '0.0.0-unpackaged' };
+      return cached;
+    }
     dir = parent;
   }
 }
