@@ -109,6 +109,8 @@ export async function createRedisStore(options: CreateRedisStoreOptions): Promis
   const timeoutMs = options.operationTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   assertTimeoutMs('operationTimeoutMs', timeoutMs);
   const { Redis: RedisClass } = await loadIoredis();
+  // A factory: the caller builds one store per process and owns it (and the client, through it).
+  // eslint-disable-next-line bounded/no-per-call-connection -- the client is handed to the store this returns
   const client = new RedisClass(options.url, {
     // Fail fast while the server is away: a command is refused at once instead of waiting in a
     // queue for a reconnect, and a command in flight when the connection drops is not re-sent
