@@ -10,6 +10,8 @@ export {
   loadPolicy,
   parsePolicy,
   resolvePolicyPath,
+  type ConnectionPolicy,
+  type HttpClientPolicy,
   type HttpPolicy,
   type LoadPolicyOptions,
   type ParseResult,
