@@ -230,7 +230,7 @@ export default createRule<Options, MessageId>({
         return `the client is built for each request with that tenant's key, and each key has its own limit: keep one limiter per key (a Map from the key to providerLimiter('${limiter}')) and send each tenant's calls through its own, not one process-wide limiter that would throttle every tenant together`;
       }
       if (found.fanOut !== undefined) return `pass a finite \`${found.fanOut.knob.option}\` and send the calls through one shared limiter, e.g. providerLimiter('${limiter}')`;
-      if (found.client !== undefined && found.client.api.throttleCodemod.kind === 'rewrite') {
+      if (found.client !== undefined && found.client.api.kind === 'sdk') {
         return `wrap the client once with throttleClient(client, { limiter: '${limiter}' })`;
       }
       return `send it through one shared limiter, e.g. providerLimiter('${limiter}').schedule(…)`;
@@ -240,7 +240,7 @@ export default createRule<Options, MessageId>({
       const construction = found.client?.construction;
       const limiter = found.limiter;
       if (construction === undefined || limiter === undefined || isNameTaken(sourceCode.getScope(construction), 'throttleClient')) return [];
-      if (found.client?.api.throttleCodemod.kind !== 'rewrite' || isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) return [];
+      if (found.client?.api.kind !== 'sdk' || isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) return [];
       const clientText = sourceCode.getText(construction);
       return [
         {
