@@ -1,9 +1,10 @@
 import { relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import tsParser from '@typescript-eslint/parser';
-import { ESLint, type Linter } from 'eslint';
+import type { ESLint, Linter } from 'eslint';
 import plugin from '../../eslint-plugin/index.js';
 import { resolvePolicyPath } from '../../policy/load.js';
+import { createCheckLinter, workerCount } from '../check-index.js';
 import { resolveSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
@@ -23,6 +24,10 @@ Options:
   --typed                       Use the TypeScript type checker (slower, more precise)
   --output FILE                 Write the report to FILE instead of standard output
   --quiet                       No progress or summary on standard error
+  --concurrency auto|off|N      Lint on N worker threads (default auto: one per core when
+                                there are at least 100 files per worker)
+  --no-index                    Skip the index pass (which records what exported functions
+                                do, so a call of an imported wrapper counts as its calls)
 
 Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 usage error.
 `;
@@ -42,6 +47,8 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
         typed: { type: 'boolean', default: false },
         output: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        concurrency: { type: 'string', default: 'auto' },
+        'no-index': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -59,7 +66,13 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   }
 
   const policyPath = resolvePolicyPath({ path: parsed.values.policy, cwd });
-  if (loadPolicyFor('check', io, policyPath, cwd) === undefined) return 1;
+  const policy = loadPolicyFor('check', io, policyPath, cwd);
+  if (policy === undefined) return 1;
+  const concurrency = parsed.values.concurrency === 'auto' || parsed.values.concurrency === 'off' ? parsed.values.concurrency : Number(parsed.values.concurrency);
+  if (typeof concurrency === 'number' && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    io.stderr.write(`bounded check: --concurrency takes auto, off or a whole number of workers, got "${parsed.values.concurrency}"\n`);
+    return 2;
+  }
   const sources = await resolveSources(parsed.positionals, cwd);
   if ('missing' in sources) {
     io.stderr.write(`bounded check: no such file or folder: ${sources.missing}\n`);
@@ -69,21 +82,22 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
 
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
   const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);
-  const eslint = new ESLint({
-    cwd: base,
-    overrideConfigFile: true,
-    overrideConfig: lintConfig(config, typed, policyPath),
-    errorOnUnmatchedPattern: false,
-  });
+  const { eslint, dispose } = await createCheckLinter({ cwd: base, files, policy, policyPath, config, typed, concurrency, index: !parsed.values['no-index'] });
 
   const results: ESLint.LintResult[] = [];
-  const progress = !quiet && files.length > BATCH && (io.stderr as { isTTY?: boolean }).isTTY === true;
-  for (let start = 0; start < files.length; start += BATCH) {
-    results.push(...(await eslint.lintFiles(files.slice(start, start + BATCH))));
-    if (progress) {
-      const done = Math.min(files.length, start + BATCH);
-      io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
+  // Workers take the files in one go (batches would restart them); one thread reports progress per batch.
+  const batch = workerCount(concurrency, files.length) > 0 ? files.length : BATCH;
+  const progress = !quiet && files.length > batch && (io.stderr as { isTTY?: boolean }).isTTY === true;
+  try {
+    for (let start = 0; start < files.length; start += batch) {
+      results.push(...(await eslint.lintFiles(files.slice(start, start + batch))));
+      if (progress) {
+        const done = Math.min(files.length, start + batch);
+        io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
+      }
     }
+  } finally {
+    dispose();
   }
   if (progress) io.stderr.write('\n');
 
@@ -108,7 +122,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
 }
 
 /** The flat config `bounded check` lints with: bounded's rules on every JS/TS file. */
-export function lintConfig(config: 'recommended' | 'strict' | 'all', typed: boolean, policy: string | undefined): Linter.Config[] {
+export function lintConfig(config: 'recommended' | 'strict' | 'all', typed: boolean, policy: string | undefined, index?: string): Linter.Config[] {
   return [
     {
       files: ['**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'],
@@ -122,7 +136,7 @@ export function lintConfig(config: 'recommended' | 'strict' | 'all', typed: bool
         },
       },
       linterOptions: { reportUnusedDisableDirectives: 'off' },
-      settings: policy === undefined ? {} : { bounded: { policy } },
+      settings: { bounded: { ...(policy === undefined ? {} : { policy }), ...(index === undefined ? {} : { index }) } },
     },
     plugin.configs[config],
   ];

@@ -4,12 +4,13 @@ import { BOUNDED_MAPPERS } from '../../policy/catalog/index.js';
 import type { Policy } from '../../policy/load.js';
 import { createRule } from '../utils/create-rule.js';
 import { calleeText, enclosingFunction, isFunction } from '../utils/functions.js';
-import { importedFact, projectIndexFor } from '../utils/project-index.js';
+import { providerReach } from '../utils/module-facts.js';
+import { factsOfFile } from '../utils/file-facts.js';
+import { projectIndexFor, setFileFacts } from '../utils/project-index.js';
 import { findProperty, heldObject } from '../utils/option-objects.js';
 import { policyFor } from '../utils/policy.js';
-import { createReach } from '../utils/reach.js';
 import { addRuntimeImport, isNameTaken, isRuntimeExport } from '../utils/runtime-imports.js';
-import { providerLookup, providerUse, type ProviderClient, type ProviderUse } from '../utils/sdk-clients.js';
+import type { ProviderClient, ProviderUse } from '../utils/sdk-clients.js';
 import { callContext, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type LimiterLookup } from '../utils/throttling.js';
 import { typeInfo } from '../utils/type-info.js';
 import { someNode } from '../utils/walk.js';
@@ -120,13 +121,6 @@ function boundedFanOut(node: TSESTree.Node, scope: Scope.Scope): string | undefi
 
 type Found = ProviderUse;
 
-/** A provider call reached through a function: the same file's, or an imported one the index knows. */
-interface Through {
-  readonly found: Found;
-  /** How the innermost call reads: `openai.chat.completions.create`. */
-  readonly inner: string;
-}
-
 /**
  * True when a client built inside a function takes its API key from something of that call
  * (`new OpenAI({ apiKey: req.headers['x-api-key'] })`, `tenant.apiKey`): one client per tenant.
@@ -195,33 +189,28 @@ export default createRule<Options, MessageId>({
     const sourceCode = context.sourceCode;
     const types = typeInfo(context);
     const services = types === undefined ? undefined : ESLintUtils.getParserServices(context, true);
-    const lookup = providerLookup(policy, sourceCode, context.physicalFilename, services);
     const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
 
     function describe(node: TSESTree.Node): string {
       return calleeText(node) ?? sourceCode.getText(node).replace(/\s+/g, '');
     }
 
-    const find = (node: TSESTree.CallExpression): Found | undefined => providerUse(node, lookup);
+    const index = projectIndexFor(context);
+    // With the checker and no index, an imported helper's declaration is analysed where it is.
+    if (index === undefined && services?.program != null) setFileFacts((file) => factsOfFile(file, policy));
+    const reach = providerReach({
+      sourceCode,
+      policy,
+      filename: context.physicalFilename,
+      index,
+      services,
+      types,
+      limiters: names,
+    });
 
     function isPaced(node: TSESTree.CallExpression): boolean {
       const lookup: LimiterLookup = { scope: scopeOf(node), types, names };
       return isInsideLimiter(node, lookup) || isAfterLimiterWait(node, lookup);
-    }
-
-    const reach = createReach<Found>(find, (call, found) => found.limited || isPaced(call), scopeOf, sourceCode.visitorKeys);
-    const index = projectIndexFor(context);
-
-    /** The provider call `node` makes through a function: one of this file, or an imported one the index (or the checker) knows. */
-    function through(node: TSESTree.CallExpression): Through | undefined {
-      const reached = reach.through(node);
-      if (reached !== undefined) return { found: reached.value, inner: describe(reached.inner.callee) };
-      const fact = importedFact(node, scopeOf, context.physicalFilename, index, services)?.provider;
-      if (fact === undefined) return undefined;
-      return {
-        found: { receiver: undefined, label: fact.label, limiter: fact.limiter, client: undefined, fanOut: undefined, limited: false },
-        inner: fact.call,
-      };
     }
 
     function remedy(found: Found): string {
@@ -256,14 +245,11 @@ export default createRule<Options, MessageId>({
 
     return {
       CallExpression(node) {
-        let found = find(node);
-        let call = describe(node.callee);
-        if (found === undefined) {
-          const reached = through(node);
-          if (reached === undefined) return;
-          found = reached.found;
-          call = `${call}()\` → \`${reached.inner}`;
-        }
+        const hit = reach.at(node);
+        if (hit === undefined) return;
+        const found = hit.use;
+        // A helper is named with the call it makes: `summarize()` → `openai.chat.completions.create`.
+        const call = hit.direct ? describe(node.callee) : `${describe(node.callee)}()\` → \`${hit.inner}`;
         if (found.limited) return;
         if (isPaced(node)) return;
         const scope = scopeOf(node);

@@ -41,8 +41,9 @@ export function createReach<T>(
     visiting.add(fn);
     let found: Reached<T> | undefined;
     try {
+      // From the function itself: an arrow's expression body is a child of it, not below it.
       walk(
-        fn.body,
+        fn,
         visitorKeys,
         (node) => {
           if (found !== undefined) return false;

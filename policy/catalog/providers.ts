@@ -357,3 +357,15 @@ export function durationText(ms: number): string {
   }
   return `${ms} ms`;
 }
+
+/**
+ * Text every import of a provider module contains (the module itself, or its family's prefix):
+ * a file without any of these, quoted, cannot reach a provider except through another file.
+ */
+export const PROVIDER_MODULE_TEXT: readonly string[] = [
+  ...PROVIDER_APIS.flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string')),
+  '@langchain/',
+  'langchain/',
+  '@llamaindex/',
+  ...Object.keys(AI_SDK_PROVIDERS),
+];
