@@ -8,7 +8,8 @@
  * database module, or call `fetch`, then, round by round, the files that import a file
  * already found to export one (a wrapper of a wrapper).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ESLint } from 'eslint';
@@ -18,6 +19,7 @@ import { factsOfText } from '../eslint-plugin/utils/file-facts.js';
 import { resolveImportPath } from '../eslint-plugin/utils/module-paths.js';
 import type { ExportFacts, ProjectIndex } from '../eslint-plugin/utils/project-index.js';
 import { lintConfig } from './commands/check.js';
+import { withoutCommentLines } from './migrate-prefilter.js';
 
 /** Connection modules, until the catalog's connections (issue 15) land: the ones eslint-plugin/utils/connections.ts knows. */
 const CONNECTION_MODULES = ['pg', 'pg-pool', 'mysql', 'mysql2', 'mysql2/promise', 'ioredis', 'redis', 'mongodb'];
@@ -81,7 +83,8 @@ export function buildProjectIndex(files: readonly string[], policy: Policy): { i
   const index: ProjectIndex = { version: 1, files: facts };
   const pattern = candidatePattern(policy);
   let parsed = 0;
-  let round = files.filter((file) => pattern.test(read(file) ?? ''));
+  // Doc comments are full of example imports (an SDK's own sources would all look like clients).
+  let round = files.filter((file) => pattern.test(withoutCommentLines(read(file) ?? '')));
   for (let depth = 0; depth < MAX_ROUNDS && round.length > 0; depth++) {
     const found: string[] = [];
     for (const file of round) {
@@ -134,9 +137,9 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<{ 
   if (options.index) {
     const built = buildProjectIndex(options.files, options.policy);
     stats = built.stats;
-    const dir = mkdtempSync(join(tmpdir(), 'bounded-index-'));
+    const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
     indexPath = join(dir, 'index.json');
-    writeFileSync(indexPath, JSON.stringify(built.index));
+    await writeFile(indexPath, JSON.stringify(built.index));
   }
   const dispose = (): void => {
     if (indexPath !== undefined) rmSync(dirname(indexPath), { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { ScopeType } from '@typescript-eslint/scope-manager';
 import { AST_NODE_TYPES, ASTUtils, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { RuleFix, RuleFixer, Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
 import { BOUNDED_MAPPERS } from '../../policy/catalog/index.js';
@@ -137,7 +138,7 @@ function isPerTenantClient(client: ProviderClient, scopeOf: (node: TSESTree.Node
     const isLocal = (node: TSESTree.Node): boolean => {
       if (node.type !== AST_NODE_TYPES.Identifier) return false;
       const variable = ASTUtils.findVariable(scopeOf(node), node.name);
-      return variable !== null && variable.defs.length > 0 && variable.scope.type !== 'module' && variable.scope.type !== 'global';
+      return variable !== null && variable.defs.length > 0 && variable.scope.type !== ScopeType.module && variable.scope.type !== ScopeType.global;
     };
     return isLocal(property.value) || someNode(property, visitorKeys, (node) => node !== property.key && isLocal(node));
   });

@@ -39,7 +39,7 @@ const collector: Rule.RuleModule = {
 const CONFIG: Linter.Config[] = [
   {
     files: ['**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'],
-    languageOptions: { parser: tsParser as never, parserOptions: { ecmaVersion: 'latest', sourceType: 'module', ecmaFeatures: { jsx: true } } },
+    languageOptions: { parser: tsParser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module', ecmaFeatures: { jsx: true } } },
     plugins: { 'bounded-index': { rules: { facts: collector } } },
     rules: { 'bounded-index/facts': 'error' },
     linterOptions: { noInlineConfig: true, reportUnusedDisableDirectives: 'off' },

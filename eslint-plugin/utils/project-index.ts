@@ -158,7 +158,7 @@ function typedTarget(call: TSESTree.CallExpression, services: ParserServices | u
     const name = symbol!.getName();
     const isMember = declaration.parent !== undefined && (ts.isClassDeclaration(declaration.parent) || ts.isClassExpression(declaration.parent));
     if (!isMember) return { file, key: name };
-    const isStatic = (declaration as { modifiers?: readonly { kind: number }[] }).modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword) === true;
+    const isStatic = ts.canHaveModifiers(declaration) && ts.getModifiers(declaration)?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword) === true;
     return parent === undefined ? undefined : { file, key: `${parent}${isStatic ? '.' : '#'}${name}` };
   } catch {
     return undefined;
