@@ -29,11 +29,13 @@ import {
   isRuntimeName,
   mayBeRequestPath,
   parentOf,
+  providerApi,
   splitCallee,
   type ClientLookup,
   type Provider,
 } from '../utils/throttle-clients.js';
 import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
+import { PROVIDER_MODULE_TEXT, isProviderTestModule, providerApiOf } from '../../policy/catalog/index.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
@@ -48,7 +50,6 @@ function parserFor(path: string): 'ts' | 'tsx' | 'babel' {
 
 type Node = K.NodeKind;
 
-const SDK_MODULES = new Set(['openai', '@anthropic-ai/sdk']);
 /** Methods only an SDK's APIPromise has; `limiter.schedule` returns a plain Promise. */
 const API_PROMISE_METHODS = new Set(['withResponse', 'asResponse']);
 
@@ -100,10 +101,41 @@ function existingLimiter(program: K.ProgramKind, provider: Provider, imports: Co
 }
 
 /**
- * A cheap text test: a file that names neither SDK nor a relative module cannot hold a client
- * this transform knows (its clients are constructed, annotated or imported from those).
+ * A cheap text test: a file that names no provider module (from the catalog) nor a relative
+ * module cannot hold a client this transform knows (its clients are constructed, annotated or
+ * imported from those).
  */
-const CANDIDATE = /['"](?:openai|@anthropic-ai\/sdk)['"]|\bfrom\s*['"]\.\.?\//;
+const CANDIDATE = new RegExp(`['"](?:${PROVIDER_MODULE_TEXT.map((text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})|\\bfrom\\s*['"]\\.\\.?/`);
+
+/**
+ * A provider call the transform knows but never rewrites, with the catalog's reason: a module
+ * function (`generateText(…)`), a command sent through a generic client (`bedrock.send(new
+ * ConverseCommand(…))`), or a call on a module's ready client (`ollama.chat(…)`).
+ */
+function unrewritable(call: K.CallExpressionKind, imports: ContextLookup['imports']): string | undefined {
+  const callee = call.callee as Node;
+  const binding = importOf(callee, imports);
+  if (binding !== undefined && !isProviderTestModule(binding.module)) {
+    const api = providerApiOf(binding.module);
+    const isCall = api?.functions?.includes(binding.imported) === true || (api?.instances?.includes('default') === true && api.methods?.includes(binding.imported) === true);
+    if (api !== undefined && isCall && api.throttleCodemod.kind === 'skip') return api.throttleCodemod.reason;
+  }
+  const [first] = call.arguments as Node[];
+  if (callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && callee.property.name === 'send' && first?.type === 'NewExpression') {
+    const command = importOf(first.callee as Node, imports);
+    const api = command === undefined ? undefined : providerApiOf(command.module);
+    if (api?.commands?.includes(command!.imported) === true && api.throttleCodemod.kind === 'skip') return api.throttleCodemod.reason;
+  }
+  return undefined;
+}
+
+/** The import an identifier (or a namespace's member) refers to. */
+function importOf(node: Node, imports: ContextLookup['imports']): { module: string; imported: string } | undefined {
+  if (node.type === 'Identifier') return imports.get(node.name);
+  if (node.type !== 'MemberExpression' || node.computed || node.object.type !== 'Identifier' || node.property.type !== 'Identifier') return undefined;
+  const namespace = imports.get(node.object.name);
+  return namespace !== undefined && (namespace.imported === '*' || namespace.imported === 'default') ? { module: namespace.module, imported: node.property.name } : undefined;
+}
 
 const jscodeshifts = new WeakMap<API['jscodeshift'], Map<string, API['jscodeshift']>>();
 
@@ -123,7 +155,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const j = withParserFor(api, file.path);
   const root = parseForTextEdits(j, text);
   const imports = importBindings(root);
-  if (![...imports.values()].some((binding) => SDK_MODULES.has(binding.module) || binding.module.startsWith('.'))) return null;
+  if (![...imports.values()].some((binding) => providerApiOf(binding.module) !== undefined || binding.module.startsWith('.'))) return null;
   const policy = policyFor(file.path, options);
   const strict = options.strict === true;
   const report = (node: Located, reason: string): void => {
@@ -136,19 +168,33 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 
   const constructions = new Map<number, { construction: K.NewExpressionKind; provider: Provider }>();
   const calls: { path: ASTPath; provider: Provider }[] = [];
+  /** True when the call runs where the rule reports it: in a loop, a fan-out or a handler, and not already paced. */
+  const flagged = (path: ASTPath): boolean => {
+    if (!strict) {
+      const where = callKind(path, context);
+      if (where.kind === 'none') return false;
+      if (where.loop !== undefined && isPacedLoop(where.loop, context)) return false;
+    }
+    return !isInsideLimiter(path, context) && !isAfterLimiterWait(path, context);
+  };
   const visit = (path: ASTPath): void => {
     const call = path.node as K.CallExpressionKind;
+    const skipped = unrewritable(call, imports);
+    if (skipped !== undefined) {
+      if (flagged(path)) report(call, `\`${calleeText(call.callee) ?? 'the call'}\`: ${skipped}`);
+      return;
+    }
     const split = splitCallee(call.callee);
     if (split === undefined || !mayBeRequestPath(split.path)) return;
     const origin = clientOrigin(clients, path, split.receiver);
     if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
-    if (!strict) {
-      const where = callKind(path, context);
-      if (where.kind === 'none') return;
-      if (where.loop !== undefined && isPacedLoop(where.loop, context)) return;
-    }
-    if (isInsideLimiter(path, context) || isAfterLimiterWait(path, context)) return;
+    if (!flagged(path)) return;
     const name = calleeText(call.callee) ?? `…${split.path.map((part) => `.${part}`).join('')}`;
+    const support = providerApi(origin.provider)?.throttleCodemod;
+    if (support?.kind === 'skip') {
+      report(call, `\`${name}\`: ${support.reason}`);
+      return;
+    }
     if (origin.kind === 'refused') {
       report(call, `\`${name}\`: ${origin.reason}`);
       return;
