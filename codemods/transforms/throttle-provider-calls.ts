@@ -122,7 +122,7 @@ function unrewritable(call: K.CallExpressionKind, imports: ContextLookup['import
   }
   const [first] = call.arguments as Node[];
   if (callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && callee.property.name === 'send' && first?.type === 'NewExpression') {
-    const command = importOf(first.callee as Node, imports);
+    const command = importOf(first.callee, imports);
     const api = command === undefined ? undefined : providerApiOf(command.module);
     if (api?.commands?.includes(command!.imported) === true && api.throttleCodemod.kind === 'skip') return api.throttleCodemod.reason;
   }
