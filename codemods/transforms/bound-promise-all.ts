@@ -122,6 +122,8 @@ function isLimitedCall(node: unknown, limiters: Limiters): boolean {
   if (value.type !== 'CallExpression') return false;
   const callee = value.callee;
   if (isListedLimiter(callee, limiters)) return true;
+  // `throttle(fn)()`: calling what a limiter wrapped runs it under the limit.
+  if (callee.type === 'CallExpression') return isLimitedCall(callee, limiters);
   if (callee.type === 'MemberExpression') {
     const method = memberName(callee);
     return method !== undefined && RUN_METHODS.has(method) && isLimiterHolder(callee.object, limiters);

@@ -35,7 +35,7 @@ import {
   type Provider,
 } from '../utils/throttle-clients.js';
 import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
-import { PROVIDER_MODULE_TEXT, isProviderTestModule, providerApiOf } from '../../policy/catalog/index.js';
+import { AI_SDK_PROVIDERS, PROVIDER_MODULE_TEXT, isProviderTestModule, providerApiOf } from '../../policy/catalog/index.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
@@ -155,7 +155,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const j = withParserFor(api, file.path);
   const root = parseForTextEdits(j, text);
   const imports = importBindings(root);
-  if (![...imports.values()].some((binding) => providerApiOf(binding.module) !== undefined || binding.module.startsWith('.'))) return null;
+  const knownModule = (module: string): boolean => providerApiOf(module) !== undefined || AI_SDK_PROVIDERS[module] !== undefined || module.startsWith('.');
+  if (![...imports.values()].some((binding) => knownModule(binding.module))) return null;
   const policy = policyFor(file.path, options);
   const strict = options.strict === true;
   const report = (node: Located, reason: string): void => {

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { ASTPath, Collection, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { BOUNDED_RUNTIME_MODULES, PROVIDER_APIS, isProviderTestModule, matchesName, providerApiOf, type ProviderApi } from '../../policy/catalog/index.js';
+import { AI_SDK_PROVIDERS, BOUNDED_RUNTIME_MODULES, PROVIDER_APIS, isProviderTestModule, matchesName, providerApiOf, type ProviderApi } from '../../policy/catalog/index.js';
 import { programOf } from './imports.js';
 
 /** A provider's catalog id: 'openai', 'anthropic', 'langchain'… */
@@ -230,6 +230,13 @@ function originOfValue(lookup: ClientLookup, path: ASTPath, value: Node, depth: 
   if (isThrottleCall(bare, lookup.imports)) return { kind: 'throttled' };
   const provider = constructedProvider(bare, lookup.imports);
   if (provider !== undefined) return { kind: 'construction', provider, construction: bare as K.NewExpressionKind };
+  // An AI SDK model (`openai('gpt-4o')` of '@ai-sdk/openai'): a provider's model, made by its package.
+  if (bare.type === 'CallExpression') {
+    let callee = bare.callee as Node;
+    if (callee.type === 'MemberExpression') callee = callee.object as Node;
+    const binding = callee.type === 'Identifier' ? lookup.imports.get(callee.name) : undefined;
+    if (binding !== undefined && AI_SDK_PROVIDERS[binding.module] !== undefined) return { kind: 'external', provider: 'ai-sdk' };
+  }
   if (bare.type === 'Identifier' && depth < 4) return originOfName(lookup, path, bare.name, depth + 1);
   return undefined;
 }

@@ -115,6 +115,8 @@ export function isLimitedCall(
   const callee = skipTypeWrappers(call.callee);
   if (isListed(callee, names)) return true;
   if (callee.type === AST_NODE_TYPES.Identifier) return isLimiter(callee, scope, types, names) && knobIsSet(call, scope);
+  // `throttle(fn)()`: calling what a limiter wrapped runs it under the limit.
+  if (callee.type === AST_NODE_TYPES.CallExpression) return isLimitedCall(callee, scope, types, names);
   if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) {
     return false;
   }

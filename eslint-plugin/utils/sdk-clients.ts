@@ -245,6 +245,10 @@ function classifyCall(node: TSESTree.CallExpression, lookup: ProviderLookup, sco
   const binding = resolveImport(callee, scope);
   if (binding !== undefined) {
     if (isProviderTestModule(binding.module)) return undefined;
+    // An AI SDK model: `openai('gpt-4o')`, `openai.embedding(…)` of '@ai-sdk/openai'.
+    const model = AI_SDK_PROVIDERS[binding.module];
+    const aiSdk = lookup.apis.find((api) => api.id === 'ai-sdk');
+    if (model !== undefined && aiSdk !== undefined) return client(aiSdk, node, model.label, model.limiter);
     const api = apiOfModule(binding, lookup);
     return api !== undefined && api.factories !== undefined && matchesName(api.factories, binding.imported) ? client(api, node) : undefined;
   }
