@@ -233,7 +233,7 @@ function originOfValue(lookup: ClientLookup, path: ASTPath, value: Node, depth: 
   // An AI SDK model (`openai('gpt-4o')` of '@ai-sdk/openai'): a provider's model, made by its package.
   if (bare.type === 'CallExpression') {
     let callee = bare.callee as Node;
-    if (callee.type === 'MemberExpression') callee = callee.object as Node;
+    if (callee.type === 'MemberExpression') callee = callee.object;
     const binding = callee.type === 'Identifier' ? lookup.imports.get(callee.name) : undefined;
     if (binding !== undefined && AI_SDK_PROVIDERS[binding.module] !== undefined) return { kind: 'external', provider: 'ai-sdk' };
   }
