@@ -124,10 +124,10 @@ export default createRule<Options, MessageId>({
 
     function remedyFor(library: HttpCall['library'] | 'sdk', callKeys: readonly string[] = ['timeout']): Remedy {
       if (library === 'sdk') {
-        // The SDK's own option where it has one in milliseconds, else an abort signal.
-        const key = ['timeout', 'timeoutMs'].find((name) => callKeys.includes(name));
-        if (key !== undefined) return { option: `${key}: ${modelMs}`, key, value: modelMs, ms: modelMs };
-        const signal = callKeys.includes('abortSignal') ? 'abortSignal' : 'signal';
+        // The SDK's first deadline option that takes milliseconds or a signal, in the catalog's order.
+        const key = callKeys.find((name) => ['timeout', 'timeoutMs', 'signal', 'abortSignal'].includes(name)) ?? 'signal';
+        if (key === 'timeout' || key === 'timeoutMs') return { option: `${key}: ${modelMs}`, key, value: modelMs, ms: modelMs };
+        const signal = key;
         return { option: `${signal}: AbortSignal.timeout(${modelMs})`, key: signal, value: `AbortSignal.timeout(${modelMs})`, ms: modelMs };
       }
       if (library === 'axios') return { option: `timeout: ${httpMs}`, key: 'timeout', value: httpMs, ms: httpMs };
@@ -241,9 +241,19 @@ export default createRule<Options, MessageId>({
       const remedy = remedyFor(http.library);
       if (http.api.timeoutMethod !== undefined) {
         // superagent: `.timeout(ms)` chained on the request.
-        if (!chainsMethod(node, http.api.timeoutMethod)) {
-          pending.push({ node, http, report: () => report(node, { kind: 'missing', object: undefined }, 0, { ...remedy, option: `.${http.api.timeoutMethod}(${httpMs})` }, 'server') });
-        }
+        if (chainsMethod(node, http.api.timeoutMethod)) return;
+        const option = `.${http.api.timeoutMethod}(${httpMs})`;
+        pending.push({
+          node,
+          http,
+          report: () =>
+            context.report({
+              node,
+              messageId: 'missingTimeout',
+              data: { call: describe(node.callee), peer: 'server', option, options: '' },
+              suggest: [{ messageId: 'addTimeout', data: { option }, fix: (fixer) => fixer.insertTextAfter(node, option) }],
+            }),
+        });
         return;
       }
       if (http.instance !== undefined) {

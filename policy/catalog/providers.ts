@@ -278,7 +278,7 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     },
     keyOptions: ['apiKey'],
     limiter: undefined,
-    deadline: { client: [], call: ['abortSignal', 'timeout'], callOptions: 0, defaultMs: undefined },
+    deadline: { client: [], call: ['abortSignal'], callOptions: 0, defaultMs: undefined },
     declarationDirs: ['/node_modules/ai/'],
     throttleCodemod: { kind: 'skip', reason: 'AI SDK calls are not wrapped automatically; send them through one shared limiter' },
     timeoutCodemod: { kind: 'skip', reason: 'AI SDK calls take `abortSignal: AbortSignal.timeout(ms)`; add it by hand' },
