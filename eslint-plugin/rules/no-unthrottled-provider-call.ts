@@ -150,7 +150,7 @@ export default createRule<Options, MessageId>({
     type: 'problem',
     docs: {
       description:
-        'Require calls to rate-limited model providers (OpenAI, Anthropic, policy-listed APIs) in loops, fan-outs and request handlers to go through a rate limiter',
+        'Require calls to rate-limited model providers (SDKs, LangChain, LlamaIndex, the AI SDK, policy-listed APIs) in loops, fan-outs and request handlers to go through a rate limiter',
       recommended: true,
     },
     hasSuggestions: true,

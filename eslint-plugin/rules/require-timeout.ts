@@ -64,7 +64,7 @@ export default createRule<Options, MessageId>({
   meta: {
     type: 'problem',
     docs: {
-      description: 'Require a deadline on network and model calls (fetch, undici, axios, got, node:http, OpenAI and Anthropic SDKs)',
+      description: 'Require a deadline on network and model calls (fetch, undici, axios, got, ky, superagent, node:http, model SDKs and frameworks)',
       recommended: true,
     },
     hasSuggestions: true,
