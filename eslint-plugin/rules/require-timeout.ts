@@ -7,7 +7,9 @@ import { httpCall, type HttpCall } from '../utils/http-calls.js';
 import { resolveImport } from '../utils/imports.js';
 import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, heldObject, propertyKey, setPropertyValue, spreadOption } from '../utils/option-objects.js';
 import { assignedVariable, valueOrigin } from '../utils/origins.js';
+import { moduleKey, policyModuleKey } from '../utils/module-paths.js';
 import { policyFor } from '../utils/policy.js';
+import type { HttpClientPolicy } from '../../policy/load.js';
 import { durationText } from '../../policy/catalog/index.js';
 import { callOptionsIndex, classifyClient, providerCall, providerLookup, type ProviderCall } from '../utils/sdk-clients.js';
 
@@ -309,6 +311,26 @@ export default createRule<Options, MessageId>({
       });
     }
 
+    /** The policy's `lint.httpClients` entry a call is, matched on the module's resolved file and the export's name. */
+    function policyClient(node: TSESTree.CallExpression, scope: Scope.Scope): HttpClientPolicy | undefined {
+      if (policy.lint.httpClients.length === 0) return undefined;
+      const binding = resolveImport(node.callee, scope);
+      if (binding === undefined) return undefined;
+      const key = moduleKey(binding.module, context.physicalFilename);
+      return policy.lint.httpClients.find((entry) => policyModuleKey(entry.module, policy.source) === key && entry.methods.includes(binding.imported));
+    }
+
+    function checkPolicyClient(node: TSESTree.CallExpression, client: HttpClientPolicy, scope: Scope.Scope): void {
+      const verdict = inspectOptions(node.arguments[client.optionsIndex], client.timeoutKeys, scope, strict, held);
+      if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      const key = client.timeoutKeys[0];
+      const remedy: Remedy =
+        key === undefined
+          ? remedyFor('fetch')
+          : { option: `${key}: ${httpMs}`, key, value: httpMs, ms: httpMs };
+      pending.push({ node, http: undefined, report: () => report(node, verdict, client.optionsIndex, remedy, 'server') });
+    }
+
     /** `new OpenAI({ timeout: 0 })`, `axios.create({ timeout: Infinity })`: reported where the client is built. */
     function checkConstruction(node: TSESTree.NewExpression | TSESTree.CallExpression, scope: Scope.Scope): void {
       let library: 'sdk' | 'axios' | 'got';
@@ -341,6 +363,11 @@ export default createRule<Options, MessageId>({
       CallExpression(node) {
         const scope = sourceCode.getScope(node);
         checkConstruction(node, scope);
+        const listed = policyClient(node, scope);
+        if (listed !== undefined) {
+          if (listed.deadlineMs === undefined && !isUnderDeadline(node, scope, wrappers)) checkPolicyClient(node, listed, scope);
+          return;
+        }
         const http = httpCall(node, scope);
         if (http !== undefined) {
           if (!isUnderDeadline(node, scope, wrappers)) checkHttp(node, http, scope);

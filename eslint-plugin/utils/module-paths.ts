@@ -52,3 +52,13 @@ export function moduleKey(specifier: string, fromFile: string): string {
 export function clearModulePaths(): void {
   found.clear();
 }
+
+/**
+ * The key a module named in the policy is matched by: a project file (`./src/http.ts`) resolved
+ * from the policy's folder, a package name as it is.
+ */
+export function policyModuleKey(module: string, policySource: string | undefined): string {
+  if (!isPathSpecifier(module)) return module;
+  const absolute = resolve(policySource === undefined ? process.cwd() : dirname(policySource), module);
+  return sourceFileFor(absolute) ?? absolute;
+}

@@ -1,4 +1,3 @@
-import { dirname, resolve } from 'node:path';
 import { AST_NODE_TYPES, type ParserServices, type TSESTree } from '@typescript-eslint/utils';
 import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
 import { unionConstituents } from 'ts-api-utils';
@@ -18,7 +17,7 @@ import { calledFunction, returnedExpressions, type ScopeOf } from './call-graph.
 import { calleeText } from './functions.js';
 import { httpCall, urlText } from './http-calls.js';
 import { resolveImport, type ImportedBinding } from './imports.js';
-import { isPathSpecifier, moduleKey, sourceFileFor } from './module-paths.js';
+import { moduleKey, policyModuleKey } from './module-paths.js';
 import { findProperty, heldObject } from './option-objects.js';
 import { skipTypeWrappers, thisPropertyValues, valueOrigin } from './origins.js';
 import { isRuntimeExport } from './runtime-imports.js';
@@ -93,9 +92,8 @@ const byPolicy = new WeakMap<Policy, readonly ProviderApi[]>();
 export function providerApis(policy: Policy): readonly ProviderApi[] {
   let apis = byPolicy.get(policy);
   if (apis !== undefined) return apis;
-  const base = policy.source === undefined ? process.cwd() : dirname(policy.source);
   const extra = policy.lint.providers.map((entry): ProviderApi => {
-    const module = isPathSpecifier(entry.module) ? (sourceFileFor(resolve(base, entry.module)) ?? resolve(base, entry.module)) : entry.module;
+    const module = policyModuleKey(entry.module, policy.source);
     return {
       ...UNKNOWN,
       id: `policy:${entry.module}`,
