@@ -1,5 +1,5 @@
 import rule from '../../eslint-plugin/rules/no-unthrottled-provider-call.js';
-import { untypedTester } from './setup.js';
+import { typedTester, untypedTester } from './setup.js';
 
 /**
  * Provider calls as real code makes them: through LangChain, the AI SDK, Bedrock's commands,
@@ -300,6 +300,29 @@ export async function handle(req: { headers: Record<string, string>; body: { pro
           },
         },
       ],
+    },
+  ],
+});
+
+typedTester().run('no-unthrottled-provider-call (imported wrappers, typed)', rule, {
+  valid: [
+    // One call of the wrapper in a plain function: its callers decide.
+    `import { summarize } from './llm-wrapper.js';
+export const brief = (text: string) => summarize(text);`,
+  ],
+  invalid: [
+    // With type information and no index, the declaration the checker finds is analysed.
+    {
+      code: `import { summarize } from './llm-wrapper.js';
+export const digest = (texts: string[]) => Promise.all(texts.map((text) => summarize(text)));`,
+      errors: [{ messageId: 'inFanOut', line: 2, data: { call: 'summarize()` → `openai.chat.completions.create', provider: 'OpenAI', limit: openaiLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)" } }],
+    },
+    {
+      code: `import { Llm } from './llm-wrapper.js';
+export async function answerAll(llm: Llm, prompts: string[]) {
+  for (const prompt of prompts) await llm.complete(prompt);
+}`,
+      errors: [{ messageId: 'inLoop', line: 3 }],
     },
   ],
 });
