@@ -186,9 +186,12 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       return;
     }
     const split = splitCallee(call.callee);
-    if (split === undefined || !mayBeRequestPath(split.path)) return;
-    const origin = clientOrigin(clients, path, split.receiver);
-    if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
+    const origin = split === undefined || !mayBeRequestPath(split.path) ? undefined : clientOrigin(clients, path, split.receiver);
+    if (split === undefined || origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) {
+      // A same-file helper that makes a provider call counts where it is called, as the rule judges it.
+      if (flagged(path)) throughHelper(path);
+      return;
+    }
     if (!flagged(path)) return;
     const name = calleeText(call.callee) ?? `…${split.path.map((part) => `.${part}`).join('')}`;
     const support = providerApi(origin.provider)?.throttleCodemod;
@@ -208,6 +211,56 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     if (refusal !== undefined) report(call, `\`${name}\`: ${refusal}`);
     else calls.push({ path, provider: origin.provider });
   };
+  /**
+   * A call of a same-file function (`summarize(x)`) whose body calls a provider: the client it
+   * calls through is wrapped where it is made, as for a direct call; a client made elsewhere is
+   * reported (its calls sit in the helper, where moving them into a limiter is a judgement).
+   */
+  function throughHelper(path: ASTPath): void {
+    const call = path.node as K.CallExpressionKind;
+    const helper = helperOf(path);
+    if (helper === undefined) return;
+    const name = `${calleeText(call.callee) ?? 'the helper'}()`;
+    const within = span(helper as never);
+    root
+      .find(j.CallExpression)
+      .filter((inner) => {
+        const at = span(inner.node);
+        return at.start >= within.start && at.end <= within.end;
+      })
+      .forEach((inner) => {
+        const split = splitCallee((inner.node as K.CallExpressionKind).callee);
+        if (split === undefined || !mayBeRequestPath(split.path)) return;
+        const origin = clientOrigin(clients, inner as ASTPath, split.receiver);
+        if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
+        if (isInsideLimiter(inner as ASTPath, context) || isAfterLimiterWait(inner as ASTPath, context)) return;
+        const support = providerApi(origin.provider)?.throttleCodemod;
+        if (support?.kind === 'skip') report(call, `\`${name}\` calls a provider: ${support.reason}`);
+        else if (origin.kind === 'refused') report(call, `\`${name}\` calls a provider: ${origin.reason}`);
+        else if (origin.kind === 'construction') constructions.set(span(origin.construction).start, origin);
+        else report(call, `\`${name}\` calls a provider on a client made elsewhere; send the helper's calls through a limiter by hand`);
+      });
+  }
+
+  /** The function declared in this file (a declaration or a `const` arrow / function) a plain call runs. */
+  function helperOf(path: ASTPath): Node | undefined {
+    const callee = (path.node as K.CallExpressionKind).callee as Node;
+    if (callee.type !== 'Identifier') return undefined;
+    const scope = (path.scope as { lookup(name: string): { getBindings(): Record<string, ASTPath[]> } | null } | null)?.lookup(callee.name);
+    const binding = scope?.getBindings()[callee.name]?.[0];
+    const holder = binding?.parent as ASTPath | null | undefined;
+    const node = holder?.node as Node | undefined;
+    // The name must be the function's own (not a parameter of the function around the call).
+    let helper: Node | undefined;
+    if (node?.type === 'FunctionDeclaration' && node.id === binding!.node) helper = node;
+    if (node?.type === 'VariableDeclarator' && node.id === binding!.node && node.init != null && isFunctionNode(node.init as Node)) helper = node.init as Node;
+    if (helper === undefined) return undefined;
+    // A recursive call is judged where the helper's body calls out.
+    const own = span(helper as never);
+    const at = span(path.node);
+    return at.start >= own.start && at.end <= own.end ? undefined : helper;
+  }
+
   // One walk for both kinds of call (`a.b()` and `a?.b()`).
   root.find(j.Node, (node: { type: string }) => node.type === 'CallExpression' || node.type === 'OptionalCallExpression').forEach((path) => visit(path as ASTPath));
   if (constructions.size === 0 && calls.length === 0) return null;
