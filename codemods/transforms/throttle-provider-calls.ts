@@ -221,7 +221,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const helper = helperOf(path);
     if (helper === undefined) return;
     const name = `${calleeText(call.callee) ?? 'the helper'}()`;
-    const within = span(helper as never);
+    const within = span(helper);
     root
       .find(j.CallExpression)
       .filter((inner) => {
@@ -231,9 +231,9 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       .forEach((inner) => {
         const split = splitCallee((inner.node as K.CallExpressionKind).callee);
         if (split === undefined || !mayBeRequestPath(split.path)) return;
-        const origin = clientOrigin(clients, inner as ASTPath, split.receiver);
+        const origin = clientOrigin(clients, inner, split.receiver);
         if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
-        if (isInsideLimiter(inner as ASTPath, context) || isAfterLimiterWait(inner as ASTPath, context)) return;
+        if (isInsideLimiter(inner, context) || isAfterLimiterWait(inner, context)) return;
         const support = providerApi(origin.provider)?.throttleCodemod;
         if (support?.kind === 'skip') report(call, `\`${name}\` calls a provider: ${support.reason}`);
         else if (origin.kind === 'refused') report(call, `\`${name}\` calls a provider: ${origin.reason}`);
@@ -253,10 +253,10 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     // The name must be the function's own (not a parameter of the function around the call).
     let helper: Node | undefined;
     if (node?.type === 'FunctionDeclaration' && node.id === binding!.node) helper = node;
-    if (node?.type === 'VariableDeclarator' && node.id === binding!.node && node.init != null && isFunctionNode(node.init as Node)) helper = node.init as Node;
+    if (node?.type === 'VariableDeclarator' && node.id === binding!.node && node.init != null && isFunctionNode(node.init)) helper = node.init;
     if (helper === undefined) return undefined;
     // A recursive call is judged where the helper's body calls out.
-    const own = span(helper as never);
+    const own = span(helper);
     const at = span(path.node);
     return at.start >= own.start && at.end <= own.end ? undefined : helper;
   }
