@@ -44,7 +44,7 @@ import {
   type SignalMerge,
 } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
-import { GLOBAL_OBJECTS, HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_SDKS, matchesName, type HttpClientApi, type HttpClientId } from '../../policy/catalog/index.js';
+import { GLOBAL_OBJECTS, HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_SDKS, REQUEST_OPTION_KEYS, matchesName, type HttpClientApi, type HttpClientId } from '../../policy/catalog/index.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
@@ -71,8 +71,8 @@ const SKIPPED_SDKS: ReadonlyMap<string, { classes: readonly (string | RegExp)[];
   ),
 );
 
-/** Keys only the SDKs' request options have (not request bodies). */
-const REQUEST_OPTION_KEYS = new Set(['timeout', 'signal', 'headers', 'maxRetries', 'query', 'idempotencyKey', 'fetchOptions']);
+/** Keys only the SDKs' request options have (not request bodies), from the catalog. */
+const OPTION_KEYS: ReadonlySet<string> = new Set(REQUEST_OPTION_KEYS);
 
 const CLIENTS = Object.fromEntries(HTTP_CLIENTS.map((client) => [client.id, client])) as Record<HttpClientId, HttpClientApi>;
 const URL_NAME = /url|uri|href|endpoint|link/i;
@@ -580,7 +580,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     // create(body, options); retrieve(id, options); files.create(storeId, { file_id }, options).
     const [first, second] = args;
     const holdsOption = (object: K.ObjectExpressionKind): boolean =>
-      object.properties.some((property) => property.type === 'SpreadElement' || REQUEST_OPTION_KEYS.has(findKey(property) ?? ''));
+      object.properties.some((property) => property.type === 'SpreadElement' || OPTION_KEYS.has(findKey(property) ?? ''));
     const index = first?.type !== 'ObjectExpression' && second?.type === 'ObjectExpression' && second.properties.length > 0 && !holdsOption(second) ? 2 : 1;
     apply(call, place(path, call, { kind: 'option', index, key: 'timeout', value: modelMs, what: 'request options', pad: false }));
   }

@@ -6,6 +6,7 @@ import {
   AI_SDK_PROVIDERS,
   PROVIDER_APIS,
   PROVIDER_HOSTS,
+  REQUEST_OPTION_KEYS,
   isProviderTestModule,
   matchesModule,
   matchesName,
@@ -421,8 +422,8 @@ export function requestOptionsIndex(call: TSESTree.CallExpression, services: Par
   return undefined;
 }
 
-/** Keys only the SDKs' request options have (not request bodies). */
-const REQUEST_OPTION_KEYS = new Set(['timeout', 'signal', 'headers', 'maxRetries', 'query', 'idempotencyKey', 'fetchOptions']);
+/** Keys only the SDKs' request options have (not request bodies), from the catalog. */
+const OPTION_KEYS: ReadonlySet<string> = new Set(REQUEST_OPTION_KEYS);
 
 /**
  * Without type information, where an SDK method most likely takes its request options: the
@@ -437,7 +438,7 @@ export function guessRequestOptionsIndex(call: TSESTree.CallExpression): number 
   const holdsOption = second.properties.some(
     (property) =>
       property.type === AST_NODE_TYPES.SpreadElement ||
-      (property.key.type === AST_NODE_TYPES.Identifier && !property.computed && REQUEST_OPTION_KEYS.has(property.key.name)),
+      (property.key.type === AST_NODE_TYPES.Identifier && !property.computed && OPTION_KEYS.has(property.key.name)),
   );
   return holdsOption ? 1 : 2;
 }

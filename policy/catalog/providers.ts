@@ -85,6 +85,12 @@ export interface ProviderApi {
 
 const STAINLESS_DEFAULT_MS = 600_000;
 
+/**
+ * Keys only the Stainless SDKs' request options have (not request bodies): how a call's
+ * options argument is told from its body without type information.
+ */
+export const REQUEST_OPTION_KEYS: readonly string[] = ['timeout', 'signal', 'headers', 'maxRetries', 'query', 'idempotencyKey', 'fetchOptions'];
+
 const wrapByHand = (what: string): CodemodSupport => ({
   kind: 'skip',
   reason: `${what} clients are not wrapped automatically; send their calls through one shared limiter (providerLimiter(…).schedule(() => …))`,
