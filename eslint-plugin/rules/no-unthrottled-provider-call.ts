@@ -209,6 +209,11 @@ export default createRule<Options, MessageId>({
       limiters: names,
     });
 
+    /** True when a call runs repeatedly: in a loop, a fan-out, a bounded fan-out or a request handler. */
+    function isRepeated(node: TSESTree.CallExpression): boolean {
+      return boundedFanOut(node, scopeOf(node)) !== undefined || callContext(node).kind !== 'none';
+    }
+
     function isPaced(node: TSESTree.CallExpression): boolean {
       const lookup: LimiterLookup = { scope: scopeOf(node), types, names };
       return isInsideLimiter(node, lookup) || isAfterLimiterWait(node, lookup);
@@ -246,7 +251,8 @@ export default createRule<Options, MessageId>({
 
     return {
       CallExpression(node) {
-        const hit = reach.at(node);
+        // Helpers are followed only from where a call's rate matters: most calls are neither.
+        const hit = reach.direct(node) ?? (strict || isRepeated(node) ? reach.at(node) : undefined);
         if (hit === undefined) return;
         const found = hit.use;
         // A helper is named with the call it makes: `summarize()` → `openai.chat.completions.create`.

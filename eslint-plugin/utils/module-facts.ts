@@ -59,7 +59,16 @@ export function providerReach(context: FactsContext): ProviderReach {
     const limiterLookup = { scope: scopeOf(call), types: context.types, names: context.limiters };
     return isInsideLimiter(call, limiterLookup) || isAfterLimiterWait(call, limiterLookup);
   };
+  // A call is judged once, however many helpers' walks pass over it.
+  const known = new WeakMap<TSESTree.CallExpression, ProviderHit | null>();
   const direct = (call: TSESTree.CallExpression): ProviderHit | undefined => {
+    const cached = known.get(call);
+    if (cached !== undefined) return cached ?? undefined;
+    const hit = judge(call);
+    known.set(call, hit ?? null);
+    return hit;
+  };
+  const judge = (call: TSESTree.CallExpression): ProviderHit | undefined => {
     const use = providerUse(call, lookup);
     if (use !== undefined) return { use, inner: textOf(sourceCode, call.callee), direct: true };
     const fact = importedFact(call, scopeOf, filename, index, services)?.provider;
