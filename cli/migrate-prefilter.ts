@@ -7,27 +7,33 @@
  * checks that each file it changes or reports on passes its prefilter. A transform in the
  * registry with no entry here runs on every file (correct, only slower).
  */
+import { HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_MODULE_TEXT, PROVIDER_SDKS } from '@bounded/policy';
 import type { TransformName } from './migrate-source.js';
 
-/** The SDK clients' first-level resources (`client.<resource>.<method>(…)`), both providers. */
-const PROVIDER_RESOURCES = [
-  'completions', 'chat', 'embeddings', 'files', 'images', 'audio', 'moderations', 'models', 'fineTuning', 'graders',
-  'vectorStores', 'beta', 'batches', 'uploads', 'admin', 'responses', 'realtime', 'conversations', 'evals', 'containers',
-  'skills', 'videos', 'messages', 'userProfiles', 'organization',
-].join('|');
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** First segments of the provider method paths (`client.<resource>.<method>(…)`, `model.invoke(…)`), from the catalog. */
+const PROVIDER_HEADS = [...new Set(PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]))].join('|');
+/** Modules whose import add-timeouts acts on: the HTTP clients and the SDKs, from the catalog. */
+const TIMEOUT_MODULES = [
+  ...HTTP_CLIENTS.flatMap((client) => client.modules),
+  ...PROVIDER_SDKS.flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string')),
+].map(escape).join('|');
+/** Text every provider import holds (a module or its family's prefix). */
+const PROVIDER_MODULES = PROVIDER_MODULE_TEXT.map(escape).join('|');
 
 /** Per transform, text that every file it can change or report on contains. */
 const PREFILTERS: Readonly<Record<string, RegExp>> = {
   // The global fetch (also globalThis. / window. / self.fetch), or a client it only touches when
   // it is imported: node:http(s), undici, node-fetch, axios, got, the model SDKs.
-  'add-timeouts': /\bfetch\s*\(|['"](?:node:)?(?:https?|undici|node-fetch|axios|got|openai|@anthropic-ai\/sdk)['"]/,
+  'add-timeouts': new RegExp(`\\bfetch\\s*\\(|['"](?:node:)?(?:${TIMEOUT_MODULES})['"]`),
   'bound-promise-all': /\bPromise\s*\.\s*(?:all|allSettled)\b/,
   // pg's Client or Pool, bound by an import or require of 'pg'.
   'pool-connections': /['"]pg['"]/,
   // A checkout: pool.connect(), .getConnection(), .acquire().
   'release-clients': /\.\s*(?:connect|getConnection|acquire)\b/,
-  // A model SDK import, or a provider call on a client imported from another module.
-  'throttle-provider-calls': new RegExp(`['"](?:openai|@anthropic-ai/sdk)['"]|\\.\\s*(?:${PROVIDER_RESOURCES})\\s*\\??\\.\\s*[A-Za-z_$]`),
+  // A provider import (an SDK or a framework), or a provider call on a client imported from another module.
+  'throttle-provider-calls': new RegExp(`['"](?:${PROVIDER_MODULES})|\\.\\s*(?:${PROVIDER_HEADS})\\s*\\??\\s*[.(]`),
 };
 
 /** The prefilter for `name`, or undefined when it has none (every file is a candidate). */

@@ -18,3 +18,5 @@ export type {
   StoreKind,
   StorePolicy,
 } from './load.js';
+/** The catalog of APIs bounded knows: plain data. */
+export * from './catalog/index.js';

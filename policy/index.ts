@@ -15,6 +15,8 @@ export {
   resolvePolicyPath,
   revivePolicy,
   type ContextPolicy,
+  type ConnectionPolicy,
+  type HttpClientPolicy,
   type HttpPolicy,
   type LoadPolicyOptions,
   type ParseResult,
@@ -36,6 +38,5 @@ export { STARTER_POLICY } from './starter.js';
 export { suggest } from './suggest.js';
 export { MAX_GLOB_LENGTH, gitignoreMatcher, globMatcher, matchesAnyGlob, type GlobMatcher } from './glob.js';
 export { classifyFile, clearContextCache, runsOn, type ContextMatch, type FileContexts } from './contexts.js';
-export * from './catalog/contexts.js';
-export * from './catalog/blocking.js';
-export * from './catalog/connections.js';
+/** The catalog of APIs bounded knows (providers, frameworks, HTTP clients, limiters, connections, blocking calls, contexts). */
+export * from './catalog/index.js';

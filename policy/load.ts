@@ -118,6 +118,23 @@ export interface ContextPolicy {
   readonly skip: readonly string[];
 }
 
+/** `lint.httpClients[]`: an HTTP client or a project function that sends a request. */
+export interface HttpClientPolicy {
+  readonly module: string;
+  readonly methods: readonly string[];
+  readonly optionsIndex: number;
+  readonly timeoutKeys: readonly string[];
+  /** The deadline its requests already have; undefined when none. */
+  readonly deadlineMs: number | undefined;
+}
+
+/** `lint.connections[]`: a module or project function that opens connections. */
+export interface ConnectionPolicy {
+  readonly module: string;
+  readonly exports: readonly string[];
+  readonly kind: 'connection' | 'pool';
+}
+
 /** The effective policy: embedded defaults, then the file, then its environment overlay. */
 export interface Policy {
   readonly version: 1;
@@ -151,6 +168,8 @@ export interface Policy {
   readonly lint: {
     readonly providers: readonly ProviderApiPolicy[];
     readonly limiters: readonly string[];
+    readonly httpClients: readonly HttpClientPolicy[];
+    readonly connections: readonly ConnectionPolicy[];
     readonly timeouts: readonly string[];
     readonly blockingCalls: readonly string[];
     readonly allowPerCallConnections: readonly string[];
@@ -627,6 +646,20 @@ function resolvePolicy(
         return { module: provider.module ?? '', limiter: provider.limiter, methods: provider.methods ?? [] };
       }),
       limiters: lint.limiters ?? [],
+      httpClients: (lint.httpClients ?? []).map((client, index) => {
+        if (client.module === undefined) problems.push({ path: where(['lint', 'httpClients', index]), message: 'missing module (where the client comes from)' });
+        return {
+          module: client.module ?? '',
+          methods: client.methods ?? [],
+          optionsIndex: client.optionsIndex ?? 1,
+          timeoutKeys: client.timeoutKeys ?? ['timeout'],
+          deadlineMs: client.deadline,
+        };
+      }),
+      connections: (lint.connections ?? []).map((connection, index) => {
+        if (connection.module === undefined) problems.push({ path: where(['lint', 'connections', index]), message: 'missing module (where the connection comes from)' });
+        return { module: connection.module ?? '', exports: connection.exports ?? [], kind: connection.kind ?? 'connection' };
+      }),
       timeouts: lint.timeouts ?? [],
       blockingCalls: lint.blockingCalls ?? [],
       allowPerCallConnections: lint.allowPerCallConnections ?? [],

@@ -86,9 +86,25 @@ const monitoring = s.object('Monitoring and alerting.', {
 });
 
 const providerApi = s.object('A provider API the linter treats as rate-limited.', {
-  module: s.string('The module its client comes from, e.g. "@mistralai/mistralai".'),
+  module: s.string(
+    'The module its client comes from, e.g. "@mistralai/mistralai"; or a file of the project relative to this policy (./src/llm.ts), whose exported functions are matched wherever they are imported from.',
+  ),
   limiter: s.string('The rateLimits entry that should throttle it.'),
-  methods: s.list('Method paths on the client, e.g. "chat.complete".', s.string('A method path.')),
+  methods: s.list('Method paths on the client ("chat.complete"), or exported functions of the module ("complete").', s.string('A method path.')),
+});
+
+const httpClientApi = s.object('An HTTP client or a project function that sends a request.', {
+  module: s.string('The module it comes from, or a project file relative to this policy (./src/http.ts).'),
+  methods: s.list('Exported functions (or methods of its default export) that send a request.', s.string('A name.')),
+  optionsIndex: s.nonNegativeInt('The argument its request options are at (default 1).'),
+  timeoutKeys: s.list('Options, besides signal, that put a deadline on the request (default timeout).', s.string('An option.')),
+  deadline: s.duration('The deadline its requests already have (a wrapper that applies one); leave out when they have none.'),
+});
+
+const connectionApi = s.object('A module or project function that opens database or cache connections.', {
+  module: s.string('The module it comes from, or a project file relative to this policy (./src/db.ts).'),
+  exports: s.list('Exports that open a connection (or a pool) when called or constructed.', s.string('An export.')),
+  kind: s.enum('What one call makes: a single connection, or a pool of them (default connection).', ['connection', 'pool'] as const),
 });
 
 const skippedRules = s.list(
@@ -128,6 +144,8 @@ const lint = s.object('What the ESLint rules and codemods should know about this
   contexts,
   providers: s.list('Extra rate-limited provider APIs.', providerApi),
   limiters: s.list('Extra function names that count as rate limiters or concurrency limiters.', s.string('A function name.')),
+  httpClients: s.list('Extra HTTP clients and project functions that send requests.', httpClientApi),
+  connections: s.list('Extra modules and project functions that open connections.', connectionApi),
   timeouts: s.list('Extra function names that count as putting a deadline on a call.', s.string('A function name.')),
   blockingCalls: s.list(
     'Extra calls no-sync-io-in-async reports, as module.name ("fs.readFileSync", "my-lib.loadSync") or a global name.',

@@ -8,7 +8,10 @@
  *
  * - `untyped …`: ESLint's `Linter` with @typescript-eslint/parser over the whole corpus, with
  *   no rules (`floor:parse`) and with bounded's `all` config (`bounded:untyped`). Target
- *   (issue): bounded adds under 15 % to the parse floor.
+ *   (issue): bounded adds under 15 % to the parse floor. `bounded:check` is the whole
+ *   `bounded check` run on the same files written to a temporary folder: the index pass, then
+ *   ESLint on one worker thread per core (target: at most 0.7× the single-thread floor on 2
+ *   cores); `bounded:check-1-thread` the same on one thread.
  * - `typed-subset …`: a fixed spread-out subset of the corpus (typed linting of all of it
  *   would take minutes), linted with a TypeScript program: no rules (`floor:parse-typed`),
  *   bounded's `all` config (`bounded:typed`) and, for contrast, typescript-eslint's
@@ -24,19 +27,24 @@
  * (in the typed runs, a root of the same program). Findings on the corpus are counted in the
  * child's sample (`findings`), not shown as figures.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tsParser from '@typescript-eslint/parser';
-import { Linter } from 'eslint';
+import { Linter, type ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import ts from 'typescript';
+import { createCheckLinter, workerCount } from '../../cli/check-index.js';
 import plugin from 'eslint-plugin-bounded';
+import { defaultPolicy } from '@bounded/policy';
 import { peakRss, type Measurement, type RunContext, type Sample, type Suite, type SuiteOptions, type Target } from '../suite.js';
 
 const NAMES = {
   floor: 'floor:parse',
   untyped: 'bounded:untyped',
+  check: 'bounded:check',
+  checkOneThread: 'bounded:check-1-thread',
   typedFloor: 'floor:parse-typed',
   typed: 'bounded:typed',
   floating: '@typescript-eslint/no-floating-promises',
@@ -300,6 +308,60 @@ async function lintUntyped(context: RunContext, set: RuleSet): Promise<Sample> {
   return { value: ms, extra: { findings: run.findings, unparsed: run.unparsed.length, files: corpus.files.length, lines: corpus.lines } };
 }
 
+/**
+ * The whole `bounded check` run over the untyped corpus written to a temporary folder (outside
+ * the clock): the index pass, then ESLint with bounded's `all` config, on worker threads
+ * (`auto`: one per core) or on one thread. The files are the same as the floor's.
+ */
+async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Promise<Sample> {
+  const { untyped: corpus } = corpora(context.quick);
+  const root = findRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'bounded-lint-bench-'));
+  try {
+    const files = corpus.files.map((file) => {
+      const path = join(dir, relative(join(root, 'virtual'), file.path));
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, file.text);
+      return path;
+    });
+    const probePath = join(dir, 'probe.ts');
+    writeFileSync(probePath, PROBE);
+    context.gc();
+    const t0 = performance.now();
+    const { eslint, stats, dispose } = await createCheckLinter({
+      cwd: dir,
+      files: [...files, probePath],
+      policy: defaultPolicy(),
+      policyPath: undefined,
+      config: 'all',
+      typed: false,
+      concurrency,
+      index: true,
+    });
+    let results: ESLint.LintResult[];
+    try {
+      results = await eslint.lintFiles([...files, probePath]);
+    } finally {
+      dispose();
+    }
+    const ms = performance.now() - t0;
+    const run = newTally();
+    const byPath = new Map(results.map((result) => [result.filePath, result]));
+    for (const [i, file] of corpus.files.entries()) {
+      const result = byPath.get(files[i]!);
+      if (result === undefined) run.unlinted.push(`${file.source}: no result`);
+      else tally(run, file, result.messages.filter((message) => message.ruleId === null || message.ruleId.startsWith('bounded/') || message.fatal === true));
+    }
+    check('bounded', run, corpus.files.length, byPath.get(probePath)?.messages ?? []);
+    return {
+      value: ms,
+      extra: { findings: run.findings, files: corpus.files.length, workers: workerCount(concurrency, files.length + 1), indexParsed: stats?.parsed ?? 0, indexed: stats?.indexed ?? 0 },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const COMPILER_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
@@ -397,6 +459,8 @@ function measurements({ quick }: SuiteOptions): Measurement[] {
   return [
     untyped(NAMES.floor, 'none'),
     untyped(NAMES.untyped, 'bounded'),
+    { ...untyped(NAMES.check, 'bounded'), run: (context) => lintChecked(context, 'auto') },
+    { ...untyped(NAMES.checkOneThread, 'bounded'), run: (context) => lintChecked(context, 'off') },
     typed(NAMES.typedFloor, 'none', [NAMES.typedFloor]),
     typed(NAMES.typed, 'bounded', [NAMES.typedFloor, NAMES.floating]),
     typed(NAMES.floating, 'floating', [NAMES.typedFloor]),
@@ -405,7 +469,11 @@ function measurements({ quick }: SuiteOptions): Measurement[] {
 
 function targets({ quick }: SuiteOptions): Target[] {
   // Time in ms: bounded's rules may take at most 1.15× the parse floor (under 15 % added).
-  return [{ name: NAMES.untyped, scenario: scenarios(quick).untyped, ratioVs: NAMES.floor, atMost: 1.15, source: 'issue' }];
+  return [
+    { name: NAMES.untyped, scenario: scenarios(quick).untyped, ratioVs: NAMES.floor, atMost: 1.15, source: 'issue' },
+    // The whole check run, index pass included, on every core: at most 0.7× the single-thread parse floor (issue 14, 2 cores).
+    { name: NAMES.check, scenario: scenarios(quick).untyped, ratioVs: NAMES.floor, atMost: 0.7, source: 'issue' },
+  ];
 }
 
 const suite: Suite = {

@@ -4,6 +4,7 @@ import tsParser from '@typescript-eslint/parser';
 import { ESLint, type Linter } from 'eslint';
 import plugin from 'eslint-plugin-bounded';
 import { resolvePolicyPath } from '@bounded/policy';
+import { createCheckLinter, workerCount } from '../check-index.js';
 import { SOURCE_EXTENSIONS, checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
@@ -39,6 +40,11 @@ Options:
                                 suppress nothing (comments for other plugins' rules are
                                 never reported)
   --debug                       Print the stack of each internal error
+  --concurrency auto|off|N      Lint on N worker threads (default off: on 2 cores the
+                                threads' start-up cost more than they saved; auto is one
+                                per core when there are at least 100 files per worker)
+  --no-index                    Skip the index pass (which records what exported functions
+                                do, so a call of an imported wrapper counts as its calls)
 
 Vendored and generated files (policy lint.contexts) are skipped and counted as skipped.
 
@@ -67,6 +73,8 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
         'list-contexts': { type: 'boolean', default: false },
         'report-unused-disable-directives': { type: 'boolean', default: false },
         debug: { type: 'boolean', default: false },
+        concurrency: { type: 'string', default: 'off' },
+        'no-index': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -86,6 +94,11 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   const policyPath = resolvePolicyPath({ path: parsed.values.policy, cwd });
   const policy = loadPolicyFor('check', io, policyPath, cwd);
   if (policy === undefined) return 1;
+  const concurrency = parsed.values.concurrency === 'auto' || parsed.values.concurrency === 'off' ? parsed.values.concurrency : Number(parsed.values.concurrency);
+  if (typeof concurrency === 'number' && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    io.stderr.write(`bounded check: --concurrency takes auto, off or a whole number of workers, got "${parsed.values.concurrency}"\n`);
+    return 2;
+  }
   // Paths, --max-file-size (files over it skipped and reported), --output FILE's kind (cli/files.ts).
   const sources = await checkSources(parsed.positionals, parsed.values, io, cwd);
   if (typeof sources === 'number') return sources;
@@ -101,18 +114,38 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
   const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);
   const options = { reportUnusedDisableDirectives: parsed.values['report-unused-disable-directives'] };
-  const progress = !quiet && files.length > BATCH && (io.stderr as { isTTY?: boolean }).isTTY === true;
+  // The index pass (what exported functions call, request or connect) and the linter: in this
+  // thread, or on worker threads with --concurrency (cli/check-index.ts).
+  const { eslint, indexPath, dispose } = await createCheckLinter({
+    cwd: base,
+    files,
+    policy,
+    policyPath,
+    config,
+    typed,
+    concurrency,
+    index: !parsed.values['no-index'],
+    reportUnusedDisableDirectives: options.reportUnusedDisableDirectives,
+  });
+  // Workers take the files in one go (batches would restart them).
+  const batch = workerCount(concurrency, files.length) > 0 ? files.length : BATCH;
+  const progress = !quiet && files.length > batch && (io.stderr as { isTTY?: boolean }).isTTY === true;
   const onProgress = (done: number): void => {
     if (progress) io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
   };
-  const eslint = new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, options), errorOnUnmatchedPattern: false });
-  const { results, errors } = await lintFilesSafely(eslint, files, onProgress);
-  if (progress) io.stderr.write('\n');
-  if (typed) {
-    const withProgram = (tsconfig: string): ESLint =>
-      new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, { ...options, tsconfig }), errorOnUnmatchedPattern: false });
-    await relintOutsideProjects(results, errors, withProgram, base);
+  let linted: { results: ESLint.LintResult[]; errors: InternalError[] };
+  try {
+    linted = await lintFilesSafely(eslint, files, onProgress, batch);
+    if (progress) io.stderr.write('\n');
+    if (typed) {
+      const withProgram = (tsconfig: string): ESLint =>
+        new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, { ...options, tsconfig, index: indexPath }), errorOnUnmatchedPattern: false });
+      await relintOutsideProjects(linted.results, linted.errors, withProgram, base);
+    }
+  } finally {
+    dispose();
   }
+  const { results, errors } = linted;
   errors.push(...takeInternalErrors(results));
   keepOwnDirectiveMessages(results, new Set(Object.keys(plugin.rules).map((rule) => `bounded/${rule}`)));
 
@@ -172,11 +205,12 @@ async function lintFilesSafely(
   eslint: ESLint,
   files: readonly string[],
   onProgress: (done: number) => void,
+  batchSize = BATCH,
 ): Promise<{ results: ESLint.LintResult[]; errors: InternalError[] }> {
   const results: ESLint.LintResult[] = [];
   const errors: InternalError[] = [];
-  for (let start = 0; start < files.length; start += BATCH) {
-    const batch = files.slice(start, start + BATCH);
+  for (let start = 0; start < files.length; start += batchSize) {
+    const batch = files.slice(start, start + batchSize);
     try {
       results.push(...(await eslint.lintFiles(batch)));
     } catch {
@@ -195,7 +229,7 @@ async function lintFilesSafely(
         }
       }
     }
-    onProgress(Math.min(files.length, start + BATCH));
+    onProgress(Math.min(files.length, start + batchSize));
   }
   return { results, errors };
 }
@@ -205,6 +239,8 @@ export interface LintConfigOptions {
   readonly reportUnusedDisableDirectives?: boolean;
   /** With `typed`: one program from this tsconfig.json instead of the project service. */
   readonly tsconfig?: string;
+  /** The index pass's file (cli/check-index.ts), given to the rules as `settings.bounded.index`. */
+  readonly index?: string;
 }
 
 /**
@@ -232,7 +268,7 @@ export function lintConfig(
         },
       },
       linterOptions: { reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true ? 'error' : 'off' },
-      settings: policy === undefined ? {} : { bounded: { policy } },
+      settings: { bounded: { ...(policy === undefined ? {} : { policy }), ...(options.index === undefined ? {} : { index: options.index }) } },
     },
     { ...plugin.configs[config], plugins: { bounded: guarded } },
   ];

@@ -44,40 +44,37 @@ import {
   type SignalMerge,
 } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { GLOBAL_OBJECTS, HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_SDKS, REQUEST_OPTION_KEYS, matchesName, type HttpClientApi, type HttpClientId } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
 
+/** SDKs whose clients take a `timeout` option this transform writes, from the catalog. */
+const TIMEOUT_SDKS = PROVIDER_SDKS.filter((api) => api.timeoutCodemod.kind === 'rewrite');
+
 /** Client classes whose constructor takes a `timeout` option, by module. */
-const SDK_CLASSES: Readonly<Record<string, readonly string[]>> = {
-  openai: ['OpenAI', 'AzureOpenAI'],
-  '@anthropic-ai/sdk': ['Anthropic'],
-};
+const SDK_CLASSES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  TIMEOUT_SDKS.flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string').map((module) => [module, api.classes.filter((name): name is string => typeof name === 'string')])),
+);
 
-/**
- * Top-level SDK resources whose methods send a request. Mirrors eslint-plugin/utils/sdk-clients.ts
- * (codemods do not import the plugin).
- */
-const SDK_RESOURCES: Readonly<Record<string, ReadonlySet<string>>> = {
-  openai: new Set([
-    'completions', 'chat', 'embeddings', 'files', 'images', 'audio', 'moderations', 'models', 'fineTuning', 'graders',
-    'vectorStores', 'beta', 'batches', 'uploads', 'admin', 'responses', 'realtime', 'conversations', 'evals', 'containers',
-    'skills', 'videos',
-  ]),
-  '@anthropic-ai/sdk': new Set(['completions', 'messages', 'models', 'files', 'skills', 'userProfiles', 'organization', 'beta']),
-};
+/** Top-level SDK resources whose methods send a request, from the catalog (as the rule reads them). */
+const SDK_RESOURCES: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
+  TIMEOUT_SDKS.flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string').map((module) => [module, new Set(api.resources ?? [])])),
+);
 
-/** Keys only the SDKs' request options have (not request bodies). */
-const REQUEST_OPTION_KEYS = new Set(['timeout', 'signal', 'headers', 'maxRetries', 'query', 'idempotencyKey', 'fetchOptions']);
+/** SDKs the transform leaves to the user, with the catalog's reason, by module. */
+const SKIPPED_SDKS: ReadonlyMap<string, { classes: readonly (string | RegExp)[]; reason: string; keys: readonly string[] }> = new Map(
+  PROVIDER_APIS.flatMap((api) =>
+    api.timeoutCodemod.kind === 'skip' && api.deadline !== undefined && api.deadline.defaultMs === undefined
+      ? api.modules.filter((module): module is string => typeof module === 'string').map((module) => [module, { classes: api.classes, reason: (api.timeoutCodemod as { reason: string }).reason, keys: api.deadline!.client }] as const)
+      : [],
+  ),
+);
 
-/** axios methods → index of their config argument. */
-const AXIOS_METHODS: ReadonlyMap<string, number> = new Map([
-  ['request', 0],
-  ['get', 1], ['delete', 1], ['head', 1], ['options', 1],
-  ['post', 2], ['put', 2], ['patch', 2], ['postForm', 2], ['putForm', 2], ['patchForm', 2],
-]);
-const GOT_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'stream']);
-const GLOBAL_OBJECTS = new Set(['globalThis', 'window', 'self']);
+/** Keys only the SDKs' request options have (not request bodies), from the catalog. */
+const OPTION_KEYS: ReadonlySet<string> = new Set(REQUEST_OPTION_KEYS);
+
+const CLIENTS = Object.fromEntries(HTTP_CLIENTS.map((client) => [client.id, client])) as Record<HttpClientId, HttpClientApi>;
 const URL_NAME = /url|uri|href|endpoint|link/i;
 
 interface Binding {
@@ -323,6 +320,21 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     );
   }
 
+  /** The catalog's reason for leaving a client's calls alone. */
+  function reasonOf(client: HttpClientApi): string | undefined {
+    return client.timeoutCodemod.kind === 'skip' ? client.timeoutCodemod.reason : undefined;
+  }
+
+  /** `superagent.get(url).timeout(ms)`, anywhere down the chain. */
+  function chainsTimeout(path: ASTPath): boolean {
+    for (let up = (path.parent as ASTPath | null); up !== null; up = (up.parent as ASTPath | null)) {
+      const node = up.node as { type: string; property?: unknown; object?: unknown };
+      if (node.type === 'MemberExpression' && identifierName(node.property) === 'timeout') return true;
+      if (node.type !== 'MemberExpression' && node.type !== 'CallExpression') return false;
+    }
+    return false;
+  }
+
   /** What deadline an HTTP call takes, or undefined when the callee is not one the rule knows. */
   function httpTarget(path: ASTPath<K.CallExpressionKind>): Target | string | undefined {
     const call = path.node;
@@ -332,7 +344,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     if (name === 'fetch' && isUnshadowed(path, 'fetch')) return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
     if (callee.type === 'MemberExpression' && propertyName(callee) === 'fetch') {
       const object = identifierName(callee.object);
-      if (object !== undefined && GLOBAL_OBJECTS.has(object) && isUnshadowed(path, object)) return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
+      if (object !== undefined && GLOBAL_OBJECTS.includes(object) && isUnshadowed(path, object)) return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
     }
     const binding = resolve(path, callee);
     if (binding === undefined) return undefined;
@@ -358,15 +370,24 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       case 'axios': {
         if (binding.imported === 'create') return undefined; // handled with the clients
         if (defaultsSet.has(calleeText(whole ? callee : (callee as K.MemberExpressionKind).object) ?? '')) return undefined;
-        const index = whole ? (args.length >= 2 || isUrlLike(args[0]) ? 1 : 0) : AXIOS_METHODS.get(binding.imported);
+        const index = whole ? (args.length >= 2 || isUrlLike(args[0]) ? 1 : 0) : Object.hasOwn(CLIENTS.axios.methods, binding.imported) ? CLIENTS.axios.methods[binding.imported] : undefined;
         if (index === undefined) return undefined;
         return { kind: 'option', index, key: 'timeout', value: httpMs, what: 'axios config', pad: true };
       }
       case 'got': {
-        if (!whole && !GOT_METHODS.has(binding.imported)) return undefined;
+        if (!whole && !Object.hasOwn(CLIENTS.got.methods, binding.imported)) return undefined;
         const index = whole && args.length === 1 && args[0]?.type === 'ObjectExpression' ? 0 : 1;
         return { kind: 'option', index, key: 'timeout', value: `{ request: ${httpMs} }`, what: 'got options', pad: false };
       }
+      case 'ky': {
+        // ky has a deadline unless a call turns it off (`timeout: false`): only that is the rule's finding.
+        const options = args[whole ? 1 : (CLIENTS.ky.methods[binding.imported] ?? 1)];
+        const timeout = options?.type === 'ObjectExpression' ? findProperty(options, 'timeout') : undefined;
+        const value = timeout === undefined ? undefined : (timeout as { value?: { type?: string; value?: unknown } }).value;
+        return value?.type === 'BooleanLiteral' && value.value === false ? reasonOf(CLIENTS.ky) : undefined;
+      }
+      case 'superagent':
+        return Object.hasOwn(CLIENTS.superagent.methods, binding.imported) && !chainsTimeout(path) ? reasonOf(CLIENTS.superagent) : undefined;
       default:
         return undefined;
     }
@@ -452,6 +473,14 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   }
   root.find(j.NewExpression).forEach((path) => {
     const name = identifierName(path.node.callee);
+    const binding = name === undefined ? undefined : bindings.get(name);
+    const skipped = binding === undefined || binding.typeOnly ? undefined : SKIPPED_SDKS.get(binding.module);
+    if (skipped !== undefined && matchesName(skipped.classes, binding!.imported)) {
+      const options = path.node.arguments[0];
+      const hasDeadline = options?.type === 'ObjectExpression' && (hasHiddenKeys(options) || skipped.keys.some((key) => findProperty(options, key) !== undefined));
+      if (!hasDeadline) report(path.node, skipped.reason);
+      return;
+    }
     if (name === undefined || !sdkClasses.has(name) || bindings.get(name)!.typeOnly || !isTopLevel(path, name)) return;
     addToClient(path.node, 'timeout', modelMs, 'client options');
   });
@@ -551,7 +580,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     // create(body, options); retrieve(id, options); files.create(storeId, { file_id }, options).
     const [first, second] = args;
     const holdsOption = (object: K.ObjectExpressionKind): boolean =>
-      object.properties.some((property) => property.type === 'SpreadElement' || REQUEST_OPTION_KEYS.has(findKey(property) ?? ''));
+      object.properties.some((property) => property.type === 'SpreadElement' || OPTION_KEYS.has(findKey(property) ?? ''));
     const index = first?.type !== 'ObjectExpression' && second?.type === 'ObjectExpression' && second.properties.length > 0 && !holdsOption(second) ? 2 : 1;
     apply(call, place(path, call, { kind: 'option', index, key: 'timeout', value: modelMs, what: 'request options', pad: false }));
   }

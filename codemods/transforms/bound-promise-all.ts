@@ -29,6 +29,7 @@ import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshif
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, lookupScope, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { LIMITER_NAME, LIMITER_PACKAGES, LIMITER_RUN_METHODS, LIMITER_WAIT_METHODS } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
@@ -56,22 +57,23 @@ function isPlainMemberChain(node: K.ExpressionKind): boolean {
 }
 
 /**
- * Limiters as bounded/no-unbounded-concurrency knows them (mirrors eslint-plugin/utils/limiters.ts,
- * which codemods do not import): modules that build one, the methods that run a task through
- * one, and the names people give them.
+ * Limiters as bounded/no-unbounded-concurrency knows them, from the catalog
+ * (policy/catalog/limiters.ts) and the policy's `lint.limiters`: modules that build one, the
+ * methods that run a task through one, and the names people give them.
  */
-const LIMITER_MODULES = new Set(['p-limit', 'p-throttle', 'p-queue', 'bottleneck', 'async-sema', 'async-mutex', 'limiter', '@bounded/runtime', '@bounded/runtime/core']);
-const RUN_METHODS = new Set(['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive']);
-const WAIT_METHODS = new Set(['acquire', 'removeTokens', 'waitForToken']);
-const LIMITER_NAME = /(?:^|[a-z0-9_])(?:sem|sema|semaphore|limit|limiter|queue|throttle|throttler|bottleneck|mutex)$/i;
+const LIMITER_MODULES = new Set(LIMITER_PACKAGES.map((entry) => entry.module));
+const RUN_METHODS = new Set(LIMITER_RUN_METHODS);
+const WAIT_METHODS = new Set(LIMITER_WAIT_METHODS);
 
-/** The local names a file binds to limiter modules, and the `const`s it builds limiters into. */
+/** The local names a file binds to limiter modules, the `const`s it builds limiters into, and the policy's limiter names. */
 interface Limiters {
   readonly imports: ReadonlySet<string>;
   readonly built: ReadonlySet<string>;
+  /** `lint.limiters`: a whole path (`jobs.enqueue`) or a plain name matched on the last part. */
+  readonly listed: readonly string[];
 }
 
-function limitersOf(j: JSCodeshift, root: Collection): Limiters {
+function limitersOf(j: JSCodeshift, root: Collection, listed: readonly string[]): Limiters {
   const imports = new Set<string>();
   root.find(j.ImportDeclaration).forEach((path) => {
     if (!LIMITER_MODULES.has(String(path.node.source.value))) return;
@@ -92,7 +94,22 @@ function limitersOf(j: JSCodeshift, root: Collection): Limiters {
     const key = path.node.key;
     if (key.type === 'Identifier' && buildsOne(path.node.value)) built.add(key.name);
   });
-  return { imports, built };
+  return { imports, built, listed };
+}
+
+/** True when a callee names one of the policy's limiters: the whole path (`jobs.enqueue`) or, for a plain name, the last part. */
+function isListedLimiter(callee: K.ExpressionKind, limiters: Limiters): boolean {
+  const parts: string[] = [];
+  let current: K.ExpressionKind = callee;
+  while (current.type === 'MemberExpression' && !current.computed && current.property.type === 'Identifier') {
+    parts.unshift(current.property.name);
+    current = current.object;
+  }
+  if (current.type === 'Identifier') parts.unshift(current.name);
+  else if (current.type === 'ThisExpression') parts.unshift('this');
+  else return false;
+  const text = parts.join('.');
+  return limiters.listed.some((name) => name === text || (!name.includes('.') && name === parts.at(-1)));
 }
 
 function isLimiterHolder(node: K.ExpressionKind, limiters: Limiters): boolean {
@@ -106,6 +123,9 @@ function isLimitedCall(node: unknown, limiters: Limiters): boolean {
   if (value.type === 'AwaitExpression' && value.argument != null) value = value.argument;
   if (value.type !== 'CallExpression') return false;
   const callee = value.callee;
+  if (isListedLimiter(callee, limiters)) return true;
+  // `throttle(fn)()`: calling what a limiter wrapped runs it under the limit.
+  if (callee.type === 'CallExpression') return isLimitedCall(callee, limiters);
   if (callee.type === 'MemberExpression') {
     const method = memberName(callee);
     return method !== undefined && RUN_METHODS.has(method) && isLimiterHolder(callee.object, limiters);
@@ -538,7 +558,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   };
 
   const comments = commentSpans(root);
-  const limiters = limitersOf(j, root);
+  const limiters = limitersOf(j, root, policy.lint.limiters);
   // Under `bounded migrate`: the fan-outs bounded/no-unbounded-concurrency reports (see
   // TransformOptions.reportedFanOuts); run alone, the transform's own checks decide.
   const flagged = options.reportedFanOuts?.(file.path, text, policy);

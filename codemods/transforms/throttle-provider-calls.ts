@@ -29,11 +29,13 @@ import {
   isRuntimeName,
   mayBeRequestPath,
   parentOf,
+  providerApi,
   splitCallee,
   type ClientLookup,
   type Provider,
 } from '../utils/throttle-clients.js';
 import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
+import { AI_SDK_PROVIDERS, PROVIDER_MODULE_TEXT, isProviderTestModule, providerApiOf } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
@@ -48,7 +50,6 @@ function parserFor(path: string): 'ts' | 'tsx' | 'babel' {
 
 type Node = K.NodeKind;
 
-const SDK_MODULES = new Set(['openai', '@anthropic-ai/sdk']);
 /** Methods only an SDK's APIPromise has; `limiter.schedule` returns a plain Promise. */
 const API_PROMISE_METHODS = new Set(['withResponse', 'asResponse']);
 
@@ -100,10 +101,41 @@ function existingLimiter(program: K.ProgramKind, provider: Provider, imports: Co
 }
 
 /**
- * A cheap text test: a file that names neither SDK nor a relative module cannot hold a client
- * this transform knows (its clients are constructed, annotated or imported from those).
+ * A cheap text test: a file that names no provider module (from the catalog) nor a relative
+ * module cannot hold a client this transform knows (its clients are constructed, annotated or
+ * imported from those).
  */
-const CANDIDATE = /['"](?:openai|@anthropic-ai\/sdk)['"]|\bfrom\s*['"]\.\.?\//;
+const CANDIDATE = new RegExp(`['"](?:${PROVIDER_MODULE_TEXT.map((text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})|\\bfrom\\s*['"]\\.\\.?/`);
+
+/**
+ * A provider call the transform knows but never rewrites, with the catalog's reason: a module
+ * function (`generateText(…)`), a command sent through a generic client (`bedrock.send(new
+ * ConverseCommand(…))`), or a call on a module's ready client (`ollama.chat(…)`).
+ */
+function unrewritable(call: K.CallExpressionKind, imports: ContextLookup['imports']): string | undefined {
+  const callee = call.callee as Node;
+  const binding = importOf(callee, imports);
+  if (binding !== undefined && !isProviderTestModule(binding.module)) {
+    const api = providerApiOf(binding.module);
+    const isCall = api?.functions?.includes(binding.imported) === true || (api?.instances?.includes('default') === true && api.methods?.includes(binding.imported) === true);
+    if (api !== undefined && isCall && api.throttleCodemod.kind === 'skip') return api.throttleCodemod.reason;
+  }
+  const [first] = call.arguments as Node[];
+  if (callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && callee.property.name === 'send' && first?.type === 'NewExpression') {
+    const command = importOf(first.callee, imports);
+    const api = command === undefined ? undefined : providerApiOf(command.module);
+    if (api?.commands?.includes(command!.imported) === true && api.throttleCodemod.kind === 'skip') return api.throttleCodemod.reason;
+  }
+  return undefined;
+}
+
+/** The import an identifier (or a namespace's member) refers to. */
+function importOf(node: Node, imports: ContextLookup['imports']): { module: string; imported: string } | undefined {
+  if (node.type === 'Identifier') return imports.get(node.name);
+  if (node.type !== 'MemberExpression' || node.computed || node.object.type !== 'Identifier' || node.property.type !== 'Identifier') return undefined;
+  const namespace = imports.get(node.object.name);
+  return namespace !== undefined && (namespace.imported === '*' || namespace.imported === 'default') ? { module: namespace.module, imported: node.property.name } : undefined;
+}
 
 const jscodeshifts = new WeakMap<API['jscodeshift'], Map<string, API['jscodeshift']>>();
 
@@ -123,7 +155,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const j = withParserFor(api, file.path);
   const root = parseForTextEdits(j, text);
   const imports = importBindings(root);
-  if (![...imports.values()].some((binding) => SDK_MODULES.has(binding.module) || binding.module.startsWith('.'))) return null;
+  const knownModule = (module: string): boolean => providerApiOf(module) !== undefined || AI_SDK_PROVIDERS[module] !== undefined || module.startsWith('.');
+  if (![...imports.values()].some((binding) => knownModule(binding.module))) return null;
   const policy = policyFor(file.path, options);
   const strict = options.strict === true;
   const report = (node: Located, reason: string): void => {
@@ -136,19 +169,36 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 
   const constructions = new Map<number, { construction: K.NewExpressionKind; provider: Provider }>();
   const calls: { path: ASTPath; provider: Provider }[] = [];
-  const visit = (path: ASTPath): void => {
-    const call = path.node as K.CallExpressionKind;
-    const split = splitCallee(call.callee);
-    if (split === undefined || !mayBeRequestPath(split.path)) return;
-    const origin = clientOrigin(clients, path, split.receiver);
-    if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
+  /** True when the call runs where the rule reports it: in a loop, a fan-out or a handler, and not already paced. */
+  const flagged = (path: ASTPath): boolean => {
     if (!strict) {
       const where = callKind(path, context);
-      if (where.kind === 'none') return;
-      if (where.loop !== undefined && isPacedLoop(where.loop, context)) return;
+      if (where.kind === 'none') return false;
+      if (where.loop !== undefined && isPacedLoop(where.loop, context)) return false;
     }
-    if (isInsideLimiter(path, context) || isAfterLimiterWait(path, context)) return;
+    return !isInsideLimiter(path, context) && !isAfterLimiterWait(path, context);
+  };
+  const visit = (path: ASTPath): void => {
+    const call = path.node as K.CallExpressionKind;
+    const skipped = unrewritable(call, imports);
+    if (skipped !== undefined) {
+      if (flagged(path)) report(call, `\`${calleeText(call.callee) ?? 'the call'}\`: ${skipped}`);
+      return;
+    }
+    const split = splitCallee(call.callee);
+    const origin = split === undefined || !mayBeRequestPath(split.path) ? undefined : clientOrigin(clients, path, split.receiver);
+    if (split === undefined || origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) {
+      // A same-file helper that makes a provider call counts where it is called, as the rule judges it.
+      if (flagged(path)) throughHelper(path);
+      return;
+    }
+    if (!flagged(path)) return;
     const name = calleeText(call.callee) ?? `…${split.path.map((part) => `.${part}`).join('')}`;
+    const support = providerApi(origin.provider)?.throttleCodemod;
+    if (support?.kind === 'skip') {
+      report(call, `\`${name}\`: ${support.reason}`);
+      return;
+    }
     if (origin.kind === 'refused') {
       report(call, `\`${name}\`: ${origin.reason}`);
       return;
@@ -161,6 +211,56 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     if (refusal !== undefined) report(call, `\`${name}\`: ${refusal}`);
     else calls.push({ path, provider: origin.provider });
   };
+  /**
+   * A call of a same-file function (`summarize(x)`) whose body calls a provider: the client it
+   * calls through is wrapped where it is made, as for a direct call; a client made elsewhere is
+   * reported (its calls sit in the helper, where moving them into a limiter is a judgement).
+   */
+  function throughHelper(path: ASTPath): void {
+    const call = path.node as K.CallExpressionKind;
+    const helper = helperOf(path);
+    if (helper === undefined) return;
+    const name = `${calleeText(call.callee) ?? 'the helper'}()`;
+    const within = span(helper);
+    root
+      .find(j.CallExpression)
+      .filter((inner) => {
+        const at = span(inner.node);
+        return at.start >= within.start && at.end <= within.end;
+      })
+      .forEach((inner) => {
+        const split = splitCallee((inner.node as K.CallExpressionKind).callee);
+        if (split === undefined || !mayBeRequestPath(split.path)) return;
+        const origin = clientOrigin(clients, inner, split.receiver);
+        if (origin === undefined || origin.kind === 'throttled' || !isRequestPath(origin.provider, split.path)) return;
+        if (isInsideLimiter(inner, context) || isAfterLimiterWait(inner, context)) return;
+        const support = providerApi(origin.provider)?.throttleCodemod;
+        if (support?.kind === 'skip') report(call, `\`${name}\` calls a provider: ${support.reason}`);
+        else if (origin.kind === 'refused') report(call, `\`${name}\` calls a provider: ${origin.reason}`);
+        else if (origin.kind === 'construction') constructions.set(span(origin.construction).start, origin);
+        else report(call, `\`${name}\` calls a provider on a client made elsewhere; send the helper's calls through a limiter by hand`);
+      });
+  }
+
+  /** The function declared in this file (a declaration or a `const` arrow / function) a plain call runs. */
+  function helperOf(path: ASTPath): Node | undefined {
+    const callee = (path.node as K.CallExpressionKind).callee as Node;
+    if (callee.type !== 'Identifier') return undefined;
+    const scope = (path.scope as { lookup(name: string): { getBindings(): Record<string, ASTPath[]> } | null } | null)?.lookup(callee.name);
+    const binding = scope?.getBindings()[callee.name]?.[0];
+    const holder = binding?.parent as ASTPath | null | undefined;
+    const node = holder?.node as Node | undefined;
+    // The name must be the function's own (not a parameter of the function around the call).
+    let helper: Node | undefined;
+    if (node?.type === 'FunctionDeclaration' && node.id === binding!.node) helper = node;
+    if (node?.type === 'VariableDeclarator' && node.id === binding!.node && node.init != null && isFunctionNode(node.init)) helper = node.init;
+    if (helper === undefined) return undefined;
+    // A recursive call is judged where the helper's body calls out.
+    const own = span(helper);
+    const at = span(path.node);
+    return at.start >= own.start && at.end <= own.end ? undefined : helper;
+  }
+
   // One walk for both kinds of call (`a.b()` and `a?.b()`).
   root.find(j.Node, (node: { type: string }) => node.type === 'CallExpression' || node.type === 'OptionalCallExpression').forEach((path) => visit(path as ASTPath));
   if (constructions.size === 0 && calls.length === 0) return null;

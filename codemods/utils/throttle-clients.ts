@@ -1,36 +1,29 @@
 /**
- * Model-provider SDK clients as the throttle-provider-calls transform sees them: "which
- * OpenAI / Anthropic client does this call go through, and where was it made?". Syntax and
- * import tracking only (a transform has no type checker): a client is known when the file
- * constructs it, annotates it with an SDK class, or imports it from a relative module that
- * constructs it.
+ * Model-provider clients as the throttle-provider-calls transform sees them: "which provider's
+ * client does this call go through, and where was it made?". Every provider comes from the
+ * catalog (policy/catalog/providers.ts), as it does for the rule. Syntax and import tracking
+ * only (a transform has no type checker): a client is known when the file constructs it,
+ * annotates it with a client class, or imports it from a relative module that constructs it.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { ASTPath, Collection, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { programOf, RUNTIME_MODULE } from './imports.js';
+import { AI_SDK_PROVIDERS, BOUNDED_RUNTIME_MODULES, PROVIDER_APIS, isProviderTestModule, matchesName, providerApiOf, type ProviderApi } from '@bounded/policy';
+import { programOf } from './imports.js';
 
-export type Provider = 'openai' | 'anthropic';
+/** A provider's catalog id: 'openai', 'anthropic', 'langchain'… */
+export type Provider = string;
 
-/** SDK client classes by module: the named and default exports that construct a client. */
-const SDKS: Readonly<Record<string, { provider: Provider; classes: readonly string[] }>> = {
-  openai: { provider: 'openai', classes: ['default', 'OpenAI', 'AzureOpenAI'] },
-  '@anthropic-ai/sdk': { provider: 'anthropic', classes: ['default', 'Anthropic'] },
-};
+const API_BY_ID: ReadonlyMap<string, ProviderApi> = new Map(PROVIDER_APIS.map((api) => [api.id, api]));
 
-/** Top-level resources whose methods send a request (`webhooks` verifies locally and is left out). */
-const RESOURCES: Readonly<Record<Provider, ReadonlySet<string>>> = {
-  openai: new Set([
-    'completions', 'chat', 'embeddings', 'files', 'images', 'audio', 'moderations', 'models', 'fineTuning', 'graders',
-    'vectorStores', 'beta', 'batches', 'uploads', 'admin', 'responses', 'realtime', 'conversations', 'evals', 'containers',
-    'skills', 'videos',
-  ]),
-  anthropic: new Set(['completions', 'messages', 'models', 'files', 'skills', 'userProfiles', 'organization', 'beta']),
-};
+/** The catalog entry of a provider id. */
+export function providerApi(provider: Provider): ProviderApi | undefined {
+  return API_BY_ID.get(provider);
+}
 
 /** The modules bounded's runtime is imported from. */
-export const RUNTIME_MODULES: readonly string[] = [RUNTIME_MODULE, 'bounded'];
+export const RUNTIME_MODULES: readonly string[] = BOUNDED_RUNTIME_MODULES;
 
 export interface ImportBinding {
   readonly module: string;
@@ -80,12 +73,13 @@ function referencedImport(node: Node, imports: ReadonlyMap<string, ImportBinding
   return namespace?.imported === '*' ? { module: namespace.module, imported: property.name } : undefined;
 }
 
-/** The provider whose client class `node` names (`OpenAI`, `Client` aliased, `sdk.Anthropic`). */
+/** The provider whose client class `node` names (`OpenAI`, `Client` aliased, `sdk.Anthropic`, `ChatOpenAI`). */
 export function sdkClassProvider(node: unknown, imports: ReadonlyMap<string, ImportBinding>): Provider | undefined {
   const binding = referencedImport(node as Node, imports);
-  if (binding === undefined) return undefined;
-  const sdk = SDKS[binding.module];
-  return sdk !== undefined && sdk.classes.includes(binding.imported) ? sdk.provider : undefined;
+  if (binding === undefined || isProviderTestModule(binding.module)) return undefined;
+  const api = providerApiOf(binding.module);
+  // A namespace import stands for the module's default client class (`import * as sdk from 'openai'`; `new sdk()` is rare but valid).
+  return api !== undefined && matchesName(api.classes, binding.imported) ? api.id : undefined;
 }
 
 /** The provider a type annotation (`client: OpenAI`, `llm?: Anthropic | undefined`) names. */
@@ -109,14 +103,20 @@ export function constructedProvider(node: unknown, imports: ReadonlyMap<string, 
   return expression.type === 'NewExpression' ? sdkClassProvider(expression.callee, imports) : undefined;
 }
 
+/** First segments of the method paths that send a request, over the whole catalog. */
+const REQUEST_HEADS = new Set(PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]));
+
 /** True when `path` could be a request on some provider's client: worth finding out where the receiver comes from. */
 export function mayBeRequestPath(path: readonly string[]): boolean {
-  return path.length >= 2 && (RESOURCES.openai.has(path[0]!) || RESOURCES.anthropic.has(path[0]!));
+  return path.length >= 1 && REQUEST_HEADS.has(path[0]!);
 }
 
 /** True when `path` (the method path below the client, e.g. chat.completions.create) sends a request. */
 export function isRequestPath(provider: Provider, path: readonly string[]): boolean {
-  return path.length >= 2 && RESOURCES[provider].has(path[0]!);
+  const api = providerApi(provider);
+  if (api === undefined) return false;
+  if (api.resources !== undefined && path.length >= (api.minPath ?? 1) && api.resources.includes(path[0]!)) return true;
+  return api.methods?.includes(path.join('.')) === true;
 }
 
 /** `openai.chat.completions.create` → receiver `openai`, path ['chat', 'completions', 'create']. */
@@ -230,6 +230,13 @@ function originOfValue(lookup: ClientLookup, path: ASTPath, value: Node, depth: 
   if (isThrottleCall(bare, lookup.imports)) return { kind: 'throttled' };
   const provider = constructedProvider(bare, lookup.imports);
   if (provider !== undefined) return { kind: 'construction', provider, construction: bare as K.NewExpressionKind };
+  // An AI SDK model (`openai('gpt-4o')` of '@ai-sdk/openai'): a provider's model, made by its package.
+  if (bare.type === 'CallExpression') {
+    let callee = bare.callee as Node;
+    if (callee.type === 'MemberExpression') callee = callee.object;
+    const binding = callee.type === 'Identifier' ? lookup.imports.get(callee.name) : undefined;
+    if (binding !== undefined && AI_SDK_PROVIDERS[binding.module] !== undefined) return { kind: 'external', provider: 'ai-sdk' };
+  }
   if (bare.type === 'Identifier' && depth < 4) return originOfName(lookup, path, bare.name, depth + 1);
   return undefined;
 }

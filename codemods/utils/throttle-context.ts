@@ -8,6 +8,16 @@
  */
 import type { ASTPath } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
+import {
+  BOUNDED_LIMITER_EXPORTS,
+  BOUNDED_MAPPERS,
+  BOUNDED_RUNTIME_MODULES,
+  LIMITER_NAME,
+  LIMITER_PACKAGES,
+  LIMITER_RUN_METHODS,
+  LIMITER_WAIT_METHODS,
+  PAUSE_NAME,
+} from '@bounded/policy';
 import { isFunctionNode, isRuntimeName, parentOf, unwrapExpression, type ImportBinding } from './throttle-clients.js';
 
 type Node = K.NodeKind;
@@ -25,16 +35,13 @@ const ITERATION_METHODS = new Set([
   'map', 'flatMap', 'forEach', 'filter', 'some', 'every', 'reduce', 'reduceRight', 'find', 'findIndex', 'findLast', 'findLastIndex',
 ]);
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'use', 'head', 'options', 'route']);
-const BOUNDED_MAPPERS = ['mapBounded', 'mapBoundedSettled', 'forEachBounded'];
 
-/** Methods that run a task through a limiter object: `sem.run(fn)`, `queue.add(fn)`, `limiter.schedule(fn)`. */
-const RUN_METHODS = new Set(['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive']);
-const WAIT_METHODS = new Set(['acquire', 'removeTokens', 'waitForToken']);
-const LIMITER_NAME = /(?:^|[a-z0-9_])(?:sem|sema|semaphore|limit|limiter|queue|throttle|throttler|bottleneck|mutex)$/i;
+/** Limiters, from the catalog (policy/catalog/limiters.ts), as the rule reads them. */
+const RUN_METHODS = new Set(LIMITER_RUN_METHODS);
+const WAIT_METHODS = new Set(LIMITER_WAIT_METHODS);
 /** Packages whose exports build limiters (any export), and bounded's own limiter builders. */
-const LIMITER_MODULES = new Set(['p-limit', 'p-throttle', 'p-queue', 'bottleneck', 'async-sema', 'async-mutex', 'limiter']);
-const RUNTIME_LIMITERS = ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'ConcurrencyManager'];
-const PAUSE_NAME = /^(?:sleep|delay|wait|pause|backoff)(?:[A-Z_]|$)/;
+const LIMITER_MODULES = new Set(LIMITER_PACKAGES.filter((entry) => !BOUNDED_RUNTIME_MODULES.includes(entry.module)).map((entry) => entry.module));
+const RUNTIME_LIMITERS = BOUNDED_LIMITER_EXPORTS;
 
 /** `a.b.c` for a plain member chain, `this.x` for members of this. */
 export function calleeText(node: Node): string | undefined {

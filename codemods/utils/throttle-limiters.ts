@@ -29,7 +29,8 @@ function durationSource(ms: number): string {
 
 /** The limiter for `provider`; `local` gives the name a runtime export goes by in the file (an alias). */
 export function limiterSource(provider: Provider, policy: Policy, local: (name: string) => string = (name) => name): LimiterSource {
-  const preset = DEFAULT_POLICY.rateLimits[provider];
+  const presets: Readonly<Record<string, { rate: number; perMs: number } | undefined>> = DEFAULT_POLICY.rateLimits;
+  const preset = presets[provider] ?? { rate: Number.NaN, perMs: Number.NaN };
   const entry = policy.rateLimits[provider];
   const quoted = `'${provider}'`;
   if (entry === undefined) return { option: quoted, expression: `${local('providerLimiter')}(${quoted})`, names: ['providerLimiter'] };

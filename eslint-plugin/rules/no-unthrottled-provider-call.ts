@@ -1,14 +1,20 @@
-import { AST_NODE_TYPES, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
-import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
+import { ScopeType } from '@typescript-eslint/scope-manager';
+import { AST_NODE_TYPES, ASTUtils, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
+import type { RuleFix, RuleFixer, Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
+import { BOUNDED_MAPPERS } from '@bounded/policy';
 import type { Policy } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
-import { calleeText, isFunction } from '../utils/functions.js';
-import { httpCall, urlText } from '../utils/http-calls.js';
+import { calleeText, enclosingFunction, isFunction } from '../utils/functions.js';
+import { providerReach } from '../utils/module-facts.js';
+import { factsOfFile } from '../utils/file-facts.js';
+import { projectIndexFor, setFileFacts } from '../utils/project-index.js';
+import { findProperty, heldObject } from '../utils/option-objects.js';
 import { policyFor } from '../utils/policy.js';
 import { addRuntimeImport, isNameTaken, isRuntimeExport } from '../utils/runtime-imports.js';
-import { providerCall, type ProviderClient } from '../utils/sdk-clients.js';
+import type { ProviderClient, ProviderUse } from '../utils/sdk-clients.js';
 import { callContext, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type LimiterLookup } from '../utils/throttling.js';
 import { typeInfo } from '../utils/type-info.js';
+import { someNode } from '../utils/walk.js';
 
 export type Options = [
   {
@@ -18,13 +24,7 @@ export type Options = [
     limiters?: string[];
   },
 ];
-export type MessageId = 'inLoop' | 'inFanOut' | 'inBoundedFanOut' | 'inHandler' | 'unthrottled' | 'wrapClient';
-
-/** Provider APIs reached over plain HTTP, by host. */
-const PROVIDER_HOSTS: readonly { host: RegExp; limiter: string; label: string }[] = [
-  { host: /^https?:\/\/api\.openai\.com(?:[/:?#]|$)/i, limiter: 'openai', label: 'OpenAI' },
-  { host: /^https?:\/\/api\.anthropic\.com(?:[/:?#]|$)/i, limiter: 'anthropic', label: 'Anthropic' },
-];
+export type MessageId = 'inLoop' | 'inFanOut' | 'inBoundedFanOut' | 'inHandler' | 'unthrottled' | 'libraryFanOut' | 'wrapClient';
 
 const PER_UNITS: ReadonlyMap<number, string> = new Map([
   [1_000, 's'],
@@ -41,8 +41,6 @@ function limitText(policy: Policy, limiter: string | undefined): string {
   return `the policy's ${limit.rate} requests/${per}`;
 }
 
-/** bounded's fan-out helpers whose callback runs once per item: (items, fn, options). */
-const BOUNDED_MAPPERS = ['mapBounded', 'mapBoundedSettled', 'forEachBounded'];
 const ITEM_CALLBACKS = new Set(['map', 'flatMap']);
 
 function isLoopBody(parent: TSESTree.Node, child: TSESTree.Node): boolean {
@@ -122,13 +120,28 @@ function boundedFanOut(node: TSESTree.Node, scope: Scope.Scope): string | undefi
   return undefined;
 }
 
-/** A provider call found in the file: from an SDK client or a request to a provider's host. */
-interface Found {
-  /** What the client is reached through (`openai`, `this.llm`), for SDK clients. */
-  readonly receiver: TSESTree.Node | undefined;
-  readonly label: string;
-  readonly limiter: string | undefined;
-  readonly client: ProviderClient | undefined;
+type Found = ProviderUse;
+
+/**
+ * True when a client built inside a function takes its API key from something of that call
+ * (`new OpenAI({ apiKey: req.headers['x-api-key'] })`, `tenant.apiKey`): one client per tenant.
+ */
+function isPerTenantClient(client: ProviderClient, scopeOf: (node: TSESTree.Node) => Scope.Scope, visitorKeys: SourceCode.VisitorKeys): boolean {
+  const construction = client.construction;
+  if (construction === undefined || enclosingFunction(construction) === undefined) return false;
+  const options = construction.arguments[0];
+  const object = options === undefined ? undefined : heldObject(options, scopeOf(options), scopeOf, visitorKeys);
+  if (object === undefined) return false;
+  return client.api.keyOptions.some((key) => {
+    const property = findProperty(object, key);
+    if (property === undefined) return false;
+    const isLocal = (node: TSESTree.Node): boolean => {
+      if (node.type !== AST_NODE_TYPES.Identifier) return false;
+      const variable = ASTUtils.findVariable(scopeOf(node), node.name);
+      return variable !== null && variable.defs.length > 0 && variable.scope.type !== ScopeType.module && variable.scope.type !== ScopeType.global;
+    };
+    return isLocal(property.value) || someNode(property, visitorKeys, (node) => node !== property.key && isLocal(node));
+  });
 }
 
 export default createRule<Options, MessageId>({
@@ -137,7 +150,7 @@ export default createRule<Options, MessageId>({
     type: 'problem',
     docs: {
       description:
-        'Require calls to rate-limited model providers (OpenAI, Anthropic, policy-listed APIs) in loops, fan-outs and request handlers to go through a rate limiter',
+        'Require calls to rate-limited model providers (SDKs, LangChain, LlamaIndex, the AI SDK, policy-listed APIs) in loops, fan-outs and request handlers to go through a rate limiter',
       recommended: true,
     },
     hasSuggestions: true,
@@ -148,6 +161,7 @@ export default createRule<Options, MessageId>({
         '`{{call}}` runs once per item of `{{helper}}`, which bounds how many {{provider}} calls run at once but not how many start each minute; nothing holds them to {{limit}}; {{remedy}}.',
       inHandler: '`{{call}}` calls {{provider}} on every request with nothing holding it to {{limit}}; {{remedy}}.',
       unthrottled: '`{{call}}` calls {{provider}} with nothing holding it to {{limit}}; {{remedy}}.',
+      libraryFanOut: '`{{call}}` {{what}}: {{provider}} calls with nothing holding them to {{limit}}; {{remedy}}.',
       wrapClient: "Wrap `{{client}}` with throttleClient(…, { limiter: '{{limiter}}' }) where it is created.",
     },
     schema: [
@@ -176,30 +190,44 @@ export default createRule<Options, MessageId>({
     const sourceCode = context.sourceCode;
     const types = typeInfo(context);
     const services = types === undefined ? undefined : ESLintUtils.getParserServices(context, true);
-
-    /** The provider `node` calls, if it is a provider call at all. */
-    function find(node: TSESTree.CallExpression): Found | undefined {
-      const scope = sourceCode.getScope(node);
-      const sdk = providerCall(node, scope, policy.lint.providers, services);
-      if (sdk !== undefined) {
-        // A module function the policy lists (`generateText(…)`) has no client to wrap.
-        const client = sdk.receiver === node.callee ? undefined : sdk.client;
-        return { receiver: sdk.receiver, label: sdk.client.label, limiter: sdk.client.limiter, client };
-      }
-      const http = httpCall(node, scope);
-      if (http === undefined) return undefined;
-      const url = urlText(http.url, scope);
-      const provider = url === undefined ? undefined : PROVIDER_HOSTS.find((entry) => entry.host.test(url));
-      return provider === undefined ? undefined : { receiver: undefined, label: provider.label, limiter: provider.limiter, client: undefined };
-    }
+    const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
 
     function describe(node: TSESTree.Node): string {
       return calleeText(node) ?? sourceCode.getText(node).replace(/\s+/g, '');
     }
 
+    const index = projectIndexFor(context);
+    // With the checker and no index, an imported helper's declaration is analysed where it is.
+    if (index === undefined && services?.program != null) setFileFacts((file) => factsOfFile(file, policy));
+    const reach = providerReach({
+      sourceCode,
+      policy,
+      filename: context.physicalFilename,
+      index,
+      services,
+      types,
+      limiters: names,
+    });
+
+    /** True when a call runs repeatedly: in a loop, a fan-out, a bounded fan-out or a request handler. */
+    function isRepeated(node: TSESTree.CallExpression): boolean {
+      return boundedFanOut(node, scopeOf(node)) !== undefined || callContext(node).kind !== 'none';
+    }
+
+    function isPaced(node: TSESTree.CallExpression): boolean {
+      const lookup: LimiterLookup = { scope: scopeOf(node), types, names };
+      return isInsideLimiter(node, lookup) || isAfterLimiterWait(node, lookup);
+    }
+
     function remedy(found: Found): string {
       const limiter = found.limiter === undefined ? '…' : found.limiter;
-      if (found.client !== undefined) return `wrap the client once with throttleClient(client, { limiter: '${limiter}' })`;
+      if (found.client !== undefined && isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) {
+        return `the client is built for each request with that tenant's key, and each key has its own limit: keep one limiter per key (a Map from the key to providerLimiter('${limiter}')) and send each tenant's calls through its own, not one process-wide limiter that would throttle every tenant together`;
+      }
+      if (found.fanOut !== undefined) return `pass a finite \`${found.fanOut.knob.option}\` and send the calls through one shared limiter, e.g. providerLimiter('${limiter}')`;
+      if (found.client !== undefined && found.client.api.kind === 'sdk') {
+        return `wrap the client once with throttleClient(client, { limiter: '${limiter}' })`;
+      }
       return `send it through one shared limiter, e.g. providerLimiter('${limiter}').schedule(…)`;
     }
 
@@ -207,6 +235,7 @@ export default createRule<Options, MessageId>({
       const construction = found.client?.construction;
       const limiter = found.limiter;
       if (construction === undefined || limiter === undefined || isNameTaken(sourceCode.getScope(construction), 'throttleClient')) return [];
+      if (found.client?.api.kind !== 'sdk' || isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) return [];
       const clientText = sourceCode.getText(construction);
       return [
         {
@@ -222,16 +251,28 @@ export default createRule<Options, MessageId>({
 
     return {
       CallExpression(node) {
-        const found = find(node);
-        if (found === undefined || found.client?.throttled === true) return;
-        const scope = sourceCode.getScope(node);
+        // Helpers are followed only from where a call's rate matters: most calls are neither.
+        const hit = reach.direct(node) ?? (strict || isRepeated(node) ? reach.at(node) : undefined);
+        if (hit === undefined) return;
+        const found = hit.use;
+        // A helper is named with the call it makes: `summarize()` → `openai.chat.completions.create`.
+        const call = hit.direct ? describe(node.callee) : `${describe(node.callee)}()\` → \`${hit.inner}`;
+        if (found.limited) return;
+        if (isPaced(node)) return;
+        const scope = scopeOf(node);
+        if (found.fanOut !== undefined) {
+          context.report({
+            node,
+            messageId: 'libraryFanOut',
+            data: { call, provider: found.label, what: found.fanOut.knob.defaultText, limit: limitText(policy, found.limiter), remedy: remedy(found) },
+          });
+          return;
+        }
         // mapBounded and its relatives bound concurrency, not rate: their callbacks are fan-outs too.
         const helper = boundedFanOut(node, scope);
         const where = helper === undefined ? callContext(node) : undefined;
         if (where?.kind === 'none' && !strict) return;
-        const lookup: LimiterLookup = { scope, types, names };
-        if (isInsideLimiter(node, lookup) || isAfterLimiterWait(node, lookup)) return;
-        if (where?.kind === 'loop' && isPacedLoop(where.loop, lookup, sourceCode.visitorKeys)) return;
+        if (where?.kind === 'loop' && isPacedLoop(where.loop, { scope, types, names }, sourceCode.visitorKeys)) return;
         const messageId =
           where === undefined
             ? 'inBoundedFanOut'
@@ -245,13 +286,7 @@ export default createRule<Options, MessageId>({
         context.report({
           node,
           messageId,
-          data: {
-            helper: helper ?? '',
-            call: describe(node.callee),
-            provider: found.label,
-            limit: limitText(policy, found.limiter),
-            remedy: remedy(found),
-          },
+          data: { helper: helper ?? '', call, provider: found.label, limit: limitText(policy, found.limiter), remedy: remedy(found) },
           suggest: suggestions(found),
         });
       },

@@ -5,10 +5,13 @@ import { inspectOptions, isDisabledTimeout, isUnderDeadline, type OptionsVerdict
 import { calleeText } from '../utils/functions.js';
 import { httpCall, type HttpCall } from '../utils/http-calls.js';
 import { resolveImport } from '../utils/imports.js';
-import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, propertyKey, setPropertyValue, spreadOption } from '../utils/option-objects.js';
+import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, heldObject, propertyKey, setPropertyValue, spreadOption } from '../utils/option-objects.js';
 import { assignedVariable, valueOrigin } from '../utils/origins.js';
+import { moduleKey, policyModuleKey } from '../utils/module-paths.js';
 import { policyFor } from '../utils/policy.js';
-import { classifyClient, guessRequestOptionsIndex, providerCall, requestOptionsIndex, type ProviderCall } from '../utils/sdk-clients.js';
+import type { HttpClientPolicy } from '@bounded/policy';
+import { durationText } from '@bounded/policy';
+import { callOptionsIndex, classifyClient, providerCall, providerLookup, type ProviderCall } from '../utils/sdk-clients.js';
 
 export type Options = [
   {
@@ -20,6 +23,7 @@ export type Options = [
 ];
 export type MessageId =
   | 'missingTimeout'
+  | 'defaultTimeout'
   | 'disabledTimeout'
   | 'unverifiedTimeout'
   | 'untimedSignal'
@@ -33,7 +37,7 @@ export type MessageId =
 interface Remedy {
   /** `signal: AbortSignal.timeout(60_000)` or `timeout: 60_000`. */
   readonly option: string;
-  readonly key: 'signal' | 'timeout';
+  readonly key: string;
   /** The value alone: `AbortSignal.timeout(60_000)`, `60_000`, `{ request: 60_000 }`. */
   readonly value: string;
   readonly ms: string;
@@ -46,17 +50,30 @@ interface Pending {
   readonly report: () => void;
 }
 
+/** True when a method named `name` is called on the call's result, directly or further down its chain (`get(url).set(…).timeout(5_000)`). */
+function chainsMethod(call: TSESTree.CallExpression, name: string): boolean {
+  let current: TSESTree.Node = call;
+  for (;;) {
+    const member: TSESTree.Node | undefined = current.parent;
+    if (member?.type !== AST_NODE_TYPES.MemberExpression || member.object !== current || member.parent.type !== AST_NODE_TYPES.CallExpression) return false;
+    if (!member.computed && member.property.type === AST_NODE_TYPES.Identifier && member.property.name === name) return true;
+    current = member.parent;
+  }
+}
+
 export default createRule<Options, MessageId>({
   name: 'require-timeout',
   meta: {
     type: 'problem',
     docs: {
-      description: 'Require a deadline on network and model calls (fetch, undici, axios, got, node:http, OpenAI and Anthropic SDKs)',
+      description: 'Require a deadline on network and model calls (fetch, undici, axios, got, ky, superagent, node:http, model SDKs and frameworks)',
       recommended: true,
     },
     hasSuggestions: true,
     messages: {
       missingTimeout: '`{{call}}` has no deadline, so a stalled {{peer}} hangs it forever; pass `{{option}}` or run it under withTimeout(…).',
+      defaultTimeout:
+        "`{{call}}` only has the {{provider}} SDK's default deadline of {{duration}} (each retry waits that long again), far longer than its caller waits; pass `{{option}}` or run it under withTimeout(…).",
       disabledTimeout: '`{{call}}` sets `{{setting}}`, which turns its deadline off; use a finite timeout such as `{{option}}`.',
       unverifiedTimeout: '`{{call}}` takes its options from `{{options}}`, where no deadline is visible; pass `{{option}}` explicitly or run it under withTimeout(…).',
       untimedSignal: '`{{call}}` only stops when `{{signal}}` aborts, which has no deadline of its own; combine it with `AbortSignal.timeout({{ms}})`.',
@@ -96,6 +113,10 @@ export default createRule<Options, MessageId>({
     const httpMs = formatMs(policy.defaults.timeouts.http);
     const modelMs = formatMs(policy.defaults.timeouts.model);
     const pending: Pending[] = [];
+    const lookup = providerLookup(policy, sourceCode, context.physicalFilename, services);
+    /** Options held in a local variable or built by a same-file function, read like an inline object. */
+    const held = (node: TSESTree.Node): TSESTree.ObjectExpression | undefined =>
+      heldObject(node, sourceCode.getScope(node), (inner) => sourceCode.getScope(inner), sourceCode.visitorKeys);
     /** axios / got instances (their creating call) and `axios` itself that set `defaults.timeout`. */
     const defaultsSet = new Set<TSESTree.Node | 'axios'>();
 
@@ -103,8 +124,14 @@ export default createRule<Options, MessageId>({
       return calleeText(callee) ?? sourceCode.getText(callee).replace(/\s+/g, '');
     }
 
-    function remedyFor(library: HttpCall['library'] | 'sdk'): Remedy {
-      if (library === 'sdk') return { option: `timeout: ${modelMs}`, key: 'timeout', value: modelMs, ms: modelMs };
+    function remedyFor(library: HttpCall['library'] | 'sdk', callKeys: readonly string[] = ['timeout']): Remedy {
+      if (library === 'sdk') {
+        // The SDK's first deadline option that takes milliseconds or a signal, in the catalog's order.
+        const key = callKeys.find((name) => ['timeout', 'timeoutMs', 'signal', 'abortSignal'].includes(name)) ?? 'signal';
+        if (key === 'timeout' || key === 'timeoutMs') return { option: `${key}: ${modelMs}`, key, value: modelMs, ms: modelMs };
+        const signal = key;
+        return { option: `${signal}: AbortSignal.timeout(${modelMs})`, key: signal, value: `AbortSignal.timeout(${modelMs})`, ms: modelMs };
+      }
       if (library === 'axios') return { option: `timeout: ${httpMs}`, key: 'timeout', value: httpMs, ms: httpMs };
       if (library === 'got') return { option: `timeout: { request: ${httpMs} }`, key: 'timeout', value: `{ request: ${httpMs} }`, ms: httpMs };
       return { option: `signal: AbortSignal.timeout(${httpMs})`, key: 'signal', value: `AbortSignal.timeout(${httpMs})`, ms: httpMs };
@@ -143,12 +170,22 @@ export default createRule<Options, MessageId>({
       remedy: Remedy,
       peer: string,
       client?: { construction: TSESTree.CallExpression | TSESTree.NewExpression; name: string },
+      sdkDefault?: { provider: string; ms: number },
     ): void {
       const call = describe(node.callee);
       const onClient = client === undefined ? [] : addToClient(client.construction, client.name, remedy);
       switch (verdict.kind) {
         case 'missing':
         case 'opaque':
+          if (verdict.kind === 'missing' && sdkDefault !== undefined) {
+            context.report({
+              node,
+              messageId: 'defaultTimeout',
+              data: { call, provider: sdkDefault.provider, duration: durationText(sdkDefault.ms), option: remedy.option },
+              suggest: [addToCall(node, index, remedy), ...onClient],
+            });
+            return;
+          }
           context.report({
             node,
             messageId: verdict.kind === 'missing' ? 'missingTimeout' : 'unverifiedTimeout',
@@ -204,12 +241,31 @@ export default createRule<Options, MessageId>({
 
     function checkHttp(node: TSESTree.CallExpression, http: HttpCall, scope: Scope.Scope): void {
       const remedy = remedyFor(http.library);
+      if (http.api.timeoutMethod !== undefined) {
+        // superagent: `.timeout(ms)` chained on the request.
+        if (chainsMethod(node, http.api.timeoutMethod)) return;
+        const option = `.${http.api.timeoutMethod}(${httpMs})`;
+        pending.push({
+          node,
+          http,
+          report: () =>
+            context.report({
+              node,
+              messageId: 'missingTimeout',
+              data: { call: describe(node.callee), peer: 'server', option, options: '' },
+              suggest: [{ messageId: 'addTimeout', data: { option }, fix: (fixer) => fixer.insertTextAfter(node, option) }],
+            }),
+        });
+        return;
+      }
       if (http.instance !== undefined) {
-        const config = inspectOptions(http.instance.arguments[0], ['timeout'], scope, false);
+        const config = inspectOptions(http.instance.arguments[0], ['timeout'], scope, false, held);
         if (config.kind === 'deadline' || config.kind === 'disabled' || (config.kind === 'opaque' && !strict)) return;
       }
-      const verdict = inspectOptions(node.arguments[http.optionsIndex], http.timeoutKeys, scope, strict);
+      const verdict = inspectOptions(node.arguments[http.optionsIndex], http.timeoutKeys, scope, strict, held);
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      // ky: a 10 s default unless turned off.
+      if (http.api.defaultMs !== undefined && verdict.kind === 'missing') return;
       if (http.library === 'http' && setsTimeoutOnResult(node, scope)) return;
       const client =
         http.instance === undefined || http.receiver === undefined ? undefined : { construction: http.instance, name: describe(http.receiver) };
@@ -218,36 +274,69 @@ export default createRule<Options, MessageId>({
 
     function checkSdk(node: TSESTree.CallExpression, sdk: ProviderCall, scope: Scope.Scope): void {
       const { client } = sdk;
-      if (client.throttled || (client.kind !== 'openai' && client.kind !== 'anthropic')) return;
+      const deadline = client.api.deadline;
+      if (client.throttled || deadline === undefined || sdk.fanOut !== undefined) return;
+      // A default deadline no longer than the policy's is a deadline.
+      if (deadline.defaultMs !== undefined && deadline.defaultMs <= policy.defaults.timeouts.model) return;
       for (const call of client.withOptions) {
-        if (inspectOptions(call.arguments[0], ['timeout'], scope, false).kind !== 'missing') return;
+        if (inspectOptions(call.arguments[0], deadline.client, scope, false, held).kind !== 'missing') return;
       }
+      const moduleFunction = sdk.receiver === node.callee;
       if (client.construction === undefined) {
-        if (!strict) return;
+        if (!strict && !moduleFunction) return;
       } else {
-        const built = inspectOptions(client.construction.arguments[0], ['timeout'], scope, false);
+        const built = inspectOptions(client.construction.arguments[0], deadline.client, scope, false, held);
         // A disabled timeout is reported once, where the client is built.
         if (built.kind === 'deadline' || built.kind === 'disabled' || (built.kind === 'opaque' && !strict)) return;
       }
-      const index = requestOptionsIndex(node, services) ?? guessRequestOptionsIndex(node);
-      const verdict = inspectOptions(node.arguments[index], ['timeout'], scope, strict);
+      const index = callOptionsIndex(node, sdk, services);
+      const verdict = inspectOptions(node.arguments[index], deadline.call, scope, strict, held);
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
-      const remedy = remedyFor('sdk');
+      const remedy = remedyFor('sdk', deadline.call);
       const construction = client.construction;
+      const sdkDefault = deadline.defaultMs === undefined ? undefined : { provider: client.label, ms: deadline.defaultMs };
       pending.push({
         node,
         http: undefined,
         report: () =>
-          report(node, verdict, index, remedy, `${client.label} API`, construction === undefined ? undefined : { construction, name: describe(sdk.receiver) }),
+          report(
+            node,
+            verdict,
+            index,
+            remedy,
+            `${client.label} API`,
+            construction === undefined || !deadline.client.includes(remedy.key) ? undefined : { construction, name: describe(sdk.receiver) },
+            sdkDefault,
+          ),
       });
+    }
+
+    /** The policy's `lint.httpClients` entry a call is, matched on the module's resolved file and the export's name. */
+    function policyClient(node: TSESTree.CallExpression, scope: Scope.Scope): HttpClientPolicy | undefined {
+      if (policy.lint.httpClients.length === 0) return undefined;
+      const binding = resolveImport(node.callee, scope);
+      if (binding === undefined) return undefined;
+      const key = moduleKey(binding.module, context.physicalFilename);
+      return policy.lint.httpClients.find((entry) => policyModuleKey(entry.module, policy.source) === key && entry.methods.includes(binding.imported));
+    }
+
+    function checkPolicyClient(node: TSESTree.CallExpression, client: HttpClientPolicy, scope: Scope.Scope): void {
+      const verdict = inspectOptions(node.arguments[client.optionsIndex], client.timeoutKeys, scope, strict, held);
+      if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      const key = client.timeoutKeys[0];
+      const remedy: Remedy =
+        key === undefined
+          ? remedyFor('fetch')
+          : { option: `${key}: ${httpMs}`, key, value: httpMs, ms: httpMs };
+      pending.push({ node, http: undefined, report: () => report(node, verdict, client.optionsIndex, remedy, 'server') });
     }
 
     /** `new OpenAI({ timeout: 0 })`, `axios.create({ timeout: Infinity })`: reported where the client is built. */
     function checkConstruction(node: TSESTree.NewExpression | TSESTree.CallExpression, scope: Scope.Scope): void {
       let library: 'sdk' | 'axios' | 'got';
       if (node.type === AST_NODE_TYPES.NewExpression) {
-        const client = classifyClient(node, scope, []);
-        if (client?.kind !== 'openai' && client?.kind !== 'anthropic') return;
+        const client = classifyClient(node, lookup);
+        if (client?.api.deadline?.client.includes('timeout') !== true) return;
         library = 'sdk';
       } else {
         const binding = resolveImport(node.callee, scope);
@@ -274,12 +363,17 @@ export default createRule<Options, MessageId>({
       CallExpression(node) {
         const scope = sourceCode.getScope(node);
         checkConstruction(node, scope);
+        const listed = policyClient(node, scope);
+        if (listed !== undefined) {
+          if (listed.deadlineMs === undefined && !isUnderDeadline(node, scope, wrappers)) checkPolicyClient(node, listed, scope);
+          return;
+        }
         const http = httpCall(node, scope);
         if (http !== undefined) {
           if (!isUnderDeadline(node, scope, wrappers)) checkHttp(node, http, scope);
           return;
         }
-        const sdk = providerCall(node, scope, [], services);
+        const sdk = providerCall(node, lookup);
         if (sdk !== undefined && !isUnderDeadline(node, scope, wrappers)) checkSdk(node, sdk, scope);
       },
       // `axios.defaults.timeout = 5_000`, `api.defaults.timeout = 5_000`

@@ -27,7 +27,8 @@ export type OptionsVerdict =
 /** `0`, `Infinity`, `Number.POSITIVE_INFINITY`: a timeout value that disables the deadline. */
 export function isDisabledTimeout(value: TSESTree.Node, scope: Scope.Scope): boolean {
   const bare = skipTypeWrappers(value);
-  if (bare.type === AST_NODE_TYPES.Literal) return bare.value === 0;
+  // `timeout: false` turns ky's (and got's per-phase) deadline off.
+  if (bare.type === AST_NODE_TYPES.Literal) return bare.value === 0 || bare.value === false;
   if (bare.type === AST_NODE_TYPES.Identifier) return bare.name === 'Infinity' && isGlobalReference(scope, 'Infinity');
   return calleeText(bare) === 'Number.POSITIVE_INFINITY';
 }
@@ -103,11 +104,12 @@ export function inspectOptions(
   timeoutKeys: readonly string[],
   scope: Scope.Scope,
   strict: boolean,
+  held: (node: TSESTree.Node) => TSESTree.ObjectExpression | undefined = asObjectLiteral,
 ): OptionsVerdict {
   if (argument === undefined || isNullish(argument)) return { kind: 'missing', object: undefined };
   // A callback where options could go (`http.get(url, (res) => …)`): there are none.
   if (isFunction(skipTypeWrappers(argument))) return { kind: 'missing', object: undefined };
-  const object = asObjectLiteral(argument);
+  const object = held(argument);
   if (object === undefined) return { kind: 'opaque', node: argument };
   let disabled: TSESTree.Property | undefined;
   for (const key of timeoutKeys) {

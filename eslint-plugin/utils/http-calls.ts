@@ -1,17 +1,21 @@
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
+import { GLOBAL_OBJECTS, HTTP_CLIENTS, httpClientOf, type HttpClientApi, type HttpClientId } from '@bounded/policy';
 import { resolveImport } from './imports.js';
 import { skipTypeWrappers, valueOrigin } from './origins.js';
 
 /**
- * HTTP requests as the rules see them: global `fetch`, undici, node-fetch, axios (and its
- * instances), got (and its instances), `http(s).request` / `get`. Syntax and import tracking.
+ * HTTP requests as the rules see them, for every client in the catalog (policy/catalog/http-clients.ts):
+ * global `fetch`, undici, node-fetch, axios, got and ky (and their instances), superagent,
+ * `http(s).request` / `get`. Syntax and import tracking.
  */
 
-export type HttpLibrary = 'fetch' | 'undici' | 'node-fetch' | 'axios' | 'got' | 'http';
+export type HttpLibrary = HttpClientId;
 
 export interface HttpCall {
   readonly library: HttpLibrary;
+  /** The client's catalog entry. */
+  readonly api: HttpClientApi;
   /** The argument the request options are at (or belong at, when the call has none). */
   readonly optionsIndex: number;
   /** The request URL, when the call has one as an argument or in its config. */
@@ -24,15 +28,7 @@ export interface HttpCall {
   readonly timeoutKeys: readonly string[];
 }
 
-/** axios methods → index of their config argument. */
-const AXIOS_METHODS = new Map([
-  ['request', 0],
-  ['get', 1], ['delete', 1], ['head', 1], ['options', 1],
-  ['post', 2], ['put', 2], ['patch', 2], ['postForm', 2], ['putForm', 2], ['patchForm', 2],
-]);
-const GOT_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'stream']);
-const UNDICI_CALLS = new Set(['request', 'stream', 'fetch']);
-const GLOBAL_OBJECTS = new Set(['globalThis', 'window', 'self']);
+const API = Object.fromEntries(HTTP_CLIENTS.map((client) => [client.id, client])) as Record<HttpClientId, HttpClientApi>;
 
 /** True when `name` is not declared anywhere in scope: the global of that name. */
 export function isGlobalReference(scope: Scope.Scope, name: string): boolean {
@@ -77,37 +73,40 @@ function isObjectLiteral(node: TSESTree.Node | undefined): boolean {
   return node !== undefined && skipTypeWrappers(node).type === AST_NODE_TYPES.ObjectExpression;
 }
 
-function axiosCall(call: TSESTree.CallExpression, method: string | undefined, instance: TSESTree.CallExpression | undefined, receiver: TSESTree.Node): HttpCall | undefined {
+/**
+ * A request through a client with a callable default export and request methods (axios, got,
+ * ky, superagent), or one of their instances: `axios(config)`, `got(url, options)`,
+ * `api.post(url, data, config)`, `superagent.get(url)`.
+ */
+function clientCall(
+  api: HttpClientApi,
+  call: TSESTree.CallExpression,
+  method: string | undefined,
+  instance: TSESTree.CallExpression | undefined,
+  receiver: TSESTree.Node,
+): HttpCall | undefined {
   const args = call.arguments;
   let optionsIndex: number;
   if (method === undefined) {
-    // axios(config) or axios(url, config)
-    optionsIndex = args.length >= 2 || isUrlLike(args[0]) ? 1 : 0;
+    if (!api.callable) return undefined;
+    // axios(config) / got({ url }) or axios(url, config)
+    optionsIndex = args.length === 1 && isObjectLiteral(args[0]) ? 0 : api.id === 'axios' && !(args.length >= 2 || isUrlLike(args[0])) ? 0 : 1;
   } else {
-    const index = AXIOS_METHODS.get(method);
-    if (index === undefined) return undefined;
+    const index = api.methods[method];
+    if (index === undefined || !Object.hasOwn(api.methods, method)) return undefined;
     optionsIndex = index;
   }
   const url = optionsIndex === 0 ? configUrl(args[0]) : args[0];
-  return { library: 'axios', optionsIndex, url, instance, receiver, timeoutKeys: ['timeout'] };
+  return { library: api.id, api, optionsIndex, url, instance, receiver, timeoutKeys: api.timeoutKeys };
 }
 
-function gotCall(call: TSESTree.CallExpression, method: string | undefined, instance: TSESTree.CallExpression | undefined, receiver: TSESTree.Node): HttpCall | undefined {
-  if (method !== undefined && !GOT_METHODS.has(method)) return undefined;
-  const args = call.arguments;
-  const optionsIndex = method === undefined && isObjectLiteral(args[0]) && args.length === 1 ? 0 : 1;
-  const url = optionsIndex === 0 ? configUrl(args[0]) : args[0];
-  return { library: 'got', optionsIndex, url, instance, receiver, timeoutKeys: ['timeout'] };
-}
-
-/** The instance-making call (`axios.create(…)`, `got.extend(…)`) behind `receiver`, if any. */
-function instanceOrigin(receiver: TSESTree.Node, scope: Scope.Scope): { library: 'axios' | 'got'; call: TSESTree.CallExpression } | undefined {
+/** The instance-making call (`axios.create(…)`, `got.extend(…)`, `ky.create(…)`) behind `receiver`, if any. */
+function instanceOrigin(receiver: TSESTree.Node, scope: Scope.Scope): { api: HttpClientApi; call: TSESTree.CallExpression } | undefined {
   const origin = valueOrigin(receiver, scope);
   if (origin?.type !== AST_NODE_TYPES.CallExpression) return undefined;
   const binding = resolveImport(origin.callee, scope);
-  if (binding?.module === 'axios' && binding.imported === 'create') return { library: 'axios', call: origin };
-  if (binding?.module === 'got' && binding.imported === 'extend') return { library: 'got', call: origin };
-  return undefined;
+  const api = binding === undefined ? undefined : httpClientOf(binding.module);
+  return api !== undefined && api.instanceFactories.includes(binding!.imported) ? { api, call: origin } : undefined;
 }
 
 /** The HTTP request `call` makes, or undefined when it is not one the rules know. */
@@ -116,6 +115,7 @@ export function httpCall(call: TSESTree.CallExpression, scope: Scope.Scope): Htt
   const args = call.arguments;
   const fetchLike = (library: HttpLibrary, timeoutKeys: readonly string[] = []): HttpCall => ({
     library,
+    api: API[library],
     optionsIndex: 1,
     url: args[0],
     instance: undefined,
@@ -129,7 +129,7 @@ export function httpCall(call: TSESTree.CallExpression, scope: Scope.Scope): Htt
     callee.property.type === AST_NODE_TYPES.Identifier &&
     callee.property.name === 'fetch' &&
     callee.object.type === AST_NODE_TYPES.Identifier &&
-    GLOBAL_OBJECTS.has(callee.object.name) &&
+    GLOBAL_OBJECTS.includes(callee.object.name) &&
     isGlobalReference(scope, callee.object.name)
   ) {
     return fetchLike('fetch');
@@ -137,41 +137,34 @@ export function httpCall(call: TSESTree.CallExpression, scope: Scope.Scope): Htt
 
   const binding = resolveImport(callee, scope);
   if (binding !== undefined) {
+    const api = httpClientOf(binding.module);
+    if (api === undefined) return undefined;
     const whole = binding.imported === 'default' || binding.imported === '*';
     const member = callee.type === AST_NODE_TYPES.MemberExpression ? callee.object : callee;
-    switch (binding.module) {
+    switch (api.id) {
       case 'undici':
-        if (!UNDICI_CALLS.has(binding.imported)) return undefined;
-        return fetchLike('undici', binding.imported === 'fetch' ? [] : ['headersTimeout', 'bodyTimeout']);
+        if (!Object.hasOwn(api.methods, binding.imported)) return undefined;
+        return fetchLike('undici', binding.imported === 'fetch' ? [] : api.timeoutKeys);
       case 'node-fetch':
-        return whole ? fetchLike('node-fetch', ['timeout']) : undefined;
-      case 'axios':
-        return axiosCall(call, whole ? undefined : binding.imported, undefined, member);
-      case 'got':
-        return gotCall(call, whole ? undefined : binding.imported, undefined, member);
-      case 'http':
-      case 'https': {
-        if (binding.imported !== 'request' && binding.imported !== 'get') return undefined;
+        return whole ? fetchLike('node-fetch', api.timeoutKeys) : undefined;
+      case 'http': {
+        if (!Object.hasOwn(api.methods, binding.imported)) return undefined;
         const optionsIndex = isUrlLike(args[0]) ? 1 : 0;
-        return { library: 'http', optionsIndex, url: optionsIndex === 1 ? args[0] : undefined, instance: undefined, receiver: undefined, timeoutKeys: ['timeout'] };
+        return { library: 'http', api, optionsIndex, url: optionsIndex === 1 ? args[0] : undefined, instance: undefined, receiver: undefined, timeoutKeys: api.timeoutKeys };
       }
       default:
-        return undefined;
+        return clientCall(api, call, whole ? undefined : binding.imported, undefined, member);
     }
   }
 
   // An instance: api.get(…), this.http.post(…), api(config)
   if (callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier) {
     const instance = instanceOrigin(callee.object, scope);
-    if (instance === undefined) return undefined;
-    return instance.library === 'axios'
-      ? axiosCall(call, callee.property.name, instance.call, callee.object)
-      : gotCall(call, callee.property.name, instance.call, callee.object);
+    return instance === undefined ? undefined : clientCall(instance.api, call, callee.property.name, instance.call, callee.object);
   }
   if (callee.type === AST_NODE_TYPES.Identifier) {
     const instance = instanceOrigin(callee, scope);
-    if (instance === undefined) return undefined;
-    return instance.library === 'axios' ? axiosCall(call, undefined, instance.call, callee) : gotCall(call, undefined, instance.call, callee);
+    return instance === undefined ? undefined : clientCall(instance.api, call, undefined, instance.call, callee);
   }
   return undefined;
 }

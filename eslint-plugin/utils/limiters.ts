@@ -4,43 +4,49 @@ import { calleeText } from './functions.js';
 import { resolveImport } from './imports.js';
 import { skipTypeWrappers, valueOrigin } from './origins.js';
 import type { TypeInfo } from './type-info.js';
+import {
+  LIMITER_GETTERS,
+  LIMITER_NAME,
+  LIMITER_RUN_METHODS,
+  LIMITER_TYPES,
+  LIMITER_WAIT_METHODS,
+  isLimiterExport,
+  limiterPackageOf,
+} from '@bounded/policy';
 
 /**
  * Concurrency and rate limiters: "does this call go through a limiter?". A limiter is made by
- * one of the known packages (p-limit, p-queue, bottleneck, async-sema, bounded's runtime…),
+ * one of the catalog's packages (p-limit, p-queue, p-map, bottleneck, async-sema, bounded's runtime…),
  * is named like one (`dbSemaphore`, `this.limiter`), has a limiter's type, or is listed by
  * the policy (`lint.limiters`) or a rule option.
  */
 
-/** Exports that build a limiter, by module; '*' for any export. */
-const LIMITER_EXPORTS: Readonly<Record<string, readonly string[] | '*'>> = {
-  'p-limit': ['default', 'limitFunction'],
-  'p-throttle': '*',
-  'p-queue': ['default'],
-  bottleneck: '*',
-  'async-sema': ['Sema', 'RateLimit'],
-  'async-mutex': ['Mutex', 'Semaphore', 'withTimeout'],
-  limiter: ['RateLimiter', 'TokenBucket'],
-  '@bounded/runtime': ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
-  '@bounded/runtime/core': ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'],
-};
-
-/** Methods that run a task through a limiter object: `sem.run(fn)`, `queue.add(fn)`, `limiter.schedule(fn)`. */
-const RUN_METHODS = new Set(['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive']);
+const RUN_METHODS = new Set(LIMITER_RUN_METHODS);
 /** Methods that wait for a slot or a token before the work starts. */
-export const WAIT_METHODS = new Set(['acquire', 'removeTokens', 'waitForToken']);
-/** Methods of a manager that hand out a limiter: `manager.semaphore('db')`. */
-const LIMITER_GETTERS = new Set(['semaphore', 'limiter', 'queue', 'rateLimiter']);
-/** Names people give limiters: `sem`, `dbSemaphore`, `openaiLimiter`, `jobQueue`, `this.throttle`. */
-const LIMITER_NAME = /(?:^|[a-z0-9_])(?:sem|sema|semaphore|limit|limiter|queue|throttle|throttler|bottleneck|mutex)$/i;
-/** Type names of limiters, when type information is available. */
-const LIMITER_TYPES = new Set(['Semaphore', 'Sema', 'PQueue', 'Bottleneck', 'LimitFunction', 'TokenBucket', 'SlidingWindow', 'RateLimiter', 'Mutex']);
+export const WAIT_METHODS: ReadonlySet<string> = new Set(LIMITER_WAIT_METHODS);
+const GETTERS = new Set(LIMITER_GETTERS);
 
-function isLimiterExport(node: TSESTree.Node, scope: Scope.Scope): boolean {
+function isLimiterImport(node: TSESTree.Node, scope: Scope.Scope): boolean {
   const binding = resolveImport(node, scope);
-  if (binding === undefined) return false;
-  const exports = LIMITER_EXPORTS[binding.module];
-  return exports !== undefined && (exports === '*' || exports.includes(binding.imported));
+  return binding !== undefined && isLimiterExport(binding.module, binding.imported);
+}
+
+/** For a limiter that bounds only with its knob set (p-map's `concurrency`): false when the call leaves it out or sets Infinity. */
+function knobIsSet(call: TSESTree.CallExpression | TSESTree.NewExpression, scope: Scope.Scope): boolean {
+  const binding = resolveImport(skipTypeWrappers(call.callee), scope);
+  const knob = binding === undefined ? undefined : limiterPackageOf(binding.module)?.knob;
+  if (knob === undefined) return true;
+  const options = call.arguments[knob.optionsIndex];
+  const object = options === undefined ? undefined : skipTypeWrappers(options);
+  if (object === undefined) return false;
+  if (object.type !== AST_NODE_TYPES.ObjectExpression) return true;
+  const property = object.properties.find(
+    (entry): entry is TSESTree.Property =>
+      entry.type === AST_NODE_TYPES.Property && !entry.computed && entry.key.type === AST_NODE_TYPES.Identifier && entry.key.name === knob.option,
+  );
+  if (property === undefined) return object.properties.some((entry) => entry.type === AST_NODE_TYPES.SpreadElement);
+  const value = skipTypeWrappers(property.value);
+  return !(value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') && calleeText(value) !== 'Number.POSITIVE_INFINITY';
 }
 
 /** True when `node` (a call or `new`) builds a limiter: `pLimit(4)`, `new PQueue(…)`, `throttle(fn)` of p-throttle. */
@@ -49,9 +55,9 @@ function buildsLimiter(node: TSESTree.Node, scope: Scope.Scope, depth: number): 
   const built = bare.type === AST_NODE_TYPES.AwaitExpression ? skipTypeWrappers(bare.argument) : bare;
   if (built.type !== AST_NODE_TYPES.NewExpression && built.type !== AST_NODE_TYPES.CallExpression) return false;
   const callee = skipTypeWrappers(built.callee);
-  if (isLimiterExport(callee, scope)) return true;
+  if (isLimiterImport(callee, scope)) return true;
   if (callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier) {
-    if (LIMITER_GETTERS.has(callee.property.name)) return true;
+    if (GETTERS.has(callee.property.name)) return true;
   }
   // `const throttled = throttle(fn)` where `throttle = pThrottle({ … })`.
   return depth < 4 && callee.type === AST_NODE_TYPES.Identifier && isLimiter(callee, scope, undefined, [], depth + 1);
@@ -84,7 +90,7 @@ export function isLimiter(
   if (origin !== undefined && origin !== bare && buildsLimiter(origin, scope, depth)) return true;
   if (text !== undefined && LIMITER_NAME.test(text.slice(text.lastIndexOf('.') + 1))) return true;
   const typeName = types?.typeName(bare);
-  return typeName !== undefined && LIMITER_TYPES.has(typeName);
+  return typeName !== undefined && LIMITER_TYPES.includes(typeName);
 }
 
 /** True when `callee` names one of `names`: the whole path (`jobs.enqueue`) or, for a plain name, the last part. */
@@ -108,7 +114,9 @@ export function isLimitedCall(
 ): boolean {
   const callee = skipTypeWrappers(call.callee);
   if (isListed(callee, names)) return true;
-  if (callee.type === AST_NODE_TYPES.Identifier) return isLimiter(callee, scope, types, names);
+  if (callee.type === AST_NODE_TYPES.Identifier) return isLimiter(callee, scope, types, names) && knobIsSet(call, scope);
+  // `throttle(fn)()`: calling what a limiter wrapped runs it under the limit.
+  if (callee.type === AST_NODE_TYPES.CallExpression) return isLimitedCall(callee, scope, types, names);
   if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) {
     return false;
   }

@@ -1,6 +1,7 @@
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
-import type { RuleFix, RuleFixer, SourceCode } from '@typescript-eslint/utils/ts-eslint';
-import { skipTypeWrappers } from './origins.js';
+import type { RuleFix, RuleFixer, Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
+import { calledFunction, returnedExpressions, type ScopeOf } from './call-graph.js';
+import { skipTypeWrappers, valueOrigin } from './origins.js';
 
 /**
  * Reading and editing options objects (`fetch(url, { … })`, `new OpenAI({ … })`) for rules
@@ -37,6 +38,33 @@ export function asObjectLiteral(node: TSESTree.Node | undefined): TSESTree.Objec
   if (node === undefined) return undefined;
   const bare = skipTypeWrappers(node);
   return bare.type === AST_NODE_TYPES.ObjectExpression ? bare : undefined;
+}
+
+/**
+ * The object literal an options argument holds, read like an inline one: the literal itself, a
+ * variable given one (`const init = { method: 'POST' }`), or a call of a same-file function
+ * whose only return is one (`requestOptions(body)`). Undefined when it cannot be seen.
+ */
+export function heldObject(
+  node: TSESTree.Node,
+  scope: Scope.Scope,
+  scopeOf: ScopeOf,
+  visitorKeys: SourceCode.VisitorKeys,
+  depth = 0,
+): TSESTree.ObjectExpression | undefined {
+  if (depth > 4) return undefined;
+  const bare = skipTypeWrappers(node);
+  if (bare.type === AST_NODE_TYPES.ObjectExpression) return bare;
+  if (bare.type === AST_NODE_TYPES.Identifier) {
+    const origin = valueOrigin(bare, scope);
+    return origin === undefined || origin === bare ? undefined : heldObject(origin, scopeOf(origin), scopeOf, visitorKeys, depth + 1);
+  }
+  if (bare.type === AST_NODE_TYPES.CallExpression) {
+    const fn = calledFunction(bare, scopeOf);
+    const returned = fn === undefined ? [] : returnedExpressions(fn, visitorKeys);
+    return returned.length === 1 ? heldObject(returned[0]!, scopeOf(returned[0]!), scopeOf, visitorKeys, depth + 1) : undefined;
+  }
+  return undefined;
 }
 
 /** True for `undefined`, `void 0` and `null`: an argument that is as good as absent. */

@@ -30,6 +30,49 @@ function enclosingClassBody(node: TSESTree.Node): TSESTree.ClassBody | undefined
 }
 
 /**
+ * Every value `this.<name>` is given anywhere in its class: the field initialiser and each
+ * `this.<name> = …` / `??=` / `||=` (a lazily built client: `this.client ??= new OpenAI()`).
+ * Empty when the member is not `this.<name>` inside a class.
+ */
+export function thisPropertyValues(member: TSESTree.MemberExpression): TSESTree.Expression[] {
+  if (member.computed || member.property.type !== AST_NODE_TYPES.Identifier || member.object.type !== AST_NODE_TYPES.ThisExpression) return [];
+  const name = member.property.name;
+  const body = enclosingClassBody(member);
+  if (body === undefined) return [];
+  const values: TSESTree.Expression[] = [];
+  const visit = (node: TSESTree.Node): void => {
+    if (
+      node.type === AST_NODE_TYPES.AssignmentExpression &&
+      HOLDING_OPERATORS.has(node.operator) &&
+      node.left.type === AST_NODE_TYPES.MemberExpression &&
+      node.left.object.type === AST_NODE_TYPES.ThisExpression &&
+      !node.left.computed &&
+      node.left.property.type === AST_NODE_TYPES.Identifier &&
+      node.left.property.name === name
+    ) {
+      values.push(node.right);
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'parent') continue;
+      // A nested class has its own `this`.
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (child !== null && typeof child === 'object' && typeof (child as { type?: unknown }).type === 'string' && (child as TSESTree.Node).type !== AST_NODE_TYPES.ClassBody) {
+          visit(child as TSESTree.Node);
+        }
+      }
+    }
+  };
+  for (const element of body.body) {
+    if (element.type === AST_NODE_TYPES.PropertyDefinition && !element.static && !element.computed && element.key.type === AST_NODE_TYPES.Identifier && element.key.name === name) {
+      if (element.value !== null) values.push(element.value);
+      continue;
+    }
+    visit(element);
+  }
+  return values;
+}
+
+/**
  * The expression `this.<name>` was given in its class: a field initialiser
  * (`private http = axios.create()`), or the one `this.<name> = …` statement of the constructor.
  * Undefined for a constructor parameter property or anything assigned elsewhere.

@@ -1,24 +1,39 @@
 import { AST_NODE_TYPES, type ParserServices, type TSESTree } from '@typescript-eslint/utils';
-import type { Scope } from '@typescript-eslint/utils/ts-eslint';
+import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
 import { unionConstituents } from 'ts-api-utils';
 import type * as ts from 'typescript';
-import type { ProviderApiPolicy } from '@bounded/policy';
-import { resolveImport } from './imports.js';
-import { skipTypeWrappers, valueOrigin } from './origins.js';
+import {
+  AI_SDK_PROVIDERS,
+  PROVIDER_APIS,
+  PROVIDER_HOSTS,
+  REQUEST_OPTION_KEYS,
+  isProviderTestModule,
+  matchesModule,
+  matchesName,
+  type ConcurrencyKnob,
+  type ProviderApi,
+} from '@bounded/policy';
+import type { Policy } from '@bounded/policy';
+import { calledFunction, returnedExpressions, type ScopeOf } from './call-graph.js';
+import { calleeText } from './functions.js';
+import { httpCall, urlText } from './http-calls.js';
+import { resolveImport, type ImportedBinding } from './imports.js';
+import { moduleKey, policyModuleKey } from './module-paths.js';
+import { findProperty, heldObject } from './option-objects.js';
+import { skipTypeWrappers, thisPropertyValues, valueOrigin } from './origins.js';
 import { isRuntimeExport } from './runtime-imports.js';
 
 /**
- * Model-provider SDK clients: "is this `client` an OpenAI client, and how was it built?".
- * OpenAI ('openai') and Anthropic ('@anthropic-ai/sdk') are built in; the policy's
- * `lint.providers` add more. Syntax and import tracking first; the type checker, when there
- * is one, for clients whose construction is not in the file (a parameter typed `OpenAI`).
+ * Model-provider clients: "is this `client` an OpenAI client, a LangChain model, an AI SDK
+ * call, and how was it built?". Every provider comes from the catalog (policy/catalog), plus
+ * the policy's `lint.providers`. Syntax and import tracking first, following values through
+ * `await`, lazily assigned fields and same-file functions that build a client; the type
+ * checker, when there is one, for clients whose construction is not in the file.
  */
 
-export type ProviderKind = 'openai' | 'anthropic' | 'policy' | 'unknown';
-
 export interface ProviderClient {
-  readonly kind: ProviderKind;
-  /** How messages name it: 'OpenAI', 'Anthropic', or the policy entry's module. */
+  readonly api: ProviderApi;
+  /** How messages name it: 'OpenAI', 'LangChain', or the policy entry's module. */
   readonly label: string;
   /** The rate limit that should admit its calls ('openai', 'anthropic', the policy's `limiter`). */
   readonly limiter: string | undefined;
@@ -28,8 +43,13 @@ export interface ProviderClient {
   readonly throttled: boolean;
   /** `.withOptions({ … })` calls between the construction and the call. */
   readonly withOptions: readonly TSESTree.CallExpression[];
-  /** The policy entry's method paths, for `kind: 'policy'`. */
-  readonly methods: readonly string[] | undefined;
+}
+
+/** How a library call that starts many requests is bounded (`batch(xs, { maxConcurrency })`). */
+export interface LibraryFanOut {
+  readonly knob: ConcurrencyKnob;
+  /** `missing` or `unbounded` (Infinity): it starts them all at once. */
+  readonly verdict: 'missing' | 'unbounded' | 'finite';
 }
 
 export interface ProviderCall {
@@ -38,83 +58,209 @@ export interface ProviderCall {
   readonly receiver: TSESTree.Node;
   /** The method path below the client: ['chat', 'completions', 'create']. */
   readonly path: readonly string[];
+  /** Set when the call itself fans out inside the library. */
+  readonly fanOut: LibraryFanOut | undefined;
 }
 
-/** Top-level resources of the SDK clients whose methods send a request (not `webhooks`, which verifies locally). */
-const OPENAI_RESOURCES = new Set([
-  'completions', 'chat', 'embeddings', 'files', 'images', 'audio', 'moderations', 'models', 'fineTuning', 'graders',
-  'vectorStores', 'beta', 'batches', 'uploads', 'admin', 'responses', 'realtime', 'conversations', 'evals', 'containers',
-  'skills', 'videos',
-]);
-const ANTHROPIC_RESOURCES = new Set(['completions', 'messages', 'models', 'files', 'skills', 'userProfiles', 'organization', 'beta']);
+export interface ProviderLookup {
+  readonly apis: readonly ProviderApi[];
+  /** The linted file, to resolve relative imports. */
+  readonly filename: string;
+  readonly scopeOf: ScopeOf;
+  readonly visitorKeys: SourceCode.VisitorKeys;
+  readonly services: ParserServices | undefined;
+}
 
-const SDKS: readonly { kind: 'openai' | 'anthropic'; module: string; classes: readonly string[]; label: string; declarationDir: string }[] = [
-  { kind: 'openai', module: 'openai', classes: ['default', '*', 'OpenAI', 'AzureOpenAI'], label: 'OpenAI', declarationDir: '/node_modules/openai/' },
-  {
-    kind: 'anthropic',
-    module: '@anthropic-ai/sdk',
-    classes: ['default', '*', 'Anthropic', 'BaseAnthropic'],
-    label: 'Anthropic',
-    declarationDir: '/node_modules/@anthropic-ai/sdk/',
-  },
-];
+/** A client made by throttleClient(…) around something this file cannot see. */
+const UNKNOWN: ProviderApi = {
+  id: 'unknown',
+  label: 'provider',
+  kind: 'sdk',
+  modules: [],
+  classes: [],
+  keyOptions: [],
+  limiter: undefined,
+  deadline: undefined,
+  declarationDirs: [],
+  throttleCodemod: { kind: 'skip', reason: 'the client is made elsewhere' },
+  timeoutCodemod: { kind: 'skip', reason: 'the client is made elsewhere' },
+};
 
-const base = { construction: undefined, throttled: false, withOptions: [], methods: undefined } as const;
+const ANY = /^/;
+const byPolicy = new WeakMap<Policy, readonly ProviderApi[]>();
 
-/** The client a construction expression makes, or undefined when it is not one. */
-export function classifyClient(
-  expression: TSESTree.Node,
-  scope: Scope.Scope,
-  providers: readonly ProviderApiPolicy[],
-  depth = 0,
-): ProviderClient | undefined {
-  if (depth > 6) return undefined;
-  const node = skipTypeWrappers(expression);
-  if (node.type === AST_NODE_TYPES.Identifier || node.type === AST_NODE_TYPES.MemberExpression) {
-    const origin = valueOrigin(node, scope);
-    return origin === undefined || origin === node ? undefined : classifyClient(origin, scope, providers, depth + 1);
+/** The catalog's providers and the policy's `lint.providers` (project files resolved from the policy's folder). */
+export function providerApis(policy: Policy): readonly ProviderApi[] {
+  let apis = byPolicy.get(policy);
+  if (apis !== undefined) return apis;
+  const extra = policy.lint.providers.map((entry): ProviderApi => {
+    const module = policyModuleKey(entry.module, policy.source);
+    return {
+      ...UNKNOWN,
+      id: `policy:${entry.module}`,
+      label: entry.module,
+      modules: [module],
+      classes: [ANY],
+      factories: [ANY],
+      functions: entry.methods,
+      methods: entry.methods.length === 0 ? undefined : entry.methods,
+      limiter: entry.limiter,
+    };
+  });
+  apis = [...PROVIDER_APIS, ...extra];
+  byPolicy.set(policy, apis);
+  return apis;
+}
+
+export function providerLookup(policy: Policy, sourceCode: Readonly<SourceCode>, filename: string, services: ParserServices | undefined): ProviderLookup {
+  return { apis: providerApis(policy), filename, scopeOf: (node) => sourceCode.getScope(node), visitorKeys: sourceCode.visitorKeys, services };
+}
+
+function isPolicyEntry(api: ProviderApi): boolean {
+  return api.id.startsWith('policy:');
+}
+
+/** The entry an import binding's module belongs to, matched on the resolved file for project modules. */
+function apiOfModule(binding: ImportedBinding, lookup: ProviderLookup): ProviderApi | undefined {
+  const key = moduleKey(binding.module, lookup.filename);
+  // The policy's entries first: they may name a module the catalog knows more precisely.
+  return lookup.apis.find((api) => isPolicyEntry(api) && matchesModule(api.modules, key)) ?? lookup.apis.find((api) => matchesModule(api.modules, key));
+}
+
+function client(api: ProviderApi, construction: ProviderClient['construction'], label = api.label, limiter = api.limiter): ProviderClient {
+  return { api, label, limiter, construction, throttled: false, withOptions: [] };
+}
+
+/** Several values (every return of a function, every assignment of a field): one client when they all make the same kind. */
+function commonClient(values: readonly TSESTree.Node[], lookup: ProviderLookup, depth: number): ProviderClient | undefined {
+  let found: ProviderClient | undefined;
+  for (const value of values) {
+    const bare = skipTypeWrappers(value);
+    // `return undefined` / `this.client = null` in a reset: not a client, not a different one either.
+    if ((bare.type === AST_NODE_TYPES.Literal && bare.value === null) || (bare.type === AST_NODE_TYPES.Identifier && bare.name === 'undefined')) continue;
+    const one = classifyClient(bare, lookup, depth + 1);
+    if (one === undefined || (found !== undefined && found.api !== one.api)) return undefined;
+    found = found === undefined ? one : { ...found, construction: found.construction === one.construction ? found.construction : undefined };
   }
-  if (node.type === AST_NODE_TYPES.NewExpression) {
-    const binding = resolveImport(node.callee, scope);
-    if (binding === undefined) return undefined;
-    for (const sdk of SDKS) {
-      if (binding.module === sdk.module && sdk.classes.includes(binding.imported)) {
-        return { ...base, kind: sdk.kind, label: sdk.label, limiter: sdk.kind, construction: node };
+  return found;
+}
+
+/** The AI SDK model `node` makes: `openai('gpt-4o')` of '@ai-sdk/openai'; `mock` for a test entry's model. */
+export function aiSdkModel(node: TSESTree.Node | undefined, lookup: ProviderLookup, depth = 0): { label: string; limiter: string | undefined } | 'mock' | undefined {
+  if (node === undefined || depth > 4) return undefined;
+  const bare = skipTypeWrappers(node);
+  if (bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.MemberExpression) {
+    const origin = valueOrigin(bare, lookup.scopeOf(bare));
+    return origin === undefined || origin === bare ? undefined : aiSdkModel(origin, lookup, depth + 1);
+  }
+  if (bare.type !== AST_NODE_TYPES.CallExpression && bare.type !== AST_NODE_TYPES.NewExpression) return undefined;
+  let callee = skipTypeWrappers(bare.callee);
+  // `openai.chat('gpt-4o')`, `openai.embedding(…)`: a model of the same provider.
+  if (bare.type === AST_NODE_TYPES.CallExpression && callee.type === AST_NODE_TYPES.MemberExpression && resolveImport(callee, lookup.scopeOf(callee)) === undefined) {
+    callee = skipTypeWrappers(callee.object);
+  }
+  const binding = resolveImport(callee, lookup.scopeOf(callee));
+  if (binding === undefined) {
+    // `const openai = createOpenAI({ apiKey })`, then `openai('gpt-4o')`.
+    const origin = callee.type === AST_NODE_TYPES.Identifier ? valueOrigin(callee, lookup.scopeOf(callee)) : undefined;
+    return origin === undefined || origin === callee ? undefined : aiSdkModel(origin, lookup, depth + 1);
+  }
+  if (isProviderTestModule(binding.module)) return 'mock';
+  return AI_SDK_PROVIDERS[binding.module];
+}
+
+/**
+ * The client an expression holds or makes, or undefined when it is not one: a construction
+ * (`new OpenAI()`, `new ChatOpenAI()`, `initChatModel()`), a ready client export (`ollama`),
+ * something derived from one (`model.withStructuredOutput(…)`, `prompt.pipe(model)`,
+ * `genAI.getGenerativeModel(…)`), `await` of one, a variable or field holding one (also one
+ * assigned lazily: `this.client ??= new OpenAI()`), or a call of a same-file function whose
+ * every return makes one (`await this.getClient()`).
+ */
+export function classifyClient(expression: TSESTree.Node, lookup: ProviderLookup, depth = 0): ProviderClient | undefined {
+  if (depth > 8) return undefined;
+  const node = skipTypeWrappers(expression);
+  const scope = lookup.scopeOf(node);
+  switch (node.type) {
+    case AST_NODE_TYPES.AwaitExpression:
+      return classifyClient(node.argument, lookup, depth + 1);
+    case AST_NODE_TYPES.ChainExpression:
+      return classifyClient(node.expression, lookup, depth + 1);
+    case AST_NODE_TYPES.LogicalExpression:
+      // `cached ?? new OpenAI()`: both sides must agree.
+      return commonClient([node.left, node.right], lookup, depth);
+    case AST_NODE_TYPES.Identifier:
+    case AST_NODE_TYPES.MemberExpression: {
+      const binding = resolveImport(node, scope);
+      if (binding !== undefined) {
+        const api = apiOfModule(binding, lookup);
+        return api?.instances?.includes(binding.imported) === true ? client(api, undefined) : undefined;
+      }
+      const origin = valueOrigin(node, scope);
+      if (origin !== undefined && origin !== node) return classifyClient(origin, lookup, depth + 1);
+      if (node.type === AST_NODE_TYPES.MemberExpression && node.object.type === AST_NODE_TYPES.ThisExpression) {
+        const values = thisPropertyValues(node);
+        return values.length === 0 ? undefined : commonClient(values, lookup, depth);
+      }
+      return undefined;
+    }
+    case AST_NODE_TYPES.NewExpression: {
+      const binding = resolveImport(node.callee, scope);
+      if (binding === undefined || isProviderTestModule(binding.module)) return undefined;
+      const api = apiOfModule(binding, lookup);
+      return api !== undefined && matchesName(api.classes, binding.imported) ? client(api, node) : undefined;
+    }
+    case AST_NODE_TYPES.CallExpression:
+      return classifyCall(node, lookup, scope, depth);
+    default:
+      return undefined;
+  }
+}
+
+function classifyCall(node: TSESTree.CallExpression, lookup: ProviderLookup, scope: Scope.Scope, depth: number): ProviderClient | undefined {
+  const callee = skipTypeWrappers(node.callee);
+  if (isRuntimeExport(callee, scope, ['throttleClient'])) {
+    const inner = node.arguments[0] === undefined ? undefined : classifyClient(node.arguments[0], lookup, depth + 1);
+    return { ...(inner ?? client(UNKNOWN, undefined)), throttled: true };
+  }
+  if (callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier) {
+    const method = callee.property.name;
+    if (method === 'withOptions') {
+      const inner = classifyClient(callee.object, lookup, depth + 1);
+      return inner === undefined ? undefined : { ...inner, withOptions: [...inner.withOptions, node] };
+    }
+    // `RunnableSequence.from([prompt, model, parser])`, `prompt.pipe(model)`: a sequence that calls the model.
+    if (method === 'pipe' || (method === 'from' && calleeText(callee.object)?.endsWith('RunnableSequence') === true)) {
+      const parts = node.arguments.flatMap((argument) => (argument.type === AST_NODE_TYPES.ArrayExpression ? argument.elements : [argument]));
+      for (const part of parts) {
+        if (part === null || part.type === AST_NODE_TYPES.SpreadElement) continue;
+        const model = classifyClient(part, lookup, depth + 1);
+        if (model !== undefined) return { ...model, construction: undefined };
       }
     }
-    const api = providers.find((entry) => entry.module === binding.module);
-    return api === undefined ? undefined : policyClient(api, node);
+    const inner = resolveImport(callee, scope) === undefined ? classifyClient(callee.object, lookup, depth + 1) : undefined;
+    if (inner?.api.derive?.includes(method) === true) return inner;
   }
-  if (node.type !== AST_NODE_TYPES.CallExpression) return undefined;
-  if (isRuntimeExport(node.callee, scope, ['throttleClient'])) {
-    const inner = node.arguments[0] === undefined ? undefined : classifyClient(node.arguments[0], scope, providers, depth + 1);
-    return { ...(inner ?? { ...base, kind: 'unknown', label: 'provider', limiter: undefined }), throttled: true };
+  const binding = resolveImport(callee, scope);
+  if (binding !== undefined) {
+    if (isProviderTestModule(binding.module)) return undefined;
+    // An AI SDK model: `openai('gpt-4o')`, `openai.embedding(…)` of '@ai-sdk/openai'.
+    const model = AI_SDK_PROVIDERS[binding.module];
+    const aiSdk = lookup.apis.find((api) => api.id === 'ai-sdk');
+    if (model !== undefined && aiSdk !== undefined) return client(aiSdk, node, model.label, model.limiter);
+    const api = apiOfModule(binding, lookup);
+    return api !== undefined && api.factories !== undefined && matchesName(api.factories, binding.imported) ? client(api, node) : undefined;
   }
-  if (
-    node.callee.type === AST_NODE_TYPES.MemberExpression &&
-    !node.callee.computed &&
-    node.callee.property.type === AST_NODE_TYPES.Identifier &&
-    node.callee.property.name === 'withOptions'
-  ) {
-    const inner = classifyClient(node.callee.object, scope, providers, depth + 1);
-    return inner === undefined ? undefined : { ...inner, withOptions: [...inner.withOptions, node] };
-  }
-  // A policy provider's factory: `const mistral = createMistral()`.
-  const binding = resolveImport(node.callee, scope);
-  const api = binding === undefined ? undefined : providers.find((entry) => entry.module === binding.module);
-  return api === undefined ? undefined : policyClient(api, node);
-}
-
-function policyClient(api: ProviderApiPolicy, construction: TSESTree.NewExpression | TSESTree.CallExpression): ProviderClient {
-  return { ...base, kind: 'policy', label: api.module, limiter: api.limiter, construction, methods: api.methods };
+  // `await this.getClient()`, `makeClient(key)`: a same-file function whose every return makes one.
+  const fn = calledFunction(node, lookup.scopeOf);
+  if (fn === undefined || depth > 4) return undefined;
+  const returned = returnedExpressions(fn, lookup.visitorKeys);
+  return returned.length === 0 ? undefined : commonClient(returned, lookup, depth);
 }
 
 /** The provider a value's type says it is (`client: OpenAI`), with the checker; undefined without one. */
-export function typedClient(
-  node: TSESTree.Node,
-  services: ParserServices | undefined,
-  providers: readonly ProviderApiPolicy[],
-): ProviderClient | undefined {
+export function typedClient(node: TSESTree.Node, lookup: ProviderLookup): ProviderClient | undefined {
+  const services = lookup.services;
   if (services?.program == null) return undefined;
   const checker = services.program.getTypeChecker();
   let type: ts.Type;
@@ -127,52 +273,78 @@ export function typedClient(
     const symbol = part.getSymbol() ?? part.aliasSymbol;
     if (symbol === undefined) continue;
     const files = (symbol.getDeclarations() ?? []).map((declaration) => declaration.getSourceFile().fileName.replaceAll('\\', '/'));
-    for (const sdk of SDKS) {
-      if (sdk.classes.includes(symbol.getName()) && files.some((file) => file.includes(sdk.declarationDir))) {
-        return { ...base, kind: sdk.kind, label: sdk.label, limiter: sdk.kind };
-      }
-    }
-    for (const api of providers) {
-      if (files.some((file) => file.includes(`/node_modules/${api.module}/`))) {
-        return { ...base, kind: 'policy', label: api.module, limiter: api.limiter, methods: api.methods };
+    for (const api of lookup.apis) {
+      const named = api.classes.some((entry) => typeof entry === 'string' && entry === symbol.getName()) || api.classes.some((entry) => typeof entry !== 'string' && entry.test(symbol.getName()));
+      if (named && files.some((file) => api.declarationDirs.some((dir) => file.includes(dir)))) return client(api, undefined);
+      if (isPolicyEntry(api) && api.modules.some((module) => typeof module === 'string' && files.some((file) => file.includes(`/node_modules/${module}/`)))) {
+        return client(api, undefined);
       }
     }
   }
   return undefined;
 }
 
-function isRequestPath(client: ProviderClient, path: readonly string[]): boolean {
-  switch (client.kind) {
-    case 'openai':
-      return path.length >= 2 && OPENAI_RESOURCES.has(path[0]!);
-    case 'anthropic':
-      return path.length >= 2 && ANTHROPIC_RESOURCES.has(path[0]!);
-    case 'policy':
-      return client.methods === undefined || client.methods.length === 0 ? path.length >= 1 : client.methods.includes(path.join('.'));
-    case 'unknown':
-      return path.length >= 1;
-  }
+function isRequestPath(api: ProviderApi, path: readonly string[]): boolean {
+  if (api === UNKNOWN) return path.length >= 1;
+  if (isPolicyEntry(api) && api.methods === undefined) return path.length >= 1;
+  if (api.resources !== undefined && path.length >= (api.minPath ?? 1) && api.resources.includes(path[0]!)) return true;
+  return api.methods?.includes(path.join('.')) === true;
+}
+
+/** Method names that could be a request on some catalog client: worth finding out where the receiver comes from. */
+const REQUEST_HEADS = new Set(PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]));
+
+/** The knob of a library fan-out call, read from its options (inline, a local variable, or a same-file builder). */
+function fanOutOf(api: ProviderApi, method: string, call: TSESTree.CallExpression, lookup: ProviderLookup): LibraryFanOut | undefined {
+  const knob = api.fanOuts?.[method];
+  if (knob === undefined) return undefined;
+  const argument = call.arguments[knob.optionsIndex];
+  if (argument === undefined) return { knob, verdict: 'missing' };
+  const object = heldObject(argument, lookup.scopeOf(argument), lookup.scopeOf, lookup.visitorKeys);
+  // Options the rule cannot see into: the benefit of the doubt.
+  if (object === undefined) return { knob, verdict: 'finite' };
+  const property = findProperty(object, knob.option);
+  if (property === undefined) return { knob, verdict: object.properties.some((p) => p.type === AST_NODE_TYPES.SpreadElement) ? 'finite' : 'missing' };
+  const value = skipTypeWrappers(property.value);
+  const infinite =
+    (value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') || calleeText(value) === 'Number.POSITIVE_INFINITY';
+  return { knob, verdict: infinite ? 'unbounded' : 'finite' };
 }
 
 /**
- * The provider request a call makes: `openai.chat.completions.create(…)` on a client this file
- * builds (or, with types, one typed as an SDK client), or a module function the policy lists
- * (`generateText(…)` from 'ai' with `methods: [generateText]`). Undefined for anything else.
+ * The provider request a call makes, or undefined for anything else: a method on a client
+ * (`openai.chat.completions.create(…)`, `model.invoke(…)`, `chain.batch(…)`), a module
+ * function (`generateText({ model: openai('gpt-4o'), … })`, a policy-listed project function),
+ * or a command sent through a generic client (`bedrock.send(new ConverseCommand(…))`).
+ * Mock models from an SDK's test entry are not providers.
  */
-export function providerCall(
-  call: TSESTree.CallExpression,
-  scope: Scope.Scope,
-  providers: readonly ProviderApiPolicy[],
-  services?: ParserServices,
-): ProviderCall | undefined {
-  const callee = call.callee;
+export function providerCall(call: TSESTree.CallExpression, lookup: ProviderLookup): ProviderCall | undefined {
+  const callee = skipTypeWrappers(call.callee);
+  const scope = lookup.scopeOf(call);
   const binding = resolveImport(callee, scope);
   if (binding !== undefined) {
-    const api = providers.find((entry) => entry.module === binding.module && entry.methods.includes(binding.imported));
-    return api === undefined
-      ? undefined
-      : { client: { ...base, kind: 'policy', label: api.module, limiter: api.limiter, methods: api.methods }, receiver: callee, path: [binding.imported] };
+    if (isProviderTestModule(binding.module)) return undefined;
+    const api = apiOfModule(binding, lookup);
+    if (api === undefined) return undefined;
+    // `ollama.chat(…)` on the module's ready client.
+    if (api.instances?.includes('default') === true && callee.type === AST_NODE_TYPES.MemberExpression && api.methods?.includes(binding.imported) === true) {
+      return { client: client(api, undefined), receiver: callee.object, path: [binding.imported], fanOut: undefined };
+    }
+    if (api.functions?.includes(binding.imported) !== true) return undefined;
+    let label = api.label;
+    let limiter = api.limiter;
+    if (api.id === 'ai-sdk') {
+      const options = call.arguments[0] === undefined ? undefined : heldObject(call.arguments[0], scope, lookup.scopeOf, lookup.visitorKeys);
+      const modelProperty = options === undefined ? undefined : findProperty(options, 'model');
+      const model = aiSdkModel(modelProperty?.value, lookup);
+      if (model === 'mock') return undefined;
+      if (model !== undefined) ({ label, limiter } = model);
+    }
+    return { client: client(api, undefined, label, limiter), receiver: callee, path: [binding.imported], fanOut: fanOutOf(api, binding.imported, call, lookup) };
   }
+  const command = bedrockCommand(call, lookup);
+  if (command !== undefined) return command;
+
   const path: string[] = [];
   const withOptions: TSESTree.CallExpression[] = [];
   let current: TSESTree.Node = callee;
@@ -199,12 +371,35 @@ export function providerCall(
     break;
   }
   if (path.length === 0) return undefined;
-  // Look further (import tracking, the checker) only for paths an SDK or a policy provider has.
-  if (!OPENAI_RESOURCES.has(path[0]!) && !ANTHROPIC_RESOURCES.has(path[0]!) && providers.length === 0) return undefined;
+  // Look further (import tracking, the checker) only for paths some provider has.
+  if (!REQUEST_HEADS.has(path[0]!) && !lookup.apis.some(isPolicyEntry)) return undefined;
   const receiver = current;
-  const found = classifyClient(receiver, scope, providers) ?? typedClient(receiver, services, providers);
-  if (found === undefined || !isRequestPath(found, path)) return undefined;
-  return { client: { ...found, withOptions: [...found.withOptions, ...withOptions] }, receiver, path };
+  const found = classifyClient(receiver, lookup) ?? typedClient(receiver, lookup);
+  if (found === undefined || !isRequestPath(found.api, path)) return undefined;
+  // The AI SDK's model interface: `model.doGenerate(…)` on a model from a provider package.
+  return {
+    client: { ...found, withOptions: [...found.withOptions, ...withOptions] },
+    receiver,
+    path,
+    fanOut: fanOutOf(found.api, path.at(-1)!, call, lookup),
+  };
+}
+
+/** `client.send(new ConverseCommand(…))`: recognised by the command, whatever the client. */
+function bedrockCommand(call: TSESTree.CallExpression, lookup: ProviderLookup): ProviderCall | undefined {
+  const callee = skipTypeWrappers(call.callee);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier || callee.property.name !== 'send') {
+    return undefined;
+  }
+  let command = call.arguments[0] === undefined ? undefined : skipTypeWrappers(call.arguments[0]);
+  if (command?.type === AST_NODE_TYPES.Identifier) command = valueOrigin(command, lookup.scopeOf(command));
+  if (command?.type !== AST_NODE_TYPES.NewExpression) return undefined;
+  const binding = resolveImport(command.callee, lookup.scopeOf(command));
+  if (binding === undefined) return undefined;
+  const api = apiOfModule(binding, lookup);
+  if (api?.commands?.includes(binding.imported) !== true) return undefined;
+  const made = classifyClient(callee.object, lookup);
+  return { client: made?.api === api ? made : client(api, undefined), receiver: callee.object, path: ['send'], fanOut: undefined };
 }
 
 /**
@@ -227,8 +422,8 @@ export function requestOptionsIndex(call: TSESTree.CallExpression, services: Par
   return undefined;
 }
 
-/** Keys only the SDKs' request options have (not request bodies). */
-const REQUEST_OPTION_KEYS = new Set(['timeout', 'signal', 'headers', 'maxRetries', 'query', 'idempotencyKey', 'fetchOptions']);
+/** Keys only the SDKs' request options have (not request bodies), from the catalog. */
+const OPTION_KEYS: ReadonlySet<string> = new Set(REQUEST_OPTION_KEYS);
 
 /**
  * Without type information, where an SDK method most likely takes its request options: the
@@ -243,7 +438,63 @@ export function guessRequestOptionsIndex(call: TSESTree.CallExpression): number 
   const holdsOption = second.properties.some(
     (property) =>
       property.type === AST_NODE_TYPES.SpreadElement ||
-      (property.key.type === AST_NODE_TYPES.Identifier && !property.computed && REQUEST_OPTION_KEYS.has(property.key.name)),
+      (property.key.type === AST_NODE_TYPES.Identifier && !property.computed && OPTION_KEYS.has(property.key.name)),
   );
   return holdsOption ? 1 : 2;
+}
+
+/** Where a provider call's own deadline options are, for the client's catalog entry. */
+export function callOptionsIndex(call: TSESTree.CallExpression, sdk: ProviderCall, services: ParserServices | undefined): number {
+  const where = sdk.client.api.deadline?.callOptions ?? 1;
+  if (where !== 'request-options') return where;
+  return requestOptionsIndex(call, services) ?? guessRequestOptionsIndex(call);
+}
+
+/** A provider call as the rules judge it: from an SDK client, a framework, or a request to a provider's host. */
+export interface ProviderUse {
+  /** What the client is reached through (`openai`, `this.llm`), for SDK clients. */
+  readonly receiver: TSESTree.Node | undefined;
+  readonly label: string;
+  readonly limiter: string | undefined;
+  /** The client, when there is one to wrap (not for a module function such as `generateText`). */
+  readonly client: ProviderClient | undefined;
+  /** Set when the call fans out inside the library (`batch()` without maxConcurrency). */
+  readonly fanOut: LibraryFanOut | undefined;
+  /** Throttled, bounded by the client's own finite concurrency knob, or a library fan-out with a finite one: a limiter. */
+  readonly limited: boolean;
+}
+
+/** True when an options object sets `name` to something other than Infinity. */
+function hasFiniteOption(object: TSESTree.ObjectExpression | undefined, name: string): boolean {
+  const property = object === undefined ? undefined : findProperty(object, name);
+  if (property === undefined) return false;
+  const value = skipTypeWrappers(property.value);
+  return !(value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') && calleeText(value) !== 'Number.POSITIVE_INFINITY';
+}
+
+/** The provider `node` calls, if it is a provider call at all. */
+export function providerUse(node: TSESTree.CallExpression, lookup: ProviderLookup): ProviderUse | undefined {
+  const sdk = providerCall(node, lookup);
+  if (sdk !== undefined) {
+    const { client: made } = sdk;
+    const options = made.construction?.arguments[0];
+    const built = options === undefined ? undefined : heldObject(options, lookup.scopeOf(options), lookup.scopeOf, lookup.visitorKeys);
+    const bounded = made.api.clientConcurrency !== undefined && hasFiniteOption(built, made.api.clientConcurrency);
+    return {
+      receiver: sdk.receiver,
+      label: made.label,
+      limiter: made.limiter,
+      client: sdk.receiver === node.callee ? undefined : made,
+      fanOut: sdk.fanOut,
+      limited: made.throttled || bounded || sdk.fanOut?.verdict === 'finite',
+    };
+  }
+  const scope = lookup.scopeOf(node);
+  const http = httpCall(node, scope);
+  if (http === undefined) return undefined;
+  const url = urlText(http.url, scope);
+  const provider = url === undefined ? undefined : PROVIDER_HOSTS.find((entry) => entry.host.test(url));
+  return provider === undefined
+    ? undefined
+    : { receiver: undefined, label: provider.label, limiter: provider.limiter, client: undefined, fanOut: undefined, limited: false };
 }

@@ -1,5 +1,6 @@
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
+import { PAUSE_NAME } from '@bounded/policy';
 import { calleeText, isFunction, isRequestHandler } from './functions.js';
 import { resolveImport } from './imports.js';
 import { isLimitedCall, isLimiterWait } from './limiters.js';
@@ -138,8 +139,6 @@ export function isAfterLimiterWait(node: TSESTree.Node, lookup: LimiterLookup): 
   return false;
 }
 
-/** Names of helpers that pause: `sleep(ms)`, `delay(ms)`, `wait(ms)`, `backoff(attempt)`, `scheduler.wait(ms)`. */
-const PAUSE_NAME = /^(?:sleep|delay|wait|pause|backoff)(?:[A-Z_]|$)/;
 
 /** True when an awaited expression pauses: `sleep(ms)`, `setTimeout(ms)` from timers/promises, `new Promise((r) => setTimeout(r, ms))`. */
 function isPause(expression: TSESTree.Node, scope: Scope.Scope, visitorKeys: SourceCode.VisitorKeys): boolean {

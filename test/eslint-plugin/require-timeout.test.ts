@@ -780,9 +780,9 @@ export async function draft(topic: string) {
 }`,
       errors: [
         {
-          messageId: 'missingTimeout',
+          messageId: 'defaultTimeout',
           line: 4,
-          data: { call: 'openai.chat.completions.create', peer: 'OpenAI API', option: 'timeout: 60_000', options: '' },
+          data: { call: 'openai.chat.completions.create', provider: 'OpenAI', duration: '10 minutes', option: 'timeout: 60_000' },
           suggestions: [
             {
               messageId: 'addTimeout',
@@ -823,9 +823,9 @@ export const tag = (text: string) =>
       settings: policySettings,
       errors: [
         {
-          messageId: 'missingTimeout',
+          messageId: 'defaultTimeout',
           line: 4,
-          data: { call: 'anthropic.messages.create', peer: 'Anthropic API', option: 'timeout: 45_000', options: '' },
+          data: { call: 'anthropic.messages.create', provider: 'Anthropic', duration: '10 minutes', option: 'timeout: 45_000' },
           suggestions: [
             {
               messageId: 'addTimeout',
@@ -860,7 +860,7 @@ export class Embedder {
 }`,
       errors: [
         {
-          messageId: 'missingTimeout',
+          messageId: 'defaultTimeout',
           line: 8,
           suggestions: [
             {
@@ -944,7 +944,7 @@ export const models = () => openai.models.list();`,
       options: [{ strict: true }],
       errors: [
         {
-          messageId: 'missingTimeout',
+          messageId: 'defaultTimeout',
           line: 3,
           suggestions: [
             {
@@ -965,7 +965,7 @@ const openai = new OpenAI();
 export const start = (threadId: string) => openai.beta.threads.runs.create(threadId, { assistant_id: 'asst_123' });`,
       errors: [
         {
-          messageId: 'missingTimeout',
+          messageId: 'defaultTimeout',
           line: 3,
           suggestions: [
             {
@@ -1008,7 +1008,7 @@ const openai = new OpenAI();
 export const attach = (storeId: string, fileId: string) => openai.vectorStores.files.create(storeId, { file_id: fileId });`,
       errors: [
         {
-          messageId: 'missingTimeout',
+          messageId: 'defaultTimeout',
           line: 3,
           suggestions: [
             {
@@ -1036,9 +1036,9 @@ export async function critique(client: Anthropic, draft: string) {
       options: [{ strict: true }],
       errors: [
         {
-          messageId: 'missingTimeout',
+          messageId: 'defaultTimeout',
           line: 3,
-          data: { call: 'client.messages.create', peer: 'Anthropic API', option: 'timeout: 60_000', options: '' },
+          data: { call: 'client.messages.create', provider: 'Anthropic', duration: '10 minutes', option: 'timeout: 60_000' },
           suggestions: [
             {
               messageId: 'addTimeout',

@@ -1,0 +1,168 @@
+/**
+ * The index pass of `bounded check`: before the rules run, read the files being checked and
+ * record what each exported function, class and method does (provider calls, requests with
+ * or without a deadline of their own, connections), so that a call of an imported wrapper
+ * counts as what it makes. The rules get the index through `settings.bounded.index`.
+ *
+ * Only files that can hold such a call are parsed: those that name a provider, HTTP or
+ * database module, or call `fetch`, then, round by round, the files that import a file
+ * already found to export one (a wrapper of a wrapper).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ESLint } from 'eslint';
+import { HTTP_CLIENTS, PROVIDER_MODULE_TEXT } from '@bounded/policy';
+import type { Policy } from '@bounded/policy';
+import { factsOfText } from 'eslint-plugin-bounded';
+import { resolveImportPath } from 'eslint-plugin-bounded';
+import type { ExportFacts, ProjectIndex } from 'eslint-plugin-bounded';
+import { lintConfig } from './commands/check.js';
+import { withoutCommentLines } from './migrate-prefilter.js';
+
+/** Connection modules, until the catalog's connections (issue 15) land: the ones eslint-plugin/utils/connections.ts knows. */
+const CONNECTION_MODULES = ['pg', 'pg-pool', 'mysql', 'mysql2', 'mysql2/promise', 'ioredis', 'redis', 'mongodb'];
+
+/** Wrapper chains are rarely deeper than this. */
+const MAX_ROUNDS = 4;
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** Text a file that makes a call the index records directly must contain. */
+function candidatePattern(policy: Policy): RegExp {
+  const modules = [
+    ...PROVIDER_MODULE_TEXT,
+    ...HTTP_CLIENTS.flatMap((client) => client.modules),
+    ...CONNECTION_MODULES,
+    ...policy.lint.providers.map((entry) => entry.module),
+    ...policy.lint.httpClients.map((entry) => entry.module),
+    ...policy.lint.connections.map((entry) => entry.module),
+  ];
+  const quoted = modules.map((module) => escape(module.replace(/^\.\//, '')));
+  // `'node:http'`, `'@langchain/openai'`, `'openai'`; a prefix (`@langchain/`) matches its family.
+  return new RegExp(`['"](?:node:)?(?:${quoted.join('|')})|\\bfetch\\s*\\(`);
+}
+
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/** The project files a file imports by a relative specifier. */
+function importsOf(file: string, text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(RELATIVE_IMPORT)) {
+    const target = resolveImportPath(match[1]!, file);
+    if (target !== undefined) found.push(target);
+  }
+  return found;
+}
+
+export interface IndexStats {
+  readonly files: number;
+  /** Files parsed for the index. */
+  readonly parsed: number;
+  /** Files with at least one export the index records. */
+  readonly indexed: number;
+}
+
+/** Builds the index of `files` (absolute paths) under `policy`. */
+export function buildProjectIndex(files: readonly string[], policy: Policy): { index: ProjectIndex; stats: IndexStats } {
+  const texts = new Map<string, string>();
+  const read = (file: string): string | undefined => {
+    if (!texts.has(file)) {
+      try {
+        texts.set(file, readFileSync(file, 'utf8'));
+      } catch {
+        texts.set(file, '');
+      }
+    }
+    return texts.get(file);
+  };
+  const facts: Record<string, Record<string, ExportFacts>> = {};
+  const index: ProjectIndex = { version: 1, files: facts };
+  const pattern = candidatePattern(policy);
+  let parsed = 0;
+  // Doc comments are full of example imports (an SDK's own sources would all look like clients).
+  let round = files.filter((file) => pattern.test(withoutCommentLines(read(file) ?? '')));
+  for (let depth = 0; depth < MAX_ROUNDS && round.length > 0; depth++) {
+    const found: string[] = [];
+    for (const file of round) {
+      parsed++;
+      const entry = factsOfText(read(file) ?? '', file, policy, index);
+      if (entry !== undefined && Object.keys(entry).length > 0) {
+        facts[file] = entry;
+        found.push(file);
+      }
+    }
+    // The next round: files that import one just found, and have not been read for the index yet.
+    const fresh = new Set(found);
+    round = files.filter((file) => importsOf(file, read(file) ?? '').some((target) => fresh.has(target)));
+  }
+  return { index, stats: { files: files.length, parsed, indexed: Object.keys(facts).length } };
+}
+
+export interface CheckLinterOptions {
+  readonly cwd: string;
+  readonly files: readonly string[];
+  readonly policy: Policy;
+  readonly policyPath: string | undefined;
+  readonly config: 'recommended' | 'strict' | 'all';
+  readonly typed: boolean;
+  /** 'auto' (one worker per core when there are enough files), 'off', or a number of workers. */
+  readonly concurrency: 'auto' | 'off' | number;
+  /** False to lint without the index pass. */
+  readonly index: boolean;
+  /** Report eslint-disable comments for bounded's rules that suppress nothing. */
+  readonly reportUnusedDisableDirectives?: boolean;
+}
+
+/** Below this many files per worker, starting a worker (ESLint, the parser, TypeScript) costs more than it saves. */
+const FILES_PER_WORKER = 100;
+
+/** How many lint workers to run: the cores, when there are enough files and the CLI runs compiled (workers load its options module). */
+export function workerCount(concurrency: CheckLinterOptions['concurrency'], files: number): number {
+  if (concurrency === 'off' || !import.meta.url.endsWith('.js')) return 0;
+  const wanted = concurrency === 'auto' ? Math.min(availableParallelism(), Math.floor(files / FILES_PER_WORKER)) : Math.min(concurrency, files);
+  return wanted >= 2 ? wanted : 0;
+}
+
+/**
+ * The ESLint instance `bounded check` lints with: the index built first (written to a temporary
+ * file the rules read through `settings.bounded.index`), and, with more than one worker, ESLint's
+ * own worker threads, which load cli/check-options.js to rebuild the same options (a plugin is
+ * not cloneable). `dispose()` removes the temporary file.
+ */
+export async function createCheckLinter(
+  options: CheckLinterOptions,
+): Promise<{ eslint: ESLint; stats: IndexStats | undefined; indexPath: string | undefined; dispose: () => void }> {
+  let indexPath: string | undefined;
+  let stats: IndexStats | undefined;
+  if (options.index) {
+    const built = buildProjectIndex(options.files, options.policy);
+    stats = built.stats;
+    const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
+    indexPath = join(dir, 'index.json');
+    await writeFile(indexPath, JSON.stringify(built.index));
+  }
+  const dispose = (): void => {
+    if (indexPath !== undefined) rmSync(dirname(indexPath), { recursive: true, force: true });
+  };
+  const workers = workerCount(options.concurrency, options.files.length);
+  if (workers === 0) {
+    const eslint = new ESLint({
+      cwd: options.cwd,
+      overrideConfigFile: true,
+      overrideConfig: lintConfig(options.config, options.typed, options.policyPath, { index: indexPath, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives }),
+      errorOnUnmatchedPattern: false,
+    });
+    return { eslint, stats, indexPath, dispose };
+  }
+  const url = new URL('./check-options.js', import.meta.url);
+  const params: Record<string, string> = { cwd: options.cwd, config: options.config, typed: String(options.typed), concurrency: String(workers) };
+  if (options.policyPath !== undefined) params.policy = options.policyPath;
+  if (indexPath !== undefined) params.index = indexPath;
+  if (options.reportUnusedDisableDirectives === true) params.reportUnused = 'true';
+  url.search = new URLSearchParams(params).toString();
+  return { eslint: await ESLint.fromOptionsModule(url), stats, indexPath, dispose };
+}

@@ -1,0 +1,116 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildProjectIndex } from '../../cli/check-index.js';
+import { checkCommand } from '../../cli/commands/check.js';
+import { defaultPolicy } from '../../policy/load.js';
+
+function project(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'bounded-index-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+interface Message {
+  ruleId: string | null;
+  message: string;
+  line: number;
+}
+
+async function findings(args: string[], cwd: string): Promise<Record<string, Message[]>> {
+  let stdout = '';
+  const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true } };
+  await checkCommand(['--format', 'json', '--quiet', ...args], io, cwd);
+  const results = JSON.parse(stdout) as { filePath: string; messages: Message[] }[];
+  return Object.fromEntries(results.map((result) => [result.filePath.slice(cwd.length + 1), result.messages]));
+}
+
+const LLM = `import OpenAI from 'openai';
+const openai = new OpenAI({ timeout: 30_000 });
+export async function summarize(text: string) {
+  const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] });
+  return completion.choices[0]?.message.content ?? '';
+}
+export class Llm {
+  complete(prompt: string) {
+    return openai.responses.create({ model: 'gpt-4o-mini', input: prompt });
+  }
+}
+`;
+
+const LIMITED = `import OpenAI from 'openai';
+import pLimit from 'p-limit';
+const openai = new OpenAI({ timeout: 30_000 });
+const limit = pLimit(2);
+export const summarize = (text: string) => limit(() => openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }));
+`;
+
+describe('bounded check: the index pass', () => {
+  it('counts a call of an imported wrapper as the provider call it makes, however the import is spelled', async () => {
+    const root = project({
+      'src/llm.ts': LLM,
+      'src/jobs/digest.ts': `import { summarize } from '../llm.js';
+export const digest = (texts: string[]) => Promise.all(texts.map((text) => summarize(text)));
+`,
+      'src/jobs/answers.ts': `import { Llm } from '../llm';
+const llm = new Llm();
+export async function answerAll(prompts: string[]) {
+  for (const prompt of prompts) await llm.complete(prompt);
+}
+`,
+      'src/agent.ts': `import { Llm } from './llm.js';
+export class Agent extends Llm {
+  async run(steps: string[]) {
+    return Promise.all(steps.map((step) => this.complete(step)));
+  }
+}
+`,
+    });
+    const found = await findings([], root);
+    const provider = (file: string) => found[file]!.filter((message) => message.ruleId === 'bounded/no-unthrottled-provider-call');
+    expect(provider('src/jobs/digest.ts').map((message) => message.message)).toEqual([
+      expect.stringContaining('`summarize()` → `openai.chat.completions.create` starts OpenAI calls all at once'),
+    ]);
+    expect(provider('src/jobs/answers.ts').map((message) => [message.line, message.message])).toEqual([
+      [4, expect.stringContaining('`llm.complete()` → `openai.responses.create` calls OpenAI on every loop iteration')],
+    ]);
+    expect(provider('src/agent.ts').map((message) => message.line)).toEqual([4]);
+    // Without the index, the rule sees only the call of a function it knows nothing about.
+    const unindexed = await findings(['--no-index'], root);
+    expect(unindexed['src/jobs/digest.ts']!.filter((message) => message.ruleId === 'bounded/no-unthrottled-provider-call')).toEqual([]);
+  });
+
+  it('reads the wrapper: one that applies its own limiter is not a hazard, whatever its name', async () => {
+    const root = project({
+      'src/llm.ts': LIMITED,
+      'src/digest.ts': `import { summarize } from './llm.js';
+export const digest = (texts: string[]) => Promise.all(texts.map((text) => summarize(text)));
+`,
+    });
+    const found = await findings([], root);
+    expect(found['src/digest.ts']!.filter((message) => message.ruleId === 'bounded/no-unthrottled-provider-call')).toEqual([]);
+  });
+
+  it('follows a wrapper of a wrapper, and records requests and connections', () => {
+    const root = project({
+      'a.ts': LLM,
+      'b.ts': `import { summarize } from './a.js';\nexport const brief = (text: string) => summarize(text.slice(0, 1000));\n`,
+      'c.ts': `import pg from 'pg';\nexport async function count() {\n  const client = new pg.Client();\n  await client.connect();\n  return client.query('select 1');\n}\nexport const ping = () => fetch('https://example.com/ping');\nexport const pingSoon = () => fetch('https://example.com/ping', { signal: AbortSignal.timeout(1_000) });\n`,
+      'd.ts': `export const add = (a: number, b: number) => a + b;\n`,
+    });
+    const files = ['a.ts', 'b.ts', 'c.ts', 'd.ts'].map((file) => join(root, file));
+    const { index, stats } = buildProjectIndex(files, defaultPolicy());
+    expect(index.files[join(root, 'b.ts')]).toEqual({ brief: { provider: { label: 'OpenAI', limiter: 'openai', call: 'openai.chat.completions.create' } } });
+    expect(index.files[join(root, 'c.ts')]).toEqual({
+      count: { connection: { call: 'pg.Client' } },
+      ping: { request: { call: 'fetch', deadline: false } },
+      pingSoon: { request: { call: 'fetch', deadline: true } },
+    });
+    // d.ts names no module the index cares about and imports nothing: never parsed.
+    expect(stats).toEqual({ files: 4, parsed: 3, indexed: 3 });
+  });
+});
