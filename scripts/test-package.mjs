@@ -170,7 +170,7 @@ const CLEAN_TS = `export function add(a: number, b: number): number {\n  return 
 
 // (c) The plugin in a TypeScript project with typescript-eslint and type information.
 {
-  const dir = project('plugin-ts', { eslint: versionOf('eslint'), 'typescript-eslint': versionOf('typescript-eslint'), typescript: versionOf('typescript'), 'eslint-plugin-bounded': '*' }, {
+  const dir = project('plugin-ts', { eslint: versionOf('eslint'), 'typescript-eslint': versionOf('typescript-eslint'), typescript: versionOf('typescript'), '@types/node': versionOf('@types/node'), 'eslint-plugin-bounded': '*' }, {
     'eslint.config.js': [
       `import tseslint from 'typescript-eslint';`,
       `import bounded from 'eslint-plugin-bounded';`,
@@ -183,8 +183,13 @@ const CLEAN_TS = `export function add(a: number, b: number): number {\n  return 
     ].join('\n'),
     'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], noEmit: true, skipLibCheck: true }, include: ['src'] }),
     'src/service.ts': HAZARD_TS.replace("import { Client } from 'pg';\n", 'declare class Client { connect(): Promise<void>; query(text: string): Promise<{ rows: { count: string }[] }>; end(): Promise<void> }\n'),
+    'types/consumer.mts': `import bounded, { rules } from 'eslint-plugin-bounded';\nimport type { Linter } from 'eslint';\nconst config: Linter.Config = bounded.configs.recommended;\nconst names: string[] = Object.keys(rules);\nconsole.log(config.name, names.length);\n`,
+    'types/tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2023'], types: ['node'], skipLibCheck: false, noEmit: true }, files: ['consumer.mts'] }),
   }, { type: 'module' });
   if (dir !== undefined) {
+    const types = run('node', [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'types/tsconfig.json'], dir);
+    const ours = (types.stdout + types.stderr).split('\n').filter((line) => /eslint-plugin-bounded|@bounded\//.test(line));
+    check('eslint-plugin-bounded declarations type-check with skipLibCheck false (errors in our files)', ours.length === 0, ours.slice(0, 10).join('\n'));
     const lint = run('npx', ['--no-install', 'eslint', 'src'], dir);
     check('eslint with typescript-eslint (projectService) reports findings', lint.code === 1 && /bounded\/no-unbounded-concurrency/.test(lint.stdout) && /bounded\/require-timeout/.test(lint.stdout), `exit ${lint.code}: ${(lint.stdout + lint.stderr).slice(0, 600)}`);
   }
@@ -298,6 +303,15 @@ const CLEAN_TS = `export function add(a: number, b: number): number {\n  return 
 {
   const dir = project('policy-only', { '@bounded/policy': '*' });
   if (dir !== undefined) results.packages['@bounded/policy'].installed = footprint(dir);
+  const typed = project('policy-types', { '@bounded/policy': '*', '@bounded/codemods': '*', typescript: versionOf('typescript'), '@types/node': versionOf('@types/node') }, {
+    'consumer.mts': `import { loadPolicy, DEFAULT_POLICY, type Policy } from '@bounded/policy';\nimport { DEFAULT_POLICY as CORE } from '@bounded/policy/core';\nimport { transforms, type TransformName } from '@bounded/codemods';\nconst policy: Policy = loadPolicy({ cwd: process.cwd() });\nconst names: TransformName[] = Object.keys(transforms) as TransformName[];\nconsole.log(policy.defaults.concurrency, DEFAULT_POLICY === CORE, names.length);\n`,
+    'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2023'], types: ['node'], skipLibCheck: false, noEmit: true }, files: ['consumer.mts'] }),
+  }, { type: 'module' });
+  if (typed !== undefined) {
+    const result = run('node', [join(typed, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], typed);
+    const ours = (result.stdout + result.stderr).split('\n').filter((line) => /@bounded\//.test(line));
+    check('@bounded/policy and @bounded/codemods declarations type-check with skipLibCheck false (errors in our files)', ours.length === 0, ours.slice(0, 10).join('\n'));
+  }
 }
 
 log('\ninstalled alone (packages, size):');
