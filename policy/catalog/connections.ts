@@ -57,8 +57,9 @@ export const CONNECTIONS: readonly ConnectionEntry[] = [
   // ORMs and query builders: each owns a pool of the driver below it. Kysely is not listed: it
   // opens nothing itself, its dialect is given a driver's pool (`new PostgresDialect({ pool: new
   // Pool() })`), and that driver call is what is found.
-  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['DataSource'], construct: 'new', pool: true, ready: false, types: ['DataSource'], declaredIn: /[\\/]node_modules[\\/]typeorm[\\/]/ },
-  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['createConnection'], construct: 'call', pool: true, ready: false },
+  // createQueryRunner() checks a connection out of the data source's pool (CHECKOUTS): it is released, not closed.
+  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['DataSource'], construct: 'new', pool: true, ready: false, checkouts: ['createQueryRunner'], types: ['DataSource'], declaredIn: /[\\/]node_modules[\\/]typeorm[\\/]/ },
+  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['createConnection'], construct: 'call', pool: true, ready: false, checkouts: ['createQueryRunner'] },
   { library: 'orm', name: 'knex', modules: ['knex'], exports: ['*', 'default', 'knex', 'Knex'], construct: 'either', pool: true, ready: true },
   { library: 'orm', name: 'sequelize', modules: ['sequelize', 'sequelize-typescript'], exports: ['Sequelize', 'default', '*'], construct: 'new', pool: true, ready: true, types: ['Sequelize'], declaredIn: /[\\/]node_modules[\\/]sequelize(?:-typescript)?[\\/]/ },
   {

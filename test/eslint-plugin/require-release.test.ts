@@ -1158,6 +1158,54 @@ app.use(async (req, res, next) => {
         },
       ],
     },
+    // A query runner of a DataSource built in this file, released after a try/catch that rethrows:
+    // the error path skips the release.
+    {
+      code: `import { DataSource } from 'typeorm';
+const source = new DataSource({ type: 'postgres' });
+export async function archive(id: number) {
+  const runner = source.createQueryRunner();
+  await runner.startTransaction();
+  try {
+    await runner.query('update orders set archived = true where id = $1', [id]);
+    await runner.commitTransaction();
+  } catch (error) {
+    await runner.rollbackTransaction();
+    throw error;
+  }
+  await runner.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: ended('`runner`', 'source.createQueryRunner()', 'runner.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { DataSource } from 'typeorm';
+const source = new DataSource({ type: 'postgres' });
+export async function archive(id: number) {
+  const runner = source.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    try {
+      await runner.query('update orders set archived = true where id = $1', [id]);
+      await runner.commitTransaction();
+    } catch (error) {
+      await runner.rollbackTransaction();
+      throw error;
+    }
+  } finally {
+    await runner.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
     // TypeORM's query runner is a checkout of the data source.
     {
       code: `import { dataSource } from './db.js';
