@@ -352,7 +352,7 @@ export default createRule<Options, MessageId>({
       if (releases.some((release) => coversEveryPath(release, fn))) return;
       // Held for the request, or released when the response finishes: `close` is the event every
       // response emits, aborted or not; `finish` only the ones that were sent whole.
-      const events = releases.map((release) => enclosingListenerEvent(release, fn));
+      const events = releases.map((release) => enclosingListenerEvent(release, fn, scopeOf));
       if (events.includes('close')) return;
       if (found.heldOn !== undefined || events.includes('finish')) {
         const holder = found.heldOn === undefined ? 'until the response finishes' : `\`${found.heldOn}\``;

@@ -927,6 +927,33 @@ export async function attachDb(req, res, next) {
   res.on('close', () => client.release());
   next();
 }`,
+    // The same with a named callback (guarded against a second call) registered by its name.
+    `import { pool } from './db.js';
+export function attachDb() {
+  return async (req, res, next) => {
+    const client = await pool.connect();
+    let done = false;
+    const giveBack = () => {
+      if (done) return;
+      done = true;
+      client.release();
+    };
+    res.on('close', giveBack);
+    req.db = client;
+    next();
+  };
+}`,
+    `import { pool } from './db.js';
+export async function attachDb(req, res, next) {
+  const client = await pool.connect();
+  function giveBack() {
+    client.release();
+  }
+  res.once('finish', giveBack);
+  res.once('close', giveBack);
+  req.db = client;
+  next();
+}`,
     `import onFinished from 'on-finished';
 import { pool } from './db.js';
 app.use(async (req, res, next) => {
@@ -1127,6 +1154,19 @@ export async function attachDb(req, res, next) {
   const client = await pool.connect();
   req.db = client;
   res.on('finish', () => client.release());
+  next();
+}`,
+      output: null,
+      errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] }],
+    },
+    // A named callback registered by its name on `finish` only.
+    {
+      code: `import { pool } from './db.js';
+export async function attachDb(req, res, next) {
+  const client = await pool.connect();
+  const giveBack = () => client.release();
+  res.on('finish', giveBack);
+  req.db = client;
   next();
 }`,
       output: null,
