@@ -179,12 +179,20 @@ export default createRule<Options, MessageId>({
     function holderOf(built: TSESTree.Node, fn: FunctionNode): { holder: Holder; local?: TSESTree.VariableDeclarator } {
       const node = ownerOf(built);
       let value: TSESTree.Node = node;
-      while (
-        value.parent?.type === AST_NODE_TYPES.AwaitExpression ||
-        value.parent?.type === AST_NODE_TYPES.TSAsExpression ||
-        value.parent?.type === AST_NODE_TYPES.TSNonNullExpression
-      ) {
-        value = value.parent;
+      for (;;) {
+        const up = value.parent;
+        if (up?.type === AST_NODE_TYPES.AwaitExpression || up?.type === AST_NODE_TYPES.TSAsExpression || up?.type === AST_NODE_TYPES.TSNonNullExpression) {
+          value = up;
+        } else if (
+          // new DataSource(…).initialize(), new Client().connect(): opened as it is built, and
+          // kept (or not) where the opening call's result is kept.
+          up?.type === AST_NODE_TYPES.MemberExpression && up.object === value && !up.computed && up.property.type === AST_NODE_TYPES.Identifier &&
+          OPEN_METHODS.includes(up.property.name) && up.parent?.type === AST_NODE_TYPES.CallExpression && up.parent.callee === up
+        ) {
+          value = up.parent;
+        } else {
+          break;
+        }
       }
       const parent = value.parent!;
       if (parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && (parent.operator === '??=' || parent.operator === '||=')) {

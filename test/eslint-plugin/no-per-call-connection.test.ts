@@ -653,6 +653,17 @@ untypedTester().run('no-per-call-connection: ORMs, handlers and owners', rule, {
     // ORMs and query builders built once, at module scope or lazily.
     `import { DataSource } from 'typeorm';
 export const AppDataSource = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL });`,
+    // Opened as it is built (\`new DataSource(…).initialize()\`), kept in a registry guarded by a lookup.
+    `import { DataSource } from 'typeorm';
+const byRegion = new Map<string, Promise<DataSource>>();
+export function regionSource(region: string) {
+  let ready = byRegion.get(region);
+  if (!ready) {
+    ready = new DataSource({ type: 'postgres', url: \`postgres://db-\${region}/app\` }).initialize();
+    byRegion.set(region, ready);
+  }
+  return ready;
+}`,
     `import knex from 'knex';
 export const db = knex({ client: 'pg', connection: process.env.DATABASE_URL });`,
     `import { PrismaClient } from '@prisma/client';
@@ -734,6 +745,32 @@ export async function getUser(id: string) {
 }`,
       output: null,
       errors: [{ messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`getUser`', 'a new connection pool', ORM), suggestions: [] }],
+    },
+    // Opened as it is built, and used for one call.
+    {
+      code: `import { DataSource } from 'typeorm';
+export async function countOrders(region: string) {
+  const source = await new DataSource({ type: 'postgres', url: \`postgres://db-\${region}/app\` }).initialize();
+  try {
+    return await source.query('select count(*) from orders');
+  } finally {
+    await source.destroy();
+  }
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`countOrders`', 'a new connection pool', ORM), suggestions: [] }],
+    },
+    // Opened as it is built and stored in a registry with no lookup first: a new one on every call.
+    {
+      code: `import { DataSource } from 'typeorm';
+const byRegion = new Map<string, Promise<DataSource>>();
+export function regionSource(req: Request, res: Response) {
+  const ready = new DataSource({ type: 'postgres' }).initialize();
+  byRegion.set(String(req.query.region), ready);
+  res.end();
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new DataSource()', 'the request handler `regionSource`', 'a new connection pool', ORM), suggestions: [] }],
     },
     {
       code: `import knex from 'knex';
