@@ -306,6 +306,27 @@ export default createRule<Options, MessageId>({
     }
 
     /**
+     * What the operation itself puts in `target` before `before`: `this.client = this.client ??
+     * new Client()`, `this.client ??= new Client()`, `this.client = new Client()` in the method
+     * that then connects it.
+     */
+    function builtInto(target: TSESTree.Node, fn: FunctionNode, before: TSESTree.Node): ConnectionFactory | undefined {
+      const text = sourceCode.getText(target);
+      let found: ConnectionFactory | undefined;
+      walk(fn.body, sourceCode.visitorKeys, (part) => {
+        if (found !== undefined || part.range[0] > before.range[0]) return false;
+        if (isFunctionNode(part)) return false;
+        if (part.type !== AST_NODE_TYPES.AssignmentExpression || sourceCode.getText(part.left) !== text) return true;
+        let value = skipTypeWrappers(part.right);
+        if (value.type === AST_NODE_TYPES.LogicalExpression && value.operator !== '&&') value = skipTypeWrappers(value.right);
+        if (value.type === AST_NODE_TYPES.AwaitExpression) value = skipTypeWrappers(value.argument);
+        if (value.type === AST_NODE_TYPES.NewExpression || value.type === AST_NODE_TYPES.CallExpression) found = connectionFactory(value, scopeOf(value), types);
+        return true;
+      });
+      return found;
+    }
+
+    /**
      * `await this.client.connect()` … `await this.client.end()` in one method: a client held by
      * the instance (or the module) that each operation connects and closes.
      */
@@ -316,7 +337,7 @@ export default createRule<Options, MessageId>({
       const fn = enclosingFunction(node);
       if (fn === undefined || runsOnce(fn) || FACTORY_NAME.test(functionName(fn) ?? '')) return;
       if (fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor') return;
-      const factory = isOutside(target, fn) ? heldConnection(target, scopeOf(target), types) : undefined;
+      const factory = isOutside(target, fn) ? heldConnection(target, scopeOf(target), types) ?? builtInto(target, fn, node) : undefined;
       // pool.connect() checks a client out (require-release's business); a pool is not connected per operation.
       if (factory === undefined || (factory.pool && method === 'connect')) return;
       const text = sourceCode.getText(target);

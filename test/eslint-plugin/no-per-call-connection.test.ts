@@ -650,6 +650,18 @@ const ORM = 'create it once at module scope (or lazily, once) and share it: it h
 
 untypedTester().run('no-per-call-connection: ORMs, handlers and owners', rule, {
   valid: [
+    // Put on the instance and connected once, on first use, and kept open.
+    `import { Client } from 'pg';
+export class AuditLog {
+  private db?: Client;
+  async record(event: string) {
+    if (!this.db) {
+      this.db = new Client();
+      await this.db.connect();
+    }
+    await this.db.query('insert into audit (event) values ($1)', [event]);
+  }
+}`,
     // ORMs and query builders built once, at module scope or lazily.
     `import { DataSource } from 'typeorm';
 export const AppDataSource = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL });`,
@@ -943,6 +955,49 @@ export default async function handler(req, res) {
 }`,
       output: null,
       errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', 'the request handler `handler`', 'a new connection pool'), suggestions: [] }],
+    },
+    // The operation puts the client on the instance itself (lazily), then connects and ends it.
+    {
+      code: `import { Client } from 'pg';
+export class AuditLog {
+  private db?: Client;
+  async record(event: string) {
+    this.db ??= new Client();
+    await this.db.connect();
+    await this.db.query('insert into audit (event) values ($1)', [event]);
+    await this.db.end();
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 6,
+          data: { call: 'this.db.connect()', where: '`record`', client: 'this.db', instead: PG },
+          suggestions: [],
+        },
+      ],
+    },
+    {
+      code: `const { Client } = require('pg');
+class AuditLog {
+  async record(event) {
+    this.db = this.db ?? new Client(this.options);
+    await this.db.connect();
+    await this.db.query('insert into audit (event) values ($1)', [event]);
+    await this.db.end();
+    this.db = undefined;
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 5,
+          data: { call: 'this.db.connect()', where: '`record`', client: 'this.db', instead: PG },
+          suggestions: [],
+        },
+      ],
     },
     // An instance-held client that each operation connects and ends.
     {
