@@ -17,7 +17,7 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'requestLifecycle' | 'moveToFinally';
+export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'transactionNotEnded' | 'requestLifecycle' | 'moveToFinally';
 
 /** Methods that check a connection out of a pool or a data source (`createQueryRunner`). */
 const CHECKOUT_METHODS = new Set(CHECKOUTS.map((checkout) => checkout.method));
@@ -46,10 +46,12 @@ interface Acquisition {
   readonly kind: 'checkout' | 'permit' | 'client';
   /** Where a checkout is kept for the request: `req.db = await pool.connect()`. */
   readonly heldOn?: string;
+  /** What gives a checkout back, from the catalog: `release`; `commit` / `rollback` for a transaction. */
+  readonly releases?: readonly string[];
 }
 
 /** The methods that give an acquisition back. */
-const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : ['release']);
+const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : acquired.releases ?? ['release']);
 
 /** Semaphores and locks whose `acquire()` must be matched by a release, by module. */
 const SEMAPHORES: Readonly<Record<string, readonly string[]>> = {
@@ -87,6 +89,8 @@ export default createRule<Options, MessageId>({
       notInFinally:
         '{{name}} from `{{acquire}}` is released only on some paths (an exception or early return skips `{{release}}`); release it in a `finally` block.',
       neverEnded: '{{name}} from `{{acquire}}` is never ended, so every call leaves a connection open; end it in a `finally` block.',
+      transactionNotEnded:
+        '{{name}} from `{{acquire}}` holds a pooled connection until `commit()` or `rollback()`, and an error or early return before `{{release}}` skips both; roll it back in a `catch` that rethrows, or pass a handler (`{{callee}}(async (trx) => …)`), which commits or rolls back itself.',
       endNotInFinally:
         '{{name}} from `{{acquire}}` is ended only on some paths (an exception or early return skips `{{release}}`); end it in a `finally` block.',
       requestLifecycle:
@@ -119,14 +123,17 @@ export default createRule<Options, MessageId>({
       if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
       const method = callee.property.name;
       const checkout = CHECKOUT_METHODS.has(method);
-      const sync = CHECKOUTS.some((entry) => entry.method === method && entry.sync === true);
+      const entry = CHECKOUTS.find((known) => known.method === method);
+      const sync = entry?.sync === true;
       if (!checkout && !ACQUIRE_METHODS.has(method)) return undefined;
       // Callback style (pool.connect((err, client, done) => …), lock.acquire(key, fn)) manages itself.
       if (call.arguments.some((argument) => isFunction(argument))) return undefined;
       const scope = scopeOf(call);
       const object = callee.object;
       // A MongoClient's connect() opens the client itself: nothing is checked out.
-      if (checkout && checksOut(object, method, scope, types) === false) return undefined;
+      const checksOutHere = checkout ? checksOut(object, method, scope, types) : undefined;
+      if (checkout && (checksOutHere === false || (entry?.traced === true && checksOutHere !== true))) return undefined;
+      const releases = entry?.release;
       let value: TSESTree.Node = call;
       if (value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
       const parent = value.parent;
@@ -159,9 +166,9 @@ export default createRule<Options, MessageId>({
         if (!known) return undefined;
       }
       const kind = checkout ? 'checkout' : 'permit';
-      if (variable !== undefined) return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call || sync, kind };
+      if (variable !== undefined) return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call || sync, kind, releases };
       if (checkout || (resultReleases === true && selfReleases !== true)) {
-        return { call, statement, variable: undefined, name: checkout ? 'The client' : 'The permit', dropped: true, awaited: true, kind };
+        return { call, statement, variable: undefined, name: checkout ? 'The client' : 'The permit', dropped: true, awaited: true, kind, releases };
       }
       return { call, statement, variable: undefined, name: `\`${sourceCode.getText(object)}\``, dropped: false, awaited: true, kind };
     }
@@ -222,7 +229,8 @@ export default createRule<Options, MessageId>({
           continue;
         }
         if (parent.type === AST_NODE_TYPES.CallExpression && parent.callee === id) {
-          releases.push(parent); // async-mutex: const release = await mutex.acquire()
+          // async-mutex: const release = await mutex.acquire(); a Knex transaction is called to build a query: trx('users').
+          if (acquired.releases?.includes('rollback') !== true) releases.push(parent);
           continue;
         }
         // req.db = client: kept for the request, whose end must release it.
@@ -235,6 +243,8 @@ export default createRule<Options, MessageId>({
           releases.push(parent);
           continue;
         }
+        // Model.update(values, { transaction: t }): the query runs in the transaction, which stays this function's.
+        if (parent.type === AST_NODE_TYPES.Property && parent.value === id && !parent.computed && parent.key.type === AST_NODE_TYPES.Identifier && parent.key.name === 'transaction') continue;
         // runMigrations(client): the helper borrows the client; this function still owns it.
         if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments.includes(id as TSESTree.Identifier) && isBorrow(parent)) continue;
         const isTest =
@@ -281,8 +291,9 @@ export default createRule<Options, MessageId>({
      */
     function releasedInCatchAndAfter(releases: readonly TSESTree.CallExpression[]): boolean {
       for (const release of releases) {
-        const clause = release.parent?.parent?.parent;
-        if (clause?.type !== AST_NODE_TYPES.CatchClause || clause.body !== release.parent?.parent) continue;
+        // `client.release()` or `await trx.rollback(error)` as a statement of the catch block.
+        const clause = statementOf(release)?.parent?.parent;
+        if (clause?.type !== AST_NODE_TYPES.CatchClause || clause.body !== statementOf(release)?.parent) continue;
         const tryStatement = clause.parent;
         for (const other of releases) {
           const statement = statementOf(other);
@@ -376,6 +387,11 @@ export default createRule<Options, MessageId>({
       }
       if (!strict && releasedInCatchAndAfter(releases)) return;
       const release = sourceCode.getText(first);
+      if (acquired.releases?.includes('rollback') === true) {
+        // A transaction: committing in `finally` would commit on the error path, so no rewrite.
+        context.report({ node, messageId: 'transactionNotEnded', data: { name: acquired.name, acquire, release, callee }, suggest: [] });
+        return;
+      }
       const fix = releases.length === 1 && acquired.awaited ? wrapInTry(acquired, first) : undefined;
       context.report({
         node,

@@ -890,6 +890,48 @@ const ONLY_FINISH = 'only on `finish`';
 
 untypedTester().run('require-release: connection lifecycles', rule, {
   valid: [
+    // A Knex transaction taken without a handler, committed at the end of the try and rolled back
+    // in a catch that rethrows: every path ends it.
+    `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function moveStock(from: number, to: number) {
+  const trx = await db.transaction();
+  try {
+    await trx('stock').where({ id: from }).decrement('qty', 1);
+    await trx('stock').where({ id: to }).increment('qty', 1);
+    await trx.commit();
+  } catch (error) {
+    await trx.rollback(error);
+    throw error;
+  }
+}`,
+    // With a handler, the transaction commits or rolls back itself.
+    `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function moveStock(from: number, to: number) {
+  await db.transaction(async (trx) => {
+    await trx('stock').where({ id: from }).decrement('qty', 1);
+  });
+}`,
+    // transaction() on an object no catalog entry built here: the name alone is no checkout.
+    `import { db } from './db.js';
+export async function moveStock(from: number) {
+  const trx = await db.transaction();
+  await trx('stock').where({ id: from }).decrement('qty', 1);
+  await trx.commit();
+}`,
+    // An awaited release in the catch (which rethrows) and one after the try: every path releases.
+    `import { dataSource } from './db.js';
+export async function archive(id: number) {
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('update orders set archived = true where id = $1', [id]);
+  } catch (error) {
+    await runner.release();
+    throw error;
+  }
+  await runner.release();
+}`,
     // A plain Client ended in finally, in a script.
     `import { Client } from 'pg';
 async function main() {
@@ -1245,6 +1287,42 @@ export async function archive(id: number) {
           ],
         },
       ],
+    },
+    // A Knex transaction taken without a handler and committed only on success: a failing
+    // statement leaves it, and its pooled connection, open.
+    {
+      code: `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function moveStock(from: number, to: number) {
+  const trx = await db.transaction();
+  await trx('stock').where({ id: from }).decrement('qty', 1);
+  await trx('stock').where({ id: to }).increment('qty', 1);
+  await trx.commit();
+}`,
+      output: null,
+      errors: [{ messageId: 'transactionNotEnded', line: 4, data: { name: '`trx`', acquire: 'db.transaction()', release: 'trx.commit()', callee: 'db.transaction' }, suggestions: [] }],
+    },
+    {
+      code: `import { Sequelize } from 'sequelize';
+const sequelize = new Sequelize(process.env.DATABASE_URL);
+export async function rename(id: number, name: string) {
+  const t = await sequelize.transaction();
+  await User.update({ name }, { where: { id }, transaction: t });
+  if (name === '') return;
+  await t.commit();
+}`,
+      output: null,
+      errors: [{ messageId: 'transactionNotEnded', line: 4, data: { name: '`t`', acquire: 'sequelize.transaction()', release: 't.commit()', callee: 'sequelize.transaction' }, suggestions: [] }],
+    },
+    {
+      code: `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function touch(id: number) {
+  const trx = await db.transaction();
+  await trx('users').where({ id }).update({ seen_at: new Date() });
+}`,
+      output: null,
+      errors: [{ messageId: 'neverReleased', line: 4, data: { name: '`trx`', acquire: 'db.transaction()' }, suggestions: [] }],
     },
     // TypeORM's query runner is a checkout of the data source.
     {
