@@ -22,7 +22,7 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'perCall' | 'connectPerOperation' | 'hoist';
+export type MessageId = 'perCall' | 'perInstance' | 'connectPerOperation' | 'hoist';
 
 /** How a construction's result is kept. */
 type Holder =
@@ -58,6 +58,8 @@ export default createRule<Options, MessageId>({
     hasSuggestions: true,
     messages: {
       perCall: '`{{call}}` in {{where}} opens {{what}} on every call; {{instead}}.',
+      perInstance:
+        '`{{call}}` in `{{className}}` opens {{what}} for every instance, and {{where}} makes an instance on every call; {{instead}}, or make one `{{className}}` and share it.',
       connectPerOperation:
         '`{{call}}` in {{where}} connects `{{client}}` on every call and closes it after: a connection per operation; {{instead}}.',
       hoist: 'Create `{{name}}` once at module scope and share it.',
@@ -352,6 +354,39 @@ export default createRule<Options, MessageId>({
       });
     }
 
+    /**
+     * The class whose instances `node` is built for: `node` sits in an instance field's
+     * initializer (`private prisma = new PrismaClient()`) or in the constructor.
+     */
+    function instanceOwner(node: TSESTree.Node): TSESTree.ClassDeclaration | TSESTree.ClassExpression | undefined {
+      for (let current = node.parent; current != null; current = current.parent) {
+        if (current.type === AST_NODE_TYPES.PropertyDefinition) {
+          return current.static || current.value === null || !inside(node, current.value) ? undefined : current.parent.parent;
+        }
+        if (isFunctionNode(current)) {
+          const method = current.parent;
+          return method?.type === AST_NODE_TYPES.MethodDefinition && method.kind === 'constructor' ? method.parent.parent : undefined;
+        }
+      }
+      return undefined;
+    }
+
+    /** A function that runs per request or invocation and makes an instance of `owner` (`new StatsService()` in a route handler). */
+    function instantiatedPerInvocation(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression): FunctionNode | undefined {
+      const id = owner.id ?? (owner.parent?.type === AST_NODE_TYPES.VariableDeclarator ? owner.parent.id : undefined);
+      if (id?.type !== AST_NODE_TYPES.Identifier) return undefined;
+      // The class's name outside it, and inside it (its own scope has a binding of the name too).
+      const declarer = owner.type === AST_NODE_TYPES.ClassDeclaration ? owner : owner.parent;
+      const variables = sourceCode.getDeclaredVariables(declarer);
+      for (const reference of variables.flatMap((variable) => variable.references)) {
+        const made = reference.identifier.parent;
+        if (made?.type !== AST_NODE_TYPES.NewExpression || made.callee !== reference.identifier) continue;
+        const fn = enclosingFunction(made);
+        if (fn !== undefined && runsPerInvocation(fn)) return fn;
+      }
+      return undefined;
+    }
+
     function check(node: TSESTree.NewExpression | TSESTree.CallExpression): void {
       if (node.type === AST_NODE_TYPES.CallExpression) {
         checkConnectPerOperation(node);
@@ -360,6 +395,17 @@ export default createRule<Options, MessageId>({
       }
       const factory = connectionFactory(node, scopeOf(node), types);
       if (factory === undefined) return;
+      const callee = calleeText(skipTypeWrappers(node.callee)) ?? methodName(node.callee) ?? 'connect';
+      const call = node.type === AST_NODE_TYPES.NewExpression ? `new ${callee}()` : `${callee}()`;
+      const what = factory.pool ? 'a new connection pool' : 'a new connection';
+      // Built for each instance of a class that a request or serverless handler instantiates.
+      const owner = instanceOwner(node);
+      const maker = owner === undefined ? undefined : instantiatedPerInvocation(owner);
+      if (maker !== undefined) {
+        const className = (owner!.id ?? (owner!.parent as TSESTree.VariableDeclarator).id as TSESTree.Identifier).name;
+        context.report({ node, messageId: 'perInstance', data: { call, className, where: where(maker), what, instead: INSTEAD[factory.library] } });
+        return;
+      }
       const fn = enclosingFunction(node);
       if (fn === undefined || runsOnce(fn)) return;
       const { holder, local } = holderOf(node, fn);
@@ -368,17 +414,11 @@ export default createRule<Options, MessageId>({
       // A handler runs per invocation: what it stores without a guard, it opens again next time.
       const stored = holder === 'stored' && !runsPerInvocation(fn);
       if (!strict && (isConstructor || stored || (holder === 'returned' && isFactory(fn)))) return;
-      const callee = calleeText(skipTypeWrappers(node.callee)) ?? methodName(node.callee) ?? 'connect';
       const hoisted = holder === 'local' && local !== undefined ? hoist(local, node, fn, factory) : undefined;
       context.report({
         node,
         messageId: 'perCall',
-        data: {
-          call: node.type === AST_NODE_TYPES.NewExpression ? `new ${callee}()` : `${callee}()`,
-          where: where(fn),
-          what: factory.pool ? 'a new connection pool' : 'a new connection',
-          instead: INSTEAD[factory.library],
-        },
+        data: { call, where: where(fn), what, instead: INSTEAD[factory.library] },
         suggest: hoisted === undefined ? [] : [{ messageId: 'hoist', data: { name: hoisted.name }, fix: hoisted.fix }],
       });
     }

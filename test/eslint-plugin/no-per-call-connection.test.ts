@@ -650,6 +650,23 @@ const ORM = 'create it once at module scope (or lazily, once) and share it: it h
 
 untypedTester().run('no-per-call-connection: ORMs, handlers and owners', rule, {
   valid: [
+    // A class that opens a client per instance, instantiated once at module scope.
+    `import { PrismaClient } from '@prisma/client';
+class Reports {
+  private db = new PrismaClient();
+  totals() { return this.db.order.count(); }
+}
+export const reports = new Reports();
+export async function GET() {
+  return Response.json(await reports.totals());
+}`,
+    // …or made by a function that does not run per request: the caller decides how often.
+    `import { Pool } from 'pg';
+export class Reports {
+  private pool: Pool;
+  constructor() { this.pool = new Pool(); }
+}
+export function makeReports() { return new Reports(); }`,
     // Put on the instance and connected once, on first use, and kept open.
     `import { Client } from 'pg';
 export class AuditLog {
@@ -955,6 +972,48 @@ export default async function handler(req, res) {
 }`,
       output: null,
       errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', 'the request handler `handler`', 'a new connection pool'), suggestions: [] }],
+    },
+    // An instance field opens a client for every instance, and a route handler makes one per request.
+    {
+      code: `import { PrismaClient } from '@prisma/client';
+class Reports {
+  private db = new PrismaClient();
+  totals() { return this.db.order.count(); }
+}
+export async function GET() {
+  const reports = new Reports();
+  return Response.json(await reports.totals());
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perInstance',
+          line: 3,
+          data: { call: 'new PrismaClient()', className: 'Reports', where: '`GET`', what: 'a new connection pool', instead: ORM },
+          suggestions: [],
+        },
+      ],
+    },
+    // The same through the constructor, instantiated in an Express handler.
+    {
+      code: `import { Pool } from 'pg';
+class Reports {
+  constructor() {
+    this.pool = new Pool();
+  }
+}
+app.get('/reports', async (req, res) => {
+  res.json(await new Reports().pool.query('select 1'));
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perInstance',
+          line: 4,
+          data: { call: 'new Pool()', className: 'Reports', where: 'a request handler', what: 'a new connection pool', instead: PG },
+          suggestions: [],
+        },
+      ],
     },
     // The operation puts the client on the instance itself (lazily), then connects and ends it.
     {
