@@ -17,7 +17,7 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'transactionNotEnded' | 'requestLifecycle' | 'moveToFinally';
+export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'transactionNotEnded' | 'callbackPathWithoutRelease' | 'requestLifecycle' | 'moveToFinally';
 
 /** Methods that check a connection out of a pool or a data source (`createQueryRunner`). */
 const CHECKOUT_METHODS = new Set(CHECKOUTS.map((checkout) => checkout.method));
@@ -89,6 +89,8 @@ export default createRule<Options, MessageId>({
       notInFinally:
         '{{name}} from `{{acquire}}` is released only on some paths (an exception or early return skips `{{release}}`); release it in a `finally` block.',
       neverEnded: '{{name}} from `{{acquire}}` is never ended, so every call leaves a connection open; end it in a `finally` block.',
+      callbackPathWithoutRelease:
+        '`{{client}}` from `{{acquire}}` is not released on the path that calls `{{exit}}` (line {{line}}): every call back to the caller needs `{{release}}` beside it; or use `await {{acquire}}` with `try … finally`.',
       transactionNotEnded:
         '{{name}} from `{{acquire}}` holds a pooled connection until `commit()` or `rollback()`, and an error or early return before `{{release}}` skips both; roll it back in a `catch` that rethrows, or pass a handler (`{{callee}}(async (trx) => …)`), which commits or rolls back itself.',
       endNotInFinally:
@@ -401,8 +403,83 @@ export default createRule<Options, MessageId>({
       });
     }
 
+    /** The statement list `node`'s statement sits in: a block's body, or the lone statement of an `if` branch. */
+    function siblingsOf(node: TSESTree.Node): readonly TSESTree.Node[] {
+      let statement: TSESTree.Node = node;
+      while (statement.parent !== undefined && !/Statement$|Declaration$/.test(statement.type)) statement = statement.parent;
+      const parent = statement.parent;
+      return parent?.type === AST_NODE_TYPES.BlockStatement || parent?.type === AST_NODE_TYPES.Program ? parent.body : [statement];
+    }
+
+    /**
+     * Callback style, `pool.connect((err, client, release) => …)` inside a function that hands
+     * its result back through a callback parameter (`done(err)`): every call of that parameter
+     * after the checkout succeeded must have a release beside it (in the same statement list).
+     * The branch on the checkout's own error (`if (err) return done(err)`) holds no client.
+     */
+    function checkCallbackCheckout(call: TSESTree.CallExpression): void {
+      const method = methodName(call.callee);
+      const entry = CHECKOUTS.find((known) => known.method === method);
+      const callback = call.arguments.at(-1);
+      if (entry === undefined || entry.from !== 'pool' || entry.traced === true || callback === undefined || !isFunction(callback)) return;
+      const object = (skipTypeWrappers(call.callee) as TSESTree.MemberExpression).object;
+      const scope = scopeOf(call);
+      if (!isPool(object, scope, types) || checksOut(object, method!, scope, types) === false) return;
+      const [errParam, clientParam, releaseParam] = callback.params;
+      if (errParam?.type !== AST_NODE_TYPES.Identifier || clientParam?.type !== AST_NODE_TYPES.Identifier) return;
+      const outer = enclosingFunction(call);
+      if (outer === undefined) return;
+      const handBacks = new Set(outer.params.filter((param): param is TSESTree.Identifier => param.type === AST_NODE_TYPES.Identifier).map((param) => param.name));
+      const isOuterParam = (node: TSESTree.Node): node is TSESTree.Identifier =>
+        node.type === AST_NODE_TYPES.Identifier && handBacks.has(node.name) && ASTUtils.findVariable(scopeOf(node), node.name)?.defs[0]?.node === outer;
+      const releaseText = (release: TSESTree.Node): boolean => {
+        const text = sourceCode.getText(skipTypeWrappers(release));
+        return (releaseParam?.type === AST_NODE_TYPES.Identifier && text === releaseParam.name) || text === `${clientParam.name}.release`;
+      };
+      /** `release();` as a statement of its own (one inside a branch runs on that branch only). */
+      const releases = (statement: TSESTree.Node): boolean => {
+        if (statement.type !== AST_NODE_TYPES.ExpressionStatement) return false;
+        let expression = skipTypeWrappers(statement.expression);
+        if (expression.type === AST_NODE_TYPES.AwaitExpression) expression = skipTypeWrappers(expression.argument);
+        return expression.type === AST_NODE_TYPES.CallExpression && releaseText(expression.callee);
+      };
+      /** In the branch taken when the checkout itself failed: `if (err) …` on the callback's first parameter. */
+      const checkoutFailed = (node: TSESTree.Node): boolean => {
+        for (let current: TSESTree.Node | undefined = node; current !== undefined && current !== callback; current = current.parent) {
+          const parent: TSESTree.Node | undefined = current.parent;
+          if (parent?.type === AST_NODE_TYPES.IfStatement && parent.consequent === current && parent.test.type === AST_NODE_TYPES.Identifier &&
+            ASTUtils.findVariable(scopeOf(parent.test), parent.test.name)?.defs[0]?.name === errParam) return true;
+        }
+        return false;
+      };
+      /** A release in a statement before the one `node` sits in, in an enclosing block of the callback: `release(); if (err) return done(err)`. */
+      const releasedEarlier = (node: TSESTree.Node): boolean => {
+        for (let current: TSESTree.Node = node; current !== callback && current.parent !== undefined; current = current.parent) {
+          const parent: TSESTree.Node = current.parent;
+          if (parent.type === AST_NODE_TYPES.BlockStatement && parent.body.slice(0, parent.body.indexOf(current as TSESTree.Statement)).some(releases)) return true;
+        }
+        return false;
+      };
+      let missing: TSESTree.CallExpression | undefined;
+      walk(callback.body, sourceCode.visitorKeys, (part) => {
+        if (missing !== undefined) return false;
+        if (part.type !== AST_NODE_TYPES.CallExpression || !isOuterParam(part.callee) || checkoutFailed(part)) return true;
+        if (!siblingsOf(part).some(releases) && !releasedEarlier(part)) missing = part;
+        return true;
+      }, true);
+      if (missing === undefined) return;
+      const callee = calleeText(skipTypeWrappers(call.callee)) ?? 'connect';
+      const release = releaseParam?.type === AST_NODE_TYPES.Identifier ? `${releaseParam.name}()` : `${clientParam.name}.release()`;
+      context.report({
+        node: call,
+        messageId: 'callbackPathWithoutRelease',
+        data: { client: clientParam.name, acquire: `${callee}()`, exit: sourceCode.getText(missing.callee), line: missing.loc.start.line, release },
+      });
+    }
+
     return {
       CallExpression(node) {
+        checkCallbackCheckout(node);
         const acquired = acquisition(node) ?? clientAcquisition(node);
         if (acquired !== undefined) check(node, acquired);
       },

@@ -890,6 +890,20 @@ const ONLY_FINISH = 'only on `finish`';
 
 untypedTester().run('require-release: connection lifecycles', rule, {
   valid: [
+    // Callback style: every call back to the caller has a release beside it; the branch on the
+    // checkout's own error holds no client.
+    `import pg from 'pg';
+const pool = new pg.Pool();
+export function loadOrder(id, cb) {
+  pool.connect((err, client, release) => {
+    if (err) return cb(err);
+    client.query('select * from orders where id = $1', [id], (err, res) => {
+      release();
+      if (err) return cb(err);
+      cb(null, res.rows[0]);
+    });
+  });
+}`,
     // A Knex transaction taken without a handler, committed at the end of the try and rolled back
     // in a catch that rethrows: every path ends it.
     `import knex from 'knex';
@@ -1285,6 +1299,84 @@ export async function archive(id: number) {
 }`,
             },
           ],
+        },
+      ],
+    },
+    // Callback style: the query's error path calls back to the caller without releasing.
+    {
+      code: `import pg from 'pg';
+const pool = new pg.Pool();
+export function loadOrder(id, cb) {
+  pool.connect((err, client, release) => {
+    if (err) return cb(err);
+    client.query('select * from orders where id = $1', [id], (err, res) => {
+      if (err) return cb(err);
+      release();
+      cb(null, res.rows[0]);
+    });
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'callbackPathWithoutRelease',
+          line: 4,
+          data: { client: 'client', acquire: 'pool.connect()', exit: 'cb', line: 7, release: 'release()' },
+          suggestions: [],
+        },
+      ],
+    },
+    {
+      code: `import mysql from 'mysql2';
+const pool = mysql.createPool({ uri: process.env.MYSQL_URL });
+export function countRows(table, done) {
+  pool.getConnection((err, conn) => {
+    if (err) {
+      done(err);
+      return;
+    }
+    conn.query('select count(*) as n from ??', [table], (err, rows) => {
+      done(err, rows?.[0]?.n);
+    });
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'callbackPathWithoutRelease',
+          line: 4,
+          data: { client: 'conn', acquire: 'pool.getConnection()', exit: 'done', line: 10, release: 'conn.release()' },
+          suggestions: [],
+        },
+      ],
+    },
+    // A release inside an earlier branch that returns covers that branch only.
+    {
+      code: `import pg from 'pg';
+const pool = new pg.Pool();
+export function rename(id, name, cb) {
+  pool.connect((err, client, release) => {
+    if (err) return cb(err);
+    client.query('begin', (err) => {
+      if (err) {
+        release();
+        return cb(err);
+      }
+      client.query('update users set name = $2 where id = $1', [id, name], (err) => {
+        if (err) return cb(err);
+        release();
+        cb(null);
+      });
+    });
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'callbackPathWithoutRelease',
+          line: 4,
+          data: { client: 'client', acquire: 'pool.connect()', exit: 'cb', line: 12, release: 'release()' },
+          suggestions: [],
         },
       ],
     },
