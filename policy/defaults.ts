@@ -107,8 +107,9 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
       // A test or a script blocks nobody's request; neither does a test helper's fetch without a deadline.
       test: { skip: ['no-sync-io-in-async', 'require-timeout'] },
       script: { skip: ['no-sync-io-in-async'] },
-      // A browser's request holds no server capacity, and its provider keys belong behind a server.
-      browser: { skip: ['require-timeout', 'no-unthrottled-provider-call'] },
+      // A browser's request holds no server capacity, and its provider keys belong behind a server;
+      // a browser's fan-out holds no server resource either (and the browser caps its connections per host).
+      browser: { skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency'] },
       vendored: { skip: ['all'] },
       generated: { skip: ['all'] },
     },

@@ -131,7 +131,7 @@ const contexts = s.object(
       'Build scripts and CLIs: scripts/, *.config.*, files with a shebang, files named in a package.json bin. Default skip: no-sync-io-in-async.',
     ),
     browser: codeContext(
-      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call.",
+      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call, no-unbounded-concurrency.",
     ),
     vendored: codeContext('Vendored code: vendor/, third_party/. Default skip: all (bounded check does not lint it).'),
     generated: codeContext(

@@ -22,7 +22,7 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'perCall' | 'connectPerOperation' | 'hoist';
+export type MessageId = 'perCall' | 'perInstance' | 'connectPerOperation' | 'hoist';
 
 /** How a construction's result is kept. */
 type Holder =
@@ -58,6 +58,8 @@ export default createRule<Options, MessageId>({
     hasSuggestions: true,
     messages: {
       perCall: '`{{call}}` in {{where}} opens {{what}} on every call; {{instead}}.',
+      perInstance:
+        '`{{call}}` in `{{className}}` opens {{what}} for every instance, and {{where}} makes an instance on every call; {{instead}}, or make one `{{className}}` and share it.',
       connectPerOperation:
         '`{{call}}` in {{where}} connects `{{client}}` on every call and closes it after: a connection per operation; {{instead}}.',
       hoist: 'Create `{{name}}` once at module scope and share it.',
@@ -179,12 +181,20 @@ export default createRule<Options, MessageId>({
     function holderOf(built: TSESTree.Node, fn: FunctionNode): { holder: Holder; local?: TSESTree.VariableDeclarator } {
       const node = ownerOf(built);
       let value: TSESTree.Node = node;
-      while (
-        value.parent?.type === AST_NODE_TYPES.AwaitExpression ||
-        value.parent?.type === AST_NODE_TYPES.TSAsExpression ||
-        value.parent?.type === AST_NODE_TYPES.TSNonNullExpression
-      ) {
-        value = value.parent;
+      for (;;) {
+        const up = value.parent;
+        if (up?.type === AST_NODE_TYPES.AwaitExpression || up?.type === AST_NODE_TYPES.TSAsExpression || up?.type === AST_NODE_TYPES.TSNonNullExpression) {
+          value = up;
+        } else if (
+          // new DataSource(…).initialize(), new Client().connect(): opened as it is built, and
+          // kept (or not) where the opening call's result is kept.
+          up?.type === AST_NODE_TYPES.MemberExpression && up.object === value && !up.computed && up.property.type === AST_NODE_TYPES.Identifier &&
+          OPEN_METHODS.includes(up.property.name) && up.parent?.type === AST_NODE_TYPES.CallExpression && up.parent.callee === up
+        ) {
+          value = up.parent;
+        } else {
+          break;
+        }
       }
       const parent = value.parent!;
       if (parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && (parent.operator === '??=' || parent.operator === '||=')) {
@@ -298,6 +308,27 @@ export default createRule<Options, MessageId>({
     }
 
     /**
+     * What the operation itself puts in `target` before `before`: `this.client = this.client ??
+     * new Client()`, `this.client ??= new Client()`, `this.client = new Client()` in the method
+     * that then connects it.
+     */
+    function builtInto(target: TSESTree.Node, fn: FunctionNode, before: TSESTree.Node): ConnectionFactory | undefined {
+      const text = sourceCode.getText(target);
+      let found: ConnectionFactory | undefined;
+      walk(fn.body, sourceCode.visitorKeys, (part) => {
+        if (found !== undefined || part.range[0] > before.range[0]) return false;
+        if (isFunctionNode(part)) return false;
+        if (part.type !== AST_NODE_TYPES.AssignmentExpression || sourceCode.getText(part.left) !== text) return true;
+        let value = skipTypeWrappers(part.right);
+        if (value.type === AST_NODE_TYPES.LogicalExpression && value.operator !== '&&') value = skipTypeWrappers(value.right);
+        if (value.type === AST_NODE_TYPES.AwaitExpression) value = skipTypeWrappers(value.argument);
+        if (value.type === AST_NODE_TYPES.NewExpression || value.type === AST_NODE_TYPES.CallExpression) found = connectionFactory(value, scopeOf(value), types);
+        return true;
+      });
+      return found;
+    }
+
+    /**
      * `await this.client.connect()` … `await this.client.end()` in one method: a client held by
      * the instance (or the module) that each operation connects and closes.
      */
@@ -308,7 +339,7 @@ export default createRule<Options, MessageId>({
       const fn = enclosingFunction(node);
       if (fn === undefined || runsOnce(fn) || FACTORY_NAME.test(functionName(fn) ?? '')) return;
       if (fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor') return;
-      const factory = isOutside(target, fn) ? heldConnection(target, scopeOf(target), types) : undefined;
+      const factory = isOutside(target, fn) ? heldConnection(target, scopeOf(target), types) ?? builtInto(target, fn, node) : undefined;
       // pool.connect() checks a client out (require-release's business); a pool is not connected per operation.
       if (factory === undefined || (factory.pool && method === 'connect')) return;
       const text = sourceCode.getText(target);
@@ -323,6 +354,39 @@ export default createRule<Options, MessageId>({
       });
     }
 
+    /**
+     * The class whose instances `node` is built for: `node` sits in an instance field's
+     * initializer (`private prisma = new PrismaClient()`) or in the constructor.
+     */
+    function instanceOwner(node: TSESTree.Node): TSESTree.ClassDeclaration | TSESTree.ClassExpression | undefined {
+      for (let current = node.parent; current != null; current = current.parent) {
+        if (current.type === AST_NODE_TYPES.PropertyDefinition) {
+          return current.static || current.value === null || !inside(node, current.value) ? undefined : current.parent.parent;
+        }
+        if (isFunctionNode(current)) {
+          const method = current.parent;
+          return method?.type === AST_NODE_TYPES.MethodDefinition && method.kind === 'constructor' ? method.parent.parent : undefined;
+        }
+      }
+      return undefined;
+    }
+
+    /** A function that runs per request or invocation and makes an instance of `owner` (`new StatsService()` in a route handler). */
+    function instantiatedPerInvocation(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression): FunctionNode | undefined {
+      const id = owner.id ?? (owner.parent?.type === AST_NODE_TYPES.VariableDeclarator ? owner.parent.id : undefined);
+      if (id?.type !== AST_NODE_TYPES.Identifier) return undefined;
+      // The class's name outside it, and inside it (its own scope has a binding of the name too).
+      const declarer = owner.type === AST_NODE_TYPES.ClassDeclaration ? owner : owner.parent;
+      const variables = sourceCode.getDeclaredVariables(declarer);
+      for (const reference of variables.flatMap((variable) => variable.references)) {
+        const made = reference.identifier.parent;
+        if (made?.type !== AST_NODE_TYPES.NewExpression || made.callee !== reference.identifier) continue;
+        const fn = enclosingFunction(made);
+        if (fn !== undefined && runsPerInvocation(fn)) return fn;
+      }
+      return undefined;
+    }
+
     function check(node: TSESTree.NewExpression | TSESTree.CallExpression): void {
       if (node.type === AST_NODE_TYPES.CallExpression) {
         checkConnectPerOperation(node);
@@ -331,6 +395,17 @@ export default createRule<Options, MessageId>({
       }
       const factory = connectionFactory(node, scopeOf(node), types);
       if (factory === undefined) return;
+      const callee = calleeText(skipTypeWrappers(node.callee)) ?? methodName(node.callee) ?? 'connect';
+      const call = node.type === AST_NODE_TYPES.NewExpression ? `new ${callee}()` : `${callee}()`;
+      const what = factory.pool ? 'a new connection pool' : 'a new connection';
+      // Built for each instance of a class that a request or serverless handler instantiates.
+      const owner = instanceOwner(node);
+      const maker = owner === undefined ? undefined : instantiatedPerInvocation(owner);
+      if (maker !== undefined) {
+        const className = (owner!.id ?? (owner!.parent as TSESTree.VariableDeclarator).id as TSESTree.Identifier).name;
+        context.report({ node, messageId: 'perInstance', data: { call, className, where: where(maker), what, instead: INSTEAD[factory.library] } });
+        return;
+      }
       const fn = enclosingFunction(node);
       if (fn === undefined || runsOnce(fn)) return;
       const { holder, local } = holderOf(node, fn);
@@ -339,17 +414,11 @@ export default createRule<Options, MessageId>({
       // A handler runs per invocation: what it stores without a guard, it opens again next time.
       const stored = holder === 'stored' && !runsPerInvocation(fn);
       if (!strict && (isConstructor || stored || (holder === 'returned' && isFactory(fn)))) return;
-      const callee = calleeText(skipTypeWrappers(node.callee)) ?? methodName(node.callee) ?? 'connect';
       const hoisted = holder === 'local' && local !== undefined ? hoist(local, node, fn, factory) : undefined;
       context.report({
         node,
         messageId: 'perCall',
-        data: {
-          call: node.type === AST_NODE_TYPES.NewExpression ? `new ${callee}()` : `${callee}()`,
-          where: where(fn),
-          what: factory.pool ? 'a new connection pool' : 'a new connection',
-          instead: INSTEAD[factory.library],
-        },
+        data: { call, where: where(fn), what, instead: INSTEAD[factory.library] },
         suggest: hoisted === undefined ? [] : [{ messageId: 'hoist', data: { name: hoisted.name }, fix: hoisted.fix }],
       });
     }

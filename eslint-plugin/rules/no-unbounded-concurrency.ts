@@ -20,7 +20,7 @@ export type Options = [
     limiters?: string[];
     /** Also report arrays whose construction the rule cannot see (parameters, call results). */
     strict?: boolean;
-    /** Report bounded batches wider than the concurrency (`batchWiderThanPolicy`); default true. */
+    /** Report bounded batches wider than the concurrency (`batchWiderThanPolicy`); default false: a bounded batch is no hazard. */
     wideBatches?: boolean;
   },
 ];
@@ -92,19 +92,19 @@ export default createRule<Options, MessageId>({
           },
           wideBatches: {
             type: 'boolean',
-            description: "Report bounded batches (a constant slice, chunk or guard) wider than the concurrency, with their own message (batchWiderThanPolicy).",
+            description: "Also report bounded batches (a constant slice, chunk or guard) wider than the concurrency, with their own message (batchWiderThanPolicy); default false.",
           },
         },
       },
     ],
-    defaultOptions: [{ limiters: [], strict: false, wideBatches: true }],
+    defaultOptions: [{ limiters: [], strict: false, wideBatches: false }],
   },
   create(context, [options]) {
     const policy = policyFor(context);
     const concurrency = options.concurrency ?? policy.defaults.concurrency;
     const names = [...(options.limiters ?? []), ...policy.lint.limiters];
     const strict = options.strict === true;
-    const wideBatches = options.wideBatches !== false;
+    const wideBatches = options.wideBatches === true;
     const types = typeInfo(context);
     const sourceCode = context.sourceCode;
     const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);

@@ -17,7 +17,7 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'requestLifecycle' | 'moveToFinally';
+export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'transactionNotEnded' | 'callbackPathWithoutRelease' | 'requestLifecycle' | 'moveToFinally';
 
 /** Methods that check a connection out of a pool or a data source (`createQueryRunner`). */
 const CHECKOUT_METHODS = new Set(CHECKOUTS.map((checkout) => checkout.method));
@@ -46,10 +46,12 @@ interface Acquisition {
   readonly kind: 'checkout' | 'permit' | 'client';
   /** Where a checkout is kept for the request: `req.db = await pool.connect()`. */
   readonly heldOn?: string;
+  /** What gives a checkout back, from the catalog: `release`; `commit` / `rollback` for a transaction. */
+  readonly releases?: readonly string[];
 }
 
 /** The methods that give an acquisition back. */
-const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : ['release']);
+const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : acquired.releases ?? ['release']);
 
 /** Semaphores and locks whose `acquire()` must be matched by a release, by module. */
 const SEMAPHORES: Readonly<Record<string, readonly string[]>> = {
@@ -87,6 +89,10 @@ export default createRule<Options, MessageId>({
       notInFinally:
         '{{name}} from `{{acquire}}` is released only on some paths (an exception or early return skips `{{release}}`); release it in a `finally` block.',
       neverEnded: '{{name}} from `{{acquire}}` is never ended, so every call leaves a connection open; end it in a `finally` block.',
+      callbackPathWithoutRelease:
+        '`{{client}}` from `{{acquire}}` is not released on the path that calls `{{exit}}` (line {{line}}): every call back to the caller needs `{{release}}` beside it; or use `await {{acquire}}` with `try … finally`.',
+      transactionNotEnded:
+        '{{name}} from `{{acquire}}` holds a pooled connection until `commit()` or `rollback()`, and an error or early return before `{{release}}` skips both; roll it back in a `catch` that rethrows, or pass a handler (`{{callee}}(async (trx) => …)`), which commits or rolls back itself.',
       endNotInFinally:
         '{{name}} from `{{acquire}}` is ended only on some paths (an exception or early return skips `{{release}}`); end it in a `finally` block.',
       requestLifecycle:
@@ -119,14 +125,17 @@ export default createRule<Options, MessageId>({
       if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
       const method = callee.property.name;
       const checkout = CHECKOUT_METHODS.has(method);
-      const sync = CHECKOUTS.some((entry) => entry.method === method && entry.sync === true);
+      const entry = CHECKOUTS.find((known) => known.method === method);
+      const sync = entry?.sync === true;
       if (!checkout && !ACQUIRE_METHODS.has(method)) return undefined;
       // Callback style (pool.connect((err, client, done) => …), lock.acquire(key, fn)) manages itself.
       if (call.arguments.some((argument) => isFunction(argument))) return undefined;
       const scope = scopeOf(call);
       const object = callee.object;
       // A MongoClient's connect() opens the client itself: nothing is checked out.
-      if (checkout && checksOut(object, method, scope, types) === false) return undefined;
+      const checksOutHere = checkout ? checksOut(object, method, scope, types) : undefined;
+      if (checkout && (checksOutHere === false || (entry?.traced === true && checksOutHere !== true))) return undefined;
+      const releases = entry?.release;
       let value: TSESTree.Node = call;
       if (value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
       const parent = value.parent;
@@ -159,9 +168,9 @@ export default createRule<Options, MessageId>({
         if (!known) return undefined;
       }
       const kind = checkout ? 'checkout' : 'permit';
-      if (variable !== undefined) return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call || sync, kind };
+      if (variable !== undefined) return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call || sync, kind, releases };
       if (checkout || (resultReleases === true && selfReleases !== true)) {
-        return { call, statement, variable: undefined, name: checkout ? 'The client' : 'The permit', dropped: true, awaited: true, kind };
+        return { call, statement, variable: undefined, name: checkout ? 'The client' : 'The permit', dropped: true, awaited: true, kind, releases };
       }
       return { call, statement, variable: undefined, name: `\`${sourceCode.getText(object)}\``, dropped: false, awaited: true, kind };
     }
@@ -222,7 +231,8 @@ export default createRule<Options, MessageId>({
           continue;
         }
         if (parent.type === AST_NODE_TYPES.CallExpression && parent.callee === id) {
-          releases.push(parent); // async-mutex: const release = await mutex.acquire()
+          // async-mutex: const release = await mutex.acquire(); a Knex transaction is called to build a query: trx('users').
+          if (acquired.releases?.includes('rollback') !== true) releases.push(parent);
           continue;
         }
         // req.db = client: kept for the request, whose end must release it.
@@ -235,6 +245,8 @@ export default createRule<Options, MessageId>({
           releases.push(parent);
           continue;
         }
+        // Model.update(values, { transaction: t }): the query runs in the transaction, which stays this function's.
+        if (parent.type === AST_NODE_TYPES.Property && parent.value === id && !parent.computed && parent.key.type === AST_NODE_TYPES.Identifier && parent.key.name === 'transaction') continue;
         // runMigrations(client): the helper borrows the client; this function still owns it.
         if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments.includes(id as TSESTree.Identifier) && isBorrow(parent)) continue;
         const isTest =
@@ -281,8 +293,9 @@ export default createRule<Options, MessageId>({
      */
     function releasedInCatchAndAfter(releases: readonly TSESTree.CallExpression[]): boolean {
       for (const release of releases) {
-        const clause = release.parent?.parent?.parent;
-        if (clause?.type !== AST_NODE_TYPES.CatchClause || clause.body !== release.parent?.parent) continue;
+        // `client.release()` or `await trx.rollback(error)` as a statement of the catch block.
+        const clause = statementOf(release)?.parent?.parent;
+        if (clause?.type !== AST_NODE_TYPES.CatchClause || clause.body !== statementOf(release)?.parent) continue;
         const tryStatement = clause.parent;
         for (const other of releases) {
           const statement = statementOf(other);
@@ -352,7 +365,7 @@ export default createRule<Options, MessageId>({
       if (releases.some((release) => coversEveryPath(release, fn))) return;
       // Held for the request, or released when the response finishes: `close` is the event every
       // response emits, aborted or not; `finish` only the ones that were sent whole.
-      const events = releases.map((release) => enclosingListenerEvent(release, fn));
+      const events = releases.map((release) => enclosingListenerEvent(release, fn, scopeOf));
       if (events.includes('close')) return;
       if (found.heldOn !== undefined || events.includes('finish')) {
         const holder = found.heldOn === undefined ? 'until the response finishes' : `\`${found.heldOn}\``;
@@ -376,6 +389,11 @@ export default createRule<Options, MessageId>({
       }
       if (!strict && releasedInCatchAndAfter(releases)) return;
       const release = sourceCode.getText(first);
+      if (acquired.releases?.includes('rollback') === true) {
+        // A transaction: committing in `finally` would commit on the error path, so no rewrite.
+        context.report({ node, messageId: 'transactionNotEnded', data: { name: acquired.name, acquire, release, callee }, suggest: [] });
+        return;
+      }
       const fix = releases.length === 1 && acquired.awaited ? wrapInTry(acquired, first) : undefined;
       context.report({
         node,
@@ -385,8 +403,83 @@ export default createRule<Options, MessageId>({
       });
     }
 
+    /** The statement list `node`'s statement sits in: a block's body, or the lone statement of an `if` branch. */
+    function siblingsOf(node: TSESTree.Node): readonly TSESTree.Node[] {
+      let statement: TSESTree.Node = node;
+      while (statement.parent !== undefined && !/Statement$|Declaration$/.test(statement.type)) statement = statement.parent;
+      const parent = statement.parent;
+      return parent?.type === AST_NODE_TYPES.BlockStatement || parent?.type === AST_NODE_TYPES.Program ? parent.body : [statement];
+    }
+
+    /**
+     * Callback style, `pool.connect((err, client, release) => …)` inside a function that hands
+     * its result back through a callback parameter (`done(err)`): every call of that parameter
+     * after the checkout succeeded must have a release beside it (in the same statement list).
+     * The branch on the checkout's own error (`if (err) return done(err)`) holds no client.
+     */
+    function checkCallbackCheckout(call: TSESTree.CallExpression): void {
+      const method = methodName(call.callee);
+      const entry = CHECKOUTS.find((known) => known.method === method);
+      const callback = call.arguments.at(-1);
+      if (entry === undefined || entry.from !== 'pool' || entry.traced === true || callback === undefined || !isFunction(callback)) return;
+      const object = (skipTypeWrappers(call.callee) as TSESTree.MemberExpression).object;
+      const scope = scopeOf(call);
+      if (!isPool(object, scope, types) || checksOut(object, method!, scope, types) === false) return;
+      const [errParam, clientParam, releaseParam] = callback.params;
+      if (errParam?.type !== AST_NODE_TYPES.Identifier || clientParam?.type !== AST_NODE_TYPES.Identifier) return;
+      const outer = enclosingFunction(call);
+      if (outer === undefined) return;
+      const handBacks = new Set(outer.params.filter((param): param is TSESTree.Identifier => param.type === AST_NODE_TYPES.Identifier).map((param) => param.name));
+      const isOuterParam = (node: TSESTree.Node): node is TSESTree.Identifier =>
+        node.type === AST_NODE_TYPES.Identifier && handBacks.has(node.name) && ASTUtils.findVariable(scopeOf(node), node.name)?.defs[0]?.node === outer;
+      const releaseText = (release: TSESTree.Node): boolean => {
+        const text = sourceCode.getText(skipTypeWrappers(release));
+        return (releaseParam?.type === AST_NODE_TYPES.Identifier && text === releaseParam.name) || text === `${clientParam.name}.release`;
+      };
+      /** `release();` as a statement of its own (one inside a branch runs on that branch only). */
+      const releases = (statement: TSESTree.Node): boolean => {
+        if (statement.type !== AST_NODE_TYPES.ExpressionStatement) return false;
+        let expression = skipTypeWrappers(statement.expression);
+        if (expression.type === AST_NODE_TYPES.AwaitExpression) expression = skipTypeWrappers(expression.argument);
+        return expression.type === AST_NODE_TYPES.CallExpression && releaseText(expression.callee);
+      };
+      /** In the branch taken when the checkout itself failed: `if (err) …` on the callback's first parameter. */
+      const checkoutFailed = (node: TSESTree.Node): boolean => {
+        for (let current: TSESTree.Node | undefined = node; current !== undefined && current !== callback; current = current.parent) {
+          const parent: TSESTree.Node | undefined = current.parent;
+          if (parent?.type === AST_NODE_TYPES.IfStatement && parent.consequent === current && parent.test.type === AST_NODE_TYPES.Identifier &&
+            ASTUtils.findVariable(scopeOf(parent.test), parent.test.name)?.defs[0]?.name === errParam) return true;
+        }
+        return false;
+      };
+      /** A release in a statement before the one `node` sits in, in an enclosing block of the callback: `release(); if (err) return done(err)`. */
+      const releasedEarlier = (node: TSESTree.Node): boolean => {
+        for (let current: TSESTree.Node = node; current !== callback && current.parent !== undefined; current = current.parent) {
+          const parent: TSESTree.Node = current.parent;
+          if (parent.type === AST_NODE_TYPES.BlockStatement && parent.body.slice(0, parent.body.indexOf(current as TSESTree.Statement)).some(releases)) return true;
+        }
+        return false;
+      };
+      let missing: TSESTree.CallExpression | undefined;
+      walk(callback.body, sourceCode.visitorKeys, (part) => {
+        if (missing !== undefined) return false;
+        if (part.type !== AST_NODE_TYPES.CallExpression || !isOuterParam(part.callee) || checkoutFailed(part)) return true;
+        if (!siblingsOf(part).some(releases) && !releasedEarlier(part)) missing = part;
+        return true;
+      }, true);
+      if (missing === undefined) return;
+      const callee = calleeText(skipTypeWrappers(call.callee)) ?? 'connect';
+      const release = releaseParam?.type === AST_NODE_TYPES.Identifier ? `${releaseParam.name}()` : `${clientParam.name}.release()`;
+      context.report({
+        node: call,
+        messageId: 'callbackPathWithoutRelease',
+        data: { client: clientParam.name, acquire: `${callee}()`, exit: sourceCode.getText(missing.callee), line: missing.loc.start.line, release },
+      });
+    }
+
     return {
       CallExpression(node) {
+        checkCallbackCheckout(node);
         const acquired = acquisition(node) ?? clientAcquisition(node);
         if (acquired !== undefined) check(node, acquired);
       },

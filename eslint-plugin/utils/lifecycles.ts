@@ -1,5 +1,6 @@
-import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
-import { calleeText, enclosingFunction } from './functions.js';
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import type { Scope } from '@typescript-eslint/utils/ts-eslint';
+import { calleeText, enclosingFunction, type FunctionNode } from './functions.js';
 import { skipTypeWrappers } from './origins.js';
 
 /**
@@ -31,13 +32,30 @@ export function listenerEvent(callback: TSESTree.Node): string | undefined {
   return event.value;
 }
 
-/** The event of the listener `node` runs in, inside `fn`: 'finish' for `res.on('finish', () => client.release())`. */
-export function enclosingListenerEvent(node: TSESTree.Node, fn: TSESTree.Node): string | undefined {
+/**
+ * The event of the listener `node` runs in, inside `fn`: 'finish' for `res.on('finish', () =>
+ * client.release())`, and 'close' for a named callback registered by name (`const release = () =>
+ * client.release(); res.on('close', release)`). A named callback registered for several events
+ * counts for 'close' when one of them is.
+ */
+export function enclosingListenerEvent(node: TSESTree.Node, fn: TSESTree.Node, scope?: (node: TSESTree.Node) => Scope.Scope): string | undefined {
   for (let callback = enclosingFunction(node); callback !== undefined && callback !== fn; callback = enclosingFunction(callback)) {
-    const event = listenerEvent(callback);
+    const event = listenerEvent(callback) ?? (scope === undefined ? undefined : namedListenerEvent(callback, scope));
     if (event !== undefined) return event;
   }
   return undefined;
+}
+
+/** The events a function bound to a name (`const release = () => …`, `function release() {}`) is registered for by that name. */
+function namedListenerEvent(callback: FunctionNode, scope: (node: TSESTree.Node) => Scope.Scope): string | undefined {
+  const id = callback.type === AST_NODE_TYPES.FunctionDeclaration
+    ? callback.id
+    : callback.parent?.type === AST_NODE_TYPES.VariableDeclarator && callback.parent.init === callback ? callback.parent.id : undefined;
+  if (id?.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const variable = ASTUtils.findVariable(scope(callback), id.name);
+  if (variable === null || variable.references.some((reference) => reference.isWrite() && reference.writeExpr !== callback)) return undefined;
+  const events = variable.references.map((reference) => listenerEvent(reference.identifier)).filter((event) => event !== undefined);
+  return events.includes('close') ? 'close' : events[0];
 }
 
 /** Calls that take a value over rather than borrow it: `resolve(client)`, `cb(null, client)`, `clients.push(client)`. */

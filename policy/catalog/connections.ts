@@ -57,10 +57,12 @@ export const CONNECTIONS: readonly ConnectionEntry[] = [
   // ORMs and query builders: each owns a pool of the driver below it. Kysely is not listed: it
   // opens nothing itself, its dialect is given a driver's pool (`new PostgresDialect({ pool: new
   // Pool() })`), and that driver call is what is found.
-  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['DataSource'], construct: 'new', pool: true, ready: false, types: ['DataSource'], declaredIn: /[\\/]node_modules[\\/]typeorm[\\/]/ },
-  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['createConnection'], construct: 'call', pool: true, ready: false },
-  { library: 'orm', name: 'knex', modules: ['knex'], exports: ['*', 'default', 'knex', 'Knex'], construct: 'either', pool: true, ready: true },
-  { library: 'orm', name: 'sequelize', modules: ['sequelize', 'sequelize-typescript'], exports: ['Sequelize', 'default', '*'], construct: 'new', pool: true, ready: true, types: ['Sequelize'], declaredIn: /[\\/]node_modules[\\/]sequelize(?:-typescript)?[\\/]/ },
+  // createQueryRunner() checks a connection out of the data source's pool (CHECKOUTS): it is released, not closed.
+  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['DataSource'], construct: 'new', pool: true, ready: false, checkouts: ['createQueryRunner'], types: ['DataSource'], declaredIn: /[\\/]node_modules[\\/]typeorm[\\/]/ },
+  { library: 'orm', name: 'typeorm', modules: ['typeorm'], exports: ['createConnection'], construct: 'call', pool: true, ready: false, checkouts: ['createQueryRunner'] },
+  // db.transaction() without a handler returns a transaction holding one pooled connection until commit() or rollback().
+  { library: 'orm', name: 'knex', modules: ['knex'], exports: ['*', 'default', 'knex', 'Knex'], construct: 'either', pool: true, ready: true, checkouts: ['transaction'] },
+  { library: 'orm', name: 'sequelize', modules: ['sequelize', 'sequelize-typescript'], exports: ['Sequelize', 'default', '*'], construct: 'new', pool: true, ready: true, checkouts: ['transaction'], types: ['Sequelize'], declaredIn: /[\\/]node_modules[\\/]sequelize(?:-typescript)?[\\/]/ },
   {
     library: 'orm',
     name: 'drizzle-orm',
@@ -90,12 +92,19 @@ export interface CheckoutEntry {
   readonly from: 'pool' | 'source';
   /** The checkout is synchronous (`createQueryRunner()` returns the runner; `connect()` on it opens it). */
   readonly sync?: boolean;
+  /**
+   * Only on an object a catalog entry built in the file and lists the method for
+   * (`checkouts`): the name is too common to trust elsewhere (`db.transaction()`).
+   */
+  readonly traced?: boolean;
 }
 
 export const CHECKOUTS: readonly CheckoutEntry[] = [
   { method: 'connect', release: ['release'], from: 'pool' },
   { method: 'getConnection', release: ['release'], from: 'pool' },
   { method: 'createQueryRunner', release: ['release'], from: 'source', sync: true },
+  // Knex's and Sequelize's transaction() called without a handler (with one, it manages itself).
+  { method: 'transaction', release: ['commit', 'rollback'], from: 'pool', traced: true },
 ];
 
 /** Names people give ORM data sources that hand out query runners: `dataSource`, `AppDataSource`, `this.ds`. */

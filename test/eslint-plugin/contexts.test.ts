@@ -208,3 +208,30 @@ untypedTester().run('no-unbounded-concurrency: vendored, generated and minified 
     },
   ],
 });
+
+// A browser's fan-out holds no server resource: browser code skips the rule by default.
+untypedTester().run('no-unbounded-concurrency: browser code', noUnbounded, {
+  valid: [
+    { code: `'use client';\n${FAN_OUT}`, filename: here('src/compare.tsx') },
+    { code: FAN_OUT, filename: here('src/compare.browser.ts') },
+  ],
+  invalid: [
+    // The same fan-out in a server module is reported.
+    {
+      code: FAN_OUT,
+      filename: here('src/compare.ts'),
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 2,
+          suggestions: [
+            {
+              messageId: 'useMapBounded',
+              output: `import { mapBounded } from '@bounded/runtime';\n${FAN_OUT.replace('Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(1000) })))', 'mapBounded(urls, (u) => fetch(u, { signal: AbortSignal.timeout(1000) }), { concurrency: 10 })')}`,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});

@@ -650,9 +650,49 @@ const ORM = 'create it once at module scope (or lazily, once) and share it: it h
 
 untypedTester().run('no-per-call-connection: ORMs, handlers and owners', rule, {
   valid: [
+    // A class that opens a client per instance, instantiated once at module scope.
+    `import { PrismaClient } from '@prisma/client';
+class Reports {
+  private db = new PrismaClient();
+  totals() { return this.db.order.count(); }
+}
+export const reports = new Reports();
+export async function GET() {
+  return Response.json(await reports.totals());
+}`,
+    // …or made by a function that does not run per request: the caller decides how often.
+    `import { Pool } from 'pg';
+export class Reports {
+  private pool: Pool;
+  constructor() { this.pool = new Pool(); }
+}
+export function makeReports() { return new Reports(); }`,
+    // Put on the instance and connected once, on first use, and kept open.
+    `import { Client } from 'pg';
+export class AuditLog {
+  private db?: Client;
+  async record(event: string) {
+    if (!this.db) {
+      this.db = new Client();
+      await this.db.connect();
+    }
+    await this.db.query('insert into audit (event) values ($1)', [event]);
+  }
+}`,
     // ORMs and query builders built once, at module scope or lazily.
     `import { DataSource } from 'typeorm';
 export const AppDataSource = new DataSource({ type: 'postgres', url: process.env.DATABASE_URL });`,
+    // Opened as it is built (\`new DataSource(…).initialize()\`), kept in a registry guarded by a lookup.
+    `import { DataSource } from 'typeorm';
+const byRegion = new Map<string, Promise<DataSource>>();
+export function regionSource(region: string) {
+  let ready = byRegion.get(region);
+  if (!ready) {
+    ready = new DataSource({ type: 'postgres', url: \`postgres://db-\${region}/app\` }).initialize();
+    byRegion.set(region, ready);
+  }
+  return ready;
+}`,
     `import knex from 'knex';
 export const db = knex({ client: 'pg', connection: process.env.DATABASE_URL });`,
     `import { PrismaClient } from '@prisma/client';
@@ -734,6 +774,32 @@ export async function getUser(id: string) {
 }`,
       output: null,
       errors: [{ messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`getUser`', 'a new connection pool', ORM), suggestions: [] }],
+    },
+    // Opened as it is built, and used for one call.
+    {
+      code: `import { DataSource } from 'typeorm';
+export async function countOrders(region: string) {
+  const source = await new DataSource({ type: 'postgres', url: \`postgres://db-\${region}/app\` }).initialize();
+  try {
+    return await source.query('select count(*) from orders');
+  } finally {
+    await source.destroy();
+  }
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`countOrders`', 'a new connection pool', ORM), suggestions: [] }],
+    },
+    // Opened as it is built and stored in a registry with no lookup first: a new one on every call.
+    {
+      code: `import { DataSource } from 'typeorm';
+const byRegion = new Map<string, Promise<DataSource>>();
+export function regionSource(req: Request, res: Response) {
+  const ready = new DataSource({ type: 'postgres' }).initialize();
+  byRegion.set(String(req.query.region), ready);
+  res.end();
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new DataSource()', 'the request handler `regionSource`', 'a new connection pool', ORM), suggestions: [] }],
     },
     {
       code: `import knex from 'knex';
@@ -906,6 +972,91 @@ export default async function handler(req, res) {
 }`,
       output: null,
       errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', 'the request handler `handler`', 'a new connection pool'), suggestions: [] }],
+    },
+    // An instance field opens a client for every instance, and a route handler makes one per request.
+    {
+      code: `import { PrismaClient } from '@prisma/client';
+class Reports {
+  private db = new PrismaClient();
+  totals() { return this.db.order.count(); }
+}
+export async function GET() {
+  const reports = new Reports();
+  return Response.json(await reports.totals());
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perInstance',
+          line: 3,
+          data: { call: 'new PrismaClient()', className: 'Reports', where: '`GET`', what: 'a new connection pool', instead: ORM },
+          suggestions: [],
+        },
+      ],
+    },
+    // The same through the constructor, instantiated in an Express handler.
+    {
+      code: `import { Pool } from 'pg';
+class Reports {
+  constructor() {
+    this.pool = new Pool();
+  }
+}
+app.get('/reports', async (req, res) => {
+  res.json(await new Reports().pool.query('select 1'));
+});`,
+      output: null,
+      errors: [
+        {
+          messageId: 'perInstance',
+          line: 4,
+          data: { call: 'new Pool()', className: 'Reports', where: 'a request handler', what: 'a new connection pool', instead: PG },
+          suggestions: [],
+        },
+      ],
+    },
+    // The operation puts the client on the instance itself (lazily), then connects and ends it.
+    {
+      code: `import { Client } from 'pg';
+export class AuditLog {
+  private db?: Client;
+  async record(event: string) {
+    this.db ??= new Client();
+    await this.db.connect();
+    await this.db.query('insert into audit (event) values ($1)', [event]);
+    await this.db.end();
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 6,
+          data: { call: 'this.db.connect()', where: '`record`', client: 'this.db', instead: PG },
+          suggestions: [],
+        },
+      ],
+    },
+    {
+      code: `const { Client } = require('pg');
+class AuditLog {
+  async record(event) {
+    this.db = this.db ?? new Client(this.options);
+    await this.db.connect();
+    await this.db.query('insert into audit (event) values ($1)', [event]);
+    await this.db.end();
+    this.db = undefined;
+  }
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'connectPerOperation',
+          line: 5,
+          data: { call: 'this.db.connect()', where: '`record`', client: 'this.db', instead: PG },
+          suggestions: [],
+        },
+      ],
     },
     // An instance-held client that each operation connects and ends.
     {

@@ -425,6 +425,7 @@ export async function saveSettings(settings: Record<string, string>) {
       code: `export async function rerank(results: Hit[]) {
   return Promise.all(results.slice(0, 50).map((hit) => scoreWithModel(hit)));
 }`,
+      options: [{ wideBatches: true }],
       output: null,
       errors: [
         {
@@ -449,6 +450,7 @@ export async function rerank(results: Hit[]) {
   return Promise.all(ids.slice(0, 5).map(fetchItem));
 }`,
       filename: customPolicyFile,
+      options: [{ wideBatches: true }],
       output: null,
       errors: [
         {
@@ -472,7 +474,7 @@ export async function topFive(ids: string[]) {
       code: `export async function notify(users: User[]) {
   for (const group of chunks(users, 3)) await Promise.all(group.map(sendEmail));
 }`,
-      options: [{ concurrency: 2 }],
+      options: [{ wideBatches: true, concurrency: 2 }],
       output: null,
       errors: [
         {
@@ -626,6 +628,7 @@ export function reindex(ids: string[]) {
     },
     {
       code: `export const warmUp = () => Promise.all(Array.from({ length: 100 }, (_, shard) => warmShard(shard)));`,
+      options: [{ wideBatches: true }],
       output: null,
       errors: [{ messageId: 'batchWiderThanPolicy', line: 1, data: tooWide('{ length: 100 }', 100), suggestions: [] }],
     },
@@ -948,12 +951,28 @@ export function warm() {
     await Promise.all(groupUsers.map((groupUser) => notify(groupUser)));
   });
 }`,
-    // A constant batch wider than the policy is a separate message, which can be turned off.
+    // A constant batch wider than the policy is a separate message, off by default: the batch is bounded.
     {
       code: `export async function rerank(results: Hit[]) {
   return Promise.all(results.slice(0, 50).map((hit) => scoreWithModel(hit)));
 }`,
       options: [{ wideBatches: false }],
+    },
+    {
+      code: `export async function rerank(results: Hit[]) {
+  return Promise.all(results.slice(0, 50).map((hit) => scoreWithModel(hit)));
+}`,
+    },
+    // One chunk of 25 at a time, and a page of 20 from a query with a constant page size: bounded, so quiet by default.
+    {
+      code: `export async function loadAll(ids: string[]) {
+  const out: Row[] = [];
+  for (let i = 0; i < ids.length; i += 25) {
+    const chunk = ids.slice(i, i + 25);
+    out.push(...(await Promise.all(chunk.map((id) => db.find(id)))));
+  }
+  return out;
+}`,
     },
   ],
   invalid: [
@@ -1204,6 +1223,7 @@ export async function loadMany(ids: string[], names: string[]) {
   if (ids.length > 100) throw new Error('too many ids');
   return Promise.all(ids.map(fetchItem));
 }`,
+      options: [{ wideBatches: true }],
       output: null,
       errors: [
         {
@@ -1227,6 +1247,7 @@ export async function loadMany(ids: string[]) {
       code: `export async function firstPages(total: number) {
   return Promise.all(Array.from({ length: Math.min(total, 40) }, (_, page) => loadPage(page)));
 }`,
+      options: [{ wideBatches: true }],
       output: null,
       errors: [{ messageId: 'batchWiderThanPolicy', line: 2, data: wide('{ length: Math.min(total, 40) }', 40), suggestions: [] }],
     },

@@ -890,6 +890,62 @@ const ONLY_FINISH = 'only on `finish`';
 
 untypedTester().run('require-release: connection lifecycles', rule, {
   valid: [
+    // Callback style: every call back to the caller has a release beside it; the branch on the
+    // checkout's own error holds no client.
+    `import pg from 'pg';
+const pool = new pg.Pool();
+export function loadOrder(id, cb) {
+  pool.connect((err, client, release) => {
+    if (err) return cb(err);
+    client.query('select * from orders where id = $1', [id], (err, res) => {
+      release();
+      if (err) return cb(err);
+      cb(null, res.rows[0]);
+    });
+  });
+}`,
+    // A Knex transaction taken without a handler, committed at the end of the try and rolled back
+    // in a catch that rethrows: every path ends it.
+    `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function moveStock(from: number, to: number) {
+  const trx = await db.transaction();
+  try {
+    await trx('stock').where({ id: from }).decrement('qty', 1);
+    await trx('stock').where({ id: to }).increment('qty', 1);
+    await trx.commit();
+  } catch (error) {
+    await trx.rollback(error);
+    throw error;
+  }
+}`,
+    // With a handler, the transaction commits or rolls back itself.
+    `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function moveStock(from: number, to: number) {
+  await db.transaction(async (trx) => {
+    await trx('stock').where({ id: from }).decrement('qty', 1);
+  });
+}`,
+    // transaction() on an object no catalog entry built here: the name alone is no checkout.
+    `import { db } from './db.js';
+export async function moveStock(from: number) {
+  const trx = await db.transaction();
+  await trx('stock').where({ id: from }).decrement('qty', 1);
+  await trx.commit();
+}`,
+    // An awaited release in the catch (which rethrows) and one after the try: every path releases.
+    `import { dataSource } from './db.js';
+export async function archive(id: number) {
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('update orders set archived = true where id = $1', [id]);
+  } catch (error) {
+    await runner.release();
+    throw error;
+  }
+  await runner.release();
+}`,
     // A plain Client ended in finally, in a script.
     `import { Client } from 'pg';
 async function main() {
@@ -925,6 +981,33 @@ export async function attachDb(req, res, next) {
   const client = await pool.connect();
   req.db = client;
   res.on('close', () => client.release());
+  next();
+}`,
+    // The same with a named callback (guarded against a second call) registered by its name.
+    `import { pool } from './db.js';
+export function attachDb() {
+  return async (req, res, next) => {
+    const client = await pool.connect();
+    let done = false;
+    const giveBack = () => {
+      if (done) return;
+      done = true;
+      client.release();
+    };
+    res.on('close', giveBack);
+    req.db = client;
+    next();
+  };
+}`,
+    `import { pool } from './db.js';
+export async function attachDb(req, res, next) {
+  const client = await pool.connect();
+  function giveBack() {
+    client.release();
+  }
+  res.once('finish', giveBack);
+  res.once('close', giveBack);
+  req.db = client;
   next();
 }`,
     `import onFinished from 'on-finished';
@@ -1132,6 +1215,19 @@ export async function attachDb(req, res, next) {
       output: null,
       errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] }],
     },
+    // A named callback registered by its name on `finish` only.
+    {
+      code: `import { pool } from './db.js';
+export async function attachDb(req, res, next) {
+  const client = await pool.connect();
+  const giveBack = () => client.release();
+  res.on('finish', giveBack);
+  req.db = client;
+  next();
+}`,
+      output: null,
+      errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] }],
+    },
     {
       code: `import { pool } from './db.js';
 export async function attachDb(req: Request, res: Response, next: () => void) {
@@ -1157,6 +1253,168 @@ app.use(async (req, res, next) => {
           suggestions: [],
         },
       ],
+    },
+    // A query runner of a DataSource built in this file, released after a try/catch that rethrows:
+    // the error path skips the release.
+    {
+      code: `import { DataSource } from 'typeorm';
+const source = new DataSource({ type: 'postgres' });
+export async function archive(id: number) {
+  const runner = source.createQueryRunner();
+  await runner.startTransaction();
+  try {
+    await runner.query('update orders set archived = true where id = $1', [id]);
+    await runner.commitTransaction();
+  } catch (error) {
+    await runner.rollbackTransaction();
+    throw error;
+  }
+  await runner.release();
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 4,
+          data: ended('`runner`', 'source.createQueryRunner()', 'runner.release()'),
+          suggestions: [
+            {
+              messageId: 'moveToFinally',
+              output: `import { DataSource } from 'typeorm';
+const source = new DataSource({ type: 'postgres' });
+export async function archive(id: number) {
+  const runner = source.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    try {
+      await runner.query('update orders set archived = true where id = $1', [id]);
+      await runner.commitTransaction();
+    } catch (error) {
+      await runner.rollbackTransaction();
+      throw error;
+    }
+  } finally {
+    await runner.release();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // Callback style: the query's error path calls back to the caller without releasing.
+    {
+      code: `import pg from 'pg';
+const pool = new pg.Pool();
+export function loadOrder(id, cb) {
+  pool.connect((err, client, release) => {
+    if (err) return cb(err);
+    client.query('select * from orders where id = $1', [id], (err, res) => {
+      if (err) return cb(err);
+      release();
+      cb(null, res.rows[0]);
+    });
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'callbackPathWithoutRelease',
+          line: 4,
+          data: { client: 'client', acquire: 'pool.connect()', exit: 'cb', line: 7, release: 'release()' },
+          suggestions: [],
+        },
+      ],
+    },
+    {
+      code: `import mysql from 'mysql2';
+const pool = mysql.createPool({ uri: process.env.MYSQL_URL });
+export function countRows(table, done) {
+  pool.getConnection((err, conn) => {
+    if (err) {
+      done(err);
+      return;
+    }
+    conn.query('select count(*) as n from ??', [table], (err, rows) => {
+      done(err, rows?.[0]?.n);
+    });
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'callbackPathWithoutRelease',
+          line: 4,
+          data: { client: 'conn', acquire: 'pool.getConnection()', exit: 'done', line: 10, release: 'conn.release()' },
+          suggestions: [],
+        },
+      ],
+    },
+    // A release inside an earlier branch that returns covers that branch only.
+    {
+      code: `import pg from 'pg';
+const pool = new pg.Pool();
+export function rename(id, name, cb) {
+  pool.connect((err, client, release) => {
+    if (err) return cb(err);
+    client.query('begin', (err) => {
+      if (err) {
+        release();
+        return cb(err);
+      }
+      client.query('update users set name = $2 where id = $1', [id, name], (err) => {
+        if (err) return cb(err);
+        release();
+        cb(null);
+      });
+    });
+  });
+}`,
+      output: null,
+      errors: [
+        {
+          messageId: 'callbackPathWithoutRelease',
+          line: 4,
+          data: { client: 'client', acquire: 'pool.connect()', exit: 'cb', line: 12, release: 'release()' },
+          suggestions: [],
+        },
+      ],
+    },
+    // A Knex transaction taken without a handler and committed only on success: a failing
+    // statement leaves it, and its pooled connection, open.
+    {
+      code: `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function moveStock(from: number, to: number) {
+  const trx = await db.transaction();
+  await trx('stock').where({ id: from }).decrement('qty', 1);
+  await trx('stock').where({ id: to }).increment('qty', 1);
+  await trx.commit();
+}`,
+      output: null,
+      errors: [{ messageId: 'transactionNotEnded', line: 4, data: { name: '`trx`', acquire: 'db.transaction()', release: 'trx.commit()', callee: 'db.transaction' }, suggestions: [] }],
+    },
+    {
+      code: `import { Sequelize } from 'sequelize';
+const sequelize = new Sequelize(process.env.DATABASE_URL);
+export async function rename(id: number, name: string) {
+  const t = await sequelize.transaction();
+  await User.update({ name }, { where: { id }, transaction: t });
+  if (name === '') return;
+  await t.commit();
+}`,
+      output: null,
+      errors: [{ messageId: 'transactionNotEnded', line: 4, data: { name: '`t`', acquire: 'sequelize.transaction()', release: 't.commit()', callee: 'sequelize.transaction' }, suggestions: [] }],
+    },
+    {
+      code: `import knex from 'knex';
+const db = knex({ client: 'pg' });
+export async function touch(id: number) {
+  const trx = await db.transaction();
+  await trx('users').where({ id }).update({ seen_at: new Date() });
+}`,
+      output: null,
+      errors: [{ messageId: 'neverReleased', line: 4, data: { name: '`trx`', acquire: 'db.transaction()' }, suggestions: [] }],
     },
     // TypeORM's query runner is a checkout of the data source.
     {
