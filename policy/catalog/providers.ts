@@ -28,6 +28,11 @@ export interface ProviderDeadline {
   readonly callOptions: 'request-options' | number;
   /** The deadline the SDK applies when none is set, in ms; undefined when it has none. */
   readonly defaultMs: number | undefined;
+  /**
+   * Classes that ride on another SDK and inherit its default deadline, by exported name:
+   * LangChain's `ChatOpenAI` is built on `openai`, so its calls have the OpenAI SDK's 10 minutes.
+   */
+  readonly classDefaults?: Readonly<Record<string, { readonly provider: string; readonly ms: number }>>;
 }
 
 /** A knob that bounds how many requests one library call starts at once (`batch(xs, { maxConcurrency })`). */
@@ -248,7 +253,22 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     clientConcurrency: 'maxConcurrency',
     keyOptions: ['apiKey', 'openAIApiKey', 'anthropicApiKey'],
     limiter: undefined,
-    deadline: { client: ['timeout'], call: ['timeout', 'signal'], callOptions: 1, defaultMs: undefined },
+    deadline: {
+      client: ['timeout'],
+      call: ['timeout', 'signal'],
+      callOptions: 1,
+      defaultMs: undefined,
+      // The models built on the Stainless SDKs keep those SDKs' default request timeout.
+      classDefaults: {
+        ChatOpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        OpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        OpenAIEmbeddings: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        AzureChatOpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        AzureOpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        AzureOpenAIEmbeddings: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        ChatAnthropic: { provider: 'Anthropic', ms: STAINLESS_DEFAULT_MS },
+      },
+    },
     declarationDirs: ['/node_modules/@langchain/'],
     throttleCodemod: {
       kind: 'skip',
