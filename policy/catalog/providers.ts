@@ -43,6 +43,8 @@ export interface ConcurrencyKnob {
   readonly optionsIndex: number;
   /** What the library does without it, for messages. */
   readonly defaultText: string;
+  /** Where the inputs it fans out over are: an argument, or a property of the options at that argument (`values` of `embedMany({ values })`). */
+  readonly inputs?: { readonly argument: number; readonly property?: string };
 }
 
 export interface ProviderApi {
@@ -249,7 +251,9 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     methods: ['invoke', 'stream', 'batch', 'call', 'predict', 'generate', 'streamEvents', 'embedQuery', 'embedDocuments'],
     derive: ['pipe', 'withStructuredOutput', 'bindTools', 'bind', 'withRetry', 'withConfig', 'withFallbacks', 'withListeners'],
     // `batch(inputs, { maxConcurrency })`: AsyncCaller's maxConcurrency is Infinity unless set.
-    fanOuts: { batch: { option: 'maxConcurrency', optionsIndex: 1, defaultText: 'starts every input at once (maxConcurrency defaults to Infinity)' } },
+    fanOuts: {
+      batch: { option: 'maxConcurrency', optionsIndex: 1, defaultText: 'starts every input at once (maxConcurrency defaults to Infinity)', inputs: { argument: 0 } },
+    },
     clientConcurrency: 'maxConcurrency',
     keyOptions: ['apiKey', 'openAIApiKey', 'anthropicApiKey'],
     limiter: undefined,
@@ -300,7 +304,12 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     // The model interface a provider implements; called directly by code that skips the helpers.
     methods: ['doGenerate', 'doStream', 'doEmbed'],
     fanOuts: {
-      embedMany: { option: 'maxParallelCalls', optionsIndex: 0, defaultText: 'sends every chunk of values at once (maxParallelCalls defaults to Infinity)' },
+      embedMany: {
+        option: 'maxParallelCalls',
+        optionsIndex: 0,
+        defaultText: 'sends every chunk of values at once (maxParallelCalls defaults to Infinity)',
+        inputs: { argument: 0, property: 'values' },
+      },
     },
     keyOptions: ['apiKey'],
     limiter: undefined,

@@ -258,6 +258,7 @@ export class Embedder {
     res.json(await this.client.chat.completions.create({ model: 'gpt-4o-mini', messages: req.body.messages }));
   }
 }`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',
