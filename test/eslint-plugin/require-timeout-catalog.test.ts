@@ -45,6 +45,12 @@ export const embedAll = (texts: string[]) => embeddings.embedDocuments(texts);`,
 const model = new ChatAnthropic({ model: 'claude-sonnet-4-5' });
 const extractor = model.withStructuredOutput({ type: 'object', properties: {} });
 export const extract = (text: string) => extractor.invoke(text);`,
+    // A chain over a model built with a timeout has that deadline.
+    `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1', timeout: 30_000 });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text });`,
     // AI SDK embedMany with a signal: a library fan-out still takes one.
     `import { embedMany } from 'ai';
 import { openai } from '@ai-sdk/openai';
@@ -100,6 +106,38 @@ export const answer = (q: string) => model.invoke(q, { timeout: 60_000 });`,
               output: `import { ChatMistralAI } from '@langchain/mistralai';
 const model = new ChatMistralAI({ model: 'mistral-small-latest', timeout: 60_000 });
 export const answer = (q: string) => model.invoke(q);`,
+            },
+          ],
+        },
+      ],
+    },
+    // A chain over a model with no default deadline and none given: the model is where to add one.
+    {
+      code: `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1' });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text });`,
+      errors: [
+        {
+          messageId: 'missingTimeout',
+          line: 5,
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1' });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text }, { timeout: 60_000 });`,
+            },
+            {
+              messageId: 'addClientTimeout',
+              output: `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1', timeout: 60_000 });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text });`,
             },
           ],
         },
