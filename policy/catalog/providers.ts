@@ -253,6 +253,13 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     // `batch(inputs, { maxConcurrency })`: AsyncCaller's maxConcurrency is Infinity unless set.
     fanOuts: {
       batch: { option: 'maxConcurrency', optionsIndex: 1, defaultText: 'starts every input at once (maxConcurrency defaults to Infinity)', inputs: { argument: 0 } },
+      // Embeddings take no call options: only the model's own maxConcurrency bounds the batches it sends at once.
+      embedDocuments: {
+        option: 'maxConcurrency',
+        optionsIndex: 1,
+        defaultText: "sends every batch of texts at once (the model's maxConcurrency defaults to Infinity)",
+        inputs: { argument: 0 },
+      },
     },
     clientConcurrency: 'maxConcurrency',
     keyOptions: ['apiKey', 'openAIApiKey', 'anthropicApiKey'],
@@ -345,7 +352,7 @@ export const PROVIDER_TEST_MODULES: readonly (string | RegExp)[] = ['ai/test', /
 /** Every provider entry, SDKs first. */
 export const PROVIDER_APIS: readonly ProviderApi[] = [...PROVIDER_SDKS, ...PROVIDER_FRAMEWORKS];
 
-/** Provider APIs reached over plain HTTP, by host. */
+/** Provider APIs reached over plain HTTP, by host: model APIs and the rate-limited search and scraping APIs agents call. */
 export const PROVIDER_HOSTS: readonly { readonly host: RegExp; readonly limiter: string | undefined; readonly label: string }[] = [
   { host: /^https?:\/\/api\.openai\.com(?:[/:?#]|$)/i, limiter: 'openai', label: 'OpenAI' },
   { host: /^https?:\/\/[\w-]+\.openai\.azure\.com(?:[/:?#]|$)/i, limiter: 'openai', label: 'Azure OpenAI' },
@@ -354,6 +361,12 @@ export const PROVIDER_HOSTS: readonly { readonly host: RegExp; readonly limiter:
   { host: /^https?:\/\/api\.mistral\.ai(?:[/:?#]|$)/i, limiter: undefined, label: 'Mistral' },
   { host: /^https?:\/\/api\.cohere\.(?:ai|com)(?:[/:?#]|$)/i, limiter: undefined, label: 'Cohere' },
   { host: /^https?:\/\/api\.groq\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Groq' },
+  { host: /^https?:\/\/api\.tavily\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Tavily' },
+  { host: /^https?:\/\/google\.serper\.dev(?:[/:?#]|$)/i, limiter: undefined, label: 'Serper' },
+  { host: /^https?:\/\/api\.bing\.microsoft\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Bing Search' },
+  { host: /^https?:\/\/api\.search\.brave\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Brave Search' },
+  { host: /^https?:\/\/api\.exa\.ai(?:[/:?#]|$)/i, limiter: undefined, label: 'Exa' },
+  { host: /^https?:\/\/api\.firecrawl\.dev(?:[/:?#]|$)/i, limiter: undefined, label: 'Firecrawl' },
 ];
 
 /** True when `specifier` is one of `modules` (a string equal, a RegExp matching). */
