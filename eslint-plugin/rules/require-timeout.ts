@@ -308,7 +308,13 @@ export default createRule<Options, MessageId>({
         if (built.kind === 'deadline' || built.kind === 'disabled' || (built.kind === 'opaque' && !strict)) return;
       }
       const index = callOptionsIndex(node, sdk, services);
-      const verdict = inspectOptions(node.arguments[index], deadline.call, scope, strict, held);
+      let verdict = inspectOptions(node.arguments[index], deadline.call, scope, strict, held);
+      // Options nested under a key of the call's options (`config: { abortSignal }`) count too.
+      const nested = verdict.kind === 'missing' && verdict.object !== undefined && deadline.nestedIn !== undefined ? findProperty(verdict.object, deadline.nestedIn) : undefined;
+      if (nested !== undefined) {
+        const inner = inspectOptions(nested.value, deadline.call, scope, strict, held);
+        if (inner.kind !== 'missing') verdict = inner;
+      }
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
       // The default stands unless the call turns it off (`timeout: 0`).
       if (defaultSuffices && verdict.kind !== 'disabled') return;

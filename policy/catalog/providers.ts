@@ -33,6 +33,8 @@ export interface ProviderDeadline {
    * LangChain's `ChatOpenAI` is built on `openai`, so its calls have the OpenAI SDK's 10 minutes.
    */
   readonly classDefaults?: Readonly<Record<string, { readonly provider: string; readonly ms: number }>>;
+  /** A key of the call's options under which the `call` keys are read too: Google GenAI's `generateContent({ config: { abortSignal } })`. */
+  readonly nestedIn?: string;
 }
 
 /** A knob that bounds how many requests one library call starts at once (`batch(xs, { maxConcurrency })`). */
@@ -169,7 +171,7 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     derive: ['getGenerativeModel', 'startChat'],
     keyOptions: ['apiKey'],
     limiter: undefined,
-    deadline: { client: ['httpOptions'], call: ['abortSignal', 'signal', 'timeout'], callOptions: 0, defaultMs: undefined },
+    deadline: { client: ['httpOptions'], call: ['abortSignal', 'signal', 'timeout'], callOptions: 0, defaultMs: undefined, nestedIn: 'config' },
     declarationDirs: ['/node_modules/@google/genai/', '/node_modules/@google/generative-ai/', '/node_modules/@google-cloud/vertexai/'],
     throttleCodemod: wrapByHand('Google GenAI'),
     timeoutCodemod: { kind: 'skip', reason: "Google GenAI takes its deadline in `config: { abortSignal }` or `httpOptions.timeout`; add it by hand" },

@@ -45,6 +45,18 @@ export const embedAll = (texts: string[]) => embeddings.embedDocuments(texts);`,
 const model = new ChatAnthropic({ model: 'claude-sonnet-4-5' });
 const extractor = model.withStructuredOutput({ type: 'object', properties: {} });
 export const extract = (text: string) => extractor.invoke(text);`,
+    // Google GenAI takes its signal in the call's \`config\`; a controller a timer aborts, built earlier, counts.
+    `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export async function headline(text: string) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 30_000);
+  try {
+    return await ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { abortSignal: controller.signal } });
+  } finally {
+    clearTimeout(timer);
+  }
+}`,
     // A chain over a model built with a timeout has that deadline.
     `import { ChatOllama } from '@langchain/ollama';
 import { PromptTemplate } from '@langchain/core/prompts';
@@ -138,6 +150,26 @@ import { PromptTemplate } from '@langchain/core/prompts';
 const llm = new ChatOllama({ model: 'llama3.1', timeout: 60_000 });
 const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
 export const summarize = (text: string) => chain.invoke({ text });`,
+            },
+          ],
+        },
+      ],
+    },
+    // A Google GenAI config without a signal is no deadline.
+    {
+      code: `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { temperature: 0 } });`,
+      errors: [
+        {
+          messageId: 'missingTimeout',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { temperature: 0 }, abortSignal: AbortSignal.timeout(60_000) });`,
             },
           ],
         },
