@@ -30,11 +30,14 @@ plugin.configs.recommended = config('recommended', (docs) => docs.recommended ==
 plugin.configs.strict = config('strict', (docs) => docs.recommended === true || docs.strict === true);
 plugin.configs.all = config('all', () => true);
 
-// Rules that read `strict` from their options are configured for it in the strict preset.
+// Rules that read `strict` from their options are configured for it in the strict preset, and
+// the strict preset also reports what only its options turn on (`reportSdkDefaults`).
+const STRICT_OPTIONS = ['strict', 'reportSdkDefaults'] as const;
 for (const [ruleName, rule] of Object.entries(rules)) {
   const schema = rule.meta.schema as unknown as { properties?: Record<string, unknown> }[] | undefined;
-  if (schema?.[0]?.properties?.strict !== undefined && plugin.configs.strict.rules?.[`bounded/${ruleName}`] !== undefined) {
-    plugin.configs.strict.rules[`bounded/${ruleName}`] = ['error', { strict: true }];
+  const on = STRICT_OPTIONS.filter((option) => schema?.[0]?.properties?.[option] !== undefined);
+  if (on.length > 0 && plugin.configs.strict.rules?.[`bounded/${ruleName}`] !== undefined) {
+    plugin.configs.strict.rules[`bounded/${ruleName}`] = ['error', Object.fromEntries(on.map((option) => [option, true]))];
   }
 }
 

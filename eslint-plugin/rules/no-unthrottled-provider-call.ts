@@ -12,7 +12,8 @@ import { findProperty, heldObject } from '../utils/option-objects.js';
 import { policyFor } from '../utils/policy.js';
 import { addRuntimeImport, isNameTaken, isRuntimeExport } from '../utils/runtime-imports.js';
 import type { ProviderClient, ProviderUse } from '../utils/sdk-clients.js';
-import { callContext, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type LimiterLookup } from '../utils/throttling.js';
+import { callContext, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type CallContext, type LimiterLookup } from '../utils/throttling.js';
+import { collectionSizes } from '../utils/fan-out.js';
 import { typeInfo } from '../utils/type-info.js';
 import { someNode } from '../utils/walk.js';
 
@@ -22,6 +23,8 @@ export type Options = [
     strict?: boolean;
     /** Extra function names that count as rate limiters (added to the policy's lint.limiters). */
     limiters?: string[];
+    /** Also report a single provider call made on every request of a handler (no loop or fan-out around it). */
+    reportHandlers?: boolean;
   },
 ];
 export type MessageId = 'inLoop' | 'inFanOut' | 'inBoundedFanOut' | 'inHandler' | 'unthrottled' | 'libraryFanOut' | 'wrapClient';
@@ -150,7 +153,7 @@ export default createRule<Options, MessageId>({
     type: 'problem',
     docs: {
       description:
-        'Require calls to rate-limited model providers (SDKs, LangChain, LlamaIndex, the AI SDK, policy-listed APIs) in loops, fan-outs and request handlers to go through a rate limiter',
+        'Require calls to rate-limited model providers (SDKs, LangChain, LlamaIndex, the AI SDK, policy-listed APIs) in loops and fan-outs to go through a rate limiter',
       recommended: true,
     },
     hasSuggestions: true,
@@ -178,14 +181,19 @@ export default createRule<Options, MessageId>({
             items: { type: 'string' },
             description: "Extra function names that count as rate limiters (`rateLimited`, `jobs.enqueue`); added to the policy's lint.limiters.",
           },
+          reportHandlers: {
+            type: 'boolean',
+            description: 'Also report a single provider call made on every request of a request handler, with no loop or fan-out around it.',
+          },
         },
       },
     ],
-    defaultOptions: [{ strict: false, limiters: [] }],
+    defaultOptions: [{ strict: false, limiters: [], reportHandlers: false }],
   },
   create(context, [options]) {
     const policy = policyFor(context);
     const strict = options.strict === true;
+    const reportHandlers = strict || options.reportHandlers === true;
     const names = [...(options.limiters ?? []), ...policy.lint.limiters];
     const sourceCode = context.sourceCode;
     const types = typeInfo(context);
@@ -212,6 +220,57 @@ export default createRule<Options, MessageId>({
     /** True when a call runs repeatedly: in a loop, a fan-out, a bounded fan-out or a request handler. */
     function isRepeated(node: TSESTree.CallExpression): boolean {
       return boundedFanOut(node, scopeOf(node)) !== undefined || callContext(node).kind !== 'none';
+    }
+
+    const sizes = collectionSizes(sourceCode, Number.POSITIVE_INFINITY, types);
+
+    /** True when the code shows a constant number of items: an array literal, a constant list, `slice(0, 3)`. */
+    function isConstantSize(items: TSESTree.Node): boolean {
+      const size = sizes.sizeOf(items);
+      return size.kind === 'fixed' || (size.kind === 'count' && typeof size.count === 'number');
+    }
+
+    /**
+     * True when a loop or fan-out runs a constant number of times: over a constant collection,
+     * or an index loop capped by a constant (`for (let turn = 0; turn < MAX_TURNS; turn++)`).
+     * A name alone is no cap: its value is.
+     */
+    function isConstantlyRepeated(where: CallContext, depth = 0): boolean {
+      if (depth > 8 || !isConstantHere(where)) return false;
+      // …and so is everything around it: three retries per item of an input are not three calls.
+      const construct = where.kind === 'loop' ? where.loop : where.kind === 'fanOut' ? where.call : undefined;
+      if (construct === undefined || boundedFanOut(construct, scopeOf(construct)) !== undefined) return false;
+      const outer = callContext(construct);
+      return outer.kind === 'none' || outer.kind === 'handler' || isConstantlyRepeated(outer, depth + 1);
+    }
+
+    function isConstantHere(where: CallContext): boolean {
+      if (where.kind === 'fanOut') return where.items !== undefined && isConstantSize(where.items);
+      if (where.kind !== 'loop') return false;
+      const loop = where.loop;
+      if (loop.type === AST_NODE_TYPES.ForOfStatement) return isConstantSize(loop.right);
+      if (loop.type !== AST_NODE_TYPES.ForStatement || loop.test?.type !== AST_NODE_TYPES.BinaryExpression) return false;
+      const { operator, left, right } = loop.test;
+      if ((operator !== '<' && operator !== '<=') || left.type !== AST_NODE_TYPES.Identifier) return false;
+      // The counter is declared by the loop and only counted up by its update.
+      const init = loop.init;
+      const counted =
+        init?.type === AST_NODE_TYPES.VariableDeclaration &&
+        init.declarations.some((declaration) => declaration.id.type === AST_NODE_TYPES.Identifier && declaration.id.name === left.name) &&
+        loop.update?.type === AST_NODE_TYPES.UpdateExpression &&
+        loop.update.operator === '++' &&
+        loop.update.argument.type === AST_NODE_TYPES.Identifier &&
+        loop.update.argument.name === left.name;
+      return counted && typeof sizes.bounds.bound(right, false) === 'number';
+    }
+
+    /** The inputs a library fan-out runs over (`batch(inputs)`, `embedMany({ values })`), when the catalog says where they are. */
+    function fanOutInputs(node: TSESTree.CallExpression, found: Found): TSESTree.Node | undefined {
+      const inputs = found.fanOut?.knob.inputs;
+      const argument = inputs === undefined ? undefined : node.arguments[inputs.argument];
+      if (inputs?.property === undefined || argument === undefined) return argument;
+      const object = heldObject(argument, scopeOf(argument), scopeOf, sourceCode.visitorKeys);
+      return object === undefined ? undefined : findProperty(object, inputs.property)?.value;
     }
 
     function isPaced(node: TSESTree.CallExpression): boolean {
@@ -254,7 +313,9 @@ export default createRule<Options, MessageId>({
         // Helpers are followed only from where a call's rate matters: most calls are neither.
         const hit = reach.direct(node) ?? (strict || isRepeated(node) ? reach.at(node) : undefined);
         if (hit === undefined) return;
-        const found = hit.use;
+        // A library fan-out over a constant handful of inputs (`embedMany({ values: ['a', 'b'] })`) is one call, judged where it is.
+        const inputs = hit.direct && hit.use.fanOut !== undefined ? fanOutInputs(node, hit.use) : undefined;
+        const found = inputs !== undefined && isConstantSize(inputs) ? { ...hit.use, fanOut: undefined } : hit.use;
         // A helper is named with the call it makes: `summarize()` → `openai.chat.completions.create`.
         const call = hit.direct ? describe(node.callee) : `${describe(node.callee)}()\` → \`${hit.inner}`;
         if (found.limited) return;
@@ -272,6 +333,9 @@ export default createRule<Options, MessageId>({
         const helper = boundedFanOut(node, scope);
         const where = helper === undefined ? callContext(node) : undefined;
         if (where?.kind === 'none' && !strict) return;
+        // One call per request is not repeated over any input: reported only when asked.
+        if (where?.kind === 'handler' && !reportHandlers) return;
+        if (where !== undefined && isConstantlyRepeated(where)) return;
         if (where?.kind === 'loop' && isPacedLoop(where.loop, { scope, types, names }, sourceCode.visitorKeys)) return;
         const messageId =
           where === undefined

@@ -9,9 +9,9 @@ import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, heldOb
 import { assignedVariable, valueOrigin } from '../utils/origins.js';
 import { moduleKey, policyModuleKey } from '../utils/module-paths.js';
 import { policyFor } from '../utils/policy.js';
-import type { HttpClientPolicy } from '@bounded/policy';
+import type { HttpClientPolicy, ProviderDeadline } from '@bounded/policy';
 import { durationText } from '@bounded/policy';
-import { callOptionsIndex, classifyClient, providerCall, providerLookup, type ProviderCall } from '../utils/sdk-clients.js';
+import { callOptionsIndex, classifyClient, providerCall, providerLookup, type ProviderCall, type ProviderClient } from '../utils/sdk-clients.js';
 
 export type Options = [
   {
@@ -19,6 +19,8 @@ export type Options = [
     strict?: boolean;
     /** Extra function names that put a deadline on the calls inside them (added to the policy's lint.timeouts). */
     wrappers?: string[];
+    /** Report calls whose only deadline is a provider SDK's default, when it is longer than the policy's model timeout. */
+    reportSdkDefaults?: boolean;
   },
 ];
 export type MessageId =
@@ -98,14 +100,20 @@ export default createRule<Options, MessageId>({
             items: { type: 'string' },
             description: "Extra function names that put a deadline on the calls made inside them; added to the policy's lint.timeouts.",
           },
+          reportSdkDefaults: {
+            type: 'boolean',
+            description:
+              "Also report model calls whose only deadline is their SDK's default (10 minutes for OpenAI and Anthropic, and the LangChain models built on them) when it is longer than the policy's model timeout.",
+          },
         },
       },
     ],
-    defaultOptions: [{ strict: false, wrappers: [] }],
+    defaultOptions: [{ strict: false, wrappers: [], reportSdkDefaults: false }],
   },
   create(context, [options]) {
     const policy = policyFor(context);
     const strict = options.strict === true;
+    const reportSdkDefaults = options.reportSdkDefaults === true;
     const wrappers = new Set([...(options.wrappers ?? []), ...policy.lint.timeouts]);
     const sourceCode = context.sourceCode;
     // A parser without TypeScript's services (espree for plain .js) has none to give.
@@ -272,12 +280,22 @@ export default createRule<Options, MessageId>({
       pending.push({ node, http, report: () => report(node, verdict, http.optionsIndex, remedy, 'server', client) });
     }
 
+    /** The deadline a client has when none is set: its SDK's, or the SDK a framework class rides on (LangChain's `ChatOpenAI`). */
+    function defaultDeadline(client: ProviderClient, deadline: ProviderDeadline): { provider: string; ms: number } | undefined {
+      if (deadline.defaultMs !== undefined) return { provider: client.label, ms: deadline.defaultMs };
+      const construction = client.construction;
+      if (deadline.classDefaults === undefined || construction?.type !== AST_NODE_TYPES.NewExpression) return undefined;
+      const binding = resolveImport(construction.callee, sourceCode.getScope(construction));
+      return binding === undefined || !Object.hasOwn(deadline.classDefaults, binding.imported) ? undefined : deadline.classDefaults[binding.imported];
+    }
+
     function checkSdk(node: TSESTree.CallExpression, sdk: ProviderCall, scope: Scope.Scope): void {
       const { client } = sdk;
       const deadline = client.api.deadline;
-      if (client.throttled || deadline === undefined || sdk.fanOut !== undefined) return;
-      // A default deadline no longer than the policy's is a deadline.
-      if (deadline.defaultMs !== undefined && deadline.defaultMs <= policy.defaults.timeouts.model) return;
+      if (client.throttled || deadline === undefined) return;
+      // An SDK's default is a deadline; with reportSdkDefaults, only one no longer than the policy's.
+      const sdkDefault = defaultDeadline(client, deadline);
+      const defaultSuffices = sdkDefault !== undefined && (!reportSdkDefaults || sdkDefault.ms <= policy.defaults.timeouts.model);
       for (const call of client.withOptions) {
         if (inspectOptions(call.arguments[0], deadline.client, scope, false, held).kind !== 'missing') return;
       }
@@ -290,11 +308,18 @@ export default createRule<Options, MessageId>({
         if (built.kind === 'deadline' || built.kind === 'disabled' || (built.kind === 'opaque' && !strict)) return;
       }
       const index = callOptionsIndex(node, sdk, services);
-      const verdict = inspectOptions(node.arguments[index], deadline.call, scope, strict, held);
+      let verdict = inspectOptions(node.arguments[index], deadline.call, scope, strict, held);
+      // Options nested under a key of the call's options (`config: { abortSignal }`) count too.
+      const nested = verdict.kind === 'missing' && verdict.object !== undefined && deadline.nestedIn !== undefined ? findProperty(verdict.object, deadline.nestedIn) : undefined;
+      if (nested !== undefined) {
+        const inner = inspectOptions(nested.value, deadline.call, scope, strict, held);
+        if (inner.kind !== 'missing') verdict = inner;
+      }
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      // The default stands unless the call turns it off (`timeout: 0`).
+      if (defaultSuffices && verdict.kind !== 'disabled') return;
       const remedy = remedyFor('sdk', deadline.call);
       const construction = client.construction;
-      const sdkDefault = deadline.defaultMs === undefined ? undefined : { provider: client.label, ms: deadline.defaultMs };
       pending.push({
         node,
         http: undefined,

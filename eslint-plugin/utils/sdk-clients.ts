@@ -235,7 +235,7 @@ function classifyCall(node: TSESTree.CallExpression, lookup: ProviderLookup, sco
       for (const part of parts) {
         if (part === null || part.type === AST_NODE_TYPES.SpreadElement) continue;
         const model = classifyClient(part, lookup, depth + 1);
-        if (model !== undefined) return { ...model, construction: undefined };
+        if (model !== undefined) return model;
       }
     }
     const inner = resolveImport(callee, scope) === undefined ? classifyClient(callee.object, lookup, depth + 1) : undefined;

@@ -23,7 +23,8 @@ export type LoopStatement =
 
 export type CallContext =
   | { readonly kind: 'loop'; readonly loop: LoopStatement }
-  | { readonly kind: 'fanOut' }
+  /** `items`: the collection an iteration callback runs over (`xs` of `xs.map(fn)`), when there is one. */
+  | { readonly kind: 'fanOut'; readonly items?: TSESTree.Node; readonly call?: TSESTree.CallExpression }
   | { readonly kind: 'handler' }
   | { readonly kind: 'none' };
 
@@ -77,6 +78,14 @@ function isIterationCallback(fn: TSESTree.Node, call: TSESTree.CallExpression | 
   );
 }
 
+/** The collection `xs.map(fn)` or `Array.from(xs, fn)` runs over. */
+function iteratedItems(call: TSESTree.CallExpression | TSESTree.NewExpression): TSESTree.Node | undefined {
+  if (call.type !== AST_NODE_TYPES.CallExpression) return undefined;
+  const callee = skipTypeWrappers(call.callee);
+  if (calleeText(callee) === 'Array.from') return call.arguments[0];
+  return callee.type === AST_NODE_TYPES.MemberExpression ? callee.object : undefined;
+}
+
 /**
  * Where `node` runs, seen from the code around it: in a loop's body, in a fan-out (a
  * `.map(…)` callback, an argument of `Promise.all`), or in a request handler. Callbacks are
@@ -92,7 +101,9 @@ export function callContext(node: TSESTree.Node): CallContext {
     }
     if (!isFunction(child)) continue;
     if (isArgumentOf(child, parent)) {
-      if (isIterationCallback(child, parent)) return { kind: 'fanOut' };
+      if (isIterationCallback(child, parent)) {
+        return parent.type === AST_NODE_TYPES.CallExpression ? { kind: 'fanOut', items: iteratedItems(parent), call: parent } : { kind: 'fanOut' };
+      }
       if (isRequestHandler(child)) return { kind: 'handler' };
       continue;
     }

@@ -28,6 +28,13 @@ export interface ProviderDeadline {
   readonly callOptions: 'request-options' | number;
   /** The deadline the SDK applies when none is set, in ms; undefined when it has none. */
   readonly defaultMs: number | undefined;
+  /**
+   * Classes that ride on another SDK and inherit its default deadline, by exported name:
+   * LangChain's `ChatOpenAI` is built on `openai`, so its calls have the OpenAI SDK's 10 minutes.
+   */
+  readonly classDefaults?: Readonly<Record<string, { readonly provider: string; readonly ms: number }>>;
+  /** A key of the call's options under which the `call` keys are read too: Google GenAI's `generateContent({ config: { abortSignal } })`. */
+  readonly nestedIn?: string;
 }
 
 /** A knob that bounds how many requests one library call starts at once (`batch(xs, { maxConcurrency })`). */
@@ -38,6 +45,8 @@ export interface ConcurrencyKnob {
   readonly optionsIndex: number;
   /** What the library does without it, for messages. */
   readonly defaultText: string;
+  /** Where the inputs it fans out over are: an argument, or a property of the options at that argument (`values` of `embedMany({ values })`). */
+  readonly inputs?: { readonly argument: number; readonly property?: string };
 }
 
 export interface ProviderApi {
@@ -162,7 +171,7 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     derive: ['getGenerativeModel', 'startChat'],
     keyOptions: ['apiKey'],
     limiter: undefined,
-    deadline: { client: ['httpOptions'], call: ['abortSignal', 'signal', 'timeout'], callOptions: 0, defaultMs: undefined },
+    deadline: { client: ['httpOptions'], call: ['abortSignal', 'signal', 'timeout'], callOptions: 0, defaultMs: undefined, nestedIn: 'config' },
     declarationDirs: ['/node_modules/@google/genai/', '/node_modules/@google/generative-ai/', '/node_modules/@google-cloud/vertexai/'],
     throttleCodemod: wrapByHand('Google GenAI'),
     timeoutCodemod: { kind: 'skip', reason: "Google GenAI takes its deadline in `config: { abortSignal }` or `httpOptions.timeout`; add it by hand" },
@@ -244,11 +253,35 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     methods: ['invoke', 'stream', 'batch', 'call', 'predict', 'generate', 'streamEvents', 'embedQuery', 'embedDocuments'],
     derive: ['pipe', 'withStructuredOutput', 'bindTools', 'bind', 'withRetry', 'withConfig', 'withFallbacks', 'withListeners'],
     // `batch(inputs, { maxConcurrency })`: AsyncCaller's maxConcurrency is Infinity unless set.
-    fanOuts: { batch: { option: 'maxConcurrency', optionsIndex: 1, defaultText: 'starts every input at once (maxConcurrency defaults to Infinity)' } },
+    fanOuts: {
+      batch: { option: 'maxConcurrency', optionsIndex: 1, defaultText: 'starts every input at once (maxConcurrency defaults to Infinity)', inputs: { argument: 0 } },
+      // Embeddings take no call options: only the model's own maxConcurrency bounds the batches it sends at once.
+      embedDocuments: {
+        option: 'maxConcurrency',
+        optionsIndex: 1,
+        defaultText: "sends every batch of texts at once (the model's maxConcurrency defaults to Infinity)",
+        inputs: { argument: 0 },
+      },
+    },
     clientConcurrency: 'maxConcurrency',
     keyOptions: ['apiKey', 'openAIApiKey', 'anthropicApiKey'],
     limiter: undefined,
-    deadline: { client: ['timeout'], call: ['timeout', 'signal'], callOptions: 1, defaultMs: undefined },
+    deadline: {
+      client: ['timeout'],
+      call: ['timeout', 'signal'],
+      callOptions: 1,
+      defaultMs: undefined,
+      // The models built on the Stainless SDKs keep those SDKs' default request timeout.
+      classDefaults: {
+        ChatOpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        OpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        OpenAIEmbeddings: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        AzureChatOpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        AzureOpenAI: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        AzureOpenAIEmbeddings: { provider: 'OpenAI', ms: STAINLESS_DEFAULT_MS },
+        ChatAnthropic: { provider: 'Anthropic', ms: STAINLESS_DEFAULT_MS },
+      },
+    },
     declarationDirs: ['/node_modules/@langchain/'],
     throttleCodemod: {
       kind: 'skip',
@@ -280,7 +313,12 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     // The model interface a provider implements; called directly by code that skips the helpers.
     methods: ['doGenerate', 'doStream', 'doEmbed'],
     fanOuts: {
-      embedMany: { option: 'maxParallelCalls', optionsIndex: 0, defaultText: 'sends every chunk of values at once (maxParallelCalls defaults to Infinity)' },
+      embedMany: {
+        option: 'maxParallelCalls',
+        optionsIndex: 0,
+        defaultText: 'sends every chunk of values at once (maxParallelCalls defaults to Infinity)',
+        inputs: { argument: 0, property: 'values' },
+      },
     },
     keyOptions: ['apiKey'],
     limiter: undefined,
@@ -316,7 +354,7 @@ export const PROVIDER_TEST_MODULES: readonly (string | RegExp)[] = ['ai/test', /
 /** Every provider entry, SDKs first. */
 export const PROVIDER_APIS: readonly ProviderApi[] = [...PROVIDER_SDKS, ...PROVIDER_FRAMEWORKS];
 
-/** Provider APIs reached over plain HTTP, by host. */
+/** Provider APIs reached over plain HTTP, by host: model APIs and the rate-limited search and scraping APIs agents call. */
 export const PROVIDER_HOSTS: readonly { readonly host: RegExp; readonly limiter: string | undefined; readonly label: string }[] = [
   { host: /^https?:\/\/api\.openai\.com(?:[/:?#]|$)/i, limiter: 'openai', label: 'OpenAI' },
   { host: /^https?:\/\/[\w-]+\.openai\.azure\.com(?:[/:?#]|$)/i, limiter: 'openai', label: 'Azure OpenAI' },
@@ -325,6 +363,12 @@ export const PROVIDER_HOSTS: readonly { readonly host: RegExp; readonly limiter:
   { host: /^https?:\/\/api\.mistral\.ai(?:[/:?#]|$)/i, limiter: undefined, label: 'Mistral' },
   { host: /^https?:\/\/api\.cohere\.(?:ai|com)(?:[/:?#]|$)/i, limiter: undefined, label: 'Cohere' },
   { host: /^https?:\/\/api\.groq\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Groq' },
+  { host: /^https?:\/\/api\.tavily\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Tavily' },
+  { host: /^https?:\/\/google\.serper\.dev(?:[/:?#]|$)/i, limiter: undefined, label: 'Serper' },
+  { host: /^https?:\/\/api\.bing\.microsoft\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Bing Search' },
+  { host: /^https?:\/\/api\.search\.brave\.com(?:[/:?#]|$)/i, limiter: undefined, label: 'Brave Search' },
+  { host: /^https?:\/\/api\.exa\.ai(?:[/:?#]|$)/i, limiter: undefined, label: 'Exa' },
+  { host: /^https?:\/\/api\.firecrawl\.dev(?:[/:?#]|$)/i, limiter: undefined, label: 'Firecrawl' },
 ];
 
 /** True when `specifier` is one of `modules` (a string equal, a RegExp matching). */

@@ -9,6 +9,47 @@ const anthropicLimit = "the policy's 50 requests/min";
 
 untypedTester().run('no-unthrottled-provider-call', rule, {
   valid: [
+    // A constant number of calls is not a rate over input: a constant list…
+    `import { generateText } from 'ai';
+import { openai } from '@ai-sdk/openai';
+const LANGUAGES = ['French', 'German', 'Spanish'] as const;
+export async function translateAll(text: string) {
+  return Promise.all(LANGUAGES.map((language) => generateText({ model: openai('gpt-4o-mini'), prompt: \`\${language}: \${text}\`, abortSignal: AbortSignal.timeout(15_000) })));
+}`,
+    // …the first three of an input…
+    `import { generateText } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export async function titles(files: string[]) {
+  for (const file of files.slice(0, 3)) await generateText({ model: openai('gpt-4o-mini'), prompt: file });
+}`,
+    // …an agent loop capped by a constant number of turns…
+    `import Anthropic from '@anthropic-ai/sdk';
+const client = new Anthropic();
+const MAX_TURNS = 8;
+export async function agent(content: string) {
+  for (let turn = 0; turn < MAX_TURNS; turn++) {
+    const reply = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 512, messages: [{ role: 'user', content }] });
+    if (reply.stop_reason !== 'tool_use') return reply;
+  }
+}`,
+    // …a library fan-out over a literal…
+    `import { embedMany } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export const seeds = () => embedMany({ model: openai.embedding('text-embedding-3-small'), values: ['lake', 'city', 'storm'] });`,
+    // …or a single call per request (reportHandlers reports it).
+    `import express from 'express';
+import OpenAI from 'openai';
+const openai = new OpenAI();
+const app = express();
+app.post('/draft', async (req, res) => {
+  res.json(await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: String(req.body.topic) }] }));
+});`,
+    // A LangChain chain over a model with a finite maxConcurrency: batch is limited by the model.
+    `import { ChatOpenAI } from '@langchain/openai';
+import { PromptTemplate } from '@langchain/core/prompts';
+const model = new ChatOpenAI({ model: 'gpt-4o-mini', maxConcurrency: 4 });
+const chain = PromptTemplate.fromTemplate('A haiku about {topic}').pipe(model);
+export const haikus = (topics: string[]) => chain.batch(topics.map((topic) => ({ topic })));`,
     // The client is wrapped once: every call goes through the limiter.
     `import OpenAI from 'openai';
 import { throttleClient } from '@bounded/runtime';
@@ -275,6 +316,43 @@ export const plan = (ids: string[]) => mapBounded(ids, async (id) => id.trim(), 
 export const later = () => () => openai.models.list();`,
   ],
   invalid: [
+    // A constant inner loop inside a loop over input repeats per item of the input.
+    {
+      code: `import { generateText } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export async function translateAll(texts: string[]) {
+  for (const text of texts) {
+    for (const language of ['French', 'German']) await generateText({ model: openai('gpt-4o-mini'), prompt: \`\${language}: \${text}\` });
+  }
+}`,
+      errors: [{ messageId: 'inLoop', line: 5, suggestions: [] }],
+    },
+    // A library fan-out over a literal is one call, and this one runs once per item of an input.
+    {
+      code: `import { embedMany } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export const embedEach = (docs: string[]) =>
+  Promise.all(docs.map((doc) => embedMany({ model: openai.embedding('text-embedding-3-small'), values: [doc, doc.toLowerCase()] })));`,
+      errors: [{ messageId: 'inFanOut', line: 4, suggestions: [] }],
+    },
+    // A slice whose size is a parameter is no constant bound.
+    {
+      code: `import { generateText } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export async function titles(files: string[], count: number) {
+  for (const file of files.slice(0, count)) await generateText({ model: openai('gpt-4o-mini'), prompt: file });
+}`,
+      errors: [{ messageId: 'inLoop', line: 4, suggestions: [] }],
+    },
+    // A chain over a model without a finite maxConcurrency: batch starts every input at once.
+    {
+      code: `import { ChatOpenAI } from '@langchain/openai';
+import { PromptTemplate } from '@langchain/core/prompts';
+const model = new ChatOpenAI({ model: 'gpt-4o-mini' });
+const chain = PromptTemplate.fromTemplate('A haiku about {topic}').pipe(model);
+export const haikus = (topics: string[]) => chain.batch(topics.map((topic) => ({ topic })));`,
+      errors: [{ messageId: 'libraryFanOut', line: 5 }],
+    },
     // A fan-out over every chunk at once.
     {
       code: `import OpenAI from 'openai';
@@ -402,6 +480,7 @@ app.post('/api/complete', async (req, res) => {
   const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: req.body.messages });
   res.json(completion.choices[0]);
 });`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',
@@ -439,6 +518,7 @@ const anthropic = new Anthropic();
 createServer((req, res) => {
   anthropic.models.list().then((page) => res.end(JSON.stringify(page.data)));
 }).listen(8080);`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',
@@ -468,6 +548,7 @@ export async function suggestTags(request: { body: { text: string } }, reply: { 
   const result = await client.responses.create({ model: 'gpt-4.1-mini', input: request.body.text });
   reply.send(result.output_text);
 }`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',
@@ -601,12 +682,12 @@ export const variations = (prompt: string, n: number) =>
       ],
       output: null,
     },
-    // A retry loop with no backoff hammers the provider.
+    // A retry loop with no backoff, as many attempts as the caller asks, hammers the provider.
     {
       code: `import Anthropic from '@anthropic-ai/sdk';
 const anthropic = new Anthropic();
-export async function insist(prompt: string) {
-  for (let attempt = 0; attempt < 5; attempt++) {
+export async function insist(prompt: string, attempts: number) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     try {
       return await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt }] });
     } catch (error) {
@@ -624,8 +705,8 @@ export async function insist(prompt: string) {
               output: `import Anthropic from '@anthropic-ai/sdk';
 import { throttleClient } from '@bounded/runtime';
 const anthropic = throttleClient(new Anthropic(), { limiter: 'anthropic' });
-export async function insist(prompt: string) {
-  for (let attempt = 0; attempt < 5; attempt++) {
+export async function insist(prompt: string, attempts: number) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     try {
       return await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: prompt }] });
     } catch (error) {
@@ -679,6 +760,7 @@ export async function handler(req: { body: { premium: boolean; text: string } },
   if (!req.body.premium) await limiter.acquire();
   res.json(await openai.embeddings.create({ model: 'text-embedding-3-small', input: req.body.text }));
 }`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',
@@ -772,6 +854,7 @@ app.post('/summarize', async (req, res) => {
   const upstream = await fetch(\`\${ANTHROPIC}/v1/messages\`, { method: 'POST', body: JSON.stringify(req.body) });
   res.status(upstream.status).json(await upstream.json());
 });`,
+      options: [{ reportHandlers: true }],
       errors: [{ messageId: 'inHandler', line: 5, data: { call: 'fetch', provider: 'Anthropic', limit: anthropicLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('anthropic').schedule(…)" }, suggestions: [] }],
       output: null,
     },
@@ -1072,6 +1155,7 @@ app.post('/v1/rewrite', async (c) => {
   const result = await openai.responses.create({ model: 'gpt-4.1-mini', input: \`Rewrite: \${text}\` });
   return c.json({ text: result.output_text });
 });`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',
@@ -1105,6 +1189,7 @@ router.get('/stream', async (ctx) => {
   const stream = anthropic.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: String(ctx.query.q) }] });
   ctx.body = stream.toReadableStream();
 });`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',

@@ -11,6 +11,15 @@ const openaiLimit = "the policy's 60 requests/min";
 
 untypedTester().run('no-unthrottled-provider-call (frameworks and helpers)', rule, {
   valid: [
+    // LangChain embeddings with a finite maxConcurrency on the model.
+    `import { OpenAIEmbeddings } from '@langchain/openai';
+const embeddings = new OpenAIEmbeddings({ model: 'text-embedding-3-small', maxConcurrency: 2 });
+export const embedAll = (texts: string[]) => embeddings.embedDocuments(texts);`,
+    // A search API called once, in a plain function: its callers decide how often.
+    `export async function search(query: string) {
+  const res = await fetch('https://api.tavily.com/search', { method: 'POST', body: JSON.stringify({ query }), signal: AbortSignal.timeout(10_000) });
+  return res.json();
+}`,
     // A LangChain model with a finite maxConcurrency: its AsyncCaller is the limiter.
     `import { ChatOpenAI } from '@langchain/openai';
 const model = new ChatOpenAI({ model: 'gpt-4o-mini', maxConcurrency: 4 });
@@ -112,6 +121,22 @@ export const answerAll = (prompts: string[]) => Promise.all(prompts.map((prompt)
           data: { call: 'generateText', provider: 'OpenAI', limit: openaiLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)" },
         },
       ],
+    },
+    // LangChain embedDocuments sends its batches at once unless the model has a finite maxConcurrency.
+    {
+      code: `import { OpenAIEmbeddings } from '@langchain/openai';
+const embeddings = new OpenAIEmbeddings({ model: 'text-embedding-3-small' });
+export const embedAll = (texts: string[]) => embeddings.embedDocuments(texts);`,
+      errors: [{ messageId: 'libraryFanOut', line: 3, suggestions: [] }],
+    },
+    // A rate-limited search API reached by HTTP, through a same-file helper, once per query.
+    {
+      code: `async function searchWeb(query: string) {
+  const res = await fetch('https://api.tavily.com/search', { method: 'POST', body: JSON.stringify({ query }), signal: AbortSignal.timeout(10_000) });
+  return res.json();
+}
+export const searchAll = (queries: string[]) => Promise.all(queries.map((query) => searchWeb(query)));`,
+      errors: [{ messageId: 'inFanOut', line: 5, data: { call: 'searchWeb()` → `fetch', provider: 'Tavily', limit: 'its rate limit', remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)" }, suggestions: [] }],
     },
     // AI SDK: embedMany without maxParallelCalls.
     {
@@ -258,6 +283,7 @@ export class Embedder {
     res.json(await this.client.chat.completions.create({ model: 'gpt-4o-mini', messages: req.body.messages }));
   }
 }`,
+      options: [{ reportHandlers: true }],
       errors: [
         {
           messageId: 'inHandler',

@@ -1,5 +1,12 @@
+import { expect, it } from 'vitest';
+import plugin from '../../eslint-plugin/index.js';
 import rule from '../../eslint-plugin/rules/require-timeout.js';
 import { untypedTester } from './setup.js';
+
+it('the strict config reports SDK defaults as well as what strict reports', () => {
+  expect(plugin.configs.strict.rules?.['bounded/require-timeout']).toEqual(['error', { strict: true, reportSdkDefaults: true }]);
+  expect(plugin.configs.recommended.rules?.['bounded/require-timeout']).toBe('error');
+});
 
 /**
  * require-timeout over the catalog's clients beyond fetch/axios/got: options held in a variable
@@ -25,8 +32,189 @@ export const answer = (q: string) => groq.chat.completions.create({ model: 'llam
     `import { generateText } from 'ai';
 import { openai } from '@ai-sdk/openai';
 export const answer = (prompt: string) => generateText({ model: openai('gpt-4o-mini'), prompt, abortSignal: AbortSignal.timeout(30_000) });`,
+    // An SDK's own default deadline (OpenAI's 10 minutes) is a deadline unless reportSdkDefaults asks for a shorter one.
+    `import OpenAI from 'openai';
+const openai = new OpenAI();
+export const moderate = (input: string) => openai.moderations.create({ input });`,
+    // LangChain models built on the OpenAI and Anthropic SDKs keep those SDKs' default deadline…
+    `import { OpenAIEmbeddings } from '@langchain/openai';
+const embeddings = new OpenAIEmbeddings({ model: 'text-embedding-3-small' });
+export const embedAll = (texts: string[]) => embeddings.embedDocuments(texts);`,
+    // …also through a model derived from them.
+    `import { ChatAnthropic } from '@langchain/anthropic';
+const model = new ChatAnthropic({ model: 'claude-sonnet-4-5' });
+const extractor = model.withStructuredOutput({ type: 'object', properties: {} });
+export const extract = (text: string) => extractor.invoke(text);`,
+    // Google GenAI takes its signal in the call's \`config\`; a controller a timer aborts, built earlier, counts.
+    `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export async function headline(text: string) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 30_000);
+  try {
+    return await ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { abortSignal: controller.signal } });
+  } finally {
+    clearTimeout(timer);
+  }
+}`,
+    // A chain over a model built with a timeout has that deadline.
+    `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1', timeout: 30_000 });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text });`,
+    // AI SDK embedMany with a signal: a library fan-out still takes one.
+    `import { embedMany } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export const embedAll = (values: string[]) => embedMany({ model: openai.embedding('text-embedding-3-small'), values, abortSignal: AbortSignal.timeout(30_000) });`,
   ],
   invalid: [
+    // A LangChain model on the OpenAI SDK, with reportSdkDefaults: its 10-minute default is named.
+    {
+      code: `import { ChatOpenAI } from '@langchain/openai';
+const model = new ChatOpenAI({ model: 'gpt-4o-mini' });
+export const answer = (q: string) => model.invoke(q);`,
+      options: [{ reportSdkDefaults: true }],
+      errors: [
+        {
+          messageId: 'defaultTimeout',
+          line: 3,
+          data: { call: 'model.invoke', provider: 'OpenAI', duration: '10 minutes', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { ChatOpenAI } from '@langchain/openai';
+const model = new ChatOpenAI({ model: 'gpt-4o-mini' });
+export const answer = (q: string) => model.invoke(q, { timeout: 60_000 });`,
+            },
+            {
+              messageId: 'addClientTimeout',
+              output: `import { ChatOpenAI } from '@langchain/openai';
+const model = new ChatOpenAI({ model: 'gpt-4o-mini', timeout: 60_000 });
+export const answer = (q: string) => model.invoke(q);`,
+            },
+          ],
+        },
+      ],
+    },
+    // A LangChain model on a library with no default deadline is still reported without reportSdkDefaults.
+    {
+      code: `import { ChatMistralAI } from '@langchain/mistralai';
+const model = new ChatMistralAI({ model: 'mistral-small-latest' });
+export const answer = (q: string) => model.invoke(q);`,
+      errors: [
+        {
+          messageId: 'missingTimeout',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { ChatMistralAI } from '@langchain/mistralai';
+const model = new ChatMistralAI({ model: 'mistral-small-latest' });
+export const answer = (q: string) => model.invoke(q, { timeout: 60_000 });`,
+            },
+            {
+              messageId: 'addClientTimeout',
+              output: `import { ChatMistralAI } from '@langchain/mistralai';
+const model = new ChatMistralAI({ model: 'mistral-small-latest', timeout: 60_000 });
+export const answer = (q: string) => model.invoke(q);`,
+            },
+          ],
+        },
+      ],
+    },
+    // A chain over a model with no default deadline and none given: the model is where to add one.
+    {
+      code: `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1' });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text });`,
+      errors: [
+        {
+          messageId: 'missingTimeout',
+          line: 5,
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1' });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text }, { timeout: 60_000 });`,
+            },
+            {
+              messageId: 'addClientTimeout',
+              output: `import { ChatOllama } from '@langchain/ollama';
+import { PromptTemplate } from '@langchain/core/prompts';
+const llm = new ChatOllama({ model: 'llama3.1', timeout: 60_000 });
+const chain = PromptTemplate.fromTemplate('Summarize {text}').pipe(llm);
+export const summarize = (text: string) => chain.invoke({ text });`,
+            },
+          ],
+        },
+      ],
+    },
+    // A Google GenAI config without a signal is no deadline.
+    {
+      code: `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { temperature: 0 } });`,
+      errors: [
+        {
+          messageId: 'missingTimeout',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { temperature: 0 }, abortSignal: AbortSignal.timeout(60_000) });`,
+            },
+          ],
+        },
+      ],
+    },
+    // An SDK default does not excuse a call that turns its deadline off.
+    {
+      code: `import Anthropic from '@anthropic-ai/sdk';
+const anthropic = new Anthropic();
+export const longRun = (content: string) => anthropic.messages.create({ model: 'claude-opus-4-1', max_tokens: 4096, messages: [{ role: 'user', content }] }, { timeout: 0 });`,
+      errors: [
+        {
+          messageId: 'disabledTimeout',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'setTimeoutValue',
+              output: `import Anthropic from '@anthropic-ai/sdk';
+const anthropic = new Anthropic();
+export const longRun = (content: string) => anthropic.messages.create({ model: 'claude-opus-4-1', max_tokens: 4096, messages: [{ role: 'user', content }] }, { timeout: 60_000 });`,
+            },
+          ],
+        },
+      ],
+    },
+    // AI SDK embedMany fans out inside the library, and each of its requests still needs a deadline.
+    {
+      code: `import { embedMany } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export const embedAll = (values: string[]) => embedMany({ model: openai.embedding('text-embedding-3-small'), values, maxParallelCalls: 2 });`,
+      errors: [
+        {
+          messageId: 'missingTimeout',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { embedMany } from 'ai';
+import { openai } from '@ai-sdk/openai';
+export const embedAll = (values: string[]) => embedMany({ model: openai.embedding('text-embedding-3-small'), values, maxParallelCalls: 2, abortSignal: AbortSignal.timeout(60_000) });`,
+            },
+          ],
+        },
+      ],
+    },
     // Options held in a variable, with no deadline in them.
     {
       code: `const init = { method: 'POST' };

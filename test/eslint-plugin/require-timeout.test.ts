@@ -778,6 +778,7 @@ export async function draft(topic: string) {
   });
   return completion.choices[0]?.message.content ?? '';
 }`,
+      options: [{ reportSdkDefaults: true }],
       errors: [
         {
           messageId: 'defaultTimeout',
@@ -821,6 +822,7 @@ const anthropic = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY });
 export const tag = (text: string) =>
   anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: text }] }, { headers: { 'x-request-source': 'tagger' } });`,
       settings: policySettings,
+      options: [{ reportSdkDefaults: true }],
       errors: [
         {
           messageId: 'defaultTimeout',
@@ -858,6 +860,7 @@ export class Embedder {
     return this.client.embeddings.create({ model: 'text-embedding-3-small', input });
   }
 }`,
+      options: [{ reportSdkDefaults: true }],
       errors: [
         {
           messageId: 'defaultTimeout',
@@ -941,7 +944,7 @@ export const longRun = (input: string) => openai.responses.create({ model: 'o3',
       code: `import OpenAI from 'openai';
 const openai = new OpenAI(settings);
 export const models = () => openai.models.list();`,
-      options: [{ strict: true }],
+      options: [{ strict: true, reportSdkDefaults: true }],
       errors: [
         {
           messageId: 'defaultTimeout',
@@ -963,6 +966,7 @@ export const models = () => openai.models.list(undefined, { timeout: 60_000 });`
       code: `import OpenAI from 'openai';
 const openai = new OpenAI();
 export const start = (threadId: string) => openai.beta.threads.runs.create(threadId, { assistant_id: 'asst_123' });`,
+      options: [{ reportSdkDefaults: true }],
       errors: [
         {
           messageId: 'defaultTimeout',
@@ -1006,6 +1010,7 @@ export const attach = (storeId: string, fileId: string) => openai.vectorStores.f
       code: `import OpenAI from 'openai';
 const openai = new OpenAI();
 export const attach = (storeId: string, fileId: string) => openai.vectorStores.files.create(storeId, { file_id: fileId });`,
+      options: [{ reportSdkDefaults: true }],
       errors: [
         {
           messageId: 'defaultTimeout',
@@ -1033,7 +1038,7 @@ export const attach = (storeId: string, fileId: string) => openai.vectorStores.f
 export async function critique(client: Anthropic, draft: string) {
   return client.messages.create({ model: 'claude-opus-4-1', max_tokens: 2048, messages: [{ role: 'user', content: draft }] });
 }`,
-      options: [{ strict: true }],
+      options: [{ strict: true, reportSdkDefaults: true }],
       errors: [
         {
           messageId: 'defaultTimeout',
