@@ -6,7 +6,8 @@ main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`bounded: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
+    // Not a finding (1): an internal error, which exits 2 like the ones `check` reports per file.
+    process.stderr.write(`bounded: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 2;
   },
 );

@@ -116,7 +116,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   const options = { reportUnusedDisableDirectives: parsed.values['report-unused-disable-directives'] };
   // The index pass (what exported functions call, request or connect) and the linter: in this
   // thread, or on worker threads with --concurrency (cli/check-index.ts).
-  const { eslint, indexPath, dispose } = await createCheckLinter({
+  const linterOptions: Parameters<typeof createCheckLinter>[0] = {
     cwd: base,
     files,
     policy,
@@ -126,7 +126,24 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     concurrency,
     index: !parsed.values['no-index'],
     reportUnusedDisableDirectives: options.reportUnusedDisableDirectives,
-  });
+  };
+  const setupErrors: InternalError[] = [];
+  let created: Awaited<ReturnType<typeof createCheckLinter>>;
+  try {
+    created = await createCheckLinter(linterOptions);
+  } catch (error) {
+    // The index pass must not take the run down: report it (exit 2) and lint without the index.
+    if (!linterOptions.index) throw error;
+    setupErrors.push({
+      file: base,
+      rule: undefined,
+      line: 1,
+      message: `the index pass failed, so the files were checked without it (imported wrappers are not followed): ${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)}`,
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+    created = await createCheckLinter({ ...linterOptions, index: false });
+  }
+  const { eslint, indexPath, dispose } = created;
   // Workers take the files in one go (batches would restart them).
   const batch = workerCount(concurrency, files.length) > 0 ? files.length : BATCH;
   const progress = !quiet && files.length > batch && (io.stderr as { isTTY?: boolean }).isTTY === true;
@@ -146,6 +163,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     dispose();
   }
   const { results, errors } = linted;
+  errors.unshift(...setupErrors);
   errors.push(...takeInternalErrors(results));
   keepOwnDirectiveMessages(results, new Set(Object.keys(plugin.rules).map((rule) => `bounded/${rule}`)));
 

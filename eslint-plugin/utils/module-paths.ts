@@ -12,7 +12,12 @@ const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs',
 const found = new Map<string, string | undefined>();
 
 function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    // ENOTDIR (`<file>/index.ts` when an import names a file: `../package.json`), EACCES…: not a source file.
+    return false;
+  }
 }
 
 /** The source file `base` names: itself, with an extension added, its `.ts` twin for `.js`, or its index file. */

@@ -114,3 +114,24 @@ export const digest = (texts: string[]) => Promise.all(texts.map((text) => summa
     expect(stats).toEqual({ files: 4, parsed: 3, indexed: 3 });
   });
 });
+
+describe('the index pass on real-world imports', () => {
+  it('survives imports that name a file where a folder is probed (../package.json, ./logo.svg: ENOTDIR), and still follows wrappers', async () => {
+    const root = project({
+      'package.json': '{ "name": "app", "version": "1.0.0" }\n',
+      'src/logo.svg': '<svg/>\n',
+      'src/llm.ts': LLM,
+      'src/version.ts': `import pkg from '../package.json';\nimport logo from './logo.svg';\nexport const version = pkg.version + String(logo);\n`,
+      'src/jobs.ts': `import { summarize } from './llm.js';\nimport { version } from './version.js';\nexport async function all(texts: string[]) {\n  for (const text of texts) await summarize(text + version);\n}\n`,
+    });
+    let stderr = '';
+    let stdout = '';
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
+    const code = await checkCommand(['--format', 'json', '--config', 'all'], io, root);
+    expect(stderr).not.toMatch(/internal error|ENOTDIR/);
+    const results = JSON.parse(stdout) as { filePath: string; messages: Message[] }[];
+    const jobs = results.find((result) => result.filePath.endsWith('jobs.ts'))!;
+    expect(jobs.messages.map((message) => message.ruleId)).toContain('bounded/no-unthrottled-provider-call');
+    expect(code).toBe(1);
+  });
+});
