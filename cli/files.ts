@@ -1,7 +1,7 @@
 import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { gitignoreMatcher } from './gitignore.js';
+import { gitignoreMatcher } from '@bounded/policy';
 import type { Io } from './io.js';
 
 /** Source files bounded reads: JavaScript and TypeScript, not declaration files. */
@@ -192,6 +192,17 @@ export function parseFileSize(text: string): number | undefined {
 }
 
 /**
+ * The `--max-file-size` of `bounded <command>`: the default when not given, else the parsed
+ * size; undefined (after saying why on standard error) when it does not parse.
+ */
+export function maxFileSizeOption(command: string, value: string | undefined, io: Io): number | undefined {
+  if (value === undefined) return DEFAULT_MAX_FILE_SIZE;
+  const size = parseFileSize(value);
+  if (size === undefined) io.stderr.write(`bounded ${command}: --max-file-size takes a size such as 500KB, 2MB or none, got "${value}"\n`);
+  return size;
+}
+
+/**
  * The `check` command's sources, from its flags, in one call: reads `--max-file-size`, refuses
  * an `--output` that would overwrite a file of another kind (unless `--force`; see
  * write-file.ts), resolves the paths and says on standard error what was skipped. Returns the
@@ -203,15 +214,8 @@ export async function checkSources(
   io: Io,
   cwd: string,
 ): Promise<{ readonly files: string[] } | number> {
-  let maxFileSize = DEFAULT_MAX_FILE_SIZE;
-  if (values['max-file-size'] !== undefined) {
-    const parsed = parseFileSize(values['max-file-size']);
-    if (parsed === undefined) {
-      io.stderr.write(`bounded check: --max-file-size takes a size such as 500KB, 2MB or none, got "${values['max-file-size']}"\n`);
-      return 2;
-    }
-    maxFileSize = parsed;
-  }
+  const maxFileSize = maxFileSizeOption('check', values['max-file-size'], io);
+  if (maxFileSize === undefined) return 2;
   if (values.output !== undefined && values.force !== true) {
     const { outputRefusal } = await import('./write-file.js');
     const kind = values.format === 'sarif' ? 'sarif' : values.format === 'json' ? 'eslint-json' : 'stylish';

@@ -7,7 +7,7 @@ import { transforms } from '@bounded/codemods';
 import type { VerifyResult } from '@bounded/codemods';
 import { mapBounded } from '@bounded/runtime';
 import { suggest } from '@bounded/policy';
-import { DEFAULT_MAX_FILE_SIZE, formatSize, parseFileSize, resolveSources } from '../files.js';
+import { DEFAULT_MAX_FILE_SIZE, formatSize, maxFileSizeOption, resolveSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
 import { defaultWorkerEntry, mainThreadRunner, startWorkerPool, type SourceRunner } from '../migrate-pool.js';
@@ -135,15 +135,9 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     }
     workers = Number(values.workers);
   }
-  let maxFileSize = DEFAULT_MAX_FILE_SIZE;
-  if (values['max-file-size'] !== undefined) {
-    const size = parseFileSize(values['max-file-size']);
-    if (size === undefined) {
-      io.stderr.write(`bounded migrate: --max-file-size takes a size such as 500KB, 2MB or none, got "${values['max-file-size']}"\n`);
-      return 2;
-    }
-    maxFileSize = size;
-  }
+  const sizeCap = maxFileSizeOption('migrate', values['max-file-size'], io);
+  if (sizeCap === undefined) return 2;
+  const maxFileSize: number = sizeCap;
   const transformOptions: Record<string, string | number | boolean> = {};
   for (const pair of values.option ?? []) {
     const match = /^([A-Za-z][\w-]*)=(.*)$/.exec(pair);

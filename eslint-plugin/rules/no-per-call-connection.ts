@@ -3,11 +3,10 @@ import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/util
 import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
 import { ScopeType } from '@typescript-eslint/scope-manager';
 import { connectionFactory, heldConnection, type ConnectionFactory } from '../utils/connections.js';
-import { CLOSE_METHODS, OPEN_METHODS } from '@bounded/policy';
+import { CLOSE_METHODS, OPEN_METHODS, matchesAnyGlob } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { methodName } from '../utils/fan-out.js';
 import { calleeText, enclosingFunction, functionName, isFunction as isFunctionNode, isRequestHandler, type FunctionNode } from '../utils/functions.js';
-import { matchesAnyGlob } from '../utils/glob.js';
 import { runsPerInvocation } from '../utils/invocations.js';
 import { skipTypeWrappers } from '../utils/origins.js';
 import { policyFor } from '../utils/policy.js';

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCommand } from '../../cli/commands/check.js';
-import { gitignoreMatcher, MAX_GITIGNORE_LINE } from '../../cli/gitignore.js';
-import { globMatcher, matchesAnyGlob, MAX_GLOB_LENGTH } from '../../eslint-plugin/utils/glob.js';
+import { gitignoreMatcher, globMatcher, matchesAnyGlob, MAX_GLOB_LENGTH } from '../../policy/glob.js';
 import { runIsolated } from '../cli/isolated.js';
 import { migrate } from '../cli/migrate-helpers.js';
 
@@ -82,7 +81,7 @@ describe('hostile globs (issue 21, item 4)', () => {
 
   it('a policy glob **a×14 **b against a 40-a path is matched at once (child process, killed after 20 s)', () => {
     const run = runIsolated(
-      'eslint-plugin/utils/glob.ts',
+      'policy/glob.ts',
       `return m.matchesAnyGlob(${JSON.stringify(`/base/${'a'.repeat(40)}/${LONG_NAME}`)}, [${JSON.stringify(HOSTILE_LINE)}], '/base');`,
       20_000,
     );
@@ -122,7 +121,6 @@ describe('hostile globs (issue 21, item 4)', () => {
   });
 
   it(`a pattern longer than ${MAX_GLOB_LENGTH} characters matches nothing`, () => {
-    expect(MAX_GITIGNORE_LINE).toBe(MAX_GLOB_LENGTH);
     const long = `${'*'.repeat(MAX_GLOB_LENGTH)}x`;
     expect(globMatcher(long).test('x')).toBe(false);
     expect(gitignoreMatcher(long).matcher.test('x')).toBe(false);
