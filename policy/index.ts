@@ -40,3 +40,4 @@ export { MAX_GLOB_LENGTH, gitignoreMatcher, globMatcher, matchesAnyGlob, type Gl
 export { classifyFile, clearContextCache, runsOn, type ContextMatch, type FileContexts } from './contexts.js';
 /** The catalog of APIs bounded knows (providers, frameworks, HTTP clients, limiters, connections, blocking calls, contexts). */
 export * from './catalog/index.js';
+export { findPackageInfo, type PackageInfo } from './package-info.js';
