@@ -84,8 +84,51 @@ export function corpusDir(root = repositoryRoot()): string {
   return join(root, 'test', 'corpus');
 }
 
+/**
+ * `labels.json` and every `labels.d/*.json` (same shape), merged: sets of sites added together
+ * live in a file of their own, so two changes to the corpus do not edit the same JSON.
+ */
 export function readLabels(dir = corpusDir()): Labels {
-  return JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as Labels;
+  const parts = readJsonParts<Labels>(dir, 'labels');
+  const files: Record<string, Labels['files'][string]> = {};
+  for (const part of parts) {
+    for (const [file, entry] of Object.entries(part.files)) {
+      if (files[file] !== undefined) throw new Error(`precision bench: ${file} is labelled twice`);
+      files[file] = entry;
+    }
+  }
+  return {
+    files,
+    sites: parts.flatMap((part) => part.sites),
+    neutral: parts.flatMap((part) => part.neutral ?? []),
+  };
+}
+
+export interface Sources {
+  readonly repositories: Readonly<Record<string, { licence: string; evidence: string; copyright: string }>>;
+  readonly files: Readonly<
+    Record<string, { repo: string; path: string; commit: string; licence: string; derivation: string; notes: string[] }>
+  >;
+}
+
+/** `sources.json` and every `sources.d/*.json`, merged (a repository may be named in several). */
+export function readSources(dir = corpusDir()): Sources {
+  const parts = readJsonParts<Sources>(dir, 'sources');
+  return {
+    repositories: Object.assign({}, ...parts.map((part) => part.repositories ?? {})) as Sources['repositories'],
+    files: Object.assign({}, ...parts.map((part) => part.files)) as Sources['files'],
+  };
+}
+
+function readJsonParts<T>(dir: string, name: string): T[] {
+  const extra = join(dir, `${name}.d`);
+  const names = existsSync(extra)
+    ? readdirSync(extra)
+        .filter((file) => file.endsWith('.json'))
+        .sort()
+        .map((file) => join(extra, file))
+    : [];
+  return [join(dir, `${name}.json`), ...names].map((path) => JSON.parse(readFileSync(path, 'utf8')) as T);
 }
 
 /** `owner__repo/src__lib__a.ts.txt` → `owner__repo/src/lib/a.ts`: where the file is linted. */

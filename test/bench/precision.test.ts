@@ -14,6 +14,7 @@ import {
   figuresOf,
   lintPath,
   readLabels,
+  readSources,
   repositoryRoot,
   runPrecision,
   score,
@@ -24,10 +25,7 @@ import {
 
 const DIR = corpusDir();
 const labels = readLabels(DIR);
-const sources = JSON.parse(readFileSync(join(DIR, 'sources.json'), 'utf8')) as {
-  repositories: Record<string, { licence: string; evidence: string; copyright: string }>;
-  files: Record<string, { repo: string; path: string; commit: string; licence: string; derivation: string; notes: string[] }>;
-};
+const sources = readSources(DIR);
 const PERMISSIVE = new Set(['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', 'ISC']);
 const text = (file: string): string[] => readFileSync(join(DIR, 'files', file), 'utf8').split('\n');
 
