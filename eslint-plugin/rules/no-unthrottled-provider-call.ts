@@ -12,7 +12,16 @@ import { findProperty, heldObject } from '../utils/option-objects.js';
 import { policyFor } from '../utils/policy.js';
 import { addRuntimeImport, isNameTaken, isRuntimeExport } from '../utils/runtime-imports.js';
 import type { ProviderClient, ProviderUse } from '../utils/sdk-clients.js';
-import { callContext, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type CallContext, type LimiterLookup } from '../utils/throttling.js';
+import {
+  callContext,
+  isAfterLimiterWait,
+  isInsideLimiter,
+  isPacedLoop,
+  isUnderRetryBudget,
+  leavesLoopAfter,
+  type CallContext,
+  type LimiterLookup,
+} from '../utils/throttling.js';
 import { collectionSizes } from '../utils/fan-out.js';
 import { typeInfo } from '../utils/type-info.js';
 import { someNode } from '../utils/walk.js';
@@ -235,19 +244,26 @@ export default createRule<Options, MessageId>({
      * or an index loop capped by a constant (`for (let turn = 0; turn < MAX_TURNS; turn++)`).
      * A name alone is no cap: its value is.
      */
-    function isConstantlyRepeated(where: CallContext, depth = 0): boolean {
-      if (depth > 8 || !isConstantHere(where)) return false;
+    function isConstantlyRepeated(where: CallContext, node: TSESTree.Node, depth = 0): boolean {
+      if (depth > 8 || !isConstantHere(where, node)) return false;
       // …and so is everything around it: three retries per item of an input are not three calls.
       const construct = where.kind === 'loop' ? where.loop : where.kind === 'fanOut' ? where.call : undefined;
       if (construct === undefined || boundedFanOut(construct, scopeOf(construct)) !== undefined) return false;
       const outer = callContext(construct);
-      return outer.kind === 'none' || outer.kind === 'handler' || isConstantlyRepeated(outer, depth + 1);
+      return outer.kind === 'none' || outer.kind === 'handler' || isConstantlyRepeated(outer, construct, depth + 1);
     }
 
-    function isConstantHere(where: CallContext): boolean {
+    function constantOf(node: TSESTree.Node): number | undefined {
+      const value = sizes.bounds.bound(node, false);
+      return typeof value === 'number' ? value : undefined;
+    }
+
+    function isConstantHere(where: CallContext, node: TSESTree.Node): boolean {
       if (where.kind === 'fanOut') return where.items !== undefined && isConstantSize(where.items);
       if (where.kind !== 'loop') return false;
       const loop = where.loop;
+      // Given up after (cancel and throw), or spending a constant retry budget: a constant count.
+      if (leavesLoopAfter(node, loop) || isUnderRetryBudget(node, loop, scopeOf, constantOf)) return true;
       if (loop.type === AST_NODE_TYPES.ForOfStatement) return isConstantSize(loop.right);
       if (loop.type !== AST_NODE_TYPES.ForStatement || loop.test?.type !== AST_NODE_TYPES.BinaryExpression) return false;
       const { operator, left, right } = loop.test;
@@ -335,7 +351,7 @@ export default createRule<Options, MessageId>({
         if (where?.kind === 'none' && !strict) return;
         // One call per request is not repeated over any input: reported only when asked.
         if (where?.kind === 'handler' && !reportHandlers) return;
-        if (where !== undefined && isConstantlyRepeated(where)) return;
+        if (where !== undefined && isConstantlyRepeated(where, node)) return;
         if (where?.kind === 'loop' && isPacedLoop(where.loop, { scope, types, names }, sourceCode.visitorKeys)) return;
         const messageId =
           where === undefined

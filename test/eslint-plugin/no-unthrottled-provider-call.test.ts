@@ -36,6 +36,60 @@ export async function agent(content: string) {
     `import { embedMany } from 'ai';
 import { openai } from '@ai-sdk/openai';
 export const seeds = () => embedMany({ model: openai.embedding('text-embedding-3-small'), values: ['lake', 'city', 'storm'] });`,
+    // A call on the way out of a loop (cancel the run, then throw) runs once, not per item.
+    `import OpenAI from 'openai';
+const openai = new OpenAI();
+export async function follow(events: AsyncIterable<{ runId: string; ok: boolean }>, threadId: string) {
+  for await (const event of events) {
+    if (!event.ok) {
+      await openai.beta.threads.runs.cancel(event.runId, { thread_id: threadId });
+      throw new Error('run failed');
+    }
+  }
+}`,
+    // A retry loop that spends a budget set to a constant: at most three calls.
+    `import OpenAI from 'openai';
+const openai = new OpenAI();
+export async function settle(threadId: string, assistantId: string, state: string) {
+  let retries = 3;
+  while (state === 'retry') {
+    if (retries > 0) {
+      retries -= 1;
+      const run = await openai.beta.threads.runs.create(threadId, { assistant_id: assistantId });
+      state = run.status;
+    } else {
+      break;
+    }
+  }
+}`,
+    `import OpenAI from 'openai';
+const openai = new OpenAI();
+export async function firstDraft(prompt: string) {
+  let attempt = 0;
+  while (attempt < 4) {
+    attempt++;
+    const reply = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompt }] });
+    if (reply.choices.length > 0) return reply;
+  }
+}`,
+    // A poll loop that awaits a same-file helper pacing itself with setInterval.
+    `import OpenAI from 'openai';
+const openai = new OpenAI();
+const poll = (threadId: string, runId: string) =>
+  new Promise<string>((resolve) => {
+    const timer = setInterval(async () => {
+      const run = await openai.beta.threads.runs.retrieve(runId, { thread_id: threadId });
+      if (run.status !== 'queued') {
+        clearInterval(timer);
+        resolve(run.status);
+      }
+    }, 500);
+  });
+export async function wait(threadId: string, runId: string) {
+  let state = await poll(threadId, runId);
+  while (state === 'requires_action') state = await poll(threadId, runId);
+  return state;
+}`,
     // …or a single call per request (reportHandlers reports it).
     `import express from 'express';
 import OpenAI from 'openai';
@@ -316,6 +370,47 @@ export const plan = (ids: string[]) => mapBounded(ids, async (id) => id.trim(), 
 export const later = () => () => openai.models.list();`,
   ],
   invalid: [
+    // The cancel is followed by a throw only on one branch: other iterations go on calling.
+    {
+      code: `import OpenAI from 'openai';
+const openai = new OpenAI();
+export async function sweep(runIds: string[], threadId: string) {
+  for (const runId of runIds) {
+    await openai.beta.threads.runs.cancel(runId, { thread_id: threadId });
+    if (runId === '') throw new Error('empty');
+  }
+}`,
+      errors: [{ messageId: 'inLoop', line: 5, suggestions: 1 }],
+    },
+    // A budget the loop refills is no budget.
+    {
+      code: `import OpenAI from 'openai';
+const openai = new OpenAI();
+export async function drain(prompts: string[]) {
+  let retries = 3;
+  while (prompts.length > 0) {
+    if (retries > 0) {
+      retries -= 1;
+      await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompts.pop() ?? '' }] });
+      retries = 3;
+    }
+  }
+}`,
+      errors: [{ messageId: 'inLoop', line: 8, suggestions: 1 }],
+    },
+    // A helper racing a timer (a timeout, not a pause) does not pace the loop.
+    {
+      code: `import OpenAI from 'openai';
+const openai = new OpenAI();
+const limited = <T,>(work: Promise<T>) =>
+  Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 5_000))]);
+export async function summaries(texts: string[]) {
+  const out = [];
+  for (const text of texts) out.push(await limited(openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] })));
+  return out;
+}`,
+      errors: [{ messageId: 'inLoop', line: 7, suggestions: 1 }],
+    },
     // A constant inner loop inside a loop over input repeats per item of the input.
     {
       code: `import { generateText } from 'ai';
