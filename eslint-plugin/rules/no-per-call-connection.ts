@@ -185,6 +185,12 @@ export default createRule<Options, MessageId>({
         if (up?.type === AST_NODE_TYPES.AwaitExpression || up?.type === AST_NODE_TYPES.TSAsExpression || up?.type === AST_NODE_TYPES.TSNonNullExpression) {
           value = up;
         } else if (
+          // url ? new Redis(url) : new Redis(options): kept where the choice is kept.
+          up?.type === AST_NODE_TYPES.ConditionalExpression &&
+          up.test !== value
+        ) {
+          value = up;
+        } else if (
           // new DataSource(…).initialize(), new Client().connect(): opened as it is built, and
           // kept (or not) where the opening call's result is kept.
           up?.type === AST_NODE_TYPES.MemberExpression && up.object === value && !up.computed && up.property.type === AST_NODE_TYPES.Identifier &&
@@ -256,12 +262,25 @@ export default createRule<Options, MessageId>({
       return !exported && calls !== undefined && calls.length > 0 && calls.every((call) => isCall(call) && enclosingFunction(call) === undefined);
     }
 
-    /** A factory its callers keep: named like set-up code, or only called from module scope in this file. */
-    function isFactory(fn: FunctionNode): boolean {
+    /**
+     * A factory its callers keep: named like set-up code, or only called from module scope in
+     * this file; and every call of it inside a function of this file hands the connection on
+     * (returns it from a factory of its own, or keeps it in a guarded memo: `instance ??=
+     * createClient()`), so whoever opens it per call is a caller, judged there.
+     */
+    function isFactory(fn: FunctionNode, depth = 0): boolean {
       const calls = callsOf(fn) ?? [];
-      if (calls.some((call) => enclosingFunction(call) !== undefined)) return false;
       const name = functionName(fn);
-      return calls.length > 0 || (name !== undefined && FACTORY_NAME.test(name));
+      if (calls.length === 0 && (name === undefined || !FACTORY_NAME.test(name))) return false;
+      return calls.every((call) => enclosingFunction(call) === undefined || handsOn(call, depth));
+    }
+
+    function handsOn(reference: TSESTree.Node, depth: number): boolean {
+      const call = reference.parent;
+      const caller = enclosingFunction(reference);
+      if (depth > 4 || call?.type !== AST_NODE_TYPES.CallExpression || call.callee !== reference || caller === undefined) return false;
+      const { holder } = holderOf(call, caller);
+      return holder === 'memo' || (holder === 'returned' && isFactory(caller, depth + 1));
     }
 
     function where(fn: FunctionNode): string {

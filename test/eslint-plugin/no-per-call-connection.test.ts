@@ -24,6 +24,27 @@ const pool = new Pool();
 module.exports = { query: (text, params) => pool.query(text, params) };`,
     `import mysql from 'mysql2/promise';
 export const db = mysql.createPool({ uri: process.env.MYSQL_URL, connectionLimit: 10 });`,
+    // Factories whose every caller hands the client on: returned by another factory, kept by a guarded singleton.
+    `import Redis, { Cluster } from 'ioredis';
+const createClusterInstance = (nodes: string[]) => new Cluster(nodes.map((host) => ({ host, port: 6379 })));
+export const createRedisInstance = (url: string | undefined, nodes: string[]) => {
+  if (nodes.length > 0) return createClusterInstance(nodes);
+  const instance = url ? new Redis(url) : new Redis({ host: 'localhost' });
+  return instance;
+};`,
+    `import { PrismaClient } from '@prisma/client';
+class PrismaSingleton {
+  static instance: PrismaClient | undefined;
+  static get() {
+    if (!PrismaSingleton.instance) PrismaSingleton.instance = buildPrisma();
+    return PrismaSingleton.instance;
+  }
+}
+const buildPrisma = () => {
+  const client = new PrismaClient({ log: ['error'] });
+  return client;
+};
+export const prisma = PrismaSingleton.get();`,
     // Memoised singletons.
     `import { Pool } from 'pg';
 let pool: Pool | undefined;
@@ -189,6 +210,16 @@ export async function count() {
 }`,
   ],
   invalid: [
+    // A factory that a request path calls and uses on the spot is no factory: it opens a connection per call.
+    {
+      code: `import Redis from 'ioredis';
+const createRedis = (url: string) => (url ? new Redis(url) : new Redis());
+export async function lookup(url: string, key: string) {
+  const redis = createRedis(url);
+  return redis.get(key);
+}`,
+      errors: [{ messageId: 'perCall', line: 2 }, { messageId: 'perCall', line: 2 }],
+    },
     // The incident: a new connection per operation.
     {
       code: `import { Client } from 'pg';
