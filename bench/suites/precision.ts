@@ -338,8 +338,9 @@ function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/** Three places: a rounded 0.846 printed as 0.85 beside "FAIL ≥ 0.85" reads as a pass. */
 function percent(value: number | null): string {
-  return value === null ? 'n/a' : value.toFixed(2);
+  return value === null ? 'n/a' : value.toFixed(3);
 }
 
 export function renderReport(run: PrecisionRun, verbose: boolean, typed: boolean): string {
