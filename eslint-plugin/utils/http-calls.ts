@@ -1,3 +1,4 @@
+import { DefinitionType } from '@typescript-eslint/scope-manager';
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
 import { GLOBAL_OBJECTS, HTTP_CLIENTS, httpClientOf, type HttpClientApi, type HttpClientId } from '@bounded/policy';
@@ -20,8 +21,13 @@ export interface HttpCall {
   readonly optionsIndex: number;
   /** The request URL, when the call has one as an argument or in its config. */
   readonly url: TSESTree.Node | undefined;
-  /** For axios and got instances: the `axios.create(…)` / `got.extend(…)` call that made it. */
+  /** For axios, got and ky instances: the `axios.create(…)` / `got.extend(…)` / `ky.create(…)` call that made it. */
   readonly instance: TSESTree.CallExpression | undefined;
+  /**
+   * Every instance-making call behind the receiver, nearest first: `api = base.extend(…)` on
+   * `base = ky.create(…)` gives both; an instance inherits the defaults of the one it extends.
+   */
+  readonly instances: readonly TSESTree.CallExpression[];
   /** What the call is made on (`axios`, `api`, `this.http`), for `defaults.timeout` lookups. */
   readonly receiver: TSESTree.Node | undefined;
   /** Options, besides `signal`, that put a deadline on the request. */
@@ -82,7 +88,7 @@ function clientCall(
   api: HttpClientApi,
   call: TSESTree.CallExpression,
   method: string | undefined,
-  instance: TSESTree.CallExpression | undefined,
+  instances: readonly TSESTree.CallExpression[],
   receiver: TSESTree.Node,
 ): HttpCall | undefined {
   const args = call.arguments;
@@ -97,16 +103,47 @@ function clientCall(
     optionsIndex = index;
   }
   const url = optionsIndex === 0 ? configUrl(args[0]) : args[0];
-  return { library: api.id, api, optionsIndex, url, instance, receiver, timeoutKeys: api.timeoutKeys };
+  return { library: api.id, api, optionsIndex, url, instance: instances[0], instances, receiver, timeoutKeys: api.timeoutKeys };
 }
 
-/** The instance-making call (`axios.create(…)`, `got.extend(…)`, `ky.create(…)`) behind `receiver`, if any. */
-function instanceOrigin(receiver: TSESTree.Node, scope: Scope.Scope): { api: HttpClientApi; call: TSESTree.CallExpression } | undefined {
-  const origin = valueOrigin(receiver, scope);
+/**
+ * The default value of a parameter that is never reassigned (`client = ky.extend(…)` in
+ * `function f(client = ky.extend({ timeout: false }))`): what the function uses unless its
+ * caller hands it something else.
+ */
+function parameterDefault(node: TSESTree.Node, scope: Scope.Scope): TSESTree.Node | undefined {
+  if (node.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const variable = ASTUtils.findVariable(scope, node.name);
+  const definition = variable?.defs[0];
+  if (variable == null || definition?.type !== DefinitionType.Parameter || variable.defs.length !== 1) return undefined;
+  if (variable.references.some((reference) => reference.isWrite() && reference.identifier !== definition.name)) return undefined;
+  const pattern = definition.name.parent;
+  return pattern?.type === AST_NODE_TYPES.AssignmentPattern && pattern.left === definition.name ? pattern.right : undefined;
+}
+
+/**
+ * The instance-making calls (`axios.create(…)`, `got.extend(…)`, `ky.create(…)`,
+ * `base.extend(…)` on such an instance) behind `receiver`, nearest first, if it is an instance.
+ */
+export function instanceOrigin(
+  receiver: TSESTree.Node,
+  scope: Scope.Scope,
+  depth = 0,
+): { api: HttpClientApi; calls: readonly TSESTree.CallExpression[] } | undefined {
+  if (depth > 4) return undefined;
+  const held = valueOrigin(receiver, scope) ?? parameterDefault(skipTypeWrappers(receiver), scope);
+  const origin = held === undefined ? undefined : skipTypeWrappers(held);
   if (origin?.type !== AST_NODE_TYPES.CallExpression) return undefined;
   const binding = resolveImport(origin.callee, scope);
-  const api = binding === undefined ? undefined : httpClientOf(binding.module);
-  return api !== undefined && api.instanceFactories.includes(binding!.imported) ? { api, call: origin } : undefined;
+  if (binding !== undefined) {
+    const api = httpClientOf(binding.module);
+    return api !== undefined && api.instanceFactories.includes(binding.imported) ? { api, calls: [origin] } : undefined;
+  }
+  // An instance of an instance: `base.extend({ … })`, `api.create({ … })`.
+  const callee = origin.callee;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const parent = instanceOrigin(callee.object, scope, depth + 1);
+  return parent !== undefined && parent.api.instanceFactories.includes(callee.property.name) ? { api: parent.api, calls: [origin, ...parent.calls] } : undefined;
 }
 
 /** The HTTP request `call` makes, or undefined when it is not one the rules know. */
@@ -119,6 +156,7 @@ export function httpCall(call: TSESTree.CallExpression, scope: Scope.Scope): Htt
     optionsIndex: 1,
     url: args[0],
     instance: undefined,
+    instances: [],
     receiver: undefined,
     timeoutKeys,
   });
@@ -150,21 +188,22 @@ export function httpCall(call: TSESTree.CallExpression, scope: Scope.Scope): Htt
       case 'http': {
         if (!Object.hasOwn(api.methods, binding.imported)) return undefined;
         const optionsIndex = isUrlLike(args[0]) ? 1 : 0;
-        return { library: 'http', api, optionsIndex, url: optionsIndex === 1 ? args[0] : undefined, instance: undefined, receiver: undefined, timeoutKeys: api.timeoutKeys };
+        const url = optionsIndex === 1 ? args[0] : undefined;
+        return { library: 'http', api, optionsIndex, url, instance: undefined, instances: [], receiver: undefined, timeoutKeys: api.timeoutKeys };
       }
       default:
-        return clientCall(api, call, whole ? undefined : binding.imported, undefined, member);
+        return clientCall(api, call, whole ? undefined : binding.imported, [], member);
     }
   }
 
   // An instance: api.get(…), this.http.post(…), api(config)
   if (callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier) {
     const instance = instanceOrigin(callee.object, scope);
-    return instance === undefined ? undefined : clientCall(instance.api, call, callee.property.name, instance.call, callee.object);
+    return instance === undefined ? undefined : clientCall(instance.api, call, callee.property.name, instance.calls, callee.object);
   }
   if (callee.type === AST_NODE_TYPES.Identifier) {
     const instance = instanceOrigin(callee, scope);
-    return instance === undefined ? undefined : clientCall(instance.api, call, undefined, instance.call, callee);
+    return instance === undefined ? undefined : clientCall(instance.api, call, undefined, instance.calls, callee);
   }
   return undefined;
 }

@@ -16,7 +16,7 @@ import {
 import type { Policy } from '@bounded/policy';
 import { calledFunction, returnedExpressions, type ScopeOf } from './call-graph.js';
 import { calleeText } from './functions.js';
-import { httpCall, urlText } from './http-calls.js';
+import { httpCall, urlText, type HttpCall } from './http-calls.js';
 import { resolveImport, type ImportedBinding } from './imports.js';
 import { moduleKey, policyModuleKey } from './module-paths.js';
 import { findProperty, heldObject } from './option-objects.js';
@@ -473,6 +473,22 @@ function hasFiniteOption(object: TSESTree.ObjectExpression | undefined, name: st
 }
 
 /** The provider `node` calls, if it is a provider call at all. */
+/**
+ * A request's URL as far as the code shows it: the URL argument, or, when that is relative, the
+ * base URL of the instance it is sent through (`ky.create({ prefixUrl: 'https://api.openai.com/v1' })`).
+ */
+function requestUrl(http: HttpCall, scope: Scope.Scope, lookup: ProviderLookup): string | undefined {
+  const url = urlText(http.url, scope);
+  if (url !== undefined && /^[a-z][\w+.-]*:/i.test(url)) return url;
+  for (const instance of http.instances) {
+    const config = instance.arguments[0];
+    const object = config === undefined ? undefined : heldObject(config, lookup.scopeOf(config), lookup.scopeOf, lookup.visitorKeys);
+    const base = (http.api.baseUrlKeys ?? []).map((key) => (object === undefined ? undefined : findProperty(object, key))).find((property) => property !== undefined);
+    if (base !== undefined) return urlText(base.value, lookup.scopeOf(base.value));
+  }
+  return url;
+}
+
 export function providerUse(node: TSESTree.CallExpression, lookup: ProviderLookup): ProviderUse | undefined {
   const sdk = providerCall(node, lookup);
   if (sdk !== undefined) {
@@ -492,7 +508,7 @@ export function providerUse(node: TSESTree.CallExpression, lookup: ProviderLooku
   const scope = lookup.scopeOf(node);
   const http = httpCall(node, scope);
   if (http === undefined) return undefined;
-  const url = urlText(http.url, scope);
+  const url = requestUrl(http, scope, lookup);
   const provider = url === undefined ? undefined : PROVIDER_HOSTS.find((entry) => entry.host.test(url));
   return provider === undefined
     ? undefined

@@ -845,6 +845,21 @@ cron.schedule('0 * * * *', async () => {
       ],
       output: null,
     },
+    // An HTTP client instance whose prefix URL is the provider's host: the request's path alone is relative.
+    {
+      code: `import ky from 'ky';
+const openaiApi = ky.create({ prefixUrl: 'https://api.openai.com/v1' });
+export const embedAll = (texts: string[]) => Promise.all(texts.map((input) => openaiApi.post('embeddings', { json: { model: 'text-embedding-3-small', input } }).json()));`,
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 3,
+          data: { call: 'openaiApi.post', provider: 'OpenAI', limit: openaiLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)" },
+          suggestions: [],
+        },
+      ],
+      output: null,
+    },
     // A base URL constant in a template, in a handler.
     {
       code: `import express from 'express';
