@@ -3,7 +3,7 @@ import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-esli
 import { createRule } from '../utils/create-rule.js';
 import { inspectOptions, isDisabledTimeout, isUnderDeadline, type OptionsVerdict } from '../utils/deadlines.js';
 import { calleeText } from '../utils/functions.js';
-import { httpCall, instanceOrigin, type HttpCall } from '../utils/http-calls.js';
+import { httpCall, instanceOrigin, moduleFactory, type HttpCall } from '../utils/http-calls.js';
 import { resolveImport } from '../utils/imports.js';
 import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, heldObject, propertyKey, setPropertyValue, spreadOption } from '../utils/option-objects.js';
 import { assignedVariable, valueOrigin } from '../utils/origins.js';
@@ -27,6 +27,7 @@ export type MessageId =
   | 'missingTimeout'
   | 'defaultTimeout'
   | 'disabledTimeout'
+  | 'instanceTimeoutOff'
   | 'unverifiedTimeout'
   | 'untimedSignal'
   | 'addSignal'
@@ -84,6 +85,8 @@ export default createRule<Options, MessageId>({
       defaultTimeout:
         "`{{call}}` only has the {{provider}} SDK's default deadline of {{duration}} (each retry waits that long again), far longer than its caller waits; pass `{{option}}` or run it under withTimeout(…).",
       disabledTimeout: '`{{call}}` sets `{{setting}}`, which turns its deadline off; use a finite timeout such as `{{option}}`.',
+      instanceTimeoutOff:
+        '`{{call}}` goes through `{{instance}}`, made with `{{setting}}`, so a stalled server hangs it forever; pass `{{option}}` on the call or use a finite timeout where the instance is made.',
       unverifiedTimeout: '`{{call}}` takes its options from `{{options}}`, where no deadline is visible; pass `{{option}}` explicitly or run it under withTimeout(…).',
       untimedSignal: '`{{call}}` only stops when `{{signal}}` aborts, which has no deadline of its own; combine it with `AbortSignal.timeout({{ms}})`.',
       addSignal: 'Add `signal: AbortSignal.timeout({{ms}})`.',
@@ -128,6 +131,10 @@ export default createRule<Options, MessageId>({
     const httpMs = formatMs(policy.defaults.timeouts.http);
     const modelMs = formatMs(policy.defaults.timeouts.model);
     const pending: Pending[] = [];
+    /** Where a client or instance is made with its deadline off (`timeout: false`), reported at the end… */
+    const settings: { property: TSESTree.Property; report: () => void }[] = [];
+    /** …unless a call through it was reported for it already. */
+    const reportedSettings = new Set<TSESTree.Property>();
     const lookup = providerLookup(policy, sourceCode, context.physicalFilename, services);
     /** Options held in a local variable or built by a same-file function, read like an inline object. */
     const held = (node: TSESTree.Node): TSESTree.ObjectExpression | undefined =>
@@ -270,6 +277,21 @@ export default createRule<Options, MessageId>({
       return variable?.references.some((reference) => isSetTimeout(reference.identifier.parent)) ?? false;
     }
 
+    /** `api.get(…)` through `const api = ky.create({ timeout: false })`: the call has no deadline; fix it on the call or where the instance is made. */
+    function reportSwitchedOff(node: TSESTree.CallExpression, http: HttpCall, property: TSESTree.Property, remedy: Remedy): void {
+      const value = remedy.key === 'signal' ? remedy.ms : remedy.value;
+      const option = `timeout: ${value}`;
+      context.report({
+        node,
+        messageId: 'instanceTimeoutOff',
+        data: { call: describe(node.callee), instance: http.receiver === undefined ? 'its instance' : describe(http.receiver), setting: sourceCode.getText(property), option: remedy.option },
+        suggest: [
+          addToCall(node, http.optionsIndex, remedy),
+          { messageId: 'setTimeoutValue', data: { option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', value) },
+        ],
+      });
+    }
+
     function checkHttp(node: TSESTree.CallExpression, http: HttpCall, scope: Scope.Scope): void {
       const remedy = remedyFor(http.library);
       if (http.api.timeoutMethod !== undefined) {
@@ -290,13 +312,24 @@ export default createRule<Options, MessageId>({
         return;
       }
       // An instance's defaults, nearest first: `base.extend({ timeout: false })` overrides what `base` was made with.
+      let switchedOff: TSESTree.Property | undefined;
       for (const instance of http.instances) {
         const config = inspectOptions(instance.arguments[0], ['timeout'], scope, false, held);
-        // A disabled timeout is reported once, where the instance is made.
-        if (config.kind === 'deadline' || config.kind === 'disabled' || (config.kind === 'opaque' && !strict)) return;
+        if (config.kind === 'disabled') {
+          switchedOff = config.property;
+          break;
+        }
+        if (config.kind === 'deadline' || (config.kind === 'opaque' && !strict)) return;
       }
       const verdict = inspectOptions(node.arguments[http.optionsIndex], http.timeoutKeys, scope, strict, held);
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      // A call through an instance made with its deadline off has none (D2): reported at the call, which the setting leaves hanging.
+      if (switchedOff !== undefined && verdict.kind === 'missing') {
+        const property = switchedOff;
+        reportedSettings.add(property);
+        pending.push({ node, http, report: () => reportSwitchedOff(node, http, property, remedy) });
+        return;
+      }
       // ky: a 10 s default unless turned off.
       if (http.api.defaultMs !== undefined && verdict.kind === 'missing') return;
       if (http.library === 'http' && setsTimeoutOnResult(node, scope)) return;
@@ -414,12 +447,14 @@ export default createRule<Options, MessageId>({
         const imported = binding === undefined ? undefined : httpClientOf(binding.module);
         if (imported !== undefined && imported.instanceFactories.includes(binding!.imported)) library = imported.id;
         else {
-          // An instance made from another instance.
+          // The module reached through a parameter's default (`{ ky = defaultKy }`), or an instance made from another instance.
           const callee = node.callee;
           if (binding !== undefined || callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return;
-          const parent = instanceOrigin(callee.object, scope);
-          if (parent === undefined || !parent.api.instanceFactories.includes(callee.property.name)) return;
-          library = parent.api.id;
+          const factory = moduleFactory(callee, scope);
+          const parent = factory === undefined ? instanceOrigin(callee.object, scope) : undefined;
+          if (factory !== undefined) library = factory.id;
+          else if (parent !== undefined && parent.api.instanceFactories.includes(callee.property.name)) library = parent.api.id;
+          else return;
         }
         if (!HTTP_CLIENTS.find((client) => client.id === library)?.timeoutKeys.includes('timeout')) return;
       }
@@ -427,11 +462,16 @@ export default createRule<Options, MessageId>({
       const property = object === undefined ? undefined : findProperty(object, 'timeout');
       if (property === undefined || !isDisabledTimeout(property.value, scope)) return;
       const remedy = remedyFor(library);
-      context.report({
-        node: property,
-        messageId: 'disabledTimeout',
-        data: { call: describe(node.callee), setting: sourceCode.getText(property), option: remedy.option },
-        suggest: [{ messageId: 'setTimeoutValue', data: { option: remedy.option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', remedy.value) }],
+      // Reported at the end, unless a call through the instance was reported for it.
+      settings.push({
+        property,
+        report: () =>
+          context.report({
+            node: property,
+            messageId: 'disabledTimeout',
+            data: { call: describe(node.callee), setting: sourceCode.getText(property), option: remedy.option },
+            suggest: [{ messageId: 'setTimeoutValue', data: { option: remedy.option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', remedy.value) }],
+          }),
       });
     }
 
@@ -471,6 +511,7 @@ export default createRule<Options, MessageId>({
         if (origin !== undefined) defaultsSet.add(origin);
       },
       'Program:exit'() {
+        for (const setting of settings) if (!reportedSettings.has(setting.property)) setting.report();
         for (const finding of pending) {
           const http = finding.http;
           if (http?.library === 'axios' && (defaultsSet.has('axios') || (http.instance !== undefined && defaultsSet.has(http.instance)))) continue;

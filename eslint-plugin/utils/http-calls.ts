@@ -115,10 +115,67 @@ function parameterDefault(node: TSESTree.Node, scope: Scope.Scope): TSESTree.Nod
   if (node.type !== AST_NODE_TYPES.Identifier) return undefined;
   const variable = ASTUtils.findVariable(scope, node.name);
   const definition = variable?.defs[0];
-  if (variable == null || definition?.type !== DefinitionType.Parameter || variable.defs.length !== 1) return undefined;
-  if (variable.references.some((reference) => reference.isWrite() && reference.identifier !== definition.name)) return undefined;
-  const pattern = definition.name.parent;
-  return pattern?.type === AST_NODE_TYPES.AssignmentPattern && pattern.left === definition.name ? pattern.right : undefined;
+  // `scope` may be another function's (a field assigned in the constructor, used in a method): find the parameter by its function.
+  const name = definition?.type === DefinitionType.Parameter ? definition.name : declaringParameter(node);
+  if (name === undefined) return undefined;
+  if (variable != null && definition?.type === DefinitionType.Parameter) {
+    if (variable.defs.length !== 1 || variable.references.some((reference) => reference.isWrite() && reference.identifier !== definition.name)) return undefined;
+  }
+  const pattern = name.parent;
+  return pattern?.type === AST_NODE_TYPES.AssignmentPattern && pattern.left === name ? pattern.right : undefined;
+}
+
+/** The parameter binding `node`'s name in the nearest function declaring it (`{ ky = defaultKy }` of a constructor). */
+function declaringParameter(node: TSESTree.Identifier): TSESTree.Identifier | undefined {
+  const find = (pattern: TSESTree.Node): TSESTree.Identifier | undefined => {
+    switch (pattern.type) {
+      case AST_NODE_TYPES.Identifier:
+        return pattern.name === node.name ? pattern : undefined;
+      case AST_NODE_TYPES.AssignmentPattern:
+        return find(pattern.left);
+      case AST_NODE_TYPES.ObjectPattern:
+        for (const property of pattern.properties) {
+          const found = find(property.type === AST_NODE_TYPES.Property ? property.value : property.argument);
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      case AST_NODE_TYPES.TSParameterProperty:
+        return find(pattern.parameter);
+      default:
+        return undefined;
+    }
+  };
+  for (let current: TSESTree.Node | undefined = node.parent; current != null; current = current.parent) {
+    if (
+      current.type === AST_NODE_TYPES.FunctionDeclaration ||
+      current.type === AST_NODE_TYPES.FunctionExpression ||
+      current.type === AST_NODE_TYPES.ArrowFunctionExpression
+    ) {
+      for (const param of current.params) {
+        const found = find(param);
+        if (found !== undefined) return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The HTTP client whose instance factory `callee` calls: `ky.extend` on the module, also when
+ * the module comes in as a parameter's default (`{ ky = defaultKy }` then `ky.extend(…)`).
+ */
+export function moduleFactory(callee: TSESTree.Node, scope: Scope.Scope): HttpClientApi | undefined {
+  const bare = skipTypeWrappers(callee);
+  if (bare.type !== AST_NODE_TYPES.MemberExpression || bare.computed || bare.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const object = skipTypeWrappers(bare.object);
+  let binding = resolveImport(object, scope);
+  if (binding === undefined) {
+    const fallback = parameterDefault(object, scope);
+    binding = fallback === undefined ? undefined : resolveImport(skipTypeWrappers(fallback), scope);
+  }
+  if (binding === undefined || (binding.imported !== 'default' && binding.imported !== '*')) return undefined;
+  const api = httpClientOf(binding.module);
+  return api?.instanceFactories.includes(bare.property.name) === true ? api : undefined;
 }
 
 /**
@@ -139,6 +196,8 @@ export function instanceOrigin(
     const api = httpClientOf(binding.module);
     return api !== undefined && api.instanceFactories.includes(binding.imported) ? { api, calls: [origin] } : undefined;
   }
+  const factory = moduleFactory(origin.callee, scope);
+  if (factory !== undefined) return { api: factory, calls: [origin] };
   // An instance of an instance: `base.extend({ … })`, `api.create({ … })`.
   const callee = origin.callee;
   if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;

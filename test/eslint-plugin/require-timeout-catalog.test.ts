@@ -310,19 +310,44 @@ export const download = (url: string) => ky.get(url, { timeout: 60_000 }).blob()
         },
       ],
     },
-    // A ky instance made with its deadline off: reported once, where it is made, not at each call.
+    // A ky instance made with its deadline off: each call through it has none (D2), reported at the call.
     {
       code: `import ky from 'ky';
 const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: false });
 export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
       errors: [
         {
+          messageId: 'instanceTimeoutOff',
+          line: 3,
+          data: { call: 'api.get', instance: 'api', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: false });
+export const getUser = (id: string) => api.get(\`users/\${id}\`, { timeout: 60_000 }).json();`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: 60_000 });
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
+            },
+          ],
+        },
+      ],
+    },
+    // An exported ky instance made with its deadline off and not called here: reported where it is made.
+    {
+      code: `import ky from 'ky';
+export const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: false });`,
+      errors: [
+        {
           messageId: 'disabledTimeout',
           line: 2,
           data: { call: 'ky.create', setting: 'timeout: false', option: 'timeout: 60_000' },
           suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
-const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: 60_000 });
-export const getUser = (id: string) => api.get(\`users/\${id}\`).json();` }],
+export const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: 60_000 });` }],
         },
       ],
     },
@@ -334,12 +359,25 @@ const api = base.extend({ timeout: false });
 export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
       errors: [
         {
-          messageId: 'disabledTimeout',
-          line: 3,
-          suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
+          messageId: 'instanceTimeoutOff',
+          line: 4,
+          data: { call: 'api.get', instance: 'api', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import ky from 'ky';
+const base = ky.create({ prefixUrl: 'https://api.example.com' });
+const api = base.extend({ timeout: false });
+export const getUser = (id: string) => api.get(\`users/\${id}\`, { timeout: 60_000 }).json();`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
 const base = ky.create({ prefixUrl: 'https://api.example.com' });
 const api = base.extend({ timeout: 60_000 });
-export const getUser = (id: string) => api.get(\`users/\${id}\`).json();` }],
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
+            },
+          ],
         },
       ],
     },
@@ -351,12 +389,83 @@ export function download(url: string, client = ky.extend({ timeout: false })) {
 }`,
       errors: [
         {
-          messageId: 'disabledTimeout',
-          line: 2,
-          suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
+          messageId: 'instanceTimeoutOff',
+          line: 3,
+          data: { call: 'client.get', instance: 'client', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import ky from 'ky';
+export function download(url: string, client = ky.extend({ timeout: false })) {
+  return client.get(url, { timeout: 60_000 }).blob();
+}`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
 export function download(url: string, client = ky.extend({ timeout: 60_000 })) {
   return client.get(url).blob();
-}` }],
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // The module itself as a destructured parameter's default (`{ ky = defaultKy }`), extended with the deadline off in a
+    // constructor: calls through the field have none, unless they set their own.
+    {
+      code: `import defaultKy, { type KyInstance } from 'ky';
+export class Scraper {
+  private readonly ky: KyInstance;
+  constructor({ ky = defaultKy }: { ky?: KyInstance } = {}) {
+    this.ky = ky.extend({ prefixUrl: 'https://api.example.com', timeout: false });
+  }
+  scrape(url: string) {
+    return this.ky.post('scrape', { json: { url } }).json();
+  }
+  status(id: string) {
+    return this.ky.get(\`status/\${id}\`, { timeout: 20_000 }).json();
+  }
+}`,
+      errors: [
+        {
+          messageId: 'instanceTimeoutOff',
+          line: 8,
+          data: { call: 'this.ky.post', instance: 'this.ky', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import defaultKy, { type KyInstance } from 'ky';
+export class Scraper {
+  private readonly ky: KyInstance;
+  constructor({ ky = defaultKy }: { ky?: KyInstance } = {}) {
+    this.ky = ky.extend({ prefixUrl: 'https://api.example.com', timeout: false });
+  }
+  scrape(url: string) {
+    return this.ky.post('scrape', { json: { url }, timeout: 60_000 }).json();
+  }
+  status(id: string) {
+    return this.ky.get(\`status/\${id}\`, { timeout: 20_000 }).json();
+  }
+}`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import defaultKy, { type KyInstance } from 'ky';
+export class Scraper {
+  private readonly ky: KyInstance;
+  constructor({ ky = defaultKy }: { ky?: KyInstance } = {}) {
+    this.ky = ky.extend({ prefixUrl: 'https://api.example.com', timeout: 60_000 });
+  }
+  scrape(url: string) {
+    return this.ky.post('scrape', { json: { url } }).json();
+  }
+  status(id: string) {
+    return this.ky.get(\`status/\${id}\`, { timeout: 20_000 }).json();
+  }
+}`,
+            },
+          ],
         },
       ],
     },
