@@ -160,6 +160,43 @@ function declaringParameter(node: TSESTree.Identifier): TSESTree.Identifier | un
   return undefined;
 }
 
+/** The initialiser of the `const` an identifier names, found in the blocks around it (no scope needed). */
+export function localConst(node: TSESTree.Identifier): TSESTree.Node | undefined {
+  for (let current: TSESTree.Node | undefined = node.parent; current != null; current = current.parent) {
+    if (current.type !== AST_NODE_TYPES.BlockStatement && current.type !== AST_NODE_TYPES.Program) continue;
+    for (const statement of current.body) {
+      const declaration = statement.type === AST_NODE_TYPES.ExportNamedDeclaration ? statement.declaration : statement;
+      if (declaration?.type !== AST_NODE_TYPES.VariableDeclaration || declaration.kind !== 'const') continue;
+      for (const declarator of declaration.declarations) {
+        if (declarator.id.type === AST_NODE_TYPES.Identifier && declarator.id.name === node.name && declarator.init !== null) return skipTypeWrappers(declarator.init);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** `serper.API_BASE_URL` where `serper` is a namespace of this file with `export const API_BASE_URL = '…'`. */
+function namespaceConst(member: TSESTree.MemberExpression): TSESTree.Node | undefined {
+  if (member.computed || member.object.type !== AST_NODE_TYPES.Identifier || member.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  let program: TSESTree.Node = member;
+  while (program.parent != null) program = program.parent;
+  if (program.type !== AST_NODE_TYPES.Program) return undefined;
+  const name = member.object.name;
+  for (const statement of program.body) {
+    const declaration = statement.type === AST_NODE_TYPES.ExportNamedDeclaration ? statement.declaration : statement;
+    if (declaration?.type !== AST_NODE_TYPES.TSModuleDeclaration || declaration.id.type !== AST_NODE_TYPES.Identifier || declaration.id.name !== name) continue;
+    if (declaration.body?.type !== AST_NODE_TYPES.TSModuleBlock) continue;
+    for (const inner of declaration.body.body) {
+      const variable = inner.type === AST_NODE_TYPES.ExportNamedDeclaration ? inner.declaration : inner;
+      if (variable?.type !== AST_NODE_TYPES.VariableDeclaration || variable.kind !== 'const') continue;
+      for (const declarator of variable.declarations) {
+        if (declarator.id.type === AST_NODE_TYPES.Identifier && declarator.id.name === member.property.name && declarator.init !== null) return declarator.init;
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * The HTTP client whose instance factory `callee` calls: `ky.extend` on the module, also when
  * the module comes in as a parameter's default (`{ ky = defaultKy }` then `ky.extend(…)`).
@@ -189,7 +226,9 @@ export function instanceOrigin(
 ): { api: HttpClientApi; calls: readonly TSESTree.CallExpression[] } | undefined {
   if (depth > 4) return undefined;
   const held = valueOrigin(receiver, scope) ?? parameterDefault(skipTypeWrappers(receiver), scope);
-  const origin = held === undefined ? undefined : skipTypeWrappers(held);
+  let origin = held === undefined ? undefined : skipTypeWrappers(held);
+  // `this.rawKy = base` with `const base = ky.extend(…)` in the constructor: an alias `scope` (the method's) cannot see.
+  if (origin?.type === AST_NODE_TYPES.Identifier) origin = localConst(origin);
   if (origin?.type !== AST_NODE_TYPES.CallExpression) return undefined;
   const binding = resolveImport(origin.callee, scope);
   if (binding !== undefined) {
@@ -286,8 +325,13 @@ export function urlText(node: TSESTree.Node | undefined, scope: Scope.Scope, dep
       if (bare.callee.type !== AST_NODE_TYPES.Identifier || bare.callee.name !== 'URL') return undefined;
       return urlText(bare.arguments[1], scope, depth + 1) ?? urlText(bare.arguments[0], scope, depth + 1);
     case AST_NODE_TYPES.Identifier: {
-      const origin = valueOrigin(bare, scope);
+      // A parameter's default (`apiBaseUrl = bing.API_BASE_URL`) is the URL unless the caller passes another.
+      const origin = valueOrigin(bare, scope) ?? parameterDefault(bare, scope) ?? localConst(bare);
       return origin === undefined || origin === bare ? undefined : urlText(origin, scope, depth + 1);
+    }
+    case AST_NODE_TYPES.MemberExpression: {
+      const origin = namespaceConst(bare);
+      return origin === undefined ? undefined : urlText(origin, scope, depth + 1);
     }
     default:
       return undefined;
