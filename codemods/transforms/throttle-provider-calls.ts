@@ -142,10 +142,10 @@ function madeByFactory(root: Collection, imports: ContextLookup['imports']): Map
     for (const declarator of statement.declarations) {
       if (declarator.type !== 'VariableDeclarator' || declarator.id.type !== 'Identifier') continue;
       let init = declarator.init as Node | null | undefined;
-      if (init?.type === 'AwaitExpression') init = init.argument as Node;
+      if (init?.type === 'AwaitExpression') init = init.argument;
       if (init?.type !== 'CallExpression') continue;
       const callee = init.callee as Node;
-      const binding = importOf(callee, imports) ?? (callee.type === 'MemberExpression' ? importOf(callee.object as Node, imports) : undefined);
+      const binding = importOf(callee, imports) ?? (callee.type === 'MemberExpression' ? importOf(callee.object, imports) : undefined);
       const api = binding === undefined ? undefined : providerApiOf(binding.module);
       if (api === undefined || api.throttleCodemod.kind !== 'skip') continue;
       const factory = api.factories !== undefined && matchesName(api.factories, binding!.imported);
@@ -159,7 +159,7 @@ function madeByFactory(root: Collection, imports: ContextLookup['imports']): Map
 /** The catalog's reason for a request on a client `madeByFactory` found. */
 function madeClientCall(call: K.CallExpressionKind, made: ReadonlyMap<string, ProviderApi>): string | undefined {
   if (made.size === 0) return undefined;
-  const split = splitCallee(call.callee as Node);
+  const split = splitCallee(call.callee);
   const receiver = split?.receiver;
   const api = receiver?.type === 'Identifier' ? made.get(receiver.name) : undefined;
   if (api === undefined || !isRequestPath(api.id, split!.path)) return undefined;
@@ -180,7 +180,7 @@ function throttlesItself(api: ProviderApi, construction: K.NewExpressionKind): b
       const key = property.key as Node;
       const name = key.type === 'Identifier' ? key.name : key.type === 'StringLiteral' ? key.value : undefined;
       if (name !== keys[0]) continue;
-      return keys.length === 1 ? (property.value as Node) : valueAt(property.value as Node, keys.slice(1));
+      return keys.length === 1 ? (property.value) : valueAt(property.value, keys.slice(1));
     }
     return undefined;
   };
