@@ -7,13 +7,21 @@
  * checks that each file it changes or reports on passes its prefilter. A transform in the
  * registry with no entry here runs on every file (correct, only slower).
  */
-import { HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_MODULE_TEXT, PROVIDER_SDKS } from '@bounded/policy';
+import { HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_MODULE_TEXT, PROVIDER_SDKS, SAAS_APIS } from '@bounded/policy';
 import type { TransformName } from './migrate-source.js';
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-/** First segments of the provider method paths (`client.<resource>.<method>(…)`, `model.invoke(…)`), from the catalog. */
-const PROVIDER_HEADS = [...new Set(PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]))].join('|');
+/**
+ * First segments of the model-provider method paths (`client.<resource>.<method>(…)`, `model.invoke(…)`), from the catalog.
+ * The SaaS entries are left out: their heads (`get`, `post`, `send`, `users`…) are in nearly every file, and the transform
+ * only reports their calls (it never rewrites them); files that import a SaaS module still pass on its name.
+ */
+const PROVIDER_HEADS = [
+  ...new Set(
+    PROVIDER_APIS.filter((api) => !SAAS_APIS.includes(api)).flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]),
+  ),
+].join('|');
 /** Modules whose import add-timeouts acts on: the HTTP clients and the SDKs, from the catalog. */
 const TIMEOUT_MODULES = [
   ...HTTP_CLIENTS.flatMap((client) => client.modules),

@@ -53,6 +53,16 @@ export interface DefaultPolicy {
   readonly rateLimits: {
     readonly openai: RateLimitDefaults;
     readonly anthropic: RateLimitDefaults;
+    /** The SaaS APIs with a published limit (policy/catalog/saas.ts cites where each number comes from). */
+    readonly slack: RateLimitDefaults;
+    readonly discord: RateLimitDefaults;
+    readonly telegram: RateLimitDefaults;
+    readonly line: RateLimitDefaults;
+    readonly resend: RateLimitDefaults;
+    readonly stripe: RateLimitDefaults;
+    readonly github: RateLimitDefaults;
+    readonly expo: RateLimitDefaults;
+    readonly notion: RateLimitDefaults;
   };
   readonly monitoring: {
     /** Utilization (0..1) at which the monitor warns. */
@@ -100,6 +110,24 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
   rateLimits: {
     openai: { rate: 60, perMs: 60_000 },
     anthropic: { rate: 50, perMs: 60_000 },
+    // Slack's Tier 3 (the most common web API tier): 50+ requests/min per method and workspace.
+    slack: { rate: 50, perMs: 60_000 },
+    // Discord: 50 requests/s per bot globally.
+    discord: { rate: 50, perMs: 1_000 },
+    // Telegram bots: about 30 messages/s in bulk.
+    telegram: { rate: 30, perMs: 1_000 },
+    // LINE Messaging: 2,000 requests/s per channel for most endpoints.
+    line: { rate: 2_000, perMs: 1_000 },
+    // Resend: 2 requests/s per team.
+    resend: { rate: 2, perMs: 1_000 },
+    // Stripe: 25 requests/s per endpoint (and in test mode); live mode allows 100 operations/s overall.
+    stripe: { rate: 25, perMs: 1_000 },
+    // GitHub: 5,000 requests/h per token.
+    github: { rate: 5_000, perMs: 3_600_000 },
+    // Expo push: 600 notifications/s per project.
+    expo: { rate: 600, perMs: 1_000 },
+    // Notion: an average of 3 requests/s per integration.
+    notion: { rate: 3, perMs: 1_000 },
   },
   monitoring: { utilizationWarning: 0.8 },
   lint: {

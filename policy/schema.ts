@@ -177,7 +177,7 @@ const defaults = s.object('Defaults for everything the file does not name.', {
 const body = {
   defaults,
   semaphores: s.record('Named concurrency limits (manager.semaphore(name)).', semaphore),
-  rateLimits: s.record('Named rate limits (manager.limiter(name)); openai and anthropic exist by default.', rateLimit),
+  rateLimits: s.record('Named rate limits (manager.limiter(name)); openai, anthropic and the SaaS presets (slack, discord, telegram, line, resend, stripe, github, expo, notion) exist by default.', rateLimit),
   pools: s.record('Named PostgreSQL pools (manager.pool(name)).', pool),
   http: s.record('Named HTTP clients (manager.http(name)).', httpClient),
   monitoring,

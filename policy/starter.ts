@@ -25,7 +25,8 @@ semaphores:
     limit: 10
     maxQueue: 1000         # one more waiter is refused with QueueFullError
 
-# Named rate limits: manager.limiter('openai'). openai and anthropic exist by default.
+# Named rate limits: manager.limiter('openai'). openai, anthropic and the SaaS presets
+# (slack, discord, telegram, line, resend, stripe, github, expo, notion) exist by default.
 rateLimits:
   openai:
     rate: 60

@@ -16,7 +16,7 @@
  * and reported with the reason.
  */
 import { extname } from 'node:path';
-import type { API, ASTPath, FileInfo } from 'jscodeshift';
+import type { API, ASTPath, Collection, FileInfo } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, ensureNamedImports, programOf, span, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
@@ -35,7 +35,7 @@ import {
   type Provider,
 } from '../utils/throttle-clients.js';
 import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
-import { AI_SDK_PROVIDERS, PROVIDER_MODULE_TEXT, isProviderTestModule, providerApiOf } from '@bounded/policy';
+import { AI_SDK_PROVIDERS, PROVIDER_MODULE_TEXT, isProviderTestModule, matchesName, providerApiOf, type ProviderApi } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
@@ -129,6 +129,80 @@ function unrewritable(call: K.CallExpressionKind, imports: ContextLookup['import
   return undefined;
 }
 
+/**
+ * Clients a file makes by calling a provider module's factory or a ready export's method
+ * (`const client = twilio(sid, token)`, `const sheets = google.sheets({ … })`,
+ * `const gh = getOctokit(token)`), by local name: the transform only makes `new` clients
+ * throttled, so their calls are reported with the catalog's reason.
+ */
+function madeByFactory(root: Collection, imports: ContextLookup['imports']): Map<string, ProviderApi> {
+  const made = new Map<string, ProviderApi>();
+  for (const statement of programOf(root).body) {
+    if (statement.type !== 'VariableDeclaration') continue;
+    for (const declarator of statement.declarations) {
+      if (declarator.type !== 'VariableDeclarator' || declarator.id.type !== 'Identifier') continue;
+      let init = declarator.init as Node | null | undefined;
+      if (init?.type === 'AwaitExpression') init = init.argument;
+      if (init?.type !== 'CallExpression') continue;
+      const callee = init.callee as Node;
+      const binding = importOf(callee, imports) ?? (callee.type === 'MemberExpression' ? importOf(callee.object, imports) : undefined);
+      const api = binding === undefined ? undefined : providerApiOf(binding.module);
+      if (api === undefined || api.throttleCodemod.kind !== 'skip') continue;
+      const factory = api.factories !== undefined && matchesName(api.factories, binding!.imported);
+      const derived = callee.type === 'MemberExpression' && api.instances?.includes(binding!.imported) === true;
+      if (factory || derived) made.set(declarator.id.name, api);
+    }
+  }
+  return made;
+}
+
+/** The catalog's reason for a request on a client `madeByFactory` found. */
+function madeClientCall(call: K.CallExpressionKind, made: ReadonlyMap<string, ProviderApi>): string | undefined {
+  if (made.size === 0) return undefined;
+  const split = splitCallee(call.callee);
+  const receiver = split?.receiver;
+  const api = receiver?.type === 'Identifier' ? made.get(receiver.name) : undefined;
+  if (api === undefined || !isRequestPath(api.id, split!.path)) return undefined;
+  return api.throttleCodemod.kind === 'skip' ? api.throttleCodemod.reason : undefined;
+}
+
+/** True when an SDK that throttles itself is built without the option that turns that off (the catalog's `selfThrottle`). */
+function throttlesItself(api: ProviderApi, construction: K.NewExpressionKind): boolean {
+  const own = api.selfThrottle;
+  if (own === undefined || own.plugins !== undefined) return false;
+  const options = construction.arguments[own.optionsIndex] as Node | undefined;
+  if (options === undefined) return true;
+  if (options.type !== 'ObjectExpression') return true;
+  const valueAt = (object: Node, keys: readonly string[]): Node | undefined => {
+    if (object.type !== 'ObjectExpression') return undefined;
+    for (const property of object.properties as Node[]) {
+      if ((property.type !== 'ObjectProperty' && property.type !== 'Property') || property.computed) continue;
+      const key = property.key as Node;
+      const name = key.type === 'Identifier' ? key.name : key.type === 'StringLiteral' ? key.value : undefined;
+      if (name !== keys[0]) continue;
+      return keys.length === 1 ? (property.value) : valueAt(property.value, keys.slice(1));
+    }
+    return undefined;
+  };
+  return !own.disabledBy.some((entry) => {
+    const value = valueAt(options, entry.option.split('.'));
+    if (value === undefined) return false;
+    const literal = 'value' in value ? (value as { value: unknown }).value : undefined;
+    switch (entry.when) {
+      case 'set':
+        return value.type !== 'NullLiteral' && !(value.type === 'Identifier' && value.name === 'undefined');
+      case 'true':
+        return literal === true;
+      case 'false':
+        return literal === false;
+      case 'zero':
+        return literal === 0;
+      case 'infinite':
+        return value.type === 'Identifier' && value.name === 'Infinity';
+    }
+  });
+}
+
 /** The import an identifier (or a namespace's member) refers to. */
 function importOf(node: Node, imports: ContextLookup['imports']): { module: string; imported: string } | undefined {
   if (node.type === 'Identifier') return imports.get(node.name);
@@ -178,9 +252,10 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     }
     return !isInsideLimiter(path, context) && !isAfterLimiterWait(path, context);
   };
+  const made = madeByFactory(root, imports);
   const visit = (path: ASTPath): void => {
     const call = path.node as K.CallExpressionKind;
-    const skipped = unrewritable(call, imports);
+    const skipped = unrewritable(call, imports) ?? madeClientCall(call, made);
     if (skipped !== undefined) {
       if (flagged(path)) report(call, `\`${calleeText(call.callee) ?? 'the call'}\`: ${skipped}`);
       return;
@@ -196,6 +271,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const name = calleeText(call.callee) ?? `…${split.path.map((part) => `.${part}`).join('')}`;
     const support = providerApi(origin.provider)?.throttleCodemod;
     if (support?.kind === 'skip') {
+      // A SaaS client that throttles itself (a default Slack WebClient) is what the rule accepts: nothing to report.
+      if (origin.kind === 'construction' && throttlesItself(providerApi(origin.provider)!, origin.construction)) return;
       report(call, `\`${name}\`: ${support.reason}`);
       return;
     }

@@ -1,8 +1,8 @@
 import { ScopeType } from '@typescript-eslint/scope-manager';
 import { AST_NODE_TYPES, ASTUtils, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { RuleFix, RuleFixer, Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
-import { BOUNDED_MAPPERS } from '@bounded/policy';
-import type { Policy } from '@bounded/policy';
+import { BOUNDED_MAPPERS, PROVIDER_APIS, SAAS_APIS } from '@bounded/policy';
+import type { Policy, ThrottleSwitch } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { calleeText, enclosingFunction, isFunction } from '../utils/functions.js';
 import { providerReach } from '../utils/module-facts.js';
@@ -45,12 +45,29 @@ const PER_UNITS: ReadonlyMap<number, string> = new Map([
   [86_400_000, 'day'],
 ]);
 
-/** "the policy's 60 requests/min" for a limiter the policy knows; "its rate limit" otherwise. */
-function limitText(policy: Policy, limiter: string | undefined): string {
+/** What each API publishes as its limit, by label (the catalog's SaaS entries). */
+const PUBLISHED_LIMITS: ReadonlyMap<string, string> = new Map(
+  PROVIDER_APIS.flatMap((api) => (api.publishedLimit === undefined ? [] : [[api.label, api.publishedLimit] as const])),
+);
+
+/**
+ * "the policy's 60 requests/min" for a limiter the policy knows; "its rate limit" otherwise;
+ * followed by the API's published limit when the catalog has one ("Notion publishes: an
+ * average of 3 requests/s per integration").
+ */
+function limitText(policy: Policy, limiter: string | undefined, label: string): string {
   const limit = limiter === undefined ? undefined : policy.rateLimits[limiter];
-  if (limit === undefined) return 'its rate limit';
+  const published = PUBLISHED_LIMITS.get(label);
+  const suffix = published === undefined ? '' : ` (${label}: ${published})`;
+  if (limit === undefined) return `its rate limit${suffix}`;
   const per = PER_UNITS.get(limit.perMs) ?? `${limit.perMs} ms`;
-  return `the policy's ${limit.rate} requests/${per}`;
+  return `the policy's ${limit.rate} requests/${per}${suffix}`;
+}
+
+/** `rejectRateLimitedCalls: true`, `retryConfig.retries: 0`, `rejectOnRateLimit`: a setting that turns an SDK's throttling off. */
+function switchText(entry: ThrottleSwitch): string {
+  const value = { set: undefined, true: 'true', false: 'false', zero: '0', infinite: 'Infinity' }[entry.when];
+  return value === undefined ? `\`${entry.option}\`` : `\`${entry.option}: ${value}\``;
 }
 
 const ITEM_CALLBACKS = new Set(['map', 'flatMap']);
@@ -300,6 +317,18 @@ export default createRule<Options, MessageId>({
         return `the client is built for each request with that tenant's key, and each key has its own limit: keep one limiter per key (a Map from the key to providerLimiter('${limiter}')) and send each tenant's calls through its own, not one process-wide limiter that would throttle every tenant together`;
       }
       if (found.fanOut !== undefined) return `pass a finite \`${found.fanOut.knob.option}\` and send the calls through one shared limiter, e.g. providerLimiter('${limiter}')`;
+      const api = found.client?.api;
+      if (api !== undefined && SAAS_APIS.includes(api)) {
+        // SaaS SDKs are not wrapped by throttleClient (their calls take no request options it could add to).
+        const own = api.selfThrottle;
+        const instead =
+          own === undefined
+            ? ''
+            : own.plugins === undefined
+              ? `, or let the SDK throttle itself: it ${own.how} unless ${own.disabledBy.map(switchText).join(' or ')} turns that off`
+              : `, or let the SDK throttle itself: it ${own.how}`;
+        return `send it through one shared limiter, e.g. providerLimiter('${limiter}').schedule(…)${instead}`;
+      }
       if (found.client !== undefined && found.client.api.kind === 'sdk') {
         return `wrap the client once with throttleClient(client, { limiter: '${limiter}' })`;
       }
@@ -310,7 +339,7 @@ export default createRule<Options, MessageId>({
       const construction = found.client?.construction;
       const limiter = found.limiter;
       if (construction === undefined || limiter === undefined || isNameTaken(sourceCode.getScope(construction), 'throttleClient')) return [];
-      if (found.client?.api.kind !== 'sdk' || isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) return [];
+      if (found.client?.api.kind !== 'sdk' || SAAS_APIS.includes(found.client.api) || isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) return [];
       const clientText = sourceCode.getText(construction);
       return [
         {
@@ -341,7 +370,7 @@ export default createRule<Options, MessageId>({
           context.report({
             node,
             messageId: 'libraryFanOut',
-            data: { call, provider: found.label, what: found.fanOut.knob.defaultText, limit: limitText(policy, found.limiter), remedy: remedy(found) },
+            data: { call, provider: found.label, what: found.fanOut.knob.defaultText, limit: limitText(policy, found.limiter, found.label), remedy: remedy(found) },
           });
           return;
         }
@@ -366,7 +395,7 @@ export default createRule<Options, MessageId>({
         context.report({
           node,
           messageId,
-          data: { helper: helper ?? '', call, provider: found.label, limit: limitText(policy, found.limiter), remedy: remedy(found) },
+          data: { helper: helper ?? '', call, provider: found.label, limit: limitText(policy, found.limiter, found.label), remedy: remedy(found) },
           suggest: suggestions(found),
         });
       },

@@ -3,14 +3,14 @@ import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-esli
 import { createRule } from '../utils/create-rule.js';
 import { inspectOptions, isDisabledTimeout, isUnderDeadline, type OptionsVerdict } from '../utils/deadlines.js';
 import { calleeText } from '../utils/functions.js';
-import { httpCall, type HttpCall } from '../utils/http-calls.js';
+import { httpCall, instanceOrigin, moduleFactory, type HttpCall } from '../utils/http-calls.js';
 import { resolveImport } from '../utils/imports.js';
 import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, heldObject, propertyKey, setPropertyValue, spreadOption } from '../utils/option-objects.js';
 import { assignedVariable, valueOrigin } from '../utils/origins.js';
 import { moduleKey, policyModuleKey } from '../utils/module-paths.js';
 import { policyFor } from '../utils/policy.js';
 import type { HttpClientPolicy, ProviderDeadline } from '@bounded/policy';
-import { durationText } from '@bounded/policy';
+import { durationText, HTTP_CLIENTS, httpClientOf } from '@bounded/policy';
 import { callOptionsIndex, classifyClient, providerCall, providerLookup, type ProviderCall, type ProviderClient } from '../utils/sdk-clients.js';
 
 export type Options = [
@@ -27,6 +27,7 @@ export type MessageId =
   | 'missingTimeout'
   | 'defaultTimeout'
   | 'disabledTimeout'
+  | 'instanceTimeoutOff'
   | 'unverifiedTimeout'
   | 'untimedSignal'
   | 'addSignal'
@@ -44,6 +45,13 @@ interface Remedy {
   readonly value: string;
   readonly ms: string;
 }
+
+/**
+ * A deadline that goes under a key of the call's options: `remedy` is the whole `config: { … }`
+ * (added when the key is missing), `object` the key's own literal to add the option to; null
+ * when neither can be written.
+ */
+type NestedTarget = { readonly remedy: Remedy; readonly object: TSESTree.ObjectExpression | undefined } | null | undefined;
 
 /** A finding waiting for the end of the file, where `defaults.timeout` assignments are all known. */
 interface Pending {
@@ -77,6 +85,8 @@ export default createRule<Options, MessageId>({
       defaultTimeout:
         "`{{call}}` only has the {{provider}} SDK's default deadline of {{duration}} (each retry waits that long again), far longer than its caller waits; pass `{{option}}` or run it under withTimeout(…).",
       disabledTimeout: '`{{call}}` sets `{{setting}}`, which turns its deadline off; use a finite timeout such as `{{option}}`.',
+      instanceTimeoutOff:
+        '`{{call}}` goes through `{{instance}}`, made with `{{setting}}`, so a stalled server hangs it forever; pass `{{option}}` on the call or use a finite timeout where the instance is made.',
       unverifiedTimeout: '`{{call}}` takes its options from `{{options}}`, where no deadline is visible; pass `{{option}}` explicitly or run it under withTimeout(…).',
       untimedSignal: '`{{call}}` only stops when `{{signal}}` aborts, which has no deadline of its own; combine it with `AbortSignal.timeout({{ms}})`.',
       addSignal: 'Add `signal: AbortSignal.timeout({{ms}})`.',
@@ -121,6 +131,10 @@ export default createRule<Options, MessageId>({
     const httpMs = formatMs(policy.defaults.timeouts.http);
     const modelMs = formatMs(policy.defaults.timeouts.model);
     const pending: Pending[] = [];
+    /** Where a client or instance is made with its deadline off (`timeout: false`), reported at the end… */
+    const settings: { property: TSESTree.Property; report: () => void }[] = [];
+    /** …unless a call through it was reported for it already. */
+    const reportedSettings = new Set<TSESTree.Property>();
     const lookup = providerLookup(policy, sourceCode, context.physicalFilename, services);
     /** Options held in a local variable or built by a same-file function, read like an inline object. */
     const held = (node: TSESTree.Node): TSESTree.ObjectExpression | undefined =>
@@ -142,19 +156,32 @@ export default createRule<Options, MessageId>({
       }
       if (library === 'axios') return { option: `timeout: ${httpMs}`, key: 'timeout', value: httpMs, ms: httpMs };
       if (library === 'got') return { option: `timeout: { request: ${httpMs} }`, key: 'timeout', value: `{ request: ${httpMs} }`, ms: httpMs };
+      if (library === 'ky') return { option: `timeout: ${httpMs}`, key: 'timeout', value: httpMs, ms: httpMs };
       return { option: `signal: AbortSignal.timeout(${httpMs})`, key: 'signal', value: `AbortSignal.timeout(${httpMs})`, ms: httpMs };
     }
 
-    /** The suggestion that adds the remedy to the call's options at `index`. */
-    function addToCall(node: TSESTree.CallExpression, index: number, remedy: Remedy) {
+    /**
+     * The suggestion that adds the remedy to the call's options at `index`, or into `nested.object`
+     * (the call's `config: { … }`) when the SDK reads its deadline there.
+     */
+    function addToCall(node: TSESTree.CallExpression, index: number, remedy: Remedy, nested?: NestedTarget) {
+      if (nested?.object !== undefined) {
+        const object = nested.object;
+        return {
+          messageId: 'addTimeout' as const,
+          data: { ms: remedy.ms, option: nested.remedy.option },
+          fix: (fixer: RuleFixer): RuleFix | null => addProperty(fixer, sourceCode, object, remedy.option),
+        };
+      }
+      const added = nested?.remedy ?? remedy;
       return {
-        messageId: remedy.key === 'signal' ? ('addSignal' as const) : ('addTimeout' as const),
-        data: { ms: remedy.ms, option: remedy.option },
+        messageId: added.key === 'signal' ? ('addSignal' as const) : ('addTimeout' as const),
+        data: { ms: added.ms, option: added.option },
         fix: (fixer: RuleFixer): RuleFix | null => {
           const argument = node.arguments[index];
           const object = asObjectLiteral(argument);
-          if (object !== undefined) return addProperty(fixer, sourceCode, object, remedy.option);
-          return addOption(fixer, sourceCode, node, index, remedy.option) ?? (argument === undefined ? null : spreadOption(fixer, sourceCode, argument, remedy.option));
+          if (object !== undefined) return addProperty(fixer, sourceCode, object, added.option);
+          return addOption(fixer, sourceCode, node, index, added.option) ?? (argument === undefined ? null : spreadOption(fixer, sourceCode, argument, added.option));
         },
       };
     }
@@ -179,9 +206,12 @@ export default createRule<Options, MessageId>({
       peer: string,
       client?: { construction: TSESTree.CallExpression | TSESTree.NewExpression; name: string },
       sdkDefault?: { provider: string; ms: number },
+      nested?: NestedTarget,
     ): void {
       const call = describe(node.callee);
       const onClient = client === undefined ? [] : addToClient(client.construction, client.name, remedy);
+      const onCall = nested === null ? [] : [addToCall(node, index, remedy, nested)];
+      const option = nested?.remedy.option ?? remedy.option;
       switch (verdict.kind) {
         case 'missing':
         case 'opaque':
@@ -189,16 +219,16 @@ export default createRule<Options, MessageId>({
             context.report({
               node,
               messageId: 'defaultTimeout',
-              data: { call, provider: sdkDefault.provider, duration: durationText(sdkDefault.ms), option: remedy.option },
-              suggest: [addToCall(node, index, remedy), ...onClient],
+              data: { call, provider: sdkDefault.provider, duration: durationText(sdkDefault.ms), option },
+              suggest: [...onCall, ...onClient],
             });
             return;
           }
           context.report({
             node,
             messageId: verdict.kind === 'missing' ? 'missingTimeout' : 'unverifiedTimeout',
-            data: { call, peer, option: remedy.option, options: verdict.kind === 'opaque' ? sourceCode.getText(verdict.node).replace(/\s+/g, ' ') : '' },
-            suggest: [addToCall(node, index, remedy), ...onClient],
+            data: { call, peer, option, options: verdict.kind === 'opaque' ? sourceCode.getText(verdict.node).replace(/\s+/g, ' ') : '' },
+            suggest: [...onCall, ...onClient],
           });
           return;
         case 'disabled': {
@@ -247,6 +277,21 @@ export default createRule<Options, MessageId>({
       return variable?.references.some((reference) => isSetTimeout(reference.identifier.parent)) ?? false;
     }
 
+    /** `api.get(…)` through `const api = ky.create({ timeout: false })`: the call has no deadline; fix it on the call or where the instance is made. */
+    function reportSwitchedOff(node: TSESTree.CallExpression, http: HttpCall, property: TSESTree.Property, remedy: Remedy): void {
+      const value = remedy.key === 'signal' ? remedy.ms : remedy.value;
+      const option = `timeout: ${value}`;
+      context.report({
+        node,
+        messageId: 'instanceTimeoutOff',
+        data: { call: describe(node.callee), instance: http.receiver === undefined ? 'its instance' : describe(http.receiver), setting: sourceCode.getText(property), option: remedy.option },
+        suggest: [
+          addToCall(node, http.optionsIndex, remedy),
+          { messageId: 'setTimeoutValue', data: { option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', value) },
+        ],
+      });
+    }
+
     function checkHttp(node: TSESTree.CallExpression, http: HttpCall, scope: Scope.Scope): void {
       const remedy = remedyFor(http.library);
       if (http.api.timeoutMethod !== undefined) {
@@ -266,12 +311,25 @@ export default createRule<Options, MessageId>({
         });
         return;
       }
-      if (http.instance !== undefined) {
-        const config = inspectOptions(http.instance.arguments[0], ['timeout'], scope, false, held);
-        if (config.kind === 'deadline' || config.kind === 'disabled' || (config.kind === 'opaque' && !strict)) return;
+      // An instance's defaults, nearest first: `base.extend({ timeout: false })` overrides what `base` was made with.
+      let switchedOff: TSESTree.Property | undefined;
+      for (const instance of http.instances) {
+        const config = inspectOptions(instance.arguments[0], ['timeout'], scope, false, held);
+        if (config.kind === 'disabled') {
+          switchedOff = config.property;
+          break;
+        }
+        if (config.kind === 'deadline' || (config.kind === 'opaque' && !strict)) return;
       }
       const verdict = inspectOptions(node.arguments[http.optionsIndex], http.timeoutKeys, scope, strict, held);
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
+      // A call through an instance made with its deadline off has none (D2): reported at the call, which the setting leaves hanging.
+      if (switchedOff !== undefined && verdict.kind === 'missing') {
+        const property = switchedOff;
+        reportedSettings.add(property);
+        pending.push({ node, http, report: () => reportSwitchedOff(node, http, property, remedy) });
+        return;
+      }
       // ky: a 10 s default unless turned off.
       if (http.api.defaultMs !== undefined && verdict.kind === 'missing') return;
       if (http.library === 'http' && setsTimeoutOnResult(node, scope)) return;
@@ -319,6 +377,7 @@ export default createRule<Options, MessageId>({
       // The default stands unless the call turns it off (`timeout: 0`).
       if (defaultSuffices && verdict.kind !== 'disabled') return;
       const remedy = remedyFor('sdk', deadline.call);
+      const target = deadline.nestedIn === undefined ? undefined : nestedTarget(deadline.nestedIn, verdict, node.arguments[index], remedy);
       const construction = client.construction;
       pending.push({
         node,
@@ -332,8 +391,25 @@ export default createRule<Options, MessageId>({
             `${client.label} API`,
             construction === undefined || !deadline.client.includes(remedy.key) ? undefined : { construction, name: describe(sdk.receiver) },
             sdkDefault,
+            target,
           ),
       });
+    }
+
+    /**
+     * Where the remedy goes for an SDK that reads its deadline under a key of the call's options
+     * (Google GenAI: `generateContent({ model, contents, config: { abortSignal } })`): into that
+     * key's object literal, or as a new `config: { … }`; null (no call suggestion) when the key
+     * holds something the rule cannot see into or the options are not a literal.
+     */
+    function nestedTarget(key: string, verdict: OptionsVerdict, options: TSESTree.Node | undefined, remedy: Remedy): NestedTarget {
+      const wrapped: Remedy = { option: `${key}: { ${remedy.option} }`, key, value: `{ ${remedy.option} }`, ms: remedy.ms };
+      const object = verdict.kind === 'missing' ? verdict.object : undefined;
+      if (object === undefined) return options === undefined ? { remedy: wrapped, object: undefined } : null;
+      const property = findProperty(object, key);
+      if (property === undefined) return { remedy: wrapped, object: undefined };
+      const inner = asObjectLiteral(property.value);
+      return inner === undefined ? null : { remedy: wrapped, object: inner };
     }
 
     /** The policy's `lint.httpClients` entry a call is, matched on the module's resolved file and the export's name. */
@@ -356,28 +432,46 @@ export default createRule<Options, MessageId>({
       pending.push({ node, http: undefined, report: () => report(node, verdict, client.optionsIndex, remedy, 'server') });
     }
 
-    /** `new OpenAI({ timeout: 0 })`, `axios.create({ timeout: Infinity })`: reported where the client is built. */
+    /**
+     * `new OpenAI({ timeout: 0 })`, `axios.create({ timeout: Infinity })`, `ky.extend({ timeout: false })`,
+     * `base.extend({ timeout: false })` on an instance: reported where the client is built.
+     */
     function checkConstruction(node: TSESTree.NewExpression | TSESTree.CallExpression, scope: Scope.Scope): void {
-      let library: 'sdk' | 'axios' | 'got';
+      let library: 'sdk' | HttpCall['library'];
       if (node.type === AST_NODE_TYPES.NewExpression) {
         const client = classifyClient(node, lookup);
         if (client?.api.deadline?.client.includes('timeout') !== true) return;
         library = 'sdk';
       } else {
         const binding = resolveImport(node.callee, scope);
-        if (binding?.module === 'axios' && binding.imported === 'create') library = 'axios';
-        else if (binding?.module === 'got' && binding.imported === 'extend') library = 'got';
-        else return;
+        const imported = binding === undefined ? undefined : httpClientOf(binding.module);
+        if (imported !== undefined && imported.instanceFactories.includes(binding!.imported)) library = imported.id;
+        else {
+          // The module reached through a parameter's default (`{ ky = defaultKy }`), or an instance made from another instance.
+          const callee = node.callee;
+          if (binding !== undefined || callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return;
+          const factory = moduleFactory(callee, scope);
+          const parent = factory === undefined ? instanceOrigin(callee.object, scope) : undefined;
+          if (factory !== undefined) library = factory.id;
+          else if (parent !== undefined && parent.api.instanceFactories.includes(callee.property.name)) library = parent.api.id;
+          else return;
+        }
+        if (!HTTP_CLIENTS.find((client) => client.id === library)?.timeoutKeys.includes('timeout')) return;
       }
       const object = asObjectLiteral(node.arguments[0]);
       const property = object === undefined ? undefined : findProperty(object, 'timeout');
       if (property === undefined || !isDisabledTimeout(property.value, scope)) return;
       const remedy = remedyFor(library);
-      context.report({
-        node: property,
-        messageId: 'disabledTimeout',
-        data: { call: describe(node.callee), setting: sourceCode.getText(property), option: remedy.option },
-        suggest: [{ messageId: 'setTimeoutValue', data: { option: remedy.option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', remedy.value) }],
+      // Reported at the end, unless a call through the instance was reported for it.
+      settings.push({
+        property,
+        report: () =>
+          context.report({
+            node: property,
+            messageId: 'disabledTimeout',
+            data: { call: describe(node.callee), setting: sourceCode.getText(property), option: remedy.option },
+            suggest: [{ messageId: 'setTimeoutValue', data: { option: remedy.option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', remedy.value) }],
+          }),
       });
     }
 
@@ -417,6 +511,7 @@ export default createRule<Options, MessageId>({
         if (origin !== undefined) defaultsSet.add(origin);
       },
       'Program:exit'() {
+        for (const setting of settings) if (!reportedSettings.has(setting.property)) setting.report();
         for (const finding of pending) {
           const http = finding.http;
           if (http?.library === 'axios' && (defaultsSet.has('axios') || (http.instance !== undefined && defaultsSet.has(http.instance)))) continue;

@@ -105,9 +105,14 @@ function requestReach(context: FactsContext): Reach<{ call: string; deadline: bo
       const fact = importedFact(call, scopeOf, context.filename, context.index, context.services)?.request;
       return fact === undefined ? undefined : { call: fact.call, deadline: fact.deadline || isUnderDeadline(call, scope, wrappers) };
     }
-    let deadline = http.api.defaultMs !== undefined || isUnderDeadline(call, scope, wrappers);
-    if (!deadline && http.instance !== undefined) deadline = inspectOptions(http.instance.arguments[0], ['timeout'], scope, false, held).kind === 'deadline';
-    if (!deadline && http.optionsIndex >= 0) deadline = inspectOptions(call.arguments[http.optionsIndex], http.timeoutKeys, scope, false, held).kind === 'deadline';
+    if (isUnderDeadline(call, scope, wrappers)) return { call: textOf(sourceCode, call.callee), deadline: true };
+    // The call's own options, else its instance's defaults (nearest first), else the client's default (ky's 10 s).
+    const verdicts = [
+      ...(http.optionsIndex >= 0 ? [inspectOptions(call.arguments[http.optionsIndex], http.timeoutKeys, scope, false, held)] : []),
+      ...http.instances.map((instance) => inspectOptions(instance.arguments[0], ['timeout'], scope, false, held)),
+    ];
+    const decided = verdicts.find((verdict) => verdict.kind !== 'missing');
+    const deadline = decided === undefined ? http.api.defaultMs !== undefined : decided.kind === 'deadline';
     return { call: textOf(sourceCode, call.callee), deadline };
   };
   // Requests with a deadline are still requests: the index records both kinds.

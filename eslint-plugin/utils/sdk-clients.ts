@@ -12,11 +12,12 @@ import {
   matchesName,
   type ConcurrencyKnob,
   type ProviderApi,
+  type ThrottleSwitch,
 } from '@bounded/policy';
 import type { Policy } from '@bounded/policy';
 import { calledFunction, returnedExpressions, type ScopeOf } from './call-graph.js';
 import { calleeText } from './functions.js';
-import { httpCall, urlText } from './http-calls.js';
+import { httpCall, urlText, type HttpCall } from './http-calls.js';
 import { resolveImport, type ImportedBinding } from './imports.js';
 import { moduleKey, policyModuleKey } from './module-paths.js';
 import { findProperty, heldObject } from './option-objects.js';
@@ -205,16 +206,137 @@ export function classifyClient(expression: TSESTree.Node, lookup: ProviderLookup
       return undefined;
     }
     case AST_NODE_TYPES.NewExpression: {
-      const binding = resolveImport(node.callee, scope);
-      if (binding === undefined || isProviderTestModule(binding.module)) return undefined;
-      const api = apiOfModule(binding, lookup);
-      return api !== undefined && matchesName(api.classes, binding.imported) ? client(api, node) : undefined;
+      const made = constructedClass(node.callee, lookup, scope);
+      if (made === undefined) return undefined;
+      const { binding, api } = made;
+      return matchesName(api.classes, binding.imported) ? client(api, node) : undefined;
     }
     case AST_NODE_TYPES.CallExpression:
       return classifyCall(node, lookup, scope, depth);
     default:
       return undefined;
   }
+}
+
+/**
+ * The catalog class a `new` expression builds: an imported class (`new WebClient(…)`), one of a
+ * namespace export (`new messagingApi.MessagingApiClient(…)`), or a class extended with plugins
+ * (`const MyOctokit = Octokit.plugin(throttling)`, then `new MyOctokit(…)`).
+ */
+function constructedClass(
+  callee: TSESTree.Node,
+  lookup: ProviderLookup,
+  scope: Scope.Scope,
+): { binding: ImportedBinding; api: ProviderApi } | undefined {
+  const bare = skipTypeWrappers(callee);
+  const binding = resolveImport(bare, scope);
+  if (binding !== undefined) {
+    if (isProviderTestModule(binding.module)) return undefined;
+    const api = apiOfModule(binding, lookup);
+    return api === undefined ? undefined : { binding, api };
+  }
+  if (bare.type === AST_NODE_TYPES.MemberExpression && !bare.computed && bare.property.type === AST_NODE_TYPES.Identifier) {
+    const namespace = resolveImport(bare.object, scope);
+    const api = namespace === undefined ? undefined : apiOfModule(namespace, lookup);
+    if (api?.namespaces?.includes(namespace!.imported) === true) return { binding: { module: namespace!.module, imported: bare.property.name }, api };
+  }
+  const base = pluginBase(bare, scope);
+  return base === undefined ? undefined : constructedClass(base.base, lookup, scope);
+}
+
+/** `X.plugin(a, b)` (or `.defaults(…)` on it) behind a class, and the plugins it applies. */
+function pluginBase(callee: TSESTree.Node, scope: Scope.Scope, depth = 0): { base: TSESTree.Node; plugins: TSESTree.Node[] } | undefined {
+  if (depth > 4) return undefined;
+  const origin = callee.type === AST_NODE_TYPES.Identifier ? valueOrigin(callee, scope) : callee;
+  const call = origin === undefined ? undefined : skipTypeWrappers(origin);
+  if (call?.type !== AST_NODE_TYPES.CallExpression || call.callee.type !== AST_NODE_TYPES.MemberExpression || call.callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const method = call.callee.property.name;
+  if (method !== 'plugin' && method !== 'defaults') return undefined;
+  const inner = pluginBase(call.callee.object, scope, depth + 1);
+  const own = method === 'plugin' ? call.arguments.filter((argument) => argument.type !== AST_NODE_TYPES.SpreadElement) : [];
+  return inner === undefined ? { base: call.callee.object, plugins: own } : { base: inner.base, plugins: [...inner.plugins, ...own] };
+}
+
+/** True when `node` is an export of one of `modules` (`throttling` of '@octokit/plugin-throttling'), or a call of one (`apiThrottler()`). */
+function isPluginOf(node: TSESTree.Node, modules: readonly string[], scope: Scope.Scope): boolean {
+  const bare = skipTypeWrappers(node);
+  const target = bare.type === AST_NODE_TYPES.CallExpression ? bare.callee : bare;
+  const binding = resolveImport(target, scope);
+  return binding !== undefined && modules.includes(binding.module);
+}
+
+/** The value at a dotted option path of an options object (`rest.rejectOnRateLimit`), when it is visible. */
+function optionAt(object: TSESTree.ObjectExpression, path: string, lookup: ProviderLookup): TSESTree.Node | undefined {
+  let current: TSESTree.ObjectExpression | undefined = object;
+  const keys = path.split('.');
+  for (const [index, key] of keys.entries()) {
+    const property: TSESTree.Property | undefined = current === undefined ? undefined : findProperty(current, key);
+    if (property === undefined) return undefined;
+    if (index === keys.length - 1) return skipTypeWrappers(property.value);
+    current = heldObject(property.value, lookup.scopeOf(property.value), lookup.scopeOf, lookup.visitorKeys);
+  }
+  return undefined;
+}
+
+function switchedOff(value: TSESTree.Node, when: ThrottleSwitch['when']): boolean {
+  const literal = value.type === AST_NODE_TYPES.Literal ? value.value : undefined;
+  switch (when) {
+    case 'set':
+      return !(value.type === AST_NODE_TYPES.Literal && value.value === null) && !(value.type === AST_NODE_TYPES.Identifier && value.name === 'undefined');
+    case 'true':
+      return literal === true;
+    case 'false':
+      return literal === false;
+    case 'zero':
+      return literal === 0;
+    case 'infinite':
+      return (value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') || calleeText(value) === 'Number.POSITIVE_INFINITY';
+  }
+}
+
+/** A plugin applied to the client held where `construction` is stored: `bot.api.config.use(apiThrottler())`. */
+function pluginUsedOnInstance(construction: TSESTree.Node, modules: readonly string[], lookup: ProviderLookup): boolean {
+  const declarator = construction.parent;
+  if (declarator?.type !== AST_NODE_TYPES.VariableDeclarator || declarator.id.type !== AST_NODE_TYPES.Identifier) return false;
+  const scope = lookup.scopeOf(declarator);
+  const variable = scope.set.get(declarator.id.name) ?? scope.upper?.set.get(declarator.id.name);
+  return (
+    variable?.references.some((reference) => {
+      for (let current: TSESTree.Node | undefined = reference.identifier.parent; current?.type === AST_NODE_TYPES.MemberExpression || current?.type === AST_NODE_TYPES.CallExpression; current = current.parent) {
+        if (current.type === AST_NODE_TYPES.CallExpression && current.arguments.some((argument) => isPluginOf(argument, modules, lookup.scopeOf(argument)))) return true;
+      }
+      return false;
+    }) ?? false
+  );
+}
+
+/**
+ * True when the client holds its own calls to the API's limits (the catalog's `selfThrottle`):
+ * built-in and not turned off in the options it was made with, or turned on by a plugin
+ * applied to its class or instance. A client made out of sight keeps the SDK's default.
+ */
+export function isSelfThrottled(made: ProviderClient, lookup: ProviderLookup): boolean {
+  const self = made.api.selfThrottle;
+  if (self === undefined) return false;
+  const construction = made.construction;
+  if (self.plugins !== undefined) {
+    if (construction === undefined) return false;
+    const scope = lookup.scopeOf(construction);
+    const fromClass = construction.type === AST_NODE_TYPES.NewExpression ? (pluginBase(skipTypeWrappers(construction.callee), scope)?.plugins ?? []) : [];
+    // `getOctokit(token, options, throttling)`: plugins after the options.
+    const fromFactory = construction.type === AST_NODE_TYPES.CallExpression ? construction.arguments.slice(2) : [];
+    const applied = [...fromClass, ...fromFactory].some((plugin) => isPluginOf(plugin, self.plugins!, scope)) || pluginUsedOnInstance(construction, self.plugins, lookup);
+    if (!applied) return false;
+  }
+  if (construction === undefined) return true;
+  const index = construction.type === AST_NODE_TYPES.CallExpression && self.plugins !== undefined ? 1 : self.optionsIndex;
+  const options = construction.arguments[index];
+  const object = options === undefined ? undefined : heldObject(options, lookup.scopeOf(options), lookup.scopeOf, lookup.visitorKeys);
+  if (object === undefined) return true;
+  return !self.disabledBy.some((entry) => {
+    const value = optionAt(object, entry.option, lookup);
+    return value !== undefined && switchedOff(value, entry.when);
+  });
 }
 
 function classifyCall(node: TSESTree.CallExpression, lookup: ProviderLookup, scope: Scope.Scope, depth: number): ProviderClient | undefined {
@@ -473,6 +595,22 @@ function hasFiniteOption(object: TSESTree.ObjectExpression | undefined, name: st
 }
 
 /** The provider `node` calls, if it is a provider call at all. */
+/**
+ * A request's URL as far as the code shows it: the URL argument, or, when that is relative, the
+ * base URL of the instance it is sent through (`ky.create({ prefixUrl: 'https://api.openai.com/v1' })`).
+ */
+function requestUrl(http: HttpCall, scope: Scope.Scope, lookup: ProviderLookup): string | undefined {
+  const url = urlText(http.url, scope);
+  if (url !== undefined && /^[a-z][\w+.-]*:/i.test(url)) return url;
+  for (const instance of http.instances) {
+    const config = instance.arguments[0];
+    const object = config === undefined ? undefined : heldObject(config, lookup.scopeOf(config), lookup.scopeOf, lookup.visitorKeys);
+    const base = (http.api.baseUrlKeys ?? []).map((key) => (object === undefined ? undefined : findProperty(object, key))).find((property) => property !== undefined);
+    if (base !== undefined) return urlText(base.value, lookup.scopeOf(base.value));
+  }
+  return url;
+}
+
 export function providerUse(node: TSESTree.CallExpression, lookup: ProviderLookup): ProviderUse | undefined {
   const sdk = providerCall(node, lookup);
   if (sdk !== undefined) {
@@ -486,13 +624,13 @@ export function providerUse(node: TSESTree.CallExpression, lookup: ProviderLooku
       limiter: made.limiter,
       client: sdk.receiver === node.callee ? undefined : made,
       fanOut: sdk.fanOut,
-      limited: made.throttled || bounded || sdk.fanOut?.verdict === 'finite',
+      limited: made.throttled || bounded || sdk.fanOut?.verdict === 'finite' || isSelfThrottled(made, lookup),
     };
   }
   const scope = lookup.scopeOf(node);
   const http = httpCall(node, scope);
   if (http === undefined) return undefined;
-  const url = urlText(http.url, scope);
+  const url = requestUrl(http, scope, lookup);
   const provider = url === undefined ? undefined : PROVIDER_HOSTS.find((entry) => entry.host.test(url));
   return provider === undefined
     ? undefined

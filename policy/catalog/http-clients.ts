@@ -22,6 +22,8 @@ export interface HttpClientApi {
   readonly instanceFactories: readonly string[];
   /** Options, besides `signal`, that put a deadline on the request. */
   readonly timeoutKeys: readonly string[];
+  /** Instance options a relative request URL is resolved against (`prefixUrl` of `ky.create({ prefixUrl })`): where the host is. */
+  readonly baseUrlKeys?: readonly string[];
   /** A deadline set by a chained method (`superagent.get(url).timeout(5_000)`). */
   readonly timeoutMethod?: string;
   /** The deadline a request gets when none is set, in ms; undefined when it has none. */
@@ -79,6 +81,7 @@ export const HTTP_CLIENTS: readonly HttpClientApi[] = [
     callable: true,
     instanceFactories: ['create'],
     timeoutKeys: ['timeout'],
+    baseUrlKeys: ['baseURL'],
     defaultMs: undefined,
     withoutDeadline: 'a stalled server hangs it forever',
     timeoutCodemod: REWRITE,
@@ -91,6 +94,7 @@ export const HTTP_CLIENTS: readonly HttpClientApi[] = [
     callable: true,
     instanceFactories: ['extend'],
     timeoutKeys: ['timeout'],
+    baseUrlKeys: ['prefixUrl'],
     defaultMs: undefined,
     withoutDeadline: 'a stalled server hangs it forever',
     timeoutCodemod: REWRITE,
@@ -103,6 +107,7 @@ export const HTTP_CLIENTS: readonly HttpClientApi[] = [
     callable: true,
     instanceFactories: ['create', 'extend'],
     timeoutKeys: ['timeout'],
+    baseUrlKeys: ['prefixUrl'],
     // ky: "timeout … Default: 10000"; `timeout: false` turns it off.
     defaultMs: 10_000,
     withoutDeadline: 'a stalled server hangs it forever',

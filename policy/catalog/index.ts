@@ -7,6 +7,7 @@
 export * from './http-clients.js';
 export * from './limiters.js';
 export * from './providers.js';
+export * from './saas.js';
 export * from './blocking.js';
 export * from './connections.js';
 export * from './contexts.js';

@@ -7,6 +7,7 @@
  *
  * Pure data: nothing here imports a parser or runs a provider's code.
  */
+import { SAAS_APIS } from './saas.js';
 
 /** What a transform does with an entry's calls. */
 export type CodemodSupport =
@@ -49,6 +50,34 @@ export interface ConcurrencyKnob {
   readonly inputs?: { readonly argument: number; readonly property?: string };
 }
 
+/** A client option that turns an SDK's own throttling off, and the values that do. */
+export interface ThrottleSwitch {
+  /** Dotted path in the client options: `rejectRateLimitedCalls`, `rest.rejectOnRateLimit`, `throttle.enabled`. */
+  readonly option: string;
+  /** `set`: any value but null/undefined; `true`/`false`: that literal; `zero`: 0; `infinite`: Infinity. */
+  readonly when: 'set' | 'true' | 'false' | 'zero' | 'infinite';
+}
+
+/**
+ * How an SDK holds its own requests to the API's limits (issue 20): a queue per rate-limit
+ * bucket, a concurrency cap that waits out 429s, a rate limiter. A call through such a client
+ * is no hazard unless the code turns it off. A retry on 429 alone is no throttle.
+ */
+export interface SelfThrottle {
+  /** What the SDK does, for docs and messages. */
+  readonly how: string;
+  /** The argument of the constructor or factory the options are at. */
+  readonly optionsIndex: number;
+  /** Options that turn it off. */
+  readonly disabledBy: readonly ThrottleSwitch[];
+  /**
+   * When only a plugin throttles: modules whose exports, applied to the client class or
+   * instance (`Octokit.plugin(throttling)`, `getOctokit(token, {}, throttling)`,
+   * `bot.api.config.use(apiThrottler())`), turn it on. Without one, the client does not throttle.
+   */
+  readonly plugins?: readonly string[];
+}
+
 export interface ProviderApi {
   /** Stable id: `openai`, `langchain`. */
   readonly id: string;
@@ -81,6 +110,12 @@ export interface ProviderApi {
   readonly fanOuts?: Readonly<Record<string, ConcurrencyKnob>>;
   /** A client option that bounds the client's own concurrency (LangChain's AsyncCaller `maxConcurrency`). */
   readonly clientConcurrency?: string;
+  /** Exports that are namespaces of client classes: `messagingApi` of `new messagingApi.MessagingApiClient(…)`. */
+  readonly namespaces?: readonly string[];
+  /** Whether the SDK throttles itself, and with which knob; absent when it does not. */
+  readonly selfThrottle?: SelfThrottle;
+  /** The API's published rate limit, for messages ("an average of 3 requests/s per integration"); "no published limit" where none. */
+  readonly publishedLimit?: string;
   /** Client options that carry the API key, for the per-tenant advice. */
   readonly keyOptions: readonly string[];
   /** The `rateLimits` entry that should admit its calls, when the policy has a preset for it. */
@@ -351,8 +386,8 @@ export const AI_SDK_PROVIDERS: Readonly<Record<string, { readonly label: string;
  */
 export const PROVIDER_TEST_MODULES: readonly (string | RegExp)[] = ['ai/test', /^@langchain\/core\/utils\/testing/, /^langchain\/.*fake/, 'openai/testing'];
 
-/** Every provider entry, SDKs first. */
-export const PROVIDER_APIS: readonly ProviderApi[] = [...PROVIDER_SDKS, ...PROVIDER_FRAMEWORKS];
+/** Every provider entry: model SDKs, frameworks, then the rate-limited SaaS APIs (policy/catalog/saas.ts). */
+export const PROVIDER_APIS: readonly ProviderApi[] = [...PROVIDER_SDKS, ...PROVIDER_FRAMEWORKS, ...SAAS_APIS];
 
 /** Provider APIs reached over plain HTTP, by host: model APIs and the rate-limited search and scraping APIs agents call. */
 export const PROVIDER_HOSTS: readonly { readonly host: RegExp; readonly limiter: string | undefined; readonly label: string }[] = [

@@ -115,6 +115,26 @@ export const digest = (texts: string[]) => Promise.all(texts.map((text) => summa
   });
 });
 
+describe('the index pass: ky instances', () => {
+  it("records a request through a ky instance as having ky's default deadline, unless the instance (or one it extends) turns it off", () => {
+    const root = project({
+      'k.ts': `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com' });
+const raw = api.extend({ timeout: false });
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();
+export const download = (path: string) => raw.get(path).blob();
+export const downloadSoon = (path: string) => raw.get(path, { timeout: 5_000 }).blob();
+`,
+    });
+    const { index } = buildProjectIndex([join(root, 'k.ts')], defaultPolicy());
+    expect(index.files[join(root, 'k.ts')]).toEqual({
+      getUser: { request: { call: 'api.get', deadline: true } },
+      download: { request: { call: 'raw.get', deadline: false } },
+      downloadSoon: { request: { call: 'raw.get', deadline: true } },
+    });
+  });
+});
+
 describe('the index pass on real-world imports', () => {
   it('survives imports that name a file where a folder is probed (../package.json, ./logo.svg: ENOTDIR), and still follows wrappers', async () => {
     const root = project({

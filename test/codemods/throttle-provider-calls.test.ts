@@ -391,3 +391,39 @@ export class Twice {
     ]);
   });
 });
+
+describe('SaaS SDKs (issue 20)', () => {
+  const fanOut = (imports: string, setup: string, call: string): string =>
+    `${imports}\n${setup}\nexport const run = (items: string[]) => Promise.all(items.map((item) => ${call}));\n`;
+
+  it('leaves a client that throttles itself alone, without a report, as the rule does', () => {
+    const source = fanOut(`import { WebClient } from '@slack/web-api';`, `const slack = new WebClient(process.env.SLACK_TOKEN);`, `slack.chat.postMessage({ channel: item, text: 'hi' })`);
+    expect(findings(join(DIR, 'saas-notify.ts'), source)).toEqual([]);
+    expect(run(join(DIR, 'saas-notify.ts'), source)).toEqual({ output: null, reports: [] });
+  });
+
+  it('reports the same client with its throttling turned off, with the catalog reason naming the preset', () => {
+    const source = fanOut(
+      `import { WebClient } from '@slack/web-api';`,
+      `const slack = new WebClient(process.env.SLACK_TOKEN, { rejectRateLimitedCalls: true });`,
+      `slack.chat.postMessage({ channel: item, text: 'hi' })`,
+    );
+    expect(findings(join(DIR, 'saas-notify.ts'), source).map((message) => message.line)).toEqual([3]);
+    const { output, reports } = run(join(DIR, 'saas-notify.ts'), source);
+    expect(output).toBeNull();
+    expect(located(reports)).toEqual([
+      "3:73 `slack.chat.postMessage`: Slack clients are not wrapped automatically; send their calls through one shared limiter (providerLimiter('slack').schedule(() => …))",
+    ]);
+  });
+
+  it('reports calls on clients made by a factory (twilio(…), google.sheets(…)), which it never wraps', () => {
+    const twilio = fanOut(`import twilio from 'twilio';`, `const client = twilio(process.env.SID, process.env.TOKEN);`, `client.messages.create({ to: item, from: '+15550100', body: 'hi' })`);
+    expect(findings(join(DIR, 'saas-sms.ts'), twilio).map((message) => message.line)).toEqual([3]);
+    expect(located(run(join(DIR, 'saas-sms.ts'), twilio).reports)).toEqual([
+      "3:73 `client.messages.create`: Twilio clients are not wrapped automatically; send their calls through one shared limiter (providerLimiter('…').schedule(() => …))",
+    ]);
+    const sheets = fanOut(`import { google } from 'googleapis';`, `const sheets = google.sheets({ version: 'v4' });`, `sheets.spreadsheets.values.get({ spreadsheetId: item, range: 'A1' })`);
+    expect(findings(join(DIR, 'saas-sheets.ts'), sheets).map((message) => message.line)).toEqual([3]);
+    expect(located(run(join(DIR, 'saas-sheets.ts'), sheets).reports)).toHaveLength(1);
+  });
+});

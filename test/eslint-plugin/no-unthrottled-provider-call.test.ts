@@ -940,6 +940,48 @@ cron.schedule('0 * * * *', async () => {
       ],
       output: null,
     },
+    // An HTTP client instance whose prefix URL is the provider's host: the request's path alone is relative.
+    {
+      code: `import ky from 'ky';
+const openaiApi = ky.create({ prefixUrl: 'https://api.openai.com/v1' });
+export const embedAll = (texts: string[]) => Promise.all(texts.map((input) => openaiApi.post('embeddings', { json: { model: 'text-embedding-3-small', input } }).json()));`,
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 3,
+          data: { call: 'openaiApi.post', provider: 'OpenAI', limit: openaiLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)" },
+          suggestions: [],
+        },
+      ],
+      output: null,
+    },
+    // The prefix URL from a constructor parameter's default, a namespace constant; the instance held in a field through a
+    // constructor-local alias: the host is still the provider's.
+    {
+      code: `import defaultKy, { type KyInstance } from 'ky';
+export namespace serper {
+  export const API_BASE_URL = 'https://google.serper.dev';
+}
+export class Serper {
+  private readonly rawKy: KyInstance;
+  constructor({ baseUrl = serper.API_BASE_URL, ky = defaultKy }: { baseUrl?: string; ky?: KyInstance } = {}) {
+    const base = ky.extend({ prefixUrl: baseUrl });
+    this.rawKy = base;
+  }
+  imagesFor(queries: string[]) {
+    return Promise.all(queries.map((q) => this.rawKy.post('images', { json: { q } }).json()));
+  }
+}`,
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 12,
+          data: { call: 'this.rawKy.post', provider: 'Serper', limit: 'its rate limit', remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)" },
+          suggestions: [],
+        },
+      ],
+      output: null,
+    },
     // A base URL constant in a template, in a handler.
     {
       code: `import express from 'express';

@@ -21,6 +21,17 @@ export const post = (url: string) => fetch(url, init);`,
     // ky times out after 10 s unless told otherwise.
     `import ky from 'ky';
 export const getUser = (id: string) => ky.get(\`https://api.example.com/users/\${id}\`).json();`,
+    // A ky instance made with a prefix URL keeps ky's 10 s default, and so does an instance extending it.
+    `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com' });
+const authed = api.extend({ headers: { authorization: 'Bearer x' } });
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();
+export const getMe = () => authed.get('me').json();`,
+    // …and one given as a parameter's default value.
+    `import ky from 'ky';
+export function getUser(id: string, client = ky.extend({ prefixUrl: 'https://api.example.com' })) {
+  return client.get(\`users/\${id}\`).json();
+}`,
     // superagent with its chained deadline.
     `import superagent from 'superagent';
 export const getUser = (id: string) => superagent.get(\`https://api.example.com/users/\${id}\`).set('accept', 'application/json').timeout(5_000);`,
@@ -169,11 +180,40 @@ export const headline = (text: string) => ai.models.generateContent({ model: 'ge
               messageId: 'addTimeout',
               output: `import { GoogleGenAI } from '@google/genai';
 const ai = new GoogleGenAI({});
-export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { temperature: 0 }, abortSignal: AbortSignal.timeout(60_000) });`,
+export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { temperature: 0, abortSignal: AbortSignal.timeout(60_000) } });`,
             },
           ],
         },
       ],
+    },
+    // Without a config, the suggestion adds one: the SDK ignores a top-level abortSignal.
+    {
+      code: `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text });`,
+      errors: [
+        {
+          messageId: 'missingTimeout',
+          line: 3,
+          data: { call: 'ai.models.generateContent', peer: 'Google GenAI API', option: 'config: { abortSignal: AbortSignal.timeout(60_000) }', options: '' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export const headline = (text: string) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config: { abortSignal: AbortSignal.timeout(60_000) } });`,
+            },
+          ],
+        },
+      ],
+    },
+    // A config held in a variable: nothing to add the signal to without guessing (strict reports it, suggests nothing on the call).
+    {
+      code: `import { GoogleGenAI } from '@google/genai';
+const ai = new GoogleGenAI({});
+export const headline = (text: string, config: object) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: text, config });`,
+      options: [{ strict: true }],
+      errors: [{ messageId: 'unverifiedTimeout', line: 3, suggestions: [] }],
     },
     // An SDK default does not excuse a call that turns its deadline off.
     {
@@ -269,6 +309,174 @@ export const download = (url: string) => ky.get(url, { timeout: false }).blob();
 export const download = (url: string) => ky.get(url, { timeout: 60_000 }).blob();` }],
         },
       ],
+    },
+    // A ky instance made with its deadline off: each call through it has none (D2), reported at the call.
+    {
+      code: `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: false });
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
+      errors: [
+        {
+          messageId: 'instanceTimeoutOff',
+          line: 3,
+          data: { call: 'api.get', instance: 'api', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: false });
+export const getUser = (id: string) => api.get(\`users/\${id}\`, { timeout: 60_000 }).json();`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: 60_000 });
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
+            },
+          ],
+        },
+      ],
+    },
+    // An exported ky instance made with its deadline off and not called here: reported where it is made.
+    {
+      code: `import ky from 'ky';
+export const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: false });`,
+      errors: [
+        {
+          messageId: 'disabledTimeout',
+          line: 2,
+          data: { call: 'ky.create', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
+export const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: 60_000 });` }],
+        },
+      ],
+    },
+    // An instance extending another one turns the deadline off for every call through it.
+    {
+      code: `import ky from 'ky';
+const base = ky.create({ prefixUrl: 'https://api.example.com' });
+const api = base.extend({ timeout: false });
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
+      errors: [
+        {
+          messageId: 'instanceTimeoutOff',
+          line: 4,
+          data: { call: 'api.get', instance: 'api', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import ky from 'ky';
+const base = ky.create({ prefixUrl: 'https://api.example.com' });
+const api = base.extend({ timeout: false });
+export const getUser = (id: string) => api.get(\`users/\${id}\`, { timeout: 60_000 }).json();`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
+const base = ky.create({ prefixUrl: 'https://api.example.com' });
+const api = base.extend({ timeout: 60_000 });
+export const getUser = (id: string) => api.get(\`users/\${id}\`).json();`,
+            },
+          ],
+        },
+      ],
+    },
+    // A default parameter value that turns ky's deadline off.
+    {
+      code: `import ky from 'ky';
+export function download(url: string, client = ky.extend({ timeout: false })) {
+  return client.get(url).blob();
+}`,
+      errors: [
+        {
+          messageId: 'instanceTimeoutOff',
+          line: 3,
+          data: { call: 'client.get', instance: 'client', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import ky from 'ky';
+export function download(url: string, client = ky.extend({ timeout: false })) {
+  return client.get(url, { timeout: 60_000 }).blob();
+}`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
+export function download(url: string, client = ky.extend({ timeout: 60_000 })) {
+  return client.get(url).blob();
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // The module itself as a destructured parameter's default (`{ ky = defaultKy }`), extended with the deadline off in a
+    // constructor: calls through the field have none, unless they set their own.
+    {
+      code: `import defaultKy, { type KyInstance } from 'ky';
+export class Scraper {
+  private readonly ky: KyInstance;
+  constructor({ ky = defaultKy }: { ky?: KyInstance } = {}) {
+    this.ky = ky.extend({ prefixUrl: 'https://api.example.com', timeout: false });
+  }
+  scrape(url: string) {
+    return this.ky.post('scrape', { json: { url } }).json();
+  }
+  status(id: string) {
+    return this.ky.get(\`status/\${id}\`, { timeout: 20_000 }).json();
+  }
+}`,
+      errors: [
+        {
+          messageId: 'instanceTimeoutOff',
+          line: 8,
+          data: { call: 'this.ky.post', instance: 'this.ky', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import defaultKy, { type KyInstance } from 'ky';
+export class Scraper {
+  private readonly ky: KyInstance;
+  constructor({ ky = defaultKy }: { ky?: KyInstance } = {}) {
+    this.ky = ky.extend({ prefixUrl: 'https://api.example.com', timeout: false });
+  }
+  scrape(url: string) {
+    return this.ky.post('scrape', { json: { url }, timeout: 60_000 }).json();
+  }
+  status(id: string) {
+    return this.ky.get(\`status/\${id}\`, { timeout: 20_000 }).json();
+  }
+}`,
+            },
+            {
+              messageId: 'setTimeoutValue',
+              output: `import defaultKy, { type KyInstance } from 'ky';
+export class Scraper {
+  private readonly ky: KyInstance;
+  constructor({ ky = defaultKy }: { ky?: KyInstance } = {}) {
+    this.ky = ky.extend({ prefixUrl: 'https://api.example.com', timeout: 60_000 });
+  }
+  scrape(url: string) {
+    return this.ky.post('scrape', { json: { url } }).json();
+  }
+  status(id: string) {
+    return this.ky.get(\`status/\${id}\`, { timeout: 20_000 }).json();
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A call that turns the deadline off on an instance made with a prefix URL.
+    {
+      code: `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com' });
+export const download = (path: string) => api.get(path, { timeout: false }).blob();`,
+      errors: [{ messageId: 'disabledTimeout', line: 3, data: { call: 'api.get', setting: 'timeout: false', option: 'timeout: 60_000' }, suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
+const api = ky.create({ prefixUrl: 'https://api.example.com' });
+export const download = (path: string) => api.get(path, { timeout: 60_000 }).blob();` }] }],
     },
     // superagent without `.timeout(ms)`.
     {

@@ -630,7 +630,8 @@ export class GeoClient {
       ],
       output: null,
     },
-    // A disabled timeout where the instance is made is reported there, once.
+    // A call through an instance made with its deadline off has none (the corpus's D2): reported at the call, with a fix on the
+    // call and one where the instance is made; the setting itself is then not reported a second time.
     {
       code: `import axios from 'axios';
 const warehouse = axios.create({
@@ -640,10 +641,19 @@ const warehouse = axios.create({
 export const dump = () => warehouse.get('/dump');`,
       errors: [
         {
-          messageId: 'disabledTimeout',
-          line: 4,
-          data: { call: 'axios.create', setting: 'timeout: Infinity', option: 'timeout: 60_000' },
+          messageId: 'instanceTimeoutOff',
+          line: 6,
+          data: { call: 'warehouse.get', instance: 'warehouse', setting: 'timeout: Infinity', option: 'timeout: 60_000' },
           suggestions: [
+            {
+              messageId: 'addTimeout',
+              output: `import axios from 'axios';
+const warehouse = axios.create({
+  baseURL: 'https://warehouse.internal',
+  timeout: Infinity,
+});
+export const dump = () => warehouse.get('/dump', { timeout: 60_000 });`,
+            },
             {
               messageId: 'setTimeoutValue',
               output: `import axios from 'axios';
@@ -652,6 +662,32 @@ const warehouse = axios.create({
   timeout: 60_000,
 });
 export const dump = () => warehouse.get('/dump');`,
+            },
+          ],
+        },
+      ],
+      output: null,
+    },
+    // An instance made with its deadline off and no call through it in the file is reported where it is made.
+    {
+      code: `import axios from 'axios';
+export const warehouse = axios.create({
+  baseURL: 'https://warehouse.internal',
+  timeout: Infinity,
+});`,
+      errors: [
+        {
+          messageId: 'disabledTimeout',
+          line: 4,
+          data: { call: 'axios.create', setting: 'timeout: Infinity', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'setTimeoutValue',
+              output: `import axios from 'axios';
+export const warehouse = axios.create({
+  baseURL: 'https://warehouse.internal',
+  timeout: 60_000,
+});`,
             },
           ],
         },

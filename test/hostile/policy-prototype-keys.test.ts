@@ -73,7 +73,7 @@ describe('a policy key is an own property, never a member of Object.prototype', 
 
   it('http.*.limiter and http.*.semaphore naming a prototype member are undefined references', () => {
     expect(problems('version: 1\nsemaphores:\n  a: { limit: 1 }\nhttp:\n  api: { limiter: toString, semaphore: constructor }\n')).toEqual([
-      '5:19 http.api.limiter: names rate limit "toString", which is not defined; known: openai, anthropic',
+      '5:19 http.api.limiter: names rate limit "toString", which is not defined; known: openai, anthropic, slack, discord, telegram, line, resend, stripe, github, expo, notion',
       '5:40 http.api.semaphore: names semaphore "constructor", which is not defined; known: a',
     ]);
   });

@@ -11,7 +11,7 @@ import addTimeouts from '../../codemods/transforms/add-timeouts.js';
 import boundPromiseAll from '../../codemods/transforms/bound-promise-all.js';
 import throttleProviderCalls from '../../codemods/transforms/throttle-provider-calls.js';
 import plugin from '../../eslint-plugin/index.js';
-import { HTTP_CLIENTS, LIMITER_PACKAGES, PROVIDER_APIS, type ProviderApi } from '../../policy/catalog/index.js';
+import { HTTP_CLIENTS, LIMITER_PACKAGES, PROVIDER_APIS, SAAS_APIS, type ProviderApi, type ThrottleSwitch } from '../../policy/catalog/index.js';
 import { defaultPolicy } from '../../policy/index.js';
 
 const policy = defaultPolicy();
@@ -44,6 +44,26 @@ const SAMPLE_CLIENTS: Readonly<Record<string, { module: string; client: string }
   llamaindex: { module: '@llamaindex/openai', client: 'OpenAI' },
 };
 
+/** Entries whose clients are not made with `new Class({})`: how the sample makes one. */
+const SAMPLE_SETUPS: Readonly<Record<string, { imports: string; setup: string }>> = {
+  googleapis: { imports: `import { google } from 'googleapis';`, setup: `const client = google.sheets({ version: 'v4' });` },
+};
+
+/** `{ rest: { rejectOnRateLimit: [] } }` for `rest.rejectOnRateLimit` set: options that turn an SDK's own throttling off. */
+function switchedOffOptions(entry: ThrottleSwitch): string {
+  const value = { set: '[]', true: 'true', false: 'false', zero: '0', infinite: 'Infinity' }[entry.when];
+  return entry.option
+    .split('.')
+    .reverse()
+    .reduce((inner, key) => `{ ${key}: ${inner} }`, value);
+}
+
+/** `new Client(…)` with `options` at the SDK's options argument. */
+function construct(client: string, api: ProviderApi, options: string): string {
+  const index = api.selfThrottle?.optionsIndex ?? 0;
+  return `new ${client}(${[...Array.from({ length: index }, () => "'token'"), options].join(', ')})`;
+}
+
 /** One fan-out per way an entry sends a request: each resource, method, module function and command. */
 function providerSamples(api: ProviderApi): { what: string; code: string }[] {
   const sample = SAMPLE_CLIENTS[api.id];
@@ -52,8 +72,11 @@ function providerSamples(api: ProviderApi): { what: string; code: string }[] {
   const fanOut = (imports: string, setup: string, call: string): string =>
     `${imports}\n${setup}\nexport const run = (items: string[]) => Promise.all(items.map((item) => ${call}));\n`;
   const samples: { what: string; code: string }[] = [];
-  const made = `import { ${client} } from '${module}';`;
-  const setup = `const client = new ${client}({});`;
+  // A client that throttles itself is built with that turned off: only then is a fan-out over it a finding.
+  const own = api.selfThrottle;
+  const options = own !== undefined && own.plugins === undefined ? switchedOffOptions(own.disabledBy[0]!) : '{}';
+  const made = SAMPLE_SETUPS[api.id]?.imports ?? `import { ${client} } from '${module}';`;
+  const setup = SAMPLE_SETUPS[api.id]?.setup ?? `const client = ${construct(client!, api, options)};`;
   for (const resource of api.resources ?? []) samples.push({ what: `${resource}.create`, code: fanOut(made, setup, `client.${resource}.create({ input: item })`) });
   for (const method of api.methods ?? []) {
     if (api.id === 'ai-sdk') {
@@ -85,6 +108,53 @@ describe('the catalog: providers', () => {
         const { output, reports } = transform(throttleProviderCalls as Transform, code);
         if (output === null) expect(reports.join('\n')).toMatch(/throttle-provider-calls skipped: .+: .{20,}/);
         else expect(output).toContain('throttleClient(');
+      });
+    }
+  }
+});
+
+/** How the SDKs that throttle only with a plugin get it: on the class, or on the instance. */
+const PLUGIN_SETUPS: Readonly<Record<string, { imports: string; setup: string }>> = {
+  'octokit-core': {
+    imports: `import { Octokit } from '@octokit/rest';\nimport { throttling } from '@octokit/plugin-throttling';`,
+    setup: `const Throttled = Octokit.plugin(throttling);\nconst client = new Throttled({ auth: 'token' });`,
+  },
+  grammy: {
+    imports: `import { Bot } from 'grammy';\nimport { apiThrottler } from '@grammyjs/transformer-throttler';`,
+    setup: `const client = new Bot('token');\nclient.api.config.use(apiThrottler());`,
+  },
+};
+
+describe('the catalog: SaaS SDKs that throttle themselves', () => {
+  for (const api of SAAS_APIS) {
+    const own = api.selfThrottle;
+    if (own === undefined) continue;
+    const method = api.resources === undefined ? api.methods![0]! : `${api.resources[0]!}.create`;
+    const fanOut = (imports: string, setup: string): string =>
+      `${imports}\n${setup}\nexport const run = (items: string[]) => Promise.all(items.map((item) => client.${method}(item as never)));\n`;
+    const client = api.classes.find((entry): entry is string => typeof entry === 'string' && entry !== 'default' && entry !== '*')!;
+    const imports = `import { ${client} } from '${api.modules[0] as string}';`;
+    const plugged = PLUGIN_SETUPS[api.id];
+    it(`${api.id}: a fan-out through a client that throttles itself (${own.how}) is no finding`, () => {
+      expect(own.plugins === undefined || plugged !== undefined).toBe(true);
+      const code = plugged === undefined ? fanOut(imports, `const client = ${construct(client, api, '{}')};`) : fanOut(plugged.imports, plugged.setup);
+      expect(lint(code, 'no-unthrottled-provider-call')).toEqual([]);
+    });
+    if (own.plugins !== undefined) {
+      it(`${api.id}: without ${own.plugins.join(' / ')} the same fan-out is a finding`, () => {
+        const code = fanOut(imports, `const client = ${construct(client, api, '{}')};`);
+        expect(lint(code, 'no-unthrottled-provider-call').map((message) => message.ruleId)).toEqual(['bounded/no-unthrottled-provider-call']);
+      });
+    }
+    for (const entry of own.disabledBy) {
+      it(`${api.id}: ${entry.option} (${entry.when}) turns the throttling off, and the message names the published limit`, () => {
+        const setup =
+          plugged === undefined
+            ? `const client = ${construct(client, api, switchedOffOptions(entry))};`
+            : plugged.setup.replace("{ auth: 'token' }", `{ auth: 'token', ${switchedOffOptions(entry).slice(2, -2)} }`);
+        const messages = lint(fanOut(plugged?.imports ?? imports, setup), 'no-unthrottled-provider-call');
+        expect(messages.map((message) => message.ruleId)).toEqual(['bounded/no-unthrottled-provider-call']);
+        expect(messages[0]!.message).toContain(api.publishedLimit!);
       });
     }
   }

@@ -108,7 +108,7 @@ describe('validation names file, line and column for every problem at once', () 
       '4:3 semaphores.b: missing limit (a positive integer)',
       '6:22 rateLimits.x.per: expected a positive duration such as 500ms, 60s or 1m, got "soon"',
       '6:28 rateLimits.x.burst: burst applies only to algorithm: token-bucket',
-      '8:19 http.api.limiter: names rate limit "opnai", which is not defined (did you mean "openai"?); known: openai, anthropic, x',
+      '8:19 http.api.limiter: names rate limit "opnai", which is not defined (did you mean "openai"?); known: openai, anthropic, slack, discord, telegram, line, resend, stripe, github, expo, notion, x',
       '8:35 http.api.timeout: expected a positive duration such as 500ms, 60s or 1m, got 0',
       '10:23 monitoring.utilizationWarning: expected a number from 0 to 1, got 80',
     ]);

@@ -55,7 +55,7 @@ rateLimits:
     expect(() => manager.semaphore('strees')).toThrow(
       /No semaphore named "strees" in semaphores of .*bounded\.policy\.yaml \(did you mean "stress"\?\); known: stress/,
     );
-    expect(() => manager.limiter('mistral')).toThrow(/known: openai, anthropic, search/);
+    expect(() => manager.limiter('mistral')).toThrow(/known: openai, anthropic, slack, discord, telegram, line, resend, stripe, github, expo, notion, search/);
     expect(() => manager.pool('main')).toThrow(/none are defined: add it under pools:/);
   });
 

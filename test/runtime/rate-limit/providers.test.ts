@@ -100,7 +100,8 @@ describe('provider presets', () => {
 describe('defineProvider', () => {
   it('adds a provider by name, listed among the known ones', () => {
     defineProvider('mistral', { rate: 120, per: '1m' });
-    expect(providerNames()).toEqual(['anthropic', 'mistral', 'openai']);
+    // The policy's presets: the model providers and the SaaS APIs with a published limit (policy/catalog/saas.ts).
+    expect(providerNames()).toEqual(['anthropic', 'discord', 'expo', 'github', 'line', 'mistral', 'notion', 'openai', 'resend', 'slack', 'stripe', 'telegram']);
     const limiter = asWindow(providerLimiter('mistral'));
     expect([limiter.name, limiter.limit, limiter.perMs]).toEqual(['mistral', 120, 60_000]);
   });
