@@ -1,4 +1,5 @@
-import { AST_NODE_TYPES, type ParserServices, type TSESTree } from '@typescript-eslint/utils';
+import { ASTUtils, AST_NODE_TYPES, type ParserServices, type TSESTree } from '@typescript-eslint/utils';
+import { DefinitionType } from '@typescript-eslint/scope-manager';
 import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
 import { unionConstituents } from 'ts-api-utils';
 import type * as ts from 'typescript';
@@ -496,7 +497,7 @@ export function providerCall(call: TSESTree.CallExpression, lookup: ProviderLook
   // Look further (import tracking, the checker) only for paths some provider has.
   if (!REQUEST_HEADS.has(path[0]!) && !lookup.apis.some(isPolicyEntry)) return undefined;
   const receiver = current;
-  const found = classifyClient(receiver, lookup) ?? typedClient(receiver, lookup);
+  const found = classifyClient(receiver, lookup) ?? typedClient(receiver, lookup) ?? receivedClient(receiver, path, lookup, scope);
   if (found === undefined || !isRequestPath(found.api, path)) return undefined;
   // The AI SDK's model interface: `model.doGenerate(…)` on a model from a provider package.
   return {
@@ -505,6 +506,19 @@ export function providerCall(call: TSESTree.CallExpression, lookup: ProviderLook
     path,
     fanOut: fanOutOf(found.api, path.at(-1)!, call, lookup),
   };
+}
+
+/**
+ * Without type information, a client a function receives (`async function remove(req, file,
+ * openai)`, `{ openai }`) is known by the name code conventionally gives it, when a request path
+ * of that SDK is called on it (`openai.files.del(…)`) and nothing in view says otherwise.
+ */
+function receivedClient(receiver: TSESTree.Node, path: readonly string[], lookup: ProviderLookup, scope: Scope.Scope): ProviderClient | undefined {
+  if (lookup.services?.program != null || receiver.type !== AST_NODE_TYPES.Identifier) return undefined;
+  const definition = ASTUtils.findVariable(scope, receiver.name)?.defs[0];
+  if (definition?.type !== DefinitionType.Parameter) return undefined;
+  const api = lookup.apis.find((entry) => entry.receivedNames?.test(receiver.name) === true);
+  return api !== undefined && isRequestPath(api, path) ? client(api, undefined) : undefined;
 }
 
 /** `client.send(new ConverseCommand(…))`: recognised by the command, whatever the client. */

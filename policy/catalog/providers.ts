@@ -93,6 +93,12 @@ export interface ProviderApi {
   /** Exports that are a ready client: the default export of 'ollama'. */
   readonly instances?: readonly string[];
   /**
+   * The names code gives a client it receives (`openai` of `function f(req, openai)`), read only
+   * without type information, for a parameter or field whose construction is not in view, and
+   * only with a request path of this SDK below it (`openai.files.del(…)`).
+   */
+  readonly receivedNames?: RegExp;
+  /**
    * First segments of method paths that send a request (`chat` of `client.chat.completions.create`);
    * a call needs at least `minPath` segments below the client.
    */
@@ -152,6 +158,7 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     id: 'openai',
     label: 'OpenAI',
     kind: 'sdk',
+    receivedNames: /^(?:openai|openAi|openAI)(?:Client|Api)?$/,
     modules: ['openai'],
     classes: ['default', '*', 'OpenAI', 'AzureOpenAI'],
     resources: OPENAI_RESOURCES,
@@ -167,6 +174,7 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     id: 'anthropic',
     label: 'Anthropic',
     kind: 'sdk',
+    receivedNames: /^(?:anthropic|claude)(?:Client)?$/,
     modules: ['@anthropic-ai/sdk'],
     classes: ['default', '*', 'Anthropic', 'BaseAnthropic'],
     resources: ['completions', 'messages', 'models', 'files', 'skills', 'userProfiles', 'organization', 'beta'],
@@ -182,6 +190,7 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     id: 'groq',
     label: 'Groq',
     kind: 'sdk',
+    receivedNames: /^groq(?:Client)?$/,
     modules: ['groq-sdk'],
     classes: ['default', '*', 'Groq'],
     resources: ['chat', 'embeddings', 'audio', 'models', 'batches', 'files'],
@@ -215,6 +224,7 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     id: 'mistral',
     label: 'Mistral',
     kind: 'sdk',
+    receivedNames: /^mistral(?:Client)?$/,
     modules: ['@mistralai/mistralai'],
     classes: ['Mistral', 'MistralClient', 'default'],
     resources: ['chat', 'embeddings', 'fim', 'agents', 'classifiers', 'ocr', 'files', 'models', 'batch', 'fineTuning'],
@@ -230,6 +240,7 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     id: 'cohere',
     label: 'Cohere',
     kind: 'sdk',
+    receivedNames: /^cohere(?:Client)?$/,
     modules: ['cohere-ai'],
     classes: ['CohereClient', 'CohereClientV2'],
     methods: ['chat', 'chatStream', 'embed', 'rerank', 'generate', 'generateStream', 'classify', 'summarize'],

@@ -90,6 +90,13 @@ export async function wait(threadId: string, runId: string) {
   while (state === 'requires_action') state = await poll(threadId, runId);
   return state;
 }`,
+    // A received object that is not named like a client, or whose path is no SDK request, is not guessed at.
+    `export function removeAll(files, storage) {
+  files.forEach(async (file) => { await storage.files.del(file.file_id); });
+}`,
+    `export function readAll(ids, openai) {
+  return Promise.all(ids.map((id) => openai.cache.lookup(id)));
+}`,
     // …or a single call per request (reportHandlers reports it).
     `import express from 'express';
 import OpenAI from 'openai';
@@ -370,6 +377,18 @@ export const plan = (ids: string[]) => mapBounded(ids, async (id) => id.trim(), 
 export const later = () => () => openai.models.list();`,
   ],
   invalid: [
+    // A client the function receives, known by its conventional name and an SDK request path.
+    {
+      code: `async function remove(file, openai) {
+  await openai.files.del(file.file_id);
+}
+export function removeAll(files, { openai }) {
+  files.forEach(async (file) => {
+    await openai.files.del(file.file_id);
+  });
+}`,
+      errors: [{ messageId: 'inFanOut', line: 6, suggestions: [] }],
+    },
     // The cancel is followed by a throw only on one branch: other iterations go on calling.
     {
       code: `import OpenAI from 'openai';
