@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCorpus, planCorpus, spread, treeRssKb } from '../../bench/suites/codemod.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('codemod bench corpus', () => {
   it('plans every file once, then again as another set, 100 to a folder, under collision-free .ts names', () => {
@@ -27,10 +27,10 @@ describe('codemod bench corpus', () => {
   });
 
   it('builds the corpus once and reuses it while the sources are unchanged', () => {
-    const sources = mkdtempSync(join(tmpdir(), 'bounded-bench-sources-'));
+    const sources = tempDir('bounded-bench-sources-');
     writeFileSync(join(sources, 'a.ts'), 'export const a = fetch("/a");\n');
     writeFileSync(join(sources, 'b.js'), 'module.exports = 1;\n');
-    const parent = mkdtempSync(join(tmpdir(), 'bounded-bench-parent-'));
+    const parent = tempDir('bounded-bench-parent-');
     const plan = planCorpus([join(sources, 'a.ts'), join(sources, 'b.js')], 3);
     const dir = buildCorpus(plan, parent);
     expect(readdirSync(join(dir, 'set1', '000')).sort()).toEqual(['00000-a.ts', '00001-b.ts']);

@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProjectIndex } from '../../cli/check-index.js';
 import { checkCommand } from '../../cli/commands/check.js';
 import { defaultPolicy } from '../../policy/load.js';
+import { tempDir } from '../helpers/temp.js';
 
 function project(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'bounded-index-'));
+  const root = tempDir('bounded-index-');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);

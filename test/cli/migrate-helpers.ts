@@ -1,15 +1,20 @@
 /** Shared by the `bounded migrate` tests: throwaway projects, a captured run, a compiled worker entry. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { migrateCommand, type MigrateOptions } from '../../cli/commands/migrate.js';
 import { bundleForNode } from '../helpers/bundle.js';
+import { tempDir } from '../helpers/temp.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
+/**
+ * A throwaway project with `files`, removed after the test file. It sits one level down in its
+ * temp folder, so a report a test writes beside it (`--json ../report.json`) is removed with it.
+ */
 export function project(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'bounded-migrate-'));
+  const root = join(tempDir('bounded-migrate-'), 'project');
+  mkdirSync(root);
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);

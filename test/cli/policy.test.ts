@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { policyCommand } from '../../cli/commands/policy.js';
 import { STARTER_POLICY } from '../../policy/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 function run(args: string[], cwd: string) {
   let stdout = '';
@@ -14,7 +15,7 @@ function run(args: string[], cwd: string) {
 
 describe('bounded policy', () => {
   it('init writes the starter file and refuses to overwrite it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bounded-cli-'));
+    const dir = tempDir('bounded-cli-');
     const first = await run(['init'], dir);
     expect(first.code).toBe(0);
     expect(readFileSync(join(dir, 'bounded.policy.yaml'), 'utf8')).toBe(STARTER_POLICY);
@@ -26,7 +27,7 @@ describe('bounded policy', () => {
   });
 
   it('validate exits 0 for a valid file and 1 with every problem located', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bounded-cli-'));
+    const dir = tempDir('bounded-cli-');
     writeFileSync(join(dir, 'good.yaml'), 'version: 1\n');
     expect((await run(['validate', 'good.yaml'], dir)).code).toBe(0);
     writeFileSync(join(dir, 'bad.yaml'), 'version: 1\nrateLimits:\n  openai:\n    rate: -1\n    pre: 1m\n');
@@ -38,14 +39,14 @@ describe('bounded policy', () => {
   });
 
   it('validate says so when there is no file to validate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bounded-cli-'));
+    const dir = tempDir('bounded-cli-');
     const result = await run(['validate'], dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('no bounded.policy.yaml');
   });
 
   it('show prints the effective policy with the overlay applied', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bounded-cli-'));
+    const dir = tempDir('bounded-cli-');
     writeFileSync(
       join(dir, 'bounded.policy.yaml'),
       'version: 1\nsemaphores:\n  a: { limit: 2 }\nenvironments:\n  production:\n    semaphores:\n      a: { limit: 9 }\n',

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { nearestTsconfig, newDiagnostics, verifyChanges, type FileChange } from '../../codemods/verify.js';
+import { tempDir } from '../helpers/temp.js';
 
 // ts-morph loads the lib files for every project: seconds on a busy machine.
 vi.setConfig({ testTimeout: 60_000 });
@@ -12,7 +12,7 @@ const LOOSE = JSON.stringify({ compilerOptions: { strict: false, target: 'ES2022
 
 /** A temp folder with these files; returns a function from relative to absolute paths. */
 function tree(files: Record<string, string>): (path: string) => string {
-  const root = mkdtempSync(join(tmpdir(), 'bounded-verify-'));
+  const root = tempDir('bounded-verify-');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), text);

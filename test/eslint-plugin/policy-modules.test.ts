@@ -3,14 +3,14 @@
  * `lint.httpClients`), named by file: they are matched on the file an import resolves to,
  * however the import is spelled, and never by a name alone.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tsParser from '@typescript-eslint/parser';
 import { Linter } from 'eslint';
 import { describe, expect, it } from 'vitest';
 import plugin from '../../eslint-plugin/index.js';
 import { clearPolicyCache } from '../../eslint-plugin/utils/policy.js';
+import { tempDir } from '../helpers/temp.js';
 
 const POLICY = `version: 1
 lint:
@@ -29,7 +29,7 @@ lint:
 `;
 
 function project(): string {
-  const root = mkdtempSync(join(tmpdir(), 'bounded-policy-modules-'));
+  const root = tempDir('bounded-policy-modules-');
   const files: Record<string, string> = {
     'bounded.policy.yaml': POLICY,
     'src/llm.ts': 'export declare function complete(prompt: string): Promise<string>;\n',

@@ -5,8 +5,7 @@
  * in time linear in the path's length; these tests keep it so, and keep the patterns meaning
  * what they meant.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { checkCommand } from '../../cli/commands/check.js';
 import { gitignoreMatcher, globMatcher, matchesAnyGlob, MAX_GLOB_LENGTH } from '../../policy/glob.js';
 import { runIsolated } from '../cli/isolated.js';
 import { migrate } from '../cli/migrate-helpers.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** The reproduction from the issue. */
 const HOSTILE_LINE = `${'**a'.repeat(14)}**b`;
@@ -21,7 +21,7 @@ const LONG_NAME = `${'a'.repeat(40)}.ts`;
 const HAZARD = `export async function load(url: string) {\n  const res = await fetch(url);\n  return res.json();\n}\n`;
 
 function hostileProject(): string {
-  const root = mkdtempSync(join(tmpdir(), 'bounded-hostile-glob-'));
+  const root = tempDir('bounded-hostile-glob-');
   writeFileSync(join(root, '.gitignore'), `${HOSTILE_LINE}\n`);
   writeFileSync(join(root, LONG_NAME), HAZARD);
   mkdirSync(join(root, 'a'.repeat(40)));

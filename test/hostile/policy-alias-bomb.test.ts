@@ -3,13 +3,14 @@
  * text at all. Each is a located problem from parsePolicy (which never throws for content),
  * and a watched file edited to one keeps the last good policy.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_POLICY_BYTES } from '../../policy/load.js';
 import { PolicyError, loadPolicy, parsePolicy } from '../../policy/index.js';
 import { ConcurrencyManager, type ReloadFailure } from '../../runtime/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const FILE = '/repo/bounded.policy.yaml';
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -31,7 +32,7 @@ function billionLaughs(): string {
 }
 
 function policyFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'bounded-hostile-')), 'bounded.policy.yaml');
+  const file = join(tempDir('bounded-hostile-'), 'bounded.policy.yaml');
   writeFileSync(file, text);
   return file;
 }

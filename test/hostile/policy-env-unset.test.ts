@@ -4,13 +4,13 @@
  * origin. Now it is a problem at its file:line:column naming the variable for the runtime and
  * `bounded policy validate`; the linter and codemods, which never connect, still read the file.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { policyCommand } from '../../cli/commands/policy.js';
 import { PolicyError, loadPolicy, parsePolicy } from '../../policy/index.js';
 import { ConcurrencyManager, type ReloadFailure } from '../../runtime/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const managers: ConcurrencyManager[] = [];
@@ -33,7 +33,7 @@ const TEXT = [
 ].join('\n');
 
 function policyFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'bounded-hostile-')), 'bounded.policy.yaml');
+  const file = join(tempDir('bounded-hostile-'), 'bounded.policy.yaml');
   writeFileSync(file, text);
   return file;
 }
@@ -57,7 +57,7 @@ describe('an env: reference whose variable is unset', () => {
   });
 
   it('fails `bounded policy validate` instead of validating with no note', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bounded-hostile-'));
+    const dir = tempDir('bounded-hostile-');
     writeFileSync(join(dir, 'bounded.policy.yaml'), 'version: 1\nhttp:\n  api:\n    baseUrl: env:BOUNDED_PROBE_API_URL\n');
     let stderr = '';
     const io = { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } };

@@ -6,11 +6,11 @@
  * follows links, applies an edit once the file has been quiet for `quietMs`, and keeps the
  * last good policy on any failure.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConcurrencyManager, type ManagerOptions, type ReloadEvent, type ReloadFailure, type SlidingWindow } from '../../runtime/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const managers: ConcurrencyManager[] = [];
@@ -50,7 +50,7 @@ async function untilQuietTimerArmed(): Promise<void> {
 
 /** The Kubernetes ConfigMap volume layout, as the kubelet's atomic writer makes and updates it. */
 function configMap(text: string): { file: string; update(text: string): void } {
-  const root = mkdtempSync(join(tmpdir(), 'bounded-configmap-'));
+  const root = tempDir('bounded-configmap-');
   let generation = 0;
   let current: string | undefined;
   const update = (next: string): void => {
@@ -70,9 +70,9 @@ function configMap(text: string): { file: string; update(text: string): void } {
 
 describe('hot reload follows links', () => {
   it('applies an edit of the file a symlinked policy points to', async () => {
-    const real = join(mkdtempSync(join(tmpdir(), 'bounded-target-')), 'real.yaml');
+    const real = join(tempDir('bounded-target-'), 'real.yaml');
     writeFileSync(real, at(4));
-    const link = join(mkdtempSync(join(tmpdir(), 'bounded-link-')), 'bounded.policy.yaml');
+    const link = join(tempDir('bounded-link-'), 'bounded.policy.yaml');
     symlinkSync(real, link);
     const manager = manage(link, { quietMs: 10 });
     const stress = manager.semaphore('stress');
@@ -96,7 +96,7 @@ describe('hot reload follows links', () => {
   });
 
   it('applies a link re-pointed at another file', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'bounded-link-'));
+    const folder = tempDir('bounded-link-');
     writeFileSync(join(folder, 'a.yaml'), at(4));
     writeFileSync(join(folder, 'b.yaml'), at(6));
     symlinkSync('a.yaml', join(folder, 'bounded.policy.yaml'));
@@ -113,7 +113,7 @@ describe('hot reload follows links', () => {
 describe('hot reload waits for the file to be quiet', () => {
   it('applies an edit only once the file has been unchanged for quietMs', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-quiet-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-quiet-'), 'bounded.policy.yaml');
     writeFileSync(file, at(4));
     const manager = manage(file, { quietMs: 250 });
     const stress = manager.semaphore('stress');
@@ -127,7 +127,7 @@ describe('hot reload waits for the file to be quiet', () => {
 
   it('never applies a half-written save, even one that happens to be valid', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-quiet-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-quiet-'), 'bounded.policy.yaml');
     writeFileSync(file, 'version: 1\nsemaphores:\n  stress:\n    limit: 4\n');
     const manager = manage(file, { quietMs: 250 });
     const stress = manager.semaphore('stress');
@@ -147,7 +147,7 @@ describe('hot reload waits for the file to be quiet', () => {
   });
 
   it('rejects a quietMs that is not a whole number of milliseconds', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-quiet-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-quiet-'), 'bounded.policy.yaml');
     writeFileSync(file, at(4));
     expect(() => manage(file, { quietMs: -1 })).toThrow(/Expected `quietMs` to be a whole number of milliseconds/);
     expect(() => manage(file, { quietMs: 1.5 })).toThrow(TypeError);
@@ -156,7 +156,7 @@ describe('hot reload waits for the file to be quiet', () => {
 
 describe('hot reload keeps the last good policy on any failure', () => {
   it('a file that disappears is reported and the policy kept; its return applies', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-gone-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-gone-'), 'bounded.policy.yaml');
     writeFileSync(file, at(4));
     const manager = manage(file, { quietMs: 10 });
     const stress = manager.semaphore('stress');
@@ -172,7 +172,7 @@ describe('hot reload keeps the last good policy on any failure', () => {
   });
 
   it('an invalid edit seen by the watcher is reported with its location and changes nothing', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-bad-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-bad-'), 'bounded.policy.yaml');
     writeFileSync(file, at(4));
     const manager = manage(file, { quietMs: 10 });
     const stress = manager.semaphore('stress');
@@ -183,7 +183,7 @@ describe('hot reload keeps the last good policy on any failure', () => {
   });
 
   it('a resource that refuses the new numbers part-way: what changed is put back, nothing throws', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-apply-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-apply-'), 'bounded.policy.yaml');
     writeFileSync(file, 'version: 1\nsemaphores:\n  stress: { limit: 4 }\nrateLimits:\n  api: { rate: 10, per: 1s }\n');
     const errors: string[] = [];
     const manager = manage(file, { watch: false, logger: { ...quiet, error: (message) => errors.push(message) } });
@@ -208,7 +208,7 @@ describe('hot reload keeps the last good policy on any failure', () => {
   });
 
   it('an entry removed from the file and then restored applies again', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-restore-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-restore-'), 'bounded.policy.yaml');
     const both = (limit: number, rate: number): string =>
       `version: 1\nsemaphores:\n  stress: { limit: ${limit} }\nrateLimits:\n  api: { rate: ${rate}, per: 1s }\n`;
     writeFileSync(file, both(4, 10));
@@ -224,7 +224,7 @@ describe('hot reload keeps the last good policy on any failure', () => {
   });
 
   it('a listener that throws is logged; the reload and the other listeners go on', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-listener-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-listener-'), 'bounded.policy.yaml');
     writeFileSync(file, at(4));
     const errors: string[] = [];
     const manager = manage(file, { watch: false, logger: { ...quiet, error: (message) => errors.push(message) } });

@@ -4,14 +4,14 @@
  * documents mix the schema's keys with Object.prototype's names, anchors and aliases, and
  * values of every kind.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parsePolicy } from '../../policy/index.js';
 import { ConcurrencyManager } from '../../runtime/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const KEYS = [
   'version', 'defaults', 'timeouts', 'http', 'semaphores', 'rateLimits', 'pools', 'monitoring', 'lint', 'environments',
@@ -51,7 +51,7 @@ describe('parsePolicy never throws', () => {
   });
 
   it('nor does a manager reloading them', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-fuzz-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-fuzz-'), 'bounded.policy.yaml');
     writeFileSync(file, 'version: 1\nsemaphores:\n  agents: { limit: 3 }\n');
     const manager = ConcurrencyManager.fromPolicy(file, { env: {}, logger: { info: () => {}, warn: () => {}, error: () => {} } });
     const agents = manager.semaphore('agents');

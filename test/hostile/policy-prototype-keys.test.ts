@@ -4,12 +4,12 @@
  * property or nothing: never a crash, never a silently dropped entry, never a function
  * mistaken for a setting.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePolicy, revivePolicy } from '../../policy/index.js';
 import { ConcurrencyManager, type ReloadFailure } from '../../runtime/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const FILE = '/repo/bounded.policy.yaml';
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -94,7 +94,7 @@ describe('a policy key is an own property, never a member of Object.prototype', 
 
 describe('a watched policy edited to hold such a key', () => {
   function policyFile(text: string): string {
-    const file = join(mkdtempSync(join(tmpdir(), 'bounded-hostile-')), 'bounded.policy.yaml');
+    const file = join(tempDir('bounded-hostile-'), 'bounded.policy.yaml');
     writeFileSync(file, text);
     return file;
   }

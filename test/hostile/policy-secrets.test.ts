@@ -3,13 +3,13 @@
  * `bounded policy show` printed DATABASE_URL and REDIS_URL whole; problems quoted a misplaced
  * connection string with its password.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { policyCommand } from '../../cli/commands/policy.js';
 import { parsePolicy } from '../../policy/index.js';
 import { maskSecrets } from '../../policy/secrets.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SECRETS = ['s3cr3t-pg', 'hunter2-redis', 'tok-in-query', 'kv-password'];
 
@@ -26,7 +26,7 @@ const TEXT = [
 ].join('\n');
 
 async function show(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bounded-hostile-'));
+  const dir = tempDir('bounded-hostile-');
   writeFileSync(join(dir, 'bounded.policy.yaml'), TEXT);
   let stdout = '';
   let stderr = '';

@@ -4,14 +4,14 @@
  * percent-encoded the way pathToFileURL encodes them: resolved against %SRCROOT%, each gives
  * back its file.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 import { checkCommand } from '../../cli/commands/check.js';
 import { relativeUri, toSarif } from '../../cli/commands/sarif.js';
+import { tempDir } from '../helpers/temp.js';
 
 const NAMES = ['pct%20enc.ts', 'hash#frag.ts', 'query?x=1.ts', 'sp ace.ts', 'ünïcödé.ts', '日本.ts', 'colon:first.ts', 'semi;amp&plus+.ts', 'back\\slash.ts', '100%.ts'];
 
@@ -63,7 +63,7 @@ describe('SARIF artifact URIs are percent-encoded (issue 21, item 15)', () => {
   });
 
   it('bounded check --format sarif on real files named so', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'bounded-sarif-'));
+    const root = tempDir('bounded-sarif-');
     mkdirSync(join(root, 'src'));
     const hazard = `import fs from 'node:fs';\nexport async function handler(path: string) {\n  return fs.readFileSync(path, 'utf8');\n}\n`;
     for (const name of NAMES) writeFileSync(join(root, 'src', name), hazard);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   parsePolicy,
   resolvePolicyPath,
 } from '../../policy/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 const FILE = '/repo/bounded.policy.yaml';
 
@@ -153,7 +154,7 @@ describe('validation names file, line and column for every problem at once', () 
 });
 
 describe('finding and loading the file', () => {
-  const root = mkdtempSync(join(tmpdir(), 'bounded-policy-'));
+  const root = tempDir('bounded-policy-');
   const nested = join(root, 'services', 'agent', 'src');
   mkdirSync(nested, { recursive: true });
   writeFileSync(join(root, 'services', 'bounded.policy.yaml'), 'version: 1\ndefaults:\n  concurrency: 4\n');

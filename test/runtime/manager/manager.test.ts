@@ -1,16 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyManager, Semaphore, SlidingWindow, TokenBucket, type ReloadFailure } from '../../../runtime/index.js';
 import { PolicyError, parsePolicy } from '../../../policy/index.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const managers: ConcurrencyManager[] = [];
 
 function policyFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'bounded-manager-')), 'bounded.policy.yaml');
+  const file = join(tempDir('bounded-manager-'), 'bounded.policy.yaml');
   writeFileSync(file, text);
   return file;
 }

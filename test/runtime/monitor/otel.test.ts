@@ -127,8 +127,30 @@ describe('registerOtelInstruments', () => {
 
   it("works with @opentelemetry/api's meter (a no-op one without an SDK)", () => {
     const { monitor } = busyMonitor();
-    const subscription = registerOtelInstruments(metrics.getMeter('bounded-test'), monitor);
+    const meter = metrics.getMeter('bounded-test');
+    // Watch the calls reaching the real (no-op) meter: every instrument is created on it, and the
+    // batch callback it was given is the one taken back on dispose.
+    const created: string[] = [];
+    type Callback = Parameters<Meter['addBatchObservableCallback']>[0];
+    const added: Callback[] = [];
+    const removed: Callback[] = [];
+    const watched: Meter = Object.assign(Object.create(meter) as Meter, {
+      createObservableGauge: (name: string, options?: object) => (created.push(name), meter.createObservableGauge(name, options)),
+      createObservableCounter: (name: string, options?: object) => (created.push(name), meter.createObservableCounter(name, options)),
+      addBatchObservableCallback: (callback: Callback, observables: Parameters<Meter['addBatchObservableCallback']>[1]) => {
+        added.push(callback);
+        meter.addBatchObservableCallback(callback, observables);
+      },
+      removeBatchObservableCallback: (callback: Callback, observables: Parameters<Meter['removeBatchObservableCallback']>[1]) => {
+        removed.push(callback);
+        meter.removeBatchObservableCallback(callback, observables);
+      },
+    });
+    const subscription = registerOtelInstruments(watched, monitor);
+    expect(created).toEqual(METRICS.map(({ name }) => name));
+    expect(added).toHaveLength(1);
     subscription.dispose();
+    expect(removed).toEqual(added);
     monitor.close();
   });
 

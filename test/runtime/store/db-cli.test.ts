@@ -2,12 +2,12 @@
  * `bounded db init`: creates the PostgreSQL store's schema ahead of first use, from --url or
  * from the postgres stores the policy names; `--print-sql` prints the DDL for a DBA.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.js';
 import { testDatabase, type TestDatabase } from '../../helpers/postgres.js';
+import { tempDir } from '../../helpers/temp.js';
 
 let db: TestDatabase;
 
@@ -49,7 +49,7 @@ describe('bounded db init', () => {
   });
 
   it('sets up every postgres store the policy names', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bounded-db-'));
+    const dir = tempDir('bounded-db-');
     const file = join(dir, 'bounded.policy.yaml');
     writeFileSync(
       file,
