@@ -127,6 +127,17 @@ export function workerCount(concurrency: CheckLinterOptions['concurrency'], file
   return wanted >= 2 ? wanted : 0;
 }
 
+export interface CheckLinter {
+  readonly eslint: ESLint;
+  readonly stats: IndexStats | undefined;
+  /** The index's file (given to the rules as `settings.bounded.index`), if it was built. */
+  readonly indexPath: string | undefined;
+  /** Files with exports the index records: a file that imports one may hold a finding whatever its text. */
+  readonly indexed: readonly string[];
+  /** Removes the index's temporary file. */
+  readonly dispose: () => void;
+}
+
 /**
  * The ESLint instance `bounded check` lints with: the index built first (written to a temporary
  * file the rules read through `settings.bounded.index`), and, with more than one worker, ESLint's
@@ -135,12 +146,14 @@ export function workerCount(concurrency: CheckLinterOptions['concurrency'], file
  */
 export async function createCheckLinter(
   options: CheckLinterOptions,
-): Promise<{ eslint: ESLint; stats: IndexStats | undefined; indexPath: string | undefined; dispose: () => void }> {
+): Promise<CheckLinter> {
   let indexPath: string | undefined;
   let stats: IndexStats | undefined;
+  let indexed: string[] = [];
   if (options.index) {
     const built = buildProjectIndex(options.files, options.policy);
     stats = built.stats;
+    indexed = Object.keys(built.index.files);
     const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
     indexPath = join(dir, 'index.json');
     await writeFile(indexPath, JSON.stringify(built.index));
@@ -156,7 +169,7 @@ export async function createCheckLinter(
       overrideConfig: lintConfig(options.config, options.typed, options.policyPath, { index: indexPath, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives }),
       errorOnUnmatchedPattern: false,
     });
-    return { eslint, stats, indexPath, dispose };
+    return { eslint, stats, indexPath, indexed, dispose };
   }
   const url = new URL('./check-options.js', import.meta.url);
   const params: Record<string, string> = { cwd: options.cwd, config: options.config, typed: String(options.typed), concurrency: String(workers) };
@@ -164,5 +177,5 @@ export async function createCheckLinter(
   if (indexPath !== undefined) params.index = indexPath;
   if (options.reportUnusedDisableDirectives === true) params.reportUnused = 'true';
   url.search = new URLSearchParams(params).toString();
-  return { eslint: await ESLint.fromOptionsModule(url), stats, indexPath, dispose };
+  return { eslint: await ESLint.fromOptionsModule(url), stats, indexPath, indexed, dispose };
 }

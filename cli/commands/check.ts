@@ -5,6 +5,8 @@ import { ESLint, type Linter } from 'eslint';
 import plugin from 'eslint-plugin-bounded';
 import { resolvePolicyPath } from '@bounded/policy';
 import { createCheckLinter, workerCount } from '../check-index.js';
+import { BATCH, lintFilesSafely } from '../check-lint.js';
+import { lintPrefilter } from '../check-prefilter.js';
 import { SOURCE_EXTENSIONS, checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
@@ -52,8 +54,6 @@ Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 a usage error or
 internal error (a rule that threw on a file: reported with file and rule; the other files
 are still checked).
 `;
-
-const BATCH = 50;
 
 export async function checkCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
   let parsed;
@@ -143,7 +143,9 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     });
     created = await createCheckLinter({ ...linterOptions, index: false });
   }
-  const { eslint, indexPath, dispose } = created;
+  const { eslint, indexPath, indexed, dispose } = created;
+  // Files that hold nothing a loaded rule acts on are not parsed (cli/check-prefilter.ts).
+  const prefilter = lintPrefilter({ rules: enabled, policy, policyPath, typed, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives, indexed });
   // Workers take the files in one go (batches would restart them).
   const batch = workerCount(concurrency, files.length) > 0 ? files.length : BATCH;
   const progress = !quiet && files.length > batch && (io.stderr as { isTTY?: boolean }).isTTY === true;
@@ -152,7 +154,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   };
   let linted: { results: ESLint.LintResult[]; errors: InternalError[] };
   try {
-    linted = await lintFilesSafely(eslint, files, onProgress, batch);
+    linted = await lintFilesSafely(eslint, files, onProgress, batch, prefilter);
     if (progress) io.stderr.write('\n');
     if (typed) {
       const withProgram = (tsconfig: string): ESLint =>
@@ -212,44 +214,6 @@ async function relintOutsideProjects(
   const byFile = new Map(relinted.results.map((result) => [result.filePath, result]));
   results.forEach((result, index) => (results[index] = byFile.get(result.filePath) ?? result));
   errors.push(...relinted.errors);
-}
-
-/**
- * Lints `files` in batches. Rules are guarded (a throw becomes an internal error on its
- * file); should ESLint itself throw on a batch, its files are linted one by one and the one
- * that throws is reported as an internal error, so one file never takes the run down.
- */
-async function lintFilesSafely(
-  eslint: ESLint,
-  files: readonly string[],
-  onProgress: (done: number) => void,
-  batchSize = BATCH,
-): Promise<{ results: ESLint.LintResult[]; errors: InternalError[] }> {
-  const results: ESLint.LintResult[] = [];
-  const errors: InternalError[] = [];
-  for (let start = 0; start < files.length; start += batchSize) {
-    const batch = files.slice(start, start + batchSize);
-    try {
-      results.push(...(await eslint.lintFiles(batch)));
-    } catch {
-      for (const file of batch) {
-        try {
-          results.push(...(await eslint.lintFiles([file])));
-        } catch (error) {
-          const rule = (error as { ruleId?: unknown }).ruleId;
-          errors.push({
-            file,
-            rule: typeof rule === 'string' ? rule : undefined,
-            line: 1,
-            message: error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error),
-            stack: error instanceof Error ? error.stack : undefined,
-          });
-        }
-      }
-    }
-    onProgress(Math.min(files.length, start + batchSize));
-  }
-  return { results, errors };
 }
 
 export interface LintConfigOptions {
