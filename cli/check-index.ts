@@ -18,7 +18,9 @@ import type { Policy } from '@bounded/policy';
 import { factsOfText } from 'eslint-plugin-bounded';
 import { resolveImportPath } from 'eslint-plugin-bounded';
 import type { ExportFacts, ProjectIndex } from 'eslint-plugin-bounded';
+import plugin from 'eslint-plugin-bounded';
 import { lintConfig } from './commands/check.js';
+import { lintPrefilter, type LintPrefilter } from './check-prefilter.js';
 import { withoutCommentLines } from './migrate-prefilter.js';
 
 /** Connection modules, until the catalog's connections (issue 15) land: the ones eslint-plugin/utils/connections.ts knows. */
@@ -115,6 +117,8 @@ export interface CheckLinterOptions {
   readonly index: boolean;
   /** Report eslint-disable comments for bounded's rules that suppress nothing. */
   readonly reportUnusedDisableDirectives?: boolean;
+  /** False to parse every file, even those the prefilter rules out (default true). */
+  readonly prefilter?: boolean;
 }
 
 /** Below this many files per worker, starting a worker (ESLint, the parser, TypeScript) costs more than it saves. */
@@ -128,25 +132,28 @@ export function workerCount(concurrency: CheckLinterOptions['concurrency'], file
 }
 
 export interface CheckLinter {
+  /** ESLint on this thread. */
   readonly eslint: ESLint;
+  /** ESLint on `workers` worker threads, which load cli/check-options.js to rebuild the same options (a plugin is not cloneable). */
+  readonly withWorkers: (workers: number) => Promise<ESLint>;
+  /** As the options said: worker threads for ESLint ('auto', 'off' or a number). */
+  readonly concurrency: CheckLinterOptions['concurrency'];
+  /** The text test that spares files from parsing (cli/check-prefilter.ts); undefined when every file is linted. */
+  readonly prefilter: LintPrefilter | undefined;
   readonly stats: IndexStats | undefined;
   /** The index's file (given to the rules as `settings.bounded.index`), if it was built. */
   readonly indexPath: string | undefined;
-  /** Files with exports the index records: a file that imports one may hold a finding whatever its text. */
-  readonly indexed: readonly string[];
   /** Removes the index's temporary file. */
   readonly dispose: () => void;
 }
 
 /**
- * The ESLint instance `bounded check` lints with: the index built first (written to a temporary
- * file the rules read through `settings.bounded.index`), and, with more than one worker, ESLint's
- * own worker threads, which load cli/check-options.js to rebuild the same options (a plugin is
- * not cloneable). `dispose()` removes the temporary file.
+ * What `bounded check` lints with: the index built first (written to a temporary file the rules
+ * read through `settings.bounded.index`), the prefilter, and ESLint in this thread or on worker
+ * threads (cli/check-lint.ts decides, once it knows how many files are left to lint).
+ * `dispose()` removes the temporary file.
  */
-export async function createCheckLinter(
-  options: CheckLinterOptions,
-): Promise<CheckLinter> {
+export async function createCheckLinter(options: CheckLinterOptions): Promise<CheckLinter> {
   let indexPath: string | undefined;
   let stats: IndexStats | undefined;
   let indexed: string[] = [];
@@ -161,21 +168,31 @@ export async function createCheckLinter(
   const dispose = (): void => {
     if (indexPath !== undefined) rmSync(dirname(indexPath), { recursive: true, force: true });
   };
-  const workers = workerCount(options.concurrency, options.files.length);
-  if (workers === 0) {
-    const eslint = new ESLint({
-      cwd: options.cwd,
-      overrideConfigFile: true,
-      overrideConfig: lintConfig(options.config, options.typed, options.policyPath, { index: indexPath, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives }),
-      errorOnUnmatchedPattern: false,
-    });
-    return { eslint, stats, indexPath, indexed, dispose };
-  }
-  const url = new URL('./check-options.js', import.meta.url);
-  const params: Record<string, string> = { cwd: options.cwd, config: options.config, typed: String(options.typed), concurrency: String(workers) };
-  if (options.policyPath !== undefined) params.policy = options.policyPath;
-  if (indexPath !== undefined) params.index = indexPath;
-  if (options.reportUnusedDisableDirectives === true) params.reportUnused = 'true';
-  url.search = new URLSearchParams(params).toString();
-  return { eslint: await ESLint.fromOptionsModule(url), stats, indexPath, indexed, dispose };
+  const eslint = new ESLint({
+    cwd: options.cwd,
+    overrideConfigFile: true,
+    overrideConfig: lintConfig(options.config, options.typed, options.policyPath, { index: indexPath, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives }),
+    errorOnUnmatchedPattern: false,
+  });
+  const withWorkers = (workers: number): Promise<ESLint> => {
+    const url = new URL('./check-options.js', import.meta.url);
+    const params: Record<string, string> = { cwd: options.cwd, config: options.config, typed: String(options.typed), concurrency: String(workers) };
+    if (options.policyPath !== undefined) params.policy = options.policyPath;
+    if (indexPath !== undefined) params.index = indexPath;
+    if (options.reportUnusedDisableDirectives === true) params.reportUnused = 'true';
+    url.search = new URLSearchParams(params).toString();
+    return ESLint.fromOptionsModule(url);
+  };
+  const rules = Object.keys(plugin.configs[options.config].rules ?? {}).map((rule) => rule.replace(/^bounded\//, ''));
+  const prefilter = options.prefilter === false
+    ? undefined
+    : lintPrefilter({
+        rules,
+        policy: options.policy,
+        policyPath: options.policyPath,
+        typed: options.typed,
+        reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true,
+        indexed,
+      });
+  return { eslint, withWorkers, concurrency: options.concurrency, prefilter, stats, indexPath, dispose };
 }

@@ -35,7 +35,7 @@ import tsParser from '@typescript-eslint/parser';
 import { Linter, type ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import ts from 'typescript';
-import { createCheckLinter, lintFilesSafely, lintPrefilter, workerCount } from 'bounded';
+import { createCheckLinter, lintChecked as lintWithCheck, type LintOutcome } from 'bounded';
 import plugin from 'eslint-plugin-bounded';
 import { defaultPolicy } from '@bounded/policy';
 import { peakRss, type Measurement, type RunContext, type Sample, type Suite, type SuiteOptions, type Target } from '../suite.js';
@@ -328,22 +328,17 @@ async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Pr
     writeFileSync(probePath, PROBE);
     context.gc();
     const t0 = performance.now();
-    const policy = defaultPolicy();
     const all = [...files, probePath];
-    const { eslint, stats, indexed, dispose } = await createCheckLinter({ cwd: dir, files: all, policy, policyPath: undefined, config: 'all', typed: false, concurrency, index: true });
-    let results: ESLint.LintResult[];
-    let linted: number;
+    const linter = await createCheckLinter({ cwd: dir, files: all, policy: defaultPolicy(), policyPath: undefined, config: 'all', typed: false, concurrency, index: true });
+    let outcome: LintOutcome;
     try {
-      const rules = Object.keys(plugin.configs.all.rules ?? {}).map((rule) => rule.replace(/^bounded\//, ''));
-      const prefilter = lintPrefilter({ rules, policy, policyPath: undefined, typed: false, reportUnusedDisableDirectives: false, indexed });
-      // As `bounded check` runs it: one batch on worker threads, batches of 50 on one thread.
-      const outcome = await lintFilesSafely(eslint, all, () => {}, workerCount(concurrency, all.length) > 0 ? all.length : 50, prefilter);
-      if (outcome.errors.length > 0) throw new Error(`lint bench: ${outcome.errors[0]!.file}: ${outcome.errors[0]!.message}`);
-      results = outcome.results;
-      linted = outcome.linted;
+      outcome = await lintWithCheck(linter, all, () => {});
     } finally {
-      dispose();
+      linter.dispose();
     }
+    if (outcome.errors.length > 0) throw new Error(`lint bench: ${outcome.errors[0]!.file}: ${outcome.errors[0]!.message}`);
+    const { results, linted, workers } = outcome;
+    const stats = linter.stats;
     const ms = performance.now() - t0;
     const run = newTally();
     const byPath = new Map(results.map((result) => [result.filePath, result]));
@@ -355,7 +350,7 @@ async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Pr
     check('bounded', run, corpus.files.length, byPath.get(probePath)?.messages ?? []);
     return {
       value: ms,
-      extra: { findings: run.findings, files: corpus.files.length, linted, workers: workerCount(concurrency, all.length), indexParsed: stats?.parsed ?? 0, indexed: stats?.indexed ?? 0 },
+      extra: { findings: run.findings, files: corpus.files.length, linted, workers, indexParsed: stats?.parsed ?? 0, indexed: stats?.indexed ?? 0 },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

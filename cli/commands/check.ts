@@ -4,9 +4,8 @@ import tsParser from '@typescript-eslint/parser';
 import { ESLint, type Linter } from 'eslint';
 import plugin from 'eslint-plugin-bounded';
 import { resolvePolicyPath } from '@bounded/policy';
-import { createCheckLinter, workerCount } from '../check-index.js';
-import { BATCH, lintFilesSafely } from '../check-lint.js';
-import { lintPrefilter } from '../check-prefilter.js';
+import { createCheckLinter } from '../check-index.js';
+import { BATCH, lintBatches, lintChecked } from '../check-lint.js';
 import { SOURCE_EXTENSIONS, checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
@@ -143,18 +142,15 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     });
     created = await createCheckLinter({ ...linterOptions, index: false });
   }
-  const { eslint, indexPath, indexed, dispose } = created;
-  // Files that hold nothing a loaded rule acts on are not parsed (cli/check-prefilter.ts).
-  const prefilter = lintPrefilter({ rules: enabled, policy, policyPath, typed, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives, indexed });
-  // Workers take the files in one go (batches would restart them).
-  const batch = workerCount(concurrency, files.length) > 0 ? files.length : BATCH;
-  const progress = !quiet && files.length > batch && (io.stderr as { isTTY?: boolean }).isTTY === true;
+  const { eslint, indexPath, dispose } = created;
+  const progress = !quiet && files.length > BATCH && (io.stderr as { isTTY?: boolean }).isTTY === true;
   const onProgress = (done: number): void => {
     if (progress) io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
   };
   let linted: { results: ESLint.LintResult[]; errors: InternalError[] };
   try {
-    linted = await lintFilesSafely(eslint, files, onProgress, batch, prefilter);
+    // Files that hold nothing a loaded rule acts on are not parsed (cli/check-prefilter.ts, cli/check-lint.ts).
+    linted = await lintChecked(created, files, onProgress);
     if (progress) io.stderr.write('\n');
     if (typed) {
       const withProgram = (tsconfig: string): ESLint =>
@@ -210,7 +206,7 @@ async function relintOutsideProjects(
 ): Promise<void> {
   const outside = filesOutsideProjects(results);
   if (outside.length === 0) return;
-  const relinted = await withDefaultProject(outside, base, (tsconfig) => lintFilesSafely(eslintFor(tsconfig), outside, () => {}));
+  const relinted = await withDefaultProject(outside, base, (tsconfig) => lintBatches(eslintFor(tsconfig), outside, () => {}));
   const byFile = new Map(relinted.results.map((result) => [result.filePath, result]));
   results.forEach((result, index) => (results[index] = byFile.get(result.filePath) ?? result));
   errors.push(...relinted.errors);
