@@ -118,7 +118,7 @@ export async function lintChecked(
   const syntax = startSyntaxChecker(concurrency !== 'off', skipped.length);
   try {
     const unparsed = syntax.check(skipped);
-    const workers = workerCount(concurrency, kept.length);
+    const workers = workerCount(concurrency, kept.length, linter.workersLoadable);
     const eslint = workers > 0 ? await linter.withWorkers(workers) : linter.eslint;
     // Workers take their files in one go (batches would restart them).
     const share = (done: number): number => Math.round((done / Math.max(1, kept.length)) * files.length);

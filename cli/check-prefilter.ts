@@ -139,6 +139,18 @@ function ruleTests(policy: Policy): Readonly<Record<string, Test>> {
   };
 }
 
+/**
+ * Whether a file can make, itself, a call the index records (a provider call, a request, a
+ * connection): it names such a module, calls `fetch`, or imports a project file the policy
+ * lists. `text` without its comment lines.
+ */
+export function indexCandidate(policy: Policy): (file: string, code: string) => boolean {
+  const tests = ruleTests(policy);
+  const files = new Set(policyText(policy).files);
+  return (file, code) =>
+    tests['require-timeout']!(code) || tests['no-unthrottled-provider-call']!(code) || tests['no-per-call-connection']!(code) || (files.size > 0 && importsAny(code, file, files));
+}
+
 /** Quoted path specifiers: `'./llm.js'`, `"../db"`, `'/abs/x'`. */
 const PATH_STRING = /(['"])((?:\.{1,2}|\/)[^'"\n]*)\1/g;
 
