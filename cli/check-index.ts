@@ -20,6 +20,7 @@ import type { ExportFacts, ProjectIndex } from 'eslint-plugin-bounded';
 import plugin from 'eslint-plugin-bounded';
 import { lintConfig } from './commands/check.js';
 import { indexCandidate, lintPrefilter, type LintPrefilter } from './check-prefilter.js';
+import { startSyntaxChecker, type SyntaxChecker } from './check-syntax.js';
 import { withoutCommentLines } from './migrate-prefilter.js';
 
 /** Wrapper chains are rarely deeper than this. */
@@ -125,12 +126,14 @@ export interface CheckLinter {
   readonly concurrency: CheckLinterOptions['concurrency'];
   /** Whether worker threads have an options module to load. */
   readonly workersLoadable: boolean;
+  /** The syntax check of the files the prefilter spares (cli/check-syntax.ts), on a thread of its own when it pays. */
+  readonly syntax: SyntaxChecker;
   /** The text test that spares files from parsing (cli/check-prefilter.ts); undefined when every file is linted. */
   readonly prefilter: LintPrefilter | undefined;
   readonly stats: IndexStats | undefined;
   /** The index's file (given to the rules as `settings.bounded.index`), if it was built. */
   readonly indexPath: string | undefined;
-  /** Removes the index's temporary file. */
+  /** Removes the index's temporary file and ends the syntax thread. */
   readonly dispose: () => void;
 }
 
@@ -141,11 +144,19 @@ export interface CheckLinter {
  * `dispose()` removes the temporary file.
  */
 export async function createCheckLinter(options: CheckLinterOptions): Promise<CheckLinter> {
+  // Started first: the thread loads TypeScript while this one builds the index.
+  const syntax = startSyntaxChecker(options.concurrency !== 'off' && !options.typed && options.prefilter !== false, options.files.length);
   let indexPath: string | undefined;
   let stats: IndexStats | undefined;
   let indexed: string[] = [];
   if (options.index) {
-    const built = buildProjectIndex(options.files, options.policy);
+    let built: ReturnType<typeof buildProjectIndex>;
+    try {
+      built = buildProjectIndex(options.files, options.policy);
+    } catch (error) {
+      syntax.close();
+      throw error;
+    }
     stats = built.stats;
     indexed = Object.keys(built.index.files);
     const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
@@ -153,6 +164,7 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
     await writeFile(indexPath, JSON.stringify(built.index));
   }
   const dispose = (): void => {
+    syntax.close();
     if (indexPath !== undefined) rmSync(dirname(indexPath), { recursive: true, force: true });
   };
   const eslint = new ESLint({
@@ -181,5 +193,5 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
         reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true,
         indexed,
       });
-  return { eslint, withWorkers, concurrency: options.concurrency, workersLoadable: options.workerOptionsModule !== undefined || import.meta.url.endsWith('.js'), prefilter, stats, indexPath, dispose };
+  return { eslint, withWorkers, concurrency: options.concurrency, workersLoadable: options.workerOptionsModule !== undefined || import.meta.url.endsWith('.js'), syntax, prefilter, stats, indexPath, dispose };
 }

@@ -15,7 +15,6 @@ import { readFileSync } from 'node:fs';
 import type { ESLint } from 'eslint';
 import { workerCount, type CheckLinter } from './check-index.js';
 import type { InternalError } from './check-guard.js';
-import { startSyntaxChecker } from './check-syntax.js';
 
 export const BATCH = 50;
 
@@ -115,43 +114,50 @@ export async function lintChecked(
 ): Promise<LintOutcome> {
   const { concurrency } = linter;
   const { kept, skipped } = split(linter, files);
-  const syntax = startSyntaxChecker(concurrency !== 'off', skipped.length);
-  try {
-    const unparsed = syntax.check(skipped);
-    const workers = workerCount(concurrency, kept.length, linter.workersLoadable);
-    const eslint = workers > 0 ? await linter.withWorkers(workers) : linter.eslint;
-    // Workers take their files in one go (batches would restart them).
-    const share = (done: number): number => Math.round((done / Math.max(1, kept.length)) * files.length);
-    const linted = await lintBatches(eslint, kept, (done) => onProgress(share(done)), workers > 0 ? kept.length : BATCH);
-    const bad = await unparsed;
-    if (bad.length > 0) {
-      const more = await lintBatches(linter.eslint, bad, () => {});
-      linted.results.push(...more.results);
-      linted.errors.push(...more.errors);
-    }
-    const clean = (await cleanResults(linter.eslint, skipped.filter((file) => !bad.includes(file)))) ?? new Map<string, ESLint.LintResult>();
-    // The files cleanResults left to ESLint (ignored ones, or all when ESLint reports on an empty text).
-    const rest = skipped.filter((file) => !bad.includes(file) && !clean.has(file));
-    if (rest.length > 0) {
-      const more = await lintBatches(linter.eslint, rest, () => {});
-      linted.results.push(...more.results);
-      linted.errors.push(...more.errors);
-    }
-    if (files.length > 0) onProgress(files.length);
-    const lintedCount = kept.length + bad.length + rest.length;
-    if (clean.size === 0 && bad.length === 0 && rest.length === 0) return { ...linted, linted: lintedCount, workers };
-    // Back into the order of `files` (a file ESLint gave no result keeps none).
-    const byFile = new Map(linted.results.map((result) => [result.filePath, result]));
-    const results: ESLint.LintResult[] = [];
-    for (const file of files) {
-      const result = clean.get(file) ?? byFile.get(file);
-      if (result !== undefined) results.push(result);
-      byFile.delete(file);
-    }
-    // A result under another spelling of its path: kept, at the end.
-    results.push(...byFile.values());
-    return { results, errors: linted.errors, linted: lintedCount, workers };
-  } finally {
-    syntax.close();
+  const unparsed = linter.syntax.start(skipped);
+  const workers = workerCount(concurrency, kept.length, linter.workersLoadable);
+  const eslint = workers > 0 ? await linter.withWorkers(workers) : linter.eslint;
+  // Workers take their files in one go (batches would restart them).
+  const share = (done: number): number => Math.round((done / Math.max(1, kept.length)) * files.length);
+  const linted = await lintBatches(eslint, kept, (done) => onProgress(share(done)), workers > 0 ? kept.length : BATCH);
+  const bad = await unparsed.finish();
+  const unparseable = new Set(bad);
+  if (bad.length > 0) {
+    const more = await lintBatches(linter.eslint, bad, () => {});
+    linted.results.push(...more.results);
+    linted.errors.push(...more.errors);
   }
+  const clean = (await cleanResults(linter.eslint, skipped.filter((file) => !unparseable.has(file)))) ?? new Map<string, ESLint.LintResult>();
+  // The files cleanResults left to ESLint (ignored ones, or all when ESLint reports on an empty text).
+  const rest = skipped.filter((file) => !unparseable.has(file) && !clean.has(file));
+  if (rest.length > 0) {
+    const more = await lintBatches(linter.eslint, rest, () => {});
+    linted.results.push(...more.results);
+    linted.errors.push(...more.errors);
+  }
+  if (files.length > 0) onProgress(files.length);
+  const lintedCount = kept.length + bad.length + rest.length;
+  if (clean.size === 0 && bad.length === 0 && rest.length === 0) return { ...linted, linted: lintedCount, workers };
+  // Back into the order of `files` (a file ESLint gave no result keeps none).
+  const byFile = new Map(linted.results.map((result) => [result.filePath, result]));
+  const results: ESLint.LintResult[] = [];
+  for (const file of files) {
+    const result = clean.get(file) ?? byFile.get(file);
+    if (result !== undefined) results.push(result);
+    byFile.delete(file);
+  }
+  // A result under another spelling of its path: kept, at the end.
+  results.push(...byFile.values());
+  return { results, errors: linted.errors, linted: lintedCount, workers };
+}
+
+/**
+ * `eslint.getRulesMetaForResults(results)` for results some of which ESLint's worker threads
+ * made: this instance looks up each file's config first (it only answers for files it has).
+ */
+export async function rulesMetaFor(eslint: ESLint, results: readonly ESLint.LintResult[]): Promise<ReturnType<ESLint['getRulesMetaForResults']>> {
+  for (const result of results) {
+    if (result.messages.length > 0 || result.suppressedMessages.length > 0) await eslint.isPathIgnored(result.filePath);
+  }
+  return eslint.getRulesMetaForResults([...results]);
 }

@@ -1,7 +1,7 @@
-/** The thread of cli/check-syntax.ts: given file lists, answers with the files that do not parse. */
+/** The thread of cli/check-syntax.ts: takes chunks of the files it is sent and answers with those that do not parse. */
 import { parentPort } from 'node:worker_threads';
-import { syntaxErrorsIn } from './check-syntax.js';
+import { takeChunks, type SyntaxChunkDone, type SyntaxWork } from './check-syntax.js';
 
-parentPort?.on('message', (files: string[]) => {
-  parentPort?.postMessage(syntaxErrorsIn(files));
+parentPort?.on('message', ({ files, next }: SyntaxWork) => {
+  takeChunks(files, next, (chunk, bad) => parentPort?.postMessage({ chunk, bad } satisfies SyntaxChunkDone));
 });

@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tsParser from '@typescript-eslint/parser';
-import { Linter, type ESLint } from 'eslint';
+import { Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import ts from 'typescript';
 import { createCheckLinter, lintChecked as lintWithCheck, type LintOutcome } from 'bounded';

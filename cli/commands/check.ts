@@ -5,7 +5,7 @@ import { ESLint, type Linter } from 'eslint';
 import plugin from 'eslint-plugin-bounded';
 import { resolvePolicyPath } from '@bounded/policy';
 import { createCheckLinter } from '../check-index.js';
-import { BATCH, lintBatches, lintChecked } from '../check-lint.js';
+import { BATCH, lintBatches, lintChecked, rulesMetaFor } from '../check-lint.js';
 import { SOURCE_EXTENSIONS, checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
@@ -167,7 +167,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
 
   let report: string;
   if (format === 'sarif') {
-    report = `${JSON.stringify(toSarif(results, eslint.getRulesMetaForResults(results), cwd), null, 2)}\n`;
+    report = `${JSON.stringify(toSarif(results, await rulesMetaFor(eslint, results), cwd), null, 2)}\n`;
   } else {
     const formatter = await eslint.loadFormatter(format);
     report = await formatter.format(results);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCheckLinter, type CheckLinterOptions } from '../../cli/check-index.js';
-import { lintChecked } from '../../cli/check-lint.js';
+import { lintChecked, rulesMetaFor } from '../../cli/check-lint.js';
 import { defaultPolicy } from '../../policy/load.js';
 import { bundleForNode } from '../helpers/bundle.js';
 
@@ -61,14 +61,16 @@ function service(): { dir: string; files: string[] } {
   };
 }
 
-async function report(options: CheckLinterOptions): Promise<{ json: string; order: string[]; workers: number; linted: number }> {
+async function report(options: CheckLinterOptions): Promise<{ json: string; order: string[]; rules: string[]; workers: number; linted: number }> {
   const linter = await createCheckLinter(options);
   try {
     const outcome = await lintChecked(linter, options.files, () => {});
     expect(outcome.errors).toEqual([]);
     const formatter = await linter.eslint.loadFormatter('json');
     const order = outcome.results.map((result) => result.filePath);
-    return { json: await formatter.format(outcome.results), order, workers: outcome.workers, linted: outcome.linted };
+    // The rules' metadata (SARIF's), from the main thread's instance whoever linted.
+    const rules = Object.keys(await rulesMetaFor(linter.eslint, outcome.results)).sort();
+    return { json: await formatter.format(outcome.results), order, rules, workers: outcome.workers, linted: outcome.linted };
   } finally {
     linter.dispose();
   }
@@ -86,6 +88,8 @@ describe('bounded check on worker threads', () => {
     expect(one.workers).toBe(0);
     expect(two.workers).toBe(2);
     expect(two.json).toBe(one.json);
+    expect(two.rules).toEqual(one.rules);
+    expect(one.rules).toContain('bounded/no-unthrottled-provider-call');
     const results = JSON.parse(one.json) as { filePath: string; messages: { ruleId: string | null; fatal?: boolean }[] }[];
     // Every file (ESLint's formatters sort by path), with the findings the index makes possible and the file that does not parse.
     expect(results.map((result) => result.filePath)).toEqual([...files].sort());
