@@ -41,13 +41,16 @@ Options:
                                 suppress nothing (comments for other plugins' rules are
                                 never reported)
   --debug                       Print the stack of each internal error
-  --concurrency auto|off|N      Lint on N worker threads (default off: on 2 cores the
+  --concurrency auto|off|N      Lint on N worker threads (default off: on 2 busy cores the
                                 threads' start-up cost more than they saved; auto is one
-                                per core when there are at least 100 files per worker)
+                                per core when at least 100 files per worker are left to
+                                lint, and checks the syntax of the files spared on a thread)
   --no-index                    Skip the index pass (which records what exported functions
                                 do, so a call of an imported wrapper counts as its calls)
 
 Vendored and generated files (policy lint.contexts) are skipped and counted as skipped.
+Files that hold nothing the rules act on are not parsed (only syntax-checked): see
+docs/check.md.
 
 Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 a usage error or an
 internal error (a rule that threw on a file: reported with file and rule; the other files
@@ -113,8 +116,8 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
   const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);
   const options = { reportUnusedDisableDirectives: parsed.values['report-unused-disable-directives'] };
-  // The index pass (what exported functions call, request or connect) and the linter: in this
-  // thread, or on worker threads with --concurrency (cli/check-index.ts).
+  // The index pass (what exported functions call, request or connect), the prefilter and the
+  // linter (cli/check-index.ts); the lint itself, on worker threads with --concurrency (cli/check-lint.ts).
   const linterOptions: Parameters<typeof createCheckLinter>[0] = {
     cwd: base,
     files,
