@@ -9,9 +9,13 @@
  * - `untyped …`: ESLint's `Linter` with @typescript-eslint/parser over the whole corpus, with
  *   no rules (`floor:parse`) and with bounded's `all` config (`bounded:untyped`). Target
  *   (issue): bounded adds under 15 % to the parse floor. `bounded:check` is the whole
- *   `bounded check` run on the same files written to a temporary folder: the index pass, then
- *   ESLint on one worker thread per core (target: at most 0.7× the single-thread floor on 2
- *   cores); `bounded:check-1-thread` the same on one thread.
+ *   `bounded check` run on the same files written to a temporary folder, as the CLI runs it
+ *   with `--concurrency auto`: the index pass, the prefilter (files that hold nothing the rules
+ *   act on are only syntax-checked, on a thread of its own), then ESLint on one worker thread
+ *   per core when enough files are left, else on this one (target: at most 0.7× the
+ *   single-thread floor on 2 cores); `bounded:check-1-thread` the same on one thread
+ *   (`--concurrency off`, the default). The child's sample counts the files ESLint linted
+ *   (`linted`) and its workers.
  * - `typed-subset …`: a fixed spread-out subset of the corpus (typed linting of all of it
  *   would take minutes), linted with a TypeScript program: no rules (`floor:parse-typed`),
  *   bounded's `all` config (`bounded:typed`) and, for contrast, typescript-eslint's
@@ -310,8 +314,8 @@ async function lintUntyped(context: RunContext, set: RuleSet): Promise<Sample> {
 
 /**
  * The whole `bounded check` run over the untyped corpus written to a temporary folder (outside
- * the clock): the index pass, then ESLint with bounded's `all` config, on worker threads
- * (`auto`: one per core) or on one thread. The files are the same as the floor's.
+ * the clock): the index pass, the prefilter, then ESLint with bounded's `all` config, with
+ * `--concurrency auto` or on one thread. The files are the same as the floor's.
  */
 async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Promise<Sample> {
   const { untyped: corpus } = corpora(context.quick);
