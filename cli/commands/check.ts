@@ -44,7 +44,7 @@ Options:
   --concurrency auto|off|N      Lint on N worker threads (default off: on 2 busy cores the
                                 threads' start-up cost more than they saved; auto is one
                                 per core when at least 100 files per worker are left to
-                                lint, and checks the syntax of the files spared on a thread)
+                                lint after the prefilter, else this thread)
   --no-index                    Skip the index pass (which records what exported functions
                                 do, so a call of an imported wrapper counts as its calls)
 
