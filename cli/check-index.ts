@@ -13,38 +13,18 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ESLint } from 'eslint';
-import { HTTP_CLIENTS, PROVIDER_MODULE_TEXT } from '@bounded/policy';
 import type { Policy } from '@bounded/policy';
 import { factsOfText } from 'eslint-plugin-bounded';
 import { resolveImportPath } from 'eslint-plugin-bounded';
 import type { ExportFacts, ProjectIndex } from 'eslint-plugin-bounded';
+import plugin from 'eslint-plugin-bounded';
 import { lintConfig } from './commands/check.js';
+import { indexCandidate, lintPrefilter, type LintPrefilter } from './check-prefilter.js';
+import { startSyntaxChecker, type SyntaxChecker } from './check-syntax.js';
 import { withoutCommentLines } from './migrate-prefilter.js';
-
-/** Connection modules, until the catalog's connections (issue 15) land: the ones eslint-plugin/utils/connections.ts knows. */
-const CONNECTION_MODULES = ['pg', 'pg-pool', 'mysql', 'mysql2', 'mysql2/promise', 'ioredis', 'redis', 'mongodb'];
 
 /** Wrapper chains are rarely deeper than this. */
 const MAX_ROUNDS = 4;
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-/** Text a file that makes a call the index records directly must contain. */
-function candidatePattern(policy: Policy): RegExp {
-  const modules = [
-    ...PROVIDER_MODULE_TEXT,
-    ...HTTP_CLIENTS.flatMap((client) => client.modules),
-    ...CONNECTION_MODULES,
-    ...policy.lint.providers.map((entry) => entry.module),
-    ...policy.lint.httpClients.map((entry) => entry.module),
-    ...policy.lint.connections.map((entry) => entry.module),
-  ];
-  const quoted = modules.map((module) => escape(module.replace(/^\.\//, '')));
-  // `'node:http'`, `'@langchain/openai'`, `'openai'`; a prefix (`@langchain/`) matches its family.
-  return new RegExp(`['"](?:node:)?(?:${quoted.join('|')})|\\bfetch\\s*\\(`);
-}
 
 const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
 
@@ -81,10 +61,10 @@ export function buildProjectIndex(files: readonly string[], policy: Policy): { i
   };
   const facts: Record<string, Record<string, ExportFacts>> = {};
   const index: ProjectIndex = { version: 1, files: facts };
-  const pattern = candidatePattern(policy);
+  const candidate = indexCandidate(policy);
   let parsed = 0;
   // Doc comments are full of example imports (an SDK's own sources would all look like clients).
-  let round = files.filter((file) => pattern.test(withoutCommentLines(read(file) ?? '')));
+  let round = files.filter((file) => candidate(file, withoutCommentLines(read(file) ?? '')));
   for (let depth = 0; depth < MAX_ROUNDS && round.length > 0; depth++) {
     const found: string[] = [];
     for (const file of round) {
@@ -115,54 +95,103 @@ export interface CheckLinterOptions {
   readonly index: boolean;
   /** Report eslint-disable comments for bounded's rules that suppress nothing. */
   readonly reportUnusedDisableDirectives?: boolean;
+  /** False to parse every file, even those the prefilter rules out (default true). */
+  readonly prefilter?: boolean;
+  /**
+   * The module ESLint's worker threads load to rebuild the options (default: cli/check-options.js
+   * beside this module, which exists only in the compiled CLI). Tests give a bundle of it.
+   */
+  readonly workerOptionsModule?: URL;
 }
 
 /** Below this many files per worker, starting a worker (ESLint, the parser, TypeScript) costs more than it saves. */
 const FILES_PER_WORKER = 100;
 
-/** How many lint workers to run: the cores, when there are enough files and the CLI runs compiled (workers load its options module). */
-export function workerCount(concurrency: CheckLinterOptions['concurrency'], files: number): number {
-  if (concurrency === 'off' || !import.meta.url.endsWith('.js')) return 0;
+/**
+ * How many lint workers to run: the cores, when there are enough files and the workers have an
+ * options module to load (the compiled CLI's, or one given).
+ */
+export function workerCount(concurrency: CheckLinterOptions['concurrency'], files: number, optionsModule = import.meta.url.endsWith('.js')): number {
+  if (concurrency === 'off' || !optionsModule) return 0;
   const wanted = concurrency === 'auto' ? Math.min(availableParallelism(), Math.floor(files / FILES_PER_WORKER)) : Math.min(concurrency, files);
   return wanted >= 2 ? wanted : 0;
 }
 
+export interface CheckLinter {
+  /** ESLint on this thread. */
+  readonly eslint: ESLint;
+  /** ESLint on `workers` worker threads, which load cli/check-options.js to rebuild the same options (a plugin is not cloneable). */
+  readonly withWorkers: (workers: number) => Promise<ESLint>;
+  /** As the options said: worker threads for ESLint ('auto', 'off' or a number). */
+  readonly concurrency: CheckLinterOptions['concurrency'];
+  /** Whether worker threads have an options module to load. */
+  readonly workersLoadable: boolean;
+  /** The syntax check of the files the prefilter spares (cli/check-syntax.ts), on a thread of its own when it pays. */
+  readonly syntax: SyntaxChecker;
+  /** The text test that spares files from parsing (cli/check-prefilter.ts); undefined when every file is linted. */
+  readonly prefilter: LintPrefilter | undefined;
+  readonly stats: IndexStats | undefined;
+  /** The index's file (given to the rules as `settings.bounded.index`), if it was built. */
+  readonly indexPath: string | undefined;
+  /** Removes the index's temporary file and ends the syntax thread. */
+  readonly dispose: () => void;
+}
+
 /**
- * The ESLint instance `bounded check` lints with: the index built first (written to a temporary
- * file the rules read through `settings.bounded.index`), and, with more than one worker, ESLint's
- * own worker threads, which load cli/check-options.js to rebuild the same options (a plugin is
- * not cloneable). `dispose()` removes the temporary file.
+ * What `bounded check` lints with: the index built first (written to a temporary file the rules
+ * read through `settings.bounded.index`), the prefilter, and ESLint in this thread or on worker
+ * threads (cli/check-lint.ts decides, once it knows how many files are left to lint).
+ * `dispose()` removes the temporary file.
  */
-export async function createCheckLinter(
-  options: CheckLinterOptions,
-): Promise<{ eslint: ESLint; stats: IndexStats | undefined; indexPath: string | undefined; dispose: () => void }> {
+export async function createCheckLinter(options: CheckLinterOptions): Promise<CheckLinter> {
+  // Started first: the thread loads TypeScript while this one builds the index.
+  const syntax = startSyntaxChecker(options.concurrency !== 'off' && !options.typed && options.prefilter !== false, options.files.length);
   let indexPath: string | undefined;
   let stats: IndexStats | undefined;
+  let indexed: string[] = [];
   if (options.index) {
-    const built = buildProjectIndex(options.files, options.policy);
+    let built: ReturnType<typeof buildProjectIndex>;
+    try {
+      built = buildProjectIndex(options.files, options.policy);
+    } catch (error) {
+      syntax.close();
+      throw error;
+    }
     stats = built.stats;
+    indexed = Object.keys(built.index.files);
     const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
     indexPath = join(dir, 'index.json');
     await writeFile(indexPath, JSON.stringify(built.index));
   }
   const dispose = (): void => {
+    syntax.close();
     if (indexPath !== undefined) rmSync(dirname(indexPath), { recursive: true, force: true });
   };
-  const workers = workerCount(options.concurrency, options.files.length);
-  if (workers === 0) {
-    const eslint = new ESLint({
-      cwd: options.cwd,
-      overrideConfigFile: true,
-      overrideConfig: lintConfig(options.config, options.typed, options.policyPath, { index: indexPath, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives }),
-      errorOnUnmatchedPattern: false,
-    });
-    return { eslint, stats, indexPath, dispose };
-  }
-  const url = new URL('./check-options.js', import.meta.url);
-  const params: Record<string, string> = { cwd: options.cwd, config: options.config, typed: String(options.typed), concurrency: String(workers) };
-  if (options.policyPath !== undefined) params.policy = options.policyPath;
-  if (indexPath !== undefined) params.index = indexPath;
-  if (options.reportUnusedDisableDirectives === true) params.reportUnused = 'true';
-  url.search = new URLSearchParams(params).toString();
-  return { eslint: await ESLint.fromOptionsModule(url), stats, indexPath, dispose };
+  const eslint = new ESLint({
+    cwd: options.cwd,
+    overrideConfigFile: true,
+    overrideConfig: lintConfig(options.config, options.typed, options.policyPath, { index: indexPath, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives }),
+    errorOnUnmatchedPattern: false,
+  });
+  const withWorkers = (workers: number): Promise<ESLint> => {
+    const url = new URL(options.workerOptionsModule ?? new URL('./check-options.js', import.meta.url));
+    const params: Record<string, string> = { cwd: options.cwd, config: options.config, typed: String(options.typed), concurrency: String(workers) };
+    if (options.policyPath !== undefined) params.policy = options.policyPath;
+    if (indexPath !== undefined) params.index = indexPath;
+    if (options.reportUnusedDisableDirectives === true) params.reportUnused = 'true';
+    url.search = new URLSearchParams(params).toString();
+    return ESLint.fromOptionsModule(url);
+  };
+  const rules = Object.keys(plugin.configs[options.config].rules ?? {}).map((rule) => rule.replace(/^bounded\//, ''));
+  const prefilter = options.prefilter === false
+    ? undefined
+    : lintPrefilter({
+        rules,
+        policy: options.policy,
+        policyPath: options.policyPath,
+        typed: options.typed,
+        reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true,
+        indexed,
+      });
+  return { eslint, withWorkers, concurrency: options.concurrency, workersLoadable: options.workerOptionsModule !== undefined || import.meta.url.endsWith('.js'), syntax, prefilter, stats, indexPath, dispose };
 }

@@ -9,9 +9,13 @@
  * - `untyped …`: ESLint's `Linter` with @typescript-eslint/parser over the whole corpus, with
  *   no rules (`floor:parse`) and with bounded's `all` config (`bounded:untyped`). Target
  *   (issue): bounded adds under 15 % to the parse floor. `bounded:check` is the whole
- *   `bounded check` run on the same files written to a temporary folder: the index pass, then
- *   ESLint on one worker thread per core (target: at most 0.7× the single-thread floor on 2
- *   cores); `bounded:check-1-thread` the same on one thread.
+ *   `bounded check` run on the same files written to a temporary folder, as the CLI runs it
+ *   with `--concurrency auto`: the index pass, the prefilter (files that hold nothing the rules
+ *   act on are only syntax-checked, on a thread of its own), then ESLint on one worker thread
+ *   per core when enough files are left, else on this one (target: at most 0.7× the
+ *   single-thread floor on 2 cores); `bounded:check-1-thread` the same on one thread
+ *   (`--concurrency off`, the default). The child's sample counts the files ESLint linted
+ *   (`linted`) and its workers.
  * - `typed-subset …`: a fixed spread-out subset of the corpus (typed linting of all of it
  *   would take minutes), linted with a TypeScript program: no rules (`floor:parse-typed`),
  *   bounded's `all` config (`bounded:typed`) and, for contrast, typescript-eslint's
@@ -32,10 +36,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tsParser from '@typescript-eslint/parser';
-import { Linter, type ESLint } from 'eslint';
+import { Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import ts from 'typescript';
-import { createCheckLinter, workerCount } from '../../cli/check-index.js';
+import { createCheckLinter, lintChecked as lintWithCheck, type LintOutcome } from 'bounded';
 import plugin from 'eslint-plugin-bounded';
 import { defaultPolicy } from '@bounded/policy';
 import { peakRss, type Measurement, type RunContext, type Sample, type Suite, type SuiteOptions, type Target } from '../suite.js';
@@ -310,8 +314,8 @@ async function lintUntyped(context: RunContext, set: RuleSet): Promise<Sample> {
 
 /**
  * The whole `bounded check` run over the untyped corpus written to a temporary folder (outside
- * the clock): the index pass, then ESLint with bounded's `all` config, on worker threads
- * (`auto`: one per core) or on one thread. The files are the same as the floor's.
+ * the clock): the index pass, the prefilter, then ESLint with bounded's `all` config, with
+ * `--concurrency auto` or on one thread. The files are the same as the floor's.
  */
 async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Promise<Sample> {
   const { untyped: corpus } = corpora(context.quick);
@@ -328,22 +332,17 @@ async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Pr
     writeFileSync(probePath, PROBE);
     context.gc();
     const t0 = performance.now();
-    const { eslint, stats, dispose } = await createCheckLinter({
-      cwd: dir,
-      files: [...files, probePath],
-      policy: defaultPolicy(),
-      policyPath: undefined,
-      config: 'all',
-      typed: false,
-      concurrency,
-      index: true,
-    });
-    let results: ESLint.LintResult[];
+    const all = [...files, probePath];
+    const linter = await createCheckLinter({ cwd: dir, files: all, policy: defaultPolicy(), policyPath: undefined, config: 'all', typed: false, concurrency, index: true });
+    let outcome: LintOutcome;
     try {
-      results = await eslint.lintFiles([...files, probePath]);
+      outcome = await lintWithCheck(linter, all, () => {});
     } finally {
-      dispose();
+      linter.dispose();
     }
+    if (outcome.errors.length > 0) throw new Error(`lint bench: ${outcome.errors[0]!.file}: ${outcome.errors[0]!.message}`);
+    const { results, linted, workers } = outcome;
+    const stats = linter.stats;
     const ms = performance.now() - t0;
     const run = newTally();
     const byPath = new Map(results.map((result) => [result.filePath, result]));
@@ -355,7 +354,7 @@ async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Pr
     check('bounded', run, corpus.files.length, byPath.get(probePath)?.messages ?? []);
     return {
       value: ms,
-      extra: { findings: run.findings, files: corpus.files.length, workers: workerCount(concurrency, files.length + 1), indexParsed: stats?.parsed ?? 0, indexed: stats?.indexed ?? 0 },
+      extra: { findings: run.findings, files: corpus.files.length, linted, workers, indexParsed: stats?.parsed ?? 0, indexed: stats?.indexed ?? 0 },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

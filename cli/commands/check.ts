@@ -4,7 +4,8 @@ import tsParser from '@typescript-eslint/parser';
 import { ESLint, type Linter } from 'eslint';
 import plugin from 'eslint-plugin-bounded';
 import { resolvePolicyPath } from '@bounded/policy';
-import { createCheckLinter, workerCount } from '../check-index.js';
+import { createCheckLinter } from '../check-index.js';
+import { BATCH, lintBatches, lintChecked, rulesMetaFor } from '../check-lint.js';
 import { SOURCE_EXTENSIONS, checkSources } from '../files.js';
 import { loadPolicyFor } from '../load-policy.js';
 import type { Io } from '../io.js';
@@ -40,20 +41,21 @@ Options:
                                 suppress nothing (comments for other plugins' rules are
                                 never reported)
   --debug                       Print the stack of each internal error
-  --concurrency auto|off|N      Lint on N worker threads (default off: on 2 cores the
+  --concurrency auto|off|N      Lint on N worker threads (default off: on 2 busy cores the
                                 threads' start-up cost more than they saved; auto is one
-                                per core when there are at least 100 files per worker)
+                                per core when at least 100 files per worker are left to
+                                lint after the prefilter, else this thread)
   --no-index                    Skip the index pass (which records what exported functions
                                 do, so a call of an imported wrapper counts as its calls)
 
 Vendored and generated files (policy lint.contexts) are skipped and counted as skipped.
+Files that hold nothing the rules act on are not parsed (only syntax-checked): see
+docs/check.md.
 
 Exit codes: 0 no findings, 1 findings (or an invalid policy), 2 a usage error or an
 internal error (a rule that threw on a file: reported with file and rule; the other files
 are still checked).
 `;
-
-const BATCH = 50;
 
 export async function checkCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
   let parsed;
@@ -114,8 +116,8 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   // ESLint ignores files outside its base path: use the common ancestor when a path lies outside cwd.
   const base = files.every((file) => !relative(cwd, file).startsWith('..')) ? cwd : commonDir(files);
   const options = { reportUnusedDisableDirectives: parsed.values['report-unused-disable-directives'] };
-  // The index pass (what exported functions call, request or connect) and the linter: in this
-  // thread, or on worker threads with --concurrency (cli/check-index.ts).
+  // The index pass (what exported functions call, request or connect), the prefilter and the
+  // linter (cli/check-index.ts); the lint itself, on worker threads with --concurrency (cli/check-lint.ts).
   const linterOptions: Parameters<typeof createCheckLinter>[0] = {
     cwd: base,
     files,
@@ -144,15 +146,14 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     created = await createCheckLinter({ ...linterOptions, index: false });
   }
   const { eslint, indexPath, dispose } = created;
-  // Workers take the files in one go (batches would restart them).
-  const batch = workerCount(concurrency, files.length) > 0 ? files.length : BATCH;
-  const progress = !quiet && files.length > batch && (io.stderr as { isTTY?: boolean }).isTTY === true;
+  const progress = !quiet && files.length > BATCH && (io.stderr as { isTTY?: boolean }).isTTY === true;
   const onProgress = (done: number): void => {
     if (progress) io.stderr.write(`\rbounded check: ${done}/${files.length} files (${Math.round((done / files.length) * 100)} %)`);
   };
   let linted: { results: ESLint.LintResult[]; errors: InternalError[] };
   try {
-    linted = await lintFilesSafely(eslint, files, onProgress, batch);
+    // Files that hold nothing a loaded rule acts on are not parsed (cli/check-prefilter.ts, cli/check-lint.ts).
+    linted = await lintChecked(created, files, onProgress);
     if (progress) io.stderr.write('\n');
     if (typed) {
       const withProgram = (tsconfig: string): ESLint =>
@@ -169,7 +170,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
 
   let report: string;
   if (format === 'sarif') {
-    report = `${JSON.stringify(toSarif(results, eslint.getRulesMetaForResults(results), cwd), null, 2)}\n`;
+    report = `${JSON.stringify(toSarif(results, await rulesMetaFor(eslint, results), cwd), null, 2)}\n`;
   } else {
     const formatter = await eslint.loadFormatter(format);
     report = await formatter.format(results);
@@ -208,48 +209,10 @@ async function relintOutsideProjects(
 ): Promise<void> {
   const outside = filesOutsideProjects(results);
   if (outside.length === 0) return;
-  const relinted = await withDefaultProject(outside, base, (tsconfig) => lintFilesSafely(eslintFor(tsconfig), outside, () => {}));
+  const relinted = await withDefaultProject(outside, base, (tsconfig) => lintBatches(eslintFor(tsconfig), outside, () => {}));
   const byFile = new Map(relinted.results.map((result) => [result.filePath, result]));
   results.forEach((result, index) => (results[index] = byFile.get(result.filePath) ?? result));
   errors.push(...relinted.errors);
-}
-
-/**
- * Lints `files` in batches. Rules are guarded (a throw becomes an internal error on its
- * file); should ESLint itself throw on a batch, its files are linted one by one and the one
- * that throws is reported as an internal error, so one file never takes the run down.
- */
-async function lintFilesSafely(
-  eslint: ESLint,
-  files: readonly string[],
-  onProgress: (done: number) => void,
-  batchSize = BATCH,
-): Promise<{ results: ESLint.LintResult[]; errors: InternalError[] }> {
-  const results: ESLint.LintResult[] = [];
-  const errors: InternalError[] = [];
-  for (let start = 0; start < files.length; start += batchSize) {
-    const batch = files.slice(start, start + batchSize);
-    try {
-      results.push(...(await eslint.lintFiles(batch)));
-    } catch {
-      for (const file of batch) {
-        try {
-          results.push(...(await eslint.lintFiles([file])));
-        } catch (error) {
-          const rule = (error as { ruleId?: unknown }).ruleId;
-          errors.push({
-            file,
-            rule: typeof rule === 'string' ? rule : undefined,
-            line: 1,
-            message: error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error),
-            stack: error instanceof Error ? error.stack : undefined,
-          });
-        }
-      }
-    }
-    onProgress(Math.min(files.length, start + batchSize));
-  }
-  return { results, errors };
 }
 
 export interface LintConfigOptions {

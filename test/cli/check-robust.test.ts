@@ -59,7 +59,8 @@ describe('bounded check: internal errors', () => {
 
   it('reports a rule that throws as an internal error of that file, checks the rest, and exits 2', async () => {
     breakRule('no-unbounded-concurrency', 'BREAKS');
-    const root = project({ 'a.ts': `// BREAKS\nexport const x = [1].map(String);\n`, 'b.ts': HAZARD, 'c.ts': SAFE });
+    // a.ts starts a fan-out (else the prefilter spares it the rule, and the rule its bug).
+    const root = project({ 'a.ts': `// BREAKS\nexport const x = Promise.all([1].map(String));\n`, 'b.ts': HAZARD, 'c.ts': SAFE });
     const result = await bounded(['--format', 'json'], root);
     expect(result.code).toBe(2);
     const results = JSON.parse(result.stdout) as JsonResult[];
@@ -77,7 +78,8 @@ describe('bounded check: internal errors', () => {
 
   it('prints the stack with --debug', async () => {
     breakRule('no-sync-io-in-async', 'BREAKS');
-    const root = project({ 'a.ts': `// BREAKS\nexport const x = String(1);\n` });
+    // a.ts imports a blocking module (else the prefilter spares it the rule, and the rule its bug).
+    const root = project({ 'a.ts': `// BREAKS\nexport const x = String(1);\nimport 'node:fs';\n` });
     const result = await bounded(['--debug'], root);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/internal error in bounded\/no-sync-io-in-async on a\.ts:2: TypeError: .*\n {4}TypeError: .*\n {8}at /);
