@@ -20,6 +20,7 @@ import {
   CHECKOUTS,
   CONNECTIONS,
   HTTP_CLIENTS,
+  PROVIDER_APIS,
   PROVIDER_MODULE_TEXT,
   loadPolicy,
   parseBlockingCall,
@@ -71,6 +72,14 @@ const ASYNC = /\basync\b/;
 const ACQUISITION = new RegExp(`\\.${GAP}(?:${[...new Set([...CHECKOUTS.map((checkout) => checkout.method), 'acquire', 'tryAcquire'])].join('|')})\\b`);
 /** A call of `fetch` (the global, `globalThis.fetch`; `fetch?.(…)`, `fetch<T>(…)`). */
 const FETCH = new RegExp(`\\bfetch${GAP}(?:\\?\\.${GAP})?[(<]`);
+
+/**
+ * A client received under its conventional name with a request path below it (`openai.files.del(`):
+ * the provider rule knows it without an import (the catalog's `receivedNames`).
+ */
+const RECEIVED_CLIENT = new RegExp(
+  `\\b(?:${PROVIDER_APIS.flatMap((api) => (api.receivedNames === undefined ? [] : [api.receivedNames.source.replace(/^\^|\$$/g, '')])).join('|')})${GAP}\\??\\.`,
+);
 
 /** The modules and globals a policy's `lint` section adds, and the project files it names. */
 interface PolicyText {
@@ -135,7 +144,7 @@ function ruleTests(policy: Policy): Readonly<Record<string, Test>> {
     'no-per-call-connection': anyOf(connections),
     // Requests: the global fetch or an HTTP client; the SDKs' own deadlines; provider hosts reached over HTTP.
     'require-timeout': anyOf(FETCH, requests),
-    'no-unthrottled-provider-call': anyOf(FETCH, requests),
+    'no-unthrottled-provider-call': anyOf(FETCH, requests, RECEIVED_CLIENT),
   };
 }
 
