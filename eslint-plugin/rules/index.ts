@@ -1,3 +1,4 @@
+import noHandmadeTimeout from './no-handmade-timeout.js';
 import noPerCallConnection from './no-per-call-connection.js';
 import noSyncIoInAsync from './no-sync-io-in-async.js';
 import noUnboundedConcurrency from './no-unbounded-concurrency.js';
@@ -7,6 +8,7 @@ import requireTimeout from './require-timeout.js';
 
 /** Every rule, by id without the `bounded/` prefix. */
 export const rules = {
+  'no-handmade-timeout': noHandmadeTimeout,
   'no-per-call-connection': noPerCallConnection,
   'no-sync-io-in-async': noSyncIoInAsync,
   'no-unbounded-concurrency': noUnboundedConcurrency,

@@ -10,3 +10,4 @@ export * from './providers.js';
 export * from './blocking.js';
 export * from './connections.js';
 export * from './contexts.js';
+export * from './background.js';
