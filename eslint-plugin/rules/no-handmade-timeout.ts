@@ -94,9 +94,9 @@ export default createRule<Options, MessageId>({
           suggest: [
             {
               messageId: 'useWithTimeout',
-              data: { ms: ms! },
+              data: { ms: ms },
               fix: (fixer: RuleFixer): RuleFix[] => [
-                fixer.replaceText(node, `withTimeout(() => ${text(work[0]!)}, ${ms!})`),
+                fixer.replaceText(node, `withTimeout(() => ${text(work[0]!)}, ${ms})`),
                 ...addRuntimeImport(fixer, sourceCode, 'withTimeout'),
               ],
             },
@@ -128,7 +128,7 @@ export default createRule<Options, MessageId>({
         const only =
           body.type === AST_NODE_TYPES.BlockStatement
             ? body.body.length === 1 && body.body[0]!.type === AST_NODE_TYPES.ExpressionStatement
-              ? body.body[0]!.expression
+              ? body.body[0].expression
               : undefined
             : body;
         if (only?.type === AST_NODE_TYPES.CallExpression && only.callee.type === AST_NODE_TYPES.MemberExpression && !only.callee.computed && only.callee.property.name === 'abort') {

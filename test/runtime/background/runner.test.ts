@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type {
+  BackgroundRunner} from '../../../runtime/index.js';
 import {
-  BackgroundRunner,
   ConcurrencyMonitor,
   background,
   closeDefaultBackgroundRunner,
