@@ -137,7 +137,8 @@ export default createRule<Options, MessageId>({
     }
 
     function checkThread(node: TSESTree.CallExpression | TSESTree.NewExpression, scope: Scope.Scope): void {
-      if (pooled || perCallFunction(node) === undefined) return;
+      // Written in the per-call function itself: a worker made by a helper of a pool (spawn a slot) is the pool's.
+      if (pooled || !runsConcurrently(enclosingFunction(node))) return;
       const binding = resolveImport(node.callee, scope);
       if (binding === undefined) return;
       const module = normalizeModule(binding.module);
