@@ -8,7 +8,12 @@ import { addRuntimeImport, isNameTaken } from '../utils/runtime-imports.js';
 import { isSetTimeoutCall, isTimerCleared, timerPromise, timerPromiseOfCall, type TimerPromise } from '../utils/timers.js';
 import { typeInfo } from '../utils/type-info.js';
 
-export type Options = [];
+export type Options = [
+  {
+    /** Also report callback fs in plain functions, and a timer that aborts anything with an `abort()` method. */
+    strict?: boolean;
+  },
+];
 export type MessageId =
   | 'raceTimeout'
   | 'abortTimer'
@@ -52,10 +57,23 @@ export default createRule<Options, MessageId>({
       useTimersPromises: "Replace with `{{name}}({{ms}})` from 'node:timers/promises'.",
       useFsPromises: 'Replace with `{{replacement}}`.',
     },
-    schema: [],
-    defaultOptions: [],
+    schema: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          strict: {
+            type: 'boolean',
+            description:
+              'Also report callback fs calls in plain functions (not only async ones), and a never-cleared timer that calls `abort()` on anything, not only on a known AbortController.',
+          },
+        },
+      },
+    ],
+    defaultOptions: [{ strict: false }],
   },
-  create(context) {
+  create(context, [options]) {
+    const strict = options.strict === true;
     const sourceCode = context.sourceCode;
     const types = typeInfo(context);
     /** Timer promises already reported as part of a race. */
@@ -152,6 +170,7 @@ export default createRule<Options, MessageId>({
     }
 
     function isAbortController(node: TSESTree.Node, scope: Scope.Scope): boolean {
+      if (strict) return true;
       if (types !== undefined) return types.typeName(node) === 'AbortController';
       if (node.type !== AST_NODE_TYPES.Identifier) return false;
       const definition = ASTUtils.findVariable(scope, node.name)?.defs[0];
@@ -239,7 +258,7 @@ export default createRule<Options, MessageId>({
     function checkCallbackFs(node: TSESTree.CallExpression, scope: Scope.Scope): void {
       const last = node.arguments.at(-1);
       if (last === undefined || !isFunction(last)) return;
-      if (enclosingFunction(node)?.async !== true) return;
+      if (enclosingFunction(node)?.async !== true && !(strict && enclosingFunction(node) !== undefined)) return;
       const name = fsTwin(node.callee, scope);
       if (name === undefined) return;
       context.report({ node, messageId: 'callbackFs', data: { call: text(node.callee), replacement: `fs.promises.${name}` } });

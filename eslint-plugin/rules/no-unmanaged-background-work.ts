@@ -13,6 +13,8 @@ export type Options = [
   {
     /** Calls that hand work to a tracked runner, as written ("jobs.enqueue", "track") or "*.method". */
     runners?: string[];
+    /** Also report floating promises in plain functions, and workers or processes started by a helper of a per-call function. */
+    strict?: boolean;
   },
 ];
 export type MessageId =
@@ -86,15 +88,21 @@ export default createRule<Options, MessageId>({
             items: { type: 'string' },
             description: 'Calls that hand work to a tracked runner, as written ("jobs.enqueue", "track") or "*.method" for a method on any object.',
           },
+          strict: {
+            type: 'boolean',
+            description:
+              'Also report floating promises in any function (not only async functions and request handlers), and a worker or process started by a helper that a per-call function calls.',
+          },
         },
       },
     ],
-    defaultOptions: [{ runners: [] }],
+    defaultOptions: [{ runners: [], strict: false }],
   },
   create(context, [options]) {
     const sourceCode = context.sourceCode;
     const types = typeInfo(context);
     const runners = new Set(options.runners ?? []);
+    const strict = options.strict === true;
     const names = new AsyncNames();
     const statements: TSESTree.ExpressionStatement[] = [];
     let pooled = false;
@@ -111,7 +119,7 @@ export default createRule<Options, MessageId>({
 
     function checkFloating(statement: TSESTree.ExpressionStatement): void {
       const fn = enclosingFunction(statement);
-      if (!runsConcurrently(fn)) return;
+      if (fn === undefined || (!strict && !runsConcurrently(fn))) return;
       const found = floatingCall(statement.expression);
       if (found === undefined) return;
       const scope = sourceCode.getScope(statement);
@@ -127,7 +135,7 @@ export default createRule<Options, MessageId>({
           fix: (fixer) => [fixer.replaceText(statement.expression, `background(() => ${text(whole)})`), ...addRuntimeImport(fixer, sourceCode, 'background')],
         });
       }
-      if (fn!.async) suggest.push({ messageId: 'addAwait', fix: (fixer) => [fixer.replaceText(statement.expression, `await ${text(whole)}`)] });
+      if (fn.async) suggest.push({ messageId: 'addAwait', fix: (fixer) => [fixer.replaceText(statement.expression, `await ${text(whole)}`)] });
       context.report({ node: call, messageId: 'floating', data: { call: calleeLabel(call) }, suggest });
     }
 
@@ -138,7 +146,7 @@ export default createRule<Options, MessageId>({
 
     function checkThread(node: TSESTree.CallExpression | TSESTree.NewExpression, scope: Scope.Scope): void {
       // Written in the per-call function itself: a worker made by a helper of a pool (spawn a slot) is the pool's.
-      if (pooled || !runsConcurrently(enclosingFunction(node))) return;
+      if (pooled || (strict ? perCallFunction(node) === undefined : !runsConcurrently(enclosingFunction(node)))) return;
       const binding = resolveImport(node.callee, scope);
       if (binding === undefined) return;
       const module = normalizeModule(binding.module);

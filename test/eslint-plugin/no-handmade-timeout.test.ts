@@ -217,3 +217,19 @@ export function later(job: Job) { setTimeout(() => job.abort(), 1000); }`,
     },
   ],
 });
+
+untypedTester().run('no-handmade-timeout (strict)', rule, {
+  valid: [],
+  invalid: [
+    {
+      code: `import fs from 'node:fs';
+export function read(p: string, done: (e: unknown, d?: Buffer) => void) { fs.readFile(p, (e, d) => done(e, d)); }
+export function later(job: { abort(): void }) { setTimeout(() => job.abort(), 1000); }`,
+      options: [{ strict: true }],
+      errors: [
+        { messageId: 'callbackFs', line: 2 },
+        { messageId: 'abortTimer', line: 3 },
+      ],
+    },
+  ],
+});

@@ -205,3 +205,33 @@ export async function handle(m: string) { await notify(m); }` },
     },
   ],
 });
+
+untypedTester().run('no-unmanaged-background-work (strict)', rule, {
+  valid: [],
+  invalid: [
+    {
+      code: `import { Worker } from 'node:worker_threads';
+async function flush() {}
+export function onMessage() { flush(); }
+export async function handle() { const start = () => new Worker('./w.js'); return start(); }`,
+      options: [{ strict: true }],
+      errors: [
+        {
+          messageId: 'floating',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'useBackground',
+              output: `import { Worker } from 'node:worker_threads';
+import { background } from '@bounded/runtime';
+async function flush() {}
+export function onMessage() { background(() => flush()); }
+export async function handle() { const start = () => new Worker('./w.js'); return start(); }`,
+            },
+          ],
+        },
+        { messageId: 'perCallThread', line: 4 },
+      ],
+    },
+  ],
+});
