@@ -22,6 +22,7 @@ export type MessageId =
   | 'perCallThread'
   | 'overlappingInterval'
   | 'intervalPerCall'
+  | 'scheduledAsync'
   | 'useBackground'
   | 'addAwait'
   | 'useEvery';
@@ -73,6 +74,8 @@ export default createRule<Options, MessageId>({
       perCallThread: '`{{call}}` starts a thread or process on every call with nothing bounding how many run; use {{instead}}.',
       overlappingInterval:
         'An async `setInterval` callback starts a new run every {{ms}} ms even while the last one runs, and nothing stops it at shutdown; use every({{ms}}, fn) from @bounded/runtime, whose runs never overlap.',
+      scheduledAsync:
+        'The async callback `{{call}}` schedules runs untracked, like a promise nobody awaits: its error vanishes, nothing bounds how many run, and shutdown cuts it off; hand it to a tracked runner (background(fn) from @bounded/runtime).',
       intervalPerCall: 'This interval starts on every call and is never cleared, so one more runs forever after each call; keep its handle and clear it, or start it once.',
       useBackground: 'Run it on bounded\'s background runner: `background(() => {{call}})`.',
       addAwait: 'Await it.',
@@ -187,6 +190,43 @@ export default createRule<Options, MessageId>({
       if (!cleared && perCallFunction(node) !== undefined) context.report({ node, messageId: 'intervalPerCall' });
     }
 
+    /** `setImmediate(async …)`, `setTimeout(async …, ms)`, `process.nextTick(async …)` in a per-call function. */
+    function checkScheduled(node: TSESTree.CallExpression, scope: Scope.Scope): void {
+      const callee = node.callee;
+      let name: string | undefined;
+      if (callee.type === AST_NODE_TYPES.Identifier && (callee.name === 'setImmediate' || callee.name === 'setTimeout')) {
+        if ((findUp(scope, callee.name)?.defs.length ?? 0) > 0) return;
+        name = callee.name;
+      } else if (
+        callee.type === AST_NODE_TYPES.MemberExpression &&
+        !callee.computed &&
+        callee.object.type === AST_NODE_TYPES.Identifier &&
+        callee.object.name === 'process' &&
+        callee.property.name === 'nextTick'
+      ) {
+        name = 'process.nextTick';
+      }
+      const callback = node.arguments[0];
+      if (name === undefined || callback === undefined || !isFunction(callback) || !callback.async) return;
+      if (!runsConcurrently(enclosingFunction(node))) return;
+      // A deferred start that background() would make immediate: only where nothing else is passed.
+      const suggestable = name !== 'setTimeout' && node.arguments.length === 1 && node.parent.type === AST_NODE_TYPES.ExpressionStatement && !isNameTaken(scope, 'background');
+      context.report({
+        node,
+        messageId: 'scheduledAsync',
+        data: { call: name },
+        ...(suggestable && {
+          suggest: [
+            {
+              messageId: 'useBackground',
+              data: { call: '…' },
+              fix: (fixer: RuleFixer): RuleFix[] => [fixer.replaceText(callee, 'background'), ...addRuntimeImport(fixer, sourceCode, 'background')],
+            },
+          ],
+        }),
+      });
+    }
+
     return {
       ImportDeclaration(node) {
         if (WORKER_POOLS.includes(node.source.value)) pooled = true;
@@ -204,6 +244,7 @@ export default createRule<Options, MessageId>({
         const scope = sourceCode.getScope(node);
         checkThread(node, scope);
         checkInterval(node, scope);
+        checkScheduled(node, scope);
       },
       'Program:exit'() {
         // Every async function of the file is known now, wherever it was declared.

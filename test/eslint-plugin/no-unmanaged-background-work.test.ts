@@ -57,6 +57,9 @@ setInterval(async () => {
     `export function watch(check: () => void) { const timer = setInterval(check, 100); return () => clearInterval(timer); }`,
     // A synchronous interval at start-up is a daemon, not a per-call leak.
     `const stats = { n: 0 }; setInterval(() => { stats.n = 0; }, 60_000);`,
+    // A synchronous deferred callback, and an async one at start-up.
+    `export function later(res: { end(): void }) { setImmediate(() => res.end()); }`,
+    `setTimeout(async () => { await fetch('https://warm.internal'); }, 0);`,
     // bounded's every.
     `import { every } from '@bounded/runtime';
 every(1000, async () => { await fetch('https://example.com'); });`,
@@ -163,6 +166,41 @@ every(5000, async () => { await refresh(); });`,
           ],
         },
       ],
+    },
+    {
+      code: `import express from 'express';
+const app = express();
+app.post('/hooks', (req, res) => {
+  res.status(202).end();
+  setImmediate(async () => {
+    await fetch('https://hooks.internal', { method: 'POST' });
+  });
+});`,
+      errors: [
+        {
+          messageId: 'scheduledAsync',
+          line: 5,
+          data: { call: 'setImmediate' },
+          suggestions: [
+            {
+              messageId: 'useBackground',
+              output: `import express from 'express';
+import { background } from '@bounded/runtime';
+const app = express();
+app.post('/hooks', (req, res) => {
+  res.status(202).end();
+  background(async () => {
+    await fetch('https://hooks.internal', { method: 'POST' });
+  });
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `export async function handle(id: string) { setTimeout(async () => { await fetch(\`https://x.internal/\${id}\`); }, 1000); }`,
+      errors: [{ messageId: 'scheduledAsync', line: 1, suggestions: [] }],
     },
     {
       // Kept in a variable: every() returns no interval id, so no suggestion.
