@@ -157,6 +157,6 @@ function abortsController(callback: Node | undefined): boolean {
 
 /** The timer's handle is kept (a variable or property), so the code may clear it. */
 function isKept(path: ASTPath): boolean {
-  const parent = path.parent?.node as Node | undefined;
+  const parent = (path.parent as ASTPath | null | undefined)?.node as Node | undefined;
   return parent?.type === 'VariableDeclarator' || parent?.type === 'AssignmentExpression' || parent?.type === 'ReturnStatement';
 }

@@ -73,7 +73,7 @@ export default function transformer(file: FileInfo, api: API): string | null {
     if (isGlobalCall(path, 'setInterval')) {
       const callback = args[0];
       if (!isFunctionNode(callback) || callback.async !== true || hasGuard(callback)) return;
-      const parent = path.parent?.node as Node | undefined;
+      const parent = (path.parent as ASTPath | null | undefined)?.node as Node | undefined;
       if (parent?.type !== 'ExpressionStatement' || args.length !== 2 || args[1]!.type === 'SpreadElement') {
         report(node, 'an async setInterval whose handle is kept: every(ms, fn) returns an Interval to stop() instead; rewrite its clearInterval by hand');
         return;

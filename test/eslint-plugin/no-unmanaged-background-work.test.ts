@@ -131,8 +131,57 @@ export class Orders {
 }` },
           ],
         },
-        { messageId: 'floating', line: 6, data: { call: 'fetch()' }, suggestions: 2 },
-        { messageId: 'floating', line: 7, suggestions: 2 },
+        {
+          messageId: 'floating',
+          line: 6,
+          data: { call: 'fetch()' },
+          suggestions: [
+            { messageId: 'useBackground', output: `import { writeFile } from 'node:fs/promises';
+import { background } from '@bounded/runtime';
+export class Orders {
+  async audit(id: string) {}
+  async place(id: string) {
+    void this.audit(id);
+    background(() => fetch('https://hooks.internal/placed').then(() => {}));
+    writeFile('/tmp/last', id);
+  }
+}` },
+            { messageId: 'addAwait', output: `import { writeFile } from 'node:fs/promises';
+export class Orders {
+  async audit(id: string) {}
+  async place(id: string) {
+    void this.audit(id);
+    await fetch('https://hooks.internal/placed').then(() => {});
+    writeFile('/tmp/last', id);
+  }
+}` },
+          ],
+        },
+        {
+          messageId: 'floating',
+          line: 7,
+          suggestions: [
+            { messageId: 'useBackground', output: `import { writeFile } from 'node:fs/promises';
+import { background } from '@bounded/runtime';
+export class Orders {
+  async audit(id: string) {}
+  async place(id: string) {
+    void this.audit(id);
+    fetch('https://hooks.internal/placed').then(() => {});
+    background(() => writeFile('/tmp/last', id));
+  }
+}` },
+            { messageId: 'addAwait', output: `import { writeFile } from 'node:fs/promises';
+export class Orders {
+  async audit(id: string) {}
+  async place(id: string) {
+    void this.audit(id);
+    fetch('https://hooks.internal/placed').then(() => {});
+    await writeFile('/tmp/last', id);
+  }
+}` },
+          ],
+        },
       ],
     },
     {

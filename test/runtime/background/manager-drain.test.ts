@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyManager, background, defaultBackgroundRunner } from '../../../runtime/index.js';
-import { parsePolicy } from '../../../policy/index.js';
+import { defaultPolicy } from '../../../policy/index.js';
 import { deferred, flush, track } from '../helpers.js';
 
 describe('ConcurrencyManager.close() and background()', () => {
   it('waits for the background tasks in progress before it closes the resources they use', async () => {
-    const manager = ConcurrencyManager.fromPolicy(parsePolicy('version: 1\n'), { logger: { info() {}, warn() {}, error() {} } });
+    const manager = ConcurrencyManager.fromPolicy(defaultPolicy(), { logger: { info() {}, warn() {}, error() {} } });
     const gate = deferred();
     let aborted = false;
     background((signal) => {
