@@ -1,6 +1,6 @@
-import { ClosedError, isQueueFullError } from '../errors.js';
+import { ClosedError, isClosedError, isQueueFullError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
-import { assertFunction, assertLimit, assertQueueBound, assertTimeoutMs, show } from '../internal/validate.js';
+import { assertFunction, assertLimit, assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
 import { Semaphore, type SemaphoreGrant, type SemaphoreRejection } from '../semaphore.js';
 import { withTimeout } from '../timeout.js';
 
@@ -29,6 +29,11 @@ export interface BackgroundRunOptions {
   name?: string;
   /** Deadline of this task in ms, instead of the runner's. */
   timeoutMs?: number;
+  /**
+   * Cancels this task: before it starts, it is dropped (reported as 'aborted'); once it runs,
+   * its signal aborts too.
+   */
+  signal?: AbortSignal;
 }
 
 /** A background task: its signal aborts at its deadline or when the runner is closed past its drain. */
@@ -36,8 +41,8 @@ export type BackgroundTask = (signal: AbortSignal) => unknown;
 
 /** A task that failed, or one the runner refused to start. */
 export interface BackgroundError {
-  /** failed: the task threw or rejected (or passed its deadline); queue-full and closed: it never started. */
-  readonly reason: 'failed' | 'queue-full' | 'closed';
+  /** failed: the task threw or rejected (or passed its deadline); queue-full, closed and aborted: it never started. */
+  readonly reason: 'failed' | 'queue-full' | 'closed' | 'aborted';
   readonly error: unknown;
   /** The task's name, if it was given one. */
   readonly task: string | undefined;
@@ -142,34 +147,44 @@ export class BackgroundRunner implements AsyncDisposable {
 
   /**
    * Accepts `fn` to run in the background and returns at once: true when it was accepted,
-   * false when it was refused (runner closed, queue full), which is reported like a failure.
+   * false when it was refused (runner closed, queue full, its signal aborted), which is reported
+   * like a failure.
    * Never throws for the task's sake and never rejects: its outcome goes to `onError`.
    */
   run(fn: BackgroundTask, options: BackgroundRunOptions = {}): boolean {
     assertFunction('fn', fn);
     const task = options.name;
+    assertSignal('signal', options.signal);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     if (timeoutMs !== undefined) assertTimeoutMs('timeoutMs', timeoutMs);
     if (this.#closed) {
       this.#report('closed', new ClosedError('BackgroundRunner', this.name), task);
       return false;
     }
-    const signal = this.#controller.signal;
+    const own = options.signal;
+    if (own?.aborted) {
+      this.#report('aborted', own.reason, task);
+      return false;
+    }
+    const signal = own === undefined ? this.#controller.signal : AbortSignal.any([this.#controller.signal, own]);
     let started = false;
     this.#pending++;
     this.#semaphore
-      .run(() => {
-        started = true;
-        this.#started++;
-        return timeoutMs === undefined ? fn(signal) : withTimeout(fn, timeoutMs, { signal, name: task ?? `${this.name} task` });
-      })
+      .run(
+        () => {
+          started = true;
+          this.#started++;
+          return timeoutMs === undefined ? fn(signal) : withTimeout(fn, timeoutMs, { signal, name: task ?? `${this.name} task` });
+        },
+        own === undefined ? undefined : { signal: own },
+      )
       .then(
         () => {
           this.#succeeded++;
         },
         (error: unknown) => {
           if (!started) {
-            this.#report(isQueueFullError(error) ? 'queue-full' : 'closed', error, task);
+            this.#report(isQueueFullError(error) ? 'queue-full' : isClosedError(error) ? 'closed' : 'aborted', error, task);
             return;
           }
           this.#failed++;

@@ -173,6 +173,32 @@ describe('BackgroundRunner', () => {
     expect(defaultBackgroundRunner()).not.toBe(runner);
   });
 
+  it("drops a task whose signal aborts before it starts, and aborts a running task's signal with it", async () => {
+    const { runner, errors } = collecting({ concurrency: 1 });
+    const gate = deferred();
+    const first = new AbortController();
+    const second = new AbortController();
+    let seen: AbortSignal | undefined;
+    runner.run((signal) => {
+      seen = signal;
+      return gate.promise;
+    }, { signal: first.signal });
+    let ranQueued = false;
+    runner.run(() => {
+      ranQueued = true;
+    }, { name: 'queued', signal: second.signal });
+    second.abort(new Error('user left'));
+    await flush();
+    expect(errors.map((e) => [e.reason, e.task])).toEqual([['aborted', 'queued']]);
+    first.abort();
+    expect(seen?.aborted).toBe(true);
+    gate.resolve();
+    await runner.whenIdle();
+    expect(ranQueued).toBe(false);
+    expect(runner.run(() => {}, { signal: AbortSignal.abort() })).toBe(false);
+    expect(errors.at(-1)?.reason).toBe('aborted');
+  });
+
   it('validates its options', () => {
     expect(() => createBackgroundRunner({ concurrency: 0 })).toThrow('concurrency');
     expect(() => createBackgroundRunner({ timeoutMs: -1 })).toThrow('timeoutMs');
