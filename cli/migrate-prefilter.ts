@@ -42,6 +42,10 @@ const PREFILTERS: Readonly<Record<string, RegExp>> = {
   'release-clients': /\.\s*(?:connect|getConnection|acquire)\b/,
   // A provider import (an SDK or a framework), or a provider call on a client imported from another module.
   'throttle-provider-calls': new RegExp(`['"](?:${PROVIDER_MODULES})|\\.\\s*(?:${PROVIDER_HEADS})\\s*\\??\\s*[.(]`),
+  // A timer, a promisify, or an fs import.
+  'modernize-timeouts': /setTimeout|promisify|\bfs\b/,
+  // An async function of the file (floating calls, async intervals), or a thread starter's module.
+  'track-background-work': /\basync\b|worker_threads|child_process|cluster/,
 };
 
 /** The prefilter for `name`, or undefined when it has none (every file is a candidate). */

@@ -2,9 +2,11 @@
 import type { Transform } from 'jscodeshift';
 import addTimeouts from './transforms/add-timeouts.js';
 import boundPromiseAll from './transforms/bound-promise-all.js';
+import modernizeTimeouts from './transforms/modernize-timeouts.js';
 import poolConnections from './transforms/pool-connections.js';
 import releaseClients from './transforms/release-clients.js';
 import throttleProviderCalls from './transforms/throttle-provider-calls.js';
+import trackBackgroundWork from './transforms/track-background-work.js';
 
 export type { TransformOptions } from './utils/policy.js';
 
@@ -15,6 +17,8 @@ export const transforms = {
   'pool-connections': poolConnections,
   'release-clients': releaseClients,
   'throttle-provider-calls': throttleProviderCalls,
+  'modernize-timeouts': modernizeTimeouts,
+  'track-background-work': trackBackgroundWork,
 } as const satisfies Record<string, Transform>;
 
 export type TransformName = keyof typeof transforms;

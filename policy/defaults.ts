@@ -133,11 +133,15 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
   lint: {
     contexts: {
       // A test or a script blocks nobody's request; neither does a test helper's fetch without a deadline.
-      test: { skip: ['no-sync-io-in-async', 'require-timeout'] },
-      script: { skip: ['no-sync-io-in-async'] },
+      // Nor does a test's sleep or its fire-and-forget call, nor a script's: they end with the process.
+      test: { skip: ['no-sync-io-in-async', 'require-timeout', 'no-handmade-timeout', 'no-unmanaged-background-work'] },
+      script: { skip: ['no-sync-io-in-async', 'no-unmanaged-background-work'] },
       // A browser's request holds no server capacity, and its provider keys belong behind a server;
       // a browser's fan-out holds no server resource either (and the browser caps its connections per host).
-      browser: { skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency'] },
+      // Its background work and timers end with the page, and node:timers/promises and fs are not there.
+      browser: {
+        skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency', 'no-handmade-timeout', 'no-unmanaged-background-work'],
+      },
       vendored: { skip: ['all'] },
       generated: { skip: ['all'] },
     },

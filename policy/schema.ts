@@ -126,12 +126,12 @@ const contexts = s.object(
         s.string('A glob pattern.'),
       ),
     }),
-    test: codeContext('Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/. Default skip: no-sync-io-in-async, require-timeout.'),
+    test: codeContext('Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/. Default skip: no-sync-io-in-async, require-timeout, no-handmade-timeout, no-unmanaged-background-work.'),
     script: codeContext(
-      'Build scripts and CLIs: scripts/, *.config.*, files with a shebang, files named in a package.json bin. Default skip: no-sync-io-in-async.',
+      'Build scripts and CLIs: scripts/, *.config.*, files with a shebang, files named in a package.json bin. Default skip: no-sync-io-in-async, no-unmanaged-background-work.',
     ),
     browser: codeContext(
-      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call, no-unbounded-concurrency.",
+      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call, no-unbounded-concurrency, no-handmade-timeout, no-unmanaged-background-work.",
     ),
     vendored: codeContext('Vendored code: vendor/, third_party/. Default skip: all (bounded check does not lint it).'),
     generated: codeContext(

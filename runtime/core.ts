@@ -1,8 +1,8 @@
 /**
  * @bounded/runtime/core: the primitives that run anywhere JavaScript runs (browsers, edge
- * workers, Node): Semaphore, the mapBounded family, withTimeout and deadline, TokenBucket,
- * SlidingWindow and the typed errors. It imports no `node:*` module, no pg and no undici; a test
- * bundles it for the browser and fails on any such import.
+ * workers, Node): Semaphore, the mapBounded family, withTimeout and deadline, every and the
+ * background runner, TokenBucket, SlidingWindow and the typed errors. It imports no `node:*`
+ * module, no pg and no undici; a test bundles it for the browser and fails on any such import.
  */
 export {
   Semaphore,
@@ -33,6 +33,22 @@ export {
   type TimedTask,
   type WithTimeoutOptions,
 } from './timeout.js';
+export {
+  BackgroundRunner,
+  background,
+  closeDefaultBackgroundRunner,
+  createBackgroundRunner,
+  defaultBackgroundRunner,
+  every,
+  type BackgroundCloseOptions,
+  type BackgroundError,
+  type BackgroundRunOptions,
+  type BackgroundRunnerOptions,
+  type BackgroundTask,
+  type EveryOptions,
+  type EveryTask,
+  type Interval,
+} from './background/index.js';
 export {
   BoundedError,
   ClosedError,

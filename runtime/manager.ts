@@ -18,6 +18,7 @@ import {
 import { own } from '@bounded/policy';
 import { describeConnection } from '@bounded/policy';
 import { suggest } from '@bounded/policy/core';
+import { closeDefaultBackgroundRunner } from './background/runner.js';
 import { Listeners, type Listener, type Subscription } from './internal/events.js';
 import { createHttpClient, type HttpClient } from './http/client.js';
 import { createPool } from './pool/registry.js';
@@ -268,12 +269,16 @@ export class ConcurrencyManager implements AsyncDisposable {
     return this.#reloadText(text);
   }
 
-  /** Stops watching, then drains and closes every resource the manager built. */
+  /**
+   * Stops watching, lets the tasks `background()` accepted finish (they may still need the
+   * pools and clients), then drains and closes every resource the manager built.
+   */
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
     const drainMs = options.drainMs ?? 5_000;
+    await closeDefaultBackgroundRunner({ drainMs });
     for (const semaphore of this.#semaphores.values()) semaphore.close();
     for (const limiter of this.#limiters.values()) limiter.close();
     await forEachBounded<HttpClient | BoundedPool>([...this.#http.values(), ...this.#pools.values()], (resource) =>

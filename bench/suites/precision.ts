@@ -20,7 +20,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EvaluatedFigure, Evaluation, EvaluateOptions, Suite } from '../suite.js';
 
-export const FAMILIES = ['fan-out', 'connection', 'deadline', 'provider'] as const;
+export const FAMILIES = ['fan-out', 'connection', 'deadline', 'provider', 'background', 'timer'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 /** The scored rules, their family, and the labelling rules whose hazards each is expected to find. */
@@ -30,6 +30,8 @@ export const RULES: Readonly<Record<string, { readonly family: Family; readonly 
   'bounded/require-release': { family: 'connection', finds: ['C2'] },
   'bounded/require-timeout': { family: 'deadline' },
   'bounded/no-unthrottled-provider-call': { family: 'provider' },
+  'bounded/no-unmanaged-background-work': { family: 'background' },
+  'bounded/no-handmade-timeout': { family: 'timer' },
 };
 
 /** Targets from issues 14 and 15, for every family. */

@@ -11,3 +11,4 @@ export * from './saas.js';
 export * from './blocking.js';
 export * from './connections.js';
 export * from './contexts.js';
+export * from './background.js';

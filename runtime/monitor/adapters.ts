@@ -188,7 +188,7 @@ function semaphoreAdapter(sem: MonitoredSemaphore): Adapter {
       throttled: grants?.waited ?? null,
       rejected: rejections?.copy() ?? {},
       timedOut: rejections?.get('timeout') ?? null,
-      errors: null,
+      errors: finiteOrNull(sem.errors),
       retries: null,
       connections: null,
     }),

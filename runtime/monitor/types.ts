@@ -40,6 +40,8 @@ export interface MonitoredSemaphore {
   readonly inUse: number;
   readonly waiting: number;
   readonly peakInUse?: number;
+  /** Work that failed after it was admitted (a `BackgroundRunner`'s failed tasks). */
+  readonly errors?: number;
   onRejected?(listener: (event: RejectionEvent) => void): Subscription;
   /** When present, the monitor records wait times (and counts admissions) from it. */
   onGranted?(listener: (event: GrantEvent) => void): Subscription;

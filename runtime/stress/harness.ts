@@ -436,6 +436,7 @@ async function execute(run: Execution): Promise<StressResult> {
   if (flood === undefined) {
     while (now() < durationMs || (recoveryPending() && now() < durationMs * 4 + 60_000)) {
       const target = targetConcurrency(spec, now(), durationMs);
+      // eslint-disable-next-line bounded/no-unmanaged-background-work -- the load generator's own workers, counted and awaited through `workers`
       while (workers < target) void worker();
       await sleep(20);
     }
@@ -447,6 +448,7 @@ async function execute(run: Execution): Promise<StressResult> {
     const burst = Math.max(1, Math.ceil(flood.ratePerSec / 10));
     while (now() < durationMs) {
       const due = Math.min(Math.floor((now() / 1_000) * flood.ratePerSec), arrived + burst);
+      // eslint-disable-next-line bounded/no-unmanaged-background-work -- open-loop arrivals are fire-and-forget by design; each settles into the tallies
       for (; arrived < due; arrived++) void operation(pickKind());
       await sleep(10);
     }

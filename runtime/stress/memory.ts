@@ -60,6 +60,7 @@ export async function runMemoryChaos(options: StressOptions): Promise<StressResu
   const script = here.replace(/memory\.(ts|js)$/, 'child.$1');
   progress(`memory: child with --max-old-space-size=${heapLimitMb}, ${FLOOD_RATE} arrivals/s of ${PAYLOAD_BYTES / 1024} KB each`);
   try {
+    // eslint-disable-next-line bounded/no-unmanaged-background-work -- one child per measurement, awaited below
     const child = fork(script, [], {
       execArgv: [...(options.childExecArgv ?? []), `--max-old-space-size=${heapLimitMb}`],
       env: { ...process.env, [CHILD_ENV]: JSON.stringify(input) },

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** How the upstream answers: normally, never (`hang`), or by resetting the connection (`reset`). */
 export type UpstreamMode = 'ok' | 'hang' | 'reset';
@@ -171,7 +172,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
           break;
         } catch (error) {
           if (attempt >= 20) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await delay(50);
         }
       }
       accepting = true;

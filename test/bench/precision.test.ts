@@ -54,7 +54,7 @@ describe('the labelled corpus', () => {
 
   it('gives every site a labelling rule and an accept range that holds its anchor and no other site of its family', () => {
     for (const site of labels.sites) {
-      expect(site.rule, `${site.file}:${site.line}`).toMatch(/^(G[12]|[FCDP]\d|[FCDP]-N\d)$/);
+      expect(site.rule, `${site.file}:${site.line}`).toMatch(/^(G[12]|[FCDPBT]\d|[FCDPBT]-N\d)$/);
       expect(site.rule.includes('-N') || site.rule.startsWith('G') ? !site.hazard : site.hazard, `${site.file}:${site.line}`).toBe(true);
       const [from, to] = acceptRange(site);
       expect(from <= site.line && site.line <= to, `${site.file}:${site.line}`).toBe(true);

@@ -76,7 +76,7 @@ describe('bounded check: where code runs', () => {
     const root = project({ 'src/a.test.ts': BLOCKING });
     const result = await bounded(['--list-contexts', '--format', 'json'], root);
     expect(result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
-      { file: 'src/a.test.ts', contexts: [{ context: 'test', reason: 'path matches **/*.test.*' }], skip: ['no-sync-io-in-async', 'require-timeout'] },
+      { file: 'src/a.test.ts', contexts: [{ context: 'test', reason: 'path matches **/*.test.*' }], skip: ['no-sync-io-in-async', 'require-timeout', 'no-handmade-timeout', 'no-unmanaged-background-work'] },
     ]);
   });
 

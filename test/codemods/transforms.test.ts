@@ -234,6 +234,8 @@ const RULE_OF: Record<TransformName, { readonly rule: string; readonly options: 
   // The client is a parameter in these: only the typed rule sees it.
   'throttle-provider-calls': { rule: 'no-unthrottled-provider-call', options: [], typed: new Set(['client-from-elsewhere', 'existing-limiter']) },
   'release-clients': { rule: 'require-release', options: [] },
+  'modernize-timeouts': { rule: 'no-handmade-timeout', options: [] },
+  'track-background-work': { rule: 'no-unmanaged-background-work', options: [] },
 };
 
 interface Lines {

@@ -15,9 +15,11 @@ const script = join(root, 'scripts', 'action-check.sh');
 const fixture = join(root, 'fixtures', 'agent-service');
 const cliPackage = JSON.parse(readFileSync(join(root, 'cli', 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
 const RULES = [
+  'bounded/no-handmade-timeout',
   'bounded/no-per-call-connection',
   'bounded/no-sync-io-in-async',
   'bounded/no-unbounded-concurrency',
+  'bounded/no-unmanaged-background-work',
   'bounded/no-unthrottled-provider-call',
   'bounded/require-release',
   'bounded/require-timeout',

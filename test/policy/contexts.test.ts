@@ -9,13 +9,16 @@ function problems(text: string) {
 }
 
 describe('lint.contexts', () => {
-  it('defaults: tests and scripts skip no-sync-io-in-async, browser code the deadline, provider and fan-out rules, vendored and generated code every rule', () => {
+  it('defaults: tests and scripts skip no-sync-io-in-async and the background rules, browser code the deadline, provider, fan-out and background rules, vendored and generated code every rule', () => {
     const contexts = defaultPolicy().lint.contexts;
     expect(contexts).toEqual({
       service: { files: [], skip: [] },
-      test: { files: [], skip: ['no-sync-io-in-async', 'require-timeout'] },
-      script: { files: [], skip: ['no-sync-io-in-async'] },
-      browser: { files: [], skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency'] },
+      test: { files: [], skip: ['no-sync-io-in-async', 'require-timeout', 'no-handmade-timeout', 'no-unmanaged-background-work'] },
+      script: { files: [], skip: ['no-sync-io-in-async', 'no-unmanaged-background-work'] },
+      browser: {
+        files: [],
+        skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency', 'no-handmade-timeout', 'no-unmanaged-background-work'],
+      },
       vendored: { files: [], skip: ['all'] },
       generated: { files: [], skip: ['all'] },
     });
@@ -42,7 +45,7 @@ describe('lint.contexts', () => {
     expect(contexts.test).toEqual({ files: ['**/fixtures/**'], skip: [] });
     expect(contexts.script.skip).toEqual(['no-sync-io-in-async', 'require-timeout']);
     expect(contexts.vendored).toEqual({ files: ['deps/**'], skip: ['all'] });
-    expect(contexts.browser.skip).toEqual(['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency']);
+    expect(contexts.browser.skip).toEqual(defaultPolicy().lint.contexts.browser.skip);
   });
 
   it('reports unknown contexts, keys and malformed rule names with their place', () => {
