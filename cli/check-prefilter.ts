@@ -20,8 +20,11 @@ import {
   CHECKOUTS,
   CONNECTIONS,
   HTTP_CLIENTS,
+  PROMISE_APIS,
+  PROMISE_TWIN_MODULES,
   PROVIDER_APIS,
   PROVIDER_MODULE_TEXT,
+  THREAD_STARTERS,
   loadPolicy,
   parseBlockingCall,
   resolvePolicyPath,
@@ -145,6 +148,15 @@ function ruleTests(policy: Policy): Readonly<Record<string, Test>> {
     // Requests: the global fetch or an HTTP client; the SDKs' own deadlines; provider hosts reached over HTTP.
     'require-timeout': anyOf(FETCH, requests),
     'no-unthrottled-provider-call': anyOf(FETCH, requests, RECEIVED_CLIENT),
+    // A floating promise needs an async function of the file, or a promise API; threads and timers need their names.
+    'no-unmanaged-background-work': anyOf(
+      ASYNC,
+      FETCH,
+      requests,
+      quoted([...THREAD_STARTERS.map((starter) => starter.module), ...PROMISE_APIS.flatMap((api) => (api.module === undefined ? [] : [api.module]))]),
+      /\b(?:setInterval|setTimeout|setImmediate|nextTick|Worker)\b/,
+    ),
+    'no-handmade-timeout': anyOf(/\b(?:setTimeout|promisify)\b/, quoted(PROMISE_TWIN_MODULES)),
   };
 }
 
