@@ -26,6 +26,9 @@ export const UNIT_EXCLUDE = [
   'test/cli/{migrate,migrate-workers}.test.ts',
   'test/hostile/{cli-glob,migrate-git-guard,migrate-metadata,migrate-unwritable}.test.ts',
   'test/fixtures/migrate-loop.test.ts',
+  // Worker threads (ESLint's own), and node:http servers counted by async_hooks.
+  'test/cli/check-workers.test.ts',
+  'test/fixtures/background-leaks.test.ts',
   'test/eslint-plugin/docs-url.test.ts',
   'test/packages/{action,readmes,core-browser}.test.ts',
   'test/bench/{runner,precision}.test.ts',
@@ -35,6 +38,8 @@ export const UNIT_EXCLUDE = [
   'test/bench/agent-service-demo.test.ts',
   'test/eslint-plugin/{robustness,fuzz,corpus}.test.ts',
   'test/fixtures/agent-service.test.ts',
+  // Lints the fixtures, the corpus and a node_modules slice twice (with and without the prefilter).
+  'test/cli/check-prefilter.test.ts',
 ];
 
 export default defineConfig({
