@@ -149,11 +149,63 @@ function connectionsAround(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) =
   return found;
 }
 
+/** Names a transaction handed on by position goes by: `withActor(actor, transaction)`. */
+const TRANSACTION_NAME = /^(?:transaction|trx)$/;
+
+/**
+ * True when `node`, an argument of a query, carries an interactive transaction, so the query
+ * runs on the transaction's one connection: Sequelize's `{ transaction }` option (not
+ * `transaction: null`), an object or context built from one (`createContext({ user, transaction })`,
+ * `withActor(actor, transaction)`), or a context whose transaction the function reads
+ * elsewhere (`ctx` where `ctx.state.transaction` is read).
+ */
+export function carriesTransaction(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope, depth = 0): boolean {
+  if (depth > 4) return false;
+  const bare = skipTypeWrappers(node);
+  switch (bare.type) {
+    case AST_NODE_TYPES.ObjectExpression:
+      return bare.properties.some((property) =>
+        property.type === AST_NODE_TYPES.SpreadElement
+          ? carriesTransaction(property.argument, scopeOf, depth + 1)
+          : !property.computed && property.key.type === AST_NODE_TYPES.Identifier && property.key.name === 'transaction' && !isNothing(property.value),
+      );
+    case AST_NODE_TYPES.CallExpression:
+      return bare.arguments.some((argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf, depth + 1));
+    case AST_NODE_TYPES.Identifier: {
+      if (TRANSACTION_NAME.test(bare.name)) return true;
+      const origin = valueOrigin(bare, scopeOf(bare));
+      if (origin !== undefined && origin !== bare) return carriesTransaction(origin, scopeOf, depth + 1);
+      const variable = ASTUtils.findVariable(scopeOf(bare), bare.name);
+      return variable?.references.some((reference) => readsTransaction(reference.identifier)) === true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** `null`, `undefined`: no transaction. */
+function isNothing(node: TSESTree.Node): boolean {
+  const bare = skipTypeWrappers(node);
+  return (bare.type === AST_NODE_TYPES.Literal && bare.value === null) || (bare.type === AST_NODE_TYPES.Identifier && bare.name === 'undefined');
+}
+
+/** `ctx.transaction`, `ctx.state.transaction`: a member chain from `id` that ends at a transaction. */
+function readsTransaction(id: TSESTree.Node): boolean {
+  let current: TSESTree.Node = id;
+  for (let steps = 0; steps < 3 && current.parent?.type === AST_NODE_TYPES.MemberExpression && current.parent.object === current; steps++) {
+    current = current.parent;
+    const property = (current).property;
+    if (property.type === AST_NODE_TYPES.Identifier && property.name === 'transaction') return true;
+  }
+  return false;
+}
+
 /**
  * True when every task `mapper` starts runs on one connection, which takes one query at a time
  * (or pipelines them): inside an interactive transaction (`tx.query(…)`, `Model.create(x, {
  * transaction: t })`, `insertRow(tx, row)`), on a checked-out client, or Redis commands on one
- * ioredis / node-redis client. What the mapper waits for or returns must all be such calls.
+ * ioredis / node-redis client, or each given the transaction it runs in (`{ transaction }`).
+ * What the mapper waits for or returns must all be such calls.
  */
 export function runsOnOneConnection(
   mapper: TSESTree.Node,
@@ -190,6 +242,8 @@ export function runsOnOneConnection(
       return onConnection(callee.object);
     }
     if (connections.size > 0 && ([callee, ...bare.arguments] as TSESTree.Node[]).some(usesConnection)) return true;
+    // `Model.create(row, { transaction })`, `doc.update(patch, ctx)`: the query runs in the transaction it is given.
+    if (bare.arguments.some((argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf))) return true;
     return callee.type === AST_NODE_TYPES.MemberExpression && isPipelinedClient(callee.object, scopeOf(callee), types);
   };
   if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return onConnection(fn.body);

@@ -45,8 +45,31 @@ function knobIsSet(call: TSESTree.CallExpression | TSESTree.NewExpression, scope
       entry.type === AST_NODE_TYPES.Property && !entry.computed && entry.key.type === AST_NODE_TYPES.Identifier && entry.key.name === knob.option,
   );
   if (property === undefined) return object.properties.some((entry) => entry.type === AST_NODE_TYPES.SpreadElement);
-  const value = skipTypeWrappers(property.value);
-  return !(value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') && calleeText(value) !== 'Number.POSITIVE_INFINITY';
+  return !mayBeUnset(property.value, scope, 0);
+}
+
+/**
+ * True when a knob's value is Infinity or may be undefined (which such libraries read as
+ * Infinity): `opts?.maxConcurrency`, or a local holding `config?.maxConcurrency ?? settings?.maxConcurrency`.
+ */
+function mayBeUnset(node: TSESTree.Node, scope: Scope.Scope, depth: number): boolean {
+  const value = skipTypeWrappers(node);
+  if ((value.type === AST_NODE_TYPES.Identifier && (value.name === 'Infinity' || value.name === 'undefined')) || calleeText(value) === 'Number.POSITIVE_INFINITY') return true;
+  if (value.type === AST_NODE_TYPES.ChainExpression) return true;
+  if (value.type === AST_NODE_TYPES.LogicalExpression && (value.operator === '??' || value.operator === '||')) return mayBeUnset(value.right, scope, depth + 1);
+  if (value.type === AST_NODE_TYPES.Identifier && depth < 4) {
+    const origin = valueOrigin(value, scope);
+    return origin !== undefined && origin !== value && mayBeUnset(origin, scope, depth + 1);
+  }
+  return false;
+}
+
+/** For `caller.call(fn)`: false when what `object` holds was built by a limiter whose knob is left out or Infinity. */
+function builtWithKnob(object: TSESTree.Node, scope: Scope.Scope): boolean {
+  const bare = skipTypeWrappers(object);
+  const origin = bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.MemberExpression ? valueOrigin(bare, scope) : undefined;
+  const built = origin === undefined ? undefined : skipTypeWrappers(origin);
+  return built?.type !== AST_NODE_TYPES.NewExpression && built?.type !== AST_NODE_TYPES.CallExpression ? true : knobIsSet(built, scope);
 }
 
 /** True when `node` (a call or `new`) builds a limiter: `pLimit(4)`, `new PQueue(…)`, `throttle(fn)` of p-throttle. */
@@ -125,7 +148,7 @@ export function isLimitedCall(
     const inner = skipTypeWrappers(callee.object);
     return inner.type === AST_NODE_TYPES.CallExpression && isLimitedCall(inner, scope, types, names);
   }
-  return RUN_METHODS.has(method) && isLimiter(callee.object, scope, types, names);
+  return RUN_METHODS.has(method) && isLimiter(callee.object, scope, types, names) && builtWithKnob(callee.object, scope);
 }
 
 /** True when `node` is `await x.acquire()` (or another wait) on a limiter, alone or in a declaration. */
