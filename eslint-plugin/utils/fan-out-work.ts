@@ -194,7 +194,7 @@ function readsTransaction(id: TSESTree.Node): boolean {
   let current: TSESTree.Node = id;
   for (let steps = 0; steps < 3 && current.parent?.type === AST_NODE_TYPES.MemberExpression && current.parent.object === current; steps++) {
     current = current.parent;
-    const property = (current).property;
+    const property = current.property;
     if (property.type === AST_NODE_TYPES.Identifier && property.name === 'transaction') return true;
   }
   return false;
