@@ -183,17 +183,25 @@ export function carriesTransaction(node: TSESTree.Node, scopeOf: (node: TSESTree
   }
 }
 
-/** `null`, `undefined`: no transaction. */
+/** `null`, `undefined`: no transaction; `options?.transaction`: maybe none. */
 function isNothing(node: TSESTree.Node): boolean {
   const bare = skipTypeWrappers(node);
-  return (bare.type === AST_NODE_TYPES.Literal && bare.value === null) || (bare.type === AST_NODE_TYPES.Identifier && bare.name === 'undefined');
+  return (
+    (bare.type === AST_NODE_TYPES.Literal && bare.value === null) ||
+    (bare.type === AST_NODE_TYPES.Identifier && bare.name === 'undefined') ||
+    bare.type === AST_NODE_TYPES.ChainExpression
+  );
 }
 
-/** `ctx.transaction`, `ctx.state.transaction`: a member chain from `id` that ends at a transaction. */
+/**
+ * `ctx.transaction`, `ctx.state.transaction`: a member chain from `id` that ends at a
+ * transaction. Not `options?.transaction`: whoever reads it so expects calls without one.
+ */
 function readsTransaction(id: TSESTree.Node): boolean {
   let current: TSESTree.Node = id;
   for (let steps = 0; steps < 3 && current.parent?.type === AST_NODE_TYPES.MemberExpression && current.parent.object === current; steps++) {
     current = current.parent;
+    if (current.optional) return false;
     const property = current.property;
     if (property.type === AST_NODE_TYPES.Identifier && property.name === 'transaction') return true;
   }

@@ -122,6 +122,23 @@ export async function copy(rows: Row[]) {
         },
       ],
     },
+    // `transaction: options?.transaction` may be no transaction at all.
+    {
+      code: `export async function load(ids: string[], options?: { transaction?: Transaction }) {
+  return Promise.all(ids.map((id) => Doc.findByPk(id, { transaction: options?.transaction })));
+}`,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 2,
+          data: fanOut('ids'),
+          suggestions: rewrite(`import { mapBounded } from '@bounded/runtime';
+export async function load(ids: string[], options?: { transaction?: Transaction }) {
+  return mapBounded(ids, (id) => Doc.findByPk(id, { transaction: options?.transaction }), { concurrency: 10 });
+}`),
+        },
+      ],
+    },
     // Only some of the mapper's work carries the transaction.
     {
       code: `export async function sync(rows: Row[], transaction: Transaction) {
@@ -141,6 +158,25 @@ export async function sync(rows: Row[], transaction: Transaction) {
     await Membership.create(row, { transaction });
     await fetch(row.webhookUrl, { method: 'POST' });
   }, { concurrency: 10 });
+}`),
+        },
+      ],
+    },
+    // A context read as `options?.transaction` may come without one: the recursion runs on the pool.
+    {
+      code: `export async function toNode(doc: Doc, options?: { transaction?: Transaction }): Promise<Node> {
+  const children = await Doc.findAll({ where: { parentId: doc.id }, transaction: options?.transaction });
+  return { id: doc.id, children: await Promise.all(children.map((child) => toNode(child, options))) };
+}`,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('children'),
+          suggestions: rewrite(`import { mapBounded } from '@bounded/runtime';
+export async function toNode(doc: Doc, options?: { transaction?: Transaction }): Promise<Node> {
+  const children = await Doc.findAll({ where: { parentId: doc.id }, transaction: options?.transaction });
+  return { id: doc.id, children: await mapBounded(children, (child) => toNode(child, options), { concurrency: 10 }) };
 }`),
         },
       ],
