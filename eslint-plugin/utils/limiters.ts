@@ -1,4 +1,5 @@
-import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import { DefinitionType } from '@typescript-eslint/scope-manager';
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
 import { calleeText } from './functions.js';
 import { resolveImport } from './imports.js';
@@ -37,8 +38,14 @@ function knobIsSet(call: TSESTree.CallExpression | TSESTree.NewExpression, scope
   const knob = binding === undefined ? undefined : limiterPackageOf(binding.module)?.knob;
   if (knob === undefined) return true;
   const options = call.arguments[knob.optionsIndex];
-  const object = options === undefined ? undefined : skipTypeWrappers(options);
+  let object = options === undefined ? undefined : skipTypeWrappers(options);
   if (object === undefined) return false;
+  if (object.type === AST_NODE_TYPES.Identifier) {
+    // The caller's leftovers (`const { index, ...callerArgs } = params`) or a parameter: whatever the caller passed, often nothing.
+    if (isPassedOn(object, scope)) return false;
+    const origin = valueOrigin(object, scopeAt(object, scope));
+    if (origin !== undefined) object = skipTypeWrappers(origin);
+  }
   if (object.type !== AST_NODE_TYPES.ObjectExpression) return true;
   const property = object.properties.find(
     (entry): entry is TSESTree.Property =>
@@ -46,6 +53,25 @@ function knobIsSet(call: TSESTree.CallExpression | TSESTree.NewExpression, scope
   );
   if (property === undefined) return object.properties.some((entry) => entry.type === AST_NODE_TYPES.SpreadElement);
   return !mayBeUnset(property.value, scope, 0);
+}
+
+/** The innermost scope around `node`, found from any scope of the same file (a field's value is built in the constructor's). */
+function scopeAt(node: TSESTree.Node, from: Scope.Scope): Scope.Scope {
+  let scope = from;
+  while (scope.upper !== null) scope = scope.upper;
+  for (let inner: Scope.Scope | undefined = scope; inner !== undefined; ) {
+    scope = inner;
+    inner = scope.childScopes.find((child) => child.block.range[0] <= node.range[0] && node.range[1] <= child.block.range[1]);
+  }
+  return scope;
+}
+
+/** True when `id` is a parameter, or the rest of a destructured object: options handed on from a caller. */
+function isPassedOn(id: TSESTree.Identifier, from: Scope.Scope): boolean {
+  const definition = ASTUtils.findVariable(scopeAt(id, from), id.name)?.defs[0];
+  if (definition === undefined) return false;
+  if (definition.type === DefinitionType.Parameter) return true;
+  return definition.type === DefinitionType.Variable && definition.name.parent?.type === AST_NODE_TYPES.RestElement;
 }
 
 /**
@@ -69,7 +95,7 @@ function builtWithKnob(object: TSESTree.Node, scope: Scope.Scope): boolean {
   const bare = skipTypeWrappers(object);
   const origin = bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.MemberExpression ? valueOrigin(bare, scope) : undefined;
   const built = origin === undefined ? undefined : skipTypeWrappers(origin);
-  return built?.type !== AST_NODE_TYPES.NewExpression && built?.type !== AST_NODE_TYPES.CallExpression ? true : knobIsSet(built, scope);
+  return built?.type !== AST_NODE_TYPES.NewExpression && built?.type !== AST_NODE_TYPES.CallExpression ? true : knobIsSet(built, scopeAt(built, scope));
 }
 
 /** True when `node` (a call or `new`) builds a limiter: `pLimit(4)`, `new PQueue(…)`, `throttle(fn)` of p-throttle. */

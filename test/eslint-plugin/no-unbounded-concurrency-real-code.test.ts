@@ -62,6 +62,17 @@ export async function evaluate(runs: Run[], maxConcurrency: number) {
   const caller = new AsyncCaller({ maxConcurrency });
   return Promise.all(runs.map((run) => caller.call(() => client.evaluateRun(run))));
 }`,
+    // A default of 6 that the caller's options may override.
+    `import { AsyncCaller } from '@langchain/core/utils/async_caller';
+export class Store {
+  caller: AsyncCaller;
+  constructor({ index, ...callerArgs }: StoreParams) {
+    this.caller = new AsyncCaller({ maxConcurrency: 6, maxRetries: 0, ...callerArgs });
+  }
+  async upsert(chunks: Row[][]) {
+    await Promise.all(chunks.map((chunk) => this.caller.call(() => index.upsert(chunk))));
+  }
+}`,
     // LangChain batch with a finite maxConcurrency on the call, or on the model.
     `import { ChatOpenAI } from '@langchain/openai';
 const model = new ChatOpenAI({ model: 'gpt-4o-mini' });
@@ -272,6 +283,39 @@ export const run = (inputs: string[]) => Promise.all(inputs.map((input) => calle
 import { mapBounded } from '@bounded/runtime';
 const caller = new AsyncCaller({});
 export const run = (inputs: string[]) => mapBounded(inputs, (input) => caller.call(() => invoke(input)), { concurrency: 10 });`),
+        },
+      ],
+    },
+    // AsyncCaller built from the options a caller handed on: maxConcurrency is whatever they passed, Infinity by default.
+    {
+      code: `import { AsyncCaller } from '@langchain/core/utils/async_caller';
+export class Store {
+  caller: AsyncCaller;
+  constructor(params: StoreParams) {
+    const { index, ...callerArgs } = params;
+    this.caller = new AsyncCaller(callerArgs);
+  }
+  async upsert(chunks: Row[][]) {
+    await Promise.all(chunks.map((chunk) => this.caller.call(() => index.upsert(chunk))));
+  }
+}`,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 9,
+          data: fanOut('chunks'),
+          suggestions: rewrite(`import { AsyncCaller } from '@langchain/core/utils/async_caller';
+import { mapBounded } from '@bounded/runtime';
+export class Store {
+  caller: AsyncCaller;
+  constructor(params: StoreParams) {
+    const { index, ...callerArgs } = params;
+    this.caller = new AsyncCaller(callerArgs);
+  }
+  async upsert(chunks: Row[][]) {
+    await mapBounded(chunks, (chunk) => this.caller.call(() => index.upsert(chunk)), { concurrency: 10 });
+  }
+}`),
         },
       ],
     },
