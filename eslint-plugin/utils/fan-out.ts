@@ -318,6 +318,9 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
         return sizeOf(bare.argument, lenientLength, depth + 1);
       case AST_NODE_TYPES.LogicalExpression:
         return combine(sizeOf(bare.left, lenientLength, depth + 1), sizeOf(bare.right, lenientLength, depth + 1), false);
+      // `exact ? [exact] : []`: as large as its larger branch.
+      case AST_NODE_TYPES.ConditionalExpression:
+        return combine(sizeOf(bare.consequent, lenientLength, depth + 1), sizeOf(bare.alternate, lenientLength, depth + 1), false);
       case AST_NODE_TYPES.ObjectExpression: {
         // Array.from({ length: n }, fn)
         const length = bare.properties.find(

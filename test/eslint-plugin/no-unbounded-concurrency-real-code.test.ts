@@ -45,6 +45,13 @@ export async function archive(user: User, ids: string[]) {
   const { results: memberships, pagination } = await paginateQuery(ctx, (opts) => Membership.findAll(opts), () => Membership.count());
   return { pagination, groups: await Promise.all(memberships.map((membership) => presentGroup(membership.group))) };
 }`,
+    // An exact match put before one page of search results: both branches are bounded.
+    `export async function searchCollections(query: string) {
+  const collections = await Collection.findAll({ where: { name: query }, limit: 25 });
+  const exact = await Collection.findByPk(query);
+  const matched = [...(exact ? [exact] : []), ...collections.filter((c) => c.id !== exact?.id)];
+  return Promise.all(matched.map(async (collection) => presentCollection(collection)));
+}`,
     // The handlers an object was configured with.
     `export class Notifier {
   constructor(private readonly handlers: Handler[]) {}
@@ -207,6 +214,25 @@ export async function toNode(doc: Doc, options?: { transaction?: Transaction }):
 export async function listAll(teamId: string) {
   const [total, groups] = await Promise.all([Group.count({ where: { teamId } }), Group.findAll({ where: { teamId } })]);
   return { total, groups: await mapBounded(groups, presentGroup, { concurrency: 10 }) };
+}`),
+        },
+      ],
+    },
+    // A conditional is as large as its larger branch.
+    {
+      code: `export async function load(ids: string[], one?: string) {
+  const wanted = one ? [one] : ids;
+  return Promise.all(wanted.map((id) => fetchDoc(id)));
+}`,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('wanted'),
+          suggestions: rewrite(`import { mapBounded } from '@bounded/runtime';
+export async function load(ids: string[], one?: string) {
+  const wanted = one ? [one] : ids;
+  return mapBounded(wanted, (id) => fetchDoc(id), { concurrency: 10 });
 }`),
         },
       ],
