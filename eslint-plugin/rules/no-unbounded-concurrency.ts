@@ -4,7 +4,7 @@ import { DefinitionType } from '@typescript-eslint/scope-manager';
 import { PROVIDER_APIS } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { collectionSizes, methodName, piledUpInLoop, startsWork, type Loop } from '../utils/fan-out.js';
-import { functionOf as functionIn, isWorker, runsOnOneConnection, waitsForLimiterFirst } from '../utils/fan-out-work.js';
+import { functionOf as functionIn, isWorker, notifiesElement, runsOnOneConnection, waitsForLimiterFirst } from '../utils/fan-out-work.js';
 import { calleeText, enclosingFunction } from '../utils/functions.js';
 import { isBuiltLimiter, isLimitedCall, isLimiterWait } from '../utils/limiters.js';
 import { skipTypeWrappers, valueOrigin } from '../utils/origins.js';
@@ -43,9 +43,6 @@ const DROPPING = new Set(['forEach', 'map', 'flatMap']);
 const SAME_ELEMENTS = new Set(['slice', 'filter', 'concat', 'reverse', 'toReversed', 'toSorted', 'sort', 'flat']);
 /** Library calls that fan out over their inputs unless a knob bounds them (`batch`, `embedDocuments`, `embedMany`), from the catalog. */
 const LIBRARY_FAN_OUTS = new Set(PROVIDER_APIS.flatMap((api) => Object.keys(api.fanOuts ?? {})));
-/** Callback bookkeeping: `runManager?.handleChainEnd(out)`, `listener.onDone(x)` tell an element something; no I/O of the fan-out's own. */
-const NOTIFY_METHOD = /^(?:handle|on)[A-Z]/;
-const NOTIFIED_NAME = /(?:manager|handler|listener|callback|observer|run)s?$/i;
 
 interface Rewrite {
   readonly items: TSESTree.Node;
@@ -155,30 +152,6 @@ export default createRule<Options, MessageId>({
       return returned.length > 0 && returned.every(isLimited);
     }
 
-    /** `(runManager) => runManager?.handleChainEnd(out)` over run managers or handlers: each element is told something, nothing more. */
-    function notifiesElement(mapper: TSESTree.Node, items: TSESTree.Node): boolean {
-      const fn = functionOf(mapper);
-      const param = fn?.params[0];
-      if (fn === undefined || param?.type !== AST_NODE_TYPES.Identifier) return false;
-      let body: TSESTree.Node = fn.body;
-      if (body.type === AST_NODE_TYPES.BlockStatement) {
-        const only = body.body.length === 1 ? body.body[0]! : undefined;
-        if (only?.type === AST_NODE_TYPES.ReturnStatement && only.argument !== null) body = only.argument;
-        else if (only?.type === AST_NODE_TYPES.ExpressionStatement) body = only.expression;
-        else return false;
-      }
-      body = skipTypeWrappers(body);
-      if (body.type === AST_NODE_TYPES.AwaitExpression) body = skipTypeWrappers(body.argument);
-      if (body.type === AST_NODE_TYPES.ChainExpression) body = body.expression;
-      if (body.type !== AST_NODE_TYPES.CallExpression) return false;
-      const callee = skipTypeWrappers(body.callee);
-      const method = methodName(callee);
-      if (callee.type !== AST_NODE_TYPES.MemberExpression || method === undefined || !NOTIFY_METHOD.test(method)) return false;
-      const receiver = skipTypeWrappers(callee.object);
-      if (receiver.type !== AST_NODE_TYPES.Identifier || receiver.name !== param.name) return false;
-      return NOTIFIED_NAME.test(param.name) || NOTIFIED_NAME.test(calleeText(items) ?? '');
-    }
-
     /**
      * `chain.batch(inputs)`, `embeddings.embedDocuments(docs)`, `embedMany({ values })`: a library
      * call that starts a request per input (or batch of inputs) at once when its knob (the catalog's
@@ -220,7 +193,7 @@ export default createRule<Options, MessageId>({
     }
 
     function classifyMapped(call: TSESTree.CallExpression, items: TSESTree.Node, mapper: TSESTree.Node, rewritable: boolean, combinator: TSESTree.CallExpression): Verdict {
-      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper) || notifiesElement(mapper, items)) return BOUNDED;
+      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper) || notifiesElement(mapper, items, scopeOf)) return BOUNDED;
       if (runsOnOneConnection(mapper, combinator, scopeOf, sourceCode.visitorKeys, types)) return BOUNDED;
       // Array.from({ length: W }, worker): W workers share one queue, whatever W is called.
       const size = sizeOf(items, isWorker(mapper, scopeOf, sourceCode.visitorKeys));

@@ -43,6 +43,38 @@ function bodiesOf(fn: FunctionNode, scopeOf: (node: TSESTree.Node) => Scope.Scop
   return found;
 }
 
+/** Callback bookkeeping: `runManager?.handleChainEnd(out)`, `listener.onDone(x)` tell an element something; no I/O of the fan-out's own. */
+const NOTIFY_METHOD = /^(?:handle|on)[A-Z]/;
+const NOTIFIED_NAME = /(?:manager|handler|listener|callback|observer|run)s?$/i;
+
+/**
+ * True when `mapper` only tells each element something: `(runManager) => runManager?.handleChainEnd(out)`
+ * over run managers or handlers (the element's or the collection's name says which).
+ */
+export function notifiesElement(mapper: TSESTree.Node, items: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope): boolean {
+  const fn = functionOf(mapper, scopeOf);
+  const param = fn?.params[0];
+  if (fn === undefined || param?.type !== AST_NODE_TYPES.Identifier) return false;
+  let body: TSESTree.Node = fn.body;
+  if (body.type === AST_NODE_TYPES.BlockStatement) {
+    const only = body.body.length === 1 ? body.body[0]! : undefined;
+    if (only?.type === AST_NODE_TYPES.ReturnStatement && only.argument !== null) body = only.argument;
+    else if (only?.type === AST_NODE_TYPES.ExpressionStatement) body = only.expression;
+    else return false;
+  }
+  body = skipTypeWrappers(body);
+  if (body.type === AST_NODE_TYPES.AwaitExpression) body = skipTypeWrappers(body.argument);
+  if (body.type === AST_NODE_TYPES.ChainExpression) body = body.expression;
+  if (body.type !== AST_NODE_TYPES.CallExpression) return false;
+  const callee = skipTypeWrappers(body.callee);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier || !NOTIFY_METHOD.test(callee.property.name)) {
+    return false;
+  }
+  const receiver = skipTypeWrappers(callee.object);
+  if (receiver.type !== AST_NODE_TYPES.Identifier || receiver.name !== param.name) return false;
+  return NOTIFIED_NAME.test(param.name) || NOTIFIED_NAME.test(calleeText(items) ?? '');
+}
+
 const LOOPS = new Set<string>([AST_NODE_TYPES.WhileStatement, AST_NODE_TYPES.DoWhileStatement, AST_NODE_TYPES.ForStatement, AST_NODE_TYPES.ForOfStatement]);
 /** Methods that take the next item off a shared queue or iterator. */
 const TAKE_METHODS = new Set(['shift', 'pop', 'next', 'dequeue', 'take', 'splice']);
