@@ -143,7 +143,8 @@ export default createRule<Options, MessageId>({
       if (fn.body.body.some((statement) => isLimiterWait(statement, scope, types, names))) return true;
       // `const row = await limit(() => load(id))` first: the work starts in the limiter. Work
       // awaited before the limiter (`await fetch(id)`) runs unbounded, whatever is returned.
-      const first = waitsForLimiterFirst(fn, sourceCode.visitorKeys, isLimited);
+      // …or waits for a slot first, also inside a `try` whose `finally` releases it (`await sema.acquire()`).
+      const first = waitsForLimiterFirst(fn, sourceCode.visitorKeys, (node) => isLimited(node) || (node.parent !== undefined && isLimiterWait(node.parent, scopeOf(node), types, names)));
       if (first !== undefined) return first;
       const returned: TSESTree.Node[] = [];
       walk(fn.body, sourceCode.visitorKeys, (node) => {

@@ -52,6 +52,20 @@ export async function archive(user: User, ids: string[]) {
   const matched = [...(exact ? [exact] : []), ...collections.filter((c) => c.id !== exact?.id)];
   return Promise.all(matched.map(async (collection) => presentCollection(collection)));
 }`,
+    // Each task first waits for a slot of a semaphore, inside the try whose finally releases it.
+    `import { Sema } from 'async-sema';
+export async function uploadAll(items: Item[]) {
+  const sema = new Sema(5);
+  const uploads = items.map(async (item) => {
+    try {
+      await sema.acquire();
+      await storeFromUrl(item.url);
+    } finally {
+      sema.release();
+    }
+  });
+  return await Promise.all(uploads);
+}`,
     // The handlers an object was configured with.
     `export class Notifier {
   constructor(private readonly handlers: Handler[]) {}
@@ -214,6 +228,43 @@ export async function toNode(doc: Doc, options?: { transaction?: Transaction }):
 export async function listAll(teamId: string) {
   const [total, groups] = await Promise.all([Group.count({ where: { teamId } }), Group.findAll({ where: { teamId } })]);
   return { total, groups: await mapBounded(groups, presentGroup, { concurrency: 10 }) };
+}`),
+        },
+      ],
+    },
+    // Work awaited before the slot is taken runs unbounded.
+    {
+      code: `import { Sema } from 'async-sema';
+export async function uploadAll(items: Item[]) {
+  const sema = new Sema(5);
+  return Promise.all(items.map(async (item) => {
+    const row = await loadRow(item.id);
+    try {
+      await sema.acquire();
+      await storeFromUrl(row.url);
+    } finally {
+      sema.release();
+    }
+  }));
+}`,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 4,
+          data: fanOut('items'),
+          suggestions: rewrite(`import { Sema } from 'async-sema';
+import { mapBounded } from '@bounded/runtime';
+export async function uploadAll(items: Item[]) {
+  const sema = new Sema(5);
+  return mapBounded(items, async (item) => {
+    const row = await loadRow(item.id);
+    try {
+      await sema.acquire();
+      await storeFromUrl(row.url);
+    } finally {
+      sema.release();
+    }
+  }, { concurrency: 10 });
 }`),
         },
       ],
