@@ -194,7 +194,7 @@ export default createRule<Options, MessageId>({
     }
 
     function classifyMapped(call: TSESTree.CallExpression, items: TSESTree.Node, mapper: TSESTree.Node, rewritable: boolean, combinator: TSESTree.CallExpression): Verdict {
-      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper) || notifiesElement(mapper, items, scopeOf)) return BOUNDED;
+      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper) || notifiesElement(mapper, items, scopeOf, sourceCode.visitorKeys)) return BOUNDED;
       if (runsOnOneConnection(mapper, combinator, scopeOf, sourceCode.visitorKeys, types)) return BOUNDED;
       // Array.from({ length: W }, worker): W workers share one queue, whatever W is called.
       const size = sizeOf(items, isWorker(mapper, scopeOf, sourceCode.visitorKeys));

@@ -3,6 +3,7 @@ import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
 import { DefinitionType } from '@typescript-eslint/scope-manager';
 import { CHECKOUTS, TRANSACTION_CALLS } from '@bounded/policy';
 import { isPipelinedClient, isPool } from './connections.js';
+import { CONFIGURED_LIST } from './fan-out.js';
 import { calleeText, isFunction, type FunctionNode } from './functions.js';
 import { skipTypeWrappers, valueOrigin } from './origins.js';
 import type { TypeInfo } from './type-info.js';
@@ -48,31 +49,54 @@ const NOTIFY_METHOD = /^(?:handle|on)[A-Z]/;
 const NOTIFIED_NAME = /(?:manager|handler|listener|callback|observer|run)s?$/i;
 
 /**
- * True when `mapper` only tells each element something: `(runManager) => runManager?.handleChainEnd(out)`
- * over run managers or handlers (the element's or the collection's name says which).
+ * True when `mapper` only tells each element something: every call it waits for or returns is a
+ * `handleX` / `onX` on the element or a name taken from it (`(runManager) =>
+ * runManager?.handleChainEnd(out)`, `async ({ result, runManager }) => { …; await
+ * runManager?.handleLLMEnd(…) }`) over run managers or handlers (the names say which), or a
+ * fan-out to the handlers an object was configured with (`Promise.all(this.handlers.map(…))`).
  */
-export function notifiesElement(mapper: TSESTree.Node, items: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope): boolean {
+export function notifiesElement(
+  mapper: TSESTree.Node,
+  items: TSESTree.Node,
+  scopeOf: (node: TSESTree.Node) => Scope.Scope,
+  visitorKeys: SourceCode.VisitorKeys,
+): boolean {
   const fn = functionOf(mapper, scopeOf);
   const param = fn?.params[0];
-  if (fn === undefined || param?.type !== AST_NODE_TYPES.Identifier) return false;
-  let body: TSESTree.Node = fn.body;
-  if (body.type === AST_NODE_TYPES.BlockStatement) {
-    const only = body.body.length === 1 ? body.body[0]! : undefined;
-    if (only?.type === AST_NODE_TYPES.ReturnStatement && only.argument !== null) body = only.argument;
-    else if (only?.type === AST_NODE_TYPES.ExpressionStatement) body = only.expression;
-    else return false;
+  if (fn === undefined || param === undefined) return false;
+  const names = new Set<string>();
+  if (param.type === AST_NODE_TYPES.Identifier) names.add(param.name);
+  if (param.type === AST_NODE_TYPES.ObjectPattern) {
+    for (const property of param.properties) {
+      const value = property.type === AST_NODE_TYPES.Property ? property.value : undefined;
+      if (value?.type === AST_NODE_TYPES.Identifier) names.add(value.name);
+    }
   }
-  body = skipTypeWrappers(body);
-  if (body.type === AST_NODE_TYPES.AwaitExpression) body = skipTypeWrappers(body.argument);
-  if (body.type === AST_NODE_TYPES.ChainExpression) body = body.expression;
-  if (body.type !== AST_NODE_TYPES.CallExpression) return false;
-  const callee = skipTypeWrappers(body.callee);
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier || !NOTIFY_METHOD.test(callee.property.name)) {
-    return false;
-  }
-  const receiver = skipTypeWrappers(callee.object);
-  if (receiver.type !== AST_NODE_TYPES.Identifier || receiver.name !== param.name) return false;
-  return NOTIFIED_NAME.test(param.name) || NOTIFIED_NAME.test(calleeText(items) ?? '');
+  const itemsNamed = NOTIFIED_NAME.test(calleeText(items) ?? '');
+  const isNotice = (node: TSESTree.Node): boolean => {
+    let bare = skipTypeWrappers(node);
+    if (bare.type === AST_NODE_TYPES.AwaitExpression) bare = skipTypeWrappers(bare.argument);
+    if (bare.type === AST_NODE_TYPES.ChainExpression) bare = bare.expression;
+    if (bare.type !== AST_NODE_TYPES.CallExpression) return false;
+    const callee = skipTypeWrappers(bare.callee);
+    if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return false;
+    const receiver = skipTypeWrappers(callee.object);
+    if (NOTIFY_METHOD.test(callee.property.name)) {
+      return receiver.type === AST_NODE_TYPES.Identifier && names.has(receiver.name) && (itemsNamed || NOTIFIED_NAME.test(receiver.name));
+    }
+    // Promise.all(this.handlers.map(…)): the configured handlers, as many as the code registers.
+    if (receiver.type !== AST_NODE_TYPES.Identifier || receiver.name !== 'Promise') return false;
+    const list = bare.arguments[0] === undefined ? undefined : skipTypeWrappers(bare.arguments[0]);
+    const over = list?.type === AST_NODE_TYPES.CallExpression && list.callee.type === AST_NODE_TYPES.MemberExpression ? skipTypeWrappers(list.callee.object) : undefined;
+    return over?.type === AST_NODE_TYPES.MemberExpression && !over.computed && over.property.type === AST_NODE_TYPES.Identifier && CONFIGURED_LIST.test(over.property.name);
+  };
+  if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return isNotice(fn.body);
+  const calls: TSESTree.Node[] = [];
+  walk(fn.body, visitorKeys, (node) => {
+    if (node.type === AST_NODE_TYPES.AwaitExpression) calls.push(node.argument);
+    else if (node.type === AST_NODE_TYPES.ReturnStatement && node.argument !== null && skipTypeWrappers(node.argument).type === AST_NODE_TYPES.CallExpression) calls.push(node.argument);
+  });
+  return calls.length > 0 && calls.every(isNotice);
 }
 
 const LOOPS = new Set<string>([AST_NODE_TYPES.WhileStatement, AST_NODE_TYPES.DoWhileStatement, AST_NODE_TYPES.ForStatement, AST_NODE_TYPES.ForOfStatement]);

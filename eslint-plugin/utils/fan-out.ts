@@ -80,7 +80,7 @@ const ITERATING_METHODS = new Set(['forEach', 'map', 'flatMap', 'filter', 'reduc
 /** Query options and builder calls that cap how many rows come back: `findAll({ limit })`, `.limit(n)`, Prisma's `take`. */
 const ROW_LIMITS = new Set(['limit', 'take', 'first', 'last', 'pageSize', 'perPage']);
 /** Lists an object is configured with by code, as many as the code registers: `this.handlers`, `manager.listeners`. */
-const CONFIGURED_LIST = /(?:handlers|listeners|plugins|middlewares|interceptors|observers)$/i;
+export const CONFIGURED_LIST = /(?:handlers|listeners|plugins|middlewares|interceptors|observers)$/i;
 /** Helpers that return one page of results: `paginate(…)`, `paginateQuery(ctx, find, count)`. */
 const PAGINATING = /paginat/i;
 /** Methods that hand their callback one batch at a time: `findAllInBatches`, `eachBatch`, `forEachPage`. */

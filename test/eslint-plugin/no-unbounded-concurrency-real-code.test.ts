@@ -77,6 +77,31 @@ export async function uploadAll(items: Item[]) {
     `export async function finish(runManagers: (RunManager | undefined)[], output: unknown) {
   await Promise.all(runManagers.map((runManager) => runManager?.handleChainEnd(output)));
 }`,
+    // A run per prompt, started by telling the configured handlers: bookkeeping, not I/O per prompt.
+    `export class Manager {
+  constructor(private readonly handlers: Handler[]) {}
+  async handleLLMStart(prompts: string[]) {
+    return Promise.all(prompts.map(async (prompt, idx) => {
+      const runId = String(idx);
+      await Promise.all(this.handlers.map((handler) => runCallback(() => handler.handleLLMStart?.(prompt, runId), handler.awaitHandlers)));
+      return new RunManager(runId, this.handlers);
+    }));
+  }
+}`,
+    // Block-bodied bookkeeping, also through a name taken from the element.
+    `export async function startRuns(callbackManagers: (CallbackManager | undefined)[], inputs: unknown[]) {
+  return Promise.all(callbackManagers.map(async (callbackManager, i) => {
+    const run = await callbackManager?.handleChainStart(inputs[i]);
+    return run;
+  }));
+}`,
+    `export async function finishCached(cached: { result: Result; runManager?: RunManager }[]) {
+  await Promise.all(cached.map(async ({ result, runManager }) => {
+    const generations = result.generations.map((g) => ({ ...g, cached: true }));
+    await runManager?.handleLLMEnd({ generations });
+    return generations;
+  }));
+}`,
     // AsyncCaller with a finite maxConcurrency is a limiter.
     `import { AsyncCaller } from '@langchain/core/utils/async_caller';
 export async function evaluate(runs: Run[], maxConcurrency: number) {
@@ -320,6 +345,29 @@ export async function notifyAll(req: Request) {
           suggestions: rewrite(`import { mapBounded } from '@bounded/runtime';
 export async function settle(orders: Order[]) {
   await mapBounded(orders, (order) => order.handlePayment(), { concurrency: 10 });
+}`),
+        },
+      ],
+    },
+    // Bookkeeping and a request per run: the request is work.
+    {
+      code: `export async function finishRuns(runManagers: RunManager[], url: string) {
+  await Promise.all(runManagers.map(async (runManager) => {
+    await runManager.handleChainEnd({});
+    await fetch(url, { method: 'POST', body: runManager.runId });
+  }));
+}`,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 2,
+          data: fanOut('runManagers'),
+          suggestions: rewrite(`import { mapBounded } from '@bounded/runtime';
+export async function finishRuns(runManagers: RunManager[], url: string) {
+  await mapBounded(runManagers, async (runManager) => {
+    await runManager.handleChainEnd({});
+    await fetch(url, { method: 'POST', body: runManager.runId });
+  }, { concurrency: 10 });
 }`),
         },
       ],
