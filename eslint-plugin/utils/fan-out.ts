@@ -248,7 +248,8 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
 
   /**
    * A name bound by destructuring: `rows` of `const [rows, total] = await Promise.all([findAll({ limit }), count()])`
-   * is as large as its element; `results` of `const { results } = await paginate(…)` is one page.
+   * is as large as its element; `results` of `const { results } = await paginate(…)` or of a call
+   * asked for a limited number of rows (`search({ query, limit })`) is one page.
    */
   function destructuredSize(id: TSESTree.Identifier, depth: number): Size | undefined {
     const variable = ASTUtils.findVariable(scopeOf(id), id.name);
@@ -258,7 +259,8 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     let init = skipTypeWrappers(definition.node.init);
     if (init.type === AST_NODE_TYPES.AwaitExpression) init = skipTypeWrappers(init.argument);
     if (init.type !== AST_NODE_TYPES.CallExpression) return undefined;
-    if (pattern.type === AST_NODE_TYPES.ObjectPattern) return PAGINATING.test(calleeText(init.callee) ?? '') ? NAMED : undefined;
+    // `const { results } = await search({ query, limit: 25 })`: the page a query asked for.
+    if (pattern.type === AST_NODE_TYPES.ObjectPattern) return PAGINATING.test(calleeText(init.callee) ?? '') ? NAMED : rowLimit(init);
     if (pattern.type !== AST_NODE_TYPES.ArrayPattern || calleeText(init.callee) !== 'Promise.all') return undefined;
     const index = pattern.elements.findIndex((element) => element === definition.name || (element?.type === AST_NODE_TYPES.AssignmentPattern && element.left === definition.name));
     const list = init.arguments[0] === undefined ? undefined : skipTypeWrappers(init.arguments[0]);

@@ -66,6 +66,11 @@ export async function uploadAll(items: Item[]) {
   });
   return await Promise.all(uploads);
 }`,
+    // The results of a search asked for a page of them.
+    `export async function searchDocuments(user: User, query: string, limit = 25) {
+  const { results } = await searchProvider.searchForUser(user, { query, offset: 0, limit });
+  return Promise.all(results.map(async (result) => presentDocument(result.document)));
+}`,
     // The handlers an object was configured with.
     `export class Notifier {
   constructor(private readonly handlers: Handler[]) {}
@@ -290,6 +295,25 @@ export async function uploadAll(items: Item[]) {
       sema.release();
     }
   }, { concurrency: 10 });
+}`),
+        },
+      ],
+    },
+    // …but not one whose limit comes from the request.
+    {
+      code: `export async function searchDocuments(req: Request) {
+  const { results } = await searchProvider.search({ query: req.body.query, limit: req.body.limit });
+  return Promise.all(results.map(async (result) => presentDocument(result.document)));
+}`,
+      errors: [
+        {
+          messageId: 'unbounded',
+          line: 3,
+          data: fanOut('results'),
+          suggestions: rewrite(`import { mapBounded } from '@bounded/runtime';
+export async function searchDocuments(req: Request) {
+  const { results } = await searchProvider.search({ query: req.body.query, limit: req.body.limit });
+  return mapBounded(results, async (result) => presentDocument(result.document), { concurrency: 10 });
 }`),
         },
       ],
