@@ -1,14 +1,16 @@
-import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import { AST_NODE_TYPES, ASTUtils, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
 import { DefinitionType } from '@typescript-eslint/scope-manager';
+import { PROVIDER_APIS } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { collectionSizes, methodName, piledUpInLoop, startsWork, type Loop } from '../utils/fan-out.js';
-import { functionOf as functionIn, isWorker, runsOnOneConnection, waitsForLimiterFirst } from '../utils/fan-out-work.js';
+import { functionOf as functionIn, isWorker, notifiesElement, runsOnOneConnection, waitsForLimiterFirst } from '../utils/fan-out-work.js';
 import { calleeText, enclosingFunction } from '../utils/functions.js';
 import { isBuiltLimiter, isLimitedCall, isLimiterWait } from '../utils/limiters.js';
 import { skipTypeWrappers, valueOrigin } from '../utils/origins.js';
 import { policyFor } from '../utils/policy.js';
 import { addRuntimeImport, isNameTaken } from '../utils/runtime-imports.js';
+import { fanOutInputs, providerLookup, providerUse, type ProviderLookup } from '../utils/sdk-clients.js';
 import { typeInfo } from '../utils/type-info.js';
 import { walk } from '../utils/walk.js';
 
@@ -24,13 +26,23 @@ export type Options = [
     wideBatches?: boolean;
   },
 ];
-export type MessageId = 'unbounded' | 'batchWiderThanPolicy' | 'unboundedRace' | 'untraced' | 'dropped' | 'useMapBounded' | 'awaitMapBounded';
+export type MessageId =
+  | 'unbounded'
+  | 'batchWiderThanPolicy'
+  | 'unboundedRace'
+  | 'untraced'
+  | 'dropped'
+  | 'libraryFanOut'
+  | 'useMapBounded'
+  | 'awaitMapBounded';
 
 const COMBINATORS = new Set(['all', 'allSettled', 'any', 'race']);
 /** Iterations that start a task per element and keep no promise when the callback is async. */
 const DROPPING = new Set(['forEach', 'map', 'flatMap']);
 /** Array methods whose result holds elements of the array they are called on: its tasks started already. */
 const SAME_ELEMENTS = new Set(['slice', 'filter', 'concat', 'reverse', 'toReversed', 'toSorted', 'sort', 'flat']);
+/** Library calls that fan out over their inputs unless a knob bounds them (`batch`, `embedDocuments`, `embedMany`), from the catalog. */
+const LIBRARY_FAN_OUTS = new Set(PROVIDER_APIS.flatMap((api) => Object.keys(api.fanOuts ?? {})));
 
 interface Rewrite {
   readonly items: TSESTree.Node;
@@ -64,6 +76,8 @@ export default createRule<Options, MessageId>({
         'Fan-out over `{{items}}` is bounded, but starts up to {{count}} tasks at once, more than the policy\'s concurrency of {{concurrency}}; use a smaller batch or {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
       dropped:
         '`{{items}}.{{method}}(async …)` starts a task for every element at once and drops their promises (no limit, failures unhandled); use `await {{helper}}({{items}}, fn, { concurrency: {{concurrency}} })`.',
+      libraryFanOut:
+        '`{{call}}` {{what}}; pass a finite `{{option}}` (at most {{concurrency}}), or send the inputs in chunks awaited one after another.',
       unboundedRace:
         '`Promise.{{method}}` over `{{items}}` starts every task at once; start them through a limiter of {{concurrency}} (`sem.run(() => …)`, p-limit) or race a fixed set.',
       untraced:
@@ -110,6 +124,7 @@ export default createRule<Options, MessageId>({
     const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
     const { sizeOf, within, loopPushes, bounds } = collectionSizes(sourceCode, concurrency, types);
     const functionOf = (node: TSESTree.Node) => functionIn(node, scopeOf);
+    let providers: ProviderLookup | undefined;
 
     /** True when `expression` (a returned or pushed value) runs through a limiter. */
     function isLimited(expression: TSESTree.Node): boolean {
@@ -128,13 +143,35 @@ export default createRule<Options, MessageId>({
       if (fn.body.body.some((statement) => isLimiterWait(statement, scope, types, names))) return true;
       // `const row = await limit(() => load(id))` first: the work starts in the limiter. Work
       // awaited before the limiter (`await fetch(id)`) runs unbounded, whatever is returned.
-      const first = waitsForLimiterFirst(fn, sourceCode.visitorKeys, isLimited);
+      // …or waits for a slot first, also inside a `try` whose `finally` releases it (`await sema.acquire()`).
+      const first = waitsForLimiterFirst(fn, sourceCode.visitorKeys, (node) => isLimited(node) || (node.parent !== undefined && isLimiterWait(node.parent, scopeOf(node), types, names)));
       if (first !== undefined) return first;
       const returned: TSESTree.Node[] = [];
       walk(fn.body, sourceCode.visitorKeys, (node) => {
         if (node.type === AST_NODE_TYPES.ReturnStatement && node.argument !== null) returned.push(node.argument);
       });
       return returned.length > 0 && returned.every(isLimited);
+    }
+
+    /**
+     * `chain.batch(inputs)`, `embeddings.embedDocuments(docs)`, `embedMany({ values })`: a library
+     * call that starts a request per input (or batch of inputs) at once when its knob (the catalog's
+     * `maxConcurrency`, `maxParallelCalls`) is missing or Infinity on the call and on the model.
+     */
+    function checkLibraryFanOut(node: TSESTree.CallExpression): boolean {
+      const callee = skipTypeWrappers(node.callee);
+      const name = callee.type === AST_NODE_TYPES.Identifier ? callee.name : methodName(callee);
+      if (name === undefined || !LIBRARY_FAN_OUTS.has(name)) return false;
+      const services = types === undefined ? undefined : ESLintUtils.getParserServices(context, true);
+      providers ??= providerLookup(policy, sourceCode, context.physicalFilename, services);
+      const use = providerUse(node, providers);
+      if (use?.fanOut === undefined || use.limited) return false;
+      const inputs = fanOutInputs(node, use.fanOut.knob, providers);
+      const size = inputs === undefined ? undefined : sizeOf(inputs);
+      if (size?.kind === 'fixed' || (size?.kind === 'count' && within(size.count))) return false;
+      const call = calleeText(callee) ?? text(callee);
+      context.report({ node, messageId: 'libraryFanOut', data: { call, what: use.fanOut.knob.defaultText, option: use.fanOut.knob.option, concurrency } });
+      return true;
     }
 
     /** Whether a value pushed in a loop starts a task nobody bounds. */
@@ -157,7 +194,7 @@ export default createRule<Options, MessageId>({
     }
 
     function classifyMapped(call: TSESTree.CallExpression, items: TSESTree.Node, mapper: TSESTree.Node, rewritable: boolean, combinator: TSESTree.CallExpression): Verdict {
-      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper)) return BOUNDED;
+      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper) || notifiesElement(mapper, items, scopeOf, sourceCode.visitorKeys)) return BOUNDED;
       if (runsOnOneConnection(mapper, combinator, scopeOf, sourceCode.visitorKeys, types)) return BOUNDED;
       // Array.from({ length: W }, worker): W workers share one queue, whatever W is called.
       const size = sizeOf(items, isWorker(mapper, scopeOf, sourceCode.visitorKeys));
@@ -313,9 +350,14 @@ export default createRule<Options, MessageId>({
     return {
       CallExpression(node) {
         const callee = skipTypeWrappers(node.callee);
+        // `embedMany({ model, values })`: a module function that fans out.
+        if (callee.type === AST_NODE_TYPES.Identifier) {
+          checkLibraryFanOut(node);
+          return;
+        }
         if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return;
         if (callee.object.type !== AST_NODE_TYPES.Identifier || callee.object.name !== 'Promise') {
-          checkDropped(node);
+          if (!checkLibraryFanOut(node)) checkDropped(node);
           return;
         }
         const method = callee.property.name;

@@ -11,7 +11,7 @@ import { projectIndexFor, setFileFacts } from '../utils/project-index.js';
 import { findProperty, heldObject } from '../utils/option-objects.js';
 import { policyFor } from '../utils/policy.js';
 import { addRuntimeImport, isNameTaken, isRuntimeExport } from '../utils/runtime-imports.js';
-import type { ProviderClient, ProviderUse } from '../utils/sdk-clients.js';
+import { fanOutInputs, providerLookup, type ProviderClient, type ProviderUse } from '../utils/sdk-clients.js';
 import {
   callContext,
   isAfterLimiterWait,
@@ -225,6 +225,7 @@ export default createRule<Options, MessageId>({
     const types = typeInfo(context);
     const services = types === undefined ? undefined : ESLintUtils.getParserServices(context, true);
     const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
+    const providers = providerLookup(policy, sourceCode, context.physicalFilename, services);
 
     function describe(node: TSESTree.Node): string {
       return calleeText(node) ?? sourceCode.getText(node).replace(/\s+/g, '');
@@ -297,15 +298,6 @@ export default createRule<Options, MessageId>({
       return counted && typeof sizes.bounds.bound(right, false) === 'number';
     }
 
-    /** The inputs a library fan-out runs over (`batch(inputs)`, `embedMany({ values })`), when the catalog says where they are. */
-    function fanOutInputs(node: TSESTree.CallExpression, found: Found): TSESTree.Node | undefined {
-      const inputs = found.fanOut?.knob.inputs;
-      const argument = inputs === undefined ? undefined : node.arguments[inputs.argument];
-      if (inputs?.property === undefined || argument === undefined) return argument;
-      const object = heldObject(argument, scopeOf(argument), scopeOf, sourceCode.visitorKeys);
-      return object === undefined ? undefined : findProperty(object, inputs.property)?.value;
-    }
-
     function isPaced(node: TSESTree.CallExpression): boolean {
       const lookup: LimiterLookup = { scope: scopeOf(node), types, names };
       return isInsideLimiter(node, lookup) || isAfterLimiterWait(node, lookup);
@@ -359,7 +351,7 @@ export default createRule<Options, MessageId>({
         const hit = reach.direct(node) ?? (strict || isRepeated(node) ? reach.at(node) : undefined);
         if (hit === undefined) return;
         // A library fan-out over a constant handful of inputs (`embedMany({ values: ['a', 'b'] })`) is one call, judged where it is.
-        const inputs = hit.direct && hit.use.fanOut !== undefined ? fanOutInputs(node, hit.use) : undefined;
+        const inputs = hit.direct && hit.use.fanOut !== undefined ? fanOutInputs(node, hit.use.fanOut.knob, providers) : undefined;
         const found = inputs !== undefined && isConstantSize(inputs) ? { ...hit.use, fanOut: undefined } : hit.use;
         // A helper is named with the call it makes: `summarize()` → `openai.chat.completions.create`.
         const call = hit.direct ? describe(node.callee) : `${describe(node.callee)}()\` → \`${hit.inner}`;

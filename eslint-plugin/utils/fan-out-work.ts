@@ -3,6 +3,7 @@ import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
 import { DefinitionType } from '@typescript-eslint/scope-manager';
 import { CHECKOUTS, TRANSACTION_CALLS } from '@bounded/policy';
 import { isPipelinedClient, isPool } from './connections.js';
+import { CONFIGURED_LIST } from './fan-out.js';
 import { calleeText, isFunction, type FunctionNode } from './functions.js';
 import { skipTypeWrappers, valueOrigin } from './origins.js';
 import type { TypeInfo } from './type-info.js';
@@ -41,6 +42,61 @@ function bodiesOf(fn: FunctionNode, scopeOf: (node: TSESTree.Node) => Scope.Scop
     if (called !== undefined && called !== fn) found.push(called);
   }
   return found;
+}
+
+/** Callback bookkeeping: `runManager?.handleChainEnd(out)`, `listener.onDone(x)` tell an element something; no I/O of the fan-out's own. */
+const NOTIFY_METHOD = /^(?:handle|on)[A-Z]/;
+const NOTIFIED_NAME = /(?:manager|handler|listener|callback|observer|run)s?$/i;
+
+/**
+ * True when `mapper` only tells each element something: every call it waits for or returns is a
+ * `handleX` / `onX` on the element or a name taken from it (`(runManager) =>
+ * runManager?.handleChainEnd(out)`, `async ({ result, runManager }) => { …; await
+ * runManager?.handleLLMEnd(…) }`) over run managers or handlers (the names say which), or a
+ * fan-out to the handlers an object was configured with (`Promise.all(this.handlers.map(…))`).
+ */
+export function notifiesElement(
+  mapper: TSESTree.Node,
+  items: TSESTree.Node,
+  scopeOf: (node: TSESTree.Node) => Scope.Scope,
+  visitorKeys: SourceCode.VisitorKeys,
+): boolean {
+  const fn = functionOf(mapper, scopeOf);
+  const param = fn?.params[0];
+  if (fn === undefined || param === undefined) return false;
+  const names = new Set<string>();
+  if (param.type === AST_NODE_TYPES.Identifier) names.add(param.name);
+  if (param.type === AST_NODE_TYPES.ObjectPattern) {
+    for (const property of param.properties) {
+      const value = property.type === AST_NODE_TYPES.Property ? property.value : undefined;
+      if (value?.type === AST_NODE_TYPES.Identifier) names.add(value.name);
+    }
+  }
+  const itemsNamed = NOTIFIED_NAME.test(calleeText(items) ?? '');
+  const isNotice = (node: TSESTree.Node): boolean => {
+    let bare = skipTypeWrappers(node);
+    if (bare.type === AST_NODE_TYPES.AwaitExpression) bare = skipTypeWrappers(bare.argument);
+    if (bare.type === AST_NODE_TYPES.ChainExpression) bare = bare.expression;
+    if (bare.type !== AST_NODE_TYPES.CallExpression) return false;
+    const callee = skipTypeWrappers(bare.callee);
+    if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return false;
+    const receiver = skipTypeWrappers(callee.object);
+    if (NOTIFY_METHOD.test(callee.property.name)) {
+      return receiver.type === AST_NODE_TYPES.Identifier && names.has(receiver.name) && (itemsNamed || NOTIFIED_NAME.test(receiver.name));
+    }
+    // Promise.all(this.handlers.map(…)): the configured handlers, as many as the code registers.
+    if (receiver.type !== AST_NODE_TYPES.Identifier || receiver.name !== 'Promise') return false;
+    const list = bare.arguments[0] === undefined ? undefined : skipTypeWrappers(bare.arguments[0]);
+    const over = list?.type === AST_NODE_TYPES.CallExpression && list.callee.type === AST_NODE_TYPES.MemberExpression ? skipTypeWrappers(list.callee.object) : undefined;
+    return over?.type === AST_NODE_TYPES.MemberExpression && !over.computed && over.property.type === AST_NODE_TYPES.Identifier && CONFIGURED_LIST.test(over.property.name);
+  };
+  if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return isNotice(fn.body);
+  const calls: TSESTree.Node[] = [];
+  walk(fn.body, visitorKeys, (node) => {
+    if (node.type === AST_NODE_TYPES.AwaitExpression) calls.push(node.argument);
+    else if (node.type === AST_NODE_TYPES.ReturnStatement && node.argument !== null && skipTypeWrappers(node.argument).type === AST_NODE_TYPES.CallExpression) calls.push(node.argument);
+  });
+  return calls.length > 0 && calls.every(isNotice);
 }
 
 const LOOPS = new Set<string>([AST_NODE_TYPES.WhileStatement, AST_NODE_TYPES.DoWhileStatement, AST_NODE_TYPES.ForStatement, AST_NODE_TYPES.ForOfStatement]);
@@ -149,11 +205,71 @@ function connectionsAround(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) =
   return found;
 }
 
+/** Names a transaction handed on by position goes by: `withActor(actor, transaction)`. */
+const TRANSACTION_NAME = /^(?:transaction|trx)$/;
+
+/**
+ * True when `node`, an argument of a query, carries an interactive transaction, so the query
+ * runs on the transaction's one connection: Sequelize's `{ transaction }` option (not
+ * `transaction: null`), an object or context built from one (`createContext({ user, transaction })`,
+ * `withActor(actor, transaction)`), or a context whose transaction the function reads
+ * elsewhere (`ctx` where `ctx.state.transaction` is read).
+ */
+export function carriesTransaction(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope, depth = 0): boolean {
+  if (depth > 4) return false;
+  const bare = skipTypeWrappers(node);
+  switch (bare.type) {
+    case AST_NODE_TYPES.ObjectExpression:
+      return bare.properties.some((property) =>
+        property.type === AST_NODE_TYPES.SpreadElement
+          ? carriesTransaction(property.argument, scopeOf, depth + 1)
+          : !property.computed && property.key.type === AST_NODE_TYPES.Identifier && property.key.name === 'transaction' && !isNothing(property.value),
+      );
+    case AST_NODE_TYPES.CallExpression:
+      return bare.arguments.some((argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf, depth + 1));
+    case AST_NODE_TYPES.Identifier: {
+      if (TRANSACTION_NAME.test(bare.name)) return true;
+      const origin = valueOrigin(bare, scopeOf(bare));
+      if (origin !== undefined && origin !== bare) return carriesTransaction(origin, scopeOf, depth + 1);
+      const variable = ASTUtils.findVariable(scopeOf(bare), bare.name);
+      return variable?.references.some((reference) => readsTransaction(reference.identifier)) === true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** `null`, `undefined`: no transaction; `options?.transaction`: maybe none. */
+function isNothing(node: TSESTree.Node): boolean {
+  const bare = skipTypeWrappers(node);
+  return (
+    (bare.type === AST_NODE_TYPES.Literal && bare.value === null) ||
+    (bare.type === AST_NODE_TYPES.Identifier && bare.name === 'undefined') ||
+    bare.type === AST_NODE_TYPES.ChainExpression
+  );
+}
+
+/**
+ * `ctx.transaction`, `ctx.state.transaction`: a member chain from `id` that ends at a
+ * transaction. Not `options?.transaction`: whoever reads it so expects calls without one.
+ */
+function readsTransaction(id: TSESTree.Node): boolean {
+  let current: TSESTree.Node = id;
+  for (let steps = 0; steps < 3 && current.parent?.type === AST_NODE_TYPES.MemberExpression && current.parent.object === current; steps++) {
+    current = current.parent;
+    if (current.optional) return false;
+    const property = current.property;
+    if (property.type === AST_NODE_TYPES.Identifier && property.name === 'transaction') return true;
+  }
+  return false;
+}
+
 /**
  * True when every task `mapper` starts runs on one connection, which takes one query at a time
  * (or pipelines them): inside an interactive transaction (`tx.query(…)`, `Model.create(x, {
  * transaction: t })`, `insertRow(tx, row)`), on a checked-out client, or Redis commands on one
- * ioredis / node-redis client. What the mapper waits for or returns must all be such calls.
+ * ioredis / node-redis client, or each given the transaction it runs in (`{ transaction }`).
+ * What the mapper waits for or returns must all be such calls.
  */
 export function runsOnOneConnection(
   mapper: TSESTree.Node,
@@ -190,6 +306,8 @@ export function runsOnOneConnection(
       return onConnection(callee.object);
     }
     if (connections.size > 0 && ([callee, ...bare.arguments] as TSESTree.Node[]).some(usesConnection)) return true;
+    // `Model.create(row, { transaction })`, `doc.update(patch, ctx)`: the query runs in the transaction it is given.
+    if (bare.arguments.some((argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf))) return true;
     return callee.type === AST_NODE_TYPES.MemberExpression && isPipelinedClient(callee.object, scopeOf(callee), types);
   };
   if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return onConnection(fn.body);

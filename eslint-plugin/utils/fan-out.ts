@@ -79,6 +79,10 @@ const NOT_LARGER = new Set(['filter', 'map', 'sort', 'toSorted', 'reverse', 'toR
 const ITERATING_METHODS = new Set(['forEach', 'map', 'flatMap', 'filter', 'reduce', 'some', 'every']);
 /** Query options and builder calls that cap how many rows come back: `findAll({ limit })`, `.limit(n)`, Prisma's `take`. */
 const ROW_LIMITS = new Set(['limit', 'take', 'first', 'last', 'pageSize', 'perPage']);
+/** Lists an object is configured with by code, as many as the code registers: `this.handlers`, `manager.listeners`. */
+export const CONFIGURED_LIST = /(?:handlers|listeners|plugins|middlewares|interceptors|observers)$/i;
+/** Helpers that return one page of results: `paginate(…)`, `paginateQuery(ctx, find, count)`. */
+const PAGINATING = /paginat/i;
 /** Methods that hand their callback one batch at a time: `findAllInBatches`, `eachBatch`, `forEachPage`. */
 const BATCHING_METHOD = /batch|chunk|page/i;
 
@@ -242,9 +246,38 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     return UNBOUNDED_SIZE;
   }
 
+  /**
+   * A name bound by destructuring: `rows` of `const [rows, total] = await Promise.all([findAll({ limit }), count()])`
+   * is as large as its element; `results` of `const { results } = await paginate(…)` or of a call
+   * asked for a limited number of rows (`search({ query, limit })`) is one page.
+   */
+  function destructuredSize(id: TSESTree.Identifier, depth: number): Size | undefined {
+    const variable = ASTUtils.findVariable(scopeOf(id), id.name);
+    const definition = variable?.defs[0];
+    if (definition?.type !== DefinitionType.Variable || variable!.defs.length !== 1 || definition.node.init === null) return undefined;
+    const pattern = definition.node.id;
+    let init = skipTypeWrappers(definition.node.init);
+    if (init.type === AST_NODE_TYPES.AwaitExpression) init = skipTypeWrappers(init.argument);
+    if (init.type !== AST_NODE_TYPES.CallExpression) return undefined;
+    // `const { results } = await search({ query, limit: 25 })`: the page a query asked for.
+    if (pattern.type === AST_NODE_TYPES.ObjectPattern) return PAGINATING.test(calleeText(init.callee) ?? '') ? NAMED : rowLimit(init);
+    if (pattern.type !== AST_NODE_TYPES.ArrayPattern || calleeText(init.callee) !== 'Promise.all') return undefined;
+    const index = pattern.elements.findIndex((element) => element === definition.name || (element?.type === AST_NODE_TYPES.AssignmentPattern && element.left === definition.name));
+    const list = init.arguments[0] === undefined ? undefined : skipTypeWrappers(init.arguments[0]);
+    const element = index < 0 || list?.type !== AST_NODE_TYPES.ArrayExpression ? undefined : list.elements[index];
+    return element == null || element.type === AST_NODE_TYPES.SpreadElement ? undefined : sizeOf(element, false, depth + 1);
+  }
+
   function sizeOfName(bare: TSESTree.Identifier | TSESTree.MemberExpression, depth: number): Size {
     const guarded = guardedSize(bare, sourceCode, bounds);
     if (guarded !== undefined) return counted(guarded);
+    if (bare.type === AST_NODE_TYPES.MemberExpression && !bare.computed && bare.property.type === AST_NODE_TYPES.Identifier && CONFIGURED_LIST.test(bare.property.name)) {
+      return NAMED;
+    }
+    if (bare.type === AST_NODE_TYPES.Identifier) {
+      const destructured = destructuredSize(bare, depth);
+      if (destructured !== undefined) return destructured;
+    }
     if (bare.type === AST_NODE_TYPES.MemberExpression && bare.computed) {
       // batches[i]: one batch of a list of batches.
       return chunkListSize(bare.object) ?? UNBOUNDED_SIZE;
@@ -287,6 +320,9 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
         return sizeOf(bare.argument, lenientLength, depth + 1);
       case AST_NODE_TYPES.LogicalExpression:
         return combine(sizeOf(bare.left, lenientLength, depth + 1), sizeOf(bare.right, lenientLength, depth + 1), false);
+      // `exact ? [exact] : []`: as large as its larger branch.
+      case AST_NODE_TYPES.ConditionalExpression:
+        return combine(sizeOf(bare.consequent, lenientLength, depth + 1), sizeOf(bare.alternate, lenientLength, depth + 1), false);
       case AST_NODE_TYPES.ObjectExpression: {
         // Array.from({ length: n }, fn)
         const length = bare.properties.find(

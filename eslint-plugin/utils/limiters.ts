@@ -1,4 +1,5 @@
-import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import { DefinitionType } from '@typescript-eslint/scope-manager';
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
 import { calleeText } from './functions.js';
 import { resolveImport } from './imports.js';
@@ -37,16 +38,64 @@ function knobIsSet(call: TSESTree.CallExpression | TSESTree.NewExpression, scope
   const knob = binding === undefined ? undefined : limiterPackageOf(binding.module)?.knob;
   if (knob === undefined) return true;
   const options = call.arguments[knob.optionsIndex];
-  const object = options === undefined ? undefined : skipTypeWrappers(options);
+  let object = options === undefined ? undefined : skipTypeWrappers(options);
   if (object === undefined) return false;
+  if (object.type === AST_NODE_TYPES.Identifier) {
+    // The caller's leftovers (`const { index, ...callerArgs } = params`) or a parameter: whatever the caller passed, often nothing.
+    if (isPassedOn(object, scope)) return false;
+    const origin = valueOrigin(object, scopeAt(object, scope));
+    if (origin !== undefined) object = skipTypeWrappers(origin);
+  }
   if (object.type !== AST_NODE_TYPES.ObjectExpression) return true;
   const property = object.properties.find(
     (entry): entry is TSESTree.Property =>
       entry.type === AST_NODE_TYPES.Property && !entry.computed && entry.key.type === AST_NODE_TYPES.Identifier && entry.key.name === knob.option,
   );
   if (property === undefined) return object.properties.some((entry) => entry.type === AST_NODE_TYPES.SpreadElement);
-  const value = skipTypeWrappers(property.value);
-  return !(value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') && calleeText(value) !== 'Number.POSITIVE_INFINITY';
+  return !mayBeUnset(property.value, scope, 0);
+}
+
+/** The innermost scope around `node`, found from any scope of the same file (a field's value is built in the constructor's). */
+function scopeAt(node: TSESTree.Node, from: Scope.Scope): Scope.Scope {
+  let scope = from;
+  while (scope.upper !== null) scope = scope.upper;
+  for (let inner: Scope.Scope | undefined = scope; inner !== undefined; ) {
+    scope = inner;
+    inner = scope.childScopes.find((child) => child.block.range[0] <= node.range[0] && node.range[1] <= child.block.range[1]);
+  }
+  return scope;
+}
+
+/** True when `id` is a parameter, or the rest of a destructured object: options handed on from a caller. */
+function isPassedOn(id: TSESTree.Identifier, from: Scope.Scope): boolean {
+  const definition = ASTUtils.findVariable(scopeAt(id, from), id.name)?.defs[0];
+  if (definition === undefined) return false;
+  if (definition.type === DefinitionType.Parameter) return true;
+  return definition.type === DefinitionType.Variable && definition.name.parent?.type === AST_NODE_TYPES.RestElement;
+}
+
+/**
+ * True when a knob's value is Infinity or may be undefined (which such libraries read as
+ * Infinity): `opts?.maxConcurrency`, or a local holding `config?.maxConcurrency ?? settings?.maxConcurrency`.
+ */
+function mayBeUnset(node: TSESTree.Node, scope: Scope.Scope, depth: number): boolean {
+  const value = skipTypeWrappers(node);
+  if ((value.type === AST_NODE_TYPES.Identifier && (value.name === 'Infinity' || value.name === 'undefined')) || calleeText(value) === 'Number.POSITIVE_INFINITY') return true;
+  if (value.type === AST_NODE_TYPES.ChainExpression) return true;
+  if (value.type === AST_NODE_TYPES.LogicalExpression && (value.operator === '??' || value.operator === '||')) return mayBeUnset(value.right, scope, depth + 1);
+  if (value.type === AST_NODE_TYPES.Identifier && depth < 4) {
+    const origin = valueOrigin(value, scope);
+    return origin !== undefined && origin !== value && mayBeUnset(origin, scope, depth + 1);
+  }
+  return false;
+}
+
+/** For `caller.call(fn)`: false when what `object` holds was built by a limiter whose knob is left out or Infinity. */
+function builtWithKnob(object: TSESTree.Node, scope: Scope.Scope): boolean {
+  const bare = skipTypeWrappers(object);
+  const origin = bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.MemberExpression ? valueOrigin(bare, scope) : undefined;
+  const built = origin === undefined ? undefined : skipTypeWrappers(origin);
+  return built?.type !== AST_NODE_TYPES.NewExpression && built?.type !== AST_NODE_TYPES.CallExpression ? true : knobIsSet(built, scopeAt(built, scope));
 }
 
 /** True when `node` (a call or `new`) builds a limiter: `pLimit(4)`, `new PQueue(…)`, `throttle(fn)` of p-throttle. */
@@ -125,7 +174,7 @@ export function isLimitedCall(
     const inner = skipTypeWrappers(callee.object);
     return inner.type === AST_NODE_TYPES.CallExpression && isLimitedCall(inner, scope, types, names);
   }
-  return RUN_METHODS.has(method) && isLimiter(callee.object, scope, types, names);
+  return RUN_METHODS.has(method) && isLimiter(callee.object, scope, types, names) && builtWithKnob(callee.object, scope);
 }
 
 /** True when `node` is `await x.acquire()` (or another wait) on a limiter, alone or in a declaration. */

@@ -434,6 +434,15 @@ function fanOutOf(api: ProviderApi, method: string, call: TSESTree.CallExpressio
   return { knob, verdict: infinite ? 'unbounded' : 'finite' };
 }
 
+/** The inputs a library fan-out runs over (`batch(inputs)`, `embedMany({ values })`), where the catalog says they are. */
+export function fanOutInputs(call: TSESTree.CallExpression, knob: ConcurrencyKnob, lookup: ProviderLookup): TSESTree.Node | undefined {
+  const inputs = knob.inputs;
+  const argument = inputs === undefined ? undefined : call.arguments[inputs.argument];
+  if (inputs?.property === undefined || argument === undefined) return argument;
+  const object = heldObject(argument, lookup.scopeOf(argument), lookup.scopeOf, lookup.visitorKeys);
+  return object === undefined ? undefined : findProperty(object, inputs.property)?.value;
+}
+
 /**
  * The provider request a call makes, or undefined for anything else: a method on a client
  * (`openai.chat.completions.create(…)`, `model.invoke(…)`, `chain.batch(…)`), a module

@@ -14,6 +14,8 @@ export interface LimiterPackage {
   readonly bounds: 'concurrency' | 'rate' | 'both';
   /** A call of the export bounds its callback only with this option set finite (p-map's `concurrency` defaults to Infinity). */
   readonly knob?: { readonly option: string; readonly optionsIndex: number };
+  /** Methods of what it builds that run a task through it, besides LIMITER_RUN_METHODS (AsyncCaller's `call`). */
+  readonly runMethods?: readonly string[];
 }
 
 /** bounded's own runtime exports that are, or make, a limiter. */
@@ -32,6 +34,14 @@ export const LIMITER_PACKAGES: readonly LimiterPackage[] = [
   { module: 'async-sema', exports: ['Sema', 'RateLimit'], bounds: 'both' },
   { module: 'async-mutex', exports: ['Mutex', 'Semaphore', 'withTimeout'], bounds: 'concurrency' },
   { module: 'limiter', exports: ['RateLimiter', 'TokenBucket'], bounds: 'rate' },
+  // LangChain's AsyncCaller (a p-queue inside): `caller.call(fn)` is bounded only by a finite maxConcurrency, Infinity by default.
+  {
+    module: '@langchain/core/utils/async_caller',
+    exports: ['AsyncCaller'],
+    bounds: 'concurrency',
+    knob: { option: 'maxConcurrency', optionsIndex: 0 },
+    runMethods: ['call', 'callWithOptions'],
+  },
   ...BOUNDED_RUNTIME_MODULES.map((module): LimiterPackage => ({ module, exports: BOUNDED_LIMITER_EXPORTS, bounds: 'both' })),
 ];
 
@@ -39,7 +49,7 @@ export const LIMITER_PACKAGES: readonly LimiterPackage[] = [
 export const BOUNDED_MAPPERS: readonly string[] = ['mapBounded', 'mapBoundedSettled', 'forEachBounded'];
 
 /** Methods that run a task through a limiter object: `sem.run(fn)`, `queue.add(fn)`, `limiter.schedule(fn)`. */
-export const LIMITER_RUN_METHODS: readonly string[] = ['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive'];
+export const LIMITER_RUN_METHODS: readonly string[] = ['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive', ...LIMITER_PACKAGES.flatMap((entry) => entry.runMethods ?? [])];
 /** Methods that wait for a slot or a token before the work starts. */
 export const LIMITER_WAIT_METHODS: readonly string[] = ['acquire', 'removeTokens', 'waitForToken'];
 /** Methods of a manager that hand out a limiter: `manager.semaphore('db')`. */

@@ -204,6 +204,7 @@ const LIMITER_USES: Readonly<Record<string, (module: string) => { setup: string;
   'async-sema': (module) => ({ setup: `import { Sema } from '${module}';\nconst sema = new Sema(4);`, mapper: `async (item) => {\n  await sema.acquire();\n  return CALL;\n}` }),
   'async-mutex': (module) => ({ setup: `import { Semaphore } from '${module}';\nconst semaphore = new Semaphore(4);`, mapper: `(item) => semaphore.runExclusive(() => CALL)` }),
   limiter: (module) => ({ setup: `import { RateLimiter } from '${module}';\nconst limiter = new RateLimiter({ tokensPerInterval: 60, interval: 'minute' });`, mapper: `async (item) => {\n  await limiter.removeTokens(1);\n  return CALL;\n}` }),
+  '@langchain/core/utils/async_caller': (module) => ({ setup: `import { AsyncCaller } from '${module}';\nconst caller = new AsyncCaller({ maxConcurrency: 4 });`, mapper: `(item) => caller.call(() => CALL)` }),
   bounded: (module) => ({ setup: `import { Semaphore } from '${module}';\nconst semaphore = new Semaphore(4);`, mapper: `(item) => semaphore.run(() => CALL)` }),
 };
 
