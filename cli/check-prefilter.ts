@@ -84,6 +84,9 @@ const RECEIVED_CLIENT = new RegExp(
   `\\b(?:${PROVIDER_APIS.flatMap((api) => (api.receivedNames === undefined ? [] : [api.receivedNames.source.replace(/^\^|\$$/g, '')])).join('|')})${GAP}\\??\\.`,
 );
 
+/** The catalog's library fan-outs by method or function name (`batch`, `embedDocuments`, `embedMany`). */
+const LIBRARY_FAN_OUT = words(PROVIDER_APIS.flatMap((api) => Object.keys(api.fanOuts ?? {})));
+
 /** The modules and globals a policy's `lint` section adds, and the project files it names. */
 interface PolicyText {
   readonly providers: readonly string[];
@@ -138,7 +141,9 @@ function ruleTests(policy: Policy): Readonly<Record<string, Test>> {
   const connections = quoted([...CONNECTIONS.flatMap((entry) => entry.modules), ...extra.connections]);
   const requests = quoted([...HTTP_CLIENTS.flatMap((client) => client.modules), ...PROVIDER_MODULE_TEXT, ...extra.httpClients, ...extra.providers]);
   return {
-    'no-unbounded-concurrency': (text) => COMBINATOR.test(text) || (ASYNC.test(text) && DROPPED.some((pattern) => pattern.test(text))),
+    // …or a library call that fans out inside the library (`model.batch(`, `embedMany(`: the catalog's fanOuts).
+    'no-unbounded-concurrency': (text) =>
+      COMBINATOR.test(text) || (ASYNC.test(text) && DROPPED.some((pattern) => pattern.test(text))) || LIBRARY_FAN_OUT?.test(text) === true,
     'no-sync-io-in-async': anyOf(
       quoted([...BLOCKING_CALLS.flatMap((entry) => (entry.module === undefined ? [] : [entry.module])), ...extra.blockingModules]),
       words([...BLOCKING_CALLS.filter((entry) => entry.module === undefined).map((entry) => entry.name.split('.')[0]!), ...extra.blockingGlobals]),
