@@ -66,6 +66,7 @@ export interface DefaultPolicy {
     readonly contexts: {
       readonly test: { readonly skip: readonly string[] };
       readonly script: { readonly skip: readonly string[] };
+      readonly example: { readonly skip: readonly string[] };
       readonly browser: { readonly skip: readonly string[] };
       readonly vendored: { readonly skip: readonly string[] };
       readonly generated: { readonly skip: readonly string[] };
@@ -105,8 +106,12 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
   lint: {
     contexts: {
       // A test or a script blocks nobody's request; neither does a test helper's fetch without a deadline.
-      test: { skip: ['no-sync-io-in-async', 'require-timeout'] },
+      // A test's connection lives as long as the test, and its fan-outs run over fixtures.
+      test: { skip: ['no-sync-io-in-async', 'require-timeout', 'no-per-call-connection', 'no-unbounded-concurrency'] },
       script: { skip: ['no-sync-io-in-async'] },
+      // Examples are what users copy into services: the hazard families apply; but each runs as a
+      // one-off program, whose blocking call stalls no one else's request.
+      example: { skip: ['no-sync-io-in-async'] },
       // A browser's request holds no server capacity, and its provider keys belong behind a server;
       // a browser's fan-out holds no server resource either (and the browser caps its connections per host).
       browser: { skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency'] },
