@@ -34,8 +34,8 @@ type Holder =
   /** Used and dropped inside the function: a connection per call. */
   | 'local';
 
-/** Functions named like set-up code that makes a connection for its caller to keep. */
-const FACTORY_NAME = /^(?:create|make|build|new|open|connect|init|setup|start)(?:[A-Z_]|$)/;
+/** Functions named like set-up code that makes a connection for its caller to keep (`fromOptions`: a static factory). */
+const FACTORY_NAME = /^(?:create|make|build|new|open|connect|init|setup|start|from)(?:[A-Z_]|$)/;
 const INSTEAD: Readonly<Record<ConnectionFactory['library'], string>> = {
   pg: "create one pool at module scope and share it (`getPool('main')` from @bounded/runtime)",
   mysql: 'create one pool at module scope (`createPool`) and share it',
@@ -134,6 +134,12 @@ export default createRule<Options, MessageId>({
       return undefined;
     }
 
+    /** `cache.set(key, value)`: a store, not an owner (keptOutside decides whether it outlives the call). */
+    function isCacheSet(call: TSESTree.CallExpression): boolean {
+      const callee = skipTypeWrappers(call.callee);
+      return callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier && callee.property.name === 'set';
+    }
+
     /**
      * The owner a connection is handed to as it is built: `new Kysely({ dialect: new
      * PostgresDialect({ pool: new Pool() }) })`, `drizzle(new Pool())`, `{ pool: new Pool() }`.
@@ -145,6 +151,7 @@ export default createRule<Options, MessageId>({
         const parent = current.parent;
         if (parent?.type === AST_NODE_TYPES.Property && parent.value === current) current = parent.parent;
         else if (parent?.type === AST_NODE_TYPES.ArrayExpression) current = parent;
+        else if (parent?.type === AST_NODE_TYPES.CallExpression && isCacheSet(parent)) return current;
         else if ((parent?.type === AST_NODE_TYPES.NewExpression || parent?.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(current as TSESTree.CallExpressionArgument)) current = parent;
         else return current;
       }
