@@ -127,7 +127,7 @@ const contexts = s.object(
       ),
     }),
     test: codeContext(
-      'Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/. Default skip: no-sync-io-in-async, require-timeout, no-per-call-connection, no-unbounded-concurrency.',
+      'Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/, testing/. Default skip: no-sync-io-in-async, require-timeout, no-per-call-connection, no-unbounded-concurrency.',
     ),
     script: codeContext(
       'Build scripts, CLIs, migrations and seeds: scripts/, *.config.*, build.js, webpack/rollup/vite files, migrations/, seeds/, codegen/, files with a shebang, files named in a package.json bin or run by a package.json script, the files of a CLI package. Default skip: no-sync-io-in-async.',

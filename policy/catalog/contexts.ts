@@ -13,7 +13,8 @@ export type CodeContext = (typeof CODE_CONTEXTS)[number];
 
 /** Globs matched against a file's path relative to the policy's folder (or the working directory). */
 export const CONTEXT_FILES: Readonly<Record<Exclude<CodeContext, 'service'>, readonly string[]>> = {
-  test: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/__mocks__/**', '**/test/**', '**/tests/**'],
+  // testing/: test utilities a package ships for its users' tests (fake models, fake tools).
+  test: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/__mocks__/**', '**/test/**', '**/tests/**', '**/testing/**'],
   script: [
     '**/scripts/**',
     '**/*.config.{js,cjs,mjs,ts,cts,mts}',

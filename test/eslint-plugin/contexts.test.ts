@@ -116,8 +116,9 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     { code: FETCH, filename: here('src/public/app.js') },
     { code: FETCH, filename: here('src/fetch.browser.ts') },
     { code: FETCH, filename: here('forced/web/app.ts') },
-    // Test helpers.
+    // Test helpers, and the test utilities a package ships (LangChain's util/testing/).
     { code: FETCH, filename: here('test/fake-api.ts') },
+    { code: FETCH, filename: here('src/util/testing/tools/search.ts') },
     // React modules of a package that also runs a Koa server (Outline's app/): they import React,
     // a UI library, or hold JSX, and import nothing of the server's.
     { code: `import * as React from 'react';\nimport { observer } from 'mobx-react';\nimport stores from '~/stores';\n${FETCH}`, filename: here('koa-app/app/components/Doc.tsx') },
@@ -164,6 +165,8 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     },
     // A package with a server framework is not a UI package.
     { code: FETCH, filename: here('cli-pkg/src/routes.ts'), errors: [fetchError(FETCH)] },
+    // "testing" in a file's name is no testing/ folder.
+    { code: FETCH, filename: here('src/ab-testing.ts'), errors: [fetchError(FETCH)] },
     // Examples are what users copy into services: held to deadlines.
     { code: FETCH, filename: here('examples/items.ts'), errors: [fetchError(FETCH)] },
     // A JSX module that imports from the server (an email template rendered by it)…
