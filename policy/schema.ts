@@ -136,7 +136,7 @@ const contexts = s.object(
       'Examples and demos: examples/, example/, demo/, demos/, samples/, sample/. Default skip: no-sync-io-in-async (the hazard families apply: examples are what users copy into services).',
     ),
     browser: codeContext(
-      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals, React/JSX modules (.tsx/.jsx) importing nothing of a server's outside a full-stack framework, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call, no-unbounded-concurrency.",
+      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals or handling DOM events, React/JSX modules (.tsx/.jsx) importing nothing of a server's outside a full-stack framework, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call, no-unbounded-concurrency.",
     ),
     vendored: codeContext('Vendored code: vendor/, third_party/. Default skip: all (bounded check does not lint it).'),
     generated: codeContext(

@@ -151,9 +151,11 @@ export const FULL_STACK_FRAMEWORKS: readonly string[] = [
 export const SERVER_SEGMENT: RegExp = /(?:^|[/@~#])(?:server|servers|api|backend)(?:\/|$)/;
 
 /**
- * DOM globals used the way only browser code uses them. A module that uses one and imports
- * no Node.js built-in is browser code. (`document.` alone is not enough: servers call their
- * database records documents; and `typeof window.location` is how isomorphic code asks.)
+ * DOM globals used the way only browser code uses them, and DOM event handling
+ * (`event.preventDefault()`: a paste or drop handler of an editor plugin). A module that uses
+ * one and imports no Node.js built-in is browser code. (`document.` alone is not enough:
+ * servers call their database records documents; and `typeof window.location` is how
+ * isomorphic code asks.)
  */
 export const DOM_GLOBALS: RegExp =
-  /(?<!typeof\s*\(?\s*)\b(?:window\.(?:location|addEventListener|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b/;
+  /(?<!typeof\s*\(?\s*)\b(?:window\.(?:location|addEventListener|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b|\.(?:preventDefault|stopPropagation)\(\)/;

@@ -109,6 +109,8 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     { code: `import { createRoot } from 'react-dom/client';\n${FETCH}`, filename: here('src/main.tsx') },
     { code: `import { useState } from 'react';\nimport clsx from 'clsx';\nimport './view.css';\n${FETCH}`, filename: here('src/view.tsx') },
     { code: `${FETCH}window.addEventListener('load', () => load('1'));\n`, filename: here('src/page.ts') },
+    // DOM event handling: an editor plugin's drop handler (Outline's shared/editor/plugins/UploadPlugin).
+    { code: `${FETCH}export const onDrop = (event: DragEvent) => {\n  event.preventDefault();\n  void load('1');\n};\n`, filename: here('shared/editor/upload.ts') },
     // Every file of a UI package (react-dom, no server framework).
     { code: FETCH, filename: here('ui-app/src/api.ts') },
     // The package.json browser field names dist/web.js: its source is src/web.ts.
@@ -156,6 +158,12 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
       code: `import fs from 'node:fs';\n${FETCH}export const w = globalThis.window?.location;\nwindow.addEventListener('x', () => fs);\n`,
       filename: here('src/iso.ts'),
       errors: [fetchError(`import fs from 'node:fs';\n${FETCH}export const w = globalThis.window?.location;\nwindow.addEventListener('x', () => fs);\n`, 3)],
+    },
+    // preventDefault without its call is no DOM event handling.
+    {
+      code: `${FETCH}export const keys = ['preventDefault'];\n`,
+      filename: here('src/keys.ts'),
+      errors: [fetchError(`${FETCH}export const keys = ['preventDefault'];\n`)],
     },
     // Isomorphic code asking whether it is in a browser is not browser code.
     {
