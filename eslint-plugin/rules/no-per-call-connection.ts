@@ -267,7 +267,9 @@ export default createRule<Options, MessageId>({
     function isFactory(fn: FunctionNode): boolean {
       const calls = callsOf(fn) ?? [];
       if (calls.some((call) => enclosingFunction(call) !== undefined)) return false;
-      const name = functionName(fn);
+      // connection.connect = async function (options) { … } names the function too.
+      const assigned = fn.parent?.type === AST_NODE_TYPES.AssignmentExpression && fn.parent.right === fn ? calleeText(fn.parent.left)?.split('.').at(-1) : undefined;
+      const name = functionName(fn) ?? assigned;
       return calls.length > 0 || (name !== undefined && FACTORY_NAME.test(name));
     }
 

@@ -211,8 +211,27 @@ export class SqlStore {
     return new SqlStore(fields.source);
   }
 }`,
+    // A factory assigned to a module's property (NodeBB's database/postgres/connection.js): named like set-up code.
+    `const { Pool } = require('pg');
+const connection = module.exports;
+connection.connect = async function (options) {
+  const db = new Pool(options);
+  await db.query('select 1');
+  return db;
+};`,
   ],
   invalid: [
+    // The same assignment under a name that is no set-up code.
+    {
+      code: `const { Pool } = require('pg');
+const users = module.exports;
+users.count = async function (options) {
+  const db = new Pool(options);
+  return db;
+};`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', '`count`', 'a new connection pool'), suggestions: [] }],
+    },
     // A cache that never keeps what it builds is no cache.
     {
       code: `import { createClient } from 'redis';
