@@ -130,7 +130,7 @@ const contexts = s.object(
       'Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/, testing/. Default skip: no-sync-io-in-async, require-timeout, no-per-call-connection, no-unbounded-concurrency.',
     ),
     script: codeContext(
-      'Build scripts, CLIs, migrations and seeds: scripts/, *.config.*, build.js, webpack/rollup/vite files, migrations/, seeds/, codegen/, files with a shebang, files named in a package.json bin or run by a package.json script, the files of a CLI package. Default skip: no-sync-io-in-async.',
+      'Build scripts, CLIs, migrations and seeds: scripts/, cli/, *.config.*, build.js, webpack/rollup/vite files, migrations/, seeds/, codegen/, files with a shebang, files named in a package.json bin or run by a package.json script, the files of a CLI package. Default skip: no-sync-io-in-async.',
     ),
     example: codeContext(
       'Examples and demos: examples/, example/, demo/, demos/, samples/, sample/. Default skip: no-sync-io-in-async (the hazard families apply: examples are what users copy into services).',

@@ -17,6 +17,8 @@ export const CONTEXT_FILES: Readonly<Record<Exclude<CodeContext, 'service'>, rea
   test: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/__mocks__/**', '**/test/**', '**/tests/**', '**/testing/**'],
   script: [
     '**/scripts/**',
+    // A cli/ folder holds command-line entry points and commands (NodeBB's src/cli/).
+    '**/cli/**',
     '**/*.config.{js,cjs,mjs,ts,cts,mts}',
     '**/{gulpfile,Gulpfile,gruntfile,Gruntfile,Jakefile}.*',
     // Build files at any depth: build.js, webpack/rollup/esbuild/vite set-ups without the .config infix.

@@ -32,6 +32,8 @@ untypedTester().run('no-sync-io-in-async: tests, scripts and CLIs', noSyncIo, {
     { code: READ, filename: here('test/helpers/report.ts') },
     { code: READ, filename: here('packages/api/tests/report.ts') },
     { code: READ, filename: here('scripts/report.ts') },
+    // A cli/ folder: command-line commands (NodeBB's src/cli/upgrade-plugins.js).
+    { code: READ, filename: here('src/cli/upgrade.ts') },
     { code: READ, filename: here('vite.config.ts') },
     // A shebang makes a CLI wherever it lives.
     { code: `#!/usr/bin/env node\n${READ}`, filename: here('tools/report.ts') },
@@ -81,6 +83,7 @@ untypedTester().run('no-sync-io-in-async: tests, scripts and CLIs', noSyncIo, {
     // "example" or "migrations" in a file's own name is no folder of them.
     { code: READ, filename: here('src/example-report.ts'), errors: [READ_ERROR] },
     { code: READ, filename: here('src/migrations.ts'), errors: [READ_ERROR] },
+    { code: READ, filename: here('src/client/report.ts'), errors: [READ_ERROR] },
     // A file of a package whose scripts run other files; a library that depends on commander.
     { code: READ, filename: here('script-pkg/src/server.ts'), errors: [READ_ERROR] },
     { code: READ, filename: here('lib-pkg/src/generator.ts'), errors: [READ_ERROR] },
