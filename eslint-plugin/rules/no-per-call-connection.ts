@@ -239,6 +239,32 @@ export default createRule<Options, MessageId>({
       return declarator === undefined || node !== built ? { holder } : { holder, local: declarator };
     }
 
+    /**
+     * When `fn` is a promise's executor (`new Promise((resolve, reject) => …)`) and `built` (or
+     * the variable it is put in) is passed to its `resolve`: the function that makes the promise.
+     */
+    function resolvedFromExecutor(built: TSESTree.Node, fn: FunctionNode): FunctionNode | undefined {
+      const made = fn.parent;
+      if (made?.type !== AST_NODE_TYPES.NewExpression || made.arguments[0] !== fn) return undefined;
+      if (made.callee.type !== AST_NODE_TYPES.Identifier || made.callee.name !== 'Promise') return undefined;
+      const resolve = fn.params[0];
+      if (resolve?.type !== AST_NODE_TYPES.Identifier) return undefined;
+      const parent = built.parent;
+      const name =
+        parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier ? parent.id.name
+        : parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.left.type === AST_NODE_TYPES.Identifier ? parent.left.name
+        : undefined;
+      // resolve(cxn) is often called from a callback (`cxn.connect().then(() => resolve(cxn))`).
+      let resolved = false;
+      walk(fn.body, sourceCode.visitorKeys, (part) => {
+        if (resolved) return false;
+        const argument = part.type === AST_NODE_TYPES.CallExpression && part.callee.type === AST_NODE_TYPES.Identifier && part.callee.name === resolve.name ? part.arguments[0] : undefined;
+        resolved = argument !== undefined && (argument === built || (name !== undefined && argument.type === AST_NODE_TYPES.Identifier && argument.name === name));
+        return !resolved;
+      }, true);
+      return resolved ? enclosingFunction(made) : undefined;
+    }
+
     /** Calls of the function `fn` is bound to, when it has a name in this file. */
     function callsOf(fn: FunctionNode): TSESTree.Identifier[] | undefined {
       const id = fn.id ?? (fn.parent?.type === AST_NODE_TYPES.VariableDeclarator ? fn.parent.id : undefined);
@@ -416,6 +442,9 @@ export default createRule<Options, MessageId>({
       }
       const fn = enclosingFunction(node);
       if (fn === undefined || runsOnce(fn)) return;
+      // Built inside `new Promise((resolve) => …)` and resolved: the function making the promise hands it over.
+      const outer = resolvedFromExecutor(node, fn);
+      if (outer !== undefined && (runsOnce(outer) || (!strict && isFactory(outer)))) return;
       const { holder, local } = holderOf(node, fn);
       if (holder === 'memo') return;
       const isConstructor = fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor';

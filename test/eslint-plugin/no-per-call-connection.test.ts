@@ -219,8 +219,33 @@ connection.connect = async function (options) {
   await db.query('select 1');
   return db;
 };`,
+    // Built in a promise's executor and resolved once connected (NodeBB's database/redis/connection.js).
+    `const { createClient } = require('redis');
+const connection = module.exports;
+connection.connect = async function (options) {
+  return new Promise((resolve, reject) => {
+    let cxn;
+    cxn = createClient({ url: options.url });
+    cxn.on('error', reject);
+    cxn.connect().then(() => resolve(cxn));
+  });
+};`,
   ],
   invalid: [
+    // A promise that resolves with something else drops the client it built.
+    {
+      code: `const { createClient } = require('redis');
+const connection = module.exports;
+connection.connect = async function (options) {
+  return new Promise((resolve, reject) => {
+    const cxn = createClient({ url: options.url });
+    cxn.on('error', reject);
+    cxn.connect().then(() => resolve(true));
+  });
+};`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 5, data: perCall('createClient()', 'this function', 'a new connection', REDIS), suggestions: [] }],
+    },
     // The same assignment under a name that is no set-up code.
     {
       code: `const { Pool } = require('pg');
