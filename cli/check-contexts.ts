@@ -63,7 +63,7 @@ export function formatContexts(classified: readonly Classified[], cwd: string, j
 export function skippedSummary(skipped: readonly Classified[]): string | undefined {
   if (skipped.length === 0) return undefined;
   const byContext = new Map<string, number>();
-  // By the first context found (vendored, generated, test, script, browser): a minified file under public/ is generated.
+  // By the first context found (vendored, generated, test, script, example, browser): a minified file under public/ is generated.
   for (const entry of skipped) {
     const name = entry.contexts.matches[0]!.context;
     byContext.set(name, (byContext.get(name) ?? 0) + 1);

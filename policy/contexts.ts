@@ -3,12 +3,16 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import {
   BROWSER_DIRECTIVES,
   BROWSER_MODULES,
+  CLI_PACKAGES,
   CONTEXT_FILES,
   DOM_GLOBALS,
+  FULL_STACK_FRAMEWORKS,
   GENERATED_HEADERS,
   MINIFIED,
+  SCRIPT_RUNNERS,
   SERVER_PACKAGES,
   SERVER_RENDERING_MODULES,
+  SERVER_SEGMENT,
   UI_FRAMEWORKS,
   UI_PACKAGES,
   UI_PACKAGE_PREFIXES,
@@ -70,8 +74,9 @@ export function classifyFile(file: string, text: string, policy: Policy, base: s
   add('vendored', glob('vendored'));
   add('generated', glob('generated') ?? generatedHeader(text) ?? minified(text));
   add('test', glob('test'));
-  add('script', glob('script') ?? (text.startsWith('#!') ? 'shebang' : undefined) ?? binEntry(file, pkg));
-  add('browser', browser(file, text, pkg) ?? glob('browser'));
+  add('script', glob('script') ?? (text.startsWith('#!') ? 'shebang' : undefined) ?? binEntry(file, pkg) ?? scriptEntry(file, pkg) ?? cliPackage(pkg));
+  add('example', glob('example'));
+  add('browser', browser(file, path, text, pkg) ?? glob('browser'));
   if (matches.length === 0) matches.push({ context: 'service', reason: 'default: no pattern or marker of another context' });
 
   const skip = new Set<string>();
@@ -125,28 +130,78 @@ function isUiModule(specifier: string): boolean {
   return UI_PACKAGES.includes(specifier) || UI_PACKAGE_PREFIXES.some((prefix) => specifier.startsWith(prefix));
 }
 
-/** Why the file is browser code, if it is. */
-function browser(file: string, text: string, pkg: PackageInfo | undefined): string | undefined {
+/** Why the file is browser code, if it is. `path` is the file's path as globs see it. */
+function browser(file: string, path: string, text: string, pkg: PackageInfo | undefined): string | undefined {
   const directive = /^(?:#![^\n]*\n)?(?:\s*(?:\/\/[^\n]*|\/\*[\s\S]*?\*\/))*\s*(['"])([^'"\n]+)\1/.exec(text.slice(0, 4_000))?.[2];
   if (directive !== undefined && BROWSER_DIRECTIVES.includes(directive)) return `'${directive}' directive`;
   const imports = importsOf(text);
-  const dom = imports.find((specifier) => BROWSER_MODULES.includes(specifier));
+  // Under a server/ or api/ folder, react-dom and DOM globals are server-side rendering and jsdom.
+  const serverDir = SERVER_SEGMENT.test(path.slice(0, path.lastIndexOf('/') + 1));
+  const dom = serverDir ? undefined : imports.find((specifier) => BROWSER_MODULES.includes(specifier));
   if (dom !== undefined) return `imports ${dom}`;
   const packages = imports.filter((specifier) => !specifier.startsWith('.') && !ASSET.test(specifier));
   const node = packages.some((specifier) => NODE_BUILTIN.test(specifier));
-  if (!node) {
+  if (!node && !serverDir) {
     const global = DOM_GLOBALS.exec(text)?.[0];
     if (global !== undefined) return `uses ${global}`;
   }
   const fullStack = pkg?.dependencies.find((name) => SERVER_PACKAGES.includes(name));
   // Server components of a full-stack framework import React too: there, only the markers above say browser.
   if (!node && fullStack === undefined && packages.length > 0 && packages.every(isUiModule)) return `imports only UI libraries (${packages[0]})`;
+  const component = !node && !serverDir ? reactComponent(file, text, imports, pkg) : undefined;
+  if (component !== undefined) return component;
   if (pkg === undefined) return undefined;
   if (pkg.browser.some((entry) => sameModule(entry, file, pkg.dir))) return `named in its package.json's browser field`;
   const ui = pkg.dependencies.find((name) => UI_FRAMEWORKS.includes(name));
   const server = pkg.dependencies.find((name) => SERVER_PACKAGES.includes(name));
   if (ui !== undefined && server === undefined) return `UI package: its package.json depends on ${ui} and no server package`;
   return undefined;
+}
+
+/**
+ * A React (or other UI) module outside a full-stack framework: a .tsx/.jsx file that imports a
+ * UI library or holds JSX, or another module that imports a UI library (a hook), and that
+ * imports nothing of a server's (no Node.js module and is under no `server/` or `api/` folder —
+ * the caller checked —, no server package, no `server/` or `api/` import). Outline's `app/` and
+ * a Vite SPA next to an Express server are this; the email templates a server renders with
+ * react-dom/server (under `server/`, importing `@server/…`) are not.
+ */
+function reactComponent(file: string, text: string, imports: readonly string[], pkg: PackageInfo | undefined): string | undefined {
+  if (pkg?.dependencies.some((name) => FULL_STACK_FRAMEWORKS.includes(name))) return undefined;
+  const jsx = /\.[jt]sx$/.test(file);
+  const serverImport = imports.some(
+    (specifier) => SERVER_PACKAGES.includes(specifier) || SERVER_RENDERING_MODULES.includes(specifier) || SERVER_SEGMENT.test(specifier),
+  );
+  if (serverImport) return undefined;
+  const ui = imports.find((specifier) => !specifier.startsWith('.') && isUiModule(specifier));
+  if (ui !== undefined) return `UI module: imports ${ui} and nothing of a server's`;
+  return jsx && /<\/[A-Za-z]|\/>/.test(text) ? 'UI module: JSX and no import of a server\'s' : undefined;
+}
+
+/**
+ * The file is run by one of its package.json's scripts (`"build": "node ./build.js"`, `"make":
+ * "tsx src/cli.ts"`).
+ */
+function scriptEntry(file: string, pkg: PackageInfo | undefined): string | undefined {
+  if (pkg === undefined) return undefined;
+  const own = relative(pkg.dir, file).split(sep).join('/');
+  for (const [name, command] of pkg.scripts) {
+    const words = command.split(/\s+|&&|\|\||;/).filter((word) => word !== '');
+    for (let index = 1; index < words.length; index++) {
+      const runner = words[index - 1]!;
+      const word = words[index]!.replace(/^\.\//, '');
+      if (SCRIPT_RUNNERS.includes(runner) && word === own) return `package.json script "${name}" runs it`;
+    }
+  }
+  return undefined;
+}
+
+/** A CLI tool's package: depends on a command-line framework, exports nothing and serves nothing. */
+function cliPackage(pkg: PackageInfo | undefined): string | undefined {
+  if (pkg === undefined || pkg.exportsCode) return undefined;
+  const cli = pkg.dependencies.find((name) => CLI_PACKAGES.includes(name));
+  if (cli === undefined || pkg.dependencies.some((name) => SERVER_PACKAGES.includes(name))) return undefined;
+  return `CLI package: its package.json depends on ${cli}, exports nothing and depends on no server package`;
 }
 
 function binEntry(file: string, pkg: PackageInfo | undefined): string | undefined {
@@ -173,6 +228,10 @@ interface PackageInfo {
   readonly browser: readonly string[];
   /** dependencies and peerDependencies (what the code runs with), not devDependencies. */
   readonly dependencies: readonly string[];
+  /** `scripts` as [name, command]. */
+  readonly scripts: readonly (readonly [string, string])[];
+  /** It has a main, module or exports field: other code imports it. */
+  readonly exportsCode: boolean;
 }
 
 const packages = new Map<string, PackageInfo | null>();
@@ -197,6 +256,8 @@ function nearestPackage(dir: string): PackageInfo | undefined {
       bin: strings(json.bin),
       browser: browserEntries,
       dependencies: [...Object.keys(objectOf(json.dependencies)), ...Object.keys(objectOf(json.peerDependencies))],
+      scripts: Object.entries(objectOf(json.scripts)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      exportsCode: json.main !== undefined || json.module !== undefined || json.exports !== undefined,
     };
   } catch {
     const parent = dirname(dir);

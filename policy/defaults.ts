@@ -76,6 +76,7 @@ export interface DefaultPolicy {
     readonly contexts: {
       readonly test: { readonly skip: readonly string[] };
       readonly script: { readonly skip: readonly string[] };
+      readonly example: { readonly skip: readonly string[] };
       readonly browser: { readonly skip: readonly string[] };
       readonly vendored: { readonly skip: readonly string[] };
       readonly generated: { readonly skip: readonly string[] };
@@ -134,8 +135,21 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
     contexts: {
       // A test or a script blocks nobody's request; neither does a test helper's fetch without a deadline.
       // Nor does a test's sleep or its fire-and-forget call, nor a script's: they end with the process.
-      test: { skip: ['no-sync-io-in-async', 'require-timeout', 'no-handmade-timeout', 'no-unmanaged-background-work'] },
+      // A test's connection lives as long as the test, and its fan-outs run over fixtures.
+      test: {
+        skip: [
+          'no-sync-io-in-async',
+          'require-timeout',
+          'no-per-call-connection',
+          'no-unbounded-concurrency',
+          'no-handmade-timeout',
+          'no-unmanaged-background-work',
+        ],
+      },
       script: { skip: ['no-sync-io-in-async', 'no-unmanaged-background-work'] },
+      // Examples are what users copy into services: the hazard families apply; but each runs as a
+      // one-off program, whose blocking call stalls no one else's request.
+      example: { skip: ['no-sync-io-in-async'] },
       // A browser's request holds no server capacity, and its provider keys belong behind a server;
       // a browser's fan-out holds no server resource either (and the browser caps its connections per host).
       // Its background work and timers end with the page, and node:timers/promises and fs are not there.

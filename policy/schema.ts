@@ -126,12 +126,17 @@ const contexts = s.object(
         s.string('A glob pattern.'),
       ),
     }),
-    test: codeContext('Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/. Default skip: no-sync-io-in-async, require-timeout, no-handmade-timeout, no-unmanaged-background-work.'),
+    test: codeContext(
+      'Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/, testing/. Default skip: no-sync-io-in-async, require-timeout, no-per-call-connection, no-unbounded-concurrency, no-handmade-timeout, no-unmanaged-background-work.',
+    ),
     script: codeContext(
-      'Build scripts and CLIs: scripts/, *.config.*, files with a shebang, files named in a package.json bin. Default skip: no-sync-io-in-async, no-unmanaged-background-work.',
+      'Build scripts, CLIs, migrations and seeds: scripts/, cli/, *.config.*, build.js, webpack/rollup/vite files, migrations/, seeds/, codegen/, files with a shebang, files named in a package.json bin or run by a package.json script, the files of a CLI package. Default skip: no-sync-io-in-async, no-unmanaged-background-work.',
+    ),
+    example: codeContext(
+      'Examples and demos: examples/, example/, demo/, demos/, samples/, sample/. Default skip: no-sync-io-in-async (the hazard families apply: examples are what users copy into services).',
     ),
     browser: codeContext(
-      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call, no-unbounded-concurrency, no-handmade-timeout, no-unmanaged-background-work.",
+      "Browser code: 'use client', modules importing react-dom or only UI libraries or using DOM globals or handling DOM events, React/JSX modules (.tsx/.jsx) importing nothing of a server's outside a full-stack framework, a package's browser field, UI packages, public/, *.browser.*. Default skip: require-timeout, no-unthrottled-provider-call, no-unbounded-concurrency, no-handmade-timeout, no-unmanaged-background-work.",
     ),
     vendored: codeContext('Vendored code: vendor/, third_party/. Default skip: all (bounded check does not lint it).'),
     generated: codeContext(

@@ -57,7 +57,7 @@ lint:
   # Files where a connection per call is fine, such as migration scripts.
   allowPerCallConnections:
     - "migrations/**"
-  # Where code runs: tests, scripts and CLIs, browser, vendored and generated files are known
+  # Where code runs: tests, scripts and CLIs, examples, browser, vendored and generated files are known
   # already (bounded check --list-contexts shows each file's context and why). Add your own:
   # contexts:
   #   script: { files: ["tools/**"] }

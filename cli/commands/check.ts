@@ -35,7 +35,7 @@ Options:
   --force                       Overwrite an --output FILE of another kind
   --quiet                       No progress or summary on standard error
   --list-contexts               Print where each file's code runs (service, test, script,
-                                browser, vendored, generated) and why, then exit 0
+                                example, browser, vendored, generated) and why, then exit 0
   --report-unused-disable-directives
                                 Report eslint-disable comments for bounded's rules that
                                 suppress nothing (comments for other plugins' rules are

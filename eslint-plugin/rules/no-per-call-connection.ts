@@ -34,8 +34,8 @@ type Holder =
   /** Used and dropped inside the function: a connection per call. */
   | 'local';
 
-/** Functions named like set-up code that makes a connection for its caller to keep. */
-const FACTORY_NAME = /^(?:create|make|build|new|open|connect|init|setup|start)(?:[A-Z_]|$)/;
+/** Functions named like set-up code that makes a connection for its caller to keep (`fromOptions`: a static factory). */
+const FACTORY_NAME = /^(?:create|make|build|new|open|connect|init|setup|start|from)(?:[A-Z_]|$)/;
 const INSTEAD: Readonly<Record<ConnectionFactory['library'], string>> = {
   pg: "create one pool at module scope and share it (`getPool('main')` from @bounded/runtime)",
   mysql: 'create one pool at module scope (`createPool`) and share it',
@@ -134,6 +134,12 @@ export default createRule<Options, MessageId>({
       return undefined;
     }
 
+    /** `cache.set(key, value)`: a store, not an owner (keptOutside decides whether it outlives the call). */
+    function isCacheSet(call: TSESTree.CallExpression): boolean {
+      const callee = skipTypeWrappers(call.callee);
+      return callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier && callee.property.name === 'set';
+    }
+
     /**
      * The owner a connection is handed to as it is built: `new Kysely({ dialect: new
      * PostgresDialect({ pool: new Pool() }) })`, `drizzle(new Pool())`, `{ pool: new Pool() }`.
@@ -145,6 +151,7 @@ export default createRule<Options, MessageId>({
         const parent = current.parent;
         if (parent?.type === AST_NODE_TYPES.Property && parent.value === current) current = parent.parent;
         else if (parent?.type === AST_NODE_TYPES.ArrayExpression) current = parent;
+        else if (parent?.type === AST_NODE_TYPES.CallExpression && isCacheSet(parent)) return current;
         else if ((parent?.type === AST_NODE_TYPES.NewExpression || parent?.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(current as TSESTree.CallExpressionArgument)) current = parent;
         else return current;
       }
@@ -238,6 +245,32 @@ export default createRule<Options, MessageId>({
       return declarator === undefined || node !== built ? { holder } : { holder, local: declarator };
     }
 
+    /**
+     * When `fn` is a promise's executor (`new Promise((resolve, reject) => …)`) and `built` (or
+     * the variable it is put in) is passed to its `resolve`: the function that makes the promise.
+     */
+    function resolvedFromExecutor(built: TSESTree.Node, fn: FunctionNode): FunctionNode | undefined {
+      const made = fn.parent;
+      if (made?.type !== AST_NODE_TYPES.NewExpression || made.arguments[0] !== fn) return undefined;
+      if (made.callee.type !== AST_NODE_TYPES.Identifier || made.callee.name !== 'Promise') return undefined;
+      const resolve = fn.params[0];
+      if (resolve?.type !== AST_NODE_TYPES.Identifier) return undefined;
+      const parent = built.parent;
+      const name =
+        parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier ? parent.id.name
+        : parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.left.type === AST_NODE_TYPES.Identifier ? parent.left.name
+        : undefined;
+      // resolve(cxn) is often called from a callback (`cxn.connect().then(() => resolve(cxn))`).
+      let resolved = false;
+      walk(fn.body, sourceCode.visitorKeys, (part) => {
+        if (resolved) return false;
+        const argument = part.type === AST_NODE_TYPES.CallExpression && part.callee.type === AST_NODE_TYPES.Identifier && part.callee.name === resolve.name ? part.arguments[0] : undefined;
+        resolved = argument !== undefined && (argument === built || (name !== undefined && argument.type === AST_NODE_TYPES.Identifier && argument.name === name));
+        return !resolved;
+      }, true);
+      return resolved ? enclosingFunction(made) : undefined;
+    }
+
     /** Calls of the function `fn` is bound to, when it has a name in this file. */
     function callsOf(fn: FunctionNode): TSESTree.Identifier[] | undefined {
       const id = fn.id ?? (fn.parent?.type === AST_NODE_TYPES.VariableDeclarator ? fn.parent.id : undefined);
@@ -270,7 +303,9 @@ export default createRule<Options, MessageId>({
      */
     function isFactory(fn: FunctionNode, depth = 0): boolean {
       const calls = callsOf(fn) ?? [];
-      const name = functionName(fn);
+      // connection.connect = async function (options) { … } names the function too.
+      const assigned = fn.parent?.type === AST_NODE_TYPES.AssignmentExpression && fn.parent.right === fn ? calleeText(fn.parent.left)?.split('.').at(-1) : undefined;
+      const name = functionName(fn) ?? assigned;
       if (calls.length === 0 && (name === undefined || !FACTORY_NAME.test(name))) return false;
       return calls.every((call) => enclosingFunction(call) === undefined || handsOn(call, depth));
     }
@@ -426,6 +461,9 @@ export default createRule<Options, MessageId>({
       }
       const fn = enclosingFunction(node);
       if (fn === undefined || runsOnce(fn)) return;
+      // Built inside `new Promise((resolve) => …)` and resolved: the function making the promise hands it over.
+      const outer = resolvedFromExecutor(node, fn);
+      if (outer !== undefined && (runsOnce(outer) || (!strict && isFactory(outer)))) return;
       const { holder, local } = holderOf(node, fn);
       if (holder === 'memo') return;
       const isConstructor = fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor';

@@ -1,9 +1,10 @@
-import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import { BLOCKING_CALLS, matchesBlockingName, parseBlockingCall } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { calleeText, enclosingFunction, runsConcurrently, type FunctionNode } from '../utils/functions.js';
 import { resolveImport } from '../utils/imports.js';
 import { policyFor } from '../utils/policy.js';
+import { someNode } from '../utils/walk.js';
 
 export type Options = [
   {
@@ -105,10 +106,52 @@ export default createRule<Options, MessageId>({
       return { call: text ?? qualified, instead: entry.instead, ...(entry.promises === undefined ? {} : { fsName: entry.promises }) };
     }
 
+    const sourceCode = context.sourceCode;
+    const inside = (node: TSESTree.Node, container: TSESTree.Node): boolean =>
+      node.range[0] >= container.range[0] && node.range[1] <= container.range[1];
+
+    /** True when `target` (`flag`, `this.key`, `cache.value`) lives outside `fn`: in the module or the instance. */
+    function outlives(target: TSESTree.Node, fn: FunctionNode): boolean {
+      let root = target;
+      while (root.type === AST_NODE_TYPES.MemberExpression) root = root.object;
+      if (root.type === AST_NODE_TYPES.ThisExpression) return true;
+      if (root.type !== AST_NODE_TYPES.Identifier) return false;
+      const definition = ASTUtils.findVariable(sourceCode.getScope(root), root.name)?.defs[0];
+      return definition !== undefined && !inside(definition.name, fn);
+    }
+
+    /**
+     * True when the call runs once per process, not per call: inside a lazy initialisation that
+     * remembers its result outside the function (`cache ??= readFileSync(…)`, `if (!loaded) { …;
+     * loaded = true }`, `if (this.key === undefined) this.key = readFileSync(…)`).
+     */
+    function onceOnly(node: TSESTree.Node, fn: FunctionNode): boolean {
+      for (let current: TSESTree.Node = node; current.parent !== undefined && current !== fn; current = current.parent) {
+        const parent: TSESTree.Node = current.parent;
+        if (
+          parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === current &&
+          (parent.operator === '??=' || parent.operator === '||=') && outlives(parent.left, fn)
+        ) {
+          return true;
+        }
+        if (parent.type !== AST_NODE_TYPES.IfStatement || parent.consequent !== current) continue;
+        const set = new Set<string>();
+        someNode(parent.consequent, sourceCode.visitorKeys, (part) => {
+          if (part.type === AST_NODE_TYPES.AssignmentExpression && outlives(part.left, fn)) set.add(sourceCode.getText(part.left));
+          return false;
+        });
+        const tested = someNode(parent.test, sourceCode.visitorKeys, (part) =>
+          (part.type === AST_NODE_TYPES.Identifier || part.type === AST_NODE_TYPES.MemberExpression) && set.has(sourceCode.getText(part)));
+        if (tested) return true;
+      }
+      return false;
+    }
+
     return {
       CallExpression(node) {
         const fn = runningFunction(node);
         if (!runsConcurrently(fn)) return;
+        if (onceOnly(node, fn!)) return;
         const inner = enclosingFunction(node)!;
         const callee = node.callee;
         if (callee.type !== AST_NODE_TYPES.Identifier && callee.type !== AST_NODE_TYPES.MemberExpression) return;

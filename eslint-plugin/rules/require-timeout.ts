@@ -321,7 +321,7 @@ export default createRule<Options, MessageId>({
         }
         if (config.kind === 'deadline' || (config.kind === 'opaque' && !strict)) return;
       }
-      const verdict = inspectOptions(node.arguments[http.optionsIndex], http.timeoutKeys, scope, strict, held);
+      const verdict = inspectOptions(optionsAt(node, http.optionsIndex), http.timeoutKeys, scope, strict, held);
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
       // A call through an instance made with its deadline off has none (D2): reported at the call, which the setting leaves hanging.
       if (switchedOff !== undefined && verdict.kind === 'missing') {
@@ -336,6 +336,14 @@ export default createRule<Options, MessageId>({
       const client =
         http.instance === undefined || http.receiver === undefined ? undefined : { construction: http.instance, name: describe(http.receiver) };
       pending.push({ node, http, report: () => report(node, verdict, http.optionsIndex, remedy, 'server', client) });
+    }
+
+    /**
+     * The options argument at `index`, or the spread that may fill it: `fetch(...args)` passes
+     * its caller's options, whose signal the rule cannot see (opaque, not missing).
+     */
+    function optionsAt(node: TSESTree.CallExpression | TSESTree.NewExpression, index: number): TSESTree.Node | undefined {
+      return node.arguments.slice(0, index + 1).find((argument) => argument.type === AST_NODE_TYPES.SpreadElement) ?? node.arguments[index];
     }
 
     /** The deadline a client has when none is set: its SDK's, or the SDK a framework class rides on (LangChain's `ChatOpenAI`). */
@@ -366,7 +374,7 @@ export default createRule<Options, MessageId>({
         if (built.kind === 'deadline' || built.kind === 'disabled' || (built.kind === 'opaque' && !strict)) return;
       }
       const index = callOptionsIndex(node, sdk, services);
-      let verdict = inspectOptions(node.arguments[index], deadline.call, scope, strict, held);
+      let verdict = inspectOptions(optionsAt(node, index), deadline.call, scope, strict, held);
       // Options nested under a key of the call's options (`config: { abortSignal }`) count too.
       const nested = verdict.kind === 'missing' && verdict.object !== undefined && deadline.nestedIn !== undefined ? findProperty(verdict.object, deadline.nestedIn) : undefined;
       if (nested !== undefined) {
@@ -422,7 +430,7 @@ export default createRule<Options, MessageId>({
     }
 
     function checkPolicyClient(node: TSESTree.CallExpression, client: HttpClientPolicy, scope: Scope.Scope): void {
-      const verdict = inspectOptions(node.arguments[client.optionsIndex], client.timeoutKeys, scope, strict, held);
+      const verdict = inspectOptions(optionsAt(node, client.optionsIndex), client.timeoutKeys, scope, strict, held);
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
       const key = client.timeoutKeys[0];
       const remedy: Remedy =

@@ -8,17 +8,34 @@
  */
 
 /** The contexts bounded tells apart. `service` is the default: code that serves requests. */
-export const CODE_CONTEXTS = ['service', 'test', 'script', 'browser', 'vendored', 'generated'] as const;
+export const CODE_CONTEXTS = ['service', 'test', 'script', 'example', 'browser', 'vendored', 'generated'] as const;
 export type CodeContext = (typeof CODE_CONTEXTS)[number];
 
 /** Globs matched against a file's path relative to the policy's folder (or the working directory). */
 export const CONTEXT_FILES: Readonly<Record<Exclude<CodeContext, 'service'>, readonly string[]>> = {
-  test: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/__mocks__/**', '**/test/**', '**/tests/**'],
+  // testing/: test utilities a package ships for its users' tests (fake models, fake tools).
+  test: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/__mocks__/**', '**/test/**', '**/tests/**', '**/testing/**'],
   script: [
     '**/scripts/**',
+    // A cli/ folder holds command-line entry points and commands (NodeBB's src/cli/).
+    '**/cli/**',
     '**/*.config.{js,cjs,mjs,ts,cts,mts}',
     '**/{gulpfile,Gulpfile,gruntfile,Gruntfile,Jakefile}.*',
+    // Build files at any depth: build.js, webpack/rollup/esbuild/vite set-ups without the .config infix.
+    '**/{build,webpack,rollup,esbuild,vite}.{js,cjs,mjs,ts,cts,mts}',
+    '**/{webpack,rollup,esbuild,vite}.*.{js,cjs,mjs,ts,cts,mts}',
+    // Schema migrations and seeds run once per deploy, not per request.
+    '**/migrations/**',
+    '**/seeds/**',
+    '**/seeders/**',
+    '**/{seed,seeds}.{js,cjs,mjs,ts,cts,mts}',
+    '**/*.seed.{js,cjs,mjs,ts,cts,mts}',
+    // Code generators.
+    '**/codegen/**',
   ],
+  // Example and demo programs: what users copy into services, so the hazard families apply, but
+  // each runs as a one-off program that blocks no one else's request.
+  example: ['**/examples/**', '**/example/**', '**/demo/**', '**/demos/**', '**/samples/**', '**/sample/**', '**/*-samples/**', '**/*-examples/**'],
   browser: ['**/public/**', '**/*.browser.*'],
   vendored: ['**/vendor/**', '**/vendors/**', '**/third_party/**', '**/third-party/**'],
   generated: ['**/*.min.{js,mjs,cjs}', '**/*.generated.*', '**/*.gen.{ts,js,mts,mjs}', '**/__generated__/**'],
@@ -42,6 +59,15 @@ export const GENERATED_HEADERS: readonly RegExp[] = [
  * constant stays below that).
  */
 export const MINIFIED = { longLine: 1_000, averageLine: 200 } as const;
+
+/**
+ * Command-line frameworks: a package that depends on one, exports nothing (no main, module or
+ * exports field) and depends on no server package is a CLI tool, all of whose files are scripts.
+ */
+export const CLI_PACKAGES: readonly string[] = ['commander', 'yargs', 'cac', 'meow', 'clipanion', '@oclif/core', 'citty', 'sade', 'minimist'];
+
+/** Runners a package.json script names a file with (`tsx src/cli.ts`, `node ./build.js`). */
+export const SCRIPT_RUNNERS: readonly string[] = ['node', 'tsx', 'ts-node', 'ts-node-esm', 'bun', 'deno', 'esno', 'esrun', 'vite-node', 'babel-node', 'zx'];
 
 /** Directives that mark a module as browser code (React Server Components' client boundary). */
 export const BROWSER_DIRECTIVES: readonly string[] = ['use client'];
@@ -108,10 +134,30 @@ export const SERVER_PACKAGES: readonly string[] = [
   'restify',
 ];
 
+/** The full-stack frameworks of SERVER_PACKAGES: their components may render on the server. */
+export const FULL_STACK_FRAMEWORKS: readonly string[] = [
+  'next',
+  'nuxt',
+  '@remix-run/node',
+  '@remix-run/react',
+  '@react-router/node',
+  '@sveltejs/kit',
+  'astro',
+  '@angular/ssr',
+];
+
 /**
- * DOM globals used the way only browser code uses them. A module that uses one and imports
- * no Node.js built-in is browser code. (`document.` alone is not enough: servers call their
- * database records documents; and `typeof window.location` is how isomorphic code asks.)
+ * A path segment or import specifier segment that says "server side" (`server/`, `@server/…`,
+ * `../api/…`): a JSX module there, or one importing from there, is not taken for browser code.
+ */
+export const SERVER_SEGMENT: RegExp = /(?:^|[/@~#])(?:server|servers|api|backend)(?:\/|$)/;
+
+/**
+ * DOM globals used the way only browser code uses them, and DOM event handling
+ * (`event.preventDefault()`: a paste or drop handler of an editor plugin). A module that uses
+ * one and imports no Node.js built-in is browser code. (`document.` alone is not enough:
+ * servers call their database records documents; and `typeof window.location` is how
+ * isomorphic code asks.)
  */
 export const DOM_GLOBALS: RegExp =
-  /(?<!typeof\s*\(?\s*)\b(?:window\.(?:location|addEventListener|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b/;
+  /(?<!typeof\s*\(?\s*)\b(?:window\.(?:location|addEventListener|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b|\.(?:preventDefault|stopPropagation)\(\)/;

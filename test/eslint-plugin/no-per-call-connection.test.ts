@@ -8,6 +8,7 @@ const inCustomPolicy = (path: string): string => fileURLToPath(new URL(`./polici
 const PG = "create one pool at module scope and share it (`getPool('main')` from @bounded/runtime)";
 const MYSQL = 'create one pool at module scope (`createPool`) and share it';
 const REDIS = 'create the client once at module scope and share it';
+const ORM_INSTEAD = 'create it once at module scope (or lazily, once) and share it: it holds a pool of its own';
 const perCall = (call: string, where: string, what: 'a new connection' | 'a new connection pool', instead = PG) => ({ call, where, what, instead });
 
 untypedTester().run('no-per-call-connection', rule, {
@@ -208,6 +209,48 @@ export async function count() {
   const pool = new Driver();
   return (await pool.query('select count(*) from jobs')).rows[0];
 }`,
+    // A client cache keyed by options (langchain-redis's connections.ts): built once per key.
+    `import { createClient, type RedisClientOptions } from 'redis';
+class Clients {
+  private clients = new Map<RedisClientOptions, ReturnType<typeof createClient>>();
+  get(options: RedisClientOptions = {}) {
+    if (!this.clients.has(options)) this.clients.set(options, createClient(options));
+    return this.clients.get(options);
+  }
+}
+export const clients = new Clients();`,
+    // A static factory (\`fromX\`) hands the pool to the owner it returns (langchain's SqlDatabase).
+    `import { DataSource, type DataSourceOptions } from 'typeorm';
+export class SqlStore {
+  constructor(private readonly source: DataSource) {}
+  static async fromOptions(options: DataSourceOptions): Promise<SqlStore> {
+    const source = new DataSource(options);
+    return SqlStore.fromDataSource({ source });
+  }
+  static async fromDataSource(fields: { source: DataSource }): Promise<SqlStore> {
+    await fields.source.initialize();
+    return new SqlStore(fields.source);
+  }
+}`,
+    // A factory assigned to a module's property (NodeBB's database/postgres/connection.js): named like set-up code.
+    `const { Pool } = require('pg');
+const connection = module.exports;
+connection.connect = async function (options) {
+  const db = new Pool(options);
+  await db.query('select 1');
+  return db;
+};`,
+    // Built in a promise's executor and resolved once connected (NodeBB's database/redis/connection.js).
+    `const { createClient } = require('redis');
+const connection = module.exports;
+connection.connect = async function (options) {
+  return new Promise((resolve, reject) => {
+    let cxn;
+    cxn = createClient({ url: options.url });
+    cxn.on('error', reject);
+    cxn.connect().then(() => resolve(cxn));
+  });
+};`,
   ],
   invalid: [
     // A factory that a request path calls and uses on the spot is no factory: it opens a connection per call.
@@ -219,6 +262,56 @@ export async function lookup(url: string, key: string) {
   return redis.get(key);
 }`,
       errors: [{ messageId: 'perCall', line: 2 }, { messageId: 'perCall', line: 2 }],
+    },
+    // A promise that resolves with something else drops the client it built.
+    {
+      code: `const { createClient } = require('redis');
+const connection = module.exports;
+connection.connect = async function (options) {
+  return new Promise((resolve, reject) => {
+    const cxn = createClient({ url: options.url });
+    cxn.on('error', reject);
+    cxn.connect().then(() => resolve(true));
+  });
+};`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 5, data: perCall('createClient()', 'this function', 'a new connection', REDIS), suggestions: [] }],
+    },
+    // The same assignment under a name that is no set-up code.
+    {
+      code: `const { Pool } = require('pg');
+const users = module.exports;
+users.count = async function (options) {
+  const db = new Pool(options);
+  return db;
+};`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', '`count`', 'a new connection pool'), suggestions: [] }],
+    },
+    // A cache that never keeps what it builds is no cache.
+    {
+      code: `import { createClient } from 'redis';
+const clients = new Map<string, ReturnType<typeof createClient>>();
+export async function publish(url: string, message: string) {
+  if (!clients.has(url)) clients.get(url);
+  const client = createClient({ url });
+  await client.connect();
+  await client.publish('events', message);
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 5, data: perCall('createClient()', '`publish`', 'a new connection', REDIS), suggestions: [] }],
+    },
+    // A method that is no factory, handing the pool to an owner per call (a route's repository).
+    {
+      code: `import { DataSource, type DataSourceOptions } from 'typeorm';
+import { SqlStore } from './store';
+export async function countRows(options: DataSourceOptions, table: string) {
+  const source = new DataSource(options);
+  const store = await SqlStore.fromDataSource({ source });
+  return store.count(table);
+}`,
+      output: null,
+      errors: [{ messageId: 'perCall', line: 4, data: perCall('new DataSource()', '`countRows`', 'a new connection pool', ORM_INSTEAD), suggestions: [] }],
     },
     // The incident: a new connection per operation.
     {

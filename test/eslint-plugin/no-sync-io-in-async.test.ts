@@ -3,6 +3,33 @@ import { untypedTester } from './setup.js';
 
 untypedTester().run('no-sync-io-in-async', rule, {
   valid: [
+    // Once per process: a lazy initialisation behind a flag it sets (Outline's HTMLHelper.inlineCSS).
+    `import fs from 'node:fs';
+let initialized = false;
+export class Html {
+  static async inline(html: string) {
+    if (!initialized) {
+      await initWasm(fs.readFileSync(require.resolve('css-inline/index_bg.wasm')));
+      initialized = true;
+    }
+    return html;
+  }
+}`,
+    // Memoised into a module or instance field: read on the first call only.
+    `import { readFileSync } from 'node:fs';
+let template: string | undefined;
+export async function render(name: string) {
+  template ??= readFileSync('template.html', 'utf8');
+  return template.replace('{{name}}', name);
+}`,
+    `import { readFileSync } from 'node:fs';
+export class Keys {
+  private key?: Buffer;
+  async sign(data: string) {
+    if (this.key === undefined) this.key = readFileSync('key.pem');
+    return data + this.key.length;
+  }
+}`,
     // Start-up code may block: nothing else runs yet.
     `import fs from 'node:fs'; const config = JSON.parse(fs.readFileSync('config.json', 'utf8'));`,
     // A plain synchronous function is not flagged: it may be called at start-up.
@@ -94,6 +121,64 @@ export async function fill(buffers: Buffer[]) { buffers.forEach((b) => randomFil
 export async function register(password: string) { return hashSync(password); }`,
   ],
   invalid: [
+    // A flag the branch never sets is no once-only guard: it blocks on every call while it holds.
+    {
+      code: `import fs from 'node:fs';
+let cached = false;
+export async function load(path: string) {
+  if (!cached) {
+    return fs.readFileSync(path, 'utf8');
+  }
+  return '';
+}`,
+      errors: [
+        {
+          messageId: 'blocking',
+          line: 5,
+          data: { call: 'fs.readFileSync', instead: '`await fs.promises.readFile(…)`' },
+          suggestions: [
+            {
+              messageId: 'usePromises',
+              output: `import fs from 'node:fs';
+let cached = false;
+export async function load(path: string) {
+  if (!cached) {
+    return await fs.promises.readFile(path, 'utf8');
+  }
+  return '';
+}`,
+            },
+          ],
+        },
+      ],
+    },
+    // A local flag resets on every call.
+    {
+      code: `import fs from 'node:fs';
+export async function load(path: string) {
+  let data: string | undefined;
+  if (!data) data = fs.readFileSync(path, 'utf8');
+  return data;
+}`,
+      errors: [
+        {
+          messageId: 'blocking',
+          line: 4,
+          data: { call: 'fs.readFileSync', instead: '`await fs.promises.readFile(…)`' },
+          suggestions: [
+            {
+              messageId: 'usePromises',
+              output: `import fs from 'node:fs';
+export async function load(path: string) {
+  let data: string | undefined;
+  if (!data) data = await fs.promises.readFile(path, 'utf8');
+  return data;
+}`,
+            },
+          ],
+        },
+      ],
+    },
     {
       code: `import fs from 'node:fs';\nexport async function load(paths: string[]) {\n  paths.forEach((p) => {\n    fs.readFileSync(p);\n  });\n}`,
       errors: [{ messageId: 'blocking', line: 4, data: { call: 'fs.readFileSync', instead: '`await fs.promises.readFile(…)`' } }],

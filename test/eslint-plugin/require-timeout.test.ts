@@ -6,6 +6,15 @@ const policySettings = { bounded: { policy: new URL('./fixture/provider-policy.y
 
 untypedTester().run('require-timeout', rule, {
   valid: [
+    // A wrapper passing its caller's arguments through (LangChain's AsyncCaller.fetch): the
+    // caller's options, signal and all, are in the spread.
+    `export class Caller {
+  fetch(...args: Parameters<typeof fetch>): ReturnType<typeof fetch> {
+    return fetch(...args).then((res) => (res.ok ? res : Promise.reject(res)));
+  }
+}`,
+    `import axios from 'axios';
+export const get = (...args: [string, object?]) => axios.get(...args);`,
     // fetch with its own deadline.
     `export async function getUser(id: string) {
   const res = await fetch(\`https://users.internal/api/users/\${id}\`, { signal: AbortSignal.timeout(5_000) });
