@@ -27,6 +27,7 @@
  */
 import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
+import { HOUSE_STYLE } from '../utils/style.js';
 import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, lookupScope, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { LIMITER_NAME, LIMITER_PACKAGES, LIMITER_RUN_METHODS, LIMITER_WAIT_METHODS } from '@bounded/policy';
@@ -606,7 +607,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const inside = pending.filter((edit) => edit.start >= site.moved.start && edit.end <= site.moved.end);
     pending = pending.filter((edit) => !inside.includes(edit));
     const shifted = inside.map((edit) => ({ ...edit, start: edit.start - site.moved.start, end: edit.end - site.moved.start }));
-    const fn = dedentLater(applyEdits(text.slice(site.moved.start, site.moved.end), shifted), site.dedent);
+    const fn = dedentLater(applyEdits(text.slice(site.moved.start, site.moved.end), shifted, HOUSE_STYLE), site.dedent);
     const call = span(site.call);
     pending.push(...site.removals, {
       start: call.start,

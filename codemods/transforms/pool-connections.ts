@@ -23,6 +23,7 @@ import { extname } from 'node:path';
 import type { API, ASTPath, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, ensureNamedImports, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
+import { HOUSE_STYLE } from '../utils/style.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { isReference, poolNeed, Refusal, sqlText, type PoolNeed } from '../utils/pool-config.js';
 import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass } from '../utils/pool-pg.js';
@@ -341,7 +342,7 @@ function shifted(offset: number, edits: readonly Edit[]): number {
 /** `text.slice(start, end)` with the `inner` edits inside it applied, then re-indented. */
 function region(text: string, start: number, end: number, inner: readonly Edit[], templates: Protected, change: { add?: string; remove?: string }): string | undefined {
   const local = inner.filter((edit) => edit.start >= start && edit.end <= end).map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start }));
-  const edited = applyEdits(text.slice(start, end), local);
+  const edited = applyEdits(text.slice(start, end), local, HOUSE_STYLE);
   const keep = templates
     .filter((range) => range.end > start && range.start < end)
     .map((range) => ({ start: shifted(range.start - start, local), end: shifted(range.end - start, local) }));

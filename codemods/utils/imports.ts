@@ -13,6 +13,7 @@ import type { Collection, JSCodeshift } from 'jscodeshift';
 import type { ASTNode } from 'ast-types';
 import type * as K from 'ast-types/gen/kinds.js';
 import { lineEndOf, lineEndingOf, withLineEnding } from './text-edits.js';
+import { restyle, styleOf, type CodeStyle } from './style.js';
 
 /** The module the transforms import from. Only export names are used here, as strings. */
 export const RUNTIME_MODULE = '@bounded/runtime';
@@ -47,18 +48,25 @@ export function textOf(source: string, node: unknown): string {
   return source.slice(start, end);
 }
 
+/** How far past an edit `restyle` looks for the next line (to keep a `;` that line needs). */
+const LOOKAHEAD = 2000;
+
 /**
  * Applies non-overlapping edits (insertions at one offset in the order given); throws on an
  * overlap. Edits write new lines as `\n`; in a file whose lines end in `\r\n` they get `\r\n`.
+ * Edits write code with semicolons and single quotes; in a file written otherwise they follow
+ * the file (`style`, default: the style of `source`; pass HOUSE_STYLE when `source` is a piece
+ * of a file whose own style is applied later).
  */
-export function applyEdits(source: string, edits: readonly Edit[]): string {
+export function applyEdits(source: string, edits: readonly Edit[], style: CodeStyle = styleOf(source)): string {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
   const eol = lineEndingOf(source);
   let result = '';
   let at = 0;
   for (const edit of sorted) {
     if (edit.start < at) throw new Error(`overlapping edits at offset ${edit.start}`);
-    result += source.slice(at, edit.start) + withLineEnding(edit.text, eol);
+    const text = restyle(edit.text, style, source.slice(edit.end, edit.end + LOOKAHEAD));
+    result += source.slice(at, edit.start) + withLineEnding(text, eol);
     at = edit.end;
   }
   return result + source.slice(at);
