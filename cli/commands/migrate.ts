@@ -15,6 +15,8 @@ import { applicableTransforms } from '../migrate-prefilter.js';
 import { guardUncommitted, sweepingTarget } from '../migrate-guard.js';
 import { emptyTotals, ProgressBar, summaryTable, type FileReason, type FileReport, type MigrateReport, type TransformTotals } from '../migrate-report.js';
 import { lineHunks, mapBack, type SourceOutcome, type SourceTask, type TransformName } from '../migrate-source.js';
+import { formatChanged, RepositoryPrettier } from '../migrate-format.js';
+import { unifiedDiff } from '../diff.js';
 import { describeError, outputRefusal, removeStaleTempFiles, replaceFile, writeFileAtomic } from '../write-file.js';
 
 export type { FileReport, MigrateReport } from '../migrate-report.js';
@@ -28,6 +30,10 @@ Options:
   --dry-run         Change nothing; print a unified diff of what would change
   --diff            Also print the diff when writing
   --check           Change nothing; exit 1 when anything would change (for CI)
+  --format          Run the repository's own Prettier (resolved from each changed file's folder,
+                    never bounded's) on the changed lines only (rangeStart/rangeEnd), where a
+                    Prettier config applies to the file; without it, inserted code already
+                    follows the file's indentation, line endings, semicolons and quotes
   --verify          Type-check the changed files before and after (nearest tsconfig.json) and
                     keep out every change that adds a type error, saying which
   --workers N       Worker threads for the transforms (default: every core, ${os.availableParallelism()} here);
@@ -102,6 +108,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
         diff: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
+        format: { type: 'boolean', default: false },
         workers: { type: 'string' },
         option: { type: 'string', multiple: true },
         json: { type: 'string' },
@@ -263,6 +270,27 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     );
   } finally {
     await runner.close();
+  }
+  if (values.format) {
+    progress?.phase('formatting', candidates.length);
+    const prettiers = new RepositoryPrettier();
+    outcomes = await mapBounded(
+      candidates,
+      async (candidate, i): Promise<SourceOutcome> => {
+        const outcome = outcomes[i]!;
+        progress?.tick();
+        if (outcome.output === undefined) return outcome;
+        const { file, source, displayPath } = candidate.task;
+        const formatted = await formatChanged(prettiers, file, source, outcome.output);
+        if ('skipped' in formatted) {
+          if (!values.quiet) io.stderr.write(`bounded migrate: ${displayPath}: not formatted: ${formatted.skipped}\n`);
+          return outcome;
+        }
+        if (formatted.text === outcome.output) return outcome;
+        return { ...outcome, output: formatted.text, diff: unifiedDiff(displayPath, source, formatted.text) };
+      },
+      { concurrency: READ_CONCURRENCY },
+    );
   }
   const outcomeOf = new Map(candidates.map((candidate, i) => [candidate, outcomes[i]!]));
 
