@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import jscodeshift, { type API, type Transform } from 'jscodeshift';
 import { transforms } from '@bounded/codemods';
 import { reportedFanOuts } from './migrate-rule-findings.js';
-import type { Policy } from '@bounded/policy';
+import type { ContextMatch, Policy } from '@bounded/policy';
 import { unifiedDiff } from './diff.js';
 import { mayApply } from './migrate-prefilter.js';
 import { parseForTextEdits, withParseSession } from '@bounded/codemods';
@@ -61,6 +61,8 @@ export interface SourceTask {
    * prefilter passes on the text as the transforms before it left it.
    */
   readonly names: readonly TransformName[];
+  /** Where the file runs (@bounded/policy's `classifyFile`): browser code gets imports from `@bounded/runtime/core` only. */
+  readonly contexts?: readonly ContextMatch[];
 }
 
 export function parserFor(file: string): string {
@@ -103,7 +105,7 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
     const api: API = { j, jscodeshift: j, stats: () => {}, report: (message: string) => void messages.push(message) };
     let next: string | null | undefined;
     try {
-      next = (transforms[name] as Transform)({ path: file, source: output }, api, { reportedFanOuts, ...options, policy }) as string | null | undefined;
+      next = (transforms[name] as Transform)({ path: file, source: output }, api, { reportedFanOuts, ...options, ...(task.contexts === undefined ? {} : { contexts: task.contexts }), policy }) as string | null | undefined;
     } catch (error) {
       return { ran, changed: [], transforms: {}, error: { transform: name, message: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` } };
     }

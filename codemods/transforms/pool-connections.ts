@@ -25,6 +25,7 @@ import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, ensureNamedImports, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
 import { HOUSE_STYLE } from '../utils/style.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { isReference, poolNeed, Refusal, sqlText, type PoolNeed } from '../utils/pool-config.js';
 import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass } from '../utils/pool-pg.js';
 import { deleteStatement, indentAt, indentUnit, lineAfter, lineStartOf, ownsLines, reindent, type Protected } from '../utils/pool-text.js';
@@ -297,7 +298,12 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   if (built.length === 0) return null;
   const declarations = [...fresh.values()].filter(({ need }) => used.has(need.name));
   if (declarations.length > 0) {
-    const imports = ensureNamedImports(j, text, root, ['getPool']);
+    const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), ['getPool']);
+    if ('refusal' in from) {
+      for (const site of built) report(site.node, from.refusal);
+      return null;
+    }
+    const imports = ensureNamedImports(j, text, root, ['getPool'], from.module);
     if (imports.conflicts.length > 0) {
       for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
       return null;

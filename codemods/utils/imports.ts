@@ -17,6 +17,8 @@ import { restyle, styleOf, type CodeStyle } from './style.js';
 
 /** The module the transforms import from. Only export names are used here, as strings. */
 export const RUNTIME_MODULE = '@bounded/runtime';
+/** The runtime's browser-safe entry (no Node module): its names are the runtime's too. */
+export const CORE_MODULE = '@bounded/runtime/core';
 
 /** Replace `source.slice(start, end)` with `text`. */
 export interface Edit {
@@ -118,8 +120,10 @@ export function ensureNamedImports(
   const program = programOf(root);
   const imports = program.body.filter((node): node is ImportDeclaration => node.type === 'ImportDeclaration');
   const ours = imports.filter((decl) => moduleName(decl) === source && !isTypeOnly(decl));
+  // A name the file already imports from the runtime's core entry is the same binding.
+  const same = source === RUNTIME_MODULE ? imports.filter((decl) => moduleName(decl) === CORE_MODULE && !isTypeOnly(decl)) : [];
   const locals = new Map<string, string>();
-  for (const decl of ours) {
+  for (const decl of [...ours, ...same]) {
     for (const spec of decl.specifiers ?? []) {
       if (spec.type !== 'ImportSpecifier' || isTypeOnly(spec)) continue;
       const local = spec.local?.name;

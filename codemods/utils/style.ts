@@ -138,7 +138,7 @@ const ASI_HAZARD = /^[([`+\-/*]/;
 /**
  * The file's style, counted from its tokens: a file whose statements end without `;` at least
  * four times as often as with one is semicolon-free; strings take the quote the file's module
- * specifiers use (`from '…'`, `require("…")`), else the quote most of its strings use.
+ * specifiers use (after `from`, in `require()`), else the quote most of its strings use.
  */
 export function styleOf(text: string): CodeStyle {
   const tokens = code(scan(text));
