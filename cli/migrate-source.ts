@@ -31,6 +31,8 @@ export interface SkippedSite {
 export interface TransformSites {
   readonly rewritten: readonly RewrittenSite[];
   readonly skipped: readonly SkippedSite[];
+  /** What a change reaches beyond the lines it edits: the calls a deadline on a shared client covers. */
+  readonly reach?: readonly SkippedSite[];
 }
 
 /** What one file came to. `output` and `diff` only when it changed. */
@@ -73,7 +75,7 @@ export function parserFor(file: string): string {
 }
 
 /** `…/a.ts:12:5: add-timeouts skipped: reason`, as the transforms pass to `api.report`. */
-const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ skipped: ([\s\S]*)$/;
+const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ (skipped|reach): ([\s\S]*)$/;
 
 /**
  * Runs `task.names` over the file's text in turn. Never throws: a failure comes back as
@@ -109,12 +111,16 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
     } catch (error) {
       return { ran, changed: [], transforms: {}, error: { transform: name, message: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` } };
     }
-    const skipped = messages.map((message): SkippedSite => {
+    const skipped: SkippedSite[] = [];
+    const reach: SkippedSite[] = [];
+    for (const message of messages) {
       const match = REPORT.exec(message);
-      if (match === null) return { line: 0, column: 0, reason: message };
-      if (match[1] === undefined) return { line: 0, column: 0, reason: match[3]! };
-      return { line: toOriginal(Number(match[1])), column: Number(match[2]), reason: match[3]! };
-    });
+      if (match === null) skipped.push({ line: 0, column: 0, reason: message });
+      else {
+        const site = match[1] === undefined ? { line: 0, column: 0, reason: match[4]! } : { line: toOriginal(Number(match[1])), column: Number(match[2]), reason: match[4]! };
+        (match[3] === 'reach' ? reach : skipped).push(site);
+      }
+    }
     if (next === null || next === undefined || next === output) {
       sites[name] = { rewritten: [], skipped };
       continue;
@@ -136,7 +142,7 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
       const last = hunk.oldCount === 0 ? first : hunk.oldStart + hunk.oldCount - 1;
       return { line: toOriginal(first), endLine: toOriginal(last) };
     });
-    sites[name] = { rewritten, skipped };
+    sites[name] = reach.length > 0 ? { rewritten, skipped, reach } : { rewritten, skipped };
     steps.push(hunks);
     output = next;
     changed.push(name);
