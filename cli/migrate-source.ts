@@ -67,7 +67,7 @@ export interface SourceTask {
   readonly contexts?: readonly ContextMatch[];
 }
 
-export function parserFor(file: string): string {
+export function parserFor(file: string): 'ts' | 'tsx' | 'babel' {
   const ext = extname(file);
   if (ext === '.tsx') return 'tsx';
   if (ext === '.ts' || ext === '.mts' || ext === '.cts') return 'ts';
@@ -86,7 +86,8 @@ const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ (skipped|reach): ([\s\S]*)$/;
 export type TransformOptions = Readonly<Record<string, string | number | boolean>>;
 
 export function migrateSource(task: SourceTask, policy: Policy, options: TransformOptions = {}): SourceOutcome {
-  return withParseSession(() => migrateInSession(task, policy, options));
+  // Babel straight, with the file's dialect: the transforms only read the tree, so recast's copy of it is not needed.
+  return withParseSession(() => migrateInSession(task, policy, options), parserFor(task.file));
 }
 
 function migrateInSession(task: SourceTask, policy: Policy, options: TransformOptions): SourceOutcome {

@@ -12,6 +12,14 @@
  * original text. `loc` keeps recast's lines and columns, which are the file's own lines.
  */
 import type { Collection, JSCodeshift } from 'jscodeshift';
+import babelParser from 'jscodeshift/parser/babel5Compat.js';
+import tsParser from 'jscodeshift/parser/ts.js';
+import tsxParser from 'jscodeshift/parser/tsx.js';
+
+/** The parsers `bounded migrate` names a file's dialect with (jscodeshift's own). */
+export type ParserName = 'ts' | 'tsx' | 'babel';
+
+const PARSERS: Readonly<Record<ParserName, () => { parse(code: string): unknown }>> = { ts: tsParser, tsx: tsxParser, babel: babelParser };
 
 /** The line terminators recast splits on (ECMAScript's). */
 const LINE_BREAK = /\r\n|\r(?!\n)|\n|\u2028|\u2029/g;
@@ -106,17 +114,68 @@ function remapOffsets(root: object, map: (offset: number) => number): void {
  * are offsets into `source` itself, whatever its indentation and line endings.
  */
 export function parseForTextEdits(j: JSCodeshift, source: string): Collection {
-  const cached = session?.get(source);
+  const cached = session?.trees.get(source);
   if (cached !== undefined) return cached;
-  const root = j(source, { tabWidth: 1 });
-  const map = parsedToSource(source);
-  if (map !== undefined) remapOffsets((root.get() as { node: object }).node, map);
-  session?.set(source, root);
+  let root: Collection;
+  if (session?.parser !== undefined) {
+    // Babel straight: its offsets are the file's own, and it skips recast's copy of the tree.
+    const file = PARSERS[session.parser]().parse(source) as object;
+    attachComments(file, source);
+    root = j(file as Parameters<JSCodeshift>[0]);
+  } else {
+    root = j(source, { tabWidth: 1 });
+    const map = parsedToSource(source);
+    if (map !== undefined) remapOffsets((root.get() as { node: object }).node, map);
+  }
+  session?.trees.set(source, root);
   return root;
 }
 
-/** Parses of the current session by text; undefined outside `withParseSession`. */
-let session: Map<string, Collection> | undefined;
+interface BabelComment {
+  readonly start: number;
+  leading?: boolean;
+  trailing?: boolean;
+}
+
+/**
+ * Gives Babel's tree recast's comment attachment, which the transforms read: each node's
+ * `comments`, every one flagged `leading` or `trailing`. Babel lists a comment between two
+ * nodes as trailing the first and leading the second; recast keeps one: trailing when the
+ * comment shares its line with code before it, else leading.
+ */
+function attachComments(file: object, source: string): void {
+  if (((file as { comments?: BabelComment[] }).comments ?? []).length === 0) return;
+  const trailsCode = (comment: BabelComment): boolean => source.slice(source.lastIndexOf('\n', comment.start - 1) + 1, comment.start).trim() !== '';
+  const stack: object[] = [file];
+  const leadingOf = new Set<BabelComment>();
+  const trailingOf = new Set<BabelComment>();
+  const nodes: Record<string, unknown>[] = [];
+  while (stack.length > 0) {
+    const node = stack.pop()! as Record<string, unknown>;
+    if (Array.isArray(node['leadingComments']) || Array.isArray(node['trailingComments'])) nodes.push(node);
+    for (const comment of (node['leadingComments'] as BabelComment[] | undefined) ?? []) leadingOf.add(comment);
+    for (const comment of (node['trailingComments'] as BabelComment[] | undefined) ?? []) trailingOf.add(comment);
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments' || key === 'comments' || key === 'tokens') continue;
+      if (Array.isArray(value)) {
+        for (const item of value) if (typeof item === 'object' && item !== null && typeof (item as { type?: unknown }).type === 'string') stack.push(item as object);
+      } else if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') stack.push(value);
+    }
+  }
+  for (const node of nodes) {
+    const comments: BabelComment[] = [];
+    for (const comment of (node['leadingComments'] as BabelComment[] | undefined) ?? []) {
+      if (!trailsCode(comment) || !trailingOf.has(comment)) comments.push({ ...comment, leading: true, trailing: false });
+    }
+    for (const comment of (node['trailingComments'] as BabelComment[] | undefined) ?? []) {
+      if (trailsCode(comment) || !leadingOf.has(comment)) comments.push({ ...comment, leading: false, trailing: true });
+    }
+    node['comments'] = comments;
+  }
+}
+
+/** The parses of the current session by text, and the parser it names; undefined outside `withParseSession`. */
+let session: { readonly trees: Map<string, Collection>; readonly parser: ParserName | undefined } | undefined;
 
 /**
  * Runs `fn` with parses shared by text: inside it, `parseForTextEdits` parses a given text once
@@ -125,10 +184,17 @@ let session: Map<string, Collection> | undefined;
  * transform. Safe because the transforms only read the tree (they edit the text), and because
  * every parse of one session uses the parser of one file's extension. Sessions nest; the
  * trees are dropped when `fn` returns.
+ *
+ * With `parser` (the file's dialect, as jscodeshift names it), the session parses with
+ * jscodeshift's own Babel parser straight, not through recast: recast copies the whole tree
+ * and re-renders the text first, several times the parse itself, and the transforms need
+ * neither (they edit the text at Babel's offsets, which are the file's own). The tree is the
+ * same Babel tree, with recast's comment attachment added (`attachComments`). Without it (as
+ * under `jscodeshift -t`), `j(source)` parses as before.
  */
-export function withParseSession<T>(fn: () => T): T {
+export function withParseSession<T>(fn: () => T, parser?: ParserName): T {
   const outer = session;
-  session = new Map();
+  session = { trees: new Map(), parser };
   try {
     return fn();
   } finally {

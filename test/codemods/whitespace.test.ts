@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { transforms, type TransformName } from '../../codemods/index.js';
 // As `bounded migrate` runs them: bound-promise-all rewrites only what the rule reports.
 import { reportedFanOuts } from '../../cli/migrate-rule-findings.js';
-import { parsedToSource, parseForTextEdits } from '../../codemods/utils/text-edits.js';
+import { parsedToSource, parseForTextEdits, withParseSession } from '../../codemods/utils/text-edits.js';
 import { defaultPolicy } from '../../policy/index.js';
 import { migrate, project, snapshot } from '../cli/migrate-helpers.js';
 
@@ -21,11 +21,22 @@ const FIXTURES = fileURLToPath(new URL('../../fixtures/codemods/', import.meta.u
 const policy = defaultPolicy();
 const names = Object.keys(transforms) as TransformName[];
 
+/**
+ * Runs a transform twice: as `jscodeshift -t` does (recast parses) and as `bounded migrate`
+ * does (Babel straight, in a parse session); both must give the same output and reports.
+ */
 function run(name: TransformName, path: string, source: string, options: Record<string, unknown>): string | null | undefined {
-  const j = jscodeshift.withParser('ts');
-  const api: API = { jscodeshift: j, j, stats: () => {}, report: () => {} };
-  const file: FileInfo = { path, source };
-  return transforms[name](file, api, { reportedFanOuts, ...options, policy });
+  const once = (): { output: string | null | undefined; reports: string[] } => {
+    const j = jscodeshift.withParser('ts');
+    const reports: string[] = [];
+    const api: API = { jscodeshift: j, j, stats: () => {}, report: (message: string) => void reports.push(message) };
+    const file: FileInfo = { path, source };
+    return { output: transforms[name](file, api, { reportedFanOuts, ...options, policy }), reports };
+  };
+  const recast = once();
+  const babel = withParseSession(once, 'ts');
+  expect(babel, 'Babel straight (bounded migrate) and recast (jscodeshift -t) agree').toEqual(recast);
+  return recast.output;
 }
 
 /** Transform options for a fixture case: `<case>.options.json` beside its input, when there is one. */
