@@ -1,9 +1,13 @@
 /**
- * Every transform over every fixture case again, written with tabs and with CRLF line endings:
- * recast parses a re-rendered copy of the text (tabs expanded, line breaks turned into `\n`),
- * so a transform that edits the text at recast's offsets lands its edits in the wrong place.
- * The expected output is the fixture's own, converted the same way: inserted lines take the
- * file's line ending, inserted indentation the file's unit.
+ * Every transform over every fixture case again, written with tabs, with CRLF line endings,
+ * without semicolons, with double quotes, and without semicolons and with double quotes: recast
+ * parses a re-rendered copy of the text (tabs expanded, line breaks turned into `\n`), so a
+ * transform that edits the text at recast's offsets lands its edits in the wrong place; and
+ * inserted code must follow the file's style. The expected output is the fixture's own,
+ * converted the same way (with Babel's tokens, not the transforms' style scanner): inserted
+ * lines take the file's line ending, inserted indentation the file's unit, inserted statements
+ * its semicolons, inserted strings its quotes. Each case runs both as `jscodeshift -t` parses
+ * (recast) and as `bounded migrate` does (Babel straight): same output, same reports.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
