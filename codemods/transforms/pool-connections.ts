@@ -22,7 +22,7 @@
 import { extname } from 'node:path';
 import type { API, ASTPath, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { applyEdits, ensureNamedImports, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
+import { applyEdits, ensureNamedImports, leadingComments, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
 import { HOUSE_STYLE } from '../utils/style.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
@@ -330,8 +330,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 /** Where a top-level statement starts, including the comments directly above it. */
 function leadingStart(text: string, statement: Statement): number {
   let at = span(statement).start;
-  const comments = ((statement as { comments?: (Node & { leading?: boolean })[] | null }).comments ?? []).filter((comment) => comment.leading === true).reverse();
-  for (const comment of comments) {
+  for (const comment of leadingComments(text, statement).reverse()) {
     if (/\n[ \t]*\r?\n/.test(text.slice(span(comment).end, at))) break;
     at = span(comment).start;
   }

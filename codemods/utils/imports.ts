@@ -165,14 +165,26 @@ export function ensureNamedImports(
   const first: (K.StatementKind & { comments?: (K.CommentKind & Located)[] | null }) | undefined = program.body[0];
   if (first === undefined) return { locals, edits: [{ start: text.length, end: text.length, text: `${declaration}\n` }], conflicts: [] };
   let at = span(first).start;
-  const leading = (first.comments ?? []).filter((comment) => comment.leading).reverse();
-  for (const comment of leading) {
+  for (const comment of leadingComments(text, first).reverse()) {
     const between = text.slice(span(comment).end, at);
     if (/\n[ \t]*\r?\n/.test(between)) break;
     at = span(comment).start;
   }
   at = lineStart(text, at);
   return { locals, edits: [{ start: at, end: at, text: `${declaration}\n\n` }], conflicts: [] };
+}
+
+/**
+ * The comments above `node` that belong to it, in order, however the tree was parsed: recast
+ * attaches them as `comments` flagged `leading`; Babel straight (`bounded migrate`) lists them
+ * in `leadingComments`, where a comment that shares its line with code before it trails that
+ * code instead (recast's choice too).
+ */
+export function leadingComments(text: string, node: unknown): { start: number; end: number }[] {
+  const recast = (node as { comments?: ({ leading?: boolean } & Located)[] | null }).comments;
+  if (recast != null) return recast.filter((comment) => comment.leading === true).map(span);
+  const babel = (node as { leadingComments?: Located[] | null }).leadingComments ?? [];
+  return babel.map(span).filter((comment) => text.slice(text.lastIndexOf('\n', comment.start - 1) + 1, comment.start).trim() === '');
 }
 
 /** The property name of an object member when it is a plain (non-computed) key. */

@@ -119,9 +119,7 @@ export function parseForTextEdits(j: JSCodeshift, source: string): Collection {
   let root: Collection;
   if (session?.parser !== undefined) {
     // Babel straight: its offsets are the file's own, and it skips recast's copy of the tree.
-    const file = PARSERS[session.parser]().parse(source) as object;
-    attachComments(file, source);
-    root = j(file as Parameters<JSCodeshift>[0]);
+    root = j(PARSERS[session.parser]().parse(source) as Parameters<JSCodeshift>[0]);
   } else {
     root = j(source, { tabWidth: 1 });
     const map = parsedToSource(source);
@@ -129,49 +127,6 @@ export function parseForTextEdits(j: JSCodeshift, source: string): Collection {
   }
   session?.trees.set(source, root);
   return root;
-}
-
-interface BabelComment {
-  readonly start: number;
-  leading?: boolean;
-  trailing?: boolean;
-}
-
-/**
- * Gives Babel's tree recast's comment attachment, which the transforms read: each node's
- * `comments`, every one flagged `leading` or `trailing`. Babel lists a comment between two
- * nodes as trailing the first and leading the second; recast keeps one: trailing when the
- * comment shares its line with code before it, else leading.
- */
-function attachComments(file: object, source: string): void {
-  if (((file as { comments?: BabelComment[] }).comments ?? []).length === 0) return;
-  const trailsCode = (comment: BabelComment): boolean => source.slice(source.lastIndexOf('\n', comment.start - 1) + 1, comment.start).trim() !== '';
-  const stack: object[] = [file];
-  const leadingOf = new Set<BabelComment>();
-  const trailingOf = new Set<BabelComment>();
-  const nodes: Record<string, unknown>[] = [];
-  while (stack.length > 0) {
-    const node = stack.pop()! as Record<string, unknown>;
-    if (Array.isArray(node['leadingComments']) || Array.isArray(node['trailingComments'])) nodes.push(node);
-    for (const comment of (node['leadingComments'] as BabelComment[] | undefined) ?? []) leadingOf.add(comment);
-    for (const comment of (node['trailingComments'] as BabelComment[] | undefined) ?? []) trailingOf.add(comment);
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'loc' || key === 'leadingComments' || key === 'trailingComments' || key === 'innerComments' || key === 'comments' || key === 'tokens') continue;
-      if (Array.isArray(value)) {
-        for (const item of value) if (typeof item === 'object' && item !== null && typeof (item as { type?: unknown }).type === 'string') stack.push(item as object);
-      } else if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') stack.push(value);
-    }
-  }
-  for (const node of nodes) {
-    const comments: BabelComment[] = [];
-    for (const comment of (node['leadingComments'] as BabelComment[] | undefined) ?? []) {
-      if (!trailsCode(comment) || !trailingOf.has(comment)) comments.push({ ...comment, leading: true, trailing: false });
-    }
-    for (const comment of (node['trailingComments'] as BabelComment[] | undefined) ?? []) {
-      if (trailsCode(comment) || !leadingOf.has(comment)) comments.push({ ...comment, leading: false, trailing: true });
-    }
-    node['comments'] = comments;
-  }
 }
 
 /** The parses of the current session by text, and the parser it names; undefined outside `withParseSession`. */
@@ -189,7 +144,8 @@ let session: { readonly trees: Map<string, Collection>; readonly parser: ParserN
  * jscodeshift's own Babel parser straight, not through recast: recast copies the whole tree
  * and re-renders the text first, several times the parse itself, and the transforms need
  * neither (they edit the text at Babel's offsets, which are the file's own). The tree is the
- * same Babel tree, with recast's comment attachment added (`attachComments`). Without it (as
+ * same Babel tree; comments stay where Babel puts them (`leadingComments` in ./imports.ts reads
+ * either attachment). Without it (as
  * under `jscodeshift -t`), `j(source)` parses as before.
  */
 export function withParseSession<T>(fn: () => T, parser?: ParserName): T {
