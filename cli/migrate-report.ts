@@ -12,12 +12,13 @@ export type FileStatus = 'changed' | 'unchanged' | 'failed' | 'reverted' | 'skip
  * - `symlink` (skipped): a symbolic link, never followed or replaced;
  * - `too-large` (skipped): over `--max-file-size`;
  * - `same-file` (skipped): another path of a file already in the run (a hard link);
+ * - `context` (skipped): test, script, vendored or generated code, which `--include-context` did not ask for;
  * - `not-utf8` (failed): its bytes are not valid UTF-8; nothing written;
  * - `unreadable` (failed): it could not be read, or is not a regular file;
  * - `changed-during-run` (failed): it changed between being read and being written; nothing written;
  * - `write-failed` (failed): it could not be written (`error` says why, e.g. EACCES); left as it was.
  */
-export type FileReason = 'symlink' | 'too-large' | 'same-file' | 'not-utf8' | 'unreadable' | 'changed-during-run' | 'write-failed';
+export type FileReason = 'symlink' | 'too-large' | 'same-file' | 'context' | 'not-utf8' | 'unreadable' | 'changed-during-run' | 'write-failed';
 
 /**
  * One candidate file, or a file left out on the way (files the prefilter skipped are only

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import jscodeshift, { type API, type Transform } from 'jscodeshift';
 import { transforms } from '@bounded/codemods';
 import { reportedFanOuts } from './migrate-rule-findings.js';
-import type { Policy } from '@bounded/policy';
+import type { ContextMatch, Policy } from '@bounded/policy';
 import { unifiedDiff } from './diff.js';
 import { mayApply } from './migrate-prefilter.js';
 import { parseForTextEdits, withParseSession } from '@bounded/codemods';
@@ -31,6 +31,8 @@ export interface SkippedSite {
 export interface TransformSites {
   readonly rewritten: readonly RewrittenSite[];
   readonly skipped: readonly SkippedSite[];
+  /** What a change reaches beyond the lines it edits: the calls a deadline on a shared client covers. */
+  readonly reach?: readonly SkippedSite[];
 }
 
 /** What one file came to. `output` and `diff` only when it changed. */
@@ -61,9 +63,11 @@ export interface SourceTask {
    * prefilter passes on the text as the transforms before it left it.
    */
   readonly names: readonly TransformName[];
+  /** Where the file runs (@bounded/policy's `classifyFile`): browser code gets imports from `@bounded/runtime/core` only. */
+  readonly contexts?: readonly ContextMatch[];
 }
 
-export function parserFor(file: string): string {
+export function parserFor(file: string): 'ts' | 'tsx' | 'babel' {
   const ext = extname(file);
   if (ext === '.tsx') return 'tsx';
   if (ext === '.ts' || ext === '.mts' || ext === '.cts') return 'ts';
@@ -71,7 +75,7 @@ export function parserFor(file: string): string {
 }
 
 /** `…/a.ts:12:5: add-timeouts skipped: reason`, as the transforms pass to `api.report`. */
-const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ skipped: ([\s\S]*)$/;
+const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ (skipped|reach): ([\s\S]*)$/;
 
 /**
  * Runs `task.names` over the file's text in turn. Never throws: a failure comes back as
@@ -82,7 +86,8 @@ const REPORT = /:(?:(\d+):(\d+)|\?): [\w-]+ skipped: ([\s\S]*)$/;
 export type TransformOptions = Readonly<Record<string, string | number | boolean>>;
 
 export function migrateSource(task: SourceTask, policy: Policy, options: TransformOptions = {}): SourceOutcome {
-  return withParseSession(() => migrateInSession(task, policy, options));
+  // Babel straight, with the file's dialect: the transforms only read the tree, so recast's copy of it is not needed.
+  return withParseSession(() => migrateInSession(task, policy, options), parserFor(task.file));
 }
 
 function migrateInSession(task: SourceTask, policy: Policy, options: TransformOptions): SourceOutcome {
@@ -103,16 +108,20 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
     const api: API = { j, jscodeshift: j, stats: () => {}, report: (message: string) => void messages.push(message) };
     let next: string | null | undefined;
     try {
-      next = (transforms[name] as Transform)({ path: file, source: output }, api, { reportedFanOuts, ...options, policy }) as string | null | undefined;
+      next = (transforms[name] as Transform)({ path: file, source: output }, api, { reportedFanOuts, ...options, ...(task.contexts === undefined ? {} : { contexts: task.contexts }), policy }) as string | null | undefined;
     } catch (error) {
       return { ran, changed: [], transforms: {}, error: { transform: name, message: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` } };
     }
-    const skipped = messages.map((message): SkippedSite => {
+    const skipped: SkippedSite[] = [];
+    const reach: SkippedSite[] = [];
+    for (const message of messages) {
       const match = REPORT.exec(message);
-      if (match === null) return { line: 0, column: 0, reason: message };
-      if (match[1] === undefined) return { line: 0, column: 0, reason: match[3]! };
-      return { line: toOriginal(Number(match[1])), column: Number(match[2]), reason: match[3]! };
-    });
+      if (match === null) skipped.push({ line: 0, column: 0, reason: message });
+      else {
+        const site = match[1] === undefined ? { line: 0, column: 0, reason: match[4]! } : { line: toOriginal(Number(match[1])), column: Number(match[2]), reason: match[4]! };
+        (match[3] === 'reach' ? reach : skipped).push(site);
+      }
+    }
     if (next === null || next === undefined || next === output) {
       sites[name] = { rewritten: [], skipped };
       continue;
@@ -134,7 +143,7 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
       const last = hunk.oldCount === 0 ? first : hunk.oldStart + hunk.oldCount - 1;
       return { line: toOriginal(first), endLine: toOriginal(last) };
     });
-    sites[name] = { rewritten, skipped };
+    sites[name] = reach.length > 0 ? { rewritten, skipped, reach } : { rewritten, skipped };
     steps.push(hunks);
     output = next;
     changed.push(name);

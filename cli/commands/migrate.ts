@@ -15,6 +15,9 @@ import { applicableTransforms } from '../migrate-prefilter.js';
 import { guardUncommitted, sweepingTarget } from '../migrate-guard.js';
 import { emptyTotals, ProgressBar, summaryTable, type FileReason, type FileReport, type MigrateReport, type TransformTotals } from '../migrate-report.js';
 import { lineHunks, mapBack, type SourceOutcome, type SourceTask, type TransformName } from '../migrate-source.js';
+import { formatChanged, RepositoryPrettier } from '../migrate-format.js';
+import { includedContexts, OPTIONAL_CONTEXTS, placeFile } from '../migrate-contexts.js';
+import { unifiedDiff } from '../diff.js';
 import { describeError, outputRefusal, removeStaleTempFiles, replaceFile, writeFileAtomic } from '../write-file.js';
 
 export type { FileReport, MigrateReport } from '../migrate-report.js';
@@ -28,6 +31,17 @@ Options:
   --dry-run         Change nothing; print a unified diff of what would change
   --diff            Also print the diff when writing
   --check           Change nothing; exit 1 when anything would change (for CI)
+  --format          Run the repository's own Prettier (resolved from each changed file's folder,
+                    never bounded's) on the changed lines only (rangeStart/rangeEnd), where a
+                    Prettier config applies to the file; without it, inserted code already
+                    follows the file's indentation, line endings, semicolons and quotes
+  --include-context a,b
+                    Also migrate these contexts: ${OPTIONAL_CONTEXTS.join(', ')}, or all. By default
+                    only service and browser code is migrated: tests, scripts (bin entries, files
+                    with a shebang, scripts/ folders), vendored and generated files are left out
+                    and counted (bounded check --list-contexts shows where each file runs).
+                    Browser code gets imports from @bounded/runtime/core only (no Node module),
+                    or the site is left alone with the reason
   --verify          Type-check the changed files before and after (nearest tsconfig.json) and
                     keep out every change that adds a type error, saying which
   --workers N       Worker threads for the transforms (default: every core, ${os.availableParallelism()} here);
@@ -85,7 +99,7 @@ interface Candidate {
 }
 
 /** What reading one file came to: a candidate, nothing to do, or a report (skipped or failed). */
-type Scanned = { readonly candidate: Candidate } | { readonly report: FileReport } | undefined;
+type Scanned = { readonly candidate: Candidate } | { readonly report: FileReport; readonly quiet?: boolean } | undefined;
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -102,6 +116,8 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
         diff: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
+        format: { type: 'boolean', default: false },
+        'include-context': { type: 'string' },
         workers: { type: 'string' },
         option: { type: 'string', multiple: true },
         json: { type: 'string' },
@@ -134,6 +150,11 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
       return 2;
     }
     workers = Number(values.workers);
+  }
+  const included = includedContexts(values['include-context']);
+  if ('error' in included) {
+    io.stderr.write(`bounded migrate: ${included.error}\n`);
+    return 2;
   }
   const sizeCap = maxFileSizeOption('migrate', values['max-file-size'], io);
   if (sizeCap === undefined) return 2;
@@ -237,13 +258,37 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   }
   // A file reached by two paths (hard links) is migrated once, by the first.
   const firstPath = new Map<string, string>();
+  const leftOut = new Map<string, number>();
   const entries = scanned.map((item): Scanned => {
     if (item === undefined || !('candidate' in item)) return item;
+    const { task } = item.candidate;
     const first = firstPath.get(item.candidate.identity);
-    if (first !== undefined) return { report: skippedReport(item.candidate.task.displayPath, 'same-file', `the same file as ${first} (a hard link); migrated there`) };
-    firstPath.set(item.candidate.identity, item.candidate.task.displayPath);
-    return item;
+    if (first !== undefined) return { report: skippedReport(task.displayPath, 'same-file', `the same file as ${first} (a hard link); migrated there`) };
+    firstPath.set(item.candidate.identity, task.displayPath);
+    // Where the file runs: tests, scripts, vendored and generated code only when asked for.
+    const place = placeFile(task.file, task.source, policy, cwd, included.contexts);
+    if (place.excluded !== undefined) {
+      const { context, reason } = place.excluded;
+      leftOut.set(context, (leftOut.get(context) ?? 0) + 1);
+      return { report: skippedReport(task.displayPath, 'context', `${context} code (${reason}); pass --include-context ${context} to migrate it`), quiet: true };
+    }
+    // A transform whose rule the policy turns off here (browser code, by default) does not run either.
+    const applicable = applicableTransforms(task.names, task.source);
+    const names = task.names.filter((name) => !place.ruledOut(name));
+    if (!applicable.some((name) => names.includes(name))) {
+      const where = place.matches.map((match) => `${match.context} (${match.reason})`).join(', ');
+      leftOut.set('ruled-out', (leftOut.get('ruled-out') ?? 0) + 1);
+      return {
+        report: skippedReport(task.displayPath, 'context', `${where}: the policy turns off the rules of ${applicable.join(', ')} there (lint.contexts)`),
+        quiet: true,
+      };
+    }
+    return { candidate: { ...item.candidate, task: { ...task, names, contexts: place.matches } } };
   });
+  if (leftOut.size > 0 && !values.quiet) {
+    const counts = [...leftOut].map(([context, count]) => (context === 'ruled-out' ? `${count} where the policy turns the transforms' rules off (lint.contexts)` : `${count} ${context}`)).join(', ');
+    io.stderr.write(`bounded migrate: left out ${counts} (files; tests, scripts, vendored and generated code need --include-context; --json lists them)\n`);
+  }
   const candidates = entries.flatMap((item) => (item !== undefined && 'candidate' in item ? [item.candidate] : []));
 
   // Phase 2: the transforms, on candidates only, in worker threads (or the main thread).
@@ -263,6 +308,27 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     );
   } finally {
     await runner.close();
+  }
+  if (values.format) {
+    progress?.phase('formatting', candidates.length);
+    const prettiers = new RepositoryPrettier();
+    outcomes = await mapBounded(
+      candidates,
+      async (candidate, i): Promise<SourceOutcome> => {
+        const outcome = outcomes[i]!;
+        progress?.tick();
+        if (outcome.output === undefined) return outcome;
+        const { file, source, displayPath } = candidate.task;
+        const formatted = await formatChanged(prettiers, file, source, outcome.output);
+        if ('skipped' in formatted) {
+          if (!values.quiet) io.stderr.write(`bounded migrate: ${displayPath}: not formatted: ${formatted.skipped}\n`);
+          return outcome;
+        }
+        if (formatted.text === outcome.output) return outcome;
+        return { ...outcome, output: formatted.text, diff: unifiedDiff(displayPath, source, formatted.text) };
+      },
+      { concurrency: READ_CONCURRENCY },
+    );
   }
   const outcomeOf = new Map(candidates.map((candidate, i) => [candidate, outcomes[i]!]));
 
@@ -288,6 +354,7 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     if (item === undefined) continue;
     if ('report' in item) {
       reports.push(item.report);
+      if (item.quiet === true) continue;
       const { file, status, error } = item.report;
       io.stderr.write(`bounded migrate: ${file}: ${status === 'skipped' ? `skipped: ${error}` : `${error} (left untouched)`}\n`);
       continue;

@@ -46,6 +46,7 @@ import {
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { GLOBAL_OBJECTS, HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_SDKS, REQUEST_OPTION_KEYS, matchesName, type HttpClientApi, type HttpClientId } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
+import { longOperation } from '../utils/long-operations.js';
 
 export const parser = 'ts';
 
@@ -163,6 +164,57 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     (api as Partial<API>).report?.(`${file.path}:${at}: add-timeouts skipped: ${reason}`);
   };
   const edits: Edit[] = [];
+  const where = (node: { loc?: { start: { line: number; column: number } } | null }): string => (node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?');
+  /** Says which calls a deadline put on a shared client reaches (`bounded migrate --json` lists them). */
+  const reach = (node: { loc?: { start: { line: number; column: number } } | null }, message: string): void => {
+    (api as Partial<API>).report?.(`${file.path}:${where(node)}: add-timeouts reach: ${message}`);
+  };
+  /** Why a call is a long operation (an upload, a download, a stream, marked `bounded: long`), if it is. */
+  const long = (path: ASTPath, call: K.CallExpressionKind | K.NewExpressionKind): string | undefined =>
+    longOperation(text, call, calleeText(call.callee), (name) => variableInit(path, name));
+  const LONG_ADVICE = 'a request-sized deadline would cut it off mid-transfer; review it and give it a deadline of its own (the policy has no long timeout)';
+
+  /** The calls made on the client held in the variable `path`'s declarator declares: `api(…)`, `api.get(…)`, `client.files.create(…)`. */
+  function callsOn(path: ASTPath): { calls: ASTPath<K.CallExpressionKind>[]; name: string | undefined; exported: boolean } {
+    const declarator = (path.parent as ASTPath | null)?.node as K.VariableDeclaratorKind | undefined;
+    const name = declarator?.type === 'VariableDeclarator' ? identifierName(declarator.id) : undefined;
+    if (name === undefined) return { calls: [], name, exported: false };
+    const scope = lookupScope(path, name);
+    const calls: ASTPath<K.CallExpressionKind>[] = [];
+    root.find(j.CallExpression).forEach((call) => {
+      let base: unknown = call.node.callee;
+      while ((base as { type?: string }).type === 'MemberExpression') base = (base as K.MemberExpressionKind).object;
+      if (identifierName(base) === name && lookupScope(call, name) === scope) calls.push(call);
+    });
+    const declaration = (path.parent as ASTPath | null)?.parent as ASTPath | null | undefined;
+    const exportedInline = (declaration?.parent as ASTPath | null | undefined)?.node.type === 'ExportNamedDeclaration';
+    const exportedLater = root.find(j.ExportSpecifier).filter((spec) => identifierName(spec.node.local) === name).size() > 0;
+    const exportedDefault = root.find(j.ExportDefaultDeclaration).filter((decl) => identifierName(decl.node.declaration) === name).size() > 0;
+    return { calls, name, exported: exportedInline || exportedLater || exportedDefault };
+  }
+
+  /**
+   * A deadline for a shared client goes at its creation only, and only when none of its calls
+   * is a long operation; the report lists every call it reaches. Returns false when the client
+   * is left alone (reported); else adds the deadline with `add` and, when it did, says what it reaches.
+   */
+  function sharedClient(path: ASTPath, node: K.NewExpressionKind | K.CallExpressionKind, what: string, ms: string, add: () => boolean): boolean {
+    const { calls, name, exported } = callsOn(path);
+    const longCalls = calls.flatMap((call) => {
+      const reason = long(call, call.node);
+      return reason === undefined ? [] : [`${calleeText(call.node.callee) ?? name} at ${where(call.node)} (${reason})`];
+    });
+    if (longCalls.length > 0) {
+      report(node, `\`${name}\` (${what}) also makes long operations: ${longCalls.join(', ')}; a ${ms} ms deadline on the client would cut them off. Give the client a deadline by hand and those calls a longer one of their own (the policy has no long timeout)`);
+      return false;
+    }
+    if (add() && name !== undefined) {
+      const sites = calls.map((call) => `${calleeText(call.node.callee) ?? name} at ${where(call.node)}`);
+      const others = exported ? '; it is exported, so calls in the modules that import it get it too' : '';
+      reach(node, `the ${ms} ms deadline on \`${name}\` (${what}) reaches ${sites.length === 0 ? 'no call in this file' : `${sites.length} call${sites.length === 1 ? '' : 's'} in this file: ${sites.join(', ')}`}${others}`);
+    }
+    return true;
+  }
 
   // Import bindings, by local name.
   const bindings = new Map<string, Binding>();
@@ -438,7 +490,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   }
 
   // Clients and instances: new OpenAI(…), axios.create(…), got.extend(…).
-  function addToClient(expr: K.NewExpressionKind | K.CallExpressionKind, key: string, value: string, what: string): void {
+  /** Adds `key: value` to the client's options; true when it did. */
+  function addToClient(expr: K.NewExpressionKind | K.CallExpressionKind, key: string, value: string, what: string): boolean {
     const args = expr.arguments;
     if (args.length === 0) {
       // `new OpenAI()` or `new OpenAI` (no parentheses).
@@ -447,23 +500,24 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       const open = tail.indexOf('(');
       if (open === -1) edits.push({ start: calleeEnd, end: calleeEnd, text: `({ ${key}: ${value} })` });
       else edits.push({ start: calleeEnd + open + 1, end: calleeEnd + open + 1, text: `{ ${key}: ${value} }` });
-      return;
+      return true;
     }
     const clientOptions = args[0]!;
     if (args.length > 1 || clientOptions.type !== 'ObjectExpression') {
       report(expr, `${what} are not an object literal; add \`${key}\` by hand`);
-      return;
+      return false;
     }
     const existing = findProperty(clientOptions, key);
     if (existing !== undefined) {
       if (isDisablingTimeout(existing)) report(expr, `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`);
-      return;
+      return false;
     }
     if (hasHiddenKeys(clientOptions)) {
       report(expr, `${what} have a spread or computed key; cannot tell whether they set \`${key}\``);
-      return;
+      return false;
     }
     edits.push(...addPropertyEdits(text, clientOptions, key, value));
+    return true;
   }
 
   const sdkClasses = new Map<string, string>();
@@ -482,7 +536,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       return;
     }
     if (name === undefined || !sdkClasses.has(name) || bindings.get(name)!.typeOnly || !isTopLevel(path, name)) return;
-    addToClient(path.node, 'timeout', modelMs, 'client options');
+    sharedClient(path, path.node, `new ${name}`, modelMs, () => addToClient(path.node, 'timeout', modelMs, 'client options'));
   });
 
   root.find(j.CallExpression).forEach((path) => {
@@ -491,11 +545,11 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     if (binding?.module === 'axios' && binding.imported === 'create') {
       const declarator = (path.parent as ASTPath | null)?.node as K.VariableDeclaratorKind | undefined;
       const instance = declarator?.type === 'VariableDeclarator' ? identifierName(declarator.id) : undefined;
-      if (instance === undefined || !defaultsSet.has(instance)) addToClient(call, 'timeout', httpMs, 'axios.create config');
+      if (instance === undefined || !defaultsSet.has(instance)) sharedClient(path, call, 'axios.create', httpMs, () => addToClient(call, 'timeout', httpMs, 'axios.create config'));
       return;
     }
     if (binding?.module === 'got' && binding.imported === 'extend') {
-      addToClient(call, 'timeout', `{ request: ${httpMs} }`, 'got.extend options');
+      sharedClient(path, call, 'got.extend', httpMs, () => addToClient(call, 'timeout', `{ request: ${httpMs} }`, 'got.extend options'));
       return;
     }
     const target = httpTarget(path);
@@ -504,7 +558,9 @@ export default function transformer(file: FileInfo, api: API, options: Transform
       return;
     }
     if (isUnderDeadline(path)) return;
-    if (typeof target === 'string') report(call, target);
+    const longReason = typeof target === 'string' ? undefined : long(path, call);
+    if (longReason !== undefined) report(call, `${longReason}: ${LONG_ADVICE}`);
+    else if (typeof target === 'string') report(call, target);
     else apply(call, place(path, call, target));
   });
 

@@ -27,8 +27,10 @@
  */
 import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
+import { HOUSE_STYLE } from '../utils/style.js';
 import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, lookupScope, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { LIMITER_NAME, LIMITER_PACKAGES, LIMITER_RUN_METHODS, LIMITER_WAIT_METHODS } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
@@ -594,7 +596,12 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   if (all.length === 0) return null;
 
   const helpers = [...new Set(all.map((site) => site.helper))].sort();
-  const { locals, edits, conflicts } = ensureNamedImports(j, text, root, helpers);
+  const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), helpers);
+  if ('refusal' in from) {
+    for (const { call } of all) report(call, from.refusal);
+    return null;
+  }
+  const { locals, edits, conflicts } = ensureNamedImports(j, text, root, helpers, from.module);
   if (conflicts.length > 0) {
     for (const { call } of all) report(call, `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
     return null;
@@ -606,7 +613,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const inside = pending.filter((edit) => edit.start >= site.moved.start && edit.end <= site.moved.end);
     pending = pending.filter((edit) => !inside.includes(edit));
     const shifted = inside.map((edit) => ({ ...edit, start: edit.start - site.moved.start, end: edit.end - site.moved.start }));
-    const fn = dedentLater(applyEdits(text.slice(site.moved.start, site.moved.end), shifted), site.dedent);
+    const fn = dedentLater(applyEdits(text.slice(site.moved.start, site.moved.end), shifted, HOUSE_STYLE), site.dedent);
     const call = span(site.call);
     pending.push(...site.removals, {
       start: call.start,

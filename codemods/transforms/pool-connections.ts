@@ -22,8 +22,10 @@
 import { extname } from 'node:path';
 import type { API, ASTPath, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { applyEdits, ensureNamedImports, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
+import { applyEdits, ensureNamedImports, leadingComments, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
+import { HOUSE_STYLE } from '../utils/style.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { isReference, poolNeed, Refusal, sqlText, type PoolNeed } from '../utils/pool-config.js';
 import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass } from '../utils/pool-pg.js';
 import { deleteStatement, indentAt, indentUnit, lineAfter, lineStartOf, ownsLines, reindent, type Protected } from '../utils/pool-text.js';
@@ -296,7 +298,12 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   if (built.length === 0) return null;
   const declarations = [...fresh.values()].filter(({ need }) => used.has(need.name));
   if (declarations.length > 0) {
-    const imports = ensureNamedImports(j, text, root, ['getPool']);
+    const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), ['getPool']);
+    if ('refusal' in from) {
+      for (const site of built) report(site.node, from.refusal);
+      return null;
+    }
+    const imports = ensureNamedImports(j, text, root, ['getPool'], from.module);
     if (imports.conflicts.length > 0) {
       for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
       return null;
@@ -323,8 +330,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
 /** Where a top-level statement starts, including the comments directly above it. */
 function leadingStart(text: string, statement: Statement): number {
   let at = span(statement).start;
-  const comments = ((statement as { comments?: (Node & { leading?: boolean })[] | null }).comments ?? []).filter((comment) => comment.leading === true).reverse();
-  for (const comment of comments) {
+  for (const comment of leadingComments(text, statement).reverse()) {
     if (/\n[ \t]*\r?\n/.test(text.slice(span(comment).end, at))) break;
     at = span(comment).start;
   }
@@ -341,7 +347,7 @@ function shifted(offset: number, edits: readonly Edit[]): number {
 /** `text.slice(start, end)` with the `inner` edits inside it applied, then re-indented. */
 function region(text: string, start: number, end: number, inner: readonly Edit[], templates: Protected, change: { add?: string; remove?: string }): string | undefined {
   const local = inner.filter((edit) => edit.start >= start && edit.end <= end).map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start }));
-  const edited = applyEdits(text.slice(start, end), local);
+  const edited = applyEdits(text.slice(start, end), local, HOUSE_STYLE);
   const keep = templates
     .filter((range) => range.end > start && range.start < end)
     .map((range) => ({ start: shifted(range.start - start, local), end: shifted(range.end - start, local) }));

@@ -20,6 +20,7 @@ import type { API, ASTPath, Collection, FileInfo } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, ensureNamedImports, programOf, span, type Edit } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
+import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { calleeText, callKind, isAfterLimiterWait, isInsideLimiter, isPacedLoop, type ContextLookup } from '../utils/throttle-context.js';
 import {
   clientOrigin,
@@ -366,7 +367,13 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     if (limiter.option !== `'${provider}'`) limiter.names.forEach((name) => needed.add(name));
   }
   for (const [provider, limiter] of limiterNames) if (!limiter.declared) limiterSource(provider, policy).names.forEach((name) => needed.add(name));
-  const { locals, edits, conflicts } = ensureNamedImports(j, text, root, [...needed].sort());
+  const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), [...needed].sort());
+  if ('refusal' in from) {
+    for (const { construction } of constructions.values()) report(construction, from.refusal);
+    for (const { path } of sites) report(path.node as Located, from.refusal);
+    return null;
+  }
+  const { locals, edits, conflicts } = ensureNamedImports(j, text, root, [...needed].sort(), from.module);
   if (conflicts.length > 0) {
     const reason = `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`;
     for (const { construction } of constructions.values()) report(construction, reason);

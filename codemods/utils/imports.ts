@@ -13,9 +13,12 @@ import type { Collection, JSCodeshift } from 'jscodeshift';
 import type { ASTNode } from 'ast-types';
 import type * as K from 'ast-types/gen/kinds.js';
 import { lineEndOf, lineEndingOf, withLineEnding } from './text-edits.js';
+import { restyle, styleOf, type CodeStyle } from './style.js';
 
 /** The module the transforms import from. Only export names are used here, as strings. */
 export const RUNTIME_MODULE = '@bounded/runtime';
+/** The runtime's browser-safe entry (no Node module): its names are the runtime's too. */
+export const CORE_MODULE = '@bounded/runtime/core';
 
 /** Replace `source.slice(start, end)` with `text`. */
 export interface Edit {
@@ -47,18 +50,25 @@ export function textOf(source: string, node: unknown): string {
   return source.slice(start, end);
 }
 
+/** How far past an edit `restyle` looks for the next line (to keep a `;` that line needs). */
+const LOOKAHEAD = 2000;
+
 /**
  * Applies non-overlapping edits (insertions at one offset in the order given); throws on an
  * overlap. Edits write new lines as `\n`; in a file whose lines end in `\r\n` they get `\r\n`.
+ * Edits write code with semicolons and single quotes; in a file written otherwise they follow
+ * the file (`style`, default: the style of `source`; pass HOUSE_STYLE when `source` is a piece
+ * of a file whose own style is applied later).
  */
-export function applyEdits(source: string, edits: readonly Edit[]): string {
+export function applyEdits(source: string, edits: readonly Edit[], style: CodeStyle = styleOf(source)): string {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
   const eol = lineEndingOf(source);
   let result = '';
   let at = 0;
   for (const edit of sorted) {
     if (edit.start < at) throw new Error(`overlapping edits at offset ${edit.start}`);
-    result += source.slice(at, edit.start) + withLineEnding(edit.text, eol);
+    const text = restyle(edit.text, style, source.slice(edit.end, edit.end + LOOKAHEAD));
+    result += source.slice(at, edit.start) + withLineEnding(text, eol);
     at = edit.end;
   }
   return result + source.slice(at);
@@ -110,8 +120,10 @@ export function ensureNamedImports(
   const program = programOf(root);
   const imports = program.body.filter((node): node is ImportDeclaration => node.type === 'ImportDeclaration');
   const ours = imports.filter((decl) => moduleName(decl) === source && !isTypeOnly(decl));
+  // A name the file already imports from the runtime's core entry is the same binding.
+  const same = source === RUNTIME_MODULE ? imports.filter((decl) => moduleName(decl) === CORE_MODULE && !isTypeOnly(decl)) : [];
   const locals = new Map<string, string>();
-  for (const decl of ours) {
+  for (const decl of [...ours, ...same]) {
     for (const spec of decl.specifiers ?? []) {
       if (spec.type !== 'ImportSpecifier' || isTypeOnly(spec)) continue;
       const local = spec.local?.name;
@@ -153,14 +165,26 @@ export function ensureNamedImports(
   const first: (K.StatementKind & { comments?: (K.CommentKind & Located)[] | null }) | undefined = program.body[0];
   if (first === undefined) return { locals, edits: [{ start: text.length, end: text.length, text: `${declaration}\n` }], conflicts: [] };
   let at = span(first).start;
-  const leading = (first.comments ?? []).filter((comment) => comment.leading).reverse();
-  for (const comment of leading) {
+  for (const comment of leadingComments(text, first).reverse()) {
     const between = text.slice(span(comment).end, at);
     if (/\n[ \t]*\r?\n/.test(between)) break;
     at = span(comment).start;
   }
   at = lineStart(text, at);
   return { locals, edits: [{ start: at, end: at, text: `${declaration}\n\n` }], conflicts: [] };
+}
+
+/**
+ * The comments above `node` that belong to it, in order, however the tree was parsed: recast
+ * attaches them as `comments` flagged `leading`; Babel straight (`bounded migrate`) lists them
+ * in `leadingComments`, where a comment that shares its line with code before it trails that
+ * code instead (recast's choice too).
+ */
+export function leadingComments(text: string, node: unknown): { start: number; end: number }[] {
+  const recast = (node as { comments?: ({ leading?: boolean } & Located)[] | null }).comments;
+  if (recast != null) return recast.filter((comment) => comment.leading === true).map(span);
+  const babel = (node as { leadingComments?: Located[] | null }).leadingComments ?? [];
+  return babel.map(span).filter((comment) => text.slice(text.lastIndexOf('\n', comment.start - 1) + 1, comment.start).trim() === '');
 }
 
 /** The property name of an object member when it is a plain (non-computed) key. */

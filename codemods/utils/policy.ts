@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { loadPolicy, type Policy } from '@bounded/policy';
+import { loadPolicy, type ContextMatch, type Policy } from '@bounded/policy';
 
 /** Options every transform accepts (jscodeshift passes CLI flags through as `options`). */
 export interface TransformOptions {
@@ -13,6 +13,12 @@ export interface TransformOptions {
    * rewrites only what the rule flags. The codemods never import the plugin themselves.
    */
   readonly reportedFanOuts?: (path: string, source: string, policy: Policy) => ReadonlySet<string> | undefined;
+  /**
+   * Where the file runs, as @bounded/policy's `classifyFile` says (`bounded migrate` classifies
+   * each file once and passes it); without it a transform that imports from the runtime
+   * classifies the file itself. Browser code imports from `@bounded/runtime/core` only.
+   */
+  readonly contexts?: readonly ContextMatch[];
   readonly [key: string]: unknown;
 }
 

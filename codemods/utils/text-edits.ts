@@ -12,6 +12,14 @@
  * original text. `loc` keeps recast's lines and columns, which are the file's own lines.
  */
 import type { Collection, JSCodeshift } from 'jscodeshift';
+import babelParser from 'jscodeshift/parser/babel5Compat.js';
+import tsParser from 'jscodeshift/parser/ts.js';
+import tsxParser from 'jscodeshift/parser/tsx.js';
+
+/** The parsers `bounded migrate` names a file's dialect with (jscodeshift's own). */
+export type ParserName = 'ts' | 'tsx' | 'babel';
+
+const PARSERS: Readonly<Record<ParserName, () => { parse(code: string): unknown }>> = { ts: tsParser, tsx: tsxParser, babel: babelParser };
 
 /** The line terminators recast splits on (ECMAScript's). */
 const LINE_BREAK = /\r\n|\r(?!\n)|\n|\u2028|\u2029/g;
@@ -106,17 +114,23 @@ function remapOffsets(root: object, map: (offset: number) => number): void {
  * are offsets into `source` itself, whatever its indentation and line endings.
  */
 export function parseForTextEdits(j: JSCodeshift, source: string): Collection {
-  const cached = session?.get(source);
+  const cached = session?.trees.get(source);
   if (cached !== undefined) return cached;
-  const root = j(source, { tabWidth: 1 });
-  const map = parsedToSource(source);
-  if (map !== undefined) remapOffsets((root.get() as { node: object }).node, map);
-  session?.set(source, root);
+  let root: Collection;
+  if (session?.parser !== undefined) {
+    // Babel straight: its offsets are the file's own, and it skips recast's copy of the tree.
+    root = j(PARSERS[session.parser]().parse(source) as Parameters<JSCodeshift>[0]);
+  } else {
+    root = j(source, { tabWidth: 1 });
+    const map = parsedToSource(source);
+    if (map !== undefined) remapOffsets((root.get() as { node: object }).node, map);
+  }
+  session?.trees.set(source, root);
   return root;
 }
 
-/** Parses of the current session by text; undefined outside `withParseSession`. */
-let session: Map<string, Collection> | undefined;
+/** The parses of the current session by text, and the parser it names; undefined outside `withParseSession`. */
+let session: { readonly trees: Map<string, Collection>; readonly parser: ParserName | undefined } | undefined;
 
 /**
  * Runs `fn` with parses shared by text: inside it, `parseForTextEdits` parses a given text once
@@ -125,10 +139,18 @@ let session: Map<string, Collection> | undefined;
  * transform. Safe because the transforms only read the tree (they edit the text), and because
  * every parse of one session uses the parser of one file's extension. Sessions nest; the
  * trees are dropped when `fn` returns.
+ *
+ * With `parser` (the file's dialect, as jscodeshift names it), the session parses with
+ * jscodeshift's own Babel parser straight, not through recast: recast copies the whole tree
+ * and re-renders the text first, several times the parse itself, and the transforms need
+ * neither (they edit the text at Babel's offsets, which are the file's own). The tree is the
+ * same Babel tree; comments stay where Babel puts them (`leadingComments` in ./imports.ts reads
+ * either attachment). Without it (as
+ * under `jscodeshift -t`), `j(source)` parses as before.
  */
-export function withParseSession<T>(fn: () => T): T {
+export function withParseSession<T>(fn: () => T, parser?: ParserName): T {
   const outer = session;
-  session = new Map();
+  session = { trees: new Map(), parser };
   try {
     return fn();
   } finally {

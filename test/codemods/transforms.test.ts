@@ -20,7 +20,10 @@ const policy = defaultPolicy();
 
 interface Run {
   readonly output: string | null | undefined;
+  /** The sites skipped, with why. */
   readonly reports: string[];
+  /** What a change reaches beyond its lines (add-timeouts: the calls a shared client's deadline covers). */
+  readonly reach: string[];
 }
 
 /** Transform options for a fixture case: `<case>.options.json` beside its input, when there is one. */
@@ -35,7 +38,7 @@ function run(name: TransformName, path: string, source: string, extra: Record<st
   const api: API = { jscodeshift: j, j, stats: () => {}, report: (message: string) => void reports.push(message) };
   const file: FileInfo = { path, source };
   const output = transforms[name](file, api, { reportedFanOuts, ...extra, policy }) as string | null | undefined;
-  return { output, reports };
+  return { output, reports: reports.filter((message) => !/ reach: /.test(message)), reach: reports.filter((message) => / reach: /.test(message)) };
 }
 
 function cases(name: string): string[] {
@@ -163,6 +166,25 @@ describe('reports for arrays built before the combinator', () => {
   it('the transforms that succeed report nothing', () => {
     for (const c of ['held-map', 'push-loop', 'nested-held', 'held-aliased-import']) expect(reasons('bound-promise-all', c), c).toEqual([]);
     for (const c of ['axios-calls', 'axios-instance', 'got-calls', 'undici-calls', 'node-http', 'node-fetch-layout']) expect(reasons('add-timeouts', c), c).toEqual([]);
+  });
+});
+
+describe('add-timeouts and long operations', () => {
+  it('reports uploads, downloads, streams and marked calls for review, and a shared client that makes one', () => {
+    expect(reasons('add-timeouts', 'long-operations')).toEqual([
+      expect.stringMatching(/^9: `openai` \(new OpenAI\) also makes long operations: openai.files.create at 19:10 \(an upload \(openai.files.create\)\)/),
+      expect.stringMatching(/^6: `api` \(axios.create\) also makes long operations: api.post at 18:9 \(an upload \(a FormData body\)\); a 60_000 ms deadline on the client would cut them off/),
+      expect.stringMatching(/^23: marked long \(a `bounded: long` comment\): a request-sized deadline would cut it off mid-transfer/),
+      expect.stringMatching(/^30: an upload \(a FormData body\): /),
+    ]);
+  });
+
+  it('lists every call a deadline on a shared instance reaches, and says when the instance is exported', () => {
+    const path = join(FIXTURES, 'add-timeouts', 'shared-instance-reach.input.ts');
+    const { reach } = run('add-timeouts', path, readFileSync(path, 'utf8'));
+    expect(reach.map((message) => message.replace(/^.*?:(\d+):\d+: add-timeouts reach: /, '$1: '))).toEqual([
+      '3: the 60_000 ms deadline on `billing` (axios.create) reaches 2 calls in this file: billing.get at 6:10, billing.post at 10:10; it is exported, so calls in the modules that import it get it too',
+    ]);
   });
 });
 

@@ -1,9 +1,13 @@
 /**
- * Every transform over every fixture case again, written with tabs and with CRLF line endings:
- * recast parses a re-rendered copy of the text (tabs expanded, line breaks turned into `\n`),
- * so a transform that edits the text at recast's offsets lands its edits in the wrong place.
- * The expected output is the fixture's own, converted the same way: inserted lines take the
- * file's line ending, inserted indentation the file's unit.
+ * Every transform over every fixture case again, written with tabs, with CRLF line endings,
+ * without semicolons, with double quotes, and without semicolons and with double quotes: recast
+ * parses a re-rendered copy of the text (tabs expanded, line breaks turned into `\n`), so a
+ * transform that edits the text at recast's offsets lands its edits in the wrong place; and
+ * inserted code must follow the file's style. The expected output is the fixture's own,
+ * converted the same way (with Babel's tokens, not the transforms' style scanner): inserted
+ * lines take the file's line ending, inserted indentation the file's unit, inserted statements
+ * its semicolons, inserted strings its quotes. Each case runs both as `jscodeshift -t` parses
+ * (recast) and as `bounded migrate` does (Babel straight): same output, same reports.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { transforms, type TransformName } from '../../codemods/index.js';
 // As `bounded migrate` runs them: bound-promise-all rewrites only what the rule reports.
 import { reportedFanOuts } from '../../cli/migrate-rule-findings.js';
-import { parsedToSource, parseForTextEdits } from '../../codemods/utils/text-edits.js';
+import { parsedToSource, parseForTextEdits, withParseSession } from '../../codemods/utils/text-edits.js';
 import { defaultPolicy } from '../../policy/index.js';
 import { migrate, project, snapshot } from '../cli/migrate-helpers.js';
 
@@ -21,11 +25,22 @@ const FIXTURES = fileURLToPath(new URL('../../fixtures/codemods/', import.meta.u
 const policy = defaultPolicy();
 const names = Object.keys(transforms) as TransformName[];
 
+/**
+ * Runs a transform twice: as `jscodeshift -t` does (recast parses) and as `bounded migrate`
+ * does (Babel straight, in a parse session); both must give the same output and reports.
+ */
 function run(name: TransformName, path: string, source: string, options: Record<string, unknown>): string | null | undefined {
-  const j = jscodeshift.withParser('ts');
-  const api: API = { jscodeshift: j, j, stats: () => {}, report: () => {} };
-  const file: FileInfo = { path, source };
-  return transforms[name](file, api, { reportedFanOuts, ...options, policy });
+  const once = (): { output: string | null | undefined; reports: string[] } => {
+    const j = jscodeshift.withParser('ts');
+    const reports: string[] = [];
+    const api: API = { jscodeshift: j, j, stats: () => {}, report: (message: string) => void reports.push(message) };
+    const file: FileInfo = { path, source };
+    return { output: transforms[name](file, api, { reportedFanOuts, ...options, policy }), reports };
+  };
+  const recast = once();
+  const babel = withParseSession(once, 'ts');
+  expect(babel, 'Babel straight (bounded migrate) and recast (jscodeshift -t) agree').toEqual(recast);
+  return recast.output;
 }
 
 /** Transform options for a fixture case: `<case>.options.json` beside its input, when there is one. */
@@ -72,14 +87,83 @@ function tabsRefusal(input: string, expected: string | null): string | undefined
   return tabRefusal(input) ?? (expected === null ? undefined : tabRefusal(expected));
 }
 
+/** Why a case has no variant in another style to test, if it has none: the input is in that style already. */
+function styleRefusal(input: string, variant: Variant): string | undefined {
+  // Each style the variant combines must show in the input, or the file does not say which it uses.
+  for (const convert of variant.parts ?? [variant.convert]) {
+    if (convert(input) === input) return 'the input has nothing that style writes otherwise';
+  }
+  return undefined;
+}
+
+interface BabelToken {
+  readonly type: string | { readonly label: string };
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The file's tokens as Babel reads them (independent of the transforms' own style scanner). */
+function tokensOf(text: string): { label: string; start: number; end: number }[] {
+  const j = jscodeshift.withParser('ts');
+  const file = (parseForTextEdits(j, text).get() as { node: { tokens: BabelToken[] } }).node;
+  return file.tokens.map((token) => ({ label: typeof token.type === 'string' ? token.type : token.type.label, start: token.start, end: token.end }));
+}
+
+/**
+ * Prettier's `semi: false`, roughly: every `;` that ends a line goes, except one the next line
+ * needs (it starts with `(`, `[`, a backtick, `+`, `-`, `/` or `*`) and those in a `for (;;)` head.
+ */
+function toNoSemicolons(text: string): string {
+  const tokens = tokensOf(text).filter((token) => token.label !== 'CommentLine' && token.label !== 'CommentBlock');
+  const open: string[] = [];
+  const drop: number[] = [];
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index]!;
+    if (token.label === '(' || token.label === '[' || token.label === '{' || token.label === '${') open.push(token.label);
+    if (token.label === ')' || token.label === ']' || token.label === '}') open.pop();
+    if (token.label !== ';' || (open.length > 0 && open.at(-1) !== '{')) continue;
+    const next = tokens[index + 1];
+    const between = text.slice(token.end, next?.start ?? text.length);
+    if (!between.includes('\n') && next !== undefined && next.label !== 'eof') continue;
+    if (next !== undefined && /^[([`+\-/*]/.test(text.slice(next.start, next.start + 1))) continue;
+    drop.push(token.start);
+  }
+  let result = '';
+  let at = 0;
+  for (const offset of drop) {
+    result += text.slice(at, offset);
+    at = offset + 1;
+  }
+  return result + text.slice(at);
+}
+
+/** Every single-quoted string that holds no `"` becomes double-quoted (Prettier's default quotes). */
+function toDoubleQuotes(text: string): string {
+  let result = '';
+  let at = 0;
+  for (const token of tokensOf(text)) {
+    if (token.label !== 'string' || text[token.start] !== "'") continue;
+    const body = text.slice(token.start + 1, token.end - 1);
+    if (body.includes('"')) continue;
+    result += `${text.slice(at, token.start)}"${body.replace(/\\'/g, "'")}"`;
+    at = token.end;
+  }
+  return result + text.slice(at);
+}
+
 interface Variant {
   readonly label: string;
   readonly convert: (text: string) => string;
+  /** The conversions it combines, when it combines some. */
+  readonly parts?: readonly ((text: string) => string)[];
 }
 
 const VARIANTS: readonly Variant[] = [
   { label: 'tab-indented', convert: toTabs },
   { label: 'CRLF', convert: toCrlf },
+  { label: 'semicolon-free', convert: toNoSemicolons },
+  { label: 'double-quoted', convert: toDoubleQuotes },
+  { label: 'semicolon-free and double-quoted', convert: (text) => toDoubleQuotes(toNoSemicolons(text)), parts: [toNoSemicolons, toDoubleQuotes] },
 ];
 
 describe.each(names)('%s', (name) => {
@@ -91,7 +175,7 @@ describe.each(names)('%s', (name) => {
         const outputPath = join(FIXTURES, name, `${c}.output.ts`);
         const input = readFileSync(inputPath, 'utf8');
         const expected = existsSync(outputPath) ? readFileSync(outputPath, 'utf8') : null;
-        const refusal = variant.convert === toTabs ? tabsRefusal(input, expected) : undefined;
+        const refusal = variant.convert === toTabs ? tabsRefusal(input, expected) : variant.convert === toCrlf ? undefined : styleRefusal(input, variant);
         if (refusal !== undefined) {
           it.skip(`${c} (skipped: ${refusal})`, () => {});
           continue;
@@ -159,7 +243,8 @@ describe('bounded migrate on tab-indented and CRLF files', () => {
     '',
   ].join('\n');
   const TABS_OUT = [
-    "import { mapBounded } from '@bounded/runtime';",
+    // The file's one string is double-quoted: the new import's is too.
+    'import { mapBounded } from "@bounded/runtime";',
     '',
     'export async function first(urls: string[]) {',
     '\tif (urls.length === 1) {',
