@@ -18,9 +18,11 @@ import { classifyFile, CODE_CONTEXTS, suggest, type CodeContext, type ContextMat
 export const TRANSFORM_RULES: Readonly<Record<string, string>> = {
   'add-timeouts': 'require-timeout',
   'bound-promise-all': 'no-unbounded-concurrency',
+  'modernize-timeouts': 'no-handmade-timeout',
   'pool-connections': 'no-per-call-connection',
   'release-clients': 'require-release',
   'throttle-provider-calls': 'no-unthrottled-provider-call',
+  'track-background-work': 'no-unmanaged-background-work',
 };
 
 /** The contexts migrated without being asked for. */
