@@ -18,6 +18,8 @@ import {
   UI_PACKAGE_PREFIXES,
   type CodeContext,
 } from './catalog/contexts.js';
+import { CONNECTIONS } from './catalog/connections.js';
+import { PROVIDER_APIS } from './catalog/providers.js';
 import { globMatcher } from './glob.js';
 import type { Policy } from './load.js';
 
@@ -166,11 +168,22 @@ function browser(file: string, path: string, text: string, pkg: PackageInfo | un
  * a Vite SPA next to an Express server are this; the email templates a server renders with
  * react-dom/server (under `server/`, importing `@server/…`) are not.
  */
+/** Database drivers and ORMs, and model-provider SDKs (they hold server secrets): a module importing one is a server's. */
+const SERVER_SIDE_MODULES: ReadonlySet<string> = new Set([
+  ...CONNECTIONS.flatMap((entry) => entry.modules),
+  ...PROVIDER_APIS.filter((api) => api.kind === 'sdk').flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string')),
+]);
+
 function reactComponent(file: string, text: string, imports: readonly string[], pkg: PackageInfo | undefined): string | undefined {
   if (pkg?.dependencies.some((name) => FULL_STACK_FRAMEWORKS.includes(name))) return undefined;
   const jsx = /\.[jt]sx$/.test(file);
+  // A database driver, an ORM or a provider SDK is a server's too: a component using one renders on the server.
   const serverImport = imports.some(
-    (specifier) => SERVER_PACKAGES.includes(specifier) || SERVER_RENDERING_MODULES.includes(specifier) || SERVER_SEGMENT.test(specifier),
+    (specifier) =>
+      SERVER_PACKAGES.includes(specifier) ||
+      SERVER_RENDERING_MODULES.includes(specifier) ||
+      SERVER_SEGMENT.test(specifier) ||
+      SERVER_SIDE_MODULES.has(specifier),
   );
   if (serverImport) return undefined;
   const ui = imports.find((specifier) => !specifier.startsWith('.') && isUiModule(specifier));

@@ -172,6 +172,8 @@ describe('classifyFile', () => {
         'server/editor/View.tsx': "import { flushSync } from 'react-dom';\n",
         'server/converters/html.ts': "export const all = () => document.querySelectorAll('a');\n",
         'web/page.tsx': "import { createRoot } from 'react-dom/client';\n",
+        'app/Names.tsx': "import { Client } from 'pg';\nexport const N = () => <ul />;\n",
+        'app/Summaries.tsx': "import type { Anthropic } from '@anthropic-ai/sdk';\nexport const S = () => <ul />;\n",
       }),
     ).toEqual({
       'app/components/Doc.tsx': "browser — UI module: imports react and nothing of a server's",
@@ -186,6 +188,8 @@ describe('classifyFile', () => {
       'server/editor/View.tsx': 'service — default: no pattern or marker of another context',
       'server/converters/html.ts': 'service — default: no pattern or marker of another context',
       'web/page.tsx': 'browser — imports react-dom/client',
+      'app/Names.tsx': 'service — default: no pattern or marker of another context',
+      'app/Summaries.tsx': 'service — default: no pattern or marker of another context',
     });
   });
 
