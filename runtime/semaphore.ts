@@ -1,4 +1,4 @@
-import { ClosedError, QueueFullError, TimeoutError } from './errors.js';
+import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from './errors.js';
 import { Listeners, type Listener, type Subscription } from './internal/events.js';
 import {
   assertFunction,
@@ -8,6 +8,7 @@ import {
   assertTimeoutMs,
   show,
 } from './internal/validate.js';
+import { ServiceRate } from './internal/service-rate.js';
 import { WaitTicket, type GiveUpReason } from './internal/wait-ticket.js';
 import { WaiterQueue, type Reject, type Resolve } from './internal/waiter-queue.js';
 import type { StoreStatusEvent } from './store/shared-health.js';
@@ -41,8 +42,18 @@ export interface SemaphoreOptions extends SharedModeOptions<SemaphoreFallback> {
 export interface AcquireOptions {
   /** Gives up waiting (the call rejects with `signal.reason`) when it aborts. */
   signal?: AbortSignal;
-  /** Longest time to wait for a permit; past it the call rejects with `TimeoutError`. */
+  /**
+   * Longest time to wait for a permit; past it the call rejects with `TimeoutError`. A caller
+   * whose expected wait (measured, see docs) is already longer is refused at once with
+   * `LoadShedError` instead.
+   */
   timeoutMs?: number;
+  /**
+   * What is left of the deadline of the whole operation this wait is part of, in ms. It never
+   * times the wait out (`timeoutMs` and `signal` do); a caller whose expected wait is longer is
+   * refused at once with `LoadShedError`, rather than queueing only to expire.
+   */
+  deadlineMs?: number;
 }
 
 /** A held permit. Release it exactly once: `release()`, or hold it with `using`. */
@@ -68,7 +79,7 @@ export interface SemaphoreGrant {
 
 export interface SemaphoreRejection extends SemaphoreState {
   /** `store-unavailable` / `store-error`: a shared semaphore's store could not be reached / refused. */
-  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'store-unavailable' | 'store-error';
+  readonly reason: 'queue-full' | 'shed' | 'timeout' | 'abort' | 'closed' | 'store-unavailable' | 'store-error';
 }
 
 /** What `run` calls: it receives the caller's signal, to pass on to the work it starts. */
@@ -102,6 +113,7 @@ export class Semaphore {
   #peakInUse = 0;
   #closed = false;
   readonly #queue = new WaiterQueue();
+  readonly #rate = new ServiceRate();
   readonly #saturated = new Listeners<SemaphoreState>();
   readonly #idle = new Listeners<SemaphoreState>();
   readonly #rejected = new Listeners<SemaphoreRejection>();
@@ -296,6 +308,7 @@ export class Semaphore {
       if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'closed' });
       rejectWaiter(queue.resolve!, queue.reject, error);
     }
+    this.#rate.emptied();
   }
 
   /** Resolves when no permit is held and nobody waits (at once if that is so now). */
@@ -401,6 +414,7 @@ export class Semaphore {
   #handOff(): boolean {
     const queue = this.#queue;
     while (queue.shift()) {
+      this.#rate.handedOff(performance.now(), queue.size);
       const task = queue.task;
       const resolve = queue.resolve!;
       const reject = queue.reject;
@@ -444,6 +458,10 @@ export class Semaphore {
         }),
       );
     }
+    if (options !== undefined && (options.timeoutMs !== undefined || options.deadlineMs !== undefined)) {
+      const shed = this.#shed(Math.min(options.timeoutMs ?? Infinity, options.deadlineMs ?? Infinity));
+      if (shed !== undefined) return Promise.reject(shed);
+    }
     const promise = new Promise<T>(capture);
     const resolve = capturedResolve!;
     const reject = capturedReject!;
@@ -459,12 +477,33 @@ export class Semaphore {
     // Only a waiter that can give up keeps its reject function (in its ticket); the others are
     // refused through resolve(Promise.reject(…)), so a million queued tasks do not each hold one.
     this.#queue.push(task, resolve, ticket === undefined ? undefined : reject, ticket);
+    this.#rate.queued(performance.now());
     return promise;
+  }
+
+  /**
+   * The error refusing a newcomer with `remainingMs` left of its deadline when its expected wait
+   * is longer, else `undefined`.
+   */
+  #shed(remainingMs: number): LoadShedError | undefined {
+    const waiting = this.#queue.size;
+    const expectedWaitMs = this.#rate.expectedWait(waiting, performance.now());
+    if (expectedWaitMs <= remainingMs) return undefined;
+    if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'shed' });
+    return new LoadShedError({
+      kind: 'Semaphore',
+      resource: this.name,
+      limit: `limit ${this.#limit}`,
+      expectedWaitMs,
+      remainingMs,
+      waiting,
+    });
   }
 
   /** Called by a ticket that gave up: its slot is already marked cancelled. */
   readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
     this.#queue.cancelled();
+    if (this.#queue.size === 0) this.#rate.emptied();
     if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });
     if (reason === 'timeout') {
       ticket.reject(
@@ -498,6 +537,13 @@ function assertAcquireOptions(options: AcquireOptions | undefined): void {
   if (options === undefined) return;
   assertSignal('signal', options.signal);
   if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+  if (options.deadlineMs !== undefined) assertDeadlineMs(options.deadlineMs);
+}
+
+function assertDeadlineMs(value: unknown): void {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`deadlineMs\` to be a number of milliseconds, got ${show(value)}`);
+  }
 }
 
 /** Rejects a waiter, with its reject function when it kept one, else through its resolve. */

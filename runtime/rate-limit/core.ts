@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY } from '@bounded/policy/core';
-import { ClosedError, QueueFullError, TimeoutError } from '../errors.js';
+import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
 import { MAX_TIMER_MS, assertFunction, assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
 import { WaitTicket, type GiveUpReason } from '../internal/wait-ticket.js';
@@ -198,6 +198,9 @@ export abstract class LimiterCore implements RateLimiter {
     this.#assertCost(cost);
     assertSignal('signal', options.signal);
     if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+    if (options.deadlineMs !== undefined && (typeof options.deadlineMs !== 'number' || Number.isNaN(options.deadlineMs))) {
+      throw new TypeError(`Expected \`deadlineMs\` to be a number of milliseconds, got ${show(options.deadlineMs)}`);
+    }
     if (options.signal?.aborted === true) return Promise.reject(options.signal.reason);
     if (this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN)) return this.#admittedNow();
     return this.#slowAcquire(cost, options);
@@ -432,6 +435,10 @@ export abstract class LimiterCore implements RateLimiter {
         }),
       );
     }
+    if (options !== undefined && (options.timeoutMs !== undefined || options.deadlineMs !== undefined)) {
+      const shed = this.#shed(cost, Math.min(options.timeoutMs ?? Infinity, options.deadlineMs ?? Infinity));
+      if (shed !== undefined) return Promise.reject(shed);
+    }
     const promise = new Promise<void>(capture);
     const resolve = capturedResolve!;
     const reject = capturedReject!;
@@ -450,6 +457,21 @@ export abstract class LimiterCore implements RateLimiter {
     if (this.#throttledEvents.active) this.#throttledEvents.emit(this.#event());
     if (first) this.#arm();
     return promise;
+  }
+
+  /**
+   * The error refusing a newcomer of `cost` with `remainingMs` left of its deadline when it
+   * cannot be admitted in time, else `undefined`. A limiter knows its wait from its rate: the
+   * newcomer's own delay (tokens, penalty, spacing) plus one interval per unit queued ahead of
+   * it (counted as one unit per waiter).
+   */
+  #shed(cost: number, remainingMs: number): LoadShedError | undefined {
+    const waiting = this.#queue.size;
+    const expectedWaitMs = this.#delay(cost, this.now()) + waiting * this.interval;
+    if (expectedWaitMs <= remainingMs) return undefined;
+    this.#rejected++;
+    if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason: 'shed' });
+    return new LoadShedError({ kind: this.kind, resource: this.name, limit: this.describeLimit(), expectedWaitMs, remainingMs, waiting });
   }
 
   readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
