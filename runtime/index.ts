@@ -121,6 +121,7 @@ export {
   type PoolErrorEvent,
   type PoolHealth,
   type PooledClient,
+  type PoolRejectionEvent,
   type PoolReleaseEvent,
   type PoolState,
   type PoolStats,

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { loadPg } from './load-pg.js';
 import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from './pg-types.js';
 import { DEFAULT_POLICY } from '@bounded/policy/core';
-import { ClosedError, QueueFullError, TimeoutError } from '../errors.js';
+import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
 import {
   assertFunction,
@@ -12,6 +12,7 @@ import {
   MAX_TIMER_MS,
   show,
 } from '../internal/validate.js';
+import { ServiceRate } from '../internal/service-rate.js';
 import { WaiterQueue, type Ticket } from '../internal/waiter-queue.js';
 import { withTimeout } from '../timeout.js';
 import {
@@ -35,6 +36,7 @@ import type {
   PoolCloseOptions,
   PoolErrorEvent,
   PoolHealth,
+  PoolRejectionEvent,
   PoolReleaseEvent,
   PoolState,
   PoolStats,
@@ -115,6 +117,8 @@ export class BoundedPool implements AsyncDisposable {
   /** Callers whose connection pg is handing over or opening. */
   #connecting = 0;
   readonly #queue = new WaiterQueue();
+  /** How fast waiters get connections while some wait: the expected wait that sheds a newcomer. */
+  readonly #rate = new ServiceRate();
   /** Deadlines of waits under the default `connectionTimeoutMillis`: one timer for them all. */
   readonly #waitDeadlines: DeadlineList;
   /** Connections pg opened and has not finished closing (its 'connect' and 'remove' events). */
@@ -142,6 +146,7 @@ export class BoundedPool implements AsyncDisposable {
   readonly #acquireListeners = new Listeners<PoolAcquireEvent>();
   readonly #releaseListeners = new Listeners<PoolReleaseEvent>();
   readonly #saturatedListeners = new Listeners<PoolState>();
+  readonly #rejectedListeners = new Listeners<PoolRejectionEvent>();
 
   /** @internal Use `createPool` or `getPool`. */
   constructor(config: BoundedPoolConfig, onClose: (pool: BoundedPool) => void) {
@@ -441,6 +446,11 @@ export class BoundedPool implements AsyncDisposable {
     return this.#saturatedListeners.add(listener);
   }
 
+  /** Called for every caller refused a connection: queue full, shed, timed out, aborted or closed. */
+  onRejected(listener: Listener<PoolRejectionEvent>): Subscription {
+    return this.#rejectedListeners.add(listener);
+  }
+
   // --- checkout ---------------------------------------------------------------------------
 
   #lease(signal: AbortSignal | undefined, timeoutMs: number): Promise<Lease> {
@@ -455,6 +465,7 @@ export class BoundedPool implements AsyncDisposable {
   /** Checks out a client for the caller: at once when a slot is free, else after a FIFO wait. */
   #checkout(signal: AbortSignal | undefined, timeoutMs: number, done: CheckoutDone): void {
     if (this.#closed) {
+      this.#rejected('closed');
       done(undefined, new ClosedError('Pool', this.name));
       return;
     }
@@ -471,6 +482,7 @@ export class BoundedPool implements AsyncDisposable {
       return;
     }
     if (this.#queue.size >= this.#maxQueue) {
+      this.#rejected('queue-full');
       done(
         undefined,
         new QueueFullError({
@@ -479,6 +491,22 @@ export class BoundedPool implements AsyncDisposable {
           limit: this.#max,
           maxQueue: this.#maxQueue,
           inUse: this.#leases.size,
+          waiting: this.#queue.size,
+        }),
+      );
+      return;
+    }
+    const expectedWaitMs = this.#rate.expectedWait(this.#queue.size, started);
+    if (expectedWaitMs > timeoutMs) {
+      this.#rejected('shed');
+      done(
+        undefined,
+        new LoadShedError({
+          kind: 'Pool',
+          resource: this.name,
+          limit: `max ${this.#max}`,
+          expectedWaitMs,
+          remainingMs: timeoutMs,
           waiting: this.#queue.size,
         }),
       );
@@ -493,6 +521,11 @@ export class BoundedPool implements AsyncDisposable {
       signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
     this.#queue.push(undefined, noop, noop, waiter);
+    this.#rate.queued(started);
+  }
+
+  #rejected(reason: PoolRejectionEvent['reason']): void {
+    if (this.#rejectedListeners.active) this.#rejectedListeners.emit({ ...this.#state(), reason });
   }
 
   /** A waiter's deadline passed (`signal` undefined) or its signal aborted. */
@@ -501,6 +534,8 @@ export class BoundedPool implements AsyncDisposable {
     waiter.cancelled = true;
     this.#stopWaiting(waiter);
     this.#queue.cancelled();
+    if (this.#queue.size === 0) this.#rate.emptied();
+    this.#rejected(signal === undefined ? 'timeout' : 'abort');
     if (signal !== undefined) {
       waiter.done(undefined, signal.reason);
     } else {
@@ -519,6 +554,7 @@ export class BoundedPool implements AsyncDisposable {
   /** The next live waiter, no longer waiting; undefined when nobody waits. */
   #nextWaiter(): Waiter | undefined {
     if (!this.#queue.shift()) return undefined;
+    this.#rate.handedOff(performance.now(), this.#queue.size);
     const waiter = this.#queue.ticket as Waiter;
     this.#stopWaiting(waiter);
     return waiter;
@@ -868,8 +904,10 @@ export class BoundedPool implements AsyncDisposable {
     this.#shut = true;
     const closed = new ClosedError('Pool', this.name);
     for (let waiter = this.#nextWaiter(); waiter !== undefined; waiter = this.#nextWaiter()) {
+      this.#rejected('closed');
       waiter.done(undefined, closed);
     }
+    this.#rate.emptied();
     for (const lease of [...this.#leases]) lease.abandon(closed);
     await this.#pg.end();
     // pg's end() resolves once its list is empty; wait for the sockets to close as well

@@ -110,6 +110,14 @@ export interface PoolAcquireEvent extends PoolState {
   readonly waitMs: number;
 }
 
+export interface PoolRejectionEvent extends PoolState {
+  /**
+   * Why a caller got no connection: its wait queue was full, its deadline was shorter than the
+   * expected wait (`shed`), it timed out or aborted while waiting, or the pool closed on it.
+   */
+  readonly reason: 'queue-full' | 'shed' | 'timeout' | 'abort' | 'closed';
+}
+
 export interface PoolReleaseEvent extends PoolState {
   /** How long the connection was checked out, in ms. */
   readonly heldMs: number;
