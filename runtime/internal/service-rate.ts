@@ -1,7 +1,7 @@
 /**
  * How fast a saturated queue is served, measured: the time between hand-offs (a permit or a
- * connection passing to the next waiter) while someone waits, as an exponentially weighted mean,
- * and how long ago the last hand-off was. Nothing is measured while nobody waits, so an
+ * connection passing to the next waiter) while someone waits, as a mean over the last 32, and
+ * how long ago the last hand-off was. Nothing is measured while nobody waits, so an
  * uncontended resource pays nothing for it.
  *
  * The expected wait of a newcomer with `ahead` waiters in front of it is
@@ -10,10 +10,19 @@
  * waiters ahead each take one mean interval. With no measurement yet it is `stalled` alone.
  */
 
-/** Weight of the newest interval in the mean: about the last ten hand-offs count. */
-const ALPHA = 0.2;
+/**
+ * Hand-offs the mean is taken over. A plain mean of a window, not an exponential one: hand-offs
+ * come in bursts (a hung upstream times out a connection's worth of calls at once), and a burst
+ * of near-zero intervals must not wipe out the stall just before it.
+ */
+const WINDOW = 32;
 
 export class ServiceRate {
+  /** Made at the first hand-off: a resource that never queues pays nothing for it. */
+  #samples: Float64Array | undefined;
+  #count = 0;
+  #next = 0;
+  #sum = 0;
   /** Mean milliseconds between hand-offs while the queue was not empty; NaN before the first. */
   #interval = Number.NaN;
   /** When the last hand-off happened, or when the queue formed; NaN while nobody waits. */
@@ -34,7 +43,14 @@ export class ServiceRate {
     const since = this.#since;
     if (!Number.isNaN(since)) {
       const sample = now - since;
-      this.#interval = Number.isNaN(this.#interval) ? sample : this.#interval + ALPHA * (sample - this.#interval);
+      const samples = (this.#samples ??= new Float64Array(WINDOW));
+      if (this.#count === WINDOW) this.#sum -= samples[this.#next]!;
+      else this.#count++;
+      samples[this.#next] = sample;
+      this.#next = (this.#next + 1) % WINDOW;
+      this.#sum += sample;
+      // Subtracting what leaves the window can drift below zero by rounding; never report that.
+      this.#interval = Math.max(0, this.#sum / this.#count);
     }
     this.#since = left > 0 ? now : Number.NaN;
   }
