@@ -542,7 +542,9 @@ export abstract class LimiterCore implements RateLimiter {
     // then finds the head not yet admissible and arms again for the rest. A wait longer than a
     // timer can hold (2^31 - 1 ms; setTimeout fires a longer one after 1 ms, with a warning) is
     // chained: the timer is set for the longest it can, and the drain arms it again.
-    this.#timer = setTimeout(this.#drain, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delay))));
+    // Rounding a delay up to whole ms must not count float noise (35.000000000000004 is 35): the
+    // algorithms admit within 1e-9 units, so a timer due a hair early still admits.
+    this.#timer = setTimeout(this.#drain, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delay - 1e-6))));
   }
 
   #disarm(): void {

@@ -103,6 +103,31 @@ describe('createHttpClient maxQueue', () => {
   });
 });
 
+describe('createHttpClient aborts', () => {
+  it('a queued call whose signal aborts leaves the queue at once, rejects with the reason and never takes a connection', async () => {
+    server = await startHeldServer();
+    client = createHttpClient({ connections: 1, maxQueue: 1, timeoutMs: 10_000, retries: false });
+    const first = track(client.request(`${server.url}/first`));
+    await until(() => server!.received === 1);
+    const controller = new AbortController();
+    const aborted = track(client.request(`${server.url}/aborted`, { signal: controller.signal }));
+    await until(() => client!.stats().pending === 1);
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    await until(() => aborted.current().state !== 'pending');
+    expect(reasonOf(aborted)).toBe(reason);
+    // Its place in the bounded queue is free again at once: another call fits.
+    expect(client.stats().pending).toBe(0);
+    const next = track(client.request(`${server.url}/next`));
+    server.answer();
+    await until(() => server!.received === 2);
+    server.answer();
+    await until(() => next.current().state === 'fulfilled' && first.current().state === 'fulfilled');
+    // The aborted call never reached the server.
+    expect(server.received).toBe(2);
+  });
+});
+
 describe('createHttpClient load shedding', () => {
   it('sheds at once a call whose deadline is shorter than the wait of a stalled origin', async () => {
     server = await startHeldServer();
