@@ -92,6 +92,22 @@ class Waiter implements Ticket {
  * await db.transaction(async (tx) => { … }, { isolation: 'serializable', retries: 3 });
  * ```
  */
+/** What `connectionSettings()` copies: where connections go, never how many or for how long. */
+const SERVER_SETTINGS = [
+  'connectionString',
+  'host',
+  'port',
+  'user',
+  'password',
+  'database',
+  'ssl',
+  'sslnegotiation',
+  'enableChannelBinding',
+  'stream',
+  'options',
+  'client_encoding',
+] as const;
+
 export class BoundedPool implements AsyncDisposable {
   readonly name: string;
   readonly connectTimeoutMs: number;
@@ -225,6 +241,21 @@ export class BoundedPool implements AsyncDisposable {
       this.#maybeRefill();
     });
     this.#maybeRefill();
+  }
+
+  /**
+   * Where the pool's connections go, as pg takes it: the server, database, user and TLS settings
+   * it was created with (`connectionString`, `host`, `port`, `user`, `password`, `database`,
+   * `ssl`, `options`), and nothing of its sizing or timeouts. For a connection of one's own to the
+   * same server, e.g. a LISTEN connection (which must not hold a pooled one).
+   */
+  connectionSettings(): pg.ClientConfig {
+    const options = this.#pg.options as pg.PoolConfig;
+    const settings: pg.ClientConfig = {};
+    for (const key of SERVER_SETTINGS) {
+      if (options[key] !== undefined) (settings as Record<string, unknown>)[key] = options[key];
+    }
+    return settings;
   }
 
   /** Most connections open at once. */
@@ -381,21 +412,46 @@ export class BoundedPool implements AsyncDisposable {
   }
 
   /**
-   * A `select 1` through the pool within `timeoutMs` (default `connectionTimeoutMillis`).
-   * Never rejects: the result says whether it worked. A saturated pool answers late, which
-   * is worth knowing too.
+   * A `select 1` within `timeoutMs` (default `connectionTimeoutMillis`). Never queues behind
+   * other callers: through the pool when a slot is free and nobody waits, else on a connection
+   * of its own to the same server, closed right after (so a saturated pool still says whether
+   * its server answers; `stats` says how saturated). Never rejects: the result says whether it
+   * worked.
    */
   async health(options?: { timeoutMs?: number }): Promise<PoolHealth> {
     const timeoutMs = options?.timeoutMs ?? this.connectTimeoutMs;
     assertTimeoutMs('timeoutMs', timeoutMs);
     const started = performance.now();
+    const via = this.#out < this.#max && this.#queue.size === 0 && !this.#closed ? 'pool' : 'connection';
     try {
-      await withTimeout((signal) => this.query('select 1', undefined, { signal, timeoutMs }), timeoutMs, {
-        name: `Health check of pool "${this.name}"`,
-      });
-      return { ok: true, latencyMs: performance.now() - started, stats: this.stats() };
+      await withTimeout(
+        (signal) => (via === 'pool' ? this.query('select 1', undefined, { signal, timeoutMs }) : this.#probe(timeoutMs)),
+        timeoutMs,
+        { name: `Health check of pool "${this.name}"` },
+      );
+      return { ok: true, via, latencyMs: performance.now() - started, stats: this.stats() };
     } catch (error) {
-      return { ok: false, latencyMs: performance.now() - started, error, stats: this.stats() };
+      return { ok: false, via, latencyMs: performance.now() - started, error, stats: this.stats() };
+    }
+  }
+
+  /** `select 1` on a connection of its own to the pool's server, closed however it ends. */
+  async #probe(timeoutMs: number): Promise<void> {
+    const options = this.#pg.options as pg.PoolConfig;
+    // A health check beside the pool, on purpose: it must not wait for one of its connections.
+    // eslint-disable-next-line bounded/no-per-call-connection
+    const client = new (loadPg('createPool').Client)({
+      ...this.connectionSettings(),
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      application_name: `${options.application_name ?? `bounded:${this.name}`}:health`,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 

@@ -136,6 +136,11 @@ export interface PoolErrorEvent {
 export interface PoolHealth {
   /** True when a `select 1` came back within the time allowed. */
   readonly ok: boolean;
+  /**
+   * How it was checked: through the pool (a slot was free), or on a connection of its own
+   * (the pool was saturated or closed: a health check never queues behind other callers).
+   */
+  readonly via: 'pool' | 'connection';
   /** Time the check took, in ms. */
   readonly latencyMs: number;
   /** Why the check failed. */

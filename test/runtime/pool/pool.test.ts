@@ -569,11 +569,18 @@ describe('monitoring', () => {
     expect(health.latencyMs).toBeGreaterThan(0);
     expect(pool.stats().acquired).toBe(1);
 
+    expect(health.via).toBe('pool');
+
+    // Saturated, with a caller waiting: the check does not queue behind it, it asks the server
+    // on a connection of its own, closed right after, and the pool's counts are untouched.
     const held = [await pool.acquire(), await pool.acquire()];
-    const busy = await pool.health({ timeoutMs: 50 });
-    expect(busy.ok).toBe(false);
-    expect(isTimeoutError(busy.error)).toBe(true);
+    const waiting = pool.query('select 1');
+    await eventually('a caller waits', () => pool.stats().waiting === 1);
+    const busy = await pool.health({ timeoutMs: 5_000 });
+    expect(busy).toMatchObject({ ok: true, via: 'connection', stats: { inUse: 2, waiting: 1, acquired: 3 } });
+    await eventually('the probe connection is closed', async () => (await db.countConnections(`${appName(pool)}:health`)) === 0);
     for (const client of held) client.release();
+    await waiting;
     await expectSettled(pool);
   });
 });
