@@ -77,3 +77,13 @@ export type { LeaseInfo, LimiterAlgorithm, SharedModeOptions, SharedStore, Store
 export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
 export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './store/memory.js';
+export {
+  PerKey,
+  TooManyKeysError,
+  isTooManyKeysError,
+  perKey,
+  type KeyedResource,
+  type PerKeyEviction,
+  type PerKeyOptions,
+  type TooManyKeysDetails,
+} from './per-key.js';
