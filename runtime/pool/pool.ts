@@ -425,7 +425,10 @@ export class BoundedPool implements AsyncDisposable {
     const via = this.#out < this.#max && this.#queue.size === 0 && !this.#closed ? 'pool' : 'connection';
     try {
       await withTimeout(
-        (signal) => (via === 'pool' ? this.query('select 1', undefined, { signal, timeoutMs }) : this.#probe(timeoutMs)),
+        async (signal) => {
+          if (via === 'pool') await this.query('select 1', undefined, { signal, timeoutMs });
+          else await this.#probe(timeoutMs);
+        },
         timeoutMs,
         { name: `Health check of pool "${this.name}"` },
       );

@@ -62,7 +62,7 @@ describe('perKey', () => {
     expect(tenants.has('busy')).toBe(true);
     permit.release();
     await flush();
-    (waiter.current().value as Permit).release();
+    (await waiter.promise).release();
     // Idle now, and unused for long enough at the next sweep.
     vi.advanceTimersByTime(1_000);
     expect(evicted.map((e) => e.key)).toEqual(['idle', 'busy']);

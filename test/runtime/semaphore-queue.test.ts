@@ -79,7 +79,7 @@ describe('load shedding', () => {
       vi.advanceTimersByTime(100);
       held.shift()!.release();
       await flush();
-      held.push(measured[i]!.current().value as Permit);
+      held.push(await measured[i]!.promise);
     }
     expect(sem.waiting).toBe(0);
     // Nobody waits, all held: the first newcomer is expected in one interval, the next in two.
