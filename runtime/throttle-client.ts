@@ -5,21 +5,21 @@ import { Semaphore } from './semaphore.js';
 import { providerLimiter } from './rate-limit/providers.js';
 import type { RateLimiter } from './rate-limit/types.js';
 import { assertLimit, assertTimeoutMs, show } from './internal/validate.js';
-import { PerKey } from './per-key.js';
+import { PerKey, type KeyedResource } from './per-key.js';
 
 export interface ThrottleClientOptions {
   /**
    * Every call is admitted by this limiter first; a provider name (`'openai'`) uses its preset.
    * A `perKey` group of limiters admits each call by the limiter of `key`.
    */
-  limiter?: RateLimiter | string | PerKey<RateLimiter>;
+  limiter?: RateLimiter | string | KeyedGroup<RateLimiter>;
   /** Deadline per call. Default: the policy's model timeout (60 s). */
   timeoutMs?: number;
   /**
    * Most calls in flight at once (a new Semaphore), or a Semaphore to share, or a `perKey` group
    * of Semaphores (the one of `key`). Default: unbounded.
    */
-  concurrency?: number | Semaphore | PerKey<Semaphore>;
+  concurrency?: number | Semaphore | KeyedGroup<Semaphore>;
   /**
    * Which key of a `perKey` limiter or concurrency group this client's calls count against: a
    * client made per tenant, with the tenant's own API key, gets the tenant's own limit
@@ -55,6 +55,9 @@ export interface ThrottleClientOptions {
   methods?: (path: readonly string[]) => boolean;
 }
 
+/** A `perKey` group, as `throttleClient` uses it. */
+export type KeyedGroup<T> = Pick<PerKey<T & KeyedResource>, 'get' | 'name'>;
+
 const SDK_CLIENT = Symbol('sdk-client');
 
 /**
@@ -84,13 +87,17 @@ export function throttleClient<T extends object>(client: T, options: ThrottleCli
   if (!keyed && key !== undefined) {
     throw new TypeError('Expected a perKey group as `limiter` or `concurrency` when `key` is given');
   }
-  const limiterGroup = options.limiter instanceof PerKey ? options.limiter : undefined;
-  const limiterOf =
-    typeof options.limiter === 'string' ? providerLimiter(options.limiter) : options.limiter instanceof PerKey ? undefined : options.limiter;
+  const limiterGroup = options.limiter instanceof PerKey ? (options.limiter as KeyedGroup<RateLimiter>) : undefined;
+  const limiterOf: RateLimiter | undefined =
+    typeof options.limiter === 'string'
+      ? providerLimiter(options.limiter)
+      : limiterGroup === undefined
+        ? (options.limiter as RateLimiter | undefined)
+        : undefined;
   const timeoutMs = options.timeoutMs ?? DEFAULT_POLICY.defaults.timeouts.model;
   assertTimeoutMs('timeoutMs', timeoutMs);
   let semaphoreOf: Semaphore | undefined;
-  const semaphoreGroup = options.concurrency instanceof PerKey ? options.concurrency : undefined;
+  const semaphoreGroup = options.concurrency instanceof PerKey ? (options.concurrency as KeyedGroup<Semaphore>) : undefined;
   if (options.concurrency instanceof Semaphore) semaphoreOf = options.concurrency;
   else if (semaphoreGroup !== undefined) semaphoreOf = undefined;
   else if (options.concurrency !== undefined) {
