@@ -314,11 +314,11 @@ export class ConcurrencyManager implements AsyncDisposable {
       // One failing close must not leave the others open.
       { stopOnError: false },
     );
-    // Held shared permits are released as their work ends; give those releases time to land.
-    const shared = [...this.#semaphores.values()].filter((semaphore) => semaphore.store !== undefined);
+    // Work holding a permit may finish until the deadline (and a shared permit's release land
+    // in its store) before the stores close.
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      forEachBounded(shared, (semaphore) => semaphore.whenIdle()),
+      forEachBounded([...this.#semaphores.values()], (semaphore) => semaphore.whenIdle()),
       new Promise((resolve) => {
         timer = setTimeout(resolve, left());
       }),
