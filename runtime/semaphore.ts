@@ -477,7 +477,8 @@ export class Semaphore {
     // Only a waiter that can give up keeps its reject function (in its ticket); the others are
     // refused through resolve(Promise.reject(…)), so a million queued tasks do not each hold one.
     this.#queue.push(task, resolve, ticket === undefined ? undefined : reject, ticket);
-    this.#rate.queued(performance.now());
+    // The stall clock starts when the queue forms; later waiters need no clock read.
+    if (this.#queue.size === 1) this.#rate.queued(performance.now());
     return promise;
   }
 
