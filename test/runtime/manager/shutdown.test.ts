@@ -9,12 +9,26 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shutdownOn } from '../../../runtime/index.js';
+import { testDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { TS_CHILD_ARGV } from '../stress/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bounded-shutdown-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const TABLE = `shutdown_writes_${process.pid}`;
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  await db.query(`drop table if exists ${TABLE}`);
+  await db.query(`create table ${TABLE} (id int primary key)`);
+});
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await db?.query(`drop table if exists ${TABLE}`).catch(() => undefined);
+  await db?.close();
+});
 
 interface ChildReport {
   started: number;
@@ -22,17 +36,21 @@ interface ChildReport {
   failed: number;
   inFlight: number;
   errors: Record<string, number>;
-  finishedAfterSignal: number;
+  tasksFinishedAfterSignal: number;
+  acknowledged: number[];
   closeErrors: number;
   closedAfterMs: number;
 }
 
 describe('shutdownOn', () => {
-  it('SIGTERM mid-load: queued work refused with ClosedError, work in flight finishes, every operation accounted for, exit 0 within drainMs + 1 s', async () => {
+  it('SIGTERM mid-load: queued work refused with ClosedError, work in flight finishes, every operation accounted for, no acknowledged write lost, exit 0 within drainMs + 1 s', async () => {
     const policy = join(dir, 'bounded.policy.yaml');
-    writeFileSync(policy, 'version: 1\nsemaphores:\n  work: { limit: 4, maxQueue: 100 }\n');
+    writeFileSync(
+      policy,
+      `version: 1\nsemaphores:\n  work: { limit: 4, maxQueue: 100 }\npools:\n  main: { connectionString: "${db.url}", min: 0, max: 3 }\n`,
+    );
     const drainMs = 1_000;
-    const child = spawn(process.execPath, [...TS_CHILD_ARGV, fileURLToPath(new URL('./shutdown-child.ts', import.meta.url)), policy, String(drainMs)], {
+    const child = spawn(process.execPath, [...TS_CHILD_ARGV, fileURLToPath(new URL('./shutdown-child.ts', import.meta.url)), policy, String(drainMs), TABLE], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -56,11 +74,16 @@ describe('shutdownOn', () => {
     expect(report.inFlight).toBe(0);
     expect(report.started).toBe(report.succeeded + report.failed);
     // Every worker stopped on a ClosedError: the queued ones at once, the rest on their next call.
-    expect(report.errors).toEqual({ ClosedError: 20 });
+    expect(report.errors).toEqual({ ClosedError: 30 });
     // The 4 tasks running at the signal finished (100 ms each, well within drainMs).
-    expect(report.finishedAfterSignal).toBe(4);
-    expect(report.succeeded).toBeGreaterThan(0);
-    console.log(`shutdown: ${JSON.stringify(report)}; exit after ${Math.round(tookMs)} ms`);
+    expect(report.tasksFinishedAfterSignal).toBe(4);
+    // Every write the database acknowledged is there.
+    expect(report.acknowledged.length).toBeGreaterThan(0);
+    const { rows } = await db.query<{ id: number }>(`select id from ${TABLE} order by id`);
+    const stored = new Set(rows.map((row) => row.id));
+    expect(report.acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+    const { acknowledged, ...counts } = report;
+    console.log(`shutdown: ${JSON.stringify(counts)}, ${acknowledged.length} writes acknowledged; exit after ${Math.round(tookMs)} ms`);
   }, 30_000);
 
   it('validates its arguments and can be disposed', () => {
