@@ -113,7 +113,8 @@ export class Semaphore {
   #peakInUse = 0;
   #closed = false;
   readonly #queue = new WaiterQueue();
-  readonly #rate = new ServiceRate();
+  /** Made when the first caller waits: a semaphore that never queues pays nothing for it. */
+  #rate: ServiceRate | undefined;
   readonly #saturated = new Listeners<SemaphoreState>();
   readonly #idle = new Listeners<SemaphoreState>();
   readonly #rejected = new Listeners<SemaphoreRejection>();
@@ -121,18 +122,19 @@ export class Semaphore {
   /** Set in shared mode (a `store` was given): every public entry point hands over to it. */
   readonly #shared: SharedSemaphore | undefined;
 
-  // Shared settle handlers, so a task costs no closures of its own.
-  readonly #releaseAndReturn = <T>(value: T): T => {
-    this.#release();
-    return value;
-  };
-  readonly #releaseAndThrow = (error: unknown): never => {
-    this.#release();
-    throw error;
-  };
-  readonly #releaseOnly = (): void => {
-    this.#release();
-  };
+  // Shared settle handlers, so a task costs no closures of its own; each made on first use, so a
+  // semaphore that is never used that way (one of a million per-key ones) pays nothing for it.
+  #settlers: [(value: unknown) => unknown, (error: unknown) => never] | undefined;
+  #releaseOnlyFn: (() => void) | undefined;
+  #giveUpFn: ((ticket: WaitTicket, reason: GiveUpReason) => void) | undefined;
+
+  get #releaseOnly(): () => void {
+    return (this.#releaseOnlyFn ??= () => this.#release());
+  }
+
+  get #giveUp(): (ticket: WaitTicket, reason: GiveUpReason) => void {
+    return (this.#giveUpFn ??= (ticket, reason) => this.#gaveUp(ticket, reason));
+  }
 
   constructor(limit: number, options: SemaphoreOptions = {}) {
     assertLimit('limit', limit);
@@ -241,7 +243,17 @@ export class Semaphore {
         this.#release();
         return Promise.reject(error);
       }
-      return Promise.resolve(result).then(this.#releaseAndReturn, this.#releaseAndThrow);
+      const settlers = (this.#settlers ??= [
+        (value) => {
+          this.#release();
+          return value;
+        },
+        (error) => {
+          this.#release();
+          throw error;
+        },
+      ]);
+      return Promise.resolve(result).then(settlers[0], settlers[1]) as Promise<Awaited<T>>;
     }
     return this.#wait(fn, options);
   }
@@ -308,7 +320,7 @@ export class Semaphore {
       if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'closed' });
       rejectWaiter(queue.resolve!, queue.reject, error);
     }
-    this.#rate.emptied();
+    this.#rate?.emptied();
   }
 
   /** Resolves when no permit is held and nobody waits (at once if that is so now). */
@@ -414,7 +426,7 @@ export class Semaphore {
   #handOff(): boolean {
     const queue = this.#queue;
     while (queue.shift()) {
-      this.#rate.handedOff(performance.now(), queue.size);
+      this.#rate!.handedOff(performance.now(), queue.size);
       const task = queue.task;
       const resolve = queue.resolve!;
       const reject = queue.reject;
@@ -478,7 +490,7 @@ export class Semaphore {
     // refused through resolve(Promise.reject(…)), so a million queued tasks do not each hold one.
     this.#queue.push(task, resolve, ticket === undefined ? undefined : reject, ticket);
     // The stall clock starts when the queue forms; later waiters need no clock read.
-    if (this.#queue.size === 1) this.#rate.queued(performance.now());
+    if (this.#queue.size === 1) (this.#rate ??= new ServiceRate()).queued(performance.now());
     return promise;
   }
 
@@ -488,7 +500,7 @@ export class Semaphore {
    */
   #shed(remainingMs: number): LoadShedError | undefined {
     const waiting = this.#queue.size;
-    const expectedWaitMs = this.#rate.expectedWait(waiting, performance.now());
+    const expectedWaitMs = this.#rate === undefined ? 0 : this.#rate.expectedWait(waiting, performance.now());
     if (expectedWaitMs <= remainingMs) return undefined;
     if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'shed' });
     return new LoadShedError({
@@ -502,9 +514,9 @@ export class Semaphore {
   }
 
   /** Called by a ticket that gave up: its slot is already marked cancelled. */
-  readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
+  #gaveUp(ticket: WaitTicket, reason: GiveUpReason): void {
     this.#queue.cancelled();
-    if (this.#queue.size === 0) this.#rate.emptied();
+    if (this.#queue.size === 0) this.#rate?.emptied();
     if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });
     if (reason === 'timeout') {
       ticket.reject(
@@ -517,7 +529,7 @@ export class Semaphore {
     } else {
       ticket.reject(ticket.signal!.reason);
     }
-  };
+  }
 
   #refuse<T>(reason: 'closed'): Promise<T> {
     if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });

@@ -474,7 +474,20 @@ export abstract class LimiterCore implements RateLimiter {
     return new LoadShedError({ kind: this.kind, resource: this.name, limit: this.describeLimit(), expectedWaitMs, remainingMs, waiting });
   }
 
-  readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
+  // Bound on first use, so a limiter that never queues (one of a million per-key ones) pays no
+  // closures for them.
+  #giveUpFn: ((ticket: WaitTicket, reason: GiveUpReason) => void) | undefined;
+  #drainFn: (() => void) | undefined;
+
+  get #giveUp(): (ticket: WaitTicket, reason: GiveUpReason) => void {
+    return (this.#giveUpFn ??= (ticket, reason) => this.#gaveUp(ticket, reason));
+  }
+
+  get #drain(): () => void {
+    return (this.#drainFn ??= () => this.#drainNow());
+  }
+
+  #gaveUp(ticket: WaitTicket, reason: GiveUpReason): void {
     this.#queue.cancelled();
     this.#rejected++;
     if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason });
@@ -489,13 +502,13 @@ export abstract class LimiterCore implements RateLimiter {
     );
     // The head may have gone: the next waiter may be admitted sooner, or nobody waits at all.
     this.#arm();
-  };
+  }
 
   /** "60 per 60000 ms", for messages. */
   protected abstract describeLimit(): string;
 
   /** Admits waiters from the front while the limits allow, then sets the timer for the next. */
-  readonly #drain = (): void => {
+  #drainNow(): void {
     this.#timer = undefined;
     const queue = this.#queue;
     const now = this.now();
@@ -515,7 +528,7 @@ export abstract class LimiterCore implements RateLimiter {
     } finally {
       this.#draining = false;
     }
-  };
+  }
 
   #arm(): void {
     this.#disarm();
@@ -535,7 +548,7 @@ export abstract class LimiterCore implements RateLimiter {
     const delay = this.#delay(queue.task as number, now);
     this.#due = now + delay;
     if (delay <= 0 && !this.#draining) {
-      this.#drain();
+      this.#drainNow();
       return;
     }
     // Timers fire on whole milliseconds and may fire a little early by the clock; the drain
