@@ -52,14 +52,17 @@ export {
 export {
   BoundedError,
   ClosedError,
+  LoadShedError,
   QueueFullError,
   StoreUnavailableError,
   TimeoutError,
   isBoundedError,
   isClosedError,
+  isLoadShedError,
   isQueueFullError,
   isStoreUnavailableError,
   isTimeoutError,
+  type LoadShedDetails,
   type QueueFullDetails,
   type StoreUnavailableDetails,
   type TimeoutDetails,
@@ -90,3 +93,13 @@ export type { LeaseInfo, LimiterAlgorithm, SharedModeOptions, SharedStore, Store
 export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
 export { MemoryStore, createMemoryStore, type MemoryStoreOptions } from './store/memory.js';
+export {
+  PerKey,
+  TooManyKeysError,
+  isTooManyKeysError,
+  perKey,
+  type KeyedResource,
+  type PerKeyEviction,
+  type PerKeyOptions,
+  type TooManyKeysDetails,
+} from './per-key.js';

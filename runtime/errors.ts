@@ -56,6 +56,48 @@ export class QueueFullError extends BoundedError {
   }
 }
 
+export interface LoadShedDetails {
+  readonly resource?: string | undefined;
+  /** What kind of resource shed the call: "Semaphore", "TokenBucket", "Pool", "HttpClient"… */
+  readonly kind: string;
+  /** The limit the wait is for, and its value: "limit 10", "60 per 60000 ms", "max 20"… */
+  readonly limit: string;
+  /** The wait the resource expects for this caller, in milliseconds, measured from its recent service. */
+  readonly expectedWaitMs: number;
+  /** What was left of the caller's deadline (`timeoutMs`, `deadlineMs`), in milliseconds. */
+  readonly remainingMs: number;
+  /** Callers already waiting ahead of this one. */
+  readonly waiting: number;
+}
+
+/**
+ * Overload shed early: the caller's deadline is shorter than the wait the resource expects for
+ * it, so the call was refused at once rather than left to expire in the queue (where it would
+ * only have delayed the callers behind it).
+ */
+export class LoadShedError extends BoundedError {
+  readonly kind: string;
+  readonly limit: string;
+  readonly expectedWaitMs: number;
+  readonly remainingMs: number;
+  readonly waiting: number;
+
+  constructor(details: LoadShedDetails) {
+    super(
+      `${describe(details.kind, details.resource)} shed the call: its expected wait of ${Math.ceil(details.expectedWaitMs)} ms ` +
+        `(${details.waiting} waiting, ${details.limit}) is longer than the ${Math.floor(details.remainingMs)} ms left of its deadline`,
+      details.resource,
+    );
+    this.name = 'LoadShedError';
+    this.kind = details.kind;
+    this.limit = details.limit;
+    this.expectedWaitMs = details.expectedWaitMs;
+    this.remainingMs = details.remainingMs;
+    this.waiting = details.waiting;
+    brandError(this, 'LoadShedError');
+  }
+}
+
 export interface TimeoutDetails {
   readonly resource?: string | undefined;
   /** What timed out, for the message: "operation", "Semaphore \"db\" acquire", … */
@@ -144,6 +186,10 @@ export function isBoundedError(value: unknown): value is BoundedError {
 
 export function isQueueFullError(value: unknown): value is QueueFullError {
   return hasErrorBrand(value, 'QueueFullError');
+}
+
+export function isLoadShedError(value: unknown): value is LoadShedError {
+  return hasErrorBrand(value, 'LoadShedError');
 }
 
 export function isTimeoutError(value: unknown): value is TimeoutError {

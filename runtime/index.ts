@@ -33,6 +33,7 @@ export { hashTagName, redisLimitKeys, type RedisLimitKeys } from './store/redis-
 export type { StoreStatusEvent } from './store/shared-health.js';
 export type { Listener, Subscription } from './internal/events.js';
 export { throttleClient, type ThrottleClientOptions } from './throttle-client.js';
+export { shutdownOn, type Closeable, type ShutdownOptions, type ShutdownSignal } from './shutdown.js';
 export {
   ConcurrencyManager,
   type ManagedResource,
@@ -121,6 +122,7 @@ export {
   type PoolErrorEvent,
   type PoolHealth,
   type PooledClient,
+  type PoolRejectionEvent,
   type PoolReleaseEvent,
   type PoolState,
   type PoolStats,

@@ -29,6 +29,7 @@ import type { RateLimiter } from './rate-limit/types.js';
 import { Semaphore } from './semaphore.js';
 import type { ResourceKind } from './monitor/types.js';
 import { forEachBounded } from './map-bounded.js';
+import { MAX_TIMER_MS } from './internal/validate.js';
 import { createPostgresStore } from './store/postgres.js';
 import { deferredStore } from './store/shared-deferred.js';
 import type { SharedStore } from './store/types.js';
@@ -116,6 +117,7 @@ export class ConcurrencyManager implements AsyncDisposable {
   /** The text of the file as last read for a reload (applied or not): the same text is not read as a change. */
   #lastText: string | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(policy: Policy, file: string | undefined, options: ManagerOptions, text?: string) {
     this.#policy = policy;
@@ -270,28 +272,61 @@ export class ConcurrencyManager implements AsyncDisposable {
   }
 
   /**
-   * Stops watching, lets the tasks `background()` accepted finish (they may still need the
-   * pools and clients), then drains and closes every resource the manager built.
+   * Graceful shutdown of every resource the manager built: stops admitting at once (new calls and
+   * callers still queued are refused with `ClosedError`), lets work in flight finish for up to
+   * `drainMs` (default 5 s; at most the timer maximum, 2^31 - 1 ms), then cuts what is left
+   * (HTTP requests still on the wire are aborted, pool clients still out destroyed) and closes
+   * the pools, HTTP agents and stores. Resolves within about `drainMs`; calling it again returns
+   * the same promise. Tasks `background()` accepted are drained first (they may still need the
+   * pools and clients), within the same `drainMs`.
    */
-  async close(options: { drainMs?: number } = {}): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#watcher?.close();
+  close(options: { drainMs?: number } = {}): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
     const drainMs = options.drainMs ?? 5_000;
-    await closeDefaultBackgroundRunner({ drainMs });
+    if (typeof drainMs !== 'number' || !Number.isFinite(drainMs) || drainMs < 0 || drainMs > MAX_TIMER_MS) {
+      throw new TypeError(`Expected \`drainMs\` to be a number of milliseconds in [0, ${MAX_TIMER_MS}], got ${String(drainMs)}`);
+    }
+    this.#closed = true;
+    this.#closing = this.#shutDown(drainMs);
+    return this.#closing;
+  }
+
+  async #shutDown(drainMs: number): Promise<void> {
+    this.#watcher?.close();
+    const deadline = performance.now() + drainMs;
+    const left = (): number => Math.max(0, deadline - performance.now());
+    await closeDefaultBackgroundRunner({ drainMs: left() });
     for (const semaphore of this.#semaphores.values()) semaphore.close();
     for (const limiter of this.#limiters.values()) limiter.close();
-    await forEachBounded<HttpClient | BoundedPool>([...this.#http.values(), ...this.#pools.values()], (resource) =>
-      'query' in resource ? resource.close({ drainMs }) : resource.close(),
+    await forEachBounded<HttpClient | BoundedPool>(
+      [...this.#http.values(), ...this.#pools.values()],
+      async (resource) => {
+        if ('query' in resource) {
+          await resource.close({ drainMs: left() });
+          return;
+        }
+        // Requests on the wire may finish until the deadline; then they are aborted.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const cut = new Promise<'cut'>((resolve) => {
+          timer = setTimeout(() => resolve('cut'), left());
+        });
+        const closed = await Promise.race([resource.close().then(() => 'closed' as const), cut]);
+        clearTimeout(timer);
+        if (closed === 'cut') await resource.destroy();
+      },
       // One failing close must not leave the others open.
       { stopOnError: false },
     );
-    // Held shared permits are released as their work ends; give those releases time to land.
-    const shared = [...this.#semaphores.values()].filter((semaphore) => semaphore.store !== undefined);
+    // Work holding a permit may finish until the deadline (and a shared permit's release land
+    // in its store) before the stores close.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      forEachBounded(shared, (semaphore) => semaphore.whenIdle()),
-      new Promise((resolve) => setTimeout(resolve, drainMs).unref()),
+      forEachBounded([...this.#semaphores.values()], (semaphore) => semaphore.whenIdle()),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, left());
+      }),
     ]);
+    clearTimeout(timer);
     await forEachBounded([...this.#stores.values()], (store) => store.close(), { stopOnError: false });
   }
 

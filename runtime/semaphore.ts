@@ -1,4 +1,4 @@
-import { ClosedError, QueueFullError, TimeoutError } from './errors.js';
+import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from './errors.js';
 import { Listeners, type Listener, type Subscription } from './internal/events.js';
 import {
   assertFunction,
@@ -8,6 +8,7 @@ import {
   assertTimeoutMs,
   show,
 } from './internal/validate.js';
+import { ServiceRate } from './internal/service-rate.js';
 import { WaitTicket, type GiveUpReason } from './internal/wait-ticket.js';
 import { WaiterQueue, type Reject, type Resolve } from './internal/waiter-queue.js';
 import type { StoreStatusEvent } from './store/shared-health.js';
@@ -41,8 +42,18 @@ export interface SemaphoreOptions extends SharedModeOptions<SemaphoreFallback> {
 export interface AcquireOptions {
   /** Gives up waiting (the call rejects with `signal.reason`) when it aborts. */
   signal?: AbortSignal;
-  /** Longest time to wait for a permit; past it the call rejects with `TimeoutError`. */
+  /**
+   * Longest time to wait for a permit; past it the call rejects with `TimeoutError`. A caller
+   * whose expected wait (measured, see docs) is already longer is refused at once with
+   * `LoadShedError` instead.
+   */
   timeoutMs?: number;
+  /**
+   * What is left of the deadline of the whole operation this wait is part of, in ms. It never
+   * times the wait out (`timeoutMs` and `signal` do); a caller whose expected wait is longer is
+   * refused at once with `LoadShedError`, rather than queueing only to expire.
+   */
+  deadlineMs?: number;
 }
 
 /** A held permit. Release it exactly once: `release()`, or hold it with `using`. */
@@ -68,7 +79,7 @@ export interface SemaphoreGrant {
 
 export interface SemaphoreRejection extends SemaphoreState {
   /** `store-unavailable` / `store-error`: a shared semaphore's store could not be reached / refused. */
-  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'store-unavailable' | 'store-error';
+  readonly reason: 'queue-full' | 'shed' | 'timeout' | 'abort' | 'closed' | 'store-unavailable' | 'store-error';
 }
 
 /** What `run` calls: it receives the caller's signal, to pass on to the work it starts. */
@@ -102,6 +113,8 @@ export class Semaphore {
   #peakInUse = 0;
   #closed = false;
   readonly #queue = new WaiterQueue();
+  /** Made when the first caller waits: a semaphore that never queues pays nothing for it. */
+  #rate: ServiceRate | undefined;
   readonly #saturated = new Listeners<SemaphoreState>();
   readonly #idle = new Listeners<SemaphoreState>();
   readonly #rejected = new Listeners<SemaphoreRejection>();
@@ -109,18 +122,19 @@ export class Semaphore {
   /** Set in shared mode (a `store` was given): every public entry point hands over to it. */
   readonly #shared: SharedSemaphore | undefined;
 
-  // Shared settle handlers, so a task costs no closures of its own.
-  readonly #releaseAndReturn = <T>(value: T): T => {
-    this.#release();
-    return value;
-  };
-  readonly #releaseAndThrow = (error: unknown): never => {
-    this.#release();
-    throw error;
-  };
-  readonly #releaseOnly = (): void => {
-    this.#release();
-  };
+  // Shared settle handlers, so a task costs no closures of its own; each made on first use, so a
+  // semaphore that is never used that way (one of a million per-key ones) pays nothing for it.
+  #settlers: [(value: unknown) => unknown, (error: unknown) => never] | undefined;
+  #releaseOnlyFn: (() => void) | undefined;
+  #giveUpFn: ((ticket: WaitTicket, reason: GiveUpReason) => void) | undefined;
+
+  get #releaseOnly(): () => void {
+    return (this.#releaseOnlyFn ??= () => this.#release());
+  }
+
+  get #giveUp(): (ticket: WaitTicket, reason: GiveUpReason) => void {
+    return (this.#giveUpFn ??= (ticket, reason) => this.#gaveUp(ticket, reason));
+  }
 
   constructor(limit: number, options: SemaphoreOptions = {}) {
     assertLimit('limit', limit);
@@ -229,7 +243,17 @@ export class Semaphore {
         this.#release();
         return Promise.reject(error);
       }
-      return Promise.resolve(result).then(this.#releaseAndReturn, this.#releaseAndThrow);
+      const settlers = (this.#settlers ??= [
+        (value) => {
+          this.#release();
+          return value;
+        },
+        (error) => {
+          this.#release();
+          throw error;
+        },
+      ]);
+      return Promise.resolve(result).then(settlers[0], settlers[1]) as Promise<Awaited<T>>;
     }
     return this.#wait(fn, options);
   }
@@ -296,6 +320,7 @@ export class Semaphore {
       if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'closed' });
       rejectWaiter(queue.resolve!, queue.reject, error);
     }
+    this.#rate?.emptied();
   }
 
   /** Resolves when no permit is held and nobody waits (at once if that is so now). */
@@ -401,6 +426,7 @@ export class Semaphore {
   #handOff(): boolean {
     const queue = this.#queue;
     while (queue.shift()) {
+      this.#rate!.handedOff(performance.now(), queue.size);
       const task = queue.task;
       const resolve = queue.resolve!;
       const reject = queue.reject;
@@ -444,6 +470,10 @@ export class Semaphore {
         }),
       );
     }
+    if (options !== undefined && (options.timeoutMs !== undefined || options.deadlineMs !== undefined)) {
+      const shed = this.#shed(Math.min(options.timeoutMs ?? Infinity, options.deadlineMs ?? Infinity));
+      if (shed !== undefined) return Promise.reject(shed);
+    }
     const promise = new Promise<T>(capture);
     const resolve = capturedResolve!;
     const reject = capturedReject!;
@@ -459,12 +489,34 @@ export class Semaphore {
     // Only a waiter that can give up keeps its reject function (in its ticket); the others are
     // refused through resolve(Promise.reject(…)), so a million queued tasks do not each hold one.
     this.#queue.push(task, resolve, ticket === undefined ? undefined : reject, ticket);
+    // The stall clock starts when the queue forms; later waiters need no clock read.
+    if (this.#queue.size === 1) (this.#rate ??= new ServiceRate()).queued(performance.now());
     return promise;
   }
 
+  /**
+   * The error refusing a newcomer with `remainingMs` left of its deadline when its expected wait
+   * is longer, else `undefined`.
+   */
+  #shed(remainingMs: number): LoadShedError | undefined {
+    const waiting = this.#queue.size;
+    const expectedWaitMs = this.#rate === undefined ? 0 : this.#rate.expectedWait(waiting, performance.now());
+    if (expectedWaitMs <= remainingMs) return undefined;
+    if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason: 'shed' });
+    return new LoadShedError({
+      kind: 'Semaphore',
+      resource: this.name,
+      limit: `limit ${this.#limit}`,
+      expectedWaitMs,
+      remainingMs,
+      waiting,
+    });
+  }
+
   /** Called by a ticket that gave up: its slot is already marked cancelled. */
-  readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
+  #gaveUp(ticket: WaitTicket, reason: GiveUpReason): void {
     this.#queue.cancelled();
+    if (this.#queue.size === 0) this.#rate?.emptied();
     if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });
     if (reason === 'timeout') {
       ticket.reject(
@@ -477,7 +529,7 @@ export class Semaphore {
     } else {
       ticket.reject(ticket.signal!.reason);
     }
-  };
+  }
 
   #refuse<T>(reason: 'closed'): Promise<T> {
     if (this.#rejected.active) this.#rejected.emit({ ...this.#state(), reason });
@@ -498,6 +550,13 @@ function assertAcquireOptions(options: AcquireOptions | undefined): void {
   if (options === undefined) return;
   assertSignal('signal', options.signal);
   if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+  if (options.deadlineMs !== undefined) assertDeadlineMs(options.deadlineMs);
+}
+
+function assertDeadlineMs(value: unknown): void {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`Expected \`deadlineMs\` to be a number of milliseconds, got ${show(value)}`);
+  }
 }
 
 /** Rejects a waiter, with its reject function when it kept one, else through its resolve. */

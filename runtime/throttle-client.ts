@@ -5,14 +5,28 @@ import { Semaphore } from './semaphore.js';
 import { providerLimiter } from './rate-limit/providers.js';
 import type { RateLimiter } from './rate-limit/types.js';
 import { assertLimit, assertTimeoutMs, show } from './internal/validate.js';
+import { PerKey, type KeyedResource } from './per-key.js';
 
 export interface ThrottleClientOptions {
-  /** Every call is admitted by this limiter first; a provider name (`'openai'`) uses its preset. */
-  limiter?: RateLimiter | string;
+  /**
+   * Every call is admitted by this limiter first; a provider name (`'openai'`) uses its preset.
+   * A `perKey` group of limiters admits each call by the limiter of `key`.
+   */
+  limiter?: RateLimiter | string | KeyedGroup<RateLimiter>;
   /** Deadline per call. Default: the policy's model timeout (60 s). */
   timeoutMs?: number;
-  /** Most calls in flight at once (a new Semaphore), or a Semaphore to share. Default: unbounded. */
-  concurrency?: number | Semaphore;
+  /**
+   * Most calls in flight at once (a new Semaphore), or a Semaphore to share, or a `perKey` group
+   * of Semaphores (the one of `key`). Default: unbounded.
+   */
+  concurrency?: number | Semaphore | KeyedGroup<Semaphore>;
+  /**
+   * Which key of a `perKey` limiter or concurrency group this client's calls count against: a
+   * client made per tenant, with the tenant's own API key, gets the tenant's own limit
+   * (`throttleClient(new OpenAI({ apiKey }), { limiter: tenants, key: tenantId })`). Looked up
+   * on every call, so an idle key dropped in between is made afresh. Required with a group.
+   */
+  key?: string;
   /**
    * How many times a call answered with 429 is retried, after `penalize`-ing the limiter for the
    * provider's `Retry-After`. Default 2. On an SDK client with a limiter, each call also gets
@@ -41,6 +55,9 @@ export interface ThrottleClientOptions {
   methods?: (path: readonly string[]) => boolean;
 }
 
+/** A `perKey` group, as `throttleClient` uses it. */
+export type KeyedGroup<T> = Pick<PerKey<T & KeyedResource>, 'get' | 'name'>;
+
 const SDK_CLIENT = Symbol('sdk-client');
 
 /**
@@ -62,14 +79,30 @@ export function throttleClient<T extends object>(client: T, options: ThrottleCli
   if (typeof client !== 'object' || client === null) {
     throw new TypeError(`Expected \`client\` to be an object, got ${show(client)}`);
   }
-  const limiter = typeof options.limiter === 'string' ? providerLimiter(options.limiter) : options.limiter;
+  const key = options.key;
+  const keyed = options.limiter instanceof PerKey || options.concurrency instanceof PerKey;
+  if (keyed && (typeof key !== 'string' || key === '')) {
+    throw new TypeError(`Expected \`key\` (which key of the perKey group the calls count against), got ${show(key)}`);
+  }
+  if (!keyed && key !== undefined) {
+    throw new TypeError('Expected a perKey group as `limiter` or `concurrency` when `key` is given');
+  }
+  const limiterGroup = options.limiter instanceof PerKey ? (options.limiter as KeyedGroup<RateLimiter>) : undefined;
+  const limiterOf: RateLimiter | undefined =
+    typeof options.limiter === 'string'
+      ? providerLimiter(options.limiter)
+      : limiterGroup === undefined
+        ? (options.limiter as RateLimiter | undefined)
+        : undefined;
   const timeoutMs = options.timeoutMs ?? DEFAULT_POLICY.defaults.timeouts.model;
   assertTimeoutMs('timeoutMs', timeoutMs);
-  let semaphore: Semaphore | undefined;
-  if (options.concurrency instanceof Semaphore) semaphore = options.concurrency;
+  let semaphoreOf: Semaphore | undefined;
+  const semaphoreGroup = options.concurrency instanceof PerKey ? (options.concurrency as KeyedGroup<Semaphore>) : undefined;
+  if (options.concurrency instanceof Semaphore) semaphoreOf = options.concurrency;
+  else if (semaphoreGroup !== undefined) semaphoreOf = undefined;
   else if (options.concurrency !== undefined) {
     assertLimit('concurrency', options.concurrency);
-    semaphore = new Semaphore(options.concurrency, { name: options.name ?? limiter?.name });
+    semaphoreOf = new Semaphore(options.concurrency, { name: options.name ?? limiterOf?.name });
   }
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_POLICY.defaults.http.maxRetryAfterMs;
   assertMaxRetryAfter('maxRetryAfterMs', maxRetryAfterMs);
@@ -79,15 +112,19 @@ export function throttleClient<T extends object>(client: T, options: ThrottleCli
   }
   const sdk = looksLikeSdkClient(client);
   const methods = options.methods ?? ((path: readonly string[]) => !sdk || path.length >= 2);
-  const label = options.name ?? limiter?.name;
+  const label = options.name ?? limiterOf?.name ?? limiterGroup?.name;
+  const hasLimiter = limiterOf !== undefined || limiterGroup !== undefined;
 
   const call = (target: object, method: (...args: unknown[]) => unknown, path: readonly string[], args: unknown[]) => {
+    // This call's own limits: a group's are looked up now, so a key dropped while idle comes back.
+    const limiter = limiterGroup === undefined ? limiterOf : limiterGroup.get(key!);
+    const semaphore = semaphoreGroup === undefined ? semaphoreOf : semaphoreGroup.get(key!);
     const optionsIndex = method.length - 1;
     const callerSignal = optionsIndex >= 0 ? signalIn(args[optionsIndex]) : undefined;
     const name = `${label === undefined ? '' : `${label} `}${path.join('.')}`;
     const attempt = (signal: AbortSignal | undefined): Promise<unknown> =>
       withTimeout(
-        (deadline) => method.apply(target, withSignal(args, optionsIndex, deadline, sdk && limiter !== undefined)),
+        (deadline) => method.apply(target, withSignal(args, optionsIndex, deadline, sdk && hasLimiter)),
         timeoutMs,
         { signal, name },
       );

@@ -20,11 +20,11 @@ import { createRequire } from 'node:module';
 import type { Agent, Dispatcher, Pool } from 'undici';
 import type * as Undici from 'undici';
 import { DEFAULT_POLICY } from '@bounded/policy/core';
-import { ClosedError, TimeoutError } from '../errors.js';
+import { ClosedError, LoadShedError, QueueFullError, TimeoutError, isLoadShedError, isQueueFullError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
-import { assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
+import { assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
 import type { RateLimiter } from '../rate-limit/types.js';
-import type { Permit, Semaphore } from '../semaphore.js';
+import { Semaphore, type Permit } from '../semaphore.js';
 import {
   BufferedBody,
   declaredLength,
@@ -67,6 +67,14 @@ export interface HttpClientOptions {
    * connection is free. Default: the policy's fan-out concurrency (10).
    */
   connections?: number;
+  /**
+   * Most calls waiting for a connection to one origin; one more is refused at once with
+   * `QueueFullError`. Whatever the bound, a call whose deadline is shorter than its expected
+   * wait for a connection (measured from how fast connections come free) is refused at once
+   * with `LoadShedError` rather than queued to expire. Default: Infinity (the deadlines bound
+   * the queue).
+   */
+  maxQueue?: number;
   /**
    * Retry policy: a number is the retry limit, `false` turns retrying off, an object sets
    * everything (see `RetryOptions`). Default: 2 retries of idempotent methods, on connection
@@ -263,8 +271,31 @@ function target(location: ParsedUrl, method: string): Target {
   return { href, origin, path, display, method };
 }
 
-/** For attempts that hold nothing. */
-function releaseNothing(): void {}
+/** A rejection handler that gives `permit` back, then rethrows. */
+function releaseAnd(permit: Permit): (error: unknown) => never {
+  return (error) => {
+    permit.release();
+    throw error;
+  };
+}
+
+/** One permit made of two, released together. */
+function both(first: Permit, second: Permit): Permit {
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    second.release();
+    first.release();
+  };
+  return {
+    release,
+    get released() {
+      return released;
+    },
+    [Symbol.dispose]: release,
+  };
+}
 
 /** What one attempt of either entry point does, so both share the retry loop. */
 interface Exchange<R> {
@@ -309,6 +340,13 @@ class BoundedHttpClient implements HttpClient {
   readonly #base: URL | undefined;
   readonly #timeoutMs: number;
   readonly #connections: number;
+  readonly #maxQueue: number;
+  /**
+   * One per origin: the calls allowed on the wire at once (`connections`) and the queue of those
+   * waiting for a connection, bounded and deadline-aware, kept here instead of in undici's
+   * unbounded queue. Kept, like undici's pools, until the client closes.
+   */
+  readonly #gates = new Map<string, Semaphore>();
   readonly #retry: RetryPolicy;
   readonly #limiter: Pick<RateLimiter, 'acquire' | 'tryAcquire' | 'penalize'> | undefined;
   readonly #semaphore: Pick<Semaphore, 'acquire' | 'tryAcquire'> | undefined;
@@ -317,8 +355,6 @@ class BoundedHttpClient implements HttpClient {
   readonly #maxRetryAfterMs: number;
   readonly #calls = new Set<Budget>();
   readonly #parsed = new Map<string, ParsedUrl>();
-  /** No limiter, semaphore or attempt limit: an attempt is just the exchange. */
-  readonly #direct: boolean;
   readonly #retried = new Listeners<HttpRetryEvent>();
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
@@ -330,6 +366,7 @@ class BoundedHttpClient implements HttpClient {
     const {
       timeoutMs = DEFAULT_POLICY.defaults.timeouts.http,
       connections = DEFAULT_POLICY.defaults.concurrency,
+      maxQueue = Number.POSITIVE_INFINITY,
       retries,
       limiter,
       semaphore,
@@ -345,6 +382,7 @@ class BoundedHttpClient implements HttpClient {
     if (!Number.isInteger(connections) || connections < 1) {
       throw new TypeError(`Expected \`connections\` to be a positive integer, got ${show(connections)}`);
     }
+    assertQueueBound('maxQueue', maxQueue);
     if (
       limiter !== undefined &&
       (typeof limiter?.acquire !== 'function' ||
@@ -362,12 +400,12 @@ class BoundedHttpClient implements HttpClient {
     this.#retry = retryPolicy(retries);
     this.#timeoutMs = timeoutMs;
     this.#connections = connections;
+    this.#maxQueue = maxQueue;
     this.#limiter = limiter;
     this.#semaphore = semaphore;
     this.#throwOnError = throwOnError;
     this.#maxBodyBytes = maxBodyBytes;
     this.#maxRetryAfterMs = maxRetryAfterMs;
-    this.#direct = limiter === undefined && semaphore === undefined && this.#retry.attemptTimeoutMs === undefined;
     this.name = name;
     const backstop = timeoutMs + BACKSTOP_MS;
     const dispatcherOptions = { connections, headersTimeout: backstop, bodyTimeout: backstop, factory: boundedClient };
@@ -485,6 +523,7 @@ class BoundedHttpClient implements HttpClient {
     let queued = 0;
     let running = 0;
     let size = 0;
+    for (const gate of this.#gates.values()) pending += gate.waiting;
     const dispatcher = this.#dispatcher;
     const all = dispatcher instanceof undiciKit().undici.Pool ? [dispatcher.stats] : Object.values(dispatcher.stats);
     for (const stats of all) {
@@ -584,13 +623,9 @@ class BoundedHttpClient implements HttpClient {
     const maxAttempts = mayRetry(policy, target.method, idempotent, exchange.replayable) ? policy.limit + 1 : 1;
     for (let attempt = 1; ; attempt++) {
       let result: R;
-      let release = releaseNothing;
+      let release: () => void;
       try {
-        if (this.#direct) {
-          result = await exchange.send(budget, budget.remaining());
-        } else {
-          ({ result, release } = await this.#attempt(target, budget, attempt, maxAttempts, exchange));
-        }
+        ({ result, release } = await this.#attempt(target, budget, attempt, maxAttempts, exchange));
       } catch (error) {
         const delay = this.#delayAfterError(error, target, budget, attempt, maxAttempts);
         await this.#pause(target, budget, attempt, delay, undefined, error);
@@ -675,13 +710,23 @@ class BoundedHttpClient implements HttpClient {
       permit?.release();
     };
     try {
-      if (this.#limiter !== undefined || this.#semaphore !== undefined) {
+      const gate = this.#gate(target.origin);
+      const limiter = this.#limiter;
+      const semaphore = this.#semaphore;
+      permit = limiter === undefined && semaphore === undefined ? gate.tryAcquire() : undefined;
+      if (permit === undefined) {
         budget.waiting = true;
         try {
-          const limiter = this.#limiter;
-          if (limiter !== undefined && !limiter.tryAcquire()) await limiter.acquire({ signal: budget.signal });
-          const semaphore = this.#semaphore;
-          if (semaphore !== undefined) permit = semaphore.tryAcquire() ?? (await semaphore.acquire({ signal: budget.signal }));
+          if (limiter !== undefined && !limiter.tryAcquire()) {
+            await limiter.acquire({ signal: budget.signal, deadlineMs: budget.remaining() });
+          }
+          if (semaphore !== undefined) {
+            const held = semaphore.tryAcquire() ?? (await semaphore.acquire({ signal: budget.signal, deadlineMs: budget.remaining() }));
+            const connection = gate.tryAcquire() ?? (await this.#waitForConnection(gate, budget, target).catch(releaseAnd(held)));
+            permit = both(held, connection);
+          } else {
+            permit = gate.tryAcquire() ?? (await this.#waitForConnection(gate, budget, target));
+          }
         } finally {
           budget.waiting = false;
         }
@@ -703,6 +748,49 @@ class BoundedHttpClient implements HttpClient {
     } catch (error) {
       release();
       if (own?.aborted && !budget.aborted) throw own.reason;
+      throw error;
+    }
+  }
+
+  /** The gate of `origin`: its connection slots and its queue. */
+  #gate(origin: string): Semaphore {
+    let gate = this.#gates.get(origin);
+    if (gate === undefined) {
+      gate = new Semaphore(this.#connections, { maxQueue: this.#maxQueue });
+      this.#gates.set(origin, gate);
+    }
+    return gate;
+  }
+
+  /**
+   * Queues for a connection to `target`'s origin within the call's deadline; a full queue or a
+   * deadline shorter than the expected wait refuses the call at once, in the client's own words.
+   */
+  async #waitForConnection(gate: Semaphore, budget: Budget, target: Target): Promise<Permit> {
+    try {
+      return await gate.acquire({ signal: budget.signal, deadlineMs: budget.remaining() });
+    } catch (error) {
+      const resource = this.name;
+      if (isQueueFullError(error)) {
+        throw new QueueFullError({
+          kind: 'HttpClient',
+          resource,
+          limit: this.#connections,
+          maxQueue: this.#maxQueue,
+          inUse: gate.inUse,
+          waiting: error.waiting,
+        });
+      }
+      if (isLoadShedError(error)) {
+        throw new LoadShedError({
+          kind: 'HttpClient',
+          resource,
+          limit: `connections ${this.#connections} to ${target.origin}`,
+          expectedWaitMs: error.expectedWaitMs,
+          remainingMs: error.remainingMs,
+          waiting: error.waiting,
+        });
+      }
       throw error;
     }
   }

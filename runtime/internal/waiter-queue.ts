@@ -21,9 +21,12 @@ export interface Ticket {
   cancelled: boolean;
 }
 
+/** The buffer of a queue nobody has waited in: a resource that never queues pays no array for it. */
+const NO_SLOTS: unknown[] = [];
+
 export class WaiterQueue {
-  #slots: unknown[] = new Array<unknown>(MIN_CAPACITY * STRIDE);
-  #capacity = MIN_CAPACITY;
+  #slots: unknown[] = NO_SLOTS;
+  #capacity = 0;
   #head = 0;
   /** Entries in the buffer, cancelled ones included. */
   #length = 0;
@@ -41,7 +44,7 @@ export class WaiterQueue {
   }
 
   push(task: unknown, resolve: Resolve, reject: Reject | undefined, ticket: Ticket | undefined): void {
-    if (this.#length === this.#capacity) this.#resize(this.#capacity * 2);
+    if (this.#length === this.#capacity) this.#resize(this.#capacity === 0 ? MIN_CAPACITY : this.#capacity * 2);
     const slot = ((this.#head + this.#length) & (this.#capacity - 1)) * STRIDE;
     const slots = this.#slots;
     slots[slot] = task;
@@ -152,8 +155,8 @@ export class WaiterQueue {
   }
 
   #reset(): void {
-    this.#slots = new Array<unknown>(MIN_CAPACITY * STRIDE);
-    this.#capacity = MIN_CAPACITY;
+    this.#slots = NO_SLOTS;
+    this.#capacity = 0;
     this.#head = 0;
     this.#length = 0;
     this.#cancelled = 0;

@@ -21,7 +21,7 @@ import {
 const WAIT_SAMPLE_SIZE = 1024;
 
 /** Why a semaphore refuses a caller; each is reported (as 0) before it first happens. */
-const SEMAPHORE_REASONS = ['queue-full', 'timeout', 'abort', 'closed'] as const;
+const SEMAPHORE_REASONS = ['queue-full', 'shed', 'timeout', 'abort', 'closed'] as const;
 const LIMITER_REASONS = [...SEMAPHORE_REASONS, 'capacity'] as const;
 
 /** A resource's figures at one moment, whatever its kind. */
@@ -229,6 +229,11 @@ function limiterAdapter(limiter: MonitoredLimiter): Adapter {
 }
 
 function poolAdapter(pool: MonitoredPool): Adapter {
+  const { subscriptions, rejections } = watchQueue(
+    SEMAPHORE_REASONS,
+    typeof pool.onRejected === 'function' ? pool.onRejected.bind(pool) : undefined,
+    undefined,
+  );
   return {
     read: () => {
       const stats = pool.stats();
@@ -240,14 +245,14 @@ function poolAdapter(pool: MonitoredPool): Adapter {
         waitMs: stats.acquired > 0 ? { ...stats.acquireWaitMs } : null,
         admitted: stats.acquired,
         throttled: null,
-        rejected: {},
+        rejected: rejections?.copy() ?? {},
         timedOut: stats.timeouts,
         errors: stats.errors,
         retries: null,
         connections: { total: stats.total, idle: stats.idle, inUse: stats.inUse },
       };
     },
-    dispose: () => undefined,
+    dispose: () => disposeAll(subscriptions),
   };
 }
 

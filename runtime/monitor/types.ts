@@ -78,6 +78,8 @@ export interface MonitoredPool {
     readonly errors: number;
     readonly timeouts: number;
   };
+  /** When present, the monitor counts refused callers by reason (`bounded_rejected_total`). */
+  onRejected?(listener: (event: RejectionEvent) => void): Subscription;
 }
 
 /** An `HttpClient` (from `createHttpClient`), or anything with its stats. */

@@ -9,6 +9,7 @@ export type {
   PoolCloseOptions,
   PoolErrorEvent,
   PoolHealth,
+  PoolRejectionEvent,
   PoolReleaseEvent,
   PoolState,
   PoolStats,

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { loadPg } from './load-pg.js';
 import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from './pg-types.js';
 import { DEFAULT_POLICY } from '@bounded/policy/core';
-import { ClosedError, QueueFullError, TimeoutError } from '../errors.js';
+import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
 import {
   assertFunction,
@@ -12,6 +12,7 @@ import {
   MAX_TIMER_MS,
   show,
 } from '../internal/validate.js';
+import { ServiceRate } from '../internal/service-rate.js';
 import { WaiterQueue, type Ticket } from '../internal/waiter-queue.js';
 import { withTimeout } from '../timeout.js';
 import {
@@ -35,6 +36,7 @@ import type {
   PoolCloseOptions,
   PoolErrorEvent,
   PoolHealth,
+  PoolRejectionEvent,
   PoolReleaseEvent,
   PoolState,
   PoolStats,
@@ -90,6 +92,22 @@ class Waiter implements Ticket {
  * await db.transaction(async (tx) => { … }, { isolation: 'serializable', retries: 3 });
  * ```
  */
+/** What `connectionSettings()` copies: where connections go, never how many or for how long. */
+const SERVER_SETTINGS = [
+  'connectionString',
+  'host',
+  'port',
+  'user',
+  'password',
+  'database',
+  'ssl',
+  'sslnegotiation',
+  'enableChannelBinding',
+  'stream',
+  'options',
+  'client_encoding',
+] as const;
+
 export class BoundedPool implements AsyncDisposable {
   readonly name: string;
   readonly connectTimeoutMs: number;
@@ -115,6 +133,8 @@ export class BoundedPool implements AsyncDisposable {
   /** Callers whose connection pg is handing over or opening. */
   #connecting = 0;
   readonly #queue = new WaiterQueue();
+  /** How fast waiters get connections while some wait: the expected wait that sheds a newcomer. */
+  readonly #rate = new ServiceRate();
   /** Deadlines of waits under the default `connectionTimeoutMillis`: one timer for them all. */
   readonly #waitDeadlines: DeadlineList;
   /** Connections pg opened and has not finished closing (its 'connect' and 'remove' events). */
@@ -142,6 +162,7 @@ export class BoundedPool implements AsyncDisposable {
   readonly #acquireListeners = new Listeners<PoolAcquireEvent>();
   readonly #releaseListeners = new Listeners<PoolReleaseEvent>();
   readonly #saturatedListeners = new Listeners<PoolState>();
+  readonly #rejectedListeners = new Listeners<PoolRejectionEvent>();
 
   /** @internal Use `createPool` or `getPool`. */
   constructor(config: BoundedPoolConfig, onClose: (pool: BoundedPool) => void) {
@@ -220,6 +241,21 @@ export class BoundedPool implements AsyncDisposable {
       this.#maybeRefill();
     });
     this.#maybeRefill();
+  }
+
+  /**
+   * Where the pool's connections go, as pg takes it: the server, database, user and TLS settings
+   * it was created with (`connectionString`, `host`, `port`, `user`, `password`, `database`,
+   * `ssl`, `options`), and nothing of its sizing or timeouts. For a connection of one's own to the
+   * same server, e.g. a LISTEN connection (which must not hold a pooled one).
+   */
+  connectionSettings(): pg.ClientConfig {
+    const options = this.#pg.options as pg.PoolConfig;
+    const settings: pg.ClientConfig = {};
+    for (const key of SERVER_SETTINGS) {
+      if (options[key] !== undefined) (settings as Record<string, unknown>)[key] = options[key];
+    }
+    return settings;
   }
 
   /** Most connections open at once. */
@@ -376,21 +412,49 @@ export class BoundedPool implements AsyncDisposable {
   }
 
   /**
-   * A `select 1` through the pool within `timeoutMs` (default `connectionTimeoutMillis`).
-   * Never rejects: the result says whether it worked. A saturated pool answers late, which
-   * is worth knowing too.
+   * A `select 1` within `timeoutMs` (default `connectionTimeoutMillis`). Never queues behind
+   * other callers: through the pool when a slot is free and nobody waits, else on a connection
+   * of its own to the same server, closed right after (so a saturated pool still says whether
+   * its server answers; `stats` says how saturated). Never rejects: the result says whether it
+   * worked.
    */
   async health(options?: { timeoutMs?: number }): Promise<PoolHealth> {
     const timeoutMs = options?.timeoutMs ?? this.connectTimeoutMs;
     assertTimeoutMs('timeoutMs', timeoutMs);
     const started = performance.now();
+    const via = this.#out < this.#max && this.#queue.size === 0 && !this.#closed ? 'pool' : 'connection';
     try {
-      await withTimeout((signal) => this.query('select 1', undefined, { signal, timeoutMs }), timeoutMs, {
-        name: `Health check of pool "${this.name}"`,
-      });
-      return { ok: true, latencyMs: performance.now() - started, stats: this.stats() };
+      await withTimeout(
+        async (signal) => {
+          if (via === 'pool') await this.query('select 1', undefined, { signal, timeoutMs });
+          else await this.#probe(timeoutMs);
+        },
+        timeoutMs,
+        { name: `Health check of pool "${this.name}"` },
+      );
+      return { ok: true, via, latencyMs: performance.now() - started, stats: this.stats() };
     } catch (error) {
-      return { ok: false, latencyMs: performance.now() - started, error, stats: this.stats() };
+      return { ok: false, via, latencyMs: performance.now() - started, error, stats: this.stats() };
+    }
+  }
+
+  /** `select 1` on a connection of its own to the pool's server, closed however it ends. */
+  async #probe(timeoutMs: number): Promise<void> {
+    const options = this.#pg.options as pg.PoolConfig;
+    // A health check beside the pool, on purpose: it must not wait for one of its connections.
+    // eslint-disable-next-line bounded/no-per-call-connection
+    const client = new (loadPg('createPool').Client)({
+      ...this.connectionSettings(),
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      application_name: `${options.application_name ?? `bounded:${this.name}`}:health`,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 
@@ -441,6 +505,11 @@ export class BoundedPool implements AsyncDisposable {
     return this.#saturatedListeners.add(listener);
   }
 
+  /** Called for every caller refused a connection: queue full, shed, timed out, aborted or closed. */
+  onRejected(listener: Listener<PoolRejectionEvent>): Subscription {
+    return this.#rejectedListeners.add(listener);
+  }
+
   // --- checkout ---------------------------------------------------------------------------
 
   #lease(signal: AbortSignal | undefined, timeoutMs: number): Promise<Lease> {
@@ -455,6 +524,7 @@ export class BoundedPool implements AsyncDisposable {
   /** Checks out a client for the caller: at once when a slot is free, else after a FIFO wait. */
   #checkout(signal: AbortSignal | undefined, timeoutMs: number, done: CheckoutDone): void {
     if (this.#closed) {
+      this.#rejected('closed');
       done(undefined, new ClosedError('Pool', this.name));
       return;
     }
@@ -471,6 +541,7 @@ export class BoundedPool implements AsyncDisposable {
       return;
     }
     if (this.#queue.size >= this.#maxQueue) {
+      this.#rejected('queue-full');
       done(
         undefined,
         new QueueFullError({
@@ -479,6 +550,22 @@ export class BoundedPool implements AsyncDisposable {
           limit: this.#max,
           maxQueue: this.#maxQueue,
           inUse: this.#leases.size,
+          waiting: this.#queue.size,
+        }),
+      );
+      return;
+    }
+    const expectedWaitMs = this.#rate.expectedWait(this.#queue.size, started);
+    if (expectedWaitMs > timeoutMs) {
+      this.#rejected('shed');
+      done(
+        undefined,
+        new LoadShedError({
+          kind: 'Pool',
+          resource: this.name,
+          limit: `max ${this.#max}`,
+          expectedWaitMs,
+          remainingMs: timeoutMs,
           waiting: this.#queue.size,
         }),
       );
@@ -493,6 +580,11 @@ export class BoundedPool implements AsyncDisposable {
       signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
     this.#queue.push(undefined, noop, noop, waiter);
+    this.#rate.queued(started);
+  }
+
+  #rejected(reason: PoolRejectionEvent['reason']): void {
+    if (this.#rejectedListeners.active) this.#rejectedListeners.emit({ ...this.#state(), reason });
   }
 
   /** A waiter's deadline passed (`signal` undefined) or its signal aborted. */
@@ -501,6 +593,8 @@ export class BoundedPool implements AsyncDisposable {
     waiter.cancelled = true;
     this.#stopWaiting(waiter);
     this.#queue.cancelled();
+    if (this.#queue.size === 0) this.#rate.emptied();
+    this.#rejected(signal === undefined ? 'timeout' : 'abort');
     if (signal !== undefined) {
       waiter.done(undefined, signal.reason);
     } else {
@@ -519,6 +613,7 @@ export class BoundedPool implements AsyncDisposable {
   /** The next live waiter, no longer waiting; undefined when nobody waits. */
   #nextWaiter(): Waiter | undefined {
     if (!this.#queue.shift()) return undefined;
+    this.#rate.handedOff(performance.now(), this.#queue.size);
     const waiter = this.#queue.ticket as Waiter;
     this.#stopWaiting(waiter);
     return waiter;
@@ -868,8 +963,10 @@ export class BoundedPool implements AsyncDisposable {
     this.#shut = true;
     const closed = new ClosedError('Pool', this.name);
     for (let waiter = this.#nextWaiter(); waiter !== undefined; waiter = this.#nextWaiter()) {
+      this.#rejected('closed');
       waiter.done(undefined, closed);
     }
+    this.#rate.emptied();
     for (const lease of [...this.#leases]) lease.abandon(closed);
     await this.#pg.end();
     // pg's end() resolves once its list is empty; wait for the sockets to close as well

@@ -110,6 +110,14 @@ export interface PoolAcquireEvent extends PoolState {
   readonly waitMs: number;
 }
 
+export interface PoolRejectionEvent extends PoolState {
+  /**
+   * Why a caller got no connection: its wait queue was full, its deadline was shorter than the
+   * expected wait (`shed`), it timed out or aborted while waiting, or the pool closed on it.
+   */
+  readonly reason: 'queue-full' | 'shed' | 'timeout' | 'abort' | 'closed';
+}
+
 export interface PoolReleaseEvent extends PoolState {
   /** How long the connection was checked out, in ms. */
   readonly heldMs: number;
@@ -128,6 +136,11 @@ export interface PoolErrorEvent {
 export interface PoolHealth {
   /** True when a `select 1` came back within the time allowed. */
   readonly ok: boolean;
+  /**
+   * How it was checked: through the pool (a slot was free), or on a connection of its own
+   * (the pool was saturated or closed: a health check never queues behind other callers).
+   */
+  readonly via: 'pool' | 'connection';
   /** Time the check took, in ms. */
   readonly latencyMs: number;
   /** Why the check failed. */

@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY } from '@bounded/policy/core';
-import { ClosedError, QueueFullError, TimeoutError } from '../errors.js';
+import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
 import { MAX_TIMER_MS, assertFunction, assertQueueBound, assertSignal, assertTimeoutMs, show } from '../internal/validate.js';
 import { WaitTicket, type GiveUpReason } from '../internal/wait-ticket.js';
@@ -198,6 +198,9 @@ export abstract class LimiterCore implements RateLimiter {
     this.#assertCost(cost);
     assertSignal('signal', options.signal);
     if (options.timeoutMs !== undefined) assertTimeoutMs('timeoutMs', options.timeoutMs);
+    if (options.deadlineMs !== undefined && (typeof options.deadlineMs !== 'number' || Number.isNaN(options.deadlineMs))) {
+      throw new TypeError(`Expected \`deadlineMs\` to be a number of milliseconds, got ${show(options.deadlineMs)}`);
+    }
     if (options.signal?.aborted === true) return Promise.reject(options.signal.reason);
     if (this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN)) return this.#admittedNow();
     return this.#slowAcquire(cost, options);
@@ -432,6 +435,10 @@ export abstract class LimiterCore implements RateLimiter {
         }),
       );
     }
+    if (options !== undefined && (options.timeoutMs !== undefined || options.deadlineMs !== undefined)) {
+      const shed = this.#shed(cost, Math.min(options.timeoutMs ?? Infinity, options.deadlineMs ?? Infinity));
+      if (shed !== undefined) return Promise.reject(shed);
+    }
     const promise = new Promise<void>(capture);
     const resolve = capturedResolve!;
     const reject = capturedReject!;
@@ -452,7 +459,35 @@ export abstract class LimiterCore implements RateLimiter {
     return promise;
   }
 
-  readonly #giveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
+  /**
+   * The error refusing a newcomer of `cost` with `remainingMs` left of its deadline when it
+   * cannot be admitted in time, else `undefined`. A limiter knows its wait from its rate: the
+   * newcomer's own delay (tokens, penalty, spacing) plus one interval per unit queued ahead of
+   * it (counted as one unit per waiter).
+   */
+  #shed(cost: number, remainingMs: number): LoadShedError | undefined {
+    const waiting = this.#queue.size;
+    const expectedWaitMs = this.#delay(cost, this.now()) + waiting * this.interval;
+    if (expectedWaitMs <= remainingMs) return undefined;
+    this.#rejected++;
+    if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason: 'shed' });
+    return new LoadShedError({ kind: this.kind, resource: this.name, limit: this.describeLimit(), expectedWaitMs, remainingMs, waiting });
+  }
+
+  // Bound on first use, so a limiter that never queues (one of a million per-key ones) pays no
+  // closures for them.
+  #giveUpFn: ((ticket: WaitTicket, reason: GiveUpReason) => void) | undefined;
+  #drainFn: (() => void) | undefined;
+
+  get #giveUp(): (ticket: WaitTicket, reason: GiveUpReason) => void {
+    return (this.#giveUpFn ??= (ticket, reason) => this.#gaveUp(ticket, reason));
+  }
+
+  get #drain(): () => void {
+    return (this.#drainFn ??= () => this.#drainNow());
+  }
+
+  #gaveUp(ticket: WaitTicket, reason: GiveUpReason): void {
     this.#queue.cancelled();
     this.#rejected++;
     if (this.#rejectedEvents.active) this.#rejectedEvents.emit({ ...this.#event(), reason });
@@ -467,13 +502,13 @@ export abstract class LimiterCore implements RateLimiter {
     );
     // The head may have gone: the next waiter may be admitted sooner, or nobody waits at all.
     this.#arm();
-  };
+  }
 
   /** "60 per 60000 ms", for messages. */
   protected abstract describeLimit(): string;
 
   /** Admits waiters from the front while the limits allow, then sets the timer for the next. */
-  readonly #drain = (): void => {
+  #drainNow(): void {
     this.#timer = undefined;
     const queue = this.#queue;
     const now = this.now();
@@ -493,7 +528,7 @@ export abstract class LimiterCore implements RateLimiter {
     } finally {
       this.#draining = false;
     }
-  };
+  }
 
   #arm(): void {
     this.#disarm();
@@ -513,14 +548,16 @@ export abstract class LimiterCore implements RateLimiter {
     const delay = this.#delay(queue.task as number, now);
     this.#due = now + delay;
     if (delay <= 0 && !this.#draining) {
-      this.#drain();
+      this.#drainNow();
       return;
     }
     // Timers fire on whole milliseconds and may fire a little early by the clock; the drain
     // then finds the head not yet admissible and arms again for the rest. A wait longer than a
     // timer can hold (2^31 - 1 ms; setTimeout fires a longer one after 1 ms, with a warning) is
     // chained: the timer is set for the longest it can, and the drain arms it again.
-    this.#timer = setTimeout(this.#drain, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delay))));
+    // Rounding a delay up to whole ms must not count float noise (35.000000000000004 is 35): the
+    // algorithms admit within 1e-9 units, so a timer due a hair early still admits.
+    this.#timer = setTimeout(this.#drain, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delay - 1e-6))));
   }
 
   #disarm(): void {

@@ -5,8 +5,17 @@ export interface RateAcquireOptions {
   signal?: AbortSignal;
   /** Units this call consumes (default 1), e.g. tokens for a model call priced by size. */
   cost?: number;
-  /** Longest time to wait for admission; past it the call rejects with `TimeoutError`. */
+  /**
+   * Longest time to wait for admission; past it the call rejects with `TimeoutError`. A caller
+   * that the rate cannot admit within it is refused at once with `LoadShedError` instead.
+   */
   timeoutMs?: number;
+  /**
+   * What is left of the deadline of the whole operation this wait is part of, in ms. It never
+   * times the wait out; a caller the rate cannot admit within it is refused at once with
+   * `LoadShedError`, rather than queueing only to expire.
+   */
+  deadlineMs?: number;
 }
 
 /** Live counters of a limiter since it was created. */
@@ -36,7 +45,7 @@ export interface RateLimiterRejection extends RateLimiterEvent {
    * `store-unavailable`: a shared limit's store could not be reached (`failClosed`).
    * `store-error`: a shared limit's store refused the call for another reason.
    */
-  readonly reason: 'queue-full' | 'timeout' | 'abort' | 'closed' | 'capacity' | 'store-unavailable' | 'store-error';
+  readonly reason: 'queue-full' | 'shed' | 'timeout' | 'abort' | 'closed' | 'capacity' | 'store-unavailable' | 'store-error';
 }
 
 export interface RateLimiterAdmission {

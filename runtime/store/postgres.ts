@@ -397,9 +397,12 @@ export class PostgresStore implements SharedStore {
     return this.#listening;
   }
 
-  /** Connection settings of a pool given by the caller (its connection string, or pg's environment). */
+  /**
+   * Connection settings for the LISTEN connection beside a pool given by the caller: `url` when
+   * given, else the pool's own server (not pg's environment defaults, which may name another).
+   */
   #poolConnection(): pg.ClientConfig {
-    return this.#url === undefined ? {} : { connectionString: this.#url };
+    return this.#url === undefined ? this.#pool.connectionSettings() : { connectionString: this.#url };
   }
 
   /** The LISTEN connection failed: reconnect while anyone listens, and wake them all (notifications may be lost). */

@@ -11,6 +11,7 @@
  */
 import { ClosedError, QueueFullError, TimeoutError, isStoreUnavailableError, type StoreUnavailableError } from '../errors.js';
 import type { Listeners } from '../internal/events.js';
+import { WaitTicket, type GiveUpReason } from '../internal/wait-ticket.js';
 import type {
   RateAcquireOptions,
   RateLimiter,
@@ -51,18 +52,28 @@ export interface SharedLimiterSettings {
   readonly random?: (() => number) | undefined;
 }
 
-interface Waiter {
+/** A caller waiting for admission: the shared wait ticket (signal, timer) plus its cost. */
+class Waiter extends WaitTicket {
   readonly cost: number;
   readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly timeoutMs: number | undefined;
-  readonly enqueuedAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  onAbort: (() => void) | undefined;
-  done: boolean;
+  readonly queuedAt: number;
+  /** Admitted, refused or given up: it no longer waits. */
+  done = false;
   /** Counted as throttled once the store first said "not yet". */
-  throttled: boolean;
+  throttled = false;
+
+  constructor(
+    giveUp: (ticket: WaitTicket, reason: GiveUpReason) => void,
+    cost: number,
+    resolve: () => void,
+    reject: (reason: unknown) => void,
+    options: RateAcquireOptions | undefined,
+  ) {
+    super(giveUp, reject, options?.signal, options?.timeoutMs);
+    this.cost = cost;
+    this.resolve = resolve;
+    this.queuedAt = performance.now();
+  }
 }
 
 export class SharedLimiter {
@@ -162,37 +173,7 @@ export class SharedLimiter {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        cost,
-        resolve,
-        reject,
-        signal: options?.signal,
-        timeoutMs: options?.timeoutMs,
-        enqueuedAt: performance.now(),
-        timer: undefined,
-        onAbort: undefined,
-        done: false,
-        throttled: false,
-      };
-      if (waiter.signal !== undefined) {
-        const signal = waiter.signal;
-        waiter.onAbort = () => this.#giveUp(waiter, 'abort', signal.reason);
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      if (waiter.timeoutMs !== undefined) {
-        const timeoutMs = waiter.timeoutMs;
-        waiter.timer = setTimeout(() => {
-          this.#giveUp(
-            waiter,
-            'timeout',
-            new TimeoutError({
-              resource: this.#host.name,
-              operation: `Waiting for admission by ${this.#label()} (${this.#host.describeLimit()}, shared in ${this.#settings.store.description})`,
-              timeoutMs,
-            }),
-          );
-        }, timeoutMs);
-      }
+      const waiter = new Waiter(this.#onGiveUp, cost, resolve, reject, options);
       this.#queue.push(waiter);
       this.#live++;
       this.#wakes.subscribe();
@@ -314,25 +295,34 @@ export class SharedLimiter {
     this.#admitted++;
     if (this.#host.events.admitted.active) {
       const at = performance.now();
-      this.#host.events.admitted.emit({ name: this.#host.name, kind: this.#host.kind, waitedMs: at - waiter.enqueuedAt, at });
+      this.#host.events.admitted.emit({ name: this.#host.name, kind: this.#host.kind, waitedMs: at - waiter.queuedAt, at });
     }
     waiter.resolve();
   }
 
-  #giveUp(waiter: Waiter, reason: 'abort' | 'timeout', error: unknown): void {
+  /** A waiter's signal aborted or its `timeoutMs` passed (its ticket already stopped listening). */
+  readonly #onGiveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
+    const waiter = ticket as Waiter;
     if (waiter.done) return;
     this.#settle(waiter);
     this.#countRejection(reason);
-    waiter.reject(error);
+    waiter.reject(
+      reason === 'abort'
+        ? waiter.signal!.reason
+        : new TimeoutError({
+            resource: this.#host.name,
+            operation: `Waiting for admission by ${this.#label()} (${this.#host.describeLimit()}, shared in ${this.#settings.store.description})`,
+            timeoutMs: waiter.timeoutMs!,
+          }),
+    );
     // The next waiter may cost less and fit now.
     this.#wakes.wake();
-  }
+  };
 
   #settle(waiter: Waiter): void {
     waiter.done = true;
     this.#live--;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    waiter.settle();
   }
 
   // --- the store is unavailable --------------------------------------------------------------
@@ -347,7 +337,7 @@ export class SharedLimiter {
         waiter.reject(named);
       } else {
         const left =
-          waiter.timeoutMs === undefined ? undefined : waiter.timeoutMs - (performance.now() - waiter.enqueuedAt);
+          waiter.timeoutMs === undefined ? undefined : waiter.timeoutMs - (performance.now() - waiter.queuedAt);
         if (left !== undefined && left <= 0) {
           this.#countRejection('timeout');
           waiter.reject(
@@ -358,7 +348,7 @@ export class SharedLimiter {
         const options: RateAcquireOptions = { cost: waiter.cost };
         if (waiter.signal !== undefined) options.signal = waiter.signal;
         if (left !== undefined) options.timeoutMs = Math.max(1, Math.ceil(left));
-        this.#viaFallback(waiter.cost, options, waiter.enqueuedAt).then(waiter.resolve, waiter.reject);
+        this.#viaFallback(waiter.cost, options, waiter.queuedAt).then(waiter.resolve, waiter.reject);
       }
     }
   }

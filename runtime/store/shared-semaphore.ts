@@ -16,6 +16,7 @@
  */
 import { ClosedError, QueueFullError, TimeoutError, isStoreUnavailableError, type StoreUnavailableError } from '../errors.js';
 import type { Listeners } from '../internal/events.js';
+import { WaitTicket, type GiveUpReason } from '../internal/wait-ticket.js';
 import { forEachBounded } from '../map-bounded.js';
 import type { AcquireOptions, Permit, Semaphore, SemaphoreGrant, SemaphoreRejection, SemaphoreState } from '../semaphore.js';
 import { StoreHealth } from './shared-health.js';
@@ -45,16 +46,25 @@ export interface SharedSemaphoreSettings {
   readonly random?: (() => number) | undefined;
 }
 
-interface Waiter {
+/** A caller waiting for a lease: the shared wait ticket (signal, timer) plus what the store needs. */
+class Waiter extends WaitTicket {
   readonly holderId: string;
   readonly resolve: (permit: Permit) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly timeoutMs: number | undefined;
-  readonly enqueuedAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  onAbort: (() => void) | undefined;
-  done: boolean;
+  /** Granted, refused or given up: it no longer waits. */
+  done = false;
+  readonly queuedAt: number;
+
+  constructor(
+    giveUp: (ticket: WaitTicket, reason: GiveUpReason) => void,
+    resolve: (permit: Permit) => void,
+    reject: (reason: unknown) => void,
+    options: AcquireOptions | undefined,
+  ) {
+    super(giveUp, reject, options?.signal, options?.timeoutMs);
+    this.holderId = `${PROCESS_TAG}:${++holderCount}`;
+    this.resolve = resolve;
+    this.queuedAt = performance.now();
+  }
 }
 
 /** Identifies this process in holder ids: host, pid and a random part (pids are reused). */
@@ -177,36 +187,7 @@ export class SharedSemaphore {
       );
     }
     return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = {
-        holderId: `${PROCESS_TAG}:${++holderCount}`,
-        resolve,
-        reject,
-        signal: options?.signal,
-        timeoutMs: options?.timeoutMs,
-        enqueuedAt: performance.now(),
-        timer: undefined,
-        onAbort: undefined,
-        done: false,
-      };
-      if (waiter.signal !== undefined) {
-        const signal = waiter.signal;
-        waiter.onAbort = () => this.#giveUp(waiter, 'abort', signal.reason);
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      if (waiter.timeoutMs !== undefined) {
-        const timeoutMs = waiter.timeoutMs;
-        waiter.timer = setTimeout(() => {
-          this.#giveUp(
-            waiter,
-            'timeout',
-            new TimeoutError({
-              resource: this.#host.name,
-              operation: `Waiting for a permit of ${this.#label()} (limit ${this.#host.limit()} shared in ${this.#settings.store.description}, ${this.#holders} held)`,
-              timeoutMs,
-            }),
-          );
-        }, timeoutMs);
-      }
+      const waiter = new Waiter(this.#onGiveUp, resolve, reject, options);
       this.#queue.push(waiter);
       this.#live++;
       this.#wakes.subscribe();
@@ -301,7 +282,7 @@ export class SharedSemaphore {
       this.#host.events.saturated.emit(this.#state());
     }
     if (this.#host.events.granted.active) {
-      this.#host.events.granted.emit({ name: this.#host.name, waitedMs: performance.now() - waiter.enqueuedAt });
+      this.#host.events.granted.emit({ name: this.#host.name, waitedMs: performance.now() - waiter.queuedAt });
     }
     this.#startRenewing();
     waiter.resolve(permit);
@@ -331,18 +312,27 @@ export class SharedSemaphore {
     );
   }
 
-  #giveUp(waiter: Waiter, reason: 'abort' | 'timeout', error: unknown): void {
+  /** A waiter's signal aborted or its `timeoutMs` passed (its ticket already stopped listening). */
+  readonly #onGiveUp = (ticket: WaitTicket, reason: GiveUpReason): void => {
+    const waiter = ticket as Waiter;
     if (waiter.done) return;
     this.#settle(waiter);
     this.#countRejection(reason);
-    waiter.reject(error);
-  }
+    waiter.reject(
+      reason === 'abort'
+        ? waiter.signal!.reason
+        : new TimeoutError({
+            resource: this.#host.name,
+            operation: `Waiting for a permit of ${this.#label()} (limit ${this.#host.limit()} shared in ${this.#settings.store.description}, ${this.#holders} held)`,
+            timeoutMs: waiter.timeoutMs!,
+          }),
+    );
+  };
 
   #settle(waiter: Waiter): void {
     waiter.done = true;
     this.#live--;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    waiter.settle();
   }
 
   // --- lease renewal -------------------------------------------------------------------------
@@ -402,7 +392,7 @@ export class SharedSemaphore {
         waiter.reject(named);
         continue;
       }
-      const left = waiter.timeoutMs === undefined ? undefined : waiter.timeoutMs - (performance.now() - waiter.enqueuedAt);
+      const left = waiter.timeoutMs === undefined ? undefined : waiter.timeoutMs - (performance.now() - waiter.queuedAt);
       const options: AcquireOptions = {};
       if (waiter.signal !== undefined) options.signal = waiter.signal;
       if (left !== undefined) options.timeoutMs = Math.max(1, Math.ceil(left));

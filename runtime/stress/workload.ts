@@ -93,6 +93,11 @@ export async function prepareSchema(query: (text: string) => Promise<unknown>): 
   );
 }
 
+/** Calls allowed to wait per HTTP connection (the upstream client's `maxQueue` is this × `connections`). */
+const HTTP_QUEUE_PER_CONNECTION = 2;
+/** Longest one HTTP attempt may take (the upstream answers in milliseconds when healthy). */
+const HTTP_ATTEMPT_TIMEOUT_MS = 300;
+
 export function createWorkload(config: WorkloadConfig): Workload {
   const { policy, runId, maxTimeoutMs } = config;
   const t = policy.defaults.timeouts;
@@ -115,11 +120,19 @@ export function createWorkload(config: WorkloadConfig): Workload {
     idleTimeoutMillis: t.dbIdle,
     application_name: applicationName,
   });
+  // A bounded queue: at most HTTP_QUEUE_PER_CONNECTION calls wait per connection, so a call
+  // never queues behind more than a few rounds of the upstream's latency (the rest are refused
+  // at once with QueueFullError, or shed with LoadShedError when their deadline cannot be met).
   const http = createHttpClient({
     name: 'upstream',
     baseUrl: config.upstream.url,
     connections: policy.defaults.concurrency,
+    maxQueue: policy.defaults.concurrency * HTTP_QUEUE_PER_CONNECTION,
     timeoutMs: timeouts.http,
+    // A silent upstream costs one attempt, not the call's whole deadline: a hung request gives
+    // its connection back after this long (and is retried, GET being idempotent), so once the
+    // upstream answers again no connection stays held by a request sent into the hang.
+    retries: { attemptTimeoutMs: Math.min(HTTP_ATTEMPT_TIMEOUT_MS, timeouts.http) },
   });
   // The provider calls: one HTTP client (no retries of its own: throttleClient handles 429s and
   // penalizes the limiter, as an SDK with maxRetries: 0 would leave it to).

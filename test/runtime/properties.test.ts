@@ -3,11 +3,13 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   Semaphore,
+  isLoadShedError,
   isQueueFullError,
   isTimeoutError,
   mapBounded,
   type Permit,
 } from '../../runtime/index.js';
+import { ServiceRate } from '../../runtime/internal/service-rate.js';
 import { Gauge, deferred, flush, reasonOf, track } from './helpers.js';
 
 /*
@@ -83,10 +85,13 @@ interface Caller {
 class Model {
   inUse = 0;
   readonly queue: Caller[] = [];
+  /** Load shedding: a timed caller whose expected wait (measured as the semaphore does) exceeds its timeout is refused. */
+  readonly rate = new ServiceRate();
 
   constructor(
     public limit: number,
     readonly maxQueue: number,
+    readonly now: () => number,
   ) {}
 
   call(caller: Caller): void {
@@ -95,8 +100,11 @@ class Model {
       if (!this.#turn(caller)) this.release();
     } else if (this.queue.length >= this.maxQueue) {
       this.#drop(caller, isQueueFullError);
+    } else if (caller.deadline !== undefined && this.rate.expectedWait(this.queue.length, this.now()) > caller.deadline - this.now()) {
+      this.#drop(caller, isLoadShedError);
     } else {
       this.queue.push(caller);
+      this.rate.queued(this.now());
     }
   }
 
@@ -118,11 +126,13 @@ class Model {
 
   giveUp(caller: Caller, expected: unknown): void {
     this.queue.splice(this.queue.indexOf(caller), 1);
+    if (this.queue.length === 0) this.rate.emptied();
     this.#drop(caller, expected);
   }
 
   #handOff(): boolean {
     for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      this.rate.handedOff(this.now(), this.queue.length);
       if (this.#turn(next)) return true;
     }
     return false;
@@ -162,7 +172,7 @@ class SemaphoreHarness {
 
   constructor(limit: number, maxQueue: number) {
     this.sem = new Semaphore(limit, { maxQueue });
-    this.model = new Model(limit, maxQueue);
+    this.model = new Model(limit, maxQueue, () => this.now);
     this.largestLimit = limit;
   }
 

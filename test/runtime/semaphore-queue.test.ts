@@ -5,6 +5,7 @@ import {
   QueueFullError,
   Semaphore,
   isClosedError,
+  isLoadShedError,
   isQueueFullError,
   isTimeoutError,
   type Permit,
@@ -63,6 +64,78 @@ describe('bounded queue', () => {
     await flush();
     expect(next.current().state).toBe('pending');
     expect(sem.waiting).toBe(1);
+  });
+});
+
+describe('load shedding', () => {
+  it('refuses at once a caller whose deadline is shorter than the measured wait, naming the limit', async () => {
+    const [sem, permits] = full(2, { name: 'db' });
+    const rejected: string[] = [];
+    sem.onRejected((event) => rejected.push(event.reason));
+    // Measure: while callers wait, a permit comes back every 100 ms.
+    const measured = [track(sem.acquire()), track(sem.acquire()), track(sem.acquire())];
+    const held = [...permits];
+    for (let i = 0; i < 3; i++) {
+      vi.advanceTimersByTime(100);
+      held.shift()!.release();
+      await flush();
+      held.push(await measured[i]!.promise);
+    }
+    expect(sem.waiting).toBe(0);
+    // Nobody waits, all held: the first newcomer is expected in one interval, the next in two.
+    const first = track(sem.acquire({ timeoutMs: 100 }));
+    const second = track(sem.acquire({ deadlineMs: 199 }));
+    const third = track(sem.acquire({ deadlineMs: 200, timeoutMs: 5_000 }));
+    await flush();
+    expect(first.current().state).toBe('pending');
+    expect(second.current().state).toBe('rejected');
+    const error = reasonOf(second);
+    expect(isLoadShedError(error)).toBe(true);
+    expect(isTimeoutError(error)).toBe(false);
+    expect(error).toMatchObject({
+      name: 'LoadShedError',
+      kind: 'Semaphore',
+      resource: 'db',
+      limit: 'limit 2',
+      expectedWaitMs: 200,
+      remainingMs: 199,
+      waiting: 1,
+      message: 'Semaphore "db" shed the call: its expected wait of 200 ms (1 waiting, limit 2) is longer than the 199 ms left of its deadline',
+    });
+    expect(third.current().state).toBe('pending');
+    expect([sem.waiting, sem.inUse]).toEqual([2, 2]);
+    expect(rejected).toEqual(['shed']);
+    // A caller with no deadline is never shed.
+    const patient = track(sem.acquire());
+    await flush();
+    expect(patient.current().state).toBe('pending');
+    sem.close();
+    await flush();
+  });
+
+  it('sheds waiters of a stalled semaphore once it has served nobody for longer than their deadline', async () => {
+    const [sem] = full(1, { name: 'upstream' });
+    const queued = track(sem.acquire({ signal: new AbortController().signal }));
+    vi.advanceTimersByTime(1_000);
+    // No hand-off for 1000 ms and no measured interval: the next caller is expected in 1000 ms.
+    const short = track(sem.acquire({ timeoutMs: 999 }));
+    const long = track(sem.acquire({ timeoutMs: 1_001 }));
+    await flush();
+    expect(reasonOf(short)).toMatchObject({ name: 'LoadShedError', expectedWaitMs: 1_000, remainingMs: 999 });
+    expect(long.current().state).toBe('pending');
+    // Once the queue empties the stall is forgotten: a fresh queue starts a fresh clock.
+    sem.close();
+    await flush();
+    expect([queued.current().state, long.current().state]).toEqual(['rejected', 'rejected']);
+  });
+
+  it('sheds nothing while a permit is free, whatever the deadline', async () => {
+    const sem = new Semaphore(1);
+    const permit = await sem.acquire({ timeoutMs: 1, deadlineMs: 0 });
+    permit.release();
+    expect(() => sem.acquire({ deadlineMs: Number.NaN })).toThrow(
+      new TypeError('Expected `deadlineMs` to be a number of milliseconds, got NaN'),
+    );
   });
 });
 

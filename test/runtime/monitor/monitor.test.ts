@@ -175,7 +175,7 @@ describe('snapshot figures match the truth', () => {
     await Promise.all(calls);
     const [work] = monitor.snapshot().resources;
     expect(work).toMatchObject({ inUse: 0, waiting: 0, admitted: 100, throttled: 90, peakInUse: 10 });
-    expect(work!.rejected).toEqual({ 'queue-full': 0, timeout: 0, abort: 0, closed: 0 });
+    expect(work!.rejected).toEqual({ 'queue-full': 0, shed: 0, timeout: 0, abort: 0, closed: 0 });
     expect(work!.waitMs).not.toBeNull();
   });
 
@@ -198,7 +198,7 @@ describe('snapshot figures match the truth', () => {
     await expect(sem.acquire()).rejects.toThrow(/closed/);
     held.release();
     const [s] = monitor.snapshot().resources;
-    expect(s!.rejected).toEqual({ 'queue-full': 1, timeout: 1, abort: 1, closed: 1 });
+    expect(s!.rejected).toEqual({ 'queue-full': 1, shed: 0, timeout: 1, abort: 1, closed: 1 });
     expect(s!.timedOut).toBe(1);
   });
 
@@ -236,18 +236,21 @@ describe('snapshot figures match the truth', () => {
     expect(limiter).toMatchObject({ kind: 'limiter', limit: 10, inUse: 7, utilization: 0.7, waiting: 0, admitted: 7, throttled: 0 });
 
     const calls = Array.from({ length: 5 }, () => bucket.acquire());
-    const late = bucket.acquire({ timeoutMs: 50 }).catch(() => 'timed out');
+    // Two wait ahead at 10 a second: admission is 300 ms away, past its 50 ms, so it is shed.
+    const late = bucket.acquire({ timeoutMs: 50 }).catch((error: Error) => error.name);
+    const timed = bucket.acquire({ timeoutMs: 300 }).catch((error: Error) => error.name);
+    bucket.penalize(400);
     [limiter] = monitor.snapshot().resources;
-    // 3 admitted at once, 2 + 1 wait: the bucket is spent.
+    // 3 admitted at once, 3 wait: the bucket is spent.
     expect(limiter).toMatchObject({ inUse: 10, utilization: 1, waiting: 3, admitted: 10, throttled: 3 });
+    await expect(late).resolves.toBe('LoadShedError');
 
-    await clock.advance(50);
-    await expect(late).resolves.toBe('timed out');
-    await clock.advance(50); // 100 ms: one token
+    await clock.advance(300);
+    await expect(timed).resolves.toBe('TimeoutError');
+    await clock.advance(100); // 400 ms: the penalty is over
     [limiter] = monitor.snapshot().resources;
-    expect(limiter).toMatchObject({ waiting: 1, admitted: 11, timedOut: 1 });
-    expect(limiter!.rejected).toEqual({ 'queue-full': 0, timeout: 1, abort: 0, closed: 0, capacity: 0 });
-    await clock.advance(100);
+    expect(limiter).toMatchObject({ waiting: 0, admitted: 12, timedOut: 1 });
+    expect(limiter!.rejected).toEqual({ 'queue-full': 0, shed: 1, timeout: 1, abort: 0, closed: 0, capacity: 0 });
     await Promise.all(calls);
     [limiter] = monitor.snapshot().resources;
     expect(limiter).toMatchObject({ waiting: 0, admitted: 12, throttled: 3 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../policy/defaults.js';
-import { isClosedError, isQueueFullError, isTimeoutError, type TimeoutError } from '../../../runtime/errors.js';
+import { isClosedError, isLoadShedError, isQueueFullError, isTimeoutError, type TimeoutError } from '../../../runtime/errors.js';
 import {
   createPool,
   getPool,
@@ -171,6 +171,34 @@ describe('limits', () => {
     }
     await queued;
     await expectSettled(pool);
+  });
+
+  it('sheds a caller whose timeout is shorter than the wait of a stalled pool, and reports every refusal', async () => {
+    const pool = pools.create({ max: 1, min: 0, maxQueue: 2 });
+    const reasons: string[] = [];
+    pool.onRejected((event) => reasons.push(event.reason));
+    let patient: Promise<unknown>;
+    {
+      await using _held = await pool.acquire();
+      patient = pool.query('select 1', undefined, { timeoutMs: 30_000 });
+      // Nobody served for at least 300 ms: a newcomer expects at least that long.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const error = await rejection(pool.acquire({ timeoutMs: 250 }));
+      expect(isLoadShedError(error)).toBe(true);
+      expect(error).toMatchObject({ name: 'LoadShedError', kind: 'Pool', resource: pool.name, limit: 'max 1', waiting: 1 });
+      expect((error as Error).message).toMatch(
+        new RegExp(`^Pool "${pool.name}" shed the call: its expected wait of \\d+ ms \\(1 waiting, max 1\\) is longer than the 250 ms left of its deadline$`),
+      );
+      const controller = new AbortController();
+      const aborted = rejection(pool.acquire({ signal: controller.signal }));
+      expect(isQueueFullError(await rejection(pool.acquire()))).toBe(true);
+      controller.abort();
+      await aborted;
+    }
+    await patient;
+    await pool.close();
+    expect(isClosedError(await rejection(pool.acquire()))).toBe(true);
+    expect(reasons).toEqual(['shed', 'queue-full', 'abort', 'closed']);
   });
 });
 
@@ -541,11 +569,18 @@ describe('monitoring', () => {
     expect(health.latencyMs).toBeGreaterThan(0);
     expect(pool.stats().acquired).toBe(1);
 
+    expect(health.via).toBe('pool');
+
+    // Saturated, with a caller waiting: the check does not queue behind it, it asks the server
+    // on a connection of its own, closed right after, and the pool's counts are untouched.
     const held = [await pool.acquire(), await pool.acquire()];
-    const busy = await pool.health({ timeoutMs: 50 });
-    expect(busy.ok).toBe(false);
-    expect(isTimeoutError(busy.error)).toBe(true);
+    const waiting = pool.query('select 1');
+    await eventually('a caller waits', () => pool.stats().waiting === 1);
+    const busy = await pool.health({ timeoutMs: 5_000 });
+    expect(busy).toMatchObject({ ok: true, via: 'connection', stats: { inUse: 2, waiting: 1, acquired: 3 } });
+    await eventually('the probe connection is closed', async () => (await db.countConnections(`${appName(pool)}:health`)) === 0);
     for (const client of held) client.release();
+    await waiting;
     await expectSettled(pool);
   });
 });

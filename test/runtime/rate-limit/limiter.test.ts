@@ -13,6 +13,7 @@ import {
   TimeoutError,
   TokenBucket,
   isClosedError,
+  isLoadShedError,
   isQueueFullError,
   isTimeoutError,
   type RateLimiterEvent,
@@ -140,9 +141,11 @@ describe.each(kinds)('$kind', ({ kind, make, limit }) => {
     it('rejects a waiter past its deadline with a TimeoutError naming the limit, consuming nothing', async () => {
       const limiter = spent({ name: 'api' });
       const log = new AdmissionLog<string>(clock);
-      log.admit('impatient', limiter.acquire({ timeoutMs: 300 }));
+      // Admission is due at 1000 ms, within both deadlines; a penalty then pushes it past the first.
+      log.admit('impatient', limiter.acquire({ timeoutMs: 1_000 }));
       log.admit('patient', limiter.acquire({ timeoutMs: 5_000 }));
-      await clock.advance(299);
+      limiter.penalize(1_500);
+      await clock.advance(999);
       expect(log.rejected.size).toBe(0);
       await clock.advance(1);
       const error = log.rejected.get('impatient');
@@ -150,14 +153,49 @@ describe.each(kinds)('$kind', ({ kind, make, limit }) => {
       expect(isTimeoutError(error)).toBe(true);
       expect(error).toMatchObject({
         name: 'TimeoutError',
-        message: `Waiting for admission by ${kind} "api" (${limit(1)}) timed out after 300 ms (timeoutMs 300)`,
+        message: `Waiting for admission by ${kind} "api" (${limit(1)}) timed out after 1 s (timeoutMs 1000)`,
         resource: 'api',
-        timeoutMs: 300,
+        timeoutMs: 1_000,
       });
       expect(limiter.waiting).toBe(1);
-      await clock.advance(700);
-      expect(log.admitted).toEqual([['patient', 1_000]]);
+      await clock.advance(500);
+      expect(log.admitted).toEqual([['patient', 1_500]]);
       expect([limiter.rejected, limiter.admitted]).toEqual([1, 2]);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('sheds at once, consuming nothing, a waiter whose deadline is shorter than its expected wait', async () => {
+      const limiter = spent({ name: 'api' });
+      const log = new AdmissionLog<string>(clock);
+      const rejected: RateLimiterRejection[] = [];
+      limiter.onRejected((event) => rejected.push(event));
+      log.admit('first', limiter.acquire());
+      // One unit a second, one waiter ahead: admission expected in 2000 ms.
+      log.admit('late', limiter.acquire({ deadlineMs: 1_999 }));
+      log.admit('short', limiter.acquire({ timeoutMs: 1_999, deadlineMs: 60_000 }));
+      log.admit('fits', limiter.acquire({ deadlineMs: 2_000 }));
+      await clock.advance(0);
+      const error = log.rejected.get('late');
+      expect(isLoadShedError(error)).toBe(true);
+      expect(isTimeoutError(error)).toBe(false);
+      expect(error).toMatchObject({
+        name: 'LoadShedError',
+        kind,
+        resource: 'api',
+        limit: limit(1),
+        expectedWaitMs: 2_000,
+        remainingMs: 1_999,
+        waiting: 1,
+        message: `${kind} "api" shed the call: its expected wait of 2000 ms (1 waiting, ${limit(1)}) is longer than the 1999 ms left of its deadline`,
+      });
+      expect(isLoadShedError(log.rejected.get('short'))).toBe(true);
+      expect(rejected.map((event) => event.reason)).toEqual(['shed', 'shed']);
+      expect([limiter.waiting, limiter.rejected]).toEqual([2, 2]);
+      await clock.advance(2_000);
+      expect(log.admitted).toEqual([
+        ['first', 1_000],
+        ['fits', 2_000],
+      ]);
       expect(vi.getTimerCount()).toBe(0);
     });
 
@@ -469,18 +507,19 @@ describe.each(kinds)('$kind', ({ kind, make, limit }) => {
       const onThrottled = limiter.onThrottled((event) => throttled.push(event));
       limiter.onRejected((event) => rejected.push(event));
       const controller = new AbortController();
-      const waiters = [
-        track(limiter.acquire({ signal: controller.signal })),
-        track(limiter.acquire({ timeoutMs: 10 })),
-        track(limiter.acquire()),
-      ];
+      const first = track(limiter.acquire({ signal: controller.signal }));
+      // Expected in 2000 ms: the rate can admit it within no deadline shorter than that.
+      const shed = track(limiter.acquire({ timeoutMs: 1_999 }));
+      const waiters = [first, track(limiter.acquire({ timeoutMs: 2_000 })), track(limiter.acquire())];
       expect(throttled).toEqual([
         { name: 'm', kind, waiting: 1, available: 0 },
         { name: 'm', kind, waiting: 2, available: 0 },
       ]);
       controller.abort();
-      await clock.advance(10);
+      limiter.penalize(5_000);
+      await clock.advance(2_000);
       expect(rejected.map((event) => [event.reason, event.waiting])).toEqual([
+        ['shed', 1],
         ['queue-full', 2],
         ['abort', 1],
         ['timeout', 0],
@@ -494,8 +533,8 @@ describe.each(kinds)('$kind', ({ kind, make, limit }) => {
       }
       limiter.close();
       await flush();
-      expect(rejected.map((event) => event.reason)).toEqual(['queue-full', 'abort', 'timeout', 'closed']);
-      expect([...waiters, late].map((w) => w.current().state)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+      expect(rejected.map((event) => event.reason)).toEqual(['shed', 'queue-full', 'abort', 'timeout', 'closed']);
+      expect([...waiters, shed, late].map((w) => w.current().state)).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
     });
 
     it('refuses a listener that is not a function', () => {

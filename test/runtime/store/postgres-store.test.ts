@@ -6,6 +6,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createPool,
   createPostgresStore,
   isStoreUnavailableError,
   type PostgresStore,
@@ -141,6 +142,32 @@ describe('PostgresStore', () => {
     await onWake;
     expect(woken).toEqual(['notify']);
     await other.unsubscribe();
+  });
+
+  it("LISTENs on the server of a caller's pool, not at pg's environment defaults", async () => {
+    const pool = createPool({ name: `listen-${process.pid}`, connectionString: db.url, min: 0, max: 2 });
+    const saved = { PGHOST: process.env.PGHOST, PGPORT: process.env.PGPORT };
+    // pg's defaults now point at a closed port: a LISTEN connection made from them fails.
+    process.env.PGHOST = '127.0.0.1';
+    process.env.PGPORT = String(await closedPort());
+    const store = createPostgresStore({ pool, schema: SCHEMA, operationTimeoutMs: 5_000 });
+    try {
+      expect(pool.connectionSettings()).toEqual({ connectionString: db.url });
+      const woken = new Promise<void>((resolve) => {
+        void store.subscribe('pool-listen', () => resolve());
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await a.acquire('pool-listen', 1, 'x', 60_000);
+      await a.release('pool-listen', 'x');
+      await woken;
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      await store.close();
+      await pool.close();
+    }
   });
 
   it('rejects with StoreUnavailableError when the server cannot be reached', async () => {

@@ -56,8 +56,10 @@ describe('bounded stress', () => {
     expectCommon(result);
     expect(result.meta).toMatchObject({ level: 'light', chaos: null, targetConcurrency: 100, seed: 7 });
     expect(result.operations.map((op) => op.kind).sort()).toEqual(['db-read', 'db-write', 'fanout', 'http', 'model']);
-    // Under load a call may still miss its 2 s deadline on a busy machine: typed, and counted.
-    for (const op of result.operations) for (const name of Object.keys(op.errors)) expect(name).toBe('TimeoutError');
+    // Under load a call may still miss its 2 s deadline on a busy machine, or be shed at once when
+    // its deadline is shorter than its measured wait, or refused by the HTTP client's bounded
+    // queue (a hung attempt is retried after attemptTimeoutMs): typed, and counted.
+    for (const op of result.operations) for (const name of Object.keys(op.errors)) expect(['TimeoutError', 'LoadShedError', 'QueueFullError']).toContain(name);
     expect(result.database.acknowledgedWrites).toBeGreaterThan(0);
     // 100 workers against a pool of 20, 10 HTTP connections and 10 model permits: the monitor
     // warned for exactly those that crossed 80 % (the alerts-accurate check), and at least one did.

@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   Semaphore,
   SlidingWindow,
+  TokenBucket,
   isTimeoutError,
+  perKey,
   startFakeProvider,
   throttleClient,
   type FakeProvider,
@@ -27,6 +29,50 @@ function deferred<T = void>() {
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+describe('throttleClient with a key: a client per tenant gets its tenant\'s own limit', () => {
+  it('admits each tenant\'s calls by that tenant\'s limiter and semaphore, made on first use', async () => {
+    const limits = perKey((tenant) => new TokenBucket({ rate: 1, per: '1m', name: `openai:${tenant}` }));
+    const slots = perKey(() => new Semaphore(1));
+    const clientFor = (tenant: string, apiKey: string) =>
+      throttleClient(new OpenAI({ apiKey, baseURL: provider.openaiBaseURL, maxRetries: 0 }), {
+        limiter: limits,
+        concurrency: slots,
+        key: tenant,
+        timeoutMs: 5_000,
+      });
+    const a = clientFor('a', 'key-a');
+    const b = clientFor('b', 'key-b');
+    const create = (client: OpenAI) => client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    const create2 = (client: OpenAI, signal: AbortSignal) =>
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, { signal });
+    // Tenant a spends its one call a minute; tenant b still has its own.
+    await create(a);
+    await create(b);
+    expect([limits.get('a').admitted, limits.get('b').admitted]).toEqual([1, 1]);
+    // A second call of a waits for a's limiter, though b's client would be as free as a's is not.
+    const controller = new AbortController();
+    const second = create2(a, controller.signal);
+    while (limits.get('a').waiting === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect([limits.get('a').waiting, limits.get('b').waiting]).toEqual([1, 0]);
+    controller.abort(new Error('gave up'));
+    await expect(second).rejects.toThrow('gave up');
+    expect(limits.get('b').available).toBe(0);
+    expect(provider.stats().accepted).toBe(2);
+    limits.close();
+    slots.close();
+  });
+
+  it('needs a key with a group, and a group with a key', () => {
+    const limits = perKey(() => new TokenBucket({ rate: 1, per: '1m' }));
+    expect(() => throttleClient({}, { limiter: limits })).toThrow(
+      new TypeError('Expected `key` (which key of the perKey group the calls count against), got undefined'),
+    );
+    expect(() => throttleClient({}, { limiter: new TokenBucket({ rate: 1, per: '1m' }), key: 'a' })).toThrow(
+      new TypeError('Expected a perKey group as `limiter` or `concurrency` when `key` is given'),
+    );
+  });
+});
 
 describe('throttleClient with the real OpenAI SDK against the fake provider', () => {
   it('routes chat.completions.create through the limiter and keeps the SDK result', async () => {
