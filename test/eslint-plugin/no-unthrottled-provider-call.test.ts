@@ -399,7 +399,21 @@ export async function sweep(runIds: string[], threadId: string) {
     if (runId === '') throw new Error('empty');
   }
 }`,
-      errors: [{ messageId: 'inLoop', line: 5, suggestions: 1 }],
+      errors: [
+        {
+          messageId: 'inLoop',
+          line: 5,
+          suggestions: [{ messageId: 'wrapClient', data: { client: 'openai', limiter: 'openai' }, output: `import OpenAI from 'openai';
+import { throttleClient } from '@bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+export async function sweep(runIds: string[], threadId: string) {
+  for (const runId of runIds) {
+    await openai.beta.threads.runs.cancel(runId, { thread_id: threadId });
+    if (runId === '') throw new Error('empty');
+  }
+}` }],
+        },
+      ],
     },
     // A budget the loop refills is no budget.
     {
@@ -415,7 +429,25 @@ export async function drain(prompts: string[]) {
     }
   }
 }`,
-      errors: [{ messageId: 'inLoop', line: 8, suggestions: 1 }],
+      errors: [
+        {
+          messageId: 'inLoop',
+          line: 8,
+          suggestions: [{ messageId: 'wrapClient', data: { client: 'openai', limiter: 'openai' }, output: `import OpenAI from 'openai';
+import { throttleClient } from '@bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+export async function drain(prompts: string[]) {
+  let retries = 3;
+  while (prompts.length > 0) {
+    if (retries > 0) {
+      retries -= 1;
+      await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompts.pop() ?? '' }] });
+      retries = 3;
+    }
+  }
+}` }],
+        },
+      ],
     },
     // A helper racing a timer (a timeout, not a pause) does not pace the loop.
     {
@@ -428,7 +460,22 @@ export async function summaries(texts: string[]) {
   for (const text of texts) out.push(await limited(openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] })));
   return out;
 }`,
-      errors: [{ messageId: 'inLoop', line: 7, suggestions: 1 }],
+      errors: [
+        {
+          messageId: 'inLoop',
+          line: 7,
+          suggestions: [{ messageId: 'wrapClient', data: { client: 'openai', limiter: 'openai' }, output: `import OpenAI from 'openai';
+import { throttleClient } from '@bounded/runtime';
+const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
+const limited = <T,>(work: Promise<T>) =>
+  Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 5_000))]);
+export async function summaries(texts: string[]) {
+  const out = [];
+  for (const text of texts) out.push(await limited(openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] })));
+  return out;
+}` }],
+        },
+      ],
     },
     // A constant inner loop inside a loop over input repeats per item of the input.
     {
