@@ -159,6 +159,7 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
   let indexPath: string | undefined;
   let stats: IndexStats | undefined;
   let indexed: string[] = [];
+  let asyncIndexed: string[] = [];
   if (options.index) {
     let built: ReturnType<typeof buildProjectIndex>;
     try {
@@ -168,7 +169,10 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
       throw error;
     }
     stats = built.stats;
-    indexed = Object.keys(built.index.files);
+    // A file known only for its async exports matters to the background rule alone: importing it widens no other rule's prefilter.
+    const onlyAsync = (file: string): boolean => Object.values(built.index.files[file]!).every((fact) => Object.keys(fact).every((key) => key === 'async'));
+    indexed = Object.keys(built.index.files).filter((file) => !onlyAsync(file));
+    asyncIndexed = Object.keys(built.index.files).filter(onlyAsync);
     const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
     indexPath = join(dir, 'index.json');
     await writeFile(indexPath, JSON.stringify(built.index));
@@ -202,6 +206,7 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
         typed: options.typed,
         reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true,
         indexed,
+        asyncIndexed,
       });
   return { eslint, withWorkers, concurrency: options.concurrency, workersLoadable: options.workerOptionsModule !== undefined || import.meta.url.endsWith('.js'), syntax, prefilter, stats, indexPath, dispose };
 }
