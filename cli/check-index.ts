@@ -6,7 +6,8 @@
  *
  * Only files that can hold such a call are parsed: those that name a provider, HTTP or
  * database module, or call `fetch`, then, round by round, the files that import a file
- * already found to export one (a wrapper of a wrapper).
+ * already found to export one (a wrapper of a wrapper). Async exports are read from every
+ * file's text without parsing it, so that a floating call of an imported async function is seen.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ESLint } from 'eslint';
 import type { Policy } from '@bounded/policy';
-import { factsOfText } from 'eslint-plugin-bounded';
+import { asyncExportsOfText, factsOfText } from 'eslint-plugin-bounded';
 import { resolveImportPath } from 'eslint-plugin-bounded';
 import type { ExportFacts, ProjectIndex } from 'eslint-plugin-bounded';
 import plugin from 'eslint-plugin-bounded';
@@ -78,6 +79,15 @@ export function buildProjectIndex(files: readonly string[], policy: Policy): { i
     // The next round: files that import one just found, and have not been read for the index yet.
     const fresh = new Set(found);
     round = files.filter((file) => importsOf(file, read(file) ?? '').some((target) => fresh.has(target)));
+  }
+  // After the rounds: a file known only for its async exports starts no round of its own.
+  for (const file of files) {
+    const text = read(file) ?? '';
+    if (!text.includes('async')) continue;
+    for (const name of asyncExportsOfText(text)) {
+      const entry = (facts[file] ??= {});
+      entry[name] = { ...entry[name], async: true };
+    }
   }
   return { index, stats: { files: files.length, parsed, indexed: Object.keys(facts).length } };
 }
@@ -149,6 +159,7 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
   let indexPath: string | undefined;
   let stats: IndexStats | undefined;
   let indexed: string[] = [];
+  let asyncIndexed: string[] = [];
   if (options.index) {
     let built: ReturnType<typeof buildProjectIndex>;
     try {
@@ -158,7 +169,10 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
       throw error;
     }
     stats = built.stats;
-    indexed = Object.keys(built.index.files);
+    // A file known only for its async exports matters to the background rule alone: importing it widens no other rule's prefilter.
+    const onlyAsync = (file: string): boolean => Object.values(built.index.files[file]!).every((fact) => Object.keys(fact).every((key) => key === 'async'));
+    indexed = Object.keys(built.index.files).filter((file) => !onlyAsync(file));
+    asyncIndexed = Object.keys(built.index.files).filter(onlyAsync);
     const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
     indexPath = join(dir, 'index.json');
     await writeFile(indexPath, JSON.stringify(built.index));
@@ -192,6 +206,7 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
         typed: options.typed,
         reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true,
         indexed,
+        asyncIndexed,
       });
   return { eslint, withWorkers, concurrency: options.concurrency, workersLoadable: options.workerOptionsModule !== undefined || import.meta.url.endsWith('.js'), syntax, prefilter, stats, indexPath, dispose };
 }

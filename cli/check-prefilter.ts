@@ -206,6 +206,8 @@ export interface LintPrefilterOptions {
   readonly reportUnusedDisableDirectives: boolean;
   /** Project files whose exports the index records. */
   readonly indexed: readonly string[];
+  /** Project files the index records only async exports of: their importers are linted when no-unmanaged-background-work runs. */
+  readonly asyncIndexed?: readonly string[];
 }
 
 /** Whether `file`, with text `text`, must be linted. */
@@ -221,7 +223,8 @@ export function lintPrefilter(options: LintPrefilterOptions): LintPrefilter | un
   const forPolicy = (policy: Policy): LintPrefilter => {
     const tests = ruleTests(policy);
     const active = options.rules.map((rule) => tests[rule]!);
-    const targets = new Set([...options.indexed, ...policyText(policy).files]);
+    const background = options.rules.includes('no-unmanaged-background-work') ? (options.asyncIndexed ?? []) : [];
+    const targets = new Set([...options.indexed, ...background, ...policyText(policy).files]);
     return (file, text) => {
       // Inline configuration of bounded's rules (`/* eslint bounded/…: … */`, a disable comment that may go unused).
       if (text.includes('bounded/')) return true;

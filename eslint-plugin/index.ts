@@ -48,6 +48,6 @@ export { rules };
  * The index pass `bounded check` runs before linting (what each exported function, class and
  * method of a project calls, requests or connects), for tools that drive the rules the same way.
  */
-export { factsOfText } from './utils/file-facts.js';
+export { asyncExportsOfText, factsOfText } from './utils/file-facts.js';
 export { resolveImportPath } from './utils/module-paths.js';
 export type { ExportFacts, ProjectIndex } from './utils/project-index.js';

@@ -1,11 +1,12 @@
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import type { RuleFix, RuleFixer, Scope } from '@typescript-eslint/utils/ts-eslint';
 import { THREAD_STARTERS, WORKER_POOLS } from '@bounded/policy';
-import { AsyncNames, isRunnerCall, returnsPromise } from '../utils/background.js';
+import { AsyncNames, isOnceHook, isRunnerCall, returnsPromise } from '../utils/background.js';
 import { createRule } from '../utils/create-rule.js';
 import { enclosingFunction, isFunction, runsConcurrently, type FunctionNode } from '../utils/functions.js';
 import { normalizeModule, resolveImport } from '../utils/imports.js';
 import { addRuntimeImport, isNameTaken } from '../utils/runtime-imports.js';
+import { importedFact, projectIndexFor } from '../utils/project-index.js';
 import { isTimerCleared } from '../utils/timers.js';
 import { typeInfo } from '../utils/type-info.js';
 
@@ -107,6 +108,11 @@ export default createRule<Options, MessageId>({
     const runners = new Set(options.runners ?? []);
     const strict = options.strict === true;
     const names = new AsyncNames();
+    // `bounded check`'s index: which imported functions of the project are async.
+    const index = projectIndexFor(context);
+    const importedAsync = (call: TSESTree.CallExpression): boolean =>
+      index !== undefined &&
+      importedFact(call, (node) => sourceCode.getScope(node), context.physicalFilename, index, undefined)?.async === true;
     const statements: TSESTree.ExpressionStatement[] = [];
     let pooled = false;
 
@@ -115,6 +121,7 @@ export default createRule<Options, MessageId>({
     /** The innermost function around `node` that runs per call (async or a request handler), if any. */
     function perCallFunction(node: TSESTree.Node): FunctionNode | undefined {
       for (let fn = enclosingFunction(node); fn !== undefined; fn = enclosingFunction(fn)) {
+        if (isOnceHook(fn)) return undefined;
         if (runsConcurrently(fn)) return fn;
       }
       return undefined;
@@ -122,12 +129,12 @@ export default createRule<Options, MessageId>({
 
     function checkFloating(statement: TSESTree.ExpressionStatement): void {
       const fn = enclosingFunction(statement);
-      if (fn === undefined || (!strict && !runsConcurrently(fn))) return;
+      if (fn === undefined || (!strict && !runsPerCall(fn)) || (strict && isOnceHook(fn))) return;
       const found = floatingCall(statement.expression);
       if (found === undefined) return;
       const scope = sourceCode.getScope(statement);
       const { call } = found;
-      if (isRunnerCall(call, scope, runners) || !returnsPromise(call, scope, names, types)) return;
+      if (isRunnerCall(call, scope, runners) || !(returnsPromise(call, scope, names, types) || importedAsync(call))) return;
       const callText = text(call);
       const whole = found.voided ? (statement.expression as TSESTree.UnaryExpression).argument : statement.expression;
       const suggest: { messageId: MessageId; data?: Record<string, string>; fix: (fixer: RuleFixer) => RuleFix[] }[] = [];
@@ -149,7 +156,7 @@ export default createRule<Options, MessageId>({
 
     function checkThread(node: TSESTree.CallExpression | TSESTree.NewExpression, scope: Scope.Scope): void {
       // Written in the per-call function itself: a worker made by a helper of a pool (spawn a slot) is the pool's.
-      if (pooled || (strict ? perCallFunction(node) === undefined : !runsConcurrently(enclosingFunction(node)))) return;
+      if (pooled || (strict ? perCallFunction(node) === undefined : !runsPerCall(enclosingFunction(node)))) return;
       const binding = resolveImport(node.callee, scope);
       if (binding === undefined) return;
       const module = normalizeModule(binding.module);
@@ -208,7 +215,7 @@ export default createRule<Options, MessageId>({
       }
       const callback = node.arguments[0];
       if (name === undefined || callback === undefined || !isFunction(callback) || !callback.async) return;
-      if (!runsConcurrently(enclosingFunction(node))) return;
+      if (!runsPerCall(enclosingFunction(node))) return;
       // A deferred start that background() would make immediate: only where nothing else is passed.
       const suggestable = name !== 'setTimeout' && node.arguments.length === 1 && node.parent.type === AST_NODE_TYPES.ExpressionStatement && !isNameTaken(scope, 'background');
       context.report({
@@ -253,6 +260,11 @@ export default createRule<Options, MessageId>({
     };
   },
 });
+
+/** Runs per call: async or a request handler, and not a start-up or shutdown hook that runs once (B-N3). */
+function runsPerCall(fn: FunctionNode | undefined): boolean {
+  return fn !== undefined && runsConcurrently(fn) && !isOnceHook(fn);
+}
 
 function findUp(scope: Scope.Scope, name: string): Scope.Variable | undefined {
   for (let current: Scope.Scope | null = scope; current !== null; current = current.upper) {

@@ -1,8 +1,8 @@
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import type { Scope } from '@typescript-eslint/utils/ts-eslint';
 import { unionConstituents } from 'ts-api-utils';
-import { BACKGROUND_RUNNERS, PROMISE_APIS, RUNNER_METHOD_NAMES } from '@bounded/policy';
-import { isFunction, type FunctionNode } from './functions.js';
+import { BACKGROUND_RUNNERS, ONCE_HOOK_NAMES, PROMISE_APIS, RUNNER_METHOD_NAMES, SHUTDOWN_EVENTS } from '@bounded/policy';
+import { functionName, isFunction, type FunctionNode } from './functions.js';
 import { normalizeModule, resolveImport } from './imports.js';
 import type { TypeInfo } from './type-info.js';
 
@@ -110,6 +110,54 @@ function calleeName(node: TSESTree.Node): string | undefined {
   if (node.type === AST_NODE_TYPES.MemberExpression && !node.computed) {
     const object = node.object.type === AST_NODE_TYPES.ThisExpression ? 'this' : calleeName(node.object);
     return object === undefined ? undefined : `${object}.${node.property.name}`;
+  }
+  return undefined;
+}
+
+/**
+ * True when `fn` runs once per process (B-N3): a start-up or shutdown hook by name (`main`,
+ * `start`, `bootstrap`, `onTerminate`…) at module level or as a method, a closure such a hook returns, or a listener of a
+ * shutdown signal (`process.on('SIGTERM', fn)`).
+ */
+export function isOnceHook(fn: FunctionNode): boolean {
+  if (isNamedHook(fn)) return true;
+  const parent = fn.parent;
+  if (parent?.type === AST_NODE_TYPES.CallExpression && parent.arguments[1] === fn && isShutdownListener(parent)) return true;
+  // `onTerminate() { return async () => … }`: the returned closure runs when the hook's caller decides, once.
+  const returner =
+    parent?.type === AST_NODE_TYPES.ReturnStatement
+      ? enclosingOf(parent)
+      : parent?.type === AST_NODE_TYPES.ArrowFunctionExpression && parent.body === fn
+        ? parent
+        : undefined;
+  return returner !== undefined && isNamedHook(returner);
+}
+
+/** A module-level function or a method named like a hook; a helper `start` inside another function is not one. */
+function isNamedHook(fn: FunctionNode): boolean {
+  const name = functionName(fn);
+  return name !== undefined && ONCE_HOOK_NAMES.includes(name) && enclosingOf(fn) === undefined;
+}
+
+/** `process.on('SIGTERM', fn)` / `process.once('exit', fn)`. */
+function isShutdownListener(call: TSESTree.CallExpression): boolean {
+  const callee = call.callee;
+  const event = call.arguments[0];
+  return (
+    callee.type === AST_NODE_TYPES.MemberExpression &&
+    !callee.computed &&
+    callee.object.type === AST_NODE_TYPES.Identifier &&
+    callee.object.name === 'process' &&
+    (callee.property.name === 'on' || callee.property.name === 'once') &&
+    event?.type === AST_NODE_TYPES.Literal &&
+    typeof event.value === 'string' &&
+    SHUTDOWN_EVENTS.includes(event.value)
+  );
+}
+
+function enclosingOf(node: TSESTree.Node): FunctionNode | undefined {
+  for (let current = node.parent; current != null; current = current.parent) {
+    if (isFunction(current)) return current;
   }
   return undefined;
 }

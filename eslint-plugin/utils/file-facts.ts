@@ -80,3 +80,19 @@ export function factsOfFile(file: string, policy: Policy): Record<string, Export
   byFile.set(file, { mtimeMs, facts });
   return facts;
 }
+
+/** `export async function name`, `export default async function`, `export const name = async (…) =>` at the start of a line; not async generators. */
+const ASYNC_EXPORT = /^export\s+(?:(default)\s+async\b(?!\s*function\s*\*)(?:\s*function\s+([A-Za-z_$][\w$]*))?|async\s+function\s+([A-Za-z_$][\w$]*)|(?:const|let)\s+([A-Za-z_$][\w$]*)\s*=\s*async\b(?!\s*function\s*\*))/gm;
+
+/**
+ * The exports of `text` that are async functions, by export key, read from the text without
+ * parsing it, so that the index pass can record them for every file at no parsing cost.
+ */
+export function asyncExportsOfText(text: string): string[] {
+  const names: string[] = [];
+  for (const match of text.matchAll(ASYNC_EXPORT)) {
+    const name = match[1] ?? match[3] ?? match[4];
+    if (name !== undefined) names.push(name);
+  }
+  return names;
+}

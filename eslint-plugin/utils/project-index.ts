@@ -38,6 +38,8 @@ export interface ExportFacts {
   readonly provider?: ProviderFact;
   readonly request?: RequestFact;
   readonly connection?: ConnectionFact;
+  /** True when the export is an async function: a call of it returns a promise (no-unmanaged-background-work). */
+  readonly async?: true;
 }
 
 /**

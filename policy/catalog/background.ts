@@ -84,6 +84,35 @@ export const BACKGROUND_RUNNERS: readonly BackgroundRunnerEntry[] = [
 export const RUNNER_METHOD_NAMES: readonly string[] = ['waitUntil', 'background', 'runInBackground', 'enqueue'];
 
 /**
+ * Functions that run once per process, at start-up or shutdown (B-N3): work started in them, or
+ * in a closure they return (`onTerminate() { return async () => … }`), is not per-call work.
+ */
+export const ONCE_HOOK_NAMES: readonly string[] = [
+  'main',
+  'bootstrap',
+  'boot',
+  'start',
+  'startServer',
+  'startWorker',
+  'launch',
+  'init',
+  'initialize',
+  'setup',
+  'onModuleInit',
+  'onApplicationBootstrap',
+  'shutdown',
+  'gracefulShutdown',
+  'onTerminate',
+  'onShutdown',
+  'onModuleDestroy',
+  'beforeApplicationShutdown',
+  'onApplicationShutdown',
+];
+
+/** Process events whose listeners run once, at shutdown: `process.on('SIGTERM', fn)`. */
+export const SHUTDOWN_EVENTS: readonly string[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'beforeExit', 'exit'];
+
+/**
  * Calls known to return a promise, for the untyped check of `no-unmanaged-background-work`:
  * module exports (`*` for every export), or globals with no module.
  */

@@ -106,7 +106,7 @@ export const digest = (texts: string[]) => Promise.all(texts.map((text) => summa
     const { index, stats } = buildProjectIndex(files, defaultPolicy());
     expect(index.files[join(root, 'b.ts')]).toEqual({ brief: { provider: { label: 'OpenAI', limiter: 'openai', call: 'openai.chat.completions.create' } } });
     expect(index.files[join(root, 'c.ts')]).toEqual({
-      count: { connection: { call: 'pg.Client' } },
+      count: { connection: { call: 'pg.Client' }, async: true },
       ping: { request: { call: 'fetch', deadline: false } },
       pingSoon: { request: { call: 'fetch', deadline: true } },
     });
@@ -153,5 +153,23 @@ describe('the index pass on real-world imports', () => {
     const jobs = results.find((result) => result.filePath.endsWith('jobs.ts'))!;
     expect(jobs.messages.map((message) => message.ruleId)).toContain('bounded/no-unthrottled-provider-call');
     expect(code).toBe(1);
+  });
+});
+
+describe('the index pass: async exports', () => {
+  it('records async exports from the text, and the background rule finds a floating call of one only with the index', async () => {
+    const root = project({
+      'src/mail.ts': `export async function sendWelcome(to: string) {\n  await fetch('https://mail.internal/send', { method: 'POST', body: to, signal: AbortSignal.timeout(5_000) });\n}\nexport const audit = async (event: string) => event.length;\nexport async function* pages() { yield 1; }\nexport function plain() { return 1; }\nexport default async function notify() {}\n`,
+      'src/signup.ts': `import { sendWelcome, audit, pages, plain } from './mail.js';\nimport notify from './mail.js';\nexport async function signup(email: string) {\n  sendWelcome(email);\n  await audit(email);\n  pages();\n  plain();\n  notify();\n}\n`,
+    });
+    const { index } = buildProjectIndex([join(root, 'src/mail.ts'), join(root, 'src/signup.ts')], defaultPolicy());
+    // An async generator returns an iterator, not a promise; a plain function nothing.
+    expect(index.files[join(root, 'src/mail.ts')]).toEqual({ sendWelcome: { request: { call: 'fetch', deadline: true }, async: true }, audit: { async: true }, default: { async: true } });
+    const background = (messages: Message[] | undefined): number[] =>
+      (messages ?? []).filter((message) => message.ruleId === 'bounded/no-unmanaged-background-work').map((message) => message.line);
+    const indexed = await findings([], root);
+    expect(background(indexed['src/signup.ts'])).toEqual([4, 8]);
+    const unindexed = await findings(['--no-index'], root);
+    expect(background(unindexed['src/signup.ts'])).toEqual([]);
   });
 });

@@ -222,4 +222,17 @@ describe('what the prefilter keeps whatever the rules key on', () => {
     expect(prefilter('/p/a.ts', '/**\n * await Promise.all(urls.map((url) => fetch(url)));\n */\nexport const answer = 42;\n')).toBe(false);
     expect(prefilter('/p/a.ts', 'export const all = (urls: string[]) => Promise.all(urls.map((url) => fetch(url)));\n')).toBe(true);
   });
+
+  it('lints an importer of a file known only for its async exports when the background rule runs, and for no other rule', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bounded-prefilter-async-'));
+    const mail = join(dir, 'mail.ts');
+    writeFileSync(mail, 'export async function sendWelcome(to: string) {}\n');
+    const signup = join(dir, 'signup.ts');
+    const base = { policy: defaultPolicy(), policyPath: undefined, reportUnusedDisableDirectives: false, indexed: [], asyncIndexed: [mail], typed: false };
+    // A request handler that is not async, calling an imported async function: nothing else in its text.
+    const handler = "import { sendWelcome } from './mail.js';\nexport function signup(req: { body: string }, res: { end(): void }) {\n  sendWelcome(req.body);\n  res.end();\n}\n";
+    expect(lintPrefilter({ ...base, rules: ['no-unmanaged-background-work'] })!(signup, handler)).toBe(true);
+    expect(lintPrefilter({ ...base, rules: ['require-timeout'] })!(signup, handler)).toBe(false);
+    expect(lintPrefilter({ ...base, asyncIndexed: [], rules: ['no-unmanaged-background-work'] })!(signup, handler)).toBe(false);
+  });
 });

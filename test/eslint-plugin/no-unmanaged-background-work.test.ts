@@ -63,8 +63,34 @@ setInterval(async () => {
     // bounded's every.
     `import { every } from '@bounded/runtime';
 every(1000, async () => { await fetch('https://example.com'); });`,
+    // Start-up and shutdown hooks run once (B-N3): a hook by name, the closure it returns, a signal's listener.
+    `async function checkUpdates() {}
+export async function start(id: number) { void checkUpdates(); setInterval(checkUpdates, 86_400_000).unref(); }`,
+    `declare function failExit(): Promise<void>;
+export class Command { protected onTerminate() { return async () => { setTimeout(async () => { await failExit(); }, 30_000); }; } }`,
+    `declare function flush(): Promise<void>;
+process.on('SIGTERM', async () => { setTimeout(async () => { await flush(); }, 1000); });`,
+    `async function warm() {}
+export async function main() { warm(); }`,
   ],
   invalid: [
+    // A request handler registered inside a start-up hook still runs per request.
+    {
+      code: `declare const router: { get(path: string, fn: (ctx: unknown) => Promise<void>): void };
+export async function start() { router.get('/health', async (ctx) => { setInterval(() => {}, 1000); }); }`,
+      errors: [{ messageId: 'intervalPerCall', line: 2 }],
+    },
+    // A per-call method named otherwise, and a closure returned by a function that is no hook.
+    {
+      code: `declare function report(): Promise<void>;
+export class Command { async handleRun() { setTimeout(async () => { await report(); }, 1000); } }`,
+      errors: [{ messageId: 'scheduledAsync', line: 2 }],
+    },
+    {
+      code: `declare function report(): Promise<void>;
+export function makeHandler() { return async () => { setInterval(() => {}, 1000); }; }`,
+      errors: [{ messageId: 'intervalPerCall', line: 2 }],
+    },
     {
       code: `import express from 'express';
 const app = express();
