@@ -39,6 +39,13 @@ function hasOverlapGuard(fn: FunctionNode): boolean {
   return exits(first.consequent);
 }
 
+function handles(call: TSESTree.CallExpression): boolean {
+  const callee = call.callee;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return false;
+  const method = callee.property.name;
+  return (method === 'catch' && call.arguments.length >= 1) || (method === 'then' && call.arguments.length >= 2);
+}
+
 /** The promise of a statement that leaves one floating: `work()`, `void work()`, `work().then(f)`. */
 function floatingCall(expression: TSESTree.Expression): { call: TSESTree.CallExpression; voided: boolean } | undefined {
   let voided = false;
@@ -49,7 +56,9 @@ function floatingCall(expression: TSESTree.Expression): { call: TSESTree.CallExp
   }
   if (node.type !== AST_NODE_TYPES.CallExpression) return undefined;
   let call = node;
-  // .then(ok) and .finally(f) keep the rejection unhandled; .catch(h) and .then(ok, h) handle it.
+  // .then(ok) and .finally(f) keep the rejection unhandled; .catch(h) and .then(ok, h) handle it,
+  // on a call's promise or on one held in a variable (`pending.catch(() => undefined)`).
+  if (handles(call)) return undefined;
   while (call.callee.type === AST_NODE_TYPES.MemberExpression && !call.callee.computed && call.callee.object.type === AST_NODE_TYPES.CallExpression) {
     const method = call.callee.property.name;
     if (method === 'catch' || (method === 'then' && call.arguments.length >= 2)) return undefined;

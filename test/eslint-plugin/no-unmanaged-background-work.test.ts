@@ -293,6 +293,12 @@ app.post('/hooks', (req, res) => {
 
 typedTester().run('no-unmanaged-background-work (typed)', rule, {
   valid: [
+    // A promise held in a variable, handled where it is left: the loser of a race, a cached subscription.
+    `async function sendEmail(to: string) {}
+export async function signup(email: string) {
+  const attempt = sendEmail(email);
+  try { await Promise.race([attempt, new Promise((r) => setTimeout(r, 10))]); } finally { attempt.catch(() => undefined); }
+}`,
     // The type says it returns no promise.
     `declare function log(m: string): void;
 export async function handle(m: string) { log(m); }`,
