@@ -27,6 +27,21 @@ export default tseslint.config(
   // bounded's own rules on the product code. Tests and benchmarks build hazards on purpose
   // (a benchmark of Promise.all must call Promise.all), so they are left out.
   { ...bounded.configs.recommended, files: ['runtime/**/*.ts', 'policy/**/*.ts', 'cli/**/*.ts', 'eslint-plugin/**/*.ts', 'codemods/**/*.ts'] },
+  // A function a reader can hold (issue 19): product code only. A longer one says why on the
+  // line before it (`// eslint-disable-next-line max-lines-per-function -- <reason>`).
+  {
+    files: ['runtime/**/*.ts', 'policy/**/*.ts', 'cli/**/*.ts', 'eslint-plugin/**/*.ts', 'codemods/**/*.ts'],
+    // These three are being split along their natural steps on their own branch (issue 19);
+    // the rule covers them again once that lands.
+    ignores: [
+      'codemods/transforms/release-clients.ts',
+      'codemods/transforms/add-timeouts.ts',
+      'codemods/transforms/pool-connections.ts',
+    ],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }],
+    },
+  },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,

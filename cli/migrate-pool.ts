@@ -67,6 +67,7 @@ async function stopAll(slots: readonly Slot[]): Promise<void> {
  * Starts `size` workers and waits until each has loaded the transforms. Rejects (after
  * stopping them) when one cannot start, so the caller can fall back to the main thread.
  */
+// eslint-disable-next-line max-lines-per-function -- spawn, die and run share the pool's state (idle, all, replacements, closing) in one closure; splitting it out means a class for a few lines
 export async function startWorkerPool(
   size: number,
   entry: URL | string,

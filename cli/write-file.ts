@@ -153,6 +153,7 @@ export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   if (!outcome.ok) throw new Error(`${file}: ${outcome.message}`);
 }
 
+// eslint-disable-next-line max-lines-per-function -- one check-then-write sequence (lstat, kind, content, temp file, rename) whose order is the safety argument; read top to bottom
 function write(file: string, data: Uint8Array, expected: Uint8Array | undefined): WriteOutcome {
   let before: Stats | undefined;
   try {

@@ -442,6 +442,7 @@ const EMBEDDED: Merged = {
   monitoring: { utilizationWarning: DEFAULT_POLICY.monitoring.utilizationWarning, interval: 1_000, minAlertInterval: 60_000 },
 };
 
+// eslint-disable-next-line max-lines-per-function -- one pass that resolves every policy section against the same merged tree, env lookup and problem list, in the schema's order
 function resolvePolicy(
   file: PolicyFile,
   overlay: PolicyOverlay | undefined,

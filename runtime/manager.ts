@@ -448,71 +448,12 @@ export class ConcurrencyManager implements AsyncDisposable {
    * refuses its new numbers, the ones already changed are put back and the error is thrown.
    */
   #apply(next: Policy): ReloadEvent {
-    const changes: string[] = [];
-    const pending: string[] = [];
-    const undo: (() => void)[] = [];
-    const applied = new Map<string, Entry>();
+    const reload: ApplyStep = { changes: [], pending: [], undo: [], applied: new Map<string, Entry>() };
+    const { changes, pending, undo, applied } = reload;
     try {
-      for (const [name, semaphore] of this.#semaphores) {
-        const was = this.#entries.get(`semaphores.${name}`) as SemaphorePolicy;
-        const entry = own(next.semaphores, name);
-        if (entry === undefined) {
-          pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
-          continue;
-        }
-        if (sharingOf(entry) !== sharingOf(was)) pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
-        const { limit, maxQueue } = semaphore;
-        undo.push(() => {
-          semaphore.resize(limit);
-          semaphore.setMaxQueue(maxQueue);
-        });
-        if (entry.limit !== limit) {
-          changes.push(`semaphores.${name}.limit ${limit} → ${entry.limit}`);
-          semaphore.resize(entry.limit);
-        }
-        if (entry.maxQueue !== maxQueue) {
-          changes.push(`semaphores.${name}.maxQueue ${maxQueue} → ${entry.maxQueue}`);
-          semaphore.setMaxQueue(entry.maxQueue);
-        }
-        applied.set(`semaphores.${name}`, entry);
-      }
-      for (const [name, limiter] of this.#limiters) {
-        const was = this.#entries.get(`rateLimits.${name}`) as RateLimitPolicy;
-        const entry = own(next.rateLimits, name);
-        if (entry === undefined) {
-          pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
-          continue;
-        }
-        if (sharingOf(entry) !== sharingOf(was)) pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
-        if (entry.algorithm !== was.algorithm) {
-          pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
-          continue;
-        }
-        for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue', 'maxPenaltyMs'] as const) {
-          if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
-        }
-        undo.push(() => reconfigure(limiter, was));
-        reconfigure(limiter, entry);
-        applied.set(`rateLimits.${name}`, entry);
-      }
-      for (const [name, pool] of this.#pools) {
-        const was = this.#entries.get(`pools.${name}`) as PoolPolicy;
-        const entry = own(next.pools, name);
-        if (entry === undefined) {
-          pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
-          continue;
-        }
-        if (entry.max !== was.max) {
-          changes.push(`pools.${name}.max ${was.max} → ${entry.max}`);
-          undo.push(() => pool.resize(was.max));
-          pool.resize(entry.max);
-        }
-        for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
-          if (entry[key] !== was[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
-        }
-        // Only max changed live: the pool still runs with the rest of what it was built with.
-        applied.set(`pools.${name}`, { ...was, max: entry.max });
-      }
+      this.#applySemaphores(next, reload);
+      this.#applyLimiters(next, reload);
+      this.#applyPools(next, reload);
       for (const name of this.#http.keys()) {
         const was = this.#entries.get(`http.${name}`) as HttpPolicy;
         const entry = own(next.http, name);
@@ -534,8 +475,88 @@ export class ConcurrencyManager implements AsyncDisposable {
     return { policy: next, changes, pending };
   }
 
+  #applySemaphores(next: Policy, step: ApplyStep): void {
+    const { changes, pending, undo, applied } = step;
+  for (const [name, semaphore] of this.#semaphores) {
+    const was = this.#entries.get(`semaphores.${name}`) as SemaphorePolicy;
+    const entry = own(next.semaphores, name);
+    if (entry === undefined) {
+      pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
+      continue;
+    }
+    if (sharingOf(entry) !== sharingOf(was)) pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
+    const { limit, maxQueue } = semaphore;
+    undo.push(() => {
+      semaphore.resize(limit);
+      semaphore.setMaxQueue(maxQueue);
+    });
+    if (entry.limit !== limit) {
+      changes.push(`semaphores.${name}.limit ${limit} → ${entry.limit}`);
+      semaphore.resize(entry.limit);
+    }
+    if (entry.maxQueue !== maxQueue) {
+      changes.push(`semaphores.${name}.maxQueue ${maxQueue} → ${entry.maxQueue}`);
+      semaphore.setMaxQueue(entry.maxQueue);
+    }
+    applied.set(`semaphores.${name}`, entry);
+  }
+  }
+
+  #applyLimiters(next: Policy, step: ApplyStep): void {
+    const { changes, pending, undo, applied } = step;
+  for (const [name, limiter] of this.#limiters) {
+    const was = this.#entries.get(`rateLimits.${name}`) as RateLimitPolicy;
+    const entry = own(next.rateLimits, name);
+    if (entry === undefined) {
+      pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
+      continue;
+    }
+    if (sharingOf(entry) !== sharingOf(was)) pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
+    if (entry.algorithm !== was.algorithm) {
+      pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
+      continue;
+    }
+    for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue', 'maxPenaltyMs'] as const) {
+      if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
+    }
+    undo.push(() => reconfigure(limiter, was));
+    reconfigure(limiter, entry);
+    applied.set(`rateLimits.${name}`, entry);
+  }
+  }
+
+  #applyPools(next: Policy, step: ApplyStep): void {
+    const { changes, pending, undo, applied } = step;
+  for (const [name, pool] of this.#pools) {
+    const was = this.#entries.get(`pools.${name}`) as PoolPolicy;
+    const entry = own(next.pools, name);
+    if (entry === undefined) {
+      pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
+      continue;
+    }
+    if (entry.max !== was.max) {
+      changes.push(`pools.${name}.max ${was.max} → ${entry.max}`);
+      undo.push(() => pool.resize(was.max));
+      pool.resize(entry.max);
+    }
+    for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
+      if (entry[key] !== was[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
+    }
+    // Only max changed live: the pool still runs with the rest of what it was built with.
+    applied.set(`pools.${name}`, { ...was, max: entry.max });
+  }
+  }
+
 }
 
+
+/** What one reload has changed so far, what waits for a restart, and how to put it back. */
+interface ApplyStep {
+  readonly changes: string[];
+  readonly pending: string[];
+  readonly undo: (() => void)[];
+  readonly applied: Map<string, Entry>;
+}
 
 function buildLimiter(name: string, entry: RateLimitPolicy, store: SharedStore | undefined): SlidingWindow | TokenBucket {
   const common = { name, spacing: entry.spacing, maxQueue: entry.maxQueue, maxPenaltyMs: entry.maxPenaltyMs, per: entry.perMs };

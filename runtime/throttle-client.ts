@@ -75,6 +75,7 @@ const SDK_CLIENT = Symbol('sdk-client');
  * parameter, as in `create(body, options)`); a method that takes none still gets the deadline,
  * as a rejection with `TimeoutError` when it passes.
  */
+// eslint-disable-next-line max-lines-per-function -- argument checks, then the proxy whose traps close over the resolved limiter, semaphore and deadline
 export function throttleClient<T extends object>(client: T, options: ThrottleClientOptions = {}): T {
   if (typeof client !== 'object' || client === null) {
     throw new TypeError(`Expected \`client\` to be an object, got ${show(client)}`);

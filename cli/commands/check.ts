@@ -57,28 +57,63 @@ internal error (a rule that threw on a file: reported with file and rule; the ot
 are still checked).
 `;
 
-export async function checkCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
-  let parsed;
+function parseCheckArgs(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'stylish' },
+      policy: { type: 'string' },
+      config: { type: 'string', default: 'recommended' },
+      typed: { type: 'boolean', default: false },
+      output: { type: 'string' },
+      'max-file-size': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      'list-contexts': { type: 'boolean', default: false },
+      'report-unused-disable-directives': { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
+      concurrency: { type: 'string', default: 'off' },
+      'no-index': { type: 'boolean', default: false },
+    },
+  });
+}
+
+type CheckArgs = ReturnType<typeof parseCheckArgs>;
+
+/** The linter with the index pass; when that pass fails, one without it and the failure in `setupErrors`. */
+async function createLinterOrWithoutIndex(
+  linterOptions: Parameters<typeof createCheckLinter>[0],
+  base: string,
+  setupErrors: InternalError[],
+): Promise<Awaited<ReturnType<typeof createCheckLinter>>> {
   try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        format: { type: 'string', default: 'stylish' },
-        policy: { type: 'string' },
-        config: { type: 'string', default: 'recommended' },
-        typed: { type: 'boolean', default: false },
-        output: { type: 'string' },
-        'max-file-size': { type: 'string' },
-        force: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        'list-contexts': { type: 'boolean', default: false },
-        'report-unused-disable-directives': { type: 'boolean', default: false },
-        debug: { type: 'boolean', default: false },
-        concurrency: { type: 'string', default: 'off' },
-        'no-index': { type: 'boolean', default: false },
-      },
+    return await createCheckLinter(linterOptions);
+  } catch (error) {
+    // The index pass must not take the run down: report it (exit 2) and lint without the index.
+    if (!linterOptions.index) throw error;
+    setupErrors.push({
+      file: base,
+      rule: undefined,
+      line: 1,
+      message: `the index pass failed, so the files were checked without it (imported wrappers are not followed): ${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)}`,
+      stack: error instanceof Error ? error.stack : undefined,
     });
+    return createCheckLinter({ ...linterOptions, index: false });
+  }
+}
+
+async function formatReport(eslint: ESLint, results: ESLint.LintResult[], format: 'stylish' | 'json' | 'sarif', cwd: string): Promise<string> {
+  if (format === 'sarif') return `${JSON.stringify(toSarif(results, await rulesMetaFor(eslint, results), cwd), null, 2)}\n`;
+  const formatter = await eslint.loadFormatter(format);
+  const report = await formatter.format(results);
+  return format === 'json' ? `${report}\n` : report;
+}
+
+export async function checkCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
+  let parsed: CheckArgs;
+  try {
+    parsed = parseCheckArgs(args);
   } catch (error) {
     io.stderr.write(`bounded check: ${(error as Error).message}\n\n${CHECK_USAGE}`);
     return 2;
@@ -130,21 +165,7 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     reportUnusedDisableDirectives: options.reportUnusedDisableDirectives,
   };
   const setupErrors: InternalError[] = [];
-  let created: Awaited<ReturnType<typeof createCheckLinter>>;
-  try {
-    created = await createCheckLinter(linterOptions);
-  } catch (error) {
-    // The index pass must not take the run down: report it (exit 2) and lint without the index.
-    if (!linterOptions.index) throw error;
-    setupErrors.push({
-      file: base,
-      rule: undefined,
-      line: 1,
-      message: `the index pass failed, so the files were checked without it (imported wrappers are not followed): ${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)}`,
-      stack: error instanceof Error ? error.stack : undefined,
-    });
-    created = await createCheckLinter({ ...linterOptions, index: false });
-  }
+  const created = await createLinterOrWithoutIndex(linterOptions, base, setupErrors);
   const { eslint, indexPath, dispose } = created;
   const progress = !quiet && files.length > BATCH && (io.stderr as { isTTY?: boolean }).isTTY === true;
   const onProgress = (done: number): void => {
@@ -168,32 +189,43 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   errors.push(...takeInternalErrors(results));
   keepOwnDirectiveMessages(results, new Set(Object.keys(plugin.rules).map((rule) => `bounded/${rule}`)));
 
-  let report: string;
-  if (format === 'sarif') {
-    report = `${JSON.stringify(toSarif(results, await rulesMetaFor(eslint, results), cwd), null, 2)}\n`;
-  } else {
-    const formatter = await eslint.loadFormatter(format);
-    report = await formatter.format(results);
-    if (format === 'json') report = `${report}\n`;
-  }
+  const report = await formatReport(eslint, results, format, cwd);
   if (parsed.values.output === undefined) io.stdout.write(report);
   else {
     const { writeFileAtomic } = await import('../write-file.js');
     writeFileAtomic(resolve(cwd, parsed.values.output), report);
   }
 
+  return reportOutcome({ io, cwd, results, errors, found: sources.files.length, linted: files.length, positionals: parsed.positionals, skipped, quiet, debug });
+}
+
+/** The internal errors and the summary on stderr; the exit code. */
+function reportOutcome(outcome: {
+  readonly io: Io;
+  readonly cwd: string;
+  readonly results: ESLint.LintResult[];
+  readonly errors: readonly InternalError[];
+  /** Files found under the paths, and of those, the ones linted. */
+  readonly found: number;
+  readonly linted: number;
+  readonly positionals: readonly string[];
+  readonly skipped: Parameters<typeof skippedSummary>[0];
+  readonly quiet: boolean;
+  readonly debug: boolean;
+}): number {
+  const { io, cwd, results, errors, positionals, skipped, quiet, debug } = outcome;
   for (const error of errors) io.stderr.write(formatInternalError(error, relative(cwd, error.file), debug));
   const findings = results.reduce((sum, result) => sum + result.errorCount + result.warningCount, 0);
   const unparsed = results.filter((result) => result.messages.some((message) => message.fatal === true));
   if (quiet) {
     // Nothing to say.
-  } else if (sources.files.length === 0) {
+  } else if (outcome.found === 0) {
     // The report (empty JSON or SARIF) still went out above, for tools that read it.
-    const where = parsed.positionals.length === 0 ? '.' : parsed.positionals.join(', ');
+    const where = positionals.length === 0 ? '.' : positionals.join(', ');
     io.stderr.write(
       `bounded check: no JavaScript or TypeScript files to check in ${where} (looked for ${[...SOURCE_EXTENSIONS].join(' ')}; node_modules, dist, .d.ts, git-ignored and oversized files are skipped)\n`,
     );
-  } else io.stderr.write(summary(results, files.length, unparsed.length, cwd, skippedSummary(skipped), errors.length, debug));
+  } else io.stderr.write(summary(results, outcome.linted, unparsed.length, cwd, skippedSummary(skipped), errors.length, debug));
   return errors.length > 0 ? 2 : findings > 0 ? 1 : 0;
 }
 

@@ -46,27 +46,62 @@ Exit codes: 0 every must-hold check held, 1 a check failed (or a regression with
 2 usage error.
 `;
 
-export async function stressCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
-  let values;
+function parseStressArgs(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    allowPositionals: false,
+    options: {
+      level: { type: 'string', default: 'light' },
+      duration: { type: 'string' },
+      chaos: { type: 'string' },
+      seed: { type: 'string' },
+      repeat: { type: 'string', default: '1' },
+      'http-latency': { type: 'string' },
+      policy: { type: 'string' },
+      json: { type: 'string' },
+      report: { type: 'string' },
+      'save-baseline': { type: 'string' },
+      compare: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+}
+
+type StressArgs = ReturnType<typeof parseStressArgs>;
+
+/** --compare and --save-baseline; `failed` (said on stderr) when a baseline file cannot be read or written. */
+async function compareAndSaveBaselines(
+  values: StressArgs['values'],
+  results: StressResult[],
+  io: Io,
+  cwd: string,
+  progress: ((line: string) => void) | undefined,
+): Promise<{ comparison: BaselineComparison | undefined } | 'failed'> {
+  let comparison: BaselineComparison | undefined;
   try {
-    ({ values } = parseArgs({
-      args: [...args],
-      allowPositionals: false,
-      options: {
-        level: { type: 'string', default: 'light' },
-        duration: { type: 'string' },
-        chaos: { type: 'string' },
-        seed: { type: 'string' },
-        repeat: { type: 'string', default: '1' },
-        'http-latency': { type: 'string' },
-        policy: { type: 'string' },
-        json: { type: 'string' },
-        report: { type: 'string' },
-        'save-baseline': { type: 'string' },
-        compare: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-      },
-    }));
+    if (values.compare !== undefined) {
+      const baseline = await readBaseline(resolve(cwd, values.compare));
+      comparison = compareToBaseline(baseline, results);
+      io.stdout.write(`\n${formatComparison(comparison)}`);
+    }
+    if (values['save-baseline'] !== undefined) {
+      await writeBaseline(resolve(cwd, values['save-baseline']), createBaseline(results));
+      progress?.(`baseline saved to ${values['save-baseline']}`);
+    }
+  } catch (error) {
+    if (error instanceof BaselineFileError) {
+      io.stderr.write(`bounded stress: ${error.message}\n`);
+      return 'failed';
+    }
+    throw error;
+  }
+  return { comparison };
+}
+
+export async function stressCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
+  let values: StressArgs['values'];
+  try {
+    ({ values } = parseStressArgs(args));
   } catch (error) {
     return usage(io, error instanceof Error ? error.message : String(error));
   }
@@ -137,24 +172,9 @@ export async function stressCommand(args: readonly string[], io: Io, cwd = proce
   }
 
   // Baselines and the HTML report (runtime/stress/baseline.ts, runtime/stress/report-html.ts).
-  let comparison: BaselineComparison | undefined;
-  try {
-    if (values.compare !== undefined) {
-      const baseline = await readBaseline(resolve(cwd, values.compare));
-      comparison = compareToBaseline(baseline, results);
-      io.stdout.write(`\n${formatComparison(comparison)}`);
-    }
-    if (values['save-baseline'] !== undefined) {
-      await writeBaseline(resolve(cwd, values['save-baseline']), createBaseline(results));
-      progress?.(`baseline saved to ${values['save-baseline']}`);
-    }
-  } catch (error) {
-    if (error instanceof BaselineFileError) {
-      io.stderr.write(`bounded stress: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const baselines = await compareAndSaveBaselines(values, results, io, cwd, progress);
+  if (baselines === 'failed') return 2;
+  const { comparison } = baselines;
   if (values.report !== undefined) {
     await writeHtmlReport(resolve(cwd, values.report), last, { comparison });
     progress?.(`report written to ${values.report}`);

@@ -224,6 +224,7 @@ function withParserFor(api: API, path: string): API['jscodeshift'] {
   return j;
 }
 
+// eslint-disable-next-line max-lines-per-function -- the transform's visitors share the file's imports, policy, edits and report in one closure; splitting threads them through every helper
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
   const text = file.source;
   if (!CANDIDATE.test(text)) return null;

@@ -53,6 +53,7 @@ export function sqlText(node: Node | undefined): string | undefined {
 }
 
 /** The pool a construction's config calls for; a config built from values of the call is refused. */
+// eslint-disable-next-line max-lines-per-function -- one walk over the pool config's properties, each property's refusal next to the value it reads
 export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpressionKind>, kind: PgClass, policy: Policy): PoolNeed | Refusal {
   const args = path.node.arguments;
   if (args.length > 1) return new Refusal('the constructor takes more than one argument');

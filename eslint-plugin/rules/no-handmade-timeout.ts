@@ -72,6 +72,7 @@ export default createRule<Options, MessageId>({
     ],
     defaultOptions: [{ strict: false }],
   },
+  // eslint-disable-next-line max-lines-per-function -- an ESLint rule's create(): its visitor handlers share the file's per-run state in this closure
   create(context, [options]) {
     const strict = options.strict === true;
     const sourceCode = context.sourceCode;

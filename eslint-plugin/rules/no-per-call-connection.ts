@@ -82,6 +82,7 @@ export default createRule<Options, MessageId>({
     ],
     defaultOptions: [{ allowFiles: [], strict: false }],
   },
+  // eslint-disable-next-line max-lines-per-function -- an ESLint rule's create(): its visitor handlers share the file's per-run state in this closure
   create(context, [options]) {
     const policy = policyFor(context);
     const file = context.physicalFilename;

@@ -77,6 +77,7 @@ export default createRule<Options, MessageId>({
     ],
     defaultOptions: [{ allow: [], block: [] }],
   },
+  // eslint-disable-next-line max-lines-per-function -- an ESLint rule's create(): its visitor handlers share the file's per-run state in this closure
   create(context, [options]) {
     const policy = policyFor(context);
     const allow = new Set(options.allow ?? []);

@@ -113,6 +113,7 @@ export default createRule<Options, MessageId>({
     ],
     defaultOptions: [{ limiters: [], strict: false, wideBatches: false }],
   },
+  // eslint-disable-next-line max-lines-per-function -- an ESLint rule's create(): its visitor handlers share the file's per-run state in this closure
   create(context, [options]) {
     const policy = policyFor(context);
     const concurrency = options.concurrency ?? policy.defaults.concurrency;

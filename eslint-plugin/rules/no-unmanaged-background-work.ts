@@ -111,6 +111,7 @@ export default createRule<Options, MessageId>({
     ],
     defaultOptions: [{ runners: [], strict: false }],
   },
+  // eslint-disable-next-line max-lines-per-function -- an ESLint rule's create(): its visitor handlers share the file's per-run state in this closure
   create(context, [options]) {
     const sourceCode = context.sourceCode;
     const types = typeInfo(context);

@@ -216,6 +216,7 @@ export default createRule<Options, MessageId>({
     ],
     defaultOptions: [{ strict: false, limiters: [], reportHandlers: false }],
   },
+  // eslint-disable-next-line max-lines-per-function -- an ESLint rule's create(): its visitor handlers share the file's per-run state in this closure
   create(context, [options]) {
     const policy = policyFor(context);
     const strict = options.strict === true;

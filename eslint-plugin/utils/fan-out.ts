@@ -125,6 +125,7 @@ function combine(a: Size, b: Size, add: boolean): Size {
 }
 
 /** Sizes of collections in one file, judged against `concurrency`. */
+// eslint-disable-next-line max-lines-per-function -- mutually recursive sizers (sizeOf, sizeOfName, sizeOfCall) closed over one file's scope, bounds and visiting set
 export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: number, types: TypeInfo | undefined): CollectionSizes {
   const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
   const bounds = new Bounds(scopeOf);

@@ -93,6 +93,7 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
 }
 
 /** Starts a throwaway server. Call `destroy()` when done; process exit cleans up as a last resort. */
+// eslint-disable-next-line max-lines-per-function -- the start sequence of a throwaway server (directory, initdb, config, start, wait) with its cleanup on every failure in one try
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedServer> {

@@ -46,6 +46,7 @@ export interface FakeProvider {
   close(): Promise<void>;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a test server: the request handler and its controls (setLimit, latency, stats, close) share the server's mutable state in one closure
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
   let limit = options.limit ?? 60;
   let perMs = options.perMs ?? 60_000;

@@ -144,8 +144,76 @@ interface Execution {
   readonly started: { close(): Promise<void> }[];
 }
 
+/**
+ * One run, step by step: start the services, watch the resources, drive the load, settle,
+ * read the writes back, gather the figures and check the must-holds.
+ */
 async function execute(run: Execution): Promise<StressResult> {
   const { options, spec, scenario, policy, durationMs, seed, progress, db } = run;
+  const services = await startServices(run);
+  const { workload, maxTimeoutMs } = services;
+
+  // Warm the pool so the first checkouts do not all queue behind connection opens.
+  await workload.pool.query('select 1').catch(() => undefined);
+
+  const flood = options.flood;
+  const admission =
+    flood === undefined ? undefined : new Semaphore(peakConcurrency(spec), { name: 'admission', maxQueue: flood.maxQueue });
+
+  const clock = startClock();
+  const { monitor, tracked, warnings } = watchResources(policy, clock.now, progress, services, admission);
+  const ops = createOperations({ seed, flood, admission, maxTimeoutMs, workload, now: clock.now, affects: scenario?.affects ?? [] });
+  const sampler = startSampler({ options, durationMs, clock, tracked, monitor, db, workload });
+
+  const { chaosError, recoveryMs } = await driveLoad({ run, services, now: clock.now, ops });
+
+  // --- settle: every operation must end within the longest deadline -----------------------------
+  const drained = await settle(ops.inFlight, maxTimeoutMs, workload);
+  const elapsedMs = clock.now();
+  await sampler.finish();
+  const unsettled = drained ? 0 : ops.inFlight.size;
+
+  const writesFound = await readWritesBack(db, services.runId, workload, progress);
+
+  monitor.close();
+
+  const partial = await gatherFigures({
+    run,
+    services,
+    ops,
+    tracked,
+    sampler,
+    warnings,
+    elapsedMs,
+    unsettled,
+    writesFound,
+  });
+  const checks = mustHold(partial, {
+    scenario,
+    tracked,
+    warningLevel: monitor.warningLevel,
+    hysteresis: monitor.hysteresis,
+    workload,
+    chaosError,
+    recoveryMs,
+  });
+  return { ...partial, checks, ok: checks.every((check) => check.ok) };
+}
+
+interface Services {
+  readonly runId: string;
+  readonly providerTimeScale: number;
+  readonly maxTimeoutMs: number;
+  readonly upstream: Upstream;
+  readonly providers: readonly FakeProvider[];
+  readonly providerLimits: readonly { limit: number; perMs: number }[];
+  readonly workload: Workload;
+  readonly reference: ReferenceFigures;
+}
+
+/** The schema, the upstream, the two providers and the workload; then the reference figures. */
+async function startServices(run: Execution): Promise<Services> {
+  const { options, policy, progress, db } = run;
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const providerTimeScale = options.providerTimeScale ?? 60;
   const maxTimeoutMs = options.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
@@ -181,19 +249,39 @@ async function execute(run: Execution): Promise<StressResult> {
 
   progress('measuring the reference workload');
   const reference = await measureReference(upstream, workload);
+  return { runId, providerTimeScale, maxTimeoutMs, upstream, providers, providerLimits, workload, reference };
+}
 
-  // Warm the pool so the first checkouts do not all queue behind connection opens.
-  await workload.pool.query('select 1').catch(() => undefined);
+interface Clock {
+  readonly now: () => number;
+  /** Holds the clock still at `t` while `fn` runs, so readings and the monitor's check share one time. */
+  readonly holdAt: (t: number, fn: () => void) => void;
+}
 
-  const flood = options.flood;
-  const admission =
-    flood === undefined ? undefined : new Semaphore(peakConcurrency(spec), { name: 'admission', maxQueue: flood.maxQueue });
-
-  // --- the clock, the monitor, the resources it watches -------------------------------------
+function startClock(): Clock {
   const t0 = performance.now();
-  /** Held still while a sample is taken, so the readings and the monitor's check share one time. */
   let frozen: number | undefined;
-  const now = (): number => frozen ?? performance.now() - t0;
+  return {
+    now: (): number => frozen ?? performance.now() - t0,
+    holdAt(t, fn) {
+      frozen = t;
+      try {
+        fn();
+      } finally {
+        frozen = undefined;
+      }
+    },
+  };
+}
+
+// --- the monitor and the resources it watches ----------------------------------------------------
+function watchResources(
+  policy: Policy,
+  now: () => number,
+  progress: (line: string) => void,
+  { workload, upstream }: Services,
+  admission: Semaphore | undefined,
+): { monitor: ConcurrencyMonitor; tracked: Tracked[]; warnings: MonitorWarning[] } {
   const warnings: MonitorWarning[] = [];
   const monitor = ConcurrencyMonitor.fromPolicy(policy, {
     now,
@@ -238,6 +326,17 @@ async function execute(run: Execution): Promise<StressResult> {
     },
     peak: () => kernelPeak,
   });
+  watchModelResources(monitor, track, workload, admission);
+  return { monitor, tracked, warnings };
+}
+
+/** The per-model limiters, the model semaphore, the fan-out and (flood runs) the admission queue. */
+function watchModelResources(
+  monitor: ConcurrencyMonitor,
+  track: (entry: Omit<Tracked, 'samples' | 'utilization'>) => void,
+  workload: Workload,
+  admission: Semaphore | undefined,
+): void {
   for (const route of workload.models) {
     monitor.add('limiter', route.name, route.limiter);
     track({
@@ -282,8 +381,35 @@ async function execute(run: Execution): Promise<StressResult> {
       peak: () => admission.peakInUse,
     });
   }
+}
 
-  // --- accounting ------------------------------------------------------------------------------
+// --- accounting ------------------------------------------------------------------------------
+
+interface Fault {
+  name: string;
+  startMs: number;
+  endMs: number | null;
+  recoveredAt: number | null;
+}
+
+interface Operations {
+  readonly counters: Map<OperationKind, OpCounters>;
+  readonly inFlight: Set<Promise<void>>;
+  readonly faults: Fault[];
+  readonly pickKind: () => OperationKind;
+  readonly operation: (kind: OperationKind) => Promise<void>;
+}
+
+function createOperations(setup: {
+  readonly seed: number;
+  readonly flood: StressOptions['flood'];
+  readonly admission: Semaphore | undefined;
+  readonly maxTimeoutMs: number;
+  readonly workload: Workload;
+  readonly now: () => number;
+  readonly affects: readonly OperationKind[];
+}): Operations {
+  const { seed, flood, admission, maxTimeoutMs, workload, now } = setup;
   const counters = new Map<OperationKind, OpCounters>(
     OPERATION_KINDS.map((kind) => [
       kind,
@@ -291,8 +417,8 @@ async function execute(run: Execution): Promise<StressResult> {
     ]),
   );
   const inFlight = new Set<Promise<void>>();
-  const faults: { name: string; startMs: number; endMs: number | null; recoveredAt: number | null }[] = [];
-  const affects = new Set<OperationKind>(scenario?.affects ?? []);
+  const faults: Fault[] = [];
+  const affects = new Set<OperationKind>(setup.affects);
   let nextId = 1;
   const random = seededRandom(seed);
   const pickKind = (): OperationKind => {
@@ -340,8 +466,30 @@ async function execute(run: Execution): Promise<StressResult> {
     void promise.finally(() => inFlight.delete(promise));
     return promise;
   };
+  return { counters, inFlight, faults, pickKind, operation };
+}
 
-  // --- sampling -------------------------------------------------------------------------------
+// --- sampling -------------------------------------------------------------------------------
+
+interface Sampler {
+  readonly sampleIntervalMs: number;
+  readonly memorySamples: MemorySample[];
+  readonly serverSamples: { t: number; connections: number }[];
+  readonly loopDelay: ReturnType<typeof monitorEventLoopDelay>;
+  /** Stops the interval, takes a last sample and waits for its server count. */
+  finish(): Promise<void>;
+}
+
+function startSampler(setup: {
+  readonly options: StressOptions;
+  readonly durationMs: number;
+  readonly clock: Clock;
+  readonly tracked: readonly Tracked[];
+  readonly monitor: ConcurrencyMonitor;
+  readonly db: StressDatabase;
+  readonly workload: Workload;
+}): Sampler {
+  const { options, durationMs, clock, tracked, monitor, db, workload } = setup;
   const sampleIntervalMs = options.sampleIntervalMs ?? Math.max(250, Math.ceil(durationMs / 2_400));
   const memorySamples: MemorySample[] = [];
   const serverSamples: { t: number; connections: number }[] = [];
@@ -349,13 +497,8 @@ async function execute(run: Execution): Promise<StressResult> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const sample = (): void => {
-    const t = round(now());
-    frozen = t;
-    try {
-      takeSample(t);
-    } finally {
-      frozen = undefined;
-    }
+    const t = round(clock.now());
+    clock.holdAt(t, () => takeSample(t));
   };
   const takeSample = (t: number): void => {
     for (const resource of tracked) {
@@ -387,28 +530,36 @@ async function execute(run: Execution): Promise<StressResult> {
     }
   };
   const sampler = setInterval(sample, sampleIntervalMs);
-
-  // --- load -----------------------------------------------------------------------------------
-  const stop = new AbortController();
-  const chaosContext: ChaosContext = {
-    db,
-    upstream,
-    providers: providers.map((provider, i) => ({ provider, limit: providerLimits[i]!.limit, perMs: providerLimits[i]!.perMs })),
-    applicationName: workload.applicationName,
-    durationMs,
-    now,
-    signal: stop.signal,
-    begin(name) {
-      const fault = { name, startMs: round(now()), endMs: null as number | null, recoveredAt: null as number | null };
-      faults.push(fault);
-      progress(`fault ${name} begins at ${Math.round(fault.startMs)} ms`);
-      return () => {
-        fault.endMs = round(now());
-        progress(`fault ${name} ends at ${Math.round(fault.endMs)} ms`);
-      };
+  return {
+    sampleIntervalMs,
+    memorySamples,
+    serverSamples,
+    loopDelay,
+    async finish() {
+      clearInterval(sampler);
+      sample();
+      await serverQuery;
+      loopDelay.disable();
     },
-    log: progress,
   };
+}
+
+// --- load -----------------------------------------------------------------------------------
+
+/** Runs the load phase (and the chaos scenario beside it) until its end and any recovery. */
+async function driveLoad(setup: {
+  readonly run: Execution;
+  readonly services: Services;
+  readonly now: () => number;
+  readonly ops: Operations;
+}): Promise<{ chaosError: unknown; recoveryMs: number }> {
+  const { run, services, now, ops } = setup;
+  const { spec, scenario, durationMs, progress } = run;
+  const { workload } = services;
+  const { faults, pickKind, operation } = ops;
+  const flood = run.options.flood;
+  const stop = new AbortController();
+  const chaosContext = chaosContextFor(run, services, now, faults, stop.signal);
   progress(`load: ${spec.description} for ${durationMs} ms${scenario === undefined ? '' : `, chaos ${scenario.name}`}`);
   let chaosError: unknown;
   const chaos = scenario?.inject?.(chaosContext).catch((error: unknown) => {
@@ -455,22 +606,43 @@ async function execute(run: Execution): Promise<StressResult> {
   }
   stop.abort();
   await chaos;
-  progress(`load phase over at ${Math.round(now())} ms; settling ${inFlight.size} operations in flight`);
+  progress(`load phase over at ${Math.round(now())} ms; settling ${ops.inFlight.size} operations in flight`);
+  return { chaosError, recoveryMs };
+}
 
-  // --- settle: every operation must end within the longest deadline -----------------------------
+/** What a chaos scenario may reach, and how it marks a fault's start and end. */
+function chaosContextFor(run: Execution, services: Services, now: () => number, faults: Fault[], signal: AbortSignal): ChaosContext {
+  const { db, durationMs, progress } = run;
+  const { upstream, providers, providerLimits, workload } = services;
+  return {
+    db,
+    upstream,
+    providers: providers.map((provider, i) => ({ provider, limit: providerLimits[i]!.limit, perMs: providerLimits[i]!.perMs })),
+    applicationName: workload.applicationName,
+    durationMs,
+    now,
+    signal,
+    begin(name) {
+      const fault = { name, startMs: round(now()), endMs: null as number | null, recoveredAt: null as number | null };
+      faults.push(fault);
+      progress(`fault ${name} begins at ${Math.round(fault.startMs)} ms`);
+      return () => {
+        fault.endMs = round(now());
+        progress(`fault ${name} ends at ${Math.round(fault.endMs)} ms`);
+      };
+    },
+    log: progress,
+  };
+}
+
+/** Waits for every operation in flight, up to twice the longest deadline plus a grace; false when some never settled. */
+async function settle(inFlight: Set<Promise<void>>, maxTimeoutMs: number, workload: Workload): Promise<boolean> {
   const drainMs = Math.max(maxTimeoutMs, ...Object.values(workload.timeouts)) * 2 + DRAIN_GRACE_MS;
-  const drained = await Promise.race([
-    Promise.allSettled([...inFlight]).then(() => true),
-    sleep(drainMs).then(() => false),
-  ]);
-  const elapsedMs = now();
-  clearInterval(sampler);
-  sample();
-  await serverQuery;
-  loopDelay.disable();
-  const unsettled = drained ? 0 : inFlight.size;
+  return Promise.race([Promise.allSettled([...inFlight]).then(() => true), sleep(drainMs).then(() => false)]);
+}
 
-  // --- durability: every acknowledged write is in the table ---------------------------------------
+// --- durability: every acknowledged write is in the table ---------------------------------------
+async function readWritesBack(db: StressDatabase, runId: string, workload: Workload, progress: (line: string) => void): Promise<number> {
   let writesFound = 0;
   try {
     const rows = await retry(() => db.query<{ op_id: number }>(`select op_id from ${WRITES_TABLE} where run_id = $1`, [runId]));
@@ -480,10 +652,12 @@ async function execute(run: Execution): Promise<StressResult> {
   } catch (error) {
     progress(`could not read the writes back: ${errorMessage(error)}`);
   }
+  return writesFound;
+}
 
-  monitor.close();
+// --- figures --------------------------------------------------------------------------------
 
-  // --- figures --------------------------------------------------------------------------------
+function operationFigures(counters: Map<OperationKind, OpCounters>, elapsedMs: number): OperationFigures[] {
   const operations: OperationFigures[] = [];
   for (const [kind, counter] of counters) {
     if (counter.started === 0) continue;
@@ -500,18 +674,11 @@ async function execute(run: Execution): Promise<StressResult> {
       errors: Object.fromEntries([...counter.errors].sort((a, b) => b[1] - a[1])),
     });
   }
-  const sum = (field: 'started' | 'succeeded' | 'failed' | 'untyped'): number =>
-    operations.reduce((total, op) => total + op[field], 0);
-  const totals = {
-    started: sum('started'),
-    succeeded: sum('succeeded'),
-    failed: sum('failed'),
-    unsettled,
-    untyped: sum('untyped'),
-    throughput: round(sum('succeeded') / (elapsedMs / 1_000)),
-  };
+  return operations;
+}
 
-  const resources: ResourceFigures[] = tracked.map((resource) => {
+function resourceFigures(tracked: readonly Tracked[], sampleIntervalMs: number): ResourceFigures[] {
+  return tracked.map((resource) => {
     const limit = resource.read().limit;
     const sampled = Math.max(0, ...resource.samples.map((s) => s.inFlight));
     const maxInFlight = Math.max(sampled, resource.peak?.() ?? 0);
@@ -526,16 +693,64 @@ async function execute(run: Execution): Promise<StressResult> {
       sampleIntervalMs,
     };
   });
+}
 
+function totalsOf(operations: readonly OperationFigures[], unsettled: number, elapsedMs: number): StressResult['totals'] {
+  const sum = (field: 'started' | 'succeeded' | 'failed' | 'untyped'): number =>
+    operations.reduce((total, op) => total + op[field], 0);
+  return {
+    started: sum('started'),
+    succeeded: sum('succeeded'),
+    failed: sum('failed'),
+    unsettled,
+    untyped: sum('untyped'),
+    throughput: round(sum('succeeded') / (elapsedMs / 1_000)),
+  };
+}
+
+function processFigures({ memorySamples, loopDelay }: Sampler): StressResult['process'] {
+  return {
+    peakRss: Math.max(0, ...memorySamples.map((s) => s.rss)),
+    peakHeapUsed: Math.max(0, ...memorySamples.map((s) => s.heapUsed)),
+    heapLimitMb: null,
+    eventLoop: {
+      p50Ms: round(loopDelay.percentile(50) / 1e6),
+      p99Ms: round(loopDelay.percentile(99) / 1e6),
+      maxMs: round(loopDelay.max / 1e6),
+      meanMs: round(Number.isNaN(loopDelay.mean) ? 0 : loopDelay.mean / 1e6),
+    },
+    samples: memorySamples,
+  };
+}
+
+/** Every figure of the result but the checks. */
+async function gatherFigures(gathered: {
+  readonly run: Execution;
+  readonly services: Services;
+  readonly ops: Operations;
+  readonly tracked: readonly Tracked[];
+  readonly sampler: Sampler;
+  readonly warnings: MonitorWarning[];
+  readonly elapsedMs: number;
+  readonly unsettled: number;
+  readonly writesFound: number;
+}): Promise<Omit<StressResult, 'checks' | 'ok'>> {
+  const { run, services, ops, tracked, sampler, warnings, elapsedMs, unsettled, writesFound } = gathered;
+  const { spec, scenario, policy, durationMs, seed, db } = run;
+  const { workload, providers, providerLimits, reference } = services;
+  const { serverSamples } = sampler;
+  const operations = operationFigures(ops.counters, elapsedMs);
+  const totals = totalsOf(operations, unsettled, elapsedMs);
+  const resources = resourceFigures(tracked, sampler.sampleIntervalMs);
   const providerStats = providers.map((provider) => provider.stats());
-  const faultWindows: FaultWindow[] = faults.map((fault) => ({
+  const faultWindows: FaultWindow[] = ops.faults.map((fault) => ({
     name: fault.name,
     startMs: fault.startMs,
     endMs: fault.endMs,
     recoveredAfterMs: fault.endMs === null || fault.recoveredAt === null ? null : round(fault.recoveredAt - fault.endMs),
   }));
 
-  const partial: Omit<StressResult, 'checks' | 'ok'> = {
+  return {
     schemaVersion: STRESS_SCHEMA_VERSION,
     meta: {
       level: spec.level,
@@ -574,33 +789,11 @@ async function execute(run: Execution): Promise<StressResult> {
       },
       maxInFlight: Math.max(...providerStats.map((s) => s.maxInFlight)),
     },
-    process: {
-      peakRss: Math.max(0, ...memorySamples.map((s) => s.rss)),
-      peakHeapUsed: Math.max(0, ...memorySamples.map((s) => s.heapUsed)),
-      heapLimitMb: null,
-      eventLoop: {
-        p50Ms: round(loopDelay.percentile(50) / 1e6),
-        p99Ms: round(loopDelay.percentile(99) / 1e6),
-        maxMs: round(loopDelay.max / 1e6),
-        meanMs: round(Number.isNaN(loopDelay.mean) ? 0 : loopDelay.mean / 1e6),
-      },
-      samples: memorySamples,
-    },
+    process: processFigures(sampler),
     warnings,
     faults: faultWindows,
     reference,
   };
-
-  const checks = mustHold(partial, {
-    scenario,
-    tracked,
-    warningLevel: monitor.warningLevel,
-    hysteresis: monitor.hysteresis,
-    workload,
-    chaosError,
-    recoveryMs,
-  });
-  return { ...partial, checks, ok: checks.every((check) => check.ok) };
 }
 
 // --- the must-holds ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ export const DEFAULT_HEAP_LIMIT_MB = 256;
 const FLOOD_RATE = 4_000;
 const PAYLOAD_BYTES = 16 * 1024;
 
+// eslint-disable-next-line max-lines-per-function -- one child-process run: build the input, spawn, read its result, and clean up in one try/finally
 export async function runMemoryChaos(options: StressOptions): Promise<StressResult> {
   const heapLimitMb = options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB;
   const progress = options.onProgress ?? (() => undefined);

@@ -65,6 +65,7 @@ function niceMax(value: number): number {
 }
 
 /** An SVG line (or stacked bar) chart over the run's time axis, faults shaded. */
+// eslint-disable-next-line max-lines-per-function -- one SVG chart: axes, series and fault shading drawn from the same scales
 export function chartSvg(options: ChartOptions): string {
   const { series, faults, endMs } = options;
   const plotW = WIDTH - PAD.left - PAD.right;
@@ -217,6 +218,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 `;
 
 /** Renders the whole report as one HTML document. */
+// eslint-disable-next-line max-lines-per-function -- one HTML document template, its sections in reading order
 export function renderHtmlReport(result: StressResult, options: HtmlReportOptions = {}): string {
   const { meta } = result;
   const endMs = Math.max(

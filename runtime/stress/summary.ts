@@ -3,8 +3,44 @@ import type { LatencyFigures, StressResult } from './types.js';
 
 const MB = 1024 * 1024;
 
+function operationsTable(result: StressResult): string {
+  const { totals } = result;
+  return table(
+    ['operation', 'started', 'ok', 'failed', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'],
+    [
+      ...result.operations.map((op) => [
+        op.kind,
+        count(op.started),
+        count(op.succeeded),
+        count(op.failed),
+        fixed(op.throughput, 1),
+        ...latency(op.latency),
+        Object.entries(op.errors)
+          .map(([name, n]) => `${name} ${count(n)}`)
+          .join(', '),
+      ]),
+      ['all', count(totals.started), count(totals.succeeded), count(totals.failed), fixed(totals.throughput, 1), '', '', '', '', totals.unsettled > 0 ? `${totals.unsettled} NEVER SETTLED` : ''],
+    ],
+    [false, true, true, true, true, true, true, true, true, false],
+  );
+}
+
+function resourcesTable(result: StressResult): string {
+  return table(
+    ['resource', 'limit', 'max in flight', 'peak use', 'max waiting'],
+    result.resources.map((r) => [
+      `${r.kind} ${r.name}`,
+      r.limit === null ? '∞' : count(r.limit),
+      count(r.maxInFlight),
+      r.peakUtilization === null ? '' : `${Math.round(r.peakUtilization * 100)}%`,
+      count(r.maxWaiting),
+    ]),
+    [false, true, true, true, true],
+  );
+}
+
 export function formatSummary(result: StressResult): string {
-  const { meta, totals } = result;
+  const { meta } = result;
   const lines: string[] = [];
   const scenario = meta.chaos === null ? '' : `, chaos ${meta.chaos}`;
   lines.push(
@@ -17,41 +53,10 @@ export function formatSummary(result: StressResult): string {
   );
   lines.push('');
 
-  lines.push(
-    table(
-      ['operation', 'started', 'ok', 'failed', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'],
-      [
-        ...result.operations.map((op) => [
-          op.kind,
-          count(op.started),
-          count(op.succeeded),
-          count(op.failed),
-          fixed(op.throughput, 1),
-          ...latency(op.latency),
-          Object.entries(op.errors)
-            .map(([name, n]) => `${name} ${count(n)}`)
-            .join(', '),
-        ]),
-        ['all', count(totals.started), count(totals.succeeded), count(totals.failed), fixed(totals.throughput, 1), '', '', '', '', totals.unsettled > 0 ? `${totals.unsettled} NEVER SETTLED` : ''],
-      ],
-      [false, true, true, true, true, true, true, true, true, false],
-    ),
-  );
+  lines.push(operationsTable(result));
   lines.push('');
 
-  lines.push(
-    table(
-      ['resource', 'limit', 'max in flight', 'peak use', 'max waiting'],
-      result.resources.map((r) => [
-        `${r.kind} ${r.name}`,
-        r.limit === null ? '∞' : count(r.limit),
-        count(r.maxInFlight),
-        r.peakUtilization === null ? '' : `${Math.round(r.peakUtilization * 100)}%`,
-        count(r.maxWaiting),
-      ]),
-      [false, true, true, true, true],
-    ),
-  );
+  lines.push(resourcesTable(result));
   lines.push('');
 
   const { database, provider, process: proc } = result;

@@ -50,6 +50,7 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a test server: the request handler and its fault modes (hang, reset, partition, close) share the server's mutable state in one closure
 export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   let latencyMs = options.latencyMs ?? 20;
   let jitterMs = options.jitterMs ?? 10;

@@ -98,6 +98,7 @@ const HTTP_QUEUE_PER_CONNECTION = 2;
 /** Longest one HTTP attempt may take (the upstream answers in milliseconds when healthy). */
 const HTTP_ATTEMPT_TIMEOUT_MS = 300;
 
+// eslint-disable-next-line max-lines-per-function -- the workload's pool, clients and limiters and the operation kinds that use them share one closure
 export function createWorkload(config: WorkloadConfig): Workload {
   const { policy, runId, maxTimeoutMs } = config;
   const t = policy.defaults.timeouts;
