@@ -343,7 +343,6 @@ export class RedisStore implements SharedStore {
       if (subscribed === undefined) {
         const subscriber = this.#subscriberConnection();
         subscribed = subscriber.subscribe(channel).then(() => undefined);
-        // eslint-disable-next-line bounded/no-unmanaged-background-work -- forgets a failed subscription; the promise itself is awaited just below through #run, and this handler cannot throw
         subscribed.catch(() => this.#subscribed.delete(channel));
         this.#subscribed.set(channel, subscribed);
       }
@@ -423,7 +422,6 @@ export class RedisStore implements SharedStore {
       clearTimeout(timer);
       if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
       // The losing side of the race must not surface as an unhandled rejection.
-      // eslint-disable-next-line bounded/no-unmanaged-background-work -- only marks the race's losing side handled; the attempt was awaited in the race above and this handler cannot throw
       attempt.catch(() => undefined);
     }
   }
