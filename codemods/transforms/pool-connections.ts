@@ -20,14 +20,14 @@
  * whose rewrite could change what runs. Each refusal is reported with file:line:col and why.
  */
 import { extname } from 'node:path';
-import type { API, ASTPath, FileInfo, JSCodeshift } from 'jscodeshift';
+import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, ensureNamedImports, leadingComments, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
 import { HOUSE_STYLE } from '../utils/style.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { isReference, poolNeed, Refusal, sqlText, type PoolNeed } from '../utils/pool-config.js';
-import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass } from '../utils/pool-pg.js';
+import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass, type PgNames } from '../utils/pool-pg.js';
 import { deleteStatement, indentAt, indentUnit, lineAfter, lineStartOf, ownsLines, reindent, type Protected } from '../utils/pool-text.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
@@ -186,11 +186,22 @@ function identifierNames(j: JSCodeshift, nodes: readonly Node[]): Set<string> {
   return names;
 }
 
+type ProgramNode = ReturnType<typeof programOf>;
+
+type Report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string) => void;
+
+/** A pool the file is given: the statement it goes above, what it needs and the accessor's name. */
+interface FreshPool {
+  readonly at: Statement;
+  readonly need: PoolNeed;
+  readonly local: string;
+}
+
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
   const j = api.jscodeshift.withParser(parserFor(file.path));
   const text = file.source;
   const root = parseForTextEdits(j, text);
-  const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {
+  const report: Report = (node, reason) => {
     const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
     // jscodeshift's own test helper (applyTransform) passes no `report`.
     (api as Partial<API>).report?.(`${file.path}:${at}: pool-connections skipped: ${reason}`);
@@ -199,9 +210,45 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   if (names.classes.size === 0 && names.modules.size === 0) return null;
   const policy = policyFor(file.path, options);
   const program = programOf(root);
+
+  const sites = findSites(j, text, root, names, policy, report);
+  if (sites.length === 0) return null;
+  const accepted = oneConfigPerName(sites, report);
+  if (accepted.length === 0) return null;
+  const { refs, fresh } = poolRefs(j, program, accepted);
+
+  // A client created inside another one's rewritten block waits for the next run.
+  const siteEdits: Edit[] = [];
+  const used = new Set<string>();
+  const built: Site[] = [];
+  for (const site of accepted) {
+    const own = site.build(refs.get(site.need.name)!);
+    const clash = own.some((a) => siteEdits.some((b) => a.start < b.end && b.start < a.end));
+    if (clash) {
+      report(site.node, 'it lies inside the code of another connection this run rewrites; run the transform again afterwards');
+      continue;
+    }
+    siteEdits.push(...own);
+    used.add(site.need.name);
+    built.push(site);
+  }
+  if (built.length === 0) return null;
+  const edits: Edit[] = [];
+  const declarations = [...fresh.values()].filter(({ need }) => used.has(need.name));
+  if (declarations.length > 0) {
+    const accessors = accessorEdits(j, file, options, { text, root, program, names, policy }, declarations, built, report);
+    if (accessors === null) return null;
+    edits.push(...accessors);
+  }
+  edits.push(...siteEdits);
+  edits.push(...unusedPgImports(j, text, root, names, built.map((site) => site.root)));
+  return applyEdits(text, edits);
+}
+
+/** Every `new Client()` / `new Pool()` of pg's own that can move to a shared pool; the others are reported. */
+function findSites(j: JSCodeshift, text: string, root: Collection, names: PgNames, policy: ReturnType<typeof policyFor>, report: Report): Site[] {
   const unit = indentUnit(text);
   const templates: Protected = root.find(j.TemplateLiteral).nodes().map((node) => span(node));
-
   const sites: Site[] = [];
   root.find(j.NewExpression).forEach((path) => {
     const kind = pgClassOf(path.node.callee, names);
@@ -220,9 +267,11 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     for (let next = parentPath(top); next !== null && next.node.type !== 'Program'; next = parentPath(next)) top = next;
     sites.push({ ...outcome, node: path.node, root: rootName, top: top.node as Statement });
   });
-  if (sites.length === 0) return null;
+  return sites;
+}
 
-  // One config per pool name in a file; a second config for the same name is refused.
+/** One config per pool name in a file; a second config for the same name is refused. */
+function oneConfigPerName(sites: readonly Site[], report: Report): Site[] {
   const byName = new Map<string, PoolNeed>();
   const accepted: Site[] = [];
   for (const site of sites) {
@@ -234,9 +283,11 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     byName.set(site.need.name, site.need);
     accepted.push(site);
   }
-  if (accepted.length === 0) return null;
+  return accepted;
+}
 
-  // Reuse a module-level accessor or pool that already exists: `const db = () => getPool('main', …)`.
+/** Reuse a module-level accessor or pool that already exists: `const db = () => getPool('main', …)`. */
+function existingPools(program: ProgramNode): Map<string, string> {
   const runtimeLocals = new Map<string, string>();
   for (const statement of program.body) {
     if (statement.type !== 'ImportDeclaration' || statement.source.value !== RUNTIME_MODULE) continue;
@@ -260,11 +311,15 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const poolName = sqlText(init.arguments[0]);
     if (poolName !== undefined && !existing.has(poolName)) existing.set(poolName, `${declarator.id.name}${call}`);
   }
+  return existing;
+}
 
-  const edits: Edit[] = [];
+/** The text that reaches each pool (`db()`), an existing accessor or a fresh one named after the pool. */
+function poolRefs(j: JSCodeshift, program: ProgramNode, accepted: readonly Site[]): { refs: Map<string, string>; fresh: Map<string, FreshPool> } {
+  const existing = existingPools(program);
   const taken = identifierNames(j, [program]);
   const refs = new Map<string, string>();
-  const fresh = new Map<string, { at: Statement; need: PoolNeed; local: string }>();
+  const fresh = new Map<string, FreshPool>();
   for (const site of accepted) {
     if (refs.has(site.need.name)) continue;
     const reuse = existing.get(site.need.name);
@@ -279,52 +334,45 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     refs.set(site.need.name, `${local}()`);
     fresh.set(site.need.name, { at: site.top, need: site.need, local });
   }
+  return { refs, fresh };
+}
 
-  // A client created inside another one's rewritten block waits for the next run.
-  const siteEdits: Edit[] = [];
-  const used = new Set<string>();
-  const built: Site[] = [];
-  for (const site of accepted) {
-    const own = site.build(refs.get(site.need.name)!);
-    const clash = own.some((a) => siteEdits.some((b) => a.start < b.end && b.start < a.end));
-    if (clash) {
-      report(site.node, 'it lies inside the code of another connection this run rewrites; run the transform again afterwards');
-      continue;
-    }
-    siteEdits.push(...own);
-    used.add(site.need.name);
-    built.push(site);
+/** The import (or require) of getPool and the fresh accessors; null when they cannot be added (reported on every site). */
+function accessorEdits(
+  j: JSCodeshift,
+  file: FileInfo,
+  options: TransformOptions,
+  parsed: { readonly text: string; readonly root: Collection; readonly program: ProgramNode; readonly names: PgNames; readonly policy: ReturnType<typeof policyFor> },
+  declarations: readonly FreshPool[],
+  built: readonly Site[],
+  report: Report,
+): Edit[] | null {
+  const { text, root, program, names, policy } = parsed;
+  const edits: Edit[] = [];
+  const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), ['getPool']);
+  if ('refusal' in from) {
+    for (const site of built) report(site.node, from.refusal);
+    return null;
   }
-  if (built.length === 0) return null;
-  const declarations = [...fresh.values()].filter(({ need }) => used.has(need.name));
-  if (declarations.length > 0) {
-    const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), ['getPool']);
-    if ('refusal' in from) {
-      for (const site of built) report(site.node, from.refusal);
-      return null;
-    }
-    const imports = ensureNamedImports(j, text, root, ['getPool'], from.module);
-    if (imports.conflicts.length > 0) {
-      for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
-      return null;
-    }
-    // A CommonJS file (pg came in through require, no import anywhere) gets a require too.
-    const required = [...names.bindings.values()].find((binding) => binding.declaration.type === 'VariableDeclaration')?.declaration;
-    const esm = program.body.some((statement) => /^(?:Import|Export)/.test(statement.type));
-    if (required !== undefined && !esm) {
-      const at = lineAfter(text, span(required).end);
-      edits.push({ start: at, end: at, text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}const { getPool } = require('${RUNTIME_MODULE}');\n` });
-    } else edits.push(...imports.edits);
-    const getPool = imports.locals.get('getPool')!;
-    for (const { at, need, local } of declarations) {
-      const offset = lineStartOf(text, leadingStart(text, at));
-      const config = need.config === undefined ? '' : `, ${need.config}`;
-      edits.push({ start: offset, end: offset, text: `const ${local} = () => ${getPool}('${need.name}'${config});\n\n` });
-    }
+  const imports = ensureNamedImports(j, text, root, ['getPool'], from.module);
+  if (imports.conflicts.length > 0) {
+    for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
+    return null;
   }
-  edits.push(...siteEdits);
-  edits.push(...unusedPgImports(j, text, root, names, built.map((site) => site.root)));
-  return applyEdits(text, edits);
+  // A CommonJS file (pg came in through require, no import anywhere) gets a require too.
+  const required = [...names.bindings.values()].find((binding) => binding.declaration.type === 'VariableDeclaration')?.declaration;
+  const esm = program.body.some((statement) => /^(?:Import|Export)/.test(statement.type));
+  if (required !== undefined && !esm) {
+    const at = lineAfter(text, span(required).end);
+    edits.push({ start: at, end: at, text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}const { getPool } = require('${RUNTIME_MODULE}');\n` });
+  } else edits.push(...imports.edits);
+  const getPool = imports.locals.get('getPool')!;
+  for (const { at, need, local } of declarations) {
+    const offset = lineStartOf(text, leadingStart(text, at));
+    const config = need.config === undefined ? '' : `, ${need.config}`;
+    edits.push({ start: offset, end: offset, text: `const ${local} = () => ${getPool}('${need.name}'${config});\n\n` });
+  }
+  return edits;
 }
 
 /** Where a top-level statement starts, including the comments directly above it. */
