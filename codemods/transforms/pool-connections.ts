@@ -20,14 +20,14 @@
  * whose rewrite could change what runs. Each refusal is reported with file:line:col and why.
  */
 import { extname } from 'node:path';
-import type { API, ASTPath, FileInfo, JSCodeshift } from 'jscodeshift';
+import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
 import { applyEdits, ensureNamedImports, leadingComments, programOf, RUNTIME_MODULE, span, textOf, type Edit } from '../utils/imports.js';
 import { HOUSE_STYLE } from '../utils/style.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { isReference, poolNeed, Refusal, sqlText, type PoolNeed } from '../utils/pool-config.js';
-import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass } from '../utils/pool-pg.js';
+import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass, type PgNames } from '../utils/pool-pg.js';
 import { deleteStatement, indentAt, indentUnit, lineAfter, lineStartOf, ownsLines, reindent, type Protected } from '../utils/pool-text.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
@@ -186,11 +186,22 @@ function identifierNames(j: JSCodeshift, nodes: readonly Node[]): Set<string> {
   return names;
 }
 
+type ProgramNode = ReturnType<typeof programOf>;
+
+type Report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string) => void;
+
+/** A pool the file is given: the statement it goes above, what it needs and the accessor's name. */
+interface FreshPool {
+  readonly at: Statement;
+  readonly need: PoolNeed;
+  readonly local: string;
+}
+
 export default function transformer(file: FileInfo, api: API, options: TransformOptions = {}): string | null {
   const j = api.jscodeshift.withParser(parserFor(file.path));
   const text = file.source;
   const root = parseForTextEdits(j, text);
-  const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {
+  const report: Report = (node, reason) => {
     const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
     // jscodeshift's own test helper (applyTransform) passes no `report`.
     (api as Partial<API>).report?.(`${file.path}:${at}: pool-connections skipped: ${reason}`);
@@ -199,9 +210,45 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   if (names.classes.size === 0 && names.modules.size === 0) return null;
   const policy = policyFor(file.path, options);
   const program = programOf(root);
+
+  const sites = findSites(j, text, root, names, policy, report);
+  if (sites.length === 0) return null;
+  const accepted = oneConfigPerName(sites, report);
+  if (accepted.length === 0) return null;
+  const { refs, fresh } = poolRefs(j, program, accepted);
+
+  // A client created inside another one's rewritten block waits for the next run.
+  const siteEdits: Edit[] = [];
+  const used = new Set<string>();
+  const built: Site[] = [];
+  for (const site of accepted) {
+    const own = site.build(refs.get(site.need.name)!);
+    const clash = own.some((a) => siteEdits.some((b) => a.start < b.end && b.start < a.end));
+    if (clash) {
+      report(site.node, 'it lies inside the code of another connection this run rewrites; run the transform again afterwards');
+      continue;
+    }
+    siteEdits.push(...own);
+    used.add(site.need.name);
+    built.push(site);
+  }
+  if (built.length === 0) return null;
+  const edits: Edit[] = [];
+  const declarations = [...fresh.values()].filter(({ need }) => used.has(need.name));
+  if (declarations.length > 0) {
+    const accessors = accessorEdits(j, file, options, { text, root, program, names, policy }, declarations, built, report);
+    if (accessors === null) return null;
+    edits.push(...accessors);
+  }
+  edits.push(...siteEdits);
+  edits.push(...unusedPgImports(j, text, root, names, built.map((site) => site.root)));
+  return applyEdits(text, edits);
+}
+
+/** Every `new Client()` / `new Pool()` of pg's own that can move to a shared pool; the others are reported. */
+function findSites(j: JSCodeshift, text: string, root: Collection, names: PgNames, policy: ReturnType<typeof policyFor>, report: Report): Site[] {
   const unit = indentUnit(text);
   const templates: Protected = root.find(j.TemplateLiteral).nodes().map((node) => span(node));
-
   const sites: Site[] = [];
   root.find(j.NewExpression).forEach((path) => {
     const kind = pgClassOf(path.node.callee, names);
@@ -220,9 +267,11 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     for (let next = parentPath(top); next !== null && next.node.type !== 'Program'; next = parentPath(next)) top = next;
     sites.push({ ...outcome, node: path.node, root: rootName, top: top.node as Statement });
   });
-  if (sites.length === 0) return null;
+  return sites;
+}
 
-  // One config per pool name in a file; a second config for the same name is refused.
+/** One config per pool name in a file; a second config for the same name is refused. */
+function oneConfigPerName(sites: readonly Site[], report: Report): Site[] {
   const byName = new Map<string, PoolNeed>();
   const accepted: Site[] = [];
   for (const site of sites) {
@@ -234,9 +283,11 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     byName.set(site.need.name, site.need);
     accepted.push(site);
   }
-  if (accepted.length === 0) return null;
+  return accepted;
+}
 
-  // Reuse a module-level accessor or pool that already exists: `const db = () => getPool('main', …)`.
+/** Reuse a module-level accessor or pool that already exists: `const db = () => getPool('main', …)`. */
+function existingPools(program: ProgramNode): Map<string, string> {
   const runtimeLocals = new Map<string, string>();
   for (const statement of program.body) {
     if (statement.type !== 'ImportDeclaration' || statement.source.value !== RUNTIME_MODULE) continue;
@@ -260,11 +311,15 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const poolName = sqlText(init.arguments[0]);
     if (poolName !== undefined && !existing.has(poolName)) existing.set(poolName, `${declarator.id.name}${call}`);
   }
+  return existing;
+}
 
-  const edits: Edit[] = [];
+/** The text that reaches each pool (`db()`), an existing accessor or a fresh one named after the pool. */
+function poolRefs(j: JSCodeshift, program: ProgramNode, accepted: readonly Site[]): { refs: Map<string, string>; fresh: Map<string, FreshPool> } {
+  const existing = existingPools(program);
   const taken = identifierNames(j, [program]);
   const refs = new Map<string, string>();
-  const fresh = new Map<string, { at: Statement; need: PoolNeed; local: string }>();
+  const fresh = new Map<string, FreshPool>();
   for (const site of accepted) {
     if (refs.has(site.need.name)) continue;
     const reuse = existing.get(site.need.name);
@@ -279,52 +334,45 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     refs.set(site.need.name, `${local}()`);
     fresh.set(site.need.name, { at: site.top, need: site.need, local });
   }
+  return { refs, fresh };
+}
 
-  // A client created inside another one's rewritten block waits for the next run.
-  const siteEdits: Edit[] = [];
-  const used = new Set<string>();
-  const built: Site[] = [];
-  for (const site of accepted) {
-    const own = site.build(refs.get(site.need.name)!);
-    const clash = own.some((a) => siteEdits.some((b) => a.start < b.end && b.start < a.end));
-    if (clash) {
-      report(site.node, 'it lies inside the code of another connection this run rewrites; run the transform again afterwards');
-      continue;
-    }
-    siteEdits.push(...own);
-    used.add(site.need.name);
-    built.push(site);
+/** The import (or require) of getPool and the fresh accessors; null when they cannot be added (reported on every site). */
+function accessorEdits(
+  j: JSCodeshift,
+  file: FileInfo,
+  options: TransformOptions,
+  parsed: { readonly text: string; readonly root: Collection; readonly program: ProgramNode; readonly names: PgNames; readonly policy: ReturnType<typeof policyFor> },
+  declarations: readonly FreshPool[],
+  built: readonly Site[],
+  report: Report,
+): Edit[] | null {
+  const { text, root, program, names, policy } = parsed;
+  const edits: Edit[] = [];
+  const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), ['getPool']);
+  if ('refusal' in from) {
+    for (const site of built) report(site.node, from.refusal);
+    return null;
   }
-  if (built.length === 0) return null;
-  const declarations = [...fresh.values()].filter(({ need }) => used.has(need.name));
-  if (declarations.length > 0) {
-    const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), ['getPool']);
-    if ('refusal' in from) {
-      for (const site of built) report(site.node, from.refusal);
-      return null;
-    }
-    const imports = ensureNamedImports(j, text, root, ['getPool'], from.module);
-    if (imports.conflicts.length > 0) {
-      for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
-      return null;
-    }
-    // A CommonJS file (pg came in through require, no import anywhere) gets a require too.
-    const required = [...names.bindings.values()].find((binding) => binding.declaration.type === 'VariableDeclaration')?.declaration;
-    const esm = program.body.some((statement) => /^(?:Import|Export)/.test(statement.type));
-    if (required !== undefined && !esm) {
-      const at = lineAfter(text, span(required).end);
-      edits.push({ start: at, end: at, text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}const { getPool } = require('${RUNTIME_MODULE}');\n` });
-    } else edits.push(...imports.edits);
-    const getPool = imports.locals.get('getPool')!;
-    for (const { at, need, local } of declarations) {
-      const offset = lineStartOf(text, leadingStart(text, at));
-      const config = need.config === undefined ? '' : `, ${need.config}`;
-      edits.push({ start: offset, end: offset, text: `const ${local} = () => ${getPool}('${need.name}'${config});\n\n` });
-    }
+  const imports = ensureNamedImports(j, text, root, ['getPool'], from.module);
+  if (imports.conflicts.length > 0) {
+    for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
+    return null;
   }
-  edits.push(...siteEdits);
-  edits.push(...unusedPgImports(j, text, root, names, built.map((site) => site.root)));
-  return applyEdits(text, edits);
+  // A CommonJS file (pg came in through require, no import anywhere) gets a require too.
+  const required = [...names.bindings.values()].find((binding) => binding.declaration.type === 'VariableDeclaration')?.declaration;
+  const esm = program.body.some((statement) => /^(?:Import|Export)/.test(statement.type));
+  if (required !== undefined && !esm) {
+    const at = lineAfter(text, span(required).end);
+    edits.push({ start: at, end: at, text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}const { getPool } = require('${RUNTIME_MODULE}');\n` });
+  } else edits.push(...imports.edits);
+  const getPool = imports.locals.get('getPool')!;
+  for (const { at, need, local } of declarations) {
+    const offset = lineStartOf(text, leadingStart(text, at));
+    const config = need.config === undefined ? '' : `, ${need.config}`;
+    edits.push({ start: offset, end: offset, text: `const ${local} = () => ${getPool}('${need.name}'${config});\n\n` });
+  }
+  return edits;
 }
 
 /** Where a top-level statement starts, including the comments directly above it. */
@@ -356,6 +404,53 @@ function region(text: string, start: number, end: number, inner: readonly Edit[]
 
 type Analysis = Omit<Site, 'node' | 'root' | 'top'>;
 
+/** Where the construction is kept: its own `const` / `let` in a block of the function. */
+interface Holder {
+  readonly id: K.IdentifierKind;
+  readonly declaration: K.VariableDeclarationKind;
+  readonly block: K.BlockStatementKind;
+  readonly name: string;
+}
+
+/** Every use of the variable: each one a query, a connect statement or an end statement. */
+interface Uses {
+  readonly queries: ASTPath<K.CallExpressionKind>[];
+  readonly connects: Statement[];
+  readonly ends: Statement[];
+}
+
+/** Where the client's work sits: inside a try whose finally ends it, or a straight run up to its last end. */
+interface Shape {
+  readonly connect: Statement | undefined;
+  readonly tryShape: K.TryStatementKind | undefined;
+  readonly inner: Statement[];
+  readonly tail: Statement[];
+  readonly lastEnd: Statement | undefined;
+}
+
+interface Transaction {
+  readonly begin: Statement;
+  readonly commit: Statement;
+  readonly options: string;
+}
+
+/** What the edit builders share for one site. */
+interface Plan {
+  readonly j: JSCodeshift;
+  readonly text: string;
+  readonly unit: string;
+  readonly templates: Protected;
+  readonly config: PoolNeed;
+  readonly kind: PgClass;
+  readonly fn: K.FunctionKind;
+  readonly holder: Holder;
+  readonly uses: Uses;
+  readonly shape: Shape;
+  readonly deleteConnect: Edit[];
+  readonly otherEnds: Edit[];
+  readonly returns: boolean;
+}
+
 /** Decides what to do with one `new Client()` / `new Pool()`; undefined means "not ours, say nothing". */
 function analyze(
   j: JSCodeshift,
@@ -366,6 +461,53 @@ function analyze(
   templates: Protected,
   policy: ReturnType<typeof policyFor>,
 ): Analysis | Refusal | undefined {
+  const fnPath = perCallFunction(j, path);
+  if (fnPath === undefined) return undefined;
+  const fn = fnPath.node as K.FunctionKind;
+  const what = kind === 'Client' ? 'client' : 'pool';
+  const holder = localHolder(j, text, path, fnPath, what);
+  if (holder === undefined || holder instanceof Refusal) return holder;
+  const uses = collectUses(j, text, fnPath, holder, kind, what);
+  if (uses instanceof Refusal) return uses;
+
+  const config = poolNeed(j, text, path, kind, policy);
+  if (config instanceof Refusal) return config;
+  const shape = shapeOf(text, path, holder, kind, uses, what);
+  if (shape instanceof Refusal) return shape;
+  const { tryShape, inner, lastEnd, connect } = shape;
+  const innerNodes = tryShape === undefined ? inner : [tryShape.block, ...(tryShape.handler ? [tryShape.handler] : [])];
+  const { mode, txn } = chooseMode(j, text, holder.name, kind, fn, uses.queries, shape);
+
+  // Control flow that cannot move into a callback.
+  if (mode !== 'query') {
+    if (!fn.async) return new Refusal('the function is not async; the client\'s work cannot move into an async callback');
+    if (ownNodes(j, innerNodes, (node) => node.type === 'YieldExpression').length > 0) return new Refusal('the client is used across a `yield`');
+    if (jumpsOut(j, innerNodes)) return new Refusal('a `break` or `continue` leaves the block that uses the client');
+  }
+  const plan: Plan = {
+    j,
+    text,
+    unit,
+    templates,
+    config,
+    kind,
+    fn,
+    holder,
+    uses,
+    shape,
+    returns: ownNodes(j, innerNodes, (node) => node.type === 'ReturnStatement').length > 0,
+    deleteConnect: connect === undefined ? [] : [deleteStatement(text, connect)],
+    otherEnds: uses.ends.filter((end) => end !== lastEnd && tryShape?.finalizer?.body.includes(end as never) !== true).map((end) => deleteStatement(text, end)),
+  };
+  if (mode === 'query') {
+    const direct = queryEdits(plan);
+    if (direct !== undefined) return direct;
+  }
+  return callbackEdits(plan, mode === 'transaction' ? 'transaction' : 'withClient', txn);
+}
+
+/** The function that constructs the connection on every call; undefined where it runs once (module scope, main(), a constructor). */
+function perCallFunction(j: JSCodeshift, path: ASTPath<K.NewExpressionKind>): ASTPath | undefined {
   let fnPath: ASTPath | null = path.parent as ASTPath | null;
   while (fnPath !== null && !isFunction(fnPath.node as Node)) fnPath = fnPath.parent as ASTPath | null;
   if (fnPath === null) return undefined; // module scope: one connection for the process
@@ -376,9 +518,11 @@ function analyze(
   const method = parentPath(fnPath)?.node as Node | undefined;
   if (fn.type === 'FunctionExpression' && method?.type === 'MethodDefinition' && (method as { kind?: string }).kind === 'constructor') return undefined;
   if ((fn.type === 'ClassMethod' || fn.type === 'ClassPrivateMethod') && fn.kind === 'constructor') return undefined;
-  const what = kind === 'Client' ? 'client' : 'pool';
+  return fnPath;
+}
 
-  // Where the construction goes.
+/** Where the construction goes: a local of its own, or a refusal saying where it escapes; undefined for a memo. */
+function localHolder(j: JSCodeshift, text: string, path: ASTPath<K.NewExpressionKind>, fnPath: ASTPath, what: string): Holder | Refusal | undefined {
   let value: ASTPath = path;
   for (let next = parentPath(value); next !== null && WRAPPERS.has(next.node.type); next = parentPath(next)) value = next;
   const holderPath = parentPath(value)!;
@@ -404,11 +548,14 @@ function analyze(
     return new Refusal(`the ${what} is not declared on its own with const or let`);
   }
   const name = parent.id.name;
-  const body = block.body;
-  const index = body.indexOf(declaration);
   if (!ownsLines(text, declaration)) return new Refusal(`\`${name}\` shares its line with other code; cannot move it cleanly`);
+  return { id: parent.id, declaration, block, name };
+}
 
-  // Every use of the variable.
+/** Every use of the variable in the function; a refusal for the first use that cannot move to a shared pool. */
+function collectUses(j: JSCodeshift, text: string, fnPath: ASTPath, holder: Holder, kind: PgClass, what: string): Uses | Refusal {
+  const { name } = holder;
+  const fn = fnPath.node;
   const declarators = j(fnPath).find(j.VariableDeclarator).filter((d) => d.node.id.type === 'Identifier' && (d.node.id as K.IdentifierKind).name === name);
   if (declarators.length > 1) return new Refusal(`\`${name}\` is declared more than once in this function`);
   const queries: ASTPath<K.CallExpressionKind>[] = [];
@@ -416,9 +563,9 @@ function analyze(
   const ends: Statement[] = [];
   let refusal: Refusal | undefined;
   j(fnPath).find(j.Identifier, { name }).forEach((ref) => {
-    if (refusal !== undefined || ref.node === parent.id || !isReference(ref)) return;
-    const holder = (ref.scope as { lookup(name: string): { node: Node } | null } | null)?.lookup(name);
-    if (holder != null && holder.node !== fn) {
+    if (refusal !== undefined || ref.node === holder.id || !isReference(ref)) return;
+    const found = (ref.scope as { lookup(name: string): { node: Node } | null } | null)?.lookup(name);
+    if (found != null && found.node !== fn) {
       refusal = new Refusal(`\`${name}\` is redeclared in a nested function`);
       return;
     }
@@ -450,26 +597,35 @@ function analyze(
       }
       return void (refusal = new Refusal(`\`${name}.${prop}()\` is used; only query, connect and end can move to a shared pool`));
     }
-    if (member.type === 'MemberExpression' && member.object === ref.node) {
-      return void (refusal = new Refusal(`\`${textOf(text, member)}\` is used; only query, connect and end can move to a shared pool`));
-    }
-    if (member.type === 'CallExpression' || member.type === 'NewExpression') {
-      return void (refusal = new Refusal(`the ${what} is passed to \`${textOf(text, member.callee)}\`, which may keep or end it`));
-    }
-    if (member.type === 'ReturnStatement' || (member.type === 'ArrowFunctionExpression' && member.body === ref.node)) return void (refusal = new Refusal(`the ${what} is returned to the caller, who owns it`));
-    if (member.type === 'AssignmentExpression' && member.left === ref.node) return void (refusal = new Refusal(`\`${name}\` is reassigned`));
-    if (member.type === 'AssignmentExpression' || member.type === 'ObjectProperty' || member.type === 'Property' || member.type === 'ArrayExpression') {
-      return void (refusal = new Refusal(`the ${what} is stored where it outlives the call`));
-    }
-    refusal = new Refusal(`the ${what} is used as a value (\`${textOf(text, member)}\`); only query, connect and end can move to a shared pool`);
+    refusal = valueUseRefusal(text, ref.node, member, name, what);
   });
   if (refusal !== undefined) return refusal;
   if (queries.length === 0) return new Refusal(`the ${what} runs no query`);
+  return { queries, connects, ends };
+}
 
-  const config = poolNeed(j, text, path, kind, policy);
-  if (config instanceof Refusal) return config;
+/** Why a use of the variable other than a method call keeps it from moving to a shared pool. */
+function valueUseRefusal(text: string, ref: Node, member: Node, name: string, what: string): Refusal {
+  if (member.type === 'MemberExpression' && member.object === ref) {
+    return new Refusal(`\`${textOf(text, member)}\` is used; only query, connect and end can move to a shared pool`);
+  }
+  if (member.type === 'CallExpression' || member.type === 'NewExpression') {
+    return new Refusal(`the ${what} is passed to \`${textOf(text, member.callee)}\`, which may keep or end it`);
+  }
+  if (member.type === 'ReturnStatement' || (member.type === 'ArrowFunctionExpression' && member.body === ref)) return new Refusal(`the ${what} is returned to the caller, who owns it`);
+  if (member.type === 'AssignmentExpression' && member.left === ref) return new Refusal(`\`${name}\` is reassigned`);
+  if (member.type === 'AssignmentExpression' || member.type === 'ObjectProperty' || member.type === 'Property' || member.type === 'ArrayExpression') {
+    return new Refusal(`the ${what} is stored where it outlives the call`);
+  }
+  return new Refusal(`the ${what} is used as a value (\`${textOf(text, member)}\`); only query, connect and end can move to a shared pool`);
+}
 
-  // The shape: [decl] [connect] try { [connect] … } finally { end }  or  [decl] [connect] … [end] …
+/** The shape: [decl] [connect] try { [connect] … } finally { end }  or  [decl] [connect] … [end] … */
+function shapeOf(text: string, path: ASTPath<K.NewExpressionKind>, holder: Holder, kind: PgClass, uses: Uses, what: string): Shape | Refusal {
+  const { name, declaration } = holder;
+  const { connects, ends } = uses;
+  const body = holder.block.body;
+  const index = body.indexOf(declaration);
   let connect: Statement | undefined;
   let at = index + 1;
   if (kind === 'Client') {
@@ -490,23 +646,27 @@ function analyze(
     if (tryShape?.finalizer?.body.includes(end) === true) continue;
     if (!ownsLines(text, end)) return new Refusal(`\`${name}.end()\` shares its line with other code`);
   }
-
-  let inner: Statement[];
-  let tail: Statement[];
-  let lastEnd: Statement | undefined;
   if (tryShape !== undefined) {
-    inner = tryShape.block.body.filter((statement): statement is Statement => statement !== connect);
-    tail = body.slice(body.indexOf(tryShape) + 1);
-  } else {
-    const topEnds = body.filter((statement, i) => i >= at && ends.includes(statement));
-    lastEnd = topEnds.at(-1);
-    const stop = lastEnd === undefined ? body.length : body.indexOf(lastEnd);
-    inner = body.slice(at, stop);
-    tail = body.slice(stop + 1);
+    const inner = tryShape.block.body.filter((statement): statement is Statement => statement !== connect);
+    return { connect, tryShape, inner, tail: body.slice(body.indexOf(tryShape) + 1), lastEnd: undefined };
   }
-  const innerNodes = tryShape === undefined ? inner : [tryShape.block, ...(tryShape.handler ? [tryShape.handler] : [])];
+  const topEnds = body.filter((statement, i) => i >= at && ends.includes(statement));
+  const lastEnd = topEnds.at(-1);
+  const stop = lastEnd === undefined ? body.length : body.indexOf(lastEnd);
+  return { connect, tryShape, inner: body.slice(at, stop), tail: body.slice(stop + 1), lastEnd };
+}
 
-  // Which runtime call: one query → pool.query; BEGIN … COMMIT → transaction; else withClient.
+/** Which runtime call: one query → pool.query; BEGIN … COMMIT → transaction; else withClient. */
+function chooseMode(
+  j: JSCodeshift,
+  text: string,
+  name: string,
+  kind: PgClass,
+  fn: K.FunctionKind,
+  queries: readonly ASTPath<K.CallExpressionKind>[],
+  shape: Shape,
+): { mode: Mode; txn: Transaction | undefined } {
+  const { tryShape, inner } = shape;
   const inLoop = queries.some((query) => {
     for (let up: ASTPath | null = query.parent as ASTPath | null; up !== null && up.node !== fn; up = up.parent as ASTPath | null) {
       if (LOOPS.has(up.node.type) || isFunction(up.node as Node)) return true;
@@ -514,122 +674,134 @@ function analyze(
     return false;
   });
   const session = queries.some((query) => SESSION.test(sqlText(query.node.arguments[0]) ?? ''));
-  let mode: Mode = kind === 'Pool' || (queries.length === 1 && !inLoop && !session) ? 'query' : 'withClient';
+  if (kind === 'Pool' || (queries.length === 1 && !inLoop && !session)) return { mode: 'query', txn: undefined };
   const handler = tryShape?.handler ?? undefined;
-  let txn: { begin: Statement; commit: Statement; options: string } | undefined;
-  if (mode === 'withClient') {
-    const handlerRollsBack =
-      handler == null ||
-      (handler.param?.type === 'Identifier' &&
-        handler.body.body.length === 2 &&
-        sqlStatement(handler.body.body[0], name, ROLLBACK) &&
-        handler.body.body[1]!.type === 'ThrowStatement' &&
-        (handler.body.body[1]).argument.type === 'Identifier' &&
-        ((handler.body.body[1]).argument as K.IdentifierKind).name === (handler.param as K.IdentifierKind).name);
-    const last = inner.at(-1);
-    const commit = last?.type === 'ReturnStatement' && tryShape !== undefined ? inner.at(-2) : last;
-    const between = inner.slice(1, inner.indexOf(commit as Statement));
-    const controls = queries.filter((query) => BEGIN.test(sqlText(query.node.arguments[0]) ?? '') || COMMIT.test(sqlText(query.node.arguments[0]) ?? '') || ROLLBACK.test(sqlText(query.node.arguments[0]) ?? ''));
-    if (
-      handlerRollsBack &&
-      sqlStatement(inner[0], name, BEGIN) &&
-      beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!) !== undefined &&
-      commit !== undefined &&
-      sqlStatement(commit, name, COMMIT) &&
-      controls.length === (handler == null ? 2 : 3) &&
-      ownNodes(j, between, (node) => node.type === 'ReturnStatement').length === 0 &&
-      ownsLines(text, inner[0]) &&
-      ownsLines(text, commit)
-    ) {
-      mode = 'transaction';
-      txn = { begin: inner[0]!, commit, options: beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!)! };
-    }
+  const handlerRollsBack =
+    handler == null ||
+    (handler.param?.type === 'Identifier' &&
+      handler.body.body.length === 2 &&
+      sqlStatement(handler.body.body[0], name, ROLLBACK) &&
+      handler.body.body[1]!.type === 'ThrowStatement' &&
+      (handler.body.body[1]).argument.type === 'Identifier' &&
+      ((handler.body.body[1]).argument as K.IdentifierKind).name === (handler.param as K.IdentifierKind).name);
+  const last = inner.at(-1);
+  const commit = last?.type === 'ReturnStatement' && tryShape !== undefined ? inner.at(-2) : last;
+  const between = inner.slice(1, inner.indexOf(commit as Statement));
+  const controls = queries.filter((query) => BEGIN.test(sqlText(query.node.arguments[0]) ?? '') || COMMIT.test(sqlText(query.node.arguments[0]) ?? '') || ROLLBACK.test(sqlText(query.node.arguments[0]) ?? ''));
+  if (
+    handlerRollsBack &&
+    sqlStatement(inner[0], name, BEGIN) &&
+    beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!) !== undefined &&
+    commit !== undefined &&
+    sqlStatement(commit, name, COMMIT) &&
+    controls.length === (handler == null ? 2 : 3) &&
+    ownNodes(j, between, (node) => node.type === 'ReturnStatement').length === 0 &&
+    ownsLines(text, inner[0]) &&
+    ownsLines(text, commit)
+  ) {
+    return { mode: 'transaction', txn: { begin: inner[0]!, commit, options: beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!)! } };
   }
+  return { mode: 'withClient', txn: undefined };
+}
 
-  // Control flow that cannot move into a callback.
-  if (mode !== 'query') {
-    if (!fn.async) return new Refusal('the function is not async; the client\'s work cannot move into an async callback');
-    if (ownNodes(j, innerNodes, (node) => node.type === 'YieldExpression').length > 0) return new Refusal('the client is used across a `yield`');
-    if (jumpsOut(j, innerNodes)) return new Refusal('a `break` or `continue` leaves the block that uses the client');
+/** The edits for `ref.query(…)` in place of the client; undefined when a client must stay (a try that cannot be unwrapped). */
+function queryEdits(plan: Plan): Analysis | Refusal | undefined {
+  const { j, text, unit, templates, config, kind, fn, holder, uses, shape, deleteConnect, otherEnds } = plan;
+  const { declaration } = holder;
+  const { tryShape, lastEnd } = shape;
+  const handler = tryShape?.handler ?? undefined;
+  const queryEdits = (ref: string): Edit[] => uses.queries.map((query) => span((query.node.callee as K.MemberExpressionKind).object)).map(({ start, end }) => ({ start, end, text: ref }));
+  if (tryShape === undefined) {
+    return { need: config, build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, ...(lastEnd ? [deleteStatement(text, lastEnd)] : []), ...otherEnds, ...queryEdits(ref)] };
   }
-  const returns = ownNodes(j, innerNodes, (node) => node.type === 'ReturnStatement').length > 0;
-  const isBody = fn.body === block;
-
-  const deleteConnect = connect === undefined ? [] : [deleteStatement(text, connect)];
-  const otherEnds = ends.filter((end) => end !== lastEnd && tryShape?.finalizer?.body.includes(end as never) !== true).map((end) => deleteStatement(text, end));
-  const queryEdits = (ref: string): Edit[] => (mode === 'query' ? queries.map((query) => span((query.node.callee as K.MemberExpressionKind).object)).map(({ start, end }) => ({ start, end, text: ref })) : []);
-
-  if (mode === 'query') {
-    if (tryShape === undefined) {
-      return { need: config, build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, ...(lastEnd ? [deleteStatement(text, lastEnd)] : []), ...otherEnds, ...queryEdits(ref)] };
-    }
-    if (handler != null) {
-      // try { … } catch { … } finally { end } → try { … } catch { … }
-      return {
-        need: config,
-        build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, { start: span(handler).end, end: span(tryShape).end, text: '' }, ...otherEnds, ...queryEdits(ref)],
-      };
-    }
-    const unwrapped = unwrap(j, text, fn, tryShape, unit, templates);
-    if (unwrapped instanceof Refusal) {
-      if (kind === 'Pool') return unwrapped;
-      mode = 'withClient';
-    } else {
-      return {
-        need: config,
-        build: (ref) => {
-          const innerEdits = [...deleteConnect, ...otherEnds, ...queryEdits(ref)];
-          const content = region(text, unwrapped.from, unwrapped.to, innerEdits, templates, { remove: unit })!;
-          const outside = innerEdits.filter((edit) => edit.end <= unwrapped.start || edit.start >= unwrapped.end);
-          return [deleteStatement(text, declaration), ...outside, { start: unwrapped.start, end: unwrapped.end, text: content }];
-        },
-      };
-    }
+  if (handler != null) {
+    // try { … } catch { … } finally { end } → try { … } catch { … }
+    return {
+      need: config,
+      build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, { start: span(handler).end, end: span(tryShape).end, text: '' }, ...otherEnds, ...queryEdits(ref)],
+    };
   }
+  const unwrapped = unwrap(j, text, fn, tryShape, unit, templates);
+  if (unwrapped instanceof Refusal) return kind === 'Pool' ? unwrapped : undefined;
+  return {
+    need: config,
+    build: (ref) => {
+      const innerEdits = [...deleteConnect, ...otherEnds, ...queryEdits(ref)];
+      const content = region(text, unwrapped.from, unwrapped.to, innerEdits, templates, { remove: unit })!;
+      const outside = innerEdits.filter((edit) => edit.end <= unwrapped.start || edit.start >= unwrapped.end);
+      return [deleteStatement(text, declaration), ...outside, { start: unwrapped.start, end: unwrapped.end, text: content }];
+    },
+  };
+}
 
-  // withClient / transaction: the client's statements move into a callback.
+/** withClient / transaction: the client's statements move into a callback. */
+function callbackEdits(plan: Plan, call: 'withClient' | 'transaction', txn: Transaction | undefined): Analysis | Refusal {
+  const { text, fn, holder, uses, shape, returns } = plan;
+  const { name, declaration } = holder;
+  const { tryShape, inner, tail, lastEnd, connect } = shape;
   const moved = tryShape !== undefined ? span(tryShape) : { start: span(declaration).start, end: span(lastEnd ?? inner.at(-1) ?? declaration).end };
-  const stray = [...queries.map((query) => query.node), ...ends].some((use) => span(use).start < moved.start || span(use).end > moved.end);
+  const stray = [...uses.queries.map((query) => query.node), ...uses.ends].some((use) => span(use).start < moved.start || span(use).end > moved.end);
   if (stray) return new Refusal(`\`${name}\` is used after the block that ends it`);
-  if (returns && (tail.length > 0 || !isBody)) {
+  if (returns && (tail.length > 0 || fn.body !== holder.block)) {
     return new Refusal('the block that uses the client returns from the function and other code follows it; move it into withClient by hand');
   }
   const indent = indentAt(text, span(declaration).start);
-  const call = mode === 'transaction' ? 'transaction' : 'withClient';
-  const txnEdits = txn === undefined ? [] : [deleteStatement(text, txn.begin), deleteStatement(text, txn.commit)];
   const keptComments = [declaration, ...(connect !== undefined && connect !== tryShape?.block.body[0] ? [connect] : []), ...(lastEnd ? [lastEnd] : [])]
     .map((statement) => text.slice(span(statement).end, lineAfter(text, span(statement).end)).trim())
     .filter((comment) => comment !== '')
     .map((comment) => `${indent}${comment}\n`)
     .join('');
-  const start = lineStartOf(text, span(declaration).start);
+  const opening = { start: lineStartOf(text, span(declaration).start), indent, keptComments, call, txn };
+  return tryShape !== undefined ? tryCallbackEdits(plan, tryShape, opening) : straightCallbackEdits(plan, opening);
+}
 
-  if (tryShape !== undefined) {
-    if (!ownsLines(text, tryShape)) return new Refusal('the try statement shares its lines with other code');
-    const between = { start: lineAfter(text, span(declaration).end), end: lineStartOf(text, span(tryShape).start) };
-    const end = lineAfter(text, span(tryShape).end);
-    let content: (ref: string) => string | undefined;
-    if (handler == null || mode === 'transaction') {
-      const blockSpan = span(tryShape.block);
-      const from = lineAfter(text, blockSpan.start);
-      const to = lineStartOf(text, blockSpan.end - 1);
-      if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '') return new Refusal('the try block shares its lines with other code');
-      content = () => region(text, from, to, [...deleteConnect, ...otherEnds, ...txnEdits], templates, {});
-    } else {
-      const from = lineStartOf(text, span(tryShape).start);
-      content = () => region(text, from, end, [...deleteConnect, ...otherEnds, { start: span(handler).end, end: span(tryShape).end, text: '' }], templates, { add: unit });
-    }
-    return {
-      need: config,
-      build: (ref) => {
-        const preface = region(text, between.start, between.end, deleteConnect, templates, {}) ?? '';
-        const lead = returns ? 'return ' : 'await ';
-        return [{ start, end, text: `${keptComments}${preface}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content(ref)}${indent}}${txn?.options ?? ''});\n` }];
-      },
-    };
+/** Where the callback goes and what opens it, shared by the try and straight-line shapes. */
+interface Opening {
+  readonly start: number;
+  readonly indent: string;
+  readonly keptComments: string;
+  readonly call: 'withClient' | 'transaction';
+  readonly txn: Transaction | undefined;
+}
+
+/** [decl] [connect] try { … } [catch] finally { end } → `ref.call(async (client) => { … })`. */
+function tryCallbackEdits(plan: Plan, tryShape: K.TryStatementKind, opening: Opening): Analysis | Refusal {
+  const { text, unit, templates, config, holder, deleteConnect, otherEnds, returns } = plan;
+  const { name, declaration } = holder;
+  const { start, indent, keptComments, call, txn } = opening;
+  const handler = tryShape.handler ?? undefined;
+  const txnEdits = txn === undefined ? [] : [deleteStatement(text, txn.begin), deleteStatement(text, txn.commit)];
+  if (!ownsLines(text, tryShape)) return new Refusal('the try statement shares its lines with other code');
+  const between = { start: lineAfter(text, span(declaration).end), end: lineStartOf(text, span(tryShape).start) };
+  const end = lineAfter(text, span(tryShape).end);
+  let content: (ref: string) => string | undefined;
+  if (handler == null || call === 'transaction') {
+    const blockSpan = span(tryShape.block);
+    const from = lineAfter(text, blockSpan.start);
+    const to = lineStartOf(text, blockSpan.end - 1);
+    if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '') return new Refusal('the try block shares its lines with other code');
+    content = () => region(text, from, to, [...deleteConnect, ...otherEnds, ...txnEdits], templates, {});
+  } else {
+    const from = lineStartOf(text, span(tryShape).start);
+    content = () => region(text, from, end, [...deleteConnect, ...otherEnds, { start: span(handler).end, end: span(tryShape).end, text: '' }], templates, { add: unit });
   }
+  return {
+    need: config,
+    build: (ref) => {
+      const preface = region(text, between.start, between.end, deleteConnect, templates, {}) ?? '';
+      const lead = returns ? 'return ' : 'await ';
+      return [{ start, end, text: `${keptComments}${preface}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content(ref)}${indent}}${txn?.options ?? ''});\n` }];
+    },
+  };
+}
 
-  // Straight line: [decl] [connect] S… [end] T…
+/** Straight line: [decl] [connect] S… [end] T… → `ref.call(async (client) => { S… })` T…. */
+function straightCallbackEdits(plan: Plan, opening: Opening): Analysis | Refusal {
+  const { j, text, unit, templates, config, holder, shape, otherEnds, returns } = plan;
+  const { name, declaration } = holder;
+  const { inner, tail, lastEnd, connect } = shape;
+  const { start, indent, keptComments, call, txn } = opening;
+  const txnEdits = txn === undefined ? [] : [deleteStatement(text, txn.begin), deleteStatement(text, txn.commit)];
   const escaping = declaredNames(inner);
   const later = identifierNames(j, tail);
   const out = escaping.names.filter((n) => later.has(n));
