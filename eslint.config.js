@@ -31,13 +31,6 @@ export default tseslint.config(
   // line before it (`// eslint-disable-next-line max-lines-per-function -- <reason>`).
   {
     files: ['runtime/**/*.ts', 'policy/**/*.ts', 'cli/**/*.ts', 'eslint-plugin/**/*.ts', 'codemods/**/*.ts'],
-    // These three are being split along their natural steps on their own branch (issue 19);
-    // the rule covers them again once that lands.
-    ignores: [
-      'codemods/transforms/release-clients.ts',
-      'codemods/transforms/add-timeouts.ts',
-      'codemods/transforms/pool-connections.ts',
-    ],
     rules: {
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }],
     },
