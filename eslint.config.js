@@ -5,7 +5,18 @@ import tseslint from 'typescript-eslint';
 import bounded from 'eslint-plugin-bounded';
 
 export default tseslint.config(
-  { ignores: ['dist/', '**/dist/', 'node_modules/', 'coverage/', 'fixtures/', 'test/eslint-plugin/fixture/', 'test/corpus/files/', '.tmp-*/'] },
+  {
+    ignores: [
+      'dist/',
+      '**/dist/',
+      'node_modules/',
+      'coverage/',
+      'fixtures/',
+      'test/eslint-plugin/fixture/',
+      'test/corpus/files/',
+      '.tmp-*/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -26,7 +37,10 @@ export default tseslint.config(
   },
   // bounded's own rules on the product code. Tests and benchmarks build hazards on purpose
   // (a benchmark of Promise.all must call Promise.all), so they are left out.
-  { ...bounded.configs.recommended, files: ['runtime/**/*.ts', 'policy/**/*.ts', 'cli/**/*.ts', 'eslint-plugin/**/*.ts', 'codemods/**/*.ts'] },
+  {
+    ...bounded.configs.recommended,
+    files: ['runtime/**/*.ts', 'policy/**/*.ts', 'cli/**/*.ts', 'eslint-plugin/**/*.ts', 'codemods/**/*.ts'],
+  },
   // A function a reader can hold (issue 19): product code only. A longer one says why on the
   // line before it (`// eslint-disable-next-line max-lines-per-function -- <reason>`).
   {

@@ -48,11 +48,7 @@ export function usage(suites: readonly string[]): string {
  * Parses the arguments after `node dist/bench/cli.js`. Pure: errors come back as values, the
  * caller decides how to print them and which exit code to use.
  */
-export function parseBenchArgs(
-  argv: readonly string[],
-  suites: readonly string[],
-  plannedSuites: readonly string[] = [],
-): ParsedArgs {
+export function parseBenchArgs(argv: readonly string[], suites: readonly string[], plannedSuites: readonly string[] = []): ParsedArgs {
   let parsed;
   try {
     parsed = parseArgs({

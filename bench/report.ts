@@ -6,9 +6,7 @@ import { ratio, roundRatio, roundValue, summarize, type Stats } from './stats.js
 import { measurementId, type EvaluatedFigure, type Measurement, type Sample, type Target, type Unit } from './suite.js';
 
 /** One repetition of one measurement, as the runner saw it. */
-export type RepResult =
-  | { readonly ok: true; readonly sample: Sample }
-  | { readonly ok: false; readonly error: string };
+export type RepResult = { readonly ok: true; readonly sample: Sample } | { readonly ok: false; readonly error: string };
 
 /** One reported number (median over the successful repetitions) with its identity. */
 export interface Figure {
@@ -183,8 +181,7 @@ export function checkTargets(targets: readonly Target[], figures: readonly Figur
       actual = target.ratioVs === undefined ? (figure.stats?.median ?? null) : ratioOf(figures, figure, target.ratioVs);
     }
     if (actual === null) return { target, label, actual, unit, status: 'n/a' };
-    const pass =
-      (target.atLeast === undefined || actual >= target.atLeast) && (target.atMost === undefined || actual <= target.atMost);
+    const pass = (target.atLeast === undefined || actual >= target.atLeast) && (target.atMost === undefined || actual <= target.atMost);
     return { target, label, actual, unit, status: pass ? 'pass' : 'fail' };
   });
 }

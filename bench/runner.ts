@@ -108,9 +108,7 @@ export async function runSuite(suite: Suite, options: BenchOptions, deps: Runner
 
   const figures = buildFigures(suite.name, measurements, results);
   const targets = checkTargets(suiteTargets(suite, { quick: options.quick }), figures);
-  const unexpectedFailures = measurements.filter(
-    (m) => m.mayFail !== true && results.get(measurementId(m))!.some((r) => !r.ok),
-  );
+  const unexpectedFailures = measurements.filter((m) => m.mayFail !== true && results.get(measurementId(m))!.some((r) => !r.ok));
   const host = `Node ${process.version}, ${cpus} CPUs, load average ${loadBefore} → ${load()}`;
   return { measurements, figures, targets, unexpectedFailures, host };
 }

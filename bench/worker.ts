@@ -10,9 +10,7 @@ import { loadSuite } from './suites/index.js';
 async function main(): Promise<ChildReply> {
   const request = JSON.parse(process.argv[2] ?? '') as ChildRequest;
   const suite = await loadSuite(request.suite);
-  const measurement = suite
-    .measurements({ quick: request.quick })
-    .find((m) => m.name === request.name && m.scenario === request.scenario);
+  const measurement = suite.measurements({ quick: request.quick }).find((m) => m.name === request.name && m.scenario === request.scenario);
   if (measurement === undefined) {
     throw new Error(`Suite '${request.suite}' has no measurement ${measurementId(request)}`);
   }

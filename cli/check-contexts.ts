@@ -44,8 +44,8 @@ export function skipUnlinted(classified: readonly Classified[], rules: readonly 
 export function formatContexts(classified: readonly Classified[], cwd: string, json: boolean): string {
   if (json) {
     return classified
-      .map(({ file, contexts }) =>
-        `${JSON.stringify({ file: relative(cwd, file), contexts: contexts.matches, skip: [...contexts.skip] })}\n`,
+      .map(
+        ({ file, contexts }) => `${JSON.stringify({ file: relative(cwd, file), contexts: contexts.matches, skip: [...contexts.skip] })}\n`,
       )
       .join('');
   }

@@ -21,7 +21,8 @@ export function keepOwnDirectiveMessages(results: ESLint.LintResult[], ownRules:
   }
 }
 
-const UNUSED = /^Unused eslint-(disable|enable) directive \((no problems were reported from|no matching eslint-disable directives were found for) (.+)\)\.$/;
+const UNUSED =
+  /^Unused eslint-(disable|enable) directive \((no problems were reported from|no matching eslint-disable directives were found for) (.+)\)\.$/;
 
 function ownMessage(message: Linter.LintMessage, ownRules: ReadonlySet<string>): Linter.LintMessage | undefined {
   // A rule this run does not load: "Definition for rule 'x' was not found", "Rule 'x' was removed…".

@@ -84,7 +84,13 @@ export function takeInternalErrors(results: ESLint.LintResult[]): InternalError[
       } catch {
         detail = { message: message.message };
       }
-      errors.push({ file: result.filePath, rule: message.ruleId ?? undefined, line: message.line, message: detail.message ?? '', stack: detail.stack });
+      errors.push({
+        file: result.filePath,
+        rule: message.ruleId ?? undefined,
+        line: message.line,
+        message: detail.message ?? '',
+        stack: detail.stack,
+      });
     }
     if (kept.length !== result.messages.length) replaceMessages(result, kept);
     // A disable comment for the rule silenced the error too: nothing to report, nothing to leak into the JSON.

@@ -121,9 +121,14 @@ const FILES_PER_WORKER = 100;
  * How many lint workers to run: the cores, when there are enough files and the workers have an
  * options module to load (the compiled CLI's, or one given).
  */
-export function workerCount(concurrency: CheckLinterOptions['concurrency'], files: number, optionsModule = import.meta.url.endsWith('.js')): number {
+export function workerCount(
+  concurrency: CheckLinterOptions['concurrency'],
+  files: number,
+  optionsModule = import.meta.url.endsWith('.js'),
+): number {
   if (concurrency === 'off' || !optionsModule) return 0;
-  const wanted = concurrency === 'auto' ? Math.min(availableParallelism(), Math.floor(files / FILES_PER_WORKER)) : Math.min(concurrency, files);
+  const wanted =
+    concurrency === 'auto' ? Math.min(availableParallelism(), Math.floor(files / FILES_PER_WORKER)) : Math.min(concurrency, files);
   return wanted >= 2 ? wanted : 0;
 }
 
@@ -170,7 +175,8 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
     }
     stats = built.stats;
     // A file known only for its async exports matters to the background rule alone: importing it widens no other rule's prefilter.
-    const onlyAsync = (file: string): boolean => Object.values(built.index.files[file]!).every((fact) => Object.keys(fact).every((key) => key === 'async'));
+    const onlyAsync = (file: string): boolean =>
+      Object.values(built.index.files[file]!).every((fact) => Object.keys(fact).every((key) => key === 'async'));
     indexed = Object.keys(built.index.files).filter((file) => !onlyAsync(file));
     asyncIndexed = Object.keys(built.index.files).filter(onlyAsync);
     const dir = await mkdtemp(join(tmpdir(), 'bounded-index-'));
@@ -184,12 +190,20 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
   const eslint = new ESLint({
     cwd: options.cwd,
     overrideConfigFile: true,
-    overrideConfig: lintConfig(options.config, options.typed, options.policyPath, { index: indexPath, reportUnusedDisableDirectives: options.reportUnusedDisableDirectives }),
+    overrideConfig: lintConfig(options.config, options.typed, options.policyPath, {
+      index: indexPath,
+      reportUnusedDisableDirectives: options.reportUnusedDisableDirectives,
+    }),
     errorOnUnmatchedPattern: false,
   });
   const withWorkers = (workers: number): Promise<ESLint> => {
     const url = new URL(options.workerOptionsModule ?? new URL('./check-options.js', import.meta.url));
-    const params: Record<string, string> = { cwd: options.cwd, config: options.config, typed: String(options.typed), concurrency: String(workers) };
+    const params: Record<string, string> = {
+      cwd: options.cwd,
+      config: options.config,
+      typed: String(options.typed),
+      concurrency: String(workers),
+    };
     if (options.policyPath !== undefined) params.policy = options.policyPath;
     if (indexPath !== undefined) params.index = indexPath;
     if (options.reportUnusedDisableDirectives === true) params.reportUnused = 'true';
@@ -197,16 +211,27 @@ export async function createCheckLinter(options: CheckLinterOptions): Promise<Ch
     return ESLint.fromOptionsModule(url);
   };
   const rules = Object.keys(plugin.configs[options.config].rules ?? {}).map((rule) => rule.replace(/^bounded\//, ''));
-  const prefilter = options.prefilter === false
-    ? undefined
-    : lintPrefilter({
-        rules,
-        policy: options.policy,
-        policyPath: options.policyPath,
-        typed: options.typed,
-        reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true,
-        indexed,
-        asyncIndexed,
-      });
-  return { eslint, withWorkers, concurrency: options.concurrency, workersLoadable: options.workerOptionsModule !== undefined || import.meta.url.endsWith('.js'), syntax, prefilter, stats, indexPath, dispose };
+  const prefilter =
+    options.prefilter === false
+      ? undefined
+      : lintPrefilter({
+          rules,
+          policy: options.policy,
+          policyPath: options.policyPath,
+          typed: options.typed,
+          reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true,
+          indexed,
+          asyncIndexed,
+        });
+  return {
+    eslint,
+    withWorkers,
+    concurrency: options.concurrency,
+    workersLoadable: options.workerOptionsModule !== undefined || import.meta.url.endsWith('.js'),
+    syntax,
+    prefilter,
+    stats,
+    indexPath,
+    dispose,
+  };
 }

@@ -107,11 +107,7 @@ function split(linter: CheckLinter, files: readonly string[]): { kept: string[];
  * through ESLint (on its worker threads when `concurrency` allows and they are enough), the
  * rest checked for syntax errors only. `onProgress` gets the count of files done.
  */
-export async function lintChecked(
-  linter: CheckLinter,
-  files: readonly string[],
-  onProgress: (done: number) => void,
-): Promise<LintOutcome> {
+export async function lintChecked(linter: CheckLinter, files: readonly string[], onProgress: (done: number) => void): Promise<LintOutcome> {
   const { concurrency } = linter;
   const { kept, skipped } = split(linter, files);
   const unparsed = linter.syntax.start(skipped);
@@ -127,7 +123,11 @@ export async function lintChecked(
     linted.results.push(...more.results);
     linted.errors.push(...more.errors);
   }
-  const clean = (await cleanResults(linter.eslint, skipped.filter((file) => !unparseable.has(file)))) ?? new Map<string, ESLint.LintResult>();
+  const clean =
+    (await cleanResults(
+      linter.eslint,
+      skipped.filter((file) => !unparseable.has(file)),
+    )) ?? new Map<string, ESLint.LintResult>();
   // The files cleanResults left to ESLint (ignored ones, or all when ESLint reports on an empty text).
   const rest = skipped.filter((file) => !unparseable.has(file) && !clean.has(file));
   if (rest.length > 0) {
@@ -155,7 +155,10 @@ export async function lintChecked(
  * `eslint.getRulesMetaForResults(results)` for results some of which ESLint's worker threads
  * made: this instance looks up each file's config first (it only answers for files it has).
  */
-export async function rulesMetaFor(eslint: ESLint, results: readonly ESLint.LintResult[]): Promise<ReturnType<ESLint['getRulesMetaForResults']>> {
+export async function rulesMetaFor(
+  eslint: ESLint,
+  results: readonly ESLint.LintResult[],
+): Promise<ReturnType<ESLint['getRulesMetaForResults']>> {
   for (const result of results) {
     if (result.messages.length > 0 || result.suppressedMessages.length > 0) await eslint.isPathIgnored(result.filePath);
   }

@@ -46,7 +46,10 @@ function quoted(modules: readonly string[]): RegExp | undefined {
   const names = [...new Set(modules)].filter((module) => module !== '');
   const exact = names.filter((name) => !name.endsWith('/')).map(escape);
   const prefixes = names.filter((name) => name.endsWith('/')).map(escape);
-  const forms = [...(exact.length === 0 ? [] : [`(?:${exact.join('|')})['"]`]), ...(prefixes.length === 0 ? [] : [`(?:${prefixes.join('|')})`])];
+  const forms = [
+    ...(exact.length === 0 ? [] : [`(?:${exact.join('|')})['"]`]),
+    ...(prefixes.length === 0 ? [] : [`(?:${prefixes.join('|')})`]),
+  ];
   return forms.length === 0 ? undefined : new RegExp(`['"](?:node:)?(?:${forms.join('|')})`);
 }
 
@@ -72,7 +75,9 @@ const DROPPED = [
 ];
 const ASYNC = /\basync\b/;
 /** require-release's acquisitions: the catalog's checkouts (`pool.connect()`), and semaphores' `acquire` / `tryAcquire`. */
-const ACQUISITION = new RegExp(`\\.${GAP}(?:${[...new Set([...CHECKOUTS.map((checkout) => checkout.method), 'acquire', 'tryAcquire'])].join('|')})\\b`);
+const ACQUISITION = new RegExp(
+  `\\.${GAP}(?:${[...new Set([...CHECKOUTS.map((checkout) => checkout.method), 'acquire', 'tryAcquire'])].join('|')})\\b`,
+);
 /** A call of `fetch` (the global, `globalThis.fetch`; `fetch?.(…)`, `fetch<T>(…)`). */
 const FETCH = new RegExp(`\\bfetch${GAP}(?:\\?\\.${GAP})?[(<]`);
 
@@ -139,14 +144,22 @@ function anyOf(...patterns: (RegExp | undefined)[]): Test {
 function ruleTests(policy: Policy): Readonly<Record<string, Test>> {
   const extra = policyText(policy);
   const connections = quoted([...CONNECTIONS.flatMap((entry) => entry.modules), ...extra.connections]);
-  const requests = quoted([...HTTP_CLIENTS.flatMap((client) => client.modules), ...PROVIDER_MODULE_TEXT, ...extra.httpClients, ...extra.providers]);
+  const requests = quoted([
+    ...HTTP_CLIENTS.flatMap((client) => client.modules),
+    ...PROVIDER_MODULE_TEXT,
+    ...extra.httpClients,
+    ...extra.providers,
+  ]);
   return {
     // …or a library call that fans out inside the library (`model.batch(`, `embedMany(`: the catalog's fanOuts).
     'no-unbounded-concurrency': (text) =>
       COMBINATOR.test(text) || (ASYNC.test(text) && DROPPED.some((pattern) => pattern.test(text))) || LIBRARY_FAN_OUT?.test(text) === true,
     'no-sync-io-in-async': anyOf(
       quoted([...BLOCKING_CALLS.flatMap((entry) => (entry.module === undefined ? [] : [entry.module])), ...extra.blockingModules]),
-      words([...BLOCKING_CALLS.filter((entry) => entry.module === undefined).map((entry) => entry.name.split('.')[0]!), ...extra.blockingGlobals]),
+      words([
+        ...BLOCKING_CALLS.filter((entry) => entry.module === undefined).map((entry) => entry.name.split('.')[0]!),
+        ...extra.blockingGlobals,
+      ]),
     ),
     'require-release': anyOf(ACQUISITION, connections),
     'no-per-call-connection': anyOf(connections),
@@ -158,7 +171,10 @@ function ruleTests(policy: Policy): Readonly<Record<string, Test>> {
       ASYNC,
       FETCH,
       requests,
-      quoted([...THREAD_STARTERS.map((starter) => starter.module), ...PROMISE_APIS.flatMap((api) => (api.module === undefined ? [] : [api.module]))]),
+      quoted([
+        ...THREAD_STARTERS.map((starter) => starter.module),
+        ...PROMISE_APIS.flatMap((api) => (api.module === undefined ? [] : [api.module])),
+      ]),
       /\b(?:setInterval|setTimeout|setImmediate|nextTick|Worker)\b/,
     ),
     'no-handmade-timeout': anyOf(/\b(?:setTimeout|promisify)\b/, quoted(PROMISE_TWIN_MODULES)),
@@ -174,7 +190,10 @@ export function indexCandidate(policy: Policy): (file: string, code: string) => 
   const tests = ruleTests(policy);
   const files = new Set(policyText(policy).files);
   return (file, code) =>
-    tests['require-timeout']!(code) || tests['no-unthrottled-provider-call']!(code) || tests['no-per-call-connection']!(code) || (files.size > 0 && importsAny(code, file, files));
+    tests['require-timeout']!(code) ||
+    tests['no-unthrottled-provider-call']!(code) ||
+    tests['no-per-call-connection']!(code) ||
+    (files.size > 0 && importsAny(code, file, files));
 }
 
 /** Quoted path specifiers: `'./llm.js'`, `"../db"`, `'/abs/x'`. */

@@ -31,7 +31,13 @@ function scriptKind(file: string): ts.ScriptKind {
 /** True when TypeScript's parser reports a syntax error in `text`, the text of `file`. */
 export function hasSyntaxError(file: string, text: string): boolean {
   // JSDoc unparsed, as typescript-estree does without type information: it holds no syntax errors.
-  const source = ts.createSourceFile(file, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, false, scriptKind(file));
+  const source = ts.createSourceFile(
+    file,
+    text,
+    { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone },
+    false,
+    scriptKind(file),
+  );
   return (source as unknown as { parseDiagnostics: readonly unknown[] }).parseDiagnostics.length > 0;
 }
 

@@ -17,7 +17,9 @@ const NOT_IN_A_PROJECT = /was not found by the project service/;
 /** Files whose only message is the project service's "not found". */
 export function filesOutsideProjects(results: readonly ESLint.LintResult[]): string[] {
   return results
-    .filter((result) => result.messages.length === 1 && result.messages[0]!.fatal === true && NOT_IN_A_PROJECT.test(result.messages[0]!.message))
+    .filter(
+      (result) => result.messages.length === 1 && result.messages[0]!.fatal === true && NOT_IN_A_PROJECT.test(result.messages[0]!.message),
+    )
     .map((result) => result.filePath);
 }
 

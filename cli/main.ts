@@ -34,7 +34,7 @@ const COMMANDS: readonly Command[] = [
   {
     name: 'migrate',
     usage: 'bounded migrate [paths] [--transform a,b] [--dry-run] [--diff] [--check] [--verify] [--json FILE] [--workers N] [--force]',
-    summary: 'Rewrite flagged code onto bounded\'s runtime with codemods',
+    summary: "Rewrite flagged code onto bounded's runtime with codemods",
     load: async () => {
       const { MIGRATE_USAGE, migrateCommand } = await import('./commands/migrate.js');
       return { run: migrateCommand, help: MIGRATE_USAGE };
@@ -44,7 +44,7 @@ const COMMANDS: readonly Command[] = [
     name: 'stress',
     usage:
       'bounded stress [--level light|medium|heavy|spike|soak] [--duration 30s] [--chaos NAME] [--json FILE] [--report FILE.html] [--compare FILE]',
-    summary: 'Run the load, chaos and regression suite against the policy\'s limits',
+    summary: "Run the load, chaos and regression suite against the policy's limits",
     load: async () => {
       const { STRESS_USAGE, stressCommand } = await import('./commands/stress.js');
       return { run: stressCommand, help: STRESS_USAGE };
@@ -62,7 +62,7 @@ const COMMANDS: readonly Command[] = [
   {
     name: 'db',
     usage: 'bounded db init [--url URL] [--schema NAME] [--print-sql]',
-    summary: 'Create the PostgreSQL store\'s schema and tables for shared limits',
+    summary: "Create the PostgreSQL store's schema and tables for shared limits",
     load: async () => {
       const { DB_USAGE, dbCommand } = await import('./commands/db.js');
       return { run: dbCommand, help: DB_USAGE };
@@ -108,7 +108,10 @@ export async function main(argv: readonly string[], io: Io, cwd = process.cwd())
   }
   const command = COMMANDS.find((candidate) => candidate.name === first);
   if (command === undefined) {
-    const hint = suggest(first, COMMANDS.map((candidate) => candidate.name));
+    const hint = suggest(
+      first,
+      COMMANDS.map((candidate) => candidate.name),
+    );
     io.stderr.write(
       `bounded: unknown command "${first}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}\n` +
         `Run "bounded --help" for the list of commands.\n`,

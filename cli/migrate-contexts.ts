@@ -33,12 +33,17 @@ export const OPTIONAL_CONTEXTS: readonly CodeContext[] = CODE_CONTEXTS.filter((c
 /** The contexts `--include-context` (`test,script`, or `all`) asks for on top of the default, or a usage error. */
 export function includedContexts(value: string | undefined): { readonly contexts: ReadonlySet<CodeContext> } | { readonly error: string } {
   const contexts = new Set<CodeContext>(MIGRATED_CONTEXTS);
-  for (const name of value?.split(',').map((part) => part.trim()).filter(Boolean) ?? []) {
+  for (const name of value
+    ?.split(',')
+    .map((part) => part.trim())
+    .filter(Boolean) ?? []) {
     if (name === 'all') OPTIONAL_CONTEXTS.forEach((context) => contexts.add(context));
     else if ((OPTIONAL_CONTEXTS as readonly string[]).includes(name)) contexts.add(name as CodeContext);
     else {
       const hint = suggest(name, [...OPTIONAL_CONTEXTS, 'all']);
-      return { error: `--include-context: unknown context "${name}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; known: ${OPTIONAL_CONTEXTS.join(', ')}, all` };
+      return {
+        error: `--include-context: unknown context "${name}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; known: ${OPTIONAL_CONTEXTS.join(', ')}, all`,
+      };
     }
   }
   return { contexts };

@@ -39,7 +39,8 @@ export class RepositoryPrettier {
     let loaded = this.#byPath.get(resolved);
     if (loaded === undefined) {
       loaded = import(pathToFileURL(resolved).href).then(
-        (module: { default?: PrettierApi } & Partial<PrettierApi>) => (typeof module.format === 'function' ? (module as PrettierApi) : (module.default ?? null)),
+        (module: { default?: PrettierApi } & Partial<PrettierApi>) =>
+          typeof module.format === 'function' ? (module as PrettierApi) : (module.default ?? null),
         () => null,
       );
       this.#byPath.set(resolved, loaded);

@@ -19,14 +19,19 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\
  */
 const PROVIDER_HEADS = [
   ...new Set(
-    PROVIDER_APIS.filter((api) => !SAAS_APIS.includes(api)).flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]),
+    PROVIDER_APIS.filter((api) => !SAAS_APIS.includes(api)).flatMap((api) => [
+      ...(api.resources ?? []),
+      ...(api.methods ?? []).map((method) => method.split('.')[0]!),
+    ]),
   ),
 ].join('|');
 /** Modules whose import add-timeouts acts on: the HTTP clients and the SDKs, from the catalog. */
 const TIMEOUT_MODULES = [
   ...HTTP_CLIENTS.flatMap((client) => client.modules),
   ...PROVIDER_SDKS.flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string')),
-].map(escape).join('|');
+]
+  .map(escape)
+  .join('|');
 /** Text every provider import holds (a module or its family's prefix). */
 const PROVIDER_MODULES = PROVIDER_MODULE_TEXT.map(escape).join('|');
 

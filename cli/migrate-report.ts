@@ -18,7 +18,15 @@ export type FileStatus = 'changed' | 'unchanged' | 'failed' | 'reverted' | 'skip
  * - `changed-during-run` (failed): it changed between being read and being written; nothing written;
  * - `write-failed` (failed): it could not be written (`error` says why, e.g. EACCES); left as it was.
  */
-export type FileReason = 'symlink' | 'too-large' | 'same-file' | 'context' | 'not-utf8' | 'unreadable' | 'changed-during-run' | 'write-failed';
+export type FileReason =
+  | 'symlink'
+  | 'too-large'
+  | 'same-file'
+  | 'context'
+  | 'not-utf8'
+  | 'unreadable'
+  | 'changed-during-run'
+  | 'write-failed';
 
 /**
  * One candidate file, or a file left out on the way (files the prefilter skipped are only
@@ -103,13 +111,20 @@ export function summaryTable(report: MigrateReport, options: { write: boolean; s
   const columns: (keyof TransformTotals)[] = ['candidates', 'changed', 'edits', 'skipped', 'failed'];
   if (report.verify) columns.push('reverted');
   const nameWidth = Math.max('transform'.length, ...report.transforms.map((name) => name.length));
-  const widths = columns.map((column) => Math.max(column.length, ...report.transforms.map((name) => String(report.byTransform[name]![column]).length)));
+  const widths = columns.map((column) =>
+    Math.max(column.length, ...report.transforms.map((name) => String(report.byTransform[name]![column]).length)),
+  );
   const row = (name: string, cells: readonly string[]): string =>
     `  ${name.padEnd(nameWidth)}  ${cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ')}`.trimEnd();
   return [
     head,
     row('transform', columns),
-    ...report.transforms.map((name) => row(name, columns.map((column) => String(report.byTransform[name]![column])))),
+    ...report.transforms.map((name) =>
+      row(
+        name,
+        columns.map((column) => String(report.byTransform[name]![column])),
+      ),
+    ),
     '',
   ].join('\n');
 }

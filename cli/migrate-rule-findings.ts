@@ -30,25 +30,32 @@ export function reportedFanOuts(path: string, source: string, policy: Policy): S
   let messages: Linter.LintMessage[];
   try {
     messages = linter.verify(
-    source,
-    [
-      {
-        files: ['**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'],
-        languageOptions: {
-          parser: tsParser,
-          parserOptions: { ecmaVersion: 'latest', sourceType: 'module', ecmaFeatures: { jsx: /x$/.test(filename) } },
+      source,
+      [
+        {
+          files: ['**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'],
+          languageOptions: {
+            parser: tsParser,
+            parserOptions: { ecmaVersion: 'latest', sourceType: 'module', ecmaFeatures: { jsx: /x$/.test(filename) } },
+          },
+          plugins: { bounded: { rules: { 'no-unbounded-concurrency': rule as never } } },
+          rules: {
+            'bounded/no-unbounded-concurrency': [
+              'error',
+              { concurrency: policy.defaults.concurrency, limiters: [...policy.lint.limiters] },
+            ],
+          },
         },
-        plugins: { bounded: { rules: { 'no-unbounded-concurrency': rule as never } } },
-        rules: {
-          'bounded/no-unbounded-concurrency': ['error', { concurrency: policy.defaults.concurrency, limiters: [...policy.lint.limiters] }],
-        },
-      },
-    ],
-    filename,
+      ],
+      filename,
     );
   } catch {
     return undefined; // an invalid policy file next to it: the transform reports that on its own
   }
   if (messages.some((message) => message.fatal === true || message.ruleId === null)) return undefined;
-  return new Set(messages.filter((message) => message.ruleId === 'bounded/no-unbounded-concurrency').map((message) => `${message.line}:${message.column}`));
+  return new Set(
+    messages
+      .filter((message) => message.ruleId === 'bounded/no-unbounded-concurrency')
+      .map((message) => `${message.line}:${message.column}`),
+  );
 }

@@ -108,9 +108,19 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
     const api: API = { j, jscodeshift: j, stats: () => {}, report: (message: string) => void messages.push(message) };
     let next: string | null | undefined;
     try {
-      next = (transforms[name] as Transform)({ path: file, source: output }, api, { reportedFanOuts, ...options, ...(task.contexts === undefined ? {} : { contexts: task.contexts }), policy }) as string | null | undefined;
+      next = (transforms[name] as Transform)({ path: file, source: output }, api, {
+        reportedFanOuts,
+        ...options,
+        ...(task.contexts === undefined ? {} : { contexts: task.contexts }),
+        policy,
+      }) as string | null | undefined;
     } catch (error) {
-      return { ran, changed: [], transforms: {}, error: { transform: name, message: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` } };
+      return {
+        ran,
+        changed: [],
+        transforms: {},
+        error: { transform: name, message: `cannot be parsed or transformed by ${name}: ${firstLine(error)}` },
+      };
     }
     const skipped: SkippedSite[] = [];
     const reach: SkippedSite[] = [];
@@ -118,7 +128,10 @@ function migrateInSession(task: SourceTask, policy: Policy, options: TransformOp
       const match = REPORT.exec(message);
       if (match === null) skipped.push({ line: 0, column: 0, reason: message });
       else {
-        const site = match[1] === undefined ? { line: 0, column: 0, reason: match[4]! } : { line: toOriginal(Number(match[1])), column: Number(match[2]), reason: match[4]! };
+        const site =
+          match[1] === undefined
+            ? { line: 0, column: 0, reason: match[4]! }
+            : { line: toOriginal(Number(match[1])), column: Number(match[2]), reason: match[4]! };
         (match[3] === 'reach' ? reach : skipped).push(site);
       }
     }

@@ -122,7 +122,7 @@ export function describeError(error: unknown): string {
 }
 
 export type WriteOutcome =
-  | { readonly ok: true; /** Written in place (hard links, or an owner we could not give the new file). */ readonly inPlace: boolean }
+  | { readonly ok: true /** Written in place (hard links, or an owner we could not give the new file). */; readonly inPlace: boolean }
   | {
       readonly ok: false;
       /**
@@ -174,7 +174,11 @@ function write(file: string, data: Uint8Array, expected: Uint8Array | undefined)
   let inPlace = before !== undefined && before.nlink > 1;
   try {
     // A new file gets the mode a plain create would (0666 less the umask); an existing one its own, exactly.
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, before === undefined ? 0o666 : 0o600);
+    const fd = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      before === undefined ? 0o666 : 0o600,
+    );
     try {
       writeAll(fd, data, 0);
       if (before !== undefined) {
@@ -213,7 +217,11 @@ function write(file: string, data: Uint8Array, expected: Uint8Array | undefined)
     }
     if (!after.isFile() || !now.equals(expected)) {
       rmSync(temp, { force: true });
-      return { ok: false, reason: 'changed-during-run', message: 'changed during the run (its bytes are not those read); nothing written, run again' };
+      return {
+        ok: false,
+        reason: 'changed-during-run',
+        message: 'changed during the run (its bytes are not those read); nothing written, run again',
+      };
     }
     // Replaced by another file with the same bytes: take that one's metadata.
     if (after.ino !== before!.ino || after.dev !== before!.dev) inPlace = inPlace || after.nlink > 1;
@@ -270,7 +278,11 @@ function write(file: string, data: Uint8Array, expected: Uint8Array | undefined)
 function changedOrFailed(error: unknown, expected: Uint8Array | undefined): WriteOutcome {
   const code = (error as NodeJS.ErrnoException).code;
   if (expected !== undefined && (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR')) {
-    return { ok: false, reason: 'changed-during-run', message: `changed during the run (${code === 'ENOENT' ? 'it is gone' : 'it is now a symbolic link'}); nothing written` };
+    return {
+      ok: false,
+      reason: 'changed-during-run',
+      message: `changed during the run (${code === 'ENOENT' ? 'it is gone' : 'it is now a symbolic link'}); nothing written`,
+    };
   }
   return { ok: false, reason: 'write-failed', message: `cannot be written: ${describeError(error)}` };
 }
@@ -350,12 +362,18 @@ function isKind(text: string, kind: OutputKind): boolean {
   } catch {
     return false;
   }
-  const object = (candidate: unknown): candidate is Record<string, unknown> => typeof candidate === 'object' && candidate !== null && !Array.isArray(candidate);
+  const object = (candidate: unknown): candidate is Record<string, unknown> =>
+    typeof candidate === 'object' && candidate !== null && !Array.isArray(candidate);
   switch (kind) {
     case 'migrate-json':
-      return object(value) && value.version === 1 && Array.isArray(value.transforms) && Array.isArray(value.files) && object(value.byTransform);
+      return (
+        object(value) && value.version === 1 && Array.isArray(value.transforms) && Array.isArray(value.files) && object(value.byTransform)
+      );
     case 'eslint-json':
-      return Array.isArray(value) && value.every((result) => object(result) && typeof result.filePath === 'string' && Array.isArray(result.messages));
+      return (
+        Array.isArray(value) &&
+        value.every((result) => object(result) && typeof result.filePath === 'string' && Array.isArray(result.messages))
+      );
     case 'sarif':
       return object(value) && value.version === '2.1.0' && Array.isArray(value.runs);
   }

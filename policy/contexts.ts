@@ -45,9 +45,11 @@ export interface FileContexts {
 }
 
 /** Node.js built-ins, for "imports no Node.js module". */
-const NODE_BUILTIN = /^(?:node:|(?:fs|fs\/promises|path|os|child_process|http|https|http2|net|tls|dgram|dns|cluster|worker_threads|crypto|zlib|stream|readline|v8|vm|process)$)/;
+const NODE_BUILTIN =
+  /^(?:node:|(?:fs|fs\/promises|path|os|child_process|http|https|http2|net|tls|dgram|dns|cluster|worker_threads|crypto|zlib|stream|readline|v8|vm|process)$)/;
 /** `import … from 'm'`, `import 'm'`, `export … from 'm'` at the start of a line; `require('m')` and `import('m')` anywhere. */
-const IMPORTS = /(?:^[ \t]*import\s[^'";]*?\bfrom\s*|^[ \t]*import\s*|^[ \t]*export\s[^'";]*?\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"\n]+)['"]/gm;
+const IMPORTS =
+  /(?:^[ \t]*import\s[^'";]*?\bfrom\s*|^[ \t]*import\s*|^[ \t]*export\s[^'";]*?\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"\n]+)['"]/gm;
 const ASSET = /\.(?:css|scss|sass|less|svg|png|jpe?g|gif|webp|ico|woff2?)$/;
 
 /**
@@ -60,7 +62,8 @@ export function classifyFile(file: string, text: string, policy: Policy, base: s
   const pkg = nearestPackage(dirname(file));
   const path = pathFrom(file, base, pkg?.dir);
   const forced = firstGlob(path, contexts.service.files);
-  if (forced !== undefined) return { matches: [{ context: 'service', reason: `policy lint.contexts.service.files: ${forced}` }], skip: new Set() };
+  if (forced !== undefined)
+    return { matches: [{ context: 'service', reason: `policy lint.contexts.service.files: ${forced}` }], skip: new Set() };
 
   const matches: ContextMatch[] = [];
   const add = (context: CodeContext, reason: string | undefined): void => {
@@ -76,7 +79,10 @@ export function classifyFile(file: string, text: string, policy: Policy, base: s
   add('vendored', glob('vendored'));
   add('generated', glob('generated') ?? generatedHeader(text) ?? minified(text));
   add('test', glob('test'));
-  add('script', glob('script') ?? (text.startsWith('#!') ? 'shebang' : undefined) ?? binEntry(file, pkg) ?? scriptEntry(file, pkg) ?? cliPackage(pkg));
+  add(
+    'script',
+    glob('script') ?? (text.startsWith('#!') ? 'shebang' : undefined) ?? binEntry(file, pkg) ?? scriptEntry(file, pkg) ?? cliPackage(pkg),
+  );
   add('example', glob('example'));
   add('browser', browser(file, path, text, pkg) ?? glob('browser'));
   if (matches.length === 0) matches.push({ context: 'service', reason: 'default: no pattern or marker of another context' });
@@ -149,7 +155,8 @@ function browser(file: string, path: string, text: string, pkg: PackageInfo | un
   }
   const fullStack = pkg?.dependencies.find((name) => SERVER_PACKAGES.includes(name));
   // Server components of a full-stack framework import React too: there, only the markers above say browser.
-  if (!node && fullStack === undefined && packages.length > 0 && packages.every(isUiModule)) return `imports only UI libraries (${packages[0]})`;
+  if (!node && fullStack === undefined && packages.length > 0 && packages.every(isUiModule))
+    return `imports only UI libraries (${packages[0]})`;
   const component = !node && !serverDir ? reactComponent(file, text, imports, pkg) : undefined;
   if (component !== undefined) return component;
   if (pkg === undefined) return undefined;
@@ -171,7 +178,9 @@ function browser(file: string, path: string, text: string, pkg: PackageInfo | un
 /** Database drivers and ORMs, and model-provider SDKs (they hold server secrets): a module importing one is a server's. */
 const SERVER_SIDE_MODULES: ReadonlySet<string> = new Set([
   ...CONNECTIONS.flatMap((entry) => entry.modules),
-  ...PROVIDER_APIS.filter((api) => api.kind === 'sdk').flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string')),
+  ...PROVIDER_APIS.filter((api) => api.kind === 'sdk').flatMap((api) =>
+    api.modules.filter((module): module is string => typeof module === 'string'),
+  ),
 ]);
 
 function reactComponent(file: string, text: string, imports: readonly string[], pkg: PackageInfo | undefined): string | undefined {
@@ -188,7 +197,7 @@ function reactComponent(file: string, text: string, imports: readonly string[], 
   if (serverImport) return undefined;
   const ui = imports.find((specifier) => !specifier.startsWith('.') && isUiModule(specifier));
   if (ui !== undefined) return `UI module: imports ${ui} and nothing of a server's`;
-  return jsx && /<\/[A-Za-z]|\/>/.test(text) ? 'UI module: JSX and no import of a server\'s' : undefined;
+  return jsx && /<\/[A-Za-z]|\/>/.test(text) ? "UI module: JSX and no import of a server's" : undefined;
 }
 
 /**
@@ -258,7 +267,11 @@ function nearestPackage(dir: string): PackageInfo | undefined {
     const file = join(dir, 'package.json');
     const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     const strings = (value: unknown): string[] =>
-      typeof value === 'string' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).filter((v): v is string => typeof v === 'string') : [];
+      typeof value === 'string'
+        ? [value]
+        : typeof value === 'object' && value !== null
+          ? Object.values(value).filter((v): v is string => typeof v === 'string')
+          : [];
     const browserField = json.browser;
     const browserEntries = [
       ...strings(browserField),

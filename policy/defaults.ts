@@ -154,7 +154,13 @@ export const DEFAULT_POLICY: DefaultPolicy = deepFreeze({
       // a browser's fan-out holds no server resource either (and the browser caps its connections per host).
       // Its background work and timers end with the page, and node:timers/promises and fs are not there.
       browser: {
-        skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency', 'no-handmade-timeout', 'no-unmanaged-background-work'],
+        skip: [
+          'require-timeout',
+          'no-unthrottled-provider-call',
+          'no-unbounded-concurrency',
+          'no-handmade-timeout',
+          'no-unmanaged-background-work',
+        ],
       },
       vendored: { skip: ['all'] },
       generated: { skip: ['all'] },

@@ -68,7 +68,9 @@ export function tryParseDuration(value: unknown): number | undefined {
 export function parseDuration(name: string, value: Duration): number {
   const ms = tryParseDuration(value);
   if (ms !== undefined) return ms;
-  throw new TypeError(`Expected \`${name}\` to be a duration such as 500ms, 60s, 1m or a number of milliseconds, got ${showDuration(value, {})}`);
+  throw new TypeError(
+    `Expected \`${name}\` to be a duration such as 500ms, 60s, 1m or a number of milliseconds, got ${showDuration(value, {})}`,
+  );
 }
 
 /** The policy durations allowed, for messages: "a whole number of milliseconds from 1 to 2147483647 (…)". */

@@ -139,7 +139,8 @@ class Automaton implements GlobMatcher {
       const next: number[] = [];
       for (const s of current) {
         const kind = this.#kind[s];
-        if (kind === ANY || (kind === NOT_SLASH && code !== SLASH) || (kind === CHAR && this.#code[s] === code)) this.#close(this.#next[s]!, next);
+        if (kind === ANY || (kind === NOT_SLASH && code !== SLASH) || (kind === CHAR && this.#code[s] === code))
+          this.#close(this.#next[s]!, next);
       }
       current = next;
       // The generation counter wraps after four billion steps: start the marks afresh.
@@ -165,7 +166,11 @@ function tokenize(glob: string, alternatives = true): Token[] {
   const push = (token: Token): void => {
     const last = out[out.length - 1];
     // `*` or `**` after `**` adds nothing (.*[^/]* is .*); `*` after `*` neither.
-    if (last !== undefined && (last.t === 'any' || (last.t === 'star' && token.t === 'star')) && (token.t === 'star' || token.t === 'any')) {
+    if (
+      last !== undefined &&
+      (last.t === 'any' || (last.t === 'star' && token.t === 'star')) &&
+      (token.t === 'star' || token.t === 'any')
+    ) {
       if (token.t === 'any' && last.t === 'star') out[out.length - 1] = token;
       return;
     }

@@ -9,7 +9,6 @@ import { INVALID, pathText, type Path, type Problem } from './schema-kit.js';
 import { suggest } from './suggest.js';
 import { policyFileSchema, type PolicyFile, type PolicyOverlay } from './schema.js';
 
-
 /**
  * The YAML parser. Imported statically, not loaded on first use: a module of this package that
  * says `import.meta` cannot be loaded by jscodeshift's default (Babel) mode, which the codemods
@@ -194,8 +193,7 @@ export class PolicyError extends Error {
 
   constructor(file: string, problems: readonly PolicyProblem[]) {
     super(
-      `Invalid policy ${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
-        problems.map(formatProblem).join('\n'),
+      `Invalid policy ${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` + problems.map(formatProblem).join('\n'),
     );
     this.name = 'PolicyError';
     this.file = file;
@@ -322,7 +320,12 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   // Syntax errors, and warnings such as unknown tags: a policy file is plain data, nothing else.
   // After a syntax error nothing more can be trusted; after a warning the rest is still checked.
   for (const issue of [...doc.errors, ...doc.warnings]) {
-    problems.push({ file, ...at(issue.pos[0]), path: '', message: issue.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') });
+    problems.push({
+      file,
+      ...at(issue.pos[0]),
+      path: '',
+      message: issue.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+    });
   }
   if (doc.errors.length > 0) return { policy: undefined, problems };
 
@@ -360,7 +363,14 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   // An own entry only: BOUNDED_ENV=constructor names no overlay, not Object.prototype.constructor.
   const overlay = environment === undefined ? undefined : own(checked.environments, environment);
   const semantic: Problem[] = [];
-  const policy = resolvePolicy(checked, overlay, env, semantic, overlay === undefined ? [] : ['environments', environment!], options.requireEnv === true);
+  const policy = resolvePolicy(
+    checked,
+    overlay,
+    env,
+    semantic,
+    overlay === undefined ? [] : ['environments', environment!],
+    options.requireEnv === true,
+  );
   // A setting already reported as malformed is not reported again as missing.
   const within = (outer: Path, inner: Path): boolean => outer.every((part, index) => inner[index] === part);
   const all = [...found, ...semantic.filter((problem) => !found.some((earlier) => within(problem.path, earlier.path)))];
@@ -528,7 +538,11 @@ function resolvePolicy(
     const shared = storeOf(['semaphores', name], entry.store);
     if (shared === undefined && (entry.leaseTtl !== undefined || entry.fallback !== undefined || entry.onStoreError !== undefined)) {
       const option = entry.leaseTtl !== undefined ? 'leaseTtl' : entry.fallback !== undefined ? 'fallback' : 'onStoreError';
-      problems.push({ path: where(['semaphores', name, option]), at: 'key', message: `${option} applies only with a shared store (store.kind postgres or redis)` });
+      problems.push({
+        path: where(['semaphores', name, option]),
+        at: 'key',
+        message: `${option} applies only with a shared store (store.kind postgres or redis)`,
+      });
     }
     semaphores[name] = {
       limit: entry.limit,
@@ -556,14 +570,25 @@ function resolvePolicy(
     }
     const shared = storeOf(['rateLimits', name], entry.store);
     if (shared !== undefined && entry.spacing === 'even') {
-      problems.push({ path: where(['rateLimits', name, 'spacing']), message: 'spacing: even paces one process and cannot be shared; remove it or the store' });
+      problems.push({
+        path: where(['rateLimits', name, 'spacing']),
+        message: 'spacing: even paces one process and cannot be shared; remove it or the store',
+      });
     }
     if (shared === undefined && (entry.fallback !== undefined || entry.onStoreError !== undefined)) {
       const option = entry.fallback !== undefined ? 'fallback' : 'onStoreError';
-      problems.push({ path: where(['rateLimits', name, option]), at: 'key', message: `${option} applies only with a shared store (store.kind postgres or redis)` });
+      problems.push({
+        path: where(['rateLimits', name, option]),
+        at: 'key',
+        message: `${option} applies only with a shared store (store.kind postgres or redis)`,
+      });
     }
     if (entry.fallback?.burst !== undefined && algorithm !== 'token-bucket') {
-      problems.push({ path: where(['rateLimits', name, 'fallback', 'burst']), at: 'key', message: 'burst applies only to algorithm: token-bucket' });
+      problems.push({
+        path: where(['rateLimits', name, 'fallback', 'burst']),
+        at: 'key',
+        message: 'burst applies only to algorithm: token-bucket',
+      });
     }
     rateLimits[name] = {
       algorithm,
@@ -648,7 +673,8 @@ function resolvePolicy(
       }),
       limiters: lint.limiters ?? [],
       httpClients: (lint.httpClients ?? []).map((client, index) => {
-        if (client.module === undefined) problems.push({ path: where(['lint', 'httpClients', index]), message: 'missing module (where the client comes from)' });
+        if (client.module === undefined)
+          problems.push({ path: where(['lint', 'httpClients', index]), message: 'missing module (where the client comes from)' });
         return {
           module: client.module ?? '',
           methods: client.methods ?? [],
@@ -658,7 +684,8 @@ function resolvePolicy(
         };
       }),
       connections: (lint.connections ?? []).map((connection, index) => {
-        if (connection.module === undefined) problems.push({ path: where(['lint', 'connections', index]), message: 'missing module (where the connection comes from)' });
+        if (connection.module === undefined)
+          problems.push({ path: where(['lint', 'connections', index]), message: 'missing module (where the connection comes from)' });
         return { module: connection.module ?? '', exports: connection.exports ?? [], kind: connection.kind ?? 'connection' };
       }),
       timeouts: lint.timeouts ?? [],

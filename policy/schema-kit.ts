@@ -59,7 +59,10 @@ export interface NumberRules {
 }
 
 class NumberNode extends Node<number> {
-  constructor(description: string, readonly rules: NumberRules) {
+  constructor(
+    description: string,
+    readonly rules: NumberRules,
+  ) {
     super(description);
   }
 
@@ -99,7 +102,11 @@ class NumberNode extends Node<number> {
 }
 
 class StringNode extends Node<string> {
-  constructor(description: string, readonly pattern?: RegExp, readonly patternText?: string) {
+  constructor(
+    description: string,
+    readonly pattern?: RegExp,
+    readonly patternText?: string,
+  ) {
     super(description);
   }
 
@@ -115,7 +122,10 @@ class StringNode extends Node<string> {
 }
 
 class EnumNode<T extends string> extends Node<T> {
-  constructor(description: string, readonly values: readonly T[]) {
+  constructor(
+    description: string,
+    readonly values: readonly T[],
+  ) {
     super(description);
   }
 
@@ -135,7 +145,10 @@ class EnumNode<T extends string> extends Node<T> {
 }
 
 class DurationNode extends Node<number> {
-  constructor(description: string, readonly allowZero: boolean) {
+  constructor(
+    description: string,
+    readonly allowZero: boolean,
+  ) {
     super(description);
   }
 
@@ -164,7 +177,10 @@ class DurationNode extends Node<number> {
 }
 
 class ListNode<T> extends Node<T[]> {
-  constructor(description: string, readonly item: Node<T>) {
+  constructor(
+    description: string,
+    readonly item: Node<T>,
+  ) {
     super(description);
   }
 
@@ -191,7 +207,10 @@ export type Infer<S extends Shape> = { -readonly [K in keyof S]?: S[K] extends N
 
 /** A mapping with known keys, each optional; unknown keys are problems with a did-you-mean. */
 export class ObjectNode<S extends Shape> extends Node<Infer<S>> {
-  constructor(description: string, readonly shape: S) {
+  constructor(
+    description: string,
+    readonly shape: S,
+  ) {
     super(description);
   }
 
@@ -230,7 +249,10 @@ export class ObjectNode<S extends Shape> extends Node<Infer<S>> {
 
 /** A mapping from names the user chooses to entries of one shape. */
 class RecordNode<T> extends Node<Record<string, T>> {
-  constructor(description: string, readonly entry: Node<T>) {
+  constructor(
+    description: string,
+    readonly entry: Node<T>,
+  ) {
     super(description);
   }
 
@@ -272,7 +294,10 @@ class RecordNode<T> extends Node<Record<string, T>> {
 }
 
 class LiteralNode<T extends string | number> extends Node<T> {
-  constructor(description: string, readonly value: T) {
+  constructor(
+    description: string,
+    readonly value: T,
+  ) {
     super(description);
   }
 

@@ -20,8 +20,16 @@ const store = s.object('Where the state of a limit lives. Without it (or with ki
     'redis',
   ] as const),
   url: s.envString('Connection string of the store: postgres://… or redis://… (required for postgres and redis).'),
-  schema: s.string('postgres only: the schema that holds the tables (default bounded).', /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier'),
-  keyPrefix: s.string('redis only: the prefix of every key, as <keyPrefix>:{<name>}:… (default bounded; no braces).', /^[^{}]+$/, 'a prefix without braces'),
+  schema: s.string(
+    'postgres only: the schema that holds the tables (default bounded).',
+    /^[a-z_][a-z0-9_]{0,62}$/,
+    'a lower-case SQL identifier',
+  ),
+  keyPrefix: s.string(
+    'redis only: the prefix of every key, as <keyPrefix>:{<name>}:… (default bounded; no braces).',
+    /^[^{}]+$/,
+    'a prefix without braces',
+  ),
   operationTimeout: s.duration('Longest wait for one store call before the store counts as unavailable (default 1s).'),
 });
 
@@ -35,7 +43,9 @@ const semaphore = s.object('A named concurrency limit.', {
   maxQueue: s.nonNegativeInt('Most callers waiting; one more is refused with QueueFullError.'),
   store,
   onStoreError,
-  leaseTtl: s.duration('Shared store only: how long a permit lives without renewal; a crashed holder\'s permits return after it (default 30s).'),
+  leaseTtl: s.duration(
+    "Shared store only: how long a permit lives without renewal; a crashed holder's permits return after it (default 30s).",
+  ),
   fallback: s.object('failOpen only: the per-process limit while the store is unreachable (default: the same numbers).', {
     limit: s.positiveInt('Most holders at once in this process.'),
   }),
@@ -90,7 +100,10 @@ const providerApi = s.object('A provider API the linter treats as rate-limited.'
     'The module its client comes from, e.g. "@mistralai/mistralai"; or a file of the project relative to this policy (./src/llm.ts), whose exported functions are matched wherever they are imported from.',
   ),
   limiter: s.string('The rateLimits entry that should throttle it.'),
-  methods: s.list('Method paths on the client ("chat.complete"), or exported functions of the module ("complete").', s.string('A method path.')),
+  methods: s.list(
+    'Method paths on the client ("chat.complete"), or exported functions of the module ("complete").',
+    s.string('A method path.'),
+  ),
 });
 
 const httpClientApi = s.object('An HTTP client or a project function that sends a request.', {
@@ -170,11 +183,13 @@ const defaults = s.object('Defaults for everything the file does not name.', {
     max: s.positiveInt('Most connections open at once.'),
   }),
   http: s.object('Defaults of every HTTP client.', {
-    maxBodyBytes: s.positiveInt('Largest response body a client reads, in bytes (default 10485760, 10 MiB); a longer one fails the call with BodyTooLargeError.'),
+    maxBodyBytes: s.positiveInt(
+      'Largest response body a client reads, in bytes (default 10485760, 10 MiB); a longer one fails the call with BodyTooLargeError.',
+    ),
     maxRetryAfter: s.duration('Longest Retry-After a client honours, as its wait and as the penalty on its limiter (default 5m).'),
   }),
   rateLimits: s.object('Defaults of every rate limit.', {
-    maxPenalty: s.duration('Longest pause one penalty (a provider\'s Retry-After) puts on a limit (default 5m).'),
+    maxPenalty: s.duration("Longest pause one penalty (a provider's Retry-After) puts on a limit (default 5m)."),
   }),
 });
 
@@ -182,7 +197,10 @@ const defaults = s.object('Defaults for everything the file does not name.', {
 const body = {
   defaults,
   semaphores: s.record('Named concurrency limits (manager.semaphore(name)).', semaphore),
-  rateLimits: s.record('Named rate limits (manager.limiter(name)); openai, anthropic and the SaaS presets (slack, discord, telegram, line, resend, stripe, github, expo, notion) exist by default.', rateLimit),
+  rateLimits: s.record(
+    'Named rate limits (manager.limiter(name)); openai, anthropic and the SaaS presets (slack, discord, telegram, line, resend, stripe, github, expo, notion) exist by default.',
+    rateLimit,
+  ),
   pools: s.record('Named PostgreSQL pools (manager.pool(name)).', pool),
   http: s.record('Named HTTP clients (manager.http(name)).', httpClient),
   monitoring,
@@ -195,10 +213,7 @@ export const policyFileSchema = s.object('bounded policy: the concurrency and re
   $schema: s.string('The JSON Schema this file follows (for editors).'),
   version: s.literal('Policy format version.', 1),
   ...body,
-  environments: s.record(
-    'Per-environment overrides, chosen by BOUNDED_ENV or NODE_ENV (e.g. production, staging).',
-    overlaySchema,
-  ),
+  environments: s.record('Per-environment overrides, chosen by BOUNDED_ENV or NODE_ENV (e.g. production, staging).', overlaySchema),
 });
 
 /** A policy file (or overlay) as validated: every field optional, durations in milliseconds. */

@@ -41,12 +41,8 @@ export class QueueFullError extends BoundedError {
 
   constructor(details: QueueFullDetails) {
     const label = describe(details.kind, details.resource);
-    const inUse =
-      details.inUse === undefined ? '' : `, ${details.inUse} of ${details.limit} in use`;
-    super(
-      `${label} queue is full: ${details.waiting} waiting (maxQueue ${details.maxQueue})${inUse}`,
-      details.resource,
-    );
+    const inUse = details.inUse === undefined ? '' : `, ${details.inUse} of ${details.limit} in use`;
+    super(`${label} queue is full: ${details.waiting} waiting (maxQueue ${details.maxQueue})${inUse}`, details.resource);
     this.name = 'QueueFullError';
     this.kind = details.kind;
     this.limit = details.limit;
@@ -161,10 +157,7 @@ export class StoreUnavailableError extends BoundedError {
 
   constructor(details: StoreUnavailableDetails) {
     const label = details.resource === undefined ? '' : ` for "${details.resource}"`;
-    const why =
-      details.timeoutMs === undefined
-        ? describeCause(details.cause)
-        : `no answer within ${formatMs(details.timeoutMs)}`;
+    const why = details.timeoutMs === undefined ? describeCause(details.cause) : `no answer within ${formatMs(details.timeoutMs)}`;
     super(
       `Store ${details.store} unavailable${label}: ${details.operation} failed (${why})`,
       details.resource,
@@ -179,9 +172,7 @@ export class StoreUnavailableError extends BoundedError {
 }
 
 export function isBoundedError(value: unknown): value is BoundedError {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { [BRAND]?: unknown })[BRAND] === 'string'
-  );
+  return typeof value === 'object' && value !== null && typeof (value as { [BRAND]?: unknown })[BRAND] === 'string';
 }
 
 export function isQueueFullError(value: unknown): value is QueueFullError {
@@ -229,9 +220,5 @@ export function brandError(error: BoundedError, kind: string): void {
 
 /** True when `value` carries the brand `kind` (see `brandError`). */
 export function hasErrorBrand(value: unknown, kind: string): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { [BRAND]?: unknown })[BRAND] === kind
-  );
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === kind;
 }

@@ -438,7 +438,9 @@ export class ConcurrencyManager implements AsyncDisposable {
       try {
         listener(event);
       } catch (error) {
-        this.#logger.error(`bounded: an ${what} listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        this.#logger.error(
+          `bounded: an ${what} listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
       }
     };
   }
@@ -477,78 +479,76 @@ export class ConcurrencyManager implements AsyncDisposable {
 
   #applySemaphores(next: Policy, step: ApplyStep): void {
     const { changes, pending, undo, applied } = step;
-  for (const [name, semaphore] of this.#semaphores) {
-    const was = this.#entries.get(`semaphores.${name}`) as SemaphorePolicy;
-    const entry = own(next.semaphores, name);
-    if (entry === undefined) {
-      pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
-      continue;
+    for (const [name, semaphore] of this.#semaphores) {
+      const was = this.#entries.get(`semaphores.${name}`) as SemaphorePolicy;
+      const entry = own(next.semaphores, name);
+      if (entry === undefined) {
+        pending.push(`semaphores.${name} was removed from the policy; the running one keeps limit ${semaphore.limit}`);
+        continue;
+      }
+      if (sharingOf(entry) !== sharingOf(was)) pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
+      const { limit, maxQueue } = semaphore;
+      undo.push(() => {
+        semaphore.resize(limit);
+        semaphore.setMaxQueue(maxQueue);
+      });
+      if (entry.limit !== limit) {
+        changes.push(`semaphores.${name}.limit ${limit} → ${entry.limit}`);
+        semaphore.resize(entry.limit);
+      }
+      if (entry.maxQueue !== maxQueue) {
+        changes.push(`semaphores.${name}.maxQueue ${maxQueue} → ${entry.maxQueue}`);
+        semaphore.setMaxQueue(entry.maxQueue);
+      }
+      applied.set(`semaphores.${name}`, entry);
     }
-    if (sharingOf(entry) !== sharingOf(was)) pending.push(`semaphores.${name} store settings changed; they apply after a restart`);
-    const { limit, maxQueue } = semaphore;
-    undo.push(() => {
-      semaphore.resize(limit);
-      semaphore.setMaxQueue(maxQueue);
-    });
-    if (entry.limit !== limit) {
-      changes.push(`semaphores.${name}.limit ${limit} → ${entry.limit}`);
-      semaphore.resize(entry.limit);
-    }
-    if (entry.maxQueue !== maxQueue) {
-      changes.push(`semaphores.${name}.maxQueue ${maxQueue} → ${entry.maxQueue}`);
-      semaphore.setMaxQueue(entry.maxQueue);
-    }
-    applied.set(`semaphores.${name}`, entry);
-  }
   }
 
   #applyLimiters(next: Policy, step: ApplyStep): void {
     const { changes, pending, undo, applied } = step;
-  for (const [name, limiter] of this.#limiters) {
-    const was = this.#entries.get(`rateLimits.${name}`) as RateLimitPolicy;
-    const entry = own(next.rateLimits, name);
-    if (entry === undefined) {
-      pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
-      continue;
+    for (const [name, limiter] of this.#limiters) {
+      const was = this.#entries.get(`rateLimits.${name}`) as RateLimitPolicy;
+      const entry = own(next.rateLimits, name);
+      if (entry === undefined) {
+        pending.push(`rateLimits.${name} was removed from the policy; the running limiter keeps its limits`);
+        continue;
+      }
+      if (sharingOf(entry) !== sharingOf(was)) pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
+      if (entry.algorithm !== was.algorithm) {
+        pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
+        continue;
+      }
+      for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue', 'maxPenaltyMs'] as const) {
+        if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
+      }
+      undo.push(() => reconfigure(limiter, was));
+      reconfigure(limiter, entry);
+      applied.set(`rateLimits.${name}`, entry);
     }
-    if (sharingOf(entry) !== sharingOf(was)) pending.push(`rateLimits.${name} store settings changed; they apply after a restart`);
-    if (entry.algorithm !== was.algorithm) {
-      pending.push(`rateLimits.${name}.algorithm ${was.algorithm} → ${entry.algorithm} applies after a restart`);
-      continue;
-    }
-    for (const key of ['rate', 'perMs', 'burst', 'spacing', 'maxQueue', 'maxPenaltyMs'] as const) {
-      if (entry[key] !== was[key]) changes.push(`rateLimits.${name}.${key} ${String(was[key])} → ${String(entry[key])}`);
-    }
-    undo.push(() => reconfigure(limiter, was));
-    reconfigure(limiter, entry);
-    applied.set(`rateLimits.${name}`, entry);
-  }
   }
 
   #applyPools(next: Policy, step: ApplyStep): void {
     const { changes, pending, undo, applied } = step;
-  for (const [name, pool] of this.#pools) {
-    const was = this.#entries.get(`pools.${name}`) as PoolPolicy;
-    const entry = own(next.pools, name);
-    if (entry === undefined) {
-      pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
-      continue;
+    for (const [name, pool] of this.#pools) {
+      const was = this.#entries.get(`pools.${name}`) as PoolPolicy;
+      const entry = own(next.pools, name);
+      if (entry === undefined) {
+        pending.push(`pools.${name} was removed from the policy; the running pool stays open`);
+        continue;
+      }
+      if (entry.max !== was.max) {
+        changes.push(`pools.${name}.max ${was.max} → ${entry.max}`);
+        undo.push(() => pool.resize(was.max));
+        pool.resize(entry.max);
+      }
+      for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
+        if (entry[key] !== was[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
+      }
+      // Only max changed live: the pool still runs with the rest of what it was built with.
+      applied.set(`pools.${name}`, { ...was, max: entry.max });
     }
-    if (entry.max !== was.max) {
-      changes.push(`pools.${name}.max ${was.max} → ${entry.max}`);
-      undo.push(() => pool.resize(was.max));
-      pool.resize(entry.max);
-    }
-    for (const key of ['connectionString', 'min', 'connectTimeoutMs', 'idleTimeoutMs', 'statementTimeoutMs', 'queryTimeoutMs'] as const) {
-      if (entry[key] !== was[key]) pending.push(`pools.${name}.${key} changed; it applies after a restart`);
-    }
-    // Only max changed live: the pool still runs with the rest of what it was built with.
-    applied.set(`pools.${name}`, { ...was, max: entry.max });
   }
-  }
-
 }
-
 
 /** What one reload has changed so far, what waits for a restart, and how to put it back. */
 interface ApplyStep {
@@ -582,9 +582,22 @@ type Entry = SemaphorePolicy | RateLimitPolicy | PoolPolicy | HttpPolicy;
 
 function reconfigure(limiter: SlidingWindow | TokenBucket, entry: RateLimitPolicy): void {
   if (limiter instanceof SlidingWindow) {
-    limiter.reconfigure({ limit: entry.rate, per: entry.perMs, spacing: entry.spacing, maxQueue: entry.maxQueue, maxPenaltyMs: entry.maxPenaltyMs });
+    limiter.reconfigure({
+      limit: entry.rate,
+      per: entry.perMs,
+      spacing: entry.spacing,
+      maxQueue: entry.maxQueue,
+      maxPenaltyMs: entry.maxPenaltyMs,
+    });
   } else {
-    limiter.reconfigure({ rate: entry.rate, per: entry.perMs, burst: entry.burst, spacing: entry.spacing, maxQueue: entry.maxQueue, maxPenaltyMs: entry.maxPenaltyMs });
+    limiter.reconfigure({
+      rate: entry.rate,
+      per: entry.perMs,
+      burst: entry.burst,
+      spacing: entry.spacing,
+      maxQueue: entry.maxQueue,
+      maxPenaltyMs: entry.maxPenaltyMs,
+    });
   }
 }
 
@@ -724,4 +737,3 @@ const consoleLogger: ManagerLogger = {
   warn: (message) => console.warn(message),
   error: (message) => console.error(message),
 };
-

@@ -31,11 +31,7 @@ export type Items<T> = Iterable<T> | AsyncIterable<T>;
  * });
  * ```
  */
-export function mapBounded<T, R>(
-  items: Items<T>,
-  fn: Mapper<T, R>,
-  options?: MapBoundedOptions,
-): Promise<Awaited<R>[]> {
+export function mapBounded<T, R>(items: Items<T>, fn: Mapper<T, R>, options?: MapBoundedOptions): Promise<Awaited<R>[]> {
   const results: Awaited<R>[] = [];
   return drive(items, fn, options, 'map', results).then(() => results);
 }
@@ -54,11 +50,7 @@ export function mapBoundedSettled<T, R>(
 }
 
 /** `mapBounded` for side effects: no result array, so memory stays O(concurrency). */
-export function forEachBounded<T>(
-  items: Items<T>,
-  fn: Mapper<T, unknown>,
-  options?: MapBoundedOptions,
-): Promise<void> {
+export function forEachBounded<T>(items: Items<T>, fn: Mapper<T, unknown>, options?: MapBoundedOptions): Promise<void> {
   return drive(items, fn, options, 'each', undefined);
 }
 
@@ -66,10 +58,7 @@ export function forEachBounded<T>(
 export type Thunk<R> = (signal: AbortSignal) => R | PromiseLike<R>;
 
 /** `Promise.all` over functions that start work, with at most `concurrency` running at once. */
-export function allBounded<R>(
-  thunks: Items<Thunk<R>>,
-  options?: MapBoundedOptions,
-): Promise<Awaited<R>[]> {
+export function allBounded<R>(thunks: Items<Thunk<R>>, options?: MapBoundedOptions): Promise<Awaited<R>[]> {
   return mapBounded<Thunk<R>, R>(thunks, callThunk, options);
 }
 
@@ -123,7 +112,7 @@ async function drive<T, R>(
   }
   outer?.throwIfAborted();
 
-  const run = new Run(mode === 'settle' ? false : options?.stopOnError ?? true);
+  const run = new Run(mode === 'settle' ? false : (options?.stopOnError ?? true));
   const onAbort = (): void => run.stop(outer!.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
   const store = makeStore(mode, results);
@@ -187,13 +176,7 @@ function makeStore(mode: Mode, results: unknown[] | undefined): Store | undefine
   };
 }
 
-function runArray<T, R>(
-  items: readonly T[],
-  fn: Mapper<T, R>,
-  concurrency: number,
-  run: Run,
-  store: Store | undefined,
-): Promise<unknown> {
+function runArray<T, R>(items: readonly T[], fn: Mapper<T, R>, concurrency: number, run: Run, store: Store | undefined): Promise<unknown> {
   const length = items.length;
   const signal = run.controller.signal;
   let next = 0;

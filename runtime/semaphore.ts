@@ -1,13 +1,6 @@
 import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from './errors.js';
 import { Listeners, type Listener, type Subscription } from './internal/events.js';
-import {
-  assertFunction,
-  assertLimit,
-  assertQueueBound,
-  assertSignal,
-  assertTimeoutMs,
-  show,
-} from './internal/validate.js';
+import { assertFunction, assertLimit, assertQueueBound, assertSignal, assertTimeoutMs, show } from './internal/validate.js';
 import { ServiceRate } from './internal/service-rate.js';
 import { WaitTicket, type GiveUpReason } from './internal/wait-ticket.js';
 import { WaiterQueue, type Reject, type Resolve } from './internal/waiter-queue.js';
@@ -365,7 +358,9 @@ export class Semaphore {
     }
     const key = options.key ?? this.name;
     if (typeof key !== 'string' || key === '') {
-      throw new TypeError(`Expected \`key\` or \`name\` of a Semaphore with a \`store\`: it names the shared semaphore in the store, got ${show(key)}`);
+      throw new TypeError(
+        `Expected \`key\` or \`name\` of a Semaphore with a \`store\`: it names the shared semaphore in the store, got ${show(key)}`,
+      );
     }
     if (onStoreError !== 'failClosed' && onStoreError !== 'failOpen') {
       throw new TypeError(`Expected \`onStoreError\` to be "failClosed" or "failOpen", got ${show(onStoreError)}`);

@@ -40,11 +40,7 @@ export interface ShutdownOptions {
  * shutdownOn(['SIGTERM', 'SIGINT'], [server, manager, metrics], { drainMs: 10_000 });
  * ```
  */
-export function shutdownOn(
-  signals: readonly ShutdownSignal[],
-  resources: readonly Closeable[],
-  options: ShutdownOptions = {},
-): Disposable {
+export function shutdownOn(signals: readonly ShutdownSignal[], resources: readonly Closeable[], options: ShutdownOptions = {}): Disposable {
   // Checked through `unknown`: Array.isArray would narrow the typed array to any[].
   const given: unknown = signals;
   if (!Array.isArray(given) || given.length === 0 || given.some((signal) => typeof signal !== 'string')) {

@@ -124,11 +124,10 @@ export function throttleClient<T extends object>(client: T, options: ThrottleCli
     const callerSignal = optionsIndex >= 0 ? signalIn(args[optionsIndex]) : undefined;
     const name = `${label === undefined ? '' : `${label} `}${path.join('.')}`;
     const attempt = (signal: AbortSignal | undefined): Promise<unknown> =>
-      withTimeout(
-        (deadline) => method.apply(target, withSignal(args, optionsIndex, deadline, sdk && hasLimiter)),
-        timeoutMs,
-        { signal, name },
-      );
+      withTimeout((deadline) => method.apply(target, withSignal(args, optionsIndex, deadline, sdk && hasLimiter)), timeoutMs, {
+        signal,
+        name,
+      });
     const admitted = (signal: AbortSignal | undefined): Promise<unknown> =>
       limiter === undefined ? attempt(signal) : limiter.schedule(attempt, { signal });
     const guarded = async (signal: AbortSignal | undefined): Promise<unknown> => {

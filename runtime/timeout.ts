@@ -20,11 +20,7 @@ export type TimedTask<T> = (signal: AbortSignal) => T | PromiseLike<T>;
  * const res = await withTimeout((signal) => fetch(url, { signal }), 5_000, { name: 'GET /users' });
  * ```
  */
-export function withTimeout<T>(
-  fn: TimedTask<T>,
-  timeoutMs: number,
-  options?: WithTimeoutOptions,
-): Promise<Awaited<T>> {
+export function withTimeout<T>(fn: TimedTask<T>, timeoutMs: number, options?: WithTimeoutOptions): Promise<Awaited<T>> {
   try {
     assertFunction('fn', fn);
     assertTimeoutMs('timeoutMs', timeoutMs);

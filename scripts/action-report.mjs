@@ -57,7 +57,8 @@ switch (mode) {
     const lines = [`### bounded check: ${results.length === 1 ? '1 finding' : `${results.length} findings`}`, ''];
     if (byRule.size > 0) {
       lines.push('| rule | findings |', '| --- | ---: |');
-      for (const [rule, count] of [...byRule].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) lines.push(`| \`${rule}\` | ${count} |`);
+      for (const [rule, count] of [...byRule].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])))
+        lines.push(`| \`${rule}\` | ${count} |`);
     }
     console.log(lines.join('\n'));
     break;

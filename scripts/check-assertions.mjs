@@ -45,7 +45,12 @@ function calleeNames(node) {
     if (ts.isPropertyAccessExpression(current)) {
       names.unshift(current.name.text);
       current = current.expression;
-    } else if (ts.isCallExpression(current) || ts.isNonNullExpression(current) || ts.isParenthesizedExpression(current) || ts.isAwaitExpression(current)) {
+    } else if (
+      ts.isCallExpression(current) ||
+      ts.isNonNullExpression(current) ||
+      ts.isParenthesizedExpression(current) ||
+      ts.isAwaitExpression(current)
+    ) {
       current = current.expression;
     } else if (ts.isElementAccessExpression(current)) {
       current = current.expression;
@@ -54,7 +59,8 @@ function calleeNames(node) {
   return names;
 }
 
-const isFunction = (node) => ts.isArrowFunction(node) || ts.isFunctionExpression(node) || ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node);
+const isFunction = (node) =>
+  ts.isArrowFunction(node) || ts.isFunctionExpression(node) || ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node);
 
 /** A parsed module: its named functions (by name; a name may have several bodies) and its relative imports. */
 class Module {
@@ -75,7 +81,13 @@ class Module {
     const visit = (node) => {
       if (ts.isFunctionDeclaration(node) && node.name !== undefined) add(node.name.text, node);
       else if (ts.isMethodDeclaration(node) && (ts.isIdentifier(node.name) || ts.isPrivateIdentifier(node.name))) add(node.name.text, node);
-      else if ((ts.isVariableDeclaration(node) || ts.isPropertyAssignment(node) || ts.isPropertyDeclaration(node)) && node.name !== undefined && (ts.isIdentifier(node.name) || ts.isPrivateIdentifier(node.name)) && node.initializer !== undefined && isFunction(node.initializer)) {
+      else if (
+        (ts.isVariableDeclaration(node) || ts.isPropertyAssignment(node) || ts.isPropertyDeclaration(node)) &&
+        node.name !== undefined &&
+        (ts.isIdentifier(node.name) || ts.isPrivateIdentifier(node.name)) &&
+        node.initializer !== undefined &&
+        isFunction(node.initializer)
+      ) {
         add(node.name.text, node.initializer);
       }
       ts.forEachChild(node, visit);
@@ -99,7 +111,8 @@ class Module {
       const target = resolveModule(dirname(path), specifier);
       if (target === undefined || !target.startsWith(helpers + sep)) continue;
       if (bindings !== undefined && ts.isNamedImports(bindings)) {
-        for (const element of bindings.elements) this.imports.set(element.name.text, { path: target, name: (element.propertyName ?? element.name).text });
+        for (const element of bindings.elements)
+          this.imports.set(element.name.text, { path: target, name: (element.propertyName ?? element.name).text });
       }
       if (bindings !== undefined && ts.isNamespaceImport(bindings)) this.imports.set(bindings.name.text, { path: target, name: '*' });
       if (statement.importClause?.name !== undefined) this.imports.set(statement.importClause.name.text, { path: target, name: 'default' });
@@ -148,7 +161,8 @@ class Analysis {
     for (const body of module.functions.get(last) ?? []) found.push({ module, body });
     // A method of a class or object imported from a relative module (`meter.collect()`).
     if (names.length > 1) {
-      for (const { path } of module.imports.values()) for (const body of this.module(path).functions.get(last) ?? []) found.push({ module: this.module(path), body });
+      for (const { path } of module.imports.values())
+        for (const body of this.module(path).functions.get(last) ?? []) found.push({ module: this.module(path), body });
     }
     return found;
   }
@@ -166,7 +180,10 @@ class Analysis {
           result = true;
           return;
         }
-        if (names.length > 0 && this.targets(module, names).some((target) => target.body !== body && this.asserts(target.module, target.body))) {
+        if (
+          names.length > 0 &&
+          this.targets(module, names).some((target) => target.body !== body && this.asserts(target.module, target.body))
+        ) {
           result = true;
           return;
         }
@@ -197,7 +214,11 @@ function* tests(module) {
         const rest = node.arguments.slice(1);
         const fn = rest.find((argument) => isFunction(argument)) ?? rest.findLast((argument) => ts.isIdentifier(argument));
         if (fn !== undefined) {
-          yield { call: node, fn, name: ts.isStringLiteralLike(node.arguments[0]) ? node.arguments[0].text : node.arguments[0]?.getText(module.source) };
+          yield {
+            call: node,
+            fn,
+            name: ts.isStringLiteralLike(node.arguments[0]) ? node.arguments[0].text : node.arguments[0]?.getText(module.source),
+          };
           return;
         }
       }
@@ -210,7 +231,8 @@ function* tests(module) {
 /** The statement a test call stands in, with its leading comments. */
 function optedOut(module, call) {
   let statement = call;
-  while (statement.parent !== undefined && !ts.isExpressionStatement(statement) && !ts.isSourceFile(statement.parent)) statement = statement.parent;
+  while (statement.parent !== undefined && !ts.isExpressionStatement(statement) && !ts.isSourceFile(statement.parent))
+    statement = statement.parent;
   return OPT_OUT.test(module.text.slice(statement.getFullStart(), statement.getEnd()));
 }
 

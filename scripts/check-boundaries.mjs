@@ -47,8 +47,13 @@ export function checkBoundaries(root) {
         if (specifier.startsWith('.')) {
           const target = resolve(dirname(file), specifier);
           const inside = relative(root, target).split(sep);
-          if (!target.startsWith(home + sep)) problems.push({ ...at, message: `'${specifier}' reaches outside ${manifest.name} (into ${inside.slice(0, 2).join('/')}): import the other package by its name` });
-          else if (inside.includes('test') || inside.includes('bench')) problems.push({ ...at, message: `'${specifier}' imports test or bench code into a package` });
+          if (!target.startsWith(home + sep))
+            problems.push({
+              ...at,
+              message: `'${specifier}' reaches outside ${manifest.name} (into ${inside.slice(0, 2).join('/')}): import the other package by its name`,
+            });
+          else if (inside.includes('test') || inside.includes('bench'))
+            problems.push({ ...at, message: `'${specifier}' imports test or bench code into a package` });
           continue;
         }
         if (specifier.startsWith('node:') || BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0])) continue;
@@ -60,8 +65,11 @@ export function checkBoundaries(root) {
         const workspace = byName.get(name);
         if (workspace !== undefined && name !== manifest.name) {
           const subpath = `.${specifier.slice(name.length)}`;
-          const exported = Object.keys(workspace.manifest.exports ?? {}).some((key) => key === subpath || (key.endsWith('*') && subpath.startsWith(key.slice(0, -1))));
-          if (!exported) problems.push({ ...at, message: `'${specifier}' is not in ${name}'s exports: import its public entry points only` });
+          const exported = Object.keys(workspace.manifest.exports ?? {}).some(
+            (key) => key === subpath || (key.endsWith('*') && subpath.startsWith(key.slice(0, -1))),
+          );
+          if (!exported)
+            problems.push({ ...at, message: `'${specifier}' is not in ${name}'s exports: import its public entry points only` });
         }
       }
     }

@@ -68,7 +68,12 @@ export interface DemoCheck {
 export interface DemoResult {
   readonly level: StressLevel;
   readonly concurrency: number;
-  readonly limits: { readonly poolMax: number; readonly fanOut: number; readonly providerPerSecond: number; readonly clientPerSecond: number };
+  readonly limits: {
+    readonly poolMax: number;
+    readonly fanOut: number;
+    readonly providerPerSecond: number;
+    readonly clientPerSecond: number;
+  };
   readonly before: SideFigures;
   readonly after: SideFigures;
   readonly checks: readonly DemoCheck[];
@@ -195,26 +200,26 @@ async function runSide(
     await withTimeout(
       () =>
         Promise.all([
-        // A burst of `concurrency` requests, each needing the database, as the service receives them.
-        Promise.all(
-          Array.from({ length: concurrency }, async (_, i) => {
-            try {
-              await (i % 2 === 0 ? modules.findUser(1 + (i % 100)) : modules.countEvents(1 + (i % 100)));
-            } catch (error) {
-              dbFailed++;
-              const key = errorKey(error);
-              dbErrors[key] = (dbErrors[key] ?? 0) + 1;
-            }
+          // A burst of `concurrency` requests, each needing the database, as the service receives them.
+          Promise.all(
+            Array.from({ length: concurrency }, async (_, i) => {
+              try {
+                await (i % 2 === 0 ? modules.findUser(1 + (i % 100)) : modules.countEvents(1 + (i % 100)));
+              } catch (error) {
+                dbFailed++;
+                const key = errorKey(error);
+                dbErrors[key] = (dbErrors[key] ?? 0) + 1;
+              }
+            }),
+          ),
+          modules.summarise(documents).catch((error: unknown) => {
+            providerFailed++;
+            return [errorKey(error)];
           }),
-        ),
-        modules.summarise(documents).catch((error: unknown) => {
-          providerFailed++;
-          return [errorKey(error)];
-        }),
-        modules.crawl(urls).catch(() => {
-          fanOutFailed++;
-          return [];
-        }),
+          modules.crawl(urls).catch(() => {
+            fanOutFailed++;
+            return [];
+          }),
         ]),
       sideTimeoutMs,
       { name: `the ${side} side of the agent-service demo` },
@@ -351,12 +356,27 @@ export async function runAgentServiceDemo(options: DemoOptions = {}): Promise<De
 
 export function formatDemo(result: DemoResult): string {
   const rows: [string, string, string, string][] = [
-    ['server connections at once', String(result.before.database.maxServerConnections), String(result.after.database.maxServerConnections), `≤ ${result.limits.poolMax}`],
+    [
+      'server connections at once',
+      String(result.before.database.maxServerConnections),
+      String(result.after.database.maxServerConnections),
+      `≤ ${result.limits.poolMax}`,
+    ],
     ['database operations failed', String(result.before.database.failed), String(result.after.database.failed), '0'],
-    ['provider 429 answers', String(result.before.provider.rejected429), String(result.after.provider.rejected429), `≤ ${Math.floor(result.after.provider.calls / 100)}`],
+    [
+      'provider 429 answers',
+      String(result.before.provider.rejected429),
+      String(result.after.provider.rejected429),
+      `≤ ${Math.floor(result.after.provider.calls / 100)}`,
+    ],
     ['provider requests', String(result.before.provider.requests), String(result.after.provider.requests), ''],
     ['summaries failed', String(result.before.provider.failed), String(result.after.provider.failed), '0'],
-    ['upstream requests at once', String(result.before.fanOut.peakActive), String(result.after.fanOut.peakActive), `≤ ${result.limits.fanOut}`],
+    [
+      'upstream requests at once',
+      String(result.before.fanOut.peakActive),
+      String(result.after.fanOut.peakActive),
+      `≤ ${result.limits.fanOut}`,
+    ],
     ['elapsed', `${(result.before.elapsedMs / 1000).toFixed(1)} s`, `${(result.after.elapsedMs / 1000).toFixed(1)} s`, ''],
   ];
   const header: [string, string, string, string] = ['', 'hazardous', 'migrated', 'limit'];
@@ -388,7 +408,9 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       level = value;
     } else {
-      process.stderr.write(`unknown argument ${JSON.stringify(arg)}\nusage: npm run demo:agent-service -- [--level light|medium|heavy] [--json]\n`);
+      process.stderr.write(
+        `unknown argument ${JSON.stringify(arg)}\nusage: npm run demo:agent-service -- [--level light|medium|heavy] [--json]\n`,
+      );
       return 2;
     }
   }

@@ -180,7 +180,10 @@ export function buildCorpus(files: readonly PlannedFile[], parent = os.tmpdir())
     writeFileSync(target, text);
   }
   // The floor's transform: parse and print every file, change nothing.
-  writeFileSync(join(building, 'noop-transform.cjs'), 'module.exports = function noop(file, api) {\n  return api.jscodeshift(file.source).toSource();\n};\n');
+  writeFileSync(
+    join(building, 'noop-transform.cjs'),
+    'module.exports = function noop(file, api) {\n  return api.jscodeshift(file.source).toSource();\n};\n',
+  );
   writeFileSync(join(building, '.complete'), `${JSON.stringify({ files: files.length, lines })}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(building, dir);
@@ -234,7 +237,11 @@ function runTool(args: readonly string[], cwd: string, keepStdout: boolean): Pro
   const [command, commandArgs] = timed ? [TIME, ['-f', '%U %S', '-o', timeFile, process.execPath, ...args]] : [process.execPath, [...args]];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, commandArgs, { cwd, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, commandArgs, {
+      cwd,
+      stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -270,17 +277,42 @@ async function runBounded(context: RunContext, workers: number | undefined): Pro
   const corpus = corpusOf(context);
   const root = findRoot();
   const cli = join(root, 'cli', 'dist', 'bin.js');
-  if (!existsSync(join(root, 'cli', 'dist', 'migrate-worker.js'))) throw new Error('codemod bench: cli/dist/migrate-worker.js is missing; run `npm run build`');
+  if (!existsSync(join(root, 'cli', 'dist', 'migrate-worker.js')))
+    throw new Error('codemod bench: cli/dist/migrate-worker.js is missing; run `npm run build`');
   const report = join(dirname(corpus.dir), `report-${process.pid}.json`);
-  const args = [cli, 'migrate', '.', '--dry-run', '--quiet', '--json', report, ...(workers === undefined ? [] : ['--workers', String(workers)])];
+  const args = [
+    cli,
+    'migrate',
+    '.',
+    '--dry-run',
+    '--quiet',
+    '--json',
+    report,
+    ...(workers === undefined ? [] : ['--workers', String(workers)]),
+  ];
   const run = await runTool(args, corpus.dir, false);
-  if (run.code !== 0 && run.code !== 1) throw new Error(`bounded migrate exited with ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  const result = JSON.parse(readFileSync(report, 'utf8')) as { scanned: number; candidates: number; changed: number; failed: number; workers: number };
+  if (run.code !== 0 && run.code !== 1)
+    throw new Error(`bounded migrate exited with ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const result = JSON.parse(readFileSync(report, 'utf8')) as {
+    scanned: number;
+    candidates: number;
+    changed: number;
+    failed: number;
+    workers: number;
+  };
   rmSync(report, { force: true });
   if (result.scanned !== corpus.files) throw new Error(`bounded migrate scanned ${result.scanned} of ${corpus.files} files`);
   return {
     value: corpus.files / (run.ms / 1000),
-    extra: { toolPeakRss: run.peakMb, cpuMs: run.cpuMs, ms: run.ms, candidates: result.candidates, changed: result.changed, failed: result.failed, threads: result.workers },
+    extra: {
+      toolPeakRss: run.peakMb,
+      cpuMs: run.cpuMs,
+      ms: run.ms,
+      candidates: result.candidates,
+      changed: result.changed,
+      failed: result.failed,
+      threads: result.workers,
+    },
   };
 }
 
@@ -294,10 +326,15 @@ async function runFloor(context: RunContext): Promise<Sample> {
   const count = (label: string): number => Number(new RegExp(`^(\\d+) ${label}$`, 'm').exec(run.stdout)?.[1] ?? Number.NaN);
   const seen = count('errors') + count('unmodified') + count('skipped') + count('ok');
   if (run.code !== 0 || seen !== corpus.files) {
-    throw new Error(`jscodeshift exited with ${run.code} having reported ${seen} of ${corpus.files} files: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `jscodeshift exited with ${run.code} having reported ${seen} of ${corpus.files} files: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
   }
   const workers = Number(/^Spawning (\d+) workers/m.exec(run.stdout)?.[1] ?? 1);
-  return { value: corpus.files / (run.ms / 1000), extra: { toolPeakRss: run.peakMb, cpuMs: run.cpuMs, ms: run.ms, errors: count('errors'), threads: workers } };
+  return {
+    value: corpus.files / (run.ms / 1000),
+    extra: { toolPeakRss: run.peakMb, cpuMs: run.cpuMs, ms: run.ms, errors: count('errors'), threads: workers },
+  };
 }
 
 function scenarioName(quick: boolean): string {
@@ -337,4 +374,3 @@ const suite: Suite = {
 };
 
 export default suite;
-

@@ -181,7 +181,10 @@ function corpora(quick: boolean): Corpora {
     const jsSources: string[] = [];
     listFiles(modules, ['.js', '.mjs', '.cjs'], jsSources);
     jsSources.sort();
-    const js = read(root, jsSources.filter((file) => !file.endsWith('.min.js')));
+    const js = read(
+      root,
+      jsSources.filter((file) => !file.endsWith('.min.js')),
+    );
     const missing = MIN_LINES - linesOf(all);
     // x.js next to x.ts would get the same virtual path: the TypeScript one wins.
     const taken = new Set(all.map((file) => file.path));
@@ -292,7 +295,8 @@ function check(set: RuleSet, run: Tally, files: number, probe: readonly Linter.L
   }
   const probeRules = probe.map((message) => message.ruleId ?? `(${message.message})`);
   for (const expected of PROBE_EXPECTS[set]) {
-    if (!probeRules.includes(expected)) throw new Error(`lint bench: the probe did not get ${expected}, only ${JSON.stringify(probeRules)}`);
+    if (!probeRules.includes(expected))
+      throw new Error(`lint bench: the probe did not get ${expected}, only ${JSON.stringify(probeRules)}`);
   }
   if (set === 'none' && (run.findings > 0 || probe.length > 0)) throw new Error(`lint bench: the floor reported ${run.findings} findings`);
 }
@@ -333,7 +337,16 @@ async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Pr
     context.gc();
     const t0 = performance.now();
     const all = [...files, probePath];
-    const linter = await createCheckLinter({ cwd: dir, files: all, policy: defaultPolicy(), policyPath: undefined, config: 'all', typed: false, concurrency, index: true });
+    const linter = await createCheckLinter({
+      cwd: dir,
+      files: all,
+      policy: defaultPolicy(),
+      policyPath: undefined,
+      config: 'all',
+      typed: false,
+      concurrency,
+      index: true,
+    });
     let outcome: LintOutcome;
     try {
       outcome = await lintWithCheck(linter, all, () => {});
@@ -349,12 +362,24 @@ async function lintChecked(context: RunContext, concurrency: 'auto' | 'off'): Pr
     for (const [i, file] of corpus.files.entries()) {
       const result = byPath.get(files[i]!);
       if (result === undefined) run.unlinted.push(`${file.source}: no result`);
-      else tally(run, file, result.messages.filter((message) => message.ruleId === null || message.ruleId.startsWith('bounded/') || message.fatal === true));
+      else
+        tally(
+          run,
+          file,
+          result.messages.filter((message) => message.ruleId === null || message.ruleId.startsWith('bounded/') || message.fatal === true),
+        );
     }
     check('bounded', run, corpus.files.length, byPath.get(probePath)?.messages ?? []);
     return {
       value: ms,
-      extra: { findings: run.findings, files: corpus.files.length, linted, workers, indexParsed: stats?.parsed ?? 0, indexed: stats?.indexed ?? 0 },
+      extra: {
+        findings: run.findings,
+        files: corpus.files.length,
+        linted,
+        workers,
+        indexParsed: stats?.parsed ?? 0,
+        indexed: stats?.indexed ?? 0,
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -389,7 +414,9 @@ function virtualHost(files: ReadonlyMap<string, string>): ts.CompilerHost {
     realpath: (path) => (files.has(path) || dirs.has(path) ? path : (host.realpath?.(path) ?? path)),
     getSourceFile(path, languageVersion, onError, shouldCreate) {
       const text = files.get(path);
-      return text === undefined ? host.getSourceFile(path, languageVersion, onError, shouldCreate) : ts.createSourceFile(path, text, languageVersion, true);
+      return text === undefined
+        ? host.getSourceFile(path, languageVersion, onError, shouldCreate)
+        : ts.createSourceFile(path, text, languageVersion, true);
     },
   };
 }

@@ -185,14 +185,30 @@ export function score(labels: Labels, findings: readonly Finding[], files: reado
   const sites = labels.sites.filter((s) => inScope.has(s.file));
   const scored = findings.filter((f) => inScope.has(f.file) && RULES[f.ruleId] !== undefined);
   const tally = (family: Family | undefined, ruleFindings: readonly Finding[], expected: (s: Site) => boolean) =>
-    tallyOf(labels, sites.filter((s) => family === undefined || s.family === family), ruleFindings, expected);
+    tallyOf(
+      labels,
+      sites.filter((s) => family === undefined || s.family === family),
+      ruleFindings,
+      expected,
+    );
   const families = Object.fromEntries(
-    FAMILIES.map((family) => [family, tally(family, scored.filter((f) => RULES[f.ruleId]!.family === family), () => true)]),
+    FAMILIES.map((family) => [
+      family,
+      tally(
+        family,
+        scored.filter((f) => RULES[f.ruleId]!.family === family),
+        () => true,
+      ),
+    ]),
   ) as Record<Family, Tally>;
   const rules = Object.fromEntries(
     Object.entries(RULES).map(([ruleId, { family, finds }]) => [
       ruleId,
-      tally(family, scored.filter((f) => f.ruleId === ruleId), (s) => finds === undefined || finds.includes(s.rule)),
+      tally(
+        family,
+        scored.filter((f) => f.ruleId === ruleId),
+        (s) => finds === undefined || finds.includes(s.rule),
+      ),
     ]),
   );
   return { files: inScope.size, families, rules, all: tally(undefined, scored, () => true) };
@@ -329,9 +345,19 @@ export async function runPrecision(options: { files?: readonly string[]; typed?:
 // Figures and report
 
 export function figuresOf(result: Score): EvaluatedFigure[] {
-  const rows: [string, Tally][] = [...FAMILIES.map((f): [string, Tally] => [f, result.families[f]]), ...Object.entries(result.rules), ['all', result.all]];
+  const rows: [string, Tally][] = [
+    ...FAMILIES.map((f): [string, Tally] => [f, result.families[f]]),
+    ...Object.entries(result.rules),
+    ['all', result.all],
+  ];
   return rows.flatMap(([name, tally]): EvaluatedFigure[] => [
-    { name, scenario: 'recall', unit: 'ratio', value: tally.recall === null ? null : round(tally.recall), ...(tally.recall === null ? { note: 'no hazard sites in scope' } : {}) },
+    {
+      name,
+      scenario: 'recall',
+      unit: 'ratio',
+      value: tally.recall === null ? null : round(tally.recall),
+      ...(tally.recall === null ? { note: 'no hazard sites in scope' } : {}),
+    },
     { name, scenario: 'precision', unit: 'ratio', value: round(tally.precision) },
   ]);
 }
@@ -348,15 +374,36 @@ function percent(value: number | null): string {
 export function renderReport(run: PrecisionRun, verbose: boolean, typed: boolean): string {
   const { score: result, check } = run;
   const header = ['', 'hazards', 'found', 'missed', 'FP', 'unscored', 'recall', 'precision'];
-  const row = (name: string, t: Tally) => [name, String(t.hazards), String(t.found), String(t.missed.length), String(t.falsePositives.length), String(t.unscored), percent(t.recall), percent(t.precision)];
-  const rows = [header, ...FAMILIES.map((f) => row(f, result.families[f])), ['', '', '', '', '', '', '', ''], ...Object.entries(result.rules).map(([r, t]) => row(r, t)), ['', '', '', '', '', '', '', ''], row('all', result.all)];
+  const row = (name: string, t: Tally) => [
+    name,
+    String(t.hazards),
+    String(t.found),
+    String(t.missed.length),
+    String(t.falsePositives.length),
+    String(t.unscored),
+    percent(t.recall),
+    percent(t.precision),
+  ];
+  const rows = [
+    header,
+    ...FAMILIES.map((f) => row(f, result.families[f])),
+    ['', '', '', '', '', '', '', ''],
+    ...Object.entries(result.rules).map(([r, t]) => row(r, t)),
+    ['', '', '', '', '', '', '', ''],
+    row('all', result.all),
+  ];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = [
     `precision: bounded check --config all${typed ? ' --typed' : ''} on the labelled corpus (test/corpus), ${result.files} files`,
     'a hazard is found when a finding of its family falls in its accept range; FP: findings on non-hazard sites,',
     'or on unlabelled lines of files exhaustive for the family; unscored: neutral lines and non-exhaustive files',
     '',
-    ...rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()),
+    ...rows.map((r) =>
+      r
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    ),
     '',
     'Targets (issues 14 and 15)',
     ...FAMILIES.flatMap((f) => {
@@ -369,7 +416,16 @@ export function renderReport(run: PrecisionRun, verbose: boolean, typed: boolean
     }),
   ];
   if (check.unparsed.length > 0) lines.push('', `${check.unparsed.length} file(s) did not parse:`, ...check.unparsed.map((u) => `  ${u}`));
-  if (check.errors !== '') lines.push('', 'bounded check reported errors:', ...check.errors.trimEnd().split('\n').slice(0, 20).map((l) => `  ${l}`));
+  if (check.errors !== '')
+    lines.push(
+      '',
+      'bounded check reported errors:',
+      ...check.errors
+        .trimEnd()
+        .split('\n')
+        .slice(0, 20)
+        .map((l) => `  ${l}`),
+    );
   if (verbose) {
     for (const family of FAMILIES) {
       const t = result.families[family];

@@ -56,13 +56,7 @@
  * `postgres latency`): see "shared: Redis" and "shared: PostgreSQL" below.
  */
 import type { RateLimiterRes } from 'rate-limiter-flexible';
-import {
-  SlidingWindow,
-  TokenBucket,
-  type RateLimiter,
-  type SlidingWindowOptions,
-  type TokenBucketOptions,
-} from '@bounded/runtime';
+import { SlidingWindow, TokenBucket, type RateLimiter, type SlidingWindowOptions, type TokenBucketOptions } from '@bounded/runtime';
 import { peakRss, type Measurement, type Sample, type Suite, type SuiteOptions, type Target } from '../suite.js';
 
 /** Target of the accuracy runs, calls per second. */
@@ -392,7 +386,10 @@ class RecordedBucket extends TokenBucket {
   }
 }
 
-const bounded = (limiter: RateLimiter): Submit => (admitted) => limiter.schedule(admitted);
+const bounded =
+  (limiter: RateLimiter): Submit =>
+  (admitted) =>
+    limiter.schedule(admitted);
 
 const accuracySubjects: readonly AccuracySubject[] = [
   {
@@ -400,8 +397,7 @@ const accuracySubjects: readonly AccuracySubject[] = [
     ratioVs: [],
     burst: RATE,
     bounded: true,
-    make: (rate, decisions) =>
-      Promise.resolve(bounded(new RecordedWindow({ limit: rate, per: '1s' }, new DecisionClock(decisions)))),
+    make: (rate, decisions) => Promise.resolve(bounded(new RecordedWindow({ limit: rate, per: '1s' }, new DecisionClock(decisions)))),
   },
   {
     name: 'SlidingWindow(even)',
@@ -409,17 +405,14 @@ const accuracySubjects: readonly AccuracySubject[] = [
     burst: 1,
     bounded: true,
     make: (rate, decisions) =>
-      Promise.resolve(
-        bounded(new RecordedWindow({ limit: rate, per: '1s', spacing: 'even' }, new DecisionClock(decisions))),
-      ),
+      Promise.resolve(bounded(new RecordedWindow({ limit: rate, per: '1s', spacing: 'even' }, new DecisionClock(decisions)))),
   },
   {
     name: 'TokenBucket',
     ratioVs: ['SlidingWindow'],
     burst: RATE,
     bounded: true,
-    make: (rate, decisions) =>
-      Promise.resolve(bounded(new RecordedBucket({ rate, per: '1s', burst: rate }, new DecisionClock(decisions)))),
+    make: (rate, decisions) => Promise.resolve(bounded(new RecordedBucket({ rate, per: '1s', burst: rate }, new DecisionClock(decisions)))),
   },
   {
     name: 'TokenBucket(even)',
@@ -427,9 +420,7 @@ const accuracySubjects: readonly AccuracySubject[] = [
     burst: 1,
     bounded: true,
     make: (rate, decisions) =>
-      Promise.resolve(
-        bounded(new RecordedBucket({ rate, per: '1s', burst: rate, spacing: 'even' }, new DecisionClock(decisions))),
-      ),
+      Promise.resolve(bounded(new RecordedBucket({ rate, per: '1s', burst: rate, spacing: 'even' }, new DecisionClock(decisions)))),
   },
   {
     name: 'bottleneck',
@@ -539,7 +530,14 @@ async function accuracy(subject: AccuracySubject, seconds: number): Promise<Samp
     value: ((n - burst) * 1_000) / elapsedMs,
     extra: {
       max1s: busiest(times, 1_000),
-      ...(decisions.length === 0 ? {} : { max1sLimiterClock: busiest(decisions.sort((a, b) => a - b), 1_000) }),
+      ...(decisions.length === 0
+        ? {}
+        : {
+            max1sLimiterClock: busiest(
+              decisions.sort((a, b) => a - b),
+              1_000,
+            ),
+          }),
       max100ms: busiest(times, 100) * 10,
       timersPerCall: created / n,
       peakTimersPerCall: peakPending / n,

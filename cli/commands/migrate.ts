@@ -13,7 +13,15 @@ import type { Io } from '../io.js';
 import { defaultWorkerEntry, mainThreadRunner, startWorkerPool, type SourceRunner } from '../migrate-pool.js';
 import { applicableTransforms } from '../migrate-prefilter.js';
 import { guardUncommitted, sweepingTarget } from '../migrate-guard.js';
-import { emptyTotals, ProgressBar, summaryTable, type FileReason, type FileReport, type MigrateReport, type TransformTotals } from '../migrate-report.js';
+import {
+  emptyTotals,
+  ProgressBar,
+  summaryTable,
+  type FileReason,
+  type FileReport,
+  type MigrateReport,
+  type TransformTotals,
+} from '../migrate-report.js';
 import { lineHunks, mapBack, type SourceOutcome, type SourceTask, type TransformName } from '../migrate-source.js';
 import { formatChanged, RepositoryPrettier } from '../migrate-format.js';
 import { includedContexts, OPTIONAL_CONTEXTS, placeFile } from '../migrate-contexts.js';
@@ -134,11 +142,16 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
   }
   const values = parsed.values;
   const known = Object.keys(transforms) as TransformName[];
-  const asked = values.transform?.split(',').map((name) => name.trim()).filter(Boolean);
+  const asked = values.transform
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   for (const name of asked ?? []) {
     if (!(known as string[]).includes(name)) {
       const hint = suggest(name, known);
-      io.stderr.write(`bounded migrate: unknown transform "${name}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; known: ${known.join(', ')}\n`);
+      io.stderr.write(
+        `bounded migrate: unknown transform "${name}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; known: ${known.join(', ')}\n`,
+      );
       return 2;
     }
   }
@@ -221,7 +234,12 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     // Temporary files of an earlier run that was killed: only ours (by name), only of dead processes.
     const stale = removeStaleTempFiles([...files, ...(jsonPath === undefined ? [] : [jsonPath])].map((file) => dirname(file)));
     if (stale.length > 0 && !values.quiet) {
-      io.stderr.write(`bounded migrate: removed ${stale.length} temporary file${stale.length === 1 ? '' : 's'} left by an interrupted run (${stale.slice(0, 3).map((file) => relative(cwd, file)).join(', ')}${stale.length > 3 ? ', …' : ''})\n`);
+      io.stderr.write(
+        `bounded migrate: removed ${stale.length} temporary file${stale.length === 1 ? '' : 's'} left by an interrupted run (${stale
+          .slice(0, 3)
+          .map((file) => relative(cwd, file))
+          .join(', ')}${stale.length > 3 ? ', …' : ''})\n`,
+      );
     }
   }
 
@@ -264,14 +282,18 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     if (item === undefined || !('candidate' in item)) return item;
     const { task } = item.candidate;
     const first = firstPath.get(item.candidate.identity);
-    if (first !== undefined) return { report: skippedReport(task.displayPath, 'same-file', `the same file as ${first} (a hard link); migrated there`) };
+    if (first !== undefined)
+      return { report: skippedReport(task.displayPath, 'same-file', `the same file as ${first} (a hard link); migrated there`) };
     firstPath.set(item.candidate.identity, task.displayPath);
     // Where the file runs: tests, scripts, vendored and generated code only when asked for.
     const place = placeFile(task.file, task.source, policy, cwd, included.contexts);
     if (place.excluded !== undefined) {
       const { context, reason } = place.excluded;
       leftOut.set(context, (leftOut.get(context) ?? 0) + 1);
-      return { report: skippedReport(task.displayPath, 'context', `${context} code (${reason}); pass --include-context ${context} to migrate it`), quiet: true };
+      return {
+        report: skippedReport(task.displayPath, 'context', `${context} code (${reason}); pass --include-context ${context} to migrate it`),
+        quiet: true,
+      };
     }
     // A transform whose rule the policy turns off here (browser code, by default) does not run either.
     const applicable = applicableTransforms(task.names, task.source);
@@ -280,15 +302,25 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
       const where = place.matches.map((match) => `${match.context} (${match.reason})`).join(', ');
       leftOut.set('ruled-out', (leftOut.get('ruled-out') ?? 0) + 1);
       return {
-        report: skippedReport(task.displayPath, 'context', `${where}: the policy turns off the rules of ${applicable.join(', ')} there (lint.contexts)`),
+        report: skippedReport(
+          task.displayPath,
+          'context',
+          `${where}: the policy turns off the rules of ${applicable.join(', ')} there (lint.contexts)`,
+        ),
         quiet: true,
       };
     }
     return { candidate: { ...item.candidate, task: { ...task, names, contexts: place.matches } } };
   });
   if (leftOut.size > 0 && !values.quiet) {
-    const counts = [...leftOut].map(([context, count]) => (context === 'ruled-out' ? `${count} where the policy turns the transforms' rules off (lint.contexts)` : `${count} ${context}`)).join(', ');
-    io.stderr.write(`bounded migrate: left out ${counts} (files; tests, scripts, vendored and generated code need --include-context; --json lists them)\n`);
+    const counts = [...leftOut]
+      .map(([context, count]) =>
+        context === 'ruled-out' ? `${count} where the policy turns the transforms' rules off (lint.contexts)` : `${count} ${context}`,
+      )
+      .join(', ');
+    io.stderr.write(
+      `bounded migrate: left out ${counts} (files; tests, scripts, vendored and generated code need --include-context; --json lists them)\n`,
+    );
   }
   const candidates = entries.flatMap((item) => (item !== undefined && 'candidate' in item ? [item.candidate] : []));
 
@@ -366,7 +398,14 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
     if (outcome.error !== undefined) {
       const { transform, message } = outcome.error;
       if (transform !== undefined) byTransform[transform]!.failed++;
-      reports.push({ file: task.displayPath, status: 'failed', changed: [], transforms: {}, error: message, ...(transform === undefined ? {} : { failedTransform: transform }) });
+      reports.push({
+        file: task.displayPath,
+        status: 'failed',
+        changed: [],
+        transforms: {},
+        error: message,
+        ...(transform === undefined ? {} : { failedTransform: transform }),
+      });
       io.stderr.write(`bounded migrate: ${task.displayPath}: ${outcome.error.message} (left untouched)\n`);
       continue;
     }
@@ -395,7 +434,14 @@ export async function migrateCommand(args: readonly string[], io: Io, cwd = proc
       const bytes = Buffer.from(outcome.output, 'utf8');
       const written = replaceFile(task.file, item.candidate.bom ? Buffer.concat([BOM, bytes]) : bytes, item.candidate.original);
       if (!written.ok) {
-        reports.push({ file: task.displayPath, status: 'failed', reason: written.reason, changed: [], transforms: outcome.transforms, error: written.message });
+        reports.push({
+          file: task.displayPath,
+          status: 'failed',
+          reason: written.reason,
+          changed: [],
+          transforms: outcome.transforms,
+          error: written.message,
+        });
         io.stderr.write(`bounded migrate: ${task.displayPath}: ${written.message}\n`);
         continue;
       }
@@ -459,7 +505,8 @@ async function readSource(file: string, displayPath: string, names: readonly Tra
     // O_NONBLOCK: a FIFO named like a source file must not hang the run.
     handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return { report: skippedReport(displayPath, 'symlink', 'a symbolic link (never followed or replaced)') };
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      return { report: skippedReport(displayPath, 'symlink', 'a symbolic link (never followed or replaced)') };
     return { report: failedReport(displayPath, 'unreadable', `cannot be read: ${describeError(error)}`) };
   }
   let bytes: Buffer;
@@ -467,7 +514,14 @@ async function readSource(file: string, displayPath: string, names: readonly Tra
   try {
     const info = await handle.stat();
     if (!info.isFile()) return { report: failedReport(displayPath, 'unreadable', 'cannot be read: not a regular file') };
-    if (info.size > maxFileSize) return { report: skippedReport(displayPath, 'too-large', `${formatSize(info.size)}, over the ${formatSize(maxFileSize)} cap (--max-file-size)`) };
+    if (info.size > maxFileSize)
+      return {
+        report: skippedReport(
+          displayPath,
+          'too-large',
+          `${formatSize(info.size)}, over the ${formatSize(maxFileSize)} cap (--max-file-size)`,
+        ),
+      };
     bytes = await handle.readFile();
     identity = `${info.dev}:${info.ino}`;
   } catch (error) {
@@ -475,7 +529,14 @@ async function readSource(file: string, displayPath: string, names: readonly Tra
   } finally {
     await handle.close();
   }
-  if (bytes.length > maxFileSize) return { report: skippedReport(displayPath, 'too-large', `${formatSize(bytes.length)}, over the ${formatSize(maxFileSize)} cap (--max-file-size)`) };
+  if (bytes.length > maxFileSize)
+    return {
+      report: skippedReport(
+        displayPath,
+        'too-large',
+        `${formatSize(bytes.length)}, over the ${formatSize(maxFileSize)} cap (--max-file-size)`,
+      ),
+    };
   const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   const body = bom ? bytes.subarray(3) : bytes;
   let source: string;
@@ -487,7 +548,11 @@ async function readSource(file: string, displayPath: string, names: readonly Tra
     const at = firstInvalidUtf8(body) + (bom ? 3 : 0);
     const line = bytes.subarray(0, at).reduce((lines, byte) => (byte === 0x0a ? lines + 1 : lines), 1);
     return {
-      report: failedReport(displayPath, 'not-utf8', `is not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, '0') ?? '??'} at offset ${at}, line ${line}); re-encode it as UTF-8 to migrate it`),
+      report: failedReport(
+        displayPath,
+        'not-utf8',
+        `is not valid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, '0') ?? '??'} at offset ${at}, line ${line}); re-encode it as UTF-8 to migrate it`,
+      ),
     };
   }
   if (applicableTransforms(names, source).length === 0) return undefined;

@@ -91,13 +91,22 @@ function init(file: string, force: boolean, io: Io): number {
   return 0;
 }
 
-function load(path: string | undefined, environment: string | undefined, cwd: string, io: Io, verb: string, requireEnv: boolean): Policy | undefined {
+function load(
+  path: string | undefined,
+  environment: string | undefined,
+  cwd: string,
+  io: Io,
+  verb: string,
+  requireEnv: boolean,
+): Policy | undefined {
   try {
     return loadPolicy({ path, cwd, environment, requireEnv });
   } catch (error) {
     if (error instanceof PolicyError) {
       io.stderr.write(`${error.problems.map(formatProblem).join('\n')}\n`);
-      io.stderr.write(`bounded policy ${verb}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'} in ${error.file}\n`);
+      io.stderr.write(
+        `bounded policy ${verb}: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'} in ${error.file}\n`,
+      );
       return undefined;
     }
     throw error;
@@ -137,7 +146,8 @@ function show(path: string | undefined, environment: string | undefined, json: b
 function unsetReferences(policy: Policy): string[] {
   const notes: string[] = [];
   for (const [name, pool] of Object.entries(policy.pools)) {
-    if (pool.connectionString === undefined && pool.connectionStringRef !== undefined) notes.push(`pools.${name}.connectionString: ${pool.connectionStringRef}`);
+    if (pool.connectionString === undefined && pool.connectionStringRef !== undefined)
+      notes.push(`pools.${name}.connectionString: ${pool.connectionStringRef}`);
   }
   for (const [name, client] of Object.entries(policy.http)) {
     if (client.baseUrl === undefined && client.baseUrlRef !== undefined) notes.push(`http.${name}.baseUrl: ${client.baseUrlRef}`);

@@ -31,7 +31,9 @@ export function toSarif(
   rulesMeta: Record<string, Rule.RuleMetaData | undefined>,
   cwd: string,
 ): Record<string, unknown> {
-  const ruleIds = [...new Set(results.flatMap((result) => result.messages.map((message) => message.ruleId)).filter((id): id is string => id !== null))].sort();
+  const ruleIds = [
+    ...new Set(results.flatMap((result) => result.messages.map((message) => message.ruleId)).filter((id): id is string => id !== null)),
+  ].sort();
   const index = new Map(ruleIds.map((id, i) => [id, i]));
   const sarifResults = results.flatMap((result) =>
     result.messages.map((message) => {

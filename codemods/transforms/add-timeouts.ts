@@ -44,7 +44,16 @@ import {
   type SignalMerge,
 } from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
-import { GLOBAL_OBJECTS, HTTP_CLIENTS, PROVIDER_APIS, PROVIDER_SDKS, REQUEST_OPTION_KEYS, matchesName, type HttpClientApi, type HttpClientId } from '@bounded/policy';
+import {
+  GLOBAL_OBJECTS,
+  HTTP_CLIENTS,
+  PROVIDER_APIS,
+  PROVIDER_SDKS,
+  REQUEST_OPTION_KEYS,
+  matchesName,
+  type HttpClientApi,
+  type HttpClientId,
+} from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 import { longOperation } from '../utils/long-operations.js';
 
@@ -55,19 +64,33 @@ const TIMEOUT_SDKS = PROVIDER_SDKS.filter((api) => api.timeoutCodemod.kind === '
 
 /** Client classes whose constructor takes a `timeout` option, by module. */
 const SDK_CLASSES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  TIMEOUT_SDKS.flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string').map((module) => [module, api.classes.filter((name): name is string => typeof name === 'string')])),
+  TIMEOUT_SDKS.flatMap((api) =>
+    api.modules
+      .filter((module): module is string => typeof module === 'string')
+      .map((module) => [module, api.classes.filter((name): name is string => typeof name === 'string')]),
+  ),
 );
 
 /** Top-level SDK resources whose methods send a request, from the catalog (as the rule reads them). */
 const SDK_RESOURCES: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
-  TIMEOUT_SDKS.flatMap((api) => api.modules.filter((module): module is string => typeof module === 'string').map((module) => [module, new Set(api.resources ?? [])])),
+  TIMEOUT_SDKS.flatMap((api) =>
+    api.modules.filter((module): module is string => typeof module === 'string').map((module) => [module, new Set(api.resources ?? [])]),
+  ),
 );
 
 /** SDKs the transform leaves to the user, with the catalog's reason, by module. */
 const SKIPPED_SDKS: ReadonlyMap<string, { classes: readonly (string | RegExp)[]; reason: string; keys: readonly string[] }> = new Map(
   PROVIDER_APIS.flatMap((api) =>
     api.timeoutCodemod.kind === 'skip' && api.deadline !== undefined && api.deadline.defaultMs === undefined
-      ? api.modules.filter((module): module is string => typeof module === 'string').map((module) => [module, { classes: api.classes, reason: (api.timeoutCodemod as { reason: string }).reason, keys: api.deadline!.client }] as const)
+      ? api.modules
+          .filter((module): module is string => typeof module === 'string')
+          .map(
+            (module) =>
+              [
+                module,
+                { classes: api.classes, reason: (api.timeoutCodemod as { reason: string }).reason, keys: api.deadline!.client },
+              ] as const,
+          )
       : [],
   ),
 );
@@ -88,9 +111,22 @@ interface Binding {
 
 type Target =
   /** A signal in the options at `index` (a callback there gets an options object before it). */
-  | { readonly kind: 'signal'; readonly index: number; readonly timeoutKeys: readonly string[]; readonly what: string; readonly callbackAt?: boolean }
+  | {
+      readonly kind: 'signal';
+      readonly index: number;
+      readonly timeoutKeys: readonly string[];
+      readonly what: string;
+      readonly callbackAt?: boolean;
+    }
   /** The library's own option at `index`; `pad` fills skipped arguments with `undefined`. */
-  | { readonly kind: 'option'; readonly index: number; readonly key: string; readonly value: string; readonly what: string; readonly pad: boolean };
+  | {
+      readonly kind: 'option';
+      readonly index: number;
+      readonly key: string;
+      readonly value: string;
+      readonly what: string;
+      readonly pad: boolean;
+    };
 
 /** True when `name` resolves to nothing declared in the file (the global). */
 function isUnshadowed(path: ASTPath, name: string): boolean {
@@ -223,7 +259,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     bindings,
     defaultsSet: defaultTimeouts(j, root),
     sdkClasses: sdkClassesOf(bindings),
-    LONG_ADVICE: 'a request-sized deadline would cut it off mid-transfer; review it and give it a deadline of its own (the policy has no long timeout)',
+    LONG_ADVICE:
+      'a request-sized deadline would cut it off mid-transfer; review it and give it a deadline of its own (the policy has no long timeout)',
     report,
     where,
     reach,
@@ -285,7 +322,8 @@ function sdkClassesOf(bindings: ReadonlyMap<string, Binding>): Map<string, strin
   const sdkClasses = new Map<string, string>();
   for (const [local, binding] of bindings) {
     const classes = SDK_CLASSES[binding.module];
-    if (classes !== undefined && (binding.imported === 'default' || classes.includes(binding.imported))) sdkClasses.set(local, binding.module);
+    if (classes !== undefined && (binding.imported === 'default' || classes.includes(binding.imported)))
+      sdkClasses.set(local, binding.module);
   }
   return sdkClasses;
 }
@@ -299,7 +337,9 @@ function addClientTimeouts(run: Run): void {
     const skipped = binding === undefined || binding.typeOnly ? undefined : SKIPPED_SDKS.get(binding.module);
     if (skipped !== undefined && matchesName(skipped.classes, binding!.imported)) {
       const options = path.node.arguments[0];
-      const hasDeadline = options?.type === 'ObjectExpression' && (hasHiddenKeys(options) || skipped.keys.some((key) => findProperty(options, key) !== undefined));
+      const hasDeadline =
+        options?.type === 'ObjectExpression' &&
+        (hasHiddenKeys(options) || skipped.keys.some((key) => findProperty(options, key) !== undefined));
       if (!hasDeadline) report(path.node, skipped.reason);
       return;
     }
@@ -317,11 +357,14 @@ function addCallTimeouts(run: Run): void {
     if (binding?.module === 'axios' && binding.imported === 'create') {
       const declarator = (path.parent as ASTPath | null)?.node as K.VariableDeclaratorKind | undefined;
       const instance = declarator?.type === 'VariableDeclarator' ? identifierName(declarator.id) : undefined;
-      if (instance === undefined || !defaultsSet.has(instance)) sharedClient(run, path, call, 'axios.create', httpMs, () => addToClient(run, call, 'timeout', httpMs, 'axios.create config'));
+      if (instance === undefined || !defaultsSet.has(instance))
+        sharedClient(run, path, call, 'axios.create', httpMs, () => addToClient(run, call, 'timeout', httpMs, 'axios.create config'));
       return;
     }
     if (binding?.module === 'got' && binding.imported === 'extend') {
-      sharedClient(run, path, call, 'got.extend', httpMs, () => addToClient(run, call, 'timeout', `{ request: ${httpMs} }`, 'got.extend options'));
+      sharedClient(run, path, call, 'got.extend', httpMs, () =>
+        addToClient(run, call, 'timeout', `{ request: ${httpMs} }`, 'got.extend options'),
+      );
       return;
     }
     const target = httpTarget(run, path);
@@ -352,8 +395,16 @@ function callsOn(run: Run, path: ASTPath): { calls: ASTPath<K.CallExpressionKind
   });
   const declaration = (path.parent as ASTPath | null)?.parent as ASTPath | null | undefined;
   const exportedInline = (declaration?.parent as ASTPath | null | undefined)?.node.type === 'ExportNamedDeclaration';
-  const exportedLater = root.find(j.ExportSpecifier).filter((spec) => identifierName(spec.node.local) === name).size() > 0;
-  const exportedDefault = root.find(j.ExportDefaultDeclaration).filter((decl) => identifierName(decl.node.declaration) === name).size() > 0;
+  const exportedLater =
+    root
+      .find(j.ExportSpecifier)
+      .filter((spec) => identifierName(spec.node.local) === name)
+      .size() > 0;
+  const exportedDefault =
+    root
+      .find(j.ExportDefaultDeclaration)
+      .filter((decl) => identifierName(decl.node.declaration) === name)
+      .size() > 0;
   return { calls, name, exported: exportedInline || exportedLater || exportedDefault };
 }
 
@@ -362,7 +413,14 @@ function callsOn(run: Run, path: ASTPath): { calls: ASTPath<K.CallExpressionKind
  * is a long operation; the report lists every call it reaches. Returns false when the client
  * is left alone (reported); else adds the deadline with `add` and, when it did, says what it reaches.
  */
-function sharedClient(run: Run, path: ASTPath, node: K.NewExpressionKind | K.CallExpressionKind, what: string, ms: string, add: () => boolean): boolean {
+function sharedClient(
+  run: Run,
+  path: ASTPath,
+  node: K.NewExpressionKind | K.CallExpressionKind,
+  what: string,
+  ms: string,
+  add: () => boolean,
+): boolean {
   const { report, where, reach, long, callsOn } = run;
   const { calls, name, exported } = callsOn(path);
   const longCalls = calls.flatMap((call) => {
@@ -370,13 +428,19 @@ function sharedClient(run: Run, path: ASTPath, node: K.NewExpressionKind | K.Cal
     return reason === undefined ? [] : [`${calleeText(call.node.callee) ?? name} at ${where(call.node)} (${reason})`];
   });
   if (longCalls.length > 0) {
-    report(node, `\`${name}\` (${what}) also makes long operations: ${longCalls.join(', ')}; a ${ms} ms deadline on the client would cut them off. Give the client a deadline by hand and those calls a longer one of their own (the policy has no long timeout)`);
+    report(
+      node,
+      `\`${name}\` (${what}) also makes long operations: ${longCalls.join(', ')}; a ${ms} ms deadline on the client would cut them off. Give the client a deadline by hand and those calls a longer one of their own (the policy has no long timeout)`,
+    );
     return false;
   }
   if (add() && name !== undefined) {
     const sites = calls.map((call) => `${calleeText(call.node.callee) ?? name} at ${where(call.node)}`);
     const others = exported ? '; it is exported, so calls in the modules that import it get it too' : '';
-    reach(node, `the ${ms} ms deadline on \`${name}\` (${what}) reaches ${sites.length === 0 ? 'no call in this file' : `${sites.length} call${sites.length === 1 ? '' : 's'} in this file: ${sites.join(', ')}`}${others}`);
+    reach(
+      node,
+      `the ${ms} ms deadline on \`${name}\` (${what}) reaches ${sites.length === 0 ? 'no call in this file' : `${sites.length} call${sites.length === 1 ? '' : 's'} in this file: ${sites.join(', ')}`}${others}`,
+    );
   }
   return true;
 }
@@ -452,11 +516,19 @@ function isTimedSignal(run: Run, path: ASTPath, value: K.ExpressionKind, depth =
 }
 
 /** How the parameter `name` visible at `path` is declared: its annotation, and whether it may be left out. */
-function parameterType(path: ASTPath, name: string): { type: { type: string; [key: string]: unknown } | undefined; optional: boolean } | undefined {
+function parameterType(
+  path: ASTPath,
+  name: string,
+): { type: { type: string; [key: string]: unknown } | undefined; optional: boolean } | undefined {
   const fn = lookupScope(path, name)?.node as { params?: unknown[] } | undefined;
   for (const param of fn?.params ?? []) {
     const holder = param as { type: string; parameter?: unknown };
-    const id = (holder.type === 'TSParameterProperty' ? holder.parameter : param) as { type: string; name?: string; optional?: boolean; typeAnnotation?: { typeAnnotation?: { type: string } } };
+    const id = (holder.type === 'TSParameterProperty' ? holder.parameter : param) as {
+      type: string;
+      name?: string;
+      optional?: boolean;
+      typeAnnotation?: { typeAnnotation?: { type: string } };
+    };
     if (id.type === 'Identifier' && id.name === name) return { type: id.typeAnnotation?.typeAnnotation, optional: id.optional === true };
   }
   return undefined;
@@ -473,7 +545,8 @@ function isDefinedSignal(run: Run, path: ASTPath, value: K.ExpressionKind, depth
   if (value.type === 'CallExpression') return calleeText(value.callee)?.startsWith('AbortSignal.') === true;
   if (value.type === 'Identifier') {
     const declared = parameterType(path, value.name);
-    if (declared !== undefined) return !declared.optional && declared.type?.type === 'TSTypeReference' && identifierName(declared.type.typeName) === 'AbortSignal';
+    if (declared !== undefined)
+      return !declared.optional && declared.type?.type === 'TSTypeReference' && identifierName(declared.type.typeName) === 'AbortSignal';
     const init = variableInit(path, value.name);
     return init !== undefined && init !== value && isDefinedSignal(path, init, depth + 1);
   }
@@ -483,7 +556,8 @@ function isDefinedSignal(run: Run, path: ASTPath, value: K.ExpressionKind, depth
   const declared = parameterType(path, object.name);
   if (declared !== undefined) {
     if (declared.optional || declared.type === undefined) return false;
-    if (declared.type.type === 'TSTypeReference') return ['AbortController', 'Request'].includes(identifierName(declared.type.typeName) ?? '');
+    if (declared.type.type === 'TSTypeReference')
+      return ['AbortController', 'Request'].includes(identifierName(declared.type.typeName) ?? '');
     return (
       declared.type.type === 'TSTypeLiteral' &&
       (declared.type.members as { type: string; key?: unknown; optional?: boolean }[]).some(
@@ -521,7 +595,7 @@ function reasonOf(client: HttpClientApi): string | undefined {
 
 /** `superagent.get(url).timeout(ms)`, anywhere down the chain. */
 function chainsTimeout(path: ASTPath): boolean {
-  for (let up = (path.parent as ASTPath | null); up !== null; up = (up.parent as ASTPath | null)) {
+  for (let up = path.parent as ASTPath | null; up !== null; up = up.parent as ASTPath | null) {
     const node = up.node as { type: string; property?: unknown; object?: unknown };
     if (node.type === 'MemberExpression' && identifierName(node.property) === 'timeout') return true;
     if (node.type !== 'MemberExpression' && node.type !== 'CallExpression') return false;
@@ -539,7 +613,8 @@ function httpTarget(run: Run, path: ASTPath<K.CallExpressionKind>): Target | str
   if (name === 'fetch' && isUnshadowed(path, 'fetch')) return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
   if (callee.type === 'MemberExpression' && propertyName(callee) === 'fetch') {
     const object = identifierName(callee.object);
-    if (object !== undefined && GLOBAL_OBJECTS.includes(object) && isUnshadowed(path, object)) return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
+    if (object !== undefined && GLOBAL_OBJECTS.includes(object) && isUnshadowed(path, object))
+      return { kind: 'signal', index: 1, timeoutKeys: [], what: 'fetch init' };
   }
   const binding = resolve(path, callee);
   if (binding === undefined) return undefined;
@@ -558,14 +633,21 @@ function httpTarget(run: Run, path: ASTPath<K.CallExpressionKind>): Target | str
       if (binding.imported !== 'request' && binding.imported !== 'get') return undefined;
       if (setsTimeoutOnResult(path)) return undefined;
       const first = args[0];
-      if (first?.type === 'ObjectExpression') return { kind: 'signal', index: 0, timeoutKeys: ['timeout'], what: 'request options', callbackAt: true };
+      if (first?.type === 'ObjectExpression')
+        return { kind: 'signal', index: 0, timeoutKeys: ['timeout'], what: 'request options', callbackAt: true };
       if (isUrlLike(first)) return { kind: 'signal', index: 1, timeoutKeys: ['timeout'], what: 'request options', callbackAt: true };
       return 'cannot tell whether the first argument is a URL or the request options; add `signal: AbortSignal.timeout(ms)` by hand';
     }
     case 'axios': {
       if (binding.imported === 'create') return undefined; // handled with the clients
       if (defaultsSet.has(calleeText(whole ? callee : (callee as K.MemberExpressionKind).object) ?? '')) return undefined;
-      const index = whole ? (args.length >= 2 || isUrlLike(args[0]) ? 1 : 0) : Object.hasOwn(CLIENTS.axios.methods, binding.imported) ? CLIENTS.axios.methods[binding.imported] : undefined;
+      const index = whole
+        ? args.length >= 2 || isUrlLike(args[0])
+          ? 1
+          : 0
+        : Object.hasOwn(CLIENTS.axios.methods, binding.imported)
+          ? CLIENTS.axios.methods[binding.imported]
+          : undefined;
       if (index === undefined) return undefined;
       return { kind: 'option', index, key: 'timeout', value: httpMs, what: 'axios config', pad: true };
     }
@@ -592,7 +674,8 @@ function httpTarget(run: Run, path: ASTPath<K.CallExpressionKind>): Target | str
 function place(run: Run, path: ASTPath, call: K.CallExpressionKind | K.NewExpressionKind, target: Target): SignalMerge {
   const { text, policy, httpMs, isTimedSignal, isDefinedSignal } = run;
   const args = call.arguments;
-  if (args.some((arg) => arg.type === 'SpreadElement')) return { reason: 'arguments are spread; cannot tell where the options go', bounded: false };
+  if (args.some((arg) => arg.type === 'SpreadElement'))
+    return { reason: 'arguments are spread; cannot tell where the options go', bounded: false };
   const objectText = target.kind === 'signal' ? `{ signal: AbortSignal.timeout(${httpMs}) }` : `{ ${target.key}: ${target.value} }`;
   const index = target.index;
   if (index < args.length) {
@@ -682,7 +765,10 @@ function receivedClient(run: Run, path: ASTPath, receiver: K.ExpressionKind): st
     const scope = lookupScope(path, name);
     const fn = (scope as unknown as { node?: { params?: unknown[] } } | null)?.node;
     for (const param of fn?.params ?? []) {
-      const id = (param as { type: string; parameter?: unknown }).type === 'TSParameterProperty' ? (param as { parameter: unknown }).parameter : param;
+      const id =
+        (param as { type: string; parameter?: unknown }).type === 'TSParameterProperty'
+          ? (param as { parameter: unknown }).parameter
+          : param;
       if (identifierName(id) === name) return typedModule((id as { typeAnnotation?: unknown }).typeAnnotation);
     }
     return undefined;
@@ -699,7 +785,8 @@ function receivedClient(run: Run, path: ASTPath, receiver: K.ExpressionKind): st
     }
     if (member.type === 'ClassMethod' && member.kind === 'constructor') {
       for (const param of member.params) {
-        if (param.type === 'TSParameterProperty' && identifierName(param.parameter) === property) return typedModule((param.parameter as { typeAnnotation?: unknown }).typeAnnotation);
+        if (param.type === 'TSParameterProperty' && identifierName(param.parameter) === property)
+          return typedModule((param.parameter as { typeAnnotation?: unknown }).typeAnnotation);
       }
     }
   }
@@ -741,7 +828,10 @@ function sdkCall(run: Run, path: ASTPath<K.CallExpressionKind>): void {
   const [first, second] = args;
   const holdsOption = (object: K.ObjectExpressionKind): boolean =>
     object.properties.some((property) => property.type === 'SpreadElement' || OPTION_KEYS.has(findKey(property) ?? ''));
-  const index = first?.type !== 'ObjectExpression' && second?.type === 'ObjectExpression' && second.properties.length > 0 && !holdsOption(second) ? 2 : 1;
+  const index =
+    first?.type !== 'ObjectExpression' && second?.type === 'ObjectExpression' && second.properties.length > 0 && !holdsOption(second)
+      ? 2
+      : 1;
   apply(call, place(path, call, { kind: 'option', index, key: 'timeout', value: modelMs, what: 'request options', pad: false }));
 }
 

@@ -28,7 +28,17 @@
 import type { API, ASTPath, Collection, FileInfo, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
 import { HOUSE_STYLE } from '../utils/style.js';
-import { applyEdits, commentSpans, ensureNamedImports, hasCommentIn, lookupScope, removeStatementLines, span, textOf, type Edit } from '../utils/imports.js';
+import {
+  applyEdits,
+  commentSpans,
+  ensureNamedImports,
+  hasCommentIn,
+  lookupScope,
+  removeStatementLines,
+  span,
+  textOf,
+  type Edit,
+} from '../utils/imports.js';
 import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { LIMITER_NAME, LIMITER_PACKAGES, LIMITER_RUN_METHODS, LIMITER_WAIT_METHODS } from '@bounded/policy';
@@ -54,7 +64,13 @@ function memberName(node: K.ExpressionKind | K.SpreadElementKind | undefined, ob
 function isPlainMemberChain(node: K.ExpressionKind): boolean {
   if (node.type === 'Identifier' || node.type === 'ThisExpression') return true;
   if (node.type !== 'MemberExpression') return false;
-  if (node.computed && node.property.type !== 'StringLiteral' && node.property.type !== 'NumericLiteral' && node.property.type !== 'Literal') return false;
+  if (
+    node.computed &&
+    node.property.type !== 'StringLiteral' &&
+    node.property.type !== 'NumericLiteral' &&
+    node.property.type !== 'Literal'
+  )
+    return false;
   return isPlainMemberChain(node.object);
 }
 
@@ -143,7 +159,11 @@ function isLimitedMapper(fn: K.ArrowFunctionExpressionKind | K.FunctionExpressio
     if (statement.type !== 'ExpressionStatement') return false;
     let value = statement.expression;
     if (value.type === 'AwaitExpression' && value.argument != null) value = value.argument;
-    return value.type === 'CallExpression' && WAIT_METHODS.has(memberName(value.callee) ?? '') && isLimiterHolder((value.callee as K.MemberExpressionKind).object, limiters);
+    return (
+      value.type === 'CallExpression' &&
+      WAIT_METHODS.has(memberName(value.callee) ?? '') &&
+      isLimiterHolder((value.callee as K.MemberExpressionKind).object, limiters)
+    );
   });
   if (waits) return true;
   const returned = statements.filter((statement): statement is K.ReturnStatementKind => statement.type === 'ReturnStatement');
@@ -151,11 +171,15 @@ function isLimitedMapper(fn: K.ArrowFunctionExpressionKind | K.FunctionExpressio
 }
 
 /** `xs.map(fn)` or `Array.from(xs, fn)`: the collection and the callback, whatever else the call has. */
-function mappedParts(node: K.ExpressionKind | K.SpreadElementKind): { items: K.ExpressionKind; fn: K.ExpressionKind | K.SpreadElementKind | undefined; from: boolean } | undefined {
+function mappedParts(
+  node: K.ExpressionKind | K.SpreadElementKind,
+): { items: K.ExpressionKind; fn: K.ExpressionKind | K.SpreadElementKind | undefined; from: boolean } | undefined {
   if (node.type !== 'CallExpression') return undefined;
-  if (memberName(node.callee) === 'map') return { items: (node.callee as K.MemberExpressionKind).object, fn: node.arguments[0], from: false };
+  if (memberName(node.callee) === 'map')
+    return { items: (node.callee as K.MemberExpressionKind).object, fn: node.arguments[0], from: false };
   const first = node.arguments[0];
-  if (memberName(node.callee, 'Array') === 'from' && first !== undefined && first.type !== 'SpreadElement') return { items: first, fn: node.arguments[1], from: true };
+  if (memberName(node.callee, 'Array') === 'from' && first !== undefined && first.type !== 'SpreadElement')
+    return { items: first, fn: node.arguments[1], from: true };
   return undefined;
 }
 
@@ -168,10 +192,12 @@ function refusal(text: string, arg: K.ExpressionKind | K.SpreadElementKind, limi
   if (call.typeParameters != null || call.typeArguments != null) return `${what} has type arguments`;
   if (call.arguments.length !== (parts.from ? 2 : 1)) return `${what} has a thisArg or no callback`;
   const fn = parts.fn!;
-  if (fn.type !== 'ArrowFunctionExpression' && fn.type !== 'FunctionExpression') return 'callback is not an inline function; it may take a third parameter';
+  if (fn.type !== 'ArrowFunctionExpression' && fn.type !== 'FunctionExpression')
+    return 'callback is not an inline function; it may take a third parameter';
   if (fn.params.length > 2) return 'callback takes more than two parameters; mapBounded passes (item, index, signal)';
-  if (fn.params.some((param) => param.type === 'RestElement')) return 'callback has a rest parameter; mapBounded passes a signal as the third argument';
-  if (fn.type === 'FunctionExpression' && (fn.generator === true)) return 'callback is a generator';
+  if (fn.params.some((param) => param.type === 'RestElement'))
+    return 'callback has a rest parameter; mapBounded passes a signal as the third argument';
+  if (fn.type === 'FunctionExpression' && fn.generator === true) return 'callback is a generator';
   const items = parts.items;
   if (!isPlainMemberChain(items)) return 'the mapped collection is not an identifier or member expression';
   const dropped = parts.from ? text.slice(span(call).start, span(items).start) : text.slice(span(items).end, span(fn).start);
@@ -210,7 +236,8 @@ function rewrite(text: string, call: K.CallExpressionKind, helper: string, concu
     edits.push({ start: close, end: inner.end, text: '' });
     const keptComma = /^\s*,/.test(text.slice(fn.end, close));
     const outerComma = /^\s*,/.exec(text.slice(inner.end, span(call).end));
-    if (keptComma && outerComma !== null) edits.push({ start: inner.end + outerComma[0].length - 1, end: inner.end + outerComma[0].length, text: '' });
+    if (keptComma && outerComma !== null)
+      edits.push({ start: inner.end + outerComma[0].length - 1, end: inner.end + outerComma[0].length, text: '' });
   }
   return edits;
 }
@@ -252,7 +279,14 @@ function isNode(value: unknown): value is Node {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
-const FUNCTIONS = new Set(['ArrowFunctionExpression', 'FunctionExpression', 'FunctionDeclaration', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
+const FUNCTIONS = new Set([
+  'ArrowFunctionExpression',
+  'FunctionExpression',
+  'FunctionDeclaration',
+  'ObjectMethod',
+  'ClassMethod',
+  'ClassPrivateMethod',
+]);
 
 /** Whether `node` (not descending into nested functions when `skipFunctions`) has a node `test` accepts. */
 function contains(node: unknown, test: (node: Node) => boolean, skipFunctions = false): boolean {
@@ -273,7 +307,9 @@ function readsAny(node: unknown, names: ReadonlySet<string>): boolean {
 
 function unwrap(node: K.ExpressionKind): K.ExpressionKind {
   let current = node as Node;
-  while (['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'ParenthesizedExpression'].includes(current.type)) {
+  while (
+    ['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'ParenthesizedExpression'].includes(current.type)
+  ) {
     current = current.expression as Node;
   }
   return current as unknown as K.ExpressionKind;
@@ -301,9 +337,10 @@ function isPureExpression(node: unknown): boolean {
       return (node.expressions as unknown[]).length === 0;
     case 'UnaryExpression':
       return (
-        ['!', 'typeof', 'void'].includes(node.operator as string) ||
-        (['-', '+'].includes(node.operator as string) && (node.argument as Node).type === 'NumericLiteral')
-      ) && isPureExpression(node.argument);
+        (['!', 'typeof', 'void'].includes(node.operator as string) ||
+          (['-', '+'].includes(node.operator as string) && (node.argument as Node).type === 'NumericLiteral')) &&
+        isPureExpression(node.argument)
+      );
     case 'ArrayExpression':
       return (node.elements as unknown[]).every((element) => element === null || isPureExpression(element));
     case 'ObjectExpression':
@@ -329,7 +366,9 @@ function isPureDeclaration(statement: Node): boolean {
     case 'VariableDeclaration':
       return (
         (statement.kind === 'const' || statement.kind === 'let') &&
-        (statement.declarations as Node[]).every((d) => (d.id as Node).type === 'Identifier' && (d.init == null || isPureExpression(d.init)))
+        (statement.declarations as Node[]).every(
+          (d) => (d.id as Node).type === 'Identifier' && (d.init == null || isPureExpression(d.init)),
+        )
       );
     case 'FunctionDeclaration':
     case 'TSTypeAliasDeclaration':
@@ -377,7 +416,9 @@ function hostStatement(path: ASTPath): ASTPath | undefined {
         return node.init === child.node && declaration.node.declarations.length === 1 ? declaration : undefined;
       }
       case 'AssignmentExpression':
-        return node.right === child.node && (node.left as Node).type === 'Identifier' && (parent.parent as ASTPath).node.type === 'ExpressionStatement'
+        return node.right === child.node &&
+          (node.left as Node).type === 'Identifier' &&
+          (parent.parent as ASTPath).node.type === 'ExpressionStatement'
           ? (parent.parent as ASTPath)
           : undefined;
       default:
@@ -402,8 +443,15 @@ function usesOf(j: JSCodeshift, block: Collection, declaration: ASTPath, name: s
   block.find(j.Identifier, { name }).forEach((path) => {
     const parent = (path.parent as ASTPath | null)?.node as Node | undefined;
     if (parent !== undefined) {
-      const isKey = (parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') && parent.property === path.node && parent.computed !== true;
-      const isPropertyKey = (parent.type === 'ObjectProperty' || parent.type === 'ClassProperty') && parent.key === path.node && parent.computed !== true && parent.shorthand !== true;
+      const isKey =
+        (parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') &&
+        parent.property === path.node &&
+        parent.computed !== true;
+      const isPropertyKey =
+        (parent.type === 'ObjectProperty' || parent.type === 'ClassProperty') &&
+        parent.key === path.node &&
+        parent.computed !== true &&
+        parent.shorthand !== true;
       if (isKey || isPropertyKey) return;
     }
     if (lookupScope(path, name) === scope) count++;
@@ -430,7 +478,8 @@ function heldFanOut(
   helper: string,
 ): MovedSite | string {
   const host = hostStatement(path);
-  if (host === undefined) return `\`Promise.all(${name})\` is not the first thing its statement evaluates; something before it could observe the tasks`;
+  if (host === undefined)
+    return `\`Promise.all(${name})\` is not the first thing its statement evaluates; something before it could observe the tasks`;
   const body = ((host.parent as ASTPath | null)?.node as { body?: unknown } | undefined)?.body;
   if (!Array.isArray(body)) return `\`${name}\` is not declared in the same block as the fan-out`;
   const statements = body as Node[];
@@ -482,13 +531,15 @@ function heldFanOut(
     items = textOf(text, itemsNode);
     movedNode = mapCall;
     const whole = span(declaration);
-    if (hasCommentIn(comments, whole.start, whole.end, [span(itemsNode), moved])) return `a comment in the declaration of \`${name}\` would be lost`;
+    if (hasCommentIn(comments, whole.start, whole.end, [span(itemsNode), moved]))
+      return `a comment in the declaration of \`${name}\` would be lost`;
     const failed = removeOrReason(declaration, `the declaration of \`${name}\` cannot be removed cleanly`);
     if (failed !== undefined) return failed;
   } else {
     loopIndex = declIndex + 1;
     const loop = statements[loopIndex];
-    if (loop?.type === 'ForOfStatement' && loop.await === true) return '`for await` takes items as they arrive; mapBounded would read the source differently';
+    if (loop?.type === 'ForOfStatement' && loop.await === true)
+      return '`for await` takes items as they arrive; mapBounded would read the source differently';
     if (loop?.type !== 'ForOfStatement') return `\`${name}\` is not filled by a \`for (const x of xs)\` loop right after its declaration`;
     const left = loop.left as Node;
     const declarations = left.declarations as Node[] | undefined;
@@ -504,11 +555,17 @@ function heldFanOut(
       statement = inner[0]!;
     }
     const push = statement.type === 'ExpressionStatement' ? (statement.expression as K.ExpressionKind) : undefined;
-    if (push?.type !== 'CallExpression' || memberName(push.callee, name) !== 'push') return `the loop body does more than \`${name}.push(…)\``;
+    if (push?.type !== 'CallExpression' || memberName(push.callee, name) !== 'push')
+      return `the loop body does more than \`${name}.push(…)\``;
     if (push.arguments.length !== 1 || push.arguments[0]!.type === 'SpreadElement') return `the loop pushes other than one task per turn`;
     const pushed = push.arguments[0] as K.ExpressionKind;
     const value = unwrap(pushed);
-    if (value.type === 'Identifier' || value.type === 'MemberExpression' || value.type === 'OptionalMemberExpression' || value.type.endsWith('Literal')) {
+    if (
+      value.type === 'Identifier' ||
+      value.type === 'MemberExpression' ||
+      value.type === 'OptionalMemberExpression' ||
+      value.type.endsWith('Literal')
+    ) {
       return 'the loop collects promises that already exist; it starts no work to bound';
     }
     if (contains(pushed, (n) => n.type === 'AwaitExpression' || n.type === 'YieldExpression', true)) {
@@ -526,7 +583,8 @@ function heldFanOut(
     prefix = `(${param}) => ${value.type === 'ObjectExpression' ? '(' : ''}`;
     suffix = value.type === 'ObjectExpression' ? ')' : '';
     const failed =
-      removeOrReason(declaration, `the declaration of \`${name}\` cannot be removed cleanly`) ?? removeOrReason(loop, 'the loop cannot be removed cleanly');
+      removeOrReason(declaration, `the declaration of \`${name}\` cannot be removed cleanly`) ??
+      removeOrReason(loop, 'the loop cannot be removed cleanly');
     if (failed !== undefined) return failed;
   }
 
@@ -542,8 +600,12 @@ function heldFanOut(
     }
     if (index > movedIndex) for (const declared of declaredNames(statement)) later.add(declared);
   }
-  if (readsAny(movedNode, later)) return `the ${isLoop ? 'loop' : 'map'} reads a name declared after it; moving it would change what it sees`;
-  const multilineTemplate = contains(movedNode, (n) => n.type === 'TemplateLiteral' && (n.quasis as Node[]).some((q) => String((q.value as { raw: string }).raw).includes('\n')));
+  if (readsAny(movedNode, later))
+    return `the ${isLoop ? 'loop' : 'map'} reads a name declared after it; moving it would change what it sees`;
+  const multilineTemplate = contains(
+    movedNode,
+    (n) => n.type === 'TemplateLiteral' && (n.quasis as Node[]).some((q) => String((q.value as { raw: string }).raw).includes('\n')),
+  );
   const dedent = multilineTemplate ? 0 : indentAt(text, moved.start).length - indentAt(text, span(host.node).start).length;
   return { call: path.node, helper, removals, items, moved, prefix, suffix, dedent };
 }
@@ -568,7 +630,9 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   /** Why the rule's verdict keeps `call` as it is, if it does. */
   const accepted = (call: K.CallExpressionKind): string | undefined => {
     const at = call.loc === null || call.loc === undefined ? undefined : `${call.loc.start.line}:${call.loc.start.column + 1}`;
-    return flagged === undefined || at === undefined || flagged.has(at) ? undefined : 'bounded/no-unbounded-concurrency accepts this fan-out as bounded';
+    return flagged === undefined || at === undefined || flagged.has(at)
+      ? undefined
+      : 'bounded/no-unbounded-concurrency accepts this fan-out as bounded';
   };
   const sites: { call: K.CallExpressionKind; helper: string }[] = [];
   const movedSites: MovedSite[] = [];
@@ -604,7 +668,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   }
   const { locals, edits, conflicts } = ensureNamedImports(j, text, root, helpers, from.module);
   if (conflicts.length > 0) {
-    for (const { call } of all) report(call, `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
+    for (const { call } of all)
+      report(call, `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
     return null;
   }
   let pending: Edit[] = [...edits];

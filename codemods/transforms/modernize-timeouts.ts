@@ -33,7 +33,8 @@ export default function transformer(file: FileInfo, api: API): string | null {
   if (!CANDIDATE.test(text)) return null;
   const j = api.jscodeshift;
   const root = parseForTextEdits(j, text);
-  const report = (node: unknown, reason: string): void => void (api as Partial<API>).report?.(`${file.path}:${at(node)}: ${NAME} skipped: ${reason}`);
+  const report = (node: unknown, reason: string): void =>
+    void (api as Partial<API>).report?.(`${file.path}:${at(node)}: ${NAME} skipped: ${reason}`);
   const program = programOf(root);
   const imports = program.body.filter((node) => node.type === 'ImportDeclaration') as unknown as Node[];
   const edits: Edit[] = [];
@@ -62,7 +63,11 @@ export default function transformer(file: FileInfo, api: API): string | null {
   let needsImport = false;
   const existing = imports.find((declaration) => TIMERS_PROMISES.includes(String((declaration.source as { value: unknown }).value)));
   for (const specifier of (existing?.specifiers as Node[] | undefined) ?? []) {
-    if (specifier.type === 'ImportSpecifier' && identifierName(specifier.imported) === 'setTimeout' && identifierName(specifier.local) !== 'setTimeout') {
+    if (
+      specifier.type === 'ImportSpecifier' &&
+      identifierName(specifier.imported) === 'setTimeout' &&
+      identifierName(specifier.local) !== 'setTimeout'
+    ) {
       sleepName = identifierName(specifier.local);
     }
   }
@@ -77,7 +82,10 @@ export default function transformer(file: FileInfo, api: API): string | null {
     }
     if (sleepName === undefined) {
       if (root.find(j.Identifier, { name: 'delay' }).size() > 0) {
-        report(path.node, 'a hand-made sleep, but `delay` is taken in this file; import setTimeout from node:timers/promises under another name');
+        report(
+          path.node,
+          'a hand-made sleep, but `delay` is taken in this file; import setTimeout from node:timers/promises under another name',
+        );
         return;
       }
       sleepName = 'delay';
@@ -99,7 +107,10 @@ export default function transformer(file: FileInfo, api: API): string | null {
     // promisify(fs.x) → fs.promises.x
     const isPromisify =
       (identifierName(callee) !== undefined && promisifyNames.has(identifierName(callee)!)) ||
-      (callee.type === 'MemberExpression' && identifierName(callee.object) !== undefined && utilNames.has(identifierName(callee.object)!) && identifierName(callee.property) === 'promisify');
+      (callee.type === 'MemberExpression' &&
+        identifierName(callee.object) !== undefined &&
+        utilNames.has(identifierName(callee.object)!) &&
+        identifierName(callee.property) === 'promisify');
     if (isPromisify && args.length === 1) {
       const target = args[0]!;
       const object = target.type === 'MemberExpression' && target.computed !== true ? identifierName(target.object) : undefined;
@@ -114,12 +125,18 @@ export default function transformer(file: FileInfo, api: API): string | null {
     if (callee.type === 'MemberExpression' && identifierName(callee.object) === 'Promise' && identifierName(callee.property) === 'race') {
       const list = args[0];
       if (list?.type === 'ArrayExpression' && (list.elements as Node[]).some((element) => element !== null && racesTimer(element))) {
-        report(node, 'Promise.race against a setTimeout: withTimeout((signal) => work(signal), ms) clears the timer and aborts the work, but throws its own TimeoutError; rewrite by hand');
+        report(
+          node,
+          'Promise.race against a setTimeout: withTimeout((signal) => work(signal), ms) clears the timer and aborts the work, but throws its own TimeoutError; rewrite by hand',
+        );
       }
       return;
     }
     if (isGlobalCall(path, 'setTimeout') && abortsController(args[0]) && !isKept(path)) {
-      report(node, 'an AbortController aborted by a timer that is never cleared: pass AbortSignal.timeout(ms) (with AbortSignal.any for a caller\'s signal) instead of the controller');
+      report(
+        node,
+        "an AbortController aborted by a timer that is never cleared: pass AbortSignal.timeout(ms) (with AbortSignal.any for a caller's signal) instead of the controller",
+      );
       return;
     }
     if (
@@ -130,7 +147,10 @@ export default function transformer(file: FileInfo, api: API): string | null {
       isFunctionNode(args.at(-1)) &&
       (enclosingFunction(path)?.node as { async?: boolean } | undefined)?.async === true
     ) {
-      report(node, `callback fs.${identifierName(callee.property)!} in an async function: await fs.promises.${identifierName(callee.property)!}(…) moves its error handling; rewrite by hand`);
+      report(
+        node,
+        `callback fs.${identifierName(callee.property)!} in an async function: await fs.promises.${identifierName(callee.property)!}(…) moves its error handling; rewrite by hand`,
+      );
     }
   });
 
@@ -141,7 +161,9 @@ export default function transformer(file: FileInfo, api: API): string | null {
 /** A promise a `setTimeout` settles, written in the race. */
 function racesTimer(node: Node): boolean {
   if (node.type !== 'NewExpression' || identifierName(node.callee) !== 'Promise') return false;
-  return JSON.stringify(node, (key, value: unknown) => (key === 'loc' || key === 'tokens' ? undefined : value)).includes('"name":"setTimeout"');
+  return JSON.stringify(node, (key, value: unknown) => (key === 'loc' || key === 'tokens' ? undefined : value)).includes(
+    '"name":"setTimeout"',
+  );
 }
 
 /** `() => controller.abort()` or `controller.abort.bind(controller)`. */
@@ -150,10 +172,20 @@ function abortsController(callback: Node | undefined): boolean {
   if (isFunctionNode(callback)) {
     const body = callback.body;
     const call = body.type === 'BlockStatement' ? (((body.body as Node[])[0]?.expression as Node | undefined) ?? undefined) : body;
-    return call?.type === 'CallExpression' && (call.callee as Node).type === 'MemberExpression' && identifierName((call.callee as Node).property) === 'abort';
+    return (
+      call?.type === 'CallExpression' &&
+      (call.callee as Node).type === 'MemberExpression' &&
+      identifierName((call.callee as Node).property) === 'abort'
+    );
   }
   const callee = callback.callee as Node | undefined;
-  return callback.type === 'CallExpression' && callee?.type === 'MemberExpression' && identifierName(callee.property) === 'bind' && (callee.object as Node).type === 'MemberExpression' && identifierName((callee.object as Node).property) === 'abort';
+  return (
+    callback.type === 'CallExpression' &&
+    callee?.type === 'MemberExpression' &&
+    identifierName(callee.property) === 'bind' &&
+    (callee.object as Node).type === 'MemberExpression' &&
+    identifierName((callee.object as Node).property) === 'abort'
+  );
 }
 
 /** The timer's handle is kept (a variable or property), so the code may clear it. */

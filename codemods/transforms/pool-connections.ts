@@ -52,7 +52,14 @@ const ROLLBACK = /^\s*rollback(?:\s+(?:work|transaction))?\s*;?\s*$/i;
 const SESSION = /^\s*(?:begin|start|commit|end|rollback|savepoint|release|set|lock|prepare|listen|declare)\b/i;
 const WRAPPERS = new Set(['TSAsExpression', 'TSNonNullExpression', 'ParenthesizedExpression', 'TSSatisfiesExpression']);
 const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
-const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
+const FUNCTIONS = new Set([
+  'FunctionDeclaration',
+  'FunctionExpression',
+  'ArrowFunctionExpression',
+  'ObjectMethod',
+  'ClassMethod',
+  'ClassPrivateMethod',
+]);
 
 type Mode = 'query' | 'withClient' | 'transaction';
 
@@ -89,7 +96,8 @@ function statementCall(statement: Node, name: string, method: string): K.CallExp
   else if (expression.type === 'UnaryExpression' && expression.operator === 'void') expression = expression.argument;
   if (expression.type !== 'CallExpression') return undefined;
   const callee = expression.callee;
-  if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== name) return undefined;
+  if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== name)
+    return undefined;
   return callee.property.type === 'Identifier' && callee.property.name === method ? expression : undefined;
 }
 
@@ -164,7 +172,10 @@ function declaredNames(statements: readonly Statement[]): { names: string[]; mut
     if (pattern == null) return;
     if (pattern.type === 'Identifier') names.push(pattern.name);
     else if (pattern.type === 'ObjectPattern') {
-      for (const property of pattern.properties) collect(property.type === 'RestElement' || property.type === 'RestProperty' ? property.argument : (property as { value: Node }).value);
+      for (const property of pattern.properties)
+        collect(
+          property.type === 'RestElement' || property.type === 'RestProperty' ? property.argument : (property as { value: Node }).value,
+        );
     } else if (pattern.type === 'ArrayPattern') for (const element of pattern.elements) collect(element);
     else if (pattern.type === 'AssignmentPattern') collect(pattern.left);
     else if (pattern.type === 'RestElement') collect(pattern.argument);
@@ -182,7 +193,10 @@ function declaredNames(statements: readonly Statement[]): { names: string[]; mut
 
 function identifierNames(j: JSCodeshift, nodes: readonly Node[]): Set<string> {
   const names = new Set<string>();
-  for (const node of nodes) j(node as never).find(j.Identifier).forEach((path) => void names.add(path.node.name));
+  for (const node of nodes)
+    j(node as never)
+      .find(j.Identifier)
+      .forEach((path) => void names.add(path.node.name));
   return names;
 }
 
@@ -241,14 +255,32 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     edits.push(...accessors);
   }
   edits.push(...siteEdits);
-  edits.push(...unusedPgImports(j, text, root, names, built.map((site) => site.root)));
+  edits.push(
+    ...unusedPgImports(
+      j,
+      text,
+      root,
+      names,
+      built.map((site) => site.root),
+    ),
+  );
   return applyEdits(text, edits);
 }
 
 /** Every `new Client()` / `new Pool()` of pg's own that can move to a shared pool; the others are reported. */
-function findSites(j: JSCodeshift, text: string, root: Collection, names: PgNames, policy: ReturnType<typeof policyFor>, report: Report): Site[] {
+function findSites(
+  j: JSCodeshift,
+  text: string,
+  root: Collection,
+  names: PgNames,
+  policy: ReturnType<typeof policyFor>,
+  report: Report,
+): Site[] {
   const unit = indentUnit(text);
-  const templates: Protected = root.find(j.TemplateLiteral).nodes().map((node) => span(node));
+  const templates: Protected = root
+    .find(j.TemplateLiteral)
+    .nodes()
+    .map((node) => span(node));
   const sites: Site[] = [];
   root.find(j.NewExpression).forEach((path) => {
     const kind = pgClassOf(path.node.callee, names);
@@ -277,7 +309,10 @@ function oneConfigPerName(sites: readonly Site[], report: Report): Site[] {
   for (const site of sites) {
     const known = byName.get(site.need.name);
     if (known !== undefined && known.key !== site.need.key) {
-      report(site.node, `pool "${site.need.name}" already gets a different connection config in this file; give this one its own pool by hand`);
+      report(
+        site.node,
+        `pool "${site.need.name}" already gets a different connection config in this file; give this one its own pool by hand`,
+      );
       continue;
     }
     byName.set(site.need.name, site.need);
@@ -315,7 +350,11 @@ function existingPools(program: ProgramNode): Map<string, string> {
 }
 
 /** The text that reaches each pool (`db()`), an existing accessor or a fresh one named after the pool. */
-function poolRefs(j: JSCodeshift, program: ProgramNode, accepted: readonly Site[]): { refs: Map<string, string>; fresh: Map<string, FreshPool> } {
+function poolRefs(
+  j: JSCodeshift,
+  program: ProgramNode,
+  accepted: readonly Site[],
+): { refs: Map<string, string>; fresh: Map<string, FreshPool> } {
   const existing = existingPools(program);
   const taken = identifierNames(j, [program]);
   const refs = new Map<string, string>();
@@ -342,7 +381,13 @@ function accessorEdits(
   j: JSCodeshift,
   file: FileInfo,
   options: TransformOptions,
-  parsed: { readonly text: string; readonly root: Collection; readonly program: ProgramNode; readonly names: PgNames; readonly policy: ReturnType<typeof policyFor> },
+  parsed: {
+    readonly text: string;
+    readonly root: Collection;
+    readonly program: ProgramNode;
+    readonly names: PgNames;
+    readonly policy: ReturnType<typeof policyFor>;
+  },
   declarations: readonly FreshPool[],
   built: readonly Site[],
   report: Report,
@@ -356,7 +401,8 @@ function accessorEdits(
   }
   const imports = ensureNamedImports(j, text, root, ['getPool'], from.module);
   if (imports.conflicts.length > 0) {
-    for (const site of built) report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
+    for (const site of built)
+      report(site.node, `the file already uses the name ${imports.conflicts.map((name) => `\`${name}\``).join(', ')} for something else`);
     return null;
   }
   // A CommonJS file (pg came in through require, no import anywhere) gets a require too.
@@ -364,7 +410,11 @@ function accessorEdits(
   const esm = program.body.some((statement) => /^(?:Import|Export)/.test(statement.type));
   if (required !== undefined && !esm) {
     const at = lineAfter(text, span(required).end);
-    edits.push({ start: at, end: at, text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}const { getPool } = require('${RUNTIME_MODULE}');\n` });
+    edits.push({
+      start: at,
+      end: at,
+      text: `${at === text.length && !text.endsWith('\n') ? '\n' : ''}const { getPool } = require('${RUNTIME_MODULE}');\n`,
+    });
   } else edits.push(...imports.edits);
   const getPool = imports.locals.get('getPool')!;
   for (const { at, need, local } of declarations) {
@@ -393,8 +443,17 @@ function shifted(offset: number, edits: readonly Edit[]): number {
 }
 
 /** `text.slice(start, end)` with the `inner` edits inside it applied, then re-indented. */
-function region(text: string, start: number, end: number, inner: readonly Edit[], templates: Protected, change: { add?: string; remove?: string }): string | undefined {
-  const local = inner.filter((edit) => edit.start >= start && edit.end <= end).map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start }));
+function region(
+  text: string,
+  start: number,
+  end: number,
+  inner: readonly Edit[],
+  templates: Protected,
+  change: { add?: string; remove?: string },
+): string | undefined {
+  const local = inner
+    .filter((edit) => edit.start >= start && edit.end <= end)
+    .map((edit) => ({ ...edit, start: edit.start - start, end: edit.end - start }));
   const edited = applyEdits(text.slice(start, end), local, HOUSE_STYLE);
   const keep = templates
     .filter((range) => range.end > start && range.start < end)
@@ -480,8 +539,9 @@ function analyze(
 
   // Control flow that cannot move into a callback.
   if (mode !== 'query') {
-    if (!fn.async) return new Refusal('the function is not async; the client\'s work cannot move into an async callback');
-    if (ownNodes(j, innerNodes, (node) => node.type === 'YieldExpression').length > 0) return new Refusal('the client is used across a `yield`');
+    if (!fn.async) return new Refusal("the function is not async; the client's work cannot move into an async callback");
+    if (ownNodes(j, innerNodes, (node) => node.type === 'YieldExpression').length > 0)
+      return new Refusal('the client is used across a `yield`');
     if (jumpsOut(j, innerNodes)) return new Refusal('a `break` or `continue` leaves the block that uses the client');
   }
   const plan: Plan = {
@@ -497,7 +557,9 @@ function analyze(
     shape,
     returns: ownNodes(j, innerNodes, (node) => node.type === 'ReturnStatement').length > 0,
     deleteConnect: connect === undefined ? [] : [deleteStatement(text, connect)],
-    otherEnds: uses.ends.filter((end) => end !== lastEnd && tryShape?.finalizer?.body.includes(end as never) !== true).map((end) => deleteStatement(text, end)),
+    otherEnds: uses.ends
+      .filter((end) => end !== lastEnd && tryShape?.finalizer?.body.includes(end as never) !== true)
+      .map((end) => deleteStatement(text, end)),
   };
   if (mode === 'query') {
     const direct = queryEdits(plan);
@@ -516,13 +578,20 @@ function perCallFunction(j: JSCodeshift, path: ASTPath<K.NewExpressionKind>): AS
   if (runsOnce(j, fnPath)) return undefined;
   const fn = fnPath.node as K.FunctionKind;
   const method = parentPath(fnPath)?.node as Node | undefined;
-  if (fn.type === 'FunctionExpression' && method?.type === 'MethodDefinition' && (method as { kind?: string }).kind === 'constructor') return undefined;
+  if (fn.type === 'FunctionExpression' && method?.type === 'MethodDefinition' && (method as { kind?: string }).kind === 'constructor')
+    return undefined;
   if ((fn.type === 'ClassMethod' || fn.type === 'ClassPrivateMethod') && fn.kind === 'constructor') return undefined;
   return fnPath;
 }
 
 /** Where the construction goes: a local of its own, or a refusal saying where it escapes; undefined for a memo. */
-function localHolder(j: JSCodeshift, text: string, path: ASTPath<K.NewExpressionKind>, fnPath: ASTPath, what: string): Holder | Refusal | undefined {
+function localHolder(
+  j: JSCodeshift,
+  text: string,
+  path: ASTPath<K.NewExpressionKind>,
+  fnPath: ASTPath,
+  what: string,
+): Holder | Refusal | undefined {
   let value: ASTPath = path;
   for (let next = parentPath(value); next !== null && WRAPPERS.has(next.node.type); next = parentPath(next)) value = next;
   const holderPath = parentPath(value)!;
@@ -530,14 +599,23 @@ function localHolder(j: JSCodeshift, text: string, path: ASTPath<K.NewExpression
   if (parent.type === 'AssignmentExpression') {
     if (parent.operator === '??=' || parent.operator === '||=') return undefined; // memoised
     const around = parentPath(holderPath)?.node as Node | undefined;
-    if (around?.type === 'LogicalExpression' && around.right === parent && textOf(text, around.left) === textOf(text, parent.left)) return undefined; // pool ?? (pool = …)
+    if (around?.type === 'LogicalExpression' && around.right === parent && textOf(text, around.left) === textOf(text, parent.left))
+      return undefined; // pool ?? (pool = …)
     // `if (!pool) pool = new Pool()`, or an early return on it before: a guarded singleton.
     const target = new RegExp(`(?:^|[^\\w$.])${textOf(text, parent.left).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w$])`);
     const at = span(parent).start;
-    if (j(fnPath).find(j.IfStatement).some((guard) => span(guard.node).start < at && target.test(textOf(text, guard.node.test)))) return undefined;
-    return new Refusal(`the ${what} is stored in \`${textOf(text, parent.left)}\`, which outlives the call; share one pool by hand if it is opened per call`);
+    if (
+      j(fnPath)
+        .find(j.IfStatement)
+        .some((guard) => span(guard.node).start < at && target.test(textOf(text, guard.node.test)))
+    )
+      return undefined;
+    return new Refusal(
+      `the ${what} is stored in \`${textOf(text, parent.left)}\`, which outlives the call; share one pool by hand if it is opened per call`,
+    );
   }
-  if (parent.type === 'ReturnStatement' || (parent.type === 'ArrowFunctionExpression' && parent.body === value.node)) return new Refusal(`the ${what} is returned to the caller, who owns it`);
+  if (parent.type === 'ReturnStatement' || (parent.type === 'ArrowFunctionExpression' && parent.body === value.node))
+    return new Refusal(`the ${what} is returned to the caller, who owns it`);
   if (parent.type === 'LogicalExpression') return undefined; // `pool ?? new Pool()`: a memo
   if (parent.type !== 'VariableDeclarator' || parent.id.type !== 'Identifier' || parent.init !== value.node) {
     return new Refusal(`the ${what} is not kept in a local variable`);
@@ -556,49 +634,69 @@ function localHolder(j: JSCodeshift, text: string, path: ASTPath<K.NewExpression
 function collectUses(j: JSCodeshift, text: string, fnPath: ASTPath, holder: Holder, kind: PgClass, what: string): Uses | Refusal {
   const { name } = holder;
   const fn = fnPath.node;
-  const declarators = j(fnPath).find(j.VariableDeclarator).filter((d) => d.node.id.type === 'Identifier' && (d.node.id as K.IdentifierKind).name === name);
+  const declarators = j(fnPath)
+    .find(j.VariableDeclarator)
+    .filter((d) => d.node.id.type === 'Identifier' && (d.node.id as K.IdentifierKind).name === name);
   if (declarators.length > 1) return new Refusal(`\`${name}\` is declared more than once in this function`);
   const queries: ASTPath<K.CallExpressionKind>[] = [];
   const connects: Statement[] = [];
   const ends: Statement[] = [];
   let refusal: Refusal | undefined;
-  j(fnPath).find(j.Identifier, { name }).forEach((ref) => {
-    if (refusal !== undefined || ref.node === holder.id || !isReference(ref)) return;
-    const found = (ref.scope as { lookup(name: string): { node: Node } | null } | null)?.lookup(name);
-    if (found != null && found.node !== fn) {
-      refusal = new Refusal(`\`${name}\` is redeclared in a nested function`);
-      return;
-    }
-    const memberPath = parentPath(ref)!;
-    const callPath = parentPath(memberPath);
-    const member = memberPath.node as Node;
-    const call = callPath?.node as Node | undefined;
-    if (member.type === 'MemberExpression' && member.object === ref.node && !member.computed && member.property.type === 'Identifier' && call?.type === 'CallExpression' && call.callee === member) {
-      const prop = member.property.name;
-      const statement = statementOf(callPath!);
-      if (prop === 'query') {
-        const args = call.arguments;
-        if (args.length === 0 || args.length > 2) return void (refusal = new Refusal(`\`${name}.query\` is called with ${args.length} arguments; the pool takes (text, values)`));
-        if (args.some((arg) => arg.type === 'SpreadElement' || arg.type === 'ArrowFunctionExpression' || arg.type === 'FunctionExpression')) {
-          return void (refusal = new Refusal(`\`${name}.query\` takes a callback or spread arguments; the pool's query returns a promise`));
+  j(fnPath)
+    .find(j.Identifier, { name })
+    .forEach((ref) => {
+      if (refusal !== undefined || ref.node === holder.id || !isReference(ref)) return;
+      const found = (ref.scope as { lookup(name: string): { node: Node } | null } | null)?.lookup(name);
+      if (found != null && found.node !== fn) {
+        refusal = new Refusal(`\`${name}\` is redeclared in a nested function`);
+        return;
+      }
+      const memberPath = parentPath(ref)!;
+      const callPath = parentPath(memberPath);
+      const member = memberPath.node as Node;
+      const call = callPath?.node as Node | undefined;
+      if (
+        member.type === 'MemberExpression' &&
+        member.object === ref.node &&
+        !member.computed &&
+        member.property.type === 'Identifier' &&
+        call?.type === 'CallExpression' &&
+        call.callee === member
+      ) {
+        const prop = member.property.name;
+        const statement = statementOf(callPath!);
+        if (prop === 'query') {
+          const args = call.arguments;
+          if (args.length === 0 || args.length > 2)
+            return void (refusal = new Refusal(`\`${name}.query\` is called with ${args.length} arguments; the pool takes (text, values)`));
+          if (
+            args.some((arg) => arg.type === 'SpreadElement' || arg.type === 'ArrowFunctionExpression' || arg.type === 'FunctionExpression')
+          ) {
+            return void (refusal = new Refusal(
+              `\`${name}.query\` takes a callback or spread arguments; the pool's query returns a promise`,
+            ));
+          }
+          if (args[0]!.type === 'NewExpression')
+            return void (refusal = new Refusal(`\`${name}.query\` runs a submittable (cursor or stream), which needs a client of its own`));
+          queries.push(callPath as ASTPath<K.CallExpressionKind>);
+          return;
         }
-        if (args[0]!.type === 'NewExpression') return void (refusal = new Refusal(`\`${name}.query\` runs a submittable (cursor or stream), which needs a client of its own`));
-        queries.push(callPath as ASTPath<K.CallExpressionKind>);
-        return;
+        if (prop === 'connect' && statement !== undefined && statementCall(statement, name, 'connect') !== undefined) {
+          if (kind === 'Pool')
+            return void (refusal = new Refusal(
+              `\`${name}.connect()\` checks a client out of the pool; rewrite it with withClient by hand`,
+            ));
+          connects.push(statement);
+          return;
+        }
+        if (prop === 'end' && statement !== undefined && statementCall(statement, name, 'end') !== undefined) {
+          ends.push(statement);
+          return;
+        }
+        return void (refusal = new Refusal(`\`${name}.${prop}()\` is used; only query, connect and end can move to a shared pool`));
       }
-      if (prop === 'connect' && statement !== undefined && statementCall(statement, name, 'connect') !== undefined) {
-        if (kind === 'Pool') return void (refusal = new Refusal(`\`${name}.connect()\` checks a client out of the pool; rewrite it with withClient by hand`));
-        connects.push(statement);
-        return;
-      }
-      if (prop === 'end' && statement !== undefined && statementCall(statement, name, 'end') !== undefined) {
-        ends.push(statement);
-        return;
-      }
-      return void (refusal = new Refusal(`\`${name}.${prop}()\` is used; only query, connect and end can move to a shared pool`));
-    }
-    refusal = valueUseRefusal(text, ref.node, member, name, what);
-  });
+      refusal = valueUseRefusal(text, ref.node, member, name, what);
+    });
   if (refusal !== undefined) return refusal;
   if (queries.length === 0) return new Refusal(`the ${what} runs no query`);
   return { queries, connects, ends };
@@ -612,16 +710,29 @@ function valueUseRefusal(text: string, ref: Node, member: Node, name: string, wh
   if (member.type === 'CallExpression' || member.type === 'NewExpression') {
     return new Refusal(`the ${what} is passed to \`${textOf(text, member.callee)}\`, which may keep or end it`);
   }
-  if (member.type === 'ReturnStatement' || (member.type === 'ArrowFunctionExpression' && member.body === ref)) return new Refusal(`the ${what} is returned to the caller, who owns it`);
+  if (member.type === 'ReturnStatement' || (member.type === 'ArrowFunctionExpression' && member.body === ref))
+    return new Refusal(`the ${what} is returned to the caller, who owns it`);
   if (member.type === 'AssignmentExpression' && member.left === ref) return new Refusal(`\`${name}\` is reassigned`);
-  if (member.type === 'AssignmentExpression' || member.type === 'ObjectProperty' || member.type === 'Property' || member.type === 'ArrayExpression') {
+  if (
+    member.type === 'AssignmentExpression' ||
+    member.type === 'ObjectProperty' ||
+    member.type === 'Property' ||
+    member.type === 'ArrayExpression'
+  ) {
     return new Refusal(`the ${what} is stored where it outlives the call`);
   }
   return new Refusal(`the ${what} is used as a value (\`${textOf(text, member)}\`); only query, connect and end can move to a shared pool`);
 }
 
 /** The shape: [decl] [connect] try { [connect] … } finally { end }  or  [decl] [connect] … [end] … */
-function shapeOf(text: string, path: ASTPath<K.NewExpressionKind>, holder: Holder, kind: PgClass, uses: Uses, what: string): Shape | Refusal {
+function shapeOf(
+  text: string,
+  path: ASTPath<K.NewExpressionKind>,
+  holder: Holder,
+  kind: PgClass,
+  uses: Uses,
+  what: string,
+): Shape | Refusal {
   const { name, declaration } = holder;
   const { connects, ends } = uses;
   const body = holder.block.body;
@@ -629,16 +740,21 @@ function shapeOf(text: string, path: ASTPath<K.NewExpressionKind>, holder: Holde
   let connect: Statement | undefined;
   let at = index + 1;
   if (kind === 'Client') {
-    if (connects.length !== 1) return new Refusal(connects.length === 0 ? `\`${name}.connect()\` is never awaited as a statement` : `\`${name}.connect()\` is called more than once`);
+    if (connects.length !== 1)
+      return new Refusal(
+        connects.length === 0 ? `\`${name}.connect()\` is never awaited as a statement` : `\`${name}.connect()\` is called more than once`,
+      );
     connect = connects[0]!;
     const next = body[index + 1];
     if (next === connect) at = index + 2;
-    else if (next?.type !== 'TryStatement' || next.block.body[0] !== connect) return new Refusal(`\`${name}.connect()\` does not directly follow \`new ${textOf(text, path.node.callee)}()\``);
+    else if (next?.type !== 'TryStatement' || next.block.body[0] !== connect)
+      return new Refusal(`\`${name}.connect()\` does not directly follow \`new ${textOf(text, path.node.callee)}()\``);
     if (!ownsLines(text, connect)) return new Refusal(`\`${name}.connect()\` shares its line with other code`);
   }
   const following = body[at];
   const isEndOnly = (statements: readonly Statement[]): boolean => statements.length > 0 && statements.every((s) => ends.includes(s));
-  const tryShape = following?.type === 'TryStatement' && following.finalizer != null && isEndOnly(following.finalizer.body) ? following : undefined;
+  const tryShape =
+    following?.type === 'TryStatement' && following.finalizer != null && isEndOnly(following.finalizer.body) ? following : undefined;
   if (tryShape === undefined && following?.type === 'TryStatement' && following.block.body[0] === connect) {
     return new Refusal(`the try around \`${name}\` does more in its finally block than end the ${what}`);
   }
@@ -682,12 +798,17 @@ function chooseMode(
       handler.body.body.length === 2 &&
       sqlStatement(handler.body.body[0], name, ROLLBACK) &&
       handler.body.body[1]!.type === 'ThrowStatement' &&
-      (handler.body.body[1]).argument.type === 'Identifier' &&
-      ((handler.body.body[1]).argument as K.IdentifierKind).name === (handler.param as K.IdentifierKind).name);
+      handler.body.body[1].argument.type === 'Identifier' &&
+      (handler.body.body[1].argument as K.IdentifierKind).name === (handler.param as K.IdentifierKind).name);
   const last = inner.at(-1);
   const commit = last?.type === 'ReturnStatement' && tryShape !== undefined ? inner.at(-2) : last;
   const between = inner.slice(1, inner.indexOf(commit as Statement));
-  const controls = queries.filter((query) => BEGIN.test(sqlText(query.node.arguments[0]) ?? '') || COMMIT.test(sqlText(query.node.arguments[0]) ?? '') || ROLLBACK.test(sqlText(query.node.arguments[0]) ?? ''));
+  const controls = queries.filter(
+    (query) =>
+      BEGIN.test(sqlText(query.node.arguments[0]) ?? '') ||
+      COMMIT.test(sqlText(query.node.arguments[0]) ?? '') ||
+      ROLLBACK.test(sqlText(query.node.arguments[0]) ?? ''),
+  );
   if (
     handlerRollsBack &&
     sqlStatement(inner[0], name, BEGIN) &&
@@ -699,7 +820,10 @@ function chooseMode(
     ownsLines(text, inner[0]) &&
     ownsLines(text, commit)
   ) {
-    return { mode: 'transaction', txn: { begin: inner[0]!, commit, options: beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!)! } };
+    return {
+      mode: 'transaction',
+      txn: { begin: inner[0]!, commit, options: beginOptions(sqlText(statementCall(inner[0]!, name, 'query')!.arguments[0])!)! },
+    };
   }
   return { mode: 'withClient', txn: undefined };
 }
@@ -710,15 +834,33 @@ function queryEdits(plan: Plan): Analysis | Refusal | undefined {
   const { declaration } = holder;
   const { tryShape, lastEnd } = shape;
   const handler = tryShape?.handler ?? undefined;
-  const queryEdits = (ref: string): Edit[] => uses.queries.map((query) => span((query.node.callee as K.MemberExpressionKind).object)).map(({ start, end }) => ({ start, end, text: ref }));
+  const queryEdits = (ref: string): Edit[] =>
+    uses.queries
+      .map((query) => span((query.node.callee as K.MemberExpressionKind).object))
+      .map(({ start, end }) => ({ start, end, text: ref }));
   if (tryShape === undefined) {
-    return { need: config, build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, ...(lastEnd ? [deleteStatement(text, lastEnd)] : []), ...otherEnds, ...queryEdits(ref)] };
+    return {
+      need: config,
+      build: (ref) => [
+        deleteStatement(text, declaration),
+        ...deleteConnect,
+        ...(lastEnd ? [deleteStatement(text, lastEnd)] : []),
+        ...otherEnds,
+        ...queryEdits(ref),
+      ],
+    };
   }
   if (handler != null) {
     // try { … } catch { … } finally { end } → try { … } catch { … }
     return {
       need: config,
-      build: (ref) => [deleteStatement(text, declaration), ...deleteConnect, { start: span(handler).end, end: span(tryShape).end, text: '' }, ...otherEnds, ...queryEdits(ref)],
+      build: (ref) => [
+        deleteStatement(text, declaration),
+        ...deleteConnect,
+        { start: span(handler).end, end: span(tryShape).end, text: '' },
+        ...otherEnds,
+        ...queryEdits(ref),
+      ],
     };
   }
   const unwrapped = unwrap(j, text, fn, tryShape, unit, templates);
@@ -739,14 +881,23 @@ function callbackEdits(plan: Plan, call: 'withClient' | 'transaction', txn: Tran
   const { text, fn, holder, uses, shape, returns } = plan;
   const { name, declaration } = holder;
   const { tryShape, inner, tail, lastEnd, connect } = shape;
-  const moved = tryShape !== undefined ? span(tryShape) : { start: span(declaration).start, end: span(lastEnd ?? inner.at(-1) ?? declaration).end };
-  const stray = [...uses.queries.map((query) => query.node), ...uses.ends].some((use) => span(use).start < moved.start || span(use).end > moved.end);
+  const moved =
+    tryShape !== undefined ? span(tryShape) : { start: span(declaration).start, end: span(lastEnd ?? inner.at(-1) ?? declaration).end };
+  const stray = [...uses.queries.map((query) => query.node), ...uses.ends].some(
+    (use) => span(use).start < moved.start || span(use).end > moved.end,
+  );
   if (stray) return new Refusal(`\`${name}\` is used after the block that ends it`);
   if (returns && (tail.length > 0 || fn.body !== holder.block)) {
-    return new Refusal('the block that uses the client returns from the function and other code follows it; move it into withClient by hand');
+    return new Refusal(
+      'the block that uses the client returns from the function and other code follows it; move it into withClient by hand',
+    );
   }
   const indent = indentAt(text, span(declaration).start);
-  const keptComments = [declaration, ...(connect !== undefined && connect !== tryShape?.block.body[0] ? [connect] : []), ...(lastEnd ? [lastEnd] : [])]
+  const keptComments = [
+    declaration,
+    ...(connect !== undefined && connect !== tryShape?.block.body[0] ? [connect] : []),
+    ...(lastEnd ? [lastEnd] : []),
+  ]
     .map((statement) => text.slice(span(statement).end, lineAfter(text, span(statement).end)).trim())
     .filter((comment) => comment !== '')
     .map((comment) => `${indent}${comment}\n`)
@@ -779,18 +930,33 @@ function tryCallbackEdits(plan: Plan, tryShape: K.TryStatementKind, opening: Ope
     const blockSpan = span(tryShape.block);
     const from = lineAfter(text, blockSpan.start);
     const to = lineStartOf(text, blockSpan.end - 1);
-    if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '') return new Refusal('the try block shares its lines with other code');
+    if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '')
+      return new Refusal('the try block shares its lines with other code');
     content = () => region(text, from, to, [...deleteConnect, ...otherEnds, ...txnEdits], templates, {});
   } else {
     const from = lineStartOf(text, span(tryShape).start);
-    content = () => region(text, from, end, [...deleteConnect, ...otherEnds, { start: span(handler).end, end: span(tryShape).end, text: '' }], templates, { add: unit });
+    content = () =>
+      region(
+        text,
+        from,
+        end,
+        [...deleteConnect, ...otherEnds, { start: span(handler).end, end: span(tryShape).end, text: '' }],
+        templates,
+        { add: unit },
+      );
   }
   return {
     need: config,
     build: (ref) => {
       const preface = region(text, between.start, between.end, deleteConnect, templates, {}) ?? '';
       const lead = returns ? 'return ' : 'await ';
-      return [{ start, end, text: `${keptComments}${preface}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content(ref)}${indent}}${txn?.options ?? ''});\n` }];
+      return [
+        {
+          start,
+          end,
+          text: `${keptComments}${preface}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content(ref)}${indent}}${txn?.options ?? ''});\n`,
+        },
+      ];
     },
   };
 }
@@ -821,7 +987,13 @@ function straightCallbackEdits(plan: Plan, opening: Opening): Analysis | Refusal
         lead = `${escaping.mutable ? 'let' : 'const'} ${value} = await `;
         result = `${indent}${unit}return ${value};\n`;
       }
-      return [{ start, end, text: `${keptComments}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content}${result}${indent}}${txn?.options ?? ''});\n` }];
+      return [
+        {
+          start,
+          end,
+          text: `${keptComments}${indent}${lead}${ref}.${call}(async (${name}) => {\n${content}${result}${indent}}${txn?.options ?? ''});\n`,
+        },
+      ];
     },
   };
 }
@@ -852,15 +1024,26 @@ function runsOnce(j: JSCodeshift, fnPath: ASTPath): boolean {
   if (file.find(j.ExportSpecifier).some((spec) => nameOf(spec.node.local) === id)) return false;
   const calls = file
     .find(j.Identifier, { name: id })
-    .filter((ref) => isReference(ref) && ref.node !== (fn.type === 'FunctionDeclaration' ? fn.id : (parent as K.VariableDeclaratorKind).id));
-  return calls.length > 0 && calls.every((ref) => (parentPath(ref)?.node as Node).type === 'CallExpression' && (parentPath(ref)!.node as K.CallExpressionKind).callee === ref.node && !insideFunction(ref));
+    .filter(
+      (ref) => isReference(ref) && ref.node !== (fn.type === 'FunctionDeclaration' ? fn.id : (parent as K.VariableDeclaratorKind).id),
+    );
+  return (
+    calls.length > 0 &&
+    calls.every(
+      (ref) =>
+        (parentPath(ref)?.node as Node).type === 'CallExpression' &&
+        (parentPath(ref)!.node as K.CallExpressionKind).callee === ref.node &&
+        !insideFunction(ref),
+    )
+  );
 }
 
 /** The statement an expression path belongs to, when it is the whole statement (maybe awaited). */
 function statementOf(path: ASTPath): Statement | undefined {
   let up: ASTPath | null = path.parent as ASTPath | null;
-  while (up !== null && (up.node.type === 'AwaitExpression' || (up.node.type === 'UnaryExpression' && (up.node).operator === 'void'))) up = up.parent as ASTPath | null;
-  return up?.node.type === 'ExpressionStatement' ? (up.node) : undefined;
+  while (up !== null && (up.node.type === 'AwaitExpression' || (up.node.type === 'UnaryExpression' && up.node.operator === 'void')))
+    up = up.parent as ASTPath | null;
+  return up?.node.type === 'ExpressionStatement' ? up.node : undefined;
 }
 
 /** The lines of `try { … } finally { end }` to replace, and the block's inner lines, when the block can move out dedented. */
@@ -876,19 +1059,21 @@ function unwrap(
   const blockSpan = span(tryShape.block);
   const from = lineAfter(text, blockSpan.start);
   const to = lineStartOf(text, blockSpan.end - 1);
-  if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '') return new Refusal('the try block shares its lines with other code');
+  if (text.slice(blockSpan.start + 1, from).trim() !== '' || text.slice(to, blockSpan.end - 1).trim() !== '')
+    return new Refusal('the try block shares its lines with other code');
   if (region(text, from, to, [], templates, { remove: unit }) === undefined) return new Refusal('the try block is not indented one level');
   // Its declarations would join the function's scope: no name may be used elsewhere there.
   const declared = declaredNames(tryShape.block.body).names;
   if (declared.length > 0) {
     const blockRange = blockSpan;
     let clash = false;
-    j(fn as never).find(j.Identifier).forEach((path) => {
-      const at = span(path.node).start;
-      if (declared.includes(path.node.name) && (at < blockRange.start || at >= blockRange.end)) clash = true;
-    });
+    j(fn as never)
+      .find(j.Identifier)
+      .forEach((path) => {
+        const at = span(path.node).start;
+        if (declared.includes(path.node.name) && (at < blockRange.start || at >= blockRange.end)) clash = true;
+      });
     if (clash) return new Refusal('a name the try block declares is used elsewhere in the function');
   }
   return { start: lineStartOf(text, span(tryShape).start), end: lineAfter(text, span(tryShape).end), from, to };
 }
-

@@ -40,7 +40,16 @@ import {
   type Node,
   type PoolKind,
 } from '../utils/release-ast.js';
-import { indentEdits, indentUnit, indentationAt, lineEndOf, lineStartOf, nextLineStart, restOfLine, startsLine } from '../utils/release-text.js';
+import {
+  indentEdits,
+  indentUnit,
+  indentationAt,
+  lineEndOf,
+  lineStartOf,
+  nextLineStart,
+  restOfLine,
+  startsLine,
+} from '../utils/release-text.js';
 import { projectTargetsUsing } from '../utils/release-tsconfig.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
@@ -153,7 +162,13 @@ interface Removed {
   readonly finalRemoval: number | undefined;
 }
 
-function runPass(file: FileInfo, api: API, options: ReleaseClientsOptions, text: string, report: (line: number, column: number, reason: string) => void): { output: string | null; deferred: boolean } {
+function runPass(
+  file: FileInfo,
+  api: API,
+  options: ReleaseClientsOptions,
+  text: string,
+  report: (line: number, column: number, reason: string) => void,
+): { output: string | null; deferred: boolean } {
   const j = api.jscodeshift;
   const root = parseForTextEdits(j, text);
   const program = programOf(root);
@@ -188,7 +203,8 @@ function passOver(file_: Node, program: Node, text: string, allowUsing: boolean)
   const templates = [] as [number, number][];
   visit(file_, (node) => {
     // Text that is data: a template literal's lines, and a string continued with a backslash.
-    if (node.type === 'TemplateLiteral' || node.type === 'StringLiteral' || (node.type === 'Literal' && typeof node['value'] === 'string')) templates.push([at(node), span(node).end]);
+    if (node.type === 'TemplateLiteral' || node.type === 'StringLiteral' || (node.type === 'Literal' && typeof node['value'] === 'string'))
+      templates.push([at(node), span(node).end]);
   });
   const parent = (node: Node): Node | undefined => parents.get(node);
   const enclosingFunction = (node: Node): Node => {
@@ -197,7 +213,8 @@ function passOver(file_: Node, program: Node, text: string, allowUsing: boolean)
   };
   const outerExpression = (node: Node): Node => {
     let current = node;
-    for (let up = parent(current); up !== undefined && (WRAPPER_TYPES.has(up.type) || up.type === 'ChainExpression'); up = parent(current)) current = up;
+    for (let up = parent(current); up !== undefined && (WRAPPER_TYPES.has(up.type) || up.type === 'ChainExpression'); up = parent(current))
+      current = up;
     return current;
   };
   const source = (node: Node): string => text.slice(at(node), span(node).end);
@@ -226,7 +243,11 @@ function findCheckouts(pass: Pass, file_: Node, pools: PoolFinder, report: (line
     } else if (holder?.type === 'AssignmentExpression' && holder['right'] === outerExpression(awaited)) {
       const target = chainText(holder['left'] as Node);
       if (target !== undefined && releasedInFinally(pass, enclosingFunction(call), target)) return; // `let client; try { client = …} finally { client?.release() }`
-      report(lineOf(call), (call.loc?.start.column ?? 0) + 1, `\`${chainText(holder['left'] as Node) ?? 'the client'}\` is assigned a client after its declaration; give each checkout its own \`const\` and run release-clients again, or release it in \`finally\` by hand`);
+      report(
+        lineOf(call),
+        (call.loc?.start.column ?? 0) + 1,
+        `\`${chainText(holder['left'] as Node) ?? 'the client'}\` is assigned a client after its declaration; give each checkout its own \`const\` and run release-clients again, or release it in \`finally\` by hand`,
+      );
     }
   });
   return sites;
@@ -238,7 +259,11 @@ function releasedInFinally(pass: Pass, fn: Node, target: string): boolean {
   let found = false;
   visit(fn, (node) => {
     if (found) return false;
-    if ((node.type !== 'CallExpression' && node.type !== 'OptionalCallExpression') || chainText(node['callee'] as Node) !== `${target}.release`) return;
+    if (
+      (node.type !== 'CallExpression' && node.type !== 'OptionalCallExpression') ||
+      chainText(node['callee'] as Node) !== `${target}.release`
+    )
+      return;
     for (let current = node, up = parent(node); up !== undefined && current !== fn; current = up, up = parent(up)) {
       if (up.type === 'TryStatement' && up['finalizer'] === current) found = true;
     }
@@ -255,7 +280,10 @@ function plan(pass: Pass, site: Site): Outcome {
   if (statement.type === 'ExpressionStatement') {
     if (method === 'acquire' && kind !== 'bounded') return { fine: true };
     const expression = statement['expression'] as Node;
-    return { edits: [{ start: at(expression), end: span(expression).end, text: `(${source(expression)}).release()` }], region: [at(statement), span(statement).end] };
+    return {
+      edits: [{ start: at(expression), end: span(expression).end, text: `(${source(expression)}).release()` }],
+      region: [at(statement), span(statement).end],
+    };
   }
   const checkout = checkoutOf(pass, site);
   if (!('name' in checkout)) return checkout;
@@ -268,17 +296,23 @@ function plan(pass: Pass, site: Site): Outcome {
   if (typeof end !== 'number') return end;
 
   const exported = body.slice(index + 1, end + 1).find((s) => /^(?:Export|Import)|^TSExport|^TSImportEquals/.test(s.type));
-  if (exported !== undefined) return { refused: `an \`${exported.type.startsWith('Import') || exported.type === 'TSImportEqualsDeclaration' ? 'import' : 'export'}\` (line ${lineOf(exported)}) sits between the checkout and the client's last use; it cannot move into a \`try\`` };
+  if (exported !== undefined)
+    return {
+      refused: `an \`${exported.type.startsWith('Import') || exported.type === 'TSImportEqualsDeclaration' ? 'import' : 'export'}\` (line ${lineOf(exported)}) sits between the checkout and the client's last use; it cannot move into a \`try\``,
+    };
 
-  const useUsing = allowUsing && kind === 'bounded' && method === 'acquire' && declarationKind !== 'var' && !body.slice(end + 1).some((s) => waits(s));
+  const useUsing =
+    allowUsing && kind === 'bounded' && method === 'acquire' && declarationKind !== 'var' && !body.slice(end + 1).some((s) => waits(s));
   const lastHeld = useUsing ? body.length - 1 : end;
   const released = movableReleases(pass, checkout, releases, lastHeld, useUsing);
   if ('refused' in released) return released;
 
   // Layout: the checkout and the last held statement each end their line.
-  if (!startsLine(text, at(statement)) || restOfLine(text, span(statement).end) === 'code') return { refused: `\`${name}\`'s checkout shares its line with other code; put it on a line of its own first` };
+  if (!startsLine(text, at(statement)) || restOfLine(text, span(statement).end) === 'code')
+    return { refused: `\`${name}\`'s checkout shares its line with other code; put it on a line of its own first` };
   const last = body[lastHeld]!;
-  if (restOfLine(text, span(last).end) === 'code') return { refused: `the last statement that uses \`${name}\` (line ${lineOf(last)}) shares its line with other code` };
+  if (restOfLine(text, span(last).end) === 'code')
+    return { refused: `the last statement that uses \`${name}\` (line ${lineOf(last)}) shares its line with other code` };
 
   const blockIndent = checkout.block.type === 'Program' ? undefined : indentationAt(text, at(checkout.block));
   const unit = indentUnit(text, indentationAt(text, at(statement)), blockIndent);
@@ -299,13 +333,15 @@ function checkoutOf(pass: Pass, site: Site): Checkout | Outcome {
   const declarators = statement['declarations'] as Node[];
   const declarationKind = statement['kind'] as string;
   if (declarationKind === 'using' || declarationKind === 'await using') return { fine: true };
-  if (declarators.length !== 1) return { refused: `\`${acquire}\` shares its declaration with other variables; split the declaration first` };
+  if (declarators.length !== 1)
+    return { refused: `\`${acquire}\` shares its declaration with other variables; split the declaration first` };
   const id = declarators[0]!['id'] as Node;
   if (id.type !== 'Identifier') return { fine: true }; // destructured: nothing named holds the client
   const name = id['name'] as string;
   const block = parent(statement);
   if (block?.type === 'ExportNamedDeclaration') return { fine: true };
-  if (block === undefined || !BLOCK_TYPES.has(block.type)) return { refused: `\`${name}\` is declared outside a block (a \`case\` clause or a one-statement body); wrap it in braces first` };
+  if (block === undefined || !BLOCK_TYPES.has(block.type))
+    return { refused: `\`${name}\` is declared outside a block (a \`case\` clause or a one-statement body); wrap it in braces first` };
   const body = block['body'] as Node[];
   const index = body.indexOf(statement);
   const fn = enclosingFunction(call);
@@ -319,7 +355,8 @@ function checkoutOf(pass: Pass, site: Site): Checkout | Outcome {
   if (declarationKind === 'var' && referencesIn(fn, name, fn, parents).some((ref) => ref !== id && !refs.includes(ref))) {
     return { refused: `\`var ${name}\` is used outside the block of its checkout; declare it with \`const\` first` };
   }
-  if (refs.some((ref) => topIndex(ref) <= index)) return { refused: `\`${name}\` is used before its checkout (a hoisted function); release it by hand` };
+  if (refs.some((ref) => topIndex(ref) <= index))
+    return { refused: `\`${name}\` is used before its checkout (a hoisted function); release it by hand` };
   return { acquire, declarationKind, id, name, block, body, index, fn, refs, topIndex };
 }
 
@@ -332,14 +369,23 @@ function classifyUses(pass: Pass, site: Site, checkout: Checkout): Node[] | Outc
   for (const ref of refs) {
     const outer = outerExpression(ref);
     const up = parent(outer)!;
-    if ((up.type === 'AssignmentExpression' && up['left'] === outer) || up.type === 'UpdateExpression' || ((up.type === 'ForOfStatement' || up.type === 'ForInStatement') && up['left'] === outer)) {
+    if (
+      (up.type === 'AssignmentExpression' && up['left'] === outer) ||
+      up.type === 'UpdateExpression' ||
+      ((up.type === 'ForOfStatement' || up.type === 'ForInStatement') && up['left'] === outer)
+    ) {
       return { refused: `\`${name}\` is reassigned (line ${lineOf(ref)}); a \`finally\` would release whichever client it holds by then` };
     }
     if ((up.type === 'MemberExpression' || up.type === 'OptionalMemberExpression') && up['object'] === outer) {
       const property = up['property'] as Node;
       const member = outerExpression(up);
       const callNode = parent(member);
-      if (up['computed'] !== true && property['name'] === 'release' && (callNode?.type === 'CallExpression' || callNode?.type === 'OptionalCallExpression') && callNode['callee'] === member) {
+      if (
+        up['computed'] !== true &&
+        property['name'] === 'release' &&
+        (callNode?.type === 'CallExpression' || callNode?.type === 'OptionalCallExpression') &&
+        callNode['callee'] === member
+      ) {
         releases.push(callNode);
       }
       continue;
@@ -394,8 +440,14 @@ function releasesSettled(pass: Pass, site: Site, checkout: Checkout, releases: r
     const owner = enclosingFunction(release);
     if (owner === fn) continue;
     const calleeOf = parent(outerExpression(owner));
-    const methodOf = calleeOf?.type === 'CallExpression' ? ((unwrap(calleeOf['callee'] as Node)['property'] as Node | undefined)?.['name'] as string | undefined) : undefined;
-    if (methodOf === 'then') return { refused: `\`${name}\` is released in a \`.then\` callback (line ${lineOf(release)}), which runs only on success; release it in \`finally\` by hand` };
+    const methodOf =
+      calleeOf?.type === 'CallExpression'
+        ? ((unwrap(calleeOf['callee'] as Node)['property'] as Node | undefined)?.['name'] as string | undefined)
+        : undefined;
+    if (methodOf === 'then')
+      return {
+        refused: `\`${name}\` is released in a \`.then\` callback (line ${lineOf(release)}), which runs only on success; release it in \`finally\` by hand`,
+      };
     return { refused: `\`${name}\` is released inside a callback (line ${lineOf(release)}), which owns it from there; left as it is` };
   }
   // Released right after the checkout, before anything can throw.
@@ -432,17 +484,29 @@ function callbackUseRefusal(pass: Pass, checkout: Checkout): Outcome | undefined
       const member = parent(outerExpression(ref));
       const callNode = member === undefined ? undefined : parent(outerExpression(member));
       const returned = callNode === undefined ? undefined : parent(outerExpression(callNode));
-      if (callNode?.type === 'CallExpression' && (returned?.type === 'ReturnStatement' || (returned?.type === 'ArrowFunctionExpression' && returned['body'] === outerExpression(callNode)))) {
-        return { refused: `\`${source(callNode)}\` is returned without \`await\` (line ${lineOf(ref)}); a \`finally\` would release \`${name}\` before it settles — write \`return await …\` first` };
+      if (
+        callNode?.type === 'CallExpression' &&
+        (returned?.type === 'ReturnStatement' ||
+          (returned?.type === 'ArrowFunctionExpression' && returned['body'] === outerExpression(callNode)))
+      ) {
+        return {
+          refused: `\`${source(callNode)}\` is returned without \`await\` (line ${lineOf(ref)}); a \`finally\` would release \`${name}\` before it settles — write \`return await …\` first`,
+        };
       }
       continue;
     }
     let awaitedCallback = false;
     for (let up = parent(nested); up !== undefined && up !== fn; up = parent(up)) {
-      if (up.type === 'AwaitExpression') { awaitedCallback = true; break; }
+      if (up.type === 'AwaitExpression') {
+        awaitedCallback = true;
+        break;
+      }
       if (/Statement$|Declaration$/.test(up.type)) break;
     }
-    if (!awaitedCallback) return { refused: `\`${name}\` is used in a callback (line ${lineOf(ref)}) that may run after the function moves on; releasing it in \`finally\` could pull it out from under that callback` };
+    if (!awaitedCallback)
+      return {
+        refused: `\`${name}\` is used in a callback (line ${lineOf(ref)}) that may run after the function moves on; releasing it in \`finally\` could pull it out from under that callback`,
+      };
   }
   return undefined;
 }
@@ -461,7 +525,9 @@ function heldEnd(pass: Pass, checkout: Checkout): number | Outcome {
       if (!uses) continue;
       const wait = body.slice(end + 1, later + 1).find((s) => waits(s));
       if (wait !== undefined) {
-        return { refused: `\`${[...names].join('`, `')}\`, declared while \`${name}\` is held, is used by later code that waits (line ${lineOf(wait)}); moving that into the \`try\` would hold the client across the wait` };
+        return {
+          refused: `\`${[...names].join('`, `')}\`, declared while \`${name}\` is held, is used by later code that waits (line ${lineOf(wait)}); moving that into the \`try\` would hold the client across the wait`,
+        };
       }
       end = later;
       grown = true;
@@ -472,18 +538,31 @@ function heldEnd(pass: Pass, checkout: Checkout): number | Outcome {
 }
 
 /** Every release on the way must be a statement of its own that moving to finally does not delay past an await. */
-function movableReleases(pass: Pass, checkout: Checkout, releases: readonly Node[], lastHeld: number, useUsing: boolean): Releases | { readonly refused: string } {
+function movableReleases(
+  pass: Pass,
+  checkout: Checkout,
+  releases: readonly Node[],
+  lastHeld: number,
+  useUsing: boolean,
+): Releases | { readonly refused: string } {
   const { source } = pass;
   const { name, block } = checkout;
   const argTexts = new Set(releases.map((release) => (release['arguments'] as Node[]).map(source).join(', ')));
-  if (argTexts.size > 1) return { refused: `\`${name}\` is released with different arguments (${[...argTexts].map((a) => `\`release(${a})\``).join(', ')}); decide by hand how each path gives it back` };
+  if (argTexts.size > 1)
+    return {
+      refused: `\`${name}\` is released with different arguments (${[...argTexts].map((a) => `\`release(${a})\``).join(', ')}); decide by hand how each path gives it back`,
+    };
   const args = [...argTexts][0] ?? '';
-  if (args !== '' && !/^(?:true|false)$/.test(args)) return { refused: `\`${name}.release(${args})\` passes a value that a \`finally\` cannot see; release it by hand` };
+  if (args !== '' && !/^(?:true|false)$/.test(args))
+    return { refused: `\`${name}.release(${args})\` passes a value that a \`finally\` cannot see; release it by hand` };
   if (useUsing && args !== '') return { refused: `\`${name}.release(${args})\` passes an argument that \`await using\` would drop` };
   const removals: Node[] = [];
   for (const release of releases) {
     const releaseStatement = releaseStatementOf(pass, release);
-    if (releaseStatement === undefined) return { refused: `\`${source(release)}\` (line ${lineOf(release)}) is part of a larger expression; make it a statement of its own first` };
+    if (releaseStatement === undefined)
+      return {
+        refused: `\`${source(release)}\` (line ${lineOf(release)}) is part of a larger expression; make it a statement of its own first`,
+      };
     const why = delayReason(pass, releaseStatement, block, lastHeld);
     if (why !== undefined) return { refused: `\`${source(release)}\` (line ${lineOf(release)}) ${why}` };
     removals.push(releaseStatement);
@@ -492,7 +571,14 @@ function movableReleases(pass: Pass, checkout: Checkout, releases: readonly Node
 }
 
 /** The edits that take each release out of the held code (a top-level one takes its comments into the finally). */
-function removalEdits(pass: Pass, checkout: Checkout, removals: readonly Node[], lastHeld: number, useUsing: boolean, unit: string): Removed {
+function removalEdits(
+  pass: Pass,
+  checkout: Checkout,
+  removals: readonly Node[],
+  lastHeld: number,
+  useUsing: boolean,
+  unit: string,
+): Removed {
   const { text, parent } = pass;
   const { name, block, body } = checkout;
   const edits: Edit[] = [];
@@ -530,7 +616,11 @@ function removalEdits(pass: Pass, checkout: Checkout, removals: readonly Node[],
     }
     if (removal === body[lastHeld] && topLevel) {
       // The last held statement goes: blank lines before it go too, so the try ends on code.
-      while (from > 0 && lineStartOf(text, from - 1) > span(body[lastHeld - 1]!).end && text.slice(lineStartOf(text, from - 1), from - 1).trim() === '') {
+      while (
+        from > 0 &&
+        lineStartOf(text, from - 1) > span(body[lastHeld - 1]!).end &&
+        text.slice(lineStartOf(text, from - 1), from - 1).trim() === ''
+      ) {
         from = lineStartOf(text, from - 1);
       }
       finalRemoval = from;
@@ -540,7 +630,9 @@ function removalEdits(pass: Pass, checkout: Checkout, removals: readonly Node[],
     // A branch left with nothing in it says where its release went, rather than look like a mistake.
     const container = parent(removal)!;
     const emptied = container !== block && (container['body'] as Node[]).every((s) => removals.includes(s));
-    const note = emptied ? `${indentationAt(text, start)}${useUsing ? '' : unit}// \`${name}\` is released ${useUsing ? 'by `await using`' : 'in `finally`'}\n` : '';
+    const note = emptied
+      ? `${indentationAt(text, start)}${useUsing ? '' : unit}// \`${name}\` is released ${useUsing ? 'by `await using`' : 'in `finally`'}\n`
+      : '';
     edits.push({ start: from, end: nextLineStart(text, stop), text: note });
   }
   return { edits, removedLines, movedComments, finalRemoval };
@@ -553,7 +645,11 @@ function queriesMatching(held: readonly Node[], name: string, pattern: RegExp): 
     visit(s, (node) => {
       if (found || node.type !== 'CallExpression') return !found;
       const callee = unwrap(node['callee'] as Node);
-      if (callee.type === 'MemberExpression' && chainText(callee['object'] as Node) === name && (callee['property'] as Node)['name'] === 'query') {
+      if (
+        callee.type === 'MemberExpression' &&
+        chainText(callee['object'] as Node) === name &&
+        (callee['property'] as Node)['name'] === 'query'
+      ) {
         const sql = literalText((node['arguments'] as Node[])[0]);
         if (sql !== undefined && pattern.test(sql)) found = true;
       }
@@ -568,7 +664,14 @@ function wrapEdits(
   pass: Pass,
   site: Site,
   checkout: Checkout,
-  held_: { readonly end: number; readonly last: Node; readonly unit: string; readonly args: string; readonly removals: readonly Node[]; readonly removed: Removed },
+  held_: {
+    readonly end: number;
+    readonly last: Node;
+    readonly unit: string;
+    readonly args: string;
+    readonly removals: readonly Node[];
+    readonly removed: Removed;
+  },
 ): Outcome {
   const { statement, kind, method } = site;
   const { text, templates } = pass;
@@ -589,15 +692,32 @@ function wrapEdits(
   if (bodyEnd <= bodyStart) return { refused: `nothing but the release follows \`${name}\`'s checkout` };
 
   const held = body.slice(index + 1, end + 1);
-  const destroyOnFailure = method === 'connect' && kind !== 'bounded' && kind !== 'mysql' && args === '' && queriesMatching(held, name, TRANSACTION_START) && !queriesMatching(held, name, TRANSACTION_UNDO);
+  const destroyOnFailure =
+    method === 'connect' &&
+    kind !== 'bounded' &&
+    kind !== 'mysql' &&
+    args === '' &&
+    queriesMatching(held, name, TRANSACTION_START) &&
+    !queriesMatching(held, name, TRANSACTION_UNDO);
 
   const finallyComments = movedComments.map((comment) => `${indent}${unit}${comment}\n`).join('');
   // The held code is one try/catch of the user's own: it takes the finally itself
   // (`try { A } catch { B }` inside `try { … } finally { R }` is `try { A } catch { B } finally { R }`).
   const kept = held.filter((s) => !removals.includes(s));
   const own = kept[0];
-  if (!destroyOnFailure && kept.length === 1 && own?.type === 'TryStatement' && own['finalizer'] == null && firstCode === at(own) && restOfLine(text, span(own).end) === 'empty') {
-    edits.push({ start: span(own).end, end: afterBody, text: ` finally {\n${finallyComments}${indent}${unit}${releaseCall()}\n${indent}}` });
+  if (
+    !destroyOnFailure &&
+    kept.length === 1 &&
+    own?.type === 'TryStatement' &&
+    own['finalizer'] == null &&
+    firstCode === at(own) &&
+    restOfLine(text, span(own).end) === 'empty'
+  ) {
+    edits.push({
+      start: span(own).end,
+      end: afterBody,
+      text: ` finally {\n${finallyComments}${indent}${unit}${releaseCall()}\n${indent}}`,
+    });
     return { edits, region: [at(statement), afterBody] };
   }
 
@@ -623,9 +743,13 @@ function delayReason(pass: Pass, releaseStatement: Node, block: Node, lastHeld: 
   let node = releaseStatement;
   for (;;) {
     const container = parent(node)!;
-    if (!BLOCK_TYPES.has(container.type)) return container.type === 'SwitchCase' ? 'is inside a `switch`; release it by hand' : 'is the body of a statement without braces; add braces first';
+    if (!BLOCK_TYPES.has(container.type))
+      return container.type === 'SwitchCase'
+        ? 'is inside a `switch`; release it by hand'
+        : 'is the body of a statement without braces; add braces first';
     const siblings = container['body'] as Node[];
-    const after = container === block ? siblings.slice(siblings.indexOf(node) + 1, lastHeld + 1) : siblings.slice(siblings.indexOf(node) + 1);
+    const after =
+      container === block ? siblings.slice(siblings.indexOf(node) + 1, lastHeld + 1) : siblings.slice(siblings.indexOf(node) + 1);
     const why = followingReason(pass, after, block);
     if (why !== null) return why;
     if (container === block) return undefined;
@@ -650,8 +774,10 @@ function delayReason(pass: Pass, releaseStatement: Node, block: Node, lastHeld: 
 function followingReason(pass: Pass, after: readonly Node[], block: Node): string | undefined | null {
   const { parent } = pass;
   for (const next of after) {
-    if (waits(next)) return `is followed by code that waits (line ${lineOf(next)}); moving it into \`finally\` would hold the client across that wait`;
-    if (releasesSomething(next)) return `is followed by another release (line ${lineOf(next)}); moving it into \`finally\` would change the order things are given back`;
+    if (waits(next))
+      return `is followed by code that waits (line ${lineOf(next)}); moving it into \`finally\` would hold the client across that wait`;
+    if (releasesSomething(next))
+      return `is followed by another release (line ${lineOf(next)}); moving it into \`finally\` would change the order things are given back`;
     if (next.type === 'ReturnStatement' || next.type === 'ThrowStatement') return undefined;
     if (next.type === 'BreakStatement' || next.type === 'ContinueStatement') {
       if (next['label'] != null) return 'is followed by a labeled jump; release it by hand';
@@ -695,7 +821,9 @@ export default function transformer(file: FileInfo, api: API, options: ReleaseCl
   // have to pick one of them.
   if (/\r(?!\n)|[\u2028\u2029]/.test(file.source) || (file.source.includes('\r\n') && /(?<!\r)\n/.test(file.source))) {
     if (/\.\s*(?:connect|getConnection|acquire)\b/.test(file.source)) {
-      (api as Partial<API>).report?.(`${file.path}:1:1: release-clients skipped: the file mixes line endings (or holds U+2028/U+2029); normalise them first`);
+      (api as Partial<API>).report?.(
+        `${file.path}:1:1: release-clients skipped: the file mixes line endings (or holds U+2028/U+2029); normalise them first`,
+      );
     }
     return null;
   }

@@ -36,7 +36,14 @@ import {
   type Provider,
 } from '../utils/throttle-clients.js';
 import { limiterSource, throttleOptionsSource } from '../utils/throttle-limiters.js';
-import { AI_SDK_PROVIDERS, PROVIDER_MODULE_TEXT, isProviderTestModule, matchesName, providerApiOf, type ProviderApi } from '@bounded/policy';
+import {
+  AI_SDK_PROVIDERS,
+  PROVIDER_MODULE_TEXT,
+  isProviderTestModule,
+  matchesName,
+  providerApiOf,
+  type ProviderApi,
+} from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
 export const parser = 'ts';
@@ -62,7 +69,13 @@ interface Located {
 function callSiteRefusal(path: ASTPath): string | undefined {
   const call = path.node as K.CallExpressionKind;
   const parent = parentOf(path)?.node as Node | undefined;
-  if (parent?.type === 'MemberExpression' && parent.object === call && !parent.computed && parent.property.type === 'Identifier' && API_PROMISE_METHODS.has(parent.property.name)) {
+  if (
+    parent?.type === 'MemberExpression' &&
+    parent.object === call &&
+    !parent.computed &&
+    parent.property.type === 'Identifier' &&
+    API_PROMISE_METHODS.has(parent.property.name)
+  ) {
     return `its result is used through \`.${parent.property.name}()\`, which limiter.schedule's plain Promise does not have`;
   }
   let suspends = false;
@@ -106,7 +119,9 @@ function existingLimiter(program: K.ProgramKind, provider: Provider, imports: Co
  * module cannot hold a client this transform knows (its clients are constructed, annotated or
  * imported from those).
  */
-const CANDIDATE = new RegExp(`['"](?:${PROVIDER_MODULE_TEXT.map((text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})|\\bfrom\\s*['"]\\.\\.?/`);
+const CANDIDATE = new RegExp(
+  `['"](?:${PROVIDER_MODULE_TEXT.map((text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})|\\bfrom\\s*['"]\\.\\.?/`,
+);
 
 /**
  * A provider call the transform knows but never rewrites, with the catalog's reason: a module
@@ -118,11 +133,19 @@ function unrewritable(call: K.CallExpressionKind, imports: ContextLookup['import
   const binding = importOf(callee, imports);
   if (binding !== undefined && !isProviderTestModule(binding.module)) {
     const api = providerApiOf(binding.module);
-    const isCall = api?.functions?.includes(binding.imported) === true || (api?.instances?.includes('default') === true && api.methods?.includes(binding.imported) === true);
+    const isCall =
+      api?.functions?.includes(binding.imported) === true ||
+      (api?.instances?.includes('default') === true && api.methods?.includes(binding.imported) === true);
     if (api !== undefined && isCall && api.throttleCodemod.kind === 'skip') return api.throttleCodemod.reason;
   }
   const [first] = call.arguments as Node[];
-  if (callee.type === 'MemberExpression' && !callee.computed && callee.property.type === 'Identifier' && callee.property.name === 'send' && first?.type === 'NewExpression') {
+  if (
+    callee.type === 'MemberExpression' &&
+    !callee.computed &&
+    callee.property.type === 'Identifier' &&
+    callee.property.name === 'send' &&
+    first?.type === 'NewExpression'
+  ) {
     const command = importOf(first.callee, imports);
     const api = command === undefined ? undefined : providerApiOf(command.module);
     if (api?.commands?.includes(command!.imported) === true && api.throttleCodemod.kind === 'skip') return api.throttleCodemod.reason;
@@ -181,7 +204,7 @@ function throttlesItself(api: ProviderApi, construction: K.NewExpressionKind): b
       const key = property.key as Node;
       const name = key.type === 'Identifier' ? key.name : key.type === 'StringLiteral' ? key.value : undefined;
       if (name !== keys[0]) continue;
-      return keys.length === 1 ? (property.value) : valueAt(property.value, keys.slice(1));
+      return keys.length === 1 ? property.value : valueAt(property.value, keys.slice(1));
     }
     return undefined;
   };
@@ -207,9 +230,12 @@ function throttlesItself(api: ProviderApi, construction: K.NewExpressionKind): b
 /** The import an identifier (or a namespace's member) refers to. */
 function importOf(node: Node, imports: ContextLookup['imports']): { module: string; imported: string } | undefined {
   if (node.type === 'Identifier') return imports.get(node.name);
-  if (node.type !== 'MemberExpression' || node.computed || node.object.type !== 'Identifier' || node.property.type !== 'Identifier') return undefined;
+  if (node.type !== 'MemberExpression' || node.computed || node.object.type !== 'Identifier' || node.property.type !== 'Identifier')
+    return undefined;
   const namespace = imports.get(node.object.name);
-  return namespace !== undefined && (namespace.imported === '*' || namespace.imported === 'default') ? { module: namespace.module, imported: node.property.name } : undefined;
+  return namespace !== undefined && (namespace.imported === '*' || namespace.imported === 'default')
+    ? { module: namespace.module, imported: node.property.name }
+    : undefined;
 }
 
 const jscodeshifts = new WeakMap<API['jscodeshift'], Map<string, API['jscodeshift']>>();
@@ -231,7 +257,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const j = withParserFor(api, file.path);
   const root = parseForTextEdits(j, text);
   const imports = importBindings(root);
-  const knownModule = (module: string): boolean => providerApiOf(module) !== undefined || AI_SDK_PROVIDERS[module] !== undefined || module.startsWith('.');
+  const knownModule = (module: string): boolean =>
+    providerApiOf(module) !== undefined || AI_SDK_PROVIDERS[module] !== undefined || module.startsWith('.');
   if (![...imports.values()].some((binding) => knownModule(binding.module))) return null;
   const policy = policyFor(file.path, options);
   const strict = options.strict === true;
@@ -240,7 +267,14 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     // jscodeshift's own test helper (applyTransform) passes no `report`.
     (api as Partial<API>).report?.(`${file.path}:${at}: throttle-provider-calls skipped: ${reason}`);
   };
-  const clients: ClientLookup = { j, root, imports, filePath: file.path, parse: (source) => parseForTextEdits(j, source), modules: new Map() };
+  const clients: ClientLookup = {
+    j,
+    root,
+    imports,
+    filePath: file.path,
+    parse: (source) => parseForTextEdits(j, source),
+    modules: new Map(),
+  };
   const context: ContextLookup = { imports, limiters: policy.lint.limiters };
 
   const constructions = new Map<number, { construction: K.NewExpressionKind; provider: Provider }>();
@@ -332,7 +366,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     // The name must be the function's own (not a parameter of the function around the call).
     let helper: Node | undefined;
     if (node?.type === 'FunctionDeclaration' && node.id === binding!.node) helper = node;
-    if (node?.type === 'VariableDeclarator' && node.id === binding!.node && node.init != null && isFunctionNode(node.init)) helper = node.init;
+    if (node?.type === 'VariableDeclarator' && node.id === binding!.node && node.init != null && isFunctionNode(node.init))
+      helper = node.init;
     if (helper === undefined) return undefined;
     // A recursive call is judged where the helper's body calls out.
     const own = span(helper);
@@ -341,7 +376,9 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   }
 
   // One walk for both kinds of call (`a.b()` and `a?.b()`).
-  root.find(j.Node, (node: { type: string }) => node.type === 'CallExpression' || node.type === 'OptionalCallExpression').forEach((path) => visit(path as ASTPath));
+  root
+    .find(j.Node, (node: { type: string }) => node.type === 'CallExpression' || node.type === 'OptionalCallExpression')
+    .forEach((path) => visit(path as ASTPath));
   if (constructions.size === 0 && calls.length === 0) return null;
 
   // One limiter per provider for the call sites: one the file already declares, or a new const.
@@ -353,7 +390,11 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const existing = existingLimiter(program, provider, imports);
     const name = existing ?? [`${provider}Limiter`, `${provider}RateLimiter`].find((candidate) => !taken.has(candidate));
     if (name === undefined) {
-      for (const call of calls.filter((c) => c.provider === provider)) report(call.path.node as Located, `the names \`${provider}Limiter\` and \`${provider}RateLimiter\` are both taken; add the limiter by hand`);
+      for (const call of calls.filter((c) => c.provider === provider))
+        report(
+          call.path.node as Located,
+          `the names \`${provider}Limiter\` and \`${provider}RateLimiter\` are both taken; add the limiter by hand`,
+        );
       continue;
     }
     limiterNames.set(provider, { name, declared: existing !== undefined });
@@ -367,7 +408,8 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const limiter = limiterSource(provider, policy);
     if (limiter.option !== `'${provider}'`) limiter.names.forEach((name) => needed.add(name));
   }
-  for (const [provider, limiter] of limiterNames) if (!limiter.declared) limiterSource(provider, policy).names.forEach((name) => needed.add(name));
+  for (const [provider, limiter] of limiterNames)
+    if (!limiter.declared) limiterSource(provider, policy).names.forEach((name) => needed.add(name));
   const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), [...needed].sort());
   if ('refusal' in from) {
     for (const { construction } of constructions.values()) report(construction, from.refusal);

@@ -40,7 +40,8 @@ type ObjectExpression = K.ObjectExpressionKind;
 /** The source offsets of a node (Babel-based parsers: `ts`, `tsx`, `babel`). */
 export function span(node: unknown): { start: number; end: number } {
   const { start, end } = node as Located;
-  if (typeof start !== 'number' || typeof end !== 'number') throw new Error('node has no source offsets; use a Babel-based parser (ts, tsx, babel)');
+  if (typeof start !== 'number' || typeof end !== 'number')
+    throw new Error('node has no source offsets; use a Babel-based parser (ts, tsx, babel)');
   return { start, end };
 }
 
@@ -205,7 +206,8 @@ export function findProperty(object: ObjectExpression, key: string): ObjectExpre
 /** Whether `object` has a spread (`{ ...init }`) or a computed key, which could set any key. */
 export function hasHiddenKeys(object: ObjectExpression): boolean {
   return object.properties.some(
-    (property) => property.type === 'SpreadElement' || property.type === 'SpreadProperty' || ('computed' in property && property.computed === true),
+    (property) =>
+      property.type === 'SpreadElement' || property.type === 'SpreadProperty' || ('computed' in property && property.computed === true),
   );
 }
 
@@ -281,13 +283,15 @@ export function mergeTimeoutSignal(
   for (const key of timeoutKeys) {
     const property = findProperty(object, key);
     if (property === undefined) continue;
-    if (isDisablingTimeout(property)) return { reason: `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`, bounded: false };
+    if (isDisablingTimeout(property))
+      return { reason: `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`, bounded: false };
     return { reason: `already has \`${key}\``, bounded: true };
   }
   const timeout = `AbortSignal.timeout(${msSource(ms)})`;
   const signal = findProperty(object, 'signal');
   if (signal === undefined) {
-    if (hasHiddenKeys(object)) return { reason: 'options object has a spread or computed key; cannot tell whether it sets a signal', bounded: false };
+    if (hasHiddenKeys(object))
+      return { reason: 'options object has a spread or computed key; cannot tell whether it sets a signal', bounded: false };
     return { edits: addPropertyEdits(text, object, 'signal', timeout), how: 'added' };
   }
   if (signal.type === 'ObjectMethod') return { reason: '`signal` is a method', bounded: false };
@@ -296,10 +300,15 @@ export function mergeTimeoutSignal(
     return { reason: 'a spread after `signal` may replace it; cannot tell which signal is used', bounded: false };
   }
   const value = (signal as K.ObjectPropertyKind).value;
-  if (isAbortSignalCall(value, 'timeout') || isAbortSignalCall(value, 'any') || (value.type !== 'RestElement' && !value.type.endsWith('Pattern') && isTimed(value as K.ExpressionKind))) {
+  if (
+    isAbortSignalCall(value, 'timeout') ||
+    isAbortSignalCall(value, 'any') ||
+    (value.type !== 'RestElement' && !value.type.endsWith('Pattern') && isTimed(value as K.ExpressionKind))
+  ) {
     return { reason: 'signal already has a deadline', bounded: true };
   }
-  if (value.type.endsWith('Pattern') || value.type === 'RestElement') return { reason: '`signal` value is not an expression', bounded: false };
+  if (value.type.endsWith('Pattern') || value.type === 'RestElement')
+    return { reason: '`signal` value is not an expression', bounded: false };
   const expression = value as K.ExpressionKind;
   let combined: string;
   let how: 'added' | 'combined' = 'combined';
@@ -335,7 +344,16 @@ function isNullishLiteral(node: K.ExpressionKind): boolean {
 
 /** An expression that binds tighter than `??` (and may sit beside it without parentheses). */
 function isPrimary(node: K.ExpressionKind): boolean {
-  return ['Identifier', 'ThisExpression', 'MemberExpression', 'OptionalMemberExpression', 'CallExpression', 'OptionalCallExpression', 'NewExpression', 'TSNonNullExpression'].includes(node.type);
+  return [
+    'Identifier',
+    'ThisExpression',
+    'MemberExpression',
+    'OptionalMemberExpression',
+    'CallExpression',
+    'OptionalCallExpression',
+    'NewExpression',
+    'TSNonNullExpression',
+  ].includes(node.type);
 }
 
 /** The source spans of every comment in the file (Babel-based parsers keep them in `tokens`). */
@@ -344,7 +362,8 @@ export function commentSpans(root: Collection): { start: number; end: number }[]
   const spans: { start: number; end: number }[] = [];
   for (const token of file.tokens ?? []) {
     const { type, start, end } = token as { type?: unknown; start?: unknown; end?: unknown };
-    if ((type === 'CommentLine' || type === 'CommentBlock') && typeof start === 'number' && typeof end === 'number') spans.push({ start, end });
+    if ((type === 'CommentLine' || type === 'CommentBlock') && typeof start === 'number' && typeof end === 'number')
+      spans.push({ start, end });
   }
   return spans;
 }
@@ -357,7 +376,8 @@ export function hasCommentIn(
   kept: readonly { start: number; end: number }[] = [],
 ): boolean {
   return comments.some(
-    (comment) => comment.start >= start && comment.end <= end && !kept.some((span) => comment.start >= span.start && comment.end <= span.end),
+    (comment) =>
+      comment.start >= start && comment.end <= end && !kept.some((span) => comment.start >= span.start && comment.end <= span.end),
   );
 }
 
@@ -378,7 +398,13 @@ export function removeStatementLines(text: string, node: unknown): Edit | string
 /** `timeout: 0`, `timeout: Infinity`, `timeout: Number.POSITIVE_INFINITY`: a deadline that never comes. */
 export function isDisablingTimeout(property: ObjectExpression['properties'][number]): boolean {
   if (property.type !== 'ObjectProperty' && property.type !== 'Property') return false;
-  const value = property.value as { type: string; value?: unknown; name?: string; object?: { type: string; name?: string }; property?: { type: string; name?: string } };
+  const value = property.value as {
+    type: string;
+    value?: unknown;
+    name?: string;
+    object?: { type: string; name?: string };
+    property?: { type: string; name?: string };
+  };
   if (value.type === 'NumericLiteral' || value.type === 'Literal') return value.value === 0;
   if (value.type === 'Identifier') return value.name === 'Infinity';
   return value.type === 'MemberExpression' && value.object?.name === 'Number' && value.property?.name === 'POSITIVE_INFINITY';
@@ -393,11 +419,13 @@ export function isDisablingTimeout(property: ObjectExpression['properties'][numb
 export function mergeTimeoutOption(text: string, object: ObjectExpression, key: string, value: string): SignalMerge {
   const existing = findProperty(object, key);
   if (existing !== undefined) {
-    if (isDisablingTimeout(existing)) return { reason: `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`, bounded: false };
+    if (isDisablingTimeout(existing))
+      return { reason: `\`${key}\` is set to a value that turns the deadline off; set a finite one by hand`, bounded: false };
     return { reason: `already has \`${key}\``, bounded: true };
   }
   if (findProperty(object, 'signal') !== undefined) return { reason: 'already has `signal`', bounded: true };
-  if (hasHiddenKeys(object)) return { reason: `options object has a spread or computed key; cannot tell whether it sets \`${key}\``, bounded: false };
+  if (hasHiddenKeys(object))
+    return { reason: `options object has a spread or computed key; cannot tell whether it sets \`${key}\``, bounded: false };
   return { edits: addPropertyEdits(text, object, key, value), how: 'added' };
 }
 

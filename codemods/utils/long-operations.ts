@@ -13,7 +13,8 @@ export const LONG_MARKER = /\bbounded:\s*long\b/;
 /** Method and function names that move a body of unknown size or wait for one: the last segment of the callee. */
 const LONG_NAME = /^(?:upload\w*|download\w*|stream\w*|pipeline|pull\w*|install\w*|createReadStream|sendFile|transcribe\w*)$/i;
 /** Whole callee paths (their last segments) that upload: SDK file and upload resources. */
-const LONG_PATH = /(?:^|\.)(?:files\.(?:create|upload\w*)|uploads\.\w+|fineTuning\.jobs\.create|vectorStores\.files\.upload\w*|fileBatches\.upload\w*)$/;
+const LONG_PATH =
+  /(?:^|\.)(?:files\.(?:create|upload\w*)|uploads\.\w+|fineTuning\.jobs\.create|vectorStores\.files\.upload\w*|fileBatches\.upload\w*)$/;
 /** Option keys whose presence says the call streams or transfers a body. */
 const LONG_KEYS: Readonly<Record<string, string>> = {
   onUploadProgress: 'an upload (onUploadProgress)',
@@ -54,7 +55,8 @@ export function longValue(node: unknown, initOf: InitOf, depth = 0): string | un
       const callee = value.callee;
       const name = callee.type === 'MemberExpression' ? nameOf(callee.property) : nameOf(callee);
       if (name === 'createReadStream' || name === 'openAsBlob' || name === 'toFile') return `an upload (a ${name}() body)`;
-      if (name === 'from' && callee.type === 'MemberExpression' && /^Readable$/.test(nameOf(callee.object) ?? '')) return 'a streamed body (Readable.from)';
+      if (name === 'from' && callee.type === 'MemberExpression' && /^Readable$/.test(nameOf(callee.object) ?? ''))
+        return 'a streamed body (Readable.from)';
       return undefined;
     }
     case 'Identifier': {
@@ -68,7 +70,8 @@ export function longValue(node: unknown, initOf: InitOf, depth = 0): string | un
         if (key === undefined) continue;
         const inner = property.value as { type: string; value?: unknown };
         if (key in LONG_KEYS) return LONG_KEYS[key];
-        if (key === 'responseType' && (inner.value === 'stream' || inner.value === 'arraybuffer' || inner.value === 'blob')) return `a download (responseType: '${String(inner.value)}')`;
+        if (key === 'responseType' && (inner.value === 'stream' || inner.value === 'arraybuffer' || inner.value === 'blob'))
+          return `a download (responseType: '${String(inner.value)}')`;
         if (key === 'stream' && inner.type === 'BooleanLiteral' && inner.value === true) return 'a streamed response (stream: true)';
         if (key === 'body' || key === 'data' || key === 'file' || key === 'files') {
           const reason = longValue(inner, initOf, depth + 1);
@@ -101,7 +104,12 @@ export function markedLong(text: string, line: number): boolean {
  * Why `call` is a long operation, if it is: marked `bounded: long`, named like one, or given a
  * body or option that makes it one. `callee` is the callee's dotted text.
  */
-export function longOperation(text: string, call: K.CallExpressionKind | K.NewExpressionKind, callee: string | undefined, initOf: InitOf): string | undefined {
+export function longOperation(
+  text: string,
+  call: K.CallExpressionKind | K.NewExpressionKind,
+  callee: string | undefined,
+  initOf: InitOf,
+): string | undefined {
   const line = call.loc?.start.line;
   if (line !== undefined && markedLong(text, line)) return 'marked long (a `bounded: long` comment)';
   const byName = longCallee(callee);

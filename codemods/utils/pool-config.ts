@@ -29,15 +29,30 @@ export interface PoolNeed {
 }
 
 /** Environment variables that name the service's main database. */
-const MAIN_ENV = new Set(['DATABASE_URL', 'DB_URL', 'PG_URL', 'PGURL', 'POSTGRES_URL', 'POSTGRESQL_URL', 'DATABASE_URI', 'PG_CONNECTION_STRING']);
+const MAIN_ENV = new Set([
+  'DATABASE_URL',
+  'DB_URL',
+  'PG_URL',
+  'PGURL',
+  'POSTGRES_URL',
+  'POSTGRESQL_URL',
+  'DATABASE_URI',
+  'PG_CONNECTION_STRING',
+]);
 
 /** Whether an Identifier path is a reference (not a property name, key or label). */
 export function isReference(path: ASTPath<K.IdentifierKind>): boolean {
   const parent = (path.parent as ASTPath | null)?.node as (Node & Record<string, unknown>) | undefined;
   if (parent === undefined) return true;
   const node = path.node;
-  if ((parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') && parent.property === node && parent.computed !== true) return false;
-  if ('key' in parent && parent.key === node && parent.computed !== true && (parent as { shorthand?: boolean }).shorthand !== true) return false;
+  if (
+    (parent.type === 'MemberExpression' || parent.type === 'OptionalMemberExpression') &&
+    parent.property === node &&
+    parent.computed !== true
+  )
+    return false;
+  if ('key' in parent && parent.key === node && parent.computed !== true && (parent as { shorthand?: boolean }).shorthand !== true)
+    return false;
   if (parent.type === 'LabeledStatement' || parent.type === 'BreakStatement' || parent.type === 'ContinueStatement') return false;
   if (parent.type === 'TSQualifiedName' && parent.right === node) return false;
   if (parent.type === 'ImportSpecifier' || parent.type === 'ExportSpecifier') return false;
@@ -47,14 +62,22 @@ export function isReference(path: ASTPath<K.IdentifierKind>): boolean {
 /** The string value of a literal SQL argument (string or template without substitutions). */
 export function sqlText(node: Node | undefined): string | undefined {
   if (node === undefined) return undefined;
-  if (node.type === 'StringLiteral' || (node.type === 'Literal' && typeof (node as { value?: unknown }).value === 'string')) return (node as { value: string }).value;
-  if (node.type === 'TemplateLiteral' && node.expressions.length === 0) return node.quasis.map((quasi) => quasi.value.cooked ?? quasi.value.raw).join('');
+  if (node.type === 'StringLiteral' || (node.type === 'Literal' && typeof (node as { value?: unknown }).value === 'string'))
+    return (node as { value: string }).value;
+  if (node.type === 'TemplateLiteral' && node.expressions.length === 0)
+    return node.quasis.map((quasi) => quasi.value.cooked ?? quasi.value.raw).join('');
   return undefined;
 }
 
 /** The pool a construction's config calls for; a config built from values of the call is refused. */
 // eslint-disable-next-line max-lines-per-function -- one walk over the pool config's properties, each property's refusal next to the value it reads
-export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpressionKind>, kind: PgClass, policy: Policy): PoolNeed | Refusal {
+export function poolNeed(
+  j: JSCodeshift,
+  text: string,
+  path: ASTPath<K.NewExpressionKind>,
+  kind: PgClass,
+  policy: Policy,
+): PoolNeed | Refusal {
   const args = path.node.arguments;
   if (args.length > 1) return new Refusal('the constructor takes more than one argument');
   const config = args[0];
@@ -70,14 +93,26 @@ export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpres
         const scope = (ref.scope as { lookup(name: string): { isGlobal: boolean } | null } | null)?.lookup(ref.node.name);
         if (scope != null && !scope.isGlobal) local = ref.node.name;
       });
-    if (local !== undefined) return new Refusal(`the connection config uses \`${local}\`, a value of this call; one shared pool needs one config for every call`);
-    const dynamic = j(configPath).find(j.Node).filter((p) => ['ThisExpression', 'AwaitExpression', 'YieldExpression'].includes(p.node.type));
-    if (dynamic.length > 0 || ['ThisExpression', 'AwaitExpression'].includes(config.type)) return new Refusal('the connection config reads `this` or awaits; one shared pool needs one config for every call');
+    if (local !== undefined)
+      return new Refusal(`the connection config uses \`${local}\`, a value of this call; one shared pool needs one config for every call`);
+    const dynamic = j(configPath)
+      .find(j.Node)
+      .filter((p) => ['ThisExpression', 'AwaitExpression', 'YieldExpression'].includes(p.node.type));
+    if (dynamic.length > 0 || ['ThisExpression', 'AwaitExpression'].includes(config.type))
+      return new Refusal('the connection config reads `this` or awaits; one shared pool needs one config for every call');
   }
   const envOf = (node: Node | undefined): string | undefined => {
     if (node?.type !== 'MemberExpression') return undefined;
     const object = node.object;
-    if (object.type !== 'MemberExpression' || object.computed || object.object.type !== 'Identifier' || object.object.name !== 'process' || object.property.type !== 'Identifier' || object.property.name !== 'env') return undefined;
+    if (
+      object.type !== 'MemberExpression' ||
+      object.computed ||
+      object.object.type !== 'Identifier' ||
+      object.object.name !== 'process' ||
+      object.property.type !== 'Identifier' ||
+      object.property.name !== 'env'
+    )
+      return undefined;
     if (!node.computed && node.property.type === 'Identifier') return node.property.name;
     return sqlText(node.property);
   };
@@ -90,13 +125,19 @@ export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpres
       .split('\n')
       .map((line, i) => (i > 0 && line.startsWith(statementIndent) ? line.slice(statementIndent.length) : line))
       .join('\n');
-  const limits = (name: string) => ({ min: policyPool(name)?.min ?? policy.defaults.pool.min, max: policyPool(name)?.max ?? policy.defaults.pool.max });
+  const limits = (name: string) => ({
+    min: policyPool(name)?.min ?? policy.defaults.pool.min,
+    max: policyPool(name)?.max ?? policy.defaults.pool.max,
+  });
 
   if (config === undefined) {
     configText = (name) => `{ min: ${limits(name).min}, max: ${limits(name).max} }`;
   } else if (config.type === 'ObjectExpression') {
     const connection = findProperty(config, 'connectionString');
-    envVar = connection?.type === 'ObjectProperty' || connection?.type === 'Property' ? envOf((connection as K.ObjectPropertyKind).value) : undefined;
+    envVar =
+      connection?.type === 'ObjectProperty' || connection?.type === 'Property'
+        ? envOf((connection as K.ObjectPropertyKind).value)
+        : undefined;
     const hidden = hasHiddenKeys(config);
     const ownMax = findProperty(config, 'max');
     const ownMin = findProperty(config, 'min');
@@ -107,7 +148,10 @@ export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpres
         add.push(`min: ${min}`, `max: ${max}`);
       } else if (!hidden && ownMin === undefined && ownMax !== undefined) {
         const value = (ownMax as K.ObjectPropertyKind).value as Node;
-        const literal = value.type === 'NumericLiteral' || (value.type === 'Literal' && typeof (value as { value?: unknown }).value === 'number') ? (value as { value: number }).value : undefined;
+        const literal =
+          value.type === 'NumericLiteral' || (value.type === 'Literal' && typeof (value as { value?: unknown }).value === 'number')
+            ? (value as { value: number }).value
+            : undefined;
         if (literal !== undefined) add.push(`min: ${Math.min(min, literal)}`);
       }
       const source = textOf(text, config);
@@ -127,8 +171,13 @@ export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpres
   } else {
     const source = textOf(text, config);
     const env = envOf(config);
-    const stringy = env !== undefined || config.type === 'StringLiteral' || config.type === 'TemplateLiteral' || (config.type === 'Identifier' && /(?:url|uri|dsn|connectionstring)$/i.test(config.name));
-    const objecty = (config.type === 'Identifier' || config.type === 'MemberExpression') && /(?:config|options|opts|cfg|settings|params)$/i.test(source);
+    const stringy =
+      env !== undefined ||
+      config.type === 'StringLiteral' ||
+      config.type === 'TemplateLiteral' ||
+      (config.type === 'Identifier' && /(?:url|uri|dsn|connectionstring)$/i.test(config.name));
+    const objecty =
+      (config.type === 'Identifier' || config.type === 'MemberExpression') && /(?:config|options|opts|cfg|settings|params)$/i.test(source);
     if (!stringy && !objecty) return new Refusal(`cannot tell whether \`${source}\` is a connection string or a config object`);
     envVar = env;
     if (stringy) configText = (name) => `{ connectionString: ${source}, min: ${limits(name).min}, max: ${limits(name).max} }`;
@@ -141,7 +190,11 @@ export function poolNeed(j: JSCodeshift, text: string, path: ASTPath<K.NewExpres
     const named = Object.entries(policy.pools).find(([, pool]) => pool.connectionStringRef === `env:${envVar}`)?.[0];
     if (named !== undefined) name = named;
     else if (!MAIN_ENV.has(envVar)) {
-      const slug = envVar.replace(/_?(?:DATABASE_URL|DATABASE_URI|DB_URL|PG_URL|POSTGRES_URL|CONNECTION_STRING|URL|URI|DSN)$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      const slug = envVar
+        .replace(/_?(?:DATABASE_URL|DATABASE_URI|DB_URL|PG_URL|POSTGRES_URL|CONNECTION_STRING|URL|URI|DSN)$/i, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '');
       if (/^[a-z][a-z0-9-]*$/.test(slug)) name = slug;
     }
   }

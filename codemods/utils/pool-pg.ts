@@ -127,7 +127,13 @@ export function calleeRoot(callee: K.ExpressionKind): string | undefined {
 }
 
 /** Drops pg imports (and requires) whose every use was a rewritten construction; `roots` are the names those constructions read. */
-export function unusedPgImports(j: JSCodeshift, text: string, root: Collection, names: PgNames, roots: readonly (string | undefined)[]): Edit[] {
+export function unusedPgImports(
+  j: JSCodeshift,
+  text: string,
+  root: Collection,
+  names: PgNames,
+  roots: readonly (string | undefined)[],
+): Edit[] {
   const rewritten = new Map<string, number>();
   for (const local of roots) if (local !== undefined) rewritten.set(local, (rewritten.get(local) ?? 0) + 1);
   const unused = new Set<string>();
@@ -155,19 +161,33 @@ export function unusedPgImports(j: JSCodeshift, text: string, root: Collection, 
       }
       const first = kept[0]!.type === 'ImportSpecifier' ? undefined : kept[0]!;
       const named = kept.filter((spec) => spec.type === 'ImportSpecifier');
-      const clause = [first === undefined ? undefined : textOf(text, first), named.length === 0 ? undefined : `{ ${named.map((spec) => textOf(text, spec)).join(', ')} }`]
+      const clause = [
+        first === undefined ? undefined : textOf(text, first),
+        named.length === 0 ? undefined : `{ ${named.map((spec) => textOf(text, spec)).join(', ')} }`,
+      ]
         .filter((part) => part !== undefined)
         .join(', ');
-      edits.push({ start: span(specifiers[0]).start - (text.slice(0, span(specifiers[0]).start).endsWith('{ ') ? 2 : text.slice(0, span(specifiers[0]).start).endsWith('{') ? 1 : 0), end: span(statement.source).start, text: `${clause} from ` });
+      edits.push({
+        start:
+          span(specifiers[0]).start -
+          (text.slice(0, span(specifiers[0]).start).endsWith('{ ') ? 2 : text.slice(0, span(specifiers[0]).start).endsWith('{') ? 1 : 0),
+        end: span(statement.source).start,
+        text: `${clause} from `,
+      });
     } else if (statement.type === 'VariableDeclaration') {
       const pattern = (statement.declarations[0] as K.VariableDeclaratorKind).id;
       if (pattern.type !== 'ObjectPattern') {
         edits.push(deleteStatement(text, statement));
         continue;
       }
-      const kept = pattern.properties.filter((property) => !unused.has(((property as { value?: { name?: string } }).value?.name) ?? ''));
+      const kept = pattern.properties.filter((property) => !unused.has((property as { value?: { name?: string } }).value?.name ?? ''));
       if (kept.length === 0) edits.push(deleteStatement(text, statement));
-      else edits.push({ start: span(pattern).start, end: span(pattern).end, text: `{ ${kept.map((property) => textOf(text, property)).join(', ')} }` });
+      else
+        edits.push({
+          start: span(pattern).start,
+          end: span(pattern).end,
+          text: `{ ${kept.map((property) => textOf(text, property)).join(', ')} }`,
+        });
     }
   }
   return edits;

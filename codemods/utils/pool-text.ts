@@ -52,7 +52,13 @@ function isProtected(offset: number, keep: Protected): boolean {
  * from, every non-blank line that does not start inside a protected range. Returns undefined
  * when a line to dedent does not start with `remove`.
  */
-export function reindent(text: string, start: number, end: number, keep: Protected, change: { add?: string; remove?: string }): string | undefined {
+export function reindent(
+  text: string,
+  start: number,
+  end: number,
+  keep: Protected,
+  change: { add?: string; remove?: string },
+): string | undefined {
   let result = '';
   let at = start;
   while (at < end) {

@@ -17,8 +17,25 @@ export interface Node {
 
 /** Keys that hold no runtime code (types, comments, positions); the walker does not descend into them. */
 const SKIP_KEYS = new Set([
-  'type', 'loc', 'start', 'end', 'range', 'extra', 'comments', 'leadingComments', 'trailingComments', 'innerComments', 'tokens',
-  'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeParameters', 'implements', 'decorators', 'original',
+  'type',
+  'loc',
+  'start',
+  'end',
+  'range',
+  'extra',
+  'comments',
+  'leadingComments',
+  'trailingComments',
+  'innerComments',
+  'tokens',
+  'typeAnnotation',
+  'returnType',
+  'typeParameters',
+  'typeArguments',
+  'superTypeParameters',
+  'implements',
+  'decorators',
+  'original',
 ]);
 
 const isNode = (value: unknown): value is Node => typeof value === 'object' && value !== null && typeof (value as Node).type === 'string';
@@ -28,7 +45,10 @@ export function children(node: Node): Node[] {
   for (const key of Object.keys(node)) {
     if (SKIP_KEYS.has(key)) continue;
     const value = node[key];
-    if (Array.isArray(value)) for (const item of value) { if (isNode(item)) out.push(item); }
+    if (Array.isArray(value))
+      for (const item of value) {
+        if (isNode(item)) out.push(item);
+      }
     else if (isNode(value)) out.push(value);
   }
   return out;
@@ -49,15 +69,26 @@ export function parentMap(root: Node): Map<Node, Node> {
 }
 
 export const FUNCTION_TYPES = new Set([
-  'FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod',
-  'TSDeclareFunction', 'TSDeclareMethod',
+  'FunctionDeclaration',
+  'FunctionExpression',
+  'ArrowFunctionExpression',
+  'ObjectMethod',
+  'ClassMethod',
+  'ClassPrivateMethod',
+  'TSDeclareFunction',
+  'TSDeclareMethod',
 ]);
 export const isFunctionNode = (node: Node): boolean => FUNCTION_TYPES.has(node.type);
 export const LOOP_TYPES = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
 
 /** Expression wrappers that change types, not values: `client!`, `client as PoolClient`, `(client)`. */
 export const WRAPPER_TYPES = new Set([
-  'TSNonNullExpression', 'TSAsExpression', 'TSSatisfiesExpression', 'TSTypeAssertion', 'TSInstantiationExpression', 'ParenthesizedExpression',
+  'TSNonNullExpression',
+  'TSAsExpression',
+  'TSSatisfiesExpression',
+  'TSTypeAssertion',
+  'TSInstantiationExpression',
+  'ParenthesizedExpression',
 ]);
 
 export function unwrap(node: Node): Node {
@@ -108,7 +139,9 @@ export function bindingNames(pattern: Node | null | undefined): string[] {
       return [pattern['name'] as string];
     case 'ObjectPattern':
       return (pattern['properties'] as Node[]).flatMap((property) =>
-        property.type === 'RestElement' || property.type === 'RestProperty' ? bindingNames(property['argument'] as Node) : bindingNames(property['value'] as Node),
+        property.type === 'RestElement' || property.type === 'RestProperty'
+          ? bindingNames(property['argument'] as Node)
+          : bindingNames(property['value'] as Node),
       );
     case 'ArrayPattern':
       return (pattern['elements'] as (Node | null)[]).flatMap((element) => bindingNames(element));
@@ -126,7 +159,8 @@ export function bindingNames(pattern: Node | null | undefined): string[] {
 /** The names a statement declares in its block: variables, functions, classes, enums, types. */
 export function declaredNames(statement: Node): string[] {
   const inner = statement.type === 'ExportNamedDeclaration' && isNode(statement['declaration']) ? statement['declaration'] : statement;
-  if (inner.type === 'VariableDeclaration') return (inner['declarations'] as Node[]).flatMap((declarator) => bindingNames(declarator['id'] as Node));
+  if (inner.type === 'VariableDeclaration')
+    return (inner['declarations'] as Node[]).flatMap((declarator) => bindingNames(declarator['id'] as Node));
   const id = inner['id'];
   if (isNode(id) && id.type === 'Identifier' && /Declaration$/.test(inner.type)) return [id['name'] as string];
   return [];
@@ -146,7 +180,9 @@ function declares(node: Node, name: string, parents: ReadonlyMap<Node, Node>): b
   if (node.type === 'BlockStatement' || node.type === 'StaticBlock' || node.type === 'Program') {
     const functionBody = node.type !== 'BlockStatement' || isFunctionNode(parents.get(node) ?? node);
     return (node['body'] as Node[]).some(
-      (statement) => (functionBody || statement.type !== 'VariableDeclaration' || statement['kind'] !== 'var') && declaredNames(statement).includes(name),
+      (statement) =>
+        (functionBody || statement.type !== 'VariableDeclaration' || statement['kind'] !== 'var') &&
+        declaredNames(statement).includes(name),
     );
   }
   if (node.type === 'ForStatement' || node.type === 'ForInStatement' || node.type === 'ForOfStatement') {
@@ -216,7 +252,10 @@ export function chainText(node: Node): string | undefined {
   if ((bare.type === 'MemberExpression' || bare.type === 'OptionalMemberExpression') && bare['computed'] !== true) {
     const object = chainText(bare['object'] as Node);
     const property = bare['property'] as Node;
-    const key = property.type === 'Identifier' || property.type === 'PrivateName' ? chainText(property.type === 'PrivateName' ? (property['id'] as Node) : property) : undefined;
+    const key =
+      property.type === 'Identifier' || property.type === 'PrivateName'
+        ? chainText(property.type === 'PrivateName' ? (property['id'] as Node) : property)
+        : undefined;
     return object !== undefined && key !== undefined ? `${object}.${property.type === 'PrivateName' ? '#' : ''}${key}` : undefined;
   }
   return undefined;
@@ -281,9 +320,20 @@ export class PoolFinder {
     if (bare.type !== 'NewExpression' && bare.type !== 'CallExpression') return undefined;
     const binding = this.#binding(bare['callee'] as Node);
     if (binding === undefined) return undefined;
-    if (bare.type === 'CallExpression' && BOUNDED_MODULES.has(binding.module) && (binding.imported === 'createPool' || binding.imported === 'getPool')) return 'bounded';
-    if (bare.type === 'NewExpression' && ((binding.module === 'pg' && binding.imported === 'Pool') || binding.module === 'pg-pool')) return 'pg';
-    if (bare.type === 'CallExpression' && /^mysql2?(?:\/promise)?$/.test(binding.module) && (binding.imported === 'createPool' || binding.imported === 'createPoolCluster')) return 'mysql';
+    if (
+      bare.type === 'CallExpression' &&
+      BOUNDED_MODULES.has(binding.module) &&
+      (binding.imported === 'createPool' || binding.imported === 'getPool')
+    )
+      return 'bounded';
+    if (bare.type === 'NewExpression' && ((binding.module === 'pg' && binding.imported === 'Pool') || binding.module === 'pg-pool'))
+      return 'pg';
+    if (
+      bare.type === 'CallExpression' &&
+      /^mysql2?(?:\/promise)?$/.test(binding.module) &&
+      (binding.imported === 'createPool' || binding.imported === 'createPoolCluster')
+    )
+      return 'mysql';
     return undefined;
   }
 

@@ -40,7 +40,12 @@ export interface RuntimeTarget {
  * The file's target: from `options.contexts` when the caller classified it (`bounded migrate`
  * does, once per file), else classified here with the policy (`jscodeshift -t`).
  */
-export function runtimeTarget(path: string, source: string, options: { readonly contexts?: readonly ContextMatch[] }, policy: Policy): RuntimeTarget {
+export function runtimeTarget(
+  path: string,
+  source: string,
+  options: { readonly contexts?: readonly ContextMatch[] },
+  policy: Policy,
+): RuntimeTarget {
   let matches = options.contexts;
   if (matches === undefined) {
     const file = resolve(path === '' ? 'file.ts' : path);
@@ -56,7 +61,10 @@ export function runtimeTarget(path: string, source: string, options: { readonly 
 }
 
 /** The module to import `names` from in a file with this target, or why the file cannot have them. */
-export function runtimeModuleFor(target: RuntimeTarget, names: readonly string[]): { readonly module: string } | { readonly refusal: string } {
+export function runtimeModuleFor(
+  target: RuntimeTarget,
+  names: readonly string[],
+): { readonly module: string } | { readonly refusal: string } {
   if (target.browser === undefined) return { module: RUNTIME_MODULE };
   const missing = names.filter((name) => !CORE_EXPORTS.has(name));
   if (missing.length === 0) return { module: CORE_MODULE };

@@ -31,7 +31,22 @@ interface Token {
 
 const WORD = /[\p{ID_Continue}$\u200c\u200d]/u;
 /** Words after which a `/` starts a regular expression, not a division. */
-const BEFORE_REGEX = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await', 'instanceof']);
+const BEFORE_REGEX = new Set([
+  'return',
+  'typeof',
+  'case',
+  'do',
+  'else',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'yield',
+  'await',
+  'instanceof',
+]);
 
 /** The tokens of `text` (whitespace dropped). Never throws: an unterminated string or comment ends at the end of its line or of the text. */
 function scan(text: string): Token[] {

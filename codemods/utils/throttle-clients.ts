@@ -9,7 +9,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { ASTPath, Collection, JSCodeshift } from 'jscodeshift';
 import type * as K from 'ast-types/gen/kinds.js';
-import { AI_SDK_PROVIDERS, BOUNDED_RUNTIME_MODULES, PROVIDER_APIS, isProviderTestModule, matchesName, providerApiOf, type ProviderApi } from '@bounded/policy';
+import {
+  AI_SDK_PROVIDERS,
+  BOUNDED_RUNTIME_MODULES,
+  PROVIDER_APIS,
+  isProviderTestModule,
+  matchesName,
+  providerApiOf,
+  type ProviderApi,
+} from '@bounded/policy';
 import { programOf } from './imports.js';
 
 /** A provider's catalog id: 'openai', 'anthropic', 'langchain'… */
@@ -104,7 +112,9 @@ export function constructedProvider(node: unknown, imports: ReadonlyMap<string, 
 }
 
 /** First segments of the method paths that send a request, over the whole catalog. */
-const REQUEST_HEADS = new Set(PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]));
+const REQUEST_HEADS = new Set(
+  PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]),
+);
 
 /** True when `path` could be a request on some provider's client: worth finding out where the receiver comes from. */
 export function mayBeRequestPath(path: readonly string[]): boolean {
@@ -157,7 +167,12 @@ export interface ClientLookup {
 }
 
 const FUNCTION_TYPES = new Set([
-  'FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod',
+  'FunctionDeclaration',
+  'FunctionExpression',
+  'ArrowFunctionExpression',
+  'ObjectMethod',
+  'ClassMethod',
+  'ClassPrivateMethod',
 ]);
 
 /** The parent path (jscodeshift types `parent` as `any`). */
@@ -196,11 +211,21 @@ function reassignments(lookup: ClientLookup, from: ASTPath, name: string): Node[
   const { j, root } = lookup;
   root.find(j.AssignmentExpression).forEach((path) => {
     const left = path.node.left as Node;
-    if (left.type === 'Identifier' && left.name === name && (path.scope as { lookup(name: string): unknown } | null)?.lookup(name) === scope) found.push(path.node);
+    if (
+      left.type === 'Identifier' &&
+      left.name === name &&
+      (path.scope as { lookup(name: string): unknown } | null)?.lookup(name) === scope
+    )
+      found.push(path.node);
   });
   root.find(j.UpdateExpression).forEach((path) => {
     const argument = path.node.argument as Node;
-    if (argument.type === 'Identifier' && argument.name === name && (path.scope as { lookup(name: string): unknown } | null)?.lookup(name) === scope) found.push(path.node);
+    if (
+      argument.type === 'Identifier' &&
+      argument.name === name &&
+      (path.scope as { lookup(name: string): unknown } | null)?.lookup(name) === scope
+    )
+      found.push(path.node);
   });
   return found;
 }
@@ -270,13 +295,25 @@ function originOfName(lookup: ClientLookup, path: ASTPath, name: string, depth =
       }
       if (kind !== 'const') {
         const again = reassignments(lookup, holder, name);
-        if (again.length > 0) return { kind: 'refused', provider, reason: `\`${name}\` is reassigned at ${where(again[0]!)}; wrapping one construction would not cover every client it holds` };
+        if (again.length > 0)
+          return {
+            kind: 'refused',
+            provider,
+            reason: `\`${name}\` is reassigned at ${where(again[0]!)}; wrapping one construction would not cover every client it holds`,
+          };
         const statement = parentOf(holder);
         if (statement !== null && parentOf(statement)?.node.type === 'ExportNamedDeclaration') {
-          return { kind: 'refused', provider, reason: `\`${name}\` is an exported \`${kind}\`, which other code may replace; make it a \`const\` first` };
+          return {
+            kind: 'refused',
+            provider,
+            reason: `\`${name}\` is an exported \`${kind}\`, which other code may replace; make it a \`const\` first`,
+          };
         }
       }
-      if (origin === undefined) return node.init == null ? { kind: 'refused', provider, reason: `\`${name}\` is declared without a value; its client is made elsewhere in the file` } : { kind: 'external', provider };
+      if (origin === undefined)
+        return node.init == null
+          ? { kind: 'refused', provider, reason: `\`${name}\` is declared without a value; its client is made elsewhere in the file` }
+          : { kind: 'external', provider };
       return origin;
     }
     return origin;
@@ -304,7 +341,9 @@ function moduleFiles(filePath: string, specifier: string): string[] {
  */
 function importedOrigin(lookup: ClientLookup, imported: ImportBinding, local: string): ClientOrigin | undefined {
   if (!imported.module.startsWith('.') || imported.imported === '*' || lookup.filePath === '') return undefined;
-  const file = moduleFiles(lookup.filePath, imported.module).find((candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile() === true);
+  const file = moduleFiles(lookup.filePath, imported.module).find(
+    (candidate) => statSync(candidate, { throwIfNoEntry: false })?.isFile() === true,
+  );
   if (file === undefined) return undefined;
   let other = lookup.modules.get(file);
   if (other === undefined) {
@@ -324,7 +363,12 @@ function importedOrigin(lookup: ClientLookup, imported: ImportBinding, local: st
     const declaration = path.node.declaration as Node | null | undefined;
     if (declaration?.type === 'VariableDeclaration') {
       for (const declarator of declaration.declarations) {
-        if (declarator.type === 'VariableDeclarator' && declarator.id.type === 'Identifier' && declarator.id.name === exportedName && declarator.init != null) {
+        if (
+          declarator.type === 'VariableDeclarator' &&
+          declarator.id.type === 'Identifier' &&
+          declarator.id.name === exportedName &&
+          declarator.init != null
+        ) {
           value = declarator.init;
         }
       }
@@ -343,7 +387,13 @@ function importedOrigin(lookup: ClientLookup, imported: ImportBinding, local: st
   }
   if (value === undefined && declaredName !== undefined) {
     other.find(j.VariableDeclarator).forEach((path) => {
-      if (path.node.id.type === 'Identifier' && path.node.id.name === declaredName && path.node.init != null && enclosingFunction(path) === undefined) value = path.node.init;
+      if (
+        path.node.id.type === 'Identifier' &&
+        path.node.id.name === declaredName &&
+        path.node.init != null &&
+        enclosingFunction(path) === undefined
+      )
+        value = path.node.init;
     });
   }
   if (value === undefined) return undefined;
@@ -378,9 +428,18 @@ function originOfThisMember(lookup: ClientLookup, path: ASTPath, name: string): 
   let declared: Provider | undefined;
   const assignments: ASTPath<K.AssignmentExpressionKind>[] = [];
   const isThisName = (node: Node): boolean =>
-    node.type === 'MemberExpression' && node.object.type === 'ThisExpression' && !node.computed && node.property.type === 'Identifier' && node.property.name === name;
+    node.type === 'MemberExpression' &&
+    node.object.type === 'ThisExpression' &&
+    !node.computed &&
+    node.property.type === 'Identifier' &&
+    node.property.name === name;
   for (const member of body.body as Node[]) {
-    if ((member.type === 'ClassProperty' || member.type === 'ClassAccessorProperty') && !member.computed && member.key.type === 'Identifier' && member.key.name === name) {
+    if (
+      (member.type === 'ClassProperty' || member.type === 'ClassAccessorProperty') &&
+      !member.computed &&
+      member.key.type === 'Identifier' &&
+      member.key.name === name
+    ) {
       if (member.static === true) return undefined;
       declared = annotatedProvider(member, imports);
       if (member.value != null) origin = originOfValue(lookup, path, member.value, 0);
@@ -395,7 +454,8 @@ function originOfThisMember(lookup: ClientLookup, path: ASTPath, name: string): 
       }
     }
   }
-  lookup.j(body as never)
+  lookup
+    .j(body as never)
     .find(lookup.j.AssignmentExpression)
     .forEach((assignment) => {
       if (isThisName(assignment.node.left)) assignments.push(assignment);
@@ -403,16 +463,25 @@ function originOfThisMember(lookup: ClientLookup, path: ASTPath, name: string): 
   const first = assignments[0];
   if (first !== undefined && origin === undefined && assignments.length === 1) {
     const method = enclosingFunction(first);
-    const inConstructor = method !== undefined && (method.node as Node).type === 'ClassMethod' && (method.node as K.ClassMethodKind).kind === 'constructor';
+    const inConstructor =
+      method !== undefined && (method.node as Node).type === 'ClassMethod' && (method.node as K.ClassMethodKind).kind === 'constructor';
     const value = originOfValue(lookup, path, first.node.right, 0);
     if (value?.kind === 'construction' && !inConstructor) {
-      return { kind: 'refused', provider: value.provider, reason: `\`this.${name}\` is assigned outside the constructor, at ${where(first.node)}; wrap it by hand where it is made` };
+      return {
+        kind: 'refused',
+        provider: value.provider,
+        reason: `\`this.${name}\` is assigned outside the constructor, at ${where(first.node)}; wrap it by hand where it is made`,
+      };
     }
     if (value !== undefined) return value;
   } else if (first !== undefined) {
     const provider = origin?.kind === 'construction' || origin?.kind === 'refused' ? origin.provider : declared;
     if (provider !== undefined) {
-      return { kind: 'refused', provider, reason: `\`this.${name}\` is assigned at ${where(first.node)}; wrapping one construction would not cover every client it holds` };
+      return {
+        kind: 'refused',
+        provider,
+        reason: `\`this.${name}\` is assigned at ${where(first.node)}; wrapping one construction would not cover every client it holds`,
+      };
     }
   }
   if (origin !== undefined) return origin;
@@ -428,7 +497,11 @@ export function clientOrigin(lookup: ClientLookup, callPath: ASTPath, receiver: 
   }
   const provider = constructedProvider(bare, lookup.imports);
   if (provider !== undefined) {
-    return { kind: 'refused', provider, reason: 'the client is constructed at the call, so each call would get its own limiter; make one client at module level' };
+    return {
+      kind: 'refused',
+      provider,
+      reason: 'the client is constructed at the call, so each call would get its own limiter; make one client at module level',
+    };
   }
   return undefined;
 }

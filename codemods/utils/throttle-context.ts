@@ -32,7 +32,18 @@ export interface ContextLookup {
 
 const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
 const ITERATION_METHODS = new Set([
-  'map', 'flatMap', 'forEach', 'filter', 'some', 'every', 'reduce', 'reduceRight', 'find', 'findIndex', 'findLast', 'findLastIndex',
+  'map',
+  'flatMap',
+  'forEach',
+  'filter',
+  'some',
+  'every',
+  'reduce',
+  'reduceRight',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
 ]);
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'use', 'head', 'options', 'route']);
 
@@ -40,7 +51,9 @@ const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', '
 const RUN_METHODS = new Set(LIMITER_RUN_METHODS);
 const WAIT_METHODS = new Set(LIMITER_WAIT_METHODS);
 /** Packages whose exports build limiters (any export), and bounded's own limiter builders. */
-const LIMITER_MODULES = new Set(LIMITER_PACKAGES.filter((entry) => !BOUNDED_RUNTIME_MODULES.includes(entry.module)).map((entry) => entry.module));
+const LIMITER_MODULES = new Set(
+  LIMITER_PACKAGES.filter((entry) => !BOUNDED_RUNTIME_MODULES.includes(entry.module)).map((entry) => entry.module),
+);
 const RUNTIME_LIMITERS = BOUNDED_LIMITER_EXPORTS;
 
 /** `a.b.c` for a plain member chain, `this.x` for members of this. */
@@ -48,7 +61,11 @@ export function calleeText(node: Node): string | undefined {
   const bare = unwrapExpression(node);
   if (bare.type === 'Identifier') return bare.name;
   if (bare.type === 'ThisExpression') return 'this';
-  if ((bare.type === 'MemberExpression' || bare.type === 'OptionalMemberExpression') && !bare.computed && bare.property.type === 'Identifier') {
+  if (
+    (bare.type === 'MemberExpression' || bare.type === 'OptionalMemberExpression') &&
+    !bare.computed &&
+    bare.property.type === 'Identifier'
+  ) {
     const object = calleeText(bare.object);
     return object === undefined ? undefined : `${object}.${bare.property.name}`;
   }
@@ -65,7 +82,9 @@ function isArgumentOf(child: Node, parent: Node): boolean {
 
 function methodName(callee: Node): string | undefined {
   const bare = unwrapExpression(callee);
-  return (bare.type === 'MemberExpression' || bare.type === 'OptionalMemberExpression') && !bare.computed && bare.property.type === 'Identifier'
+  return (bare.type === 'MemberExpression' || bare.type === 'OptionalMemberExpression') &&
+    !bare.computed &&
+    bare.property.type === 'Identifier'
     ? bare.property.name
     : undefined;
 }
@@ -92,13 +111,18 @@ function isRequestHandler(fn: Node, parent: Node | undefined): boolean {
   }
   const params = (fn as { params?: Node[] }).params ?? [];
   const [first, second] = [paramName(params[0]), paramName(params[1])];
-  return (first === 'req' && (second === 'res' || second === 'reply')) || (first === 'request' && (second === 'response' || second === 'reply' || second === 'h'));
+  return (
+    (first === 'req' && (second === 'res' || second === 'reply')) ||
+    (first === 'request' && (second === 'response' || second === 'reply' || second === 'h'))
+  );
 }
 
 /** The `allBounded(list, …)` call that takes `list` as its thunks. */
 function isAllBoundedThunks(list: ASTPath, lookup: ContextLookup): boolean {
   const call = parentOf(list)?.node as Node | undefined;
-  return call !== undefined && isCall(call) && call.arguments[0] === list.node && isRuntimeName(call.callee, lookup.imports, ['allBounded']);
+  return (
+    call !== undefined && isCall(call) && call.arguments[0] === list.node && isRuntimeName(call.callee, lookup.imports, ['allBounded'])
+  );
 }
 
 /**
@@ -169,7 +193,8 @@ function isLimiter(node: Node, path: ASTPath, lookup: ContextLookup): boolean {
     const callee = unwrapExpression(init.callee);
     if (callee.type === 'Identifier') {
       const built = lookup.imports.get(callee.name);
-      if (built !== undefined && (LIMITER_MODULES.has(built.module) || isRuntimeName(callee, lookup.imports, RUNTIME_LIMITERS))) return true;
+      if (built !== undefined && (LIMITER_MODULES.has(built.module) || isRuntimeName(callee, lookup.imports, RUNTIME_LIMITERS)))
+        return true;
     }
     const getter = methodName(callee);
     if (getter === 'limiter' || getter === 'semaphore' || getter === 'queue' || getter === 'rateLimiter') return true;
@@ -196,12 +221,14 @@ function isLimitedCall(call: Node, path: ASTPath, lookup: ContextLookup): boolea
 function isLimiterWait(statement: Node, path: ASTPath, lookup: ContextLookup): boolean {
   let expression: Node | null | undefined;
   if (statement.type === 'ExpressionStatement') expression = statement.expression;
-  else if (statement.type === 'VariableDeclaration' && statement.declarations.length === 1) expression = (statement.declarations[0] as K.VariableDeclaratorKind).init;
+  else if (statement.type === 'VariableDeclaration' && statement.declarations.length === 1)
+    expression = (statement.declarations[0] as K.VariableDeclaratorKind).init;
   if (expression?.type !== 'AwaitExpression') return false;
   const call = unwrapExpression(expression.argument as Node);
   if (!isCall(call)) return false;
   const method = methodName(call.callee);
-  if (method !== undefined && WAIT_METHODS.has(method)) return isLimiter((unwrapExpression(call.callee) as K.MemberExpressionKind).object, path, lookup);
+  if (method !== undefined && WAIT_METHODS.has(method))
+    return isLimiter((unwrapExpression(call.callee) as K.MemberExpressionKind).object, path, lookup);
   const text = calleeText(call.callee);
   return text !== undefined && (lookup.limiters.includes(text) || lookup.limiters.includes(text.slice(text.lastIndexOf('.') + 1)));
 }
@@ -246,7 +273,8 @@ function isPause(expression: Node, lookup: ContextLookup): boolean {
   const callee = unwrapExpression(bare.callee);
   if (callee.type === 'Identifier') {
     const binding = lookup.imports.get(callee.name);
-    if (binding?.module === 'timers/promises' || binding?.module === 'node:timers/promises') return binding.imported === 'setTimeout' || binding.imported === 'scheduler';
+    if (binding?.module === 'timers/promises' || binding?.module === 'node:timers/promises')
+      return binding.imported === 'setTimeout' || binding.imported === 'scheduler';
   }
   const text = calleeText(callee);
   if (text === undefined) return false;

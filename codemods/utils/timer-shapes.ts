@@ -52,7 +52,8 @@ export function sleepDelay(node: Node): Node | undefined {
   if (isFunctionNode(callback) && callback.params.length === 0) {
     const inner = bodyExpressions(callback);
     const only = inner.length === 1 ? inner[0]! : undefined;
-    if (only?.type === 'CallExpression' && identifierName(only.callee) === resolve && (only.arguments as Node[]).length === 0) return args[1];
+    if (only?.type === 'CallExpression' && identifierName(only.callee) === resolve && (only.arguments as Node[]).length === 0)
+      return args[1];
   }
   return undefined;
 }
@@ -83,7 +84,10 @@ export function enclosingFunction(path: ASTPath): ASTPath | undefined {
 /** A request handler by its parameters, as the rules see it: (req, res), (request, reply)… */
 export function isHandlerLike(fn: Node & { params: Node[] }): boolean {
   const [first, second] = fn.params.map((param) => identifierName(param) ?? '');
-  return (first === 'req' && (second === 'res' || second === 'reply')) || (first === 'request' && (second === 'response' || second === 'reply' || second === 'h'));
+  return (
+    (first === 'req' && (second === 'res' || second === 'reply')) ||
+    (first === 'request' && (second === 'response' || second === 'reply' || second === 'h'))
+  );
 }
 
 /** `line:column` of a node for a report. */

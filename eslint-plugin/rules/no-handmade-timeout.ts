@@ -47,12 +47,10 @@ export default createRule<Options, MessageId>({
       raceTimeout:
         'Racing the work against a `setTimeout` promise leaves the timer running after the race and the work running after the timeout; use withTimeout((signal) => work(signal), {{ms}}), which aborts the work and clears its timer.',
       abortTimer:
-        'The timer that aborts `{{controller}}` is never cleared, so it outlives the work it bounds; use AbortSignal.timeout({{ms}}) (with AbortSignal.any([signal, AbortSignal.timeout({{ms}})]) to keep a caller\'s signal).',
-      sleep:
-        'A hand-made sleep cannot be cancelled; use `setTimeout({{ms}}, undefined, { signal })` from \'node:timers/promises\'.',
+        "The timer that aborts `{{controller}}` is never cleared, so it outlives the work it bounds; use AbortSignal.timeout({{ms}}) (with AbortSignal.any([signal, AbortSignal.timeout({{ms}})]) to keep a caller's signal).",
+      sleep: "A hand-made sleep cannot be cancelled; use `setTimeout({{ms}}, undefined, { signal })` from 'node:timers/promises'.",
       promisify: '`{{call}}` rebuilds what fs/promises already has; use `{{replacement}}`.',
-      callbackFs:
-        'Callback `{{call}}` inside an async function escapes its await and its try/catch; use `await {{replacement}}(…)`.',
+      callbackFs: 'Callback `{{call}}` inside an async function escapes its await and its try/catch; use `await {{replacement}}(…)`.',
       useWithTimeout: 'Replace with `withTimeout(() => …, {{ms}})` (the work is not aborted until it takes the signal).',
       useTimersPromises: "Replace with `{{name}}({{ms}})` from 'node:timers/promises'.",
       useFsPromises: 'Replace with `{{replacement}}`.',
@@ -96,7 +94,9 @@ export default createRule<Options, MessageId>({
       }
       if (found === undefined) return;
       const ms = raceMs(found);
-      const work = list.elements.filter((element) => element != null && !raced.has(element) && timerPromiseOfCall(element, scope) === undefined);
+      const work = list.elements.filter(
+        (element) => element != null && !raced.has(element) && timerPromiseOfCall(element, scope) === undefined,
+      );
       // withTimeout throws where the timer rejected; a timer that resolves with a fallback is another behaviour.
       const suggestable =
         found.outcome === 'reject' &&
@@ -135,7 +135,9 @@ export default createRule<Options, MessageId>({
       if (delay.type === AST_NODE_TYPES.Literal) return text(delay);
       if (delay.type !== AST_NODE_TYPES.Identifier) return undefined;
       const argument = timed.via.call.arguments[timed.via.params.indexOf(delay.name)];
-      return timed.via.params.includes(delay.name) && argument !== undefined && argument.type !== AST_NODE_TYPES.SpreadElement ? text(argument) : undefined;
+      return timed.via.params.includes(delay.name) && argument !== undefined && argument.type !== AST_NODE_TYPES.SpreadElement
+        ? text(argument)
+        : undefined;
     }
 
     /** `setTimeout(() => controller.abort(), ms)` on an AbortController, never cleared. */
@@ -150,7 +152,12 @@ export default createRule<Options, MessageId>({
               ? body.body[0].expression
               : undefined
             : body;
-        if (only?.type === AST_NODE_TYPES.CallExpression && only.callee.type === AST_NODE_TYPES.MemberExpression && !only.callee.computed && only.callee.property.name === 'abort') {
+        if (
+          only?.type === AST_NODE_TYPES.CallExpression &&
+          only.callee.type === AST_NODE_TYPES.MemberExpression &&
+          !only.callee.computed &&
+          only.callee.property.name === 'abort'
+        ) {
           aborted = only.callee.object;
         }
       } else if (
@@ -176,7 +183,11 @@ export default createRule<Options, MessageId>({
       if (node.type !== AST_NODE_TYPES.Identifier) return false;
       const definition = ASTUtils.findVariable(scope, node.name)?.defs[0];
       const init = definition?.node.type === AST_NODE_TYPES.VariableDeclarator ? definition.node.init : undefined;
-      return init?.type === AST_NODE_TYPES.NewExpression && init.callee.type === AST_NODE_TYPES.Identifier && init.callee.name === 'AbortController';
+      return (
+        init?.type === AST_NODE_TYPES.NewExpression &&
+        init.callee.type === AST_NODE_TYPES.Identifier &&
+        init.callee.name === 'AbortController'
+      );
     }
 
     function checkSleep(node: TSESTree.NewExpression, scope: Scope.Scope): void {
@@ -216,7 +227,8 @@ export default createRule<Options, MessageId>({
     function timersPromisesName(scope: Scope.Scope): { local: string; imported: boolean } | undefined {
       const program = sourceCode.ast;
       for (const statement of program.body) {
-        if (statement.type !== AST_NODE_TYPES.ImportDeclaration || !TIMERS_PROMISES.includes(normalizeModule(statement.source.value))) continue;
+        if (statement.type !== AST_NODE_TYPES.ImportDeclaration || !TIMERS_PROMISES.includes(normalizeModule(statement.source.value)))
+          continue;
         for (const specifier of statement.specifiers) {
           if (
             specifier.type === AST_NODE_TYPES.ImportSpecifier &&
@@ -244,7 +256,10 @@ export default createRule<Options, MessageId>({
       const target = node.arguments[0]!;
       const name = fsTwin(target, scope);
       if (name === undefined) return;
-      const object = target.type === AST_NODE_TYPES.MemberExpression && target.object.type === AST_NODE_TYPES.Identifier ? target.object.name : undefined;
+      const object =
+        target.type === AST_NODE_TYPES.MemberExpression && target.object.type === AST_NODE_TYPES.Identifier
+          ? target.object.name
+          : undefined;
       const replacement = object === undefined ? `fs.promises.${name}` : `${object}.promises.${name}`;
       context.report({
         node,

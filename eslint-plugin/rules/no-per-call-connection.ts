@@ -6,7 +6,14 @@ import { connectionFactory, heldConnection, type ConnectionFactory } from '../ut
 import { CLOSE_METHODS, OPEN_METHODS, matchesAnyGlob } from '@bounded/policy';
 import { createRule } from '../utils/create-rule.js';
 import { methodName } from '../utils/fan-out.js';
-import { calleeText, enclosingFunction, functionName, isFunction as isFunctionNode, isRequestHandler, type FunctionNode } from '../utils/functions.js';
+import {
+  calleeText,
+  enclosingFunction,
+  functionName,
+  isFunction as isFunctionNode,
+  isRequestHandler,
+  type FunctionNode,
+} from '../utils/functions.js';
 import { runsPerInvocation } from '../utils/invocations.js';
 import { skipTypeWrappers } from '../utils/origins.js';
 import { policyFor } from '../utils/policy.js';
@@ -71,7 +78,8 @@ export default createRule<Options, MessageId>({
           allowFiles: {
             type: 'array',
             items: { type: 'string' },
-            description: "Extra globs of files where a connection per call is fine (relative to the working directory); added to the policy's lint.allowPerCallConnections.",
+            description:
+              "Extra globs of files where a connection per call is fine (relative to the working directory); added to the policy's lint.allowPerCallConnections.",
           },
           strict: {
             type: 'boolean',
@@ -87,7 +95,10 @@ export default createRule<Options, MessageId>({
     const policy = policyFor(context);
     const file = context.physicalFilename;
     const policyBase = policy.source === undefined ? context.cwd : dirname(policy.source);
-    if (matchesAnyGlob(file, policy.lint.allowPerCallConnections, policyBase) || matchesAnyGlob(file, options.allowFiles ?? [], context.cwd)) {
+    if (
+      matchesAnyGlob(file, policy.lint.allowPerCallConnections, policyBase) ||
+      matchesAnyGlob(file, options.allowFiles ?? [], context.cwd)
+    ) {
       return {};
     }
     const strict = options.strict === true;
@@ -113,10 +124,14 @@ export default createRule<Options, MessageId>({
       walk(fn.body, sourceCode.visitorKeys, (current) => {
         if (guarded || current.range[0] > node.range[0]) return false;
         if (current.type !== AST_NODE_TYPES.IfStatement && current.type !== AST_NODE_TYPES.ConditionalExpression) return true;
-        guarded = someNode(current, sourceCode.visitorKeys, (part) =>
-          inside(part, current.test) &&
-          (part.type === AST_NODE_TYPES.Identifier || part.type === AST_NODE_TYPES.MemberExpression) &&
-          texts.includes(sourceCode.getText(part)));
+        guarded = someNode(
+          current,
+          sourceCode.visitorKeys,
+          (part) =>
+            inside(part, current.test) &&
+            (part.type === AST_NODE_TYPES.Identifier || part.type === AST_NODE_TYPES.MemberExpression) &&
+            texts.includes(sourceCode.getText(part)),
+        );
         return !guarded;
       });
       return guarded;
@@ -128,7 +143,11 @@ export default createRule<Options, MessageId>({
       if (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && isOutside(parent.left, fn)) return parent.left;
       if (parent?.type === AST_NODE_TYPES.CallExpression && parent.arguments.includes(value as TSESTree.CallExpressionArgument)) {
         const callee = skipTypeWrappers(parent.callee);
-        if (callee.type === AST_NODE_TYPES.MemberExpression && calleeText(callee)?.endsWith('.set') === true && isOutside(callee.object, fn)) {
+        if (
+          callee.type === AST_NODE_TYPES.MemberExpression &&
+          calleeText(callee)?.endsWith('.set') === true &&
+          isOutside(callee.object, fn)
+        ) {
           return callee.object;
         }
       }
@@ -138,7 +157,12 @@ export default createRule<Options, MessageId>({
     /** `cache.set(key, value)`: a store, not an owner (keptOutside decides whether it outlives the call). */
     function isCacheSet(call: TSESTree.CallExpression): boolean {
       const callee = skipTypeWrappers(call.callee);
-      return callee.type === AST_NODE_TYPES.MemberExpression && !callee.computed && callee.property.type === AST_NODE_TYPES.Identifier && callee.property.name === 'set';
+      return (
+        callee.type === AST_NODE_TYPES.MemberExpression &&
+        !callee.computed &&
+        callee.property.type === AST_NODE_TYPES.Identifier &&
+        callee.property.name === 'set'
+      );
     }
 
     /**
@@ -153,7 +177,11 @@ export default createRule<Options, MessageId>({
         if (parent?.type === AST_NODE_TYPES.Property && parent.value === current) current = parent.parent;
         else if (parent?.type === AST_NODE_TYPES.ArrayExpression) current = parent;
         else if (parent?.type === AST_NODE_TYPES.CallExpression && isCacheSet(parent)) return current;
-        else if ((parent?.type === AST_NODE_TYPES.NewExpression || parent?.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(current as TSESTree.CallExpressionArgument)) current = parent;
+        else if (
+          (parent?.type === AST_NODE_TYPES.NewExpression || parent?.type === AST_NODE_TYPES.CallExpression) &&
+          parent.arguments.includes(current as TSESTree.CallExpressionArgument)
+        )
+          current = parent;
         else return current;
       }
     }
@@ -180,7 +208,12 @@ export default createRule<Options, MessageId>({
         if (parent === fn) return fn.body === current;
         if (parent.type === AST_NODE_TYPES.Property && parent.value === current) current = parent.parent;
         else if (parent.type === AST_NODE_TYPES.ArrayExpression || parent.type === AST_NODE_TYPES.AwaitExpression) current = parent;
-        else if (!closure && (parent.type === AST_NODE_TYPES.NewExpression || parent.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(current as TSESTree.CallExpressionArgument)) current = parent;
+        else if (
+          !closure &&
+          (parent.type === AST_NODE_TYPES.NewExpression || parent.type === AST_NODE_TYPES.CallExpression) &&
+          parent.arguments.includes(current as TSESTree.CallExpressionArgument)
+        )
+          current = parent;
         else return false;
       }
     }
@@ -190,7 +223,11 @@ export default createRule<Options, MessageId>({
       let value: TSESTree.Node = node;
       for (;;) {
         const up = value.parent;
-        if (up?.type === AST_NODE_TYPES.AwaitExpression || up?.type === AST_NODE_TYPES.TSAsExpression || up?.type === AST_NODE_TYPES.TSNonNullExpression) {
+        if (
+          up?.type === AST_NODE_TYPES.AwaitExpression ||
+          up?.type === AST_NODE_TYPES.TSAsExpression ||
+          up?.type === AST_NODE_TYPES.TSNonNullExpression
+        ) {
           value = up;
         } else if (
           // url ? new Redis(url) : new Redis(options): kept where the choice is kept.
@@ -201,8 +238,13 @@ export default createRule<Options, MessageId>({
         } else if (
           // new DataSource(…).initialize(), new Client().connect(): opened as it is built, and
           // kept (or not) where the opening call's result is kept.
-          up?.type === AST_NODE_TYPES.MemberExpression && up.object === value && !up.computed && up.property.type === AST_NODE_TYPES.Identifier &&
-          OPEN_METHODS.includes(up.property.name) && up.parent?.type === AST_NODE_TYPES.CallExpression && up.parent.callee === up
+          up?.type === AST_NODE_TYPES.MemberExpression &&
+          up.object === value &&
+          !up.computed &&
+          up.property.type === AST_NODE_TYPES.Identifier &&
+          OPEN_METHODS.includes(up.property.name) &&
+          up.parent?.type === AST_NODE_TYPES.CallExpression &&
+          up.parent.callee === up
         ) {
           value = up.parent;
         } else {
@@ -210,18 +252,28 @@ export default createRule<Options, MessageId>({
         }
       }
       const parent = value.parent!;
-      if (parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && (parent.operator === '??=' || parent.operator === '||=')) {
+      if (
+        parent.type === AST_NODE_TYPES.AssignmentExpression &&
+        parent.right === value &&
+        (parent.operator === '??=' || parent.operator === '||=')
+      ) {
         return { holder: 'memo' };
       }
       // pool = pool ?? new Pool()   /   return pool ?? (pool = new Pool())
       const logical = parent.type === AST_NODE_TYPES.LogicalExpression ? parent : parent.parent;
       if (logical?.type === AST_NODE_TYPES.LogicalExpression && logical.operator !== '&&') {
         const assignment = parent.type === AST_NODE_TYPES.AssignmentExpression ? parent : logical.parent;
-        if (assignment?.type === AST_NODE_TYPES.AssignmentExpression && sourceCode.getText(assignment.left) === sourceCode.getText(logical.left)) {
+        if (
+          assignment?.type === AST_NODE_TYPES.AssignmentExpression &&
+          sourceCode.getText(assignment.left) === sourceCode.getText(logical.left)
+        ) {
           return { holder: 'memo' };
         }
       }
-      if (parent.type === AST_NODE_TYPES.ReturnStatement || (parent.type === AST_NODE_TYPES.ArrowFunctionExpression && parent.body === value)) {
+      if (
+        parent.type === AST_NODE_TYPES.ReturnStatement ||
+        (parent.type === AST_NODE_TYPES.ArrowFunctionExpression && parent.body === value)
+      ) {
         return { holder: 'returned' };
       }
       const kept = keptOutside(value, fn);
@@ -230,7 +282,11 @@ export default createRule<Options, MessageId>({
       let variable: Scope.Variable | null = null;
       if (parent.type === AST_NODE_TYPES.VariableDeclarator && parent.init === value && parent.id.type === AST_NODE_TYPES.Identifier) {
         variable = ASTUtils.findVariable(scopeOf(parent.id), parent.id.name);
-      } else if (parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && parent.left.type === AST_NODE_TYPES.Identifier) {
+      } else if (
+        parent.type === AST_NODE_TYPES.AssignmentExpression &&
+        parent.right === value &&
+        parent.left.type === AST_NODE_TYPES.Identifier
+      ) {
         variable = ASTUtils.findVariable(scopeOf(parent.left), parent.left.name);
       }
       if (variable === null) return { holder: 'local' };
@@ -258,17 +314,31 @@ export default createRule<Options, MessageId>({
       if (resolve?.type !== AST_NODE_TYPES.Identifier) return undefined;
       const parent = built.parent;
       const name =
-        parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier ? parent.id.name
-        : parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.left.type === AST_NODE_TYPES.Identifier ? parent.left.name
-        : undefined;
+        parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier
+          ? parent.id.name
+          : parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.left.type === AST_NODE_TYPES.Identifier
+            ? parent.left.name
+            : undefined;
       // resolve(cxn) is often called from a callback (`cxn.connect().then(() => resolve(cxn))`).
       let resolved = false;
-      walk(fn.body, sourceCode.visitorKeys, (part) => {
-        if (resolved) return false;
-        const argument = part.type === AST_NODE_TYPES.CallExpression && part.callee.type === AST_NODE_TYPES.Identifier && part.callee.name === resolve.name ? part.arguments[0] : undefined;
-        resolved = argument !== undefined && (argument === built || (name !== undefined && argument.type === AST_NODE_TYPES.Identifier && argument.name === name));
-        return !resolved;
-      }, true);
+      walk(
+        fn.body,
+        sourceCode.visitorKeys,
+        (part) => {
+          if (resolved) return false;
+          const argument =
+            part.type === AST_NODE_TYPES.CallExpression &&
+            part.callee.type === AST_NODE_TYPES.Identifier &&
+            part.callee.name === resolve.name
+              ? part.arguments[0]
+              : undefined;
+          resolved =
+            argument !== undefined &&
+            (argument === built || (name !== undefined && argument.type === AST_NODE_TYPES.Identifier && argument.name === name));
+          return !resolved;
+        },
+        true,
+      );
       return resolved ? enclosingFunction(made) : undefined;
     }
 
@@ -293,7 +363,9 @@ export default createRule<Options, MessageId>({
         (node) => node?.type === AST_NODE_TYPES.ExportNamedDeclaration || node?.type === AST_NODE_TYPES.ExportDefaultDeclaration,
       );
       const calls = callsOf(fn);
-      return !exported && calls !== undefined && calls.length > 0 && calls.every((call) => isCall(call) && enclosingFunction(call) === undefined);
+      return (
+        !exported && calls !== undefined && calls.length > 0 && calls.every((call) => isCall(call) && enclosingFunction(call) === undefined)
+      );
     }
 
     /**
@@ -305,7 +377,10 @@ export default createRule<Options, MessageId>({
     function isFactory(fn: FunctionNode, depth = 0): boolean {
       const calls = callsOf(fn) ?? [];
       // connection.connect = async function (options) { … } names the function too.
-      const assigned = fn.parent?.type === AST_NODE_TYPES.AssignmentExpression && fn.parent.right === fn ? calleeText(fn.parent.left)?.split('.').at(-1) : undefined;
+      const assigned =
+        fn.parent?.type === AST_NODE_TYPES.AssignmentExpression && fn.parent.right === fn
+          ? calleeText(fn.parent.left)?.split('.').at(-1)
+          : undefined;
       const name = functionName(fn) ?? assigned;
       if (calls.length === 0 && (name === undefined || !FACTORY_NAME.test(name))) return false;
       return calls.every((call) => enclosingFunction(call) === undefined || handsOn(call, depth));
@@ -342,9 +417,16 @@ export default createRule<Options, MessageId>({
         const definition = ASTUtils.findVariable(scopeOf(part), part.name)?.defs[0];
         return definition !== undefined && inside(definition.name, fn);
       });
-      const closed = someNode(fn.body, sourceCode.visitorKeys, (part) =>
-        part.type === AST_NODE_TYPES.MemberExpression && !part.computed && part.property.type === AST_NODE_TYPES.Identifier &&
-        CLOSERS.has(part.property.name) && sourceCode.getText(part.object) === name);
+      const closed = someNode(
+        fn.body,
+        sourceCode.visitorKeys,
+        (part) =>
+          part.type === AST_NODE_TYPES.MemberExpression &&
+          !part.computed &&
+          part.property.type === AST_NODE_TYPES.Identifier &&
+          CLOSERS.has(part.property.name) &&
+          sourceCode.getText(part.object) === name,
+      );
       const lines = sourceCode.lines;
       const { start, end } = declaration.loc;
       const indent = lines[start.line - 1]!.slice(0, start.column);
@@ -352,12 +434,19 @@ export default createRule<Options, MessageId>({
       let top: TSESTree.Node = fn;
       while (top.parent !== undefined && top.parent.type !== AST_NODE_TYPES.Program) top = top.parent;
       const before = sourceCode.getCommentsBefore(top)[0] ?? top;
-      const text = sourceCode.getText(declaration).split('\n').map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line)).join('\n');
+      const text = sourceCode
+        .getText(declaration)
+        .split('\n')
+        .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+        .join('\n');
       const lineStart = sourceCode.getIndexFromLoc({ line: start.line, column: 0 });
       const lineEnd = sourceCode.getIndexFromLoc({ line: end.line, column: 0 }) + lines[end.line - 1]!.length + 1;
       return {
         name,
-        fix: (fixer: RuleFixer): RuleFix[] => [fixer.insertTextBeforeRange(before.range, `${text}\n\n`), fixer.removeRange([lineStart, lineEnd])],
+        fix: (fixer: RuleFixer): RuleFix[] => [
+          fixer.insertTextBeforeRange(before.range, `${text}\n\n`),
+          fixer.removeRange([lineStart, lineEnd]),
+        ],
       };
     }
 
@@ -376,7 +465,8 @@ export default createRule<Options, MessageId>({
         let value = skipTypeWrappers(part.right);
         if (value.type === AST_NODE_TYPES.LogicalExpression && value.operator !== '&&') value = skipTypeWrappers(value.right);
         if (value.type === AST_NODE_TYPES.AwaitExpression) value = skipTypeWrappers(value.argument);
-        if (value.type === AST_NODE_TYPES.NewExpression || value.type === AST_NODE_TYPES.CallExpression) found = connectionFactory(value, scopeOf(value), types);
+        if (value.type === AST_NODE_TYPES.NewExpression || value.type === AST_NODE_TYPES.CallExpression)
+          found = connectionFactory(value, scopeOf(value), types);
         return true;
       });
       return found;
@@ -393,13 +483,19 @@ export default createRule<Options, MessageId>({
       const fn = enclosingFunction(node);
       if (fn === undefined || runsOnce(fn) || FACTORY_NAME.test(functionName(fn) ?? '')) return;
       if (fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor') return;
-      const factory = isOutside(target, fn) ? heldConnection(target, scopeOf(target), types) ?? builtInto(target, fn, node) : undefined;
+      const factory = isOutside(target, fn) ? (heldConnection(target, scopeOf(target), types) ?? builtInto(target, fn, node)) : undefined;
       // pool.connect() checks a client out (require-release's business); a pool is not connected per operation.
       if (factory === undefined || (factory.pool && method === 'connect')) return;
       const text = sourceCode.getText(target);
-      const closes = someNode(fn.body, sourceCode.visitorKeys, (part) =>
-        part.type === AST_NODE_TYPES.CallExpression && CLOSERS.has(methodName(part.callee) ?? '') &&
-        part.callee.type === AST_NODE_TYPES.MemberExpression && sourceCode.getText(part.callee.object) === text);
+      const closes = someNode(
+        fn.body,
+        sourceCode.visitorKeys,
+        (part) =>
+          part.type === AST_NODE_TYPES.CallExpression &&
+          CLOSERS.has(methodName(part.callee) ?? '') &&
+          part.callee.type === AST_NODE_TYPES.MemberExpression &&
+          sourceCode.getText(part.callee.object) === text,
+      );
       if (!closes) return;
       context.report({
         node,
@@ -456,8 +552,12 @@ export default createRule<Options, MessageId>({
       const owner = instanceOwner(node);
       const maker = owner === undefined ? undefined : instantiatedPerInvocation(owner);
       if (maker !== undefined) {
-        const className = (owner!.id ?? (owner!.parent as TSESTree.VariableDeclarator).id as TSESTree.Identifier).name;
-        context.report({ node, messageId: 'perInstance', data: { call, className, where: where(maker), what, instead: INSTEAD[factory.library] } });
+        const className = (owner!.id ?? ((owner!.parent as TSESTree.VariableDeclarator).id as TSESTree.Identifier)).name;
+        context.report({
+          node,
+          messageId: 'perInstance',
+          data: { call, className, where: where(maker), what, instead: INSTEAD[factory.library] },
+        });
         return;
       }
       const fn = enclosingFunction(node);

@@ -18,8 +18,21 @@ export type MessageId = 'blocking' | 'blockingHandler' | 'usePromises';
 
 /** Array and collection methods that call their callback synchronously, before they return. */
 const SYNC_CALLBACK_METHODS = new Set([
-  'forEach', 'map', 'flatMap', 'filter', 'reduce', 'reduceRight', 'some', 'every', 'find', 'findIndex',
-  'findLast', 'findLastIndex', 'sort', 'toSorted', 'from',
+  'forEach',
+  'map',
+  'flatMap',
+  'filter',
+  'reduce',
+  'reduceRight',
+  'some',
+  'every',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
+  'sort',
+  'toSorted',
+  'from',
 ]);
 
 /**
@@ -37,7 +50,8 @@ function isSyncCallback(fn: FunctionNode): boolean {
   const call = fn.parent;
   if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return false;
   const callee = call.callee;
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return false;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+    return false;
   return SYNC_CALLBACK_METHODS.has(callee.property.name);
 }
 
@@ -51,10 +65,8 @@ export default createRule<Options, MessageId>({
     },
     hasSuggestions: true,
     messages: {
-      blocking:
-        '`{{call}}` blocks the event loop inside an async function, stalling every other request; use {{instead}}.',
-      blockingHandler:
-        '`{{call}}` blocks the event loop inside a request handler, stalling every other request; use {{instead}}.',
+      blocking: '`{{call}}` blocks the event loop inside an async function, stalling every other request; use {{instead}}.',
+      blockingHandler: '`{{call}}` blocks the event loop inside a request handler, stalling every other request; use {{instead}}.',
       usePromises: 'Replace with `await {{replacement}}(…)`.',
     },
     schema: [
@@ -70,7 +82,8 @@ export default createRule<Options, MessageId>({
           block: {
             type: 'array',
             items: { type: 'string' },
-            description: 'Extra calls to report, as module.name ("my-lib.loadSync") or a global name; added to the policy\'s lint.blockingCalls.',
+            description:
+              'Extra calls to report, as module.name ("my-lib.loadSync") or a global name; added to the policy\'s lint.blockingCalls.',
           },
         },
       },
@@ -86,7 +99,10 @@ export default createRule<Options, MessageId>({
     const catalog = [...BLOCKING_CALLS, ...extra.map(parseBlockingCall)];
 
     /** The blocking call's name ("fs.readFileSync") and a better alternative, or undefined. */
-    function classify(callee: TSESTree.Expression, node: TSESTree.CallExpression): { call: string; instead: string; fsName?: string } | undefined {
+    function classify(
+      callee: TSESTree.Expression,
+      node: TSESTree.CallExpression,
+    ): { call: string; instead: string; fsName?: string } | undefined {
       const text = calleeText(callee);
       const binding = resolveImport(callee, context.sourceCode.getScope(node));
       if (binding === undefined) {
@@ -96,12 +112,14 @@ export default createRule<Options, MessageId>({
         if (entry !== undefined) return { call: text, instead: entry.instead };
         return globals.has(text) ? { call: text, instead: 'an asynchronous alternative' } : undefined;
       }
-      const qualified = binding.imported === '*' || binding.imported === 'default' ? binding.module : `${binding.module}.${binding.imported}`;
+      const qualified =
+        binding.imported === '*' || binding.imported === 'default' ? binding.module : `${binding.module}.${binding.imported}`;
       if (allow.has(qualified)) return undefined;
       const entry = catalog.find(
         (candidate) =>
           candidate.module === binding.module &&
-          (candidate.name === '*' || (binding.imported !== '*' && binding.imported !== 'default' && matchesBlockingName(candidate.name, binding.imported))),
+          (candidate.name === '*' ||
+            (binding.imported !== '*' && binding.imported !== 'default' && matchesBlockingName(candidate.name, binding.imported))),
       );
       if (entry === undefined) return undefined;
       return { call: text ?? qualified, instead: entry.instead, ...(entry.promises === undefined ? {} : { fsName: entry.promises }) };
@@ -130,8 +148,10 @@ export default createRule<Options, MessageId>({
       for (let current: TSESTree.Node = node; current.parent !== undefined && current !== fn; current = current.parent) {
         const parent: TSESTree.Node = current.parent;
         if (
-          parent.type === AST_NODE_TYPES.AssignmentExpression && parent.right === current &&
-          (parent.operator === '??=' || parent.operator === '||=') && outlives(parent.left, fn)
+          parent.type === AST_NODE_TYPES.AssignmentExpression &&
+          parent.right === current &&
+          (parent.operator === '??=' || parent.operator === '||=') &&
+          outlives(parent.left, fn)
         ) {
           return true;
         }
@@ -141,8 +161,12 @@ export default createRule<Options, MessageId>({
           if (part.type === AST_NODE_TYPES.AssignmentExpression && outlives(part.left, fn)) set.add(sourceCode.getText(part.left));
           return false;
         });
-        const tested = someNode(parent.test, sourceCode.visitorKeys, (part) =>
-          (part.type === AST_NODE_TYPES.Identifier || part.type === AST_NODE_TYPES.MemberExpression) && set.has(sourceCode.getText(part)));
+        const tested = someNode(
+          parent.test,
+          sourceCode.visitorKeys,
+          (part) =>
+            (part.type === AST_NODE_TYPES.Identifier || part.type === AST_NODE_TYPES.MemberExpression) && set.has(sourceCode.getText(part)),
+        );
         if (tested) return true;
       }
       return false;
@@ -172,24 +196,22 @@ export default createRule<Options, MessageId>({
           data: { call: found.call, instead: found.instead },
           ...(suggestable && {
             suggest: [
-                {
-                  messageId: 'usePromises',
-                  data: { replacement: `${(callee.object as TSESTree.Identifier).name}.promises.${found.fsName!}` },
-                  fix: (fixer) => {
-                    const object = (callee.object as TSESTree.Identifier).name;
-                    const replaced = fixer.replaceText(callee, `${object}.promises.${found.fsName!}`);
-                    const needsParens = node.parent.type === AST_NODE_TYPES.MemberExpression && node.parent.object === node;
-                    return needsParens
-                      ? [replaced, fixer.insertTextBefore(node, '(await '), fixer.insertTextAfter(node, ')')]
-                      : [replaced, fixer.insertTextBefore(node, 'await ')];
-                  },
+              {
+                messageId: 'usePromises',
+                data: { replacement: `${(callee.object as TSESTree.Identifier).name}.promises.${found.fsName!}` },
+                fix: (fixer) => {
+                  const object = (callee.object as TSESTree.Identifier).name;
+                  const replaced = fixer.replaceText(callee, `${object}.promises.${found.fsName!}`);
+                  const needsParens = node.parent.type === AST_NODE_TYPES.MemberExpression && node.parent.object === node;
+                  return needsParens
+                    ? [replaced, fixer.insertTextBefore(node, '(await '), fixer.insertTextAfter(node, ')')]
+                    : [replaced, fixer.insertTextBefore(node, 'await ')];
                 },
-              ],
+              },
+            ],
           }),
         });
       },
     };
   },
 });
-
-

@@ -73,7 +73,7 @@ export default createRule<Options, MessageId>({
     messages: {
       unbounded: 'Fan-out over `{{items}}` is unbounded; use {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
       batchWiderThanPolicy:
-        'Fan-out over `{{items}}` is bounded, but starts up to {{count}} tasks at once, more than the policy\'s concurrency of {{concurrency}}; use a smaller batch or {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).',
+        "Fan-out over `{{items}}` is bounded, but starts up to {{count}} tasks at once, more than the policy's concurrency of {{concurrency}}; use a smaller batch or {{helper}}({{items}}, fn, { concurrency: {{concurrency}} }).",
       dropped:
         '`{{items}}.{{method}}(async …)` starts a task for every element at once and drops their promises (no limit, failures unhandled); use `await {{helper}}({{items}}, fn, { concurrency: {{concurrency}} })`.',
       libraryFanOut:
@@ -83,7 +83,8 @@ export default createRule<Options, MessageId>({
       untraced:
         '`Promise.{{method}}` over `{{items}}`, whose size this rule cannot see; build it with mapBounded or through a limiter of {{concurrency}}, or pass a fixed-length array.',
       useMapBounded: 'Rewrite as `{{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from @bounded/runtime.',
-      awaitMapBounded: 'Rewrite as `await {{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from @bounded/runtime: it now waits for the tasks, and their failures reject.',
+      awaitMapBounded:
+        'Rewrite as `await {{helper}}({{items}}, fn, { concurrency: {{concurrency}} })` from @bounded/runtime: it now waits for the tasks, and their failures reject.',
     },
     schema: [
       {
@@ -106,7 +107,8 @@ export default createRule<Options, MessageId>({
           },
           wideBatches: {
             type: 'boolean',
-            description: "Also report bounded batches (a constant slice, chunk or guard) wider than the concurrency, with their own message (batchWiderThanPolicy); default false.",
+            description:
+              'Also report bounded batches (a constant slice, chunk or guard) wider than the concurrency, with their own message (batchWiderThanPolicy); default false.',
           },
         },
       },
@@ -145,7 +147,11 @@ export default createRule<Options, MessageId>({
       // `const row = await limit(() => load(id))` first: the work starts in the limiter. Work
       // awaited before the limiter (`await fetch(id)`) runs unbounded, whatever is returned.
       // …or waits for a slot first, also inside a `try` whose `finally` releases it (`await sema.acquire()`).
-      const first = waitsForLimiterFirst(fn, sourceCode.visitorKeys, (node) => isLimited(node) || (node.parent !== undefined && isLimiterWait(node.parent, scopeOf(node), types, names)));
+      const first = waitsForLimiterFirst(
+        fn,
+        sourceCode.visitorKeys,
+        (node) => isLimited(node) || (node.parent !== undefined && isLimiterWait(node.parent, scopeOf(node), types, names)),
+      );
       if (first !== undefined) return first;
       const returned: TSESTree.Node[] = [];
       walk(fn.body, sourceCode.visitorKeys, (node) => {
@@ -171,7 +177,11 @@ export default createRule<Options, MessageId>({
       const size = inputs === undefined ? undefined : sizeOf(inputs);
       if (size?.kind === 'fixed' || (size?.kind === 'count' && within(size.count))) return false;
       const call = calleeText(callee) ?? text(callee);
-      context.report({ node, messageId: 'libraryFanOut', data: { call, what: use.fanOut.knob.defaultText, option: use.fanOut.knob.option, concurrency } });
+      context.report({
+        node,
+        messageId: 'libraryFanOut',
+        data: { call, what: use.fanOut.knob.defaultText, option: use.fanOut.knob.option, concurrency },
+      });
       return true;
     }
 
@@ -189,27 +199,46 @@ export default createRule<Options, MessageId>({
     /** `for (let i = 0; i < W; i++) workers.push(worker())`: W workers that share one queue. */
     function isPoolOfWorkers(pushed: TSESTree.Node, loop: Loop): boolean {
       const call = skipTypeWrappers(pushed);
-      if (loop.limit === undefined || call.type !== AST_NODE_TYPES.CallExpression || !isWorker(call.callee, scopeOf, sourceCode.visitorKeys)) return false;
+      if (
+        loop.limit === undefined ||
+        call.type !== AST_NODE_TYPES.CallExpression ||
+        !isWorker(call.callee, scopeOf, sourceCode.visitorKeys)
+      )
+        return false;
       const limit = bounds.bound(loop.limit, true);
       return limit !== undefined && within(limit);
     }
 
-    function classifyMapped(call: TSESTree.CallExpression, items: TSESTree.Node, mapper: TSESTree.Node, rewritable: boolean, combinator: TSESTree.CallExpression): Verdict {
-      if (mapper.type === AST_NODE_TYPES.SpreadElement || !startsWork(mapper) || mapperIsLimited(mapper) || notifiesElement(mapper, items, scopeOf, sourceCode.visitorKeys)) return BOUNDED;
+    function classifyMapped(
+      call: TSESTree.CallExpression,
+      items: TSESTree.Node,
+      mapper: TSESTree.Node,
+      rewritable: boolean,
+      combinator: TSESTree.CallExpression,
+    ): Verdict {
+      if (
+        mapper.type === AST_NODE_TYPES.SpreadElement ||
+        !startsWork(mapper) ||
+        mapperIsLimited(mapper) ||
+        notifiesElement(mapper, items, scopeOf, sourceCode.visitorKeys)
+      )
+        return BOUNDED;
       if (runsOnOneConnection(mapper, combinator, scopeOf, sourceCode.visitorKeys, types)) return BOUNDED;
       // Array.from({ length: W }, worker): W workers share one queue, whatever W is called.
       const size = sizeOf(items, isWorker(mapper, scopeOf, sourceCode.visitorKeys));
       if (size.kind === 'fixed') return BOUNDED;
       const fn = functionOf(mapper);
-      const rewrite = rewritable && (fn === undefined || fn.params.length <= 2) && !fn?.params.some((param) => param.type === AST_NODE_TYPES.RestElement)
-        ? { items, mapper, mapped: call }
-        : undefined;
+      const rewrite =
+        rewritable && (fn === undefined || fn.params.length <= 2) && !fn?.params.some((param) => param.type === AST_NODE_TYPES.RestElement)
+          ? { items, mapper, mapped: call }
+          : undefined;
       if (size.kind === 'count') {
         // A batch per loop turn that nothing waits for: the batches pile up.
         const settled = !piledUpInLoop(combinator);
         if (settled && within(size.count)) return BOUNDED;
         // A batch handed to an outer array is judged there.
-        if (!settled && combinator.parent?.type === AST_NODE_TYPES.CallExpression && methodName(combinator.parent.callee) === 'push') return UNKNOWN;
+        if (!settled && combinator.parent?.type === AST_NODE_TYPES.CallExpression && methodName(combinator.parent.callee) === 'push')
+          return UNKNOWN;
         if (settled && typeof size.count === 'number') return { kind: 'unbounded', items, count: size.count, rewrite };
       }
       return { kind: 'unbounded', items, rewrite };
@@ -221,7 +250,8 @@ export default createRule<Options, MessageId>({
       if (method === undefined || object === undefined) return UNKNOWN;
       const [first, second] = call.arguments;
       if ((method === 'map' || method === 'flatMap') && first !== undefined) {
-        const plain = method === 'map' && call.arguments.length === 1 && !call.optional && !(call.callee as TSESTree.MemberExpression).optional;
+        const plain =
+          method === 'map' && call.arguments.length === 1 && !call.optional && !(call.callee as TSESTree.MemberExpression).optional;
         return classifyMapped(call, object, first, plain, combinator);
       }
       if (method === 'from' && calleeText(object) === 'Array' && first !== undefined && second !== undefined) {
@@ -284,12 +314,21 @@ export default createRule<Options, MessageId>({
 
     function text(node: TSESTree.Node): string {
       // `results\n  .filter(…)` reads as `results.filter(…)`.
-      const full = sourceCode.getText(node).replace(/\s*\n\s*(?=[.?)\]])/g, '').replace(/\s+/g, ' ');
+      const full = sourceCode
+        .getText(node)
+        .replace(/\s*\n\s*(?=[.?)\]])/g, '')
+        .replace(/\s+/g, ' ');
       return full.length > 60 ? `${full.slice(0, 59)}…` : full;
     }
 
     /** Reports a fan-out the verdict says is unbounded or wider than the policy; `dropped` for `xs.forEach(async …)`. */
-    function report(node: TSESTree.CallExpression, verdict: Exclude<Verdict, { kind: 'bounded' | 'unknown' }>, method: string, argument: TSESTree.Node, dropped: boolean): void {
+    function report(
+      node: TSESTree.CallExpression,
+      verdict: Exclude<Verdict, { kind: 'bounded' | 'unknown' }>,
+      method: string,
+      argument: TSESTree.Node,
+      dropped: boolean,
+    ): void {
       const items = text(verdict.items);
       if (verdict.count !== undefined && !wideBatches) return;
       if (verdict.count === undefined && (method === 'race' || method === 'any')) {
@@ -300,7 +339,10 @@ export default createRule<Options, MessageId>({
       const data = { items, helper, concurrency, count: verdict.count ?? 0, method };
       const rewrite = method === 'race' || method === 'any' ? undefined : verdict.rewrite;
       const statement = node.parent?.type === AST_NODE_TYPES.ExpressionStatement ? node.parent : undefined;
-      const canRewrite = rewrite !== undefined && sourceCode.ast.sourceType === 'module' && !isNameTaken(scopeOf(node), helper) &&
+      const canRewrite =
+        rewrite !== undefined &&
+        sourceCode.ast.sourceType === 'module' &&
+        !isNameTaken(scopeOf(node), helper) &&
         (!dropped || (statement !== undefined && enclosingFunction(node)?.async === true));
       context.report({
         node,
@@ -315,9 +357,10 @@ export default createRule<Options, MessageId>({
                   const itemsText = sourceCode.getText(rewrite.items);
                   const wrapped = rewrite.items.type === AST_NODE_TYPES.SequenceExpression ? `(${itemsText})` : itemsText;
                   const call = `${dropped ? 'await ' : ''}${helper}(${wrapped}, ${sourceCode.getText(rewrite.mapper)}, { concurrency: ${concurrency} })`;
-                  const fixes = rewrite.holder === undefined
-                    ? [fixer.replaceText(node, call)]
-                    : [fixer.replaceText(rewrite.mapped, call), fixer.replaceText(node, sourceCode.getText(argument))];
+                  const fixes =
+                    rewrite.holder === undefined
+                      ? [fixer.replaceText(node, call)]
+                      : [fixer.replaceText(rewrite.mapped, call), fixer.replaceText(node, sourceCode.getText(argument))];
                   return [...fixes, ...addRuntimeImport(fixer, sourceCode, helper)];
                 },
               },
@@ -340,7 +383,9 @@ export default createRule<Options, MessageId>({
       let outer: TSESTree.Node = node;
       while (outer.parent?.type === AST_NODE_TYPES.ChainExpression) outer = outer.parent;
       const parent = outer.parent;
-      const discarded = parent?.type === AST_NODE_TYPES.ExpressionStatement || (parent?.type === AST_NODE_TYPES.UnaryExpression && parent.operator === 'void');
+      const discarded =
+        parent?.type === AST_NODE_TYPES.ExpressionStatement ||
+        (parent?.type === AST_NODE_TYPES.UnaryExpression && parent.operator === 'void');
       if (method !== 'forEach' && !discarded) return;
       const items = (skipTypeWrappers(node.callee) as TSESTree.MemberExpression).object;
       const plain = node.arguments.length === 1 && outer === node && !(node.callee as TSESTree.MemberExpression).optional && discarded;
@@ -356,7 +401,8 @@ export default createRule<Options, MessageId>({
           checkLibraryFanOut(node);
           return;
         }
-        if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return;
+        if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+          return;
         if (callee.object.type !== AST_NODE_TYPES.Identifier || callee.object.name !== 'Promise') {
           if (!checkLibraryFanOut(node)) checkDropped(node);
           return;

@@ -35,13 +35,16 @@ function hasOverlapGuard(fn: FunctionNode): boolean {
   if (first?.type !== AST_NODE_TYPES.IfStatement) return false;
   const exits = (statement: TSESTree.Statement): boolean =>
     statement.type === AST_NODE_TYPES.ReturnStatement ||
-    (statement.type === AST_NODE_TYPES.BlockStatement && statement.body.length === 1 && statement.body[0]!.type === AST_NODE_TYPES.ReturnStatement);
+    (statement.type === AST_NODE_TYPES.BlockStatement &&
+      statement.body.length === 1 &&
+      statement.body[0]!.type === AST_NODE_TYPES.ReturnStatement);
   return exits(first.consequent);
 }
 
 function handles(call: TSESTree.CallExpression): boolean {
   const callee = call.callee;
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return false;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+    return false;
   const method = callee.property.name;
   return (method === 'catch' && call.arguments.length >= 1) || (method === 'then' && call.arguments.length >= 2);
 }
@@ -59,7 +62,11 @@ function floatingCall(expression: TSESTree.Expression): { call: TSESTree.CallExp
   // .then(ok) and .finally(f) keep the rejection unhandled; .catch(h) and .then(ok, h) handle it,
   // on a call's promise or on one held in a variable (`pending.catch(() => undefined)`).
   if (handles(call)) return undefined;
-  while (call.callee.type === AST_NODE_TYPES.MemberExpression && !call.callee.computed && call.callee.object.type === AST_NODE_TYPES.CallExpression) {
+  while (
+    call.callee.type === AST_NODE_TYPES.MemberExpression &&
+    !call.callee.computed &&
+    call.callee.object.type === AST_NODE_TYPES.CallExpression
+  ) {
     const method = call.callee.property.name;
     if (method === 'catch' || (method === 'then' && call.arguments.length >= 2)) return undefined;
     if (method !== 'then' && method !== 'finally') break;
@@ -86,8 +93,9 @@ export default createRule<Options, MessageId>({
         'An async `setInterval` callback starts a new run every {{ms}} ms even while the last one runs, and nothing stops it at shutdown; use every({{ms}}, fn) from @bounded/runtime, whose runs never overlap.',
       scheduledAsync:
         'The async callback `{{call}}` schedules runs untracked, like a promise nobody awaits: its error vanishes, nothing bounds how many run, and shutdown cuts it off; hand it to a tracked runner (background(fn) from @bounded/runtime).',
-      intervalPerCall: 'This interval starts on every call and is never cleared, so one more runs forever after each call; keep its handle and clear it, or start it once.',
-      useBackground: 'Run it on bounded\'s background runner: `background(() => {{call}})`.',
+      intervalPerCall:
+        'This interval starts on every call and is never cleared, so one more runs forever after each call; keep its handle and clear it, or start it once.',
+      useBackground: "Run it on bounded's background runner: `background(() => {{call}})`.",
       addAwait: 'Await it.',
       useEvery: 'Replace with `every({{ms}}, …)`.',
     },
@@ -99,7 +107,8 @@ export default createRule<Options, MessageId>({
           runners: {
             type: 'array',
             items: { type: 'string' },
-            description: 'Calls that hand work to a tracked runner, as written ("jobs.enqueue", "track") or "*.method" for a method on any object.',
+            description:
+              'Calls that hand work to a tracked runner, as written ("jobs.enqueue", "track") or "*.method" for a method on any object.',
           },
           strict: {
             type: 'boolean',
@@ -152,10 +161,14 @@ export default createRule<Options, MessageId>({
         suggest.push({
           messageId: 'useBackground',
           data: { call: callText },
-          fix: (fixer) => [fixer.replaceText(statement.expression, `background(() => ${text(whole)})`), ...addRuntimeImport(fixer, sourceCode, 'background')],
+          fix: (fixer) => [
+            fixer.replaceText(statement.expression, `background(() => ${text(whole)})`),
+            ...addRuntimeImport(fixer, sourceCode, 'background'),
+          ],
         });
       }
-      if (fn.async) suggest.push({ messageId: 'addAwait', fix: (fixer) => [fixer.replaceText(statement.expression, `await ${text(whole)}`)] });
+      if (fn.async)
+        suggest.push({ messageId: 'addAwait', fix: (fixer) => [fixer.replaceText(statement.expression, `await ${text(whole)}`)] });
       context.report({ node: call, messageId: 'floating', data: { call: calleeLabel(call) }, suggest });
     }
 
@@ -171,7 +184,9 @@ export default createRule<Options, MessageId>({
       if (binding === undefined) return;
       const module = normalizeModule(binding.module);
       const construct = node.type === AST_NODE_TYPES.NewExpression;
-      const starter = THREAD_STARTERS.find((entry) => entry.module === module && entry.name === binding.imported && entry.construct === construct);
+      const starter = THREAD_STARTERS.find(
+        (entry) => entry.module === module && entry.name === binding.imported && entry.construct === construct,
+      );
       if (starter === undefined) return;
       context.report({ node, messageId: 'perCallThread', data: { call: text(node.callee), instead: starter.instead } });
     }
@@ -197,7 +212,10 @@ export default createRule<Options, MessageId>({
               {
                 messageId: 'useEvery',
                 data: { ms },
-                fix: (fixer: RuleFixer): RuleFix[] => [fixer.replaceText(node, `every(${ms}, ${text(callback)})`), ...addRuntimeImport(fixer, sourceCode, 'every')],
+                fix: (fixer: RuleFixer): RuleFix[] => [
+                  fixer.replaceText(node, `every(${ms}, ${text(callback)})`),
+                  ...addRuntimeImport(fixer, sourceCode, 'every'),
+                ],
               },
             ],
           }),
@@ -227,7 +245,11 @@ export default createRule<Options, MessageId>({
       if (name === undefined || callback === undefined || !isFunction(callback) || !callback.async) return;
       if (!runsPerCall(enclosingFunction(node))) return;
       // A deferred start that background() would make immediate: only where nothing else is passed.
-      const suggestable = name !== 'setTimeout' && node.arguments.length === 1 && node.parent.type === AST_NODE_TYPES.ExpressionStatement && !isNameTaken(scope, 'background');
+      const suggestable =
+        name !== 'setTimeout' &&
+        node.arguments.length === 1 &&
+        node.parent.type === AST_NODE_TYPES.ExpressionStatement &&
+        !isNameTaken(scope, 'background');
       context.report({
         node,
         messageId: 'scheduledAsync',
@@ -237,7 +259,10 @@ export default createRule<Options, MessageId>({
             {
               messageId: 'useBackground',
               data: { call: '…' },
-              fix: (fixer: RuleFixer): RuleFix[] => [fixer.replaceText(callee, 'background'), ...addRuntimeImport(fixer, sourceCode, 'background')],
+              fix: (fixer: RuleFixer): RuleFix[] => [
+                fixer.replaceText(callee, 'background'),
+                ...addRuntimeImport(fixer, sourceCode, 'background'),
+              ],
             },
           ],
         }),

@@ -123,7 +123,8 @@ function boundedHelperOf(fn: TSESTree.Node, scope: Scope.Scope): string | undefi
   const map = mapper?.parent;
   if (map?.type !== AST_NODE_TYPES.CallExpression || map.arguments[0] !== mapper) return undefined;
   const callee = map.callee;
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+    return undefined;
   return ITEM_CALLBACKS.has(callee.property.name) ? allBoundedOf(map, scope) : undefined;
 }
 
@@ -155,7 +156,11 @@ type Found = ProviderUse;
  * True when a client built inside a function takes its API key from something of that call
  * (`new OpenAI({ apiKey: req.headers['x-api-key'] })`, `tenant.apiKey`): one client per tenant.
  */
-function isPerTenantClient(client: ProviderClient, scopeOf: (node: TSESTree.Node) => Scope.Scope, visitorKeys: SourceCode.VisitorKeys): boolean {
+function isPerTenantClient(
+  client: ProviderClient,
+  scopeOf: (node: TSESTree.Node) => Scope.Scope,
+  visitorKeys: SourceCode.VisitorKeys,
+): boolean {
   const construction = client.construction;
   if (construction === undefined || enclosingFunction(construction) === undefined) return false;
   const options = construction.arguments[0];
@@ -167,7 +172,12 @@ function isPerTenantClient(client: ProviderClient, scopeOf: (node: TSESTree.Node
     const isLocal = (node: TSESTree.Node): boolean => {
       if (node.type !== AST_NODE_TYPES.Identifier) return false;
       const variable = ASTUtils.findVariable(scopeOf(node), node.name);
-      return variable !== null && variable.defs.length > 0 && variable.scope.type !== ScopeType.module && variable.scope.type !== ScopeType.global;
+      return (
+        variable !== null &&
+        variable.defs.length > 0 &&
+        variable.scope.type !== ScopeType.module &&
+        variable.scope.type !== ScopeType.global
+      );
     };
     return isLocal(property.value) || someNode(property, visitorKeys, (node) => node !== property.key && isLocal(node));
   });
@@ -200,16 +210,19 @@ export default createRule<Options, MessageId>({
         properties: {
           strict: {
             type: 'boolean',
-            description: 'Report every provider call that does not go through a limiter, not only those in loops, fan-outs and request handlers.',
+            description:
+              'Report every provider call that does not go through a limiter, not only those in loops, fan-outs and request handlers.',
           },
           limiters: {
             type: 'array',
             items: { type: 'string' },
-            description: "Extra function names that count as rate limiters (`rateLimited`, `jobs.enqueue`); added to the policy's lint.limiters.",
+            description:
+              "Extra function names that count as rate limiters (`rateLimited`, `jobs.enqueue`); added to the policy's lint.limiters.",
           },
           reportHandlers: {
             type: 'boolean',
-            description: 'Also report a single provider call made on every request of a request handler, with no loop or fan-out around it.',
+            description:
+              'Also report a single provider call made on every request of a request handler, with no loop or fan-out around it.',
           },
         },
       },
@@ -309,7 +322,8 @@ export default createRule<Options, MessageId>({
       if (found.client !== undefined && isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) {
         return `the client is built for each request with that tenant's key, and each key has its own limit: keep one limiter per key (a Map from the key to providerLimiter('${limiter}')) and send each tenant's calls through its own, not one process-wide limiter that would throttle every tenant together`;
       }
-      if (found.fanOut !== undefined) return `pass a finite \`${found.fanOut.knob.option}\` and send the calls through one shared limiter, e.g. providerLimiter('${limiter}')`;
+      if (found.fanOut !== undefined)
+        return `pass a finite \`${found.fanOut.knob.option}\` and send the calls through one shared limiter, e.g. providerLimiter('${limiter}')`;
       const api = found.client?.api;
       if (api !== undefined && SAAS_APIS.includes(api)) {
         // SaaS SDKs are not wrapped by throttleClient (their calls take no request options it could add to).
@@ -331,8 +345,14 @@ export default createRule<Options, MessageId>({
     function suggestions(found: Found) {
       const construction = found.client?.construction;
       const limiter = found.limiter;
-      if (construction === undefined || limiter === undefined || isNameTaken(sourceCode.getScope(construction), 'throttleClient')) return [];
-      if (found.client?.api.kind !== 'sdk' || SAAS_APIS.includes(found.client.api) || isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)) return [];
+      if (construction === undefined || limiter === undefined || isNameTaken(sourceCode.getScope(construction), 'throttleClient'))
+        return [];
+      if (
+        found.client?.api.kind !== 'sdk' ||
+        SAAS_APIS.includes(found.client.api) ||
+        isPerTenantClient(found.client, scopeOf, sourceCode.visitorKeys)
+      )
+        return [];
       const clientText = sourceCode.getText(construction);
       return [
         {
@@ -363,7 +383,13 @@ export default createRule<Options, MessageId>({
           context.report({
             node,
             messageId: 'libraryFanOut',
-            data: { call, provider: found.label, what: found.fanOut.knob.defaultText, limit: limitText(policy, found.limiter, found.label), remedy: remedy(found) },
+            data: {
+              call,
+              provider: found.label,
+              what: found.fanOut.knob.defaultText,
+              limit: limitText(policy, found.limiter, found.label),
+              remedy: remedy(found),
+            },
           });
           return;
         }
@@ -388,7 +414,13 @@ export default createRule<Options, MessageId>({
         context.report({
           node,
           messageId,
-          data: { helper: helper ?? '', call, provider: found.label, limit: limitText(policy, found.limiter, found.label), remedy: remedy(found) },
+          data: {
+            helper: helper ?? '',
+            call,
+            provider: found.label,
+            limit: limitText(policy, found.limiter, found.label),
+            remedy: remedy(found),
+          },
           suggest: suggestions(found),
         });
       },

@@ -5,13 +5,30 @@ import { inspectOptions, isDisabledTimeout, isUnderDeadline, type OptionsVerdict
 import { calleeText } from '../utils/functions.js';
 import { httpCall, instanceOrigin, moduleFactory, type HttpCall } from '../utils/http-calls.js';
 import { resolveImport } from '../utils/imports.js';
-import { addOption, addProperty, asObjectLiteral, findProperty, formatMs, heldObject, propertyKey, setPropertyValue, spreadOption } from '../utils/option-objects.js';
+import {
+  addOption,
+  addProperty,
+  asObjectLiteral,
+  findProperty,
+  formatMs,
+  heldObject,
+  propertyKey,
+  setPropertyValue,
+  spreadOption,
+} from '../utils/option-objects.js';
 import { assignedVariable, valueOrigin } from '../utils/origins.js';
 import { moduleKey, policyModuleKey } from '../utils/module-paths.js';
 import { policyFor } from '../utils/policy.js';
 import type { HttpClientPolicy, ProviderDeadline } from '@bounded/policy';
 import { durationText, HTTP_CLIENTS, httpClientOf } from '@bounded/policy';
-import { callOptionsIndex, classifyClient, providerCall, providerLookup, type ProviderCall, type ProviderClient } from '../utils/sdk-clients.js';
+import {
+  callOptionsIndex,
+  classifyClient,
+  providerCall,
+  providerLookup,
+  type ProviderCall,
+  type ProviderClient,
+} from '../utils/sdk-clients.js';
 
 export type Options = [
   {
@@ -65,7 +82,12 @@ function chainsMethod(call: TSESTree.CallExpression, name: string): boolean {
   let current: TSESTree.Node = call;
   for (;;) {
     const member: TSESTree.Node | undefined = current.parent;
-    if (member?.type !== AST_NODE_TYPES.MemberExpression || member.object !== current || member.parent.type !== AST_NODE_TYPES.CallExpression) return false;
+    if (
+      member?.type !== AST_NODE_TYPES.MemberExpression ||
+      member.object !== current ||
+      member.parent.type !== AST_NODE_TYPES.CallExpression
+    )
+      return false;
     if (!member.computed && member.property.type === AST_NODE_TYPES.Identifier && member.property.name === name) return true;
     current = member.parent;
   }
@@ -76,19 +98,23 @@ export default createRule<Options, MessageId>({
   meta: {
     type: 'problem',
     docs: {
-      description: 'Require a deadline on network and model calls (fetch, undici, axios, got, ky, superagent, node:http, model SDKs and frameworks)',
+      description:
+        'Require a deadline on network and model calls (fetch, undici, axios, got, ky, superagent, node:http, model SDKs and frameworks)',
       recommended: true,
     },
     hasSuggestions: true,
     messages: {
-      missingTimeout: '`{{call}}` has no deadline, so a stalled {{peer}} hangs it forever; pass `{{option}}` or run it under withTimeout(…).',
+      missingTimeout:
+        '`{{call}}` has no deadline, so a stalled {{peer}} hangs it forever; pass `{{option}}` or run it under withTimeout(…).',
       defaultTimeout:
         "`{{call}}` only has the {{provider}} SDK's default deadline of {{duration}} (each retry waits that long again), far longer than its caller waits; pass `{{option}}` or run it under withTimeout(…).",
       disabledTimeout: '`{{call}}` sets `{{setting}}`, which turns its deadline off; use a finite timeout such as `{{option}}`.',
       instanceTimeoutOff:
         '`{{call}}` goes through `{{instance}}`, made with `{{setting}}`, so a stalled server hangs it forever; pass `{{option}}` on the call or use a finite timeout where the instance is made.',
-      unverifiedTimeout: '`{{call}}` takes its options from `{{options}}`, where no deadline is visible; pass `{{option}}` explicitly or run it under withTimeout(…).',
-      untimedSignal: '`{{call}}` only stops when `{{signal}}` aborts, which has no deadline of its own; combine it with `AbortSignal.timeout({{ms}})`.',
+      unverifiedTimeout:
+        '`{{call}}` takes its options from `{{options}}`, where no deadline is visible; pass `{{option}}` explicitly or run it under withTimeout(…).',
+      untimedSignal:
+        '`{{call}}` only stops when `{{signal}}` aborts, which has no deadline of its own; combine it with `AbortSignal.timeout({{ms}})`.',
       addSignal: 'Add `signal: AbortSignal.timeout({{ms}})`.',
       combineSignal: 'Combine the signal with `AbortSignal.timeout({{ms}})` through `AbortSignal.any`.',
       addTimeout: 'Add `{{option}}` to the call.',
@@ -156,7 +182,8 @@ export default createRule<Options, MessageId>({
         return { option: `${signal}: AbortSignal.timeout(${modelMs})`, key: signal, value: `AbortSignal.timeout(${modelMs})`, ms: modelMs };
       }
       if (library === 'axios') return { option: `timeout: ${httpMs}`, key: 'timeout', value: httpMs, ms: httpMs };
-      if (library === 'got') return { option: `timeout: { request: ${httpMs} }`, key: 'timeout', value: `{ request: ${httpMs} }`, ms: httpMs };
+      if (library === 'got')
+        return { option: `timeout: { request: ${httpMs} }`, key: 'timeout', value: `{ request: ${httpMs} }`, ms: httpMs };
       if (library === 'ky') return { option: `timeout: ${httpMs}`, key: 'timeout', value: httpMs, ms: httpMs };
       return { option: `signal: AbortSignal.timeout(${httpMs})`, key: 'signal', value: `AbortSignal.timeout(${httpMs})`, ms: httpMs };
     }
@@ -182,7 +209,10 @@ export default createRule<Options, MessageId>({
           const argument = node.arguments[index];
           const object = asObjectLiteral(argument);
           if (object !== undefined) return addProperty(fixer, sourceCode, object, added.option);
-          return addOption(fixer, sourceCode, node, index, added.option) ?? (argument === undefined ? null : spreadOption(fixer, sourceCode, argument, added.option));
+          return (
+            addOption(fixer, sourceCode, node, index, added.option) ??
+            (argument === undefined ? null : spreadOption(fixer, sourceCode, argument, added.option))
+          );
         },
       };
     }
@@ -256,7 +286,8 @@ export default createRule<Options, MessageId>({
               {
                 messageId: 'combineSignal',
                 data: { ms: remedy.ms },
-                fix: (fixer) => setPropertyValue(fixer, property, 'signal', `AbortSignal.any([${signal}, AbortSignal.timeout(${remedy.ms})])`),
+                fix: (fixer) =>
+                  setPropertyValue(fixer, property, 'signal', `AbortSignal.any([${signal}, AbortSignal.timeout(${remedy.ms})])`),
               },
             ],
           });
@@ -285,7 +316,12 @@ export default createRule<Options, MessageId>({
       context.report({
         node,
         messageId: 'instanceTimeoutOff',
-        data: { call: describe(node.callee), instance: http.receiver === undefined ? 'its instance' : describe(http.receiver), setting: sourceCode.getText(property), option: remedy.option },
+        data: {
+          call: describe(node.callee),
+          instance: http.receiver === undefined ? 'its instance' : describe(http.receiver),
+          setting: sourceCode.getText(property),
+          option: remedy.option,
+        },
         suggest: [
           addToCall(node, http.optionsIndex, remedy),
           { messageId: 'setTimeoutValue', data: { option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', value) },
@@ -335,7 +371,9 @@ export default createRule<Options, MessageId>({
       if (http.api.defaultMs !== undefined && verdict.kind === 'missing') return;
       if (http.library === 'http' && setsTimeoutOnResult(node, scope)) return;
       const client =
-        http.instance === undefined || http.receiver === undefined ? undefined : { construction: http.instance, name: describe(http.receiver) };
+        http.instance === undefined || http.receiver === undefined
+          ? undefined
+          : { construction: http.instance, name: describe(http.receiver) };
       pending.push({ node, http, report: () => report(node, verdict, http.optionsIndex, remedy, 'server', client) });
     }
 
@@ -353,7 +391,9 @@ export default createRule<Options, MessageId>({
       const construction = client.construction;
       if (deadline.classDefaults === undefined || construction?.type !== AST_NODE_TYPES.NewExpression) return undefined;
       const binding = resolveImport(construction.callee, sourceCode.getScope(construction));
-      return binding === undefined || !Object.hasOwn(deadline.classDefaults, binding.imported) ? undefined : deadline.classDefaults[binding.imported];
+      return binding === undefined || !Object.hasOwn(deadline.classDefaults, binding.imported)
+        ? undefined
+        : deadline.classDefaults[binding.imported];
     }
 
     function checkSdk(node: TSESTree.CallExpression, sdk: ProviderCall, scope: Scope.Scope): void {
@@ -377,7 +417,10 @@ export default createRule<Options, MessageId>({
       const index = callOptionsIndex(node, sdk, services);
       let verdict = inspectOptions(optionsAt(node, index), deadline.call, scope, strict, held);
       // Options nested under a key of the call's options (`config: { abortSignal }`) count too.
-      const nested = verdict.kind === 'missing' && verdict.object !== undefined && deadline.nestedIn !== undefined ? findProperty(verdict.object, deadline.nestedIn) : undefined;
+      const nested =
+        verdict.kind === 'missing' && verdict.object !== undefined && deadline.nestedIn !== undefined
+          ? findProperty(verdict.object, deadline.nestedIn)
+          : undefined;
       if (nested !== undefined) {
         const inner = inspectOptions(nested.value, deadline.call, scope, strict, held);
         if (inner.kind !== 'missing') verdict = inner;
@@ -398,7 +441,9 @@ export default createRule<Options, MessageId>({
             index,
             remedy,
             `${client.label} API`,
-            construction === undefined || !deadline.client.includes(remedy.key) ? undefined : { construction, name: describe(sdk.receiver) },
+            construction === undefined || !deadline.client.includes(remedy.key)
+              ? undefined
+              : { construction, name: describe(sdk.receiver) },
             sdkDefault,
             target,
           ),
@@ -427,17 +472,16 @@ export default createRule<Options, MessageId>({
       const binding = resolveImport(node.callee, scope);
       if (binding === undefined) return undefined;
       const key = moduleKey(binding.module, context.physicalFilename);
-      return policy.lint.httpClients.find((entry) => policyModuleKey(entry.module, policy.source) === key && entry.methods.includes(binding.imported));
+      return policy.lint.httpClients.find(
+        (entry) => policyModuleKey(entry.module, policy.source) === key && entry.methods.includes(binding.imported),
+      );
     }
 
     function checkPolicyClient(node: TSESTree.CallExpression, client: HttpClientPolicy, scope: Scope.Scope): void {
       const verdict = inspectOptions(optionsAt(node, client.optionsIndex), client.timeoutKeys, scope, strict, held);
       if (verdict.kind === 'deadline' || (verdict.kind === 'opaque' && !strict)) return;
       const key = client.timeoutKeys[0];
-      const remedy: Remedy =
-        key === undefined
-          ? remedyFor('fetch')
-          : { option: `${key}: ${httpMs}`, key, value: httpMs, ms: httpMs };
+      const remedy: Remedy = key === undefined ? remedyFor('fetch') : { option: `${key}: ${httpMs}`, key, value: httpMs, ms: httpMs };
       pending.push({ node, http: undefined, report: () => report(node, verdict, client.optionsIndex, remedy, 'server') });
     }
 
@@ -458,7 +502,13 @@ export default createRule<Options, MessageId>({
         else {
           // The module reached through a parameter's default (`{ ky = defaultKy }`), or an instance made from another instance.
           const callee = node.callee;
-          if (binding !== undefined || callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return;
+          if (
+            binding !== undefined ||
+            callee.type !== AST_NODE_TYPES.MemberExpression ||
+            callee.computed ||
+            callee.property.type !== AST_NODE_TYPES.Identifier
+          )
+            return;
           const factory = moduleFactory(callee, scope);
           const parent = factory === undefined ? instanceOrigin(callee.object, scope) : undefined;
           if (factory !== undefined) library = factory.id;
@@ -479,7 +529,13 @@ export default createRule<Options, MessageId>({
             node: property,
             messageId: 'disabledTimeout',
             data: { call: describe(node.callee), setting: sourceCode.getText(property), option: remedy.option },
-            suggest: [{ messageId: 'setTimeoutValue', data: { option: remedy.option }, fix: (fixer) => setPropertyValue(fixer, property, 'timeout', remedy.value) }],
+            suggest: [
+              {
+                messageId: 'setTimeoutValue',
+                data: { option: remedy.option },
+                fix: (fixer) => setPropertyValue(fixer, property, 'timeout', remedy.value),
+              },
+            ],
           }),
       });
     }
@@ -523,7 +579,8 @@ export default createRule<Options, MessageId>({
         for (const setting of settings) if (!reportedSettings.has(setting.property)) setting.report();
         for (const finding of pending) {
           const http = finding.http;
-          if (http?.library === 'axios' && (defaultsSet.has('axios') || (http.instance !== undefined && defaultsSet.has(http.instance)))) continue;
+          if (http?.library === 'axios' && (defaultsSet.has('axios') || (http.instance !== undefined && defaultsSet.has(http.instance))))
+            continue;
           finding.report();
         }
       },

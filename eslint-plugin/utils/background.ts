@@ -21,7 +21,8 @@ export class AsyncNames {
     if (!fn.async) return;
     const parent = fn.parent;
     if (fn.type === AST_NODE_TYPES.FunctionDeclaration && fn.id !== null) this.functions.add(fn.id.name);
-    else if (parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier) this.functions.add(parent.id.name);
+    else if (parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier)
+      this.functions.add(parent.id.name);
     else if (
       (parent?.type === AST_NODE_TYPES.MethodDefinition || parent?.type === AST_NODE_TYPES.PropertyDefinition) &&
       !parent.computed &&
@@ -72,7 +73,10 @@ function isOwnFunction(id: TSESTree.Identifier, scope: Scope.Scope): boolean {
   const definition = ASTUtils.findVariable(scope, id.name)?.defs[0];
   if (definition === undefined) return false;
   const node = definition.node;
-  return node.type === AST_NODE_TYPES.FunctionDeclaration || (node.type === AST_NODE_TYPES.VariableDeclarator && node.init != null && isFunction(node.init));
+  return (
+    node.type === AST_NODE_TYPES.FunctionDeclaration ||
+    (node.type === AST_NODE_TYPES.VariableDeclarator && node.init != null && isFunction(node.init))
+  );
 }
 
 /**
@@ -84,7 +88,11 @@ export function isRunnerCall(call: TSESTree.CallExpression, scope: Scope.Scope, 
   const text = calleeName(callee);
   if (text !== undefined && extra.has(text)) return true;
   const binding = resolveImport(callee, scope);
-  if (binding !== undefined && BACKGROUND_RUNNERS.some((entry) => entry.method === undefined && entry.module === binding.module && entry.name === binding.imported)) return true;
+  if (
+    binding !== undefined &&
+    BACKGROUND_RUNNERS.some((entry) => entry.method === undefined && entry.module === binding.module && entry.name === binding.imported)
+  )
+    return true;
   if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed) return false;
   const method = callee.property.name;
   if (RUNNER_METHOD_NAMES.includes(method)) return true;
@@ -93,7 +101,10 @@ export function isRunnerCall(call: TSESTree.CallExpression, scope: Scope.Scope, 
   const built = builtFrom(callee.object, scope);
   if (built === undefined) return false;
   const source = resolveImport(built, scope);
-  return source !== undefined && BACKGROUND_RUNNERS.some((entry) => entry.method === method && entry.module === source.module && entry.name === source.imported);
+  return (
+    source !== undefined &&
+    BACKGROUND_RUNNERS.some((entry) => entry.method === method && entry.module === source.module && entry.name === source.imported)
+  );
 }
 
 /** The callee of `new X()` / `x()` a constant was built with: `const queue = new PQueue()` gives `PQueue`. */

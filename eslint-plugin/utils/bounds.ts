@@ -19,7 +19,16 @@ export type Bound = number | 'named' | undefined;
 export const BOUND_NAME = /concurren|parallel|worker|limit|slots|size|batch|chunk|inflight|max/i;
 
 /** Where a request's input lives: `req.body`, `req.query.limit`, `ctx.request.body`, `event.queryStringParameters`. */
-const INPUT_PROPERTIES = new Set(['body', 'query', 'params', 'headers', 'queryStringParameters', 'pathParameters', 'searchParams', 'cookies']);
+const INPUT_PROPERTIES = new Set([
+  'body',
+  'query',
+  'params',
+  'headers',
+  'queryStringParameters',
+  'pathParameters',
+  'searchParams',
+  'cookies',
+]);
 const REQUEST_NAMES = new Set(['req', 'request', 'ctx', 'context', 'event', 'c']);
 
 /** Internal: a constant, a bound the code does not show, not a bound, or cannot tell. */
@@ -44,10 +53,13 @@ export function isInput(node: TSESTree.Node): boolean {
   }
   let sawInput = false;
   while (current.type === AST_NODE_TYPES.MemberExpression) {
-    if (!current.computed && current.property.type === AST_NODE_TYPES.Identifier && INPUT_PROPERTIES.has(current.property.name)) sawInput = true;
+    if (!current.computed && current.property.type === AST_NODE_TYPES.Identifier && INPUT_PROPERTIES.has(current.property.name))
+      sawInput = true;
     current = skipTypeWrappers(current.object);
   }
-  return sawInput && current.type === AST_NODE_TYPES.Identifier && (REQUEST_NAMES.has(current.name) || /(?:req|request)$/i.test(current.name));
+  return (
+    sawInput && current.type === AST_NODE_TYPES.Identifier && (REQUEST_NAMES.has(current.name) || /(?:req|request)$/i.test(current.name))
+  );
 }
 
 function looksLikeBound(name: string | undefined): boolean {
@@ -75,7 +87,8 @@ export class Bounds {
   private nameOf(node: TSESTree.Node): string | undefined {
     const bare = skipTypeWrappers(node);
     if (bare.type === AST_NODE_TYPES.Identifier) return bare.name;
-    if (bare.type === AST_NODE_TYPES.MemberExpression && !bare.computed && bare.property.type === AST_NODE_TYPES.Identifier) return bare.property.name;
+    if (bare.type === AST_NODE_TYPES.MemberExpression && !bare.computed && bare.property.type === AST_NODE_TYPES.Identifier)
+      return bare.property.name;
     return undefined;
   }
 

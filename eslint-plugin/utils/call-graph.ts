@@ -97,7 +97,8 @@ export function calledFunction(call: TSESTree.CallExpression | TSESTree.NewExpre
   const origin = valueOrigin(object, scope);
   if (origin?.type === AST_NODE_TYPES.ObjectExpression) {
     for (const property of origin.properties) {
-      if (property.type === AST_NODE_TYPES.Property && keyName(property.key, property.computed) === name && isFunction(property.value)) return property.value;
+      if (property.type === AST_NODE_TYPES.Property && keyName(property.key, property.computed) === name && isFunction(property.value))
+        return property.value;
     }
     return undefined;
   }

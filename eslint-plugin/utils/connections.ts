@@ -34,7 +34,8 @@ export interface ConnectionFactory {
   readonly ready: boolean;
 }
 
-const constructedAs = (entry: ConnectionEntry, construct: 'new' | 'call'): boolean => entry.construct === 'either' || entry.construct === construct;
+const constructedAs = (entry: ConnectionEntry, construct: 'new' | 'call'): boolean =>
+  entry.construct === 'either' || entry.construct === construct;
 
 /** `process.env.DATABASE_URL`, a string, a template: a URL or options, not a client to wrap. */
 function isConnectionString(node: TSESTree.Node): boolean {
@@ -53,7 +54,13 @@ function opensOwnPool(node: TSESTree.NewExpression | TSESTree.CallExpression): b
   const bare = skipTypeWrappers(first);
   return (
     bare.type === AST_NODE_TYPES.ObjectExpression &&
-    bare.properties.some((property) => property.type === AST_NODE_TYPES.Property && !property.computed && property.key.type === AST_NODE_TYPES.Identifier && property.key.name === 'connection')
+    bare.properties.some(
+      (property) =>
+        property.type === AST_NODE_TYPES.Property &&
+        !property.computed &&
+        property.key.type === AST_NODE_TYPES.Identifier &&
+        property.key.name === 'connection',
+    )
   );
 }
 
@@ -68,12 +75,18 @@ export function connectionFactory(
 }
 
 /** The catalog entry `node` builds with, if any. */
-function entryOf(node: TSESTree.NewExpression | TSESTree.CallExpression, scope: Scope.Scope, types: TypeInfo | undefined): ConnectionEntry | undefined {
+function entryOf(
+  node: TSESTree.NewExpression | TSESTree.CallExpression,
+  scope: Scope.Scope,
+  types: TypeInfo | undefined,
+): ConnectionEntry | undefined {
   const construct = node.type === AST_NODE_TYPES.NewExpression ? 'new' : 'call';
   const binding = resolveImport(skipTypeWrappers(node.callee), scope);
   let entry: ConnectionEntry | undefined;
   if (binding !== undefined) {
-    entry = CONNECTIONS.find((known) => constructedAs(known, construct) && known.modules.includes(binding.module) && known.exports.includes(binding.imported));
+    entry = CONNECTIONS.find(
+      (known) => constructedAs(known, construct) && known.modules.includes(binding.module) && known.exports.includes(binding.imported),
+    );
   } else if (construct === 'new' && types !== undefined) {
     entry = entryOfType(node, types);
   }
@@ -81,7 +94,12 @@ function entryOf(node: TSESTree.NewExpression | TSESTree.CallExpression, scope: 
   return entry;
 }
 
-const factoryOf = (entry: ConnectionEntry): ConnectionFactory => ({ library: entry.library, name: entry.name, pool: entry.pool, ready: entry.ready });
+const factoryOf = (entry: ConnectionEntry): ConnectionFactory => ({
+  library: entry.library,
+  name: entry.name,
+  pool: entry.pool,
+  ready: entry.ready,
+});
 
 /** The catalog entry whose type `node` has, declared in that library's own files (a project's own `Pool` is not pg's). */
 function entryOfType(node: TSESTree.Node, types: TypeInfo): ConnectionEntry | undefined {
@@ -90,7 +108,9 @@ function entryOfType(node: TSESTree.Node, types: TypeInfo): ConnectionEntry | un
   const candidates = CONNECTIONS.filter((known) => known.types?.includes(name) === true && known.declaredIn !== undefined);
   if (candidates.length === 0) return undefined;
   const type = types.checker.getNonNullableType(types.typeOf(node));
-  const files = ((type.aliasSymbol ?? type.getSymbol())?.getDeclarations() ?? []).map((declaration) => declaration.getSourceFile().fileName);
+  const files = ((type.aliasSymbol ?? type.getSymbol())?.getDeclarations() ?? []).map(
+    (declaration) => declaration.getSourceFile().fileName,
+  );
   return candidates.find((known) => files.some((file) => known.declaredIn!.test(file)));
 }
 
@@ -103,7 +123,8 @@ export function heldConnection(node: TSESTree.Node, scope: Scope.Scope, types: T
   const origin = valueOrigin(bare, scope);
   if (origin !== undefined && origin !== bare) {
     const built = skipTypeWrappers(origin.type === AST_NODE_TYPES.AwaitExpression ? origin.argument : origin);
-    if (built.type === AST_NODE_TYPES.NewExpression || built.type === AST_NODE_TYPES.CallExpression) return connectionFactory(built, scope, types);
+    if (built.type === AST_NODE_TYPES.NewExpression || built.type === AST_NODE_TYPES.CallExpression)
+      return connectionFactory(built, scope, types);
     return undefined;
   }
   const entry = types === undefined ? undefined : entryOfType(bare, types);
@@ -163,7 +184,8 @@ export function isPipelinedClient(node: TSESTree.Node, scope: Scope.Scope, types
   }
   if (types !== undefined) {
     // ioredis's class comes through a re-exported default: its printed name is the reliable one.
-    const typeName = types.typeName(bare) ?? types.checker.typeToString(types.checker.getNonNullableType(types.typeOf(bare))).replace(/<.*$/s, '');
+    const typeName =
+      types.typeName(bare) ?? types.checker.typeToString(types.checker.getNonNullableType(types.typeOf(bare))).replace(/<.*$/s, '');
     if (PIPELINED_CLIENT_TYPES.includes(typeName)) return true;
   }
   const text = calleeText(bare);

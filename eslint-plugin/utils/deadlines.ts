@@ -36,7 +36,9 @@ export function isDisabledTimeout(value: TSESTree.Node, scope: Scope.Scope): boo
 /** True for `deadline(…)` from bounded's runtime (or a local helper of that name). */
 function isDeadlineCall(node: TSESTree.Node | undefined, scope: Scope.Scope): boolean {
   if (node?.type !== AST_NODE_TYPES.CallExpression) return false;
-  return isRuntimeExport(node.callee, scope, ['deadline']) || (node.callee.type === AST_NODE_TYPES.Identifier && node.callee.name === 'deadline');
+  return (
+    isRuntimeExport(node.callee, scope, ['deadline']) || (node.callee.type === AST_NODE_TYPES.Identifier && node.callee.name === 'deadline')
+  );
 }
 
 /**
@@ -77,10 +79,17 @@ export function isTimedSignal(value: TSESTree.Node, scope: Scope.Scope, depth = 
     return (
       text === 'AbortSignal.any' &&
       list?.type === AST_NODE_TYPES.ArrayExpression &&
-      list.elements.some((element) => element !== null && element.type !== AST_NODE_TYPES.SpreadElement && isTimedSignal(element, scope, depth + 1))
+      list.elements.some(
+        (element) => element !== null && element.type !== AST_NODE_TYPES.SpreadElement && isTimedSignal(element, scope, depth + 1),
+      )
     );
   }
-  if (bare.type === AST_NODE_TYPES.MemberExpression && !bare.computed && bare.property.type === AST_NODE_TYPES.Identifier && bare.property.name === 'signal') {
+  if (
+    bare.type === AST_NODE_TYPES.MemberExpression &&
+    !bare.computed &&
+    bare.property.type === AST_NODE_TYPES.Identifier &&
+    bare.property.name === 'signal'
+  ) {
     return (
       isDeadlineCall(skipTypeWrappers(bare.object), scope) ||
       isDeadlineCall(valueOrigin(bare.object, scope), scope) ||
@@ -130,7 +139,8 @@ export function inspectOptions(
 
 function lastName(node: TSESTree.Node): string | undefined {
   if (node.type === AST_NODE_TYPES.Identifier) return node.name;
-  if (node.type === AST_NODE_TYPES.MemberExpression && !node.computed && node.property.type === AST_NODE_TYPES.Identifier) return node.property.name;
+  if (node.type === AST_NODE_TYPES.MemberExpression && !node.computed && node.property.type === AST_NODE_TYPES.Identifier)
+    return node.property.name;
   return undefined;
 }
 

@@ -79,7 +79,8 @@ export function notifiesElement(
     if (bare.type === AST_NODE_TYPES.ChainExpression) bare = bare.expression;
     if (bare.type !== AST_NODE_TYPES.CallExpression) return false;
     const callee = skipTypeWrappers(bare.callee);
-    if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return false;
+    if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+      return false;
     const receiver = skipTypeWrappers(callee.object);
     if (NOTIFY_METHOD.test(callee.property.name)) {
       return receiver.type === AST_NODE_TYPES.Identifier && names.has(receiver.name) && (itemsNamed || NOTIFIED_NAME.test(receiver.name));
@@ -87,19 +88,37 @@ export function notifiesElement(
     // Promise.all(this.handlers.map(…)): the configured handlers, as many as the code registers.
     if (receiver.type !== AST_NODE_TYPES.Identifier || receiver.name !== 'Promise') return false;
     const list = bare.arguments[0] === undefined ? undefined : skipTypeWrappers(bare.arguments[0]);
-    const over = list?.type === AST_NODE_TYPES.CallExpression && list.callee.type === AST_NODE_TYPES.MemberExpression ? skipTypeWrappers(list.callee.object) : undefined;
-    return over?.type === AST_NODE_TYPES.MemberExpression && !over.computed && over.property.type === AST_NODE_TYPES.Identifier && CONFIGURED_LIST.test(over.property.name);
+    const over =
+      list?.type === AST_NODE_TYPES.CallExpression && list.callee.type === AST_NODE_TYPES.MemberExpression
+        ? skipTypeWrappers(list.callee.object)
+        : undefined;
+    return (
+      over?.type === AST_NODE_TYPES.MemberExpression &&
+      !over.computed &&
+      over.property.type === AST_NODE_TYPES.Identifier &&
+      CONFIGURED_LIST.test(over.property.name)
+    );
   };
   if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return isNotice(fn.body);
   const calls: TSESTree.Node[] = [];
   walk(fn.body, visitorKeys, (node) => {
     if (node.type === AST_NODE_TYPES.AwaitExpression) calls.push(node.argument);
-    else if (node.type === AST_NODE_TYPES.ReturnStatement && node.argument !== null && skipTypeWrappers(node.argument).type === AST_NODE_TYPES.CallExpression) calls.push(node.argument);
+    else if (
+      node.type === AST_NODE_TYPES.ReturnStatement &&
+      node.argument !== null &&
+      skipTypeWrappers(node.argument).type === AST_NODE_TYPES.CallExpression
+    )
+      calls.push(node.argument);
   });
   return calls.length > 0 && calls.every(isNotice);
 }
 
-const LOOPS = new Set<string>([AST_NODE_TYPES.WhileStatement, AST_NODE_TYPES.DoWhileStatement, AST_NODE_TYPES.ForStatement, AST_NODE_TYPES.ForOfStatement]);
+const LOOPS = new Set<string>([
+  AST_NODE_TYPES.WhileStatement,
+  AST_NODE_TYPES.DoWhileStatement,
+  AST_NODE_TYPES.ForStatement,
+  AST_NODE_TYPES.ForOfStatement,
+]);
 /** Methods that take the next item off a shared queue or iterator. */
 const TAKE_METHODS = new Set(['shift', 'pop', 'next', 'dequeue', 'take', 'splice']);
 const ITERATOR_METHODS = new Set(['entries', 'values', 'keys']);
@@ -110,7 +129,11 @@ const ITERATOR_METHODS = new Set(['entries', 'values', 'keys']);
  * `queue.shift()`, `for (const [i, x] of iterator)` over one `items.entries()`). So many
  * workers run at once as the pool has, whatever the number of items.
  */
-export function isWorker(mapper: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope, visitorKeys: SourceCode.VisitorKeys): boolean {
+export function isWorker(
+  mapper: TSESTree.Node,
+  scopeOf: (node: TSESTree.Node) => Scope.Scope,
+  visitorKeys: SourceCode.VisitorKeys,
+): boolean {
   const fn = functionOf(mapper, scopeOf);
   if (fn === undefined) return false;
   return bodiesOf(fn, scopeOf).some((worker) => {
@@ -122,23 +145,43 @@ export function isWorker(mapper: TSESTree.Node, scopeOf: (node: TSESTree.Node) =
       const definition = ASTUtils.findVariable(scopeOf(root), root.name)?.defs[0];
       if (definition === undefined) return false;
       // Declared outside this worker, or a parameter every worker is handed the same value for.
-      return definition.name.range[0] < worker.range[0] || definition.name.range[0] > worker.range[1] || definition.type === DefinitionType.Parameter;
+      return (
+        definition.name.range[0] < worker.range[0] ||
+        definition.name.range[0] > worker.range[1] ||
+        definition.type === DefinitionType.Parameter
+      );
     };
     let found = false;
     walk(worker.body, visitorKeys, (node) => {
       if (found || !LOOPS.has(node.type)) return !found;
       walk(node, visitorKeys, (inner) => {
         if (inner.type === AST_NODE_TYPES.UpdateExpression && shared(inner.argument)) found = true;
-        if (inner.type === AST_NODE_TYPES.AssignmentExpression && (inner.operator === '+=' || inner.operator === '-=') && shared(inner.left)) found = true;
-        if (inner.type === AST_NODE_TYPES.CallExpression && inner.callee.type === AST_NODE_TYPES.MemberExpression && !inner.callee.computed &&
-          inner.callee.property.type === AST_NODE_TYPES.Identifier && TAKE_METHODS.has(inner.callee.property.name) && shared(inner.callee.object)) found = true;
+        if (
+          inner.type === AST_NODE_TYPES.AssignmentExpression &&
+          (inner.operator === '+=' || inner.operator === '-=') &&
+          shared(inner.left)
+        )
+          found = true;
+        if (
+          inner.type === AST_NODE_TYPES.CallExpression &&
+          inner.callee.type === AST_NODE_TYPES.MemberExpression &&
+          !inner.callee.computed &&
+          inner.callee.property.type === AST_NODE_TYPES.Identifier &&
+          TAKE_METHODS.has(inner.callee.property.name) &&
+          shared(inner.callee.object)
+        )
+          found = true;
         return !found;
       });
       if (!found && node.type === AST_NODE_TYPES.ForOfStatement) {
         const right = skipTypeWrappers(node.right);
         const origin = right.type === AST_NODE_TYPES.Identifier ? valueOrigin(right, scopeOf(right)) : undefined;
-        const iterator = origin?.type === AST_NODE_TYPES.CallExpression && (ITERATOR_METHODS.has(calleeText(origin.callee)?.split('.').at(-1) ?? '') ||
-          (origin.callee.type === AST_NODE_TYPES.MemberExpression && origin.callee.computed && /Symbol\.(?:async)?[iI]terator/.test(calleeText(origin.callee.property) ?? '')));
+        const iterator =
+          origin?.type === AST_NODE_TYPES.CallExpression &&
+          (ITERATOR_METHODS.has(calleeText(origin.callee)?.split('.').at(-1) ?? '') ||
+            (origin.callee.type === AST_NODE_TYPES.MemberExpression &&
+              origin.callee.computed &&
+              /Symbol\.(?:async)?[iI]terator/.test(calleeText(origin.callee.property) ?? '')));
         if (iterator && shared(right)) found = true;
         // for await (const job of queue): a shared async iterable each worker pulls from.
         if (node.await && shared(right) && right.type === AST_NODE_TYPES.Identifier) found = true;
@@ -154,7 +197,11 @@ export function isWorker(mapper: TSESTree.Node, scopeOf: (node: TSESTree.Node) =
  * (`async (id) => { const row = await limit(() => load(id)); return shape(row); }`): true; false
  * when it first waits for other work (`await fetch(id)`); undefined when it waits for nothing.
  */
-export function waitsForLimiterFirst(fn: FunctionNode, visitorKeys: SourceCode.VisitorKeys, isLimited: (node: TSESTree.Node) => boolean): boolean | undefined {
+export function waitsForLimiterFirst(
+  fn: FunctionNode,
+  visitorKeys: SourceCode.VisitorKeys,
+  isLimited: (node: TSESTree.Node) => boolean,
+): boolean | undefined {
   if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return undefined;
   let first: TSESTree.Node | undefined;
   walk(fn.body, visitorKeys, (node) => {
@@ -171,17 +218,24 @@ function transactionParameter(fn: FunctionNode): TSESTree.Identifier | undefined
   const call = fn.parent;
   if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return undefined;
   const callee = skipTypeWrappers(call.callee);
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+    return undefined;
   const method = callee.property.name;
   const inner = skipTypeWrappers(callee.object);
   const innerMethod = inner.type === AST_NODE_TYPES.CallExpression ? calleeText(inner.callee)?.split('.').at(-1) : undefined;
-  const matches = TRANSACTION_CALLS.some((entry) => (entry.then === undefined ? entry.method === method : entry.then === method && entry.method === innerMethod));
+  const matches = TRANSACTION_CALLS.some((entry) =>
+    entry.then === undefined ? entry.method === method : entry.then === method && entry.method === innerMethod,
+  );
   const param = fn.params[0];
   return matches && param?.type === AST_NODE_TYPES.Identifier ? param : undefined;
 }
 
 /** Variables in scope at `node` that hold one connection: transaction parameters around it, checked-out clients. */
-function connectionsAround(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) => Scope.Scope, types: TypeInfo | undefined): Set<Scope.Variable> {
+function connectionsAround(
+  node: TSESTree.Node,
+  scopeOf: (node: TSESTree.Node) => Scope.Scope,
+  types: TypeInfo | undefined,
+): Set<Scope.Variable> {
   const found = new Set<Scope.Variable>();
   for (let current = node.parent; current != null; current = current.parent) {
     if (!isFunction(current)) continue;
@@ -196,7 +250,8 @@ function connectionsAround(node: TSESTree.Node, scopeOf: (node: TSESTree.Node) =
       if (definition?.type !== DefinitionType.Variable || definition.node.id.type !== AST_NODE_TYPES.Identifier) continue;
       let init = definition.node.init === null ? undefined : skipTypeWrappers(definition.node.init);
       if (init?.type === AST_NODE_TYPES.AwaitExpression) init = skipTypeWrappers(init.argument);
-      if (init?.type !== AST_NODE_TYPES.CallExpression || init.callee.type !== AST_NODE_TYPES.MemberExpression || init.callee.computed) continue;
+      if (init?.type !== AST_NODE_TYPES.CallExpression || init.callee.type !== AST_NODE_TYPES.MemberExpression || init.callee.computed)
+        continue;
       const method = init.callee.property.type === AST_NODE_TYPES.Identifier ? init.callee.property.name : '';
       const checkout = CHECKOUTS.find((entry) => entry.method === method);
       if (checkout !== undefined && (checkout.from === 'source' || isPool(init.callee.object, scopeOf(init), types))) found.add(variable);
@@ -223,10 +278,15 @@ export function carriesTransaction(node: TSESTree.Node, scopeOf: (node: TSESTree
       return bare.properties.some((property) =>
         property.type === AST_NODE_TYPES.SpreadElement
           ? carriesTransaction(property.argument, scopeOf, depth + 1)
-          : !property.computed && property.key.type === AST_NODE_TYPES.Identifier && property.key.name === 'transaction' && !isNothing(property.value),
+          : !property.computed &&
+            property.key.type === AST_NODE_TYPES.Identifier &&
+            property.key.name === 'transaction' &&
+            !isNothing(property.value),
       );
     case AST_NODE_TYPES.CallExpression:
-      return bare.arguments.some((argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf, depth + 1));
+      return bare.arguments.some(
+        (argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf, depth + 1),
+      );
     case AST_NODE_TYPES.Identifier: {
       if (TRANSACTION_NAME.test(bare.name)) return true;
       const origin = valueOrigin(bare, scopeOf(bare));
@@ -288,10 +348,15 @@ export function runsOnOneConnection(
   };
   const usesConnection = (node: TSESTree.Node): boolean => {
     let uses = isConnection(node);
-    walk(node, visitorKeys, (inner) => {
-      if (isConnection(inner)) uses = true;
-      return !uses;
-    }, true);
+    walk(
+      node,
+      visitorKeys,
+      (inner) => {
+        if (isConnection(inner)) uses = true;
+        return !uses;
+      },
+      true,
+    );
     return uses;
   };
   /** A call on the connection (`tx.insert(…)`, `sql\`…\``), one it is passed to, or a Redis command. */
@@ -302,12 +367,16 @@ export function runsOnOneConnection(
     if (bare.type === AST_NODE_TYPES.TaggedTemplateExpression) return connections.size > 0 && usesConnection(bare.tag);
     if (bare.type !== AST_NODE_TYPES.CallExpression) return bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.Literal;
     const callee = skipTypeWrappers(bare.callee);
-    if (callee.type === AST_NODE_TYPES.MemberExpression && ['then', 'catch', 'finally'].includes(calleeText(callee)?.split('.').at(-1) ?? '')) {
+    if (
+      callee.type === AST_NODE_TYPES.MemberExpression &&
+      ['then', 'catch', 'finally'].includes(calleeText(callee)?.split('.').at(-1) ?? '')
+    ) {
       return onConnection(callee.object);
     }
     if (connections.size > 0 && ([callee, ...bare.arguments] as TSESTree.Node[]).some(usesConnection)) return true;
     // `Model.create(row, { transaction })`, `doc.update(patch, ctx)`: the query runs in the transaction it is given.
-    if (bare.arguments.some((argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf))) return true;
+    if (bare.arguments.some((argument) => argument.type !== AST_NODE_TYPES.SpreadElement && carriesTransaction(argument, scopeOf)))
+      return true;
     return callee.type === AST_NODE_TYPES.MemberExpression && isPipelinedClient(callee.object, scopeOf(callee), types);
   };
   if (fn.body.type !== AST_NODE_TYPES.BlockStatement) return onConnection(fn.body);

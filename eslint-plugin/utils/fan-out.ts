@@ -40,13 +40,17 @@ export function isAwaited(call: TSESTree.Node): boolean {
 /** True when `call`'s result is returned from its function: the caller waits for it, and a loop around it ends. */
 function isReturned(call: TSESTree.Node): boolean {
   let current = call;
-  while (current.parent?.type === AST_NODE_TYPES.TSAsExpression || current.parent?.type === AST_NODE_TYPES.ChainExpression) current = current.parent;
+  while (current.parent?.type === AST_NODE_TYPES.TSAsExpression || current.parent?.type === AST_NODE_TYPES.ChainExpression)
+    current = current.parent;
   return current.parent?.type === AST_NODE_TYPES.ReturnStatement;
 }
 
 const LOOPS = new Set<string>([
-  AST_NODE_TYPES.ForStatement, AST_NODE_TYPES.ForOfStatement, AST_NODE_TYPES.ForInStatement,
-  AST_NODE_TYPES.WhileStatement, AST_NODE_TYPES.DoWhileStatement,
+  AST_NODE_TYPES.ForStatement,
+  AST_NODE_TYPES.ForOfStatement,
+  AST_NODE_TYPES.ForInStatement,
+  AST_NODE_TYPES.WhileStatement,
+  AST_NODE_TYPES.DoWhileStatement,
 ]);
 
 /** True when `node` runs once per turn of a statement loop in its own function, and nothing waits for it there: turns pile up. */
@@ -120,7 +124,8 @@ function combine(a: Size, b: Size, add: boolean): Size {
   if (a.kind === 'unbounded' || b.kind === 'unbounded') return UNBOUNDED_SIZE;
   if (a.kind === 'fixed') return b;
   if (b.kind === 'fixed') return a;
-  if (typeof a.count === 'number' && typeof b.count === 'number') return { kind: 'count', count: add ? a.count + b.count : Math.max(a.count, b.count) };
+  if (typeof a.count === 'number' && typeof b.count === 'number')
+    return { kind: 'count', count: add ? a.count + b.count : Math.max(a.count, b.count) };
   return NAMED;
 }
 
@@ -143,7 +148,11 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     if (end === undefined) return undefined;
     if (method === 'splice') return counted(bounds.bound(end, true));
     const first = bounds.bound(start, false);
-    if (end.type === AST_NODE_TYPES.BinaryExpression && end.operator === '+' && sourceCode.getText(end.left) === sourceCode.getText(start)) {
+    if (
+      end.type === AST_NODE_TYPES.BinaryExpression &&
+      end.operator === '+' &&
+      sourceCode.getText(end.left) === sourceCode.getText(start)
+    ) {
       return counted(bounds.bound(end.right, true));
     }
     const last = bounds.bound(end, true);
@@ -202,12 +211,16 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
   function rowLimit(call: TSESTree.CallExpression): Size | undefined {
     for (let current: TSESTree.Node = call; current.type === AST_NODE_TYPES.CallExpression; ) {
       const method = methodName(current.callee);
-      if (method !== undefined && ROW_LIMITS.has(method) && current.arguments[0] !== undefined) return counted(bounds.bound(current.arguments[0], true));
+      if (method !== undefined && ROW_LIMITS.has(method) && current.arguments[0] !== undefined)
+        return counted(bounds.bound(current.arguments[0], true));
       for (const argument of current.arguments) {
         if (argument.type !== AST_NODE_TYPES.ObjectExpression) continue;
         const limit = argument.properties.find(
           (property): property is TSESTree.Property =>
-            property.type === AST_NODE_TYPES.Property && !property.computed && property.key.type === AST_NODE_TYPES.Identifier && ROW_LIMITS.has(property.key.name),
+            property.type === AST_NODE_TYPES.Property &&
+            !property.computed &&
+            property.key.type === AST_NODE_TYPES.Identifier &&
+            ROW_LIMITS.has(property.key.name),
         );
         if (limit !== undefined) return counted(bounds.bound(limit.value, true));
       }
@@ -240,10 +253,12 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     if (first !== undefined && first.type !== AST_NODE_TYPES.SpreadElement && depth < 6) {
       // Array(n), Array.from(xs), Object.values(cluster.workers)
       if (name === 'Array' && call.arguments.length === 1) return counted(bounds.bound(first, lenientLength));
-      if (name === 'Array.from' || name === 'Object.values' || name === 'Object.keys' || name === 'Object.entries') return sizeOf(first, lenientLength, depth + 1);
+      if (name === 'Array.from' || name === 'Object.values' || name === 'Object.keys' || name === 'Object.entries')
+        return sizeOf(first, lenientLength, depth + 1);
     }
     const object = call.callee.type === AST_NODE_TYPES.MemberExpression ? call.callee.object : undefined;
-    if (method !== undefined && NOT_LARGER.has(method) && object !== undefined && depth < 6) return sizeOf(object, lenientLength, depth + 1);
+    if (method !== undefined && NOT_LARGER.has(method) && object !== undefined && depth < 6)
+      return sizeOf(object, lenientLength, depth + 1);
     return UNBOUNDED_SIZE;
   }
 
@@ -263,7 +278,9 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     // `const { results } = await search({ query, limit: 25 })`: the page a query asked for.
     if (pattern.type === AST_NODE_TYPES.ObjectPattern) return PAGINATING.test(calleeText(init.callee) ?? '') ? NAMED : rowLimit(init);
     if (pattern.type !== AST_NODE_TYPES.ArrayPattern || calleeText(init.callee) !== 'Promise.all') return undefined;
-    const index = pattern.elements.findIndex((element) => element === definition.name || (element?.type === AST_NODE_TYPES.AssignmentPattern && element.left === definition.name));
+    const index = pattern.elements.findIndex(
+      (element) => element === definition.name || (element?.type === AST_NODE_TYPES.AssignmentPattern && element.left === definition.name),
+    );
     const list = init.arguments[0] === undefined ? undefined : skipTypeWrappers(init.arguments[0]);
     const element = index < 0 || list?.type !== AST_NODE_TYPES.ArrayExpression ? undefined : list.elements[index];
     return element == null || element.type === AST_NODE_TYPES.SpreadElement ? undefined : sizeOf(element, false, depth + 1);
@@ -272,7 +289,12 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
   function sizeOfName(bare: TSESTree.Identifier | TSESTree.MemberExpression, depth: number): Size {
     const guarded = guardedSize(bare, sourceCode, bounds);
     if (guarded !== undefined) return counted(guarded);
-    if (bare.type === AST_NODE_TYPES.MemberExpression && !bare.computed && bare.property.type === AST_NODE_TYPES.Identifier && CONFIGURED_LIST.test(bare.property.name)) {
+    if (
+      bare.type === AST_NODE_TYPES.MemberExpression &&
+      !bare.computed &&
+      bare.property.type === AST_NODE_TYPES.Identifier &&
+      CONFIGURED_LIST.test(bare.property.name)
+    ) {
       return NAMED;
     }
     if (bare.type === AST_NODE_TYPES.Identifier) {
@@ -290,7 +312,8 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     const origin = valueOrigin(bare, scopeOf(bare));
     if (origin === undefined || origin === bare) return infrastructureSize(bare) ?? UNBOUNDED_SIZE;
     // `private pending: Job[] = []`: a field any method may push to.
-    if (bare.type === AST_NODE_TYPES.MemberExpression && skipTypeWrappers(origin).type === AST_NODE_TYPES.ArrayExpression) return UNBOUNDED_SIZE;
+    if (bare.type === AST_NODE_TYPES.MemberExpression && skipTypeWrappers(origin).type === AST_NODE_TYPES.ArrayExpression)
+      return UNBOUNDED_SIZE;
     if (bare.type === AST_NODE_TYPES.Identifier) {
       const variable = ASTUtils.findVariable(scopeOf(bare), bare.name);
       if (variable !== null) {
@@ -314,7 +337,8 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
     switch (bare.type) {
       case AST_NODE_TYPES.ArrayExpression:
         return bare.elements.reduce<Size>(
-          (size, element) => (element?.type === AST_NODE_TYPES.SpreadElement ? combine(size, sizeOf(element.argument, lenientLength, depth + 1), true) : size),
+          (size, element) =>
+            element?.type === AST_NODE_TYPES.SpreadElement ? combine(size, sizeOf(element.argument, lenientLength, depth + 1), true) : size,
           FIXED,
         );
       case AST_NODE_TYPES.AwaitExpression:
@@ -328,12 +352,17 @@ export function collectionSizes(sourceCode: Readonly<SourceCode>, concurrency: n
         // Array.from({ length: n }, fn)
         const length = bare.properties.find(
           (property): property is TSESTree.Property =>
-            property.type === AST_NODE_TYPES.Property && !property.computed && property.key.type === AST_NODE_TYPES.Identifier && property.key.name === 'length',
+            property.type === AST_NODE_TYPES.Property &&
+            !property.computed &&
+            property.key.type === AST_NODE_TYPES.Identifier &&
+            property.key.name === 'length',
         );
         return length === undefined ? UNBOUNDED_SIZE : counted(bounds.bound(length.value, lenientLength));
       }
       case AST_NODE_TYPES.NewExpression:
-        return calleeText(bare.callee) === 'Array' && bare.arguments.length === 1 ? counted(bounds.bound(bare.arguments[0]!, lenientLength)) : UNBOUNDED_SIZE;
+        return calleeText(bare.callee) === 'Array' && bare.arguments.length === 1
+          ? counted(bounds.bound(bare.arguments[0]!, lenientLength))
+          : UNBOUNDED_SIZE;
       case AST_NODE_TYPES.CallExpression:
         return sizeOfCall(bare, lenientLength, depth);
       case AST_NODE_TYPES.Identifier:

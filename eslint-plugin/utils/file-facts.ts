@@ -82,7 +82,8 @@ export function factsOfFile(file: string, policy: Policy): Record<string, Export
 }
 
 /** `export async function name`, `export default async function`, `export const name = async (…) =>` at the start of a line; not async generators. */
-const ASYNC_EXPORT = /^export\s+(?:(default)\s+async\b(?!\s*function\s*\*)(?:\s*function\s+([A-Za-z_$][\w$]*))?|async\s+function\s+([A-Za-z_$][\w$]*)|(?:const|let)\s+([A-Za-z_$][\w$]*)\s*=\s*async\b(?!\s*function\s*\*))/gm;
+const ASYNC_EXPORT =
+  /^export\s+(?:(default)\s+async\b(?!\s*function\s*\*)(?:\s*function\s+([A-Za-z_$][\w$]*))?|async\s+function\s+([A-Za-z_$][\w$]*)|(?:const|let)\s+([A-Za-z_$][\w$]*)\s*=\s*async\b(?!\s*function\s*\*))/gm;
 
 /**
  * The exports of `text` that are async functions, by export key, read from the text without

@@ -68,7 +68,12 @@ function configUrl(config: TSESTree.Node | undefined): TSESTree.Node | undefined
   const bare = config === undefined ? undefined : skipTypeWrappers(config);
   if (bare?.type !== AST_NODE_TYPES.ObjectExpression) return undefined;
   for (const property of bare.properties) {
-    if (property.type === AST_NODE_TYPES.Property && !property.computed && property.key.type === AST_NODE_TYPES.Identifier && property.key.name === 'url') {
+    if (
+      property.type === AST_NODE_TYPES.Property &&
+      !property.computed &&
+      property.key.type === AST_NODE_TYPES.Identifier &&
+      property.key.name === 'url'
+    ) {
       return property.value;
     }
   }
@@ -96,7 +101,8 @@ function clientCall(
   if (method === undefined) {
     if (!api.callable) return undefined;
     // axios(config) / got({ url }) or axios(url, config)
-    optionsIndex = args.length === 1 && isObjectLiteral(args[0]) ? 0 : api.id === 'axios' && !(args.length >= 2 || isUrlLike(args[0])) ? 0 : 1;
+    optionsIndex =
+      args.length === 1 && isObjectLiteral(args[0]) ? 0 : api.id === 'axios' && !(args.length >= 2 || isUrlLike(args[0])) ? 0 : 1;
   } else {
     const index = api.methods[method];
     if (index === undefined || !Object.hasOwn(api.methods, method)) return undefined;
@@ -119,7 +125,11 @@ function parameterDefault(node: TSESTree.Node, scope: Scope.Scope): TSESTree.Nod
   const name = definition?.type === DefinitionType.Parameter ? definition.name : declaringParameter(node);
   if (name === undefined) return undefined;
   if (variable != null && definition?.type === DefinitionType.Parameter) {
-    if (variable.defs.length !== 1 || variable.references.some((reference) => reference.isWrite() && reference.identifier !== definition.name)) return undefined;
+    if (
+      variable.defs.length !== 1 ||
+      variable.references.some((reference) => reference.isWrite() && reference.identifier !== definition.name)
+    )
+      return undefined;
   }
   const pattern = name.parent;
   return pattern?.type === AST_NODE_TYPES.AssignmentPattern && pattern.left === name ? pattern.right : undefined;
@@ -168,7 +178,8 @@ export function localConst(node: TSESTree.Identifier): TSESTree.Node | undefined
       const declaration = statement.type === AST_NODE_TYPES.ExportNamedDeclaration ? statement.declaration : statement;
       if (declaration?.type !== AST_NODE_TYPES.VariableDeclaration || declaration.kind !== 'const') continue;
       for (const declarator of declaration.declarations) {
-        if (declarator.id.type === AST_NODE_TYPES.Identifier && declarator.id.name === node.name && declarator.init !== null) return skipTypeWrappers(declarator.init);
+        if (declarator.id.type === AST_NODE_TYPES.Identifier && declarator.id.name === node.name && declarator.init !== null)
+          return skipTypeWrappers(declarator.init);
       }
     }
   }
@@ -177,20 +188,27 @@ export function localConst(node: TSESTree.Identifier): TSESTree.Node | undefined
 
 /** `serper.API_BASE_URL` where `serper` is a namespace of this file with `export const API_BASE_URL = '…'`. */
 function namespaceConst(member: TSESTree.MemberExpression): TSESTree.Node | undefined {
-  if (member.computed || member.object.type !== AST_NODE_TYPES.Identifier || member.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  if (member.computed || member.object.type !== AST_NODE_TYPES.Identifier || member.property.type !== AST_NODE_TYPES.Identifier)
+    return undefined;
   let program: TSESTree.Node = member;
   while (program.parent != null) program = program.parent;
   if (program.type !== AST_NODE_TYPES.Program) return undefined;
   const name = member.object.name;
   for (const statement of program.body) {
     const declaration = statement.type === AST_NODE_TYPES.ExportNamedDeclaration ? statement.declaration : statement;
-    if (declaration?.type !== AST_NODE_TYPES.TSModuleDeclaration || declaration.id.type !== AST_NODE_TYPES.Identifier || declaration.id.name !== name) continue;
+    if (
+      declaration?.type !== AST_NODE_TYPES.TSModuleDeclaration ||
+      declaration.id.type !== AST_NODE_TYPES.Identifier ||
+      declaration.id.name !== name
+    )
+      continue;
     if (declaration.body?.type !== AST_NODE_TYPES.TSModuleBlock) continue;
     for (const inner of declaration.body.body) {
       const variable = inner.type === AST_NODE_TYPES.ExportNamedDeclaration ? inner.declaration : inner;
       if (variable?.type !== AST_NODE_TYPES.VariableDeclaration || variable.kind !== 'const') continue;
       for (const declarator of variable.declarations) {
-        if (declarator.id.type === AST_NODE_TYPES.Identifier && declarator.id.name === member.property.name && declarator.init !== null) return declarator.init;
+        if (declarator.id.type === AST_NODE_TYPES.Identifier && declarator.id.name === member.property.name && declarator.init !== null)
+          return declarator.init;
       }
     }
   }
@@ -239,9 +257,12 @@ export function instanceOrigin(
   if (factory !== undefined) return { api: factory, calls: [origin] };
   // An instance of an instance: `base.extend({ … })`, `api.create({ … })`.
   const callee = origin.callee;
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+    return undefined;
   const parent = instanceOrigin(callee.object, scope, depth + 1);
-  return parent !== undefined && parent.api.instanceFactories.includes(callee.property.name) ? { api: parent.api, calls: [origin, ...parent.calls] } : undefined;
+  return parent !== undefined && parent.api.instanceFactories.includes(callee.property.name)
+    ? { api: parent.api, calls: [origin, ...parent.calls] }
+    : undefined;
 }
 
 /** The HTTP request `call` makes, or undefined when it is not one the rules know. */
@@ -287,7 +308,16 @@ export function httpCall(call: TSESTree.CallExpression, scope: Scope.Scope): Htt
         if (!Object.hasOwn(api.methods, binding.imported)) return undefined;
         const optionsIndex = isUrlLike(args[0]) ? 1 : 0;
         const url = optionsIndex === 1 ? args[0] : undefined;
-        return { library: 'http', api, optionsIndex, url, instance: undefined, instances: [], receiver: undefined, timeoutKeys: api.timeoutKeys };
+        return {
+          library: 'http',
+          api,
+          optionsIndex,
+          url,
+          instance: undefined,
+          instances: [],
+          receiver: undefined,
+          timeoutKeys: api.timeoutKeys,
+        };
       }
       default:
         return clientCall(api, call, whole ? undefined : binding.imported, [], member);

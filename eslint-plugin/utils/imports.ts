@@ -58,11 +58,7 @@ function propertyName(node: TSESTree.Node): string | undefined {
  * What `expression` refers to, if it can be traced to an import: an identifier bound by an
  * import, or a member of one (`pg.Client`, `http.request`).
  */
-export function resolveImport(
-  expression: TSESTree.Node,
-  scope: Scope.Scope,
-  depth = 0,
-): ImportedBinding | undefined {
+export function resolveImport(expression: TSESTree.Node, scope: Scope.Scope, depth = 0): ImportedBinding | undefined {
   if (depth > 8) return undefined;
   // require('pg') and `await import('pg')` in place: `new (require('pg').Pool)()`.
   const required = requireSpecifier(expression);

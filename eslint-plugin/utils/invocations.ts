@@ -32,7 +32,11 @@ function exportedName(fn: FunctionNode): string | undefined {
     return match?.[1];
   }
   // export default { async fetch(request, env) {} }: a Worker.
-  if (parent?.type === AST_NODE_TYPES.Property && parent.value === fn && parent.parent.parent?.type === AST_NODE_TYPES.ExportDefaultDeclaration) {
+  if (
+    parent?.type === AST_NODE_TYPES.Property &&
+    parent.value === fn &&
+    parent.parent.parent?.type === AST_NODE_TYPES.ExportDefaultDeclaration
+  ) {
     return parent.key.type === AST_NODE_TYPES.Identifier ? parent.key.name : undefined;
   }
   return undefined;

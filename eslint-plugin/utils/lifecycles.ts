@@ -22,13 +22,19 @@ export function isRequestProperty(node: TSESTree.Node): boolean {
 /** The event a callback is registered for: 'finish' in `res.on('finish', cb)`, 'close' for `onFinished(res, cb)`. */
 export function listenerEvent(callback: TSESTree.Node): string | undefined {
   const call = callback.parent;
-  if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(callback as TSESTree.CallExpressionArgument)) return undefined;
+  if (call?.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(callback as TSESTree.CallExpressionArgument))
+    return undefined;
   const name = calleeText(skipTypeWrappers(call.callee)) ?? '';
   // on-finished and stream.finished call back on finish, close and error alike.
   if (/(?:^|\.)(?:onFinished|finished|onClose)$/.test(name)) return 'close';
   const method = name.slice(name.lastIndexOf('.') + 1);
   const event = call.arguments[0];
-  if (!/^(?:on|once|addListener|prependListener|prependOnceListener)$/.test(method) || event?.type !== AST_NODE_TYPES.Literal || typeof event.value !== 'string') return undefined;
+  if (
+    !/^(?:on|once|addListener|prependListener|prependOnceListener)$/.test(method) ||
+    event?.type !== AST_NODE_TYPES.Literal ||
+    typeof event.value !== 'string'
+  )
+    return undefined;
   return event.value;
 }
 
@@ -38,7 +44,11 @@ export function listenerEvent(callback: TSESTree.Node): string | undefined {
  * client.release(); res.on('close', release)`). A named callback registered for several events
  * counts for 'close' when one of them is.
  */
-export function enclosingListenerEvent(node: TSESTree.Node, fn: TSESTree.Node, scope?: (node: TSESTree.Node) => Scope.Scope): string | undefined {
+export function enclosingListenerEvent(
+  node: TSESTree.Node,
+  fn: TSESTree.Node,
+  scope?: (node: TSESTree.Node) => Scope.Scope,
+): string | undefined {
   for (let callback = enclosingFunction(node); callback !== undefined && callback !== fn; callback = enclosingFunction(callback)) {
     const event = listenerEvent(callback) ?? (scope === undefined ? undefined : namedListenerEvent(callback, scope));
     if (event !== undefined) return event;
@@ -48,12 +58,16 @@ export function enclosingListenerEvent(node: TSESTree.Node, fn: TSESTree.Node, s
 
 /** The events a function bound to a name (`const release = () => …`, `function release() {}`) is registered for by that name. */
 function namedListenerEvent(callback: FunctionNode, scope: (node: TSESTree.Node) => Scope.Scope): string | undefined {
-  const id = callback.type === AST_NODE_TYPES.FunctionDeclaration
-    ? callback.id
-    : callback.parent?.type === AST_NODE_TYPES.VariableDeclarator && callback.parent.init === callback ? callback.parent.id : undefined;
+  const id =
+    callback.type === AST_NODE_TYPES.FunctionDeclaration
+      ? callback.id
+      : callback.parent?.type === AST_NODE_TYPES.VariableDeclarator && callback.parent.init === callback
+        ? callback.parent.id
+        : undefined;
   if (id?.type !== AST_NODE_TYPES.Identifier) return undefined;
   const variable = ASTUtils.findVariable(scope(callback), id.name);
-  if (variable === null || variable.references.some((reference) => reference.isWrite() && reference.writeExpr !== callback)) return undefined;
+  if (variable === null || variable.references.some((reference) => reference.isWrite() && reference.writeExpr !== callback))
+    return undefined;
   const events = variable.references.map((reference) => listenerEvent(reference.identifier)).filter((event) => event !== undefined);
   return events.includes('close') ? 'close' : events[0];
 }

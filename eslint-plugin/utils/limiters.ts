@@ -49,7 +49,10 @@ function knobIsSet(call: TSESTree.CallExpression | TSESTree.NewExpression, scope
   if (object.type !== AST_NODE_TYPES.ObjectExpression) return true;
   const property = object.properties.find(
     (entry): entry is TSESTree.Property =>
-      entry.type === AST_NODE_TYPES.Property && !entry.computed && entry.key.type === AST_NODE_TYPES.Identifier && entry.key.name === knob.option,
+      entry.type === AST_NODE_TYPES.Property &&
+      !entry.computed &&
+      entry.key.type === AST_NODE_TYPES.Identifier &&
+      entry.key.name === knob.option,
   );
   if (property === undefined) return object.properties.some((entry) => entry.type === AST_NODE_TYPES.SpreadElement);
   return !mayBeUnset(property.value, scope, 0);
@@ -80,9 +83,14 @@ function isPassedOn(id: TSESTree.Identifier, from: Scope.Scope): boolean {
  */
 function mayBeUnset(node: TSESTree.Node, scope: Scope.Scope, depth: number): boolean {
   const value = skipTypeWrappers(node);
-  if ((value.type === AST_NODE_TYPES.Identifier && (value.name === 'Infinity' || value.name === 'undefined')) || calleeText(value) === 'Number.POSITIVE_INFINITY') return true;
+  if (
+    (value.type === AST_NODE_TYPES.Identifier && (value.name === 'Infinity' || value.name === 'undefined')) ||
+    calleeText(value) === 'Number.POSITIVE_INFINITY'
+  )
+    return true;
   if (value.type === AST_NODE_TYPES.ChainExpression) return true;
-  if (value.type === AST_NODE_TYPES.LogicalExpression && (value.operator === '??' || value.operator === '||')) return mayBeUnset(value.right, scope, depth + 1);
+  if (value.type === AST_NODE_TYPES.LogicalExpression && (value.operator === '??' || value.operator === '||'))
+    return mayBeUnset(value.right, scope, depth + 1);
   if (value.type === AST_NODE_TYPES.Identifier && depth < 4) {
     const origin = valueOrigin(value, scope);
     return origin !== undefined && origin !== value && mayBeUnset(origin, scope, depth + 1);
@@ -93,9 +101,12 @@ function mayBeUnset(node: TSESTree.Node, scope: Scope.Scope, depth: number): boo
 /** For `caller.call(fn)`: false when what `object` holds was built by a limiter whose knob is left out or Infinity. */
 function builtWithKnob(object: TSESTree.Node, scope: Scope.Scope): boolean {
   const bare = skipTypeWrappers(object);
-  const origin = bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.MemberExpression ? valueOrigin(bare, scope) : undefined;
+  const origin =
+    bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.MemberExpression ? valueOrigin(bare, scope) : undefined;
   const built = origin === undefined ? undefined : skipTypeWrappers(origin);
-  return built?.type !== AST_NODE_TYPES.NewExpression && built?.type !== AST_NODE_TYPES.CallExpression ? true : knobIsSet(built, scopeAt(built, scope));
+  return built?.type !== AST_NODE_TYPES.NewExpression && built?.type !== AST_NODE_TYPES.CallExpression
+    ? true
+    : knobIsSet(built, scopeAt(built, scope));
 }
 
 /** True when `node` (a call or `new`) builds a limiter: `pLimit(4)`, `new PQueue(…)`, `throttle(fn)` of p-throttle. */
@@ -178,12 +189,7 @@ export function isLimitedCall(
 }
 
 /** True when `node` is `await x.acquire()` (or another wait) on a limiter, alone or in a declaration. */
-export function isLimiterWait(
-  node: TSESTree.Node,
-  scope: Scope.Scope,
-  types: TypeInfo | undefined,
-  names: readonly string[],
-): boolean {
+export function isLimiterWait(node: TSESTree.Node, scope: Scope.Scope, types: TypeInfo | undefined, names: readonly string[]): boolean {
   let expression: TSESTree.Node | null | undefined;
   if (node.type === AST_NODE_TYPES.ExpressionStatement) expression = node.expression;
   else if (node.type === AST_NODE_TYPES.VariableDeclaration && node.declarations.length === 1) expression = node.declarations[0].init;

@@ -49,7 +49,8 @@ export interface FactsContext {
   readonly limiters: readonly string[];
 }
 
-const textOf = (sourceCode: Readonly<SourceCode>, node: TSESTree.Node): string => calleeText(node) ?? sourceCode.getText(node).replace(/\s+/g, '');
+const textOf = (sourceCode: Readonly<SourceCode>, node: TSESTree.Node): string =>
+  calleeText(node) ?? sourceCode.getText(node).replace(/\s+/g, '');
 
 export function providerReach(context: FactsContext): ProviderReach {
   const { sourceCode, services, index, filename } = context;
@@ -96,7 +97,8 @@ export function providerReach(context: FactsContext): ProviderReach {
 function requestReach(context: FactsContext): Reach<{ call: string; deadline: boolean }> {
   const { sourceCode } = context;
   const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
-  const held = (node: TSESTree.Node): TSESTree.ObjectExpression | undefined => heldObject(node, scopeOf(node), scopeOf, sourceCode.visitorKeys);
+  const held = (node: TSESTree.Node): TSESTree.ObjectExpression | undefined =>
+    heldObject(node, scopeOf(node), scopeOf, sourceCode.visitorKeys);
   const wrappers = new Set(context.policy.lint.timeouts);
   const direct = (call: TSESTree.CallExpression): { call: string; deadline: boolean } | undefined => {
     const scope = scopeOf(call);
@@ -134,7 +136,13 @@ function connectionOf(fn: FunctionNode, context: FactsContext, seen = new Set<Fu
       const factory = connectionFactory(node, sourceCode.getScope(node), context.types);
       if (factory !== undefined && !factory.pool) found = textOf(sourceCode, node.callee);
       else if (node.type === AST_NODE_TYPES.CallExpression) {
-        const fact = importedFact(node, (inner) => sourceCode.getScope(inner), context.filename, context.index, context.services)?.connection;
+        const fact = importedFact(
+          node,
+          (inner) => sourceCode.getScope(inner),
+          context.filename,
+          context.index,
+          context.services,
+        )?.connection;
         if (fact !== undefined) found = fact.call;
       }
     },
@@ -148,7 +156,11 @@ function exportedFunctions(program: TSESTree.Program, sourceCode: Readonly<Sourc
   const found = new Map<string, FunctionNode>();
   const addClass = (name: string, body: TSESTree.ClassBody): void => {
     for (const element of body.body) {
-      if ((element.type !== AST_NODE_TYPES.MethodDefinition || element.kind !== 'method') && element.type !== AST_NODE_TYPES.PropertyDefinition) continue;
+      if (
+        (element.type !== AST_NODE_TYPES.MethodDefinition || element.kind !== 'method') &&
+        element.type !== AST_NODE_TYPES.PropertyDefinition
+      )
+        continue;
       if (element.computed || element.key.type !== AST_NODE_TYPES.Identifier) continue;
       const fn = classMethod(body, element.key.name, element.static);
       if (fn !== undefined) found.set(`${name}${element.static ? '.' : '#'}${element.key.name}`, fn);
@@ -160,7 +172,8 @@ function exportedFunctions(program: TSESTree.Program, sourceCode: Readonly<Sourc
     else if (node.type === AST_NODE_TYPES.ClassDeclaration || node.type === AST_NODE_TYPES.ClassExpression) addClass(name, node.body);
   };
   const local = (name: string): TSESTree.Node | undefined => {
-    const variable = sourceCode.scopeManager?.globalScope?.childScopes[0]?.set.get(name) ?? sourceCode.scopeManager?.globalScope?.set.get(name);
+    const variable =
+      sourceCode.scopeManager?.globalScope?.childScopes[0]?.set.get(name) ?? sourceCode.scopeManager?.globalScope?.set.get(name);
     const definition = variable?.defs[0];
     if (definition === undefined) return undefined;
     if (definition.node.type === AST_NODE_TYPES.VariableDeclarator) return definition.node.init ?? undefined;
@@ -169,8 +182,10 @@ function exportedFunctions(program: TSESTree.Program, sourceCode: Readonly<Sourc
   for (const statement of program.body) {
     if (statement.type === AST_NODE_TYPES.ExportNamedDeclaration) {
       const declaration = statement.declaration;
-      if (declaration?.type === AST_NODE_TYPES.FunctionDeclaration && declaration.id !== null) addDeclaration(declaration.id.name, declaration);
-      else if (declaration?.type === AST_NODE_TYPES.ClassDeclaration && declaration.id !== null) addDeclaration(declaration.id.name, declaration);
+      if (declaration?.type === AST_NODE_TYPES.FunctionDeclaration && declaration.id !== null)
+        addDeclaration(declaration.id.name, declaration);
+      else if (declaration?.type === AST_NODE_TYPES.ClassDeclaration && declaration.id !== null)
+        addDeclaration(declaration.id.name, declaration);
       else if (declaration?.type === AST_NODE_TYPES.VariableDeclaration) {
         for (const declarator of declaration.declarations) {
           if (declarator.id.type === AST_NODE_TYPES.Identifier) addDeclaration(declarator.id.name, declarator.init);

@@ -24,11 +24,7 @@ function isFile(path: string): boolean {
 export function sourceFileFor(base: string): string | undefined {
   if (found.has(base)) return found.get(base);
   const stem = base.replace(/\.(?:[cm]?js|jsx)$/, '');
-  const candidates = [
-    base,
-    ...SOURCE_EXTENSIONS.map((ext) => `${stem}${ext}`),
-    ...SOURCE_EXTENSIONS.map((ext) => `${base}/index${ext}`),
-  ];
+  const candidates = [base, ...SOURCE_EXTENSIONS.map((ext) => `${stem}${ext}`), ...SOURCE_EXTENSIONS.map((ext) => `${base}/index${ext}`)];
   const file = candidates.find((candidate) => /\.[cm]?[jt]sx?$/.test(candidate) && isFile(candidate));
   found.set(base, file);
   return file;

@@ -97,9 +97,7 @@ export function addProperty(fixer: RuleFixer, sourceCode: Readonly<SourceCode>, 
   if (!multiline) return fixer.insertTextAfter(last, `, ${text}`);
   const lineText = sourceCode.lines[last.loc.start.line - 1] ?? '';
   const indent = /^\s*/.exec(lineText)?.[0] ?? '';
-  return trailingComma
-    ? fixer.insertTextAfter(after, `\n${indent}${text},`)
-    : fixer.insertTextAfter(last, `,\n${indent}${text}`);
+  return trailingComma ? fixer.insertTextAfter(after, `\n${indent}${text},`) : fixer.insertTextAfter(last, `,\n${indent}${text}`);
 }
 
 /**

@@ -35,7 +35,8 @@ function enclosingClassBody(node: TSESTree.Node): TSESTree.ClassBody | undefined
  * Empty when the member is not `this.<name>` inside a class.
  */
 export function thisPropertyValues(member: TSESTree.MemberExpression): TSESTree.Expression[] {
-  if (member.computed || member.property.type !== AST_NODE_TYPES.Identifier || member.object.type !== AST_NODE_TYPES.ThisExpression) return [];
+  if (member.computed || member.property.type !== AST_NODE_TYPES.Identifier || member.object.type !== AST_NODE_TYPES.ThisExpression)
+    return [];
   const name = member.property.name;
   const body = enclosingClassBody(member);
   if (body === undefined) return [];
@@ -56,14 +57,25 @@ export function thisPropertyValues(member: TSESTree.MemberExpression): TSESTree.
       if (key === 'parent') continue;
       // A nested class has its own `this`.
       for (const child of Array.isArray(value) ? value : [value]) {
-        if (child !== null && typeof child === 'object' && typeof (child as { type?: unknown }).type === 'string' && (child as TSESTree.Node).type !== AST_NODE_TYPES.ClassBody) {
+        if (
+          child !== null &&
+          typeof child === 'object' &&
+          typeof (child as { type?: unknown }).type === 'string' &&
+          (child as TSESTree.Node).type !== AST_NODE_TYPES.ClassBody
+        ) {
           visit(child as TSESTree.Node);
         }
       }
     }
   };
   for (const element of body.body) {
-    if (element.type === AST_NODE_TYPES.PropertyDefinition && !element.static && !element.computed && element.key.type === AST_NODE_TYPES.Identifier && element.key.name === name) {
+    if (
+      element.type === AST_NODE_TYPES.PropertyDefinition &&
+      !element.static &&
+      !element.computed &&
+      element.key.type === AST_NODE_TYPES.Identifier &&
+      element.key.name === name
+    ) {
       if (element.value !== null) values.push(element.value);
       continue;
     }
@@ -148,7 +160,10 @@ export function valueOrigin(expression: TSESTree.Node, scope: Scope.Scope, depth
 
 function followAlias(node: TSESTree.Node, scope: Scope.Scope, depth: number): TSESTree.Node {
   const bare = skipTypeWrappers(node);
-  if (bare.type === AST_NODE_TYPES.Identifier || (bare.type === AST_NODE_TYPES.MemberExpression && bare.object.type === AST_NODE_TYPES.ThisExpression)) {
+  if (
+    bare.type === AST_NODE_TYPES.Identifier ||
+    (bare.type === AST_NODE_TYPES.MemberExpression && bare.object.type === AST_NODE_TYPES.ThisExpression)
+  ) {
     return valueOrigin(bare, scope, depth + 1) ?? bare;
   }
   return bare;

@@ -101,7 +101,8 @@ function inheritedFrom(node: TSESTree.Node, method: string, scopeOf: ScopeOf): {
         element.key.name === method,
     );
     const declaration = up.parent;
-    if (own || (declaration.type !== AST_NODE_TYPES.ClassDeclaration && declaration.type !== AST_NODE_TYPES.ClassExpression)) return undefined;
+    if (own || (declaration.type !== AST_NODE_TYPES.ClassDeclaration && declaration.type !== AST_NODE_TYPES.ClassExpression))
+      return undefined;
     return declaration.superClass == null ? undefined : importedClass(declaration.superClass, scopeOf);
   }
   return undefined;
@@ -113,7 +114,8 @@ function targetOf(call: TSESTree.CallExpression, scopeOf: ScopeOf): Target | und
   const binding = resolveImport(callee, scope);
   // `summarize(x)`, `llm.summarize(x)` on a namespace import, `helpers.default(x)`.
   if (binding !== undefined) return binding.imported === '*' ? undefined : { specifier: binding.module, key: binding.imported };
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+    return undefined;
   const method = callee.property.name;
   const object = skipTypeWrappers(callee.object);
   // `this.complete(x)` in a class that extends an imported base.
@@ -125,7 +127,8 @@ function targetOf(call: TSESTree.CallExpression, scopeOf: ScopeOf): Target | und
   const statics = importedClass(object, scopeOf);
   if (statics !== undefined && object.type === AST_NODE_TYPES.Identifier) {
     const definition = scope.set.get(object.name)?.defs[0] ?? undefined;
-    if (definition === undefined || definition.type === DefinitionType.ImportBinding) return { specifier: statics.specifier, key: `${statics.name}.${method}` };
+    if (definition === undefined || definition.type === DefinitionType.ImportBinding)
+      return { specifier: statics.specifier, key: `${statics.name}.${method}` };
   }
   let origin = valueOrigin(object, scopeOf(object));
   if (origin?.type === AST_NODE_TYPES.AwaitExpression) origin = skipTypeWrappers(origin.argument);
@@ -158,9 +161,12 @@ function typedTarget(call: TSESTree.CallExpression, services: ParserServices | u
     if (file.includes('/node_modules/') || file.endsWith('.d.ts')) return undefined;
     const parent = (declaration.parent as { name?: { text?: string } } | undefined)?.name?.text;
     const name = symbol!.getName();
-    const isMember = declaration.parent !== undefined && (ts.isClassDeclaration(declaration.parent) || ts.isClassExpression(declaration.parent));
+    const isMember =
+      declaration.parent !== undefined && (ts.isClassDeclaration(declaration.parent) || ts.isClassExpression(declaration.parent));
     if (!isMember) return { file, key: name };
-    const isStatic = ts.canHaveModifiers(declaration) && ts.getModifiers(declaration)?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword) === true;
+    const isStatic =
+      ts.canHaveModifiers(declaration) &&
+      ts.getModifiers(declaration)?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword) === true;
     return parent === undefined ? undefined : { file, key: `${parent}${isStatic ? '.' : '#'}${name}` };
   } catch {
     return undefined;

@@ -27,23 +27,29 @@ function importedName(specifier: TSESTree.ImportSpecifier): string {
  * already imported under that name, a specifier merged into an existing value import of
  * '@bounded/runtime' (or '@bounded/runtime/core'), else a new import after the last one.
  */
-export function addRuntimeImport(
-  fixer: RuleFixer,
-  sourceCode: Readonly<SourceCode>,
-  name: string,
-): RuleFix[] {
+export function addRuntimeImport(fixer: RuleFixer, sourceCode: Readonly<SourceCode>, name: string): RuleFix[] {
   const program = sourceCode.ast;
-  const imports = program.body.filter((statement): statement is TSESTree.ImportDeclaration => statement.type === AST_NODE_TYPES.ImportDeclaration);
+  const imports = program.body.filter(
+    (statement): statement is TSESTree.ImportDeclaration => statement.type === AST_NODE_TYPES.ImportDeclaration,
+  );
   const runtime = imports.filter((declaration) => RUNTIME_MODULES.includes(declaration.source.value) && declaration.importKind !== 'type');
   for (const declaration of runtime) {
     for (const specifier of declaration.specifiers) {
-      if (specifier.type === AST_NODE_TYPES.ImportSpecifier && importedName(specifier) === name && specifier.local.name === name && specifier.importKind !== 'type') return [];
+      if (
+        specifier.type === AST_NODE_TYPES.ImportSpecifier &&
+        importedName(specifier) === name &&
+        specifier.local.name === name &&
+        specifier.importKind !== 'type'
+      )
+        return [];
     }
   }
   // Merge into `import { a } from '@bounded/runtime'` (preferred) or '@bounded/runtime/core'.
   const ordered = [...runtime].sort((a, b) => RUNTIME_MODULES.indexOf(a.source.value) - RUNTIME_MODULES.indexOf(b.source.value));
   for (const declaration of ordered) {
-    const named = declaration.specifiers.filter((specifier): specifier is TSESTree.ImportSpecifier => specifier.type === AST_NODE_TYPES.ImportSpecifier);
+    const named = declaration.specifiers.filter(
+      (specifier): specifier is TSESTree.ImportSpecifier => specifier.type === AST_NODE_TYPES.ImportSpecifier,
+    );
     const last = named.at(-1);
     if (last !== undefined) return [fixer.insertTextAfter(last, `, ${name}`)];
     const only = declaration.specifiers[0];
@@ -67,11 +73,7 @@ function isRequireDeclaration(statement: TSESTree.ProgramStatement): boolean {
   if (statement.type !== AST_NODE_TYPES.VariableDeclaration) return false;
   return statement.declarations.some((declarator) => {
     const init = declarator.init;
-    return (
-      init?.type === AST_NODE_TYPES.CallExpression &&
-      init.callee.type === AST_NODE_TYPES.Identifier &&
-      init.callee.name === 'require'
-    );
+    return init?.type === AST_NODE_TYPES.CallExpression && init.callee.type === AST_NODE_TYPES.Identifier && init.callee.name === 'require';
   });
 }
 

@@ -114,8 +114,19 @@ export function providerApis(policy: Policy): readonly ProviderApi[] {
   return apis;
 }
 
-export function providerLookup(policy: Policy, sourceCode: Readonly<SourceCode>, filename: string, services: ParserServices | undefined): ProviderLookup {
-  return { apis: providerApis(policy), filename, scopeOf: (node) => sourceCode.getScope(node), visitorKeys: sourceCode.visitorKeys, services };
+export function providerLookup(
+  policy: Policy,
+  sourceCode: Readonly<SourceCode>,
+  filename: string,
+  services: ParserServices | undefined,
+): ProviderLookup {
+  return {
+    apis: providerApis(policy),
+    filename,
+    scopeOf: (node) => sourceCode.getScope(node),
+    visitorKeys: sourceCode.visitorKeys,
+    services,
+  };
 }
 
 function isPolicyEntry(api: ProviderApi): boolean {
@@ -126,7 +137,10 @@ function isPolicyEntry(api: ProviderApi): boolean {
 function apiOfModule(binding: ImportedBinding, lookup: ProviderLookup): ProviderApi | undefined {
   const key = moduleKey(binding.module, lookup.filename);
   // The policy's entries first: they may name a module the catalog knows more precisely.
-  return lookup.apis.find((api) => isPolicyEntry(api) && matchesModule(api.modules, key)) ?? lookup.apis.find((api) => matchesModule(api.modules, key));
+  return (
+    lookup.apis.find((api) => isPolicyEntry(api) && matchesModule(api.modules, key)) ??
+    lookup.apis.find((api) => matchesModule(api.modules, key))
+  );
 }
 
 function client(api: ProviderApi, construction: ProviderClient['construction'], label = api.label, limiter = api.limiter): ProviderClient {
@@ -139,16 +153,25 @@ function commonClient(values: readonly TSESTree.Node[], lookup: ProviderLookup, 
   for (const value of values) {
     const bare = skipTypeWrappers(value);
     // `return undefined` / `this.client = null` in a reset: not a client, not a different one either.
-    if ((bare.type === AST_NODE_TYPES.Literal && bare.value === null) || (bare.type === AST_NODE_TYPES.Identifier && bare.name === 'undefined')) continue;
+    if (
+      (bare.type === AST_NODE_TYPES.Literal && bare.value === null) ||
+      (bare.type === AST_NODE_TYPES.Identifier && bare.name === 'undefined')
+    )
+      continue;
     const one = classifyClient(bare, lookup, depth + 1);
     if (one === undefined || (found !== undefined && found.api !== one.api)) return undefined;
-    found = found === undefined ? one : { ...found, construction: found.construction === one.construction ? found.construction : undefined };
+    found =
+      found === undefined ? one : { ...found, construction: found.construction === one.construction ? found.construction : undefined };
   }
   return found;
 }
 
 /** The AI SDK model `node` makes: `openai('gpt-4o')` of '@ai-sdk/openai'; `mock` for a test entry's model. */
-export function aiSdkModel(node: TSESTree.Node | undefined, lookup: ProviderLookup, depth = 0): { label: string; limiter: string | undefined } | 'mock' | undefined {
+export function aiSdkModel(
+  node: TSESTree.Node | undefined,
+  lookup: ProviderLookup,
+  depth = 0,
+): { label: string; limiter: string | undefined } | 'mock' | undefined {
   if (node === undefined || depth > 4) return undefined;
   const bare = skipTypeWrappers(node);
   if (bare.type === AST_NODE_TYPES.Identifier || bare.type === AST_NODE_TYPES.MemberExpression) {
@@ -158,7 +181,11 @@ export function aiSdkModel(node: TSESTree.Node | undefined, lookup: ProviderLook
   if (bare.type !== AST_NODE_TYPES.CallExpression && bare.type !== AST_NODE_TYPES.NewExpression) return undefined;
   let callee = skipTypeWrappers(bare.callee);
   // `openai.chat('gpt-4o')`, `openai.embedding(…)`: a model of the same provider.
-  if (bare.type === AST_NODE_TYPES.CallExpression && callee.type === AST_NODE_TYPES.MemberExpression && resolveImport(callee, lookup.scopeOf(callee)) === undefined) {
+  if (
+    bare.type === AST_NODE_TYPES.CallExpression &&
+    callee.type === AST_NODE_TYPES.MemberExpression &&
+    resolveImport(callee, lookup.scopeOf(callee)) === undefined
+  ) {
     callee = skipTypeWrappers(callee.object);
   }
   const binding = resolveImport(callee, lookup.scopeOf(callee));
@@ -239,7 +266,8 @@ function constructedClass(
   if (bare.type === AST_NODE_TYPES.MemberExpression && !bare.computed && bare.property.type === AST_NODE_TYPES.Identifier) {
     const namespace = resolveImport(bare.object, scope);
     const api = namespace === undefined ? undefined : apiOfModule(namespace, lookup);
-    if (api?.namespaces?.includes(namespace!.imported) === true) return { binding: { module: namespace!.module, imported: bare.property.name }, api };
+    if (api?.namespaces?.includes(namespace!.imported) === true)
+      return { binding: { module: namespace!.module, imported: bare.property.name }, api };
   }
   const base = pluginBase(bare, scope);
   return base === undefined ? undefined : constructedClass(base.base, lookup, scope);
@@ -250,7 +278,12 @@ function pluginBase(callee: TSESTree.Node, scope: Scope.Scope, depth = 0): { bas
   if (depth > 4) return undefined;
   const origin = callee.type === AST_NODE_TYPES.Identifier ? valueOrigin(callee, scope) : callee;
   const call = origin === undefined ? undefined : skipTypeWrappers(origin);
-  if (call?.type !== AST_NODE_TYPES.CallExpression || call.callee.type !== AST_NODE_TYPES.MemberExpression || call.callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+  if (
+    call?.type !== AST_NODE_TYPES.CallExpression ||
+    call.callee.type !== AST_NODE_TYPES.MemberExpression ||
+    call.callee.property.type !== AST_NODE_TYPES.Identifier
+  )
+    return undefined;
   const method = call.callee.property.name;
   if (method !== 'plugin' && method !== 'defaults') return undefined;
   const inner = pluginBase(call.callee.object, scope, depth + 1);
@@ -283,7 +316,10 @@ function switchedOff(value: TSESTree.Node, when: ThrottleSwitch['when']): boolea
   const literal = value.type === AST_NODE_TYPES.Literal ? value.value : undefined;
   switch (when) {
     case 'set':
-      return !(value.type === AST_NODE_TYPES.Literal && value.value === null) && !(value.type === AST_NODE_TYPES.Identifier && value.name === 'undefined');
+      return (
+        !(value.type === AST_NODE_TYPES.Literal && value.value === null) &&
+        !(value.type === AST_NODE_TYPES.Identifier && value.name === 'undefined')
+      );
     case 'true':
       return literal === true;
     case 'false':
@@ -303,8 +339,16 @@ function pluginUsedOnInstance(construction: TSESTree.Node, modules: readonly str
   const variable = scope.set.get(declarator.id.name) ?? scope.upper?.set.get(declarator.id.name);
   return (
     variable?.references.some((reference) => {
-      for (let current: TSESTree.Node | undefined = reference.identifier.parent; current?.type === AST_NODE_TYPES.MemberExpression || current?.type === AST_NODE_TYPES.CallExpression; current = current.parent) {
-        if (current.type === AST_NODE_TYPES.CallExpression && current.arguments.some((argument) => isPluginOf(argument, modules, lookup.scopeOf(argument)))) return true;
+      for (
+        let current: TSESTree.Node | undefined = reference.identifier.parent;
+        current?.type === AST_NODE_TYPES.MemberExpression || current?.type === AST_NODE_TYPES.CallExpression;
+        current = current.parent
+      ) {
+        if (
+          current.type === AST_NODE_TYPES.CallExpression &&
+          current.arguments.some((argument) => isPluginOf(argument, modules, lookup.scopeOf(argument)))
+        )
+          return true;
       }
       return false;
     }) ?? false
@@ -323,10 +367,13 @@ export function isSelfThrottled(made: ProviderClient, lookup: ProviderLookup): b
   if (self.plugins !== undefined) {
     if (construction === undefined) return false;
     const scope = lookup.scopeOf(construction);
-    const fromClass = construction.type === AST_NODE_TYPES.NewExpression ? (pluginBase(skipTypeWrappers(construction.callee), scope)?.plugins ?? []) : [];
+    const fromClass =
+      construction.type === AST_NODE_TYPES.NewExpression ? (pluginBase(skipTypeWrappers(construction.callee), scope)?.plugins ?? []) : [];
     // `getOctokit(token, options, throttling)`: plugins after the options.
     const fromFactory = construction.type === AST_NODE_TYPES.CallExpression ? construction.arguments.slice(2) : [];
-    const applied = [...fromClass, ...fromFactory].some((plugin) => isPluginOf(plugin, self.plugins!, scope)) || pluginUsedOnInstance(construction, self.plugins, lookup);
+    const applied =
+      [...fromClass, ...fromFactory].some((plugin) => isPluginOf(plugin, self.plugins!, scope)) ||
+      pluginUsedOnInstance(construction, self.plugins, lookup);
     if (!applied) return false;
   }
   if (construction === undefined) return true;
@@ -340,7 +387,12 @@ export function isSelfThrottled(made: ProviderClient, lookup: ProviderLookup): b
   });
 }
 
-function classifyCall(node: TSESTree.CallExpression, lookup: ProviderLookup, scope: Scope.Scope, depth: number): ProviderClient | undefined {
+function classifyCall(
+  node: TSESTree.CallExpression,
+  lookup: ProviderLookup,
+  scope: Scope.Scope,
+  depth: number,
+): ProviderClient | undefined {
   const callee = skipTypeWrappers(node.callee);
   if (isRuntimeExport(callee, scope, ['throttleClient'])) {
     const inner = node.arguments[0] === undefined ? undefined : classifyClient(node.arguments[0], lookup, depth + 1);
@@ -354,7 +406,9 @@ function classifyCall(node: TSESTree.CallExpression, lookup: ProviderLookup, sco
     }
     // `RunnableSequence.from([prompt, model, parser])`, `prompt.pipe(model)`: a sequence that calls the model.
     if (method === 'pipe' || (method === 'from' && calleeText(callee.object)?.endsWith('RunnableSequence') === true)) {
-      const parts = node.arguments.flatMap((argument) => (argument.type === AST_NODE_TYPES.ArrayExpression ? argument.elements : [argument]));
+      const parts = node.arguments.flatMap((argument) =>
+        argument.type === AST_NODE_TYPES.ArrayExpression ? argument.elements : [argument],
+      );
       for (const part of parts) {
         if (part === null || part.type === AST_NODE_TYPES.SpreadElement) continue;
         const model = classifyClient(part, lookup, depth + 1);
@@ -397,9 +451,14 @@ export function typedClient(node: TSESTree.Node, lookup: ProviderLookup): Provid
     if (symbol === undefined) continue;
     const files = (symbol.getDeclarations() ?? []).map((declaration) => declaration.getSourceFile().fileName.replaceAll('\\', '/'));
     for (const api of lookup.apis) {
-      const named = api.classes.some((entry) => typeof entry === 'string' && entry === symbol.getName()) || api.classes.some((entry) => typeof entry !== 'string' && entry.test(symbol.getName()));
+      const named =
+        api.classes.some((entry) => typeof entry === 'string' && entry === symbol.getName()) ||
+        api.classes.some((entry) => typeof entry !== 'string' && entry.test(symbol.getName()));
       if (named && files.some((file) => api.declarationDirs.some((dir) => file.includes(dir)))) return client(api, undefined);
-      if (isPolicyEntry(api) && api.modules.some((module) => typeof module === 'string' && files.some((file) => file.includes(`/node_modules/${module}/`)))) {
+      if (
+        isPolicyEntry(api) &&
+        api.modules.some((module) => typeof module === 'string' && files.some((file) => file.includes(`/node_modules/${module}/`)))
+      ) {
         return client(api, undefined);
       }
     }
@@ -415,7 +474,9 @@ function isRequestPath(api: ProviderApi, path: readonly string[]): boolean {
 }
 
 /** Method names that could be a request on some catalog client: worth finding out where the receiver comes from. */
-const REQUEST_HEADS = new Set(PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]));
+const REQUEST_HEADS = new Set(
+  PROVIDER_APIS.flatMap((api) => [...(api.resources ?? []), ...(api.methods ?? []).map((method) => method.split('.')[0]!)]),
+);
 
 /** The knob of a library fan-out call, read from its options (inline, a local variable, or a same-file builder). */
 function fanOutOf(api: ProviderApi, method: string, call: TSESTree.CallExpression, lookup: ProviderLookup): LibraryFanOut | undefined {
@@ -427,7 +488,8 @@ function fanOutOf(api: ProviderApi, method: string, call: TSESTree.CallExpressio
   // Options the rule cannot see into: the benefit of the doubt.
   if (object === undefined) return { knob, verdict: 'finite' };
   const property = findProperty(object, knob.option);
-  if (property === undefined) return { knob, verdict: object.properties.some((p) => p.type === AST_NODE_TYPES.SpreadElement) ? 'finite' : 'missing' };
+  if (property === undefined)
+    return { knob, verdict: object.properties.some((p) => p.type === AST_NODE_TYPES.SpreadElement) ? 'finite' : 'missing' };
   const value = skipTypeWrappers(property.value);
   const infinite =
     (value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') || calleeText(value) === 'Number.POSITIVE_INFINITY';
@@ -459,20 +521,30 @@ export function providerCall(call: TSESTree.CallExpression, lookup: ProviderLook
     const api = apiOfModule(binding, lookup);
     if (api === undefined) return undefined;
     // `ollama.chat(…)` on the module's ready client.
-    if (api.instances?.includes('default') === true && callee.type === AST_NODE_TYPES.MemberExpression && api.methods?.includes(binding.imported) === true) {
+    if (
+      api.instances?.includes('default') === true &&
+      callee.type === AST_NODE_TYPES.MemberExpression &&
+      api.methods?.includes(binding.imported) === true
+    ) {
       return { client: client(api, undefined), receiver: callee.object, path: [binding.imported], fanOut: undefined };
     }
     if (api.functions?.includes(binding.imported) !== true) return undefined;
     let label = api.label;
     let limiter = api.limiter;
     if (api.id === 'ai-sdk') {
-      const options = call.arguments[0] === undefined ? undefined : heldObject(call.arguments[0], scope, lookup.scopeOf, lookup.visitorKeys);
+      const options =
+        call.arguments[0] === undefined ? undefined : heldObject(call.arguments[0], scope, lookup.scopeOf, lookup.visitorKeys);
       const modelProperty = options === undefined ? undefined : findProperty(options, 'model');
       const model = aiSdkModel(modelProperty?.value, lookup);
       if (model === 'mock') return undefined;
       if (model !== undefined) ({ label, limiter } = model);
     }
-    return { client: client(api, undefined, label, limiter), receiver: callee, path: [binding.imported], fanOut: fanOutOf(api, binding.imported, call, lookup) };
+    return {
+      client: client(api, undefined, label, limiter),
+      receiver: callee,
+      path: [binding.imported],
+      fanOut: fanOutOf(api, binding.imported, call, lookup),
+    };
   }
   const command = bedrockCommand(call, lookup);
   if (command !== undefined) return command;
@@ -522,7 +594,12 @@ export function providerCall(call: TSESTree.CallExpression, lookup: ProviderLook
  * openai)`, `{ openai }`) is known by the name code conventionally gives it, when a request path
  * of that SDK is called on it (`openai.files.del(…)`) and nothing in view says otherwise.
  */
-function receivedClient(receiver: TSESTree.Node, path: readonly string[], lookup: ProviderLookup, scope: Scope.Scope): ProviderClient | undefined {
+function receivedClient(
+  receiver: TSESTree.Node,
+  path: readonly string[],
+  lookup: ProviderLookup,
+  scope: Scope.Scope,
+): ProviderClient | undefined {
   if (lookup.services?.program != null || receiver.type !== AST_NODE_TYPES.Identifier) return undefined;
   const definition = ASTUtils.findVariable(scope, receiver.name)?.defs[0];
   if (definition?.type !== DefinitionType.Parameter) return undefined;
@@ -533,7 +610,12 @@ function receivedClient(receiver: TSESTree.Node, path: readonly string[], lookup
 /** `client.send(new ConverseCommand(…))`: recognised by the command, whatever the client. */
 function bedrockCommand(call: TSESTree.CallExpression, lookup: ProviderLookup): ProviderCall | undefined {
   const callee = skipTypeWrappers(call.callee);
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier || callee.property.name !== 'send') {
+  if (
+    callee.type !== AST_NODE_TYPES.MemberExpression ||
+    callee.computed ||
+    callee.property.type !== AST_NODE_TYPES.Identifier ||
+    callee.property.name !== 'send'
+  ) {
     return undefined;
   }
   let command = call.arguments[0] === undefined ? undefined : skipTypeWrappers(call.arguments[0]);
@@ -628,7 +710,9 @@ function requestUrl(http: HttpCall, scope: Scope.Scope, lookup: ProviderLookup):
   for (const instance of http.instances) {
     const config = instance.arguments[0];
     const object = config === undefined ? undefined : heldObject(config, lookup.scopeOf(config), lookup.scopeOf, lookup.visitorKeys);
-    const base = (http.api.baseUrlKeys ?? []).map((key) => (object === undefined ? undefined : findProperty(object, key))).find((property) => property !== undefined);
+    const base = (http.api.baseUrlKeys ?? [])
+      .map((key) => (object === undefined ? undefined : findProperty(object, key)))
+      .find((property) => property !== undefined);
     if (base !== undefined) return urlText(base.value, lookup.scopeOf(base.value));
   }
   return url;

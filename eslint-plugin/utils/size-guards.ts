@@ -13,7 +13,12 @@ import { skipTypeWrappers } from './origins.js';
  *   assert(ids.length <= 10);
  */
 
-const EXITS = new Set<string>([AST_NODE_TYPES.ThrowStatement, AST_NODE_TYPES.ReturnStatement, AST_NODE_TYPES.ContinueStatement, AST_NODE_TYPES.BreakStatement]);
+const EXITS = new Set<string>([
+  AST_NODE_TYPES.ThrowStatement,
+  AST_NODE_TYPES.ReturnStatement,
+  AST_NODE_TYPES.ContinueStatement,
+  AST_NODE_TYPES.BreakStatement,
+]);
 const ASSERTIONS = /^(?:assert|invariant|ok|assert\.ok|console\.assert)$/;
 
 function exits(statement: TSESTree.Statement): boolean {
@@ -35,12 +40,18 @@ function limitFrom(test: TSESTree.Node, text: string, whenTrue: boolean, sourceC
     }
     return undefined;
   }
-  if (bare.type === AST_NODE_TYPES.UnaryExpression && bare.operator === '!') return limitFrom(bare.argument, text, !whenTrue, sourceCode, bounds);
+  if (bare.type === AST_NODE_TYPES.UnaryExpression && bare.operator === '!')
+    return limitFrom(bare.argument, text, !whenTrue, sourceCode, bounds);
   if (bare.type !== AST_NODE_TYPES.BinaryExpression || !['<', '<=', '>', '>='].includes(bare.operator)) return undefined;
   const isLength = (node: TSESTree.Node): boolean => {
     const side = skipTypeWrappers(node);
-    return side.type === AST_NODE_TYPES.MemberExpression && !side.computed && side.property.type === AST_NODE_TYPES.Identifier &&
-      (side.property.name === 'length' || side.property.name === 'size') && normalized(sourceCode.getText(side.object)) === text;
+    return (
+      side.type === AST_NODE_TYPES.MemberExpression &&
+      !side.computed &&
+      side.property.type === AST_NODE_TYPES.Identifier &&
+      (side.property.name === 'length' || side.property.name === 'size') &&
+      normalized(sourceCode.getText(side.object)) === text
+    );
   };
   let operator = bare.operator as Compare;
   let other: TSESTree.Node;
@@ -63,21 +74,35 @@ function unchangedBetween(node: TSESTree.Node, from: TSESTree.Node, to: TSESTree
   if (node.type !== AST_NODE_TYPES.Identifier) return true;
   const variable = ASTUtils.findVariable(sourceCode.getScope(node), node.name);
   if (variable === null) return true;
-  return variable.references.every((reference) => !reference.isWrite() || reference.identifier.range[0] < from.range[0] || reference.identifier.range[0] > to.range[0]);
+  return variable.references.every(
+    (reference) => !reference.isWrite() || reference.identifier.range[0] < from.range[0] || reference.identifier.range[0] > to.range[0],
+  );
 }
 
 /** The most elements `node` (a name or `req.body.ids`) can hold, when a guard before it (or an `if` around it) checks its length. */
-export function guardedSize(node: TSESTree.Identifier | TSESTree.MemberExpression, sourceCode: Readonly<SourceCode>, bounds: Bounds): Bound {
+export function guardedSize(
+  node: TSESTree.Identifier | TSESTree.MemberExpression,
+  sourceCode: Readonly<SourceCode>,
+  bounds: Bounds,
+): Bound {
   const text = normalized(sourceCode.getText(node));
   const crossesFunctions = node.type === AST_NODE_TYPES.Identifier;
   let child: TSESTree.Node = node;
   for (let parent: TSESTree.Node | undefined = node.parent; parent != null; child = parent, parent = parent.parent) {
     if (isFunction(parent) && !crossesFunctions) return undefined;
-    if ((parent.type === AST_NODE_TYPES.IfStatement || parent.type === AST_NODE_TYPES.ConditionalExpression) && parent.consequent === child) {
+    if (
+      (parent.type === AST_NODE_TYPES.IfStatement || parent.type === AST_NODE_TYPES.ConditionalExpression) &&
+      parent.consequent === child
+    ) {
       const bound = limitFrom(parent.test, text, true, sourceCode, bounds);
       if (bound !== undefined && unchangedBetween(node, parent, node, sourceCode)) return bound;
     }
-    if (parent.type !== AST_NODE_TYPES.BlockStatement && parent.type !== AST_NODE_TYPES.Program && parent.type !== AST_NODE_TYPES.StaticBlock) continue;
+    if (
+      parent.type !== AST_NODE_TYPES.BlockStatement &&
+      parent.type !== AST_NODE_TYPES.Program &&
+      parent.type !== AST_NODE_TYPES.StaticBlock
+    )
+      continue;
     const body: readonly TSESTree.Node[] = parent.body;
     for (let index = body.indexOf(child) - 1; index >= 0; index--) {
       const statement = body[index]!;
@@ -86,7 +111,8 @@ export function guardedSize(node: TSESTree.Identifier | TSESTree.MemberExpressio
         bound = limitFrom(statement.test, text, false, sourceCode, bounds);
       } else if (statement.type === AST_NODE_TYPES.ExpressionStatement && statement.expression.type === AST_NODE_TYPES.CallExpression) {
         const call = statement.expression;
-        if (ASSERTIONS.test(calleeText(call.callee) ?? '') && call.arguments[0] !== undefined) bound = limitFrom(call.arguments[0], text, true, sourceCode, bounds);
+        if (ASSERTIONS.test(calleeText(call.callee) ?? '') && call.arguments[0] !== undefined)
+          bound = limitFrom(call.arguments[0], text, true, sourceCode, bounds);
       }
       if (bound !== undefined && unchangedBetween(node, statement, node, sourceCode)) return bound;
     }

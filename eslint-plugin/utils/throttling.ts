@@ -30,7 +30,18 @@ export type CallContext =
 
 /** Array methods whose callback runs once per element, all started together when it is async. */
 const ITERATION_METHODS = new Set([
-  'map', 'flatMap', 'forEach', 'filter', 'some', 'every', 'reduce', 'reduceRight', 'find', 'findIndex', 'findLast', 'findLastIndex',
+  'map',
+  'flatMap',
+  'forEach',
+  'filter',
+  'some',
+  'every',
+  'reduce',
+  'reduceRight',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
 ]);
 const PROMISE_COMBINATORS = new Set(['Promise.all', 'Promise.allSettled', 'Promise.any', 'Promise.race']);
 
@@ -102,7 +113,9 @@ export function callContext(node: TSESTree.Node): CallContext {
     if (!isFunction(child)) continue;
     if (isArgumentOf(child, parent)) {
       if (isIterationCallback(child, parent)) {
-        return parent.type === AST_NODE_TYPES.CallExpression ? { kind: 'fanOut', items: iteratedItems(parent), call: parent } : { kind: 'fanOut' };
+        return parent.type === AST_NODE_TYPES.CallExpression
+          ? { kind: 'fanOut', items: iteratedItems(parent), call: parent }
+          : { kind: 'fanOut' };
       }
       if (isRequestHandler(child)) return { kind: 'handler' };
       continue;
@@ -123,7 +136,11 @@ export interface LimiterLookup {
 export function isInsideLimiter(node: TSESTree.Node, lookup: LimiterLookup): boolean {
   let child: TSESTree.Node = node;
   for (let parent = node.parent; parent != null; child = parent, parent = parent.parent) {
-    if (parent.type === AST_NODE_TYPES.CallExpression && isArgumentOf(child, parent) && isLimitedCall(parent, lookup.scope, lookup.types, lookup.names)) {
+    if (
+      parent.type === AST_NODE_TYPES.CallExpression &&
+      isArgumentOf(child, parent) &&
+      isLimitedCall(parent, lookup.scope, lookup.types, lookup.names)
+    ) {
       return true;
     }
   }
@@ -136,7 +153,11 @@ export function isAfterLimiterWait(node: TSESTree.Node, lookup: LimiterLookup): 
   for (let parent = node.parent; parent != null; child = parent, parent = parent.parent) {
     if (isFunction(parent)) return false;
     let statements: readonly TSESTree.Node[] | undefined;
-    if (parent.type === AST_NODE_TYPES.BlockStatement || parent.type === AST_NODE_TYPES.Program || parent.type === AST_NODE_TYPES.StaticBlock) {
+    if (
+      parent.type === AST_NODE_TYPES.BlockStatement ||
+      parent.type === AST_NODE_TYPES.Program ||
+      parent.type === AST_NODE_TYPES.StaticBlock
+    ) {
       statements = parent.body;
     } else if (parent.type === AST_NODE_TYPES.SwitchCase) {
       statements = parent.consequent;
@@ -150,7 +171,6 @@ export function isAfterLimiterWait(node: TSESTree.Node, lookup: LimiterLookup): 
   return false;
 }
 
-
 /** True when an awaited expression pauses: `sleep(ms)`, `setTimeout(ms)` from timers/promises, `new Promise((r) => setTimeout(r, ms))`. */
 function isPause(expression: TSESTree.Node, scope: Scope.Scope, visitorKeys: SourceCode.VisitorKeys): boolean {
   const bare = skipTypeWrappers(expression);
@@ -161,11 +181,7 @@ function isPause(expression: TSESTree.Node, scope: Scope.Scope, visitorKeys: Sou
       bare.callee.name === 'Promise' &&
       executor !== undefined &&
       isFunction(executor) &&
-      someNode(
-        executor,
-        visitorKeys,
-        (inner) => inner.type === AST_NODE_TYPES.CallExpression && calleeText(inner.callee) === 'setTimeout',
-      )
+      someNode(executor, visitorKeys, (inner) => inner.type === AST_NODE_TYPES.CallExpression && calleeText(inner.callee) === 'setTimeout')
     );
   }
   if (bare.type !== AST_NODE_TYPES.CallExpression) return false;
@@ -185,7 +201,8 @@ function isPause(expression: TSESTree.Node, scope: Scope.Scope, visitorKeys: Sou
  */
 export function isPacedLoop(loop: LoopStatement, lookup: LimiterLookup, visitorKeys: SourceCode.VisitorKeys): boolean {
   return someNode(loop, visitorKeys, (inner) => {
-    if (inner.type === AST_NODE_TYPES.AwaitExpression) return isPause(inner.argument, lookup.scope, visitorKeys) || isAwaitedLimiter(inner.argument, lookup);
+    if (inner.type === AST_NODE_TYPES.AwaitExpression)
+      return isPause(inner.argument, lookup.scope, visitorKeys) || isAwaitedLimiter(inner.argument, lookup);
     if (inner.type === AST_NODE_TYPES.ExpressionStatement || inner.type === AST_NODE_TYPES.VariableDeclaration) {
       return isLimiterWait(inner, lookup.scope, lookup.types, lookup.names);
     }
@@ -207,7 +224,11 @@ export function leavesLoopAfter(node: TSESTree.Node, loop: LoopStatement): boole
     if (isFunction(parent)) return false;
     if (parent.type === AST_NODE_TYPES.SwitchCase) inSwitch = true;
     const statements =
-      parent.type === AST_NODE_TYPES.BlockStatement ? parent.body : parent.type === AST_NODE_TYPES.SwitchCase ? parent.consequent : undefined;
+      parent.type === AST_NODE_TYPES.BlockStatement
+        ? parent.body
+        : parent.type === AST_NODE_TYPES.SwitchCase
+          ? parent.consequent
+          : undefined;
     if (statements === undefined) continue;
     const later = statements.slice(statements.indexOf(child as TSESTree.Statement) + 1);
     const exits = later.some(
@@ -239,7 +260,8 @@ export function isUnderRetryBudget(
   bound: (node: TSESTree.Node) => number | undefined,
 ): boolean {
   const guards: TSESTree.Expression[] = [];
-  if ((loop.type === AST_NODE_TYPES.WhileStatement || loop.type === AST_NODE_TYPES.DoWhileStatement) && loop.test != null) guards.push(loop.test);
+  if ((loop.type === AST_NODE_TYPES.WhileStatement || loop.type === AST_NODE_TYPES.DoWhileStatement) && loop.test != null)
+    guards.push(loop.test);
   if (loop.type === AST_NODE_TYPES.ForStatement && loop.test != null) guards.push(loop.test);
   let child: TSESTree.Node = node;
   for (let parent = node.parent; parent != null && child !== loop; child = parent, parent = parent.parent) {
@@ -329,7 +351,8 @@ function isPacingHelper(callee: TSESTree.Node, scope: Scope.Scope, visitorKeys: 
     return hit;
   };
   return found(fn, (inner) => {
-    if (inner.type !== AST_NODE_TYPES.NewExpression || inner.callee.type !== AST_NODE_TYPES.Identifier || inner.callee.name !== 'Promise') return false;
+    if (inner.type !== AST_NODE_TYPES.NewExpression || inner.callee.type !== AST_NODE_TYPES.Identifier || inner.callee.name !== 'Promise')
+      return false;
     const executor = inner.arguments[0];
     if (executor === undefined || !isFunction(executor)) return false;
     const resolve = executor.params[0]?.type === AST_NODE_TYPES.Identifier ? executor.params[0].name : undefined;

@@ -83,7 +83,8 @@ export interface TimerPromise {
 
 /** `new Promise((resolve, reject) => … setTimeout(…) …)` whose timer settles it, or undefined. */
 export function timerPromise(node: TSESTree.Node, scope: Scope.Scope): TimerPromise | undefined {
-  if (node.type !== AST_NODE_TYPES.NewExpression || node.callee.type !== AST_NODE_TYPES.Identifier || node.callee.name !== 'Promise') return undefined;
+  if (node.type !== AST_NODE_TYPES.NewExpression || node.callee.type !== AST_NODE_TYPES.Identifier || node.callee.name !== 'Promise')
+    return undefined;
   const executor = node.arguments[0];
   if (executor === undefined || !isFunction(executor)) return undefined;
   const names = executor.params.map((param) => (param.type === AST_NODE_TYPES.Identifier ? param.name : undefined));
@@ -138,7 +139,8 @@ export function timerPromiseOfCall(node: TSESTree.Node, scope: Scope.Scope): Tim
   const definition = ASTUtils.findVariable(scope, node.callee.name)?.defs[0];
   let fn: FunctionNode | undefined;
   if (definition?.node.type === AST_NODE_TYPES.FunctionDeclaration) fn = definition.node;
-  else if (definition?.node.type === AST_NODE_TYPES.VariableDeclarator && definition.node.init != null && isFunction(definition.node.init)) fn = definition.node.init;
+  else if (definition?.node.type === AST_NODE_TYPES.VariableDeclarator && definition.node.init != null && isFunction(definition.node.init))
+    fn = definition.node.init;
   if (fn === undefined) return undefined;
   let returned: TSESTree.Node | undefined;
   if (fn.body.type !== AST_NODE_TYPES.BlockStatement) returned = fn.body;

@@ -29,11 +29,7 @@ export function walk(
 }
 
 /** True when some node below `root` (outside nested functions) satisfies `test`. */
-export function someNode(
-  root: TSESTree.Node,
-  visitorKeys: SourceCode.VisitorKeys,
-  test: (node: TSESTree.Node) => boolean,
-): boolean {
+export function someNode(root: TSESTree.Node, visitorKeys: SourceCode.VisitorKeys, test: (node: TSESTree.Node) => boolean): boolean {
   let found = false;
   walk(root, visitorKeys, (node) => {
     if (found) return false;

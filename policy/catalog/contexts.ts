@@ -35,7 +35,16 @@ export const CONTEXT_FILES: Readonly<Record<Exclude<CodeContext, 'service'>, rea
   ],
   // Example and demo programs: what users copy into services, so the hazard families apply, but
   // each runs as a one-off program that blocks no one else's request.
-  example: ['**/examples/**', '**/example/**', '**/demo/**', '**/demos/**', '**/samples/**', '**/sample/**', '**/*-samples/**', '**/*-examples/**'],
+  example: [
+    '**/examples/**',
+    '**/example/**',
+    '**/demo/**',
+    '**/demos/**',
+    '**/samples/**',
+    '**/sample/**',
+    '**/*-samples/**',
+    '**/*-examples/**',
+  ],
   browser: ['**/public/**', '**/*.browser.*'],
   vendored: ['**/vendor/**', '**/vendors/**', '**/third_party/**', '**/third-party/**'],
   generated: ['**/*.min.{js,mjs,cjs}', '**/*.generated.*', '**/*.gen.{ts,js,mts,mjs}', '**/__generated__/**'],
@@ -64,10 +73,32 @@ export const MINIFIED = { longLine: 1_000, averageLine: 200 } as const;
  * Command-line frameworks: a package that depends on one, exports nothing (no main, module or
  * exports field) and depends on no server package is a CLI tool, all of whose files are scripts.
  */
-export const CLI_PACKAGES: readonly string[] = ['commander', 'yargs', 'cac', 'meow', 'clipanion', '@oclif/core', 'citty', 'sade', 'minimist'];
+export const CLI_PACKAGES: readonly string[] = [
+  'commander',
+  'yargs',
+  'cac',
+  'meow',
+  'clipanion',
+  '@oclif/core',
+  'citty',
+  'sade',
+  'minimist',
+];
 
 /** Runners a package.json script names a file with (`tsx src/cli.ts`, `node ./build.js`). */
-export const SCRIPT_RUNNERS: readonly string[] = ['node', 'tsx', 'ts-node', 'ts-node-esm', 'bun', 'deno', 'esno', 'esrun', 'vite-node', 'babel-node', 'zx'];
+export const SCRIPT_RUNNERS: readonly string[] = [
+  'node',
+  'tsx',
+  'ts-node',
+  'ts-node-esm',
+  'bun',
+  'deno',
+  'esno',
+  'esrun',
+  'vite-node',
+  'babel-node',
+  'zx',
+];
 
 /** Directives that mark a module as browser code (React Server Components' client boundary). */
 export const BROWSER_DIRECTIVES: readonly string[] = ['use client'];
@@ -106,7 +137,12 @@ export const UI_PACKAGES: readonly string[] = [
 export const UI_FRAMEWORKS: readonly string[] = ['react-dom', 'preact', 'vue', 'svelte', 'solid-js', 'lit', '@angular/core'];
 
 /** Entry points of UI libraries that render on the server: never a sign of browser code. */
-export const SERVER_RENDERING_MODULES: readonly string[] = ['react-dom/server', 'react-dom/server.node', 'vue/server-renderer', 'svelte/server'];
+export const SERVER_RENDERING_MODULES: readonly string[] = [
+  'react-dom/server',
+  'react-dom/server.node',
+  'vue/server-renderer',
+  'svelte/server',
+];
 
 /** Module prefixes that count as UI libraries too (`@mui/icons-material`, `@radix-ui/react-dialog`). */
 export const UI_PACKAGE_PREFIXES: readonly string[] = ['@mui/', '@radix-ui/', '@headlessui/', '@chakra-ui/', 'react-'];

@@ -19,7 +19,14 @@ export interface LimiterPackage {
 }
 
 /** bounded's own runtime exports that are, or make, a limiter. */
-export const BOUNDED_LIMITER_EXPORTS: readonly string[] = ['Semaphore', 'TokenBucket', 'SlidingWindow', 'providerLimiter', 'throttleClient', 'ConcurrencyManager'];
+export const BOUNDED_LIMITER_EXPORTS: readonly string[] = [
+  'Semaphore',
+  'TokenBucket',
+  'SlidingWindow',
+  'providerLimiter',
+  'throttleClient',
+  'ConcurrencyManager',
+];
 
 /** The specifiers bounded's runtime is imported from. */
 export const BOUNDED_RUNTIME_MODULES: readonly string[] = ['@bounded/runtime', '@bounded/runtime/core'];
@@ -49,7 +56,15 @@ export const LIMITER_PACKAGES: readonly LimiterPackage[] = [
 export const BOUNDED_MAPPERS: readonly string[] = ['mapBounded', 'mapBoundedSettled', 'forEachBounded'];
 
 /** Methods that run a task through a limiter object: `sem.run(fn)`, `queue.add(fn)`, `limiter.schedule(fn)`. */
-export const LIMITER_RUN_METHODS: readonly string[] = ['run', 'schedule', 'add', 'wrap', 'submit', 'runExclusive', ...LIMITER_PACKAGES.flatMap((entry) => entry.runMethods ?? [])];
+export const LIMITER_RUN_METHODS: readonly string[] = [
+  'run',
+  'schedule',
+  'add',
+  'wrap',
+  'submit',
+  'runExclusive',
+  ...LIMITER_PACKAGES.flatMap((entry) => entry.runMethods ?? []),
+];
 /** Methods that wait for a slot or a token before the work starts. */
 export const LIMITER_WAIT_METHODS: readonly string[] = ['acquire', 'removeTokens', 'waitForToken'];
 /** Methods of a manager that hand out a limiter: `manager.semaphore('db')`. */
@@ -57,7 +72,17 @@ export const LIMITER_GETTERS: readonly string[] = ['semaphore', 'limiter', 'queu
 /** Names people give limiters: `sem`, `dbSemaphore`, `openaiLimiter`, `jobQueue`, `this.throttle`. */
 export const LIMITER_NAME = /(?:^|[a-z0-9_])(?:sem|sema|semaphore|limit|limiter|queue|throttle|throttler|bottleneck|mutex)$/i;
 /** Type names of limiters, when type information is available. */
-export const LIMITER_TYPES: readonly string[] = ['Semaphore', 'Sema', 'PQueue', 'Bottleneck', 'LimitFunction', 'TokenBucket', 'SlidingWindow', 'RateLimiter', 'Mutex'];
+export const LIMITER_TYPES: readonly string[] = [
+  'Semaphore',
+  'Sema',
+  'PQueue',
+  'Bottleneck',
+  'LimitFunction',
+  'TokenBucket',
+  'SlidingWindow',
+  'RateLimiter',
+  'Mutex',
+];
 /** Names of helpers that pause: `sleep(ms)`, `delay(ms)`, `wait(ms)`, `backoff(attempt)`. */
 export const PAUSE_NAME = /^(?:sleep|delay|wait|pause|backoff)(?:[A-Z_]|$)/;
 

@@ -139,7 +139,15 @@ const STAINLESS_DEFAULT_MS = 600_000;
  * Keys only the Stainless SDKs' request options have (not request bodies): how a call's
  * options argument is told from its body without type information.
  */
-export const REQUEST_OPTION_KEYS: readonly string[] = ['timeout', 'signal', 'headers', 'maxRetries', 'query', 'idempotencyKey', 'fetchOptions'];
+export const REQUEST_OPTION_KEYS: readonly string[] = [
+  'timeout',
+  'signal',
+  'headers',
+  'maxRetries',
+  'query',
+  'idempotencyKey',
+  'fetchOptions',
+];
 
 const wrapByHand = (what: string): CodemodSupport => ({
   kind: 'skip',
@@ -148,9 +156,28 @@ const wrapByHand = (what: string): CodemodSupport => ({
 
 /** OpenAI-compatible request resources (`client.<resource>.…`); `webhooks` verifies locally and is left out. */
 const OPENAI_RESOURCES = [
-  'completions', 'chat', 'embeddings', 'files', 'images', 'audio', 'moderations', 'models', 'fineTuning', 'graders',
-  'vectorStores', 'beta', 'batches', 'uploads', 'admin', 'responses', 'realtime', 'conversations', 'evals', 'containers',
-  'skills', 'videos',
+  'completions',
+  'chat',
+  'embeddings',
+  'files',
+  'images',
+  'audio',
+  'moderations',
+  'models',
+  'fineTuning',
+  'graders',
+  'vectorStores',
+  'beta',
+  'batches',
+  'uploads',
+  'admin',
+  'responses',
+  'realtime',
+  'conversations',
+  'evals',
+  'containers',
+  'skills',
+  'videos',
 ];
 
 export const PROVIDER_SDKS: readonly ProviderApi[] = [
@@ -211,14 +238,31 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     classes: ['GoogleGenAI', 'GoogleGenerativeAI', 'VertexAI'],
     resources: ['models', 'files', 'caches', 'batches', 'tunings'],
     minPath: 2,
-    methods: ['generateContent', 'generateContentStream', 'embedContent', 'batchEmbedContents', 'countTokens', 'sendMessage', 'sendMessageStream'],
+    methods: [
+      'generateContent',
+      'generateContentStream',
+      'embedContent',
+      'batchEmbedContents',
+      'countTokens',
+      'sendMessage',
+      'sendMessageStream',
+    ],
     derive: ['getGenerativeModel', 'startChat'],
     keyOptions: ['apiKey'],
     limiter: undefined,
-    deadline: { client: ['httpOptions'], call: ['abortSignal', 'signal', 'timeout'], callOptions: 0, defaultMs: undefined, nestedIn: 'config' },
+    deadline: {
+      client: ['httpOptions'],
+      call: ['abortSignal', 'signal', 'timeout'],
+      callOptions: 0,
+      defaultMs: undefined,
+      nestedIn: 'config',
+    },
     declarationDirs: ['/node_modules/@google/genai/', '/node_modules/@google/generative-ai/', '/node_modules/@google-cloud/vertexai/'],
     throttleCodemod: wrapByHand('Google GenAI'),
-    timeoutCodemod: { kind: 'skip', reason: "Google GenAI takes its deadline in `config: { abortSignal }` or `httpOptions.timeout`; add it by hand" },
+    timeoutCodemod: {
+      kind: 'skip',
+      reason: 'Google GenAI takes its deadline in `config: { abortSignal }` or `httpOptions.timeout`; add it by hand',
+    },
   },
   {
     id: 'mistral',
@@ -259,13 +303,22 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
     modules: ['@aws-sdk/client-bedrock-runtime'],
     classes: ['BedrockRuntimeClient', 'BedrockRuntime'],
     methods: ['converse', 'converseStream', 'invokeModel', 'invokeModelWithResponseStream'],
-    commands: ['InvokeModelCommand', 'InvokeModelWithResponseStreamCommand', 'ConverseCommand', 'ConverseStreamCommand', 'ApplyGuardrailCommand'],
+    commands: [
+      'InvokeModelCommand',
+      'InvokeModelWithResponseStreamCommand',
+      'ConverseCommand',
+      'ConverseStreamCommand',
+      'ApplyGuardrailCommand',
+    ],
     keyOptions: ['credentials'],
     limiter: undefined,
     deadline: { client: ['requestHandler'], call: ['abortSignal'], callOptions: 1, defaultMs: undefined },
     declarationDirs: ['/node_modules/@aws-sdk/client-bedrock-runtime/'],
     throttleCodemod: wrapByHand('Bedrock Runtime'),
-    timeoutCodemod: { kind: 'skip', reason: 'Bedrock Runtime takes its deadline as `send(command, { abortSignal })` or a requestHandler; add it by hand' },
+    timeoutCodemod: {
+      kind: 'skip',
+      reason: 'Bedrock Runtime takes its deadline as `send(command, { abortSignal })` or a requestHandler; add it by hand',
+    },
   },
   {
     id: 'ollama',
@@ -286,7 +339,8 @@ export const PROVIDER_SDKS: readonly ProviderApi[] = [
 ];
 
 /** LangChain model classes: chat models, LLMs and embeddings of its integration packages. */
-const LANGCHAIN_CLASSES = /^(?:Chat[A-Z]\w*|[A-Z]\w*Embeddings|OpenAI|AzureOpenAI|Cohere|Ollama|Bedrock|GoogleVertexAI|Fireworks|TogetherAI|Replicate|HuggingFaceInference)$/;
+const LANGCHAIN_CLASSES =
+  /^(?:Chat[A-Z]\w*|[A-Z]\w*Embeddings|OpenAI|AzureOpenAI|Cohere|Ollama|Bedrock|GoogleVertexAI|Fireworks|TogetherAI|Replicate|HuggingFaceInference)$/;
 
 export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
   {
@@ -300,7 +354,12 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     derive: ['pipe', 'withStructuredOutput', 'bindTools', 'bind', 'withRetry', 'withConfig', 'withFallbacks', 'withListeners'],
     // `batch(inputs, { maxConcurrency })`: AsyncCaller's maxConcurrency is Infinity unless set.
     fanOuts: {
-      batch: { option: 'maxConcurrency', optionsIndex: 1, defaultText: 'starts every input at once (maxConcurrency defaults to Infinity)', inputs: { argument: 0 } },
+      batch: {
+        option: 'maxConcurrency',
+        optionsIndex: 1,
+        defaultText: 'starts every input at once (maxConcurrency defaults to Infinity)',
+        inputs: { argument: 0 },
+      },
       // Embeddings take no call options: only the model's own maxConcurrency bounds the batches it sends at once.
       embedDocuments: {
         option: 'maxConcurrency',
@@ -331,7 +390,8 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     declarationDirs: ['/node_modules/@langchain/'],
     throttleCodemod: {
       kind: 'skip',
-      reason: "LangChain models are not wrapped automatically; give the model a finite `maxConcurrency` or send its calls through one shared limiter",
+      reason:
+        'LangChain models are not wrapped automatically; give the model a finite `maxConcurrency` or send its calls through one shared limiter',
     },
     timeoutCodemod: { kind: 'skip', reason: 'LangChain models take `timeout` in their own options; add it by hand' },
   },
@@ -346,7 +406,10 @@ export const PROVIDER_FRAMEWORKS: readonly ProviderApi[] = [
     limiter: undefined,
     deadline: { client: ['timeout'], call: ['signal'], callOptions: 0, defaultMs: undefined },
     declarationDirs: ['/node_modules/llamaindex/', '/node_modules/@llamaindex/'],
-    throttleCodemod: { kind: 'skip', reason: 'LlamaIndex models are not wrapped automatically; send their calls through one shared limiter' },
+    throttleCodemod: {
+      kind: 'skip',
+      reason: 'LlamaIndex models are not wrapped automatically; send their calls through one shared limiter',
+    },
     timeoutCodemod: { kind: 'skip', reason: 'LlamaIndex models take `timeout` in their own options; add it by hand' },
   },
   {
@@ -395,7 +458,12 @@ export const AI_SDK_PROVIDERS: Readonly<Record<string, { readonly label: string;
  * Test entries of the SDKs: what they export (MockLanguageModelV2, FakeListChatModel…) answers
  * locally and is never a provider, wherever it is used.
  */
-export const PROVIDER_TEST_MODULES: readonly (string | RegExp)[] = ['ai/test', /^@langchain\/core\/utils\/testing/, /^langchain\/.*fake/, 'openai/testing'];
+export const PROVIDER_TEST_MODULES: readonly (string | RegExp)[] = [
+  'ai/test',
+  /^@langchain\/core\/utils\/testing/,
+  /^langchain\/.*fake/,
+  'openai/testing',
+];
 
 /** Every provider entry: model SDKs, frameworks, then the rate-limited SaaS APIs (policy/catalog/saas.ts). */
 export const PROVIDER_APIS: readonly ProviderApi[] = [...PROVIDER_SDKS, ...PROVIDER_FRAMEWORKS, ...SAAS_APIS];

@@ -385,9 +385,7 @@ class BoundedHttpClient implements HttpClient {
     assertQueueBound('maxQueue', maxQueue);
     if (
       limiter !== undefined &&
-      (typeof limiter?.acquire !== 'function' ||
-        typeof limiter.tryAcquire !== 'function' ||
-        typeof limiter.penalize !== 'function')
+      (typeof limiter?.acquire !== 'function' || typeof limiter.tryAcquire !== 'function' || typeof limiter.penalize !== 'function')
     ) {
       throw new TypeError(`Expected \`limiter\` to be a RateLimiter, got ${show(limiter)}`);
     }
@@ -573,9 +571,7 @@ class BoundedHttpClient implements HttpClient {
     if (cached !== undefined) return target(cached, method);
     const url = httpUrl('url', input, this.#base);
     if (this.#base !== undefined && url.origin !== this.#base.origin) {
-      throw new TypeError(
-        `Expected \`url\` on ${this.#base.origin} (the client's baseUrl), got ${url.origin}`,
-      );
+      throw new TypeError(`Expected \`url\` on ${this.#base.origin} (the client's baseUrl), got ${url.origin}`);
     }
     const location: ParsedUrl = {
       href: url.href,
@@ -613,12 +609,7 @@ class BoundedHttpClient implements HttpClient {
   }
 
   /** The retry loop: at most `retries.limit + 1` attempts, all within the call's budget. */
-  async #exchange<R>(
-    target: Target,
-    budget: Budget,
-    idempotent: boolean | undefined,
-    exchange: Exchange<R>,
-  ): Promise<Outcome<R>> {
+  async #exchange<R>(target: Target, budget: Budget, idempotent: boolean | undefined, exchange: Exchange<R>): Promise<Outcome<R>> {
     const policy = this.#retry;
     const maxAttempts = mayRetry(policy, target.method, idempotent, exchange.replayable) ? policy.limit + 1 : 1;
     for (let attempt = 1; ; attempt++) {
@@ -664,8 +655,7 @@ class BoundedHttpClient implements HttpClient {
    */
   #delayAfterError(error: unknown, target: Target, budget: Budget, attempt: number, maxAttempts: number): number {
     if (budget.aborted) throw budget.reason;
-    const retryable =
-      isRetryableError(error) || (typeof error === 'object' && error !== null && attemptTimeouts.has(error));
+    const retryable = isRetryableError(error) || (typeof error === 'object' && error !== null && attemptTimeouts.has(error));
     if (!retryable || maxAttempts === 1) throw error;
     if (attempt === maxAttempts) throw this.#exhausted(target, attempt, error, undefined);
     const delay = backoffDelay(attempt, this.#retry);
@@ -676,14 +666,7 @@ class BoundedHttpClient implements HttpClient {
   }
 
   /** Tells `onRetry` listeners, then waits `delay` within the budget. */
-  async #pause(
-    target: Target,
-    budget: Budget,
-    attempt: number,
-    delay: number,
-    status: number | undefined,
-    error: unknown,
-  ): Promise<void> {
+  async #pause(target: Target, budget: Budget, attempt: number, delay: number, status: number | undefined, error: unknown): Promise<void> {
     if (this.#retried.active) {
       this.#retried.emit({ name: this.name, method: target.method, url: target.display, attempt, delayMs: delay, status, error });
     }
@@ -696,13 +679,7 @@ class BoundedHttpClient implements HttpClient {
   }
 
   /** One attempt: limiter, semaphore, then the exchange itself under the attempt's own limit. */
-  async #attempt<R>(
-    target: Target,
-    budget: Budget,
-    attempt: number,
-    maxAttempts: number,
-    exchange: Exchange<R>,
-  ): Promise<Held<R>> {
+  async #attempt<R>(target: Target, budget: Budget, attempt: number, maxAttempts: number, exchange: Exchange<R>): Promise<Held<R>> {
     let permit: Permit | undefined;
     let own: Budget | undefined;
     const release = (): void => {

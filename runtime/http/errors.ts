@@ -75,11 +75,9 @@ export class RetryExhaustedError extends BoundedError {
     const plural = details.attempts === 1 ? 'attempt' : 'attempts';
     const why = details.reason ?? `retries.limit ${details.limit}`;
     const last = details.cause instanceof Error ? `: ${details.cause.message}` : '';
-    super(
-      `${details.method} ${details.url} failed after ${details.attempts} ${plural} (${why})${last}`,
-      details.resource,
-      { cause: details.cause },
-    );
+    super(`${details.method} ${details.url} failed after ${details.attempts} ${plural} (${why})${last}`, details.resource, {
+      cause: details.cause,
+    });
     this.name = 'RetryExhaustedError';
     this.method = details.method;
     this.url = details.url;

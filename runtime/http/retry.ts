@@ -10,14 +10,7 @@ import { MAX_TIMER_MS, assertTimeoutMs, show } from '../internal/validate.js';
 export const DEFAULT_MAX_RETRY_AFTER_MS: number = DEFAULT_POLICY.defaults.http.maxRetryAfterMs;
 
 /** Methods that may be sent twice without changing the outcome (RFC 9110 §9.2.2). */
-export const IDEMPOTENT_METHODS: readonly string[] = Object.freeze([
-  'GET',
-  'HEAD',
-  'OPTIONS',
-  'PUT',
-  'DELETE',
-  'TRACE',
-]);
+export const IDEMPOTENT_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Statuses that mean "not now, try again": Too Many Requests and Service Unavailable. */
 export const RETRY_STATUS_CODES: readonly number[] = Object.freeze([429, 503]);
@@ -105,10 +98,7 @@ export function retryPolicy(option: number | false | RetryOptions | undefined): 
   if (!Array.isArray(methods) || !methods.every((method: unknown) => typeof method === 'string' && method !== '')) {
     throw new TypeError(`Expected \`retries.methods\` to be an array of method names, got ${show(methods)}`);
   }
-  if (
-    !Array.isArray(statusCodes) ||
-    !statusCodes.every((code) => Number.isInteger(code) && code >= 100 && code <= 599)
-  ) {
+  if (!Array.isArray(statusCodes) || !statusCodes.every((code) => Number.isInteger(code) && code >= 100 && code <= 599)) {
     throw new TypeError(`Expected \`retries.statusCodes\` to be an array of HTTP statuses, got ${show(statusCodes)}`);
   }
   assertDelay('retries.baseDelayMs', baseDelayMs);

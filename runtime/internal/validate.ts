@@ -4,30 +4,20 @@
 export const MAX_TIMER_MS = 2_147_483_647;
 
 export function assertLimit(name: string, value: unknown): asserts value is number {
-  if (
-    typeof value !== 'number' ||
-    !(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1))
-  ) {
+  if (typeof value !== 'number' || !(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1))) {
     throw new TypeError(`Expected \`${name}\` to be a positive integer or Infinity, got ${show(value)}`);
   }
 }
 
 export function assertQueueBound(name: string, value: unknown): asserts value is number {
-  if (
-    typeof value !== 'number' ||
-    !(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 0))
-  ) {
-    throw new TypeError(
-      `Expected \`${name}\` to be a non-negative integer or Infinity, got ${show(value)}`,
-    );
+  if (typeof value !== 'number' || !(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 0))) {
+    throw new TypeError(`Expected \`${name}\` to be a non-negative integer or Infinity, got ${show(value)}`);
   }
 }
 
 export function assertTimeoutMs(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
-    throw new TypeError(
-      `Expected \`${name}\` to be a number of milliseconds in (0, ${MAX_TIMER_MS}], got ${show(value)}`,
-    );
+    throw new TypeError(`Expected \`${name}\` to be a number of milliseconds in (0, ${MAX_TIMER_MS}], got ${show(value)}`);
   }
 }
 

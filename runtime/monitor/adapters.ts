@@ -66,15 +66,9 @@ export function createAdapter(kind: unknown, resource: unknown): Adapter {
       typeof sem.inUse !== 'number' ||
       typeof sem.waiting !== 'number'
     ) {
-      throw new TypeError(
-        `Expected a semaphore (with numeric \`limit\`, \`inUse\` and \`waiting\`), got ${show(resource)}`,
-      );
+      throw new TypeError(`Expected a semaphore (with numeric \`limit\`, \`inUse\` and \`waiting\`), got ${show(resource)}`);
     }
-  } else if (
-    typeof resource !== 'object' ||
-    resource === null ||
-    typeof (resource as { stats?: unknown }).stats !== 'function'
-  ) {
+  } else if (typeof resource !== 'object' || resource === null || typeof (resource as { stats?: unknown }).stats !== 'function') {
     throw new TypeError(`Expected a ${KIND_LABELS[kind]} (with a \`stats()\` method), got ${show(resource)}`);
   }
   return (FACTORIES[kind] as AdapterFactory<ResourceKind>)(resource as MonitoredResources[ResourceKind]);
@@ -90,9 +84,7 @@ export const KIND_LABELS: Readonly<Record<ResourceKind, string>> = {
 
 export function assertKind(kind: unknown): asserts kind is ResourceKind {
   if (!(RESOURCE_KINDS as readonly unknown[]).includes(kind)) {
-    throw new TypeError(
-      `Expected \`kind\` to be one of ${RESOURCE_KINDS.map((k) => `"${k}"`).join(', ')}, got ${show(kind)}`,
-    );
+    throw new TypeError(`Expected \`kind\` to be one of ${RESOURCE_KINDS.map((k) => `"${k}"`).join(', ')}, got ${show(kind)}`);
   }
 }
 

@@ -128,13 +128,7 @@ export const METRICS: readonly MetricDefinition[] = [
     'Calls admitted: permits granted, rate-limited calls let through, connections checked out.',
     (r) => r.admitted,
   ),
-  perResource(
-    'bounded_throttled_total',
-    'counter',
-    '{call}',
-    'Calls that had to wait before admission.',
-    (r) => r.throttled,
-  ),
+  perResource('bounded_throttled_total', 'counter', '{call}', 'Calls that had to wait before admission.', (r) => r.throttled),
   {
     name: 'bounded_rejected_total',
     type: 'counter',
@@ -158,7 +152,13 @@ export const METRICS: readonly MetricDefinition[] = [
     'Waits for a resource that ran out of time (for pools, queries that ran out of time too).',
     (r) => r.timedOut,
   ),
-  perResource('bounded_errors_total', 'counter', '{error}', 'Pool connections that could not be opened or were lost; background tasks that failed.', (r) => r.errors),
+  perResource(
+    'bounded_errors_total',
+    'counter',
+    '{error}',
+    'Pool connections that could not be opened or were lost; background tasks that failed.',
+    (r) => r.errors,
+  ),
   perResource('bounded_retries_total', 'counter', '{retry}', 'HTTP attempts retried.', (r) => r.retries),
   {
     name: 'bounded_pool_connections',

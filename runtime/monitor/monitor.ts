@@ -128,15 +128,11 @@ export class ConcurrencyMonitor implements Disposable {
       throw new TypeError(`Expected \`warningLevel\` to be a number in (0, 1], got ${show(warningLevel)}`);
     }
     if (typeof hysteresis !== 'number' || !(hysteresis >= 0 && hysteresis < warningLevel)) {
-      throw new TypeError(
-        `Expected \`hysteresis\` to be a number from 0 to below warningLevel (${warningLevel}), got ${show(hysteresis)}`,
-      );
+      throw new TypeError(`Expected \`hysteresis\` to be a number from 0 to below warningLevel (${warningLevel}), got ${show(hysteresis)}`);
     }
     assertTimeoutMs('intervalMs', intervalMs);
     if (typeof minAlertIntervalMs !== 'number' || !Number.isFinite(minAlertIntervalMs) || minAlertIntervalMs < 0) {
-      throw new TypeError(
-        `Expected \`minAlertIntervalMs\` to be a non-negative number of milliseconds, got ${show(minAlertIntervalMs)}`,
-      );
+      throw new TypeError(`Expected \`minAlertIntervalMs\` to be a non-negative number of milliseconds, got ${show(minAlertIntervalMs)}`);
     }
     assertLogger(logger);
     assertFunction('now', now);
@@ -324,9 +320,8 @@ export class ConcurrencyMonitor implements Disposable {
     // comes back: each is an alert at once, not at the next sampling.
     const onStoreStatus = (resource as { onStoreStatus?: unknown } | null)?.onStoreStatus;
     if (typeof onStoreStatus === 'function') {
-      storeWatch = (onStoreStatus as (listener: (event: StoreStatusReport) => void) => Subscription).call(
-        resource,
-        (event) => this.#storeAlert(entry, event),
+      storeWatch = (onStoreStatus as (listener: (event: StoreStatusReport) => void) => Subscription).call(resource, (event) =>
+        this.#storeAlert(entry, event),
       );
     }
     const key = keyOf(kind, name);

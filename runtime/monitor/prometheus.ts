@@ -28,7 +28,9 @@ function loadPromClient(feature: string): typeof promClient {
     return require('prom-client') as typeof promClient;
   } catch (error) {
     if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes("'prom-client'")) {
-      throw new Error(`${feature} needs prom-client, an optional peer dependency of @bounded/runtime: npm install prom-client`, { cause: error });
+      throw new Error(`${feature} needs prom-client, an optional peer dependency of @bounded/runtime: npm install prom-client`, {
+        cause: error,
+      });
     }
     throw error;
   }

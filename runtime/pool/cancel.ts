@@ -27,9 +27,7 @@ export function cancelBackend(client: ClientBase, timeoutMs = 2_000): void {
   packet.writeInt32BE(processID, 8);
   packet.writeInt32BE(secretKey, 12);
   try {
-    const socket = host.startsWith('/')
-      ? connect({ path: `${host}/.s.PGSQL.${port}` })
-      : connect({ host, port: Number(port) });
+    const socket = host.startsWith('/') ? connect({ path: `${host}/.s.PGSQL.${port}` }) : connect({ host, port: Number(port) });
     socket.unref();
     socket.setTimeout(timeoutMs, () => socket.destroy());
     socket.on('error', () => socket.destroy());

@@ -37,19 +37,13 @@ export function isConnectionLoss(error: unknown): boolean {
   const { code, severity, message } = fields(error);
   if (typeof code === 'string' && SQLSTATE.test(code)) return endsSession(code) || fatal(severity);
   if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) return true; // ECONNRESET, EPIPE, …
-  return (
-    typeof message === 'string' &&
-    /Connection terminated|not queryable|socket hang up|timeout expired/i.test(message)
-  );
+  return typeof message === 'string' && /Connection terminated|not queryable|socket hang up|timeout expired/i.test(message);
 }
 
 /** pg-pool gave up opening a connection within `connectionTimeoutMillis`. */
 export function isConnectTimeout(error: unknown): boolean {
   const { message } = fields(error);
-  return (
-    typeof message === 'string' &&
-    /connection timeout|timeout exceeded when trying to connect|timeout expired/i.test(message)
-  );
+  return typeof message === 'string' && /connection timeout|timeout exceeded when trying to connect|timeout expired/i.test(message);
 }
 
 /** `statement_timeout` cancelled the statement (57014 is also a cancel on request: check the text). */

@@ -153,12 +153,7 @@ export class Lease implements PooledClient {
    * `query` without a promise of its own: the pool's `query` builds one promise for the whole
    * checkout, query and release. `done` is called exactly once.
    */
-  run(
-    text: string | QueryConfig,
-    values: readonly unknown[] | undefined,
-    options: QueryOptions | undefined,
-    done: Done,
-  ): void {
+  run(text: string | QueryConfig, values: readonly unknown[] | undefined, options: QueryOptions | undefined, done: Done): void {
     if (this.#released) {
       done(false, new ClosedError('Pool client', this.#owner.name));
       return;
@@ -202,13 +197,7 @@ export class Lease implements PooledClient {
     this.#released = true;
     const status = this.#client.getTransactionStatus();
     // 'T' / 'E': the client is inside a transaction; handing it on would put the next user in it.
-    const destroy =
-      error !== undefined ||
-      this.#hasBroken ||
-      this.#discard ||
-      this.#inFlight > 0 ||
-      status === 'T' ||
-      status === 'E';
+    const destroy = error !== undefined || this.#hasBroken || this.#discard || this.#inFlight > 0 || status === 'T' || status === 'E';
     if (destroy && this.#inFlight > 0) this.#cancel();
     // The pool hands the client on (to a waiter, or pg's idle list), whose error listener
     // takes over in the same tick.
@@ -403,8 +392,7 @@ export function assertQueryOptions(options: QueryOptions): void {
 export function assertStatementTimeout(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
     throw new TypeError(
-      `Expected \`${name}\` to be a whole number of milliseconds in [0, ${MAX_TIMER_MS}] (0 for none), ` +
-        `got ${show(value)}`,
+      `Expected \`${name}\` to be a whole number of milliseconds in [0, ${MAX_TIMER_MS}] (0 for none), ` + `got ${show(value)}`,
     );
   }
 }

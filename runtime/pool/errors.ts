@@ -32,8 +32,7 @@ export class PoolConnectionError extends BoundedError {
   constructor(details: PoolConnectionDetails) {
     const code = codeOf(details.cause);
     const reason = details.cause instanceof Error ? details.cause.message : String(details.cause);
-    const what =
-      details.phase === 'connect' ? 'could not open a connection' : 'lost its connection while in use';
+    const what = details.phase === 'connect' ? 'could not open a connection' : 'lost its connection while in use';
     const suffix = code === undefined || reason.includes(code) ? '' : ` (${code})`;
     super(`Pool "${details.resource}" ${what}: ${reason}${suffix}`, details.resource, { cause: details.cause });
     this.name = 'PoolConnectionError';

@@ -4,25 +4,11 @@ import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from './pg-
 import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
-import {
-  assertFunction,
-  assertQueueBound,
-  assertSignal,
-  assertTimeoutMs,
-  MAX_TIMER_MS,
-  show,
-} from '../internal/validate.js';
+import { assertFunction, assertQueueBound, assertSignal, assertTimeoutMs, MAX_TIMER_MS, show } from '../internal/validate.js';
 import { ServiceRate } from '../internal/service-rate.js';
 import { WaiterQueue, type Ticket } from '../internal/waiter-queue.js';
 import { withTimeout } from '../timeout.js';
-import {
-  assertQueryOptions,
-  assertStatementTimeout,
-  Lease,
-  type LeaseOwner,
-  type PooledClient,
-  type QueryOptions,
-} from './client.js';
+import { assertQueryOptions, assertStatementTimeout, Lease, type LeaseOwner, type PooledClient, type QueryOptions } from './client.js';
 import { isConnectTimeout, isRetryableTransactionError } from './classify.js';
 import { DeadlineList, type DeadlineEntry } from './deadlines.js';
 import { PoolConnectionError } from './errors.js';
@@ -349,7 +335,9 @@ export class BoundedPool implements AsyncDisposable {
     assertFunction('fn', fn);
     const { isolation, readOnly = false, retries = 0, signal, timeoutMs } = options;
     if (isolation !== undefined && !Object.hasOwn(ISOLATION, isolation)) {
-      const levels = Object.keys(ISOLATION).map((level) => `"${level}"`).join(', ');
+      const levels = Object.keys(ISOLATION)
+        .map((level) => `"${level}"`)
+        .join(', ');
       throw new TypeError(`Expected \`isolation\` to be one of ${levels}, got ${show(isolation)}`);
     }
     if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
@@ -632,12 +620,7 @@ export class BoundedPool implements AsyncDisposable {
    * Gets a client from pg for a caller that holds a slot; frees the slot if that fails or the
    * caller quits. `deadlineMs` (from `started`) bounds it when the caller already waited.
    */
-  #connect(
-    started: number,
-    signal: AbortSignal | undefined,
-    deadlineMs: number | undefined,
-    done: CheckoutDone,
-  ): void {
+  #connect(started: number, signal: AbortSignal | undefined, deadlineMs: number | undefined, done: CheckoutDone): void {
     if (signal?.aborted) {
       this.#freeSlot();
       done(undefined, signal.reason);
@@ -670,10 +653,13 @@ export class BoundedPool implements AsyncDisposable {
     const timer =
       remaining === undefined
         ? undefined
-        : setTimeout(() => {
-            this.#timeouts++;
-            giveUp(this.#waitTimeout(deadlineMs!));
-          }, Math.max(0, remaining));
+        : setTimeout(
+            () => {
+              this.#timeouts++;
+              giveUp(this.#waitTimeout(deadlineMs!));
+            },
+            Math.max(0, remaining),
+          );
     this.#pg.connect((error, client) => {
       this.#connecting--;
       clearTimeout(timer);
@@ -884,9 +870,7 @@ export class BoundedPool implements AsyncDisposable {
         if (wanted <= 0) return;
         this.#out += wanted;
         // eslint-disable-next-line bounded/no-unbounded-concurrency -- at most max - out: the pool's own limit
-        const results = await Promise.allSettled(
-          Array.from({ length: wanted }, () => this.#pg.connect().then(guard)),
-        );
+        const results = await Promise.allSettled(Array.from({ length: wanted }, () => this.#pg.connect().then(guard)));
         let failure: unknown;
         let failed = false;
         for (const result of results) {
@@ -903,14 +887,14 @@ export class BoundedPool implements AsyncDisposable {
           if (this.#errorListeners.active) {
             this.#errorListeners.emit({ name: this.name, phase: 'connect', error: failure });
           }
-          const backoff = Math.min(
-            REFILL_BACKOFF_MS.max,
-            REFILL_BACKOFF_MS.first * 2 ** this.#refillFailures++,
+          const backoff = Math.min(REFILL_BACKOFF_MS.max, REFILL_BACKOFF_MS.first * 2 ** this.#refillFailures++);
+          this.#refillTimer = setTimeout(
+            () => {
+              this.#refillTimer = undefined;
+              this.#maybeRefill();
+            },
+            backoff * (0.5 + Math.random()),
           );
-          this.#refillTimer = setTimeout(() => {
-            this.#refillTimer = undefined;
-            this.#maybeRefill();
-          }, backoff * (0.5 + Math.random()));
           this.#refillTimer.unref?.();
           return;
         }
@@ -1002,10 +986,13 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
       clearTimeout(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.min(ms, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

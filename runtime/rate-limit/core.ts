@@ -213,10 +213,7 @@ export abstract class LimiterCore implements RateLimiter {
     return this.#queue.size === 0 && !this.#closed && this.#admitNow(cost, Number.NaN);
   }
 
-  schedule<T>(
-    fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
-    options?: RateAcquireOptions,
-  ): Promise<Awaited<T>> {
+  schedule<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, options?: RateAcquireOptions): Promise<Awaited<T>> {
     assertFunction('fn', fn);
     const signal = options?.signal;
     const admitted = this.acquire(options);

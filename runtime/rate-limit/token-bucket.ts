@@ -203,7 +203,9 @@ export function assertStore(store: unknown, kind: string): SharedStore {
 export function sharedKey(kind: string, key: string | undefined, name: string | undefined): string {
   const chosen = key ?? name;
   if (typeof chosen !== 'string' || chosen === '') {
-    throw new TypeError(`Expected \`key\` or \`name\` of a ${kind} with a \`store\`: it names the shared limit in the store, got ${show(chosen)}`);
+    throw new TypeError(
+      `Expected \`key\` or \`name\` of a ${kind} with a \`store\`: it names the shared limit in the store, got ${show(chosen)}`,
+    );
   }
   return chosen;
 }

@@ -78,10 +78,7 @@ export interface RateLimiter {
   /** Admits `cost` units now if that needs no waiting and nobody waits; never waits. */
   tryAcquire(cost?: number): boolean;
   /** Waits for admission, then runs `fn` with the caller's signal. */
-  schedule<T>(
-    fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
-    options?: RateAcquireOptions,
-  ): Promise<Awaited<T>>;
+  schedule<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, options?: RateAcquireOptions): Promise<Awaited<T>>;
   /**
    * Pauses all admissions for `ms` (e.g. a provider's `Retry-After`). Overlapping penalties
    * extend to the latest end; they never shorten one in force.

@@ -99,9 +99,7 @@ export class PostgresStore implements SharedStore {
     }
     const schema = options.schema ?? options.namespace ?? DEFAULT_SCHEMA;
     if (typeof schema !== 'string' || !IDENTIFIER.test(schema)) {
-      throw new TypeError(
-        `Expected \`schema\` to be a lower-case SQL identifier (letters, digits, _; at most 63), got ${show(schema)}`,
-      );
+      throw new TypeError(`Expected \`schema\` to be a lower-case SQL identifier (letters, digits, _; at most 63), got ${show(schema)}`);
     }
     const timeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
     assertTimeoutMs('operationTimeoutMs', timeoutMs);
@@ -149,12 +147,7 @@ export class PostgresStore implements SharedStore {
     return this.#ready;
   }
 
-  async tryAcquire(
-    key: string,
-    algorithm: LimiterAlgorithm,
-    cost: number,
-    options?: StoreCallOptions,
-  ): Promise<LimiterDecision> {
+  async tryAcquire(key: string, algorithm: LimiterAlgorithm, cost: number, options?: StoreCallOptions): Promise<LimiterDecision> {
     assertKey(key);
     if (algorithm.kind === 'token-bucket') {
       const { rate, perMs, burst } = algorithm;
@@ -185,7 +178,9 @@ export class PostgresStore implements SharedStore {
         storeTime: row.updated_ms,
       };
     }
-    throw new TypeError(`Expected \`algorithm.kind\` to be "token-bucket" or "sliding-window", got ${show((algorithm as { kind: unknown }).kind)}`);
+    throw new TypeError(
+      `Expected \`algorithm.kind\` to be "token-bucket" or "sliding-window", got ${show((algorithm as { kind: unknown }).kind)}`,
+    );
   }
 
   async penalize(key: string, ms: number, options?: StoreCallOptions): Promise<void> {
@@ -201,13 +196,7 @@ export class PostgresStore implements SharedStore {
     await this.#run('reset', 'reset', this.#sql.reset, [key, this.#channel], options);
   }
 
-  async acquire(
-    key: string,
-    limit: number,
-    holderId: string,
-    ttlMs: number,
-    options?: StoreCallOptions,
-  ): Promise<LeaseDecision> {
+  async acquire(key: string, limit: number, holderId: string, ttlMs: number, options?: StoreCallOptions): Promise<LeaseDecision> {
     assertKey(key);
     assertHolder(holderId);
     if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`Expected \`limit\` to be a positive integer, got ${show(limit)}`);
@@ -335,8 +324,7 @@ export class PostgresStore implements SharedStore {
       return new StoreUnavailableError({ store: this.description, operation, timeoutMs: this.operationTimeoutMs, cause: error });
     }
     const code = codeOf(error);
-    const unavailable =
-      !isStatementError(error) || (code !== undefined && UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix)));
+    const unavailable = !isStatementError(error) || (code !== undefined && UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix)));
     return unavailable ? new StoreUnavailableError({ store: this.description, operation, cause: error }) : error;
   }
 
@@ -361,7 +349,12 @@ export class PostgresStore implements SharedStore {
     } catch (error) {
       if (options?.signal?.aborted === true) throw options.signal.reason;
       if (error instanceof TimeoutError) {
-        throw new StoreUnavailableError({ store: this.description, operation: 'create schema', timeoutMs: this.operationTimeoutMs * 5, cause: error });
+        throw new StoreUnavailableError({
+          store: this.description,
+          operation: 'create schema',
+          timeoutMs: this.operationTimeoutMs * 5,
+          cause: error,
+        });
       }
       throw this.#classify('create schema', error);
     }

@@ -148,10 +148,9 @@ function loadIoredis(): Promise<IoredisModule> {
     (module): IoredisModule => ({ Redis: module.Redis }),
     (error: unknown) => {
       ioredisModule = undefined;
-      throw new Error(
-        'The Redis store needs the `ioredis` package (an optional peer dependency of bounded): npm install ioredis',
-        { cause: error },
-      );
+      throw new Error('The Redis store needs the `ioredis` package (an optional peer dependency of bounded): npm install ioredis', {
+        cause: error,
+      });
     },
   );
   return ioredisModule;
@@ -210,12 +209,7 @@ export class RedisStore implements SharedStore {
     return keys;
   }
 
-  async tryAcquire(
-    key: string,
-    algorithm: LimiterAlgorithm,
-    cost: number,
-    options?: StoreCallOptions,
-  ): Promise<LimiterDecision> {
+  async tryAcquire(key: string, algorithm: LimiterAlgorithm, cost: number, options?: StoreCallOptions): Promise<LimiterDecision> {
     const keys = this.keys(key);
     assertPositive('cost', cost);
     let reply: unknown;
@@ -255,27 +249,17 @@ export class RedisStore implements SharedStore {
 
   async reset(key: string, options?: StoreCallOptions): Promise<void> {
     const keys = this.keys(key);
-    await this.#run('reset', key, options, () =>
-      this.#eval(RESET, [keys.bucket, keys.window, keys.windowMeta, keys.penalty], [keys.wake]),
-    );
+    await this.#run('reset', key, options, () => this.#eval(RESET, [keys.bucket, keys.window, keys.windowMeta, keys.penalty], [keys.wake]));
   }
 
-  async acquire(
-    key: string,
-    limit: number,
-    holderId: string,
-    ttlMs: number,
-    options?: StoreCallOptions,
-  ): Promise<LeaseDecision> {
+  async acquire(key: string, limit: number, holderId: string, ttlMs: number, options?: StoreCallOptions): Promise<LeaseDecision> {
     const keys = this.keys(key);
     if (!Number.isInteger(limit) || limit <= 0) {
       throw new TypeError(`Expected \`limit\` to be a positive integer, got ${show(limit)}`);
     }
     assertHolder(holderId);
     assertPositive('ttlMs', ttlMs);
-    const reply = await this.#run('acquire', key, options, () =>
-      this.#eval(SEMAPHORE_ACQUIRE, [keys.leases], [limit, holderId, ttlMs]),
-    );
+    const reply = await this.#run('acquire', key, options, () => this.#eval(SEMAPHORE_ACQUIRE, [keys.leases], [limit, holderId, ttlMs]));
     const [acquired, holders, retryAfter] = reply as [number, number, string];
     return { acquired: acquired === 1, holders: Number(holders), retryAfterMs: Number(retryAfter) };
   }
@@ -284,25 +268,19 @@ export class RedisStore implements SharedStore {
     const keys = this.keys(key);
     assertHolder(holderId);
     assertPositive('ttlMs', ttlMs);
-    const reply = await this.#run('renew', key, options, () =>
-      this.#eval(SEMAPHORE_RENEW, [keys.leases], [holderId, ttlMs]),
-    );
+    const reply = await this.#run('renew', key, options, () => this.#eval(SEMAPHORE_RENEW, [keys.leases], [holderId, ttlMs]));
     return reply === 1;
   }
 
   async release(key: string, holderId: string, options?: StoreCallOptions): Promise<void> {
     const keys = this.keys(key);
     assertHolder(holderId);
-    await this.#run('release', key, options, () =>
-      this.#eval(SEMAPHORE_RELEASE, [keys.leases], [holderId, keys.wake]),
-    );
+    await this.#run('release', key, options, () => this.#eval(SEMAPHORE_RELEASE, [keys.leases], [holderId, keys.wake]));
   }
 
   async holders(key: string, options?: StoreCallOptions): Promise<readonly LeaseInfo[]> {
     const keys = this.keys(key);
-    const reply = (await this.#run('holders', key, options, () =>
-      this.#eval(SEMAPHORE_HOLDERS, [keys.leases], []),
-    )) as string[];
+    const reply = (await this.#run('holders', key, options, () => this.#eval(SEMAPHORE_HOLDERS, [keys.leases], []))) as string[];
     const leases: LeaseInfo[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {
       leases.push({ holderId: reply[i]!, expiresInMs: Number(reply[i + 1]) });
@@ -589,4 +567,3 @@ function assertPositive(name: string, value: unknown): asserts value is number {
     throw new TypeError(`Expected \`${name}\` to be a positive number, got ${show(value)}`);
   }
 }
-

@@ -24,7 +24,8 @@ export function deferredStore(kind: StoreKind, description: string, create: () =
   let pending: Promise<SharedStore> | undefined;
   let closed = false;
   const store = (): Promise<SharedStore> => {
-    if (closed) return Promise.reject(new StoreUnavailableError({ store: description, operation: 'connect', cause: new Error('store closed') }));
+    if (closed)
+      return Promise.reject(new StoreUnavailableError({ store: description, operation: 'connect', cause: new Error('store closed') }));
     pending ??= create().catch((error: unknown) => {
       if (error instanceof StoreUnavailableError) pending = undefined;
       throw error;

@@ -336,12 +336,15 @@ export class SharedLimiter {
         this.#countRejection('store-unavailable');
         waiter.reject(named);
       } else {
-        const left =
-          waiter.timeoutMs === undefined ? undefined : waiter.timeoutMs - (performance.now() - waiter.queuedAt);
+        const left = waiter.timeoutMs === undefined ? undefined : waiter.timeoutMs - (performance.now() - waiter.queuedAt);
         if (left !== undefined && left <= 0) {
           this.#countRejection('timeout');
           waiter.reject(
-            new TimeoutError({ resource: this.#host.name, operation: `Waiting for admission by ${this.#label()}`, timeoutMs: waiter.timeoutMs! }),
+            new TimeoutError({
+              resource: this.#host.name,
+              operation: `Waiting for admission by ${this.#label()}`,
+              timeoutMs: waiter.timeoutMs!,
+            }),
           );
           continue;
         }

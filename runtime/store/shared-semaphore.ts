@@ -228,12 +228,7 @@ export class SharedSemaphore {
         let decision;
         this.#wakes.beginAsk();
         try {
-          decision = await this.#settings.store.acquire(
-            this.#settings.key,
-            this.#host.limit(),
-            head.holderId,
-            this.#settings.leaseTtlMs,
-          );
+          decision = await this.#settings.store.acquire(this.#settings.key, this.#host.limit(), head.holderId, this.#settings.leaseTtlMs);
         } catch (error) {
           if (isStoreUnavailableError(error)) {
             this.#failed(error);

@@ -111,12 +111,7 @@ interface StoreBase {
 /** Shared state of rate limiters. */
 export interface LimiterStore extends StoreBase {
   /** Admits `cost` units of `key` now if the algorithm allows, in one atomic step. */
-  tryAcquire(
-    key: string,
-    algorithm: LimiterAlgorithm,
-    cost: number,
-    options?: StoreCallOptions,
-  ): Promise<LimiterDecision>;
+  tryAcquire(key: string, algorithm: LimiterAlgorithm, cost: number, options?: StoreCallOptions): Promise<LimiterDecision>;
   /**
    * Pauses admissions of `key` for `ms` from the store's now (a provider's `Retry-After`);
    * overlapping penalties extend to the latest end, never shorten one in force.
@@ -148,13 +143,7 @@ export interface LeaseInfo {
 /** Shared state of semaphores: permits as leases that expire. */
 export interface SemaphoreStore extends StoreBase {
   /** Grants `holderId` a lease of `ttlMs` if fewer than `limit` live leases exist. Atomic. */
-  acquire(
-    key: string,
-    limit: number,
-    holderId: string,
-    ttlMs: number,
-    options?: StoreCallOptions,
-  ): Promise<LeaseDecision>;
+  acquire(key: string, limit: number, holderId: string, ttlMs: number, options?: StoreCallOptions): Promise<LeaseDecision>;
   /** Extends a live lease to `ttlMs` from now; false when it had expired (the permit is lost). */
   renew(key: string, holderId: string, ttlMs: number, options?: StoreCallOptions): Promise<boolean>;
   /** Ends a lease (nothing when it had expired) and wakes the key's waiters. */

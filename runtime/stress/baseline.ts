@@ -117,12 +117,7 @@ function referenceRate(result: StressResult, kind: OperationKind | 'all'): numbe
 /** The comparable figures of one run, normalized by its reference workload. */
 export function figuresOf(result: StressResult): RawFigure[] {
   const figures: RawFigure[] = [];
-  const add = (
-    kind: OperationKind | 'all',
-    throughput: number,
-    p99: number | null,
-    succeeded: number,
-  ): void => {
+  const add = (kind: OperationKind | 'all', throughput: number, p99: number | null, succeeded: number): void => {
     const rate = referenceRate(result, kind);
     if (!(rate > 0)) return;
     figures.push({
@@ -332,7 +327,10 @@ export function formatComparison(comparison: BaselineComparison): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), ...rows.map(line)];
   for (const warning of comparison.warnings) out.push(`warning: ${warning}`);
   const regressed = comparison.figures.filter((f) => f.status === 'regressed').length;
@@ -369,7 +367,9 @@ export async function readBaseline(file: string): Promise<StressBaseline> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new BaselineFileError(file, `cannot read the baseline (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw new BaselineFileError(file, `cannot read the baseline (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+      cause: error,
+    });
   }
   let data: unknown;
   try {
@@ -389,9 +389,7 @@ function validateBaseline(file: string, data: unknown): StressBaseline {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return fail('expected a JSON object');
   const record = data as Record<string, unknown>;
   if (record.kind !== 'bounded-stress-baseline') {
-    return fail(
-      `not a stress baseline (kind is ${JSON.stringify(record.kind)}); write one with \`bounded stress --save-baseline FILE\``,
-    );
+    return fail(`not a stress baseline (kind is ${JSON.stringify(record.kind)}); write one with \`bounded stress --save-baseline FILE\``);
   }
   if (record.schemaVersion !== BASELINE_SCHEMA_VERSION) {
     return fail(`baseline schemaVersion ${JSON.stringify(record.schemaVersion)} is not ${BASELINE_SCHEMA_VERSION}; save a new baseline`);

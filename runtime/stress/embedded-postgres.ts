@@ -94,9 +94,7 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
 
 /** Starts a throwaway server. Call `destroy()` when done; process exit cleans up as a last resort. */
 // eslint-disable-next-line max-lines-per-function -- the start sequence of a throwaway server (directory, initdb, config, start, wait) with its cleanup on every failure in one try
-export async function startEmbeddedPostgres(
-  options: EmbeddedPostgresOptions = {},
-): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedServer> {
   const began = performance.now();
   removeStaleDirectories();
   const owner = await postgresUser();
@@ -133,13 +131,18 @@ export async function startEmbeddedPostgres(
       createPostgresUser: owner !== undefined,
       initdbFlags: ['--no-sync', '--no-instructions', '--encoding=UTF8'],
       postgresFlags: [
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=300',
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=300',
         // Throwaway data: skip the flushes to disk. Commits are still acknowledged only once
         // written (synchronous_commit stays on), and a fast shutdown loses nothing.
-        '-c', 'fsync=off',
-        '-c', 'full_page_writes=off',
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
       ],
       onLog,
       onError: onLog,
@@ -242,7 +245,10 @@ async function startWithin(server: EmbeddedPostgresInstance, timeoutMs: number):
 async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   const ids = async (): Promise<{ uid: number; gid: number }> => {
-    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres'], { timeout: COMMAND_TIMEOUT_MS }), run('id', ['-g', 'postgres'], { timeout: COMMAND_TIMEOUT_MS })]);
+    const [uid, gid] = await Promise.all([
+      run('id', ['-u', 'postgres'], { timeout: COMMAND_TIMEOUT_MS }),
+      run('id', ['-g', 'postgres'], { timeout: COMMAND_TIMEOUT_MS }),
+    ]);
     return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
   };
   try {
@@ -253,7 +259,9 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
       () => ['-g', 'postgres'],
       () => ['--user-group'],
     );
-    await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ...group, 'postgres'], { timeout: COMMAND_TIMEOUT_MS });
+    await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ...group, 'postgres'], {
+      timeout: COMMAND_TIMEOUT_MS,
+    });
     return ids();
   }
 }

@@ -157,8 +157,7 @@ async function execute(run: Execution): Promise<StressResult> {
   await workload.pool.query('select 1').catch(() => undefined);
 
   const flood = options.flood;
-  const admission =
-    flood === undefined ? undefined : new Semaphore(peakConcurrency(spec), { name: 'admission', maxQueue: flood.maxQueue });
+  const admission = flood === undefined ? undefined : new Semaphore(peakConcurrency(spec), { name: 'admission', maxQueue: flood.maxQueue });
 
   const clock = startClock();
   const { monitor, tracked, warnings } = watchResources(policy, clock.now, progress, services, admission);
@@ -360,7 +359,11 @@ function watchModelResources(
     monitored: true,
     kind: 'semaphore',
     name: 'model',
-    read: () => ({ inFlight: workload.modelSemaphore.inUse, limit: workload.modelSemaphore.limit, waiting: workload.modelSemaphore.waiting }),
+    read: () => ({
+      inFlight: workload.modelSemaphore.inUse,
+      limit: workload.modelSemaphore.limit,
+      waiting: workload.modelSemaphore.waiting,
+    }),
     peak: () => workload.modelSemaphore.peakInUse,
   });
   // mapBounded keeps its own count per fan-out: not a resource the monitor can watch.
@@ -696,8 +699,7 @@ function resourceFigures(tracked: readonly Tracked[], sampleIntervalMs: number):
 }
 
 function totalsOf(operations: readonly OperationFigures[], unsettled: number, elapsedMs: number): StressResult['totals'] {
-  const sum = (field: 'started' | 'succeeded' | 'failed' | 'untyped'): number =>
-    operations.reduce((total, op) => total + op[field], 0);
+  const sum = (field: 'started' | 'succeeded' | 'failed' | 'untyped'): number => operations.reduce((total, op) => total + op[field], 0);
   return {
     started: sum('started'),
     succeeded: sum('succeeded'),
@@ -835,7 +837,9 @@ export function mustHold(result: Omit<StressResult, 'checks' | 'ok'>, context: C
     detail: `started ${totals.started} = succeeded ${totals.succeeded} + failed ${totals.failed}; ${totals.unsettled} never settled`,
   });
   const untypedNames = result.operations.flatMap((op) =>
-    Object.keys(op.errors).filter((name) => !TYPED_NAMES.has(name)).map((name) => `${op.kind}:${name}`),
+    Object.keys(op.errors)
+      .filter((name) => !TYPED_NAMES.has(name))
+      .map((name) => `${op.kind}:${name}`),
   );
   checks.push({
     name: 'failures-typed',
@@ -873,7 +877,10 @@ export function mustHold(result: Omit<StressResult, 'checks' | 'ok'>, context: C
         context.chaosError !== undefined
           ? `the fault could not be injected: ${errorMessage(context.chaosError)}`
           : result.faults
-              .map((f) => `${f.name} ${f.startMs}–${f.endMs ?? 'end'} ms: ${context.scenario!.affects.join('/')} succeeded again ${f.recoveredAfterMs === null ? 'never' : `after ${f.recoveredAfterMs} ms`}`)
+              .map(
+                (f) =>
+                  `${f.name} ${f.startMs}–${f.endMs ?? 'end'} ms: ${context.scenario!.affects.join('/')} succeeded again ${f.recoveredAfterMs === null ? 'never' : `after ${f.recoveredAfterMs} ms`}`,
+              )
               .join('; ') + ` (must be ≤ ${recoveryMs} ms)`,
     });
   }
@@ -893,11 +900,13 @@ function alertAccuracy(result: Omit<StressResult, 'checks' | 'ok'>, context: Che
     const first = resource.utilization.find((s) => s.u >= context.warningLevel);
     const raised = result.warnings.filter((w) => w.level === 'warning' && w.kind === resource.kind && w.name === resource.name);
     if (first === undefined) {
-      if (raised.length > 0) problems.push(`${resource.kind} ${resource.name} warned at ${raised[0]!.at} ms but never reached ${context.warningLevel}`);
+      if (raised.length > 0)
+        problems.push(`${resource.kind} ${resource.name} warned at ${raised[0]!.at} ms but never reached ${context.warningLevel}`);
       continue;
     }
     crossed++;
-    if (raised.length === 0) problems.push(`${resource.kind} ${resource.name} reached ${round(first.u, 3)} at ${first.t} ms with no warning`);
+    if (raised.length === 0)
+      problems.push(`${resource.kind} ${resource.name} reached ${round(first.u, 3)} at ${first.t} ms with no warning`);
     else if (raised[0]!.at !== first.t) {
       problems.push(`${resource.kind} ${resource.name} crossed at ${first.t} ms but first warned at ${raised[0]!.at} ms`);
     }
@@ -926,9 +935,9 @@ const LIMIT_SOURCES: Readonly<Record<string, string>> = {
   'http/upstream': ' (connections ESTABLISHED to the upstream as the kernel counts them, sampled)',
   'limiter/openai': ' (admissions in any window)',
   'limiter/anthropic': ' (admissions in any window)',
-  'semaphore/model': ' (the semaphore\'s own peak)',
+  'semaphore/model': " (the semaphore's own peak)",
   'semaphore/fanout': ' (items running at once inside one mapBounded)',
-  'semaphore/admission': ' (the semaphore\'s own peak)',
+  'semaphore/admission': " (the semaphore's own peak)",
 };
 
 const TYPED_NAMES = new Set([

@@ -21,7 +21,9 @@ export interface MemoryChildInput {
   };
 }
 
-export type MemoryChildMessage = { readonly type: 'progress'; readonly line: string } | { readonly type: 'result'; readonly result: StressResult };
+export type MemoryChildMessage =
+  | { readonly type: 'progress'; readonly line: string }
+  | { readonly type: 'result'; readonly result: StressResult };
 
 export const CHILD_ENV = 'BOUNDED_STRESS_CHILD';
 const MB = 1024 * 1024;

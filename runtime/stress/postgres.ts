@@ -72,10 +72,7 @@ export function stressDatabase(
     })();
     return admin;
   };
-  const query = async <R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>> => {
+  const query = async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
     const client = await connect();
     try {
       return await client.query<R>(text, values);
@@ -86,7 +83,9 @@ export function stressDatabase(
     }
   };
   const refuse = (what: string) => (): Promise<void> =>
-    Promise.reject(new Error(`Cannot ${what} the server at DATABASE_URL: it is not ours. Unset DATABASE_URL to let bounded start a throwaway one.`));
+    Promise.reject(
+      new Error(`Cannot ${what} the server at DATABASE_URL: it is not ours. Unset DATABASE_URL to let bounded start a throwaway one.`),
+    );
   return {
     url,
     origin,
@@ -103,10 +102,9 @@ export function stressDatabase(
       return result.rows[0]!.terminated;
     },
     async countConnections(applicationName) {
-      const result = await query<{ n: number }>(
-        'select count(*)::int as n from pg_stat_activity where application_name = $1',
-        [applicationName],
-      );
+      const result = await query<{ n: number }>('select count(*)::int as n from pg_stat_activity where application_name = $1', [
+        applicationName,
+      ]);
       return result.rows[0]!.n;
     },
     async close() {

@@ -102,7 +102,9 @@ export function chartSvg(options: ChartOptions): string {
   const xTicks = 6;
   for (let i = 0; i <= xTicks; i++) {
     const t = (xMax / xTicks) * i;
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${HEIGHT - 10}" text-anchor="middle" class="tick">${(t / 1000).toFixed(t < 10_000 ? 1 : 0)} s</text>`);
+    parts.push(
+      `<text x="${x(t).toFixed(1)}" y="${HEIGHT - 10}" text-anchor="middle" class="tick">${(t / 1000).toFixed(t < 10_000 ? 1 : 0)} s</text>`,
+    );
   }
   parts.push(
     `<text x="12" y="${PAD.top + plotH / 2}" transform="rotate(-90 12 ${PAD.top + plotH / 2})" text-anchor="middle" class="tick">${escapeHtml(options.yLabel)}</text>`,
@@ -257,7 +259,9 @@ export function renderHtmlReport(result: StressResult, options: HtmlReportOption
 
   if (options.comparison) {
     const cmp = options.comparison;
-    sections.push(`<h2>Against the baseline</h2><p>${cmp.ok ? '<span class="pass">no regression</span>' : '<span class="fail">regression</span>'} beyond 5 % plus measured noise; figures normalized by the in-run reference workload.</p>`);
+    sections.push(
+      `<h2>Against the baseline</h2><p>${cmp.ok ? '<span class="pass">no regression</span>' : '<span class="fail">regression</span>'} beyond 5 % plus measured noise; figures normalized by the in-run reference workload.</p>`,
+    );
     sections.push(
       table(
         ['figure', 'baseline', 'now', 'worse by', 'allowed', 'status'],
@@ -382,7 +386,16 @@ export function renderHtmlReport(result: StressResult, options: HtmlReportOption
         yLabel: 'connections',
         series: [
           { name: 'connections', points: db.samples.map((s) => [s.t, s.connections] as const), color: '#2563eb' },
-          { name: 'pool max', points: [[0, db.poolMax], [endMs, db.poolMax]], color: '#dc2626', dashed: true, step: true },
+          {
+            name: 'pool max',
+            points: [
+              [0, db.poolMax],
+              [endMs, db.poolMax],
+            ],
+            color: '#dc2626',
+            dashed: true,
+            step: true,
+          },
         ],
         faults: result.faults,
         endMs,
@@ -413,7 +426,12 @@ export function renderHtmlReport(result: StressResult, options: HtmlReportOption
         series: [
           { name: 'RSS', points: proc.samples.map((s) => [s.t, s.rss / 1024 / 1024] as const), color: '#2563eb' },
           { name: 'heap used', points: proc.samples.map((s) => [s.t, s.heapUsed / 1024 / 1024] as const), color: '#16a34a' },
-          { name: 'heap total', points: proc.samples.map((s) => [s.t, s.heapTotal / 1024 / 1024] as const), color: '#9ca3af', dashed: true },
+          {
+            name: 'heap total',
+            points: proc.samples.map((s) => [s.t, s.heapTotal / 1024 / 1024] as const),
+            color: '#9ca3af',
+            dashed: true,
+          },
         ],
         faults: result.faults,
         endMs,

@@ -19,7 +19,18 @@ function operationsTable(result: StressResult): string {
           .map(([name, n]) => `${name} ${count(n)}`)
           .join(', '),
       ]),
-      ['all', count(totals.started), count(totals.succeeded), count(totals.failed), fixed(totals.throughput, 1), '', '', '', '', totals.unsettled > 0 ? `${totals.unsettled} NEVER SETTLED` : ''],
+      [
+        'all',
+        count(totals.started),
+        count(totals.succeeded),
+        count(totals.failed),
+        fixed(totals.throughput, 1),
+        '',
+        '',
+        '',
+        '',
+        totals.unsettled > 0 ? `${totals.unsettled} NEVER SETTLED` : '',
+      ],
     ],
     [false, true, true, true, true, true, true, true, true, false],
   );

@@ -34,7 +34,12 @@ describe('the labelled corpus', () => {
     expect(Object.keys(labels.files).sort()).toEqual(corpusFiles(DIR));
     for (const [file, { exhaustive }] of Object.entries(labels.files)) {
       expect(file).toMatch(/^[\w.-]+__[\w.-]+\/[\w.-]+\.(ts|tsx|js|mjs|cjs)\.txt$/);
-      expect(lintPath(file).split('/').every((segment) => segment !== ''), file).toBe(true);
+      expect(
+        lintPath(file)
+          .split('/')
+          .every((segment) => segment !== ''),
+        file,
+      ).toBe(true);
       for (const family of exhaustive) expect(FAMILIES).toContain(family);
     }
   });
@@ -166,7 +171,10 @@ describe('scoring', () => {
 describe('npm run bench -- precision', () => {
   it('lints a two-file slice with the built CLI and emits a recall and a precision figure per family and rule', async () => {
     expect(existsSync(join(repositoryRoot(), 'cli', 'dist', 'bin.js')), 'cli/dist/bin.js is missing: run npm run build').toBe(true);
-    const files = ['brianc__node-postgres/examples__transactions.js.txt', 'vercel__ai/examples__next-openai__app__api__summaries__route.ts.txt'];
+    const files = [
+      'brianc__node-postgres/examples__transactions.js.txt',
+      'vercel__ai/examples__next-openai__app__api__summaries__route.ts.txt',
+    ];
     const run = await runPrecision({ files });
     expect(run.score.files).toBe(2);
     expect(run.check.unparsed).toEqual([]);

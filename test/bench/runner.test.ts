@@ -9,7 +9,12 @@ import { measurementId, peakRss, type Measurement, type Suite } from '../../benc
 
 const SUITES = ['runtime', 'http'];
 
-function measurement(name: string, scenario: string, ratioVs: readonly string[] = ['p-limit'], more: Partial<Measurement> = {}): Measurement {
+function measurement(
+  name: string,
+  scenario: string,
+  ratioVs: readonly string[] = ['p-limit'],
+  more: Partial<Measurement> = {},
+): Measurement {
   return { name, scenario, unit: 'ops/s', ratioVs, run: () => Promise.resolve(0), ...more };
 }
 
@@ -97,7 +102,15 @@ describe('stats', () => {
 describe('interleave', () => {
   it('runs repetition 1 of every measurement before repetition 2 of any', () => {
     expect(interleave(['a', 'b', 'c'], 3).map(({ item, rep }) => `${item}${rep}`)).toEqual([
-      'a1', 'b1', 'c1', 'a2', 'b2', 'c2', 'a3', 'b3', 'c3',
+      'a1',
+      'b1',
+      'c1',
+      'a2',
+      'b2',
+      'c2',
+      'a3',
+      'b3',
+      'c3',
     ]);
     expect(interleave(['a'], 0)).toEqual([]);
   });
@@ -181,7 +194,15 @@ describe('figures and JSON lines', () => {
   it('reports a failed figure with a null value and the error', () => {
     const failed = jsonFigures(figures).filter((l) => l.name === 'p-map');
     expect(failed).toEqual([
-      expect.objectContaining({ scenario: 'c=10', value: null, ratio: null, min: null, max: null, reps: 0, error: 'out of memory (V8 heap limit reached)' }),
+      expect.objectContaining({
+        scenario: 'c=10',
+        value: null,
+        ratio: null,
+        min: null,
+        max: null,
+        reps: 0,
+        error: 'out of memory (V8 heap limit reached)',
+      }),
       expect.objectContaining({ scenario: 'c=10 peak-rss', value: null, reps: 0, error: 'out of memory (V8 heap limit reached)' }),
     ]);
   });
@@ -282,9 +303,9 @@ describe('runSuite', () => {
 
   it('refuses a filter that matches nothing', async () => {
     const { run } = fakeChildren({});
-    await expect(
-      runSuite(suite, { ...options, filter: 'zzz' }, { workerPath: 'unused', log: () => {}, runChild: run }),
-    ).rejects.toThrow("No measurement of suite 'fake' matches 'zzz'");
+    await expect(runSuite(suite, { ...options, filter: 'zzz' }, { workerPath: 'unused', log: () => {}, runChild: run })).rejects.toThrow(
+      "No measurement of suite 'fake' matches 'zzz'",
+    );
   });
 });
 

@@ -33,12 +33,16 @@ function layout(): string {
 }
 
 describe('bounded check: where code runs', () => {
-  it('reports only the service\'s hazards, and skips vendored and generated files, counting them', async () => {
+  it("reports only the service's hazards, and skips vendored and generated files, counting them", async () => {
     const root = layout();
     const result = await bounded(['--format', 'json'], root);
     const results = JSON.parse(result.stdout) as JsonResult[];
     const found = results.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(root.length + 1)}:${m.line} ${m.ruleId}`));
-    expect(found).toEqual(['examples/chat.ts:6 bounded/require-timeout', 'src/api.ts:2 bounded/require-timeout', 'src/handler.ts:3 bounded/no-sync-io-in-async']);
+    expect(found).toEqual([
+      'examples/chat.ts:6 bounded/require-timeout',
+      'src/api.ts:2 bounded/require-timeout',
+      'src/handler.ts:3 bounded/no-sync-io-in-async',
+    ]);
     // Vendored and generated files are not linted at all.
     expect(results.map((r) => r.filePath.slice(root.length + 1)).sort()).toEqual([
       'app/Items.tsx',
@@ -57,7 +61,7 @@ describe('bounded check: where code runs', () => {
     expect(result.code).toBe(1);
   });
 
-  it('--list-contexts prints each file\'s contexts and why, and exits 0', async () => {
+  it("--list-contexts prints each file's contexts and why, and exits 0", async () => {
     const root = layout();
     const result = await bounded(['--list-contexts'], root);
     expect(result.code).toBe(0);
@@ -92,12 +96,28 @@ describe('bounded check: where code runs', () => {
   it('--list-contexts --format json prints one JSON line per file', async () => {
     const root = project({ 'src/a.test.ts': BLOCKING });
     const result = await bounded(['--list-contexts', '--format', 'json'], root);
-    expect(result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
-      { file: 'src/a.test.ts', contexts: [{ context: 'test', reason: 'path matches **/*.test.*' }], skip: ['no-sync-io-in-async', 'require-timeout', 'no-per-call-connection', 'no-unbounded-concurrency', 'no-handmade-timeout', 'no-unmanaged-background-work'] },
+    expect(
+      result.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([
+      {
+        file: 'src/a.test.ts',
+        contexts: [{ context: 'test', reason: 'path matches **/*.test.*' }],
+        skip: [
+          'no-sync-io-in-async',
+          'require-timeout',
+          'no-per-call-connection',
+          'no-unbounded-concurrency',
+          'no-handmade-timeout',
+          'no-unmanaged-background-work',
+        ],
+      },
     ]);
   });
 
-  it('follows the policy: its globs add to the catalog\'s, service.files wins, and a skip list replaces the default', async () => {
+  it("follows the policy: its globs add to the catalog's, service.files wins, and a skip list replaces the default", async () => {
     const root = layout();
     const policy = [
       'version: 1',
@@ -120,11 +140,16 @@ describe('bounded check: where code runs', () => {
       'src/handler.ts bounded/no-sync-io-in-async',
       'vendor/lib.js bounded/no-unbounded-concurrency',
     ]);
-    expect(result.stderr).toContain('3 files skipped (2 generated, 1 generated; see --list-contexts)'.replace('2 generated, 1 generated', '3 generated'));
+    expect(result.stderr).toContain(
+      '3 files skipped (2 generated, 1 generated; see --list-contexts)'.replace('2 generated, 1 generated', '3 generated'),
+    );
   });
 
-  it('warns about a skip list that names no rule of bounded\'s (a typo would leave the rule on)', async () => {
-    const root = project({ 'bounded.policy.yaml': 'version: 1\nlint:\n  contexts:\n    test: { skip: [no-sync-io-in-asnyc] }\n', 'src/a.test.ts': BLOCKING });
+  it("warns about a skip list that names no rule of bounded's (a typo would leave the rule on)", async () => {
+    const root = project({
+      'bounded.policy.yaml': 'version: 1\nlint:\n  contexts:\n    test: { skip: [no-sync-io-in-asnyc] }\n',
+      'src/a.test.ts': BLOCKING,
+    });
     const result = await bounded([], root);
     expect(result.stderr).toContain(
       'bounded check: policy lint.contexts.test.skip names "no-sync-io-in-asnyc", which is no rule of bounded\'s (did you mean "no-sync-io-in-async"?)\n',

@@ -104,7 +104,9 @@ export const digest = (texts: string[]) => Promise.all(texts.map((text) => summa
     });
     const files = ['a.ts', 'b.ts', 'c.ts', 'd.ts'].map((file) => join(root, file));
     const { index, stats } = buildProjectIndex(files, defaultPolicy());
-    expect(index.files[join(root, 'b.ts')]).toEqual({ brief: { provider: { label: 'OpenAI', limiter: 'openai', call: 'openai.chat.completions.create' } } });
+    expect(index.files[join(root, 'b.ts')]).toEqual({
+      brief: { provider: { label: 'OpenAI', limiter: 'openai', call: 'openai.chat.completions.create' } },
+    });
     expect(index.files[join(root, 'c.ts')]).toEqual({
       count: { connection: { call: 'pg.Client' }, async: true },
       ping: { request: { call: 'fetch', deadline: false } },
@@ -164,7 +166,11 @@ describe('the index pass: async exports', () => {
     });
     const { index } = buildProjectIndex([join(root, 'src/mail.ts'), join(root, 'src/signup.ts')], defaultPolicy());
     // An async generator returns an iterator, not a promise; a plain function nothing.
-    expect(index.files[join(root, 'src/mail.ts')]).toEqual({ sendWelcome: { request: { call: 'fetch', deadline: true }, async: true }, audit: { async: true }, default: { async: true } });
+    expect(index.files[join(root, 'src/mail.ts')]).toEqual({
+      sendWelcome: { request: { call: 'fetch', deadline: true }, async: true },
+      audit: { async: true },
+      default: { async: true },
+    });
     const background = (messages: Message[] | undefined): number[] =>
       (messages ?? []).filter((message) => message.ruleId === 'bounded/no-unmanaged-background-work').map((message) => message.line);
     const indexed = await findings([], root);

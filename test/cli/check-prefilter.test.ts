@@ -54,13 +54,15 @@ const PRESET_OPTIONS = new Set(['strict', 'reportSdkDefaults']);
 
 // The rule tests, loaded here with RuleTester replaced (a test of their own they register runs here too).
 const RULE_TESTS = join(ROOT, 'test', 'eslint-plugin');
-for (const name of readdirSync(RULE_TESTS).filter((file) => file.endsWith('.test.ts')).sort()) {
+for (const name of readdirSync(RULE_TESTS)
+  .filter((file) => file.endsWith('.test.ts'))
+  .sort()) {
   const text = readFileSync(join(RULE_TESTS, name), 'utf8');
   if (text.includes("from './setup.js'") && text.includes('.run(')) await import(/* @vite-ignore */ join(RULE_TESTS, name));
 }
 const ruleName = new Map<unknown, string>(Object.entries(plugin.rules).map(([name, rule]) => [rule, name]));
 
-describe('the prefilter and the rules\' own invalid cases', () => {
+describe("the prefilter and the rules' own invalid cases", () => {
   it('lets through every untyped invalid case of every rule, for that rule alone', () => {
     const rules = new Set(harvested.map((entry) => ruleName.get(entry.rule)));
     // Every rule is exercised, so a rule whose tests move would be noticed.
@@ -77,7 +79,14 @@ describe('the prefilter and the rules\' own invalid cases', () => {
         const policy = policyPath === undefined ? defaultPolicy() : loadPolicy({ path: policyPath });
         const indexed = Object.keys(item.settings?.bounded?.index?.files ?? {});
         // A policy path given: no lookup of one above the file (the tests' files are not on disk).
-        const prefilter = lintPrefilter({ rules: [rule], policy, policyPath: policyPath ?? 'embedded', typed: false, reportUnusedDisableDirectives: false, indexed })!;
+        const prefilter = lintPrefilter({
+          rules: [rule],
+          policy,
+          policyPath: policyPath ?? 'embedded',
+          typed: false,
+          reportUnusedDisableDirectives: false,
+          indexed,
+        })!;
         checked++;
         if (!prefilter(item.filename ?? join(ROOT, 'file.ts'), item.code)) missed.push(`${rule}: ${item.code.slice(0, 200)}`);
       }
@@ -123,9 +132,24 @@ function reported(results: readonly ESLint.LintResult[], dir: string): [string, 
   ]);
 }
 
-async function lintBoth(dir: string, files: string[], reportUnusedDisableDirectives = false): Promise<{ with: unknown; without: unknown; linted: number; findings: number }> {
+async function lintBoth(
+  dir: string,
+  files: string[],
+  reportUnusedDisableDirectives = false,
+): Promise<{ with: unknown; without: unknown; linted: number; findings: number }> {
   const run = async (prefilter: boolean) => {
-    const linter = await createCheckLinter({ cwd: dir, files, policy: defaultPolicy(), policyPath: undefined, config: 'all', typed: false, concurrency: 'off', index: true, prefilter, reportUnusedDisableDirectives });
+    const linter = await createCheckLinter({
+      cwd: dir,
+      files,
+      policy: defaultPolicy(),
+      policyPath: undefined,
+      config: 'all',
+      typed: false,
+      concurrency: 'off',
+      index: true,
+      prefilter,
+      reportUnusedDisableDirectives,
+    });
     try {
       return await lintChecked(linter, files, () => {});
     } finally {
@@ -147,7 +171,11 @@ async function lintBoth(dir: string, files: string[], reportUnusedDisableDirecti
 
 describe('the prefilter loses no finding on real code', () => {
   it('on the fixtures and the labelled corpus', async () => {
-    const all = [...sources(join(ROOT, 'fixtures')), ...sources(join(ROOT, 'test', 'corpus', 'files')), ...sources(join(ROOT, 'test', 'eslint-plugin', 'fixture'))];
+    const all = [
+      ...sources(join(ROOT, 'fixtures')),
+      ...sources(join(ROOT, 'test', 'corpus', 'files')),
+      ...sources(join(ROOT, 'test', 'eslint-plugin', 'fixture')),
+    ];
     const { dir, files } = copy(all, ROOT);
     const both = await lintBoth(dir, files);
     expect(both.with).toEqual(both.without);
@@ -228,9 +256,17 @@ describe('what the prefilter keeps whatever the rules key on', () => {
     const mail = join(dir, 'mail.ts');
     writeFileSync(mail, 'export async function sendWelcome(to: string) {}\n');
     const signup = join(dir, 'signup.ts');
-    const base = { policy: defaultPolicy(), policyPath: undefined, reportUnusedDisableDirectives: false, indexed: [], asyncIndexed: [mail], typed: false };
+    const base = {
+      policy: defaultPolicy(),
+      policyPath: undefined,
+      reportUnusedDisableDirectives: false,
+      indexed: [],
+      asyncIndexed: [mail],
+      typed: false,
+    };
     // A request handler that is not async, calling an imported async function: nothing else in its text.
-    const handler = "import { sendWelcome } from './mail.js';\nexport function signup(req: { body: string }, res: { end(): void }) {\n  sendWelcome(req.body);\n  res.end();\n}\n";
+    const handler =
+      "import { sendWelcome } from './mail.js';\nexport function signup(req: { body: string }, res: { end(): void }) {\n  sendWelcome(req.body);\n  res.end();\n}\n";
     expect(lintPrefilter({ ...base, rules: ['no-unmanaged-background-work'] })!(signup, handler)).toBe(true);
     expect(lintPrefilter({ ...base, rules: ['require-timeout'] })!(signup, handler)).toBe(false);
     expect(lintPrefilter({ ...base, asyncIndexed: [], rules: ['no-unmanaged-background-work'] })!(signup, handler)).toBe(false);

@@ -87,7 +87,10 @@ describe('bounded check: internal errors', () => {
 
   it('exits 2, not 1, when there are findings and an internal error', async () => {
     breakRule('no-sync-io-in-async', 'BREAKS');
-    const root = project({ 'a.ts': `// BREAKS\n${HAZARD}`, 'b.ts': `export async function f(urls: string[]) { return Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(1) }))); }\n` });
+    const root = project({
+      'a.ts': `// BREAKS\n${HAZARD}`,
+      'b.ts': `export async function f(urls: string[]) { return Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(1) }))); }\n`,
+    });
     expect((await bounded([], root)).code).toBe(2);
   });
 });
@@ -109,14 +112,14 @@ export const y: any = 2; // eslint-disable-line no-console
     expect(result.stderr).toContain('1 file checked, no findings');
   });
 
-  it('a disable comment of bounded\'s own rule still suppresses its finding', async () => {
+  it("a disable comment of bounded's own rule still suppresses its finding", async () => {
     const root = project({
       'a.ts': `import fs from 'node:fs';\nexport async function f(p: string) {\n  // eslint-disable-next-line bounded/no-sync-io-in-async, react/no-danger\n  return fs.readFileSync(p);\n}\n`,
     });
     expect((await bounded([], root)).code).toBe(0);
   });
 
-  it('--report-unused-disable-directives reports unused disables of bounded\'s rules only', async () => {
+  it("--report-unused-disable-directives reports unused disables of bounded's rules only", async () => {
     const root = project({
       'a.ts': `${OTHERS}// eslint-disable-next-line bounded/no-sync-io-in-async\nexport const z = 3;\n/* eslint-disable-next-line no-console, bounded/require-timeout */\nexport const w = 4;\n/* eslint-disable */\n`,
     });
@@ -152,7 +155,7 @@ describe('bounded check --typed', () => {
     expect((JSON.parse(untyped.stdout) as JsonResult[])[0]!.messages.map((m) => m.ruleId)).toEqual(['bounded/no-unbounded-concurrency']);
   });
 
-  it('uses the project\'s tsconfig.json where there is one, and defaults for the files it leaves out', async () => {
+  it("uses the project's tsconfig.json where there is one, and defaults for the files it leaves out", async () => {
     const root = project({
       'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, noEmit: true }, include: ['src'] }),
       'src/a.ts': TUPLE,

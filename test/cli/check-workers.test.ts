@@ -47,7 +47,8 @@ function service(): { dir: string; files: string[] } {
   };
   for (let i = 0; i < 12; i++) {
     // Wrapper calls in a loop and in fan-outs: findings only the index can give.
-    files[`src/jobs/digest-${i}.ts`] = `import { summarize } from '../llm.js';\nexport function digest(texts: string[]) {\n  const out = [];\n  for (const text of texts) out.push(summarize(text));\n  return Promise.all(texts.map((text) => summarize(text)));\n}\n`;
+    files[`src/jobs/digest-${i}.ts`] =
+      `import { summarize } from '../llm.js';\nexport function digest(texts: string[]) {\n  const out = [];\n  for (const text of texts) out.push(summarize(text));\n  return Promise.all(texts.map((text) => summarize(text)));\n}\n`;
     files[`src/plain-${i}.ts`] = `export const answer${i} = ${i};\n`;
   }
   files['src/broken.ts'] = 'export const x = {;\n';
@@ -61,7 +62,9 @@ function service(): { dir: string; files: string[] } {
   };
 }
 
-async function report(options: CheckLinterOptions): Promise<{ json: string; order: string[]; rules: string[]; workers: number; linted: number }> {
+async function report(
+  options: CheckLinterOptions,
+): Promise<{ json: string; order: string[]; rules: string[]; workers: number; linted: number }> {
   const linter = await createCheckLinter(options);
   try {
     const outcome = await lintChecked(linter, options.files, () => {});
@@ -79,7 +82,15 @@ async function report(options: CheckLinterOptions): Promise<{ json: string; orde
 describe('bounded check on worker threads', () => {
   it('reports exactly what one thread reports, cross-file wrappers included', async () => {
     const { dir, files } = service();
-    const base = { cwd: dir, files, policy: defaultPolicy(), policyPath: undefined, config: 'recommended', typed: false, index: true } as const;
+    const base = {
+      cwd: dir,
+      files,
+      policy: defaultPolicy(),
+      policyPath: undefined,
+      config: 'recommended',
+      typed: false,
+      index: true,
+    } as const;
     const one = await report({ ...base, concurrency: 'off' });
     const two = await report({ ...base, concurrency: 2, workerOptionsModule: optionsModule });
     // Results in the order of the files given, on both paths.

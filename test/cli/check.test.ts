@@ -71,11 +71,19 @@ describe('bounded check', () => {
     expect(result.stderr).toContain('1 file could not be parsed');
   });
 
-  it('--format json is ESLint\'s own JSON output', async () => {
+  it("--format json is ESLint's own JSON output", async () => {
     const root = project({ 'a.ts': HAZARD });
     const results = JSON.parse((await check(['--format', 'json'], root)).stdout) as Record<string, unknown>[];
     expect(Object.keys(results[0]!)).toEqual(
-      expect.arrayContaining(['filePath', 'messages', 'errorCount', 'warningCount', 'fixableErrorCount', 'fixableWarningCount', 'usedDeprecatedRules']),
+      expect.arrayContaining([
+        'filePath',
+        'messages',
+        'errorCount',
+        'warningCount',
+        'fixableErrorCount',
+        'fixableWarningCount',
+        'usedDeprecatedRules',
+      ]),
     );
     expect(results[0]!.errorCount).toBe(1);
   });
@@ -84,7 +92,10 @@ describe('bounded check', () => {
     const root = project({ 'src/a.ts': HAZARD });
     const sarif = JSON.parse((await check(['--format', 'sarif'], root)).stdout) as {
       version: string;
-      runs: { tool: { driver: { name: string; rules: { id: string; shortDescription: { text: string } }[] } }; results: Record<string, unknown>[] }[];
+      runs: {
+        tool: { driver: { name: string; rules: { id: string; shortDescription: { text: string } }[] } };
+        results: Record<string, unknown>[];
+      }[];
     };
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0]!;
@@ -98,7 +109,7 @@ describe('bounded check', () => {
     });
   });
 
-  it('uses the policy\'s lint settings', async () => {
+  it("uses the policy's lint settings", async () => {
     const root = project({
       'bounded.policy.yaml': 'version: 1\nlint:\n  blockingCalls: ["my-lib.loadSync"]\n',
       'a.ts': `import { loadSync } from 'my-lib';\nexport async function f() { return loadSync(); }\n`,
@@ -106,7 +117,7 @@ describe('bounded check', () => {
     expect((await check([], root)).code).toBe(1);
   });
 
-  it('stops with the policy\'s problems when the policy is invalid', async () => {
+  it("stops with the policy's problems when the policy is invalid", async () => {
     const root = project({ 'bounded.policy.yaml': 'version: 1\ndefaults:\n  concurency: 3\n', 'a.ts': SAFE });
     const result = await check([], root);
     expect(result.code).toBe(1);

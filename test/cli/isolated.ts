@@ -35,10 +35,15 @@ export function runIsolated(entry: string, body: string, timeoutMs: number): Iso
     const bundled = bundleForNodeSync(join(ROOT, entry), join(dir, 'entry.mjs'), buildSync);
     const url = pathToFileURL(bundled).href;
     const script = `const m = await import(${JSON.stringify(url)});\nconst started = performance.now();\nconst value = await (async () => {\n${body}\n})();\nprocess.stdout.write(JSON.stringify({ value, ms: performance.now() - started }));\n`;
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
     const timedOut = result.signal === 'SIGKILL' || /ETIMEDOUT/.test(String(result.error));
     if (timedOut) return { finished: false, ms: timeoutMs, stderr: result.stderr ?? '' };
-    if (result.status !== 0 || result.stdout === '') throw new Error(`the isolated run of ${entry} failed (exit ${result.status}):\n${result.stderr}`);
+    if (result.status !== 0 || result.stdout === '')
+      throw new Error(`the isolated run of ${entry} failed (exit ${result.status}):\n${result.stderr}`);
     const parsed = JSON.parse(result.stdout) as { value: unknown; ms: number };
     return { finished: true, value: parsed.value, ms: parsed.ms, stderr: result.stderr };
   } finally {

@@ -50,7 +50,7 @@ describe('bounded CLI', () => {
     expect(out.stderr).toContain('unknown command "chek" (did you mean "check"?)');
   });
 
-  it('shows a command\'s usage with --help', async () => {
+  it("shows a command's usage with --help", async () => {
     const out = capture();
     expect(await main(['migrate', '--help'], out.io)).toBe(0);
     expect(out.stdout).toContain('Usage: bounded migrate [paths');

@@ -79,7 +79,9 @@ describe('bounded migrate: browser code', () => {
     expect(result.code).toBe(0);
     expect(read(root, 'ui/list.ts')).toBe(FAN_OUT);
     const report = JSON.parse(read(root, 'report.json')) as MigrateReport;
-    expect(report.files.find((file) => file.file === 'ui/list.ts')?.error).toMatch(/browser \('use client' directive\): the policy turns off the rules of/);
+    expect(report.files.find((file) => file.file === 'ui/list.ts')?.error).toMatch(
+      /browser \('use client' directive\): the policy turns off the rules of/,
+    );
   });
 
   it('imports from @bounded/runtime/core where the policy runs the rules in browser code', async () => {
@@ -111,15 +113,23 @@ describe('runtimeModuleFor', () => {
     expect(runtimeModuleFor({}, ['throttleClient'])).toEqual({ module: '@bounded/runtime' });
     expect(runtimeModuleFor({ browser: "'use client' directive" }, ['mapBounded'])).toEqual({ module: '@bounded/runtime/core' });
     const refused = runtimeModuleFor({ browser: "'use client' directive" }, ['getPool', 'mapBounded']);
-    expect('refusal' in refused ? refused.refusal : refused.module).toContain("runs in the browser ('use client' directive) and `getPool` needs Node");
+    expect('refusal' in refused ? refused.refusal : refused.module).toContain(
+      "runs in the browser ('use client' directive) and `getPool` needs Node",
+    );
   });
 
   it('under jscodeshift -t (no contexts passed), the transform classifies the file itself', () => {
     const j = jscodeshift.withParser('ts');
     const api: API = { jscodeshift: j, j, stats: () => {}, report: () => {} };
     const policy = defaultPolicy();
-    const browserOn = { ...policy, lint: { ...policy.lint, contexts: { ...policy.lint.contexts, browser: { ...policy.lint.contexts.browser, skip: [] } } } };
-    const output = transforms['bound-promise-all']({ path: 'ui/list.ts', source: FAN_OUT }, api, { policy: browserOn, reportedFanOuts: () => undefined });
+    const browserOn = {
+      ...policy,
+      lint: { ...policy.lint, contexts: { ...policy.lint.contexts, browser: { ...policy.lint.contexts.browser, skip: [] } } },
+    };
+    const output = transforms['bound-promise-all']({ path: 'ui/list.ts', source: FAN_OUT }, api, {
+      policy: browserOn,
+      reportedFanOuts: () => undefined,
+    });
     expect(output).toContain("import { mapBounded } from '@bounded/runtime/core';");
   });
 });

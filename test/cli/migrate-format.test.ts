@@ -29,7 +29,15 @@ exports.format = async (text, options) => {
 };
 `;
 
-const SOURCE = ['export const  untouched = 1', '', 'export async function load(url: string) {', '  const res = await fetch(url,  { method: "GET" })', '  return res.json()', '}', ''].join('\n');
+const SOURCE = [
+  'export const  untouched = 1',
+  '',
+  'export async function load(url: string) {',
+  '  const res = await fetch(url,  { method: "GET" })',
+  '  return res.json()',
+  '}',
+  '',
+].join('\n');
 
 function withPrettier(files: Record<string, string>): string {
   return project({
@@ -40,7 +48,10 @@ function withPrettier(files: Record<string, string>): string {
 }
 
 const calls = (root: string): { file: string; rangeStart: number; rangeEnd: number; semi: boolean }[] =>
-  readFileSync(join(root, 'node_modules/prettier/calls.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { file: string; rangeStart: number; rangeEnd: number; semi: boolean });
+  readFileSync(join(root, 'node_modules/prettier/calls.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { file: string; rangeStart: number; rangeEnd: number; semi: boolean });
 
 describe('bounded migrate --format', () => {
   it("runs the repository's Prettier, with its config, on the changed lines only", async () => {
@@ -55,7 +66,9 @@ describe('bounded migrate --format', () => {
     expect(more).toEqual([]);
     expect(call).toMatchObject({ file: 'load.ts', semi: false });
     const unformatted = SOURCE.replace('{ method: "GET" }', '{ method: "GET", signal: AbortSignal.timeout(60_000) }');
-    expect(unformatted.slice(call!.rangeStart, call!.rangeEnd)).toBe('  const res = await fetch(url,  { method: "GET", signal: AbortSignal.timeout(60_000) })');
+    expect(unformatted.slice(call!.rangeStart, call!.rangeEnd)).toBe(
+      '  const res = await fetch(url,  { method: "GET", signal: AbortSignal.timeout(60_000) })',
+    );
   });
 
   it('leaves a file alone (and says why) without a Prettier config, when Prettier ignores it, or with no Prettier installed', async () => {
@@ -65,10 +78,14 @@ describe('bounded migrate --format', () => {
     expect(first.stdout).toContain('+  const res = await fetch(url,  { method: "GET", signal: AbortSignal.timeout(60_000) })');
 
     const ignored = withPrettier({ '.prettierrc.json': '{}', 'src/ignored.ts': SOURCE });
-    expect((await migrate(['--format', '--force', '--dry-run', 'src'], ignored)).stderr).toContain('src/ignored.ts: not formatted: Prettier ignores it');
+    expect((await migrate(['--format', '--force', '--dry-run', 'src'], ignored)).stderr).toContain(
+      'src/ignored.ts: not formatted: Prettier ignores it',
+    );
 
     const none = project({ '.prettierrc.json': '{}', 'src/load.ts': SOURCE });
-    expect((await migrate(['--format', '--force', '--dry-run', 'src'], none)).stderr).toContain('not formatted: no Prettier installed for it');
+    expect((await migrate(['--format', '--force', '--dry-run', 'src'], none)).stderr).toContain(
+      'not formatted: no Prettier installed for it',
+    );
   });
 
   it('--dry-run shows the formatted change and writes nothing', async () => {

@@ -63,7 +63,13 @@ const UI_LIST = [
   '',
 ].join('\n');
 
-const SCRIPT = ["export async function seed() {", "  const res = await fetch('http://localhost:3000/seed')", '  return res.ok', '}', ''].join('\n');
+const SCRIPT = [
+  'export async function seed() {',
+  "  const res = await fetch('http://localhost:3000/seed')",
+  '  return res.ok',
+  '}',
+  '',
+].join('\n');
 
 const TYPES = [
   "declare module 'axios' {",
@@ -143,7 +149,9 @@ describe('check → migrate → check → tsc and a browser bundle, on a multi-p
     // The instance that uploads is left alone, and the report says why; the other's reach is listed.
     expect(http).toContain("export const uploads = axios.create({ baseURL: 'https://files.internal' })\n");
     const timeouts = fileReport('packages/service/src/http.ts')?.transforms['add-timeouts'];
-    expect(timeouts?.skipped.map((site) => site.reason)).toEqual([expect.stringMatching(/^`uploads` \(axios.create\) also makes long operations: uploads.post at 20:9 \(an upload/)]);
+    expect(timeouts?.skipped.map((site) => site.reason)).toEqual([
+      expect.stringMatching(/^`uploads` \(axios.create\) also makes long operations: uploads.post at 20:9 \(an upload/),
+    ]);
     expect(timeouts?.reach?.map((site) => site.reason)).toEqual([
       expect.stringMatching(/reaches 2 calls in this file: api.post at 9:20, api.get at 14:16; it is exported/),
     ]);
@@ -167,7 +175,9 @@ describe('check → migrate → check → tsc and a browser bundle, on a multi-p
     // The UI package: its own style (semicolons, double quotes, spaces), and only the runtime's core.
     const cards = readFileSync(join(root, 'packages/ui/src/cards.ts'), 'utf8');
     expect(cards).toContain('import { mapBounded } from "@bounded/runtime/core";\n');
-    expect(cards).toContain('  return mapBounded(ids, (id) => fetch("/api/cards/" + id, { signal: AbortSignal.timeout(60_000) }).then((res) => res.json()), { concurrency: 10 });\n');
+    expect(cards).toContain(
+      '  return mapBounded(ids, (id) => fetch("/api/cards/" + id, { signal: AbortSignal.timeout(60_000) }).then((res) => res.json()), { concurrency: 10 });\n',
+    );
 
     // The script is left out, and counted.
     expect(readFileSync(join(root, 'scripts/seed.ts'), 'utf8')).toBe(SCRIPT);

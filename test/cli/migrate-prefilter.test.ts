@@ -46,34 +46,50 @@ describe('migrate prefilters', () => {
     expect(files.length).toBeGreaterThan(100);
   });
 
-  it.each(names)('%s: every file it touches passes its prefilter', (name) => {
-    if (prefilterFor(name) === undefined) return; // no prefilter: every file is a candidate
-    const missed: string[] = [];
-    let touched = 0;
-    for (const file of files) {
-      const source = readFileSync(file, 'utf8');
-      if (!touches(name, file, source)) continue;
-      touched++;
-      if (!mayApply(name, source)) missed.push(file.slice(ROOT.length));
-    }
-    expect(missed).toEqual([]);
-    // The check saw real work: the transform's own fixtures change or report.
-    expect(touched).toBeGreaterThan(5);
-  }, 120_000);
+  it.each(names)(
+    '%s: every file it touches passes its prefilter',
+    (name) => {
+      if (prefilterFor(name) === undefined) return; // no prefilter: every file is a candidate
+      const missed: string[] = [];
+      let touched = 0;
+      for (const file of files) {
+        const source = readFileSync(file, 'utf8');
+        if (!touches(name, file, source)) continue;
+        touched++;
+        if (!mayApply(name, source)) missed.push(file.slice(ROOT.length));
+      }
+      expect(missed).toEqual([]);
+      // The check saw real work: the transform's own fixtures change or report.
+      expect(touched).toBeGreaterThan(5);
+    },
+    120_000,
+  );
 
   it('has a prefilter for every registered transform', () => {
     expect(names.filter((name) => prefilterFor(name) === undefined)).toEqual([]);
   });
 
   it('skips a file no transform can touch, and keeps registry order for the others', () => {
-    expect(applicableTransforms(names, 'export const answer = 42;\nexport function get(map: Map<string, number>) { return map.get("a"); }\n')).toEqual([]);
+    expect(
+      applicableTransforms(names, 'export const answer = 42;\nexport function get(map: Map<string, number>) { return map.get("a"); }\n'),
+    ).toEqual([]);
     const both = 'const res = await fetch(url);\nawait Promise.all(xs.map((x) => f(x)));\n';
     expect(applicableTransforms(['bound-promise-all', 'add-timeouts'], both)).toEqual(['bound-promise-all', 'add-timeouts']);
     expect(applicableTransforms(names, both)).toEqual(['add-timeouts', 'bound-promise-all']);
   });
 
   it('ignores example calls in comments that fill whole lines', () => {
-    const doc = ['/**', ' * @example', ' * ```ts', ' * await client.chat.completions.create({ model })', ' * ```', ' */', '// await fetch(url)', 'export const x = 1; // fetch(y)', ''].join('\n');
+    const doc = [
+      '/**',
+      ' * @example',
+      ' * ```ts',
+      ' * await client.chat.completions.create({ model })',
+      ' * ```',
+      ' */',
+      '// await fetch(url)',
+      'export const x = 1; // fetch(y)',
+      '',
+    ].join('\n');
     expect(withoutCommentLines(doc)).toBe(['', '', 'export const x = 1; // fetch(y)', ''].join('\n'));
     expect(applicableTransforms(names, doc)).toEqual(['add-timeouts']); // the trailing comment stays: it shares a line with code
     expect(mayApply('throttle-provider-calls', doc)).toBe(false);

@@ -12,11 +12,23 @@ import { migrate, project } from './migrate-helpers.js';
 vi.setConfig({ testTimeout: 90_000 });
 
 const TSCONFIG = JSON.stringify({
-  compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], noEmit: true },
+  compilerOptions: {
+    strict: true,
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2022', 'DOM'],
+    types: [],
+    noEmit: true,
+  },
 });
 // A stand-in for the installed package: the runtime's signatures the rewrites use.
 const BOUNDED = {
-  'node_modules/@bounded/runtime/package.json': JSON.stringify({ name: '@bounded/runtime', type: 'module', exports: { '.': { types: './index.d.ts' } } }),
+  'node_modules/@bounded/runtime/package.json': JSON.stringify({
+    name: '@bounded/runtime',
+    type: 'module',
+    exports: { '.': { types: './index.d.ts' } },
+  }),
   'node_modules/@bounded/runtime/index.d.ts': [
     'export declare function mapBounded<T, R>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, index: number, signal: AbortSignal) => R | PromiseLike<R>, options?: { concurrency?: number }): Promise<Awaited<R>[]>;',
     '',
@@ -42,7 +54,13 @@ const BATCH = [
 
 describe('bounded migrate --verify', () => {
   it('keeps out the change that adds a type error, names it, and writes the rest', async () => {
-    const root = project({ 'package.json': '{ "type": "module" }\n', 'tsconfig.json': TSCONFIG, ...BOUNDED, 'src/array.ts': ARRAY, 'src/batch.ts': BATCH });
+    const root = project({
+      'package.json': '{ "type": "module" }\n',
+      'tsconfig.json': TSCONFIG,
+      ...BOUNDED,
+      'src/array.ts': ARRAY,
+      'src/batch.ts': BATCH,
+    });
     const result = await migrate(['src', '--verify', '--json', 'report.json'], root);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(

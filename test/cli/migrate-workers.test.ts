@@ -24,10 +24,12 @@ function corpus(): Record<string, string> {
     const dir = `src/m${i % 4}`;
     switch (i % 5) {
       case 0:
-        files[`${dir}/fetch${i}.ts`] = `export async function load${i}(url: string) {\n  const res = await fetch(url);\n  return res.json();\n}\n`;
+        files[`${dir}/fetch${i}.ts`] =
+          `export async function load${i}(url: string) {\n  const res = await fetch(url);\n  return res.json();\n}\n`;
         break;
       case 1:
-        files[`${dir}/fan${i}.ts`] = `export async function all${i}(ids: string[]) {\n  return Promise.all(ids.map((id) => get(id)));\n}\ndeclare function get(id: string): Promise<number>;\n`;
+        files[`${dir}/fan${i}.ts`] =
+          `export async function all${i}(ids: string[]) {\n  return Promise.all(ids.map((id) => get(id)));\n}\ndeclare function get(id: string): Promise<number>;\n`;
         break;
       case 2:
         files[`${dir}/skip${i}.ts`] = `export async function f${i}(url: string, init: RequestInit) {\n  return fetch(url, init);\n}\n`;
@@ -89,7 +91,9 @@ describe('bounded migrate --workers', () => {
     writeFileSync(bad, 'throw new Error("cannot load the transforms");\n');
     const root = project(corpus());
     const result = await migrate(['--dry-run', '--workers', '2'], root, { workerEntry: bad });
-    expect(result.stderr).toContain('a migrate worker could not start: cannot load the transforms; running the transforms in the main thread');
+    expect(result.stderr).toContain(
+      'a migrate worker could not start: cannot load the transforms; running the transforms in the main thread',
+    );
     expect(result.stderr).toContain('(main thread,');
     expect(result.stdout.match(/^--- a\//gm)).toHaveLength(16);
   });

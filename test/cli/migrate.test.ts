@@ -49,7 +49,10 @@ describe('bounded migrate', () => {
     ].join('\n');
     const plain = await migrate(['--dry-run', '--transform', 'release-clients'], project({ 'a.ts': source }));
     expect(plain.stdout).toMatch(/^\+\s*\} finally \{/m);
-    const using = await migrate(['--dry-run', '--transform', 'release-clients', '--option', 'usingDeclarations=true'], project({ 'a.ts': source }));
+    const using = await migrate(
+      ['--dry-run', '--transform', 'release-clients', '--option', 'usingDeclarations=true'],
+      project({ 'a.ts': source }),
+    );
     expect(using.code).toBe(0);
     expect(using.stdout).toMatch(/^\+\s*await using client = await getPool\('main'\)\.acquire\(\);$/m);
     expect(using.stdout).not.toMatch(/finally/);
@@ -102,7 +105,9 @@ describe('bounded migrate', () => {
     expect(failed!.error).toMatch(/^cannot be parsed or transformed by add-timeouts/);
     expect(mixed!.changed).toEqual(['add-timeouts', 'bound-promise-all']);
     const timeouts = mixed!.transforms['add-timeouts']!;
-    expect(timeouts.skipped).toEqual([{ line: 2, column: 9, reason: 'fetch init is not an object literal; add `signal: AbortSignal.timeout(ms)` by hand' }]);
+    expect(timeouts.skipped).toEqual([
+      { line: 2, column: 9, reason: 'fetch init is not an object literal; add `signal: AbortSignal.timeout(ms)` by hand' },
+    ]);
     expect(timeouts.rewritten).toEqual([{ line: 3, endLine: 3 }]);
     // bound-promise-all ran on add-timeouts' output, which gained no lines: its edits (the import
     // at the top, the fan-out on line 3) are in lines of the original file.
@@ -115,7 +120,7 @@ describe('bounded migrate', () => {
     expect(readFileSync(join(root, 'broken.ts'), 'utf8')).toBe(broken);
   });
 
-  it('maps a later transform\'s skipped sites back to lines of the original file', async () => {
+  it("maps a later transform's skipped sites back to lines of the original file", async () => {
     // add-timeouts adds no line, bound-promise-all adds an import line above the refused fan-out.
     const text = [
       `export async function f(urls: string[], xs: { map(fn: (x: string) => Promise<string>): Promise<string>[] }) {`,
@@ -169,7 +174,9 @@ describe('bounded migrate', () => {
     const root = project({ 'a.ts': HAZARD, 'b.ts': FANOUT, 'c.ts': CLEAN });
     const result = await migrate(['--dry-run'], root);
     expect(result.stdout.split('\n').every((line) => line === '' || /^(---|\+\+\+|@@|[ +-])/.test(line))).toBe(true);
-    expect(result.stderr).toMatch(/^bounded migrate: 3 files scanned, 2 candidates, 2 would change, 0 unchanged, 0 failed \(main thread, \d+\.\d s\)$/m);
+    expect(result.stderr).toMatch(
+      /^bounded migrate: 3 files scanned, 2 candidates, 2 would change, 0 unchanged, 0 failed \(main thread, \d+\.\d s\)$/m,
+    );
     expect(result.stderr).toMatch(/^ {2}transform +candidates +changed +edits +skipped +failed$/m);
     expect(result.stderr).toMatch(/^ {2}add-timeouts +1 +1 +1 +0 +0$/m);
     expect(result.stderr).toMatch(/^ {2}bound-promise-all +1 +1 +2 +0 +0$/m);

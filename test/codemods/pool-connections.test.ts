@@ -96,14 +96,14 @@ describe('reports', () => {
       "import { Client } from 'pg';",
       '',
       'export async function a(): Promise<void> {',
-      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  const client = new Client({ connectionString: process.env.DATABASE_URL });',
       '  await client.connect();',
       "  await client.query('select 1');",
       '  await client.end();',
       '}',
       '',
       'export async function b(): Promise<void> {',
-      "  const client = new Client({ connectionString: process.env.DATABASE_URL, ssl: true });",
+      '  const client = new Client({ connectionString: process.env.DATABASE_URL, ssl: true });',
       '  await client.connect();',
       "  await client.query('select 2');",
       '  await client.end();',
@@ -113,7 +113,7 @@ describe('reports', () => {
     const { output, reports } = run('same-name.ts', source);
     expect(reports).toEqual([expect.stringMatching(/^same-name\.ts:11:18: .*pool "main" already gets a different connection config/)]);
     expect(output).toContain("await db().query('select 1');");
-    expect(output).toContain("const client = new Client({ connectionString: process.env.DATABASE_URL, ssl: true });");
+    expect(output).toContain('const client = new Client({ connectionString: process.env.DATABASE_URL, ssl: true });');
     // The import stays: b() still uses it.
     expect(output).toContain("import { Client } from 'pg';");
   });
@@ -124,7 +124,7 @@ describe('reports', () => {
       '',
       'export async function f(ids: number[]): Promise<number> {',
       '  for (const id of ids) {',
-      "    const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '    const client = new Client({ connectionString: process.env.DATABASE_URL });',
       '    await client.connect();',
       "    const a = await client.query('select 1 where $1 > 0', [id]);",
       '    if (a.rowCount === 0) break;',
@@ -135,7 +135,7 @@ describe('reports', () => {
       '}',
       '',
       'export async function g(): Promise<number> {',
-      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  const client = new Client({ connectionString: process.env.DATABASE_URL });',
       '  await client.connect();',
       "  const a = await client.query('select 1');",
       '  if (a.rowCount === 0) return 0;',
@@ -153,7 +153,7 @@ describe('reports', () => {
     ]);
   });
 
-  it('says nothing about module-level connections, a script\'s main() and IIFEs, memoised pools and a local class named Client', () => {
+  it("says nothing about module-level connections, a script's main() and IIFEs, memoised pools and a local class named Client", () => {
     for (const name of ['module-scope', 'runs-once', 'shadowed-client']) {
       const { path, source } = fixture(name);
       expect(run(path, source)).toEqual({ output: null, reports: [] });
@@ -168,12 +168,15 @@ describe('the rule and the transform agree', () => {
     expect(findings(path, expected!)).toEqual([]);
   });
 
-  it.each(cases.filter((name) => !changed.includes(name)))('%s: whatever the rule flags here is reported, none silently dropped', (name) => {
-    const { path, source } = fixture(name);
-    const flagged = findings(path, source).map((message) => `${message.line}:${message.column}`);
-    const reported = run(path, source).reports.map((report) => /:(\d+:\d+): pool-connections/.exec(report)![1]);
-    for (const at of flagged) expect(reported).toContain(at);
-  });
+  it.each(cases.filter((name) => !changed.includes(name)))(
+    '%s: whatever the rule flags here is reported, none silently dropped',
+    (name) => {
+      const { path, source } = fixture(name);
+      const flagged = findings(path, source).map((message) => `${message.line}:${message.column}`);
+      const reported = run(path, source).reports.map((report) => /:(\d+:\d+): pool-connections/.exec(report)![1]);
+      for (const at of flagged) expect(reported).toContain(at);
+    },
+  );
 });
 
 describe('byte fidelity', () => {
@@ -198,8 +201,12 @@ describe('byte fidelity', () => {
   it.each(changed)('%s: every hunk is an import or lies in a top-level statement the rule flagged (or just above it)', (name) => {
     const { path, source, expected } = fixture(name);
     const j = jscodeshift.withParser('ts');
-    const body = (j(source).get() as { node: { program: { body: { type: string; loc: { start: { line: number }; end: { line: number } } }[] } } }).node.program.body;
-    const flagged = new Set(findings(path, source).map((message) => body.find((s) => s.loc.start.line <= message.line && message.line <= s.loc.end.line)!));
+    const body = (
+      j(source).get() as { node: { program: { body: { type: string; loc: { start: { line: number }; end: { line: number } } }[] } } }
+    ).node.program.body;
+    const flagged = new Set(
+      findings(path, source).map((message) => body.find((s) => s.loc.start.line <= message.line && message.line <= s.loc.end.line)!),
+    );
     // The accessor goes right above the statement (its comments, and a blank line, may sit between).
     const regions = [...flagged].map((statement) => {
       const previous = body[body.indexOf(statement) - 1];
@@ -208,13 +215,18 @@ describe('byte fidelity', () => {
     const importsEnd = body.find((statement) => statement.type !== 'ImportDeclaration')?.loc.start.line ?? Number.POSITIVE_INFINITY;
     for (const hunk of hunks(source, expected!)) {
       const importsOnly = hunk.last < importsEnd && hunk.lines.every((line) => line === '' || /^import\b.*\bfrom '[^']+';$/.test(line));
-      const inside = regions.some((region) => region.first <= Math.min(hunk.first, hunk.last + 1) && Math.max(hunk.last, hunk.first - 1) <= region.last);
+      const inside = regions.some(
+        (region) => region.first <= Math.min(hunk.first, hunk.last + 1) && Math.max(hunk.last, hunk.first - 1) <= region.last,
+      );
       expect(importsOnly || inside, `hunk at ${hunk.first}-${hunk.last}:\n${hunk.lines.join('\n')}`).toBe(true);
     }
   });
 
-  it('returns null for a `Client` that is not pg\'s', () => {
-    expect(run('x.ts', "import { Client } from './my-client.js';\nexport async function f() { const c = new Client(); await c.connect(); }\n").output).toBeNull();
+  it("returns null for a `Client` that is not pg's", () => {
+    expect(
+      run('x.ts', "import { Client } from './my-client.js';\nexport async function f() { const c = new Client(); await c.connect(); }\n")
+        .output,
+    ).toBeNull();
   });
 });
 
@@ -233,7 +245,16 @@ describe('output type-checks against the runtime', () => {
 
 describe('parser by extension', () => {
   it('picks tsx for .tsx / .jsx, ts for .ts / .mts / .cts, babel for .js', () => {
-    expect(['a.tsx', 'a.jsx', 'a.ts', 'a.mts', 'a.cts', 'a.js', 'a.mjs', 'a.cjs'].map(parserFor)).toEqual(['tsx', 'tsx', 'ts', 'ts', 'ts', 'babel', 'babel', 'babel']);
+    expect(['a.tsx', 'a.jsx', 'a.ts', 'a.mts', 'a.cts', 'a.js', 'a.mjs', 'a.cjs'].map(parserFor)).toEqual([
+      'tsx',
+      'tsx',
+      'ts',
+      'ts',
+      'ts',
+      'babel',
+      'babel',
+      'babel',
+    ]);
   });
 
   const client = (indent: string): string =>
@@ -306,7 +327,9 @@ describe('policy numbers and pool names', () => {
     const { path, source } = fixture('two-databases');
     const { output } = run(path, source, { policy: custom });
     expect(output).toContain("const db = () => getPool('main', { connectionString: process.env.DATABASE_URL, min: 2, max: 8 });");
-    expect(output).toContain("const reportingDb = () => getPool('reporting', { connectionString: process.env.ANALYTICS_DB_URL, min: 1, max: 3 });");
+    expect(output).toContain(
+      "const reportingDb = () => getPool('reporting', { connectionString: process.env.ANALYTICS_DB_URL, min: 1, max: 3 });",
+    );
   });
 
   it("keeps a pool's own max, and lowers min to fit under it", () => {
@@ -322,10 +345,10 @@ describe('overlapping and stray uses', () => {
       "import { Client } from 'pg';",
       '',
       'export async function nested(): Promise<void> {',
-      "  const outer = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  const outer = new Client({ connectionString: process.env.DATABASE_URL });',
       '  await outer.connect();',
       "  await outer.query('select 1');",
-      "  const inner = new Client({ connectionString: process.env.AUDIT_DB_URL });",
+      '  const inner = new Client({ connectionString: process.env.AUDIT_DB_URL });',
       '  await inner.connect();',
       "  await inner.query('select 2');",
       '  await inner.end();',
@@ -335,9 +358,11 @@ describe('overlapping and stray uses', () => {
       '',
     ].join('\n');
     const first = run('nested.ts', source);
-    expect(reasons(first.reports)).toEqual(['it lies inside the code of another connection this run rewrites; run the transform again afterwards']);
+    expect(reasons(first.reports)).toEqual([
+      'it lies inside the code of another connection this run rewrites; run the transform again afterwards',
+    ]);
     expect(first.output).toContain('await db().withClient(async (outer) => {');
-    expect(first.output).toContain("    const inner = new Client({ connectionString: process.env.AUDIT_DB_URL });");
+    expect(first.output).toContain('    const inner = new Client({ connectionString: process.env.AUDIT_DB_URL });');
     expect(first.output).not.toContain('auditDb');
     // The import stays for the inner client, then goes with it.
     expect(first.output).toContain("import { Client } from 'pg';");
@@ -353,7 +378,7 @@ describe('overlapping and stray uses', () => {
       "import { Client } from 'pg';",
       '',
       'export async function late(): Promise<void> {',
-      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  const client = new Client({ connectionString: process.env.DATABASE_URL });',
       '  await client.connect();',
       "  await client.query('select 1');",
       "  await client.query('select 2');",
@@ -377,7 +402,7 @@ describe('a query after end()', () => {
       "import { Client } from 'pg';",
       '',
       'export async function late(): Promise<void> {',
-      "  const client = new Client({ connectionString: process.env.DATABASE_URL });",
+      '  const client = new Client({ connectionString: process.env.DATABASE_URL });',
       '  await client.connect();',
       "  await client.query('select 1');",
       "  await client.query('select 2');",
@@ -433,7 +458,8 @@ describe('the rewritten code against a real PostgreSQL server', () => {
   it('transaction: commits both updates, and rolls both back when the second fails', async () => {
     const { transfer } = await load<{ transfer: (from: number, to: number, amount: number) => Promise<void> }>('transaction-try-catch');
     await transfer(1, 2, 30);
-    const balances = async (): Promise<number[]> => (await database.query<{ balance: number }>(`select balance from ${schema}.accounts order by id`)).rows.map((row) => row.balance);
+    const balances = async (): Promise<number[]> =>
+      (await database.query<{ balance: number }>(`select balance from ${schema}.accounts order by id`)).rows.map((row) => row.balance);
     expect(await balances()).toEqual([70, 30]);
     // Debit 2 by 50 fails the check after 1 was credited: nothing may stay.
     await expect(transfer(2, 1, 50)).rejects.toThrow(/check constraint/);

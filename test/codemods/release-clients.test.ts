@@ -87,7 +87,10 @@ describe('the fixtures type-check', () => {
         const sourceFile = program.getSourceFile(file)!;
         return [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)];
       })
-      .map((diagnostic) => `${diagnostic.file!.fileName.replace(FIXTURES, '')}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`);
+      .map(
+        (diagnostic) =>
+          `${diagnostic.file!.fileName.replace(FIXTURES, '')}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`,
+      );
     expect(errors).toEqual([]);
   }, 60_000);
 });
@@ -101,7 +104,12 @@ describe('byte fidelity', () => {
       .find(j.CallExpression)
       .forEach((path) => {
         const callee = path.node.callee;
-        if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier' || !['connect', 'acquire'].includes(callee.property.name)) return;
+        if (
+          callee.type !== 'MemberExpression' ||
+          callee.property.type !== 'Identifier' ||
+          !['connect', 'acquire'].includes(callee.property.name)
+        )
+          return;
         let up = path.parent as { node: { type: string; loc?: { end: { line: number } } }; parent?: unknown } | null;
         while (up !== null && up.node.type !== 'BlockStatement' && up.node.type !== 'Program') up = (up.parent ?? null) as typeof up;
         spans.push([path.node.loc!.start.line, up!.node.loc!.end.line]);
@@ -117,11 +125,14 @@ describe('byte fidelity', () => {
     for (const hunk of hunks) {
       const first = Number(hunk[1]);
       const last = first + Math.max(Number(hunk[2] ?? 1), 1) - 1;
-      expect(spans.some(([from, to]) => first >= from && last <= to), `hunk at input line ${first}`).toBe(true);
+      expect(
+        spans.some(([from, to]) => first >= from && last <= to),
+        `hunk at input line ${first}`,
+      ).toBe(true);
     }
   });
 
-  it('indents top-level code by the file\'s unit, not by a block comment\'s alignment', () => {
+  it("indents top-level code by the file's unit, not by a block comment's alignment", () => {
     const source = `/**
  * A migration.
  */
@@ -134,16 +145,20 @@ export function later(): void {
     console.log('four spaces here');
 }
 `;
-    expect(run('top.ts', source).output).toContain("const client = await pool.connect();\ntry {\n    await client.query('select 1');\n} finally {\n    client.release();\n}\n");
+    expect(run('top.ts', source).output).toContain(
+      "const client = await pool.connect();\ntry {\n    await client.query('select 1');\n} finally {\n    client.release();\n}\n",
+    );
   });
 
   it('leaves the continuation line of a backslash-continued string as it was', () => {
-    const source = "import pg from 'pg';\nconst pool = new pg.Pool();\nexport async function f(): Promise<void> {\n  const c = await pool.connect();\n  await c.query('select 1 \\\nfrom t');\n  c.release();\n}\n";
+    const source =
+      "import pg from 'pg';\nconst pool = new pg.Pool();\nexport async function f(): Promise<void> {\n  const c = await pool.connect();\n  await c.query('select 1 \\\nfrom t');\n  c.release();\n}\n";
     expect(run('continued.ts', source).output).toContain("    await c.query('select 1 \\\nfrom t');\n");
   });
 
   it('keeps CRLF line endings, tabs and template literal text', () => {
-    const source = "import pg from 'pg';\r\nconst pool = new pg.Pool();\r\nexport async function f(): Promise<void> {\r\n\tconst c = await pool.connect();\r\n\tawait c.query(`select 1\r\n  from t`);\r\n\tc.release();\r\n}\r\n";
+    const source =
+      "import pg from 'pg';\r\nconst pool = new pg.Pool();\r\nexport async function f(): Promise<void> {\r\n\tconst c = await pool.connect();\r\n\tawait c.query(`select 1\r\n  from t`);\r\n\tc.release();\r\n}\r\n";
     const { output } = run('crlf.ts', source);
     expect(output).toBe(
       "import pg from 'pg';\r\nconst pool = new pg.Pool();\r\nexport async function f(): Promise<void> {\r\n\tconst c = await pool.connect();\r\n\ttry {\r\n\t\tawait c.query(`select 1\r\n  from t`);\r\n\t} finally {\r\n\t\tc.release();\r\n\t}\r\n}\r\n",
@@ -173,7 +188,15 @@ describe('reports', () => {
   it('says why each unsafe rewrite is refused', () => {
     const { output, reports } = run('refuses-unsafe.ts', read('refuses-unsafe', 'input'));
     expect(output).toBeNull();
-    expect(reports.map((report) => /^refuses-unsafe\.ts:(\d+):\d+: /.exec(report)?.[1])).toEqual(['10', '13', '20', '26', '34', '46', '51']);
+    expect(reports.map((report) => /^refuses-unsafe\.ts:(\d+):\d+: /.exec(report)?.[1])).toEqual([
+      '10',
+      '13',
+      '20',
+      '26',
+      '34',
+      '46',
+      '51',
+    ]);
     expect(reasons(reports)).toEqual([
       '`client` is reassigned (line 13); a `finally` would release whichever client it holds by then',
       '`client` is assigned a client after its declaration; give each checkout its own `const` and run release-clients again, or release it in `finally` by hand',
@@ -246,11 +269,16 @@ export async function firstEmpty(ids: string[]): Promise<string | undefined> {
     const { output, reports } = run('loop-return.ts', source);
     expect(reports).toEqual([]);
     // The final `return undefined` does not use the client: it stays after the try.
-    expect(output).toContain('      if (rowCount === 0) {\n        return id;\n      }\n    }\n  } finally {\n    client.release();\n  }\n  return undefined;\n}\n');
+    expect(output).toContain(
+      '      if (rowCount === 0) {\n        return id;\n      }\n    }\n  } finally {\n    client.release();\n  }\n  return undefined;\n}\n',
+    );
   });
 
   it('reports a file with mixed line endings and leaves it alone', () => {
-    const { output, reports } = run('mixed.ts', "import pg from 'pg';\r\nconst pool = new pg.Pool();\nexport async function f() {\n  const c = await pool.connect();\n  await c.query('x');\n  c.release();\n}\n");
+    const { output, reports } = run(
+      'mixed.ts',
+      "import pg from 'pg';\r\nconst pool = new pg.Pool();\nexport async function f() {\n  const c = await pool.connect();\n  await c.query('x');\n  c.release();\n}\n",
+    );
     expect(output).toBeNull();
     expect(reasons(reports)).toEqual(['the file mixes line endings (or holds U+2028/U+2029); normalise them first']);
   });
@@ -410,7 +438,10 @@ export async function markFailed(id: string): Promise<void> {
 
   it('uses try/finally by default, and when later code waits', () => {
     expect(run('using.ts', bounded).output).toContain('  const client = await db.acquire();\n  try {\n');
-    const waitsAfter = bounded.replace("  client.release();\n}\n\nexport async function markFailed", "  client.release();\n  await db.close();\n}\n\nexport async function markFailed");
+    const waitsAfter = bounded.replace(
+      '  client.release();\n}\n\nexport async function markFailed',
+      '  client.release();\n  await db.close();\n}\n\nexport async function markFailed',
+    );
     const { output } = run('using.ts', waitsAfter, { usingDeclarations: true });
     expect(output).toContain('  const client = await db.acquire();\n  try {\n');
     expect(output).toContain('  } finally {\n    client.release();\n  }\n  await db.close();\n');
@@ -427,7 +458,10 @@ export async function markFailed(id: string): Promise<void> {
     };
 
     it('yes for lib esnext.disposable (comments and trailing commas allowed), through extends', () => {
-      const file = project('disposable', '{\n  // the service\n  "compilerOptions": { "target": "ES2022", "lib": ["ES2023", "ESNext.Disposable",], },\n}\n');
+      const file = project(
+        'disposable',
+        '{\n  // the service\n  "compilerOptions": { "target": "ES2022", "lib": ["ES2023", "ESNext.Disposable",], },\n}\n',
+      );
       expect(run(file, bounded, { usingDeclarations: 'auto' }).output).toContain('await using client = await db.acquire();');
       writeFileSync(join(root, 'base.json'), '{ "compilerOptions": { "lib": ["esnext"] } }');
       const extended = project('extended', '{ "extends": "../base.json", "compilerOptions": { "target": "es2022" } }');
@@ -462,7 +496,9 @@ export async function move(failed: boolean, error: string): Promise<void> {
 `;
     const { output } = run('names.ts', source);
     expect(output).toContain('  let txFailed = false;\n  try {\n');
-    expect(output).toContain('  } catch (cause) {\n    txFailed = true;\n    throw cause;\n  } finally {\n    client.release(txFailed);\n  }\n');
+    expect(output).toContain(
+      '  } catch (cause) {\n    txFailed = true;\n    throw cause;\n  } finally {\n    client.release(txFailed);\n  }\n',
+    );
   });
 
   it('releases a mysql connection plainly (its release takes no error)', () => {

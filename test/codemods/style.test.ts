@@ -20,11 +20,11 @@ describe('styleOf', () => {
   });
 
   it('takes the quote of the module specifiers, then of most strings', () => {
-    expect(styleOf('import a from "a"\nconst s = \'x\'\nconst t = \'y\'\n').quote).toBe('"');
+    expect(styleOf("import a from \"a\"\nconst s = 'x'\nconst t = 'y'\n").quote).toBe('"');
     expect(styleOf('const s = "x"\nconst t = "y"\nconst u = \'z\'\n').quote).toBe('"');
     expect(styleOf("const s = require('x')\n").quote).toBe("'");
     // A regular expression with a quote in it is no string.
-    expect(styleOf("import a from 'a'\nconst r = /\"/g\nconst s = \"it's\"\n").quote).toBe("'");
+    expect(styleOf('import a from \'a\'\nconst r = /"/g\nconst s = "it\'s"\n').quote).toBe("'");
   });
 });
 
@@ -32,8 +32,10 @@ describe('restyle', () => {
   const noSemiDouble = { semicolons: false, quote: '"' } as const;
 
   it('drops line-ending semicolons and requotes strings', () => {
-    expect(restyle("import { mapBounded } from '@bounded/runtime';\n", noSemiDouble)).toBe('import { mapBounded } from "@bounded/runtime"\n');
-    expect(restyle("client.release();", noSemiDouble, '\n}\n')).toBe('client.release()');
+    expect(restyle("import { mapBounded } from '@bounded/runtime';\n", noSemiDouble)).toBe(
+      'import { mapBounded } from "@bounded/runtime"\n',
+    );
+    expect(restyle('client.release();', noSemiDouble, '\n}\n')).toBe('client.release()');
   });
 
   it('keeps a semicolon the next line needs, one mid-line, and the ones in a for head', () => {

@@ -85,7 +85,10 @@ function typedFindings(source: string): Linter.LintMessage[] {
     [
       {
         files: ['**/*.ts'],
-        languageOptions: { parser: tsParser, parserOptions: { projectService: { allowDefaultProject: ['*.ts*'] }, tsconfigRootDir: fixtureDir } },
+        languageOptions: {
+          parser: tsParser,
+          parserOptions: { projectService: { allowDefaultProject: ['*.ts*'] }, tsconfigRootDir: fixtureDir },
+        },
         plugins: { bounded: plugin },
         rules: { 'bounded/no-unthrottled-provider-call': 'error' },
       },
@@ -111,7 +114,7 @@ describe('fixture cases', () => {
     expect(run(path, source).output).toBe(expected ?? null);
   });
 
-  it('works through jscodeshift\'s own applyTransform (module with default + parser)', () => {
+  it("works through jscodeshift's own applyTransform (module with default + parser)", () => {
     const { path, source, expected } = fixture('client-from-elsewhere');
     expect(throttleModule.parser).toBe('ts');
     expect(applyTransform(throttleModule, { policy }, { path, source })).toBe(expected!.trim());
@@ -167,12 +170,16 @@ export const tagAll = (client: OpenAI, texts: string[]) => texts.map((input) => 
 });
 
 describe('the rule and the transform agree', () => {
-  it.each(changed)('%s: flagged before, quiet after', (name) => {
-    const { path, source, expected } = fixture(name);
-    const lint = CALL_SITE.has(name) ? (text: string) => typedFindings(text) : (text: string) => findings(path, text);
-    expect(lint(source).length).toBeGreaterThan(0);
-    expect(lint(expected!)).toEqual([]);
-  }, 60_000);
+  it.each(changed)(
+    '%s: flagged before, quiet after',
+    (name) => {
+      const { path, source, expected } = fixture(name);
+      const lint = CALL_SITE.has(name) ? (text: string) => typedFindings(text) : (text: string) => findings(path, text);
+      expect(lint(source).length).toBeGreaterThan(0);
+      expect(lint(expected!)).toEqual([]);
+    },
+    60_000,
+  );
 
   it.each(['already-throttled', 'not-a-provider'])('%s: the rule flags nothing, and neither does the transform', (name) => {
     const { path, source } = fixture(name);
@@ -210,35 +217,52 @@ describe('byte fidelity', () => {
     return found;
   }
 
-  it.each(changed)('%s: every hunk is an import, the limiter declaration, or lies in a statement that constructs or calls a flagged client', (name) => {
-    const { path, source, expected } = fixture(name);
-    const j = jscodeshift.withParser('ts');
-    const root = j(source);
-    const lines = (node: { loc?: { start: { line: number }; end: { line: number } } | null }) => ({ first: node.loc!.start.line, last: node.loc!.end.line });
-    // The statements (or class fields) that hold a flagged call, and those that construct an SDK client.
-    const flaggedLines = (CALL_SITE.has(name) ? typedFindings(source) : findings(path, source)).map((message) => message.line);
-    const regions: { first: number; last: number }[] = [];
-    root.find(j.Statement).forEach((statement) => {
-      if (statement.node.loc == null) return;
-      const span = lines(statement.node);
-      if (statement.node.type === 'BlockStatement' || statement.node.type === 'ClassDeclaration') return;
-      const holdsCall = flaggedLines.some((line) => span.first <= line && line <= span.last) && span.last - span.first <= 8;
-      const constructs = j(statement as never).find(j.NewExpression).size() > 0 && span.last - span.first <= 8;
-      if (holdsCall || constructs) regions.push(span);
-    });
-    root.find(j.ClassProperty).forEach((property) => void regions.push(lines(property.node)));
-    let checked = 0;
-    for (const hunk of hunks(source, expected!)) {
-      checked++;
-      const added = hunk.first > hunk.last;
-      const importOrLimiter = added && hunk.lines.every((line) => line === '' || /^import\b.*\bfrom '[^']+';$/.test(line) || /^const \w+Limiter = \w+\('(?:openai|anthropic)'.*\);$/.test(line));
-      const mergedImport = !added && hunk.lines.every((line) => /^import\b.*\bfrom '[^']+';$/.test(line));
-      const covered = (line: number) => regions.some((region) => region.first <= line && line <= region.last);
-      const inside = added ? covered(hunk.last) || covered(hunk.first) : Array.from({ length: hunk.last - hunk.first + 1 }, (_, i) => hunk.first + i).every(covered);
-      expect(importOrLimiter || mergedImport || inside, `hunk at ${hunk.first}-${hunk.last}:\n${hunk.lines.join('\n')}`).toBe(true);
-    }
-    expect(checked).toBeGreaterThan(0);
-  }, 60_000);
+  it.each(changed)(
+    '%s: every hunk is an import, the limiter declaration, or lies in a statement that constructs or calls a flagged client',
+    (name) => {
+      const { path, source, expected } = fixture(name);
+      const j = jscodeshift.withParser('ts');
+      const root = j(source);
+      const lines = (node: { loc?: { start: { line: number }; end: { line: number } } | null }) => ({
+        first: node.loc!.start.line,
+        last: node.loc!.end.line,
+      });
+      // The statements (or class fields) that hold a flagged call, and those that construct an SDK client.
+      const flaggedLines = (CALL_SITE.has(name) ? typedFindings(source) : findings(path, source)).map((message) => message.line);
+      const regions: { first: number; last: number }[] = [];
+      root.find(j.Statement).forEach((statement) => {
+        if (statement.node.loc == null) return;
+        const span = lines(statement.node);
+        if (statement.node.type === 'BlockStatement' || statement.node.type === 'ClassDeclaration') return;
+        const holdsCall = flaggedLines.some((line) => span.first <= line && line <= span.last) && span.last - span.first <= 8;
+        const constructs =
+          j(statement as never)
+            .find(j.NewExpression)
+            .size() > 0 && span.last - span.first <= 8;
+        if (holdsCall || constructs) regions.push(span);
+      });
+      root.find(j.ClassProperty).forEach((property) => void regions.push(lines(property.node)));
+      let checked = 0;
+      for (const hunk of hunks(source, expected!)) {
+        checked++;
+        const added = hunk.first > hunk.last;
+        const importOrLimiter =
+          added &&
+          hunk.lines.every(
+            (line) =>
+              line === '' || /^import\b.*\bfrom '[^']+';$/.test(line) || /^const \w+Limiter = \w+\('(?:openai|anthropic)'.*\);$/.test(line),
+          );
+        const mergedImport = !added && hunk.lines.every((line) => /^import\b.*\bfrom '[^']+';$/.test(line));
+        const covered = (line: number) => regions.some((region) => region.first <= line && line <= region.last);
+        const inside = added
+          ? covered(hunk.last) || covered(hunk.first)
+          : Array.from({ length: hunk.last - hunk.first + 1 }, (_, i) => hunk.first + i).every(covered);
+        expect(importOrLimiter || mergedImport || inside, `hunk at ${hunk.first}-${hunk.last}:\n${hunk.lines.join('\n')}`).toBe(true);
+      }
+      expect(checked).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 
   it('only inserts: the input is a subsequence of every output, so nothing of it was dropped or altered', () => {
     for (const name of changed) {
@@ -259,7 +283,9 @@ describe('output type-checks against the runtime and the SDKs', () => {
     expect(checked.length).toBeGreaterThan(1);
     expect(checked.filter((name) => !files.includes(join(DIR, name)))).toEqual([]);
     // Only the fixtures are ours to judge; errors inside runtime/ belong to work in progress elsewhere.
-    expect(diagnostics.filter((line) => line.startsWith('fixtures/') || line.includes('.output.ts') || line.includes('clients.ts'))).toEqual([]);
+    expect(
+      diagnostics.filter((line) => line.startsWith('fixtures/') || line.includes('.output.ts') || line.includes('clients.ts')),
+    ).toEqual([]);
   }, 160_000);
 });
 
@@ -273,10 +299,9 @@ export async function tagAll(texts) {
 
   it('rewrites a .js file (babel) with the same edits', () => {
     expect(run('tags.js', js).output).toBe(
-      js.replace("from 'openai';\n", "from 'openai';\nimport { throttleClient } from '@bounded/runtime';\n").replace(
-        'new OpenAI({ timeout: 60_000 })',
-        "throttleClient(new OpenAI({ timeout: 60_000 }), { limiter: 'openai' })",
-      ),
+      js
+        .replace("from 'openai';\n", "from 'openai';\nimport { throttleClient } from '@bounded/runtime';\n")
+        .replace('new OpenAI({ timeout: 60_000 })', "throttleClient(new OpenAI({ timeout: 60_000 }), { limiter: 'openai' })"),
     );
   });
 
@@ -291,9 +316,12 @@ export async function Summaries(client: Anthropic, docs: string[]) {
     const { output } = run('summaries.tsx', tsx);
     expect(output).toBe(
       tsx
-        .replace("from '@anthropic-ai/sdk';\n", "from '@anthropic-ai/sdk';\nimport { providerLimiter } from '@bounded/runtime';\n\nconst anthropicLimiter = providerLimiter('anthropic');\n")
+        .replace(
+          "from '@anthropic-ai/sdk';\n",
+          "from '@anthropic-ai/sdk';\nimport { providerLimiter } from '@bounded/runtime';\n\nconst anthropicLimiter = providerLimiter('anthropic');\n",
+        )
         .replace('(doc) => client.messages.create(', '(doc) => anthropicLimiter.schedule(() => client.messages.create(')
-        .replace("content: doc }] })))", "content: doc }] }))))"),
+        .replace('content: doc }] })))', 'content: doc }] }))))'),
     );
     expect(findings('summaries.tsx', output!)).toEqual([]);
   });
@@ -309,8 +337,10 @@ describe('policy numbers', () => {
     expect(parsed.problems).toEqual([]);
     return parsed.policy!;
   };
-  const construction = "import OpenAI from 'openai';\nconst openai = new OpenAI({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((input) => openai.responses.create({ model: 'm', input }));\n";
-  const parameter = "import type Anthropic from '@anthropic-ai/sdk';\nexport const all = (c: Anthropic, xs: string[]) => xs.map((x) => c.models.retrieve(x));\n";
+  const construction =
+    "import OpenAI from 'openai';\nconst openai = new OpenAI({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((input) => openai.responses.create({ model: 'm', input }));\n";
+  const parameter =
+    "import type Anthropic from '@anthropic-ai/sdk';\nexport const all = (c: Anthropic, xs: string[]) => xs.map((x) => c.models.retrieve(x));\n";
 
   it('uses the preset by name when the policy keeps its numbers', () => {
     expect(run('a.ts', construction).output).toContain("throttleClient(new OpenAI({ timeout: 60_000 }), { limiter: 'openai' })");
@@ -318,10 +348,14 @@ describe('policy numbers', () => {
   });
 
   it("writes the policy's rate, window, algorithm and model deadline when they differ from the preset", () => {
-    const policy = custom('version: 1\ndefaults:\n  timeouts:\n    model: 2m\nrateLimits:\n  openai: { rate: 100, per: 1m, spacing: even }\n  anthropic: { rate: 5, per: 1s, algorithm: token-bucket, maxQueue: 100 }\n');
+    const policy = custom(
+      'version: 1\ndefaults:\n  timeouts:\n    model: 2m\nrateLimits:\n  openai: { rate: 100, per: 1m, spacing: even }\n  anthropic: { rate: 5, per: 1s, algorithm: token-bucket, maxQueue: 100 }\n',
+    );
     const wrapped = run('a.ts', construction, { policy }).output!;
     expect(wrapped).toContain("import { providerLimiter, throttleClient } from '@bounded/runtime';");
-    expect(wrapped).toContain("throttleClient(new OpenAI({ timeout: 60_000 }), { limiter: providerLimiter('openai', { rate: 100, spacing: 'even' }), timeoutMs: 120_000 })");
+    expect(wrapped).toContain(
+      "throttleClient(new OpenAI({ timeout: 60_000 }), { limiter: providerLimiter('openai', { rate: 100, spacing: 'even' }), timeoutMs: 120_000 })",
+    );
     expect(run('a.ts', parameter, { policy }).output).toContain(
       "const anthropicLimiter = providerLimiter('anthropic', { algorithm: 'token-bucket', rate: 5, per: '1s', maxQueue: 100 });",
     );
@@ -336,7 +370,8 @@ describe('policy numbers', () => {
 
   it('counts lint.limiters from the policy as limiters', () => {
     const policy = custom('version: 1\nlint:\n  limiters: [rateLimited]\n');
-    const source = "import OpenAI from 'openai';\nconst openai = new OpenAI({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((input) => rateLimited(() => openai.responses.create({ model: 'm', input })));\ndeclare function rateLimited<T>(fn: () => T): T;\n";
+    const source =
+      "import OpenAI from 'openai';\nconst openai = new OpenAI({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((input) => rateLimited(() => openai.responses.create({ model: 'm', input })));\ndeclare function rateLimited<T>(fn: () => T): T;\n";
     expect(run('a.ts', source, { policy })).toEqual({ output: null, reports: [] });
     expect(run('a.ts', source).output).toContain('throttleClient(new OpenAI');
   });
@@ -355,7 +390,8 @@ describe('strict', () => {
 
 describe('more client shapes', () => {
   it('wraps a client made through a namespace import of the SDK', () => {
-    const source = "import * as sdk from '@anthropic-ai/sdk';\nconst claude = new sdk.Anthropic({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n";
+    const source =
+      "import * as sdk from '@anthropic-ai/sdk';\nconst claude = new sdk.Anthropic({ timeout: 60_000 });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n";
     expect(run('a.ts', source).output).toBe(
       "import * as sdk from '@anthropic-ai/sdk';\nimport { throttleClient } from '@bounded/runtime';\nconst claude = throttleClient(new sdk.Anthropic({ timeout: 60_000 }), { limiter: 'anthropic' });\nexport const all = (xs: string[]) => xs.map((x) => claude.models.retrieve(x));\n",
     );
@@ -396,7 +432,11 @@ describe('SaaS SDKs (issue 20)', () => {
     `${imports}\n${setup}\nexport const run = (items: string[]) => Promise.all(items.map((item) => ${call}));\n`;
 
   it('leaves a client that throttles itself alone, without a report, as the rule does', () => {
-    const source = fanOut(`import { WebClient } from '@slack/web-api';`, `const slack = new WebClient(process.env.SLACK_TOKEN);`, `slack.chat.postMessage({ channel: item, text: 'hi' })`);
+    const source = fanOut(
+      `import { WebClient } from '@slack/web-api';`,
+      `const slack = new WebClient(process.env.SLACK_TOKEN);`,
+      `slack.chat.postMessage({ channel: item, text: 'hi' })`,
+    );
     expect(findings(join(DIR, 'saas-notify.ts'), source)).toEqual([]);
     expect(run(join(DIR, 'saas-notify.ts'), source)).toEqual({ output: null, reports: [] });
   });
@@ -416,12 +456,20 @@ describe('SaaS SDKs (issue 20)', () => {
   });
 
   it('reports calls on clients made by a factory (twilio(…), google.sheets(…)), which it never wraps', () => {
-    const twilio = fanOut(`import twilio from 'twilio';`, `const client = twilio(process.env.SID, process.env.TOKEN);`, `client.messages.create({ to: item, from: '+15550100', body: 'hi' })`);
+    const twilio = fanOut(
+      `import twilio from 'twilio';`,
+      `const client = twilio(process.env.SID, process.env.TOKEN);`,
+      `client.messages.create({ to: item, from: '+15550100', body: 'hi' })`,
+    );
     expect(findings(join(DIR, 'saas-sms.ts'), twilio).map((message) => message.line)).toEqual([3]);
     expect(located(run(join(DIR, 'saas-sms.ts'), twilio).reports)).toEqual([
       "3:73 `client.messages.create`: Twilio clients are not wrapped automatically; send their calls through one shared limiter (providerLimiter('…').schedule(() => …))",
     ]);
-    const sheets = fanOut(`import { google } from 'googleapis';`, `const sheets = google.sheets({ version: 'v4' });`, `sheets.spreadsheets.values.get({ spreadsheetId: item, range: 'A1' })`);
+    const sheets = fanOut(
+      `import { google } from 'googleapis';`,
+      `const sheets = google.sheets({ version: 'v4' });`,
+      `sheets.spreadsheets.values.get({ spreadsheetId: item, range: 'A1' })`,
+    );
     expect(findings(join(DIR, 'saas-sheets.ts'), sheets).map((message) => message.line)).toEqual([3]);
     expect(located(run(join(DIR, 'saas-sheets.ts'), sheets).reports)).toHaveLength(1);
   });

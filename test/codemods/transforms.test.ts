@@ -38,7 +38,11 @@ function run(name: TransformName, path: string, source: string, extra: Record<st
   const api: API = { jscodeshift: j, j, stats: () => {}, report: (message: string) => void reports.push(message) };
   const file: FileInfo = { path, source };
   const output = transforms[name](file, api, { reportedFanOuts, ...extra, policy }) as string | null | undefined;
-  return { output, reports: reports.filter((message) => !/ reach: /.test(message)), reach: reports.filter((message) => / reach: /.test(message)) };
+  return {
+    output,
+    reports: reports.filter((message) => !/ reach: /.test(message)),
+    reach: reports.filter((message) => / reach: /.test(message)),
+  };
 }
 
 function cases(name: string): string[] {
@@ -90,7 +94,9 @@ describe('reports', () => {
     expect(reports[0]).toMatch(/non-literal-init\.input\.ts:6:\d+: add-timeouts skipped: fetch init is not an object literal/);
     expect(reports[1]).toMatch(/spread/);
     const sdk = join(FIXTURES, 'add-timeouts', 'sdk-options-variable.input.ts');
-    expect(run('add-timeouts', sdk, readFileSync(sdk, 'utf8')).reports).toEqual([expect.stringMatching(/client options are not an object literal/)]);
+    expect(run('add-timeouts', sdk, readFileSync(sdk, 'utf8')).reports).toEqual([
+      expect.stringMatching(/client options are not an object literal/),
+    ]);
   });
 
   it('bound-promise-all reports each refused site with its reason', () => {
@@ -108,7 +114,9 @@ describe('reports', () => {
 
 function reasons(name: TransformName, c: string): string[] {
   const path = join(FIXTURES, name, `${c}.input.ts`);
-  return run(name, path, readFileSync(path, 'utf8'), optionsFor(path)).reports.map((r) => r.replace(/^.*?:(\d+):\d+: [a-z-]+ skipped: /, '$1: '));
+  return run(name, path, readFileSync(path, 'utf8'), optionsFor(path)).reports.map((r) =>
+    r.replace(/^.*?:(\d+):\d+: [a-z-]+ skipped: /, '$1: '),
+  );
 }
 
 describe('reports for arrays built before the combinator', () => {
@@ -138,17 +146,26 @@ describe('reports for arrays built before the combinator', () => {
 
   it('bound-promise-all leaves a fan-out the rule accepts as bounded, and says so', () => {
     const accepted = 'bounded/no-unbounded-concurrency accepts this fan-out as bounded';
-    expect(reasons('bound-promise-all', 'rule-accepts-bounded')).toEqual([`10: ${accepted}`, `16: ${accepted}`, `22: ${accepted}`, `28: ${accepted}`]);
+    expect(reasons('bound-promise-all', 'rule-accepts-bounded')).toEqual([
+      `10: ${accepted}`,
+      `16: ${accepted}`,
+      `22: ${accepted}`,
+      `28: ${accepted}`,
+    ]);
   });
 
   it('bound-promise-all leaves a fan-out whose tasks already run through a limiter, and says so', () => {
-    expect(reasons('bound-promise-all', 'namespace-import')).toEqual(['7: every task already runs through a limiter; the fan-out is bounded']);
-    const source = "import pLimit from 'p-limit';\nconst limit = pLimit(4);\nexport const all = (ids: string[]) => Promise.all(ids.map((id) => limit(() => load(id))));\n";
+    expect(reasons('bound-promise-all', 'namespace-import')).toEqual([
+      '7: every task already runs through a limiter; the fan-out is bounded',
+    ]);
+    const source =
+      "import pLimit from 'p-limit';\nconst limit = pLimit(4);\nexport const all = (ids: string[]) => Promise.all(ids.map((id) => limit(() => load(id))));\n";
     expect(run('bound-promise-all', 'l.ts', source).output).toBeNull();
   });
 
-  it('bound-promise-all reads scopes inside `catch {}` (no binding), where ast-types\' own lookup throws', () => {
-    const source = 'export async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    const ps = ids.map((id) => h(id));\n    await Promise.all(ps);\n  }\n}\n';
+  it("bound-promise-all reads scopes inside `catch {}` (no binding), where ast-types' own lookup throws", () => {
+    const source =
+      'export async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    const ps = ids.map((id) => h(id));\n    await Promise.all(ps);\n  }\n}\n';
     expect(run('bound-promise-all', 'c.ts', source).output).toBe(
       "import { mapBounded } from '@bounded/runtime';\n\nexport async function f(ids: string[]) {\n  try {\n    await g();\n  } catch {\n    await mapBounded(ids, (id) => h(id), { concurrency: 10 });\n  }\n}\n",
     );
@@ -159,21 +176,27 @@ describe('reports for arrays built before the combinator', () => {
       '18: `Array.from` has a thisArg or no callback',
       '19: the mapped collection is not an identifier or member expression',
     ]);
-    const shadowed = "const Array = { from: (xs: number[], f: (x: number) => Promise<void>) => xs.map(f) };\nexport const f = (xs: number[]) => Promise.all(Array.from(xs, (x) => g(x)));\n";
+    const shadowed =
+      'const Array = { from: (xs: number[], f: (x: number) => Promise<void>) => xs.map(f) };\nexport const f = (xs: number[]) => Promise.all(Array.from(xs, (x) => g(x)));\n';
     expect(run('bound-promise-all', 's.ts', shadowed).output).toBeNull();
   });
 
   it('the transforms that succeed report nothing', () => {
     for (const c of ['held-map', 'push-loop', 'nested-held', 'held-aliased-import']) expect(reasons('bound-promise-all', c), c).toEqual([]);
-    for (const c of ['axios-calls', 'axios-instance', 'got-calls', 'undici-calls', 'node-http', 'node-fetch-layout']) expect(reasons('add-timeouts', c), c).toEqual([]);
+    for (const c of ['axios-calls', 'axios-instance', 'got-calls', 'undici-calls', 'node-http', 'node-fetch-layout'])
+      expect(reasons('add-timeouts', c), c).toEqual([]);
   });
 });
 
 describe('add-timeouts and long operations', () => {
   it('reports uploads, downloads, streams and marked calls for review, and a shared client that makes one', () => {
     expect(reasons('add-timeouts', 'long-operations')).toEqual([
-      expect.stringMatching(/^9: `openai` \(new OpenAI\) also makes long operations: openai.files.create at 19:10 \(an upload \(openai.files.create\)\)/),
-      expect.stringMatching(/^6: `api` \(axios.create\) also makes long operations: api.post at 18:9 \(an upload \(a FormData body\)\); a 60_000 ms deadline on the client would cut them off/),
+      expect.stringMatching(
+        /^9: `openai` \(new OpenAI\) also makes long operations: openai.files.create at 19:10 \(an upload \(openai.files.create\)\)/,
+      ),
+      expect.stringMatching(
+        /^6: `api` \(axios.create\) also makes long operations: api.post at 18:9 \(an upload \(a FormData body\)\); a 60_000 ms deadline on the client would cut them off/,
+      ),
       expect.stringMatching(/^23: marked long \(a `bounded: long` comment\): a request-sized deadline would cut it off mid-transfer/),
       expect.stringMatching(/^30: an upload \(a FormData body\): /),
     ]);
@@ -198,7 +221,9 @@ describe('add-timeouts reports for the libraries beyond fetch', () => {
   });
 
   it('reports an SDK call whose request options have no known place', () => {
-    expect(reasons('add-timeouts', 'sdk-per-call')).toEqual(['9: cannot tell where `models.list()` takes its request options; add `timeout` by hand']);
+    expect(reasons('add-timeouts', 'sdk-per-call')).toEqual([
+      '9: cannot tell where `models.list()` takes its request options; add `timeout` by hand',
+    ]);
   });
 
   it('leaves calls under a deadline, behind axios.defaults.timeout, and with a timed signal alone, silently', () => {
@@ -209,14 +234,18 @@ describe('add-timeouts reports for the libraries beyond fetch', () => {
     const path = join(FIXTURES, 'add-timeouts', 'sdk-per-call.input.ts');
     const source = readFileSync(path, 'utf8');
     expect(run('add-timeouts', path, source).output).toBeNull();
-    expect(run('add-timeouts', path, source, { receivedClients: 'true' }).output).toBe(readFileSync(path.replace('.input.ts', '.output.ts'), 'utf8'));
+    expect(run('add-timeouts', path, source, { receivedClients: 'true' }).output).toBe(
+      readFileSync(path.replace('.input.ts', '.output.ts'), 'utf8'),
+    );
   });
 
   it('reports a node:http call whose first argument is neither a URL nor an options literal', () => {
     const source = "import http from 'node:http';\nexport const req = http.request(target, (res) => res.resume());\n";
     const result = run('add-timeouts', 'h.ts', source);
     expect(result.output).toBeNull();
-    expect(result.reports).toEqual([expect.stringMatching(/h\.ts:2:20: add-timeouts skipped: cannot tell whether the first argument is a URL/)]);
+    expect(result.reports).toEqual([
+      expect.stringMatching(/h\.ts:2:20: add-timeouts skipped: cannot tell whether the first argument is a URL/),
+    ]);
   });
 });
 
@@ -249,12 +278,19 @@ describe('add-timeouts reports for the libraries beyond fetch', () => {
  * require-timeout report a signal that has no deadline of its own, which add-timeouts combines),
  * and with type information for the cases whose client the rule sees only through its type.
  */
-const RULE_OF: Record<TransformName, { readonly rule: string; readonly options: readonly unknown[]; readonly typed?: ReadonlySet<string> }> = {
+const RULE_OF: Record<
+  TransformName,
+  { readonly rule: string; readonly options: readonly unknown[]; readonly typed?: ReadonlySet<string> }
+> = {
   'add-timeouts': { rule: 'require-timeout', options: [{ strict: true }] },
   'bound-promise-all': { rule: 'no-unbounded-concurrency', options: [] },
   'pool-connections': { rule: 'no-per-call-connection', options: [] },
   // The client is a parameter in these: only the typed rule sees it.
-  'throttle-provider-calls': { rule: 'no-unthrottled-provider-call', options: [], typed: new Set(['client-from-elsewhere', 'existing-limiter']) },
+  'throttle-provider-calls': {
+    rule: 'no-unthrottled-provider-call',
+    options: [],
+    typed: new Set(['client-from-elsewhere', 'existing-limiter']),
+  },
   'release-clients': { rule: 'require-release', options: [] },
   'modernize-timeouts': { rule: 'no-handmade-timeout', options: [] },
   'track-background-work': { rule: 'no-unmanaged-background-work', options: [] },
@@ -292,9 +328,14 @@ function findingsOf(name: TransformName, path: string, source: string): Linter.L
   const c = path.slice(path.lastIndexOf('/') + 1).replace(/\.input\.ts$/, '');
   // Type information from the typed RuleTester's project, as throttle-provider-calls' own test does.
   const fixtureDir = fileURLToPath(new URL('../eslint-plugin/fixture/', import.meta.url));
-  const linter = new Linter({ configType: 'flat', cwd: typed?.has(c) === true ? fixtureDir : fileURLToPath(new URL('../../', import.meta.url)) });
+  const linter = new Linter({
+    configType: 'flat',
+    cwd: typed?.has(c) === true ? fixtureDir : fileURLToPath(new URL('../../', import.meta.url)),
+  });
   const parserOptions =
-    typed?.has(c) === true ? { projectService: { allowDefaultProject: ['*.ts*'] }, tsconfigRootDir: fixtureDir } : { ecmaVersion: 'latest' as const, sourceType: 'module' as const };
+    typed?.has(c) === true
+      ? { projectService: { allowDefaultProject: ['*.ts*'] }, tsconfigRootDir: fixtureDir }
+      : { ecmaVersion: 'latest' as const, sourceType: 'module' as const };
   const messages = linter.verify(
     source,
     [{ files: ['**/*.ts'], languageOptions: { parser: tsParser, parserOptions }, plugins: { bounded: plugin }, rules: entry }],
@@ -360,7 +401,10 @@ function allowedRegions(
     add(statement);
     for (const suggestion of message.suggestions ?? []) add(innermost(suggestion.fix.range[0], suggestion.fix.range[1]));
     // Promise.all(ps): back to the sibling that declares `ps`.
-    const call = root.find(j.CallExpression).filter((p) => nodeOf(p).start === start && nodeOf(p).end === end).paths()[0];
+    const call = root
+      .find(j.CallExpression)
+      .filter((p) => nodeOf(p).start === start && nodeOf(p).end === end)
+      .paths()[0];
     const argument = call?.node.arguments[0];
     const body = ((statement?.parent as ASTPath | null | undefined)?.node as { body?: unknown } | undefined)?.body;
     if (name === 'bound-promise-all' && argument?.type === 'Identifier' && Array.isArray(body)) {
@@ -378,17 +422,22 @@ function allowedRegions(
   if (name === 'add-timeouts') {
     const clientModules = new Map<string, string>();
     root.find(j.ImportDeclaration).forEach((p) => {
-      for (const spec of p.node.specifiers ?? []) if (typeof spec.local?.name === 'string') clientModules.set(spec.local.name, String(p.node.source.value));
+      for (const spec of p.node.specifiers ?? [])
+        if (typeof spec.local?.name === 'string') clientModules.set(spec.local.name, String(p.node.source.value));
     });
     root.find(j.NewExpression).forEach((p) => {
       const callee = p.node.callee;
-      if (callee.type === 'Identifier' && ['openai', '@anthropic-ai/sdk'].includes(clientModules.get(callee.name) ?? '')) add(innermost(nodeOf(p).start, nodeOf(p).end));
+      if (callee.type === 'Identifier' && ['openai', '@anthropic-ai/sdk'].includes(clientModules.get(callee.name) ?? ''))
+        add(innermost(nodeOf(p).start, nodeOf(p).end));
     });
-    root.find(j.CallExpression, { callee: { type: 'MemberExpression', object: { type: 'Identifier' }, property: { type: 'Identifier' } } }).forEach((p) => {
-      const callee = p.node.callee as unknown as { object: { name: string }; property: { name: string } };
-      const module = clientModules.get(callee.object.name);
-      if ((module === 'axios' && callee.property.name === 'create') || (module === 'got' && callee.property.name === 'extend')) add(innermost(nodeOf(p).start, nodeOf(p).end));
-    });
+    root
+      .find(j.CallExpression, { callee: { type: 'MemberExpression', object: { type: 'Identifier' }, property: { type: 'Identifier' } } })
+      .forEach((p) => {
+        const callee = p.node.callee as unknown as { object: { name: string }; property: { name: string } };
+        const module = clientModules.get(callee.object.name);
+        if ((module === 'axios' && callee.property.name === 'create') || (module === 'got' && callee.property.name === 'extend'))
+          add(innermost(nodeOf(p).start, nodeOf(p).end));
+      });
     // With `receivedClients`: calls on a parameter or property typed as an SDK client, which
     // the rule reports only with type information.
     if (optionsFor(path).receivedClients === true) {
@@ -396,15 +445,20 @@ function allowedRegions(
       root.find(j.TSTypeReference, { typeName: { type: 'Identifier' } }).forEach((p) => {
         const type = (p.node.typeName as { name: string }).name;
         if (!['openai', '@anthropic-ai/sdk'].includes(clientModules.get(type) ?? '')) return;
-        const holder = ((p.parent as ASTPath | null)?.parent as ASTPath | null)?.node as { type: string; name?: string; key?: { name?: string } } | undefined;
+        const holder = ((p.parent as ASTPath | null)?.parent as ASTPath | null)?.node as
+          | { type: string; name?: string; key?: { name?: string } }
+          | undefined;
         const name = holder?.type === 'Identifier' ? holder.name : holder?.key?.name;
         if (name !== undefined) typed.add(name);
       });
       root.find(j.CallExpression).forEach((p) => {
         let receiver = p.node.callee as { type: string; object?: unknown; name?: string; property?: { name?: string } };
-        while (receiver.type === 'MemberExpression' && (receiver.object as { type: string }).type !== 'ThisExpression') receiver = receiver.object as typeof receiver;
-        const name = receiver.type === 'Identifier' ? receiver.name : receiver.type === 'MemberExpression' ? receiver.property?.name : undefined;
-        if (name !== undefined && typed.has(name) && p.node.callee.type === 'MemberExpression') add(innermost(nodeOf(p).start, nodeOf(p).end));
+        while (receiver.type === 'MemberExpression' && (receiver.object as { type: string }).type !== 'ThisExpression')
+          receiver = receiver.object as typeof receiver;
+        const name =
+          receiver.type === 'Identifier' ? receiver.name : receiver.type === 'MemberExpression' ? receiver.property?.name : undefined;
+        if (name !== undefined && typed.has(name) && p.node.callee.type === 'MemberExpression')
+          add(innermost(nodeOf(p).start, nodeOf(p).end));
       });
     }
   }
@@ -424,7 +478,10 @@ function allowedRegions(
       regions.push(linesOf(fn));
       const top = program.findIndex((statement) => statement.start <= fn.start && fn.end <= statement.end);
       const previous = program[top - 1];
-      declarations.push({ after: { first: previous === undefined ? 0 : lineOf(previous.end - 1), last: lineOf(program[top]!.start) - 1 }, accepts: ACCESSOR });
+      declarations.push({
+        after: { first: previous === undefined ? 0 : lineOf(previous.end - 1), last: lineOf(program[top]!.start) - 1 },
+        accepts: ACCESSOR,
+      });
     }
   }
   if (name === 'throttle-provider-calls') {
@@ -447,7 +504,11 @@ function allowedRegions(
     const lastImport = program.filter((statement) => statement.type === 'ImportDeclaration').at(-1);
     const after = lastImport === undefined ? 0 : lineOf(lastImport.end - 1);
     let blanks = 0;
-    while (after + blanks < lineStarts.length && source.slice(lineStarts[after + blanks], lineStarts[after + blanks + 1] ?? source.length).trim() === '') blanks++;
+    while (
+      after + blanks < lineStarts.length &&
+      source.slice(lineStarts[after + blanks], lineStarts[after + blanks + 1] ?? source.length).trim() === ''
+    )
+      blanks++;
     if (reported.length > 0) declarations.push({ after: { first: after, last: after + blanks }, accepts: LIMITER });
   }
   if (name === 'release-clients') {
@@ -461,7 +522,12 @@ function allowedRegions(
     }
   }
   const firstOther = program.find((statement) => statement.type !== 'ImportDeclaration');
-  return { regions, findings: messages.length, importsEnd: firstOther === undefined ? Number.POSITIVE_INFINITY : lineOf(firstOther.start), declarations };
+  return {
+    regions,
+    findings: messages.length,
+    importsEnd: firstOther === undefined ? Number.POSITIVE_INFINITY : lineOf(firstOther.start),
+    declarations,
+  };
 }
 
 /** The hunks of `source` → `output` that lie outside every allowed region, as readable text. */
@@ -478,7 +544,8 @@ function strayHunks(name: TransformName, path: string, source: string, output: s
         ? regions.some((region) => region.first <= hunk.old.last && hunk.old.first <= region.last)
         : Array.from({ length: hunk.old.last - hunk.old.first + 1 }, (_, i) => hunk.old.first + i).every(covered);
       const code = hunk.lines.filter((line) => line !== '' && !IMPORT.test(line));
-      const declaration = added && declarations.some((slot) => slot.after.first <= hunk.old.last && hunk.old.last <= slot.after.last && slot.accepts(code));
+      const declaration =
+        added && declarations.some((slot) => slot.after.first <= hunk.old.last && hunk.old.last <= slot.after.last && slot.accepts(code));
       return !importsOnly && !inside && !declaration;
     })
     .map((hunk) => `old lines ${hunk.old.first}-${hunk.old.last}:\n${hunk.lines.join('\n')}`);
@@ -494,7 +561,10 @@ describe.each(names)('%s: every hunk lies within a statement that holds a findin
     const source = readFileSync(path, 'utf8');
     const output = run(name, path, source, optionsFor(path)).output;
     expect(typeof output).toBe('string');
-    expect(allowedRegions(name, path, source).regions.length, 'the rule finds something in a fixture the transform changes').toBeGreaterThan(0);
+    expect(
+      allowedRegions(name, path, source).regions.length,
+      'the rule finds something in a fixture the transform changes',
+    ).toBeGreaterThan(0);
     expect(hunksOf(source, output!).length).toBeGreaterThan(0);
     expect(strayHunks(name, path, source, output!)).toEqual([]);
   });
@@ -549,8 +619,17 @@ describe('the hunk-locality check itself', () => {
   it('release-clients: accepts edits from the checkout down, rejects one above it', () => {
     const { path: at, source: text, output: out } = fixture('release-clients', 'early-return');
     expect(strayHunks('release-clients', at, text, out)).toEqual([]);
-    expect(strayHunks('release-clients', at, text, out.replace('const pool = new pg.Pool();', 'const pool = new pg.Pool({ max: 5 });'))).toHaveLength(1);
-    expect(strayHunks('release-clients', at, text, out.replace('// An early return skips the release.', '// An early return skipped the release.'))).toHaveLength(1);
+    expect(
+      strayHunks('release-clients', at, text, out.replace('const pool = new pg.Pool();', 'const pool = new pg.Pool({ max: 5 });')),
+    ).toHaveLength(1);
+    expect(
+      strayHunks(
+        'release-clients',
+        at,
+        text,
+        out.replace('// An early return skips the release.', '// An early return skipped the release.'),
+      ),
+    ).toHaveLength(1);
   });
 });
 

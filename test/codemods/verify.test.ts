@@ -7,8 +7,28 @@ import { tempDir } from '../helpers/temp.js';
 // ts-morph loads the lib files for every project: seconds on a busy machine.
 vi.setConfig({ testTimeout: 60_000 });
 
-const STRICT = JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022'], types: [], noEmit: true } });
-const LOOSE = JSON.stringify({ compilerOptions: { strict: false, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022'], types: [], noEmit: true } });
+const STRICT = JSON.stringify({
+  compilerOptions: {
+    strict: true,
+    target: 'ES2022',
+    module: 'ESNext',
+    moduleResolution: 'Bundler',
+    lib: ['ES2022'],
+    types: [],
+    noEmit: true,
+  },
+});
+const LOOSE = JSON.stringify({
+  compilerOptions: {
+    strict: false,
+    target: 'ES2022',
+    module: 'ESNext',
+    moduleResolution: 'Bundler',
+    lib: ['ES2022'],
+    types: [],
+    noEmit: true,
+  },
+});
 
 /** A temp folder with these files; returns a function from relative to absolute paths. */
 function tree(files: Record<string, string>): (path: string) => string {
@@ -63,11 +83,16 @@ describe('verifyChanges', () => {
     expect(result.rejected[0]).toMatchObject({ file: strict.file, tsconfig: at('strict/tsconfig.json'), diagnostics: [{ code: 7006 }] });
   });
 
-  it('applies a project\'s changes together, and re-checks the rest after putting one back', () => {
+  it("applies a project's changes together, and re-checks the rest after putting one back", () => {
     const at = tree({ 'tsconfig.json': STRICT });
     // b's change needs a's new export: fine together.
     const a = change(at, 'a.ts', 'export const one = 1;\n', 'export const one = 1;\nexport const two = 2;\n');
-    const b = change(at, 'b.ts', 'import { one } from "./a";\nexport const x = one;\n', 'import { one, two } from "./a";\nexport const x = one + two;\n');
+    const b = change(
+      at,
+      'b.ts',
+      'import { one } from "./a";\nexport const x = one;\n',
+      'import { one, two } from "./a";\nexport const x = one + two;\n',
+    );
     expect(verifyChanges([a, b]).rejected).toEqual([]);
     // Now a's change also adds an error: a goes back, and then b's change no longer compiles.
     const aBad = { ...a, after: `${a.after}export const bad: string = 1;\n` };
@@ -89,7 +114,10 @@ describe('verifyChanges', () => {
 describe('newDiagnostics', () => {
   it('subtracts the old ones as a multiset', () => {
     const d = (code: number, message: string, line = 1) => ({ line, column: 1, code, message });
-    expect(newDiagnostics([d(1, 'a'), d(2, 'b')], [d(2, 'b', 9), d(1, 'a', 5), d(1, 'a', 7), d(3, 'c')])).toEqual([d(1, 'a', 7), d(3, 'c')]);
+    expect(newDiagnostics([d(1, 'a'), d(2, 'b')], [d(2, 'b', 9), d(1, 'a', 5), d(1, 'a', 7), d(3, 'c')])).toEqual([
+      d(1, 'a', 7),
+      d(3, 'c'),
+    ]);
     expect(newDiagnostics([d(1, 'a')], [])).toEqual([]);
   });
 });

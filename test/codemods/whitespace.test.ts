@@ -106,7 +106,11 @@ interface BabelToken {
 function tokensOf(text: string): { label: string; start: number; end: number }[] {
   const j = jscodeshift.withParser('ts');
   const file = (parseForTextEdits(j, text).get() as { node: { tokens: BabelToken[] } }).node;
-  return file.tokens.map((token) => ({ label: typeof token.type === 'string' ? token.type : token.type.label, start: token.start, end: token.end }));
+  return file.tokens.map((token) => ({
+    label: typeof token.type === 'string' ? token.type : token.type.label,
+    start: token.start,
+    end: token.end,
+  }));
 }
 
 /**
@@ -163,7 +167,11 @@ const VARIANTS: readonly Variant[] = [
   { label: 'CRLF', convert: toCrlf },
   { label: 'semicolon-free', convert: toNoSemicolons },
   { label: 'double-quoted', convert: toDoubleQuotes },
-  { label: 'semicolon-free and double-quoted', convert: (text) => toDoubleQuotes(toNoSemicolons(text)), parts: [toNoSemicolons, toDoubleQuotes] },
+  {
+    label: 'semicolon-free and double-quoted',
+    convert: (text) => toDoubleQuotes(toNoSemicolons(text)),
+    parts: [toNoSemicolons, toDoubleQuotes],
+  },
 ];
 
 describe.each(names)('%s', (name) => {
@@ -175,7 +183,8 @@ describe.each(names)('%s', (name) => {
         const outputPath = join(FIXTURES, name, `${c}.output.ts`);
         const input = readFileSync(inputPath, 'utf8');
         const expected = existsSync(outputPath) ? readFileSync(outputPath, 'utf8') : null;
-        const refusal = variant.convert === toTabs ? tabsRefusal(input, expected) : variant.convert === toCrlf ? undefined : styleRefusal(input, variant);
+        const refusal =
+          variant.convert === toTabs ? tabsRefusal(input, expected) : variant.convert === toCrlf ? undefined : styleRefusal(input, variant);
         if (refusal !== undefined) {
           it.skip(`${c} (skipped: ${refusal})`, () => {});
           continue;
@@ -193,7 +202,12 @@ describe.each(names)('%s', (name) => {
   it('runs most of its cases with tabs (the template-literal skip is narrow)', () => {
     const skipped = found.filter((c) => {
       const outputPath = join(FIXTURES, name, `${c}.output.ts`);
-      return tabsRefusal(readFileSync(join(FIXTURES, name, `${c}.input.ts`), 'utf8'), existsSync(outputPath) ? readFileSync(outputPath, 'utf8') : null) !== undefined;
+      return (
+        tabsRefusal(
+          readFileSync(join(FIXTURES, name, `${c}.input.ts`), 'utf8'),
+          existsSync(outputPath) ? readFileSync(outputPath, 'utf8') : null,
+        ) !== undefined
+      );
     });
     expect(skipped.length).toBeLessThan(found.length / 2);
   });
@@ -219,7 +233,9 @@ describe('parseForTextEdits', () => {
   it('maps comments and tokens too', () => {
     const source = 'x();\r\n\t// note\r\n\ty(); /* end */\r\n';
     const file = (parseForTextEdits(j, source).get() as { node: { tokens: { type: unknown; start: number; end: number }[] } }).node;
-    const comments = file.tokens.filter((token) => token.type === 'CommentLine' || token.type === 'CommentBlock').map((token) => source.slice(token.start, token.end));
+    const comments = file.tokens
+      .filter((token) => token.type === 'CommentLine' || token.type === 'CommentBlock')
+      .map((token) => source.slice(token.start, token.end));
     expect(comments).toEqual(['// note', '/* end */']);
   });
 
@@ -258,8 +274,16 @@ describe('bounded migrate on tab-indented and CRLF files', () => {
     '}',
     '',
   ].join('\n');
-  const CRLF = ['export async function load(url: string) {', '  const res = await fetch(url);', '  return res.json();', '}', ''].join('\r\n');
-  const CRLF_OUT = ['export async function load(url: string) {', '  const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });', '  return res.json();', '}', ''].join('\r\n');
+  const CRLF = ['export async function load(url: string) {', '  const res = await fetch(url);', '  return res.json();', '}', ''].join(
+    '\r\n',
+  );
+  const CRLF_OUT = [
+    'export async function load(url: string) {',
+    '  const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });',
+    '  return res.json();',
+    '}',
+    '',
+  ].join('\r\n');
 
   it('rewrites them byte for byte as expected, and a second run changes nothing', async () => {
     const root = project({ 'tabs.ts': TABS, 'crlf.ts': CRLF });

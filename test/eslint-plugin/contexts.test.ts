@@ -78,7 +78,12 @@ untypedTester().run('no-sync-io-in-async: tests, scripts and CLIs', noSyncIo, {
     {
       code: `${READ}// DO NOT EDIT without telling the on-call.\n`,
       filename: here('src/report.ts'),
-      errors: [{ ...READ_ERROR, suggestions: [{ ...READ_ERROR.suggestions[0]!, output: `${READ_FIXED}// DO NOT EDIT without telling the on-call.\n` }] }],
+      errors: [
+        {
+          ...READ_ERROR,
+          suggestions: [{ ...READ_ERROR.suggestions[0]!, output: `${READ_FIXED}// DO NOT EDIT without telling the on-call.\n` }],
+        },
+      ],
     },
     // "example" or "migrations" in a file's own name is no folder of them.
     { code: READ, filename: here('src/example-report.ts'), errors: [READ_ERROR] },
@@ -113,7 +118,10 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     { code: `import { useState } from 'react';\nimport clsx from 'clsx';\nimport './view.css';\n${FETCH}`, filename: here('src/view.tsx') },
     { code: `${FETCH}window.addEventListener('load', () => load('1'));\n`, filename: here('src/page.ts') },
     // DOM event handling: an editor plugin's drop handler (Outline's shared/editor/plugins/UploadPlugin).
-    { code: `${FETCH}export const onDrop = (event: DragEvent) => {\n  event.preventDefault();\n  void load('1');\n};\n`, filename: here('shared/editor/upload.ts') },
+    {
+      code: `${FETCH}export const onDrop = (event: DragEvent) => {\n  event.preventDefault();\n  void load('1');\n};\n`,
+      filename: here('shared/editor/upload.ts'),
+    },
     // Every file of a UI package (react-dom, no server framework).
     { code: FETCH, filename: here('ui-app/src/api.ts') },
     // The package.json browser field names dist/web.js: its source is src/web.ts.
@@ -126,9 +134,18 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     { code: FETCH, filename: here('src/util/testing/tools/search.ts') },
     // React modules of a package that also runs a Koa server (Outline's app/): they import React,
     // a UI library, or hold JSX, and import nothing of the server's.
-    { code: `import * as React from 'react';\nimport { observer } from 'mobx-react';\nimport stores from '~/stores';\n${FETCH}`, filename: here('koa-app/app/components/Doc.tsx') },
-    { code: `import { useEffect } from 'react';\nimport ApiClient from '~/utils/ApiClient';\n${FETCH}`, filename: here('koa-app/app/hooks/useItems.ts') },
-    { code: `import Flex from '@shared/components/Flex';\n${FETCH}export const Home = () => <Flex gap={4} />;\n`, filename: here('koa-app/app/scenes/Home.tsx') },
+    {
+      code: `import * as React from 'react';\nimport { observer } from 'mobx-react';\nimport stores from '~/stores';\n${FETCH}`,
+      filename: here('koa-app/app/components/Doc.tsx'),
+    },
+    {
+      code: `import { useEffect } from 'react';\nimport ApiClient from '~/utils/ApiClient';\n${FETCH}`,
+      filename: here('koa-app/app/hooks/useItems.ts'),
+    },
+    {
+      code: `import Flex from '@shared/components/Flex';\n${FETCH}export const Home = () => <Flex gap={4} />;\n`,
+      filename: here('koa-app/app/scenes/Home.tsx'),
+    },
   ],
   invalid: [
     { code: FETCH, filename: here('src/items.ts'), errors: [fetchError(FETCH)] },
@@ -160,7 +177,12 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     {
       code: `import fs from 'node:fs';\n${FETCH}export const w = globalThis.window?.location;\nwindow.addEventListener('x', () => fs);\n`,
       filename: here('src/iso.ts'),
-      errors: [fetchError(`import fs from 'node:fs';\n${FETCH}export const w = globalThis.window?.location;\nwindow.addEventListener('x', () => fs);\n`, 3)],
+      errors: [
+        fetchError(
+          `import fs from 'node:fs';\n${FETCH}export const w = globalThis.window?.location;\nwindow.addEventListener('x', () => fs);\n`,
+          3,
+        ),
+      ],
     },
     // preventDefault without its call is no DOM event handling.
     {
@@ -184,7 +206,12 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     {
       code: `import { User } from '@server/models';\n${FETCH}export const Welcome = (props: { user: User }) => <p>{props.user.name}</p>;\n`,
       filename: here('koa-app/emails/Welcome.tsx'),
-      errors: [fetchError(`import { User } from '@server/models';\n${FETCH}export const Welcome = (props: { user: User }) => <p>{props.user.name}</p>;\n`, 3)],
+      errors: [
+        fetchError(
+          `import { User } from '@server/models';\n${FETCH}export const Welcome = (props: { user: User }) => <p>{props.user.name}</p>;\n`,
+          3,
+        ),
+      ],
     },
     // …or imports a server package…
     {
@@ -201,7 +228,11 @@ untypedTester().run('require-timeout: browser code', requireTimeout, {
     {
       code: `${FETCH}export const links = (dom: { document: Document }) => dom.document.querySelectorAll('a');\nexport const first = () => document.querySelectorAll('p');\n`,
       filename: here('koa-app/server/converters/html.ts'),
-      errors: [fetchError(`${FETCH}export const links = (dom: { document: Document }) => dom.document.querySelectorAll('a');\nexport const first = () => document.querySelectorAll('p');\n`)],
+      errors: [
+        fetchError(
+          `${FETCH}export const links = (dom: { document: Document }) => dom.document.querySelectorAll('a');\nexport const first = () => document.querySelectorAll('p');\n`,
+        ),
+      ],
     },
   ],
 });
@@ -219,7 +250,14 @@ describe('no-unthrottled-provider-call: the same loop on the server', () => {
     const linter = new Linter({ configType: 'flat' });
     const messages = linter.verify(
       CHAT,
-      [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, plugins: { bounded: plugin }, rules: { 'bounded/no-unthrottled-provider-call': 'error' } }],
+      [
+        {
+          files: ['**/*.ts'],
+          languageOptions: { parser: tsParser },
+          plugins: { bounded: plugin },
+          rules: { 'bounded/no-unthrottled-provider-call': 'error' },
+        },
+      ],
       here('src/tagger.ts'),
     );
     expect(messages.map((message) => [message.ruleId, message.line])).toEqual([['bounded/no-unthrottled-provider-call', 5]]);
@@ -310,10 +348,21 @@ const PER_CALL = `import { Client } from 'pg';\nexport async function count() {\
 describe('no-per-call-connection: tests', () => {
   const lint = (file: string) =>
     new Linter({ configType: 'flat' })
-      .verify(PER_CALL, [{ files: ['**/*.ts'], languageOptions: { parser: tsParser }, plugins: { bounded: plugin }, rules: { 'bounded/no-per-call-connection': 'error' } }], here(file))
+      .verify(
+        PER_CALL,
+        [
+          {
+            files: ['**/*.ts'],
+            languageOptions: { parser: tsParser },
+            plugins: { bounded: plugin },
+            rules: { 'bounded/no-per-call-connection': 'error' },
+          },
+        ],
+        here(file),
+      )
       .map((message) => [message.ruleId, message.line]);
 
-  it('skips a test\'s connection, which lives as long as the test', () => {
+  it("skips a test's connection, which lives as long as the test", () => {
     expect(lint('src/db.test.ts')).toEqual([]);
     expect(lint('test/helpers/db.ts')).toEqual([]);
   });

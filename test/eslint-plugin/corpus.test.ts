@@ -64,7 +64,8 @@ function slice(files: readonly string[]): string[] {
 
 function config(strict: boolean): Linter.Config[] {
   const rules: Linter.RulesRecord = {};
-  for (const name of Object.keys(plugin.rules)) rules[`bounded/${name}`] = strict && name !== 'no-sync-io-in-async' ? ['error', { strict: true }] : 'error';
+  for (const name of Object.keys(plugin.rules))
+    rules[`bounded/${name}`] = strict && name !== 'no-sync-io-in-async' ? ['error', { strict: true }] : 'error';
   return [
     {
       files: ['**/*.{js,mjs,cjs,ts,mts,cts}'],

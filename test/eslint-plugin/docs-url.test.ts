@@ -13,7 +13,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('rule docs URLs', () => {
   const packed = (): string[] => {
-    const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--workspace', 'eslint-plugin-bounded'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--workspace', 'eslint-plugin-bounded'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return (JSON.parse(output) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path);
   };
 
@@ -28,7 +32,9 @@ describe('rule docs URLs', () => {
   });
 
   it('the base is an absolute URL into the repository named in package.json', async () => {
-    const manifest = (await import('../../eslint-plugin/package.json', { with: { type: 'json' } })).default as { repository: { url: string } };
+    const manifest = (await import('../../eslint-plugin/package.json', { with: { type: 'json' } })).default as {
+      repository: { url: string };
+    };
     const repository = manifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
     expect(RULE_DOCS_BASE.startsWith(`${repository}/blob/`)).toBe(true);
   });

@@ -15,11 +15,57 @@ import plugin from '../../eslint-plugin/index.js';
 const RUNS = Number(process.env.BOUNDED_FUZZ_RUNS ?? 200);
 const SEED = Number(process.env.BOUNDED_FUZZ_SEED ?? 15);
 
-const names = fc.constantFrom('xs', 'items', 'urls', 'ids', 'fn', 'fn2', 'load', 'pool', 'client', 'openai', 'limit', 'sem', 'res', 'req', 'x', 'i', 'row');
+const names = fc.constantFrom(
+  'xs',
+  'items',
+  'urls',
+  'ids',
+  'fn',
+  'fn2',
+  'load',
+  'pool',
+  'client',
+  'openai',
+  'limit',
+  'sem',
+  'res',
+  'req',
+  'x',
+  'i',
+  'row',
+);
 /** Names a fan-out maps with, and that declarations (overloads, `declare`) define. */
 const mappers = fc.constantFrom('fn', 'fn2', 'load');
-const methods = fc.constantFrom('map', 'forEach', 'flatMap', 'filter', 'slice', 'push', 'then', 'query', 'connect', 'release', 'end', 'create', 'run', 'get', 'send', 'readFileSync', 'hashSync');
-const types = fc.constantFrom('string', 'number', 'string[]', 'Promise<void>', 'unknown', '[string, number]', 'Record<string, number>', 'readonly string[]', '(x: string) => Promise<void>');
+const methods = fc.constantFrom(
+  'map',
+  'forEach',
+  'flatMap',
+  'filter',
+  'slice',
+  'push',
+  'then',
+  'query',
+  'connect',
+  'release',
+  'end',
+  'create',
+  'run',
+  'get',
+  'send',
+  'readFileSync',
+  'hashSync',
+);
+const types = fc.constantFrom(
+  'string',
+  'number',
+  'string[]',
+  'Promise<void>',
+  'unknown',
+  '[string, number]',
+  'Record<string, number>',
+  'readonly string[]',
+  '(x: string) => Promise<void>',
+);
 
 /** Calls bounded's rules look for, written as their users write them. */
 const knownCalls = fc.constantFrom(
@@ -56,7 +102,9 @@ const { expression } = fc.letrec<{ expression: string }>((tie) => ({
     knownCalls,
     fc.integer({ min: 0, max: 20 }).map(String),
     fc.constantFrom('"text"', '`t${x}`', 'null', 'undefined', 'this', 'this.client', 'this.pool?.query', '[]', '{}', 'Infinity'),
-    fc.tuple(tie('expression'), methods, fc.array(tie('expression'), { maxLength: 2 })).map(([object, method, args]) => `(${object}).${method}(${args.join(', ')})`),
+    fc
+      .tuple(tie('expression'), methods, fc.array(tie('expression'), { maxLength: 2 }))
+      .map(([object, method, args]) => `(${object}).${method}(${args.join(', ')})`),
     fc.tuple(tie('expression'), methods, tie('expression')).map(([object, method, arg]) => `(${object})?.${method}?.(${arg})`),
     fc.tuple(tie('expression'), names).map(([object, name]) => `(${object})?.[${name}]`),
     fc.tuple(names, tie('expression')).map(([param, body]) => `((${param}) => (${body}))`),
@@ -71,10 +119,12 @@ const { expression } = fc.letrec<{ expression: string }>((tie) => ({
     fc.tuple(names, tie('expression')).map(([key, value]) => `{ ${key}: ${value}, ...(${value}) }`),
     fc.tuple(tie('expression'), tie('expression'), tie('expression')).map(([c, a, b]) => `(${c} ? (${a}) : (${b}))`),
     fc.tuple(tie('expression'), tie('expression')).map(([a, b]) => `((${a}) ?? ${b})`),
-    fc.tuple(fc.constantFrom('Promise.all', 'Promise.allSettled', 'Promise.any', 'Promise.race'), tie('expression')).map(([c, e]) => `${c}(${e})`),
-    fc.tuple(fc.constantFrom('Promise.all', 'Promise.allSettled'), names, fc.constantFrom('map', 'flatMap'), mappers).map(
-      ([c, items, method, mapper]) => `${c}(${items}.${method}(${mapper}))`,
-    ),
+    fc
+      .tuple(fc.constantFrom('Promise.all', 'Promise.allSettled', 'Promise.any', 'Promise.race'), tie('expression'))
+      .map(([c, e]) => `${c}(${e})`),
+    fc
+      .tuple(fc.constantFrom('Promise.all', 'Promise.allSettled'), names, fc.constantFrom('map', 'flatMap'), mappers)
+      .map(([c, items, method, mapper]) => `${c}(${items}.${method}(${mapper}))`),
     fc.tuple(names, tie('expression')).map(([name, e]) => `new ${name.charAt(0).toUpperCase()}${name.slice(1)}(${e})`),
   ),
 }));
@@ -86,13 +136,17 @@ const statement: fc.Arbitrary<string> = fc.letrec<{ statement: string }>((tie) =
     fc.tuple(fc.constantFrom('const', 'let'), names, expression).map(([kind, name, e]) => `${kind} ${name} = ${e};`),
     fc.tuple(names, expression).map(([name, e]) => `${name} ??= ${e};`),
     expression.map((e) => `return ${e};`),
-    fc.tuple(names, expression, fc.array(tie('statement'), { maxLength: 3 })).map(([name, e, body]) => `for (const ${name} of ${e}) { ${body.join(' ')} }`),
-    fc.tuple(expression, fc.array(tie('statement'), { maxLength: 3 })).map(([e, body]) => `for (let i = 0; i < (${e}); i++) { ${body.join(' ')} }`),
+    fc
+      .tuple(names, expression, fc.array(tie('statement'), { maxLength: 3 }))
+      .map(([name, e, body]) => `for (const ${name} of ${e}) { ${body.join(' ')} }`),
+    fc
+      .tuple(expression, fc.array(tie('statement'), { maxLength: 3 }))
+      .map(([e, body]) => `for (let i = 0; i < (${e}); i++) { ${body.join(' ')} }`),
     fc.tuple(expression, fc.array(tie('statement'), { maxLength: 2 })).map(([e, body]) => `while (${e}) { ${body.join(' ')} break; }`),
     fc.tuple(expression, tie('statement'), tie('statement')).map(([c, a, b]) => `if (${c}) { ${a} } else { ${b} }`),
-    fc.tuple(fc.array(tie('statement'), { maxLength: 2 }), fc.array(tie('statement'), { maxLength: 2 })).map(
-      ([body, cleanup]) => `try { ${body.join(' ')} } catch (error) { throw error; } finally { ${cleanup.join(' ')} }`,
-    ),
+    fc
+      .tuple(fc.array(tie('statement'), { maxLength: 2 }), fc.array(tie('statement'), { maxLength: 2 }))
+      .map(([body, cleanup]) => `try { ${body.join(' ')} } catch (error) { throw error; } finally { ${cleanup.join(' ')} }`),
     fc.tuple(expression).map(([e]) => `if (xs.length > 100) throw new Error(String(${e}));`),
     fc.tuple(names, expression).map(([name, e]) => `using ${name} = ${e};`),
   ),
@@ -105,16 +159,27 @@ const declaration = fc.oneof(
   fc.tuple(names, types, body).map(([name, type, b]) => `export async function ${name}Handler(${name}: ${type}) {\n  ${b}\n}`),
   fc.tuple(names, body).map(([name, b]) => `function ${name}Sync(a: number) {\n  ${b}\n}`),
   fc.tuple(mappers, types, types).map(([name, a, r]) => `declare function ${name}(x: ${a}): ${r};`),
-  fc.tuple(mappers, types, types, body).map(
-    ([name, a, b, impl]) => `function ${name}(x: ${a}): Promise<void>;\nfunction ${name}(x: ${b}): Promise<void>;\nasync function ${name}(x: any) {\n  ${impl}\n}`,
-  ),
-  fc.tuple(mappers, types).map(([name, a]) => `declare function ${name}(x: ${a}): Promise<void>;\ndeclare function ${name}(x: number, y: ${a}): Promise<void>;`),
+  fc
+    .tuple(mappers, types, types, body)
+    .map(
+      ([name, a, b, impl]) =>
+        `function ${name}(x: ${a}): Promise<void>;\nfunction ${name}(x: ${b}): Promise<void>;\nasync function ${name}(x: any) {\n  ${impl}\n}`,
+    ),
+  fc
+    .tuple(mappers, types)
+    .map(([name, a]) => `declare function ${name}(x: ${a}): Promise<void>;\ndeclare function ${name}(x: number, y: ${a}): Promise<void>;`),
   fc.tuple(names, body).map(([name, b]) => `export function* ${name}Gen(xs: string[]) {\n  ${b}\n  yield* xs;\n  yield ${name};\n}`),
-  fc.tuple(names, body).map(([name, b]) => `export async function* ${name}Stream(xs: string[]) {\n  ${b}\n  for await (const x of xs) yield await fetch(x);\n}`),
-  fc.tuple(names, expression, body, body).map(
-    ([name, init, method, ctor]) =>
-      `export class ${name.toUpperCase()}Service {\n  private pool = ${init};\n  static #count = 0;\n  constructor(private readonly client: unknown) {\n  ${ctor}\n  }\n  get size() { return 1; }\n  async run(xs: string[]) {\n  ${method}\n  }\n  declare extra: string;\n  static { ${name}; }\n}`,
-  ),
+  fc
+    .tuple(names, body)
+    .map(
+      ([name, b]) => `export async function* ${name}Stream(xs: string[]) {\n  ${b}\n  for await (const x of xs) yield await fetch(x);\n}`,
+    ),
+  fc
+    .tuple(names, expression, body, body)
+    .map(
+      ([name, init, method, ctor]) =>
+        `export class ${name.toUpperCase()}Service {\n  private pool = ${init};\n  static #count = 0;\n  constructor(private readonly client: unknown) {\n  ${ctor}\n  }\n  get size() { return 1; }\n  async run(xs: string[]) {\n  ${method}\n  }\n  declare extra: string;\n  static { ${name}; }\n}`,
+    ),
   fc.tuple(names, body).map(([name, b]) => `export const ${name}Arrow = async (req: any, res: any) => {\n  ${b}\n};`),
   fc.tuple(names, body).map(([name, b]) => `app.get('/${name}', async (req, res) => {\n  ${b}\n});`),
   fc.tuple(names, body).map(([name, b]) => `export default { async ${name}(x: string) {\n  ${b}\n  } };`),
@@ -136,7 +201,7 @@ const IMPORTS = [
   "import pLimit from 'p-limit';",
   "import { mapBounded } from '@bounded/runtime';",
   "const express = require('express');",
-  "const app = express();",
+  'const app = express();',
   'const openai = new OpenAI();',
   'const anthropic = new Anthropic();',
   'const limit = pLimit(4);',
@@ -148,38 +213,53 @@ const program = fc
 
 function lintAll(linter: Linter, code: string, strict: boolean): Linter.LintMessage[] {
   const rules: Linter.RulesRecord = {};
-  for (const name of Object.keys(plugin.rules)) rules[`bounded/${name}`] = strict && name !== 'no-sync-io-in-async' ? ['error', { strict: true }] : 'error';
+  for (const name of Object.keys(plugin.rules))
+    rules[`bounded/${name}`] = strict && name !== 'no-sync-io-in-async' ? ['error', { strict: true }] : 'error';
   return linter.verify(
     code,
-    [{ files: ['**/*.ts'], languageOptions: { parser: tsParser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } }, plugins: { bounded: plugin }, rules }],
+    [
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tsParser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } },
+        plugins: { bounded: plugin },
+        rules,
+      },
+    ],
     '/virtual/src/fuzzed.ts',
   );
 }
 
 describe('fuzzed programs', () => {
-  it(`no rule throws on ${RUNS} generated programs (default and strict options)`, () => {
-    const linter = new Linter({ configType: 'flat', cwd: '/virtual' });
-    let parsed = 0;
-    let findings = 0;
-    fc.assert(
-      fc.property(program, (code) => {
-        for (const strict of [false, true]) {
-          const messages = lintAll(linter, code, strict);
-          if (messages.some((message) => message.fatal === true)) return;
-          findings += messages.length;
-        }
-        parsed++;
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-    // Most programs parse, and the rules find things in them: the rules did run.
-    expect(parsed).toBeGreaterThan(RUNS * 0.6);
-    expect(findings).toBeGreaterThan(RUNS);
-  }, 60_000 + RUNS * 200);
+  it(
+    `no rule throws on ${RUNS} generated programs (default and strict options)`,
+    () => {
+      const linter = new Linter({ configType: 'flat', cwd: '/virtual' });
+      let parsed = 0;
+      let findings = 0;
+      fc.assert(
+        fc.property(program, (code) => {
+          for (const strict of [false, true]) {
+            const messages = lintAll(linter, code, strict);
+            if (messages.some((message) => message.fatal === true)) return;
+            findings += messages.length;
+          }
+          parsed++;
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      // Most programs parse, and the rules find things in them: the rules did run.
+      expect(parsed).toBeGreaterThan(RUNS * 0.6);
+      expect(findings).toBeGreaterThan(RUNS);
+    },
+    60_000 + RUNS * 200,
+  );
 
   it('the overloaded and declared mapper of issue 15 is among what the grammar writes', () => {
     const linter = new Linter({ configType: 'flat', cwd: '/virtual' });
     const code = `declare function fn(x: string): Promise<void>;\nfunction fn2(a: number): Promise<void>;\nfunction fn2(a: string): Promise<void>;\nasync function fn2(a: any) {}\nexport async function go(xs: string[]) { await Promise.all(xs.map(fn)); await Promise.all(xs.map(fn2)); }\n`;
-    expect(lintAll(linter, code, false).map((message) => message.ruleId)).toEqual(['bounded/no-unbounded-concurrency', 'bounded/no-unbounded-concurrency']);
+    expect(lintAll(linter, code, false).map((message) => message.ruleId)).toEqual([
+      'bounded/no-unbounded-concurrency',
+      'bounded/no-unbounded-concurrency',
+    ]);
   });
 });

@@ -181,9 +181,14 @@ const readFile = util.promisify(fs.readFile);`,
           messageId: 'promisify',
           line: 3,
           data: { call: 'util.promisify(fs.readFile)', replacement: 'fs.promises.readFile' },
-          suggestions: [{ messageId: 'useFsPromises', output: `import fs from 'node:fs';
+          suggestions: [
+            {
+              messageId: 'useFsPromises',
+              output: `import fs from 'node:fs';
 import util from 'node:util';
-const readFile = fs.promises.readFile;` }],
+const readFile = fs.promises.readFile;`,
+            },
+          ],
         },
       ],
     },

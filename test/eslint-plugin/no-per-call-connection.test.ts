@@ -9,7 +9,12 @@ const PG = "create one pool at module scope and share it (`getPool('main')` from
 const MYSQL = 'create one pool at module scope (`createPool`) and share it';
 const REDIS = 'create the client once at module scope and share it';
 const ORM_INSTEAD = 'create it once at module scope (or lazily, once) and share it: it holds a pool of its own';
-const perCall = (call: string, where: string, what: 'a new connection' | 'a new connection pool', instead = PG) => ({ call, where, what, instead });
+const perCall = (call: string, where: string, what: 'a new connection' | 'a new connection pool', instead = PG) => ({
+  call,
+  where,
+  what,
+  instead,
+});
 
 untypedTester().run('no-per-call-connection', rule, {
   valid: [
@@ -261,7 +266,10 @@ export async function lookup(url: string, key: string) {
   const redis = createRedis(url);
   return redis.get(key);
 }`,
-      errors: [{ messageId: 'perCall', line: 2 }, { messageId: 'perCall', line: 2 }],
+      errors: [
+        { messageId: 'perCall', line: 2 },
+        { messageId: 'perCall', line: 2 },
+      ],
     },
     // A promise that resolves with something else drops the client it built.
     {
@@ -275,7 +283,9 @@ connection.connect = async function (options) {
   });
 };`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 5, data: perCall('createClient()', 'this function', 'a new connection', REDIS), suggestions: [] }],
+      errors: [
+        { messageId: 'perCall', line: 5, data: perCall('createClient()', 'this function', 'a new connection', REDIS), suggestions: [] },
+      ],
     },
     // The same assignment under a name that is no set-up code.
     {
@@ -311,7 +321,14 @@ export async function countRows(options: DataSourceOptions, table: string) {
   return store.count(table);
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 4, data: perCall('new DataSource()', '`countRows`', 'a new connection pool', ORM_INSTEAD), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 4,
+          data: perCall('new DataSource()', '`countRows`', 'a new connection pool', ORM_INSTEAD),
+          suggestions: [],
+        },
+      ],
     },
     // The incident: a new connection per operation.
     {
@@ -504,7 +521,14 @@ export async function findOrder(id: number) {
   return rows;
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 3, data: perCall('mysql.createConnection()', '`findOrder`', 'a new connection', MYSQL), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('mysql.createConnection()', '`findOrder`', 'a new connection', MYSQL),
+          suggestions: [],
+        },
+      ],
     },
     // mysql with require in place.
     {
@@ -515,7 +539,9 @@ export async function findOrder(id: number) {
 }
 module.exports = { query };`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 2, data: perCall('createConnection()', '`query`', 'a new connection', MYSQL), suggestions: [] }],
+      errors: [
+        { messageId: 'perCall', line: 2, data: perCall('createConnection()', '`query`', 'a new connection', MYSQL), suggestions: [] },
+      ],
     },
     // mysql2: a pool per call, hoistable.
     {
@@ -563,7 +589,9 @@ app.post('/rate', async (req, res) => {
   res.json({ hits });
 });`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 5, data: perCall('new Redis()', 'a request handler', 'a new connection', REDIS), suggestions: [] }],
+      errors: [
+        { messageId: 'perCall', line: 5, data: perCall('new Redis()', 'a request handler', 'a new connection', REDIS), suggestions: [] },
+      ],
     },
     // node-redis.
     {
@@ -574,7 +602,9 @@ export async function getSession(id: string) {
   return client.get(\`session:\${id}\`);
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 3, data: perCall('createClient()', '`getSession`', 'a new connection', REDIS), suggestions: [] }],
+      errors: [
+        { messageId: 'perCall', line: 3, data: perCall('createClient()', '`getSession`', 'a new connection', REDIS), suggestions: [] },
+      ],
     },
     // MongoDB.
     {
@@ -585,7 +615,14 @@ export async function findProduct(sku: string) {
   return mongo.db('shop').collection('products').findOne({ sku });
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 3, data: perCall('new MongoClient()', '`findProduct`', 'a new connection pool', REDIS), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('new MongoClient()', '`findProduct`', 'a new connection pool', REDIS),
+          suggestions: [],
+        },
+      ],
     },
     // A named request handler.
     {
@@ -597,7 +634,14 @@ http.createServer(async function onRequest(req, res) {
   await pool.end();
 });`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', 'the request handler `onRequest`', 'a new connection pool'), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 4,
+          data: perCall('new Pool()', 'the request handler `onRequest`', 'a new connection pool'),
+          suggestions: [],
+        },
+      ],
     },
     // A "getter" with no memo creates a pool on every call.
     {
@@ -897,7 +941,9 @@ export async function getUser(id: string) {
   }
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`getUser`', 'a new connection pool', ORM), suggestions: [] }],
+      errors: [
+        { messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`getUser`', 'a new connection pool', ORM), suggestions: [] },
+      ],
     },
     // Opened as it is built, and used for one call.
     {
@@ -911,7 +957,14 @@ export async function countOrders(region: string) {
   }
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 3, data: perCall('new DataSource()', '`countOrders`', 'a new connection pool', ORM), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 3,
+          data: perCall('new DataSource()', '`countOrders`', 'a new connection pool', ORM),
+          suggestions: [],
+        },
+      ],
     },
     // Opened as it is built and stored in a registry with no lookup first: a new one on every call.
     {
@@ -923,7 +976,14 @@ export function regionSource(req: Request, res: Response) {
   res.end();
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 4, data: perCall('new DataSource()', 'the request handler `regionSource`', 'a new connection pool', ORM), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 4,
+          data: perCall('new DataSource()', 'the request handler `regionSource`', 'a new connection pool', ORM),
+          suggestions: [],
+        },
+      ],
     },
     {
       code: `import knex from 'knex';
@@ -1095,7 +1155,14 @@ export default async function handler(req, res) {
   res.json((await pool.query('select 1')).rows);
 }`,
       output: null,
-      errors: [{ messageId: 'perCall', line: 4, data: perCall('new Pool()', 'the request handler `handler`', 'a new connection pool'), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'perCall',
+          line: 4,
+          data: perCall('new Pool()', 'the request handler `handler`', 'a new connection pool'),
+          suggestions: [],
+        },
+      ],
     },
     // An instance field opens a client for every instance, and a route handler makes one per request.
     {

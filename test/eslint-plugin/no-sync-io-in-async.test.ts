@@ -46,7 +46,10 @@ export class Keys {
     // A non-Sync export of child_process.
     `import { exec } from 'node:child_process'; export async function run() { exec('ls'); }`,
     // Allowed by option.
-    { code: `import fs from 'fs'; export async function f(p: string) { return fs.existsSync(p); }`, options: [{ allow: ['fs.existsSync'] }] },
+    {
+      code: `import fs from 'fs'; export async function f(p: string) { return fs.existsSync(p); }`,
+      options: [{ allow: ['fs.existsSync'] }],
+    },
     // Atomics.waitAsync does not block.
     `export async function f(buffer: Int32Array) { await Atomics.waitAsync(buffer, 0, 0).value; }`,
     // A callback that is not a request handler.
@@ -201,7 +204,9 @@ export async function load(path: string) {
     },
     {
       code: `import { generateKeyPairSync } from 'node:crypto';\nexport async function rotate() {\n  return generateKeyPairSync('ed25519');\n}`,
-      errors: [{ messageId: 'blocking', line: 3, data: { call: 'generateKeyPairSync', instead: 'the asynchronous `crypto.generateKeyPair`' } }],
+      errors: [
+        { messageId: 'blocking', line: 3, data: { call: 'generateKeyPairSync', instead: 'the asynchronous `crypto.generateKeyPair`' } },
+      ],
     },
     {
       code: `import fse from 'fs-extra';\nexport async function settings(path: string) {\n  return fse.readJsonSync(path);\n}`,
@@ -247,15 +252,15 @@ export async function load(path: string) {
     },
     {
       code: `import { readFileSync as read } from 'fs';\nexport async function f() {\n  return read('a');\n}`,
-      errors: [{ messageId: 'blocking', line: 3, data: { call: 'read', instead: '`await fs.promises.readFile(…)`' }}],
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'read', instead: '`await fs.promises.readFile(…)`' } }],
     },
     {
       code: `const { execSync } = require('child_process');\nasync function deploy() {\n  execSync('git pull');\n}`,
-      errors: [{ messageId: 'blocking', line: 3, data: { call: 'execSync', instead: 'the asynchronous `child_process.exec`' }}],
+      errors: [{ messageId: 'blocking', line: 3, data: { call: 'execSync', instead: 'the asynchronous `child_process.exec`' } }],
     },
     {
       code: `import express from 'express';\nimport fs from 'fs';\nconst app = express();\napp.get('/report', (req, res) => {\n  res.send(fs.readFileSync('report.html'));\n});`,
-      errors: [{ messageId: 'blockingHandler', line: 5}],
+      errors: [{ messageId: 'blockingHandler', line: 5 }],
     },
     {
       code: `import http from 'node:http';\nimport { spawnSync } from 'node:child_process';\nhttp.createServer((req, res) => {\n  spawnSync('convert', ['a.png']);\n  res.end();\n});`,

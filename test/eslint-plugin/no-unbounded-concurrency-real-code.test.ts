@@ -477,7 +477,12 @@ export const summarize = (texts: string[]) => model.batch(texts);`,
         {
           messageId: 'libraryFanOut',
           line: 3,
-          data: { call: 'model.batch', what: 'starts every input at once (maxConcurrency defaults to Infinity)', option: 'maxConcurrency', concurrency: 10 },
+          data: {
+            call: 'model.batch',
+            what: 'starts every input at once (maxConcurrency defaults to Infinity)',
+            option: 'maxConcurrency',
+            concurrency: 10,
+          },
         },
       ],
     },
@@ -494,14 +499,36 @@ export const summarize = (texts: string[]) => chain.batch(texts.map((text) => ({
       code: `import { OpenAIEmbeddings } from '@langchain/openai';
 const embeddings = new OpenAIEmbeddings();
 export const embedAll = (chunks: string[]) => embeddings.embedDocuments(chunks);`,
-      errors: [{ messageId: 'libraryFanOut', line: 3, data: { call: 'embeddings.embedDocuments', what: "sends every batch of texts at once (the model's maxConcurrency defaults to Infinity)", option: 'maxConcurrency', concurrency: 10 } }],
+      errors: [
+        {
+          messageId: 'libraryFanOut',
+          line: 3,
+          data: {
+            call: 'embeddings.embedDocuments',
+            what: "sends every batch of texts at once (the model's maxConcurrency defaults to Infinity)",
+            option: 'maxConcurrency',
+            concurrency: 10,
+          },
+        },
+      ],
     },
     // embedMany without maxParallelCalls, or with Infinity.
     {
       code: `import { embedMany } from 'ai';
 import { openai } from '@ai-sdk/openai';
 export const embedAll = (values: string[]) => embedMany({ model: openai.embedding('text-embedding-3-small'), values });`,
-      errors: [{ messageId: 'libraryFanOut', line: 3, data: { call: 'embedMany', what: 'sends every chunk of values at once (maxParallelCalls defaults to Infinity)', option: 'maxParallelCalls', concurrency: 10 } }],
+      errors: [
+        {
+          messageId: 'libraryFanOut',
+          line: 3,
+          data: {
+            call: 'embedMany',
+            what: 'sends every chunk of values at once (maxParallelCalls defaults to Infinity)',
+            option: 'maxParallelCalls',
+            concurrency: 10,
+          },
+        },
+      ],
     },
     {
       code: `import { embedMany } from 'ai';

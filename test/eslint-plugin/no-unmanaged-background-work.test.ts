@@ -28,9 +28,12 @@ async function reindex(id: string) {}
 export async function save(id: string) { queue.add(() => reindex(id)); }`,
     `export default { async fetch(request: Request, env: unknown, ctx: { waitUntil(p: Promise<unknown>): void }) { ctx.waitUntil(fetch('https://log.internal')); return new Response('ok'); } };`,
     // A runner named by option.
-    { code: `async function audit(e: string) {}
+    {
+      code: `async function audit(e: string) {}
 declare const jobs: { enqueue(fn: () => Promise<void>): void };
-export async function handle(e: string) { jobs.enqueue(() => audit(e)); }`, options: [{ runners: ['jobs.enqueue'] }] },
+export async function handle(e: string) { jobs.enqueue(() => audit(e)); }`,
+      options: [{ runners: ['jobs.enqueue'] }],
+    },
     // A synchronous function, or a call that is not known to return a promise.
     `function log(m: string) {}
 export async function handle(m: string) { log(m); }`,
@@ -136,7 +139,9 @@ export class Orders {
           messageId: 'floating',
           line: 5,
           suggestions: [
-            { messageId: 'useBackground', output: `import { writeFile } from 'node:fs/promises';
+            {
+              messageId: 'useBackground',
+              output: `import { writeFile } from 'node:fs/promises';
 import { background } from '@bounded/runtime';
 export class Orders {
   async audit(id: string) {}
@@ -145,8 +150,11 @@ export class Orders {
     fetch('https://hooks.internal/placed').then(() => {});
     writeFile('/tmp/last', id);
   }
-}` },
-            { messageId: 'addAwait', output: `import { writeFile } from 'node:fs/promises';
+}`,
+            },
+            {
+              messageId: 'addAwait',
+              output: `import { writeFile } from 'node:fs/promises';
 export class Orders {
   async audit(id: string) {}
   async place(id: string) {
@@ -154,7 +162,8 @@ export class Orders {
     fetch('https://hooks.internal/placed').then(() => {});
     writeFile('/tmp/last', id);
   }
-}` },
+}`,
+            },
           ],
         },
         {
@@ -162,7 +171,9 @@ export class Orders {
           line: 6,
           data: { call: 'fetch()' },
           suggestions: [
-            { messageId: 'useBackground', output: `import { writeFile } from 'node:fs/promises';
+            {
+              messageId: 'useBackground',
+              output: `import { writeFile } from 'node:fs/promises';
 import { background } from '@bounded/runtime';
 export class Orders {
   async audit(id: string) {}
@@ -171,8 +182,11 @@ export class Orders {
     background(() => fetch('https://hooks.internal/placed').then(() => {}));
     writeFile('/tmp/last', id);
   }
-}` },
-            { messageId: 'addAwait', output: `import { writeFile } from 'node:fs/promises';
+}`,
+            },
+            {
+              messageId: 'addAwait',
+              output: `import { writeFile } from 'node:fs/promises';
 export class Orders {
   async audit(id: string) {}
   async place(id: string) {
@@ -180,14 +194,17 @@ export class Orders {
     await fetch('https://hooks.internal/placed').then(() => {});
     writeFile('/tmp/last', id);
   }
-}` },
+}`,
+            },
           ],
         },
         {
           messageId: 'floating',
           line: 7,
           suggestions: [
-            { messageId: 'useBackground', output: `import { writeFile } from 'node:fs/promises';
+            {
+              messageId: 'useBackground',
+              output: `import { writeFile } from 'node:fs/promises';
 import { background } from '@bounded/runtime';
 export class Orders {
   async audit(id: string) {}
@@ -196,8 +213,11 @@ export class Orders {
     fetch('https://hooks.internal/placed').then(() => {});
     background(() => writeFile('/tmp/last', id));
   }
-}` },
-            { messageId: 'addAwait', output: `import { writeFile } from 'node:fs/promises';
+}`,
+            },
+            {
+              messageId: 'addAwait',
+              output: `import { writeFile } from 'node:fs/promises';
 export class Orders {
   async audit(id: string) {}
   async place(id: string) {
@@ -205,7 +225,8 @@ export class Orders {
     fetch('https://hooks.internal/placed').then(() => {});
     await writeFile('/tmp/last', id);
   }
-}` },
+}`,
+            },
           ],
         },
       ],
@@ -313,11 +334,17 @@ export async function handle(m: string) { notify(m); }`,
           messageId: 'floating',
           line: 2,
           suggestions: [
-            { messageId: 'useBackground', output: `import { background } from '@bounded/runtime';
+            {
+              messageId: 'useBackground',
+              output: `import { background } from '@bounded/runtime';
 declare function notify(m: string): Promise<void>;
-export async function handle(m: string) { background(() => notify(m)); }` },
-            { messageId: 'addAwait', output: `declare function notify(m: string): Promise<void>;
-export async function handle(m: string) { await notify(m); }` },
+export async function handle(m: string) { background(() => notify(m)); }`,
+            },
+            {
+              messageId: 'addAwait',
+              output: `declare function notify(m: string): Promise<void>;
+export async function handle(m: string) { await notify(m); }`,
+            },
           ],
         },
       ],

@@ -403,7 +403,11 @@ export async function sweep(runIds: string[], threadId: string) {
         {
           messageId: 'inLoop',
           line: 5,
-          suggestions: [{ messageId: 'wrapClient', data: { client: 'openai', limiter: 'openai' }, output: `import OpenAI from 'openai';
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              data: { client: 'openai', limiter: 'openai' },
+              output: `import OpenAI from 'openai';
 import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function sweep(runIds: string[], threadId: string) {
@@ -411,7 +415,9 @@ export async function sweep(runIds: string[], threadId: string) {
     await openai.beta.threads.runs.cancel(runId, { thread_id: threadId });
     if (runId === '') throw new Error('empty');
   }
-}` }],
+}`,
+            },
+          ],
         },
       ],
     },
@@ -433,7 +439,11 @@ export async function drain(prompts: string[]) {
         {
           messageId: 'inLoop',
           line: 8,
-          suggestions: [{ messageId: 'wrapClient', data: { client: 'openai', limiter: 'openai' }, output: `import OpenAI from 'openai';
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              data: { client: 'openai', limiter: 'openai' },
+              output: `import OpenAI from 'openai';
 import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 export async function drain(prompts: string[]) {
@@ -445,7 +455,9 @@ export async function drain(prompts: string[]) {
       retries = 3;
     }
   }
-}` }],
+}`,
+            },
+          ],
         },
       ],
     },
@@ -464,7 +476,11 @@ export async function summaries(texts: string[]) {
         {
           messageId: 'inLoop',
           line: 7,
-          suggestions: [{ messageId: 'wrapClient', data: { client: 'openai', limiter: 'openai' }, output: `import OpenAI from 'openai';
+          suggestions: [
+            {
+              messageId: 'wrapClient',
+              data: { client: 'openai', limiter: 'openai' },
+              output: `import OpenAI from 'openai';
 import { throttleClient } from '@bounded/runtime';
 const openai = throttleClient(new OpenAI(), { limiter: 'openai' });
 const limited = <T,>(work: Promise<T>) =>
@@ -473,7 +489,9 @@ export async function summaries(texts: string[]) {
   const out = [];
   for (const text of texts) out.push(await limited(openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] })));
   return out;
-}` }],
+}`,
+            },
+          ],
         },
       ],
     },
@@ -1015,7 +1033,12 @@ export const embedAll = (texts: string[]) => Promise.all(texts.map((input) => op
         {
           messageId: 'inFanOut',
           line: 3,
-          data: { call: 'openaiApi.post', provider: 'OpenAI', limit: openaiLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)" },
+          data: {
+            call: 'openaiApi.post',
+            provider: 'OpenAI',
+            limit: openaiLimit,
+            remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)",
+          },
           suggestions: [],
         },
       ],
@@ -1042,7 +1065,12 @@ export class Serper {
         {
           messageId: 'inFanOut',
           line: 12,
-          data: { call: 'this.rawKy.post', provider: 'Serper', limit: 'its rate limit', remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)" },
+          data: {
+            call: 'this.rawKy.post',
+            provider: 'Serper',
+            limit: 'its rate limit',
+            remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)",
+          },
           suggestions: [],
         },
       ],
@@ -1058,7 +1086,19 @@ app.post('/summarize', async (req, res) => {
   res.status(upstream.status).json(await upstream.json());
 });`,
       options: [{ reportHandlers: true }],
-      errors: [{ messageId: 'inHandler', line: 5, data: { call: 'fetch', provider: 'Anthropic', limit: anthropicLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('anthropic').schedule(…)" }, suggestions: [] }],
+      errors: [
+        {
+          messageId: 'inHandler',
+          line: 5,
+          data: {
+            call: 'fetch',
+            provider: 'Anthropic',
+            limit: anthropicLimit,
+            remedy: "send it through one shared limiter, e.g. providerLimiter('anthropic').schedule(…)",
+          },
+          suggestions: [],
+        },
+      ],
       output: null,
     },
     // strict: every unthrottled call.
@@ -1616,7 +1656,13 @@ export const both = (prompt: string) =>
         {
           messageId: 'inBoundedFanOut',
           line: 8,
-          data: { call: 'openai.responses.create', helper: 'allBounded', provider: 'OpenAI', limit: openaiLimit, remedy: "wrap the client once with throttleClient(client, { limiter: 'openai' })" },
+          data: {
+            call: 'openai.responses.create',
+            helper: 'allBounded',
+            provider: 'OpenAI',
+            limit: openaiLimit,
+            remedy: "wrap the client once with throttleClient(client, { limiter: 'openai' })",
+          },
           suggestions: [
             {
               messageId: 'wrapClient',
@@ -1636,7 +1682,13 @@ export const both = (prompt: string) =>
         {
           messageId: 'inBoundedFanOut',
           line: 9,
-          data: { call: 'anthropic.messages.create', helper: 'allBounded', provider: 'Anthropic', limit: anthropicLimit, remedy: "wrap the client once with throttleClient(client, { limiter: 'anthropic' })" },
+          data: {
+            call: 'anthropic.messages.create',
+            helper: 'allBounded',
+            provider: 'Anthropic',
+            limit: anthropicLimit,
+            remedy: "wrap the client once with throttleClient(client, { limiter: 'anthropic' })",
+          },
           suggestions: [
             {
               messageId: 'wrapClient',

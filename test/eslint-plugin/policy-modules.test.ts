@@ -68,20 +68,44 @@ describe('policy-listed project functions', () => {
 
   it('matches a provider function by the file its import resolves to, however it is spelled', () => {
     for (const specifier of ['../llm.js', '../llm', '../../src/llm.ts']) {
-      const found = lint(root, 'src/jobs/digest.ts', `import { complete } from '${specifier}';\nexport const digest = (texts: string[]) => Promise.all(texts.map((text) => complete(text)));\n`);
-      expect(found, specifier).toEqual([expect.stringMatching(/^bounded\/no-unthrottled-provider-call: `complete` starts \S+ calls all at once .*60 requests\/min/)]);
+      const found = lint(
+        root,
+        'src/jobs/digest.ts',
+        `import { complete } from '${specifier}';\nexport const digest = (texts: string[]) => Promise.all(texts.map((text) => complete(text)));\n`,
+      );
+      expect(found, specifier).toEqual([
+        expect.stringMatching(/^bounded\/no-unthrottled-provider-call: `complete` starts \S+ calls all at once .*60 requests\/min/),
+      ]);
     }
   });
 
   it('does not match a function of the same name from another file', () => {
-    expect(lint(root, 'src/jobs/digest.ts', `import { complete } from '../other.js';\nexport const digest = (texts: string[]) => Promise.all(texts.map((text) => complete(text)));\n`)).toEqual([]);
+    expect(
+      lint(
+        root,
+        'src/jobs/digest.ts',
+        `import { complete } from '../other.js';\nexport const digest = (texts: string[]) => Promise.all(texts.map((text) => complete(text)));\n`,
+      ),
+    ).toEqual([]);
   });
 
   it('treats a listed HTTP wrapper as a request, and one with its own deadline as safe', () => {
-    expect(lint(root, 'src/a.ts', `import { getJson } from './http.js';\nexport const load = (id: string) => getJson(\`/users/\${id}\`);\n`)).toEqual([
-      expect.stringMatching(/^bounded\/require-timeout: `getJson` has no deadline.*`timeout: 60_000`/),
-    ]);
-    expect(lint(root, 'src/a.ts', `import { getJson } from './http.js';\nexport const load = (id: string) => getJson(\`/users/\${id}\`, { timeout: 5_000 });\n`)).toEqual([]);
-    expect(lint(root, 'src/a.ts', `import { getJson } from './safe-http.js';\nexport const load = (id: string) => getJson(\`/users/\${id}\`);\n`)).toEqual([]);
+    expect(
+      lint(root, 'src/a.ts', `import { getJson } from './http.js';\nexport const load = (id: string) => getJson(\`/users/\${id}\`);\n`),
+    ).toEqual([expect.stringMatching(/^bounded\/require-timeout: `getJson` has no deadline.*`timeout: 60_000`/)]);
+    expect(
+      lint(
+        root,
+        'src/a.ts',
+        `import { getJson } from './http.js';\nexport const load = (id: string) => getJson(\`/users/\${id}\`, { timeout: 5_000 });\n`,
+      ),
+    ).toEqual([]);
+    expect(
+      lint(
+        root,
+        'src/a.ts',
+        `import { getJson } from './safe-http.js';\nexport const load = (id: string) => getJson(\`/users/\${id}\`);\n`,
+      ),
+    ).toEqual([]);
   });
 });

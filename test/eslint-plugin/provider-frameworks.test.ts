@@ -72,7 +72,18 @@ export const list = (ids: string[]) => Promise.all(ids.map(() => bedrock.send(ne
       code: `import { ChatOpenAI } from '@langchain/openai';
 const model = new ChatOpenAI({ model: 'gpt-4o-mini' });
 export const answerAll = (questions: string[]) => Promise.all(questions.map((q) => model.invoke(q)));`,
-      errors: [{ messageId: 'inFanOut', line: 3, data: { call: 'model.invoke', provider: 'LangChain', limit: 'its rate limit', remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)" } }],
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 3,
+          data: {
+            call: 'model.invoke',
+            provider: 'LangChain',
+            limit: 'its rate limit',
+            remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)",
+          },
+        },
+      ],
     },
     // LangChain: batch() without maxConcurrency starts every input at once.
     {
@@ -118,7 +129,12 @@ export const answerAll = (prompts: string[]) => Promise.all(prompts.map((prompt)
         {
           messageId: 'inFanOut',
           line: 3,
-          data: { call: 'generateText', provider: 'OpenAI', limit: openaiLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)" },
+          data: {
+            call: 'generateText',
+            provider: 'OpenAI',
+            limit: openaiLimit,
+            remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)",
+          },
         },
       ],
     },
@@ -136,7 +152,19 @@ export const embedAll = (texts: string[]) => embeddings.embedDocuments(texts);`,
   return res.json();
 }
 export const searchAll = (queries: string[]) => Promise.all(queries.map((query) => searchWeb(query)));`,
-      errors: [{ messageId: 'inFanOut', line: 5, data: { call: 'searchWeb()` → `fetch', provider: 'Tavily', limit: 'its rate limit', remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)" }, suggestions: [] }],
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 5,
+          data: {
+            call: 'searchWeb()` → `fetch',
+            provider: 'Tavily',
+            limit: 'its rate limit',
+            remedy: "send it through one shared limiter, e.g. providerLimiter('…').schedule(…)",
+          },
+          suggestions: [],
+        },
+      ],
     },
     // AI SDK: embedMany without maxParallelCalls.
     {
@@ -152,7 +180,18 @@ const bedrock = new BedrockRuntimeClient({ region: 'us-east-1' });
 export async function answerAll(questions: string[]) {
   return Promise.all(questions.map((text) => bedrock.send(new ConverseCommand({ modelId: 'anthropic.claude-3-haiku', messages: [{ role: 'user', content: [{ text }] }] }))));
 }`,
-      errors: [{ messageId: 'inFanOut', line: 4, data: { call: 'bedrock.send', provider: 'Amazon Bedrock', limit: 'its rate limit', remedy: "wrap the client once with throttleClient(client, { limiter: '…' })" } }],
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 4,
+          data: {
+            call: 'bedrock.send',
+            provider: 'Amazon Bedrock',
+            limit: 'its rate limit',
+            remedy: "wrap the client once with throttleClient(client, { limiter: '…' })",
+          },
+        },
+      ],
     },
     // A same-file helper counts at its call site, and the message names the inner call.
     {
@@ -250,7 +289,16 @@ export class Embedder {
     return Promise.all(chunks.map((input) => client.embeddings.create({ model: 'text-embedding-3-small', input })));
   }
 }`,
-      errors: [{ messageId: 'inFanOut', line: 10, data: { call: 'client.embeddings.create', provider: 'OpenAI', limit: openaiLimit, remedy: "wrap the client once with throttleClient(client, { limiter: 'openai' })" },
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 10,
+          data: {
+            call: 'client.embeddings.create',
+            provider: 'OpenAI',
+            limit: openaiLimit,
+            remedy: "wrap the client once with throttleClient(client, { limiter: 'openai' })",
+          },
           suggestions: [
             {
               messageId: 'wrapClient',
@@ -341,7 +389,18 @@ export const brief = (text: string) => summarize(text);`,
     {
       code: `import { summarize } from './llm-wrapper.js';
 export const digest = (texts: string[]) => Promise.all(texts.map((text) => summarize(text)));`,
-      errors: [{ messageId: 'inFanOut', line: 2, data: { call: 'summarize()` → `openai.chat.completions.create', provider: 'OpenAI', limit: openaiLimit, remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)" } }],
+      errors: [
+        {
+          messageId: 'inFanOut',
+          line: 2,
+          data: {
+            call: 'summarize()` → `openai.chat.completions.create',
+            provider: 'OpenAI',
+            limit: openaiLimit,
+            remedy: "send it through one shared limiter, e.g. providerLimiter('openai').schedule(…)",
+          },
+        },
+      ],
     },
     {
       code: `import { Llm } from './llm-wrapper.js';

@@ -263,7 +263,9 @@ export async function findSession(token: string) {
   return rows[0];
 }`,
       output: null,
-      errors: [{ messageId: 'notInFinally', line: 3, data: notInFinally('`client`', 'pool.connect()', 'client.release()'), suggestions: [] }],
+      errors: [
+        { messageId: 'notInFinally', line: 3, data: notInFinally('`client`', 'pool.connect()', 'client.release()'), suggestions: [] },
+      ],
     },
     // An early return skips the release; the suggestion fixes it.
     {
@@ -801,7 +803,14 @@ export async function bump(id: string) {
 }`,
       options: [{ strict: true }],
       output: null,
-      errors: [{ messageId: 'notInFinally', line: 3, data: notInFinally('`client`', 'pool.connect()', 'client.release(err as Error)'), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'notInFinally',
+          line: 3,
+          data: notInFinally('`client`', 'pool.connect()', 'client.release(err as Error)'),
+          suggestions: [],
+        },
+      ],
     },
     // A semaphore known by its name.
     {
@@ -1213,7 +1222,9 @@ export async function attachDb(req, res, next) {
   next();
 }`,
       output: null,
-      errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] }],
+      errors: [
+        { messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] },
+      ],
     },
     // A named callback registered by its name on `finish` only.
     {
@@ -1226,7 +1237,9 @@ export async function attachDb(req, res, next) {
   next();
 }`,
       output: null,
-      errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] }],
+      errors: [
+        { messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', '`req.db`', ONLY_FINISH), suggestions: [] },
+      ],
     },
     {
       code: `import { pool } from './db.js';
@@ -1236,7 +1249,14 @@ export async function attachDb(req: Request, res: Response, next: () => void) {
   next();
 }`,
       output: null,
-      errors: [{ messageId: 'requestLifecycle', line: 3, data: lifecycle('`client`', 'pool.connect()', 'until the response finishes', ONLY_FINISH), suggestions: [] }],
+      errors: [
+        {
+          messageId: 'requestLifecycle',
+          line: 3,
+          data: lifecycle('`client`', 'pool.connect()', 'until the response finishes', ONLY_FINISH),
+          suggestions: [],
+        },
+      ],
     },
     {
       code: `import { pool } from './db.js';
@@ -1392,7 +1412,14 @@ export async function moveStock(from: number, to: number) {
   await trx.commit();
 }`,
       output: null,
-      errors: [{ messageId: 'transactionNotEnded', line: 4, data: { name: '`trx`', acquire: 'db.transaction()', release: 'trx.commit()', callee: 'db.transaction' }, suggestions: [] }],
+      errors: [
+        {
+          messageId: 'transactionNotEnded',
+          line: 4,
+          data: { name: '`trx`', acquire: 'db.transaction()', release: 'trx.commit()', callee: 'db.transaction' },
+          suggestions: [],
+        },
+      ],
     },
     {
       code: `import { Sequelize } from 'sequelize';
@@ -1404,7 +1431,14 @@ export async function rename(id: number, name: string) {
   await t.commit();
 }`,
       output: null,
-      errors: [{ messageId: 'transactionNotEnded', line: 4, data: { name: '`t`', acquire: 'sequelize.transaction()', release: 't.commit()', callee: 'sequelize.transaction' }, suggestions: [] }],
+      errors: [
+        {
+          messageId: 'transactionNotEnded',
+          line: 4,
+          data: { name: '`t`', acquire: 'sequelize.transaction()', release: 't.commit()', callee: 'sequelize.transaction' },
+          suggestions: [],
+        },
+      ],
     },
     {
       code: `import knex from 'knex';

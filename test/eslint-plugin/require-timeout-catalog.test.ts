@@ -195,7 +195,12 @@ export const headline = (text: string) => ai.models.generateContent({ model: 'ge
         {
           messageId: 'missingTimeout',
           line: 3,
-          data: { call: 'ai.models.generateContent', peer: 'Google GenAI API', option: 'config: { abortSignal: AbortSignal.timeout(60_000) }', options: '' },
+          data: {
+            call: 'ai.models.generateContent',
+            peer: 'Google GenAI API',
+            option: 'config: { abortSignal: AbortSignal.timeout(60_000) }',
+            options: '',
+          },
           suggestions: [
             {
               messageId: 'addTimeout',
@@ -305,8 +310,13 @@ export const download = (url: string) => ky.get(url, { timeout: false }).blob();
         {
           messageId: 'disabledTimeout',
           line: 2,
-          suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
-export const download = (url: string) => ky.get(url, { timeout: 60_000 }).blob();` }],
+          suggestions: [
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
+export const download = (url: string) => ky.get(url, { timeout: 60_000 }).blob();`,
+            },
+          ],
         },
       ],
     },
@@ -346,8 +356,13 @@ export const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: fa
           messageId: 'disabledTimeout',
           line: 2,
           data: { call: 'ky.create', setting: 'timeout: false', option: 'timeout: 60_000' },
-          suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
-export const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: 60_000 });` }],
+          suggestions: [
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
+export const api = ky.create({ prefixUrl: 'https://api.example.com', timeout: 60_000 });`,
+            },
+          ],
         },
       ],
     },
@@ -474,9 +489,21 @@ export class Scraper {
       code: `import ky from 'ky';
 const api = ky.create({ prefixUrl: 'https://api.example.com' });
 export const download = (path: string) => api.get(path, { timeout: false }).blob();`,
-      errors: [{ messageId: 'disabledTimeout', line: 3, data: { call: 'api.get', setting: 'timeout: false', option: 'timeout: 60_000' }, suggestions: [{ messageId: 'setTimeoutValue', output: `import ky from 'ky';
+      errors: [
+        {
+          messageId: 'disabledTimeout',
+          line: 3,
+          data: { call: 'api.get', setting: 'timeout: false', option: 'timeout: 60_000' },
+          suggestions: [
+            {
+              messageId: 'setTimeoutValue',
+              output: `import ky from 'ky';
 const api = ky.create({ prefixUrl: 'https://api.example.com' });
-export const download = (path: string) => api.get(path, { timeout: 60_000 }).blob();` }] }],
+export const download = (path: string) => api.get(path, { timeout: 60_000 }).blob();`,
+            },
+          ],
+        },
+      ],
     },
     // superagent without `.timeout(ms)`.
     {

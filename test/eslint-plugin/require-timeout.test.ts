@@ -393,7 +393,12 @@ export const save = (url: string, body: string) => fetch(url, { ...json, method:
           messageId: 'missingTimeout',
           line: 1,
           data: { call: 'globalThis.fetch', peer: 'server', option: 'signal: AbortSignal.timeout(60_000)', options: '' },
-          suggestions: [{ messageId: 'addSignal', output: `export const ping = () => globalThis.fetch('https://example.com/ping', { signal: AbortSignal.timeout(60_000) });` }],
+          suggestions: [
+            {
+              messageId: 'addSignal',
+              output: `export const ping = () => globalThis.fetch('https://example.com/ping', { signal: AbortSignal.timeout(60_000) });`,
+            },
+          ],
         },
       ],
       output: null,

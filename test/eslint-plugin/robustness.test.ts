@@ -42,7 +42,11 @@ describe('robustness over node_modules', () => {
     const files = process.env.BOUNDED_ROBUSTNESS === 'all' ? eligible : sample(eligible, SAMPLE);
     const linter = new Linter({ configType: 'flat', cwd: ROOT });
     const enabled: Linter.RulesRecord = {};
-    for (const rule of Object.keys(plugin.rules)) enabled[`bounded/${rule}`] = ['error', ...(rule.startsWith('require-timeout') || rule.startsWith('no-unthrottled') ? [{ strict: true }] : [])];
+    for (const rule of Object.keys(plugin.rules))
+      enabled[`bounded/${rule}`] = [
+        'error',
+        ...(rule.startsWith('require-timeout') || rule.startsWith('no-unthrottled') ? [{ strict: true }] : []),
+      ];
     const config: Linter.Config[] = [
       {
         files: ['**/*.ts'],
@@ -59,7 +63,10 @@ describe('robustness over node_modules', () => {
       config,
       join(ROOT, 'virtual', 'probe.ts'),
     );
-    expect(probe.map((message) => message.ruleId ?? message.message).sort()).toEqual(['bounded/no-unbounded-concurrency', 'bounded/require-timeout']);
+    expect(probe.map((message) => message.ruleId ?? message.message).sort()).toEqual([
+      'bounded/no-unbounded-concurrency',
+      'bounded/require-timeout',
+    ]);
     const crashes: string[] = [];
     const findings = new Map<string, number>();
     let unparsed = 0;
@@ -67,7 +74,13 @@ describe('robustness over node_modules', () => {
       let messages: Linter.LintMessage[];
       try {
         // Linted under a virtual name: outside node_modules (ESLint ignores it) and as .ts.
-        const virtual = join(ROOT, 'virtual', relative(ROOT, file).replaceAll('node_modules', 'nm').replace(/\.[mc]?[jt]s$/, '.ts'));
+        const virtual = join(
+          ROOT,
+          'virtual',
+          relative(ROOT, file)
+            .replaceAll('node_modules', 'nm')
+            .replace(/\.[mc]?[jt]s$/, '.ts'),
+        );
         messages = linter.verify(readFileSync(file, 'utf8'), config, virtual);
       } catch (error) {
         crashes.push(`${relative(ROOT, file)}: ${(error as Error).stack?.split('\n').slice(0, 3).join(' | ')}`);
@@ -76,7 +89,8 @@ describe('robustness over node_modules', () => {
       for (const message of messages) {
         if (message.fatal === true) unparsed++;
         else if (message.ruleId !== null) findings.set(message.ruleId, (findings.get(message.ruleId) ?? 0) + 1);
-        else if (message.message.startsWith('No matching configuration')) crashes.push(`${relative(ROOT, file)}: not linted: ${message.message}`);
+        else if (message.message.startsWith('No matching configuration'))
+          crashes.push(`${relative(ROOT, file)}: not linted: ${message.message}`);
       }
     }
     console.info(

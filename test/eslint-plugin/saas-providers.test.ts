@@ -62,7 +62,8 @@ export const announce = (channels: string[], text: string) => Promise.all(channe
           data: {
             call: 'slack.chat.postMessage',
             provider: 'Slack',
-            limit: "the policy's 50 requests/min (Slack: per-method tiers, e.g. Tier 3: 50 requests/min; chat.postMessage about 1 message/s per channel)",
+            limit:
+              "the policy's 50 requests/min (Slack: per-method tiers, e.g. Tier 3: 50 requests/min; chat.postMessage about 1 message/s per channel)",
             remedy:
               "send it through one shared limiter, e.g. providerLimiter('slack').schedule(…), or let the SDK throttle itself: it queues its requests (maxRequestConcurrency) and waits out 429s for Retry-After unless `rejectRateLimitedCalls: true` or `retryConfig.retries: 0` or `maxRequestConcurrency: Infinity` turns that off",
           },

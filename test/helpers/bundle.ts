@@ -15,7 +15,10 @@ const MANIFESTS = ['.', 'policy', 'runtime', 'eslint-plugin', 'codemods', 'cli']
 function thirdParty(): string[] {
   const names = new Set<string>();
   for (const folder of MANIFESTS) {
-    const manifest = JSON.parse(readFileSync(join(ROOT, folder, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const manifest = JSON.parse(readFileSync(join(ROOT, folder, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
     for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
       for (const name of Object.keys(manifest[field] ?? {})) names.add(name);
     }

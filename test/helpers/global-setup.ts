@@ -32,7 +32,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   const queues = new Map<string, Promise<unknown>>();
   const serialize = <T>(name: string, step: () => Promise<T>): Promise<T> => {
     const next = (queues.get(name) ?? Promise.resolve()).then(step, step);
-    queues.set(name, next.catch(() => undefined));
+    queues.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   };
 

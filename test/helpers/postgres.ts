@@ -41,10 +41,7 @@ export interface TestDatabase {
   /** The server's own count of connections with this application_name (pg_stat_activity). */
   countConnections(applicationName: string): Promise<number>;
   /** Runs SQL on the helper's own connection (reconnects after a restart). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Closes the helper's connection. */
   close(): Promise<void>;
 }
@@ -69,9 +66,7 @@ export async function testDatabase(options: TestDatabaseOptions = {}): Promise<T
   if (external) return new Database(external, undefined);
   const control = process.env[CONTROL_ENV];
   if (!control) {
-    throw new Error(
-      'No database: set DATABASE_URL, or run the tests through vitest so that test/helpers/global-setup.ts starts one',
-    );
+    throw new Error('No database: set DATABASE_URL, or run the tests through vitest so that test/helpers/global-setup.ts starts one');
   }
   const server = `${control}/servers/${encodeURIComponent(options.server ?? 'shared')}`;
   const { url } = (await call(`${server}/ensure`)) as { url: string };
@@ -118,17 +113,13 @@ class Database implements TestDatabase {
   }
 
   async countConnections(applicationName: string): Promise<number> {
-    const result = await this.query<{ n: number }>(
-      'select count(*)::int as n from pg_stat_activity where application_name = $1',
-      [applicationName],
-    );
+    const result = await this.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where application_name = $1', [
+      applicationName,
+    ]);
     return result.rows[0]!.n;
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     const admin = await this.#connect();
     try {
       return await admin.query<R>(text, values);

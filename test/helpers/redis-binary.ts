@@ -48,7 +48,13 @@ export interface RedisBinaryOutcome {
 /** See the module comment. `log` prints the one line; `install` is apt-get by default. */
 export function ensureRedisBinary(
   root: string,
-  { env = process.env, log = (line: string) => process.stderr.write(`${line}\n`), install = aptInstall, isRunnable = runnable, mayInstall = canInstall } = {},
+  {
+    env = process.env,
+    log = (line: string) => process.stderr.write(`${line}\n`),
+    install = aptInstall,
+    isRunnable = runnable,
+    mayInstall = canInstall,
+  } = {},
 ): RedisBinaryOutcome {
   if (env.REDIS_URL || isRunnable(BINARY)) return { available: true };
   if (mayInstall()) {

@@ -96,15 +96,24 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const server = spawn(
       BINARY,
       [
-        '--port', String(port),
-        '--bind', '127.0.0.1',
-        '--save', '',
-        '--appendonly', 'no',
-        '--dir', root,
-        '--pidfile', join(root, 'redis.pid'),
-        '--daemonize', 'no',
-        '--protected-mode', 'yes',
-        '--loglevel', 'warning',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        root,
+        '--pidfile',
+        join(root, 'redis.pid'),
+        '--daemonize',
+        'no',
+        '--protected-mode',
+        'yes',
+        '--loglevel',
+        'warning',
         ...(options.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -118,9 +127,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const failure = await Promise.race([waitForPing(port, START_TIMEOUT_MS), exited]);
     if (failure !== undefined) {
       server.kill('SIGKILL');
-      const hint = /ENOENT/.test(failure)
-        ? ` (is ${BINARY} installed? apt-get install redis-server, or set REDIS_URL)`
-        : '';
+      const hint = /ENOENT/.test(failure) ? ` (is ${BINARY} installed? apt-get install redis-server, or set REDIS_URL)` : '';
       throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${failure}${hint}\n${logs.slice(-30).join('\n')}`);
     }
     child = server;
@@ -286,7 +293,10 @@ export function redisControl(): {
   const queues = new Map<string, Promise<unknown>>();
   const serialize = <T>(name: string, step: () => Promise<T>): Promise<T> => {
     const next = (queues.get(name) ?? Promise.resolve()).then(step, step);
-    queues.set(name, next.catch(() => undefined));
+    queues.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   };
   const ensure = (name: string): Promise<RedisServer> => {
@@ -356,15 +366,12 @@ export function canControlRedis(): boolean {
 export async function testRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   const external = process.env.REDIS_URL;
   if (external) {
-    const refuse = (): Promise<void> =>
-      Promise.reject(new Error('This server is not ours (REDIS_URL): it cannot be stopped or restarted'));
+    const refuse = (): Promise<void> => Promise.reject(new Error('This server is not ours (REDIS_URL): it cannot be stopped or restarted'));
     return { url: external, controllable: false, stop: refuse, start: refuse };
   }
   const control = process.env[REDIS_CONTROL_ENV];
   if (!control) {
-    throw new Error(
-      'No Redis: set REDIS_URL, or run the tests through vitest so that test/helpers/global-setup.ts starts one',
-    );
+    throw new Error('No Redis: set REDIS_URL, or run the tests through vitest so that test/helpers/global-setup.ts starts one');
   }
   const server = `${control}/redis/${encodeURIComponent(options.server ?? 'shared')}`;
   const { url } = (await call(`${server}/ensure`)) as { url: string };

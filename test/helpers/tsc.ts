@@ -21,13 +21,17 @@ export interface TscRun {
 
 /** `tsc -p project --listFiles`, from the repository root; throws unless tsc ran to its end. */
 export function runTsc(project: string, timeoutMs: number): TscRun {
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project, '--listFiles', '--pretty', 'false'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project, '--listFiles', '--pretty', 'false'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const tail = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim().slice(-2_000);
   if (result.error !== undefined || result.signal !== null || result.status === null) {
     throw new Error(`tsc -p ${project} did not finish within ${timeoutMs} ms (${String(result.error ?? result.signal)}):\n${tail}`);

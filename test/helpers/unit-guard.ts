@@ -23,7 +23,9 @@ clearCaches();
 afterAll(removeTempDirs);
 
 function refuse(what: string): never {
-  throw new Error(`${what} in a unit test: npm run test:unit starts no server and no child process; list this file in UNIT_EXCLUDE of vitest.unit.config.ts`);
+  throw new Error(
+    `${what} in a unit test: npm run test:unit starts no server and no child process; list this file in UNIT_EXCLUDE of vitest.unit.config.ts`,
+  );
 }
 
 const spawning = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;

@@ -103,7 +103,11 @@ describe('hostile globs (issue 21, item 4)', () => {
     const root = hostileProject();
     let stdout = '';
     const started = performance.now();
-    await checkCommand(['--quiet', '--format', 'json'], { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } }, root);
+    await checkCommand(
+      ['--quiet', '--format', 'json'],
+      { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } },
+      root,
+    );
     expect(performance.now() - started).toBeLessThan(10_000);
     const linted = (JSON.parse(stdout) as { filePath: string }[]).map((result) => result.filePath);
     expect(linted.sort()).toEqual([join(root, 'a'.repeat(40), LONG_NAME), join(root, LONG_NAME)].sort());

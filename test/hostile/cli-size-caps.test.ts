@@ -106,7 +106,11 @@ describe('--output and --json never overwrite a file of another kind (issue 21, 
 
   it('check --output refuses a file that is not a report of its format; overwrites a previous one, or an empty one', async () => {
     const root = project({ 'a.ts': LINT_HAZARD, 'notes.txt': 'my notes\n', 'package.json': '{ "name": "x" }\n', 'empty.json': '' });
-    for (const [file, format] of [['notes.txt', 'stylish'], ['package.json', 'json'], ['package.json', 'sarif']] as const) {
+    for (const [file, format] of [
+      ['notes.txt', 'stylish'],
+      ['package.json', 'json'],
+      ['package.json', 'sarif'],
+    ] as const) {
       const refused = await check(['a.ts', '--format', format, '--output', file], root);
       expect(refused.code, `${format} over ${file}`).toBe(2);
       expect(refused.stderr).toMatch(/exists and is not a (bounded check( --format json)? report|SARIF log); pass --force/);

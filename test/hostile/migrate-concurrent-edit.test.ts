@@ -62,7 +62,7 @@ describe('migrate and files edited while it runs (issue 21, item 8)', () => {
     expect(lstatSync(join(root, 'a.ts')).size).toBe(before.size);
   });
 
-  it('a file replaced by a symbolic link meanwhile keeps the link, and the link\'s target is untouched', async () => {
+  it("a file replaced by a symbolic link meanwhile keeps the link, and the link's target is untouched", async () => {
     const root = project({ 'a.ts': HAZARD, 'elsewhere/target.ts': HAZARD });
     const result = await migrateWhile(['a.ts'], root, () => {
       renameSync(join(root, 'a.ts'), join(root, 'a.ts.old'));

@@ -13,8 +13,8 @@ const HAZARD = `export async function load(url: string) {\n  const res = await f
 const WORK = `${HAZARD}// uncommitted work\n`;
 const isRoot = process.getuid?.() === 0;
 
-describe('migrate guards the target\'s own repository (issue 21, item 9)', () => {
-  it('cd repoA && migrate ../repoB refuses repoB\'s uncommitted changes', async () => {
+describe("migrate guards the target's own repository (issue 21, item 9)", () => {
+  it("cd repoA && migrate ../repoB refuses repoB's uncommitted changes", async () => {
     const repoA = repository({ 'a.ts': 'export const a = 1;\n' });
     const repoB = repository({ 'b.ts': HAZARD });
     writeFileSync(join(repoB, 'b.ts'), WORK);
@@ -98,21 +98,24 @@ describe('migrate guards the target\'s own repository (issue 21, item 9)', () =>
     expect(readFileSync(join(repo, 'b.ts'), 'utf8')).toBe(WORK);
   });
 
-  it.skipIf(!isRoot)('refuses a repository whose status git will not read (dubious ownership), rather than taking it as clean', async () => {
-    const repo = repository({ 'b.ts': HAZARD });
-    writeFileSync(join(repo, 'b.ts'), WORK);
-    // Owned by someone else: git refuses to read it for root unless it is marked safe.
-    const chownAll = (uid: number): void => {
-      const walk = (path: string): void => {
-        chownSync(path, uid, uid);
-        if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  it.skipIf(!isRoot)(
+    'refuses a repository whose status git will not read (dubious ownership), rather than taking it as clean',
+    async () => {
+      const repo = repository({ 'b.ts': HAZARD });
+      writeFileSync(join(repo, 'b.ts'), WORK);
+      // Owned by someone else: git refuses to read it for root unless it is marked safe.
+      const chownAll = (uid: number): void => {
+        const walk = (path: string): void => {
+          chownSync(path, uid, uid);
+          if (statSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+        };
+        walk(repo);
       };
-      walk(repo);
-    };
-    chownAll(4321);
-    const result = await migrate([], repo);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/cannot read the git status of .*dubious ownership/);
-    expect(readFileSync(join(repo, 'b.ts'), 'utf8')).toBe(WORK);
-  });
+      chownAll(4321);
+      const result = await migrate([], repo);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/cannot read the git status of .*dubious ownership/);
+      expect(readFileSync(join(repo, 'b.ts'), 'utf8')).toBe(WORK);
+    },
+  );
 });

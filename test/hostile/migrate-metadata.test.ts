@@ -26,7 +26,7 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
-describe('migrate keeps a file\'s mode, owner and hard links (issue 21, item 11)', () => {
+describe("migrate keeps a file's mode, owner and hard links (issue 21, item 11)", () => {
   it('keeps mode 0664 (group-writable)', async () => {
     const root = project({ 'a.ts': HAZARD });
     chmodSync(join(root, 'a.ts'), 0o664);
@@ -69,7 +69,9 @@ describe('migrate keeps a file\'s mode, owner and hard links (issue 21, item 11)
     expect(result.code).toBe(0);
     expect(readFileSync(join(root, 'b.ts'), 'utf8')).toContain('AbortSignal.timeout(');
     expect(statSync(join(root, 'a.ts')).ino).toBe(statSync(join(root, 'b.ts')).ino);
-    const report = JSON.parse(readFileSync(join(root, 'report.json'), 'utf8')) as { files: { file: string; status: string; reason?: string }[] };
+    const report = JSON.parse(readFileSync(join(root, 'report.json'), 'utf8')) as {
+      files: { file: string; status: string; reason?: string }[];
+    };
     expect(report.files).toEqual([
       expect.objectContaining({ file: 'a.ts', status: 'changed' }),
       expect.objectContaining({ file: 'b.ts', status: 'skipped', reason: 'same-file' }),

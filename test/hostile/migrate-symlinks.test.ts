@@ -102,7 +102,7 @@ describe('migrate refuses / and home folders without --force (issue 21, item 10)
     }
   });
 
-  it('the user\'s home folder (os.homedir()) is refused, also as the default path `.`, when writing; --force runs', async () => {
+  it("the user's home folder (os.homedir()) is refused, also as the default path `.`, when writing; --force runs", async () => {
     const root = project({ 'a.ts': HAZARD });
     process.env.HOME = root;
     const refused = await migrate([], root);

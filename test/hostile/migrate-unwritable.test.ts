@@ -60,7 +60,8 @@ function canLock(): boolean {
   return denied;
 }
 const lockable = canLock();
-if (!lockable) console.warn('migrate-unwritable: skipped: this machine cannot deny the test process a write (root without a working chattr)');
+if (!lockable)
+  console.warn('migrate-unwritable: skipped: this machine cannot deny the test process a write (root without a working chattr)');
 
 describe.skipIf(!lockable)('migrate and a file it cannot write (issue 21, item 12)', () => {
   it('reports the file with the reason, writes the others, says so in the summary, the JSON report and the exit code', async () => {

@@ -97,7 +97,9 @@ describe('parseDuration, for runtime arguments', () => {
     );
     expect(() => parseDuration('per', Number.POSITIVE_INFINITY)).toThrow(/got Infinity$/);
     expect(tryParseDuration(`${'1'.repeat(311)}ms`)).toBeUndefined();
-    expect(() => parseDuration('per', '1d')).toThrow('Expected `per` to be a duration such as 500ms, 60s, 1m or a number of milliseconds, got "1d"');
+    expect(() => parseDuration('per', '1d')).toThrow(
+      'Expected `per` to be a duration such as 500ms, 60s, 1m or a number of milliseconds, got "1d"',
+    );
   });
 });
 

@@ -50,7 +50,11 @@ describe('an env: reference whose variable is unset', () => {
   });
 
   it('is no problem once the variables are set', () => {
-    const env = { BOUNDED_PROBE_API_URL: 'https://api.example', BOUNDED_PROBE_DATABASE_URL: 'postgres://db/app', BOUNDED_PROBE_REDIS_URL: 'redis://cache' };
+    const env = {
+      BOUNDED_PROBE_API_URL: 'https://api.example',
+      BOUNDED_PROBE_DATABASE_URL: 'postgres://db/app',
+      BOUNDED_PROBE_REDIS_URL: 'redis://cache',
+    };
     const result = parsePolicy(TEXT, '/repo/bounded.policy.yaml', { env, requireEnv: true });
     expect(result.problems).toEqual([]);
     expect(result.policy!.http.api).toMatchObject({ baseUrl: 'https://api.example', baseUrlRef: 'env:BOUNDED_PROBE_API_URL' });
@@ -62,7 +66,9 @@ describe('an env: reference whose variable is unset', () => {
     let stderr = '';
     const io = { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } };
     expect(await policyCommand(['validate'], io, dir)).toBe(1);
-    expect(stderr).toContain(`${join(dir, 'bounded.policy.yaml')}:4:14: http.api.baseUrl: BOUNDED_PROBE_API_URL is not set in this environment`);
+    expect(stderr).toContain(
+      `${join(dir, 'bounded.policy.yaml')}:4:14: http.api.baseUrl: BOUNDED_PROBE_API_URL is not set in this environment`,
+    );
     // A CI job without the service's secrets can check the rest, and is still told.
     stderr = '';
     expect(await policyCommand(['validate', '--allow-unset-env'], io, dir)).toBe(0);

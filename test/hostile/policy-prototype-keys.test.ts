@@ -24,11 +24,14 @@ function problems(text: string, env: Record<string, string> = {}): string[] {
 }
 
 describe('a policy key is an own property, never a member of Object.prototype', () => {
-  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('a top-level %s: key is an unknown key at its line and column', (key) => {
-    const found = problems(`version: 1\n${key}: { limit: 1 }\n`);
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(new RegExp(`^2:1 ${key}: unknown key "${key}"`));
-  });
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'a top-level %s: key is an unknown key at its line and column',
+    (key) => {
+      const found = problems(`version: 1\n${key}: { limit: 1 }\n`);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(new RegExp(`^2:1 ${key}: unknown key "${key}"`));
+    },
+  );
 
   it('constructor: and toString: inside a section are unknown keys too', () => {
     const found = problems('version: 1\ndefaults:\n  constructor: 5\nmonitoring:\n  toString: 1s\n');
@@ -78,13 +81,17 @@ describe('a policy key is an own property, never a member of Object.prototype', 
     ]);
   });
 
-  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('BOUNDED_ENV=%s applies no overlay instead of crashing the loader', (name) => {
-    const text = 'version: 1\nsemaphores:\n  agents: { limit: 10 }\nenvironments:\n  production:\n    semaphores:\n      agents: { limit: 50 }\n';
-    const result = parsePolicy(text, FILE, { env: { BOUNDED_ENV: name } });
-    expect(result.problems).toEqual([]);
-    expect(result.policy!.environment).toBeUndefined();
-    expect(result.policy!.semaphores.agents!.limit).toBe(10);
-  });
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'BOUNDED_ENV=%s applies no overlay instead of crashing the loader',
+    (name) => {
+      const text =
+        'version: 1\nsemaphores:\n  agents: { limit: 10 }\nenvironments:\n  production:\n    semaphores:\n      agents: { limit: 50 }\n';
+      const result = parsePolicy(text, FILE, { env: { BOUNDED_ENV: name } });
+      expect(result.problems).toEqual([]);
+      expect(result.policy!.environment).toBeUndefined();
+      expect(result.policy!.semaphores.agents!.limit).toBe(10);
+    },
+  );
 
   it('an env: reference to a prototype member is an unset variable, not a function', () => {
     const result = parsePolicy('version: 1\npools:\n  main: { connectionString: env:constructor }\n', FILE, { env: {} });
@@ -119,9 +126,12 @@ describe('a watched policy edited to hold such a key', () => {
   });
 
   it('the manager knows no resource named after a prototype member unless the policy defines it', () => {
-    const manager = ConcurrencyManager.fromPolicy(parsePolicy('version: 1\nsemaphores:\n  constructor: { limit: 2 }\n', FILE, { env: {} }).policy, {
-      logger: quiet,
-    });
+    const manager = ConcurrencyManager.fromPolicy(
+      parsePolicy('version: 1\nsemaphores:\n  constructor: { limit: 2 }\n', FILE, { env: {} }).policy,
+      {
+        logger: quiet,
+      },
+    );
     managers.push(manager);
     expect(manager.semaphore('constructor').limit).toBe(2);
     expect(() => manager.limiter('constructor')).toThrow(/No limiter named "constructor"/);

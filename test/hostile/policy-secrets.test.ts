@@ -67,7 +67,10 @@ describe('maskSecrets, the one function every printer uses', () => {
     ['postgres://db/app?user=app&password=s3cret&sslmode=require', 'postgres://db/app?user=app&password=****&sslmode=require'],
     ['postgres://db/app?sslpassword=s3cret', 'postgres://db/app?sslpassword=****'],
     ["host=db password='s3 cret' dbname=app", 'host=db password=**** dbname=app'],
-    ['https://bucket.example/o?X-Amz-Signature=abc123&X-Amz-Credential=AKIA', 'https://bucket.example/o?X-Amz-Signature=****&X-Amz-Credential=****'],
+    [
+      'https://bucket.example/o?X-Amz-Signature=abc123&X-Amz-Credential=AKIA',
+      'https://bucket.example/o?X-Amz-Signature=****&X-Amz-Credential=****',
+    ],
     ['cannot connect to postgres://app:s3cret@db/app: refused', 'cannot connect to postgres://app:****@db/app: refused'],
     ['sliding-window', 'sliding-window'],
     ['fs.readFileSync', 'fs.readFileSync'],
@@ -78,9 +81,13 @@ describe('maskSecrets, the one function every printer uses', () => {
 
 describe('policy problems', () => {
   it('quote a misplaced connection string without its password', () => {
-    const result = parsePolicy('version: 1\nrateLimits:\n  a:\n    rate: 1\n    store: { kind: postgres, url: "postgres://db", schema: "postgres://app:s3cret@db/app" }\n', '/repo/p.yaml', {
-      env: {},
-    });
+    const result = parsePolicy(
+      'version: 1\nrateLimits:\n  a:\n    rate: 1\n    store: { kind: postgres, url: "postgres://db", schema: "postgres://app:s3cret@db/app" }\n',
+      '/repo/p.yaml',
+      {
+        env: {},
+      },
+    );
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]!.message).toBe('expected a lower-case SQL identifier, got "postgres://app:****@db/app"');
   });

@@ -57,7 +57,7 @@ describe('hostile: Retry-After from a server is capped', () => {
   it.each([
     ['delay-seconds', HOSTILE_SECONDS],
     ['an HTTP-date', HOSTILE_DATE],
-  ])('a 429 with Retry-After as %s pauses the client\'s limiter for 5 minutes at most, and the call stops at once', async (_form, value) => {
+  ])("a 429 with Retry-After as %s pauses the client's limiter for 5 minutes at most, and the call stops at once", async (_form, value) => {
     const server = await startRetryAfterServer({ status: 429, retryAfter: value, failures: Infinity });
     servers.push(server);
     // The limiter's clock stands still: the penalty it records is exactly what it was given.
@@ -72,7 +72,7 @@ describe('hostile: Retry-After from a server is capped', () => {
     limiter.close();
   });
 
-  it('a client\'s maxRetryAfterMs caps both the wait and the penalty, and the call then succeeds', async () => {
+  it("a client's maxRetryAfterMs caps both the wait and the penalty, and the call then succeeds", async () => {
     const server = await startRetryAfterServer({ status: 429, retryAfter: HOSTILE_SECONDS, failures: 1 });
     servers.push(server);
     const penalties: number[] = [];
@@ -143,7 +143,7 @@ describe('hostile: penalties are capped by maxPenaltyMs', () => {
     limiter.close();
   });
 
-  it('a limiter\'s own maxPenaltyMs applies, and reconfigure can lower it (cutting a pause in force)', () => {
+  it("a limiter's own maxPenaltyMs applies, and reconfigure can lower it (cutting a pause in force)", () => {
     const limiter = new TokenBucket({ rate: 1, maxPenaltyMs: 60_000, now: () => Date.now() });
     expect(limiter.maxPenaltyMs).toBe(60_000);
     limiter.penalize(10 * 60_000);
@@ -181,7 +181,7 @@ describe('hostile: penalties are capped by maxPenaltyMs', () => {
 });
 
 describe('hostile: throttleClient and a hostile 429', () => {
-  it('caps the penalty and does not retry a Retry-After as long as the call\'s own deadline', async () => {
+  it("caps the penalty and does not retry a Retry-After as long as the call's own deadline", async () => {
     const limiter = new SlidingWindow({ limit: 100, per: '1s' });
     const untils: number[] = [];
     limiter.onPenalized((event) => untils.push(event.until - Date.now()));
@@ -229,9 +229,13 @@ describe('hostile: throttleClient and a hostile 429', () => {
 
 describe('hostile: the policy keys of the caps', () => {
   it('validates defaults.http.maxRetryAfter and defaults.rateLimits.maxPenalty as durations', () => {
-    const ok = parsePolicy('version: 1\ndefaults:\n  http: { maxRetryAfter: 1m }\n  rateLimits: { maxPenalty: 30s }\n', 'p.yaml', { env: {} });
+    const ok = parsePolicy('version: 1\ndefaults:\n  http: { maxRetryAfter: 1m }\n  rateLimits: { maxPenalty: 30s }\n', 'p.yaml', {
+      env: {},
+    });
     expect(ok.problems).toEqual([]);
-    const bad = parsePolicy('version: 1\ndefaults:\n  http: { maxRetryAfter: forever }\n  rateLimits: { maxPenalty: -1 }\n', 'p.yaml', { env: {} });
+    const bad = parsePolicy('version: 1\ndefaults:\n  http: { maxRetryAfter: forever }\n  rateLimits: { maxPenalty: -1 }\n', 'p.yaml', {
+      env: {},
+    });
     expect(bad.problems.map((problem) => problem.path)).toEqual(['defaults.http.maxRetryAfter', 'defaults.rateLimits.maxPenalty']);
   });
 });

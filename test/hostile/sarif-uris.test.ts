@@ -13,7 +13,18 @@ import { checkCommand } from '../../cli/commands/check.js';
 import { relativeUri, toSarif } from '../../cli/commands/sarif.js';
 import { tempDir } from '../helpers/temp.js';
 
-const NAMES = ['pct%20enc.ts', 'hash#frag.ts', 'query?x=1.ts', 'sp ace.ts', 'ünïcödé.ts', '日本.ts', 'colon:first.ts', 'semi;amp&plus+.ts', 'back\\slash.ts', '100%.ts'];
+const NAMES = [
+  'pct%20enc.ts',
+  'hash#frag.ts',
+  'query?x=1.ts',
+  'sp ace.ts',
+  'ünïcödé.ts',
+  '日本.ts',
+  'colon:first.ts',
+  'semi;amp&plus+.ts',
+  'back\\slash.ts',
+  '100%.ts',
+];
 
 interface SarifLog {
   runs: {
@@ -68,7 +79,11 @@ describe('SARIF artifact URIs are percent-encoded (issue 21, item 15)', () => {
     const hazard = `import fs from 'node:fs';\nexport async function handler(path: string) {\n  return fs.readFileSync(path, 'utf8');\n}\n`;
     for (const name of NAMES) writeFileSync(join(root, 'src', name), hazard);
     let stdout = '';
-    await checkCommand(['--format', 'sarif', '--quiet'], { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } }, root);
+    await checkCommand(
+      ['--format', 'sarif', '--quiet'],
+      { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } },
+      root,
+    );
     const log = JSON.parse(stdout) as SarifLog;
     const resolved = log.runs[0]!.results.map((_, i) => resolveLocation(log, i));
     expect(resolved.sort()).toEqual(NAMES.map((name) => join(root, 'src', name)).sort());

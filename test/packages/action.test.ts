@@ -33,10 +33,15 @@ interface Run {
 
 function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -112,14 +117,22 @@ describe('the GitHub Action script step (scripts/action-check.sh)', () => {
     expect(step.outputs.findings).toBe(String(results.length));
     const annotations = step.stdout.split('\n').filter((line) => line.startsWith('::error file='));
     expect(annotations).toHaveLength(results.length);
-    expect(annotations).toContainEqual(expect.stringMatching(/^::error file=src\/hazards\/db\.ts,line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=bounded\/require-release::/));
+    expect(annotations).toContainEqual(
+      expect.stringMatching(
+        /^::error file=src\/hazards\/db\.ts,line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=bounded\/require-release::/,
+      ),
+    );
     expect(step.stdout).toContain(`::warning::bounded check: ${results.length} finding(s) (fail-on-findings is false)`);
   });
 
   it('fails when the check cannot run (an invalid policy), whatever fail-on-findings says, and claims no findings', async () => {
     const policy = join(temp, 'bounded.policy.yaml');
     writeFileSync(policy, 'version: 1\nrateLimits:\n  openai: { rate: -1, per: 1m }\n');
-    const step = await actionStep('invalid', { BOUNDED_ACTION_PATHS: 'src/safe', BOUNDED_ACTION_POLICY: policy, BOUNDED_ACTION_FAIL_ON_FINDINGS: 'false' });
+    const step = await actionStep('invalid', {
+      BOUNDED_ACTION_PATHS: 'src/safe',
+      BOUNDED_ACTION_POLICY: policy,
+      BOUNDED_ACTION_FAIL_ON_FINDINGS: 'false',
+    });
 
     expect(step.code).toBe(2); // bounded check itself exits 1 here: the script must not let that read as findings
     expect(step.outputs['exit-code']).toBe('1');

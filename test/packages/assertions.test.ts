@@ -60,8 +60,10 @@ it('e', () => { harness.expectFindings(); });
   });
 
   it('follows helpers of the same file and of modules under test/, to any depth, but not product code', () => {
-    const helper = "import { expect } from 'vitest';\nexport function check(n: number) { expect(n).toBe(1); }\nexport const indirect = (n: number) => check(n);\n";
-    const product = 'export function assertPositive(n: number) { if (n <= 0) throw new TypeError(); }\nexport function work() { assertPositive(1); }\n';
+    const helper =
+      "import { expect } from 'vitest';\nexport function check(n: number) { expect(n).toBe(1); }\nexport const indirect = (n: number) => check(n);\n";
+    const product =
+      'export function assertPositive(n: number) { if (n <= 0) throw new TypeError(); }\nexport function work() { assertPositive(1); }\n';
     const source = `${HEAD}import { indirect } from './helpers.js';
 import * as helpers from './helpers.js';
 import { work } from '../lib/work.js';
@@ -90,6 +92,8 @@ it('c', () => { void 0; });
   it('leaves out it.skip and it.todo, and files under test/corpus and fixtures', () => {
     const empty = `${HEAD}it('a', () => {});\n`;
     const source = `${HEAD}it.skip('a', () => {});\nit.todo('b');\ndescribe('c', () => { it('d', () => { expect(1).toBe(1); }); });\n`;
-    expect(findings({ 'test/a.test.ts': source, 'test/corpus/files/x.test.ts': empty, 'test/eslint-plugin/fixture/y.test.ts': empty })).toEqual([]);
+    expect(
+      findings({ 'test/a.test.ts': source, 'test/corpus/files/x.test.ts': empty, 'test/eslint-plugin/fixture/y.test.ts': empty }),
+    ).toEqual([]);
   });
 });

@@ -28,7 +28,8 @@ afterEach(() => {
 /** A copy of the five package manifests, with `files` written into it. */
 function tree(files: Record<string, string>): string {
   copy = mkdtempSync(join(tmpdir(), 'bounded-boundaries-'));
-  for (const folder of WORKSPACES as string[]) cpSync(join(ROOT, folder, 'package.json'), join(copy, folder, 'package.json'), { recursive: true });
+  for (const folder of WORKSPACES as string[])
+    cpSync(join(ROOT, folder, 'package.json'), join(copy, folder, 'package.json'), { recursive: true });
   for (const [path, text] of Object.entries(files)) writeFileSync(join(copy, path), text);
   return copy;
 }
@@ -45,7 +46,9 @@ describe('package boundaries', () => {
   });
 
   it('reports an undeclared package, also from a dynamic import or require', () => {
-    const problems = check(tree({ 'eslint-plugin/a.ts': `export {};\nconst x = await import('jscodeshift');\nconst y = require('left-pad');\n` }));
+    const problems = check(
+      tree({ 'eslint-plugin/a.ts': `export {};\nconst x = await import('jscodeshift');\nconst y = require('left-pad');\n` }),
+    );
     expect(problems.map((problem) => [problem.line, problem.message.split(' is ')[0]])).toEqual([
       [2, "'jscodeshift'"],
       [3, "'left-pad'"],
@@ -53,7 +56,11 @@ describe('package boundaries', () => {
   });
 
   it("reports a deep import past another package's exports, and accepts its public subpaths", () => {
-    const problems = check(tree({ 'cli/a.ts': `import '@bounded/runtime/dist/semaphore.js';\nimport '@bounded/runtime/stress';\nimport '@bounded/policy/core';\n` }));
+    const problems = check(
+      tree({
+        'cli/a.ts': `import '@bounded/runtime/dist/semaphore.js';\nimport '@bounded/runtime/stress';\nimport '@bounded/policy/core';\n`,
+      }),
+    );
     expect(problems.map((problem) => [problem.file, problem.line])).toEqual([['cli/a.ts', 1]]);
     expect(problems[0]?.message).toContain("not in @bounded/runtime's exports");
   });

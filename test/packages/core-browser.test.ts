@@ -45,7 +45,21 @@ describe('browser-safe entries', () => {
 
   it('the core entry exports what the issue names', async () => {
     const core = await import('../../runtime/core.js');
-    for (const name of ['Semaphore', 'mapBounded', 'mapBoundedSettled', 'allBounded', 'forEachBounded', 'withTimeout', 'deadline', 'TokenBucket', 'SlidingWindow', 'TimeoutError', 'isTimeoutError', 'QueueFullError', 'isQueueFullError']) {
+    for (const name of [
+      'Semaphore',
+      'mapBounded',
+      'mapBoundedSettled',
+      'allBounded',
+      'forEachBounded',
+      'withTimeout',
+      'deadline',
+      'TokenBucket',
+      'SlidingWindow',
+      'TimeoutError',
+      'isTimeoutError',
+      'QueueFullError',
+      'isQueueFullError',
+    ]) {
       expect(core, name).toHaveProperty(name);
     }
   });

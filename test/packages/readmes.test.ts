@@ -107,7 +107,8 @@ async function missingImports(markdown: string): Promise<string[]> {
 /** Problems with one link of a package README; none when it is fine. */
 function checkLink(link: string, pkg: (typeof PACKAGES)[number], files: readonly string[], readme: string): string[] {
   const [target = '', anchor] = link.split('#') as [string, string | undefined];
-  if (target === '') return anchor === undefined || anchors(readme).has(anchor) ? [] : [`${link}: no heading with that anchor in the README`];
+  if (target === '')
+    return anchor === undefined || anchors(readme).has(anchor) ? [] : [`${link}: no heading with that anchor in the README`];
   if (/^(mailto:|https?:\/\/(?!github\.com\/bounded-dev\/bounded\b))/.test(target)) return [];
   if (target.startsWith(REPOSITORY)) {
     const rest = target.slice(REPOSITORY.length);
@@ -118,7 +119,8 @@ function checkLink(link: string, pkg: (typeof PACKAGES)[number], files: readonly
     if (!existsSync(path)) return [`${link}: ${match[2]} is not in the repository`];
     if (match[1] === 'blob' && !statSync(path).isFile()) return [`${link}: ${match[2]} is a folder; use /tree/main/`];
     if (match[1] === 'tree' && !statSync(path).isDirectory()) return [`${link}: ${match[2]} is a file; use /blob/main/`];
-    if (anchor !== undefined && path.endsWith('.md') && !anchors(readFileSync(path, 'utf8')).has(anchor)) return [`${link}: no heading #${anchor} in ${match[2]}`];
+    if (anchor !== undefined && path.endsWith('.md') && !anchors(readFileSync(path, 'utf8')).has(anchor))
+      return [`${link}: no heading #${anchor} in ${match[2]}`];
     return [];
   }
   if (/^[a-z]+:/i.test(target) || target.startsWith('/')) return [`${link}: not a relative link, nor a link into ${REPOSITORY}`];
@@ -132,7 +134,8 @@ function checkLink(link: string, pkg: (typeof PACKAGES)[number], files: readonly
     if (!existsSync(source) && inPackage.startsWith(`${to}/`)) source = join(root, from, inPackage.slice(to.length + 1));
   }
   if (!existsSync(source)) return [`${link}: ${inPackage} does not exist in ${pkg}/ (nor among the files copied in at pack time)`];
-  if (anchor !== undefined && source.endsWith('.md') && !anchors(readFileSync(source, 'utf8')).has(anchor)) return [`${link}: no heading #${anchor} in ${inPackage}`];
+  if (anchor !== undefined && source.endsWith('.md') && !anchors(readFileSync(source, 'utf8')).has(anchor))
+    return [`${link}: no heading #${anchor} in ${inPackage}`];
   return [];
 }
 
@@ -173,10 +176,15 @@ describe('README policy examples', () => {
   const readmes = ['README.md', ...PACKAGES.map((pkg) => `${pkg}/README.md`)].filter((path) => existsSync(join(root, path)));
 
   it.each(readmes)('every bounded.policy.yaml shown in %s is valid', (path) => {
-    const blocks = codeBlocks(readFileSync(join(root, path), 'utf8'), 'yaml').filter((block) => /^(version: 1|lint:|defaults:|rateLimits:)/m.test(block) && !/^\s*(-\s+)?(uses|id|repos|on|jobs):/m.test(block));
+    const blocks = codeBlocks(readFileSync(join(root, path), 'utf8'), 'yaml').filter(
+      (block) => /^(version: 1|lint:|defaults:|rateLimits:)/m.test(block) && !/^\s*(-\s+)?(uses|id|repos|on|jobs):/m.test(block),
+    );
     for (const block of blocks) {
       const { problems } = parsePolicy(block, path, { env: { DATABASE_URL: 'postgres://localhost/test' } });
-      expect(problems.map((problem) => `${problem.path}: ${problem.message}`), block).toEqual([]);
+      expect(
+        problems.map((problem) => `${problem.path}: ${problem.message}`),
+        block,
+      ).toEqual([]);
     }
   });
 });
@@ -195,7 +203,9 @@ describe('eslint-plugin/README.md', () => {
     expect(readme).toContain('module.exports = [bounded.configs.recommended];');
     // What a CommonJS config gets: a plain Node process's require of the built ES module (eslint-plugin/dist).
     const script = "const bounded = require('eslint-plugin-bounded').default; console.log(Object.keys(bounded.configs).sort().join(','));";
-    expect(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000 }).trim()).toBe('all,recommended,strict');
+    expect(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000 }).trim()).toBe(
+      'all,recommended,strict',
+    );
   });
 });
 
@@ -209,7 +219,8 @@ describe('the root README', () => {
         const [target = '', anchor] = link.split('#') as [string, string | undefined];
         const path = target === '' ? join(root, 'README.md') : join(root, normalize(target));
         if (relative(root, path).startsWith(`..${sep}`) || !existsSync(path)) return [`${link}: no such file`];
-        if (anchor !== undefined && path.endsWith('.md') && !anchors(readFileSync(path, 'utf8')).has(anchor)) return [`${link}: no heading #${anchor}`];
+        if (anchor !== undefined && path.endsWith('.md') && !anchors(readFileSync(path, 'utf8')).has(anchor))
+          return [`${link}: no heading #${anchor}`];
         return [];
       });
     expect(problems).toEqual([]);
@@ -219,7 +230,13 @@ describe('the root README', () => {
     const first = codeBlocks(readme, 'sh')[0]!;
     expect(first).toMatch(/^npm ci && npx bounded check fixtures\/agent-service/m);
     expect(first).toMatch(/^npm test/m);
-    for (const line of ['npm i @bounded/runtime', 'npm i -D eslint eslint-plugin-bounded', "require('eslint-plugin-bounded').default", 'uses: bounded-dev/bounded@', 'id: bounded-check']) {
+    for (const line of [
+      'npm i @bounded/runtime',
+      'npm i -D eslint eslint-plugin-bounded',
+      "require('eslint-plugin-bounded').default",
+      'uses: bounded-dev/bounded@',
+      'id: bounded-check',
+    ]) {
       expect(readme).toContain(line);
     }
     expect(readme.indexOf('npm i @bounded/runtime')).toBeGreaterThan(readme.indexOf(first));

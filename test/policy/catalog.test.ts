@@ -11,7 +11,14 @@ import addTimeouts from '../../codemods/transforms/add-timeouts.js';
 import boundPromiseAll from '../../codemods/transforms/bound-promise-all.js';
 import throttleProviderCalls from '../../codemods/transforms/throttle-provider-calls.js';
 import plugin from '../../eslint-plugin/index.js';
-import { HTTP_CLIENTS, LIMITER_PACKAGES, PROVIDER_APIS, SAAS_APIS, type ProviderApi, type ThrottleSwitch } from '../../policy/catalog/index.js';
+import {
+  HTTP_CLIENTS,
+  LIMITER_PACKAGES,
+  PROVIDER_APIS,
+  SAAS_APIS,
+  type ProviderApi,
+  type ThrottleSwitch,
+} from '../../policy/catalog/index.js';
 import { defaultPolicy } from '../../policy/index.js';
 
 const policy = defaultPolicy();
@@ -68,7 +75,8 @@ function construct(client: string, api: ProviderApi, options: string): string {
 function providerSamples(api: ProviderApi): { what: string; code: string }[] {
   const sample = SAMPLE_CLIENTS[api.id];
   const module = sample?.module ?? api.modules.find((entry): entry is string => typeof entry === 'string')!;
-  const client = sample?.client ?? api.classes.find((entry): entry is string => typeof entry === 'string' && entry !== 'default' && entry !== '*');
+  const client =
+    sample?.client ?? api.classes.find((entry): entry is string => typeof entry === 'string' && entry !== 'default' && entry !== '*');
   const fanOut = (imports: string, setup: string, call: string): string =>
     `${imports}\n${setup}\nexport const run = (items: string[]) => Promise.all(items.map((item) => ${call}));\n`;
   const samples: { what: string; code: string }[] = [];
@@ -77,23 +85,35 @@ function providerSamples(api: ProviderApi): { what: string; code: string }[] {
   const options = own !== undefined && own.plugins === undefined ? switchedOffOptions(own.disabledBy[0]!) : '{}';
   const made = SAMPLE_SETUPS[api.id]?.imports ?? `import { ${client} } from '${module}';`;
   const setup = SAMPLE_SETUPS[api.id]?.setup ?? `const client = ${construct(client!, api, options)};`;
-  for (const resource of api.resources ?? []) samples.push({ what: `${resource}.create`, code: fanOut(made, setup, `client.${resource}.create({ input: item })`) });
+  for (const resource of api.resources ?? [])
+    samples.push({ what: `${resource}.create`, code: fanOut(made, setup, `client.${resource}.create({ input: item })`) });
   for (const method of api.methods ?? []) {
     if (api.id === 'ai-sdk') {
       samples.push({
         what: method,
-        code: fanOut(`import { openai } from '@ai-sdk/openai';`, `const model = openai('gpt-4o-mini');`, `model.${method}({ prompt: item } as never)`),
+        code: fanOut(
+          `import { openai } from '@ai-sdk/openai';`,
+          `const model = openai('gpt-4o-mini');`,
+          `model.${method}({ prompt: item } as never)`,
+        ),
       });
     } else samples.push({ what: method, code: fanOut(made, setup, `client.${method}(item as never)`) });
   }
   for (const fn of api.functions ?? []) {
     samples.push({
       what: fn,
-      code: fanOut(`import { ${fn} } from '${module}';\nimport { openai } from '@ai-sdk/openai';`, '', `${fn}({ model: openai('gpt-4o-mini'), prompt: item, values: [item] } as never)`),
+      code: fanOut(
+        `import { ${fn} } from '${module}';\nimport { openai } from '@ai-sdk/openai';`,
+        '',
+        `${fn}({ model: openai('gpt-4o-mini'), prompt: item, values: [item] } as never)`,
+      ),
     });
   }
   for (const command of api.commands ?? []) {
-    samples.push({ what: command, code: fanOut(`import { ${client}, ${command} } from '${module}';`, setup, `client.send(new ${command}({ input: item } as never))`) });
+    samples.push({
+      what: command,
+      code: fanOut(`import { ${client}, ${command} } from '${module}';`, setup, `client.send(new ${command}({ input: item } as never))`),
+    });
   }
   return samples;
 }
@@ -104,7 +124,9 @@ describe('the catalog: providers', () => {
     it(`${api.id}: has samples`, () => expect(samples.length).toBeGreaterThan(0));
     for (const { what, code } of samples) {
       it(`${api.id} ${what}: found by no-unthrottled-provider-call, and rewritten or reported by throttle-provider-calls`, () => {
-        expect(lint(code, 'no-unthrottled-provider-call').map((message) => message.ruleId)).toContain('bounded/no-unthrottled-provider-call');
+        expect(lint(code, 'no-unthrottled-provider-call').map((message) => message.ruleId)).toContain(
+          'bounded/no-unthrottled-provider-call',
+        );
         const { output, reports } = transform(throttleProviderCalls as Transform, code);
         if (output === null) expect(reports.join('\n')).toMatch(/throttle-provider-calls skipped: .+: .{20,}/);
         else expect(output).toContain('throttleClient(');
@@ -137,13 +159,16 @@ describe('the catalog: SaaS SDKs that throttle themselves', () => {
     const plugged = PLUGIN_SETUPS[api.id];
     it(`${api.id}: a fan-out through a client that throttles itself (${own.how}) is no finding`, () => {
       expect(own.plugins === undefined || plugged !== undefined).toBe(true);
-      const code = plugged === undefined ? fanOut(imports, `const client = ${construct(client, api, '{}')};`) : fanOut(plugged.imports, plugged.setup);
+      const code =
+        plugged === undefined ? fanOut(imports, `const client = ${construct(client, api, '{}')};`) : fanOut(plugged.imports, plugged.setup);
       expect(lint(code, 'no-unthrottled-provider-call')).toEqual([]);
     });
     if (own.plugins !== undefined) {
       it(`${api.id}: without ${own.plugins.join(' / ')} the same fan-out is a finding`, () => {
         const code = fanOut(imports, `const client = ${construct(client, api, '{}')};`);
-        expect(lint(code, 'no-unthrottled-provider-call').map((message) => message.ruleId)).toEqual(['bounded/no-unthrottled-provider-call']);
+        expect(lint(code, 'no-unthrottled-provider-call').map((message) => message.ruleId)).toEqual([
+          'bounded/no-unthrottled-provider-call',
+        ]);
       });
     }
     for (const entry of own.disabledBy) {
@@ -172,7 +197,11 @@ function httpSamples(): { id: string; what: string; code: string }[] {
     const calls = client.id === 'undici' ? [] : client.callable ? [`${local}(url${extra})`] : [];
     for (const [method, index] of Object.entries(client.methods)) {
       if (client.id === 'undici') {
-        samples.push({ id: client.id, what: method, code: `import { ${method} } from 'undici';\nexport const get = (url: string) => ${method}(url);\n` });
+        samples.push({
+          id: client.id,
+          what: method,
+          code: `import { ${method} } from 'undici';\nexport const get = (url: string) => ${method}(url);\n`,
+        });
         continue;
       }
       const args = index === 0 ? `{ url }` : index === 2 ? `url, {}${extra}` : `url${extra}`;
@@ -197,15 +226,39 @@ describe('the catalog: HTTP clients', () => {
 /** How each limiter package is used around a provider call in a fan-out. */
 const LIMITER_USES: Readonly<Record<string, (module: string) => { setup: string; mapper: string }>> = {
   'p-limit': (module) => ({ setup: `import pLimit from '${module}';\nconst limit = pLimit(4);`, mapper: `(item) => limit(() => CALL)` }),
-  'p-throttle': (module) => ({ setup: `import pThrottle from '${module}';\nconst throttle = pThrottle({ limit: 60, interval: 60_000 });`, mapper: `(item) => throttle(() => CALL)()` }),
-  'p-queue': (module) => ({ setup: `import PQueue from '${module}';\nconst queue = new PQueue({ concurrency: 4 });`, mapper: `(item) => queue.add(() => CALL)` }),
+  'p-throttle': (module) => ({
+    setup: `import pThrottle from '${module}';\nconst throttle = pThrottle({ limit: 60, interval: 60_000 });`,
+    mapper: `(item) => throttle(() => CALL)()`,
+  }),
+  'p-queue': (module) => ({
+    setup: `import PQueue from '${module}';\nconst queue = new PQueue({ concurrency: 4 });`,
+    mapper: `(item) => queue.add(() => CALL)`,
+  }),
   'p-map': (module) => ({ setup: `import pMap from '${module}';`, mapper: 'MAP' }),
-  bottleneck: (module) => ({ setup: `import Bottleneck from '${module}';\nconst limiter = new Bottleneck({ maxConcurrent: 4 });`, mapper: `(item) => limiter.schedule(() => CALL)` }),
-  'async-sema': (module) => ({ setup: `import { Sema } from '${module}';\nconst sema = new Sema(4);`, mapper: `async (item) => {\n  await sema.acquire();\n  return CALL;\n}` }),
-  'async-mutex': (module) => ({ setup: `import { Semaphore } from '${module}';\nconst semaphore = new Semaphore(4);`, mapper: `(item) => semaphore.runExclusive(() => CALL)` }),
-  limiter: (module) => ({ setup: `import { RateLimiter } from '${module}';\nconst limiter = new RateLimiter({ tokensPerInterval: 60, interval: 'minute' });`, mapper: `async (item) => {\n  await limiter.removeTokens(1);\n  return CALL;\n}` }),
-  '@langchain/core/utils/async_caller': (module) => ({ setup: `import { AsyncCaller } from '${module}';\nconst caller = new AsyncCaller({ maxConcurrency: 4 });`, mapper: `(item) => caller.call(() => CALL)` }),
-  bounded: (module) => ({ setup: `import { Semaphore } from '${module}';\nconst semaphore = new Semaphore(4);`, mapper: `(item) => semaphore.run(() => CALL)` }),
+  bottleneck: (module) => ({
+    setup: `import Bottleneck from '${module}';\nconst limiter = new Bottleneck({ maxConcurrent: 4 });`,
+    mapper: `(item) => limiter.schedule(() => CALL)`,
+  }),
+  'async-sema': (module) => ({
+    setup: `import { Sema } from '${module}';\nconst sema = new Sema(4);`,
+    mapper: `async (item) => {\n  await sema.acquire();\n  return CALL;\n}`,
+  }),
+  'async-mutex': (module) => ({
+    setup: `import { Semaphore } from '${module}';\nconst semaphore = new Semaphore(4);`,
+    mapper: `(item) => semaphore.runExclusive(() => CALL)`,
+  }),
+  limiter: (module) => ({
+    setup: `import { RateLimiter } from '${module}';\nconst limiter = new RateLimiter({ tokensPerInterval: 60, interval: 'minute' });`,
+    mapper: `async (item) => {\n  await limiter.removeTokens(1);\n  return CALL;\n}`,
+  }),
+  '@langchain/core/utils/async_caller': (module) => ({
+    setup: `import { AsyncCaller } from '${module}';\nconst caller = new AsyncCaller({ maxConcurrency: 4 });`,
+    mapper: `(item) => caller.call(() => CALL)`,
+  }),
+  bounded: (module) => ({
+    setup: `import { Semaphore } from '${module}';\nconst semaphore = new Semaphore(4);`,
+    mapper: `(item) => semaphore.run(() => CALL)`,
+  }),
 };
 
 describe('the catalog: limiters', () => {
@@ -216,9 +269,7 @@ describe('the catalog: limiters', () => {
       const { setup, mapper } = use!(entry.module);
       const call = `openai.embeddings.create({ model: 'text-embedding-3-small', input: item })`;
       const fanOut =
-        mapper === 'MAP'
-          ? `pMap(items, (item) => ${call}, { concurrency: 4 })`
-          : `Promise.all(items.map(${mapper.replace('CALL', call)}))`;
+        mapper === 'MAP' ? `pMap(items, (item) => ${call}, { concurrency: 4 })` : `Promise.all(items.map(${mapper.replace('CALL', call)}))`;
       const code = `import OpenAI from 'openai';\n${setup}\nconst openai = new OpenAI();\nexport const run = (items: string[]) => ${fanOut};\n`;
       expect(lint(code, 'no-unthrottled-provider-call')).toEqual([]);
       expect(lint(code, 'no-unbounded-concurrency')).toEqual([]);

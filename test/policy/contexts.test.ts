@@ -18,20 +18,33 @@ describe('lint.contexts', () => {
       service: { files: [], skip: [] },
       test: {
         files: [],
-        skip: ['no-sync-io-in-async', 'require-timeout', 'no-per-call-connection', 'no-unbounded-concurrency', 'no-handmade-timeout', 'no-unmanaged-background-work'],
+        skip: [
+          'no-sync-io-in-async',
+          'require-timeout',
+          'no-per-call-connection',
+          'no-unbounded-concurrency',
+          'no-handmade-timeout',
+          'no-unmanaged-background-work',
+        ],
       },
       script: { files: [], skip: ['no-sync-io-in-async', 'no-unmanaged-background-work'] },
       example: { files: [], skip: ['no-sync-io-in-async'] },
       browser: {
         files: [],
-        skip: ['require-timeout', 'no-unthrottled-provider-call', 'no-unbounded-concurrency', 'no-handmade-timeout', 'no-unmanaged-background-work'],
+        skip: [
+          'require-timeout',
+          'no-unthrottled-provider-call',
+          'no-unbounded-concurrency',
+          'no-handmade-timeout',
+          'no-unmanaged-background-work',
+        ],
       },
       vendored: { files: [], skip: ['all'] },
       generated: { files: [], skip: ['all'] },
     });
   });
 
-  it('adds the file\'s globs and replaces a skip list it states; an environment overlay may change both', () => {
+  it("adds the file's globs and replaces a skip list it states; an environment overlay may change both", () => {
     const text = [
       'version: 1',
       'lint:',
@@ -57,7 +70,9 @@ describe('lint.contexts', () => {
 
   it('reports unknown contexts, keys and malformed rule names with their place', () => {
     expect(
-      problems('version: 1\nlint:\n  contexts:\n    tests: { files: [a] }\n    script: { skip: [bounded/no-sync-io-in-async], file: [x] }\n'),
+      problems(
+        'version: 1\nlint:\n  contexts:\n    tests: { files: [a] }\n    script: { skip: [bounded/no-sync-io-in-async], file: [x] }\n',
+      ),
     ).toEqual([
       '4:5 lint.contexts.tests: unknown key "tests" (did you mean "test"?)',
       '5:21 lint.contexts.script.skip[0]: expected a rule name without bounded/ ("no-sync-io-in-async") or "all", got "bounded/no-sync-io-in-async"',
@@ -134,7 +149,10 @@ describe('classifyFile', () => {
   it('files a package.json script runs, and the files of a CLI package; not a library that depends on a CLI framework', () => {
     expect(
       classify({
-        'app/package.json': JSON.stringify({ scripts: { build: 'node ./assets.js && tsc', make: 'tsx src/gen.ts --out x' }, dependencies: { express: '5' } }),
+        'app/package.json': JSON.stringify({
+          scripts: { build: 'node ./assets.js && tsc', make: 'tsx src/gen.ts --out x' },
+          dependencies: { express: '5' },
+        }),
         'app/assets.js': CODE,
         'app/src/gen.ts': CODE,
         'app/src/server.ts': CODE,
@@ -149,7 +167,8 @@ describe('classifyFile', () => {
       'app/assets.js': 'script — package.json script "build" runs it',
       'app/src/gen.ts': 'script — package.json script "make" runs it',
       'app/src/server.ts': 'service — default: no pattern or marker of another context',
-      'tool/src/generator.ts': 'script — CLI package: its package.json depends on commander, exports nothing and depends on no server package',
+      'tool/src/generator.ts':
+        'script — CLI package: its package.json depends on commander, exports nothing and depends on no server package',
       'lib/src/generator.ts': 'service — default: no pattern or marker of another context',
       'svc/src/routes.ts': 'service — default: no pattern or marker of another context',
     });

@@ -27,7 +27,7 @@ function policy(text: string, env: Record<string, string> = {}) {
 }
 
 describe('the embedded default policy', () => {
-  it('is the remediation plan\'s table', () => {
+  it("is the remediation plan's table", () => {
     const p = defaultPolicy();
     expect(p.defaults.concurrency).toBe(10);
     expect(p.defaults.pool).toEqual({ min: 5, max: 20 });
@@ -127,15 +127,13 @@ describe('validation names file, line and column for every problem at once', () 
   });
 
   it('reports min above max in a pool', () => {
-    expect(problems('version: 1\npools:\n  main: { min: 30, max: 10 }\n')).toEqual([
-      '3:16 pools.main.min: min (30) is above max (10)',
-    ]);
+    expect(problems('version: 1\npools:\n  main: { min: 30, max: 10 }\n')).toEqual(['3:16 pools.main.min: min (30) is above max (10)']);
   });
 
   it('points at the overlay when the overlay is wrong', () => {
-    expect(
-      problems('version: 1\nenvironments:\n  production:\n    semaphores:\n      agents: { limit: -5 }\n'),
-    ).toEqual(['5:24 environments.production.semaphores.agents.limit: expected an integer of at least 1, got -5']);
+    expect(problems('version: 1\nenvironments:\n  production:\n    semaphores:\n      agents: { limit: -5 }\n')).toEqual([
+      '5:24 environments.production.semaphores.agents.limit: expected an integer of at least 1, got -5',
+    ]);
   });
 
   it('parses with a safe schema: custom tags are problems, not code', () => {
@@ -183,7 +181,9 @@ describe('finding and loading the file', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(PolicyError);
-    expect((error as PolicyError).message).toContain(`${join(root, 'bad.yaml')}:3:15: semaphores.a.limit: expected an integer of at least 1, got "x"`);
+    expect((error as PolicyError).message).toContain(
+      `${join(root, 'bad.yaml')}:3:15: semaphores.a.limit: expected an integer of at least 1, got "x"`,
+    );
   });
 
   it('names a missing explicit file', () => {

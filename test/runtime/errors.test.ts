@@ -64,9 +64,7 @@ describe('TimeoutError', () => {
   });
 
   it('prints whole seconds as seconds', () => {
-    expect(new TimeoutError({ operation: 'chat', timeoutMs: 60_000 }).message).toBe(
-      'chat timed out after 60 s (timeoutMs 60000)',
-    );
+    expect(new TimeoutError({ operation: 'chat', timeoutMs: 60_000 }).message).toBe('chat timed out after 60 s (timeoutMs 60000)');
   });
 
   it('has no cause unless given one', () => {
@@ -90,21 +88,9 @@ describe('guards', () => {
   const own = samples(errors);
 
   it('each guard accepts its own class only', () => {
-    expect([isQueueFullError(own.queueFull), isQueueFullError(own.timeout), isQueueFullError(own.closed)]).toEqual([
-      true,
-      false,
-      false,
-    ]);
-    expect([isTimeoutError(own.queueFull), isTimeoutError(own.timeout), isTimeoutError(own.closed)]).toEqual([
-      false,
-      true,
-      false,
-    ]);
-    expect([isClosedError(own.queueFull), isClosedError(own.timeout), isClosedError(own.closed)]).toEqual([
-      false,
-      false,
-      true,
-    ]);
+    expect([isQueueFullError(own.queueFull), isQueueFullError(own.timeout), isQueueFullError(own.closed)]).toEqual([true, false, false]);
+    expect([isTimeoutError(own.queueFull), isTimeoutError(own.timeout), isTimeoutError(own.closed)]).toEqual([false, true, false]);
+    expect([isClosedError(own.queueFull), isClosedError(own.timeout), isClosedError(own.closed)]).toEqual([false, false, true]);
     expect(Object.values(own).every(isBoundedError)).toBe(true);
   });
 

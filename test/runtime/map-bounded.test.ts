@@ -1,13 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY } from '../../policy/defaults.js';
-import {
-  allBounded,
-  forEachBounded,
-  mapBounded,
-  mapBoundedSettled,
-  type Items,
-} from '../../runtime/index.js';
+import { allBounded, forEachBounded, mapBounded, mapBoundedSettled, type Items } from '../../runtime/index.js';
 import { Gauge, deferred, flush, reasonOf, track, type Deferred } from './helpers.js';
 
 /** A mapper whose calls wait until the test settles them by index. */
@@ -48,7 +42,10 @@ class Source {
   /** What the source throws when it reaches `failAt`. */
   readonly error = new Error('source failed');
 
-  constructor(readonly length: number, readonly failAt = Number.POSITIVE_INFINITY) {}
+  constructor(
+    readonly length: number,
+    readonly failAt = Number.POSITIVE_INFINITY,
+  ) {}
 
   *sync(): Generator<number> {
     try {
@@ -76,9 +73,7 @@ const kinds: [string, (n: number) => Items<number>][] = [
 
 describe('inputs', () => {
   it.each(kinds)('maps %s', async (_kind, make) => {
-    await expect(mapBounded(make(7), async (x) => x * 2, { concurrency: 3 })).resolves.toEqual([
-      0, 2, 4, 6, 8, 10, 12,
-    ]);
+    await expect(mapBounded(make(7), async (x) => x * 2, { concurrency: 3 })).resolves.toEqual([0, 2, 4, 6, 8, 10, 12]);
   });
 
   it.each(kinds)('maps empty %s without calling fn', async (_kind, make) => {
@@ -342,9 +337,9 @@ describe('options', () => {
   });
 
   it('refuses concurrency Infinity over an async iterable', async () => {
-    await expect(
-      mapBounded(new Source(1).async(), vi.fn(), { concurrency: Number.POSITIVE_INFINITY }),
-    ).rejects.toThrow(new TypeError('Expected `concurrency` to be finite when `items` is an async iterable, got Infinity'));
+    await expect(mapBounded(new Source(1).async(), vi.fn(), { concurrency: Number.POSITIVE_INFINITY })).rejects.toThrow(
+      new TypeError('Expected `concurrency` to be finite when `items` is an async iterable, got Infinity'),
+    );
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses concurrency %s', async (concurrency) => {
@@ -354,9 +349,7 @@ describe('options', () => {
   });
 
   it('refuses a fn that is not a function', async () => {
-    await expect(mapBounded([1], 'nope' as never)).rejects.toThrow(
-      new TypeError('Expected `fn` to be a function, got "nope"'),
-    );
+    await expect(mapBounded([1], 'nope' as never)).rejects.toThrow(new TypeError('Expected `fn` to be a function, got "nope"'));
   });
 });
 

@@ -1,14 +1,7 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  Semaphore,
-  isLoadShedError,
-  isQueueFullError,
-  isTimeoutError,
-  mapBounded,
-  type Permit,
-} from '../../runtime/index.js';
+import { Semaphore, isLoadShedError, isQueueFullError, isTimeoutError, mapBounded, type Permit } from '../../runtime/index.js';
 import { ServiceRate } from '../../runtime/internal/service-rate.js';
 import { Gauge, deferred, flush, reasonOf, track } from './helpers.js';
 
@@ -293,9 +286,7 @@ class SemaphoreHarness {
         caller.expected === undefined
           ? outcome.state === 'fulfilled'
           : outcome.state === 'rejected' &&
-            (typeof caller.expected === 'function'
-              ? (caller.expected as Guard)(outcome.reason)
-              : outcome.reason === caller.expected);
+            (typeof caller.expected === 'function' ? (caller.expected as Guard)(outcome.reason) : outcome.reason === caller.expected);
       if (!settledRight) wrong.push(`caller ${caller.id}: ${outcome.state}, expected ${String(caller.expected)}`);
     }
     expect(wrong).toEqual([]);
@@ -358,7 +349,10 @@ describe('mapBounded under random task outcomes and orders', () => {
       fc.asyncProperty(
         fc.scheduler(),
         // About one task in four fails.
-        fc.array(fc.nat(3).map((n) => n === 0), { maxLength: 12, size: 'max' }),
+        fc.array(
+          fc.nat(3).map((n) => n === 0),
+          { maxLength: 12, size: 'max' },
+        ),
         fc.integer({ min: 1, max: 4 }),
         fc.boolean(),
         fc.constantFrom<Source>('array', 'generator', 'async generator'),
@@ -386,8 +380,7 @@ describe('mapBounded under random task outcomes and orders', () => {
           async function* asyncItems(): AsyncGenerator<number> {
             yield* items();
           }
-          const input =
-            source === 'array' ? fails.map((_, i) => i) : source === 'generator' ? items() : asyncItems();
+          const input = source === 'array' ? fails.map((_, i) => i) : source === 'generator' ? items() : asyncItems();
           const controller = new AbortController();
           const abortReason = new Error('caller aborted');
           if (abort) {

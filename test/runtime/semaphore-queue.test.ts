@@ -100,7 +100,8 @@ describe('load shedding', () => {
       expectedWaitMs: 200,
       remainingMs: 199,
       waiting: 1,
-      message: 'Semaphore "db" shed the call: its expected wait of 200 ms (1 waiting, limit 2) is longer than the 199 ms left of its deadline',
+      message:
+        'Semaphore "db" shed the call: its expected wait of 200 ms (1 waiting, limit 2) is longer than the 199 ms left of its deadline',
     });
     expect(third.current().state).toBe('pending');
     expect([sem.waiting, sem.inUse]).toEqual([2, 2]);
@@ -180,9 +181,7 @@ describe('giving up', () => {
     const reason = reasonOf(timedOut) as TimeoutError;
     expect(isTimeoutError(reason)).toBe(true);
     expect(reason.timeoutMs).toBe(50);
-    expect(reason.message).toBe(
-      'Waiting for a permit of Semaphore "db" (limit 1, 1 in use) timed out after 50 ms (timeoutMs 50)',
-    );
+    expect(reason.message).toBe('Waiting for a permit of Semaphore "db" (limit 1, 1 in use) timed out after 50 ms (timeoutMs 50)');
     holder!.release();
     expect(sem.inUse).toBe(0);
   });
@@ -210,10 +209,9 @@ describe('giving up', () => {
     const [sem] = full(1);
     const aborted = new AbortController();
     const timed = new AbortController();
-    const calls = [
-      sem.acquire({ signal: aborted.signal, timeoutMs: 100 }),
-      sem.acquire({ signal: timed.signal, timeoutMs: 10 }),
-    ].map(track);
+    const calls = [sem.acquire({ signal: aborted.signal, timeoutMs: 100 }), sem.acquire({ signal: timed.signal, timeoutMs: 10 })].map(
+      track,
+    );
     aborted.abort();
     expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(10);

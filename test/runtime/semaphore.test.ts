@@ -1,10 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  Semaphore,
-  type Permit,
-  type SemaphoreRejection,
-  type SemaphoreState,
-} from '../../runtime/index.js';
+import { Semaphore, type Permit, type SemaphoreRejection, type SemaphoreState } from '../../runtime/index.js';
 import { attempt, deferred, flush, full, track } from './helpers.js';
 
 // Permits, run, resize, counts and events. Waiting that ends badly (queue bound, abort,
@@ -49,9 +44,7 @@ describe('argument validation', () => {
 
   it('refuses a run without a function', () => {
     const sem = new Semaphore(1);
-    return expect(attempt(() => sem.run(42 as never))).rejects.toThrow(
-      new TypeError('Expected `fn` to be a function, got 42'),
-    );
+    return expect(attempt(() => sem.run(42 as never))).rejects.toThrow(new TypeError('Expected `fn` to be a function, got 42'));
   });
 
   // The options must be checked whether or not a permit is free, or a bad call only fails under load.
@@ -84,9 +77,7 @@ describe('argument validation', () => {
 
   it('refuses an invalid resize and keeps the old limit', () => {
     const sem = new Semaphore(2);
-    expect(() => sem.resize(0)).toThrow(
-      new TypeError('Expected `limit` to be a positive integer or Infinity, got 0'),
-    );
+    expect(() => sem.resize(0)).toThrow(new TypeError('Expected `limit` to be a positive integer or Infinity, got 0'));
     expect(sem.limit).toBe(2);
   });
 });
@@ -350,12 +341,7 @@ describe('events', () => {
     const events: SemaphoreRejection[] = [];
     sem.onRejected((e) => events.push(e));
     const controller = new AbortController();
-    const calls = [
-      sem.acquire({ signal: controller.signal }),
-      sem.acquire({ timeoutMs: 10 }),
-      sem.acquire(),
-      sem.acquire(),
-    ].map(track);
+    const calls = [sem.acquire({ signal: controller.signal }), sem.acquire({ timeoutMs: 10 }), sem.acquire(), sem.acquire()].map(track);
     sem.acquire().catch(() => {}); // queue full
     controller.abort();
     vi.advanceTimersByTime(10);

@@ -61,12 +61,7 @@ describe('WaiterQueue', () => {
     h.push();
     h.queue.shift();
     expect(h.queue.shift()).toBe(false);
-    expect([h.queue.task, h.queue.resolve, h.queue.reject, h.queue.ticket]).toEqual([
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    expect([h.queue.task, h.queue.resolve, h.queue.reject, h.queue.ticket]).toEqual([undefined, undefined, undefined, undefined]);
     expect(h.queue.size).toBe(0);
   });
 
@@ -152,10 +147,7 @@ describe('WaiterQueue', () => {
   });
 
   it('behaves like an array of live waiters under any mix of operations', () => {
-    type Op =
-      | { kind: 'push'; cancellable: boolean; times: number }
-      | { kind: 'shift' | 'peek' }
-      | { kind: 'cancel'; pick: number };
+    type Op = { kind: 'push'; cancellable: boolean; times: number } | { kind: 'shift' | 'peek' } | { kind: 'cancel'; pick: number };
     const op = fc.oneof(
       fc.record({ kind: fc.constant('push' as const), cancellable: fc.boolean(), times: fc.integer({ min: 1, max: 1_200 }) }),
       fc.record({ kind: fc.constantFrom('shift' as const, 'peek' as const) }),

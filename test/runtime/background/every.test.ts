@@ -48,9 +48,13 @@ describe('every', () => {
     expect(count).toBe(4);
     expect(vi.getTimerCount()).toBe(0);
 
-    const immediate = every(100, () => {
-      count++;
-    }, { immediate: true });
+    const immediate = every(
+      100,
+      () => {
+        count++;
+      },
+      { immediate: true },
+    );
     await vi.advanceTimersByTimeAsync(0);
     expect(count).toBe(5);
     await immediate.stop();
@@ -95,20 +99,28 @@ describe('every', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("stops when its signal aborts, and never starts on an aborted signal", async () => {
+  it('stops when its signal aborts, and never starts on an aborted signal', async () => {
     const controller = new AbortController();
     let count = 0;
-    const interval = every(50, () => {
-      count++;
-    }, { signal: controller.signal });
+    const interval = every(
+      50,
+      () => {
+        count++;
+      },
+      { signal: controller.signal },
+    );
     await vi.advanceTimersByTimeAsync(50);
     controller.abort();
     await vi.advanceTimersByTimeAsync(500);
     expect(count).toBe(1);
     expect(interval.active).toBe(false);
-    const never = every(50, () => {
-      count++;
-    }, { signal: controller.signal, immediate: true });
+    const never = every(
+      50,
+      () => {
+        count++;
+      },
+      { signal: controller.signal, immediate: true },
+    );
     await vi.advanceTimersByTimeAsync(500);
     expect(count).toBe(1);
     expect(never.active).toBe(false);
@@ -119,10 +131,14 @@ describe('every', () => {
     const errors: unknown[] = [];
     const boom = new Error('boom');
     let count = 0;
-    const interval = every(10, async () => {
-      count++;
-      if (count === 1) throw boom;
-    }, { onError: (error) => errors.push(error) });
+    const interval = every(
+      10,
+      async () => {
+        count++;
+        if (count === 1) throw boom;
+      },
+      { onError: (error) => errors.push(error) },
+    );
     await vi.advanceTimersByTimeAsync(30);
     expect(errors).toEqual([boom]);
     expect(count).toBe(3);

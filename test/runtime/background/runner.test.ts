@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type {
-  BackgroundRunner} from '../../../runtime/index.js';
+import type { BackgroundRunner } from '../../../runtime/index.js';
 import {
   ConcurrencyMonitor,
   background,
@@ -24,7 +23,10 @@ afterEach(async () => {
   await closeDefaultBackgroundRunner({ drainMs: 0 });
 });
 
-function collecting(options: ConstructorParameters<typeof BackgroundRunner>[0] = {}): { runner: BackgroundRunner; errors: BackgroundError[] } {
+function collecting(options: ConstructorParameters<typeof BackgroundRunner>[0] = {}): {
+  runner: BackgroundRunner;
+  errors: BackgroundError[];
+} {
   const errors: BackgroundError[] = [];
   const runner = createBackgroundRunner({ ...options, onError: (event) => errors.push(event) });
   return { runner, errors };
@@ -56,9 +58,12 @@ describe('BackgroundRunner', () => {
   it('reports a failure to onError with the task name and counts it as an error', async () => {
     const { runner, errors } = collecting();
     const boom = new Error('smtp down');
-    runner.run(async () => {
-      throw boom;
-    }, { name: 'welcome email' });
+    runner.run(
+      async () => {
+        throw boom;
+      },
+      { name: 'welcome email' },
+    );
     runner.run(() => {
       throw boom;
     });
@@ -106,10 +111,13 @@ describe('BackgroundRunner', () => {
   it('puts each task under its deadline', async () => {
     const { runner, errors } = collecting({ timeoutMs: 100 });
     let seen: AbortSignal | undefined;
-    runner.run((signal) => {
-      seen = signal;
-      return new Promise(() => {});
-    }, { name: 'slow' });
+    runner.run(
+      (signal) => {
+        seen = signal;
+        return new Promise(() => {});
+      },
+      { name: 'slow' },
+    );
     await vi.advanceTimersByTimeAsync(100);
     expect(seen?.aborted).toBe(true);
     expect(errors).toHaveLength(1);
@@ -179,14 +187,20 @@ describe('BackgroundRunner', () => {
     const first = new AbortController();
     const second = new AbortController();
     let seen: AbortSignal | undefined;
-    runner.run((signal) => {
-      seen = signal;
-      return gate.promise;
-    }, { signal: first.signal });
+    runner.run(
+      (signal) => {
+        seen = signal;
+        return gate.promise;
+      },
+      { signal: first.signal },
+    );
     let ranQueued = false;
-    runner.run(() => {
-      ranQueued = true;
-    }, { name: 'queued', signal: second.signal });
+    runner.run(
+      () => {
+        ranQueued = true;
+      },
+      { name: 'queued', signal: second.signal },
+    );
     second.abort(new Error('user left'));
     await flush();
     expect(errors.map((e) => [e.reason, e.task])).toEqual([['aborted', 'queued']]);

@@ -498,14 +498,7 @@ describe('createHttpClient: cancellation and closing', () => {
       http.fetch(fast.url).then((response) => response.text()),
       http.fetch(stalling.url, { timeoutMs: 150 }).then((response) => response.text()),
     ]);
-    expect(outcomes.map((outcome) => outcome.status)).toEqual([
-      'rejected',
-      'rejected',
-      'rejected',
-      'fulfilled',
-      'fulfilled',
-      'rejected',
-    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
     expect(http.stats().connected).toBeGreaterThan(0);
     await http.close();
 
@@ -546,9 +539,7 @@ describe('createHttpClient: bounded concurrency', () => {
   it('with baseUrl (one undici Pool) the bound holds too, fetch included', async () => {
     const server = await serve(startSlowServer({ latencyMs: 20 }));
     const http = client({ baseUrl: server.url, connections: 3 });
-    await Promise.all(
-      Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? http.request('/a') : http.fetch('/b').then((r) => r.text()))),
-    );
+    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? http.request('/a') : http.fetch('/b').then((r) => r.text()))));
     expect(server.requests).toBe(30);
     expect(server.peakConnections).toBeLessThanOrEqual(3);
   });

@@ -46,10 +46,13 @@ async function startFlakyServer(): Promise<FlakyServer> {
       return;
     }
     if (i % 20 === 1) return; // never answers: the client's deadline ends the call
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!res.destroyed) res.end('ok');
-    }, 5 + (i % 21));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (!res.destroyed) res.end('ok');
+      },
+      5 + (i % 21),
+    );
     timers.add(timer);
   });
   server.on('connection', (socket: Socket) => {

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as httpErrors from '../../../runtime/http/errors.js';
-import {
-  HttpStatusError,
-  RetryExhaustedError,
-  isHttpStatusError,
-  isRetryExhaustedError,
-} from '../../../runtime/http/errors.js';
-import {
-  IDEMPOTENT_METHODS,
-  backoffDelay,
-  isRetryableError,
-  mayRetry,
-  parseRetryAfter,
-  retryPolicy,
-} from '../../../runtime/http/retry.js';
+import { HttpStatusError, RetryExhaustedError, isHttpStatusError, isRetryExhaustedError } from '../../../runtime/http/errors.js';
+import { IDEMPOTENT_METHODS, backoffDelay, isRetryableError, mayRetry, parseRetryAfter, retryPolicy } from '../../../runtime/http/retry.js';
 import { isBoundedError, isTimeoutError } from '../../../runtime/index.js';
 
 describe('retryPolicy', () => {

@@ -33,7 +33,7 @@ rateLimits:
   search: { algorithm: token-bucket, rate: 5, per: 1s, burst: 2 }
 `;
 
-  it('builds each name once, with the policy\'s numbers', () => {
+  it("builds each name once, with the policy's numbers", () => {
     const manager = manage(policyFile(text));
     const stress = manager.semaphore('stress');
     expect(stress).toBeInstanceOf(Semaphore);
@@ -55,11 +55,13 @@ rateLimits:
     expect(() => manager.semaphore('strees')).toThrow(
       /No semaphore named "strees" in semaphores of .*bounded\.policy\.yaml \(did you mean "stress"\?\); known: stress/,
     );
-    expect(() => manager.limiter('mistral')).toThrow(/known: openai, anthropic, slack, discord, telegram, line, resend, stripe, github, expo, notion, search/);
+    expect(() => manager.limiter('mistral')).toThrow(
+      /known: openai, anthropic, slack, discord, telegram, line, resend, stripe, github, expo, notion, search/,
+    );
     expect(() => manager.pool('main')).toThrow(/none are defined: add it under pools:/);
   });
 
-  it('tells which environment variable a pool\'s connection string is missing', () => {
+  it("tells which environment variable a pool's connection string is missing", () => {
     const text = 'version: 1\npools:\n  main: { connectionString: env:BOUNDED_TEST_UNSET_URL }\n';
     expect(() => manage(policyFile(text))).toThrow(
       /bounded\.policy\.yaml:3:29: pools\.main\.connectionString: BOUNDED_TEST_UNSET_URL is not set in this environment/,

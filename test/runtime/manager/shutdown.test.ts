@@ -50,9 +50,13 @@ describe('shutdownOn', () => {
       `version: 1\nsemaphores:\n  work: { limit: 4, maxQueue: 100 }\npools:\n  main: { connectionString: "${db.url}", min: 0, max: 3 }\n`,
     );
     const drainMs = 1_000;
-    const child = spawn(process.execPath, [...TS_CHILD_ARGV, fileURLToPath(new URL('./shutdown-child.ts', import.meta.url)), policy, String(drainMs), TABLE], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...TS_CHILD_ARGV, fileURLToPath(new URL('./shutdown-child.ts', import.meta.url)), policy, String(drainMs), TABLE],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

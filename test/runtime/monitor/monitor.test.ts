@@ -77,9 +77,7 @@ describe('options', () => {
 
   it('defaults to the policy: warn at 80 %, sample every second, alert at most once a minute', () => {
     const monitor = track(new ConcurrencyMonitor({ eventLoop: false }));
-    expect([monitor.warningLevel, monitor.intervalMs, monitor.minAlertIntervalMs, monitor.hysteresis]).toEqual([
-      0.8, 1_000, 60_000, 0.05,
-    ]);
+    expect([monitor.warningLevel, monitor.intervalMs, monitor.minAlertIntervalMs, monitor.hysteresis]).toEqual([0.8, 1_000, 60_000, 0.05]);
   });
 
   it('fromPolicy takes the policy monitoring section', () => {
@@ -273,7 +271,14 @@ describe('snapshot figures match the truth', () => {
     const pool = poolStub();
     monitor.add('pool', 'main', pool);
     let [main] = monitor.snapshot().resources;
-    expect(main).toMatchObject({ limit: 20, inUse: 0, waiting: 0, waitMs: null, admitted: 0, connections: { total: 5, idle: 5, inUse: 0 } });
+    expect(main).toMatchObject({
+      limit: 20,
+      inUse: 0,
+      waiting: 0,
+      waitMs: null,
+      admitted: 0,
+      connections: { total: 5, idle: 5, inUse: 0 },
+    });
 
     Object.assign(pool.figures, {
       total: 20,
@@ -330,7 +335,14 @@ describe('snapshot figures match the truth', () => {
     const calls = Array.from({ length: 6 }, () => client.request('/hold'));
     await vi.waitFor(() => expect(held).toHaveLength(4));
     let [api] = monitor.snapshot().resources;
-    expect(api).toMatchObject({ kind: 'http', inUse: 4, limit: 4, utilization: 1, waiting: 2, connections: { total: 4, idle: 0, inUse: 4 } });
+    expect(api).toMatchObject({
+      kind: 'http',
+      inUse: 4,
+      limit: 4,
+      utilization: 1,
+      waiting: 2,
+      connections: { total: 4, idle: 0, inUse: 4 },
+    });
     expect(api).toMatchObject({ inUse: server.activeRequests, connections: { total: server.openConnections } });
 
     for (const res of held.splice(0)) res.end('done');
@@ -641,16 +653,11 @@ describe('watching a manager', () => {
     // The same resource again changes nothing; an unknown kind is logged, not thrown at the manager.
     manager.create({ kind: 'semaphore', name: 'db', resource: db });
     manager.create({ kind: 'queue', name: 'jobs', resource: {} });
-    expect(monitor.snapshot().resources.map((r) => `${r.kind}:${r.name}`)).toEqual([
-      'semaphore:db',
-      'limiter:openai',
-      'pool:main',
-    ]);
+    expect(monitor.snapshot().resources.map((r) => `${r.kind}:${r.name}`)).toEqual(['semaphore:db', 'limiter:openai', 'pool:main']);
     expect(logger.lines).toEqual([
       {
         level: 'error',
-        message:
-          'bounded: cannot monitor "queue" "jobs": Expected `kind` to be one of "semaphore", "limiter", "pool", "http", got "queue"',
+        message: 'bounded: cannot monitor "queue" "jobs": Expected `kind` to be one of "semaphore", "limiter", "pool", "http", got "queue"',
       },
     ]);
 

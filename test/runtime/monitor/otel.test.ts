@@ -88,9 +88,9 @@ describe('registerOtelInstruments', () => {
     const { monitor } = busyMonitor();
     const meter = new RecordingMeter();
     registerOtelInstruments(meter, monitor);
-    expect(meter.instruments.map(({ name, type, options }) => ({ name, type, description: options?.description, unit: options?.unit }))).toEqual(
-      METRICS.map(({ name, type, help, unit }) => ({ name, type, description: help, unit })),
-    );
+    expect(
+      meter.instruments.map(({ name, type, options }) => ({ name, type, description: options?.description, unit: options?.unit })),
+    ).toEqual(METRICS.map(({ name, type, help, unit }) => ({ name, type, description: help, unit })));
     expect(meter.callbacks.size).toBe(1);
     monitor.close();
   });

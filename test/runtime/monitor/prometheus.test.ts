@@ -11,15 +11,7 @@ import {
   type MetricsServer,
   type Permit,
 } from '../../../runtime/index.js';
-import {
-  ROOT,
-  documentedMetrics,
-  manualClock,
-  parsePrometheusText,
-  poolStub,
-  recordingLogger,
-  type Family,
-} from './helpers.js';
+import { ROOT, documentedMetrics, manualClock, parsePrometheusText, poolStub, recordingLogger, type Family } from './helpers.js';
 
 /** A monitor over resources in every state worth exporting, and the truth about them. */
 async function busyMonitor() {
@@ -34,7 +26,16 @@ async function busyMonitor() {
   const bucket = new TokenBucket({ rate: 10, burst: 10, now: clock.now });
   monitor.add('limiter', 'openai', bucket);
   for (let i = 0; i < 4; i++) bucket.tryAcquire();
-  const pool = poolStub({ total: 8, idle: 2, inUse: 6, waiting: 1, acquired: 40, acquireWaitMs: { p50: 2, p95: 30, p99: 90 }, errors: 1, timeouts: 2 });
+  const pool = poolStub({
+    total: 8,
+    idle: 2,
+    inUse: 6,
+    waiting: 1,
+    acquired: 40,
+    acquireWaitMs: { p50: 2, p95: 30, p99: 90 },
+    errors: 1,
+    timeouts: 2,
+  });
   monitor.add('pool', 'main', pool);
   monitor.add('http', 'billing "eu"\\west', {
     stats: () => ({ connected: 3, free: 1, pending: 0, queued: 0, running: 2, inFlight: 2, connections: 4 }),
@@ -260,8 +261,19 @@ describe('the Grafana dashboard', () => {
 
   it('has the panels the issue asks for', () => {
     const titles = panels.map((panel) => panel.title.toLowerCase());
-    for (const topic of ['utilization', 'queue depth', 'p95 / p99', 'rejections by reason', 'pool connections', 'event-loop delay', 'alerts']) {
-      expect(titles.some((title) => title.includes(topic)), topic).toBe(true);
+    for (const topic of [
+      'utilization',
+      'queue depth',
+      'p95 / p99',
+      'rejections by reason',
+      'pool connections',
+      'event-loop delay',
+      'alerts',
+    ]) {
+      expect(
+        titles.some((title) => title.includes(topic)),
+        topic,
+      ).toBe(true);
     }
   });
 });

@@ -148,10 +148,7 @@ async function expectRecovered(pool: BoundedPool): Promise<void> {
   // Refill backs off while the server is away; it is back at min within its 5 s ceiling.
   await eventually('the pool is back at min', () => pool.stats().total >= pool.min, 8_000);
   await expectSettled(pool);
-  await eventually(
-    'the server counts what the pool holds',
-    async () => (await db.countConnections(appName(pool))) === pool.stats().total,
-  );
+  await eventually('the server counts what the pool holds', async () => (await db.countConnections(appName(pool))) === pool.stats().total);
 }
 
 function chaosPool(): BoundedPool {
@@ -203,11 +200,7 @@ describe('chaos', () => {
       await eventually('operations fail while the server is down', () => load.count('refused', stoppedAt) >= 30);
       await db.start();
       const restartedAt = performance.now();
-      await eventually(
-        'writes are acknowledged again after the restart',
-        () => load.count('acknowledged', restartedAt) >= 100,
-        10_000,
-      );
+      await eventually('writes are acknowledged again after the restart', () => load.count('acknowledged', restartedAt) >= 100, 10_000);
     } finally {
       await load.stop();
     }

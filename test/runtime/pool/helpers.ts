@@ -5,7 +5,10 @@ import { createPool, type BoundedPool, type BoundedPoolConfig } from '../../../r
 let counter = 0;
 
 /** Creates pools with unique names and closes them all in one call (for afterEach). */
-export function poolFactory(url: string, prefix: string): {
+export function poolFactory(
+  url: string,
+  prefix: string,
+): {
   create(config?: BoundedPoolConfig): BoundedPool;
   closeAll(): Promise<void>;
 } {
@@ -43,11 +46,7 @@ export async function expectSettled(pool: BoundedPool): Promise<void> {
 }
 
 /** Polls `check` until it returns true; fails after `timeoutMs`. */
-export async function eventually(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`Still not true after ${timeoutMs} ms: ${what}`);

@@ -1,12 +1,7 @@
 /** The pool's small parts, without a database: error classes, deadlines, percentiles. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isBoundedError } from '../../../runtime/errors.js';
-import {
-  isConnectionLoss,
-  isRetryableTransactionError,
-  isStatementError,
-  isStatementTimeout,
-} from '../../../runtime/pool/classify.js';
+import { isConnectionLoss, isRetryableTransactionError, isStatementError, isStatementTimeout } from '../../../runtime/pool/classify.js';
 import { DeadlineList } from '../../../runtime/pool/deadlines.js';
 import { PoolConnectionError, isPoolConnectionError } from '../../../runtime/pool/errors.js';
 import { SlidingSample } from '../../../runtime/internal/sample.js';
@@ -67,9 +62,7 @@ describe('PoolConnectionError', () => {
       phase: 'query',
       cause: serverError('57P01', 'FATAL', 'terminating connection due to administrator command'),
     });
-    expect(lost.message).toBe(
-      'Pool "main" lost its connection while in use: terminating connection due to administrator command (57P01)',
-    );
+    expect(lost.message).toBe('Pool "main" lost its connection while in use: terminating connection due to administrator command (57P01)');
   });
 });
 

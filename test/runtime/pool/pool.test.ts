@@ -5,12 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../policy/defaults.js';
 import { isClosedError, isLoadShedError, isQueueFullError, isTimeoutError, type TimeoutError } from '../../../runtime/errors.js';
-import {
-  createPool,
-  getPool,
-  isPoolConnectionError,
-  type PoolReleaseEvent,
-} from '../../../runtime/pool/index.js';
+import { createPool, getPool, isPoolConnectionError, type PoolReleaseEvent } from '../../../runtime/pool/index.js';
 import { testDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { deferred } from '../helpers.js';
 import { appName, eventually, expectSettled, poolFactory, rejection } from './helpers.js';
@@ -62,9 +57,7 @@ describe('configuration', () => {
 
   it('refuses bad limits with a TypeError that names the option', () => {
     expect(() => createPool({ name: 'bad-max', max: 0 })).toThrow('Expected `max` to be a positive integer, got 0');
-    expect(() => createPool({ name: 'bad-min', min: 6, max: 5 })).toThrow(
-      'Expected `min` to be an integer from 0 to max (5), got 6',
-    );
+    expect(() => createPool({ name: 'bad-min', min: 6, max: 5 })).toThrow('Expected `min` to be an integer from 0 to max (5), got 6');
     expect(() => createPool({ name: 'bad-timeout', connectionTimeoutMillis: -1 })).toThrow(TypeError);
     expect(() => createPool({ name: 'bad-statement', statement_timeout: 1.5 })).toThrow(TypeError);
     expect(() => createPool({ name: '' })).toThrow('Expected `name` to be a non-empty string, got ""');
@@ -165,9 +158,7 @@ describe('limits', () => {
       queued = pool.query('select 1');
       const error = await rejection(pool.query('select 1'));
       expect(isQueueFullError(error)).toBe(true);
-      expect((error as Error).message).toBe(
-        `Pool "${pool.name}" queue is full: 1 waiting (maxQueue 1), 1 of 1 in use`,
-      );
+      expect((error as Error).message).toBe(`Pool "${pool.name}" queue is full: 1 waiting (maxQueue 1), 1 of 1 in use`);
     }
     await queued;
     await expectSettled(pool);
@@ -187,7 +178,9 @@ describe('limits', () => {
       expect(isLoadShedError(error)).toBe(true);
       expect(error).toMatchObject({ name: 'LoadShedError', kind: 'Pool', resource: pool.name, limit: 'max 1', waiting: 1 });
       expect((error as Error).message).toMatch(
-        new RegExp(`^Pool "${pool.name}" shed the call: its expected wait of \\d+ ms \\(1 waiting, max 1\\) is longer than the 250 ms left of its deadline$`),
+        new RegExp(
+          `^Pool "${pool.name}" shed the call: its expected wait of \\d+ ms \\(1 waiting, max 1\\) is longer than the 250 ms left of its deadline$`,
+        ),
       );
       const controller = new AbortController();
       const aborted = rejection(pool.acquire({ signal: controller.signal }));
@@ -300,9 +293,7 @@ describe('release on every path', () => {
     const error = await rejection(pool.query('select pg_sleep(10)'));
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(isTimeoutError(error)).toBe(true);
-    expect((error as Error).message).toBe(
-      `Query on pool "${pool.name}" (query_timeout) timed out after 100 ms (timeoutMs 100)`,
-    );
+    expect((error as Error).message).toBe(`Query on pool "${pool.name}" (query_timeout) timed out after 100 ms (timeoutMs 100)`);
     expect(pool.stats()).toMatchObject({ destroyed: 1, timeouts: 1 });
     await expectSettled(pool);
     // The cancel request stopped the sleep: the old backend is gone well before 10 s.
@@ -331,17 +322,18 @@ describe('release on every path', () => {
     await pool.whenIdle(); // the deadline covers the checkout too: start with a warm pool
     let ran = false;
     const error = await rejection(
-      pool.withClient(async (client) => {
-        await client.query('select 1');
-        ran = true;
-        await new Promise(() => {}); // never settles
-      }, { timeoutMs: 200 }),
+      pool.withClient(
+        async (client) => {
+          await client.query('select 1');
+          ran = true;
+          await new Promise(() => {}); // never settles
+        },
+        { timeoutMs: 200 },
+      ),
     );
     expect(ran).toBe(true);
     expect(isTimeoutError(error)).toBe(true);
-    expect((error as Error).message).toBe(
-      `withClient on pool "${pool.name}" timed out after 200 ms (timeoutMs 200)`,
-    );
+    expect((error as Error).message).toBe(`withClient on pool "${pool.name}" timed out after 200 ms (timeoutMs 200)`);
     expect(pool.stats().destroyed).toBe(1);
     await expectSettled(pool);
   });
@@ -478,9 +470,7 @@ describe('transactions', () => {
     await expect(pool.transaction(() => 1, { isolation: 'snapshot' as never })).rejects.toThrow(
       'Expected `isolation` to be one of "read committed", "repeatable read", "serializable", got "snapshot"',
     );
-    await expect(pool.transaction(() => 1, { retries: -1 })).rejects.toThrow(
-      'Expected `retries` to be a non-negative integer, got -1',
-    );
+    await expect(pool.transaction(() => 1, { retries: -1 })).rejects.toThrow('Expected `retries` to be a non-negative integer, got -1');
   });
 });
 

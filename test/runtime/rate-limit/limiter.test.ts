@@ -46,14 +46,12 @@ type Limiter = TokenBucket | SlidingWindow;
 const kinds = [
   {
     kind: 'TokenBucket',
-    make: (units: number, extra: Extra = {}): Limiter =>
-      new TokenBucket({ rate: units, per: '1s', now: clock.now, ...extra }),
+    make: (units: number, extra: Extra = {}): Limiter => new TokenBucket({ rate: units, per: '1s', now: clock.now, ...extra }),
     limit: (units: number) => `rate ${units} per 1000 ms, burst ${units}`,
   },
   {
     kind: 'SlidingWindow',
-    make: (units: number, extra: Extra = {}): Limiter =>
-      new SlidingWindow({ limit: units, per: '1s', now: clock.now, ...extra }),
+    make: (units: number, extra: Extra = {}): Limiter => new SlidingWindow({ limit: units, per: '1s', now: clock.now, ...extra }),
     limit: (units: number) => `limit ${units} per 1000 ms`,
   },
 ] as const;
@@ -384,10 +382,7 @@ describe.each(kinds)('$kind', ({ kind, make, limit }) => {
       const rejections: string[] = [];
       limiter.onRejected((event) => rejections.push(event.reason));
       const controller = new AbortController();
-      const waiters = [
-        track(limiter.acquire()),
-        track(limiter.acquire({ signal: controller.signal, timeoutMs: 5_000 })),
-      ];
+      const waiters = [track(limiter.acquire()), track(limiter.acquire({ signal: controller.signal, timeoutMs: 5_000 }))];
       limiter.close();
       expect(limiter.closed).toBe(true);
       expect(limiter.waiting).toBe(0);
@@ -539,9 +534,7 @@ describe.each(kinds)('$kind', ({ kind, make, limit }) => {
 
     it('refuses a listener that is not a function', () => {
       const limiter = make(1);
-      expect(() => limiter.onThrottled(undefined as never)).toThrow(
-        new TypeError('Expected `listener` to be a function'),
-      );
+      expect(() => limiter.onThrottled(undefined as never)).toThrow(new TypeError('Expected `listener` to be a function'));
     });
   });
 

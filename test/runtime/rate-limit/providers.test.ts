@@ -1,13 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY } from '../../../policy/defaults.js';
-import {
-  SlidingWindow,
-  TokenBucket,
-  defineProvider,
-  providerLimiter,
-  providerNames,
-  type RateLimiter,
-} from '../../../runtime/index.js';
+import { SlidingWindow, TokenBucket, defineProvider, providerLimiter, providerNames, type RateLimiter } from '../../../runtime/index.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -29,12 +22,7 @@ describe('provider presets', () => {
   ] as const)('%s is %i requests per minute, from the default policy', (name, perMinute) => {
     expect(DEFAULT_POLICY.rateLimits[name]).toEqual({ rate: perMinute, perMs: 60_000 });
     const limiter = asWindow(providerLimiter(name));
-    expect([limiter.kind, limiter.name, limiter.limit, limiter.perMs]).toEqual([
-      'SlidingWindow',
-      name,
-      perMinute,
-      60_000,
-    ]);
+    expect([limiter.kind, limiter.name, limiter.limit, limiter.perMs]).toEqual(['SlidingWindow', name, perMinute, 60_000]);
   });
 
   it('spaces openai calls evenly by default: one a second for 60/min, the 61st a minute after the first', async () => {
@@ -101,7 +89,20 @@ describe('defineProvider', () => {
   it('adds a provider by name, listed among the known ones', () => {
     defineProvider('mistral', { rate: 120, per: '1m' });
     // The policy's presets: the model providers and the SaaS APIs with a published limit (policy/catalog/saas.ts).
-    expect(providerNames()).toEqual(['anthropic', 'discord', 'expo', 'github', 'line', 'mistral', 'notion', 'openai', 'resend', 'slack', 'stripe', 'telegram']);
+    expect(providerNames()).toEqual([
+      'anthropic',
+      'discord',
+      'expo',
+      'github',
+      'line',
+      'mistral',
+      'notion',
+      'openai',
+      'resend',
+      'slack',
+      'stripe',
+      'telegram',
+    ]);
     const limiter = asWindow(providerLimiter('mistral'));
     expect([limiter.name, limiter.limit, limiter.perMs]).toEqual(['mistral', 120, 60_000]);
   });

@@ -53,8 +53,7 @@ function earliestAllowed(limit: number, per: number, calls: readonly Call[], act
     const before = actual.slice(0, k);
     const earliest = Math.max(arrival, k === 0 ? 0 : before[k - 1]!);
     const candidates = [earliest, ...before.map((t) => t + per).filter((t) => t > earliest)].sort((a, b) => a - b);
-    const fits = (t: number): boolean =>
-      before.reduce((sum, at, j) => (at > t - per ? sum + calls[j]!.cost : sum), 0) + cost <= limit;
+    const fits = (t: number): boolean => before.reduce((sum, at, j) => (at > t - per ? sum + calls[j]!.cost : sum), 0) + cost <= limit;
     return candidates.find(fits)!;
   });
 }
@@ -106,7 +105,12 @@ describe('SlidingWindow exactness (property)', () => {
         const { admissions, window } = await play(limit, per, calls);
         expect(admissions.map((a) => a.id)).toEqual(calls.map((_, id) => id));
         expect(busiestWindow(admissions, per)).toBeLessThanOrEqual(limit);
-        const ideal = earliestAllowed(limit, per, calls, admissions.map((a) => a.at));
+        const ideal = earliestAllowed(
+          limit,
+          per,
+          calls,
+          admissions.map((a) => a.at),
+        );
         admissions.forEach(({ at }, k) => {
           expect(at).toBeGreaterThanOrEqual(ideal[k]!);
           expect(at - ideal[k]!).toBeLessThan(1);

@@ -142,9 +142,7 @@ describe('SlidingWindow cost', () => {
 
   it('refuses a cost above the limit with a RangeError naming the capacity', () => {
     const window = new SlidingWindow({ limit: 10, name: 'openai' });
-    expect(() => window.tryAcquire(11)).toThrow(
-      new RangeError('SlidingWindow "openai" can never admit a cost of 11: its capacity is 10'),
-    );
+    expect(() => window.tryAcquire(11)).toThrow(new RangeError('SlidingWindow "openai" can never admit a cost of 11: its capacity is 10'));
     expect(() => window.acquire({ cost: 10.01 })).toThrow(RangeError);
     expect(window.tryAcquire(10)).toBe(true);
     expect([window.admitted, window.rejected, window.waiting]).toEqual([1, 0, 0]);
@@ -231,12 +229,8 @@ describe('SlidingWindow reconfigure under load', () => {
 
   it('validates before changing anything', () => {
     const window = new SlidingWindow({ limit: 3 });
-    expect(() => window.reconfigure({ limit: 0 })).toThrow(
-      new TypeError('Expected `limit` to be a positive number, got 0'),
-    );
-    expect(() => window.reconfigure({ per: '0s' })).toThrow(
-      new TypeError('Expected `per` to be a positive duration, got "0s"'),
-    );
+    expect(() => window.reconfigure({ limit: 0 })).toThrow(new TypeError('Expected `limit` to be a positive number, got 0'));
+    expect(() => window.reconfigure({ per: '0s' })).toThrow(new TypeError('Expected `per` to be a positive duration, got "0s"'));
     expect(() => window.reconfigure({ maxQueue: -1 })).toThrow(TypeError);
     expect([window.limit, window.perMs, window.maxQueue]).toEqual([3, 1_000, Number.POSITIVE_INFINITY]);
   });

@@ -26,10 +26,20 @@ describe('TokenBucket bursts and refill', () => {
     const log = new AdmissionLog(clock);
     queue(bucket, 8, log);
     await flush();
-    expect(log.admitted).toEqual([[0, 0], [1, 0], [2, 0], [3, 0]]);
+    expect(log.admitted).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 0],
+      [3, 0],
+    ]);
     expect([bucket.available, bucket.waiting]).toEqual([0, 4]);
     await clock.advance(1_000);
-    expect(log.admitted.slice(4)).toEqual([[4, 100], [5, 200], [6, 300], [7, 400]]);
+    expect(log.admitted.slice(4)).toEqual([
+      [4, 100],
+      [5, 200],
+      [6, 300],
+      [7, 400],
+    ]);
     expect(bucket.waiting).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -147,9 +157,7 @@ describe('TokenBucket cost', () => {
 
   it('refuses a cost above the bucket size with a RangeError naming the capacity', () => {
     const bucket = new TokenBucket({ rate: 100, burst: 10, name: 'tpm' });
-    expect(() => bucket.tryAcquire(11)).toThrow(
-      new RangeError('TokenBucket "tpm" can never admit a cost of 11: its capacity is 10'),
-    );
+    expect(() => bucket.tryAcquire(11)).toThrow(new RangeError('TokenBucket "tpm" can never admit a cost of 11: its capacity is 10'));
     expect(() => bucket.acquire({ cost: 10.5 })).toThrow(RangeError);
     expect(bucket.tryAcquire(10)).toBe(true);
     expect([bucket.admitted, bucket.rejected, bucket.waiting]).toEqual([1, 0, 0]);
@@ -253,12 +261,8 @@ describe('TokenBucket reconfigure under load', () => {
 
   it('validates every number before changing any', () => {
     const bucket = new TokenBucket({ rate: 5, burst: 5 });
-    expect(() => bucket.reconfigure({ rate: 0 })).toThrow(
-      new TypeError('Expected `rate` to be a positive number, got 0'),
-    );
-    expect(() => bucket.reconfigure({ burst: -1 })).toThrow(
-      new TypeError('Expected `burst` to be a positive number, got -1'),
-    );
+    expect(() => bucket.reconfigure({ rate: 0 })).toThrow(new TypeError('Expected `rate` to be a positive number, got 0'));
+    expect(() => bucket.reconfigure({ burst: -1 })).toThrow(new TypeError('Expected `burst` to be a positive number, got -1'));
     expect(() => bucket.reconfigure({ per: 'soon' })).toThrow(TypeError);
     expect(() => bucket.reconfigure({ spacing: 'smooth' as never })).toThrow(
       new TypeError('Expected `spacing` to be "burst" or "even", got "smooth"'),
@@ -298,10 +302,10 @@ describe('TokenBucket conformance (property)', () => {
           rate: fc.integer({ min: 1, max: 8 }),
           per: fc.integer({ min: 20, max: 200 }),
           burst: fc.integer({ min: 1, max: 8 }),
-          calls: fc.array(
-            fc.record({ gap: fc.integer({ min: 0, max: 400 }), cost: fc.integer({ min: 1, max: 8 }), probe: fc.boolean() }),
-            { minLength: 1, maxLength: 25 },
-          ),
+          calls: fc.array(fc.record({ gap: fc.integer({ min: 0, max: 400 }), cost: fc.integer({ min: 1, max: 8 }), probe: fc.boolean() }), {
+            minLength: 1,
+            maxLength: 25,
+          }),
         }),
         async ({ rate, per, burst, calls }) => {
           const local = fakeClock();

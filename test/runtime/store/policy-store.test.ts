@@ -157,7 +157,9 @@ describe('ConcurrencyManager with a shared store', () => {
   });
 
   it('names the unset environment variable of a store url', () => {
-    const text = ['version: 1', 'rateLimits:', '  p:', '    rate: 1', '    store: { kind: postgres, url: env:NOT_SET_ANYWHERE }'].join('\n');
+    const text = ['version: 1', 'rateLimits:', '  p:', '    rate: 1', '    store: { kind: postgres, url: env:NOT_SET_ANYWHERE }'].join(
+      '\n',
+    );
     const manager = ConcurrencyManager.fromPolicy(parsePolicy(text, FILE, { env: {} }).policy);
     expect(() => manager.limiter('p')).toThrow(/rateLimits\.p\.store\.url is env:NOT_SET_ANYWHERE, which is not set/);
   });

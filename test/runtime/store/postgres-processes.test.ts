@@ -124,7 +124,8 @@ describe('PostgreSQL store across processes', () => {
       // machine the processes' own overlap may stay a little under 10: the bound is generous.)
       expect(mostAtOnce(holds)).toBeGreaterThanOrEqual(limit / 2);
       expect(holds.length / 2).toBeGreaterThan(50);
-      if (process.env.BOUNDED_REPORT) console.log('semaphore', { mostInStore, samples, mostAtOnce: mostAtOnce(holds), holds: holds.length / 2 });
+      if (process.env.BOUNDED_REPORT)
+        console.log('semaphore', { mostInStore, samples, mostAtOnce: mostAtOnce(holds), holds: holds.length / 2 });
       expect(results.reduce((sum, result) => sum + result.leasesLost, 0)).toBe(0);
       expect(await store.holders('agents')).toEqual([]);
     } finally {

@@ -55,9 +55,7 @@ describe('PostgresStore', () => {
 
   it('admits exactly the burst of a token bucket to 60 concurrent callers from two pools', async () => {
     const algorithm = { kind: 'token-bucket', rate: 1, perMs: 3_600_000, burst: 25 } as const;
-    const decisions = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).tryAcquire('tb-race', algorithm, 1)),
-    );
+    const decisions = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).tryAcquire('tb-race', algorithm, 1)));
     expect(decisions.filter((decision) => decision.admitted)).toHaveLength(25);
     const refused = decisions.filter((decision) => !decision.admitted);
     // The store says when one token will be back: about per / rate.
@@ -175,7 +173,9 @@ describe('PostgresStore', () => {
     const store = createPostgresStore({ url: `postgres://nobody:secret@127.0.0.1:${port}/none`, operationTimeoutMs: 2_000 });
     try {
       const started = performance.now();
-      const error = await store.tryAcquire('k', { kind: 'token-bucket', rate: 1, perMs: 1_000, burst: 1 }, 1).catch((caught: unknown) => caught);
+      const error = await store
+        .tryAcquire('k', { kind: 'token-bucket', rate: 1, perMs: 1_000, burst: 1 }, 1)
+        .catch((caught: unknown) => caught);
       expect(isStoreUnavailableError(error)).toBe(true);
       expect(performance.now() - started).toBeLessThan(3_000);
       const message = (error as StoreUnavailableError).message;

@@ -211,9 +211,7 @@ export async function watchAdmissions(url: string, windowKey: string): Promise<A
 }
 
 /** A plain socket to the server of `url`, authenticated when the URL carries credentials. */
-async function rawConnection(
-  url: string,
-): Promise<{ socket: Socket; authenticated: boolean; send(command: string): Promise<void> }> {
+async function rawConnection(url: string): Promise<{ socket: Socket; authenticated: boolean; send(command: string): Promise<void> }> {
   const { hostname, port, username, password } = new URL(url);
   const socket = connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
   await new Promise<void>((resolve, reject) => {

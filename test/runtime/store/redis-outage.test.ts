@@ -70,7 +70,9 @@ describe.skipIf(!canControlRedis())('when the Redis server goes away and comes b
     const error = await closed.acquire({ timeoutMs: 10_000 }).catch((caught: unknown) => caught);
     const tookMs = performance.now() - began;
     expect(isStoreUnavailableError(error)).toBe(true);
-    expect(String(error)).toMatch(/^StoreUnavailableError: Store redis 127\.0\.0\.1:\d+ prefix bounded unavailable for "outage-\d+-closed"/);
+    expect(String(error)).toMatch(
+      /^StoreUnavailableError: Store redis 127\.0\.0\.1:\d+ prefix bounded unavailable for "outage-\d+-closed"/,
+    );
     expect(tookMs).toBeLessThan(TIMEOUT_MS + 400);
     expect(closed.storeAvailable).toBe(false);
     // While it is down, later calls are refused at once, without waiting out the store's
@@ -124,7 +126,9 @@ describe.skipIf(!canControlRedis())('when the Redis server goes away and comes b
       check.disconnect();
     }
     expect(events.filter((event) => event.state === 'recovered')).toHaveLength(2);
-    console.info(`outage: failClosed rejected in ${Math.round(tookMs)} ms (timeout ${TIMEOUT_MS} ms); recovered ${Math.round(recoveryMs)} ms after restart`);
+    console.info(
+      `outage: failClosed rejected in ${Math.round(tookMs)} ms (timeout ${TIMEOUT_MS} ms); recovered ${Math.round(recoveryMs)} ms after restart`,
+    );
     closed.close();
     open.close();
   });
@@ -132,9 +136,9 @@ describe.skipIf(!canControlRedis())('when the Redis server goes away and comes b
   it('the store itself: StoreUnavailableError while away, answers again once back', async () => {
     await redis.stop();
     const began = performance.now();
-    const error = await store.tryAcquire('plain', { kind: 'token-bucket', rate: 1, perMs: 1_000, burst: 1 }, 1).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await store
+      .tryAcquire('plain', { kind: 'token-bucket', rate: 1, perMs: 1_000, burst: 1 }, 1)
+      .catch((caught: unknown) => caught);
     expect(isStoreUnavailableError(error)).toBe(true);
     expect(performance.now() - began).toBeLessThan(TIMEOUT_MS + 400);
     await expect(store.acquire('plain', 1, 'a', 1_000)).rejects.toSatisfy(isStoreUnavailableError);

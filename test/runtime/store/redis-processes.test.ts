@@ -161,6 +161,8 @@ describe('four processes sharing one Redis store', () => {
     const after = await admin.zrange(redisLimitKeys('bounded', key).leases, 0, -1);
     expect(after).toHaveLength(10);
     expect(after.filter((id) => holders.includes(id))).toEqual([]);
-    console.info(`kill: takers in ${took.map(({ at }) => Math.round(at - killedAt)).join(' and ')} ms after SIGKILL (lease ttl ${ttlMs} ms)`);
+    console.info(
+      `kill: takers in ${took.map(({ at }) => Math.round(at - killedAt)).join(' and ')} ms after SIGKILL (lease ttl ${ttlMs} ms)`,
+    );
   });
 });

@@ -283,9 +283,9 @@ describe('leased semaphore', () => {
     const key = fresh('sem-release');
     await store.acquire(key, 1, 'a', 5_000);
     const woken = new Promise<string>((resolve) => {
-      void store.subscribe(key, () => resolve('woken')).then((subscription) =>
-        store.release(key, 'a').then(() => woken.then(() => subscription.unsubscribe())),
-      );
+      void store
+        .subscribe(key, () => resolve('woken'))
+        .then((subscription) => store.release(key, 'a').then(() => woken.then(() => subscription.unsubscribe())));
     });
     expect(await woken).toBe('woken');
     await store.release(key, 'a');

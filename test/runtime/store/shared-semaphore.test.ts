@@ -4,13 +4,7 @@
  * their holder stops renewing, and an unavailable store follows failClosed / failOpen.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  MemoryStore,
-  Semaphore,
-  isStoreUnavailableError,
-  type Permit,
-  type StoreStatusEvent,
-} from '../../../runtime/index.js';
+import { MemoryStore, Semaphore, isStoreUnavailableError, type Permit, type StoreStatusEvent } from '../../../runtime/index.js';
 import { fakeClock, type FakeClock } from '../rate-limit/fake-clock.js';
 import { flush, track } from '../helpers.js';
 
@@ -46,7 +40,7 @@ describe('shared Semaphore', () => {
     await clock.advance(5);
     expect(third.current().state).toBe('fulfilled');
     p1.release();
-    ((third.current() as { value: Permit }).value).release();
+    (third.current() as { value: Permit }).value.release();
     await clock.advance(5);
     expect(await store.holders('db')).toEqual([]);
     expect(a.inUse + b.inUse).toBe(0);

@@ -83,7 +83,10 @@ describe('compareToBaseline', () => {
   });
 
   it('widens the allowance by the noise the repetitions measured', () => {
-    const noisy = createBaseline([sampleResult({ throughput: 92 }), sampleResult({ throughput: 100 }), sampleResult({ throughput: 108 })], NOW);
+    const noisy = createBaseline(
+      [sampleResult({ throughput: 92 }), sampleResult({ throughput: 100 }), sampleResult({ throughput: 108 })],
+      NOW,
+    );
     const cmp = compareToBaseline(noisy, [sampleResult({ throughput: 90 })]);
     const figure = cmp.figures.find((f) => f.name === 'throughput:http')!;
     expect(figure.threshold).toBeCloseTo(0.13);

@@ -24,7 +24,14 @@ afterAll(async () => {
 });
 
 function run(options: Parameters<typeof runStress>[0]): Promise<StressResult> {
-  return runStress({ durationMs: DURATION_MS, maxTimeoutMs: MAX_TIMEOUT_MS, httpLatencyMs: HTTP_LATENCY_MS, seed: 11, database: db, ...options });
+  return runStress({
+    durationMs: DURATION_MS,
+    maxTimeoutMs: MAX_TIMEOUT_MS,
+    httpLatencyMs: HTTP_LATENCY_MS,
+    seed: 11,
+    database: db,
+    ...options,
+  });
 }
 
 function errorsOf(result: StressResult, kind: string): Record<string, number> {
@@ -35,7 +42,10 @@ describe('bounded stress --chaos', () => {
   // Retried: the 1 s bound is real time on a shared machine; at a load average of 20 on 2 cores
   // the event loop alone has delayed the first call after recovery past it (1.0–1.7 s, about one
   // run in four); at a load average of 13 every run held it.
-  it('http-hang: the bounded, deadline-aware HTTP queue refuses what it cannot serve, and HTTP serves again within 1 s', { retry: 2, timeout: 60_000 }, async () => {
+  it('http-hang: the bounded, deadline-aware HTTP queue refuses what it cannot serve, and HTTP serves again within 1 s', {
+    retry: 2,
+    timeout: 60_000,
+  }, async () => {
     // The HTTP client's queue is bounded (maxQueue) and deadline-aware: no backlog of doomed
     // calls builds up behind the hung ones, so even 2 s deadlines recover (with an unbounded
     // queue they collapsed here: calls expired in turn for as long as the load lasted).
@@ -76,12 +86,16 @@ describe('bounded stress --chaos', () => {
     const result = await run({ level: 'light', chaos: 'provider-429', durationMs: 4_000 });
     expect(failedBeyondKnown(result)).toEqual([]);
     expect(result.provider.rejected429).toBeGreaterThan(0);
-    for (const name of Object.keys(errorsOf(result, 'model'))) expect(['HttpStatusError', 'TimeoutError', 'QueueFullError']).toContain(name);
+    for (const name of Object.keys(errorsOf(result, 'model')))
+      expect(['HttpStatusError', 'TimeoutError', 'QueueFullError']).toContain(name);
   }, 60_000);
 
   // Retried: on a quiet machine the child sometimes drains arrivals as fast as they come and no
   // queue fills (0 QueueFullError); seen at the end of session 3, cause not yet found (see the note).
-  it('memory: heavy load under a small heap refuses the excess with QueueFullError instead of running out of memory', { retry: 2, timeout: 120_000 }, async () => {
+  it('memory: heavy load under a small heap refuses the excess with QueueFullError instead of running out of memory', {
+    retry: 2,
+    timeout: 120_000,
+  }, async () => {
     const result = await run({ level: 'heavy', chaos: 'memory', childExecArgv: TS_CHILD_ARGV });
     expect(failedBeyondKnown(result)).toEqual([]);
     expect(result.process.heapLimitMb).toBe(256);

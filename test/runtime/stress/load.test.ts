@@ -38,7 +38,14 @@ afterAll(async () => {
 });
 
 function run(options: Parameters<typeof runStress>[0]): Promise<StressResult> {
-  return runStress({ durationMs: DURATION_MS, maxTimeoutMs: MAX_TIMEOUT_MS, httpLatencyMs: HTTP_LATENCY_MS, seed: 7, database: db, ...options });
+  return runStress({
+    durationMs: DURATION_MS,
+    maxTimeoutMs: MAX_TIMEOUT_MS,
+    httpLatencyMs: HTTP_LATENCY_MS,
+    seed: 7,
+    database: db,
+    ...options,
+  });
 }
 
 function expectCommon(result: StressResult): void {
@@ -59,7 +66,8 @@ describe('bounded stress', () => {
     // Under load a call may still miss its 2 s deadline on a busy machine, or be shed at once when
     // its deadline is shorter than its measured wait, or refused by the HTTP client's bounded
     // queue (a hung attempt is retried after attemptTimeoutMs): typed, and counted.
-    for (const op of result.operations) for (const name of Object.keys(op.errors)) expect(['TimeoutError', 'LoadShedError', 'QueueFullError']).toContain(name);
+    for (const op of result.operations)
+      for (const name of Object.keys(op.errors)) expect(['TimeoutError', 'LoadShedError', 'QueueFullError']).toContain(name);
     expect(result.database.acknowledgedWrites).toBeGreaterThan(0);
     // 100 workers against a pool of 20, 10 HTTP connections and 10 model permits: the monitor
     // warned for exactly those that crossed 80 % (the alerts-accurate check), and at least one did.
@@ -119,7 +127,22 @@ describe('bounded stress', () => {
     const err: string[] = [];
     try {
       const code = await stressCommand(
-        ['--level', 'light', '--duration', '2s', '--seed', '5', '--http-latency', '2', '--json', 'run.json', '--report', 'run.html', '--save-baseline', 'base.json'],
+        [
+          '--level',
+          'light',
+          '--duration',
+          '2s',
+          '--seed',
+          '5',
+          '--http-latency',
+          '2',
+          '--json',
+          'run.json',
+          '--report',
+          'run.html',
+          '--save-baseline',
+          'base.json',
+        ],
         { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } },
         dir,
       );

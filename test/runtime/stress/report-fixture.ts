@@ -31,7 +31,12 @@ export function sampleResult(options: SampleOptions = {}): StressResult {
   const throughput = options.throughput ?? 100;
   const p99 = options.p99 ?? 40;
   const succeeded = options.succeeded ?? 1000;
-  const samples = [0, 500, 1000, 1500, 2000].map((t, i) => ({ t, inFlight: [0, 8, 10, 6, 0][i]!, limit: 10, waiting: [0, 3, 12, 1, 0][i]! }));
+  const samples = [0, 500, 1000, 1500, 2000].map((t, i) => ({
+    t,
+    inFlight: [0, 8, 10, 6, 0][i]!,
+    limit: 10,
+    waiting: [0, 3, 12, 1, 0][i]!,
+  }));
   return {
     schemaVersion: 1,
     meta: {
@@ -54,7 +59,16 @@ export function sampleResult(options: SampleOptions = {}): StressResult {
     operations: [op('db-read', throughput, p99, succeeded), op('http', throughput, p99 * 2, succeeded)],
     resources: [
       { kind: 'pool', name: 'default', limit: 10, maxInFlight: 10, maxWaiting: 12, peakUtilization: 1, samples, sampleIntervalMs: 500 },
-      { kind: 'limiter', name: 'openai', limit: null, maxInFlight: 3, maxWaiting: 0, peakUtilization: null, samples: [], sampleIntervalMs: 500 },
+      {
+        kind: 'limiter',
+        name: 'openai',
+        limit: null,
+        maxInFlight: 3,
+        maxWaiting: 0,
+        peakUtilization: null,
+        samples: [],
+        sampleIntervalMs: 500,
+      },
     ],
     database: {
       maxServerConnections: 10,
@@ -86,15 +100,17 @@ export function sampleResult(options: SampleOptions = {}): StressResult {
       loopbackHttpReqPerSec: options.reference ?? 5000,
       dbSelectPerSec: options.dbReference === undefined ? 2000 : options.dbReference,
     },
-    timeline: [500, 1000, 1500, 2000].map((t, i): IntervalFigures => ({
-      t,
-      intervalMs: 500,
-      succeeded: 50 + i,
-      failed: i === 1 ? 3 : 0,
-      p50: 10,
-      p95: 20,
-      p99: i === 0 ? null : 30,
-      errors: i === 1 ? { TimeoutError: 2, PoolConnectionError: 1 } : {},
-    })),
+    timeline: [500, 1000, 1500, 2000].map(
+      (t, i): IntervalFigures => ({
+        t,
+        intervalMs: 500,
+        succeeded: 50 + i,
+        failed: i === 1 ? 3 : 0,
+        p50: 10,
+        p95: 20,
+        p99: i === 0 ? null : 30,
+        errors: i === 1 ? { TimeoutError: 2, PoolConnectionError: 1 } : {},
+      }),
+    ),
   };
 }

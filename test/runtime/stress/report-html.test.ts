@@ -65,7 +65,9 @@ describe('renderHtmlReport', () => {
 
   it('includes a baseline comparison when given one', () => {
     const baseline = createBaseline([sampleResult({ throughput: 100 })]);
-    const page = renderHtmlReport(sampleResult({ throughput: 80 }), { comparison: compareToBaseline(baseline, [sampleResult({ throughput: 80 })]) });
+    const page = renderHtmlReport(sampleResult({ throughput: 80 }), {
+      comparison: compareToBaseline(baseline, [sampleResult({ throughput: 80 })]),
+    });
     expect(page).toContain('<h2>Against the baseline</h2>');
     expect(page).toMatch(/<code>throughput:http<\/code>.*regressed/);
   });
@@ -79,8 +81,21 @@ describe('chartSvg', () => {
       endMs: 1000,
       faults: [{ name: 'partition', startMs: 250, endMs: null, recoveredAfterMs: null }],
       series: [
-        { name: 'a', points: [[0, 0], [1000, 10]] },
-        { name: 'limit', points: [[0, 5], [500, 10]], step: true },
+        {
+          name: 'a',
+          points: [
+            [0, 0],
+            [1000, 10],
+          ],
+        },
+        {
+          name: 'limit',
+          points: [
+            [0, 5],
+            [500, 10],
+          ],
+          step: true,
+        },
       ],
     });
     // x axis: 56 px left pad, 692 px plot; y: 12 px top, 178 px plot, max rounds 10.5 up to 20

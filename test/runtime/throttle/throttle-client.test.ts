@@ -30,8 +30,8 @@ function deferred<T = void>() {
   return { promise, resolve };
 }
 
-describe('throttleClient with a key: a client per tenant gets its tenant\'s own limit', () => {
-  it('admits each tenant\'s calls by that tenant\'s limiter and semaphore, made on first use', async () => {
+describe("throttleClient with a key: a client per tenant gets its tenant's own limit", () => {
+  it("admits each tenant's calls by that tenant's limiter and semaphore, made on first use", async () => {
     const limits = perKey((tenant) => new TokenBucket({ rate: 1, per: '1m', name: `openai:${tenant}` }));
     const slots = perKey(() => new Semaphore(1));
     const clientFor = (tenant: string, apiKey: string) =>
@@ -87,7 +87,7 @@ describe('throttleClient with the real OpenAI SDK against the fake provider', ()
     expect(provider.stats().accepted).toBe(1);
   });
 
-  it('leaves the client\'s own helpers (buildURL) unthrottled and synchronous', () => {
+  it("leaves the client's own helpers (buildURL) unthrottled and synchronous", () => {
     const limiter = new SlidingWindow({ limit: 1, per: '1s' });
     const raw = new OpenAI({ apiKey: 'test', baseURL: provider.openaiBaseURL, maxRetries: 0 });
     const openai = throttleClient(raw, { limiter });
@@ -104,9 +104,7 @@ describe('throttleClient with the real OpenAI SDK against the fake provider', ()
     const openai = throttleClient(new OpenAI({ apiKey: 'test', baseURL: provider.openaiBaseURL, maxRetries: 0 }), {
       limiter,
     });
-    const replies = await Promise.all(
-      Array.from({ length: 5 }, () => openai.chat.completions.create({ model: 'm', messages: [] })),
-    );
+    const replies = await Promise.all(Array.from({ length: 5 }, () => openai.chat.completions.create({ model: 'm', messages: [] })));
     expect(replies).toHaveLength(5);
     expect(limiter.throttled).toBe(3);
     expect(provider.stats().rejected).toBe(0);
@@ -133,7 +131,7 @@ describe('throttleClient with the real OpenAI SDK against the fake provider', ()
     expect(penalties).toHaveLength(1);
   }, 10_000);
 
-  it('turns off the SDK\'s own retries, which would resend a 429\'d call around the limiter', async () => {
+  it("turns off the SDK's own retries, which would resend a 429'd call around the limiter", async () => {
     await provider.close();
     provider = await startFakeProvider({ limit: 1, perMs: 1_000 });
     const limiter = new SlidingWindow({ limit: 10, per: '1s' });
@@ -158,20 +156,14 @@ describe('throttleClient with the real OpenAI SDK against the fake provider', ()
     const throttled = throttleClient(fake, { limiter: new SlidingWindow({ limit: 10, per: '1s' }) });
     await throttled.chat.completions.create({}, { maxRetries: 3 });
     await throttled.chat.completions.create({});
-    expect(seen).toEqual([
-      expect.objectContaining({ maxRetries: 3 }),
-      expect.objectContaining({ maxRetries: 0 }),
-    ]);
+    expect(seen).toEqual([expect.objectContaining({ maxRetries: 3 }), expect.objectContaining({ maxRetries: 0 })]);
   });
 });
 
 describe('throttleClient with the real Anthropic SDK', () => {
   it('routes messages.create through the limiter', async () => {
     const limiter = new SlidingWindow({ limit: 50, per: '1m', name: 'anthropic' });
-    const anthropic = throttleClient(
-      new Anthropic({ apiKey: 'test', baseURL: provider.anthropicBaseURL, maxRetries: 0 }),
-      { limiter },
-    );
+    const anthropic = throttleClient(new Anthropic({ apiKey: 'test', baseURL: provider.anthropicBaseURL, maxRetries: 0 }), { limiter });
     const message = await anthropic.messages.create({
       model: 'claude-test',
       max_tokens: 16,
@@ -183,13 +175,11 @@ describe('throttleClient with the real Anthropic SDK', () => {
 
   it('times out a call the provider never answers, naming the call and the limit', async () => {
     provider.setLatency(60_000);
-    const anthropic = throttleClient(
-      new Anthropic({ apiKey: 'test', baseURL: provider.anthropicBaseURL, maxRetries: 0 }),
-      { limiter: 'anthropic', timeoutMs: 150 },
-    );
-    const error: unknown = await anthropic.messages
-      .create({ model: 'claude-test', max_tokens: 16, messages: [] })
-      .catch((e: unknown) => e);
+    const anthropic = throttleClient(new Anthropic({ apiKey: 'test', baseURL: provider.anthropicBaseURL, maxRetries: 0 }), {
+      limiter: 'anthropic',
+      timeoutMs: 150,
+    });
+    const error: unknown = await anthropic.messages.create({ model: 'claude-test', max_tokens: 16, messages: [] }).catch((e: unknown) => e);
     expect(isTimeoutError(error)).toBe(true);
     expect((error as Error).message).toBe('anthropic messages.create timed out after 150 ms (timeoutMs 150)');
   });
@@ -224,7 +214,7 @@ describe('throttleClient on a plain object', () => {
     expect(seen.every((signal) => signal instanceof AbortSignal)).toBe(true);
   });
 
-  it('merges the caller\'s signal: aborting it aborts the call with the caller\'s reason', async () => {
+  it("merges the caller's signal: aborting it aborts the call with the caller's reason", async () => {
     let received: AbortSignal | undefined;
     const api = {
       wait(_id: string, options?: { signal?: AbortSignal; extra?: number }) {
