@@ -103,13 +103,19 @@ async function createLinterOrWithoutIndex(
   }
 }
 
-async function formatReport(eslint: ESLint, results: ESLint.LintResult[], format: 'stylish' | 'json' | 'sarif', cwd: string): Promise<string> {
+async function formatReport(
+  eslint: ESLint,
+  results: ESLint.LintResult[],
+  format: 'stylish' | 'json' | 'sarif',
+  cwd: string,
+): Promise<string> {
   if (format === 'sarif') return `${JSON.stringify(toSarif(results, await rulesMetaFor(eslint, results), cwd), null, 2)}\n`;
   const formatter = await eslint.loadFormatter(format);
   const report = await formatter.format(results);
   return format === 'json' ? `${report}\n` : report;
 }
 
+// eslint-disable-next-line max-lines-per-function -- the run's sequence (parse, index, lint, report); each step is already a function of its own, and what is left is their order and the exit code
 export async function checkCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
   let parsed: CheckArgs;
   try {
@@ -131,7 +137,10 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
   const policyPath = resolvePolicyPath({ path: parsed.values.policy, cwd });
   const policy = loadPolicyFor('check', io, policyPath, cwd);
   if (policy === undefined) return 1;
-  const concurrency = parsed.values.concurrency === 'auto' || parsed.values.concurrency === 'off' ? parsed.values.concurrency : Number(parsed.values.concurrency);
+  const concurrency =
+    parsed.values.concurrency === 'auto' || parsed.values.concurrency === 'off'
+      ? parsed.values.concurrency
+      : Number(parsed.values.concurrency);
   if (typeof concurrency === 'number' && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     io.stderr.write(`bounded check: --concurrency takes auto, off or a whole number of workers, got "${parsed.values.concurrency}"\n`);
     return 2;
@@ -178,7 +187,12 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     if (progress) io.stderr.write('\n');
     if (typed) {
       const withProgram = (tsconfig: string): ESLint =>
-        new ESLint({ cwd: base, overrideConfigFile: true, overrideConfig: lintConfig(config, typed, policyPath, { ...options, tsconfig, index: indexPath }), errorOnUnmatchedPattern: false });
+        new ESLint({
+          cwd: base,
+          overrideConfigFile: true,
+          overrideConfig: lintConfig(config, typed, policyPath, { ...options, tsconfig, index: indexPath }),
+          errorOnUnmatchedPattern: false,
+        });
       await relintOutsideProjects(linted.results, linted.errors, withProgram, base);
     }
   } finally {
@@ -196,7 +210,18 @@ export async function checkCommand(args: readonly string[], io: Io, cwd = proces
     writeFileAtomic(resolve(cwd, parsed.values.output), report);
   }
 
-  return reportOutcome({ io, cwd, results, errors, found: sources.files.length, linted: files.length, positionals: parsed.positionals, skipped, quiet, debug });
+  return reportOutcome({
+    io,
+    cwd,
+    results,
+    errors,
+    found: sources.files.length,
+    linted: files.length,
+    positionals: parsed.positionals,
+    skipped,
+    quiet,
+    debug,
+  });
 }
 
 /** The internal errors and the summary on stderr; the exit code. */
@@ -281,7 +306,9 @@ export function lintConfig(
         },
       },
       linterOptions: { reportUnusedDisableDirectives: options.reportUnusedDisableDirectives === true ? 'error' : 'off' },
-      settings: { bounded: { ...(policy === undefined ? {} : { policy }), ...(options.index === undefined ? {} : { index: options.index }) } },
+      settings: {
+        bounded: { ...(policy === undefined ? {} : { policy }), ...(options.index === undefined ? {} : { index: options.index }) },
+      },
     },
     { ...plugin.configs[config], plugins: { bounded: guarded } },
   ];
@@ -308,7 +335,8 @@ function summary(
   const found = total === 0 ? 'no findings' : `${total} finding${total === 1 ? '' : 's'}`;
   const lines = [`bounded check: ${fileCount} file${fileCount === 1 ? '' : 's'} checked, ${found}`];
   if (skipped !== undefined) lines.push(skipped);
-  if (unparsed > 0) lines.push(`  ${unparsed} file${unparsed === 1 ? '' : 's'} could not be parsed (reported above; the rest were checked)`);
+  if (unparsed > 0)
+    lines.push(`  ${unparsed} file${unparsed === 1 ? '' : 's'} could not be parsed (reported above; the rest were checked)`);
   if (internalErrors > 0) {
     lines.push(
       `  ${internalErrors} internal error${internalErrors === 1 ? '' : 's'} (reported above${debug ? '' : '; --debug prints the stacks'}): a rule stopped on that file, the rest was checked`,

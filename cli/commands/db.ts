@@ -29,6 +29,7 @@ interface Target {
   readonly schema: string;
 }
 
+// eslint-disable-next-line max-lines-per-function -- argument checks, then one branch per db subcommand over the same connection settings
 export async function dbCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
   let parsed;
   try {
@@ -49,7 +50,12 @@ export async function dbCommand(args: readonly string[], io: Io, cwd = process.c
   }
   const [action, ...extra] = parsed.positionals;
   if (action !== 'init' || extra.length > 0) {
-    const what = action === undefined ? 'missing action' : action !== 'init' ? `unknown action "${action}"` : `unexpected arguments: ${extra.join(' ')}`;
+    const what =
+      action === undefined
+        ? 'missing action'
+        : action !== 'init'
+          ? `unknown action "${action}"`
+          : `unexpected arguments: ${extra.join(' ')}`;
     io.stderr.write(`bounded db: ${what}\n\n${DB_USAGE}`);
     return 2;
   }
@@ -64,7 +70,11 @@ export async function dbCommand(args: readonly string[], io: Io, cwd = process.c
     return 2;
   }
   if (parsed.values['print-sql'] === true) {
-    io.stdout.write(`${postgresStoreSql(schema ?? 'bounded').createSchema.map((statement) => `${dedent(statement)};`).join('\n\n')}\n`);
+    io.stdout.write(
+      `${postgresStoreSql(schema ?? 'bounded')
+        .createSchema.map((statement) => `${dedent(statement)};`)
+        .join('\n\n')}\n`,
+    );
     return 0;
   }
 
@@ -122,7 +132,10 @@ function dedupe(targets: Target[]): Target[] {
 
 function dedent(statement: string): string {
   const lines = statement.split('\n');
-  const indents = lines.slice(1).filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length);
+  const indents = lines
+    .slice(1)
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.length - line.trimStart().length);
   const cut = Math.max(0, Math.min(...indents) - 2);
   return lines.map((line, i) => (i === 0 ? line : line.slice(cut))).join('\n');
 }

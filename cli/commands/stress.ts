@@ -3,7 +3,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tryParseDuration } from '@bounded/policy';
 import { suggest } from '@bounded/policy';
-import { BaselineFileError, compareToBaseline, createBaseline, formatComparison, readBaseline, writeBaseline } from '@bounded/runtime/stress';
+import {
+  BaselineFileError,
+  compareToBaseline,
+  createBaseline,
+  formatComparison,
+  readBaseline,
+  writeBaseline,
+} from '@bounded/runtime/stress';
 import type { BaselineComparison } from '@bounded/runtime/stress';
 import { SCENARIOS } from '@bounded/runtime/stress';
 import { runStress } from '@bounded/runtime/stress';
@@ -98,6 +105,7 @@ async function compareAndSaveBaselines(
   return { comparison };
 }
 
+// eslint-disable-next-line max-lines-per-function -- the run's sequence; argument parsing and baseline comparison are already functions of their own
 export async function stressCommand(args: readonly string[], io: Io, cwd = process.cwd()): Promise<number> {
   let values: StressArgs['values'];
   try {
@@ -119,15 +127,18 @@ export async function stressCommand(args: readonly string[], io: Io, cwd = proce
   let seed: number | undefined;
   if (values.seed !== undefined) {
     seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) return usage(io, `--seed expects an integer from 0 to 4294967295, got "${values.seed}"`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff)
+      return usage(io, `--seed expects an integer from 0 to 4294967295, got "${values.seed}"`);
   }
   const repeat = Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) return usage(io, `--repeat expects an integer from 1 to 20, got "${values.repeat}"`);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20)
+    return usage(io, `--repeat expects an integer from 1 to 20, got "${values.repeat}"`);
   const httpLatencyMs = values['http-latency'] === undefined ? undefined : Number(values['http-latency']);
   if (httpLatencyMs !== undefined && !(Number.isFinite(httpLatencyMs) && httpLatencyMs >= 0 && httpLatencyMs <= 60_000)) {
     return usage(io, `--http-latency expects milliseconds from 0 to 60000, got "${values['http-latency']}"`);
   }
-  if (values.report !== undefined && !values.report.endsWith('.html')) return usage(io, `--report expects a file ending in .html, got "${values.report}"`);
+  if (values.report !== undefined && !values.report.endsWith('.html'))
+    return usage(io, `--report expects a file ending in .html, got "${values.report}"`);
 
   const policy = loadPolicyFor('stress', io, values.policy, cwd);
   if (policy === undefined) return 1;
@@ -139,7 +150,9 @@ export async function stressCommand(args: readonly string[], io: Io, cwd = proce
     progress?.(process.env.DATABASE_URL ? 'database: DATABASE_URL' : 'database: starting a throwaway PostgreSQL');
     database = await openStressDatabase();
     if (chaos !== undefined && SCENARIOS[chaos].needsControl === true && !database.controllable) {
-      io.stderr.write(`bounded stress: --chaos ${chaos} stops and restarts the server, which it cannot do to the one at DATABASE_URL; unset DATABASE_URL\n`);
+      io.stderr.write(
+        `bounded stress: --chaos ${chaos} stops and restarts the server, which it cannot do to the one at DATABASE_URL; unset DATABASE_URL\n`,
+      );
       return 2;
     }
     for (let run = 0; run < repeat; run++) {

@@ -17,7 +17,16 @@ import type { API, ASTPath, FileInfo } from 'jscodeshift';
 import { THREAD_STARTERS } from '@bounded/policy';
 import { applyEdits, ensureNamedImports, span, textOf, type Edit } from '../utils/imports.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
-import { asyncFunctionNames, at, enclosingFunction, identifierName, isFunctionNode, isGlobalCall, isHandlerLike, type Node } from '../utils/timer-shapes.js';
+import {
+  asyncFunctionNames,
+  at,
+  enclosingFunction,
+  identifierName,
+  isFunctionNode,
+  isGlobalCall,
+  isHandlerLike,
+  type Node,
+} from '../utils/timer-shapes.js';
 
 export const parser = 'ts';
 
@@ -31,15 +40,22 @@ function hasGuard(fn: Node & { body: Node }): boolean {
   const first = (fn.body.body as Node[])[0];
   if (first?.type !== 'IfStatement') return false;
   const consequent = first.consequent as Node;
-  return consequent.type === 'ReturnStatement' || (consequent.type === 'BlockStatement' && (consequent.body as Node[]).length === 1 && (consequent.body as Node[])[0]!.type === 'ReturnStatement');
+  return (
+    consequent.type === 'ReturnStatement' ||
+    (consequent.type === 'BlockStatement' &&
+      (consequent.body as Node[]).length === 1 &&
+      (consequent.body as Node[])[0]!.type === 'ReturnStatement')
+  );
 }
 
+// eslint-disable-next-line max-lines-per-function -- the visitors share the file's imports, edits and report in one closure, as in the other transforms
 export default function transformer(file: FileInfo, api: API): string | null {
   const text = file.source;
   if (!CANDIDATE.test(text)) return null;
   const j = api.jscodeshift;
   const root = parseForTextEdits(j, text);
-  const report = (node: unknown, reason: string): void => void (api as Partial<API>).report?.(`${file.path}:${at(node)}: ${NAME} skipped: ${reason}`);
+  const report = (node: unknown, reason: string): void =>
+    void (api as Partial<API>).report?.(`${file.path}:${at(node)}: ${NAME} skipped: ${reason}`);
   const asyncNames = asyncFunctionNames(j, root);
   const edits: Edit[] = [];
   const needed = new Set<string>();
@@ -56,12 +72,20 @@ export default function transformer(file: FileInfo, api: API): string | null {
     const calleeName = identifierName(callee);
     if (calleeName !== undefined && asyncNames.has(calleeName)) {
       needed.add('background');
-      pending.push({ node: path.node.expression as unknown as Node, name: 'background', make: (local) => `${local}(() => ${textOf(text, expression)})` });
+      pending.push({
+        node: path.node.expression as unknown as Node,
+        name: 'background',
+        make: (local) => `${local}(() => ${textOf(text, expression)})`,
+      });
       return;
     }
     if (callee.type === 'MemberExpression' && identifierName(callee.property) === 'then') {
       const inner = callee.object as Node;
-      if (inner.type === 'CallExpression' && asyncNames.has(identifierName(inner.callee) ?? '') && (expression.arguments as Node[]).length < 2) {
+      if (
+        inner.type === 'CallExpression' &&
+        asyncNames.has(identifierName(inner.callee) ?? '') &&
+        (expression.arguments as Node[]).length < 2
+      ) {
         report(expression, 'a floating .then() chain: hand the whole chain to background(() => …) by hand, or await it');
       }
     }
@@ -75,7 +99,10 @@ export default function transformer(file: FileInfo, api: API): string | null {
       if (!isFunctionNode(callback) || callback.async !== true || hasGuard(callback)) return;
       const parent = (path.parent as ASTPath | null | undefined)?.node as Node | undefined;
       if (parent?.type !== 'ExpressionStatement' || args.length !== 2 || args[1]!.type === 'SpreadElement') {
-        report(node, 'an async setInterval whose handle is kept: every(ms, fn) returns an Interval to stop() instead; rewrite its clearInterval by hand');
+        report(
+          node,
+          'an async setInterval whose handle is kept: every(ms, fn) returns an Interval to stop() instead; rewrite its clearInterval by hand',
+        );
         return;
       }
       needed.add('every');
@@ -91,7 +118,8 @@ export default function transformer(file: FileInfo, api: API): string | null {
     report(node, `${name} started per call: use a pool made once (piscina for worker threads) or a Semaphore around it`);
   });
   root.find(j.NewExpression).forEach((path) => {
-    if (identifierName(path.node.callee) !== 'Worker' || (enclosingFunction(path)?.node as { async?: boolean } | undefined)?.async !== true) return;
+    if (identifierName(path.node.callee) !== 'Worker' || (enclosingFunction(path)?.node as { async?: boolean } | undefined)?.async !== true)
+      return;
     if (!/['"](?:node:)?worker_threads['"]/.test(text)) return;
     report(path.node, 'a worker thread per call: use a pool made once (piscina: new Piscina({ filename }), then pool.run(task))');
   });

@@ -17,7 +17,15 @@ export type Options = [
     strict?: boolean;
   },
 ];
-export type MessageId = 'neverReleased' | 'notInFinally' | 'neverEnded' | 'endNotInFinally' | 'transactionNotEnded' | 'callbackPathWithoutRelease' | 'requestLifecycle' | 'moveToFinally';
+export type MessageId =
+  | 'neverReleased'
+  | 'notInFinally'
+  | 'neverEnded'
+  | 'endNotInFinally'
+  | 'transactionNotEnded'
+  | 'callbackPathWithoutRelease'
+  | 'requestLifecycle'
+  | 'moveToFinally';
 
 /** Methods that check a connection out of a pool or a data source (`createQueryRunner`). */
 const CHECKOUT_METHODS = new Set(CHECKOUTS.map((checkout) => checkout.method));
@@ -26,7 +34,10 @@ const ACQUIRE_METHODS = new Set(['acquire', 'tryAcquire']);
 /** Names people give semaphores and locks: `sem`, `dbSemaphore`, `this.mutex`. */
 const SEMAPHORE_NAME = /(?:sem|sema|semaphore|mutex|lock)$/i;
 const EXITS = new Set<string>([
-  AST_NODE_TYPES.ReturnStatement, AST_NODE_TYPES.ThrowStatement, AST_NODE_TYPES.BreakStatement, AST_NODE_TYPES.ContinueStatement,
+  AST_NODE_TYPES.ReturnStatement,
+  AST_NODE_TYPES.ThrowStatement,
+  AST_NODE_TYPES.BreakStatement,
+  AST_NODE_TYPES.ContinueStatement,
 ]);
 
 /** What was acquired, and how it is given back. */
@@ -51,7 +62,8 @@ interface Acquisition {
 }
 
 /** The methods that give an acquisition back. */
-const releaseMethods = (acquired: Acquisition): readonly string[] => (acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : acquired.releases ?? ['release']);
+const releaseMethods = (acquired: Acquisition): readonly string[] =>
+  acquired.kind === 'client' ? ['end', 'destroy', 'quit'] : (acquired.releases ?? ['release']);
 
 /** Semaphores and locks whose `acquire()` must be matched by a release, by module. */
 const SEMAPHORES: Readonly<Record<string, readonly string[]>> = {
@@ -121,9 +133,11 @@ export default createRule<Options, MessageId>({
     const scopeOf = (node: TSESTree.Node): Scope.Scope => sourceCode.getScope(node);
 
     /** The acquisition `call` makes, when its result must be given back. */
+    // eslint-disable-next-line max-lines-per-function -- one decision over every checkout form of the catalog (pools, ORMs, semaphores), each a few lines
     function acquisition(call: TSESTree.CallExpression): Acquisition | undefined {
       const callee = skipTypeWrappers(call.callee);
-      if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier) return undefined;
+      if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.computed || callee.property.type !== AST_NODE_TYPES.Identifier)
+        return undefined;
       const method = callee.property.name;
       const checkout = CHECKOUT_METHODS.has(method);
       const entry = CHECKOUTS.find((known) => known.method === method);
@@ -147,14 +161,32 @@ export default createRule<Options, MessageId>({
         if (declaration.kind === 'using' || declaration.kind === 'await using') return undefined;
         variable = ASTUtils.findVariable(scope, parent.id.name) ?? undefined;
         statement = declaration;
-      } else if (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && parent.left.type === AST_NODE_TYPES.Identifier) {
+      } else if (
+        parent?.type === AST_NODE_TYPES.AssignmentExpression &&
+        parent.right === value &&
+        parent.left.type === AST_NODE_TYPES.Identifier
+      ) {
         variable = ASTUtils.findVariable(scope, parent.left.name) ?? undefined;
         statement = parent.parent;
-      } else if (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.right === value && checkout && isRequestProperty(parent.left)) {
+      } else if (
+        parent?.type === AST_NODE_TYPES.AssignmentExpression &&
+        parent.right === value &&
+        checkout &&
+        isRequestProperty(parent.left)
+      ) {
         // req.db = await pool.connect(): kept for the request.
         if (!isPool(object, scope, types)) return undefined;
         const heldOn = sourceCode.getText(parent.left);
-        return { call, statement: parent.parent, variable: undefined, name: `\`${heldOn}\``, dropped: false, awaited: true, kind: 'checkout', heldOn };
+        return {
+          call,
+          statement: parent.parent,
+          variable: undefined,
+          name: `\`${heldOn}\``,
+          dropped: false,
+          awaited: true,
+          kind: 'checkout',
+          heldOn,
+        };
       } else if (parent?.type === AST_NODE_TYPES.ExpressionStatement && value !== call) {
         statement = parent;
       } else {
@@ -163,15 +195,28 @@ export default createRule<Options, MessageId>({
       // With types: does the result (or, for `await sema.acquire()`, the semaphore) have a release?
       const resultReleases = types === undefined ? undefined : hasRelease(types, call);
       const selfReleases = types === undefined || variable !== undefined ? undefined : hasRelease(types, object);
-      if (types !== undefined && resultReleases !== true && selfReleases !== true && (resultReleases === false || selfReleases === false)) return undefined;
+      if (types !== undefined && resultReleases !== true && selfReleases !== true && (resultReleases === false || selfReleases === false))
+        return undefined;
       if (resultReleases === undefined && selfReleases === undefined) {
-        const known = sync ? isDataSource(object, scope) : isPool(object, scope, types) || (!checkout && (isSemaphore(object, scope) || SEMAPHORE_NAME.test(calleeText(object) ?? '')));
+        const known = sync
+          ? isDataSource(object, scope)
+          : isPool(object, scope, types) || (!checkout && (isSemaphore(object, scope) || SEMAPHORE_NAME.test(calleeText(object) ?? '')));
         if (!known) return undefined;
       }
       const kind = checkout ? 'checkout' : 'permit';
-      if (variable !== undefined) return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call || sync, kind, releases };
+      if (variable !== undefined)
+        return { call, statement, variable, name: `\`${variable.name}\``, dropped: false, awaited: value !== call || sync, kind, releases };
       if (checkout || (resultReleases === true && selfReleases !== true)) {
-        return { call, statement, variable: undefined, name: checkout ? 'The client' : 'The permit', dropped: true, awaited: true, kind, releases };
+        return {
+          call,
+          statement,
+          variable: undefined,
+          name: checkout ? 'The client' : 'The permit',
+          dropped: true,
+          awaited: true,
+          kind,
+          releases,
+        };
       }
       return { call, statement, variable: undefined, name: `\`${sourceCode.getText(object)}\``, dropped: false, awaited: true, kind };
     }
@@ -191,10 +236,25 @@ export default createRule<Options, MessageId>({
       let value: TSESTree.Node = node;
       if (value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
       const declarator = value.parent;
-      if (declarator?.type !== AST_NODE_TYPES.VariableDeclarator || declarator.init !== value || declarator.id.type !== AST_NODE_TYPES.Identifier) return undefined;
+      if (
+        declarator?.type !== AST_NODE_TYPES.VariableDeclarator ||
+        declarator.init !== value ||
+        declarator.id.type !== AST_NODE_TYPES.Identifier
+      )
+        return undefined;
       if (declarator.parent.kind === 'using' || declarator.parent.kind === 'await using') return undefined;
       const variable = ASTUtils.findVariable(scopeOf(node), declarator.id.name) ?? undefined;
-      return variable === undefined ? undefined : { call: node as TSESTree.CallExpression, statement: declarator.parent, variable, name: `\`${variable.name}\``, dropped: false, awaited: true, kind: 'client' };
+      return variable === undefined
+        ? undefined
+        : {
+            call: node as TSESTree.CallExpression,
+            statement: declarator.parent,
+            variable,
+            name: `\`${variable.name}\``,
+            dropped: false,
+            awaited: true,
+            kind: 'client',
+          };
     }
 
     interface Releases {
@@ -212,9 +272,15 @@ export default createRule<Options, MessageId>({
       if (acquired.variable === undefined) {
         const object = (skipTypeWrappers(acquired.call.callee) as TSESTree.MemberExpression).object;
         const text = `${acquired.heldOn ?? sourceCode.getText(object)}.release`;
-        walk(fn, sourceCode.visitorKeys, (node) => {
-          if (node.type === AST_NODE_TYPES.CallExpression && sourceCode.getText(skipTypeWrappers(node.callee)) === text) releases.push(node);
-        }, true);
+        walk(
+          fn,
+          sourceCode.visitorKeys,
+          (node) => {
+            if (node.type === AST_NODE_TYPES.CallExpression && sourceCode.getText(skipTypeWrappers(node.callee)) === text)
+              releases.push(node);
+          },
+          true,
+        );
         return found;
       }
       let tests = 0;
@@ -226,7 +292,11 @@ export default createRule<Options, MessageId>({
         const parent = id.parent;
         if (parent.type === AST_NODE_TYPES.MemberExpression && parent.object === id) {
           const call = parent.parent;
-          if (releaseMethods(acquired).includes(methodName(parent) ?? '') && call?.type === AST_NODE_TYPES.CallExpression && call.callee === parent) {
+          if (
+            releaseMethods(acquired).includes(methodName(parent) ?? '') &&
+            call?.type === AST_NODE_TYPES.CallExpression &&
+            call.callee === parent
+          ) {
             releases.push(call);
           }
           continue;
@@ -242,14 +312,26 @@ export default createRule<Options, MessageId>({
           continue;
         }
         // genericPool.release(browser): the pool takes it back.
-        if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments[0] === id && ['release', 'destroy'].includes(methodName(parent.callee) ?? '')) {
+        if (
+          parent.type === AST_NODE_TYPES.CallExpression &&
+          parent.arguments[0] === id &&
+          ['release', 'destroy'].includes(methodName(parent.callee) ?? '')
+        ) {
           releases.push(parent);
           continue;
         }
         // Model.update(values, { transaction: t }): the query runs in the transaction, which stays this function's.
-        if (parent.type === AST_NODE_TYPES.Property && parent.value === id && !parent.computed && parent.key.type === AST_NODE_TYPES.Identifier && parent.key.name === 'transaction') continue;
+        if (
+          parent.type === AST_NODE_TYPES.Property &&
+          parent.value === id &&
+          !parent.computed &&
+          parent.key.type === AST_NODE_TYPES.Identifier &&
+          parent.key.name === 'transaction'
+        )
+          continue;
         // runMigrations(client): the helper borrows the client; this function still owns it.
-        if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments.includes(id as TSESTree.Identifier) && isBorrow(parent)) continue;
+        if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments.includes(id as TSESTree.Identifier) && isBorrow(parent))
+          continue;
         const isTest =
           (parent.type === AST_NODE_TYPES.UnaryExpression && parent.operator === '!') ||
           parent.type === AST_NODE_TYPES.BinaryExpression ||
@@ -280,13 +362,16 @@ export default createRule<Options, MessageId>({
       const call = callback?.parent;
       return call?.type === AST_NODE_TYPES.CallExpression && call.arguments[0] === callback && methodName(call.callee) === 'then';
     };
-    const inNestedFunction = (node: TSESTree.Node, fn: TSESTree.Node): boolean => enclosingFunction(node) !== (fn.type === AST_NODE_TYPES.Program ? undefined : fn);
+    const inNestedFunction = (node: TSESTree.Node, fn: TSESTree.Node): boolean =>
+      enclosingFunction(node) !== (fn.type === AST_NODE_TYPES.Program ? undefined : fn);
     const statementOf = (call: TSESTree.Node): TSESTree.Node | undefined => {
       let value = call;
-      while (value.parent?.type === AST_NODE_TYPES.ChainExpression || value.parent?.type === AST_NODE_TYPES.AwaitExpression) value = value.parent;
+      while (value.parent?.type === AST_NODE_TYPES.ChainExpression || value.parent?.type === AST_NODE_TYPES.AwaitExpression)
+        value = value.parent;
       return value.parent?.type === AST_NODE_TYPES.ExpressionStatement ? value.parent : undefined;
     };
-    const hasExit = (node: TSESTree.Node): boolean => EXITS.has(node.type) || someNode(node, sourceCode.visitorKeys, (part) => EXITS.has(part.type));
+    const hasExit = (node: TSESTree.Node): boolean =>
+      EXITS.has(node.type) || someNode(node, sourceCode.visitorKeys, (part) => EXITS.has(part.type));
 
     /**
      * `try { …; release() } catch { release(); throw }` (or the release right after the try):
@@ -304,7 +389,8 @@ export default createRule<Options, MessageId>({
           const body = tryStatement.block.body;
           if (body.at(-1) === statement && !body.slice(0, -1).some(hasExit)) return true;
           const outer = tryStatement.parent;
-          const siblings: readonly TSESTree.Node[] = outer?.type === AST_NODE_TYPES.BlockStatement || outer?.type === AST_NODE_TYPES.Program ? outer.body : [];
+          const siblings: readonly TSESTree.Node[] =
+            outer?.type === AST_NODE_TYPES.BlockStatement || outer?.type === AST_NODE_TYPES.Program ? outer.body : [];
           if (siblings[siblings.indexOf(tryStatement) + 1] === statement && !body.some(hasExit)) return true;
         }
       }
@@ -315,14 +401,16 @@ export default createRule<Options, MessageId>({
     function wrapInTry(acquired: Acquisition, release: TSESTree.CallExpression) {
       const block = acquired.statement.parent;
       const releaseStatement = statementOf(release);
-      if ((block?.type !== AST_NODE_TYPES.BlockStatement && block?.type !== AST_NODE_TYPES.Program) || releaseStatement?.parent !== block) return undefined;
+      if ((block?.type !== AST_NODE_TYPES.BlockStatement && block?.type !== AST_NODE_TYPES.Program) || releaseStatement?.parent !== block)
+        return undefined;
       const body: readonly TSESTree.Node[] = block.body;
       const from = body.indexOf(acquired.statement);
       const at = body.indexOf(releaseStatement);
       if (from < 0 || at <= from + 1) return undefined;
       const after = body.slice(at + 1);
       // Moving later statements into the try must not hold the client across more waiting.
-      if (after.some((statement) => someNode(statement, sourceCode.visitorKeys, (part) => part.type === AST_NODE_TYPES.AwaitExpression))) return undefined;
+      if (after.some((statement) => someNode(statement, sourceCode.visitorKeys, (part) => part.type === AST_NODE_TYPES.AwaitExpression)))
+        return undefined;
       const lines = sourceCode.lines;
       const lineOf = (node: TSESTree.Node): string => lines[node.loc.start.line - 1]!;
       const indent = lineOf(acquired.statement).slice(0, acquired.statement.loc.start.column);
@@ -341,11 +429,14 @@ export default createRule<Options, MessageId>({
         for (let offset = start; offset < end; offset++) {
           const char = sourceCode.text[offset]!;
           out += char;
-          if (char === '\n' && sourceCode.text[offset + 1] !== '\n' && !templates.some(([open, close]) => offset > open && offset < close)) out += unit;
+          if (char === '\n' && sourceCode.text[offset + 1] !== '\n' && !templates.some(([open, close]) => offset > open && offset < close))
+            out += unit;
         }
         return out;
       };
-      const inner = (indentRange(first.range[0], releaseStart) + (after.length > 0 ? indentRange(releaseEnd, last.range[1]) : '')).trimEnd();
+      const inner = (
+        indentRange(first.range[0], releaseStart) + (after.length > 0 ? indentRange(releaseEnd, last.range[1]) : '')
+      ).trimEnd();
       const releaseText = sourceCode.getText(releaseStatement);
       const replacement = `\n${indent}try {\n${indent}${unit}${inner}\n${indent}} finally {\n${indent}${unit}${releaseText}\n${indent}}`;
       return (fixer: RuleFixer): RuleFix => fixer.replaceTextRange([acquired.statement.range[1], last.range[1]], replacement);
@@ -384,7 +475,11 @@ export default createRule<Options, MessageId>({
       const statement = statementOf(first);
       // Released before anything can throw: `const c = await pool.connect(); c.release();`.
       const block = acquired.statement.parent;
-      if (statement !== undefined && statement.parent === block && (block?.type === AST_NODE_TYPES.BlockStatement || block?.type === AST_NODE_TYPES.Program)) {
+      if (
+        statement !== undefined &&
+        statement.parent === block &&
+        (block?.type === AST_NODE_TYPES.BlockStatement || block?.type === AST_NODE_TYPES.Program)
+      ) {
         const siblings: readonly TSESTree.Node[] = block.body;
         if (siblings.indexOf(statement) === siblings.indexOf(acquired.statement) + 1) return;
       }
@@ -430,9 +525,13 @@ export default createRule<Options, MessageId>({
       if (errParam?.type !== AST_NODE_TYPES.Identifier || clientParam?.type !== AST_NODE_TYPES.Identifier) return;
       const outer = enclosingFunction(call);
       if (outer === undefined) return;
-      const handBacks = new Set(outer.params.filter((param): param is TSESTree.Identifier => param.type === AST_NODE_TYPES.Identifier).map((param) => param.name));
+      const handBacks = new Set(
+        outer.params.filter((param): param is TSESTree.Identifier => param.type === AST_NODE_TYPES.Identifier).map((param) => param.name),
+      );
       const isOuterParam = (node: TSESTree.Node): node is TSESTree.Identifier =>
-        node.type === AST_NODE_TYPES.Identifier && handBacks.has(node.name) && ASTUtils.findVariable(scopeOf(node), node.name)?.defs[0]?.node === outer;
+        node.type === AST_NODE_TYPES.Identifier &&
+        handBacks.has(node.name) &&
+        ASTUtils.findVariable(scopeOf(node), node.name)?.defs[0]?.node === outer;
       const releaseText = (release: TSESTree.Node): boolean => {
         const text = sourceCode.getText(skipTypeWrappers(release));
         return (releaseParam?.type === AST_NODE_TYPES.Identifier && text === releaseParam.name) || text === `${clientParam.name}.release`;
@@ -448,8 +547,13 @@ export default createRule<Options, MessageId>({
       const checkoutFailed = (node: TSESTree.Node): boolean => {
         for (let current: TSESTree.Node | undefined = node; current !== undefined && current !== callback; current = current.parent) {
           const parent: TSESTree.Node | undefined = current.parent;
-          if (parent?.type === AST_NODE_TYPES.IfStatement && parent.consequent === current && parent.test.type === AST_NODE_TYPES.Identifier &&
-            ASTUtils.findVariable(scopeOf(parent.test), parent.test.name)?.defs[0]?.name === errParam) return true;
+          if (
+            parent?.type === AST_NODE_TYPES.IfStatement &&
+            parent.consequent === current &&
+            parent.test.type === AST_NODE_TYPES.Identifier &&
+            ASTUtils.findVariable(scopeOf(parent.test), parent.test.name)?.defs[0]?.name === errParam
+          )
+            return true;
         }
         return false;
       };
@@ -457,24 +561,39 @@ export default createRule<Options, MessageId>({
       const releasedEarlier = (node: TSESTree.Node): boolean => {
         for (let current: TSESTree.Node = node; current !== callback && current.parent !== undefined; current = current.parent) {
           const parent: TSESTree.Node = current.parent;
-          if (parent.type === AST_NODE_TYPES.BlockStatement && parent.body.slice(0, parent.body.indexOf(current as TSESTree.Statement)).some(releases)) return true;
+          if (
+            parent.type === AST_NODE_TYPES.BlockStatement &&
+            parent.body.slice(0, parent.body.indexOf(current as TSESTree.Statement)).some(releases)
+          )
+            return true;
         }
         return false;
       };
       let missing: TSESTree.CallExpression | undefined;
-      walk(callback.body, sourceCode.visitorKeys, (part) => {
-        if (missing !== undefined) return false;
-        if (part.type !== AST_NODE_TYPES.CallExpression || !isOuterParam(part.callee) || checkoutFailed(part)) return true;
-        if (!siblingsOf(part).some(releases) && !releasedEarlier(part)) missing = part;
-        return true;
-      }, true);
+      walk(
+        callback.body,
+        sourceCode.visitorKeys,
+        (part) => {
+          if (missing !== undefined) return false;
+          if (part.type !== AST_NODE_TYPES.CallExpression || !isOuterParam(part.callee) || checkoutFailed(part)) return true;
+          if (!siblingsOf(part).some(releases) && !releasedEarlier(part)) missing = part;
+          return true;
+        },
+        true,
+      );
       if (missing === undefined) return;
       const callee = calleeText(skipTypeWrappers(call.callee)) ?? 'connect';
       const release = releaseParam?.type === AST_NODE_TYPES.Identifier ? `${releaseParam.name}()` : `${clientParam.name}.release()`;
       context.report({
         node: call,
         messageId: 'callbackPathWithoutRelease',
-        data: { client: clientParam.name, acquire: `${callee}()`, exit: sourceCode.getText(missing.callee), line: missing.loc.start.line, release },
+        data: {
+          client: clientParam.name,
+          acquire: `${callee}()`,
+          exit: sourceCode.getText(missing.callee),
+          line: missing.loc.start.line,
+          release,
+        },
       });
     }
 
