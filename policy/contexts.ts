@@ -13,6 +13,7 @@ import {
   SERVER_PACKAGES,
   SERVER_RENDERING_MODULES,
   SERVER_SEGMENT,
+  TEST_FRAMEWORKS,
   UI_FRAMEWORKS,
   UI_PACKAGES,
   UI_PACKAGE_PREFIXES,
@@ -78,7 +79,7 @@ export function classifyFile(file: string, text: string, policy: Policy, base: s
 
   add('vendored', glob('vendored'));
   add('generated', glob('generated') ?? generatedHeader(text) ?? minified(text));
-  add('test', glob('test'));
+  add('test', glob('test') ?? testFramework(text));
   add(
     'script',
     glob('script') ?? (text.startsWith('#!') ? 'shebang' : undefined) ?? binEntry(file, pkg) ?? scriptEntry(file, pkg) ?? cliPackage(pkg),
@@ -127,6 +128,12 @@ function minified(text: string): string | undefined {
   }
   if (longest < MINIFIED.longLine || text.length / lines < MINIFIED.averageLine) return undefined;
   return `minified: a line of ${longest} characters`;
+}
+
+/** A module that imports a test framework (`vitest`, `node:test`, `@playwright/test`…) is a test, wherever it lives. */
+function testFramework(text: string): string | undefined {
+  const framework = importsOf(text).find((specifier) => TEST_FRAMEWORKS.includes(specifier) || TEST_FRAMEWORKS.includes(`node:${specifier}`));
+  return framework === undefined ? undefined : `imports ${framework}`;
 }
 
 function importsOf(text: string): string[] {

@@ -140,7 +140,7 @@ const contexts = s.object(
       ),
     }),
     test: codeContext(
-      'Tests: *.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/, testing/. Default skip: no-sync-io-in-async, require-timeout, no-per-call-connection, no-unbounded-concurrency, no-handmade-timeout, no-unmanaged-background-work.',
+      'Tests: *.test.*, *.spec.*, a suffix of their own (*.servertest.*, *.e2e-spec.*), __tests__/, __mocks__/, __e2e__/, e2e/, test/, tests/, testing/, a module importing a test framework (vitest, node:test, @playwright/test…). Default skip: no-sync-io-in-async, require-timeout, no-per-call-connection, no-unbounded-concurrency, no-handmade-timeout, no-unmanaged-background-work.',
     ),
     script: codeContext(
       'Build scripts, CLIs, migrations and seeds: scripts/, cli/, *.config.*, build.js, webpack/rollup/vite files, migrations/, seeds/, codegen/, files with a shebang, files named in a package.json bin or run by a package.json script, the files of a CLI package. Default skip: no-sync-io-in-async, no-unmanaged-background-work.',

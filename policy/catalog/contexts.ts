@@ -14,7 +14,20 @@ export type CodeContext = (typeof CODE_CONTEXTS)[number];
 /** Globs matched against a file's path relative to the policy's folder (or the working directory). */
 export const CONTEXT_FILES: Readonly<Record<Exclude<CodeContext, 'service'>, readonly string[]>> = {
   // testing/: test utilities a package ships for its users' tests (fake models, fake tools).
-  test: ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/__mocks__/**', '**/test/**', '**/tests/**', '**/testing/**'],
+  // *.servertest.ts, *.clienttest.tsx, *.e2e-spec.ts: a test suffix of the project's own; e2e/ and __e2e__/ hold end-to-end tests.
+  test: [
+    '**/*.test.*',
+    '**/*.spec.*',
+    '**/*.*test.*',
+    '**/*.*spec.*',
+    '**/__tests__/**',
+    '**/__mocks__/**',
+    '**/__e2e__/**',
+    '**/e2e/**',
+    '**/test/**',
+    '**/tests/**',
+    '**/testing/**',
+  ],
   script: [
     '**/scripts/**',
     // A cli/ folder holds command-line entry points and commands (NodeBB's src/cli/).
@@ -197,3 +210,17 @@ export const SERVER_SEGMENT: RegExp = /(?:^|[/@~#])(?:server|servers|api|backend
  */
 export const DOM_GLOBALS: RegExp =
   /(?<!typeof\s*\(?\s*)\b(?:window\.(?:location|addEventListener|localStorage|sessionStorage|history|innerWidth|matchMedia|requestAnimationFrame)|document\.(?:getElementById|querySelector|querySelectorAll|createElement|body|cookie|addEventListener)|(?:localStorage|sessionStorage)\.(?:getItem|setItem|removeItem))\b|\.(?:preventDefault|stopPropagation)\(\)/;
+
+/** Test frameworks and runners: a module that imports one is a test (corpus README, G1). */
+export const TEST_FRAMEWORKS: readonly string[] = [
+  'vitest',
+  '@jest/globals',
+  'mocha',
+  'node:test',
+  'ava',
+  'tap',
+  'uvu',
+  '@playwright/test',
+  'cypress',
+  'supertest',
+];

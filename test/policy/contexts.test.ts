@@ -114,6 +114,28 @@ describe('classifyFile', () => {
 
   const CODE = 'export async function run() {}\n';
 
+  it("tests by a suffix of the project's own, an end-to-end folder, or a test framework's import; not a name that merely ends in test", () => {
+    expect(
+      classify({
+        'web/src/__e2e__/api.servertest.ts': CODE,
+        'web/src/features/grid/Cell.clienttest.tsx': CODE,
+        'apps/api/e2e/users.e2e-spec.ts': CODE,
+        'src/checks/health.ts': "import { describe, it } from 'vitest';\n" + CODE,
+        'src/checks/node.ts': "import test from 'node:test';\n" + CODE,
+        'src/releases/latest.ts': CODE,
+        'src/contest.ts': CODE,
+      }),
+    ).toEqual({
+      'web/src/__e2e__/api.servertest.ts': 'test — path matches **/*.*test.*',
+      'web/src/features/grid/Cell.clienttest.tsx': 'test — path matches **/*.*test.*',
+      'apps/api/e2e/users.e2e-spec.ts': 'test — path matches **/*.*spec.*',
+      'src/checks/health.ts': 'test — imports vitest',
+      'src/checks/node.ts': 'test — imports node:test',
+      'src/releases/latest.ts': 'service — default: no pattern or marker of another context',
+      'src/contest.ts': 'service — default: no pattern or marker of another context',
+    });
+  });
+
   it('examples, migrations, seeds, build files and code generators', () => {
     expect(
       classify({
