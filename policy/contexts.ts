@@ -132,7 +132,9 @@ function minified(text: string): string | undefined {
 
 /** A module that imports a test framework (`vitest`, `node:test`, `@playwright/test`…) is a test, wherever it lives. */
 function testFramework(text: string): string | undefined {
-  const framework = importsOf(text).find((specifier) => TEST_FRAMEWORKS.includes(specifier) || TEST_FRAMEWORKS.includes(`node:${specifier}`));
+  const framework = importsOf(text).find(
+    (specifier) => TEST_FRAMEWORKS.includes(specifier) || TEST_FRAMEWORKS.includes(`node:${specifier}`),
+  );
   return framework === undefined ? undefined : `imports ${framework}`;
 }
 
