@@ -208,6 +208,8 @@ export default createRule<Options, MessageId>({
         if (parent === fn) return fn.body === current;
         if (parent.type === AST_NODE_TYPES.Property && parent.value === current) current = parent.parent;
         else if (parent.type === AST_NODE_TYPES.ArrayExpression || parent.type === AST_NODE_TYPES.AwaitExpression) current = parent;
+        // return connection ? optionsFor(connection) : null
+        else if (parent.type === AST_NODE_TYPES.ConditionalExpression && parent.test !== current) current = parent;
         else if (
           !closure &&
           (parent.type === AST_NODE_TYPES.NewExpression || parent.type === AST_NODE_TYPES.CallExpression) &&

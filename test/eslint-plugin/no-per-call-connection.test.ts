@@ -30,6 +30,13 @@ const pool = new Pool();
 module.exports = { query: (text, params) => pool.query(text, params) };`,
     `import mysql from 'mysql2/promise';
 export const db = mysql.createPool({ uri: process.env.MYSQL_URL, connectionLimit: 10 });`,
+    // A factory's connection handed on inside what a caller returns, behind a null check.
+    `import Redis from 'ioredis';
+export const createRedisInstance = (url: string) => new Redis(url);
+export const createQueueOptions = (name: string, url: string) => {
+  const connection = createRedisInstance(url);
+  return connection ? { name, connection } : null;
+};`,
     // Factories whose every caller hands the client on: returned by another factory, kept by a guarded singleton.
     `import Redis, { Cluster } from 'ioredis';
 const createClusterInstance = (nodes: string[]) => new Cluster(nodes.map((host) => ({ host, port: 6379 })));
