@@ -475,6 +475,8 @@ const CLEAN_TS = `export function add(a: number, b: number): number {\n  return 
       'src/fan-out.ts': `export async function all(ids: string[]) {\n  return Promise.all(ids.map((id) => fetch(\`https://api.example.com/\${id}\`)));\n}\n`,
       'src/connection.ts': `import { Client } from 'pg';\nexport async function count() {\n  const client = new Client();\n  await client.connect();\n  const { rows } = await client.query('select 1');\n  await client.end();\n  return rows;\n}\n`,
       'src/release.ts': `import { Pool } from 'pg';\nconst pool = new Pool();\nexport async function one() {\n  const client = await pool.connect();\n  const { rows } = await client.query('select 1');\n  client.release();\n  return rows;\n}\n`,
+      'src/sleep.ts': `import { fetchPage } from './pages';\n\nexport async function crawl(urls: string[]) {\n  for (const url of urls) {\n    await fetchPage(url);\n    await new Promise((r) => setTimeout(r, 250));\n  }\n}\n`,
+      'src/background.ts': `async function sendEmail(to: string) {\n  await fetch(\`https://mail.example.com/\${to}\`);\n}\nexport async function signup(email: string) {\n  sendEmail(email);\n  return email;\n}\n`,
       'src/provider.ts': `import OpenAI from 'openai';\nconst openai = new OpenAI();\nexport async function summarize(texts: string[]) {\n  const out = [];\n  for (const text of texts) out.push(await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }));\n  return out;\n}\n`,
     },
     { type: 'module' },
@@ -484,7 +486,7 @@ const CLEAN_TS = `export function add(a: number, b: number): number {\n  return 
     const transforms = readdirSync(join(dir, 'node_modules', '@bounded', 'codemods', 'dist', 'transforms')).filter((file) =>
       file.endsWith('.js'),
     );
-    check('@bounded/codemods ships its five transforms', transforms.length === 5, transforms.join(', '));
+    check('@bounded/codemods ships its seven transforms', transforms.length === 7, transforms.join(', '));
     for (const file of transforms) {
       const result = run(
         'node',

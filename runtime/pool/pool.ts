@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { loadPg } from './load-pg.js';
-import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from './pg-types.js';
+import type { PoolClient, PoolConfig, QueryConfig, QueryResult, QueryResultRow } from './pg-types.js';
 import { DEFAULT_POLICY } from '@bounded/policy/core';
 import { ClosedError, LoadShedError, QueueFullError, TimeoutError } from '../errors.js';
 import { Listeners, type Listener, type Subscription } from '../internal/events.js';
@@ -235,9 +235,9 @@ export class BoundedPool implements AsyncDisposable {
    * `ssl`, `options`), and nothing of its sizing or timeouts. For a connection of one's own to the
    * same server, e.g. a LISTEN connection (which must not hold a pooled one).
    */
-  connectionSettings(): pg.ClientConfig {
+  connectionSettings(): PoolConfig {
     const options = this.#pg.options as pg.PoolConfig;
-    const settings: pg.ClientConfig = {};
+    const settings: PoolConfig = {};
     for (const key of SERVER_SETTINGS) {
       if (options[key] !== undefined) (settings as Record<string, unknown>)[key] = options[key];
     }
@@ -432,7 +432,7 @@ export class BoundedPool implements AsyncDisposable {
     // A health check beside the pool, on purpose: it must not wait for one of its connections.
     // eslint-disable-next-line bounded/no-per-call-connection
     const client = new (loadPg('createPool').Client)({
-      ...this.connectionSettings(),
+      ...(this.connectionSettings() as pg.ClientConfig),
       connectionTimeoutMillis: timeoutMs,
       query_timeout: timeoutMs,
       application_name: `${options.application_name ?? `bounded:${this.name}`}:health`,

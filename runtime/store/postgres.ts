@@ -395,7 +395,7 @@ export class PostgresStore implements SharedStore {
    * given, else the pool's own server (not pg's environment defaults, which may name another).
    */
   #poolConnection(): pg.ClientConfig {
-    return this.#url === undefined ? this.#pool.connectionSettings() : { connectionString: this.#url };
+    return this.#url === undefined ? (this.#pool.connectionSettings() as pg.ClientConfig) : { connectionString: this.#url };
   }
 
   /** The LISTEN connection failed: reconnect while anyone listens, and wake them all (notifications may be lost). */
