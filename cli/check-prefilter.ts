@@ -79,7 +79,10 @@ const NAME = String.raw`[A-Za-z_$][\w$]*`;
 /** `async function name`, `name = async …`: the file's async functions (AsyncNames in the rule). */
 const ASYNC_FUNCTION = new RegExp(String.raw`\basync\s+function\s*\*?\s*(${NAME})|(${NAME})\s*=\s*async\b`, 'g');
 /** `async name(` at a member's start: a class's async method. */
-const ASYNC_METHOD = new RegExp(String.raw`^\s*(?:(?:public|private|protected|static|override|readonly)\s+)*async\s+\*?\s*(${NAME})\s*[(<]`, 'gm');
+const ASYNC_METHOD = new RegExp(
+  String.raw`^\s*(?:(?:public|private|protected|static|override|readonly)\s+)*async\s+\*?\s*(${NAME})\s*[(<]`,
+  'gm',
+);
 
 /**
  * True when the file calls one of its own async functions (`name(`, not where it is declared) or
@@ -106,11 +109,12 @@ const ACQUISITION = new RegExp(
 const FETCH = new RegExp(`\\bfetch${GAP}(?:\\?\\.${GAP})?[(<]`);
 
 /**
- * A client received under its conventional name with a request path below it (`openai.files.del(`):
+ * A client received under its conventional name with a request path of two segments or more below
+ * it (`openai.files.del(`; the SDKs' request paths are that deep, `openai.com/v1` is not):
  * the provider rule knows it without an import (the catalog's `receivedNames`).
  */
 const RECEIVED_CLIENT = new RegExp(
-  `\\b(?:${PROVIDER_APIS.flatMap((api) => (api.receivedNames === undefined ? [] : [api.receivedNames.source.replace(/^\^|\$$/g, '')])).join('|')})${GAP}\\??\\.`,
+  `\\b(?:${PROVIDER_APIS.flatMap((api) => (api.receivedNames === undefined ? [] : [api.receivedNames.source.replace(/^\^|\$$/g, '')])).join('|')})${GAP}\\??\\.${GAP}[\\w$]+${GAP}\\??\\.${GAP}[\\w$]+`,
 );
 
 /** The catalog's library fan-outs by method or function name (`batch`, `embedDocuments`, `embedMany`). */
@@ -190,19 +194,25 @@ function ruleTests(policy: Policy): Readonly<Record<string, Test>> {
     // Requests: the global fetch or an HTTP client; the SDKs' own deadlines; provider hosts reached over HTTP.
     'require-timeout': anyOf(FETCH, requests),
     'no-unthrottled-provider-call': anyOf(FETCH, requests, RECEIVED_CLIENT),
-    // A floating promise needs an async function of the file, or a promise API; threads and timers need their names.
+    // A floating promise needs a call of the file's own async code or a promise API the rule knows
+    // untyped (fetch, fs.promises, the catalog's promise modules); threads need their modules; an
+    // interval needs setInterval; a scheduled callback must be async.
     'no-unmanaged-background-work': anyOf(
       callsOwnAsync,
       /\bpromises\s*\./,
       FETCH,
-      requests,
       quoted([
         ...THREAD_STARTERS.map((starter) => starter.module),
         ...PROMISE_APIS.flatMap((api) => (api.module === undefined ? [] : [api.module])),
       ]),
-      /\b(?:setInterval|setTimeout|setImmediate|nextTick|Worker)\b/,
+      /\bsetInterval\b|\bnew\s+Worker\b|\b(?:setTimeout|setImmediate|nextTick)\s*\(\s*async\b/,
     ),
-    'no-handmade-timeout': anyOf(/\b(?:setTimeout|promisify)\b/, quoted(PROMISE_TWIN_MODULES)),
+    // A hand-made timeout or sleep is a setTimeout beside a promise or an abort; or promisify; or callback fs.
+    'no-handmade-timeout': anyOf(
+      (text) => text.includes('setTimeout') && /\bnew\s+Promise\b|\babort\b/.test(text),
+      /\bpromisify\b/,
+      quoted(PROMISE_TWIN_MODULES),
+    ),
   };
 }
 
