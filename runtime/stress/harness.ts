@@ -300,6 +300,11 @@ function watchResources(
     tracked.push({ ...entry, samples: [], utilization: [] });
   };
   monitor.add('pool', 'db', workload.pool);
+  // The pool's own count at each checkout: a short run's connections may all be back between samples.
+  let poolPeak = 0;
+  workload.pool.onAcquire((event) => {
+    if (event.inUse > poolPeak) poolPeak = event.inUse;
+  });
   track({
     monitored: true,
     kind: 'pool',
@@ -308,6 +313,7 @@ function watchResources(
       const stats = workload.pool.stats();
       return { inFlight: stats.inUse, limit: stats.max, waiting: stats.waiting };
     },
+    peak: () => poolPeak,
   });
   monitor.add('http', 'upstream', workload.http);
   // The client's own stats drive the timeline (what the monitor sees); its limit is judged by
@@ -935,6 +941,7 @@ const LIMIT_SOURCES: Readonly<Record<string, string>> = {
   'http/upstream': ' (connections ESTABLISHED to the upstream as the kernel counts them, sampled)',
   'limiter/openai': ' (admissions in any window)',
   'limiter/anthropic': ' (admissions in any window)',
+  'pool/db': " (the pool's own count at each checkout)",
   'semaphore/model': " (the semaphore's own peak)",
   'semaphore/fanout': ' (items running at once inside one mapBounded)',
   'semaphore/admission': " (the semaphore's own peak)",
