@@ -42,7 +42,9 @@ import {
   isProviderTestModule,
   matchesName,
   providerApiOf,
+  turnsThrottleOff,
   type ProviderApi,
+  type WrittenValue,
 } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 
@@ -211,19 +213,15 @@ function throttlesItself(api: ProviderApi, construction: K.NewExpressionKind): b
   return !own.disabledBy.some((entry) => {
     const value = valueAt(options, entry.option.split('.'));
     if (value === undefined) return false;
-    const literal = 'value' in value ? (value as { value: unknown }).value : undefined;
-    switch (entry.when) {
-      case 'set':
-        return value.type !== 'NullLiteral' && !(value.type === 'Identifier' && value.name === 'undefined');
-      case 'true':
-        return literal === true;
-      case 'false':
-        return literal === false;
-      case 'zero':
-        return literal === 0;
-      case 'infinite':
-        return value.type === 'Identifier' && value.name === 'Infinity';
-    }
+    const written: WrittenValue =
+      value.type === 'NullLiteral'
+        ? { literal: null }
+        : 'value' in value
+          ? { literal: (value as { value: unknown }).value }
+          : value.type === 'Identifier'
+            ? { name: value.name }
+            : { other: true };
+    return turnsThrottleOff(entry.when, written);
   });
 }
 

@@ -13,6 +13,7 @@ import {
   matchesName,
   type ConcurrencyKnob,
   type ProviderApi,
+  turnsThrottleOff,
   type ThrottleSwitch,
 } from '@bounded/policy';
 import type { Policy } from '@bounded/policy';
@@ -313,22 +314,11 @@ function optionAt(object: TSESTree.ObjectExpression, path: string, lookup: Provi
 }
 
 function switchedOff(value: TSESTree.Node, when: ThrottleSwitch['when']): boolean {
-  const literal = value.type === AST_NODE_TYPES.Literal ? value.value : undefined;
-  switch (when) {
-    case 'set':
-      return (
-        !(value.type === AST_NODE_TYPES.Literal && value.value === null) &&
-        !(value.type === AST_NODE_TYPES.Identifier && value.name === 'undefined')
-      );
-    case 'true':
-      return literal === true;
-    case 'false':
-      return literal === false;
-    case 'zero':
-      return literal === 0;
-    case 'infinite':
-      return (value.type === AST_NODE_TYPES.Identifier && value.name === 'Infinity') || calleeText(value) === 'Number.POSITIVE_INFINITY';
-  }
+  const name = value.type === AST_NODE_TYPES.Literal ? undefined : calleeText(value);
+  return turnsThrottleOff(
+    when,
+    value.type === AST_NODE_TYPES.Literal ? { literal: value.value } : name === undefined ? { other: true } : { name },
+  );
 }
 
 /** A plugin applied to the client held where `construction` is stored: `bot.api.config.use(apiThrottler())`. */

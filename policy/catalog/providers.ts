@@ -59,6 +59,31 @@ export interface ThrottleSwitch {
 }
 
 /**
+ * What code set a switch's option to, read off either syntax tree (ESLint's or Babel's): a
+ * literal's value, or the name it wrote (`undefined`, `Infinity`, `Number.POSITIVE_INFINITY`),
+ * or neither (anything else).
+ */
+export type WrittenValue = { readonly literal: unknown } | { readonly name: string } | { readonly other: true };
+
+/** True when `value`, set at a switch's option, turns the SDK's own throttling off (its `when`). */
+export function turnsThrottleOff(when: ThrottleSwitch['when'], value: WrittenValue): boolean {
+  const literal = 'literal' in value ? value.literal : undefined;
+  const name = 'name' in value ? value.name : undefined;
+  switch (when) {
+    case 'set':
+      return !('literal' in value && value.literal === null) && name !== 'undefined';
+    case 'true':
+      return literal === true;
+    case 'false':
+      return literal === false;
+    case 'zero':
+      return literal === 0;
+    case 'infinite':
+      return name === 'Infinity' || name === 'Number.POSITIVE_INFINITY';
+  }
+}
+
+/**
  * How an SDK holds its own requests to the API's limits (issue 20): a queue per rate-limit
  * bucket, a concurrency cap that waits out 429s, a rate limiter. A call through such a client
  * is no hazard unless the code turns it off. A retry on 429 alone is no throttle.
