@@ -56,6 +56,7 @@ import {
 } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
 import { longOperation } from '../utils/long-operations.js';
+import { skipReporter } from '../utils/report.js';
 
 export const parser = 'ts';
 
@@ -235,11 +236,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const wrappers = new Set(policy.lint.timeouts);
   // `--receivedClients` from jscodeshift's command line may arrive as the string 'true'.
   const receivedClients = options.receivedClients === true || options.receivedClients === 'true';
-  const report = (node: Located, reason: string): void => {
-    const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
-    // jscodeshift's own test helper (applyTransform) passes no `report`.
-    (api as Partial<API>).report?.(`${file.path}:${at}: add-timeouts skipped: ${reason}`);
-  };
+  const report = skipReporter(api, file.path, 'add-timeouts');
   const edits: Edit[] = [];
   const where = (node: Located): string => (node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?');
   const reach = (node: Located, message: string): void => {

@@ -43,6 +43,7 @@ import { policyFor, type TransformOptions } from '../utils/policy.js';
 import { runtimeModuleFor, runtimeTarget } from '../utils/runtime-module.js';
 import { LIMITER_NAME, LIMITER_PACKAGES, LIMITER_RUN_METHODS, LIMITER_WAIT_METHODS } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
+import { skipReporter } from '../utils/report.js';
 
 export const parser = 'ts';
 
@@ -616,11 +617,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const root = parseForTextEdits(j, text);
   const policy = policyFor(file.path, options);
   const concurrency = policy.defaults.concurrency;
-  const report = (node: { loc?: { start: { line: number; column: number } } | null }, reason: string): void => {
-    const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
-    // jscodeshift's own test helper (applyTransform) passes no `report`.
-    (api as Partial<API>).report?.(`${file.path}:${at}: bound-promise-all skipped: ${reason}`);
-  };
+  const report = skipReporter(api, file.path, 'bound-promise-all');
 
   const comments = commentSpans(root);
   const limiters = limitersOf(j, root, policy.lint.limiters);

@@ -18,7 +18,8 @@ import type { API, ASTPath, FileInfo } from 'jscodeshift';
 import { PROMISE_TWINS, PROMISE_TWIN_MODULES } from '@bounded/policy';
 import { applyEdits, programOf, span, textOf, type Edit } from '../utils/imports.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
-import { at, enclosingFunction, identifierName, isFunctionNode, isGlobalCall, sleepDelay, type Node } from '../utils/timer-shapes.js';
+import { enclosingFunction, identifierName, isFunctionNode, isGlobalCall, sleepDelay, type Node } from '../utils/timer-shapes.js';
+import { skipReporter } from '../utils/report.js';
 
 export const parser = 'ts';
 
@@ -33,8 +34,7 @@ export default function transformer(file: FileInfo, api: API): string | null {
   if (!CANDIDATE.test(text)) return null;
   const j = api.jscodeshift;
   const root = parseForTextEdits(j, text);
-  const report = (node: unknown, reason: string): void =>
-    void (api as Partial<API>).report?.(`${file.path}:${at(node)}: ${NAME} skipped: ${reason}`);
+  const report = skipReporter(api, file.path, NAME);
   const program = programOf(root);
   const imports = program.body.filter((node) => node.type === 'ImportDeclaration') as unknown as Node[];
   const edits: Edit[] = [];

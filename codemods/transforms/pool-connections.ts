@@ -30,6 +30,7 @@ import { isReference, poolNeed, Refusal, sqlText, type PoolNeed } from '../utils
 import { calleeRoot, pgClassOf, pgNames, unusedPgImports, type PgClass, type PgNames } from '../utils/pool-pg.js';
 import { deleteStatement, indentAt, indentUnit, lineAfter, lineStartOf, ownsLines, reindent, type Protected } from '../utils/pool-text.js';
 import { parseForTextEdits } from '../utils/text-edits.js';
+import { skipReporter } from '../utils/report.js';
 
 /** jscodeshift's CLI parses every file with this; the transform itself re-parses by extension. */
 export const parser = 'ts';
@@ -215,11 +216,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const j = api.jscodeshift.withParser(parserFor(file.path));
   const text = file.source;
   const root = parseForTextEdits(j, text);
-  const report: Report = (node, reason) => {
-    const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
-    // jscodeshift's own test helper (applyTransform) passes no `report`.
-    (api as Partial<API>).report?.(`${file.path}:${at}: pool-connections skipped: ${reason}`);
-  };
+  const report: Report = skipReporter(api, file.path, 'pool-connections');
   const names = pgNames(root);
   if (names.classes.size === 0 && names.modules.size === 0) return null;
   const policy = policyFor(file.path, options);

@@ -47,6 +47,7 @@ import {
   type WrittenValue,
 } from '@bounded/policy';
 import { parseForTextEdits } from '../utils/text-edits.js';
+import { skipReporter } from '../utils/report.js';
 
 export const parser = 'ts';
 
@@ -62,10 +63,6 @@ type Node = K.NodeKind;
 
 /** Methods only an SDK's APIPromise has; `limiter.schedule` returns a plain Promise. */
 const API_PROMISE_METHODS = new Set(['withResponse', 'asResponse']);
-
-interface Located {
-  loc?: { start: { line: number; column: number } } | null;
-}
 
 /** Why moving the call into `() => call` would change it; undefined when it would not. */
 function callSiteRefusal(path: ASTPath): string | undefined {
@@ -260,11 +257,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   if (![...imports.values()].some((binding) => knownModule(binding.module))) return null;
   const policy = policyFor(file.path, options);
   const strict = options.strict === true;
-  const report = (node: Located, reason: string): void => {
-    const at = node.loc ? `${node.loc.start.line}:${node.loc.start.column + 1}` : '?';
-    // jscodeshift's own test helper (applyTransform) passes no `report`.
-    (api as Partial<API>).report?.(`${file.path}:${at}: throttle-provider-calls skipped: ${reason}`);
-  };
+  const report = skipReporter(api, file.path, 'throttle-provider-calls');
   const clients: ClientLookup = {
     j,
     root,
@@ -389,10 +382,7 @@ export default function transformer(file: FileInfo, api: API, options: Transform
     const name = existing ?? [`${provider}Limiter`, `${provider}RateLimiter`].find((candidate) => !taken.has(candidate));
     if (name === undefined) {
       for (const call of calls.filter((c) => c.provider === provider))
-        report(
-          call.path.node as Located,
-          `the names \`${provider}Limiter\` and \`${provider}RateLimiter\` are both taken; add the limiter by hand`,
-        );
+        report(call.path.node, `the names \`${provider}Limiter\` and \`${provider}RateLimiter\` are both taken; add the limiter by hand`);
       continue;
     }
     limiterNames.set(provider, { name, declared: existing !== undefined });
@@ -411,14 +401,14 @@ export default function transformer(file: FileInfo, api: API, options: Transform
   const from = runtimeModuleFor(runtimeTarget(file.path, text, options, policy), [...needed].sort());
   if ('refusal' in from) {
     for (const { construction } of constructions.values()) report(construction, from.refusal);
-    for (const { path } of sites) report(path.node as Located, from.refusal);
+    for (const { path } of sites) report(path.node, from.refusal);
     return null;
   }
   const { locals, edits, conflicts } = ensureNamedImports(j, text, root, [...needed].sort(), from.module);
   if (conflicts.length > 0) {
     const reason = `the file already uses the name ${conflicts.map((name) => `\`${name}\``).join(', ')} for something else`;
     for (const { construction } of constructions.values()) report(construction, reason);
-    for (const { path } of sites) report(path.node as Located, reason);
+    for (const { path } of sites) report(path.node, reason);
     return null;
   }
   const local = (name: string): string => locals.get(name) ?? name;

@@ -19,7 +19,6 @@ import { applyEdits, ensureNamedImports, span, textOf, type Edit } from '../util
 import { parseForTextEdits } from '../utils/text-edits.js';
 import {
   asyncFunctionNames,
-  at,
   enclosingFunction,
   identifierName,
   isFunctionNode,
@@ -27,6 +26,7 @@ import {
   isHandlerLike,
   type Node,
 } from '../utils/timer-shapes.js';
+import { skipReporter } from '../utils/report.js';
 
 export const parser = 'ts';
 
@@ -54,8 +54,7 @@ export default function transformer(file: FileInfo, api: API): string | null {
   if (!CANDIDATE.test(text)) return null;
   const j = api.jscodeshift;
   const root = parseForTextEdits(j, text);
-  const report = (node: unknown, reason: string): void =>
-    void (api as Partial<API>).report?.(`${file.path}:${at(node)}: ${NAME} skipped: ${reason}`);
+  const report = skipReporter(api, file.path, NAME);
   const asyncNames = asyncFunctionNames(j, root);
   const edits: Edit[] = [];
   const needed = new Set<string>();

@@ -89,9 +89,3 @@ export function isHandlerLike(fn: Node & { params: Node[] }): boolean {
     (first === 'request' && (second === 'response' || second === 'reply' || second === 'h'))
   );
 }
-
-/** `line:column` of a node for a report. */
-export function at(node: unknown): string {
-  const loc = (node as { loc?: { start: { line: number; column: number } } | null }).loc;
-  return loc ? `${loc.start.line}:${loc.start.column + 1}` : '?';
-}
