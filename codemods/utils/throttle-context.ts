@@ -12,6 +12,7 @@ import {
   BOUNDED_LIMITER_EXPORTS,
   BOUNDED_MAPPERS,
   BOUNDED_RUNTIME_MODULES,
+  ITERATION_METHODS,
   LIMITER_NAME,
   LIMITER_PACKAGES,
   LIMITER_RUN_METHODS,
@@ -31,20 +32,6 @@ export interface ContextLookup {
 }
 
 const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
-const ITERATION_METHODS = new Set([
-  'map',
-  'flatMap',
-  'forEach',
-  'filter',
-  'some',
-  'every',
-  'reduce',
-  'reduceRight',
-  'find',
-  'findIndex',
-  'findLast',
-  'findLastIndex',
-]);
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'use', 'head', 'options', 'route']);
 
 /** Limiters, from the catalog (policy/catalog/limiters.ts), as the rule reads them. */

@@ -1,6 +1,6 @@
 import { ASTUtils, AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import type { Scope, SourceCode } from '@typescript-eslint/utils/ts-eslint';
-import { PAUSE_NAME } from '@bounded/policy';
+import { ITERATION_METHODS, PAUSE_NAME } from '@bounded/policy';
 import { calleeText, isFunction, isRequestHandler } from './functions.js';
 import { resolveImport } from './imports.js';
 import { isLimitedCall, isLimiterWait } from './limiters.js';
@@ -28,21 +28,6 @@ export type CallContext =
   | { readonly kind: 'handler' }
   | { readonly kind: 'none' };
 
-/** Array methods whose callback runs once per element, all started together when it is async. */
-const ITERATION_METHODS = new Set([
-  'map',
-  'flatMap',
-  'forEach',
-  'filter',
-  'some',
-  'every',
-  'reduce',
-  'reduceRight',
-  'find',
-  'findIndex',
-  'findLast',
-  'findLastIndex',
-]);
 const PROMISE_COMBINATORS = new Set(['Promise.all', 'Promise.allSettled', 'Promise.any', 'Promise.race']);
 
 /**

@@ -96,3 +96,22 @@ export function isLimiterExport(specifier: string, imported: string): boolean {
   const entry = limiterPackageOf(specifier);
   return entry !== undefined && (entry.exports === '*' || entry.exports.includes(imported));
 }
+
+/**
+ * Array methods whose callback runs once per element, all started together when it is async:
+ * where the rule and the codemods look for the calls a fan-out repeats.
+ */
+export const ITERATION_METHODS: ReadonlySet<string> = new Set([
+  'map',
+  'flatMap',
+  'forEach',
+  'filter',
+  'some',
+  'every',
+  'reduce',
+  'reduceRight',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
+]);
